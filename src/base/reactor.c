@@ -1,0 +1,376 @@
+/* Reactor threads: see reactor.h for the rules. */
+#include "base/reactor.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "base/log.h"
+
+#define RING_ENTRIES 1024
+#define EPOLL_BATCH 64
+
+struct posted {
+	void (*fn)(void *arg);
+	void *arg;
+	struct posted *next;
+};
+
+struct reactor {
+	unsigned index;
+	pthread_t thread;
+	struct io_uring ring;
+	int epfd;
+	/* The epoll set is polled through the ring; this op is its SQE's user
+	 * data and re-arms a one-shot poll each time it fires. */
+	struct reactor_op epoll_op;
+	bool epoll_armed;
+	/* Messages from other threads. */
+	int eventfd;
+	struct reactor_fd eventfd_watch;
+	pthread_mutex_t post_lock;
+	struct posted *post_head, *post_tail;
+	/* The 1-second tick. */
+	int timerfd;
+	struct reactor_fd timer_watch;
+	struct list_head ticks;
+	/* SQEs handed out whose CQE has not come back. */
+	unsigned inflight;
+	atomic_bool stopping;
+};
+
+static struct reactor *reactors;
+static unsigned nreactors;
+static atomic_uint next_pick;
+static __thread struct reactor *current_reactor;
+
+unsigned reactor_count(void)
+{
+	return nreactors;
+}
+
+struct reactor *reactor_by_index(unsigned i)
+{
+	return i < nreactors ? &reactors[i] : NULL;
+}
+
+unsigned reactor_index(const struct reactor *r)
+{
+	return r->index;
+}
+
+struct reactor *reactor_self(void)
+{
+	return current_reactor;
+}
+
+struct reactor *reactor_pick(void)
+{
+	return &reactors[atomic_fetch_add(&next_pick, 1) % nreactors];
+}
+
+struct io_uring_sqe *reactor_get_sqe(struct reactor *r)
+{
+	struct io_uring_sqe *sqe;
+
+	while (!(sqe = io_uring_get_sqe(&r->ring)))
+		io_uring_submit(&r->ring);
+	r->inflight++;
+	return sqe;
+}
+
+int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	w->fd = fd;
+	w->reactor = r;
+	return epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+int reactor_fd_modify(struct reactor_fd *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+
+	return epoll_ctl(w->reactor->epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
+}
+
+void reactor_fd_remove(struct reactor_fd *w)
+{
+	if (w->reactor)
+		epoll_ctl(w->reactor->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	w->reactor = NULL;
+}
+
+void reactor_tick_add(struct reactor *r, struct reactor_tick *t)
+{
+	list_add_tail(&t->entry, &r->ticks);
+}
+
+void reactor_tick_remove(struct reactor_tick *t)
+{
+	list_del(&t->entry);
+}
+
+int reactor_post(struct reactor *r, void (*fn)(void *arg), void *arg)
+{
+	struct posted *p = malloc(sizeof(*p));
+	uint64_t one = 1;
+
+	if (!p)
+		return -ENOMEM;
+	p->fn = fn;
+	p->arg = arg;
+	p->next = NULL;
+	pthread_mutex_lock(&r->post_lock);
+	if (r->post_tail)
+		r->post_tail->next = p;
+	else
+		r->post_head = p;
+	r->post_tail = p;
+	pthread_mutex_unlock(&r->post_lock);
+	if (write(r->eventfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("reactor %u: eventfd write: %s", r->index, strerror(errno));
+	return 0;
+}
+
+static void run_posted(struct reactor *r)
+{
+	struct posted *p, *next;
+
+	pthread_mutex_lock(&r->post_lock);
+	p = r->post_head;
+	r->post_head = r->post_tail = NULL;
+	pthread_mutex_unlock(&r->post_lock);
+	for (; p; p = next) {
+		next = p->next;
+		p->fn(p->arg);
+		free(p);
+	}
+}
+
+static void on_eventfd(struct reactor_fd *w, uint32_t events)
+{
+	struct reactor *r = container_of(w, struct reactor, eventfd_watch);
+	uint64_t n;
+
+	if (read(r->eventfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		log_error("reactor %u: eventfd read: %s", r->index, strerror(errno));
+	run_posted(r);
+}
+
+static void on_timer(struct reactor_fd *w, uint32_t events)
+{
+	struct reactor *r = container_of(w, struct reactor, timer_watch);
+	struct reactor_tick *t, *tmp;
+	uint64_t n;
+
+	if (read(r->timerfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	list_for_each_entry_safe(t, tmp, &r->ticks, entry)
+		t->on_tick(t);
+}
+
+struct run_on_all {
+	void (*fn)(void *arg);
+	void *arg;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned remaining;
+};
+
+static void run_on_all_one(void *arg)
+{
+	struct run_on_all *ra = arg;
+
+	ra->fn(ra->arg);
+	pthread_mutex_lock(&ra->lock);
+	if (--ra->remaining == 0)
+		pthread_cond_signal(&ra->cond);
+	pthread_mutex_unlock(&ra->lock);
+}
+
+void reactor_run_on_all(void (*fn)(void *arg), void *arg)
+{
+	struct run_on_all ra = { .fn = fn, .arg = arg, .remaining = nreactors };
+
+	pthread_mutex_init(&ra.lock, NULL);
+	pthread_cond_init(&ra.cond, NULL);
+	for (unsigned i = 0; i < nreactors; i++) {
+		while (reactor_post(&reactors[i], run_on_all_one, &ra))
+			usleep(1000);
+	}
+	pthread_mutex_lock(&ra.lock);
+	while (ra.remaining)
+		pthread_cond_wait(&ra.cond, &ra.lock);
+	pthread_mutex_unlock(&ra.lock);
+	pthread_cond_destroy(&ra.cond);
+	pthread_mutex_destroy(&ra.lock);
+}
+
+static void dispatch_epoll(struct reactor *r)
+{
+	struct epoll_event evs[EPOLL_BATCH];
+	int n;
+
+	do {
+		n = epoll_wait(r->epfd, evs, EPOLL_BATCH, 0);
+		for (int i = 0; i < n; i++) {
+			struct reactor_fd *w = evs[i].data.ptr;
+
+			w->on_ready(w, evs[i].events);
+		}
+	} while (n == EPOLL_BATCH);
+}
+
+static void on_epoll_ready(struct reactor_op *op, int res)
+{
+	struct reactor *r = container_of(op, struct reactor, epoll_op);
+
+	r->epoll_armed = false;
+	dispatch_epoll(r);
+}
+
+static void arm_epoll(struct reactor *r)
+{
+	struct io_uring_sqe *sqe;
+
+	if (r->epoll_armed)
+		return;
+	/* A one-shot poll checks readiness when it is armed, so a level that
+	 * stays high after dispatch (a socket with more to read) fires again
+	 * at once: level-triggered semantics without multishot's edge. */
+	sqe = reactor_get_sqe(r);
+	io_uring_prep_poll_add(sqe, r->epfd, POLLIN);
+	io_uring_sqe_set_data(sqe, &r->epoll_op);
+	r->epoll_armed = true;
+}
+
+static void reap_completions(struct reactor *r)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+	/* Completion callbacks may queue new SQEs and so reenter the ring; copy
+	 * the CQEs out first. */
+	struct {
+		struct reactor_op *op;
+		int res;
+	} done[256];
+
+	io_uring_for_each_cqe(&r->ring, head, cqe) {
+		done[n].op = io_uring_cqe_get_data(cqe);
+		done[n].res = cqe->res;
+		if (++n == 256)
+			break;
+	}
+	io_uring_cq_advance(&r->ring, n);
+	r->inflight -= n;
+	for (unsigned i = 0; i < n; i++)
+		done[i].op->done(done[i].op, done[i].res);
+}
+
+static void *reactor_main(void *arg)
+{
+	struct reactor *r = arg;
+
+	current_reactor = r;
+	for (;;) {
+		if (atomic_load(&r->stopping) && r->inflight <= (r->epoll_armed ? 1u : 0u))
+			break;
+		arm_epoll(r);
+		int ret = io_uring_submit_and_wait(&r->ring, 1);
+
+		if (ret < 0 && ret != -EINTR && ret != -EAGAIN && ret != -EBUSY) {
+			log_error("reactor %u: io_uring_submit_and_wait: %s", r->index, strerror(-ret));
+			break;
+		}
+		reap_completions(r);
+	}
+	run_posted(r);
+	return NULL;
+}
+
+static int reactor_init(struct reactor *r, unsigned index)
+{
+	struct itimerspec one_second = { .it_interval = { 1, 0 }, .it_value = { 1, 0 } };
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	r->index = index;
+	list_init(&r->ticks);
+	pthread_mutex_init(&r->post_lock, NULL);
+	r->epoll_op.done = on_epoll_ready;
+	ret = io_uring_queue_init(RING_ENTRIES, &r->ring, 0);
+	if (ret < 0)
+		return ret;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	r->eventfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	r->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (r->epfd < 0 || r->eventfd < 0 || r->timerfd < 0)
+		return -errno;
+	timerfd_settime(r->timerfd, 0, &one_second, NULL);
+	r->eventfd_watch.on_ready = on_eventfd;
+	r->timer_watch.on_ready = on_timer;
+	if ((ret = reactor_fd_add(r, &r->eventfd_watch, r->eventfd, EPOLLIN)) ||
+	    (ret = reactor_fd_add(r, &r->timer_watch, r->timerfd, EPOLLIN)))
+		return ret;
+	return 0;
+}
+
+int reactors_start(unsigned n)
+{
+	int ret;
+
+	if (n == 0)
+		return -EINVAL;
+	reactors = calloc(n, sizeof(*reactors));
+	if (!reactors)
+		return -ENOMEM;
+	nreactors = n;
+	for (unsigned i = 0; i < n; i++) {
+		ret = reactor_init(&reactors[i], i);
+		if (ret) {
+			log_error("reactor %u: init: %s", i, strerror(-ret));
+			return ret;
+		}
+	}
+	for (unsigned i = 0; i < n; i++) {
+		ret = pthread_create(&reactors[i].thread, NULL, reactor_main, &reactors[i]);
+		if (ret)
+			return -ret;
+	}
+	return 0;
+}
+
+static void wake(void *arg)
+{
+	(void)arg;
+}
+
+void reactors_stop(void)
+{
+	for (unsigned i = 0; i < nreactors; i++) {
+		atomic_store(&reactors[i].stopping, true);
+		reactor_post(&reactors[i], wake, NULL);
+	}
+	for (unsigned i = 0; i < nreactors; i++) {
+		struct reactor *r = &reactors[i];
+
+		pthread_join(r->thread, NULL);
+		io_uring_queue_exit(&r->ring);
+		close(r->epfd);
+		close(r->eventfd);
+		close(r->timerfd);
+		pthread_mutex_destroy(&r->post_lock);
+	}
+	free(reactors);
+	reactors = NULL;
+	nreactors = 0;
+}

@@ -1,0 +1,85 @@
+/* Reactors: the threads everything runs on.
+ *
+ * Each reactor is one thread that owns one io_uring (backing-store I/O and
+ * other asynchronous operations) and one epoll set (socket readiness, posted
+ * messages, a 1-second tick). The epoll fd is itself polled through the ring,
+ * so a reactor blocks in exactly one place: io_uring_submit_and_wait().
+ *
+ * Rules every user follows:
+ *  - an object that lives on a reactor (a connection, its session, its
+ *    commands) is touched only from that reactor's thread;
+ *  - to act on another reactor's object, reactor_post() a function to it;
+ *  - callbacks never block: no sleeping, no blocking I/O, no lock held
+ *    across an operation that waits.
+ */
+#ifndef USCST_BASE_REACTOR_H
+#define USCST_BASE_REACTOR_H
+
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/list.h"
+
+struct reactor;
+
+/* An asynchronous operation on a reactor's io_uring. Embed it in the object
+ * the operation is for, fill an SQE from reactor_get_sqe() and pass the op
+ * to io_uring_sqe_set_data(). @done runs on the same reactor with the CQE's
+ * result (bytes transferred or -errno). */
+struct reactor_op {
+	void (*done)(struct reactor_op *op, int res);
+};
+
+/* A file descriptor watched for readiness, level-triggered (epoll). */
+struct reactor_fd {
+	int fd;
+	struct reactor *reactor;
+	/* Runs on the reactor with the EPOLL* bits that are ready. */
+	void (*on_ready)(struct reactor_fd *w, uint32_t events);
+};
+
+/* Something to be called once a second on a reactor (timeouts, NOP-In). */
+struct reactor_tick {
+	struct list_head entry;
+	void (*on_tick)(struct reactor_tick *t);
+};
+
+/* Starts @n reactor threads (n >= 1). Returns 0 or -errno. */
+int reactors_start(unsigned n);
+/* Asks every reactor to finish: runs the functions already posted, waits for
+ * its in-flight ring operations, then exits; joins the threads. */
+void reactors_stop(void);
+
+unsigned reactor_count(void);
+struct reactor *reactor_by_index(unsigned i);
+unsigned reactor_index(const struct reactor *r);
+/* The reactor the calling thread is, or NULL on a non-reactor thread. */
+struct reactor *reactor_self(void);
+/* Round-robin choice, for placing a new connection. */
+struct reactor *reactor_pick(void);
+
+/* Runs fn(arg) on @r's thread, soon. Callable from any thread, including
+ * @r itself (then it runs on a later loop iteration, never re-entrantly).
+ * Returns 0, or -ENOMEM. */
+int reactor_post(struct reactor *r, void (*fn)(void *arg), void *arg);
+
+/* Calls fn(arg) once on every reactor and returns after all have run it.
+ * Must not be called from a reactor thread. */
+void reactor_run_on_all(void (*fn)(void *arg), void *arg);
+
+/* An SQE on @r's ring; never NULL (submits pending SQEs if the ring is full).
+ * Caller must be on @r's thread. The reactor counts in-flight operations, so
+ * every SQE obtained here must carry a struct reactor_op as its user data. */
+struct io_uring_sqe *reactor_get_sqe(struct reactor *r);
+
+/* Readiness watches; caller on @r's thread. events are EPOLLIN/EPOLLOUT. */
+int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events);
+int reactor_fd_modify(struct reactor_fd *w, uint32_t events);
+void reactor_fd_remove(struct reactor_fd *w);
+
+/* Once-a-second callbacks; caller on @r's thread. */
+void reactor_tick_add(struct reactor *r, struct reactor_tick *t);
+void reactor_tick_remove(struct reactor_tick *t);
+
+#endif

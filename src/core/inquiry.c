@@ -1,0 +1,162 @@
+/* INQUIRY (SPC-4 6.6), emulated by the core for every device: standard
+ * data and the vital product data pages every device has (0x00, 0x80,
+ * 0x83). */
+#include <string.h>
+
+#include "base/bytes.h"
+#include "core/core_internal.h"
+#include "core/emulated.h"
+
+#define INQ_EVPD 0x01
+#define INQ_CMDDT 0x02
+#define STD_INQUIRY_LEN 74
+
+/* Version descriptors (SPC-4 table 49): SAM-5, SPC-4, SBC-3, iSCSI. */
+static const uint16_t version_descriptors[] = { 0x00a0, 0x0460, 0x04c0, 0x0960 };
+
+int scst_inquiry_parse(struct scst_cmd *cmd)
+{
+	if (cmd->cdb[1] & INQ_CMDDT) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(1, 1));
+		return -1;
+	}
+	if (!(cmd->cdb[1] & INQ_EVPD) && cmd->cdb[2]) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, -1));
+		return -1;
+	}
+	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_len = get_be16(cmd->cdb + 3);
+	return 0;
+}
+
+/* Copies @src, space-padded to @len bytes (SPC-4 4.4.1: ASCII fields). */
+static void put_ascii(uint8_t *dst, const char *src, size_t len)
+{
+	size_t n = strnlen(src, len);
+
+	memcpy(dst, src, n);
+	memset(dst + n, ' ', len - n);
+}
+
+static uint8_t peripheral_byte(const struct scst_cmd *cmd)
+{
+	/* Qualifier 3: no logical unit here (SPC-4 6.6.2). */
+	if (!cmd->dev)
+		return 0x60 | TYPE_NO_LUN;
+	return cmd->dev->handler->type;
+}
+
+static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
+{
+	memset(d, 0, STD_INQUIRY_LEN);
+	d[0] = peripheral_byte(cmd);
+	d[2] = 0x06;  /* SPC-4 */
+	d[3] = 0x12;  /* HISUP, response data format 2 */
+	d[4] = STD_INQUIRY_LEN - 5;
+	d[7] = 0x02;  /* CMDQUE: tagged command queuing */
+	put_ascii(d + 8, cmd->dev ? cmd->dev->t10_vend_id : "USCST", 8);
+	put_ascii(d + 16, cmd->dev ? cmd->dev->prod_id : "", 16);
+	put_ascii(d + 32, cmd->dev ? cmd->dev->prod_rev_lvl : "", 4);
+	for (unsigned i = 0; i < sizeof(version_descriptors) / sizeof(version_descriptors[0]); i++)
+		put_be16(d + 58 + 2 * i, version_descriptors[i]);
+	return STD_INQUIRY_LEN;
+}
+
+static const uint8_t supported_vpd_pages[] = { 0x00, 0x80, 0x83 };
+
+static size_t vpd_supported_pages(uint8_t *d)
+{
+	memcpy(d + 4, supported_vpd_pages, sizeof(supported_vpd_pages));
+	return 4 + sizeof(supported_vpd_pages);
+}
+
+static size_t vpd_unit_serial(const struct scst_device *dev, uint8_t *d)
+{
+	size_t n = strlen(dev->usn);
+
+	memcpy(d + 4, dev->usn, n);
+	return 4 + n;
+}
+
+/* Appends one designation descriptor; returns its length. */
+static size_t put_designator(uint8_t *d, uint8_t code_set, uint8_t assoc_type,
+			     const void *id, size_t len)
+{
+	d[0] = code_set;
+	d[1] = assoc_type;
+	d[2] = 0;
+	d[3] = (uint8_t)len;
+	memcpy(d + 4, id, len);
+	return 4 + len;
+}
+
+#define CODE_SET_BINARY 0x01
+#define CODE_SET_ASCII 0x02
+#define ASSOC_LU 0x00
+#define ASSOC_TARGET_PORT 0x10
+#define DESIG_T10_VENDOR 0x01
+#define DESIG_NAA 0x03
+#define DESIG_REL_TGT_PORT 0x04
+#define DESIG_TPG 0x05
+
+static size_t vpd_device_identification(const struct scst_cmd *cmd, uint8_t *d)
+{
+	const struct scst_device *dev = cmd->dev;
+	const struct scst_tgt *tgt = cmd->sess->tgt;
+	uint8_t id[8 + 64];
+	size_t n = 4, idlen;
+
+	put_be64(id, dev->naa_id);
+	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_LU | DESIG_NAA, id, 8);
+
+	put_ascii(id, dev->t10_vend_id, 8);
+	idlen = strlen(dev->t10_dev_id);
+	memcpy(id + 8, dev->t10_dev_id, idlen);
+	n += put_designator(d + n, CODE_SET_ASCII, ASSOC_LU | DESIG_T10_VENDOR, id, 8 + idlen);
+
+	memset(id, 0, 4);
+	put_be16(id + 2, tgt->rel_tgt_id);
+	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_TARGET_PORT | DESIG_REL_TGT_PORT, id, 4);
+
+	memset(id, 0, 4);
+	put_be16(id + 2, tgt->tpg_id);
+	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_TARGET_PORT | DESIG_TPG, id, 4);
+	return n;
+}
+
+void scst_inquiry_exec(struct scst_cmd *cmd)
+{
+	uint8_t d[512];
+	size_t n;
+
+	memset(d, 0, sizeof(d));
+	if (!(cmd->cdb[1] & INQ_EVPD)) {
+		n = standard_inquiry(cmd, d);
+	} else if (!cmd->dev) {
+		d[0] = peripheral_byte(cmd);
+		n = 4;
+	} else {
+		uint8_t page = cmd->cdb[2];
+
+		switch (page) {
+		case 0x00:
+			n = vpd_supported_pages(d);
+			break;
+		case 0x80:
+			n = vpd_unit_serial(cmd->dev, d);
+			break;
+		case 0x83:
+			n = vpd_device_identification(cmd, d);
+			break;
+		default:
+			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, -1));
+			scst_cmd_done(cmd);
+			return;
+		}
+		d[0] = peripheral_byte(cmd);
+		d[1] = page;
+		put_be16(d + 2, (uint16_t)(n - 4));
+	}
+	scst_cmd_copy_response(cmd, d, n);
+	scst_cmd_done(cmd);
+}

@@ -1,0 +1,29 @@
+/* REQUEST SENSE (SPC-4 6.39). With autosense every CHECK CONDITION already
+ * carried its sense data, so what is left to report is a pending unit
+ * attention (which this command consumes) or the LUN's absence. */
+#include "core/core_internal.h"
+#include "core/emulated.h"
+
+#define RS_DESC 0x01
+
+int scst_request_sense_parse(struct scst_cmd *cmd)
+{
+	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_len = cmd->cdb[4];
+	return 0;
+}
+
+void scst_request_sense_exec(struct scst_cmd *cmd)
+{
+	struct scsi_sense sense = scsi_sense_make(SK_NO_SENSE, ASC_NO_ADDITIONAL_SENSE);
+	uint8_t d[SCSI_SENSE_BUFFERSIZE];
+	size_t n;
+
+	if (!cmd->tgt_dev)
+		sense = scsi_sense_make(SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
+	else
+		scst_tgt_dev_take_ua(cmd->tgt_dev, &sense);
+	n = scsi_sense_encode(&sense, cmd->cdb[1] & RS_DESC, d, sizeof(d));
+	scst_cmd_copy_response(cmd, d, n);
+	scst_cmd_done(cmd);
+}

@@ -1,0 +1,489 @@
+/* The core's public face: the objects of the SCSI target model and the two
+ * contracts that plug into it.
+ *
+ *   struct scst_tgt_template  what a target driver (a transport) implements
+ *   struct scst_dev_type      what a device handler (a kind of device) implements
+ *
+ * Names follow SCST (scst.h) so that anyone who knows SCST finds their way.
+ *
+ * Threads. Every command, and the session it belongs to, lives on one
+ * reactor (src/base/reactor.h): the one the session was registered on. All
+ * callbacks about a command run there, and the functions a driver or handler
+ * calls about a command must be called there. State shared by the sessions
+ * of every reactor (a device's unit attentions, its list of commands for
+ * task management, its mode parameters) sits behind the device's mutex,
+ * which is never held across I/O or a callback into a driver or handler.
+ * The registry of handlers, devices and targets sits behind scst_mutex,
+ * taken only by management and session set-up, never per command.
+ */
+#ifndef USCST_CORE_SCST_H
+#define USCST_CORE_SCST_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/list.h"
+#include "base/reactor.h"
+#include "scsi/scsi.h"
+#include "scsi/sense.h"
+
+struct scst_cmd;
+struct scst_session;
+struct scst_device;
+struct scst_tgt;
+struct scst_mgmt_cmd;
+struct scst_tmf_waiter;
+struct scst_op_index;
+
+/* ------------------------------------------------------------------ */
+/* Attributes: name = value pairs from scst.conf or the RPC socket.    */
+
+struct scst_attr {
+	const char *name;
+	const char *value;
+	bool consumed; /* set by whoever accepted it; leftovers are errors */
+};
+
+/* Parsing helpers for attribute values; return false on a bad value. */
+bool scst_attr_bool(const char *value, bool *out);
+bool scst_attr_u64(const char *value, uint64_t *out);
+
+/* ------------------------------------------------------------------ */
+/* Command life cycle (DESIGN.md): the states a command moves through. */
+
+enum scst_cmd_state {
+	SCST_CMD_STATE_INIT,          /* find the LUN through the session's map */
+	SCST_CMD_STATE_PARSE,         /* handler: direction, length, LBA range */
+	SCST_CMD_STATE_PREPARE_SPACE, /* data buffer */
+	SCST_CMD_STATE_RDY_TO_XFER,   /* driver pulls write data */
+	SCST_CMD_STATE_PRE_EXEC,      /* UA, read-only LUN, aborted? */
+	SCST_CMD_STATE_EXEC,          /* handler (or the core) executes */
+	SCST_CMD_STATE_DEV_DONE,      /* handler finished */
+	SCST_CMD_STATE_PRE_XMIT,      /* status, sense, residuals */
+	SCST_CMD_STATE_XMIT,          /* driver sends data and status */
+	SCST_CMD_STATE_FINISHED,      /* freed, TMF waiters woken */
+};
+
+const char *scst_cmd_state_name(enum scst_cmd_state s);
+
+/* Data direction, seen from the initiator's side as SCSI does:
+ * READ = data to the initiator (Data-In), WRITE = data from it (Data-Out). */
+enum scst_data_dir {
+	SCST_DATA_NONE = 0,
+	SCST_DATA_READ = 1,
+	SCST_DATA_WRITE = 2,
+};
+
+enum scst_task_attr {
+	SCST_TASK_SIMPLE,
+	SCST_TASK_ORDERED,
+	SCST_TASK_HEAD_OF_QUEUE,
+	SCST_TASK_ACA,
+};
+
+/* ------------------------------------------------------------------ */
+/* Operation tables: one per device type, written with designated
+ * initialisers. The core looks a CDB up by opcode (and service action),
+ * PARSE calls ->parse, EXEC calls ->exec. REPORT SUPPORTED OPERATION
+ * CODES answers from the same tables. */
+
+enum scst_op_flags {
+	/* The command changes the medium: refused on read-only LUNs with
+	 * DATA PROTECT / WRITE PROTECTED. */
+	SCST_OP_WRITES_MEDIUM = 1u << 0,
+	/* Runs even with a unit attention pending, and does not clear it
+	 * (INQUIRY, REPORT LUNS; REQUEST SENSE reports the UA itself). */
+	SCST_OP_SKIP_UA = 1u << 1,
+	/* The opcode has a service action in byte 1, bits 4..0. */
+	SCST_OP_HAS_SERVICE_ACTION = 1u << 2,
+};
+
+struct scst_op_desc {
+	uint8_t opcode;
+	uint8_t service_action; /* valid with SCST_OP_HAS_SERVICE_ACTION */
+	uint8_t cdb_len;
+	uint32_t flags; /* enum scst_op_flags */
+	const char *name;
+	/* PARSE. Sets cmd->data_dir and cmd->data_len (and, for block
+	 * commands, cmd->lba / cmd->nblocks). On a bad CDB calls
+	 * scst_set_cmd_error() and returns -1. Pure: no I/O, no blocking. */
+	int (*parse)(struct scst_cmd *cmd);
+	/* EXEC. Asynchronous: completes by calling scst_cmd_done(cmd), now or
+	 * later, on the command's reactor. For a READ it fills cmd->buf and
+	 * may shorten the data with scst_set_resp_data_len(). */
+	void (*exec)(struct scst_cmd *cmd);
+};
+
+/* ------------------------------------------------------------------ */
+/* Device handler contract (SCST: struct scst_dev_type). */
+
+struct scst_dev_type {
+	const char *name;          /* "vdisk_fileio" */
+	uint8_t type;              /* enum scsi_device_type */
+	/* Operation table, terminated by an entry with name == NULL. The
+	 * core's emulated commands (INQUIRY, REPORT LUNS, REQUEST SENSE)
+	 * are looked up first and need not appear here. */
+	const struct scst_op_desc *ops;
+	/* Attribute names this handler accepts, NULL-terminated (for help
+	 * and for writing the running configuration back). */
+	const char *const *attr_names;
+
+	/* Called by management (any non-reactor thread, scst_mutex held) to
+	 * create a device. Accepts its attributes (marking them consumed),
+	 * opens the backing store, sets dev->block_size, dev->nblocks and
+	 * dev->handler_priv. On failure writes a reason into err and returns
+	 * -1; the device is then discarded. */
+	int (*attach)(struct scst_device *dev, struct scst_attr *attrs, unsigned nattrs,
+		      char *err, size_t errlen);
+	/* Called when the device goes away (no commands left): flush and
+	 * close the backing store, free handler_priv. Any thread. */
+	void (*detach)(struct scst_device *dev);
+	/* Writes the handler's attributes as "name value" lines, for the
+	 * running configuration. Optional. */
+	void (*show_attrs)(struct scst_device *dev, void (*emit)(void *ctx, const char *name,
+								  const char *value),
+			   void *ctx);
+};
+
+/* ------------------------------------------------------------------ */
+/* Target driver contract (SCST: struct scst_tgt_template). A driver
+ * assumes no particular transport beneath the core: iSCSI, an in-process
+ * local initiator and vhost-user-scsi implement the same ops. */
+
+struct scst_tgt_template {
+	const char *name; /* "iscsi" */
+
+	/* RDY_TO_XFER: the command needs write data. cmd->buf holds
+	 * cmd->bufflen bytes of room, of which cmd->data_received have
+	 * already arrived (immediate or unsolicited data). The driver fetches
+	 * the rest (iSCSI: R2T) and then calls scst_rx_data(). Runs on the
+	 * command's reactor. */
+	void (*rdy_to_xfer)(struct scst_cmd *cmd);
+
+	/* XMIT: send cmd->resp_data_len bytes of cmd->buf (READ), then
+	 * cmd->status, the sense data and the residual. When the last byte
+	 * has left (or the connection is gone), call scst_tgt_cmd_done().
+	 * Runs on the command's reactor. */
+	void (*xmit_response)(struct scst_cmd *cmd);
+
+	/* The command was aborted by task management while the driver holds
+	 * it in RDY_TO_XFER: stop waiting for its data and call
+	 * scst_rx_data(cmd, false) once no more data will land in cmd->buf.
+	 * Runs on the command's reactor. */
+	void (*on_abort_cmd)(struct scst_cmd *cmd);
+
+	/* The command is about to be freed: release cmd->tgt_priv. Runs on the
+	 * command's reactor. Optional. */
+	void (*on_free_cmd)(struct scst_cmd *cmd);
+
+	/* A task management function has completed (every command it
+	 * aborted has finished). Send mcmd->status. Runs on the session's
+	 * reactor. */
+	void (*task_mgmt_fn_done)(struct scst_mgmt_cmd *mcmd);
+
+	/* Management: a target was created / is being set up. Accepts its
+	 * driver-specific attributes (marking them consumed). Optional. */
+	int (*target_attach)(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,
+			     char *err, size_t errlen);
+	/* Management: the target is going away; its sessions are gone. */
+	void (*target_detach)(struct scst_tgt *tgt);
+	/* Shutdown or target disable: close every session of @tgt (or of
+	 * every target when NULL). Called on each reactor in turn
+	 * (reactor_run_on_all); the driver closes what lives there. */
+	void (*close_sessions)(struct scst_tgt *tgt);
+};
+
+/* ------------------------------------------------------------------ */
+/* Objects. */
+
+/* A logical unit: a device handler instance with its backing store. */
+struct scst_device {
+	char *name;
+	struct scst_dev_type *handler;
+	void *handler_priv;
+	const struct scst_op_index *op_index; /* the handler's table, indexed */
+	struct list_head registry_entry; /* scst_mutex */
+
+	/* Geometry, set by attach; block devices only. */
+	uint32_t block_size;
+	uint64_t nblocks;
+
+	/* Identity, as INQUIRY reports it (SCST attribute names). */
+	char t10_vend_id[9];     /* t10_vend_id */
+	char prod_id[17];        /* prod_id */
+	char prod_rev_lvl[5];    /* prod_rev_lvl */
+	char t10_dev_id[64];     /* t10_dev_id: T10 vendor ID designator */
+	char usn[64];            /* usn: unit serial number (VPD 0x80) */
+	uint64_t naa_id;         /* NAA IEEE Registered designator (VPD 0x83) */
+	bool read_only;          /* read_only: every LUN of it is read-only */
+	uint32_t dev_id;         /* small number, unique in the process */
+
+	/* Mode parameters that change the core's behaviour; written by
+	 * MODE SELECT under @lock, read without it. */
+	atomic_bool d_sense;     /* control page D_SENSE: descriptor sense */
+	atomic_bool wce;         /* caching page WCE (write-back) */
+
+	pthread_mutex_t lock;    /* the state below */
+	struct list_head tgt_devs;  /* every I_T_L nexus to this device */
+	struct list_head cmds;      /* active commands, for task management */
+	unsigned active_cmds;
+	unsigned lun_refs;          /* LUN map entries pointing here */
+};
+
+/* An entry in a target's LUN map. */
+struct scst_lun {
+	uint64_t lun;
+	struct scst_device *dev;
+	bool read_only;
+	struct list_head entry;
+};
+
+/* A SCSI target port, belonging to a driver. */
+struct scst_tgt {
+	char *name;
+	struct scst_tgt_template *tgtt;
+	void *tgt_priv;
+	bool enabled;
+	uint16_t rel_tgt_id;   /* relative target port identifier (VPD 0x83) */
+	uint16_t tpg_id;       /* target port group */
+	struct list_head luns; /* struct scst_lun, sorted by LUN; scst_mutex */
+	struct list_head sessions; /* scst_mutex */
+	struct list_head registry_entry;
+};
+
+/* An I_T_L nexus: one session's view of one LUN (SCST: tgt_dev). */
+struct scst_tgt_dev {
+	struct scst_session *sess;
+	struct scst_device *dev;
+	uint64_t lun;
+	bool read_only;
+	/* Unit attentions queued for this nexus; dev->lock. ua_pending is
+	 * read without the lock on every command. */
+	struct list_head uas;
+	atomic_bool ua_pending;
+	struct list_head dev_entry; /* dev->tgt_devs */
+};
+
+/* An I_T nexus. Lives on one reactor. */
+struct scst_session {
+	struct scst_tgt *tgt;
+	char *initiator_name;
+	struct reactor *reactor;
+	void *tgt_priv;
+	unsigned ntgt_devs;
+	struct scst_tgt_dev *tgt_devs; /* array, ntgt_devs entries */
+	struct list_head cmds;   /* active commands; reactor-local */
+	unsigned active_cmds;
+	bool unregistering;
+	void (*unreg_done)(struct scst_session *sess);
+	struct list_head tgt_entry; /* tgt->sessions, scst_mutex */
+};
+
+/* A SCSI command. */
+struct scst_cmd {
+	enum scst_cmd_state state;
+	struct scst_session *sess;
+	struct scst_tgt_dev *tgt_dev; /* NULL when the LUN is not mapped */
+	struct scst_device *dev;      /* tgt_dev->dev, or NULL */
+	struct reactor *reactor;
+	uint64_t lun;
+	uint64_t tag;
+	enum scst_task_attr task_attr;
+	uint8_t cdb[SCSI_MAX_CDB_LEN];
+	unsigned cdb_len;
+	const struct scst_op_desc *op;
+
+	/* What the transport says the initiator expects (iSCSI: EDTL). */
+	enum scst_data_dir expected_dir;
+	uint32_t expected_len;
+
+	/* What the CDB asks for (set by PARSE). */
+	enum scst_data_dir data_dir;
+	uint32_t data_len;   /* bytes per the CDB (transfer or allocation length) */
+	uint64_t lba;        /* block commands */
+	uint32_t nblocks;
+
+	/* The data buffer (PREPARE_SPACE): @bufflen bytes, 4 KiB aligned.
+	 * WRITE: bufflen = data_len; the driver places the data here.
+	 * READ: bufflen = min(data_len, expected_len): what the initiator will
+	 * accept. The handler fills at most bufflen bytes (a block READ reads
+	 * bufflen bytes from lba; the rest of the CDB's range is an overflow
+	 * the core reports as a residual). */
+	uint8_t *buf;
+	uint32_t bufflen;
+	uint32_t data_received; /* WRITE: bytes the driver has placed in buf */
+	uint32_t resp_data_len; /* READ: bytes the handler produced */
+
+	/* Result. */
+	uint8_t status;
+	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
+	uint8_t sense_len;
+	/* Residual (PRE_XMIT), as iSCSI and FCP report it. */
+	bool resid_overflow;
+	bool resid_underflow;
+	uint32_t resid;
+
+	/* Task management. */
+	atomic_bool aborted;
+	struct scst_tmf_waiter *tmf_waiters; /* dev->lock */
+	atomic_int refcount;
+
+	void *tgt_priv; /* the driver's */
+	void *dev_priv; /* the handler's, for the duration of EXEC */
+	struct reactor_op io; /* free for the handler's use during EXEC */
+
+	struct list_head sess_entry; /* sess->cmds */
+	struct list_head dev_entry;  /* dev->cmds */
+};
+
+/* Task management functions (SAM-5 7). */
+enum scst_tmf {
+	SCST_TMF_ABORT_TASK,
+	SCST_TMF_ABORT_TASK_SET,
+	SCST_TMF_CLEAR_TASK_SET,
+	SCST_TMF_LUN_RESET,
+	SCST_TMF_TARGET_RESET,
+	SCST_TMF_I_T_NEXUS_RESET,
+	SCST_TMF_CLEAR_ACA,
+	SCST_TMF_QUERY_TASK,
+};
+
+enum scst_tmf_status {
+	SCST_TMF_STATUS_COMPLETE,       /* function complete */
+	SCST_TMF_STATUS_TASK_NOT_EXIST, /* ABORT TASK: no such task (it had finished) */
+	SCST_TMF_STATUS_LUN_NOT_EXIST,
+	SCST_TMF_STATUS_NOT_SUPPORTED,
+	SCST_TMF_STATUS_REJECTED,
+	SCST_TMF_STATUS_SUCCEEDED,      /* QUERY TASK: the task exists */
+};
+
+struct scst_mgmt_cmd {
+	enum scst_tmf fn;
+	struct scst_session *sess;
+	uint64_t lun;
+	uint64_t tag; /* ABORT TASK / QUERY TASK: the referenced task */
+	enum scst_tmf_status status;
+	void *tgt_priv;
+	atomic_int pending; /* commands still to finish, plus one while scanning */
+};
+
+/* ------------------------------------------------------------------ */
+/* Registry and management. scst_mutex protects the lists below. */
+
+extern pthread_mutex_t scst_mutex;
+
+int scst_register_target_template(struct scst_tgt_template *tgtt);
+struct scst_tgt_template *scst_find_target_template(const char *name);
+int scst_register_dev_handler(struct scst_dev_type *handler);
+struct scst_dev_type *scst_find_dev_handler(const char *name);
+/* Every registered handler, for listings; NULL-terminated iteration. */
+struct scst_dev_type *scst_dev_handler_at(unsigned i);
+
+/* Creates device @name served by handler @handler_name. Generic
+ * attributes (t10_vend_id, prod_id, prod_rev_lvl, t10_dev_id, usn,
+ * read_only) are taken by the core, the rest by the handler; an attribute
+ * neither takes is an error. Returns NULL with a reason in err. */
+struct scst_device *scst_device_create(const char *handler_name, const char *name,
+				       struct scst_attr *attrs, unsigned nattrs, char *err,
+				       size_t errlen);
+/* Fails (-1, reason in err) while a LUN map still points at it. */
+int scst_device_destroy(struct scst_device *dev, char *err, size_t errlen);
+struct scst_device *scst_find_device(const char *name);
+/* Calls fn for every device, scst_mutex held. */
+void scst_for_each_device(void (*fn)(struct scst_device *dev, void *ctx), void *ctx);
+
+struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *name,
+				    struct scst_attr *attrs, unsigned nattrs, char *err,
+				    size_t errlen);
+void scst_target_destroy(struct scst_tgt *tgt);
+struct scst_tgt *scst_find_target(struct scst_tgt_template *tgtt, const char *name);
+/* Calls fn for every target of @tgtt (all drivers when NULL), scst_mutex held. */
+void scst_for_each_target(struct scst_tgt_template *tgtt,
+			  void (*fn)(struct scst_tgt *tgt, void *ctx), void *ctx);
+/* Maps @dev at @lun. New sessions see it; existing sessions get REPORTED
+ * LUNS DATA HAS CHANGED. */
+int scst_target_add_lun(struct scst_tgt *tgt, uint64_t lun, struct scst_device *dev,
+			bool read_only, char *err, size_t errlen);
+void scst_target_set_enabled(struct scst_tgt *tgt, bool enabled);
+
+/* Number of sessions alive, and a wait of at most @seconds for it to
+ * reach zero (shutdown); returns whether it did. */
+unsigned scst_session_count(void);
+bool scst_wait_sessions_gone(int seconds);
+
+/* ------------------------------------------------------------------ */
+/* Calls a target driver makes. All on the session's reactor. */
+
+/* Opens an I_T nexus to @tgt for @initiator_name on the calling reactor.
+ * Every mapped LUN gets a POWER ON, RESET OR BUS DEVICE RESET unit
+ * attention. Returns NULL on allocation failure. */
+struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *initiator_name,
+					   void *tgt_priv);
+/* Closes the nexus. Commands still active are aborted; when the last has
+ * finished, unreg_done(sess) runs on the session's reactor and the session
+ * is freed right after it returns. */
+void scst_unregister_session(struct scst_session *sess,
+			     void (*unreg_done)(struct scst_session *sess));
+
+/* Allocates a command for @cdb (cdb_len bytes, at most SCSI_MAX_CDB_LEN)
+ * addressed to @lun. Returns NULL on allocation failure. */
+struct scst_cmd *scst_rx_cmd(struct scst_session *sess, uint64_t lun, const uint8_t *cdb,
+			     unsigned cdb_len, uint64_t tag, enum scst_task_attr attr,
+			     enum scst_data_dir expected_dir, uint32_t expected_len);
+
+/* First half of command start: INIT, PARSE and PREPARE_SPACE, synchronously;
+ * never calls back into the driver. Afterwards, for a WRITE, cmd->buf has
+ * room for cmd->bufflen bytes and the driver may place data that has
+ * already arrived there (setting cmd->data_received), discarding anything
+ * beyond bufflen. If the command already failed (status set, bufflen 0),
+ * incoming data is discarded. */
+void scst_cmd_prepare(struct scst_cmd *cmd);
+
+/* Second half: the driver has placed cmd->data_received bytes. The core
+ * goes on to RDY_TO_XFER (if more data is wanted) or PRE_EXEC. May call
+ * xmit_response() before returning. */
+void scst_cmd_start(struct scst_cmd *cmd);
+
+/* RDY_TO_XFER is over: all write data is in cmd->buf (success), or the
+ * transfer failed or was cut short (!success; the command then ends
+ * without executing). */
+void scst_rx_data(struct scst_cmd *cmd, bool success);
+
+/* XMIT is over: the response has been sent or can never be. Frees cmd. */
+void scst_tgt_cmd_done(struct scst_cmd *cmd);
+
+/* Starts a task management function. Completion comes through
+ * tgtt->task_mgmt_fn_done(mcmd); the driver frees mcmd after that with
+ * scst_mgmt_cmd_free(). Returns NULL on allocation failure. */
+struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf fn,
+				      uint64_t lun, uint64_t tag, void *tgt_priv);
+void scst_mgmt_cmd_free(struct scst_mgmt_cmd *mcmd);
+
+/* ------------------------------------------------------------------ */
+/* Calls a device handler makes (and the core's own emulation). */
+
+/* EXEC is over; status and sense are already set (GOOD by default). */
+void scst_cmd_done(struct scst_cmd *cmd);
+
+/* CHECK CONDITION with @sense, in the format the device's D_SENSE picks. */
+void scst_set_cmd_error(struct scst_cmd *cmd, struct scsi_sense sense);
+/* Shorthand for scst_set_cmd_error(cmd, scsi_sense_make(key, asc)). */
+void scst_set_cmd_error_asc(struct scst_cmd *cmd, uint8_t key, uint16_t asc);
+/* A status without sense (e.g. RESERVATION CONFLICT, BUSY). */
+void scst_set_cmd_status(struct scst_cmd *cmd, uint8_t status);
+/* A READ produced fewer bytes than data_len (e.g. INQUIRY shorter than the
+ * allocation length). */
+void scst_set_resp_data_len(struct scst_cmd *cmd, uint32_t len);
+
+/* Queues a unit attention on every nexus to @dev (except @except, if not
+ * NULL). Any thread. */
+void scst_dev_queue_ua(struct scst_device *dev, struct scst_tgt_dev *except,
+		       struct scsi_sense sense);
+
+/* Core initialisation (registers the core's own tables). */
+void scst_core_init(void);
+
+#endif

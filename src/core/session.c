@@ -1,0 +1,151 @@
+/* Sessions (I_T nexuses) and their I_T_L nexuses. A session lives on the
+ * reactor that registered it; its commands run there. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "core/core_internal.h"
+
+static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t count_zero = PTHREAD_COND_INITIALIZER;
+static unsigned nsessions;
+
+unsigned scst_session_count(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&count_lock);
+	n = nsessions;
+	pthread_mutex_unlock(&count_lock);
+	return n;
+}
+
+bool scst_wait_sessions_gone(int seconds)
+{
+	struct timespec deadline;
+	bool gone;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	pthread_mutex_lock(&count_lock);
+	while (nsessions) {
+		if (pthread_cond_timedwait(&count_zero, &count_lock, &deadline))
+			break;
+	}
+	gone = nsessions == 0;
+	pthread_mutex_unlock(&count_lock);
+	return gone;
+}
+
+/* Builds one I_T_L nexus per LUN of the target's map; scst_mutex held. */
+static bool attach_luns(struct scst_session *sess)
+{
+	struct scst_lun *lun;
+	unsigned n = 0;
+
+	list_for_each_entry(lun, &sess->tgt->luns, entry)
+		n++;
+	sess->tgt_devs = calloc(n ? n : 1, sizeof(*sess->tgt_devs));
+	if (!sess->tgt_devs)
+		return false;
+	list_for_each_entry(lun, &sess->tgt->luns, entry) {
+		struct scst_tgt_dev *td = &sess->tgt_devs[sess->ntgt_devs++];
+
+		td->sess = sess;
+		td->dev = lun->dev;
+		td->lun = lun->lun;
+		td->read_only = lun->read_only;
+		list_init(&td->uas);
+		pthread_mutex_lock(&lun->dev->lock);
+		list_add_tail(&td->dev_entry, &lun->dev->tgt_devs);
+		pthread_mutex_unlock(&lun->dev->lock);
+		/* A new I_T nexus starts with a power-on/reset condition. */
+		scst_tgt_dev_queue_ua(td, scsi_sense_make(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
+	}
+	return true;
+}
+
+struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *initiator_name,
+					   void *tgt_priv)
+{
+	struct scst_session *sess = calloc(1, sizeof(*sess));
+
+	if (!sess || !(sess->initiator_name = strdup(initiator_name))) {
+		free(sess);
+		return NULL;
+	}
+	sess->tgt = tgt;
+	sess->tgt_priv = tgt_priv;
+	sess->reactor = reactor_self();
+	list_init(&sess->cmds);
+	pthread_mutex_lock(&scst_mutex);
+	if (!attach_luns(sess)) {
+		pthread_mutex_unlock(&scst_mutex);
+		free(sess->initiator_name);
+		free(sess);
+		return NULL;
+	}
+	list_add_tail(&sess->tgt_entry, &tgt->sessions);
+	pthread_mutex_unlock(&scst_mutex);
+	pthread_mutex_lock(&count_lock);
+	nsessions++;
+	pthread_mutex_unlock(&count_lock);
+	log_info("session %s -> %s: opened with %u LUN(s)", initiator_name, tgt->name,
+		 sess->ntgt_devs);
+	return sess;
+}
+
+static void session_free(void *arg)
+{
+	struct scst_session *sess = arg;
+
+	pthread_mutex_lock(&scst_mutex);
+	list_del(&sess->tgt_entry);
+	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
+		struct scst_tgt_dev *td = &sess->tgt_devs[i];
+
+		pthread_mutex_lock(&td->dev->lock);
+		list_del(&td->dev_entry);
+		scst_tgt_dev_clear_uas(td);
+		pthread_mutex_unlock(&td->dev->lock);
+	}
+	pthread_mutex_unlock(&scst_mutex);
+	log_info("session %s -> %s: closed", sess->initiator_name, sess->tgt->name);
+	if (sess->unreg_done)
+		sess->unreg_done(sess);
+	free(sess->tgt_devs);
+	free(sess->initiator_name);
+	free(sess);
+	pthread_mutex_lock(&count_lock);
+	if (--nsessions == 0)
+		pthread_cond_broadcast(&count_zero);
+	pthread_mutex_unlock(&count_lock);
+}
+
+void scst_session_cmd_gone(struct scst_session *sess)
+{
+	if (sess->unregistering && sess->active_cmds == 0)
+		reactor_post(sess->reactor, session_free, sess);
+}
+
+void scst_unregister_session(struct scst_session *sess,
+			     void (*unreg_done)(struct scst_session *sess))
+{
+	struct scst_cmd *cmd;
+
+	sess->unregistering = true;
+	sess->unreg_done = unreg_done;
+	/* Nobody is left to answer: every active command is aborted and ends
+	 * without a response as soon as its current state lets it. */
+	list_for_each_entry(cmd, &sess->cmds, sess_entry) {
+		if (cmd->dev) {
+			pthread_mutex_lock(&cmd->dev->lock);
+			scst_abort_cmd_locked(cmd, NULL);
+			pthread_mutex_unlock(&cmd->dev->lock);
+		} else {
+			scst_abort_cmd_locked(cmd, NULL);
+		}
+	}
+	scst_session_cmd_gone(sess);
+}

@@ -1,0 +1,209 @@
+/* Task management (SAM-5 7): aborting commands and reporting completion
+ * once every aborted command has finished. Commands may live on other
+ * reactors (a LOGICAL UNIT RESET reaches every session of the device), so
+ * the marking happens under the device lock, the driver is told through
+ * reactor_post(), and the function completes when a counter drops to zero. */
+#include <stdlib.h>
+
+#include "base/log.h"
+#include "core/core_internal.h"
+
+struct scst_tmf_waiter {
+	struct scst_mgmt_cmd *mcmd;
+	struct scst_tmf_waiter *next;
+};
+
+static void tmf_complete(void *arg)
+{
+	struct scst_mgmt_cmd *mcmd = arg;
+
+	mcmd->sess->tgt->tgtt->task_mgmt_fn_done(mcmd);
+}
+
+static void tmf_put(struct scst_mgmt_cmd *mcmd)
+{
+	if (atomic_fetch_sub(&mcmd->pending, 1) == 1)
+		reactor_post(mcmd->sess->reactor, tmf_complete, mcmd);
+}
+
+void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters)
+{
+	while (waiters) {
+		struct scst_tmf_waiter *next = waiters->next;
+
+		tmf_put(waiters->mcmd);
+		free(waiters);
+		waiters = next;
+	}
+}
+
+/* Runs on the command's reactor: a driver holding the command for its
+ * data must let go of it. */
+static void notify_abort(void *arg)
+{
+	struct scst_cmd *cmd = arg;
+
+	if (cmd->state == SCST_CMD_STATE_RDY_TO_XFER && cmd->sess->tgt->tgtt->on_abort_cmd)
+		cmd->sess->tgt->tgtt->on_abort_cmd(cmd);
+	scst_cmd_put(cmd);
+}
+
+void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
+{
+	if (cmd->state == SCST_CMD_STATE_FINISHED)
+		return;
+	if (mcmd) {
+		struct scst_tmf_waiter *w = malloc(sizeof(*w));
+
+		if (w) {
+			w->mcmd = mcmd;
+			w->next = cmd->tmf_waiters;
+			cmd->tmf_waiters = w;
+			atomic_fetch_add(&mcmd->pending, 1);
+		} else {
+			log_error("out of memory: a task management function will not wait for tag %#llx",
+				  (unsigned long long)cmd->tag);
+		}
+	}
+	if (!atomic_exchange(&cmd->aborted, true)) {
+		scst_cmd_get(cmd);
+		reactor_post(cmd->reactor, notify_abort, cmd);
+	}
+}
+
+static struct scst_tgt_dev *session_tgt_dev(struct scst_session *sess, uint64_t lun)
+{
+	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
+		if (sess->tgt_devs[i].lun == lun)
+			return &sess->tgt_devs[i];
+	}
+	return NULL;
+}
+
+static void abort_task(struct scst_mgmt_cmd *mcmd, bool query_only)
+{
+	struct scst_cmd *cmd;
+
+	list_for_each_entry(cmd, &mcmd->sess->cmds, sess_entry) {
+		if (cmd->tag != mcmd->tag)
+			continue;
+		if (query_only) {
+			mcmd->status = SCST_TMF_STATUS_SUCCEEDED;
+			return;
+		}
+		if (cmd->dev)
+			pthread_mutex_lock(&cmd->dev->lock);
+		scst_abort_cmd_locked(cmd, mcmd);
+		if (cmd->dev)
+			pthread_mutex_unlock(&cmd->dev->lock);
+		return;
+	}
+	mcmd->status = SCST_TMF_STATUS_TASK_NOT_EXIST;
+	if (query_only)
+		mcmd->status = SCST_TMF_STATUS_COMPLETE;
+}
+
+/* Aborts the device's commands: those of @only_sess, or of every session. */
+static void abort_dev_cmds(struct scst_mgmt_cmd *mcmd, struct scst_device *dev,
+			   struct scst_session *only_sess)
+{
+	struct scst_cmd *cmd;
+
+	pthread_mutex_lock(&dev->lock);
+	list_for_each_entry(cmd, &dev->cmds, dev_entry) {
+		if (!only_sess || cmd->sess == only_sess)
+			scst_abort_cmd_locked(cmd, mcmd);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
+{
+	abort_dev_cmds(mcmd, td->dev, NULL);
+	scst_dev_queue_ua(td->dev, td,
+			  scsi_sense_make(SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
+	log_info("session %s: LOGICAL UNIT RESET of LUN %llu (%s)", mcmd->sess->initiator_name,
+		 (unsigned long long)td->lun, td->dev->name);
+}
+
+static void run_tmf(struct scst_mgmt_cmd *mcmd)
+{
+	struct scst_session *sess = mcmd->sess;
+	struct scst_tgt_dev *td = session_tgt_dev(sess, mcmd->lun);
+	struct scst_cmd *cmd;
+
+	switch (mcmd->fn) {
+	case SCST_TMF_ABORT_TASK:
+		abort_task(mcmd, false);
+		return;
+	case SCST_TMF_QUERY_TASK:
+		abort_task(mcmd, true);
+		return;
+	case SCST_TMF_ABORT_TASK_SET:
+	case SCST_TMF_CLEAR_TASK_SET:
+	case SCST_TMF_LUN_RESET:
+		if (!td) {
+			mcmd->status = SCST_TMF_STATUS_LUN_NOT_EXIST;
+			return;
+		}
+		if (mcmd->fn == SCST_TMF_ABORT_TASK_SET) {
+			abort_dev_cmds(mcmd, td->dev, sess);
+		} else if (mcmd->fn == SCST_TMF_CLEAR_TASK_SET) {
+			abort_dev_cmds(mcmd, td->dev, NULL);
+			scst_dev_queue_ua(td->dev, td,
+					  scsi_sense_make(SK_UNIT_ATTENTION,
+							  ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
+		} else {
+			reset_lun(mcmd, td);
+		}
+		return;
+	case SCST_TMF_TARGET_RESET:
+		for (unsigned i = 0; i < sess->ntgt_devs; i++)
+			reset_lun(mcmd, &sess->tgt_devs[i]);
+		return;
+	case SCST_TMF_I_T_NEXUS_RESET:
+		list_for_each_entry(cmd, &sess->cmds, sess_entry) {
+			if (cmd->dev)
+				pthread_mutex_lock(&cmd->dev->lock);
+			scst_abort_cmd_locked(cmd, mcmd);
+			if (cmd->dev)
+				pthread_mutex_unlock(&cmd->dev->lock);
+		}
+		for (unsigned i = 0; i < sess->ntgt_devs; i++)
+			scst_tgt_dev_queue_ua(&sess->tgt_devs[i],
+					      scsi_sense_make(SK_UNIT_ATTENTION,
+							      ASC_I_T_NEXUS_LOSS_OCCURRED));
+		return;
+	case SCST_TMF_CLEAR_ACA:
+		/* NACA is refused in every CDB, so there is never an ACA. */
+		mcmd->status = SCST_TMF_STATUS_NOT_SUPPORTED;
+		return;
+	}
+	mcmd->status = SCST_TMF_STATUS_NOT_SUPPORTED;
+}
+
+struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf fn,
+				      uint64_t lun, uint64_t tag, void *tgt_priv)
+{
+	struct scst_mgmt_cmd *mcmd = calloc(1, sizeof(*mcmd));
+
+	if (!mcmd)
+		return NULL;
+	mcmd->fn = fn;
+	mcmd->sess = sess;
+	mcmd->lun = lun;
+	mcmd->tag = tag;
+	mcmd->tgt_priv = tgt_priv;
+	mcmd->status = SCST_TMF_STATUS_COMPLETE;
+	/* One reference for the scan itself, so that commands finishing
+	 * while we are still marking others cannot complete it early. */
+	atomic_init(&mcmd->pending, 1);
+	run_tmf(mcmd);
+	tmf_put(mcmd);
+	return mcmd;
+}
+
+void scst_mgmt_cmd_free(struct scst_mgmt_cmd *mcmd)
+{
+	free(mcmd);
+}

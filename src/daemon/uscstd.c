@@ -1,0 +1,263 @@
+/* uscstd: the daemon. Wiring only: options, start-up order, shutdown. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/reactor.h"
+#include "core/scst.h"
+#include "daemon/demo.h"
+#include "handlers/vdisk/vdisk.h"
+#include "mgmt/config.h"
+#include "targets/iscsi/iscsi.h"
+
+#define DEFAULT_STATE_DIR "/var/lib/uscst"
+#define DEFAULT_PORTAL "127.0.0.1:3260"
+#define MAX_PORTALS 16
+#define SHUTDOWN_GRACE_SECONDS 30
+
+struct options {
+	const char *config;
+	const char *portals[MAX_PORTALS];
+	unsigned nportals;
+	unsigned threads;
+	const char *state_dir;
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: uscstd [OPTIONS]\n"
+		"User-space SCSI target: serves devices to iSCSI initiators.\n"
+		"\n"
+		"  -c, --config FILE      load scst.conf-format FILE (handlers, devices,\n"
+		"                         targets, LUNs); without it, serve the demo target\n"
+		"                         " DEMO_TARGET_NAME " with LUN 0 on a sparse\n"
+		"                         1 GiB file in the state directory\n"
+		"  -l, --listen ADDR:PORT iSCSI portal to listen on; repeatable; IPv6 as\n"
+		"                         [ADDR]:PORT; default " DEFAULT_PORTAL "\n"
+		"  -t, --threads N        reactor threads (default: one per online CPU)\n"
+		"  -s, --state-dir DIR    where the demo LUN's file lives\n"
+		"                         (default " DEFAULT_STATE_DIR ")\n"
+		"  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"SIGINT or SIGTERM: stop accepting, end the sessions, flush and close\n"
+		"the backing files, exit 0.\n");
+}
+
+static int parse_log_level(const char *s)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+
+	for (int i = 0; i < 4; i++) {
+		if (!strcmp(s, names[i])) {
+			log_threshold = (enum log_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static int parse_options(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "threads", required_argument, NULL, 't' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "log-level", required_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char *end;
+	long n;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:l:t:s:v:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o->config = optarg;
+			break;
+		case 'l':
+			if (o->nportals == MAX_PORTALS) {
+				fprintf(stderr, "uscstd: at most %d --listen options\n", MAX_PORTALS);
+				return -1;
+			}
+			o->portals[o->nportals++] = optarg;
+			break;
+		case 't':
+			n = strtol(optarg, &end, 10);
+			if (*end || n < 1 || n > 256) {
+				fprintf(stderr, "uscstd: --threads: '%s' is not in 1..256\n", optarg);
+				return -1;
+			}
+			o->threads = (unsigned)n;
+			break;
+		case 's':
+			o->state_dir = optarg;
+			break;
+		case 'v':
+			if (parse_log_level(optarg)) {
+				fprintf(stderr, "uscstd: --log-level: '%s' is not error, warn, info or debug\n",
+					optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "uscstd: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_sessions_here(void *arg)
+{
+	struct scst_tgt_template *tgtt = arg;
+
+	tgtt->close_sessions(NULL);
+}
+
+static void destroy_target(struct scst_tgt *tgt, void *ctx)
+{
+	struct scst_tgt **next = ctx;
+
+	*next = tgt;
+}
+
+static void destroy_device(struct scst_device *dev, void *ctx)
+{
+	struct scst_device **next = ctx;
+
+	*next = dev;
+}
+
+/* Removes every object the registry holds; devices flush and close their
+ * backing stores in detach. */
+static void teardown_objects(void)
+{
+	struct scst_tgt *tgt;
+	struct scst_device *dev;
+	char err[256];
+
+	pthread_mutex_lock(&scst_mutex);
+	for (;;) {
+		tgt = NULL;
+		scst_for_each_target(NULL, destroy_target, &tgt);
+		if (!tgt)
+			break;
+		scst_target_destroy(tgt);
+	}
+	for (;;) {
+		dev = NULL;
+		scst_for_each_device(destroy_device, &dev);
+		if (!dev)
+			break;
+		if (scst_device_destroy(dev, err, sizeof(err))) {
+			log_error("%s", err);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&scst_mutex);
+}
+
+static void shutdown_gracefully(void)
+{
+	struct scst_tgt_template *iscsi = scst_find_target_template("iscsi");
+
+	iscsi_stop_listening();
+	reactor_run_on_all(close_sessions_here, iscsi);
+	if (!scst_wait_sessions_gone(SHUTDOWN_GRACE_SECONDS))
+		log_warn("%u session(s) still closing after %d s; stopping anyway",
+			 scst_session_count(), SHUTDOWN_GRACE_SECONDS);
+	else
+		teardown_objects();
+	reactors_stop();
+}
+
+static int wait_for_signal(void)
+{
+	sigset_t set;
+	int sig;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	if (sigwait(&set, &sig))
+		return -1;
+	return sig;
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .state_dir = DEFAULT_STATE_DIR };
+	char err[512];
+	sigset_t set;
+	long ncpu;
+	int sig;
+
+	if (parse_options(argc, argv, &o))
+		return 2;
+	if (!o.nportals)
+		o.portals[o.nportals++] = DEFAULT_PORTAL;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	if (!o.threads)
+		o.threads = ncpu > 0 ? (unsigned)ncpu : 1;
+
+	/* Signals are taken by sigwait() on this thread only; the reactors
+	 * inherit the blocked mask. Peers that vanish must not SIGPIPE us. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	scst_core_init();
+	vdisk_register();
+	if (iscsi_driver_register()) {
+		log_error("cannot register the iSCSI target driver");
+		return 1;
+	}
+	if (reactors_start(o.threads)) {
+		log_error("cannot start %u reactor threads", o.threads);
+		return 1;
+	}
+	if (o.config ? config_load_file(o.config, err, sizeof(err))
+		     : demo_target_create(o.state_dir, err, sizeof(err))) {
+		log_error("%s", err);
+		log_error("not serving anything; exiting");
+		teardown_objects();
+		reactors_stop();
+		return 1;
+	}
+	for (unsigned i = 0; i < o.nportals; i++) {
+		if (iscsi_listen(o.portals[i], err, sizeof(err))) {
+			log_error("%s", err);
+			iscsi_stop_listening();
+			teardown_objects();
+			reactors_stop();
+			return 1;
+		}
+		log_info("listening on %s", o.portals[i]);
+	}
+	log_info("uscstd ready: %u reactor thread(s)%s%s", o.threads, o.config ? ", config " : "",
+		 o.config ? o.config : ", demo target " DEMO_TARGET_NAME);
+
+	sig = wait_for_signal();
+	log_info("%s received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	shutdown_gracefully();
+	log_info("uscstd stopped");
+	return 0;
+}
