@@ -11,8 +11,10 @@
 #define INQ_CMDDT 0x02
 #define STD_INQUIRY_LEN 74
 
-/* Version descriptors (SPC-4 table 49): SAM-5, SPC-4, SBC-3, iSCSI. */
-static const uint16_t version_descriptors[] = { 0x00a0, 0x0460, 0x04c0, 0x0960 };
+/* Version descriptors (SPC-4 table 49) the core claims for every device;
+ * the device type's command set and the transport add theirs. */
+#define VERSION_SAM5 0x00a0
+#define VERSION_SPC4 0x0460
 
 int scst_inquiry_parse(struct scst_cmd *cmd)
 {
@@ -57,17 +59,36 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 	put_ascii(d + 8, cmd->dev ? cmd->dev->t10_vend_id : "USCST", 8);
 	put_ascii(d + 16, cmd->dev ? cmd->dev->prod_id : "", 16);
 	put_ascii(d + 32, cmd->dev ? cmd->dev->prod_rev_lvl : "", 4);
-	for (unsigned i = 0; i < sizeof(version_descriptors) / sizeof(version_descriptors[0]); i++)
-		put_be16(d + 58 + 2 * i, version_descriptors[i]);
+	put_be16(d + 58, VERSION_SAM5);
+	put_be16(d + 60, VERSION_SPC4);
+	if (cmd->dev)
+		put_be16(d + 62, cmd->dev->handler->version_descriptor);
+	put_be16(d + 64, cmd->sess->tgt->tgtt->version_descriptor);
 	return STD_INQUIRY_LEN;
 }
 
-static const uint8_t supported_vpd_pages[] = { 0x00, 0x80, 0x83 };
+static const uint8_t core_vpd_pages[] = { 0x00, 0x80, 0x83 };
 
-static size_t vpd_supported_pages(uint8_t *d)
+static size_t vpd_supported_pages(const struct scst_dev_type *handler, uint8_t *d)
 {
-	memcpy(d + 4, supported_vpd_pages, sizeof(supported_vpd_pages));
-	return 4 + sizeof(supported_vpd_pages);
+	size_t n = 4;
+
+	/* Ascending order (SPC-4 7.8.14): the core's pages are all below the
+	 * device-type pages (0xb0 and up). */
+	memcpy(d + n, core_vpd_pages, sizeof(core_vpd_pages));
+	n += sizeof(core_vpd_pages);
+	for (unsigned i = 0; i < handler->nvpd_pages; i++)
+		d[n++] = handler->vpd_pages[i];
+	return n;
+}
+
+static bool handler_has_vpd_page(const struct scst_dev_type *handler, uint8_t page)
+{
+	for (unsigned i = 0; i < handler->nvpd_pages; i++) {
+		if (handler->vpd_pages[i] == page)
+			return true;
+	}
+	return false;
 }
 
 static size_t vpd_unit_serial(const struct scst_device *dev, uint8_t *d)
@@ -140,7 +161,7 @@ void scst_inquiry_exec(struct scst_cmd *cmd)
 
 		switch (page) {
 		case 0x00:
-			n = vpd_supported_pages(d);
+			n = vpd_supported_pages(cmd->dev->handler, d);
 			break;
 		case 0x80:
 			n = vpd_unit_serial(cmd->dev, d);
@@ -149,6 +170,10 @@ void scst_inquiry_exec(struct scst_cmd *cmd)
 			n = vpd_device_identification(cmd, d);
 			break;
 		default:
+			if (handler_has_vpd_page(cmd->dev->handler, page)) {
+				n = 4 + cmd->dev->handler->vpd_page(cmd->dev, page, d + 4);
+				break;
+			}
 			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, -1));
 			scst_cmd_done(cmd);
 			return;

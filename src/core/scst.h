@@ -130,6 +130,17 @@ struct scst_dev_type {
 	/* Attribute names this handler accepts, NULL-terminated (for help
 	 * and for writing the running configuration back). */
 	const char *const *attr_names;
+	/* Version descriptor of the command set standard INQUIRY claims
+	 * (SPC-4 table 49, e.g. 0x04c0 SBC-3); 0 for none. */
+	uint16_t version_descriptor;
+	/* Device-type VPD pages the handler answers (e.g. 0xb0 Block Limits),
+	 * ascending; the core answers 0x00, 0x80 and 0x83 itself and lists
+	 * these in page 0x00. vpd_page() writes the page's payload (after the
+	 * 4-byte header, which the core fills) into @buf (room for 508
+	 * bytes) and returns its length. Any thread; no I/O. */
+	const uint8_t *vpd_pages;
+	unsigned nvpd_pages;
+	size_t (*vpd_page)(const struct scst_device *dev, uint8_t page, uint8_t *buf);
 
 	/* Called by management (any non-reactor thread, scst_mutex held) to
 	 * create a device. Accepts its attributes (marking them consumed),
@@ -155,6 +166,9 @@ struct scst_dev_type {
 
 struct scst_tgt_template {
 	const char *name; /* "iscsi" */
+	/* Version descriptor of the transport standard INQUIRY claims
+	 * (SPC-4 table 49, e.g. 0x0960 iSCSI); 0 for none. */
+	uint16_t version_descriptor;
 
 	/* RDY_TO_XFER: the command needs write data. cmd->buf holds
 	 * cmd->bufflen bytes of room, of which cmd->data_received have

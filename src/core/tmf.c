@@ -50,8 +50,6 @@ static void notify_abort(void *arg)
 
 void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 {
-	if (cmd->state == SCST_CMD_STATE_FINISHED)
-		return;
 	if (mcmd) {
 		struct scst_tmf_waiter *w = malloc(sizeof(*w));
 
