@@ -178,15 +178,7 @@ static void cmd_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(cmd->op->cdb_len - 1, 2));
 		return;
 	}
-	if (cmd->op->parse(cmd))
-		return;
-	if (cmd->data_dir == SCST_DATA_WRITE && cmd->data_len > expected_in_dir(cmd)) {
-		/* FCP-4 / SAM-5: the initiator will send less than the CDB
-		 * describes. Transfer nothing and say which field is wrong;
-		 * PRE_XMIT reports the overflow. */
-		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_COMMAND_INFO_UNIT);
-		return;
-	}
+	cmd->op->parse(cmd);
 }
 
 /* ---- PREPARE_SPACE ---- */
@@ -198,17 +190,13 @@ static void cmd_prepare_space(struct scst_cmd *cmd)
 	cmd->state = SCST_CMD_STATE_PREPARE_SPACE;
 	if (cmd_failed(cmd))
 		return;
-	switch (cmd->data_dir) {
-	case SCST_DATA_WRITE:
-		len = cmd->data_len;
-		break;
-	case SCST_DATA_READ:
-		len = cmd->data_len < expected_in_dir(cmd) ? cmd->data_len : expected_in_dir(cmd);
-		break;
-	default:
-		len = 0;
-		break;
-	}
+	/* When the CDB describes more data than the initiator will move
+	 * (overflow), FCP-4 9.4.2 a): process the command normally, but move
+	 * (and so read or write) no data beyond what the initiator expects;
+	 * PRE_XMIT reports the overflow. */
+	len = cmd->data_dir == SCST_DATA_NONE ? 0 : cmd->data_len;
+	if (len > expected_in_dir(cmd))
+		len = expected_in_dir(cmd);
 	if (len > SCST_MAX_BUFFLEN) {
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(cmd->cdb_len >= 10 ? 7 : 4, -1));
 		return;
@@ -322,7 +310,7 @@ static void compute_residual(struct scst_cmd *cmd)
 	if (cmd->data_dir == SCST_DATA_READ)
 		moved = cmd->resp_data_len;
 	else if (cmd->data_dir == SCST_DATA_WRITE)
-		moved = cmd->data_len;
+		moved = cmd->bufflen;
 	if (moved < expected) {
 		cmd->resid_underflow = true;
 		cmd->resid = expected - moved;

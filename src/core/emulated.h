@@ -11,8 +11,4 @@ void scst_report_luns_exec(struct scst_cmd *cmd);
 int scst_request_sense_parse(struct scst_cmd *cmd);
 void scst_request_sense_exec(struct scst_cmd *cmd);
 
-/* Copies a response built in a scratch buffer to the command's buffer,
- * as much as fits, and records how much that was. */
-void scst_cmd_copy_response(struct scst_cmd *cmd, const void *data, size_t len);
-
 #endif

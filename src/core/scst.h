@@ -320,12 +320,12 @@ struct scst_cmd {
 	uint64_t lba;        /* block commands */
 	uint32_t nblocks;
 
-	/* The data buffer (PREPARE_SPACE): @bufflen bytes, 4 KiB aligned.
-	 * WRITE: bufflen = data_len; the driver places the data here.
-	 * READ: bufflen = min(data_len, expected_len): what the initiator will
-	 * accept. The handler fills at most bufflen bytes (a block READ reads
-	 * bufflen bytes from lba; the rest of the CDB's range is an overflow
-	 * the core reports as a residual). */
+	/* The data buffer (PREPARE_SPACE): @bufflen bytes, 4 KiB aligned,
+	 * bufflen = min(data_len, expected_len): what the initiator will
+	 * move. WRITE: the driver places the data here and the handler
+	 * writes bufflen bytes from lba. READ: the handler fills at most
+	 * bufflen bytes. The rest of the CDB's range is an overflow the core
+	 * reports as a residual (FCP-4 9.4.2). */
 	uint8_t *buf;
 	uint32_t bufflen;
 	uint32_t data_received; /* WRITE: bytes the driver has placed in buf */
@@ -491,6 +491,10 @@ void scst_set_cmd_status(struct scst_cmd *cmd, uint8_t status);
 /* A READ produced fewer bytes than data_len (e.g. INQUIRY shorter than the
  * allocation length). */
 void scst_set_resp_data_len(struct scst_cmd *cmd, uint32_t len);
+
+/* Copies a response built in a scratch buffer to cmd->buf, as much as
+ * fits, and records how much that was (resp_data_len). */
+void scst_cmd_copy_response(struct scst_cmd *cmd, const void *data, size_t len);
 
 /* Queues a unit attention on every nexus to @dev (except @except, if not
  * NULL). Any thread. */

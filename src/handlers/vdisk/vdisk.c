@@ -1,0 +1,173 @@
+/* The three vdisk handlers: their modes, attach and detach, registration. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "handlers/vdisk/vdisk.h"
+#include "handlers/vdisk/vdisk_internal.h"
+
+static const char *const file_attr_names[] = {
+	"filename", "size", "size_mb", "blocksize", "write_through", "nv_cache",
+	"o_direct", "rotational", NULL,
+};
+
+static const char *const blockio_attr_names[] = {
+	"filename", "size", "size_mb", "blocksize", "write_through", "nv_cache",
+	"rotational", NULL,
+};
+
+static const char *const nullio_attr_names[] = {
+	"size", "size_mb", "blocksize", "rotational", NULL,
+};
+
+static const struct vdisk_mode fileio_mode = {
+	.handler_name = "vdisk_fileio",
+	.backend = &vdisk_file_backend,
+	.needs_file = true,
+	.attr_names = file_attr_names,
+};
+
+static const struct vdisk_mode blockio_mode = {
+	.handler_name = "vdisk_blockio",
+	.backend = &vdisk_file_backend,
+	.needs_file = true,
+	.direct = true,
+	.attr_names = blockio_attr_names,
+};
+
+static const struct vdisk_mode nullio_mode = {
+	.handler_name = "vdisk_nullio",
+	.backend = &vdisk_null_backend,
+	.attr_names = nullio_attr_names,
+};
+
+/* The LUN's size: size/size_mb if given (the store must hold it), else
+ * the whole store; whole blocks only. */
+static int vdisk_set_geometry(struct vdisk_dev *vd, char *err, size_t errlen)
+{
+	const struct vdisk_config *cfg = &vd->cfg;
+	uint64_t bytes = cfg->size_bytes ? cfg->size_bytes : vd->store_bytes;
+
+	if (bytes > vd->store_bytes) {
+		snprintf(err, errlen, "%s is %llu bytes, smaller than the %llu bytes asked for",
+			 cfg->filename, (unsigned long long)vd->store_bytes,
+			 (unsigned long long)bytes);
+		return -1;
+	}
+	if (bytes / cfg->block_size == 0) {
+		snprintf(err, errlen, "%s holds less than one %u-byte block",
+			 cfg->filename ? cfg->filename : "the device", cfg->block_size);
+		return -1;
+	}
+	vd->dev->block_size = cfg->block_size;
+	vd->dev->nblocks = bytes / cfg->block_size;
+	return 0;
+}
+
+static int vdisk_attach(struct scst_device *dev, const struct vdisk_mode *mode,
+			struct scst_attr *attrs, unsigned nattrs, char *err, size_t errlen)
+{
+	struct vdisk_dev *vd = calloc(1, sizeof(*vd));
+
+	if (!vd) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	vd->dev = dev;
+	vd->mode = mode;
+	if (vdisk_config_parse(&vd->cfg, mode, attrs, nattrs, err, errlen))
+		goto fail;
+	if (mode->backend->open(vd, dev->read_only, err, errlen))
+		goto fail_config;
+	if (vdisk_set_geometry(vd, err, errlen))
+		goto fail_open;
+	/* write_through: every write is durable, so the cache reads as off. */
+	atomic_store(&dev->wce, !vd->cfg.write_through);
+	dev->handler_priv = vd;
+	return 0;
+fail_open:
+	mode->backend->close(vd);
+fail_config:
+	vdisk_config_free(&vd->cfg);
+fail:
+	free(vd);
+	return -1;
+}
+
+static void vdisk_detach(struct scst_device *dev)
+{
+	struct vdisk_dev *vd = dev->handler_priv;
+
+	if (!vd)
+		return;
+	vd->mode->backend->close(vd);
+	vdisk_config_free(&vd->cfg);
+	free(vd);
+	dev->handler_priv = NULL;
+}
+
+static int fileio_attach(struct scst_device *dev, struct scst_attr *attrs, unsigned nattrs,
+			 char *err, size_t errlen)
+{
+	return vdisk_attach(dev, &fileio_mode, attrs, nattrs, err, errlen);
+}
+
+static int blockio_attach(struct scst_device *dev, struct scst_attr *attrs, unsigned nattrs,
+			  char *err, size_t errlen)
+{
+	return vdisk_attach(dev, &blockio_mode, attrs, nattrs, err, errlen);
+}
+
+static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsigned nattrs,
+			 char *err, size_t errlen)
+{
+	return vdisk_attach(dev, &nullio_mode, attrs, nattrs, err, errlen);
+}
+
+static struct scst_dev_type vdisk_fileio = {
+	.name = "vdisk_fileio",
+	.type = TYPE_DISK,
+	.ops = vdisk_ops,
+	.version_descriptor = SBC3_VERSION_DESCRIPTOR,
+	.vpd_pages = vdisk_vpd_pages,
+	.nvpd_pages = VDISK_NVPD_PAGES,
+	.vpd_page = vdisk_vpd_page,
+	.attr_names = file_attr_names,
+	.attach = fileio_attach,
+	.detach = vdisk_detach,
+	.show_attrs = vdisk_show_attrs,
+};
+
+static struct scst_dev_type vdisk_blockio = {
+	.name = "vdisk_blockio",
+	.type = TYPE_DISK,
+	.ops = vdisk_ops,
+	.version_descriptor = SBC3_VERSION_DESCRIPTOR,
+	.vpd_pages = vdisk_vpd_pages,
+	.nvpd_pages = VDISK_NVPD_PAGES,
+	.vpd_page = vdisk_vpd_page,
+	.attr_names = blockio_attr_names,
+	.attach = blockio_attach,
+	.detach = vdisk_detach,
+	.show_attrs = vdisk_show_attrs,
+};
+
+static struct scst_dev_type vdisk_nullio = {
+	.name = "vdisk_nullio",
+	.type = TYPE_DISK,
+	.ops = vdisk_ops,
+	.version_descriptor = SBC3_VERSION_DESCRIPTOR,
+	.vpd_pages = vdisk_vpd_pages,
+	.nvpd_pages = VDISK_NVPD_PAGES,
+	.vpd_page = vdisk_vpd_page,
+	.attr_names = nullio_attr_names,
+	.attach = nullio_attach,
+	.detach = vdisk_detach,
+	.show_attrs = vdisk_show_attrs,
+};
+
+void vdisk_register(void)
+{
+	scst_register_dev_handler(&vdisk_fileio);
+	scst_register_dev_handler(&vdisk_blockio);
+	scst_register_dev_handler(&vdisk_nullio);
+}

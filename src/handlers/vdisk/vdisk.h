@@ -1,0 +1,15 @@
+/* vdisk: a SCSI disk (SBC) backed by a file, a block device, or nothing.
+ *
+ * Three device handlers share one operation table and differ only in the
+ * backing store (SCST's names):
+ *   vdisk_fileio   a file or block device through the page cache
+ *   vdisk_blockio  a file or block device with O_DIRECT
+ *   vdisk_nullio   no data: reads return zeros, writes are dropped */
+#ifndef USCST_HANDLERS_VDISK_VDISK_H
+#define USCST_HANDLERS_VDISK_VDISK_H
+
+/* Registers the three handlers with the core. Call once at start-up,
+ * after scst_core_init(). */
+void vdisk_register(void);
+
+#endif

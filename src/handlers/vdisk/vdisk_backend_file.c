@@ -1,0 +1,217 @@
+/* The file backend of vdisk_fileio and vdisk_blockio: a regular file or a
+ * block device, read and written through the reactor's io_uring.
+ *
+ * The two modes differ only in open flags: blockio (and fileio with
+ * o_direct) opens with O_DIRECT and bypasses the page cache. O_DIRECT
+ * needs buffer, offset and length aligned to the logical block size; the
+ * core's buffers are 4 KiB aligned and offsets whole blocks, but a READ
+ * cut short by a small expected length, or a resubmitted short transfer,
+ * may end mid-block, so a second descriptor without O_DIRECT carries
+ * those. The kernel keeps the two coherent (direct I/O writes back and
+ * invalidates the cached range first). */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "handlers/vdisk/vdisk_internal.h"
+
+/* Transient failures (the ring or the kernel was busy) are retried this
+ * many times before they count as I/O errors. */
+#define FILE_IO_MAX_RETRIES 8
+
+struct file_store {
+	int fd;          /* the descriptor for aligned I/O (O_DIRECT if direct) */
+	int fd_buffered; /* == fd when not direct */
+	uint32_t align;  /* O_DIRECT alignment; 1 when not direct */
+};
+
+static int open_flags(const struct vdisk_dev *vd, bool read_only)
+{
+	int flags = (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC;
+
+	if (vd->cfg.write_through)
+		flags |= O_DSYNC;
+	return flags;
+}
+
+static bool store_is_direct(const struct vdisk_dev *vd)
+{
+	return vd->mode->direct || vd->cfg.o_direct;
+}
+
+/* Size of a regular file or block device; for a block device also checks
+ * that its logical sector fits in our block (O_DIRECT needs that). */
+static int store_size(struct vdisk_dev *vd, int fd, char *err, size_t errlen)
+{
+	struct stat st;
+	const char *path = vd->cfg.filename;
+
+	if (fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode)) {
+		vd->store_bytes = (uint64_t)st.st_size;
+		return 0;
+	}
+	if (!S_ISBLK(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file or block device", path);
+		return -1;
+	}
+	uint64_t bytes;
+	int sector;
+
+	if (ioctl(fd, BLKGETSIZE64, &bytes) < 0 || ioctl(fd, BLKSSZGET, &sector) < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if ((uint32_t)sector > vd->cfg.block_size && store_is_direct(vd)) {
+		snprintf(err, errlen, "%s: logical sector of %d bytes exceeds blocksize %u", path,
+			 sector, vd->cfg.block_size);
+		return -1;
+	}
+	vd->store_bytes = bytes;
+	return 0;
+}
+
+static int file_open(struct vdisk_dev *vd, bool read_only, char *err, size_t errlen)
+{
+	struct file_store *fs = calloc(1, sizeof(*fs));
+	const char *path = vd->cfg.filename;
+	int flags = open_flags(vd, read_only);
+
+	if (!fs) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	fs->fd = fs->fd_buffered = -1;
+	fs->align = 1;
+	fs->fd_buffered = open(path, flags);
+	if (fs->fd_buffered < 0) {
+		snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (store_size(vd, fs->fd_buffered, err, errlen))
+		goto fail;
+	fs->fd = fs->fd_buffered;
+	if (store_is_direct(vd)) {
+		fs->fd = open(path, flags | O_DIRECT);
+		if (fs->fd < 0) {
+			snprintf(err, errlen, "cannot open %s with O_DIRECT: %s", path,
+				 strerror(errno));
+			goto fail;
+		}
+		fs->align = vd->cfg.block_size;
+	}
+	vd->backend_priv = fs;
+	return 0;
+fail:
+	if (fs->fd >= 0 && fs->fd != fs->fd_buffered)
+		close(fs->fd);
+	if (fs->fd_buffered >= 0)
+		close(fs->fd_buffered);
+	free(fs);
+	return -1;
+}
+
+static void file_close(struct vdisk_dev *vd)
+{
+	struct file_store *fs = vd->backend_priv;
+
+	if (!fs)
+		return;
+	if (fdatasync(fs->fd_buffered) < 0 && errno != EINVAL && errno != EBADF)
+		log_warn("device %s: flush on close: %s", vd->dev->name, strerror(errno));
+	if (fs->fd != fs->fd_buffered)
+		close(fs->fd);
+	close(fs->fd_buffered);
+	free(fs);
+	vd->backend_priv = NULL;
+}
+
+static bool aligned(uint64_t v, uint32_t align)
+{
+	return v % align == 0;
+}
+
+static void file_io_done(struct reactor_op *op, int res);
+
+/* Queues the next piece of @io: what remains after io->done bytes. */
+static void file_submit_step(struct vdisk_io *io)
+{
+	struct file_store *fs = io->vd->backend_priv;
+	struct io_uring_sqe *sqe = reactor_get_sqe(io->cmd->reactor);
+	uint8_t *buf = io->buf + io->done;
+	uint64_t off = io->off + io->done;
+	uint32_t len = io->len - io->done;
+	int fd = fs->fd;
+
+	if (!aligned((uintptr_t)buf, fs->align) || !aligned(off, fs->align) ||
+	    !aligned(len, fs->align))
+		fd = fs->fd_buffered;
+	switch (io->kind) {
+	case VDISK_IO_READ:
+		io_uring_prep_read(sqe, fd, buf, len, off);
+		break;
+	case VDISK_IO_WRITE:
+		io_uring_prep_write(sqe, fd, buf, len, off);
+		if (io->dsync)
+			sqe->rw_flags = RWF_DSYNC;
+		break;
+	case VDISK_IO_FLUSH:
+		io_uring_prep_fsync(sqe, fs->fd_buffered, IORING_FSYNC_DATASYNC);
+		break;
+	}
+	io->cmd->io.done = file_io_done;
+	io_uring_sqe_set_data(sqe, &io->cmd->io);
+}
+
+static void file_io_done(struct reactor_op *op, int res)
+{
+	struct scst_cmd *cmd = container_of(op, struct scst_cmd, io);
+	struct vdisk_io *io = cmd->dev_priv;
+
+	if ((res == -EAGAIN || res == -EINTR) && io->retries++ < FILE_IO_MAX_RETRIES) {
+		file_submit_step(io);
+		return;
+	}
+	if (res < 0) {
+		io->complete(io, res);
+		return;
+	}
+	if (io->kind == VDISK_IO_FLUSH) {
+		io->complete(io, 0);
+		return;
+	}
+	/* A short transfer is legal; only one that moves nothing (the store
+	 * shrank under us, or the device is gone) is an error. */
+	if (res == 0) {
+		io->complete(io, -EIO);
+		return;
+	}
+	io->done += (uint32_t)res;
+	if (io->done < io->len) {
+		file_submit_step(io);
+		return;
+	}
+	io->complete(io, 0);
+}
+
+static void file_submit(struct vdisk_io *io)
+{
+	file_submit_step(io);
+}
+
+const struct vdisk_backend vdisk_file_backend = {
+	.name = "file",
+	.open = file_open,
+	.close = file_close,
+	.submit = file_submit,
+};

@@ -1,0 +1,62 @@
+/* READ CAPACITY (10) and (16): the last LBA and the block length. */
+#include "base/bytes.h"
+#include "handlers/vdisk/vdisk_internal.h"
+
+#define READ_CAPACITY10_LEN 8
+#define READ_CAPACITY16_LEN 32
+
+int vdisk_parse_read_capacity10(struct scst_cmd *cmd)
+{
+	struct scsi_read_capacity10_cdb rc;
+
+	if (!scsi_cdb_decode_read_capacity10(cmd->cdb, cmd->cdb_len, &rc)) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
+		return -1;
+	}
+	/* SBC-3: with PMI 0 the LOGICAL BLOCK ADDRESS field shall be 0. */
+	if (!rc.pmi && rc.lba != 0) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, -1));
+		return -1;
+	}
+	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_len = READ_CAPACITY10_LEN;
+	return 0;
+}
+
+void vdisk_exec_read_capacity10(struct scst_cmd *cmd)
+{
+	uint8_t data[READ_CAPACITY10_LEN];
+	uint64_t last = cmd->dev->nblocks - 1;
+
+	/* Too big for 32 bits: 0xffffffff tells the initiator to use (16). */
+	put_be32(data, last > 0xffffffffu ? 0xffffffffu : (uint32_t)last);
+	put_be32(data + 4, cmd->dev->block_size);
+	scst_cmd_copy_response(cmd, data, sizeof(data));
+	scst_cmd_done(cmd);
+}
+
+int vdisk_parse_read_capacity16(struct scst_cmd *cmd)
+{
+	uint32_t alloc_len;
+
+	if (!scsi_cdb_sai16_alloc_len(cmd->cdb, cmd->cdb_len, &alloc_len)) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
+		return -1;
+	}
+	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_len = alloc_len; /* 0 is legal: GOOD, no data */
+	return 0;
+}
+
+void vdisk_exec_read_capacity16(struct scst_cmd *cmd)
+{
+	uint8_t data[READ_CAPACITY16_LEN] = { 0 };
+
+	put_be64(data, cmd->dev->nblocks - 1);
+	put_be32(data + 8, cmd->dev->block_size);
+	/* Byte 12: no protection (P_TYPE 0, PROT_EN 0). Byte 13: one
+	 * logical block per physical block. Bytes 14-15: LBPME 0 (no
+	 * UNMAP yet), LBPRZ 0, lowest aligned LBA 0. */
+	scst_cmd_copy_response(cmd, data, sizeof(data));
+	scst_cmd_done(cmd);
+}

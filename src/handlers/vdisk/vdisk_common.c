@@ -1,0 +1,84 @@
+/* Helpers the vdisk command files share: responses, range checks, the
+ * mapping of I/O errors to sense data, and the per-command I/O request. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "handlers/vdisk/vdisk_internal.h"
+
+int vdisk_parse_no_data(struct scst_cmd *cmd)
+{
+	cmd->data_dir = SCST_DATA_NONE;
+	cmd->data_len = 0;
+	return 0;
+}
+
+int vdisk_check_range(struct scst_cmd *cmd, uint64_t lba, uint64_t nblocks)
+{
+	uint64_t capacity = cmd->dev->nblocks;
+
+	/* Written so that no sum can wrap: lba may be anything the CDB holds.
+	 * Even a zero-block transfer must name an LBA on the medium. */
+	if (lba >= capacity || nblocks > capacity - lba) {
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+		return -1;
+	}
+	return 0;
+}
+
+void vdisk_set_io_error(struct scst_cmd *cmd, enum vdisk_io_kind kind, int err, uint64_t lba)
+{
+	struct scsi_sense s;
+
+	if (err == -ENOSPC || err == -EDQUOT) {
+		/* A sparse or thin store ran out of room (SBC-4 4.7.3.6). */
+		s = scsi_sense_make(SK_DATA_PROTECT, ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT);
+	} else {
+		s = scsi_sense_make(SK_MEDIUM_ERROR, kind == VDISK_IO_READ
+							 ? ASC_UNRECOVERED_READ_ERROR
+							 : ASC_WRITE_ERROR);
+		if (kind != VDISK_IO_FLUSH) {
+			s.has_information = true;
+			s.information = lba;
+		}
+	}
+	log_warn("device %s: %s at LBA %llu failed: %s", cmd->dev->name,
+		 kind == VDISK_IO_READ ? "read" : kind == VDISK_IO_WRITE ? "write" : "flush",
+		 (unsigned long long)lba, strerror(-err));
+	scst_set_cmd_error(cmd, s);
+}
+
+struct vdisk_io *vdisk_io_new(struct scst_cmd *cmd, enum vdisk_io_kind kind, uint8_t *buf,
+			      uint64_t off, uint32_t len)
+{
+	struct vdisk_io *io = calloc(1, sizeof(*io));
+
+	if (!io) {
+		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
+		return NULL;
+	}
+	io->kind = kind;
+	io->vd = vdisk_of(cmd);
+	io->cmd = cmd;
+	io->buf = buf;
+	io->off = off;
+	io->len = len;
+	cmd->dev_priv = io;
+	return io;
+}
+
+void vdisk_io_free(struct vdisk_io *io)
+{
+	io->cmd->dev_priv = NULL;
+	free(io);
+}
+
+bool vdisk_write_needs_sync(struct scst_cmd *cmd, bool fua)
+{
+	struct vdisk_dev *vd = vdisk_of(cmd);
+
+	if (vd->cfg.nv_cache)
+		return false;
+	return fua || !atomic_load(&cmd->dev->wce);
+}

@@ -1,0 +1,171 @@
+/* vdisk internals: the per-device state, the backing-store contract and the
+ * functions the command files share.
+ *
+ * The backing-store contract is small on purpose: a backend opens its
+ * store (and reports its size), closes it, and moves bytes. Everything
+ * SCSI (CDBs, ranges, sense, mode pages) stays above it, so the three
+ * handlers run the very same command code. */
+#ifndef USCST_HANDLERS_VDISK_INTERNAL_H
+#define USCST_HANDLERS_VDISK_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/scst.h"
+#include "scsi/cdb.h"
+
+/* Largest data transfer one command may ask for. Larger requests get
+ * INVALID FIELD IN CDB on the transfer length, before any buffer exists. */
+#define VDISK_MAX_XFER_BYTES (8u << 20)
+
+/* INQUIRY version descriptor: SBC-3 (no version claimed), SPC-4 table 49. */
+#define SBC3_VERSION_DESCRIPTOR 0x04c0
+
+struct vdisk_dev;
+
+/* One transfer between a buffer and the store, run to completion by the
+ * backend: a short transfer is retried for the rest, only an error or a
+ * transfer that makes no progress fails it. */
+enum vdisk_io_kind {
+	VDISK_IO_READ,
+	VDISK_IO_WRITE,
+	VDISK_IO_FLUSH, /* make written data durable (fdatasync) */
+};
+
+struct vdisk_io {
+	enum vdisk_io_kind kind;
+	struct vdisk_dev *vd;
+	struct scst_cmd *cmd; /* its reactor runs the I/O; cmd->io is the ring op */
+	uint8_t *buf;
+	uint64_t off;  /* byte offset in the store */
+	uint32_t len;
+	uint32_t done; /* bytes moved so far */
+	bool dsync;    /* WRITE: durable before completion (FUA, WCE=0) */
+	unsigned retries;
+	/* Runs once, on the command's reactor: err 0 or -errno. */
+	void (*complete)(struct vdisk_io *io, int err);
+};
+
+struct vdisk_backend {
+	const char *name;
+	/* Opens the store named by vd->cfg.filename (if any) and sets
+	 * vd->store_bytes. Management thread; may block. */
+	int (*open)(struct vdisk_dev *vd, bool read_only, char *err, size_t errlen);
+	/* Flushes and closes. Any thread; may block. */
+	void (*close)(struct vdisk_dev *vd);
+	/* Starts @io; io->complete runs later or before this returns. */
+	void (*submit)(struct vdisk_io *io);
+};
+
+extern const struct vdisk_backend vdisk_file_backend;
+extern const struct vdisk_backend vdisk_null_backend;
+
+/* What distinguishes fileio, blockio and nullio. */
+struct vdisk_mode {
+	const char *handler_name;
+	const struct vdisk_backend *backend;
+	bool needs_file;        /* filename is required */
+	bool direct;            /* O_DIRECT always (blockio) */
+	const char *const *attr_names;
+};
+
+/* Handler attributes, as parsed by vdisk_config_parse(). */
+struct vdisk_config {
+	char *filename;
+	uint64_t size_bytes; /* 0: the store's own size */
+	uint32_t block_size;
+	bool write_through;  /* every write is durable: O_DSYNC, WCE=0 */
+	bool nv_cache;       /* the cache is non-volatile: no flush, FUA ignored */
+	bool o_direct;       /* fileio: bypass the page cache */
+	bool rotational;
+};
+
+/* handler_priv of a vdisk device. */
+struct vdisk_dev {
+	struct scst_device *dev;
+	const struct vdisk_mode *mode;
+	struct vdisk_config cfg;
+	uint64_t store_bytes;  /* the backing store's size, from open */
+	void *backend_priv;
+};
+
+static inline struct vdisk_dev *vdisk_of(const struct scst_cmd *cmd)
+{
+	return cmd->dev->handler_priv;
+}
+
+/* vdisk_attrs.c */
+int vdisk_config_parse(struct vdisk_config *cfg, const struct vdisk_mode *mode,
+		       struct scst_attr *attrs, unsigned nattrs, char *err, size_t errlen);
+void vdisk_config_free(struct vdisk_config *cfg);
+void vdisk_show_attrs(struct scst_device *dev,
+		      void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
+
+/* vdisk_vpd.c: Block Limits and Block Device Characteristics. */
+#define VDISK_NVPD_PAGES 2
+extern const uint8_t vdisk_vpd_pages[VDISK_NVPD_PAGES];
+size_t vdisk_vpd_page(const struct scst_device *dev, uint8_t page, uint8_t *buf);
+
+/* vdisk_ops.c: the operation table of every mode. */
+extern const struct scst_op_desc vdisk_ops[];
+
+/* vdisk_common.c: helpers shared by the command files. */
+int vdisk_parse_no_data(struct scst_cmd *cmd);
+/* ILLEGAL REQUEST / LOGICAL BLOCK ADDRESS OUT OF RANGE unless
+ * [lba, lba + nblocks) lies on the medium; 0 or -1. */
+int vdisk_check_range(struct scst_cmd *cmd, uint64_t lba, uint64_t nblocks);
+/* The sense an I/O failure maps to (MEDIUM ERROR, or DATA PROTECT for a
+ * full store); @lba is the block it concerns. */
+void vdisk_set_io_error(struct scst_cmd *cmd, enum vdisk_io_kind kind, int err, uint64_t lba);
+/* A request for one transfer about @cmd, set in cmd->dev_priv; NULL (and
+ * BUSY status set) when memory is short. Freed by vdisk_io_free(). */
+struct vdisk_io *vdisk_io_new(struct scst_cmd *cmd, enum vdisk_io_kind kind, uint8_t *buf,
+			      uint64_t off, uint32_t len);
+void vdisk_io_free(struct vdisk_io *io);
+/* Bytes of Data-Out a WRITE-type command carries: the CDB's length, but
+ * never more than the buffer holds (should the core ever execute a write
+ * cut short by a smaller expected length, FCP-4's option a). */
+static inline uint32_t vdisk_write_len(const struct scst_cmd *cmd)
+{
+	return cmd->data_len < cmd->bufflen ? cmd->data_len : cmd->bufflen;
+}
+/* Writes must be durable before GOOD: FUA, or the write cache is off. */
+bool vdisk_write_needs_sync(struct scst_cmd *cmd, bool fua);
+
+/* Parse and exec functions of the op table, by concept. */
+int vdisk_parse_read(struct scst_cmd *cmd);
+int vdisk_parse_write(struct scst_cmd *cmd);
+int vdisk_parse_verify(struct scst_cmd *cmd);
+int vdisk_parse_write_verify(struct scst_cmd *cmd);
+void vdisk_exec_read(struct scst_cmd *cmd);
+void vdisk_exec_write(struct scst_cmd *cmd);
+void vdisk_exec_verify(struct scst_cmd *cmd);
+void vdisk_exec_write_verify(struct scst_cmd *cmd);
+
+int vdisk_parse_sync_cache(struct scst_cmd *cmd);
+void vdisk_exec_sync_cache(struct scst_cmd *cmd);
+/* Makes written data durable (unless the cache is non-volatile), then
+ * completes @cmd; a failed flush becomes MEDIUM ERROR / WRITE ERROR. */
+void vdisk_flush_and_finish(struct scst_cmd *cmd);
+/* Decodes the READ/WRITE/VERIFY CDB of @cmd, checks what every one of
+ * them must satisfy (no protection information, a sane transfer length
+ * when data moves, the range on the medium) and sets cmd->lba/nblocks. */
+int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool moves_data);
+
+int vdisk_parse_read_capacity10(struct scst_cmd *cmd);
+void vdisk_exec_read_capacity10(struct scst_cmd *cmd);
+int vdisk_parse_read_capacity16(struct scst_cmd *cmd);
+void vdisk_exec_read_capacity16(struct scst_cmd *cmd);
+
+int vdisk_parse_mode_sense(struct scst_cmd *cmd);
+void vdisk_exec_mode_sense(struct scst_cmd *cmd);
+int vdisk_parse_mode_select(struct scst_cmd *cmd);
+void vdisk_exec_mode_select(struct scst_cmd *cmd);
+
+void vdisk_exec_test_unit_ready(struct scst_cmd *cmd);
+int vdisk_parse_start_stop(struct scst_cmd *cmd);
+void vdisk_exec_start_stop(struct scst_cmd *cmd);
+void vdisk_exec_prevent_allow(struct scst_cmd *cmd);
+
+#endif

@@ -1,0 +1,119 @@
+/* READ and WRITE (6/10/12/16): the data path.
+ *
+ * PARSE checks the CDB and the LBA range, so EXEC only moves bytes: one
+ * backend transfer per command, straight between the command's buffer
+ * and the store. */
+#include "handlers/vdisk/vdisk_internal.h"
+
+int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool moves_data)
+{
+	uint32_t bs = cmd->dev->block_size;
+
+	if (!scsi_cdb_decode_rw(cmd->cdb, cmd->cdb_len, rw)) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
+		return -1;
+	}
+	/* We report no protection information (READ CAPACITY(16) PROT_EN=0),
+	 * so any RDPROTECT/WRPROTECT/VRPROTECT value is invalid (SBC-3 4.22). */
+	if (rw->protect) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw->flags_byte, 7));
+		return -1;
+	}
+	if (vdisk_check_range(cmd, rw->lba, rw->nblocks))
+		return -1;
+	if (moves_data && rw->nblocks > VDISK_MAX_XFER_BYTES / bs) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw->len_byte, -1));
+		return -1;
+	}
+	cmd->lba = rw->lba;
+	cmd->nblocks = rw->nblocks;
+	return 0;
+}
+
+int vdisk_parse_read(struct scst_cmd *cmd)
+{
+	struct scsi_rw_cdb rw;
+
+	if (vdisk_parse_block_cdb(cmd, &rw, true))
+		return -1;
+	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_len = rw.nblocks * cmd->dev->block_size;
+	return 0;
+}
+
+int vdisk_parse_write(struct scst_cmd *cmd)
+{
+	struct scsi_rw_cdb rw;
+
+	if (vdisk_parse_block_cdb(cmd, &rw, true))
+		return -1;
+	cmd->data_dir = SCST_DATA_WRITE;
+	cmd->data_len = rw.nblocks * cmd->dev->block_size;
+	return 0;
+}
+
+static void read_done(struct vdisk_io *io, int err)
+{
+	struct scst_cmd *cmd = io->cmd;
+
+	if (err)
+		vdisk_set_io_error(cmd, VDISK_IO_READ, err,
+				   cmd->lba + io->done / cmd->dev->block_size);
+	else
+		scst_set_resp_data_len(cmd, io->len);
+	vdisk_io_free(io);
+	scst_cmd_done(cmd);
+}
+
+void vdisk_exec_read(struct scst_cmd *cmd)
+{
+	struct vdisk_io *io;
+
+	/* bufflen is what the initiator will take (at most the CDB's
+	 * length): reading more would only be thrown away. */
+	if (cmd->bufflen == 0) {
+		scst_cmd_done(cmd);
+		return;
+	}
+	io = vdisk_io_new(cmd, VDISK_IO_READ, cmd->buf, cmd->lba * cmd->dev->block_size,
+			  cmd->bufflen);
+	if (!io) {
+		scst_cmd_done(cmd);
+		return;
+	}
+	io->complete = read_done;
+	vdisk_of(cmd)->mode->backend->submit(io);
+}
+
+static void write_done(struct vdisk_io *io, int err)
+{
+	struct scst_cmd *cmd = io->cmd;
+
+	if (err)
+		vdisk_set_io_error(cmd, VDISK_IO_WRITE, err,
+				   cmd->lba + io->done / cmd->dev->block_size);
+	vdisk_io_free(io);
+	scst_cmd_done(cmd);
+}
+
+void vdisk_exec_write(struct scst_cmd *cmd)
+{
+	struct scsi_rw_cdb rw;
+	struct vdisk_io *io;
+
+	uint32_t len = vdisk_write_len(cmd);
+
+	scsi_cdb_decode_rw(cmd->cdb, cmd->cdb_len, &rw); /* PARSE accepted it */
+	if (len == 0) {
+		scst_cmd_done(cmd);
+		return;
+	}
+	io = vdisk_io_new(cmd, VDISK_IO_WRITE, cmd->buf, cmd->lba * cmd->dev->block_size, len);
+	if (!io) {
+		scst_cmd_done(cmd);
+		return;
+	}
+	io->dsync = vdisk_write_needs_sync(cmd, rw.fua);
+	io->complete = write_done;
+	vdisk_of(cmd)->mode->backend->submit(io);
+}

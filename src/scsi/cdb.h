@@ -1,0 +1,102 @@
+/* CDB decoding for block commands (SBC-3/SBC-4) and the handful of SPC
+ * commands a disk handler executes. Pure functions: they read a CDB and
+ * fill a plain struct; they never decide whether a value is acceptable for
+ * a given device (that is the handler's job), except where the CDB itself
+ * is malformed (a reserved encoding), which they report with the byte and
+ * bit of the bad field so the caller can build a field pointer. */
+#ifndef USCST_SCSI_CDB_H
+#define USCST_SCSI_CDB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* READ, WRITE, VERIFY and WRITE AND VERIFY (6/10/12/16). */
+struct scsi_rw_cdb {
+	uint64_t lba;
+	uint32_t nblocks;   /* READ(6)/WRITE(6): 0 in the CDB means 256 */
+	bool dpo;           /* disable page out: a caching hint */
+	bool fua;           /* force unit access: write through for this command */
+	uint8_t protect;    /* RDPROTECT / WRPROTECT / VRPROTECT (3 bits) */
+	uint8_t bytchk;     /* VERIFY, WRITE AND VERIFY: 0..3 (SBC-4 2-bit field) */
+	uint8_t group;      /* group number */
+	/* Field locations, for pointers in sense data. */
+	uint8_t lba_byte;
+	uint8_t len_byte;
+	uint8_t flags_byte; /* byte 1 for 10/12/16; 0 (none) for 6-byte CDBs */
+};
+
+/* Decodes a READ/WRITE/VERIFY/WRITE AND VERIFY CDB of any size. Returns
+ * false when @cdb[0] is none of them or @cdb_len is shorter than the
+ * opcode's CDB. */
+bool scsi_cdb_decode_rw(const uint8_t *cdb, unsigned cdb_len, struct scsi_rw_cdb *out);
+
+/* True for the opcodes scsi_cdb_decode_rw() understands. */
+bool scsi_cdb_is_rw(uint8_t opcode);
+
+/* The CDB length its group code implies for @opcode (SPC-4 4.2.5.1):
+ * 6, 10, 12 or 16; 0 for the variable-length and vendor groups. */
+unsigned scsi_cdb_group_len(uint8_t opcode);
+
+/* SYNCHRONIZE CACHE (10/16). nblocks 0 means "to the end of the medium". */
+struct scsi_sync_cache_cdb {
+	uint64_t lba;
+	uint32_t nblocks;
+	bool immed;
+	uint8_t lba_byte;
+};
+
+bool scsi_cdb_decode_sync_cache(const uint8_t *cdb, unsigned cdb_len,
+				struct scsi_sync_cache_cdb *out);
+
+/* MODE SENSE (6/10). */
+struct scsi_mode_sense_cdb {
+	bool dbd;        /* disable block descriptors */
+	bool llbaa;      /* long LBA block descriptors accepted (10 only) */
+	uint8_t pc;      /* page control: 0 current, 1 changeable, 2 default, 3 saved */
+	uint8_t page;    /* 6 bits; 0x3f = every page */
+	uint8_t subpage; /* 0xff with page 0x3f = every page and subpage */
+	uint16_t alloc_len;
+	bool ten;        /* MODE SENSE(10): 8-byte header, LLBAA meaningful */
+};
+
+bool scsi_cdb_decode_mode_sense(const uint8_t *cdb, unsigned cdb_len,
+				struct scsi_mode_sense_cdb *out);
+
+/* MODE SELECT (6/10). */
+struct scsi_mode_select_cdb {
+	bool pf;         /* page format: pages follow SPC's layout */
+	bool sp;         /* save pages */
+	uint16_t param_len;
+	bool ten;
+};
+
+bool scsi_cdb_decode_mode_select(const uint8_t *cdb, unsigned cdb_len,
+				 struct scsi_mode_select_cdb *out);
+
+/* START STOP UNIT. */
+struct scsi_start_stop_cdb {
+	bool immed;
+	uint8_t power_condition;  /* 4 bits */
+	uint8_t pc_modifier;      /* 4 bits */
+	bool no_flush;
+	bool loej;                /* load or eject the medium, per @start */
+	bool start;
+};
+
+bool scsi_cdb_decode_start_stop(const uint8_t *cdb, unsigned cdb_len,
+				struct scsi_start_stop_cdb *out);
+
+/* READ CAPACITY(10): the obsolete PMI/LBA pair SBC-3 still checks. */
+struct scsi_read_capacity10_cdb {
+	uint32_t lba;
+	bool pmi;
+};
+
+bool scsi_cdb_decode_read_capacity10(const uint8_t *cdb, unsigned cdb_len,
+				     struct scsi_read_capacity10_cdb *out);
+
+/* The ALLOCATION LENGTH of SERVICE ACTION IN(16) (READ CAPACITY(16), GET
+ * LBA STATUS): bytes 10..13. Returns false if the CDB is too short. */
+bool scsi_cdb_sai16_alloc_len(const uint8_t *cdb, unsigned cdb_len, uint32_t *out);
+
+#endif

@@ -1,0 +1,82 @@
+/* Mode parameters of a direct-access block device (SPC-4 7.5, SBC-3 6.4):
+ * building MODE SENSE data and checking MODE SELECT parameter lists.
+ *
+ * Pages served: format device (0x03), rigid disk geometry (0x04), caching
+ * (0x08) and control (0x0a). Changeable fields: WCE (caching) and D_SENSE
+ * (control); everything else reads back as fixed. Saved values are not
+ * implemented: a request for them gets SAVING PARAMETERS NOT SUPPORTED, as
+ * SPC-4 6.11 allows.
+ *
+ * Pure: no device, no locking; the caller passes a snapshot of the
+ * parameters and applies what MODE SELECT returns. */
+#ifndef USCST_SCSI_MODE_PAGES_H
+#define USCST_SCSI_MODE_PAGES_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scsi/cdb.h"
+#include "scsi/sense.h"
+
+enum mode_page_code {
+	MODE_PAGE_FORMAT_DEVICE = 0x03,
+	MODE_PAGE_RIGID_GEOMETRY = 0x04,
+	MODE_PAGE_CACHING = 0x08,
+	MODE_PAGE_CONTROL = 0x0a,
+	MODE_PAGE_ALL = 0x3f,
+};
+
+enum mode_page_control {
+	MODE_PC_CURRENT = 0,
+	MODE_PC_CHANGEABLE = 1,
+	MODE_PC_DEFAULT = 2,
+	MODE_PC_SAVED = 3,
+};
+
+/* The state MODE SENSE reports; MODE SELECT compares against it. */
+struct mode_disk_params {
+	uint64_t nblocks;
+	uint32_t block_size;
+	bool read_only;      /* WP bit of the device-specific parameter */
+	bool rotational;     /* rigid geometry: medium rotation rate */
+	/* Current values of the changeable fields. */
+	bool wce;
+	bool d_sense;
+	/* Their power-on defaults (the DEFAULT page control). */
+	bool default_wce;
+	bool default_d_sense;
+	/* Control page fields that describe the core's task handling. */
+	uint8_t tst;         /* 0: one task set for all I_T nexuses */
+	uint8_t qerr;        /* 0: tasks go on after a CHECK CONDITION */
+	bool tas;            /* aborted by another nexus: TASK ABORTED status */
+};
+
+/* Longest MODE SENSE(10) answer this module can produce. */
+#define MODE_SENSE_MAX_LEN 256
+
+/* Builds the MODE SENSE data that @req asks for into @buf (room for
+ * MODE_SENSE_MAX_LEN bytes). Returns its full length (the caller sends at
+ * most the allocation length), or -1 with @err set: an unknown page or
+ * subpage (INVALID FIELD IN CDB) or saved values (SAVING PARAMETERS NOT
+ * SUPPORTED). */
+int mode_sense_build(const struct scsi_mode_sense_cdb *req, const struct mode_disk_params *p,
+		     uint8_t *buf, struct scsi_sense *err);
+
+/* What a valid MODE SELECT parameter list asks for. */
+struct mode_select_result {
+	bool wce;
+	bool d_sense;
+};
+
+/* Checks the MODE SELECT parameter list @data (@len bytes, as many as the
+ * CDB's parameter list length announced) against @p. Every field that
+ * differs from its current value must be changeable; a block descriptor,
+ * if present, must repeat the current block length. On success fills
+ * @out (starting from the current values) and returns 0; otherwise
+ * returns -1 with @err pointing into the CDB or the parameter list. */
+int mode_select_parse(const struct scsi_mode_select_cdb *req, const uint8_t *data, size_t len,
+		      const struct mode_disk_params *p, struct mode_select_result *out,
+		      struct scsi_sense *err);
+
+#endif

@@ -1,0 +1,218 @@
+/* CDB decoding: every READ/WRITE/VERIFY size, the READ(6) length quirk,
+ * 64-bit LBAs, the flag bits, and refusal of short or foreign CDBs. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scsi/cdb.h"
+#include "scsi/scsi.h"
+
+static void test_read6_fields(void **state)
+{
+	const uint8_t cdb[6] = { READ_6, 0x1f, 0xff, 0xfe, 8, 0 };
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_int_equal(rw.lba, 0x1ffffe);
+	assert_int_equal(rw.nblocks, 8);
+	assert_false(rw.fua);
+	assert_false(rw.dpo);
+	assert_int_equal(rw.len_byte, 4);
+}
+
+static void test_read6_zero_length_is_256(void **state)
+{
+	const uint8_t rd[6] = { READ_6, 0, 0, 1, 0, 0 };
+	const uint8_t wr[6] = { WRITE_6, 0xe0, 0, 1, 0, 0 }; /* top bits are reserved */
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_rw(rd, sizeof(rd), &rw));
+	assert_int_equal(rw.nblocks, 256);
+	assert_true(scsi_cdb_decode_rw(wr, sizeof(wr), &rw));
+	assert_int_equal(rw.nblocks, 256);
+	assert_int_equal(rw.lba, 1);
+}
+
+static void test_read10_flags(void **state)
+{
+	uint8_t cdb[10] = { READ_10, 0x18, 0x12, 0x34, 0x56, 0x78, 0x05, 0x01, 0x00, 0 };
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_int_equal(rw.lba, 0x12345678);
+	assert_int_equal(rw.nblocks, 256);
+	assert_true(rw.dpo);
+	assert_true(rw.fua);
+	assert_int_equal(rw.group, 5);
+	assert_int_equal(rw.protect, 0);
+	assert_int_equal(rw.len_byte, 7);
+
+	cdb[1] = 0x10; /* DPO only */
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_true(rw.dpo);
+	assert_false(rw.fua);
+
+	cdb[1] = 0xa0; /* RDPROTECT 5 */
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_int_equal(rw.protect, 5);
+}
+
+static void test_write12_lengths(void **state)
+{
+	const uint8_t cdb[12] = { WRITE_12, 0x08, 0, 0, 0, 9, 0x00, 0x01, 0x00, 0x00, 0, 0 };
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_int_equal(rw.lba, 9);
+	assert_int_equal(rw.nblocks, 0x10000);
+	assert_true(rw.fua);
+	assert_int_equal(rw.len_byte, 6);
+}
+
+static void test_read16_64bit_lba(void **state)
+{
+	const uint8_t cdb[16] = { READ_16, 0, 0xff, 0xee, 0xdd, 0xcc, 0xbb, 0xaa, 0x99, 0x88,
+				  0xde, 0xad, 0xbe, 0xef, 0, 0 };
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_true(rw.lba == 0xffeeddccbbaa9988ull);
+	assert_int_equal(rw.nblocks, 0xdeadbeef);
+	assert_int_equal(rw.len_byte, 10);
+}
+
+static void test_verify_bytchk(void **state)
+{
+	uint8_t cdb[16] = { VERIFY_16, 0x02 };
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_int_equal(rw.bytchk, 1);
+	cdb[1] = 0x06;
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_int_equal(rw.bytchk, 3);
+	/* VERIFY has no FUA: bit 3 must not read as one. */
+	cdb[1] = 0x08;
+	assert_true(scsi_cdb_decode_rw(cdb, sizeof(cdb), &rw));
+	assert_false(rw.fua);
+	/* READ has no BYTCHK. */
+	const uint8_t rd[10] = { READ_10, 0x02 };
+	assert_true(scsi_cdb_decode_rw(rd, sizeof(rd), &rw));
+	assert_int_equal(rw.bytchk, 0);
+}
+
+static void test_rw_rejects_short_and_foreign(void **state)
+{
+	const uint8_t cdb[16] = { READ_16 };
+	const uint8_t tur[6] = { TEST_UNIT_READY };
+	struct scsi_rw_cdb rw;
+
+	assert_false(scsi_cdb_decode_rw(cdb, 10, &rw));
+	assert_false(scsi_cdb_decode_rw(tur, sizeof(tur), &rw));
+	assert_false(scsi_cdb_decode_rw(cdb, 0, &rw));
+	assert_true(scsi_cdb_is_rw(WRITE_VERIFY_12));
+	assert_false(scsi_cdb_is_rw(SYNCHRONIZE_CACHE_10));
+}
+
+static void test_group_len(void **state)
+{
+	assert_int_equal(scsi_cdb_group_len(READ_6), 6);
+	assert_int_equal(scsi_cdb_group_len(READ_10), 10);
+	assert_int_equal(scsi_cdb_group_len(MODE_SENSE_10), 10);
+	assert_int_equal(scsi_cdb_group_len(READ_16), 16);
+	assert_int_equal(scsi_cdb_group_len(READ_12), 12);
+	assert_int_equal(scsi_cdb_group_len(0x7f), 0);
+}
+
+static void test_sync_cache(void **state)
+{
+	const uint8_t c10[10] = { SYNCHRONIZE_CACHE_10, 0x02, 0, 0, 1, 0, 0, 0x00, 0x10, 0 };
+	const uint8_t c16[16] = { SYNCHRONIZE_CACHE_16, 0, 1, 0, 0, 0, 0, 0, 0, 2,
+				  0, 0, 0, 0, 0, 0 };
+	struct scsi_sync_cache_cdb sc;
+
+	assert_true(scsi_cdb_decode_sync_cache(c10, sizeof(c10), &sc));
+	assert_int_equal(sc.lba, 256);
+	assert_int_equal(sc.nblocks, 16);
+	assert_true(sc.immed);
+	assert_true(scsi_cdb_decode_sync_cache(c16, sizeof(c16), &sc));
+	assert_true(sc.lba == 0x0100000000000002ull);
+	assert_int_equal(sc.nblocks, 0);
+	assert_false(sc.immed);
+	assert_false(scsi_cdb_decode_sync_cache(c16, 10, &sc));
+}
+
+static void test_mode_sense_select(void **state)
+{
+	const uint8_t ms6[6] = { MODE_SENSE_6, 0x08, 0x48, 0x00, 0xff, 0 };
+	const uint8_t ms10[10] = { MODE_SENSE_10, 0x10, 0x3f, 0xff, 0, 0, 0, 0x01, 0x02, 0 };
+	const uint8_t sel10[10] = { MODE_SELECT_10, 0x11, 0, 0, 0, 0, 0, 0x00, 0x18, 0 };
+	struct scsi_mode_sense_cdb ms;
+	struct scsi_mode_select_cdb sel;
+
+	assert_true(scsi_cdb_decode_mode_sense(ms6, sizeof(ms6), &ms));
+	assert_true(ms.dbd);
+	assert_int_equal(ms.pc, 1);
+	assert_int_equal(ms.page, 0x08);
+	assert_int_equal(ms.alloc_len, 255);
+	assert_false(ms.ten);
+	assert_true(scsi_cdb_decode_mode_sense(ms10, sizeof(ms10), &ms));
+	assert_true(ms.llbaa);
+	assert_false(ms.dbd);
+	assert_int_equal(ms.page, 0x3f);
+	assert_int_equal(ms.subpage, 0xff);
+	assert_int_equal(ms.alloc_len, 0x102);
+	assert_true(ms.ten);
+	assert_true(scsi_cdb_decode_mode_select(sel10, sizeof(sel10), &sel));
+	assert_true(sel.pf);
+	assert_true(sel.sp);
+	assert_int_equal(sel.param_len, 0x18);
+}
+
+static void test_start_stop_and_capacity(void **state)
+{
+	const uint8_t ss[6] = { START_STOP_UNIT, 0x01, 0, 0x0f, 0x37, 0 };
+	const uint8_t rc10[10] = { READ_CAPACITY_10, 0, 0, 0, 0, 7, 0, 0, 1, 0 };
+	const uint8_t rc16[16] = { SERVICE_ACTION_IN_16, SAI_READ_CAPACITY_16, 0, 0, 0, 0, 0,
+				   0, 0, 0, 0, 0, 0, 32, 0, 0 };
+	struct scsi_start_stop_cdb s;
+	struct scsi_read_capacity10_cdb r;
+	uint32_t alloc;
+
+	assert_true(scsi_cdb_decode_start_stop(ss, sizeof(ss), &s));
+	assert_true(s.immed);
+	assert_int_equal(s.pc_modifier, 0xf);
+	assert_int_equal(s.power_condition, 3);
+	assert_true(s.no_flush);
+	assert_true(s.loej);
+	assert_true(s.start);
+	assert_true(scsi_cdb_decode_read_capacity10(rc10, sizeof(rc10), &r));
+	assert_int_equal(r.lba, 7);
+	assert_true(r.pmi);
+	assert_true(scsi_cdb_sai16_alloc_len(rc16, sizeof(rc16), &alloc));
+	assert_int_equal(alloc, 32);
+	assert_false(scsi_cdb_sai16_alloc_len(rc16, 12, &alloc));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_read6_fields),
+		cmocka_unit_test(test_read6_zero_length_is_256),
+		cmocka_unit_test(test_read10_flags),
+		cmocka_unit_test(test_write12_lengths),
+		cmocka_unit_test(test_read16_64bit_lba),
+		cmocka_unit_test(test_verify_bytchk),
+		cmocka_unit_test(test_rw_rejects_short_and_foreign),
+		cmocka_unit_test(test_group_len),
+		cmocka_unit_test(test_sync_cache),
+		cmocka_unit_test(test_mode_sense_select),
+		cmocka_unit_test(test_start_stop_and_capacity),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,297 @@
+/* Mode pages: MODE SENSE data layout for each page control, block
+ * descriptors, and MODE SELECT validation with its field pointers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "scsi/mode_pages.h"
+#include "scsi/scsi.h"
+
+static const struct mode_disk_params params = {
+	.nblocks = 0x100000000ull + 5, /* beyond 32 bits: short descriptors saturate */
+	.block_size = 4096,
+	.rotational = false,
+	.wce = true,
+	.d_sense = false,
+	.default_wce = true,
+	.default_d_sense = false,
+	.tst = 0,
+	.qerr = 0,
+	.tas = false,
+};
+
+/* Finds page @code in MODE SENSE data of header length @hdr. */
+static const uint8_t *find_page(const uint8_t *buf, int len, size_t hdr, size_t bdl,
+				uint8_t code)
+{
+	for (int off = (int)(hdr + bdl); off + 2 <= len; off += 2 + buf[off + 1])
+		if ((buf[off] & 0x3f) == code)
+			return buf + off;
+	return NULL;
+}
+
+static void test_sense6_all_pages(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .pc = MODE_PC_CURRENT, .page = MODE_PAGE_ALL };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	int len = mode_sense_build(&req, &params, buf, &err);
+
+	/* 4 header + 8 descriptor + 24 + 24 + 20 + 12 bytes of pages. */
+	assert_int_equal(len, 4 + 8 + 24 + 24 + 20 + 12);
+	assert_int_equal(buf[0], len - 1);
+	assert_int_equal(buf[2], 0x10); /* DPOFUA, not write-protected */
+	assert_int_equal(buf[3], 8);
+	assert_memory_equal(buf + 4, "\xff\xff\xff\xff", 4);
+	assert_int_equal(buf[9] << 16 | buf[10] << 8 | buf[11], 4096);
+
+	const uint8_t *caching = find_page(buf, len, 4, 8, MODE_PAGE_CACHING);
+	const uint8_t *control = find_page(buf, len, 4, 8, MODE_PAGE_CONTROL);
+	const uint8_t *geometry = find_page(buf, len, 4, 8, MODE_PAGE_RIGID_GEOMETRY);
+	const uint8_t *format = find_page(buf, len, 4, 8, MODE_PAGE_FORMAT_DEVICE);
+
+	assert_non_null(caching);
+	assert_non_null(control);
+	assert_non_null(geometry);
+	assert_non_null(format);
+	assert_int_equal(caching[1], 0x12);
+	assert_int_equal(caching[2] & 0x04, 0x04); /* WCE */
+	assert_int_equal(control[1], 0x0a);
+	assert_int_equal(control[2] & 0x04, 0);    /* D_SENSE off */
+	assert_int_equal(control[8] << 8 | control[9], 0xffff);
+	assert_int_equal(geometry[20] << 8 | geometry[21], 1); /* non-rotating */
+	assert_int_equal(format[12] << 8 | format[13], 4096);
+	/* Ascending page order. */
+	assert_true(format < geometry && geometry < caching && caching < control);
+}
+
+static void test_sense10_long_lba_and_dbd(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .ten = true, .llbaa = true, .page = MODE_PAGE_CONTROL };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	struct mode_disk_params p = params;
+
+	p.read_only = true;
+	p.d_sense = true;
+	int len = mode_sense_build(&req, &p, buf, &err);
+
+	assert_int_equal(len, 8 + 16 + 12);
+	assert_int_equal(buf[0] << 8 | buf[1], len - 2);
+	assert_int_equal(buf[3], 0x90); /* WP | DPOFUA */
+	assert_int_equal(buf[4] & 1, 1); /* LONGLBA */
+	assert_int_equal(buf[6] << 8 | buf[7], 16);
+	assert_int_equal(buf[8 + 7], 5);
+	assert_int_equal(buf[8 + 3], 1); /* 0x1_0000_0005 blocks */
+	assert_int_equal(buf[24], MODE_PAGE_CONTROL);
+	assert_int_equal(buf[26] & 0x04, 0x04);
+
+	req.dbd = true;
+	len = mode_sense_build(&req, &p, buf, &err);
+	assert_int_equal(len, 8 + 12);
+	assert_int_equal(buf[6] << 8 | buf[7], 0);
+}
+
+static void test_sense_changeable_and_default(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .dbd = true, .pc = MODE_PC_CHANGEABLE,
+					   .page = MODE_PAGE_ALL };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	struct mode_disk_params p = params;
+	int len = mode_sense_build(&req, &p, buf, &err);
+	const uint8_t *caching = find_page(buf, len, 4, 0, MODE_PAGE_CACHING);
+	const uint8_t *control = find_page(buf, len, 4, 0, MODE_PAGE_CONTROL);
+	const uint8_t *format = find_page(buf, len, 4, 0, MODE_PAGE_FORMAT_DEVICE);
+
+	assert_int_equal(caching[2], 0x04);
+	assert_int_equal(control[2], 0x04);
+	for (int i = 3; i < 12; i++)
+		assert_int_equal(control[i], 0);
+	for (int i = 2; i < 24; i++)
+		assert_int_equal(format[i], 0);
+
+	p.wce = false; /* current differs from default */
+	req.pc = MODE_PC_DEFAULT;
+	len = mode_sense_build(&req, &p, buf, &err);
+	caching = find_page(buf, len, 4, 0, MODE_PAGE_CACHING);
+	assert_int_equal(caching[2] & 0x04, 0x04);
+}
+
+static void test_sense_errors(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .pc = MODE_PC_SAVED, .page = MODE_PAGE_CACHING };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+
+	assert_int_equal(mode_sense_build(&req, &params, buf, &err), -1);
+	assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
+	assert_int_equal(err.asc, ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
+
+	req.pc = MODE_PC_CURRENT;
+	req.page = 0x1c; /* informational exceptions: not served */
+	assert_int_equal(mode_sense_build(&req, &params, buf, &err), -1);
+	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_CDB);
+	assert_true(err.in_cdb);
+	assert_int_equal(err.byte, 2);
+
+	req.page = MODE_PAGE_CONTROL;
+	req.subpage = 0x01;
+	assert_int_equal(mode_sense_build(&req, &params, buf, &err), -1);
+	assert_int_equal(err.byte, 3);
+
+	req.page = MODE_PAGE_ALL;
+	req.subpage = 0xff; /* every page and subpage */
+	assert_true(mode_sense_build(&req, &params, buf, &err) > 0);
+}
+
+/* A MODE SELECT(6) list: header, no descriptor, then the current page
+ * @code as MODE SENSE reports it (so an unchanged list is valid). */
+static size_t select6_list(uint8_t *list, uint8_t code, const struct mode_disk_params *p)
+{
+	struct scsi_mode_sense_cdb req = { .dbd = true, .page = code };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	int len = mode_sense_build(&req, p, buf, &err);
+
+	assert_true(len > 4);
+	memset(list, 0, 4);
+	memcpy(list + 4, buf + 4, (size_t)len - 4);
+	return (size_t)len;
+}
+
+static void test_select_changes_wce_and_d_sense(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[64];
+	size_t len = select6_list(list, MODE_PAGE_CACHING, &params);
+
+	list[4 + 2] &= (uint8_t)~0x04; /* WCE off */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
+	assert_false(r.wce);
+	assert_false(r.d_sense);
+
+	len = select6_list(list, MODE_PAGE_CONTROL, &params);
+	list[4 + 2] |= 0x04; /* D_SENSE on */
+	list[4] |= 0x80;     /* PS echoed back from MODE SENSE: ignored */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
+	assert_true(r.wce);
+	assert_true(r.d_sense);
+}
+
+static void test_select_refuses_fixed_field(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[64];
+	size_t len = select6_list(list, MODE_PAGE_CONTROL, &params);
+
+	list[4 + 4] |= 0x08; /* SWP: not changeable */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+	assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
+	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	assert_true(err.has_field_pointer);
+	assert_false(err.in_cdb);
+	assert_int_equal(err.byte, 8);
+	assert_true(err.bit_valid);
+	assert_int_equal(err.bit, 3);
+}
+
+static void test_select_page_structure_errors(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[64];
+	size_t len = select6_list(list, MODE_PAGE_CACHING, &params);
+
+	list[5] = 0x10; /* wrong page length */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	assert_int_equal(err.byte, 5);
+
+	len = select6_list(list, MODE_PAGE_CACHING, &params);
+	assert_int_equal(mode_select_parse(&req, list, len - 1, &params, &r, &err), -1);
+	assert_int_equal(err.asc, ASC_PARAMETER_LIST_LENGTH_ERROR);
+
+	list[4] = 0x1c; /* unknown page */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+	assert_int_equal(err.byte, 4);
+
+	list[4] = 0x40 | MODE_PAGE_CACHING; /* SPF: no subpages here */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+	assert_int_equal(err.bit, 6);
+
+	assert_int_equal(mode_select_parse(&req, list, 3, &params, &r, &err), -1);
+	assert_int_equal(err.asc, ASC_PARAMETER_LIST_LENGTH_ERROR);
+}
+
+static void test_select_cdb_bits(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = false };
+	struct mode_select_result r;
+	struct scsi_sense err;
+
+	assert_int_equal(mode_select_parse(&req, NULL, 0, &params, &r, &err), -1);
+	assert_true(err.in_cdb);
+	assert_int_equal(err.byte, 1);
+	assert_int_equal(err.bit, 4);
+
+	req.pf = true;
+	req.sp = true;
+	assert_int_equal(mode_select_parse(&req, NULL, 0, &params, &r, &err), -1);
+	assert_int_equal(err.bit, 0);
+
+	req.sp = false; /* an empty list changes nothing */
+	assert_int_equal(mode_select_parse(&req, NULL, 0, &params, &r, &err), 0);
+	assert_true(r.wce);
+}
+
+static void test_select10_block_descriptor(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true, .ten = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[8 + 8] = { 0 };
+
+	list[7] = 8; /* one short descriptor, nothing else */
+	list[8 + 6] = 0x10; /* block length 4096 */
+	assert_int_equal(mode_select_parse(&req, list, sizeof(list), &params, &r, &err), 0);
+
+	list[8 + 6] = 0x02; /* 512: a change we cannot make */
+	assert_int_equal(mode_select_parse(&req, list, sizeof(list), &params, &r, &err), -1);
+	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	assert_int_equal(err.byte, 8 + 5);
+
+	list[7] = 16; /* descriptor runs past the list */
+	assert_int_equal(mode_select_parse(&req, list, sizeof(list), &params, &r, &err), -1);
+	assert_int_equal(err.asc, ASC_PARAMETER_LIST_LENGTH_ERROR);
+
+	list[7] = 4; /* not a whole descriptor */
+	assert_int_equal(mode_select_parse(&req, list, sizeof(list), &params, &r, &err), -1);
+	assert_int_equal(err.byte, 6);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sense6_all_pages),
+		cmocka_unit_test(test_sense10_long_lba_and_dbd),
+		cmocka_unit_test(test_sense_changeable_and_default),
+		cmocka_unit_test(test_sense_errors),
+		cmocka_unit_test(test_select_changes_wce_and_d_sense),
+		cmocka_unit_test(test_select_refuses_fixed_field),
+		cmocka_unit_test(test_select_page_structure_errors),
+		cmocka_unit_test(test_select_cdb_bits),
+		cmocka_unit_test(test_select10_block_descriptor),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
