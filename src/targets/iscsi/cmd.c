@@ -1,0 +1,515 @@
+/* SCSI commands: the SCSI Command PDU (immediate data straight into the
+ * command's buffer), unsolicited and solicited Data-Out (R2T honouring
+ * MaxOutstandingR2T and MaxBurstLength, DataSN and offsets checked), and
+ * the way back: Data-In, status in the last Data-In when there is no
+ * sense, else a SCSI Response, with residuals. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "targets/iscsi/conn.h"
+
+static uint32_t min_u32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *conn, uint32_t itt)
+{
+	struct iscsi_cmd *icmd;
+	list_for_each_entry(icmd, &conn->cmds, conn_entry)
+		if (icmd->itt == itt)
+			return icmd;
+	return NULL;
+}
+
+static enum scst_task_attr task_attr(uint8_t attr)
+{
+	switch (attr) {
+	case 2:
+		return SCST_TASK_ORDERED;
+	case 3:
+		return SCST_TASK_HEAD_OF_QUEUE;
+	case 4:
+		return SCST_TASK_ACA;
+	default: /* 0 untagged, 1 simple */
+		return SCST_TASK_SIMPLE;
+	}
+}
+
+/* CDB from the BHS and, past 16 bytes, the Extended CDB AHS (type 1). */
+static int read_cdb(const struct iscsi_rx *rx, uint8_t *cdb, unsigned *cdb_len)
+{
+	memcpy(cdb, rx->bhs + ISCSI_OFF_CDB, ISCSI_CDB_IN_BHS);
+	*cdb_len = ISCSI_CDB_IN_BHS;
+	uint32_t ahs_total = pdu_ahs_len(rx->bhs), pos = 0;
+	while (pos + 4 <= ahs_total) {
+		uint16_t len = get_be16(rx->ahs + pos);
+		uint8_t type = rx->ahs[pos + 2];
+		if (pos + 3 + (uint32_t)len > ahs_total)
+			return -1;
+		if (type == 1) {
+			/* The length counts the reserved byte before the CDB. */
+			if (len < 1 || ISCSI_CDB_IN_BHS + (unsigned)len - 1 > SCSI_MAX_CDB_LEN)
+				return -1;
+			memcpy(cdb + ISCSI_CDB_IN_BHS, rx->ahs + pos + 4, len - 1u);
+			*cdb_len = ISCSI_CDB_IN_BHS + len - 1u;
+		}
+		pos += (3 + (uint32_t)len + 3) & ~3u;
+	}
+	return 0;
+}
+
+/* Why a SCSI Command PDU is unacceptable, or 0. */
+static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
+{
+	const uint8_t *bhs = conn->rx.bhs;
+	bool r = bhs[1] & ISCSI_CMD_FLAG_READ, w = bhs[1] & ISCSI_CMD_FLAG_WRITE;
+	bool final = pdu_final(bhs);
+	uint32_t dlen = conn->rx.data_len, edtl = get_be32(bhs + ISCSI_OFF_EDTL);
+	const struct iscsi_session_params *p = &conn->params;
+	if (!conn->sess || conn->sess->discovery)
+		return ISCSI_REJECT_CMD_NOT_SUPPORTED;
+	if (r && w)
+		return ISCSI_REJECT_CMD_NOT_SUPPORTED; /* bidirectional */
+	if (dlen && (!w || !p->immediate_data || dlen > edtl || dlen > p->first_burst))
+		return ISCSI_REJECT_PROTOCOL_ERROR;
+	/* F clear announces unsolicited Data-Out, allowed only with
+	 * InitialR2T=No and only for as much as the command has. */
+	if (!final && (!w || p->initial_r2t || dlen >= min_u32(edtl, p->first_burst)))
+		return ISCSI_REJECT_PROTOCOL_ERROR;
+	if (iscsi_cmd_find((struct iscsi_conn *)conn, pdu_itt(bhs)))
+		return ISCSI_REJECT_TASK_IN_PROGRESS;
+	return 0;
+}
+
+int iscsi_cmd_rx_header(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	const uint8_t *bhs = rx->bhs;
+	struct iscsi_session *sess = conn->sess;
+	if (sess && !pdu_immediate(bhs) &&
+	    iscsi_session_check_cmdsn(sess, get_be32(bhs + ISCSI_OFF_CMDSN)) == CMDSN_OUTSIDE) {
+		log_debug("iSCSI: %s: command CmdSN %u outside [%u, %u], dropped", conn->peer,
+			  get_be32(bhs + ISCSI_OFF_CMDSN), sess->exp_cmd_sn,
+			  iscsi_session_max_cmd_sn(sess));
+		rx->drop = true;
+		return 0;
+	}
+	rx->reject = check_cmd_pdu(conn);
+	uint8_t cdb[SCSI_MAX_CDB_LEN] = { 0 };
+	unsigned cdb_len;
+	if (!rx->reject && read_cdb(rx, cdb, &cdb_len) < 0)
+		rx->reject = ISCSI_REJECT_INVALID_PDU_FIELD;
+	if (rx->reject)
+		return 0;
+
+	struct iscsi_cmd *icmd = calloc(1, sizeof(*icmd));
+	if (!icmd) {
+		iscsi_conn_close(conn, "out of memory");
+		return -1;
+	}
+	icmd->itt = pdu_itt(bhs);
+	icmd->cmd_sn = get_be32(bhs + ISCSI_OFF_CMDSN);
+	icmd->immediate = pdu_immediate(bhs);
+	icmd->read = bhs[1] & ISCSI_CMD_FLAG_READ;
+	icmd->write = bhs[1] & ISCSI_CMD_FLAG_WRITE;
+	icmd->edtl = get_be32(bhs + ISCSI_OFF_EDTL);
+	enum scst_data_dir dir = icmd->read ? SCST_DATA_READ
+				 : icmd->write ? SCST_DATA_WRITE : SCST_DATA_NONE;
+	struct scst_cmd *cmd = scst_rx_cmd(sess->scst, pdu_lun_decode(bhs + ISCSI_OFF_LUN), cdb,
+					   cdb_len, icmd->itt, task_attr(bhs[1] & ISCSI_CMD_ATTR_MASK),
+					   dir, icmd->edtl);
+	if (!cmd) {
+		free(icmd);
+		iscsi_conn_close(conn, "out of memory");
+		return -1;
+	}
+	icmd->scst = cmd;
+	icmd->conn = conn;
+	iscsi_conn_get(conn);
+	list_init(&icmd->held_entry);
+	list_add_tail(&icmd->conn_entry, &conn->cmds);
+	cmd->tgt_priv = icmd;
+	scst_cmd_prepare(cmd);
+
+	rx->cmd = icmd;
+	if (cmd->buf && cmd->data_dir == SCST_DATA_WRITE) {
+		rx->dst = cmd->buf;
+		rx->dst_len = min_u32(rx->data_len, cmd->bufflen);
+	}
+	return 0;
+}
+
+/* Starts the command once its CmdSN has come and its unsolicited data is
+ * in. May complete (and free) it before returning. */
+static void start_if_ready(struct iscsi_cmd *icmd)
+{
+	if (!icmd->cmdsn_ok || icmd->unsol_pending || icmd->started)
+		return;
+	icmd->started = true;
+	scst_cmd_start(icmd->scst);
+}
+
+void iscsi_cmd_start(struct iscsi_cmd *icmd)
+{
+	icmd->cmdsn_ok = true;
+	start_if_ready(icmd);
+}
+
+static void note_received(struct iscsi_cmd *icmd)
+{
+	struct scst_cmd *cmd = icmd->scst;
+	if (cmd->buf && !icmd->data_failed && cmd->data_dir == SCST_DATA_WRITE)
+		cmd->data_received = min_u32(icmd->recv_off, cmd->bufflen);
+}
+
+int iscsi_cmd_rx_done(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	struct iscsi_cmd *icmd = rx->cmd;
+	struct iscsi_session *sess = conn->sess;
+	if (!icmd)
+		return 0;
+	icmd->recv_off = rx->data_len;
+	note_received(icmd);
+	if (!pdu_final(rx->bhs)) {
+		icmd->unsol_pending = true;
+		icmd->unsol_end = min_u32(icmd->edtl, conn->params.first_burst);
+		icmd->seq_end = icmd->unsol_end;
+		icmd->exp_data_sn = 0;
+	}
+	if (icmd->immediate) {
+		iscsi_cmd_start(icmd);
+	} else if (iscsi_session_check_cmdsn(sess, icmd->cmd_sn) == CMDSN_DUE) {
+		/* ExpCmdSN moves first: a response sent while the command
+		 * starts must already acknowledge it. */
+		sess->exp_cmd_sn++;
+		iscsi_cmd_start(icmd);
+		iscsi_session_start_held(sess);
+	} else {
+		icmd->held = true;
+		list_add_tail(&icmd->held_entry, &sess->held);
+	}
+	return conn->closed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Data-Out. */
+
+static void finish_data(struct iscsi_cmd *icmd, bool ok)
+{
+	icmd->waiting_data = false;
+	icmd->abort_pending = false;
+	scst_rx_data(icmd->scst, ok);
+}
+
+/* A Data-Out out of sequence (DataSN, offset, burst): the command fails
+ * with DATA PHASE ERROR, its remaining data is dropped as it arrives, and
+ * the connection, and every other command on it, carries on. */
+static int data_out_error(struct iscsi_conn *conn, struct iscsi_cmd *icmd, const char *what)
+{
+	const uint8_t *bhs = conn->rx.bhs;
+	log_warn("iSCSI: %s (%s): Data-Out for ITT 0x%x: %s (DataSN %u, expected %u; offset %u, "
+		 "expected %u): failing the command",
+		 conn->peer, iscsi_conn_initiator(conn), icmd->itt, what,
+		 get_be32(bhs + ISCSI_OFF_DATASN), icmd->exp_data_sn,
+		 get_be32(bhs + ISCSI_OFF_BUFFER_OFFSET), icmd->recv_off);
+	conn->rx.drop = true;
+	icmd->data_failed = true;
+	/* Nothing counts as received, so the core asks us for the data
+	 * (rdy_to_xfer) and we answer with the failure. */
+	icmd->scst->data_received = 0;
+	if (icmd->waiting_data) {
+		finish_data(icmd, false);
+	} else {
+		icmd->unsol_pending = false;
+		start_if_ready(icmd);
+	}
+	iscsi_conn_flush(conn);
+	return conn->closed ? -1 : 0;
+}
+
+int iscsi_data_out_rx_header(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	const uint8_t *bhs = rx->bhs;
+	uint32_t ttt = get_be32(bhs + ISCSI_OFF_TTT);
+	uint32_t offset = get_be32(bhs + ISCSI_OFF_BUFFER_OFFSET);
+	struct iscsi_cmd *icmd = iscsi_cmd_find(conn, pdu_itt(bhs));
+	bool unsolicited = ttt == ISCSI_RESERVED_TAG;
+
+	/* Data for a command that is gone or no longer wants it (aborted,
+	 * failed) is read and dropped. */
+	if (!icmd || (unsolicited ? !icmd->unsol_pending
+				  : (!icmd->waiting_data || ttt != icmd->ttt)) ||
+	    icmd->abort_pending) {
+		log_debug("iSCSI: %s: unexpected Data-Out ITT 0x%x TTT 0x%x dropped", conn->peer,
+			  pdu_itt(bhs), ttt);
+		rx->drop = true;
+		return 0;
+	}
+	if (get_be32(bhs + ISCSI_OFF_DATASN) != icmd->exp_data_sn)
+		return data_out_error(conn, icmd, "DataSN out of order");
+	if (offset != icmd->recv_off)
+		return data_out_error(conn, icmd, "buffer offset out of order");
+	uint32_t end = offset + rx->data_len;
+	if (end > icmd->seq_end || end < offset)
+		return data_out_error(conn, icmd, "data beyond the burst");
+	if (pdu_final(bhs) != (end == icmd->seq_end))
+		return data_out_error(conn, icmd, "F bit does not end the burst");
+	struct scst_cmd *cmd = icmd->scst;
+	if (cmd->buf && cmd->data_dir == SCST_DATA_WRITE && offset < cmd->bufflen) {
+		rx->dst = cmd->buf + offset;
+		rx->dst_len = min_u32(rx->data_len, cmd->bufflen - offset);
+	}
+	rx->cmd = icmd;
+	icmd->ticks_waiting = 0;
+	return 0;
+}
+
+static void send_r2ts(struct iscsi_cmd *icmd)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	const struct iscsi_session_params *p = &conn->params;
+	while (icmd->r2t_outstanding < p->max_outstanding_r2t && icmd->r2t_off < icmd->want_end) {
+		struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+		if (!pdu) {
+			iscsi_conn_close(conn, "out of memory");
+			return;
+		}
+		uint32_t len = min_u32(p->max_burst, icmd->want_end - icmd->r2t_off);
+		uint8_t *bhs = pdu->hdr;
+		pdu_init(bhs, ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
+		pdu_lun_encode(bhs + ISCSI_OFF_LUN, icmd->scst->lun);
+		put_be32(bhs + ISCSI_OFF_ITT, icmd->itt);
+		put_be32(bhs + ISCSI_OFF_TTT, icmd->ttt);
+		put_be32(bhs + ISCSI_OFF_DATASN, icmd->r2t_sn++);
+		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, icmd->r2t_off);
+		put_be32(bhs + ISCSI_OFF_DESIRED_LEN, len);
+		iscsi_conn_queue(conn, pdu, TX_SN_NONE);
+		icmd->r2t_off += len;
+		icmd->r2t_outstanding++;
+		icmd->data_sn++;
+	}
+}
+
+int iscsi_data_out_rx_done(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	struct iscsi_cmd *icmd = rx->cmd;
+	if (!icmd)
+		return 0;
+	icmd->recv_off += rx->data_len;
+	icmd->exp_data_sn++;
+	note_received(icmd);
+	if (icmd->abort_pending) {
+		finish_data(icmd, false);
+		return conn->closed ? -1 : 0;
+	}
+	if (!pdu_final(rx->bhs))
+		return 0;
+	icmd->exp_data_sn = 0;
+	if (get_be32(rx->bhs + ISCSI_OFF_TTT) == ISCSI_RESERVED_TAG) {
+		icmd->unsol_pending = false;
+		start_if_ready(icmd);
+		return conn->closed ? -1 : 0;
+	}
+	icmd->r2t_outstanding--;
+	if (icmd->recv_off >= icmd->want_end) {
+		finish_data(icmd, true);
+	} else {
+		icmd->seq_end = min_u32(icmd->recv_off + conn->params.max_burst, icmd->want_end);
+		send_r2ts(icmd);
+	}
+	return conn->closed ? -1 : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Callbacks from the core. */
+
+void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
+{
+	struct iscsi_cmd *icmd = cmd->tgt_priv;
+	struct iscsi_conn *conn = icmd->conn;
+	if (conn->closed || icmd->data_failed) {
+		scst_rx_data(cmd, false);
+		return;
+	}
+	/* We collect what the command has room for, but never more than the
+	 * initiator said it would send. */
+	icmd->want_end = min_u32(cmd->bufflen, icmd->edtl);
+	if (icmd->recv_off >= icmd->want_end) {
+		scst_rx_data(cmd, true);
+		return;
+	}
+	icmd->waiting_data = true;
+	icmd->ticks_waiting = 0;
+	icmd->ttt = conn->next_ttt++;
+	if (icmd->ttt == ISCSI_RESERVED_TAG)
+		icmd->ttt = conn->next_ttt++;
+	icmd->r2t_start = icmd->r2t_off = icmd->recv_off;
+	icmd->seq_end = min_u32(icmd->r2t_start + conn->params.max_burst, icmd->want_end);
+	icmd->exp_data_sn = 0;
+	send_r2ts(icmd);
+	iscsi_conn_flush(conn);
+}
+
+void iscsi_on_abort_cmd(struct scst_cmd *cmd)
+{
+	struct iscsi_cmd *icmd = cmd->tgt_priv;
+	if (!icmd || !icmd->waiting_data)
+		return;
+	/* A Data-Out landing in the buffer right now finishes first. */
+	if (icmd->conn->rx.cmd == icmd && !icmd->conn->closed)
+		icmd->abort_pending = true;
+	else
+		finish_data(icmd, false);
+}
+
+void iscsi_on_free_cmd(struct scst_cmd *cmd)
+{
+	struct iscsi_cmd *icmd = cmd->tgt_priv;
+	if (!icmd)
+		return;
+	struct iscsi_conn *conn = icmd->conn;
+	if (conn->rx.cmd == icmd) {
+		/* Whatever is still on the wire for it is dropped. */
+		conn->rx.cmd = NULL;
+		conn->rx.dst_len = 0;
+		conn->rx.drop = true;
+	}
+	list_del(&icmd->conn_entry);
+	list_del(&icmd->held_entry);
+	cmd->tgt_priv = NULL;
+	free(icmd);
+	iscsi_conn_put(conn);
+}
+
+void iscsi_cmd_conn_closed(struct iscsi_cmd *icmd)
+{
+	if (icmd->held) {
+		list_del(&icmd->held_entry);
+		icmd->held = false;
+	}
+	icmd->cmdsn_ok = true;
+	if (icmd->waiting_data) {
+		finish_data(icmd, false);
+		return;
+	}
+	/* Prepared but never started: let the core finish it; its data
+	 * phase fails at once (rdy_to_xfer sees the closed connection). */
+	icmd->unsol_pending = false;
+	start_if_ready(icmd);
+}
+
+/* ------------------------------------------------------------------ */
+/* Response. */
+
+static void set_residual(uint8_t *bhs, const struct scst_cmd *cmd)
+{
+	if (cmd->resid_overflow)
+		bhs[1] |= ISCSI_RSP_FLAG_OVERFLOW;
+	else if (cmd->resid_underflow)
+		bhs[1] |= ISCSI_RSP_FLAG_UNDERFLOW;
+	else
+		return;
+	put_be32(bhs + ISCSI_OFF_RESIDUAL, cmd->resid);
+}
+
+/* Queues Data-In PDUs for @len bytes; the last carries the status when
+ * @with_status. Returns false on allocation failure. */
+static bool queue_data_in(struct iscsi_cmd *icmd, uint32_t len, bool with_status)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	struct scst_cmd *cmd = icmd->scst;
+	const struct iscsi_session_params *p = &conn->params;
+	uint32_t off = 0, seq_start = 0;
+	while (off < len) {
+		uint32_t seg = min_u32(p->max_xmit_dsl, len - off);
+		seg = min_u32(seg, seq_start + p->max_burst - off);
+		bool last = off + seg == len;
+		bool seq_end = last || off + seg - seq_start == p->max_burst;
+		struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+		if (!pdu)
+			return false;
+		uint8_t *bhs = pdu->hdr;
+		pdu_init(bhs, ISCSI_OP_DATA_IN, seq_end ? ISCSI_FLAG_FINAL : 0);
+		pdu_lun_encode(bhs + ISCSI_OFF_LUN, cmd->lun);
+		put_be32(bhs + ISCSI_OFF_ITT, icmd->itt);
+		put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
+		put_be32(bhs + ISCSI_OFF_DATASN, icmd->data_sn++);
+		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, off);
+		pdu->data = cmd->buf + off;
+		pdu->data_len = seg;
+		enum iscsi_tx_sn sn = TX_SN_NONE;
+		if (last && with_status) {
+			bhs[1] |= ISCSI_DATA_IN_FLAG_STATUS;
+			bhs[3] = cmd->status;
+			set_residual(bhs, cmd);
+			pdu->finishes_cmd = icmd;
+			sn = TX_SN_STATUS;
+		}
+		iscsi_conn_queue(conn, pdu, sn);
+		off += seg;
+		if (seq_end)
+			seq_start = off;
+	}
+	return true;
+}
+
+static bool queue_scsi_response(struct iscsi_cmd *icmd)
+{
+	struct scst_cmd *cmd = icmd->scst;
+	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+	if (!pdu)
+		return false;
+	uint8_t *bhs = pdu->hdr;
+	pdu_init(bhs, ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL);
+	bhs[2] = 0; /* command completed at target */
+	bhs[3] = cmd->status;
+	put_be32(bhs + ISCSI_OFF_ITT, icmd->itt);
+	put_be32(bhs + ISCSI_OFF_DATASN, icmd->data_sn); /* ExpDataSN */
+	set_residual(bhs, cmd);
+	if (cmd->sense_len) {
+		unsigned slen = cmd->sense_len <= SCSI_SENSE_BUFFERSIZE ? cmd->sense_len
+									: SCSI_SENSE_BUFFERSIZE;
+		pdu->owned = malloc(2 + slen);
+		if (!pdu->owned) {
+			free(pdu);
+			return false;
+		}
+		put_be16(pdu->owned, (uint16_t)slen);
+		memcpy(pdu->owned + 2, cmd->sense, slen);
+		pdu->data = pdu->owned;
+		pdu->data_len = 2 + slen;
+	}
+	pdu->finishes_cmd = icmd;
+	iscsi_conn_queue(icmd->conn, pdu, TX_SN_STATUS);
+	return true;
+}
+
+void iscsi_xmit_response(struct scst_cmd *cmd)
+{
+	struct iscsi_cmd *icmd = cmd->tgt_priv;
+	struct iscsi_conn *conn = icmd->conn;
+	/* An aborted task gets no response: the TMF response speaks for it. */
+	if (conn->closed || atomic_load(&cmd->aborted)) {
+		scst_tgt_cmd_done(cmd);
+		return;
+	}
+	uint32_t len = 0;
+	if (icmd->read && cmd->buf)
+		len = min_u32(min_u32(cmd->resp_data_len, icmd->edtl), cmd->bufflen);
+	bool collapse = len > 0 && cmd->sense_len == 0;
+	bool ok = queue_data_in(icmd, len, collapse);
+	if (ok && !collapse)
+		ok = queue_scsi_response(icmd);
+	if (!ok) {
+		iscsi_conn_close(conn, "out of memory");
+		scst_tgt_cmd_done(cmd);
+		return;
+	}
+	iscsi_conn_flush(conn);
+}

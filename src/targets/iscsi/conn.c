@@ -1,0 +1,706 @@
+/* A connection on its reactor: the receive state machine (BHS, AHS,
+ * header digest, data segment with padding, data digest; partial reads
+ * tolerated), the transmit queue (writev of header, data, padding and
+ * digest; EPOLLOUT when the socket is full), reference counting and
+ * clean-up when the peer goes away. */
+#include "targets/iscsi/conn.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "base/crc32c.h"
+#include "base/log.h"
+#include "targets/iscsi/login.h"
+
+/* Every connection, so that close_sessions can find those of a target. */
+static pthread_mutex_t conns_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct list_head all_conns = LIST_HEAD_INIT(all_conns);
+
+/* Data segment limit while logging in (RFC 7143 13.12: the default
+ * MaxRecvDataSegmentLength holds until the login is over). */
+#define LOGIN_MAX_DSL 8192
+
+static void conn_on_ready(struct reactor_fd *w, uint32_t events);
+static void conn_on_tick(struct reactor_tick *t);
+
+const char *iscsi_conn_initiator(const struct iscsi_conn *conn)
+{
+	if (conn->sess && conn->sess->initiator_name)
+		return conn->sess->initiator_name;
+	const char *name = conn->login ? iscsi_login_initiator(conn->login) : NULL;
+	return name ? name : "unknown initiator";
+}
+
+void iscsi_conn_get(struct iscsi_conn *conn)
+{
+	conn->refs++;
+}
+
+void iscsi_conn_put(struct iscsi_conn *conn)
+{
+	if (--conn->refs > 0)
+		return;
+	iscsi_text_free(&conn->text_rsp);
+	iscsi_text_free(&conn->text_req);
+	free(conn->rx.heap);
+	free(conn);
+}
+
+static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[64] = "?";
+	unsigned port = 0;
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		port = ntohs(in->sin_port);
+		snprintf(buf, len, "%s:%u", host, port);
+	} else if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		port = ntohs(in6->sin6_port);
+		snprintf(buf, len, "[%s]:%u", host, port);
+	} else {
+		snprintf(buf, len, "?");
+	}
+}
+
+void iscsi_conn_start(int fd, struct reactor *r)
+{
+	struct iscsi_conn *conn = calloc(1, sizeof(*conn));
+	if (!conn) {
+		log_error("iSCSI: out of memory accepting a connection");
+		close(fd);
+		return;
+	}
+	conn->fd = fd;
+	conn->reactor = r;
+	conn->refs = 1;
+	conn->phase = CONN_LOGIN;
+	list_init(&conn->txq);
+	list_init(&conn->cmds);
+	list_init(&conn->all_entry);
+	conn->next_ttt = 1;
+	conn->rx.state = RX_BHS;
+
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
+		format_addr(&ss, conn->peer, sizeof(conn->peer));
+	sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		format_addr(&ss, conn->local, sizeof(conn->local));
+
+	/* Until login picks a target, the defaults bound everything. */
+	iscsi_target_params_default(&conn->tp);
+	iscsi_session_params_default(&conn->params, &conn->tp);
+	conn->params.max_recv_dsl = LOGIN_MAX_DSL;
+	conn->params.max_xmit_dsl = LOGIN_MAX_DSL;
+
+	conn->watch.on_ready = conn_on_ready;
+	if (reactor_fd_add(r, &conn->watch, fd, EPOLLIN) != 0) {
+		log_error("iSCSI: cannot watch connection from %s", conn->peer);
+		close(fd);
+		free(conn);
+		return;
+	}
+	conn->tick.on_tick = conn_on_tick;
+	reactor_tick_add(r, &conn->tick);
+	pthread_mutex_lock(&conns_lock);
+	list_add_tail(&conn->all_entry, &all_conns);
+	pthread_mutex_unlock(&conns_lock);
+	log_info("iSCSI: connection from %s", conn->peer);
+}
+
+/* ------------------------------------------------------------------ */
+/* Transmit. */
+
+struct iscsi_tx_pdu *iscsi_tx_alloc(void)
+{
+	struct iscsi_tx_pdu *pdu = calloc(1, sizeof(*pdu));
+	if (pdu)
+		list_init(&pdu->entry);
+	return pdu;
+}
+
+static void tx_free(struct iscsi_tx_pdu *pdu)
+{
+	free(pdu->owned);
+	free(pdu);
+}
+
+void iscsi_stamp_cmdsn(const struct iscsi_conn *conn, uint8_t *bhs)
+{
+	const struct iscsi_session *sess = conn->sess;
+	if (!sess)
+		return;
+	put_be32(bhs + ISCSI_OFF_EXPCMDSN, sess->exp_cmd_sn);
+	put_be32(bhs + ISCSI_OFF_MAXCMDSN, iscsi_session_max_cmd_sn(sess));
+}
+
+void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum iscsi_tx_sn sn)
+{
+	uint8_t *bhs = pdu->hdr;
+	uint8_t op = pdu_opcode(bhs);
+	/* Login responses carry their own ExpCmdSN; everything else gets the
+	 * session's window. */
+	if (op != ISCSI_OP_LOGIN_RSP) {
+		put_be32(bhs + ISCSI_OFF_STATSN, conn->stat_sn);
+		iscsi_stamp_cmdsn(conn, bhs);
+	}
+	if (sn == TX_SN_STATUS)
+		conn->stat_sn++;
+	pdu_set_data_len(bhs, pdu->data_len);
+	pdu->hdr_len = ISCSI_BHS_LEN;
+	if (conn->params.header_digest && conn->phase != CONN_LOGIN) {
+		uint32_t crc = crc32c(bhs, ISCSI_BHS_LEN);
+		/* Digests go on the wire little-endian, as the CRC register. */
+		memcpy(bhs + ISCSI_BHS_LEN, &crc, ISCSI_DIGEST_LEN);
+		pdu->hdr_len += ISCSI_DIGEST_LEN;
+	}
+	uint32_t pad = pdu_pad_len(pdu->data_len);
+	memset(pdu->trailer, 0, sizeof(pdu->trailer));
+	pdu->trailer_len = pad;
+	if (pdu->data_len && conn->params.data_digest && conn->phase != CONN_LOGIN) {
+		uint32_t crc = crc32c_update(CRC32C_INIT, pdu->data, pdu->data_len);
+		crc = crc32c_final(crc32c_update(crc, pdu->trailer, pad));
+		memcpy(pdu->trailer + pad, &crc, ISCSI_DIGEST_LEN);
+		pdu->trailer_len += ISCSI_DIGEST_LEN;
+	}
+	list_add_tail(&pdu->entry, &conn->txq);
+}
+
+static uint32_t tx_total(const struct iscsi_tx_pdu *pdu)
+{
+	return pdu->hdr_len + pdu->data_len + pdu->trailer_len;
+}
+
+/* Adds the unsent part of @pdu to @iov; returns the number of entries. */
+static int tx_iov(const struct iscsi_tx_pdu *pdu, struct iovec *iov)
+{
+	const struct {
+		const uint8_t *p;
+		uint32_t len;
+	} parts[3] = {
+		{ pdu->hdr, pdu->hdr_len },
+		{ pdu->data, pdu->data_len },
+		{ pdu->trailer, pdu->trailer_len },
+	};
+	uint32_t skip = pdu->sent;
+	int n = 0;
+	for (int i = 0; i < 3; i++) {
+		if (skip >= parts[i].len) {
+			skip -= parts[i].len;
+			continue;
+		}
+		iov[n].iov_base = (void *)(parts[i].p + skip);
+		iov[n].iov_len = parts[i].len - skip;
+		skip = 0;
+		n++;
+	}
+	return n;
+}
+
+/* A PDU has left, or never will (@sent false). */
+static void tx_done(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, bool sent)
+{
+	struct iscsi_cmd *icmd = pdu->finishes_cmd;
+	bool close_after = pdu->close_after && sent;
+	tx_free(pdu);
+	if (icmd)
+		scst_tgt_cmd_done(icmd->scst);
+	if (close_after)
+		iscsi_conn_close(conn, conn->phase == CONN_LOGGED_OUT ? "logged out"
+								      : "login failed");
+}
+
+static void set_want_out(struct iscsi_conn *conn, bool want)
+{
+	if (conn->closed || conn->want_out == want)
+		return;
+	conn->want_out = want;
+	reactor_fd_modify(&conn->watch, want ? EPOLLIN | EPOLLOUT : EPOLLIN);
+}
+
+/* One writev; returns false when the socket is full or the connection
+ * has closed. */
+static bool tx_once(struct iscsi_conn *conn)
+{
+	struct iovec iov[64];
+	int n = 0;
+	struct iscsi_tx_pdu *pdu;
+	list_for_each_entry(pdu, &conn->txq, entry) {
+		if (n + 3 > 64)
+			break;
+		n += tx_iov(pdu, iov + n);
+	}
+	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+	ssize_t w = sendmsg(conn->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (w < 0) {
+		if (errno == EINTR)
+			return true;
+		if (errno == EAGAIN || errno == EWOULDBLOCK) {
+			set_want_out(conn, true);
+			return false;
+		}
+		char why[96];
+		snprintf(why, sizeof(why), "send failed: %s", strerror(errno));
+		iscsi_conn_close(conn, why);
+		return false;
+	}
+	size_t left = (size_t)w;
+	while (left && !list_empty(&conn->txq)) {
+		pdu = list_first_entry(&conn->txq, struct iscsi_tx_pdu, entry);
+		uint32_t rest = tx_total(pdu) - pdu->sent;
+		if (left < rest) {
+			pdu->sent += (uint32_t)left;
+			break;
+		}
+		left -= rest;
+		list_del(&pdu->entry);
+		tx_done(conn, pdu, true);
+		if (conn->closed)
+			return false;
+	}
+	return true;
+}
+
+void iscsi_conn_flush(struct iscsi_conn *conn)
+{
+	if (conn->closed)
+		return;
+	if (conn->flushing) {
+		conn->flush_again = true;
+		return;
+	}
+	conn->flushing = true;
+	iscsi_conn_get(conn);
+	do {
+		conn->flush_again = false;
+		while (!conn->closed && !list_empty(&conn->txq))
+			if (!tx_once(conn))
+				break;
+	} while (conn->flush_again && !conn->closed && !conn->want_out);
+	if (!conn->closed && list_empty(&conn->txq))
+		set_want_out(conn, false);
+	conn->flushing = false;
+	iscsi_conn_put(conn);
+}
+
+void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
+{
+	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+	uint8_t *copy = malloc(ISCSI_BHS_LEN);
+	if (!pdu || !copy) {
+		free(pdu);
+		free(copy);
+		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	log_warn("iSCSI: %s (%s): rejecting %s PDU (opcode 0x%02x), reason 0x%02x", conn->peer,
+		 iscsi_conn_initiator(conn), pdu_opcode_name(pdu_opcode(conn->rx.bhs)),
+		 pdu_opcode(conn->rx.bhs), reason);
+	memcpy(copy, conn->rx.bhs, ISCSI_BHS_LEN);
+	pdu_init(pdu->hdr, ISCSI_OP_REJECT, ISCSI_FLAG_FINAL);
+	pdu->hdr[2] = reason;
+	put_be32(pdu->hdr + ISCSI_OFF_ITT, ISCSI_RESERVED_TAG);
+	pdu->owned = copy;
+	pdu->data = copy;
+	pdu->data_len = ISCSI_BHS_LEN;
+	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
+}
+
+/* ------------------------------------------------------------------ */
+/* Close. */
+
+static void tx_drain(struct iscsi_conn *conn)
+{
+	while (!list_empty(&conn->txq)) {
+		struct iscsi_tx_pdu *pdu = list_first_entry(&conn->txq, struct iscsi_tx_pdu, entry);
+		list_del(&pdu->entry);
+		tx_done(conn, pdu, false);
+	}
+}
+
+/* Ends the data phase of every command; each call may free commands, so
+ * the walk restarts after every one. */
+static void cmds_conn_closed(struct iscsi_conn *conn)
+{
+	for (;;) {
+		struct iscsi_cmd *icmd, *todo = NULL;
+		list_for_each_entry(icmd, &conn->cmds, conn_entry) {
+			if (icmd->waiting_data || icmd->held || icmd->unsol_pending) {
+				todo = icmd;
+				break;
+			}
+		}
+		if (!todo)
+			return;
+		iscsi_cmd_conn_closed(todo);
+	}
+}
+
+void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
+{
+	if (conn->closed)
+		return;
+	conn->closed = true;
+	iscsi_conn_get(conn);
+	if (conn->phase == CONN_LOGGED_OUT)
+		log_info("iSCSI: connection from %s (%s) closed: %s", conn->peer,
+			 iscsi_conn_initiator(conn), why);
+	else
+		log_warn("iSCSI: connection from %s (%s) closed: %s", conn->peer,
+			 iscsi_conn_initiator(conn), why);
+	reactor_fd_remove(&conn->watch);
+	reactor_tick_remove(&conn->tick);
+	close(conn->fd);
+	conn->fd = -1;
+	pthread_mutex_lock(&conns_lock);
+	list_del(&conn->all_entry);
+	pthread_mutex_unlock(&conns_lock);
+
+	tx_drain(conn);
+	/* A command whose data was landing when the socket died. */
+	if (conn->rx.cmd && conn->rx.state == RX_DATA)
+		conn->rx.cmd = NULL;
+	cmds_conn_closed(conn);
+	if (conn->login) {
+		iscsi_login_free(conn->login);
+		conn->login = NULL;
+	}
+	if (conn->sess) {
+		iscsi_session_close(conn->sess);
+		conn->sess = NULL;
+	}
+	iscsi_conn_put(conn); /* the reference taken above */
+	iscsi_conn_put(conn); /* the socket's own */
+}
+
+void iscsi_conns_close_on_this_reactor(struct scst_tgt *tgt, const char *why)
+{
+	struct reactor *self = reactor_self();
+	for (;;) {
+		struct iscsi_conn *conn, *found = NULL;
+		pthread_mutex_lock(&conns_lock);
+		list_for_each_entry(conn, &all_conns, all_entry) {
+			if (conn->reactor == self && (!tgt || conn->tgt == tgt)) {
+				found = conn;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&conns_lock);
+		if (!found)
+			return;
+		iscsi_conn_close(found, why);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive. */
+
+static void rx_reset(struct iscsi_rx *rx)
+{
+	free(rx->heap);
+	rx->heap = NULL;
+	rx->state = RX_BHS;
+	rx->got = 0;
+	rx->dst = NULL;
+	rx->dst_len = 0;
+	rx->cmd = NULL;
+	rx->drop = false;
+	rx->reject = 0;
+}
+
+static bool opcode_known(uint8_t op)
+{
+	switch (op) {
+	case ISCSI_OP_NOP_OUT:
+	case ISCSI_OP_SCSI_CMD:
+	case ISCSI_OP_TMF_REQ:
+	case ISCSI_OP_LOGIN_REQ:
+	case ISCSI_OP_TEXT_REQ:
+	case ISCSI_OP_DATA_OUT:
+	case ISCSI_OP_LOGOUT_REQ:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* The whole header is in: check it and decide where the data goes. */
+static int rx_header(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	uint8_t op = pdu_opcode(rx->bhs);
+	uint32_t limit = conn->phase == CONN_LOGIN ? LOGIN_MAX_DSL : conn->params.max_recv_dsl;
+
+	rx->data_len = pdu_data_len(rx->bhs);
+	rx->data_total = rx->data_len + pdu_pad_len(rx->data_len);
+	rx->crc = CRC32C_INIT;
+	if (rx->data_len > limit) {
+		char why[128];
+		snprintf(why, sizeof(why),
+			 "%s PDU with a %u-byte data segment, beyond the %u-byte limit",
+			 pdu_opcode_name(op), rx->data_len, limit);
+		iscsi_conn_close(conn, why);
+		return -1;
+	}
+	if (conn->phase == CONN_LOGIN && op != ISCSI_OP_LOGIN_REQ) {
+		iscsi_conn_close(conn, "non-login PDU during login");
+		return -1;
+	}
+	if (op == ISCSI_OP_SCSI_CMD)
+		return iscsi_cmd_rx_header(conn);
+	if (op == ISCSI_OP_DATA_OUT)
+		return iscsi_data_out_rx_header(conn);
+	if (!opcode_known(op) || rx->data_len == 0)
+		return 0; /* unknown opcodes: data is read and dropped */
+	rx->heap = malloc(rx->data_len);
+	if (!rx->heap) {
+		iscsi_conn_close(conn, "out of memory");
+		return -1;
+	}
+	rx->dst = rx->heap;
+	rx->dst_len = rx->data_len;
+	return 0;
+}
+
+/* The whole PDU is in. */
+static int rx_pdu(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	uint8_t op = pdu_opcode(rx->bhs);
+	conn->idle_ticks = 0;
+	if (rx->drop)
+		return 0;
+	if (rx->reject && conn->phase == CONN_FULL_FEATURE) {
+		iscsi_conn_reject(conn, rx->reject);
+		return conn->closed ? -1 : 0;
+	}
+	if (conn->phase == CONN_LOGIN) {
+		iscsi_login_rx(conn);
+		return conn->closed ? -1 : 0;
+	}
+	if (conn->phase == CONN_LOGGED_OUT)
+		return 0; /* nothing more is accepted after Logout */
+	bool discovery = conn->sess && conn->sess->discovery;
+	switch (op) {
+	case ISCSI_OP_SCSI_CMD:
+		return iscsi_cmd_rx_done(conn);
+	case ISCSI_OP_DATA_OUT:
+		return iscsi_data_out_rx_done(conn);
+	case ISCSI_OP_NOP_OUT:
+		iscsi_nop_out_rx(conn);
+		break;
+	case ISCSI_OP_TEXT_REQ:
+		iscsi_text_rx(conn);
+		break;
+	case ISCSI_OP_LOGOUT_REQ:
+		iscsi_logout_rx(conn);
+		break;
+	case ISCSI_OP_TMF_REQ:
+		if (discovery)
+			iscsi_conn_reject(conn, ISCSI_REJECT_CMD_NOT_SUPPORTED);
+		else
+			iscsi_tmf_rx(conn);
+		break;
+	case ISCSI_OP_LOGIN_REQ:
+		iscsi_conn_reject(conn, ISCSI_REJECT_PROTOCOL_ERROR);
+		break;
+	case ISCSI_OP_SNACK:
+		iscsi_conn_reject(conn, ISCSI_REJECT_SNACK);
+		break;
+	default:
+		iscsi_conn_reject(conn, ISCSI_REJECT_CMD_NOT_SUPPORTED);
+		break;
+	}
+	return conn->closed ? -1 : 0;
+}
+
+static bool header_digest_on(const struct iscsi_conn *conn)
+{
+	return conn->phase != CONN_LOGIN && conn->params.header_digest;
+}
+
+static bool data_digest_on(const struct iscsi_conn *conn)
+{
+	return conn->phase != CONN_LOGIN && conn->params.data_digest;
+}
+
+static uint32_t digest_value(const uint8_t *p)
+{
+	uint32_t v;
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+/* A piece of the PDU is complete: move on. Returns -1 if closed. */
+static int rx_advance(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	rx->got = 0;
+	switch (rx->state) {
+	case RX_BHS:
+		if (pdu_ahs_len(rx->bhs)) {
+			rx->state = RX_AHS;
+			return 0;
+		}
+		/* fall through */
+	case RX_AHS:
+		if (header_digest_on(conn)) {
+			rx->state = RX_HDIGEST;
+			return 0;
+		}
+		goto header_done;
+	case RX_HDIGEST: {
+		uint32_t crc = crc32c_update(CRC32C_INIT, rx->bhs, ISCSI_BHS_LEN);
+		crc = crc32c_final(crc32c_update(crc, rx->ahs, pdu_ahs_len(rx->bhs)));
+		if (crc != digest_value(rx->digest)) {
+			iscsi_conn_close(conn, "header digest error");
+			return -1;
+		}
+		goto header_done;
+	}
+	case RX_DATA:
+		goto data_done;
+	case RX_DDIGEST:
+		if (crc32c_final(rx->crc) != digest_value(rx->digest)) {
+			iscsi_conn_close(conn, "data digest error");
+			return -1;
+		}
+		goto pdu_done;
+	}
+	return 0;
+
+header_done:
+	if (rx_header(conn) < 0)
+		return -1;
+	if (rx->data_total) {
+		rx->state = RX_DATA;
+		return 0;
+	}
+	goto pdu_done;
+data_done:
+	if (data_digest_on(conn)) {
+		rx->state = RX_DDIGEST;
+		return 0;
+	}
+pdu_done:;
+	int rc = rx_pdu(conn);
+	if (!conn->closed)
+		rx_reset(rx);
+	return rc;
+}
+
+/* Where the next bytes go, and how many are wanted. */
+static void rx_piece(struct iscsi_conn *conn, uint8_t **p, size_t *want)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	*p = conn->discard;
+	*want = 0;
+	switch (rx->state) {
+	case RX_BHS:
+		*p = rx->bhs + rx->got;
+		*want = ISCSI_BHS_LEN - rx->got;
+		return;
+	case RX_AHS:
+		*p = rx->ahs + rx->got;
+		*want = pdu_ahs_len(rx->bhs) - rx->got;
+		return;
+	case RX_HDIGEST:
+	case RX_DDIGEST:
+		*p = rx->digest + rx->got;
+		*want = ISCSI_DIGEST_LEN - rx->got;
+		return;
+	case RX_DATA:
+		if (rx->got < rx->dst_len) {
+			*p = rx->dst + rx->got;
+			*want = rx->dst_len - rx->got;
+		} else {
+			*p = conn->discard;
+			*want = rx->data_total - rx->got;
+			if (*want > sizeof(conn->discard))
+				*want = sizeof(conn->discard);
+		}
+		return;
+	}
+}
+
+static void conn_on_readable(struct iscsi_conn *conn)
+{
+	for (unsigned reads = 0; reads < 512 && !conn->closed; reads++) {
+		uint8_t *p;
+		size_t want;
+		rx_piece(conn, &p, &want);
+		ssize_t r = recv(conn->fd, p, want, MSG_DONTWAIT);
+		if (r == 0) {
+			iscsi_conn_close(conn, conn->rx.state == RX_BHS && conn->rx.got == 0
+						       ? "peer closed the connection"
+						       : "peer closed the connection mid-PDU");
+			return;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			char why[96];
+			snprintf(why, sizeof(why), "receive failed: %s", strerror(errno));
+			iscsi_conn_close(conn, why);
+			return;
+		}
+		if (conn->rx.state == RX_DATA && data_digest_on(conn))
+			conn->rx.crc = crc32c_update(conn->rx.crc, p, (size_t)r);
+		conn->rx.got += (uint32_t)r;
+		bool complete = conn->rx.state == RX_DATA ? conn->rx.got == conn->rx.data_total
+							   : (size_t)r == want;
+		if (complete && rx_advance(conn) < 0)
+			return;
+	}
+}
+
+static void conn_on_ready(struct reactor_fd *w, uint32_t events)
+{
+	struct iscsi_conn *conn = container_of(w, struct iscsi_conn, watch);
+	iscsi_conn_get(conn);
+	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN))
+		iscsi_conn_close(conn, "socket error or hang-up");
+	if (!conn->closed && (events & EPOLLOUT))
+		iscsi_conn_flush(conn);
+	if (!conn->closed && (events & EPOLLIN))
+		conn_on_readable(conn);
+	if (!conn->closed)
+		iscsi_conn_flush(conn);
+	iscsi_conn_put(conn);
+}
+
+static void conn_on_tick(struct reactor_tick *t)
+{
+	struct iscsi_conn *conn = container_of(t, struct iscsi_conn, tick);
+	iscsi_conn_get(conn);
+	if (conn->phase == CONN_LOGIN && ++conn->idle_ticks > conn->tp.rsp_timeout) {
+		iscsi_conn_close(conn, "login timed out");
+	} else if (conn->phase == CONN_FULL_FEATURE) {
+		struct iscsi_cmd *icmd;
+		bool timed_out = false;
+		list_for_each_entry(icmd, &conn->cmds, conn_entry) {
+			if (icmd->waiting_data && ++icmd->ticks_waiting > conn->tp.rsp_timeout)
+				timed_out = true;
+		}
+		if (timed_out)
+			iscsi_conn_close(conn, "timed out waiting for Data-Out (RspTimeout)");
+		else
+			iscsi_nop_tick(conn);
+		iscsi_conn_flush(conn);
+	}
+	iscsi_conn_put(conn);
+}

@@ -1,0 +1,22 @@
+/* The iSCSI target driver (RFC 7143): public entry points for the daemon. */
+#ifndef USCST_TARGETS_ISCSI_ISCSI_H
+#define USCST_TARGETS_ISCSI_ISCSI_H
+
+#include <stddef.h>
+
+#define ISCSI_DEFAULT_PORT 3260
+
+/* Registers the "iscsi" scst_tgt_template with the core. Returns 0 or -1. */
+int iscsi_driver_register(void);
+
+/* Opens a listening portal on @addr_port: "127.0.0.1:3260", "[::1]:3260",
+ * "0.0.0.0" (port 3260 when omitted). May be called several times. The
+ * socket is watched on reactor 0; accepted connections go to
+ * reactor_pick(). Reactors must be running. Returns 0, or -1 with the
+ * reason in err. */
+int iscsi_listen(const char *addr_port, char *err, size_t errlen);
+
+/* Closes every listening portal (shutdown). Not from a reactor thread. */
+void iscsi_stop_listening(void);
+
+#endif

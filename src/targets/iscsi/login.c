@@ -1,0 +1,357 @@
+/* Login phase: collects a request's text (across C-bit continuations),
+ * checks identities, answers keys through params.c, moves between the
+ * security, operational and full feature stages, and on the last step
+ * creates the session. AuthMethod None only; CHAP slots into
+ * answer_security_key() and iscsi_negotiate_auth_method(). */
+#include "targets/iscsi/login.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "targets/iscsi/conn.h"
+
+/* Longest login text we collect over C-bit continuations. */
+#define LOGIN_TEXT_MAX 65536
+
+struct iscsi_login {
+	struct iscsi_negotiation neg;
+	struct iscsi_text req;   /* request text collected so far */
+	struct iscsi_text rsp;   /* answer being built */
+	bool started;            /* first request seen */
+	bool identified;         /* InitiatorName/TargetName/SessionType checked */
+	bool tpgt_sent;
+	unsigned stage;
+	uint8_t isid[6];
+	uint16_t tsih;
+	uint16_t cid;
+	uint32_t cmd_sn;
+	char *initiator_name;
+	char *target_name;
+	bool discovery;
+	bool auth_done;
+	struct scst_tgt *tgt;
+	enum iscsi_login_status status;
+};
+
+const char *iscsi_login_initiator(const struct iscsi_login *login)
+{
+	return login->initiator_name;
+}
+
+void iscsi_login_free(struct iscsi_login *login)
+{
+	if (!login)
+		return;
+	iscsi_text_free(&login->req);
+	iscsi_text_free(&login->rsp);
+	free(login->initiator_name);
+	free(login->target_name);
+	free(login);
+}
+
+static void fail(struct iscsi_login *l, enum iscsi_login_status status)
+{
+	if (l->status == LOGIN_OK)
+		l->status = status;
+}
+
+/* ------------------------------------------------------------------ */
+/* Identity keys, read before anything else is answered so that the
+ * session type and target are known. */
+
+static int identity_key(void *ctx, const char *key, const char *value)
+{
+	struct iscsi_login *l = ctx;
+	char **slot = NULL;
+	if (strcmp(key, "InitiatorName") == 0)
+		slot = &l->initiator_name;
+	else if (strcmp(key, "TargetName") == 0)
+		slot = &l->target_name;
+	if (slot) {
+		if (*slot || !*value || strlen(value) > 223) {
+			fail(l, LOGIN_INITIATOR_ERROR);
+			return 0;
+		}
+		*slot = strdup(value);
+		if (!*slot)
+			fail(l, LOGIN_OUT_OF_RESOURCES);
+		return 0;
+	}
+	if (strcmp(key, "SessionType") == 0) {
+		if (strcmp(value, "Discovery") == 0)
+			l->discovery = true;
+		else if (strcmp(value, "Normal") != 0)
+			fail(l, LOGIN_SESSION_TYPE_NOT_SUPPORTED);
+	}
+	return 0;
+}
+
+/* Finds the target and sets up negotiation with its parameters. */
+static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
+{
+	if (!l->initiator_name) {
+		fail(l, LOGIN_MISSING_PARAMETER);
+		return;
+	}
+	if (l->tsih != 0) {
+		/* Adding a connection to a session: MaxConnections is 1. */
+		fail(l, iscsi_session_tsih_exists(l->tsih) ? LOGIN_TOO_MANY_CONNECTIONS
+							    : LOGIN_SESSION_DOES_NOT_EXIST);
+		return;
+	}
+	if (!l->discovery) {
+		if (!l->target_name) {
+			fail(l, LOGIN_MISSING_PARAMETER);
+			return;
+		}
+		struct scst_tgt *tgt = scst_find_target(&iscsi_template, l->target_name);
+		if (!tgt || !tgt->enabled || !tgt->tgt_priv) {
+			log_warn("iSCSI: %s (%s): login to %s target %s refused", conn->peer,
+				 l->initiator_name, tgt ? "disabled" : "unknown", l->target_name);
+			fail(l, LOGIN_NOT_FOUND);
+			return;
+		}
+		l->tgt = tgt;
+		conn->tgt = tgt;
+		conn->tp = ((struct iscsi_tgt *)tgt->tgt_priv)->tp;
+	}
+	iscsi_negotiation_init(&l->neg, &conn->tp);
+	l->neg.discovery = l->discovery;
+	l->identified = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Every key of a complete request. */
+
+struct key_ctx {
+	struct iscsi_conn *conn;
+	struct iscsi_login *l;
+};
+
+static bool is_identity_key(const char *key)
+{
+	return strcmp(key, "InitiatorName") == 0 || strcmp(key, "TargetName") == 0 ||
+	       strcmp(key, "SessionType") == 0 || strcmp(key, "InitiatorAlias") == 0;
+}
+
+static void answer_security_key(struct iscsi_login *l, const char *key, const char *value)
+{
+	if (strcmp(key, "AuthMethod") == 0) {
+		if (l->stage != STAGE_SECURITY || l->auth_done) {
+			fail(l, LOGIN_INITIATOR_ERROR);
+			return;
+		}
+		const char *method = iscsi_negotiate_auth_method(value);
+		iscsi_text_add(&l->rsp, key, method ? method : "Reject");
+		if (method) {
+			l->neg.auth_method = method;
+			l->auth_done = true;
+		} else {
+			fail(l, LOGIN_AUTH_FAILED);
+		}
+		return;
+	}
+	/* CHAP_*: no CHAP exchange is under way with AuthMethod None. */
+	fail(l, LOGIN_INITIATOR_ERROR);
+}
+
+static int negotiate_key(void *ctx, const char *key, const char *value)
+{
+	struct key_ctx *kc = ctx;
+	struct iscsi_login *l = kc->l;
+	if (is_identity_key(key))
+		return 0;
+	switch (iscsi_negotiate_key(&l->neg, key, value, &l->rsp)) {
+	case ISCSI_KEY_OK:
+		return 0;
+	case ISCSI_KEY_REPEATED:
+		log_warn("iSCSI: %s (%s): key %s negotiated twice", kc->conn->peer,
+			 l->initiator_name, key);
+		fail(l, LOGIN_INITIATOR_ERROR);
+		return 0;
+	case ISCSI_KEY_NOT_OPERATIONAL:
+		break;
+	}
+	if (strcmp(key, "AuthMethod") == 0 || strncmp(key, "CHAP_", 5) == 0) {
+		answer_security_key(l, key, value);
+		return 0;
+	}
+	/* TargetAlias, TargetPortalGroupTag, TargetAddress: declared by
+	 * targets, never by initiators. */
+	iscsi_text_add(&l->rsp, key, "Reject");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Responses. */
+
+static void send_response(struct iscsi_conn *conn, struct iscsi_login *l, const uint8_t *req,
+			  uint8_t flags, uint16_t tsih, bool with_text)
+{
+	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+	if (!pdu) {
+		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	uint8_t *bhs = pdu->hdr;
+	pdu_init(bhs, ISCSI_OP_LOGIN_RSP, flags);
+	bhs[2] = 0; /* Version-max */
+	bhs[3] = 0; /* Version-active */
+	memcpy(bhs + 8, req + 8, 6);
+	put_be16(bhs + 14, tsih);
+	put_be32(bhs + ISCSI_OFF_ITT, pdu_itt(req));
+	put_be32(bhs + ISCSI_OFF_STATSN, conn->stat_sn);
+	put_be32(bhs + ISCSI_OFF_EXPCMDSN, l->cmd_sn);
+	put_be32(bhs + ISCSI_OFF_MAXCMDSN, l->cmd_sn + conn->tp.queued_cmds - 1);
+	bhs[36] = (uint8_t)(l->status >> 8);
+	bhs[37] = (uint8_t)l->status;
+	if (with_text && l->rsp.len) {
+		pdu->owned = (uint8_t *)l->rsp.data;
+		pdu->data = pdu->owned;
+		pdu->data_len = (uint32_t)l->rsp.len;
+		memset(&l->rsp, 0, sizeof(l->rsp));
+	}
+	pdu->close_after = l->status != LOGIN_OK;
+	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
+}
+
+static void send_failure(struct iscsi_conn *conn, struct iscsi_login *l, const uint8_t *req)
+{
+	log_warn("iSCSI: %s (%s): login failed with status 0x%04x", conn->peer,
+		 l->initiator_name ? l->initiator_name : "unknown initiator", l->status);
+	send_response(conn, l, req, 0, 0, false);
+}
+
+/* The initiator asked to move to the full feature phase and we agree. */
+static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
+			       const uint8_t *req, uint8_t flags)
+{
+	conn->params = l->neg.sp;
+	struct iscsi_session *sess = iscsi_session_create(conn, l->initiator_name, l->isid,
+							  l->discovery, l->cmd_sn);
+	if (!sess) {
+		fail(l, LOGIN_OUT_OF_RESOURCES);
+		send_failure(conn, l, req);
+		return;
+	}
+	send_response(conn, l, req, flags, sess->tsih, true);
+	/* Digests start with the first PDU after the final Login Response. */
+	conn->phase = CONN_FULL_FEATURE;
+	conn->idle_ticks = 0;
+	const struct iscsi_session_params *p = &conn->params;
+	log_info("iSCSI: %s (%s): %s session %u logged in%s%s (digests %s/%s, send %u, burst %u/%u,"
+		 " InitialR2T %s, ImmediateData %s, R2Ts %u)",
+		 conn->peer, l->initiator_name, l->discovery ? "discovery" : "normal", sess->tsih,
+		 l->discovery ? "" : " to ", l->discovery ? "" : l->target_name,
+		 p->header_digest ? "CRC32C" : "None", p->data_digest ? "CRC32C" : "None",
+		 p->max_xmit_dsl, p->first_burst, p->max_burst, p->initial_r2t ? "Yes" : "No",
+		 p->immediate_data ? "Yes" : "No", p->max_outstanding_r2t);
+	iscsi_login_free(l);
+	conn->login = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+
+static bool check_header(struct iscsi_conn *conn, struct iscsi_login *l, const uint8_t *req)
+{
+	uint8_t flags = req[1];
+	bool transit = flags & ISCSI_FLAG_TRANSIT, cont = flags & ISCSI_FLAG_CONTINUE;
+	unsigned csg = (flags >> 2) & 3, nsg = flags & 3;
+	if (!l->started) {
+		l->started = true;
+		memcpy(l->isid, req + 8, 6);
+		l->tsih = get_be16(req + 14);
+		l->cid = get_be16(req + 20);
+		l->cmd_sn = get_be32(req + ISCSI_OFF_CMDSN);
+		l->stage = csg;
+		conn->cid = l->cid;
+		conn->stat_sn = get_be32(req + ISCSI_OFF_EXPSTATSN);
+	} else if (memcmp(l->isid, req + 8, 6) != 0 || l->tsih != get_be16(req + 14)) {
+		fail(l, LOGIN_INITIATOR_ERROR);
+		return false;
+	}
+	if (req[3] > 0) { /* Version-min above ours */
+		fail(l, LOGIN_UNSUPPORTED_VERSION);
+		return false;
+	}
+	if ((transit && cont) || csg != l->stage || csg == 2 ||
+	    (transit && !iscsi_stage_transition_ok(csg, nsg))) {
+		fail(l, LOGIN_INITIATOR_ERROR);
+		return false;
+	}
+	if (conn->rx.data_len) {
+		if (l->req.len + conn->rx.data_len > LOGIN_TEXT_MAX) {
+			fail(l, LOGIN_INITIATOR_ERROR);
+			return false;
+		}
+		iscsi_text_append(&l->req, conn->rx.heap, conn->rx.data_len);
+		if (l->req.oom) {
+			fail(l, LOGIN_OUT_OF_RESOURCES);
+			return false;
+		}
+	}
+	return true;
+}
+
+void iscsi_login_rx(struct iscsi_conn *conn)
+{
+	const uint8_t *req = conn->rx.bhs;
+	struct iscsi_login *l = conn->login;
+	if (!l) {
+		l = calloc(1, sizeof(*l));
+		if (!l) {
+			iscsi_conn_close(conn, "out of memory");
+			return;
+		}
+		conn->login = l;
+	}
+	if (!check_header(conn, l, req)) {
+		send_failure(conn, l, req);
+		return;
+	}
+	uint8_t flags = req[1];
+	unsigned csg = (flags >> 2) & 3, nsg = flags & 3;
+	bool transit = flags & ISCSI_FLAG_TRANSIT;
+	if (flags & ISCSI_FLAG_CONTINUE) {
+		/* More text follows: acknowledge with an empty response. */
+		send_response(conn, l, req, (uint8_t)(csg << 2), 0, false);
+		return;
+	}
+
+	if (!l->identified) {
+		if (iscsi_text_for_each(l->req.data, l->req.len, identity_key, l) < 0)
+			fail(l, LOGIN_INITIATOR_ERROR);
+		if (l->status == LOGIN_OK)
+			identify(conn, l);
+	}
+	struct key_ctx kc = { .conn = conn, .l = l };
+	if (l->status == LOGIN_OK &&
+	    iscsi_text_for_each(l->req.data, l->req.len, negotiate_key, &kc) < 0)
+		fail(l, LOGIN_INITIATOR_ERROR);
+	l->req.len = 0;
+	if (l->status == LOGIN_OK && !l->discovery && !l->tpgt_sent) {
+		iscsi_text_add_u32(&l->rsp, "TargetPortalGroupTag", iscsi_tpgt(l->tgt));
+		l->tpgt_sent = true;
+	}
+	if (l->status == LOGIN_OK && (csg == STAGE_OPERATIONAL || (transit && nsg == STAGE_FULL_FEATURE)))
+		iscsi_negotiation_declare(&l->neg, &l->rsp);
+	if (l->status == LOGIN_OK && l->rsp.oom)
+		fail(l, LOGIN_OUT_OF_RESOURCES);
+	if (l->status != LOGIN_OK) {
+		send_failure(conn, l, req);
+		return;
+	}
+	if (!transit) {
+		send_response(conn, l, req, (uint8_t)(csg << 2), 0, true);
+		return;
+	}
+	uint8_t rflags = (uint8_t)(ISCSI_FLAG_TRANSIT | csg << 2 | nsg);
+	if (nsg == STAGE_FULL_FEATURE) {
+		enter_full_feature(conn, l, req, rflags);
+		return;
+	}
+	l->stage = nsg;
+	send_response(conn, l, req, rflags, 0, true);
+}

@@ -1,0 +1,46 @@
+/* Login phase (RFC 7143 6.3): stages, transitions, status codes. */
+#ifndef USCST_TARGETS_ISCSI_LOGIN_H
+#define USCST_TARGETS_ISCSI_LOGIN_H
+
+#include <stdint.h>
+
+struct iscsi_login;
+
+/* Login status, class << 8 | detail (RFC 7143 11.13.5). */
+enum iscsi_login_status {
+	LOGIN_OK = 0x0000,
+	LOGIN_INITIATOR_ERROR = 0x0200,
+	LOGIN_AUTH_FAILED = 0x0201,
+	LOGIN_AUTHORIZATION_FAILED = 0x0202,
+	LOGIN_NOT_FOUND = 0x0203,
+	LOGIN_TARGET_REMOVED = 0x0204,
+	LOGIN_UNSUPPORTED_VERSION = 0x0205,
+	LOGIN_TOO_MANY_CONNECTIONS = 0x0206,
+	LOGIN_MISSING_PARAMETER = 0x0207,
+	LOGIN_CANT_INCLUDE_IN_SESSION = 0x0208,
+	LOGIN_SESSION_TYPE_NOT_SUPPORTED = 0x0209,
+	LOGIN_SESSION_DOES_NOT_EXIST = 0x020a,
+	LOGIN_INVALID_DURING_LOGIN = 0x020b,
+	LOGIN_TARGET_ERROR = 0x0300,
+	LOGIN_SERVICE_UNAVAILABLE = 0x0301,
+	LOGIN_OUT_OF_RESOURCES = 0x0302,
+};
+
+/* Login stages (CSG / NSG). */
+enum iscsi_stage {
+	STAGE_SECURITY = 0,
+	STAGE_OPERATIONAL = 1,
+	STAGE_FULL_FEATURE = 3,
+};
+
+/* Is going from @csg to @nsg allowed? */
+static inline int iscsi_stage_transition_ok(unsigned csg, unsigned nsg)
+{
+	return (csg == STAGE_SECURITY && (nsg == STAGE_OPERATIONAL || nsg == STAGE_FULL_FEATURE)) ||
+	       (csg == STAGE_OPERATIONAL && nsg == STAGE_FULL_FEATURE);
+}
+
+/* The initiator name the login has announced, or NULL. */
+const char *iscsi_login_initiator(const struct iscsi_login *login);
+
+#endif

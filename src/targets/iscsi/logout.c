@@ -1,0 +1,51 @@
+/* Logout (RFC 7143 11.14, 11.15). One connection per session, so closing
+ * the connection closes the session; connection recovery needs
+ * ErrorRecoveryLevel 2, which we do not offer. */
+#include "targets/iscsi/conn.h"
+
+enum logout_reason {
+	LOGOUT_CLOSE_SESSION = 0,
+	LOGOUT_CLOSE_CONNECTION = 1,
+	LOGOUT_REMOVE_FOR_RECOVERY = 2,
+};
+
+enum logout_response {
+	LOGOUT_SUCCESS = 0,
+	LOGOUT_CID_NOT_FOUND = 1,
+	LOGOUT_RECOVERY_NOT_SUPPORTED = 2,
+};
+
+void iscsi_logout_rx(struct iscsi_conn *conn)
+{
+	const uint8_t *req = conn->rx.bhs;
+	uint8_t reason = req[1] & 0x7f;
+	uint16_t cid = get_be16(req + 20);
+	if (reason > LOGOUT_REMOVE_FOR_RECOVERY) {
+		iscsi_conn_reject(conn, ISCSI_REJECT_INVALID_PDU_FIELD);
+		return;
+	}
+	if (!iscsi_session_take_cmdsn(conn))
+		return;
+	uint8_t response = LOGOUT_SUCCESS;
+	if (reason != LOGOUT_CLOSE_SESSION && cid != conn->cid)
+		response = LOGOUT_CID_NOT_FOUND;
+	else if (reason == LOGOUT_REMOVE_FOR_RECOVERY)
+		response = LOGOUT_RECOVERY_NOT_SUPPORTED;
+
+	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+	if (!pdu) {
+		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	uint8_t *bhs = pdu->hdr;
+	pdu_init(bhs, ISCSI_OP_LOGOUT_RSP, ISCSI_FLAG_FINAL);
+	bhs[2] = response;
+	put_be32(bhs + ISCSI_OFF_ITT, pdu_itt(req));
+	/* Time2Wait and Time2Retain (bytes 40, 42): nothing to wait for or
+	 * retain at ErrorRecoveryLevel 0. */
+	if (response == LOGOUT_SUCCESS) {
+		conn->phase = CONN_LOGGED_OUT;
+		pdu->close_after = true;
+	}
+	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
+}

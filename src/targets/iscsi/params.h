@@ -1,0 +1,138 @@
+/* Login key negotiation (RFC 7143 sections 6 and 13), as pure functions:
+ * no sockets, no core, so every rule is unit-tested.
+ *
+ * A target has limits and preferences (struct iscsi_target_params, from
+ * scst.conf); a login negotiates, key by key, the values a session runs
+ * with (struct iscsi_session_params). iscsi_negotiate_key() answers one
+ * key=value the initiator sent and appends the answer to a text buffer. */
+#ifndef USCST_TARGETS_ISCSI_PARAMS_H
+#define USCST_TARGETS_ISCSI_PARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/scst.h"
+
+/* A growing buffer of "key=value\0" pairs (a Login or Text data segment). */
+struct iscsi_text {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool oom; /* an append failed; the text is incomplete */
+};
+
+void iscsi_text_free(struct iscsi_text *t);
+void iscsi_text_add(struct iscsi_text *t, const char *key, const char *value);
+void iscsi_text_add_u32(struct iscsi_text *t, const char *key, uint32_t value);
+/* Appends raw bytes (a request's data segment, collected across PDUs). */
+void iscsi_text_append(struct iscsi_text *t, const void *data, size_t len);
+
+/* Walks the "key=value\0" pairs of @data (@len bytes). Calls fn for each;
+ * returns -1 if a pair has no '=' or the data does not end in a NUL (a
+ * malformed segment), or what fn returned if non-zero, else 0. */
+int iscsi_text_for_each(const char *data, size_t len,
+			int (*fn)(void *ctx, const char *key, const char *value), void *ctx);
+
+/* Digest choice a target accepts (HeaderDigest / DataDigest attributes). */
+enum iscsi_digest_pref {
+	ISCSI_DIGEST_ALLOW_NONE = 1u << 0,
+	ISCSI_DIGEST_ALLOW_CRC32C = 1u << 1,
+};
+
+/* A target's offers and limits, with SCST's attribute names. */
+struct iscsi_target_params {
+	unsigned header_digest;          /* enum iscsi_digest_pref bits */
+	unsigned data_digest;
+	uint32_t max_recv_dsl;           /* MaxRecvDataSegmentLength we declare */
+	uint32_t max_xmit_dsl;           /* MaxXmitDataSegmentLength: cap on what we send */
+	uint32_t max_burst;              /* MaxBurstLength */
+	uint32_t first_burst;            /* FirstBurstLength */
+	bool initial_r2t;                /* InitialR2T */
+	bool immediate_data;             /* ImmediateData */
+	uint32_t max_outstanding_r2t;    /* MaxOutstandingR2T */
+	uint32_t queued_cmds;            /* QueuedCommands: CmdSN window */
+	uint32_t nop_in_interval;        /* NopInInterval, seconds; 0 = no pings */
+	uint32_t nop_in_timeout;         /* NopInTimeout, seconds */
+	uint32_t rsp_timeout;            /* RspTimeout, seconds */
+};
+
+/* SCST's defaults. */
+void iscsi_target_params_default(struct iscsi_target_params *tp);
+
+/* Takes the attributes above from @attrs (marking them consumed); leaves
+ * unknown ones alone. On a bad value writes the reason into err and
+ * returns -1. */
+int iscsi_target_params_parse(struct iscsi_target_params *tp, struct scst_attr *attrs,
+			      unsigned nattrs, char *err, size_t errlen);
+
+/* Writes the attributes as name/value strings (running configuration). */
+void iscsi_target_params_show(const struct iscsi_target_params *tp,
+			      void (*emit)(void *ctx, const char *name, const char *value),
+			      void *ctx);
+
+/* What a session runs with once login is over. */
+struct iscsi_session_params {
+	bool header_digest;
+	bool data_digest;
+	uint32_t max_recv_dsl;  /* largest data segment we accept */
+	uint32_t max_xmit_dsl;  /* largest data segment we send */
+	uint32_t max_burst;
+	uint32_t first_burst;
+	bool initial_r2t;
+	bool immediate_data;
+	uint32_t max_outstanding_r2t;
+	bool data_pdu_in_order;
+	bool data_sequence_in_order;
+	uint32_t default_time2wait;
+	uint32_t default_time2retain;
+	uint32_t error_recovery_level;
+	uint32_t max_connections;
+};
+
+/* The RFC's defaults, which hold for a key nobody negotiates; except that
+ * our receive limit is the one we declare. */
+void iscsi_session_params_default(struct iscsi_session_params *sp,
+				  const struct iscsi_target_params *tp);
+
+/* Negotiation state of one login. */
+struct iscsi_negotiation {
+	const struct iscsi_target_params *tp;
+	struct iscsi_session_params sp;
+	bool discovery;          /* SessionType=Discovery */
+	uint32_t seen;           /* keys already received (bit per key) */
+	bool declared_mrdsl;     /* our MaxRecvDataSegmentLength was sent */
+	/* AuthMethod the security stage settled on (NULL before). */
+	const char *auth_method;
+};
+
+void iscsi_negotiation_init(struct iscsi_negotiation *n, const struct iscsi_target_params *tp);
+
+enum iscsi_key_result {
+	ISCSI_KEY_OK,             /* answered (or nothing to answer) */
+	ISCSI_KEY_NOT_OPERATIONAL,/* not an operational key: the caller handles it */
+	ISCSI_KEY_REPEATED,       /* negotiated twice: login fails (initiator error) */
+};
+
+/* Answers one operational key the initiator sent, appending the answer to
+ * @out. Unknown keys get NotUnderstood; bad values Reject; keys that mean
+ * nothing in a discovery session Irrelevant. The keys a caller handles
+ * itself (InitiatorName, TargetName, SessionType, AuthMethod, ...) give
+ * ISCSI_KEY_NOT_OPERATIONAL. */
+enum iscsi_key_result iscsi_negotiate_key(struct iscsi_negotiation *n, const char *key,
+					  const char *value, struct iscsi_text *out);
+
+/* Before the operational stage ends: declarations the target makes
+ * without being asked (our MaxRecvDataSegmentLength). */
+void iscsi_negotiation_declare(struct iscsi_negotiation *n, struct iscsi_text *out);
+
+/* Security stage: picks the first method of the initiator's list that the
+ * target accepts. Returns the method (a static string), or NULL (the
+ * answer is then AuthMethod=Reject and the login fails). Only "None" is
+ * accepted for now; CHAP slots in here. */
+const char *iscsi_negotiate_auth_method(const char *offered);
+
+/* Parses an RFC 7143 numerical value (decimal or 0x hex). */
+bool iscsi_parse_number(const char *s, uint64_t *out);
+
+#endif

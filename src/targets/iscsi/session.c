@@ -1,0 +1,209 @@
+/* Sessions: the registry (TSIH allocation, lookup by initiator name and
+ * ISID for reinstatement), the I_T nexus with the core, and the CmdSN
+ * window (RFC 7143 4.2.2.1). */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "targets/iscsi/conn.h"
+
+static pthread_mutex_t sessions_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct list_head sessions = LIST_HEAD_INIT(sessions);
+static uint16_t next_tsih;
+
+static struct iscsi_session *find_by_tsih_locked(uint16_t tsih)
+{
+	struct iscsi_session *s;
+	list_for_each_entry(s, &sessions, registry_entry)
+		if (s->tsih == tsih)
+			return s;
+	return NULL;
+}
+
+bool iscsi_session_tsih_exists(uint16_t tsih)
+{
+	pthread_mutex_lock(&sessions_lock);
+	bool found = find_by_tsih_locked(tsih) != NULL;
+	pthread_mutex_unlock(&sessions_lock);
+	return found;
+}
+
+static uint16_t alloc_tsih_locked(void)
+{
+	for (;;) {
+		uint16_t t = ++next_tsih;
+		if (t != 0 && !find_by_tsih_locked(t))
+			return t;
+	}
+}
+
+/* Runs on the old session's reactor: close it if it is still there. */
+static void reinstate_close(void *arg)
+{
+	uint16_t tsih = (uint16_t)(uintptr_t)arg;
+	struct iscsi_conn *conn = NULL;
+	pthread_mutex_lock(&sessions_lock);
+	struct iscsi_session *old = find_by_tsih_locked(tsih);
+	if (old && old->reactor == reactor_self())
+		conn = old->conn;
+	pthread_mutex_unlock(&sessions_lock);
+	/* Sessions are freed only on their own reactor, which is this one,
+	 * so conn cannot go away between the unlock and here. */
+	if (conn)
+		iscsi_conn_close(conn, "session reinstated by a new login with the same ISID");
+}
+
+static void free_session(struct iscsi_session *sess)
+{
+	pthread_mutex_lock(&sessions_lock);
+	list_del(&sess->registry_entry);
+	pthread_mutex_unlock(&sessions_lock);
+	free(sess->initiator_name);
+	free(sess);
+}
+
+struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *initiator,
+					   const uint8_t *isid, bool discovery,
+					   uint32_t exp_cmd_sn)
+{
+	struct iscsi_session *sess = calloc(1, sizeof(*sess));
+	if (!sess)
+		return NULL;
+	sess->initiator_name = strdup(initiator);
+	if (!sess->initiator_name) {
+		free(sess);
+		return NULL;
+	}
+	memcpy(sess->isid, isid, 6);
+	sess->discovery = discovery;
+	sess->tgt = conn->tgt;
+	sess->reactor = conn->reactor;
+	sess->exp_cmd_sn = exp_cmd_sn;
+	sess->window = conn->tp.queued_cmds;
+	list_init(&sess->held);
+
+	uint16_t stale[16];
+	unsigned nstale = 0;
+	struct reactor *stale_reactor[16];
+	pthread_mutex_lock(&sessions_lock);
+	struct iscsi_session *s;
+	list_for_each_entry(s, &sessions, registry_entry) {
+		if (s->tgt == sess->tgt && s->discovery == discovery && s->conn &&
+		    memcmp(s->isid, isid, 6) == 0 && strcmp(s->initiator_name, initiator) == 0 &&
+		    nstale < 16) {
+			stale[nstale] = s->tsih;
+			stale_reactor[nstale++] = s->reactor;
+		}
+	}
+	sess->tsih = alloc_tsih_locked();
+	list_add_tail(&sess->registry_entry, &sessions);
+	pthread_mutex_unlock(&sessions_lock);
+
+	for (unsigned i = 0; i < nstale; i++) {
+		log_info("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator, stale[i]);
+		reactor_post(stale_reactor[i], reinstate_close, (void *)(uintptr_t)stale[i]);
+	}
+	if (!discovery) {
+		sess->scst = scst_register_session(conn->tgt, initiator, sess);
+		if (!sess->scst) {
+			free_session(sess);
+			return NULL;
+		}
+	}
+	sess->conn = conn;
+	conn->sess = sess;
+	return sess;
+}
+
+static void unreg_done(struct scst_session *scst)
+{
+	free_session(scst->tgt_priv);
+}
+
+/* Posted, so that a session is never freed under a caller's feet. */
+static void session_unregister(void *arg)
+{
+	struct iscsi_session *sess = arg;
+	if (sess->scst)
+		scst_unregister_session(sess->scst, unreg_done);
+	else
+		free_session(sess);
+}
+
+void iscsi_session_close(struct iscsi_session *sess)
+{
+	sess->conn = NULL;
+	if (reactor_post(sess->reactor, session_unregister, sess) != 0)
+		log_error("iSCSI: cannot post the close of session %u; it leaks", sess->tsih);
+}
+
+uint32_t iscsi_session_max_cmd_sn(const struct iscsi_session *sess)
+{
+	return sess->exp_cmd_sn + sess->window - 1;
+}
+
+enum iscsi_cmdsn_check iscsi_session_check_cmdsn(const struct iscsi_session *sess,
+						 uint32_t cmd_sn)
+{
+	if (cmd_sn == sess->exp_cmd_sn)
+		return CMDSN_DUE;
+	if (sn_lt(sess->exp_cmd_sn, cmd_sn) && sn_le(cmd_sn, iscsi_session_max_cmd_sn(sess)))
+		return CMDSN_LATER;
+	return CMDSN_OUTSIDE;
+}
+
+static struct iscsi_cmd *take_due(struct iscsi_session *sess)
+{
+	struct iscsi_cmd *icmd;
+	list_for_each_entry(icmd, &sess->held, held_entry) {
+		if (icmd->cmd_sn == sess->exp_cmd_sn) {
+			list_del(&icmd->held_entry);
+			icmd->held = false;
+			return icmd;
+		}
+	}
+	return NULL;
+}
+
+void iscsi_session_advance_cmdsn(struct iscsi_session *sess)
+{
+	sess->exp_cmd_sn++;
+	iscsi_session_start_held(sess);
+}
+
+void iscsi_session_start_held(struct iscsi_session *sess)
+{
+	/* Commands that arrived ahead of a gap run once it is filled.
+	 * Starting one may close the connection; the session itself stays
+	 * (its release is posted). */
+	while (sess->conn) {
+		struct iscsi_cmd *icmd = take_due(sess);
+		if (!icmd)
+			return;
+		sess->exp_cmd_sn++;
+		iscsi_cmd_start(icmd);
+	}
+}
+
+bool iscsi_session_take_cmdsn(struct iscsi_conn *conn)
+{
+	const uint8_t *bhs = conn->rx.bhs;
+	struct iscsi_session *sess = conn->sess;
+	if (!sess || pdu_immediate(bhs))
+		return sess != NULL;
+	switch (iscsi_session_check_cmdsn(sess, get_be32(bhs + ISCSI_OFF_CMDSN))) {
+	case CMDSN_DUE:
+		iscsi_session_advance_cmdsn(sess);
+		return !conn->closed;
+	case CMDSN_LATER:
+		/* One connection keeps PDUs in order, so a gap means the
+		 * initiator skipped numbers; serve the request anyway. */
+		return true;
+	case CMDSN_OUTSIDE:
+		log_debug("iSCSI: %s: %s CmdSN %u outside the window, dropped", conn->peer,
+			  pdu_opcode_name(pdu_opcode(bhs)), get_be32(bhs + ISCSI_OFF_CMDSN));
+		return false;
+	}
+	return false;
+}

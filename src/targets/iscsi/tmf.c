@@ -1,0 +1,139 @@
+/* Task Management Function requests (RFC 7143 11.5, 11.6), handed to the
+ * core with scst_rx_mgmt_fn(); the response goes out when the core calls
+ * task_mgmt_fn_done. */
+#include <stdlib.h>
+
+#include "base/log.h"
+#include "targets/iscsi/conn.h"
+
+/* iSCSI function codes. */
+enum iscsi_tmf_fn {
+	ISCSI_TMF_ABORT_TASK = 1,
+	ISCSI_TMF_ABORT_TASK_SET = 2,
+	ISCSI_TMF_CLEAR_ACA = 3,
+	ISCSI_TMF_CLEAR_TASK_SET = 4,
+	ISCSI_TMF_LUN_RESET = 5,
+	ISCSI_TMF_TARGET_WARM_RESET = 6,
+	ISCSI_TMF_TARGET_COLD_RESET = 7,
+	ISCSI_TMF_TASK_REASSIGN = 8,
+};
+
+/* iSCSI response codes. */
+enum iscsi_tmf_rsp {
+	TMF_RSP_COMPLETE = 0,
+	TMF_RSP_NO_TASK = 1,
+	TMF_RSP_NO_LUN = 2,
+	TMF_RSP_TASK_ALLEGIANT = 3,
+	TMF_RSP_NO_REASSIGN = 4,
+	TMF_RSP_NOT_SUPPORTED = 5,
+	TMF_RSP_REJECTED = 255,
+};
+
+struct tmf_req {
+	struct iscsi_conn *conn;
+	uint32_t itt;
+	bool ref_cmd_sn_received; /* RefCmdSN below ExpCmdSN (ABORT TASK) */
+};
+
+static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response)
+{
+	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+	if (!pdu) {
+		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	pdu_init(pdu->hdr, ISCSI_OP_TMF_RSP, ISCSI_FLAG_FINAL);
+	pdu->hdr[2] = response;
+	put_be32(pdu->hdr + ISCSI_OFF_ITT, itt);
+	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
+}
+
+static bool map_fn(uint8_t fn, enum scst_tmf *out)
+{
+	switch (fn) {
+	case ISCSI_TMF_ABORT_TASK:
+		*out = SCST_TMF_ABORT_TASK;
+		return true;
+	case ISCSI_TMF_ABORT_TASK_SET:
+		*out = SCST_TMF_ABORT_TASK_SET;
+		return true;
+	case ISCSI_TMF_CLEAR_TASK_SET:
+		*out = SCST_TMF_CLEAR_TASK_SET;
+		return true;
+	case ISCSI_TMF_LUN_RESET:
+		*out = SCST_TMF_LUN_RESET;
+		return true;
+	case ISCSI_TMF_TARGET_WARM_RESET:
+		*out = SCST_TMF_TARGET_RESET;
+		return true;
+	default:
+		return false;
+	}
+}
+
+void iscsi_tmf_rx(struct iscsi_conn *conn)
+{
+	const uint8_t *req = conn->rx.bhs;
+	uint8_t fn = req[1] & 0x7f;
+	uint32_t itt = pdu_itt(req);
+	if (!iscsi_session_take_cmdsn(conn))
+		return;
+	enum scst_tmf tmf;
+	if (!map_fn(fn, &tmf)) {
+		send_tmf_rsp(conn, itt, fn == ISCSI_TMF_TASK_REASSIGN ? TMF_RSP_NO_REASSIGN
+								  : TMF_RSP_NOT_SUPPORTED);
+		return;
+	}
+	struct tmf_req *tr = calloc(1, sizeof(*tr));
+	if (!tr) {
+		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	tr->conn = conn;
+	tr->itt = itt;
+	uint32_t ref_cmd_sn = get_be32(req + 32);
+	tr->ref_cmd_sn_received = sn_lt(ref_cmd_sn, conn->sess->exp_cmd_sn);
+	iscsi_conn_get(conn);
+	uint64_t lun = pdu_lun_decode(req + ISCSI_OFF_LUN);
+	uint32_t rtt = get_be32(req + ISCSI_OFF_TTT); /* Referenced Task Tag */
+	log_info("iSCSI: %s (%s): task management function %u, LUN %llu, task 0x%x", conn->peer,
+		 iscsi_conn_initiator(conn), fn, (unsigned long long)lun, rtt);
+	if (!scst_rx_mgmt_fn(conn->sess->scst, tmf, lun, rtt, tr)) {
+		iscsi_conn_put(conn);
+		free(tr);
+		iscsi_conn_close(conn, "out of memory");
+	}
+}
+
+static uint8_t map_status(const struct tmf_req *tr, enum scst_tmf_status status)
+{
+	switch (status) {
+	case SCST_TMF_STATUS_COMPLETE:
+	case SCST_TMF_STATUS_SUCCEEDED:
+		return TMF_RSP_COMPLETE;
+	case SCST_TMF_STATUS_TASK_NOT_EXIST:
+		/* RFC 7143 11.5.1: a task whose command was received and has
+		 * already completed counts as aborted. */
+		return tr->ref_cmd_sn_received ? TMF_RSP_COMPLETE : TMF_RSP_NO_TASK;
+	case SCST_TMF_STATUS_LUN_NOT_EXIST:
+		return TMF_RSP_NO_LUN;
+	case SCST_TMF_STATUS_NOT_SUPPORTED:
+		return TMF_RSP_NOT_SUPPORTED;
+	case SCST_TMF_STATUS_REJECTED:
+		return TMF_RSP_REJECTED;
+	}
+	return TMF_RSP_REJECTED;
+}
+
+void iscsi_task_mgmt_fn_done(struct scst_mgmt_cmd *mcmd)
+{
+	struct tmf_req *tr = mcmd->tgt_priv;
+	struct iscsi_conn *conn = tr->conn;
+	if (!conn->closed) {
+		send_tmf_rsp(conn, tr->itt, map_status(tr, mcmd->status));
+		iscsi_conn_flush(conn);
+	}
+	iscsi_conn_put(conn);
+	free(tr);
+	scst_mgmt_cmd_free(mcmd);
+}
