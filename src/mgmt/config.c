@@ -1,0 +1,468 @@
+/* scst.conf parser: tokens (config_lexer.c) -> tree of sections.
+ *
+ * A statement is the words up to a newline, ';', '{' or '}'. When its first
+ * word is a section keyword (HANDLER, DEVICE, ...) it opens a section, with
+ * a body when a '{' follows; otherwise it is an attribute "name value...".
+ * Where a section may stand, how many arguments it takes and whether uscst
+ * implements it yet come from section_rules[], SCST's grammar (scst.conf(5)).
+ * Sections uscst does not implement are refused here, by line, rather than
+ * skipped: a file that silently loses its access control is worse than one
+ * that does not load. */
+#include "mgmt/config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "mgmt/config_lexer.h"
+
+#define IN(s) (1u << (s))
+
+struct section_rule {
+	enum config_section section;
+	const char *keyword;
+	unsigned nargs;       /* 1, or 2 for LUN <number> <device> */
+	bool body_allowed;    /* INITIATOR is a one-liner */
+	uint32_t parents;     /* IN() of the sections it may stand in */
+	bool unsupported;     /* SCST has it, uscst does not yet */
+};
+
+static const struct section_rule section_rules[] = {
+	{ .section = CONFIG_HANDLER, .keyword = "HANDLER", .nargs = 1, .body_allowed = true,
+	  .parents = IN(CONFIG_ROOT) },
+	{ .section = CONFIG_DEVICE, .keyword = "DEVICE", .nargs = 1, .body_allowed = true,
+	  .parents = IN(CONFIG_HANDLER) | IN(CONFIG_DEVICE_GROUP) },
+	{ .section = CONFIG_TARGET_DRIVER, .keyword = "TARGET_DRIVER", .nargs = 1,
+	  .body_allowed = true, .parents = IN(CONFIG_ROOT) },
+	{ .section = CONFIG_TARGET, .keyword = "TARGET", .nargs = 1, .body_allowed = true,
+	  .parents = IN(CONFIG_TARGET_DRIVER) | IN(CONFIG_TARGET_GROUP) },
+	{ .section = CONFIG_LUN, .keyword = "LUN", .nargs = 2, .body_allowed = true,
+	  .parents = IN(CONFIG_TARGET) | IN(CONFIG_GROUP) },
+	{ .section = CONFIG_GROUP, .keyword = "GROUP", .nargs = 1, .body_allowed = true,
+	  .parents = IN(CONFIG_TARGET), .unsupported = true },
+	{ .section = CONFIG_INITIATOR, .keyword = "INITIATOR", .nargs = 1,
+	  .body_allowed = false, .parents = IN(CONFIG_GROUP), .unsupported = true },
+	{ .section = CONFIG_DEVICE_GROUP, .keyword = "DEVICE_GROUP", .nargs = 1,
+	  .body_allowed = true, .parents = IN(CONFIG_ROOT), .unsupported = true },
+	{ .section = CONFIG_TARGET_GROUP, .keyword = "TARGET_GROUP", .nargs = 1,
+	  .body_allowed = true, .parents = IN(CONFIG_DEVICE_GROUP), .unsupported = true },
+};
+
+static const struct section_rule *find_rule(const char *word)
+{
+	for (size_t i = 0; i < sizeof(section_rules) / sizeof(section_rules[0]); i++)
+		if (strcmp(section_rules[i].keyword, word) == 0)
+			return &section_rules[i];
+	return NULL;
+}
+
+void config_errorf(char *err, size_t errlen, const char *file, unsigned line, const char *fmt,
+		   ...)
+{
+	va_list ap;
+	int n;
+
+	if (!err || errlen == 0)
+		return;
+	if (line)
+		n = snprintf(err, errlen, "%s:%u: ", file, line);
+	else
+		n = snprintf(err, errlen, "%s: ", file);
+	if (n < 0 || (size_t)n >= errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err + n, errlen - (size_t)n, fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------------------ */
+/* Parser state: the lexer plus one token of look-ahead. */
+
+struct parser {
+	struct config_lexer lx;
+	const char *filename;
+	struct config_token ahead;
+	bool have_ahead;
+	char *err;
+	size_t errlen;
+};
+
+static int next_token(struct parser *p, struct config_token *tok)
+{
+	if (p->have_ahead) {
+		*tok = p->ahead;
+		p->have_ahead = false;
+		return 0;
+	}
+	return config_lexer_next(&p->lx, tok, p->err, p->errlen);
+}
+
+static void push_back(struct parser *p, const struct config_token *tok)
+{
+	p->ahead = *tok;
+	p->have_ahead = true;
+}
+
+/* The words of one statement. */
+struct statement {
+	char **words;
+	unsigned nwords;
+	unsigned line;
+	bool opens_body; /* ended with '{' */
+};
+
+static void statement_free(struct statement *st)
+{
+	for (unsigned i = 0; i < st->nwords; i++)
+		free(st->words[i]);
+	free(st->words);
+}
+
+static int oom(struct parser *p, unsigned line)
+{
+	config_errorf(p->err, p->errlen, p->filename, line, "out of memory");
+	return -1;
+}
+
+/* Reads words after @first up to the end of the statement. A '}' ending it
+ * is pushed back for the enclosing body. */
+static int read_statement(struct parser *p, struct config_token *first, struct statement *st)
+{
+	struct config_token tok = *first;
+
+	*st = (struct statement){ .line = first->line };
+	for (;;) {
+		char **words = realloc(st->words, (st->nwords + 1) * sizeof(*words));
+
+		if (!words) {
+			free(tok.text);
+			return oom(p, st->line);
+		}
+		st->words = words;
+		st->words[st->nwords++] = tok.text;
+		if (next_token(p, &tok) < 0)
+			return -1;
+		if (tok.kind == CONFIG_TOK_WORD)
+			continue;
+		if (tok.kind == CONFIG_TOK_LBRACE)
+			st->opens_body = true;
+		else if (tok.kind == CONFIG_TOK_RBRACE || tok.kind == CONFIG_TOK_EOF)
+			push_back(p, &tok);
+		return 0;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Tree building. */
+
+static void block_free(struct config_block *b)
+{
+	for (unsigned i = 0; i < b->nattrs; i++) {
+		free(b->attrs[i].name);
+		free(b->attrs[i].value);
+	}
+	free(b->attrs);
+	for (unsigned i = 0; i < b->nchildren; i++)
+		block_free(&b->children[i]);
+	free(b->children);
+	free(b->name);
+	free(b->device);
+}
+
+/* Joins words[from..] with single spaces. */
+static char *join_words(const struct statement *st, unsigned from)
+{
+	size_t len = 1;
+	char *s;
+
+	for (unsigned i = from; i < st->nwords; i++)
+		len += strlen(st->words[i]) + 1;
+	s = malloc(len);
+	if (!s)
+		return NULL;
+	s[0] = '\0';
+	for (unsigned i = from; i < st->nwords; i++) {
+		if (i > from)
+			strcat(s, " ");
+		strcat(s, st->words[i]);
+	}
+	return s;
+}
+
+static int add_attr(struct parser *p, struct config_block *b, struct statement *st)
+{
+	struct config_attr *attrs;
+	char *value;
+
+	if (st->opens_body) {
+		config_errorf(p->err, p->errlen, p->filename, st->line, "unknown section '%s'",
+			      st->words[0]);
+		return -1;
+	}
+	value = join_words(st, 1);
+	attrs = value ? realloc(b->attrs, (b->nattrs + 1) * sizeof(*attrs)) : NULL;
+	if (!attrs) {
+		free(value);
+		return oom(p, st->line);
+	}
+	b->attrs = attrs;
+	b->attrs[b->nattrs++] = (struct config_attr){
+		.name = st->words[0], .value = value, .line = st->line
+	};
+	st->words[0] = NULL; /* now owned by the tree */
+	return 0;
+}
+
+/* "LUN <number> <device>": a decimal number up to CONFIG_MAX_LUN. */
+static int parse_lun_number(struct parser *p, const struct statement *st, uint64_t *lun)
+{
+	const char *s = st->words[1];
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		goto bad;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			goto bad;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > CONFIG_MAX_LUN)
+			goto bad;
+	}
+	*lun = v;
+	return 0;
+bad:
+	config_errorf(p->err, p->errlen, p->filename, st->line,
+		      "bad LUN number '%s' (0 to %u)", st->words[1], CONFIG_MAX_LUN);
+	return -1;
+}
+
+/* Checks a section statement against its rule: placement, support,
+ * arguments. */
+static int check_section(struct parser *p, const struct config_block *parent,
+			 const struct section_rule *rule, const struct statement *st)
+{
+	const char *where = parent->section == CONFIG_ROOT ? "at the top level" : NULL;
+
+	if (!(rule->parents & IN(parent->section))) {
+		if (where)
+			config_errorf(p->err, p->errlen, p->filename, st->line,
+				      "%s is not allowed %s", rule->keyword, where);
+		else
+			config_errorf(p->err, p->errlen, p->filename, st->line,
+				      "%s is not allowed inside %s", rule->keyword,
+				      parent->keyword);
+		return -1;
+	}
+	if (rule->unsupported) {
+		config_errorf(p->err, p->errlen, p->filename, st->line,
+			      "%s blocks are not supported yet", rule->keyword);
+		return -1;
+	}
+	if (st->nwords - 1 != rule->nargs) {
+		if (rule->nargs == 2)
+			config_errorf(p->err, p->errlen, p->filename, st->line,
+				      "%s takes a number and a device name", rule->keyword);
+		else
+			config_errorf(p->err, p->errlen, p->filename, st->line,
+				      "%s takes exactly one name", rule->keyword);
+		return -1;
+	}
+	if (st->opens_body && !rule->body_allowed) {
+		config_errorf(p->err, p->errlen, p->filename, st->line,
+			      "%s takes no '{' block", rule->keyword);
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_body(struct parser *p, struct config_block *b);
+
+static int add_section(struct parser *p, struct config_block *parent,
+		       const struct section_rule *rule, struct statement *st)
+{
+	struct config_block *children, *child;
+	uint64_t lun = 0;
+
+	if (check_section(p, parent, rule, st) < 0)
+		return -1;
+	if (rule->section == CONFIG_LUN && parse_lun_number(p, st, &lun) < 0)
+		return -1;
+	children = realloc(parent->children, (parent->nchildren + 1) * sizeof(*children));
+	if (!children)
+		return oom(p, st->line);
+	parent->children = children;
+	child = &children[parent->nchildren++];
+	*child = (struct config_block){
+		.section = rule->section,
+		.keyword = rule->keyword,
+		.line = st->line,
+		.lun = lun,
+	};
+	if (rule->section == CONFIG_LUN) {
+		child->device = st->words[2];
+		st->words[2] = NULL;
+	} else {
+		child->name = st->words[1];
+		st->words[1] = NULL;
+	}
+	/* The child's arrays are its own: parent->children does not move
+	 * while the body is parsed, so @child stays valid. */
+	return st->opens_body ? parse_body(p, child) : 0;
+}
+
+static int parse_statement(struct parser *p, struct config_block *b, struct config_token *first)
+{
+	struct statement st;
+	const struct section_rule *rule;
+	int rc;
+
+	if (read_statement(p, first, &st) < 0) {
+		statement_free(&st);
+		return -1;
+	}
+	rule = find_rule(st.words[0]);
+	rc = rule ? add_section(p, b, rule, &st) : add_attr(p, b, &st);
+	statement_free(&st);
+	return rc;
+}
+
+/* Parses statements into @b until its closing '}' (or the end of the file,
+ * for the root). */
+static int parse_body(struct parser *p, struct config_block *b)
+{
+	struct config_token tok;
+
+	for (;;) {
+		if (next_token(p, &tok) < 0)
+			return -1;
+		switch (tok.kind) {
+		case CONFIG_TOK_END:
+			continue;
+		case CONFIG_TOK_EOF:
+			if (b->section == CONFIG_ROOT)
+				return 0;
+			config_errorf(p->err, p->errlen, p->filename, b->line,
+				      "missing '}' for %s %s", b->keyword,
+				      b->name ? b->name : b->device);
+			return -1;
+		case CONFIG_TOK_RBRACE:
+			if (b->section != CONFIG_ROOT)
+				return 0;
+			config_errorf(p->err, p->errlen, p->filename, tok.line,
+				      "unexpected '}'");
+			return -1;
+		case CONFIG_TOK_LBRACE:
+			config_errorf(p->err, p->errlen, p->filename, tok.line,
+				      "'{' must follow a section name on the same line");
+			return -1;
+		case CONFIG_TOK_WORD:
+			if (parse_statement(p, b, &tok) < 0)
+				return -1;
+			continue;
+		}
+	}
+}
+
+struct config_tree *config_parse_string(const char *text, const char *filename, char *err,
+					size_t errlen)
+{
+	struct config_tree *tree = calloc(1, sizeof(*tree));
+	struct parser p = { .err = err, .errlen = errlen };
+
+	if (tree)
+		tree->filename = strdup(filename);
+	if (!tree || !tree->filename) {
+		config_errorf(err, errlen, filename, 0, "out of memory");
+		free(tree);
+		return NULL;
+	}
+	tree->root = (struct config_block){ .section = CONFIG_ROOT, .keyword = "" };
+	p.filename = tree->filename;
+	config_lexer_init(&p.lx, text, tree->filename);
+	if (parse_body(&p, &tree->root) < 0) {
+		if (p.have_ahead)
+			free(p.ahead.text);
+		config_free(tree);
+		return NULL;
+	}
+	return tree;
+}
+
+/* Reads the whole of @path as a C string; NUL bytes are refused. */
+static char *read_text_file(const char *path, char *err, size_t errlen)
+{
+	struct stat sb;
+	char *text = NULL;
+	size_t len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &sb) < 0)
+		goto sys_error;
+	if (!S_ISREG(sb.st_mode) || (uint64_t)sb.st_size > CONFIG_MAX_FILE_SIZE) {
+		config_errorf(err, errlen, path, 0, "not a regular file of at most %u bytes",
+			      CONFIG_MAX_FILE_SIZE);
+		goto fail;
+	}
+	text = malloc((size_t)sb.st_size + 1);
+	if (!text)
+		goto sys_error;
+	while (len < (size_t)sb.st_size) {
+		ssize_t n = read(fd, text + len, (size_t)sb.st_size - len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto sys_error;
+		if (n == 0)
+			break; /* the file shrank meanwhile */
+		len += (size_t)n;
+	}
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		config_errorf(err, errlen, path, 0, "contains a NUL byte");
+		goto fail;
+	}
+	close(fd);
+	return text;
+sys_error:
+	config_errorf(err, errlen, path, 0, "%s", strerror(errno));
+fail:
+	free(text);
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
+struct config_tree *config_parse_file(const char *path, char *err, size_t errlen)
+{
+	char *text = read_text_file(path, err, errlen);
+	struct config_tree *tree;
+
+	if (!text)
+		return NULL;
+	tree = config_parse_string(text, path, err, errlen);
+	free(text);
+	return tree;
+}
+
+void config_free(struct config_tree *tree)
+{
+	if (!tree)
+		return;
+	block_free(&tree->root);
+	free(tree->filename);
+	free(tree);
+}
+
+const struct config_attr *config_find_attr(const struct config_block *block, const char *name)
+{
+	for (unsigned i = 0; i < block->nattrs; i++)
+		if (strcmp(block->attrs[i].name, name) == 0)
+			return &block->attrs[i];
+	return NULL;
+}

@@ -1,0 +1,322 @@
+/* scst.conf apply step: walks a parsed tree (config.c) and creates what it
+ * describes through the core, in scstadmin's order: devices of every
+ * HANDLER first, then targets of every TARGET_DRIVER with their LUNs, then
+ * the targets are enabled, so that no initiator sees a half-built target.
+ * Attributes are handed to the object that owns them; one nobody takes is an
+ * error naming it. A failure undoes everything this apply created. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/scst.h"
+#include "mgmt/config.h"
+
+struct apply_ctx {
+	const struct config_tree *tree;
+	char *err;
+	size_t errlen;
+	/* What this apply created, for undo and enabling; sized up front
+	 * from the tree. */
+	struct scst_device **devs;
+	unsigned ndevs;
+	struct scst_tgt **tgts;
+	bool *tgt_enable; /* parallel to tgts */
+	unsigned ntgts;
+};
+
+#define apply_error(ctx, line, ...) \
+	config_errorf((ctx)->err, (ctx)->errlen, (ctx)->tree->filename, (line), __VA_ARGS__)
+
+static int parse_bool_attr(struct apply_ctx *ctx, const struct config_attr *a, bool *out)
+{
+	if (scst_attr_bool(a->value, out))
+		return 0;
+	apply_error(ctx, a->line, "bad value '%s' for %s (0 or 1)", a->value, a->name);
+	return -1;
+}
+
+/* The block's attributes as the core takes them, leaving out @skip (an
+ * attribute this step handles itself) when not NULL. */
+static struct scst_attr *core_attrs(const struct config_block *b, const char *skip,
+				    unsigned *n)
+{
+	struct scst_attr *attrs = calloc(b->nattrs ? b->nattrs : 1, sizeof(*attrs));
+
+	*n = 0;
+	if (!attrs)
+		return NULL;
+	for (unsigned i = 0; i < b->nattrs; i++) {
+		if (skip && strcmp(b->attrs[i].name, skip) == 0)
+			continue;
+		attrs[(*n)++] = (struct scst_attr){
+			.name = b->attrs[i].name, .value = b->attrs[i].value
+		};
+	}
+	return attrs;
+}
+
+/* The line of the first attribute the core left unconsumed, or 0. */
+static unsigned first_unconsumed(const struct config_block *b, const struct scst_attr *attrs,
+				 unsigned n, const char **name)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (attrs[i].consumed)
+			continue;
+		*name = attrs[i].name;
+		for (unsigned j = 0; j < b->nattrs; j++)
+			if (b->attrs[j].name == attrs[i].name)
+				return b->attrs[j].line;
+		return b->line;
+	}
+	return 0;
+}
+
+/* Does the core's @reason name attribute @name, as 'name' or as a leading
+ * "name:"? */
+static bool reason_names(const char *reason, const char *name)
+{
+	size_t len = strlen(name);
+
+	if (strncmp(reason, name, len) == 0 && reason[len] == ':')
+		return true;
+	for (const char *q = strchr(reason, '\''); q; q = strchr(q + 1, '\''))
+		if (strncmp(q + 1, name, len) == 0 && q[len + 1] == '\'')
+			return true;
+	return false;
+}
+
+/* The line to blame for a failure the core explained in @reason: that of
+ * the attribute the reason names, else the section's own. */
+static unsigned blame_line(const struct config_block *b, const char *reason)
+{
+	for (unsigned i = 0; i < b->nattrs; i++)
+		if (reason_names(reason, b->attrs[i].name))
+			return b->attrs[i].line;
+	return b->line;
+}
+
+/* ------------------------------------------------------------------ */
+/* HANDLER / DEVICE */
+
+static int apply_device(struct apply_ctx *ctx, const char *handler, const struct config_block *d)
+{
+	unsigned n, line;
+	const char *bad;
+	struct scst_attr *attrs = core_attrs(d, NULL, &n);
+	struct scst_device *dev = NULL;
+	char reason[256] = "";
+
+	if (!attrs) {
+		apply_error(ctx, d->line, "out of memory");
+		return -1;
+	}
+	dev = scst_device_create(handler, d->name, attrs, n, reason, sizeof(reason));
+	if (!dev) {
+		free(attrs);
+		apply_error(ctx, blame_line(d, reason), "device '%s': %s", d->name, reason);
+		return -1;
+	}
+	ctx->devs[ctx->ndevs++] = dev;
+	line = first_unconsumed(d, attrs, n, &bad);
+	if (line)
+		apply_error(ctx, line, "unknown attribute '%s' for device '%s'", bad, d->name);
+	free(attrs);
+	return line ? -1 : 0;
+}
+
+static int apply_handler(struct apply_ctx *ctx, const struct config_block *h)
+{
+	if (!scst_find_dev_handler(h->name)) {
+		apply_error(ctx, h->line, "unknown handler '%s'", h->name);
+		return -1;
+	}
+	if (h->nattrs) {
+		apply_error(ctx, h->attrs[0].line, "handler attribute '%s' is not supported",
+			    h->attrs[0].name);
+		return -1;
+	}
+	for (unsigned i = 0; i < h->nchildren; i++)
+		if (apply_device(ctx, h->name, &h->children[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* TARGET_DRIVER / TARGET / LUN */
+
+static int apply_lun(struct apply_ctx *ctx, struct scst_tgt *tgt, const struct config_block *l)
+{
+	struct scst_device *dev = scst_find_device(l->device);
+	bool read_only = false;
+	char reason[256] = "";
+
+	if (!dev) {
+		apply_error(ctx, l->line, "LUN %llu refers to unknown device '%s'",
+			    (unsigned long long)l->lun, l->device);
+		return -1;
+	}
+	for (unsigned i = 0; i < l->nattrs; i++) {
+		const struct config_attr *a = &l->attrs[i];
+
+		if (strcmp(a->name, "read_only") != 0) {
+			apply_error(ctx, a->line, "unknown attribute '%s' for LUN %llu", a->name,
+				    (unsigned long long)l->lun);
+			return -1;
+		}
+		if (parse_bool_attr(ctx, a, &read_only) < 0)
+			return -1;
+	}
+	if (scst_target_add_lun(tgt, l->lun, dev, read_only, reason, sizeof(reason)) < 0) {
+		apply_error(ctx, l->line, "LUN %llu: %s", (unsigned long long)l->lun, reason);
+		return -1;
+	}
+	return 0;
+}
+
+/* Creates the target and maps its LUNs; enabling waits for the end. */
+static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
+			bool driver_enabled, const struct config_block *t)
+{
+	unsigned n, line;
+	const char *bad;
+	bool enable = false;
+	struct scst_attr *attrs;
+	struct scst_tgt *tgt;
+	char reason[256] = "";
+
+	for (unsigned i = 0; i < t->nattrs; i++)
+		if (strcmp(t->attrs[i].name, "enabled") == 0 &&
+		    parse_bool_attr(ctx, &t->attrs[i], &enable) < 0)
+			return -1;
+	attrs = core_attrs(t, "enabled", &n);
+	if (!attrs) {
+		apply_error(ctx, t->line, "out of memory");
+		return -1;
+	}
+	tgt = scst_target_create(tgtt, t->name, attrs, n, reason, sizeof(reason));
+	if (!tgt) {
+		free(attrs);
+		apply_error(ctx, blame_line(t, reason), "target '%s': %s", t->name, reason);
+		return -1;
+	}
+	ctx->tgts[ctx->ntgts] = tgt;
+	ctx->tgt_enable[ctx->ntgts++] = enable && driver_enabled;
+	line = first_unconsumed(t, attrs, n, &bad);
+	free(attrs);
+	if (line) {
+		apply_error(ctx, line, "unknown attribute '%s' for target '%s'", bad, t->name);
+		return -1;
+	}
+	for (unsigned i = 0; i < t->nchildren; i++)
+		if (apply_lun(ctx, tgt, &t->children[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* A driver's only attribute is "enabled" (absent means enabled): with
+ * "enabled 0" its targets are created but none is enabled, as in SCST. */
+static int apply_target_driver(struct apply_ctx *ctx, const struct config_block *d)
+{
+	struct scst_tgt_template *tgtt = scst_find_target_template(d->name);
+	bool enabled = true;
+
+	if (!tgtt) {
+		apply_error(ctx, d->line, "unknown target driver '%s'", d->name);
+		return -1;
+	}
+	for (unsigned i = 0; i < d->nattrs; i++) {
+		const struct config_attr *a = &d->attrs[i];
+
+		if (strcmp(a->name, "enabled") != 0) {
+			apply_error(ctx, a->line,
+				    "target driver attribute '%s' is not supported", a->name);
+			return -1;
+		}
+		if (parse_bool_attr(ctx, a, &enabled) < 0)
+			return -1;
+	}
+	for (unsigned i = 0; i < d->nchildren; i++)
+		if (apply_target(ctx, tgtt, enabled, &d->children[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+
+static void undo(struct apply_ctx *ctx)
+{
+	char ignored[256];
+
+	while (ctx->ntgts)
+		scst_target_destroy(ctx->tgts[--ctx->ntgts]);
+	while (ctx->ndevs)
+		scst_device_destroy(ctx->devs[--ctx->ndevs], ignored, sizeof(ignored));
+}
+
+static int apply_sections(struct apply_ctx *ctx, enum config_section section,
+			  int (*fn)(struct apply_ctx *ctx, const struct config_block *b))
+{
+	const struct config_block *root = &ctx->tree->root;
+
+	for (unsigned i = 0; i < root->nchildren; i++)
+		if (root->children[i].section == section && fn(ctx, &root->children[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* Number of grandchildren of the root under sections of kind @section. */
+static unsigned count_nested(const struct config_tree *tree, enum config_section section)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < tree->root.nchildren; i++)
+		if (tree->root.children[i].section == section)
+			n += tree->root.children[i].nchildren;
+	return n;
+}
+
+int config_apply(const struct config_tree *tree, char *err, size_t errlen)
+{
+	struct apply_ctx ctx = { .tree = tree, .err = err, .errlen = errlen };
+	unsigned ndevs = count_nested(tree, CONFIG_HANDLER);
+	unsigned ntgts = count_nested(tree, CONFIG_TARGET_DRIVER);
+	int rc = -1;
+
+	if (tree->root.nattrs) {
+		apply_error(&ctx, tree->root.attrs[0].line,
+			    "global attribute '%s' is not supported", tree->root.attrs[0].name);
+		return -1;
+	}
+	ctx.devs = calloc(ndevs + 1, sizeof(*ctx.devs));
+	ctx.tgts = calloc(ntgts + 1, sizeof(*ctx.tgts));
+	ctx.tgt_enable = calloc(ntgts + 1, sizeof(*ctx.tgt_enable));
+	if (!ctx.devs || !ctx.tgts || !ctx.tgt_enable)
+		apply_error(&ctx, 0, "out of memory");
+	else if (apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
+		 apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0) {
+		for (unsigned i = 0; i < ctx.ntgts; i++)
+			if (ctx.tgt_enable[i])
+				scst_target_set_enabled(ctx.tgts[i], true);
+		rc = 0;
+	} else {
+		undo(&ctx);
+	}
+	free(ctx.devs);
+	free(ctx.tgts);
+	free(ctx.tgt_enable);
+	return rc;
+}
+
+int config_load_file(const char *path, char *err, size_t errlen)
+{
+	struct config_tree *tree = config_parse_file(path, err, errlen);
+	int rc;
+
+	if (!tree)
+		return -1;
+	/* The registry's lists are scst_mutex's (src/core/scst.h). */
+	pthread_mutex_lock(&scst_mutex);
+	rc = config_apply(tree, err, errlen);
+	pthread_mutex_unlock(&scst_mutex);
+	config_free(tree);
+	return rc;
+}
