@@ -107,6 +107,12 @@ struct scst_op_desc {
 	uint8_t cdb_len;
 	uint32_t flags; /* enum scst_op_flags */
 	const char *name;
+	/* CDB usage data for REPORT SUPPORTED OPERATION CODES (SPC-4
+	 * 6.35.3): which bits of each CDB byte the device server looks at.
+	 * Byte 0 is the opcode. Left all zero, the core reports every bit of
+	 * bytes 1..cdb_len-2 as used (and the service action field) and the
+	 * CONTROL byte's NACA as unused, since ACA is not supported. */
+	uint8_t cdb_usage[16];
 	/* PARSE. Sets cmd->data_dir and cmd->data_len (and, for block
 	 * commands, cmd->lba / cmd->nblocks). On a bad CDB calls
 	 * scst_set_cmd_error() and returns -1. Pure: no I/O, no blocking. */

@@ -1,0 +1,188 @@
+/* REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), answered from the same
+ * operation tables PARSE uses: the core's, then the device handler's. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/bytes.h"
+#include "core/core_internal.h"
+#include "core/emulated.h"
+
+enum reporting_options {
+	REPORT_ALL = 0,
+	REPORT_ONE_OPCODE = 1,         /* opcode without service actions */
+	REPORT_ONE_SERVICE_ACTION = 2, /* opcode + service action */
+	REPORT_ONE_EITHER = 3,         /* opcode, with service action if it has them */
+};
+
+#define RSOC_RCTD 0x80
+#define ALL_DESCRIPTOR_LEN 8
+#define TIMEOUTS_DESCRIPTOR_LEN 12
+#define SUPPORT_NOT_SUPPORTED 0x1
+#define SUPPORT_STANDARD 0x3
+#define CTDP 0x80
+#define SERVACTV 0x01
+
+/* Commands carry no particular timeout: we report "not specified" (0),
+ * which SPC-4 allows. */
+static void put_timeouts_descriptor(uint8_t *d)
+{
+	memset(d, 0, TIMEOUTS_DESCRIPTOR_LEN);
+	put_be16(d, TIMEOUTS_DESCRIPTOR_LEN - 2);
+}
+
+int scst_report_opcodes_parse(struct scst_cmd *cmd)
+{
+	uint8_t options = cmd->cdb[2] & 0x07;
+
+	if (options > REPORT_ONE_EITHER) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, 2));
+		return -1;
+	}
+	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_len = get_be32(cmd->cdb + 6);
+	return 0;
+}
+
+/* The tables this command's device answers from, in lookup order. */
+static unsigned op_tables(const struct scst_cmd *cmd, const struct scst_op_desc *tables[2])
+{
+	unsigned n = 0;
+
+	tables[n++] = scst_core_ops;
+	if (cmd->dev)
+		tables[n++] = cmd->dev->handler->ops;
+	return n;
+}
+
+static const struct scst_op_desc *find_op(const struct scst_cmd *cmd, uint8_t opcode,
+					  bool with_sa, uint16_t sa)
+{
+	const struct scst_op_desc *tables[2];
+	unsigned n = op_tables(cmd, tables);
+
+	for (unsigned t = 0; t < n; t++) {
+		for (const struct scst_op_desc *d = tables[t]; d->name; d++) {
+			bool has_sa = d->flags & SCST_OP_HAS_SERVICE_ACTION;
+
+			if (d->opcode != opcode)
+				continue;
+			if (!has_sa || !with_sa || d->service_action == sa)
+				return d;
+		}
+	}
+	return NULL;
+}
+
+static void fill_usage(const struct scst_op_desc *d, uint8_t *usage)
+{
+	bool given = false;
+
+	for (unsigned i = 1; i < sizeof(d->cdb_usage); i++)
+		given |= d->cdb_usage[i] != 0;
+	if (given) {
+		memcpy(usage, d->cdb_usage, d->cdb_len);
+		usage[0] = d->opcode;
+		return;
+	}
+	usage[0] = d->opcode;
+	memset(usage + 1, 0xff, d->cdb_len - 2u);
+	usage[d->cdb_len - 1] = 0x00;
+}
+
+static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
+{
+	const struct scst_op_desc *tables[2];
+	unsigned ntables = op_tables(cmd, tables), count = 0;
+	size_t desc_len = ALL_DESCRIPTOR_LEN + (rctd ? TIMEOUTS_DESCRIPTOR_LEN : 0);
+	size_t n = 4;
+	uint8_t *d;
+
+	for (unsigned t = 0; t < ntables; t++)
+		for (const struct scst_op_desc *op = tables[t]; op->name; op++)
+			count++;
+	d = calloc(1, 4 + count * desc_len);
+	if (!d)
+		return 0;
+	for (unsigned t = 0; t < ntables; t++) {
+		for (const struct scst_op_desc *op = tables[t]; op->name; op++) {
+			bool has_sa = op->flags & SCST_OP_HAS_SERVICE_ACTION;
+
+			/* A core command shadows a handler's entry for the same code. */
+			if (t > 0 && find_op(cmd, op->opcode, has_sa, op->service_action) != op)
+				continue;
+			d[n] = op->opcode;
+			put_be16(d + n + 2, has_sa ? op->service_action : 0);
+			d[n + 5] = (has_sa ? SERVACTV : 0) | (rctd ? 0x02 : 0);
+			put_be16(d + n + 6, op->cdb_len);
+			if (rctd)
+				put_timeouts_descriptor(d + n + ALL_DESCRIPTOR_LEN);
+			n += desc_len;
+		}
+	}
+	put_be32(d, (uint32_t)(n - 4));
+	*out = d;
+	return n;
+}
+
+static size_t report_one(const struct scst_op_desc *op, bool rctd, uint8_t *d)
+{
+	size_t n;
+
+	memset(d, 0, 4);
+	if (!op) {
+		d[1] = SUPPORT_NOT_SUPPORTED;
+		return 4;
+	}
+	d[1] = SUPPORT_STANDARD | (rctd ? CTDP : 0);
+	put_be16(d + 2, op->cdb_len);
+	fill_usage(op, d + 4);
+	n = 4 + op->cdb_len;
+	if (rctd) {
+		put_timeouts_descriptor(d + n);
+		n += TIMEOUTS_DESCRIPTOR_LEN;
+	}
+	return n;
+}
+
+/* Whether any entry for @opcode has service actions. */
+static bool opcode_has_service_actions(const struct scst_cmd *cmd, uint8_t opcode)
+{
+	const struct scst_op_desc *op = find_op(cmd, opcode, false, 0);
+
+	return op && (op->flags & SCST_OP_HAS_SERVICE_ACTION);
+}
+
+void scst_report_opcodes_exec(struct scst_cmd *cmd)
+{
+	uint8_t options = cmd->cdb[2] & 0x07, opcode = cmd->cdb[3];
+	uint16_t sa = get_be16(cmd->cdb + 4);
+	bool rctd = cmd->cdb[2] & RSOC_RCTD;
+	bool has_sa = opcode_has_service_actions(cmd, opcode);
+	uint8_t one[4 + 16 + TIMEOUTS_DESCRIPTOR_LEN], *all = NULL;
+	size_t n;
+
+	switch (options) {
+	case REPORT_ALL:
+		n = report_all(cmd, rctd, &all);
+		if (!n) {
+			scst_set_cmd_status(cmd, SAM_STAT_TASK_SET_FULL);
+			break;
+		}
+		scst_cmd_copy_response(cmd, all, n);
+		free(all);
+		break;
+	case REPORT_ONE_OPCODE:
+	case REPORT_ONE_SERVICE_ACTION:
+		/* Options 1 and 2 each apply to one kind of opcode only. */
+		if (has_sa != (options == REPORT_ONE_SERVICE_ACTION)) {
+			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(3, -1));
+			break;
+		}
+		/* fall through */
+	case REPORT_ONE_EITHER:
+		n = report_one(find_op(cmd, opcode, has_sa, sa), rctd, one);
+		scst_cmd_copy_response(cmd, one, n);
+		break;
+	}
+	scst_cmd_done(cmd);
+}
