@@ -32,7 +32,9 @@ enum iscsi_tmf_rsp {
 struct tmf_req {
 	struct iscsi_conn *conn;
 	uint32_t itt;
-	bool ref_cmd_sn_received; /* RefCmdSN below ExpCmdSN (ABORT TASK) */
+	/* ABORT TASK: RefCmdSN names a command that never arrived (a hole in
+	 * the CmdSN window before this request), RFC 7143 11.5.1 b). */
+	bool ref_cmd_sn_in_window;
 };
 
 static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response)
@@ -91,8 +93,10 @@ void iscsi_tmf_rx(struct iscsi_conn *conn)
 	}
 	tr->conn = conn;
 	tr->itt = itt;
-	uint32_t ref_cmd_sn = get_be32(req + 32);
-	tr->ref_cmd_sn_received = sn_lt(ref_cmd_sn, conn->sess->exp_cmd_sn);
+	uint32_t ref_cmd_sn = get_be32(req + 32), cmd_sn = get_be32(req + 24);
+	tr->ref_cmd_sn_in_window = sn_le(conn->sess->exp_cmd_sn, ref_cmd_sn) &&
+				   sn_le(ref_cmd_sn, iscsi_session_max_cmd_sn(conn->sess)) &&
+				   sn_lt(ref_cmd_sn, cmd_sn);
 	iscsi_conn_get(conn);
 	uint64_t lun = pdu_lun_decode(req + ISCSI_OFF_LUN);
 	uint32_t rtt = get_be32(req + ISCSI_OFF_TTT); /* Referenced Task Tag */
@@ -112,9 +116,11 @@ static uint8_t map_status(const struct tmf_req *tr, enum scst_tmf_status status)
 	case SCST_TMF_STATUS_SUCCEEDED:
 		return TMF_RSP_COMPLETE;
 	case SCST_TMF_STATUS_TASK_NOT_EXIST:
-		/* RFC 7143 11.5.1: a task whose command was received and has
-		 * already completed counts as aborted. */
-		return tr->ref_cmd_sn_received ? TMF_RSP_COMPLETE : TMF_RSP_NO_TASK;
+		/* RFC 7143 11.5.1: b) a command that never arrived, whose
+		 * CmdSN lies in the window, counts as received and aborted;
+		 * c) one outside the window (it completed, or never will
+		 * come) does not exist. */
+		return tr->ref_cmd_sn_in_window ? TMF_RSP_COMPLETE : TMF_RSP_NO_TASK;
 	case SCST_TMF_STATUS_LUN_NOT_EXIST:
 		return TMF_RSP_NO_LUN;
 	case SCST_TMF_STATUS_NOT_SUPPORTED:
