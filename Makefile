@@ -11,23 +11,26 @@ BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
 STATE_DIR ?= $(CURDIR)/state
 
-# What the build, the tests and the benchmark use. python3: the integration
-# tests' socket snippets; iproute2/procps: ss, pgrep; tgt: the benchmark's
-# reference target.
-DEB_PACKAGES := build-essential meson ninja-build pkg-config \
+# Debian packages, by what needs them. `make run` installs only what the
+# build needs; `make test` adds the initiators the tests drive; `make bench`
+# adds tgt, the reference target (python3: the integration tests' socket
+# snippets; iproute2/procps: ss, pgrep).
+BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 	liburing-dev libisal-dev libssl-dev libjson-c-dev libcmocka-dev \
-	libiscsi-dev libiscsi-bin qemu-utils qemu-block-extra tgt \
+	libiscsi-dev libiscsi-bin
+TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
 	iproute2 procps python3 coreutils util-linux
+BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 
-.PHONY: all deps build run test bench clean
+.PHONY: all deps deps-test deps-bench build run test bench clean
 
 all: build
 
-# Idempotent: asks dpkg about each package and installs only what is
-# missing; apt-get update runs only when something is.
-deps:
+# install_missing(PACKAGES): asks dpkg about each package and installs only
+# what is missing; apt-get update runs only when something is. Idempotent.
+define install_missing
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(1); do \
 		dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'install ok installed' \
 			|| missing="$$missing $$p"; \
 	done; \
@@ -36,8 +39,24 @@ deps:
 		echo "installing:$$missing"; \
 		$$sudo apt-get update -q && \
 		$$sudo env DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -q --no-install-recommends $$missing; \
+			apt-get install -y -q --no-install-recommends $$missing || exit 1; \
+		case " $$missing " in *" tgt "*) \
+			if command -v systemctl >/dev/null 2>&1; then \
+				echo "tgt is installed for the benchmark only: stopping its service (port 3260)"; \
+				$$sudo systemctl disable --now tgt >/dev/null 2>&1 || true; \
+			fi;; \
+		esac; \
 	fi
+endef
+
+deps:
+	$(call install_missing,$(BUILD_PACKAGES))
+
+deps-test:
+	$(call install_missing,$(TEST_PACKAGES))
+
+deps-bench:
+	$(call install_missing,$(BENCH_PACKAGES))
 
 $(BUILD_DIR)/build.ninja:
 	meson setup $(BUILD_DIR)
@@ -50,10 +69,10 @@ run: deps
 	mkdir -p $(STATE_DIR)
 	exec $(BUILD_DIR)/src/daemon/uscstd --state-dir $(STATE_DIR)
 
-test: deps
+test: deps-test
 	@BUILD_DIR=$(BUILD_DIR) ASAN_BUILD_DIR=$(ASAN_BUILD_DIR) tests/run_all.sh
 
-bench: deps
+bench: deps-bench
 	@$(MAKE) --no-print-directory build
 	bench/run.sh
 
