@@ -12,6 +12,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "base/buf_pool.h"
 #include "base/log.h"
 
 #define RING_ENTRIES 1024
@@ -294,6 +295,7 @@ static void *reactor_main(void *arg)
 		reap_completions(r);
 	}
 	run_posted(r);
+	buf_pool_drain();
 	return NULL;
 }
 

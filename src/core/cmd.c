@@ -6,13 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/buf_pool.h"
 #include "base/log.h"
 #include "core/core_internal.h"
 
 /* Largest data buffer one command may ask for. Larger transfers are
  * refused in PARSE rather than failing an allocation later. */
 #define SCST_MAX_BUFFLEN (128u << 20)
-#define BUFFER_ALIGN 4096
 /* CONTROL byte, last byte of every CDB. */
 #define CONTROL_NACA 0x04
 
@@ -86,7 +86,7 @@ void scst_cmd_get(struct scst_cmd *cmd)
 void scst_cmd_put(struct scst_cmd *cmd)
 {
 	if (atomic_fetch_sub(&cmd->refcount, 1) == 1) {
-		free(cmd->buf);
+		buf_pool_free(cmd->buf, cmd->buf_cap);
 		free(cmd);
 	}
 }
@@ -202,10 +202,8 @@ static void cmd_prepare_space(struct scst_cmd *cmd)
 		return;
 	}
 	if (len) {
-		size_t alloc = (len + BUFFER_ALIGN - 1) & ~(size_t)(BUFFER_ALIGN - 1);
-
-		if (posix_memalign((void **)&cmd->buf, BUFFER_ALIGN, alloc)) {
-			cmd->buf = NULL;
+		cmd->buf = buf_pool_alloc(len, &cmd->buf_cap);
+		if (!cmd->buf) {
 			log_warn("session %s: no memory for a %u-byte buffer", cmd->sess->initiator_name,
 				 len);
 			scst_set_cmd_status(cmd, SAM_STAT_TASK_SET_FULL);

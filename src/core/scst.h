@@ -334,6 +334,7 @@ struct scst_cmd {
 	 * reports as a residual (FCP-4 9.4.2). */
 	uint8_t *buf;
 	uint32_t bufflen;
+	size_t buf_cap;         /* buf's real size (src/base/buf_pool.h) */
 	uint32_t data_received; /* WRITE: bytes the driver has placed in buf */
 	uint32_t resp_data_len; /* READ: bytes the handler produced */
 
