@@ -249,8 +249,10 @@ void scst_rx_data(struct scst_cmd *cmd, bool success)
 		return;
 	}
 	if (!success) {
-		/* The transport could not deliver the data: nothing is written. */
-		scst_set_cmd_error_asc(cmd, SK_ABORTED_COMMAND, ASC_DATA_PHASE_ERROR);
+		/* The transport could not deliver the data: nothing is written.
+		 * The driver may have said why already (iSCSI: a CRC error). */
+		if (!cmd_failed(cmd))
+			scst_set_cmd_error_asc(cmd, SK_ABORTED_COMMAND, ASC_DATA_PHASE_ERROR);
 		cmd_pre_xmit(cmd);
 		return;
 	}

@@ -470,7 +470,8 @@ void scst_cmd_start(struct scst_cmd *cmd);
 
 /* RDY_TO_XFER is over: all write data is in cmd->buf (success), or the
  * transfer failed or was cut short (!success; the command then ends
- * without executing). */
+ * without executing, with the error the driver set, or else ABORTED
+ * COMMAND / DATA PHASE ERROR). */
 void scst_rx_data(struct scst_cmd *cmd, bool success);
 
 /* XMIT is over: the response has been sent or can never be. Frees cmd. */

@@ -10,6 +10,9 @@
 #include "base/log.h"
 #include "targets/iscsi/conn.h"
 
+/* RFC 7143 11.4.7.2: the iSCSI condition "Protocol Service CRC error" is
+ * reported as ABORTED COMMAND, CRC ERROR DETECTED (SPC-4: 47h/05h). */
+
 static uint32_t min_u32(uint32_t a, uint32_t b)
 {
 	return a < b ? a : b;
@@ -161,7 +164,8 @@ void iscsi_cmd_start(struct iscsi_cmd *icmd)
 static void note_received(struct iscsi_cmd *icmd)
 {
 	struct scst_cmd *cmd = icmd->scst;
-	if (cmd->buf && !icmd->data_failed && cmd->data_dir == SCST_DATA_WRITE)
+	if (cmd->buf && !icmd->data_failed && !icmd->digest_failed &&
+	    cmd->data_dir == SCST_DATA_WRITE)
 		cmd->data_received = min_u32(icmd->recv_off, cmd->bufflen);
 }
 
@@ -195,6 +199,19 @@ int iscsi_cmd_rx_done(struct iscsi_conn *conn)
 	return conn->closed ? -1 : 0;
 }
 
+int iscsi_cmd_rx_digest_error(struct iscsi_conn *conn)
+{
+	struct iscsi_cmd *icmd = conn->rx.cmd;
+	/* Its CmdSN is not taken: the initiator's retry (same ITT and
+	 * CmdSN) is the command. The core ends this instance at once,
+	 * without executing it (it has failed) and without a response. */
+	icmd->discarded = true;
+	icmd->cmdsn_ok = true;
+	scst_set_cmd_error_asc(icmd->scst, SK_ABORTED_COMMAND, ASC_PROTOCOL_SERVICE_CRC_ERROR);
+	start_if_ready(icmd);
+	return conn->closed ? -1 : 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Data-Out. */
 
@@ -202,6 +219,10 @@ static void finish_data(struct iscsi_cmd *icmd, bool ok)
 {
 	icmd->waiting_data = false;
 	icmd->abort_pending = false;
+	/* A data digest error is the iSCSI condition Protocol Service CRC
+	 * error (RFC 7143 11.4.7.2), not a generic data phase error. */
+	if (!ok && icmd->digest_failed)
+		scst_set_cmd_error_asc(icmd->scst, SK_ABORTED_COMMAND, ASC_PROTOCOL_SERVICE_CRC_ERROR);
 	scst_rx_data(icmd->scst, ok);
 }
 
@@ -260,7 +281,8 @@ int iscsi_data_out_rx_header(struct iscsi_conn *conn)
 	if (pdu_final(bhs) != (end == icmd->seq_end))
 		return data_out_error(conn, icmd, "F bit does not end the burst");
 	struct scst_cmd *cmd = icmd->scst;
-	if (cmd->buf && cmd->data_dir == SCST_DATA_WRITE && offset < cmd->bufflen) {
+	if (cmd->buf && cmd->data_dir == SCST_DATA_WRITE && offset < cmd->bufflen &&
+	    !icmd->digest_failed) {
 		rx->dst = cmd->buf + offset;
 		rx->dst_len = min_u32(rx->data_len, cmd->bufflen - offset);
 	}
@@ -313,17 +335,41 @@ int iscsi_data_out_rx_done(struct iscsi_conn *conn)
 	icmd->exp_data_sn = 0;
 	if (get_be32(rx->bhs + ISCSI_OFF_TTT) == ISCSI_RESERVED_TAG) {
 		icmd->unsol_pending = false;
+		/* A failed command goes straight to its response. */
+		if (icmd->digest_failed)
+			scst_set_cmd_error_asc(icmd->scst, SK_ABORTED_COMMAND,
+					       ASC_PROTOCOL_SERVICE_CRC_ERROR);
 		start_if_ready(icmd);
 		return conn->closed ? -1 : 0;
 	}
 	icmd->r2t_outstanding--;
-	if (icmd->recv_off >= icmd->want_end) {
+	/* After a digest error no more R2Ts go out, but the response waits
+	 * for the data already solicited (RFC 7143 7.8 b). */
+	if (icmd->digest_failed && icmd->r2t_outstanding == 0) {
+		finish_data(icmd, false);
+	} else if (!icmd->digest_failed && icmd->recv_off >= icmd->want_end) {
 		finish_data(icmd, true);
 	} else {
 		icmd->seq_end = min_u32(icmd->recv_off + conn->params.max_burst, icmd->want_end);
-		send_r2ts(icmd);
+		if (!icmd->digest_failed)
+			send_r2ts(icmd);
 	}
 	return conn->closed ? -1 : 0;
+}
+
+/* RFC 7143 7.8 b) (ErrorRecoveryLevel 0 has no recovery R2T): the PDU is
+ * discarded but still counts for offsets, DataSN and the F bit, so the
+ * rest of the data phase stays in step; the command fails with a CRC
+ * error once the data already asked for has arrived, and nothing of it is
+ * written. */
+int iscsi_data_out_rx_digest_error(struct iscsi_conn *conn)
+{
+	struct iscsi_cmd *icmd = conn->rx.cmd;
+	icmd->digest_failed = true;
+	/* Nothing counts as received, so the core, if it still has to start
+	 * the command, asks us for the data and we answer with the failure. */
+	icmd->scst->data_received = 0;
+	return iscsi_data_out_rx_done(conn);
 }
 
 /* ------------------------------------------------------------------ */
@@ -333,7 +379,7 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 {
 	struct iscsi_cmd *icmd = cmd->tgt_priv;
 	struct iscsi_conn *conn = icmd->conn;
-	if (conn->closed || icmd->data_failed) {
+	if (conn->closed || icmd->data_failed || icmd->digest_failed) {
 		scst_rx_data(cmd, false);
 		return;
 	}
@@ -494,8 +540,9 @@ void iscsi_xmit_response(struct scst_cmd *cmd)
 {
 	struct iscsi_cmd *icmd = cmd->tgt_priv;
 	struct iscsi_conn *conn = icmd->conn;
-	/* An aborted task gets no response: the TMF response speaks for it. */
-	if (conn->closed || atomic_load(&cmd->aborted)) {
+	/* An aborted task gets no response: the TMF response speaks for it;
+	 * nor does a discarded command (the initiator retries it). */
+	if (conn->closed || atomic_load(&cmd->aborted) || icmd->discarded) {
 		scst_tgt_cmd_done(cmd);
 		return;
 	}

@@ -417,6 +417,7 @@ static void rx_reset(struct iscsi_rx *rx)
 	rx->dst_len = 0;
 	rx->cmd = NULL;
 	rx->drop = false;
+	rx->digest_error = false;
 	rx->reject = 0;
 }
 
@@ -474,12 +475,35 @@ static int rx_header(struct iscsi_conn *conn)
 	return 0;
 }
 
+/* RFC 7143 7.8: a PDU whose data digest fails, whatever it is, is
+ * answered with a Reject (Data Digest Error) and discarded. A SCSI Command
+ * with immediate data is then as if never sent (the initiator retries it);
+ * a Data-Out fails its command. The header was sound (or its digest
+ * checked), so the connection stays in step and goes on. */
+static int rx_digest_error(struct iscsi_conn *conn)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	uint8_t op = pdu_opcode(rx->bhs);
+	log_warn("iSCSI: %s (%s): data digest error in %s PDU (ITT 0x%x)", conn->peer,
+		 iscsi_conn_initiator(conn), pdu_opcode_name(op), pdu_itt(rx->bhs));
+	iscsi_conn_reject(conn, ISCSI_REJECT_DATA_DIGEST);
+	if (conn->closed || conn->phase != CONN_FULL_FEATURE || rx->drop || !rx->cmd)
+		return conn->closed ? -1 : 0;
+	if (op == ISCSI_OP_SCSI_CMD)
+		return iscsi_cmd_rx_digest_error(conn);
+	if (op == ISCSI_OP_DATA_OUT)
+		return iscsi_data_out_rx_digest_error(conn);
+	return 0;
+}
+
 /* The whole PDU is in. */
 static int rx_pdu(struct iscsi_conn *conn)
 {
 	struct iscsi_rx *rx = &conn->rx;
 	uint8_t op = pdu_opcode(rx->bhs);
 	conn->idle_ticks = 0;
+	if (rx->digest_error)
+		return rx_digest_error(conn);
 	if (rx->drop)
 		return 0;
 	if (rx->reject && conn->phase == CONN_FULL_FEATURE) {
@@ -573,10 +597,7 @@ static int rx_advance(struct iscsi_conn *conn)
 	case RX_DATA:
 		goto data_done;
 	case RX_DDIGEST:
-		if (crc32c_final(rx->crc) != digest_value(rx->digest)) {
-			iscsi_conn_close(conn, "data digest error");
-			return -1;
-		}
+		rx->digest_error = crc32c_final(rx->crc) != digest_value(rx->digest);
 		goto pdu_done;
 	}
 	return 0;

@@ -83,6 +83,7 @@ struct iscsi_rx {
 	uint32_t crc;
 	struct iscsi_cmd *cmd;    /* command the data belongs to, if any */
 	bool drop;                /* the PDU is to be ignored once read */
+	bool digest_error;        /* its data digest did not match */
 	uint8_t reject;           /* non-zero: answer with this Reject reason */
 };
 
@@ -247,6 +248,8 @@ struct iscsi_cmd {
 	bool waiting_data;       /* in RDY_TO_XFER */
 	bool abort_pending;      /* aborted while a Data-Out was landing */
 	bool data_failed;        /* a Data-Out was out of sequence */
+	bool digest_failed;      /* a Data-Out's data digest did not match */
+	bool discarded;          /* its PDU was discarded: ends without response */
 	bool held;               /* waiting for its CmdSN */
 	bool started;
 	unsigned ticks_waiting;
@@ -262,6 +265,12 @@ int iscsi_data_out_rx_header(struct iscsi_conn *conn);
 /* Their data segment has arrived. */
 int iscsi_cmd_rx_done(struct iscsi_conn *conn);
 int iscsi_data_out_rx_done(struct iscsi_conn *conn);
+/* Their data segment has arrived with a wrong data digest (RFC 7143 7.8;
+ * the Reject is already queued): the SCSI Command is discarded as if
+ * never received, so the initiator may retry it; the Data-Out's command
+ * fails with a CRC error once its outstanding data has arrived. */
+int iscsi_cmd_rx_digest_error(struct iscsi_conn *conn);
+int iscsi_data_out_rx_digest_error(struct iscsi_conn *conn);
 /* The command's CmdSN has become due. */
 void iscsi_cmd_start(struct iscsi_cmd *icmd);
 /* The connection is closing: end the data phase of @icmd, start it if it

@@ -1,0 +1,403 @@
+"""A small iSCSI initiator for the integration tests (python3 stdlib only).
+
+libiscsi implements the header digest but not the data digest, and never
+sends a wrong digest or reuses an ISID on purpose; this client does what
+the tests need and nothing more: one connection per session, a login
+straight into the operational stage, WRITE(10) with immediate,
+unsolicited and R2T-solicited data, READ(10), NOP-Out, Logout. Every PDU
+received has its header and data digest checked (when negotiated) and its
+data segment length checked against our MaxRecvDataSegmentLength.
+
+Test hooks: write10() can corrupt the data digest of the n-th PDU it sends
+and leave the response to the caller; send_pdu() can corrupt either digest.
+"""
+import socket
+import struct
+
+# ---------------------------------------------------------------- CRC32C
+
+def _crc32c_table():
+    table = []
+    for i in range(256):
+        c = i
+        for _ in range(8):
+            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
+        table.append(c)
+    return table
+
+
+_CRC_TABLE = _crc32c_table()
+
+
+def crc32c(data):
+    """CRC32C (Castagnoli, RFC 7143 13.1), as iSCSI digests use it."""
+    crc = 0xFFFFFFFF
+    t = _CRC_TABLE
+    for b in data:
+        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFF
+
+
+assert crc32c(b"123456789") == 0xE3069283
+
+
+def digest_bytes(data):
+    # The digest goes on the wire least significant byte first (the CRC
+    # register as the RFC's examples show it; what libiscsi and Linux do).
+    return struct.pack("<I", crc32c(data))
+
+
+# ---------------------------------------------------------------- PDUs
+
+OP_NOP_OUT, OP_SCSI_CMD, OP_LOGIN_REQ, OP_DATA_OUT, OP_LOGOUT_REQ = 0x00, 0x01, 0x03, 0x05, 0x06
+OP_NOP_IN, OP_SCSI_RSP, OP_LOGIN_RSP, OP_DATA_IN, OP_LOGOUT_RSP = 0x20, 0x21, 0x23, 0x25, 0x26
+OP_R2T, OP_ASYNC, OP_REJECT = 0x31, 0x32, 0x3F
+IMMEDIATE = 0x40
+FINAL = 0x80
+RESERVED_TAG = 0xFFFFFFFF
+REJECT_DATA_DIGEST = 0x02
+STATUS_GOOD, STATUS_CHECK_CONDITION = 0x00, 0x02
+
+# Opcodes whose StatSN is a status (advances ExpStatSN).
+_STATUS_OPS = {OP_SCSI_RSP, 0x22, OP_LOGIN_RSP, 0x24, OP_LOGOUT_RSP, OP_REJECT}
+
+
+class ProtocolError(Exception):
+    pass
+
+
+class ConnectionClosed(Exception):
+    pass
+
+
+class Pdu:
+    def __init__(self, bhs, data=b""):
+        self.bhs = bytes(bhs)
+        self.data = data
+
+    @property
+    def opcode(self):
+        return self.bhs[0] & 0x3F
+
+    @property
+    def flags(self):
+        return self.bhs[1]
+
+    def u32(self, off):
+        return struct.unpack_from(">I", self.bhs, off)[0]
+
+    @property
+    def itt(self):
+        return self.u32(16)
+
+    def __repr__(self):
+        return "Pdu(op=0x%02x flags=0x%02x itt=0x%x dlen=%d)" % (
+            self.opcode, self.flags, self.itt, len(self.data))
+
+
+def bhs(opcode, flags, itt, lun=0, word20=0, word24=0, word28=0, rest=b""):
+    """A 48-byte BHS: opcode byte, flags byte, LUN (peripheral addressing),
+    ITT and the four words at 20, 24, 28, then bytes 32..47 from @rest."""
+    b = bytearray(48)
+    b[0] = opcode
+    b[1] = flags
+    b[8:16] = struct.pack(">BBxxxxxx", 0, lun)
+    struct.pack_into(">IIII", b, 16, itt, word20, word24, word28)
+    b[32:32 + len(rest)] = rest
+    return b
+
+
+def parse_text(data):
+    """Login/Text data segment to a dict."""
+    out = {}
+    for pair in data.rstrip(b"\0").split(b"\0"):
+        if pair:
+            k, _, v = pair.decode().partition("=")
+            out[k] = v
+    return out
+
+
+def sense_key_asc(data):
+    """(key, asc, ascq) of the sense in a SCSI Response data segment."""
+    if len(data) < 2:
+        return None
+    slen = struct.unpack(">H", data[:2])[0]
+    s = data[2:2 + slen]
+    if len(s) >= 14 and s[0] & 0x7F in (0x70, 0x71):
+        return s[2] & 0x0F, s[12], s[13]
+    if len(s) >= 4 and s[0] & 0x7F in (0x72, 0x73):
+        return s[1] & 0x0F, s[2], s[3]
+    return None
+
+
+# ---------------------------------------------------------------- session
+
+class Session:
+    """One connection, one session."""
+
+    def __init__(self, port, timeout=20):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.header_digest = False
+        self.data_digest = False
+        self.in_login = True
+        self.cmd_sn = 1
+        self.exp_stat_sn = 0
+        self.itt = 0x10
+        self.params = {}
+        self.my_mrdsl = 8192       # what we accept (declared at login)
+        self.target_mrdsl = 8192   # what we may send
+        self.digests_checked = 0
+        self.pdus_received = 0
+        self.exp_cmd_sn = None
+
+    def close(self):
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def next_itt(self):
+        self.itt += 1
+        return self.itt
+
+    # ---- wire
+
+    def send_pdu(self, b, data=b"", bad_header_digest=False, bad_data_digest=False):
+        b = bytearray(b)
+        b[5:8] = len(data).to_bytes(3, "big")
+        wire = bytearray(b)
+        if self.header_digest and not self.in_login:
+            d = bytearray(digest_bytes(bytes(b)))
+            if bad_header_digest:
+                d[0] ^= 0x01
+            wire += d
+        if data:
+            padded = data + b"\0" * ((4 - len(data) % 4) % 4)
+            wire += padded
+            if self.data_digest and not self.in_login:
+                d = bytearray(digest_bytes(padded))
+                if bad_data_digest:
+                    d[3] ^= 0x80
+                wire += d
+        self.sock.sendall(wire)
+
+    def _recv_exact(self, n):
+        buf = bytearray()
+        while len(buf) < n:
+            try:
+                chunk = self.sock.recv(n - len(buf))
+            except ConnectionResetError:
+                chunk = b""
+            if not chunk:
+                raise ConnectionClosed("target closed the connection")
+            buf += chunk
+        return bytes(buf)
+
+    def recv_pdu(self):
+        """Next PDU, digests checked. Answers target pings on the way."""
+        while True:
+            pdu = self._recv_one()
+            if pdu.opcode == OP_NOP_IN and pdu.u32(20) != RESERVED_TAG:
+                # A ping: answer with the same TTT (RFC 7143 11.18).
+                self.send_pdu(bhs(OP_NOP_OUT | IMMEDIATE, FINAL, RESERVED_TAG,
+                                  word20=pdu.u32(20), word24=self.cmd_sn,
+                                  word28=self.exp_stat_sn))
+                continue
+            if pdu.opcode == OP_ASYNC:
+                continue
+            return pdu
+
+    def _recv_one(self):
+        b = self._recv_exact(48)
+        ahs_len = b[4] * 4
+        ahs = self._recv_exact(ahs_len) if ahs_len else b""
+        if self.header_digest and not self.in_login:
+            got = self._recv_exact(4)
+            if got != digest_bytes(b + ahs):
+                raise ProtocolError("bad header digest from the target: %r" % Pdu(b))
+            self.digests_checked += 1
+        dlen = int.from_bytes(b[5:8], "big")
+        if dlen > self.my_mrdsl:
+            raise ProtocolError("target sent a %d-byte data segment, above our "
+                                "MaxRecvDataSegmentLength %d" % (dlen, self.my_mrdsl))
+        data = b""
+        if dlen:
+            padded = self._recv_exact(dlen + (4 - dlen % 4) % 4)
+            if self.data_digest and not self.in_login:
+                got = self._recv_exact(4)
+                if got != digest_bytes(padded):
+                    raise ProtocolError("bad data digest from the target: %r" % Pdu(b))
+                self.digests_checked += 1
+            data = padded[:dlen]
+        pdu = Pdu(b, data)
+        self.pdus_received += 1
+        op = pdu.opcode
+        if op in _STATUS_OPS or (op == OP_DATA_IN and pdu.flags & 0x01) or \
+                (op == OP_NOP_IN and pdu.itt != RESERVED_TAG):
+            self.exp_stat_sn = (pdu.u32(24) + 1) & 0xFFFFFFFF
+        if op not in (OP_LOGIN_RSP,):
+            self.exp_cmd_sn = pdu.u32(28)
+        return pdu
+
+    # ---- login
+
+    def login(self, initiator, target, isid, keys, tsih=0):
+        """Logs in straight into the operational stage offering @keys
+        (ordered list of (key, value)); returns the target's answers."""
+        offered = [("InitiatorName", initiator), ("TargetName", target),
+                   ("SessionType", "Normal")] + list(keys)
+        text = b"".join(("%s=%s" % kv).encode() + b"\0" for kv in offered)
+        answers = {}
+        itt = self.next_itt()
+        while True:
+            # T=1, CSG=operational (1), NSG=full feature (3).
+            b = bhs(OP_LOGIN_REQ | IMMEDIATE, 0x80 | (1 << 2) | 3, itt,
+                    word20=0, word24=self.cmd_sn, word28=self.exp_stat_sn)
+            b[8:14] = isid
+            b[14:16] = struct.pack(">H", tsih)
+            b[20:22] = struct.pack(">H", 0)  # CID
+            self.send_pdu(b, text)
+            rsp = self.recv_pdu()
+            if rsp.opcode != OP_LOGIN_RSP:
+                raise ProtocolError("expected a Login Response, got %r" % rsp)
+            status = (rsp.bhs[36], rsp.bhs[37])
+            if status != (0, 0):
+                raise ProtocolError("login failed, status class %d detail %d" % status)
+            answers.update(parse_text(rsp.data))
+            self.exp_stat_sn = (rsp.u32(24) + 1) & 0xFFFFFFFF
+            self.exp_cmd_sn = rsp.u32(28)
+            self.tsih = struct.unpack(">H", rsp.bhs[14:16])[0]
+            if rsp.flags & 0x80 and rsp.flags & 0x03 == 3:
+                break
+            text = b""
+        self.cmd_sn = self.exp_cmd_sn
+        self.params = answers
+        self.header_digest = answers.get("HeaderDigest") == "CRC32C"
+        self.data_digest = answers.get("DataDigest") == "CRC32C"
+        self.my_mrdsl = int(dict(keys).get("MaxRecvDataSegmentLength", 8192))
+        self.target_mrdsl = int(answers.get("MaxRecvDataSegmentLength", 8192))
+        self.in_login = False
+        return answers
+
+    def param(self, key, default):
+        return self.params.get(key, default)
+
+    # ---- SCSI
+
+    def _cmd_bhs(self, itt, flags, edtl, cdb, cmd_sn=None):
+        """SCSI Command header; takes the next CmdSN unless @cmd_sn is
+        given (a retry reuses its command's)."""
+        if cmd_sn is None:
+            cmd_sn = self.cmd_sn
+            self.cmd_sn = (self.cmd_sn + 1) & 0xFFFFFFFF
+        cdb = cdb + b"\0" * (16 - len(cdb))
+        return bhs(OP_SCSI_CMD, flags, itt, word20=edtl, word24=cmd_sn,
+                   word28=self.exp_stat_sn, rest=cdb)
+
+    def wait_response(self, itt, read_buf=None, on_r2t=None, others=None):
+        """Collects PDUs of task @itt until its status: Data-In into
+        @read_buf, R2Ts to @on_r2t. Other PDUs go to @others (a list) or
+        fail. Returns (status, data segment of the SCSI Response)."""
+        while True:
+            pdu = self.recv_pdu()
+            if pdu.opcode == OP_DATA_IN and pdu.itt == itt and read_buf is not None:
+                off = pdu.u32(40)
+                if off + len(pdu.data) > len(read_buf):
+                    raise ProtocolError("Data-In beyond the buffer")
+                read_buf[off:off + len(pdu.data)] = pdu.data
+                if pdu.flags & 0x01:
+                    return pdu.bhs[3], b""
+            elif pdu.opcode == OP_R2T and pdu.itt == itt and on_r2t:
+                on_r2t(pdu)
+            elif pdu.opcode == OP_SCSI_RSP and pdu.itt == itt:
+                if pdu.bhs[2] != 0:
+                    raise ProtocolError("iSCSI response 0x%02x" % pdu.bhs[2])
+                return pdu.bhs[3], pdu.data
+            elif others is not None:
+                others.append(pdu)
+            else:
+                raise ProtocolError("unexpected %r while waiting for ITT 0x%x" % (pdu, itt))
+
+    def _send_data_out(self, itt, ttt, data, offset, length, bad, counter):
+        """Data-Out PDUs for [offset, offset+length), DataSN from 0, F on
+        the last; the one whose ordinal (across the command) equals @bad
+        gets a wrong data digest."""
+        seg = self.target_mrdsl
+        sn = 0
+        pos = offset
+        while pos < offset + length:
+            n = min(seg, offset + length - pos)
+            last = pos + n == offset + length
+            b = bhs(OP_DATA_OUT, FINAL if last else 0, itt, word20=ttt, word28=self.exp_stat_sn,
+                    rest=struct.pack(">III", 0, sn, pos))
+            counter[0] += 1
+            self.send_pdu(b, data[pos:pos + n], bad_data_digest=(counter[0] == bad))
+            sn += 1
+            pos += n
+
+    def write10(self, lba, data, block=512, bad_pdu=None, itt=None, cmd_sn=None,
+                others=None, wait=True):
+        """WRITE(10) of @data at @lba using what the login negotiated:
+        immediate data, then unsolicited Data-Out up to FirstBurstLength,
+        then whatever the target solicits. @bad_pdu (1 = the command PDU
+        itself) gets a corrupted data digest. Returns (status, rsp data),
+        or without @wait the ITT once the unsolicited data is sent."""
+        itt = itt if itt is not None else self.next_itt()
+        edtl = len(data)
+        cdb = struct.pack(">BBIBHB", 0x2A, 0, lba, 0, edtl // block, 0)
+        immediate = self.param("ImmediateData", "Yes") == "Yes"
+        initial_r2t = self.param("InitialR2T", "Yes") == "Yes"
+        first_burst = int(self.param("FirstBurstLength", 65536))
+        unsol_total = 0 if initial_r2t and not immediate else min(edtl, first_burst)
+        imm_len = min(unsol_total, self.target_mrdsl) if immediate else 0
+        if initial_r2t:
+            unsol_total = imm_len
+        flags = 0x20 | 0x01 | (FINAL if unsol_total <= imm_len else 0)
+        b = self._cmd_bhs(itt, flags, edtl, cdb, cmd_sn)
+        counter = [1]
+        self.send_pdu(b, data[:imm_len], bad_data_digest=(bad_pdu == 1 and imm_len > 0))
+        if unsol_total > imm_len:
+            self._send_data_out(itt, RESERVED_TAG, data, imm_len, unsol_total - imm_len,
+                                bad_pdu, counter)
+        if not wait:
+            return itt
+
+        def on_r2t(r2t):
+            self._send_data_out(itt, r2t.u32(20), data, r2t.u32(40), r2t.u32(44), bad_pdu,
+                                counter)
+        return self.wait_response(itt, on_r2t=on_r2t, others=others)
+
+    def read10(self, lba, length, block=512):
+        itt = self.next_itt()
+        cdb = struct.pack(">BBIBHB", 0x28, 0, lba, 0, length // block, 0)
+        self.send_pdu(self._cmd_bhs(itt, FINAL | 0x40 | 0x01, length, cdb))
+        buf = bytearray(length)
+        status, rsp = self.wait_response(itt, read_buf=buf)
+        return status, bytes(buf), rsp
+
+    def test_unit_ready(self):
+        itt = self.next_itt()
+        self.send_pdu(self._cmd_bhs(itt, FINAL | 0x01, 0, b"\0" * 6))
+        return self.wait_response(itt)
+
+    def nop(self, bad_header_digest=False):
+        """Immediate NOP-Out ping; returns the NOP-In (or raises)."""
+        itt = self.next_itt()
+        self.send_pdu(bhs(OP_NOP_OUT | IMMEDIATE, FINAL, itt, word20=RESERVED_TAG,
+                          word24=self.cmd_sn, word28=self.exp_stat_sn),
+                      bad_header_digest=bad_header_digest)
+        while True:
+            pdu = self.recv_pdu()
+            if pdu.opcode == OP_NOP_IN and pdu.itt == itt:
+                return pdu
+            raise ProtocolError("unexpected %r while waiting for NOP-In" % pdu)
+
+    def logout(self):
+        itt = self.next_itt()
+        self.send_pdu(bhs(OP_LOGOUT_REQ | IMMEDIATE, FINAL, itt, word24=self.cmd_sn,
+                          word28=self.exp_stat_sn))
+        pdu = self.recv_pdu()
+        if pdu.opcode != OP_LOGOUT_RSP or pdu.bhs[2] != 0:
+            raise ProtocolError("logout failed: %r" % pdu)
+        self.close()
