@@ -77,6 +77,18 @@ expect_config_error unknown_attr.conf "unknown_attr\.conf:4: .*no_such_attribute
 note "config: file that does not exist"
 expect_config_error does_not_exist.conf "does_not_exist\.conf: No such file or directory"
 
+# Bad command lines: refused before serving anything, with a reason.
+for args in "--listen 127.0.0.1:99999" "--listen 127.0.0.1:0" "--listen 127.0.0.1:iscsi" \
+	"--threads 0" "--log-level loud" "--no-such-option"; do
+	# shellcheck disable=SC2086
+	out=$(timeout -k 5 30 "$USCSTD" $args --state-dir "$WORKDIR/state" 2>&1 < /dev/null)
+	rc=$?
+	[ "$rc" = 124 ] && fail "uscstd kept running with '$args'"
+	[ "$rc" != 0 ] || fail "uscstd exited 0 with '$args'"
+	[ -n "$out" ] || fail "uscstd said nothing about '$args'"
+	note "'$args': exit status $rc: $(tail -n 1 <<< "$out")"
+done
+
 start_uscstd
 
 note "hostile clients"

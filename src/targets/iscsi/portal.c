@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -60,6 +61,21 @@ static int split_addr(const char *addr_port, char *host, size_t hostlen, char *p
 		return -1;
 	snprintf(host, hostlen, "%s", addr_port);
 	return 0;
+}
+
+/* A TCP port written as a decimal number in 1..65535 (getaddrinfo would
+ * take service names and wrap large numbers). */
+static bool valid_port(const char *port)
+{
+	unsigned long v = 0;
+	if (!*port || strlen(port) > 5)
+		return false;
+	for (const char *p = port; *p; p++) {
+		if (*p < '0' || *p > '9')
+			return false;
+		v = v * 10 + (unsigned long)(*p - '0');
+	}
+	return v >= 1 && v <= 65535;
 }
 
 struct new_conn {
@@ -133,8 +149,9 @@ static int open_socket(const struct addrinfo *ai, char *err, size_t errlen, cons
 int iscsi_listen(const char *addr_port, char *err, size_t errlen)
 {
 	char host[80], port[16];
-	if (split_addr(addr_port, host, sizeof(host), port, sizeof(port)) < 0) {
-		snprintf(err, errlen, "bad listen address '%s'", addr_port);
+	if (split_addr(addr_port, host, sizeof(host), port, sizeof(port)) < 0 || !valid_port(port)) {
+		snprintf(err, errlen, "bad listen address '%s': expected ADDR, ADDR:PORT or [IPV6]:PORT "
+			 "with PORT in 1..65535", addr_port);
 		return -1;
 	}
 	struct addrinfo hints = {
