@@ -197,8 +197,14 @@ static void cmd_prepare_space(struct scst_cmd *cmd)
 	len = cmd->data_dir == SCST_DATA_NONE ? 0 : cmd->data_len;
 	if (len > expected_in_dir(cmd))
 		len = expected_in_dir(cmd);
+	/* Handlers refuse block transfers beyond their maximum in PARSE, with
+	 * a field pointer. What is left here is a backstop: a READ with a
+	 * huge allocation length (REPORT LUNS takes 32 bits) needs no more
+	 * room than any response has; a WRITE that large cannot be taken. */
+	if (len > SCST_MAX_BUFFLEN && cmd->data_dir == SCST_DATA_READ)
+		len = SCST_MAX_BUFFLEN;
 	if (len > SCST_MAX_BUFFLEN) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(cmd->cdb_len >= 10 ? 7 : 4, -1));
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
 		return;
 	}
 	if (len) {
