@@ -152,6 +152,9 @@ void vdisk_flush_and_finish(struct scst_cmd *cmd);
  * them must satisfy (no protection information, a sane transfer length
  * when data moves, the range on the medium) and sets cmd->lba/nblocks. */
 int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool moves_data);
+/* Writes cmd->buf at cmd->lba (vdisk_write_len() bytes), with O_DSYNC-like
+ * durability when @dsync, and completes the command. */
+void vdisk_submit_write(struct scst_cmd *cmd, bool dsync);
 
 int vdisk_parse_read_capacity10(struct scst_cmd *cmd);
 void vdisk_exec_read_capacity10(struct scst_cmd *cmd);

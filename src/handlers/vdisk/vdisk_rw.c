@@ -96,14 +96,11 @@ static void write_done(struct vdisk_io *io, int err)
 	scst_cmd_done(cmd);
 }
 
-void vdisk_exec_write(struct scst_cmd *cmd)
+void vdisk_submit_write(struct scst_cmd *cmd, bool dsync)
 {
-	struct scsi_rw_cdb rw;
+	uint32_t len = vdisk_write_len(cmd);
 	struct vdisk_io *io;
 
-	uint32_t len = vdisk_write_len(cmd);
-
-	scsi_cdb_decode_rw(cmd->cdb, cmd->cdb_len, &rw); /* PARSE accepted it */
 	if (len == 0) {
 		scst_cmd_done(cmd);
 		return;
@@ -113,7 +110,15 @@ void vdisk_exec_write(struct scst_cmd *cmd)
 		scst_cmd_done(cmd);
 		return;
 	}
-	io->dsync = vdisk_write_needs_sync(cmd, rw.fua);
+	io->dsync = dsync;
 	io->complete = write_done;
 	vdisk_of(cmd)->mode->backend->submit(io);
+}
+
+void vdisk_exec_write(struct scst_cmd *cmd)
+{
+	struct scsi_rw_cdb rw;
+
+	scsi_cdb_decode_rw(cmd->cdb, cmd->cdb_len, &rw); /* PARSE accepted it */
+	vdisk_submit_write(cmd, vdisk_write_needs_sync(cmd, rw.fua));
 }

@@ -137,40 +137,12 @@ int vdisk_parse_write_verify(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(1, 2));
 		return -1;
 	}
-	if (vdisk_parse_block_cdb(cmd, &rw, true))
-		return -1;
-	cmd->data_dir = SCST_DATA_WRITE;
-	cmd->data_len = rw.nblocks * cmd->dev->block_size;
-	return 0;
+	return vdisk_parse_write(cmd);
 }
 
-static void write_verify_done(struct vdisk_io *io, int err)
-{
-	struct scst_cmd *cmd = io->cmd;
-
-	if (err)
-		vdisk_set_io_error(cmd, VDISK_IO_WRITE, err,
-				   cmd->lba + io->done / cmd->dev->block_size);
-	vdisk_io_free(io);
-	scst_cmd_done(cmd);
-}
-
+/* The write is made durable before GOOD (unless nv_cache): reading it back
+ * through the page cache would only compare the buffer with itself. */
 void vdisk_exec_write_verify(struct scst_cmd *cmd)
 {
-	struct vdisk_io *io;
-
-	uint32_t len = vdisk_write_len(cmd);
-
-	if (len == 0) {
-		scst_cmd_done(cmd);
-		return;
-	}
-	io = vdisk_io_new(cmd, VDISK_IO_WRITE, cmd->buf, cmd->lba * cmd->dev->block_size, len);
-	if (!io) {
-		scst_cmd_done(cmd);
-		return;
-	}
-	io->dsync = !vdisk_of(cmd)->cfg.nv_cache;
-	io->complete = write_verify_done;
-	vdisk_of(cmd)->mode->backend->submit(io);
+	vdisk_submit_write(cmd, !vdisk_of(cmd)->cfg.nv_cache);
 }
