@@ -42,6 +42,8 @@ struct reactor {
 	int timerfd;
 	struct reactor_fd timer_watch;
 	struct list_head ticks;
+	/* Work queued by reactor_defer() for the end of this batch. */
+	struct list_head deferred;
 	/* SQEs handed out whose CQE has not come back. */
 	unsigned inflight;
 	atomic_bool stopping;
@@ -108,6 +110,26 @@ void reactor_fd_remove(struct reactor_fd *w)
 	if (w->reactor)
 		epoll_ctl(w->reactor->epfd, EPOLL_CTL_DEL, w->fd, NULL);
 	w->reactor = NULL;
+}
+
+void reactor_defer(struct reactor *r, struct reactor_deferred *d)
+{
+	if (d->queued)
+		return;
+	d->queued = true;
+	list_add_tail(&d->entry, &r->deferred);
+}
+
+static void run_deferred(struct reactor *r)
+{
+	while (!list_empty(&r->deferred)) {
+		struct reactor_deferred *d =
+			list_first_entry(&r->deferred, struct reactor_deferred, entry);
+
+		list_del(&d->entry);
+		d->queued = false;
+		d->fn(d);
+	}
 }
 
 void reactor_tick_add(struct reactor *r, struct reactor_tick *t)
@@ -275,6 +297,7 @@ static void reap_completions(struct reactor *r)
 	r->inflight -= n;
 	for (unsigned i = 0; i < n; i++)
 		done[i].op->done(done[i].op, done[i].res);
+	run_deferred(r);
 }
 
 static void *reactor_main(void *arg)
@@ -295,6 +318,7 @@ static void *reactor_main(void *arg)
 		reap_completions(r);
 	}
 	run_posted(r);
+	run_deferred(r);
 	buf_pool_drain();
 	return NULL;
 }
@@ -307,6 +331,7 @@ static int reactor_init(struct reactor *r, unsigned index)
 	memset(r, 0, sizeof(*r));
 	r->index = index;
 	list_init(&r->ticks);
+	list_init(&r->deferred);
 	pthread_mutex_init(&r->post_lock, NULL);
 	r->epoll_op.done = on_epoll_ready;
 	ret = io_uring_queue_init(RING_ENTRIES, &r->ring, 0);

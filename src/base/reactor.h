@@ -45,6 +45,15 @@ struct reactor_tick {
 	void (*on_tick)(struct reactor_tick *t);
 };
 
+/* Work to do once the events and completions being handled now are done,
+ * before the reactor waits again: lets a connection send the responses of
+ * many commands with one system call without delaying any of them. */
+struct reactor_deferred {
+	struct list_head entry;
+	void (*fn)(struct reactor_deferred *d);
+	bool queued;
+};
+
 /* Starts @n reactor threads (n >= 1). Returns 0 or -errno. */
 int reactors_start(unsigned n);
 /* Asks every reactor to finish: runs the functions already posted, waits for
@@ -77,6 +86,11 @@ struct io_uring_sqe *reactor_get_sqe(struct reactor *r);
 int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events);
 int reactor_fd_modify(struct reactor_fd *w, uint32_t events);
 void reactor_fd_remove(struct reactor_fd *w);
+
+/* Runs d->fn(d) once on @r after the current batch (a @d already queued
+ * stays queued once); caller on @r's thread. @d must stay valid until its
+ * fn has run. */
+void reactor_defer(struct reactor *r, struct reactor_deferred *d);
 
 /* Once-a-second callbacks; caller on @r's thread. */
 void reactor_tick_add(struct reactor *r, struct reactor_tick *t);

@@ -248,7 +248,7 @@ static int data_out_error(struct iscsi_conn *conn, struct iscsi_cmd *icmd, const
 		icmd->unsol_pending = false;
 		start_if_ready(icmd);
 	}
-	iscsi_conn_flush(conn);
+	iscsi_conn_flush_soon(conn);
 	return conn->closed ? -1 : 0;
 }
 
@@ -399,7 +399,7 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 	icmd->seq_end = min_u32(icmd->r2t_start + conn->params.max_burst, icmd->want_end);
 	icmd->exp_data_sn = 0;
 	send_r2ts(icmd);
-	iscsi_conn_flush(conn);
+	iscsi_conn_flush_soon(conn);
 }
 
 void iscsi_on_abort_cmd(struct scst_cmd *cmd)
@@ -558,5 +558,5 @@ void iscsi_xmit_response(struct scst_cmd *cmd)
 		scst_tgt_cmd_done(cmd);
 		return;
 	}
-	iscsi_conn_flush(conn);
+	iscsi_conn_flush_soon(conn);
 }

@@ -1,8 +1,10 @@
 /* A connection on its reactor: the receive state machine (BHS, AHS,
  * header digest, data segment with padding, data digest; partial reads
- * tolerated), the transmit queue (writev of header, data, padding and
- * digest; EPOLLOUT when the socket is full), reference counting and
- * clean-up when the peer goes away. */
+ * tolerated; small pieces served from a staging buffer filled by one
+ * recv(), large data segments received in place), the transmit queue
+ * (sendmsg of headers, data, padding and digests of many PDUs at once,
+ * once per batch; EPOLLOUT when the socket is full), reference counting
+ * and clean-up when the peer goes away. */
 #include "targets/iscsi/conn.h"
 
 #include <arpa/inet.h>
@@ -28,8 +30,27 @@ static struct list_head all_conns = LIST_HEAD_INIT(all_conns);
  * MaxRecvDataSegmentLength holds until the login is over). */
 #define LOGIN_MAX_DSL 8192
 
+/* The staging buffer: big enough for the headers of a full command window
+ * (or a few short data segments) per recv(). */
+#define RX_STAGE_SIZE (64 * 1024)
+/* A data segment with at least this much still to come is received
+ * straight into its buffer rather than copied out of the staging buffer. */
+#define RX_DIRECT_MIN 4096
+/* Work one connection may do per readiness event, so that a busy
+ * initiator does not starve the others on its reactor. */
+#define RX_BATCH_PDUS 128
+#define RX_BATCH_BYTES (1024 * 1024)
+/* Entries of one sendmsg(); every PDU takes up to three. */
+#define TX_IOV_MAX 256
+/* Queued bytes that are sent at once, without waiting for the end of the
+ * batch: large responses gain nothing from waiting, and sending each as
+ * it is ready keeps the data buffers few and hot in the cache. */
+#define TX_FLUSH_BYTES (256 * 1024)
+
 static void conn_on_ready(struct reactor_fd *w, uint32_t events);
 static void conn_on_tick(struct reactor_tick *t);
+static void conn_flush(struct iscsi_conn *conn);
+static void conn_flush_deferred(struct reactor_deferred *d);
 
 const char *iscsi_conn_initiator(const struct iscsi_conn *conn)
 {
@@ -51,6 +72,7 @@ void iscsi_conn_put(struct iscsi_conn *conn)
 	iscsi_text_free(&conn->text_rsp);
 	iscsi_text_free(&conn->text_req);
 	free(conn->rx.heap);
+	free(conn->stage);
 	free(conn);
 }
 
@@ -76,11 +98,17 @@ static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len
 void iscsi_conn_start(int fd, struct reactor *r)
 {
 	struct iscsi_conn *conn = calloc(1, sizeof(*conn));
-	if (!conn) {
+	uint8_t *stage = malloc(RX_STAGE_SIZE);
+	if (!conn || !stage) {
 		log_error("iSCSI: out of memory accepting a connection");
+		free(conn);
+		free(stage);
 		close(fd);
 		return;
 	}
+	conn->stage = stage;
+	conn->flush_later.fn = conn_flush_deferred;
+	list_init(&conn->flush_later.entry);
 	conn->fd = fd;
 	conn->reactor = r;
 	conn->refs = 1;
@@ -109,6 +137,7 @@ void iscsi_conn_start(int fd, struct reactor *r)
 	if (reactor_fd_add(r, &conn->watch, fd, EPOLLIN) != 0) {
 		log_error("iSCSI: cannot watch connection from %s", conn->peer);
 		close(fd);
+		free(conn->stage);
 		free(conn);
 		return;
 	}
@@ -146,6 +175,11 @@ void iscsi_stamp_cmdsn(const struct iscsi_conn *conn, uint8_t *bhs)
 	put_be32(bhs + ISCSI_OFF_MAXCMDSN, iscsi_session_max_cmd_sn(sess));
 }
 
+static uint32_t tx_total(const struct iscsi_tx_pdu *pdu)
+{
+	return pdu->hdr_len + pdu->data_len + pdu->trailer_len;
+}
+
 void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum iscsi_tx_sn sn)
 {
 	uint8_t *bhs = pdu->hdr;
@@ -176,11 +210,7 @@ void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum is
 		pdu->trailer_len += ISCSI_DIGEST_LEN;
 	}
 	list_add_tail(&pdu->entry, &conn->txq);
-}
-
-static uint32_t tx_total(const struct iscsi_tx_pdu *pdu)
-{
-	return pdu->hdr_len + pdu->data_len + pdu->trailer_len;
+	conn->txq_bytes += tx_total(pdu);
 }
 
 /* Adds the unsent part of @pdu to @iov; returns the number of entries. */
@@ -234,11 +264,11 @@ static void set_want_out(struct iscsi_conn *conn, bool want)
  * has closed. */
 static bool tx_once(struct iscsi_conn *conn)
 {
-	struct iovec iov[64];
+	struct iovec iov[TX_IOV_MAX];
 	int n = 0;
 	struct iscsi_tx_pdu *pdu;
 	list_for_each_entry(pdu, &conn->txq, entry) {
-		if (n + 3 > 64)
+		if (n + 3 > TX_IOV_MAX)
 			break;
 		n += tx_iov(pdu, iov + n);
 	}
@@ -257,6 +287,7 @@ static bool tx_once(struct iscsi_conn *conn)
 		return false;
 	}
 	size_t left = (size_t)w;
+	conn->txq_bytes -= left;
 	while (left && !list_empty(&conn->txq)) {
 		pdu = list_first_entry(&conn->txq, struct iscsi_tx_pdu, entry);
 		uint32_t rest = tx_total(pdu) - pdu->sent;
@@ -273,7 +304,8 @@ static bool tx_once(struct iscsi_conn *conn)
 	return true;
 }
 
-void iscsi_conn_flush(struct iscsi_conn *conn)
+/* Sends what the queue holds, as far as the socket takes it. */
+static void conn_flush(struct iscsi_conn *conn)
 {
 	if (conn->closed)
 		return;
@@ -293,6 +325,28 @@ void iscsi_conn_flush(struct iscsi_conn *conn)
 		set_want_out(conn, false);
 	conn->flushing = false;
 	iscsi_conn_put(conn);
+}
+
+static void conn_flush_deferred(struct reactor_deferred *d)
+{
+	struct iscsi_conn *conn = container_of(d, struct iscsi_conn, flush_later);
+	conn_flush(conn);
+	iscsi_conn_put(conn); /* taken when deferred */
+}
+
+void iscsi_conn_flush_soon(struct iscsi_conn *conn)
+{
+	if (conn->closed)
+		return;
+	/* Off the reactor's batch there is nothing to wait for. */
+	if (conn->txq_bytes >= TX_FLUSH_BYTES || reactor_self() != conn->reactor) {
+		conn_flush(conn);
+		return;
+	}
+	if (conn->in_batch || conn->flush_later.queued)
+		return;
+	iscsi_conn_get(conn);
+	reactor_defer(conn->reactor, &conn->flush_later);
 }
 
 void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
@@ -323,6 +377,7 @@ void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
 
 static void tx_drain(struct iscsi_conn *conn)
 {
+	conn->txq_bytes = 0;
 	while (!list_empty(&conn->txq)) {
 		struct iscsi_tx_pdu *pdu = list_first_entry(&conn->txq, struct iscsi_tx_pdu, entry);
 		list_del(&pdu->entry);
@@ -532,9 +587,16 @@ static int rx_pdu(struct iscsi_conn *conn)
 		iscsi_logout_rx(conn);
 		break;
 	case ISCSI_OP_TMF_REQ:
-		if (discovery)
+		if (discovery) {
 			iscsi_conn_reject(conn, ISCSI_REJECT_CMD_NOT_SUPPORTED);
-		else
+			break;
+		}
+		/* Responses wait for the end of the batch; a task whose
+		 * response is queued has completed, and must be seen as
+		 * gone (Task does not exist) rather than aborted while its
+		 * status still goes out. */
+		conn_flush(conn);
+		if (!conn->closed)
 			iscsi_tmf_rx(conn);
 		break;
 	case ISCSI_OP_LOGIN_REQ:
@@ -567,7 +629,8 @@ static uint32_t digest_value(const uint8_t *p)
 	return v;
 }
 
-/* A piece of the PDU is complete: move on. Returns -1 if closed. */
+/* A piece of the PDU is complete: move on. Returns 1 when that ended the
+ * PDU, -1 if the connection closed, else 0. */
 static int rx_advance(struct iscsi_conn *conn)
 {
 	struct iscsi_rx *rx = &conn->rx;
@@ -619,15 +682,14 @@ pdu_done:;
 	int rc = rx_pdu(conn);
 	if (!conn->closed)
 		rx_reset(rx);
-	return rc;
+	return rc < 0 ? -1 : 1;
 }
 
-/* Where the next bytes go, and how many are wanted. */
-static void rx_piece(struct iscsi_conn *conn, uint8_t **p, size_t *want)
+/* Where the next bytes go (NULL: they are read and dropped), and how many
+ * are wanted. */
+static void rx_piece(struct iscsi_conn *conn, uint8_t **p, uint32_t *want)
 {
 	struct iscsi_rx *rx = &conn->rx;
-	*p = conn->discard;
-	*want = 0;
 	switch (rx->state) {
 	case RX_BHS:
 		*p = rx->bhs + rx->got;
@@ -647,45 +709,130 @@ static void rx_piece(struct iscsi_conn *conn, uint8_t **p, size_t *want)
 			*p = rx->dst + rx->got;
 			*want = rx->dst_len - rx->got;
 		} else {
-			*p = conn->discard;
+			*p = NULL;
 			*want = rx->data_total - rx->got;
-			if (*want > sizeof(conn->discard))
-				*want = sizeof(conn->discard);
 		}
 		return;
 	}
+	*p = NULL;
+	*want = 0;
 }
 
+/* @n bytes of the current piece have arrived and are at @src (their place
+ * in the PDU, or the staging buffer when they are dropped). Returns as
+ * rx_advance(). */
+static int rx_took(struct iscsi_conn *conn, const uint8_t *src, uint32_t n, uint32_t want)
+{
+	struct iscsi_rx *rx = &conn->rx;
+	/* The data digest covers the data segment and its padding, whether
+	 * kept or dropped. */
+	if (rx->state == RX_DATA && data_digest_on(conn))
+		rx->crc = crc32c_update(rx->crc, src, n);
+	rx->got += n;
+	bool complete = rx->state == RX_DATA ? rx->got == rx->data_total : n == want;
+	return complete ? rx_advance(conn) : 0;
+}
+
+/* Receives into @p (the staging buffer, or a piece's place); returns the
+ * byte count, or 0 when the socket has nothing now or the connection has
+ * closed. */
+static uint32_t rx_recv(struct iscsi_conn *conn, uint8_t *p, uint32_t len)
+{
+	for (;;) {
+		ssize_t r = recv(conn->fd, p, len, MSG_DONTWAIT);
+		if (r > 0)
+			return (uint32_t)r;
+		if (r == 0) {
+			bool between = conn->rx.state == RX_BHS && conn->rx.got == 0;
+			iscsi_conn_close(conn, between ? "peer closed the connection"
+						       : "peer closed the connection mid-PDU");
+			return 0;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return 0;
+		char why[96];
+		snprintf(why, sizeof(why), "receive failed: %s", strerror(errno));
+		iscsi_conn_close(conn, why);
+		return 0;
+	}
+}
+
+static void rx_resume(void *arg)
+{
+	struct iscsi_conn *conn = arg;
+	conn->rx_resume_posted = false;
+	if (!conn->closed)
+		conn_on_ready(&conn->watch, EPOLLIN);
+	iscsi_conn_put(conn); /* taken when posted */
+}
+
+/* This batch has done its share with bytes still staged: carry on in a
+ * later reactor iteration, after the other connections' events. */
+static void rx_yield(struct iscsi_conn *conn)
+{
+	if (conn->rx_resume_posted)
+		return;
+	iscsi_conn_get(conn);
+	conn->rx_resume_posted = true;
+	if (reactor_post(conn->reactor, rx_resume, conn) != 0) {
+		conn->rx_resume_posted = false;
+		iscsi_conn_put(conn);
+		iscsi_conn_close(conn, "out of memory");
+	}
+}
+
+/* One batch: serve pieces from the staging buffer while it has bytes;
+ * when it is empty, receive a large data segment in place, anything else
+ * into the staging buffer. The socket is read until it has nothing more
+ * (a short read says so: level-triggered readiness brings us back for
+ * what comes later) or the batch has done its share. */
 static void conn_on_readable(struct iscsi_conn *conn)
 {
-	for (unsigned reads = 0; reads < 512 && !conn->closed; reads++) {
+	unsigned pdus = 0;
+	uint32_t bytes = 0;
+	bool drained = false;
+	while (!conn->closed) {
 		uint8_t *p;
-		size_t want;
+		uint32_t want;
 		rx_piece(conn, &p, &want);
-		ssize_t r = recv(conn->fd, p, want, MSG_DONTWAIT);
-		if (r == 0) {
-			iscsi_conn_close(conn, conn->rx.state == RX_BHS && conn->rx.got == 0
-						       ? "peer closed the connection"
-						       : "peer closed the connection mid-PDU");
-			return;
-		}
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
+		const uint8_t *src;
+		uint32_t n;
+		uint32_t staged = conn->stage_tail - conn->stage_head;
+		if (staged) {
+			if (pdus >= RX_BATCH_PDUS) {
+				rx_yield(conn);
 				return;
-			char why[96];
-			snprintf(why, sizeof(why), "receive failed: %s", strerror(errno));
-			iscsi_conn_close(conn, why);
-			return;
+			}
+			src = conn->stage + conn->stage_head;
+			n = staged < want ? staged : want;
+			conn->stage_head += n;
+			if (p) {
+				memcpy(p, src, n);
+				src = p;
+			}
+		} else {
+			if (drained || pdus >= RX_BATCH_PDUS || bytes >= RX_BATCH_BYTES)
+				return; /* readiness calls again if more is waiting */
+			bool direct = p && want >= RX_DIRECT_MIN;
+			uint32_t len = direct ? want : RX_STAGE_SIZE;
+			n = rx_recv(conn, direct ? p : conn->stage, len);
+			if (n == 0)
+				return;
+			bytes += n;
+			drained = n < len;
+			if (!direct) {
+				conn->stage_head = 0;
+				conn->stage_tail = n;
+				continue;
+			}
+			src = p;
 		}
-		if (conn->rx.state == RX_DATA && data_digest_on(conn))
-			conn->rx.crc = crc32c_update(conn->rx.crc, p, (size_t)r);
-		conn->rx.got += (uint32_t)r;
-		bool complete = conn->rx.state == RX_DATA ? conn->rx.got == conn->rx.data_total
-							   : (size_t)r == want;
-		if (complete && rx_advance(conn) < 0)
+		int rc = rx_took(conn, src, n, want);
+		if (rc < 0)
 			return;
+		pdus += (unsigned)rc;
 	}
 }
 
@@ -693,14 +840,18 @@ static void conn_on_ready(struct reactor_fd *w, uint32_t events)
 {
 	struct iscsi_conn *conn = container_of(w, struct iscsi_conn, watch);
 	iscsi_conn_get(conn);
+	bool outer = !conn->in_batch;
+	conn->in_batch = true;
 	if (events & (EPOLLERR | EPOLLHUP) && !(events & EPOLLIN))
 		iscsi_conn_close(conn, "socket error or hang-up");
 	if (!conn->closed && (events & EPOLLOUT))
-		iscsi_conn_flush(conn);
+		conn_flush(conn);
 	if (!conn->closed && (events & EPOLLIN))
 		conn_on_readable(conn);
+	if (outer)
+		conn->in_batch = false;
 	if (!conn->closed)
-		iscsi_conn_flush(conn);
+		conn_flush(conn);
 	iscsi_conn_put(conn);
 }
 
@@ -721,7 +872,7 @@ static void conn_on_tick(struct reactor_tick *t)
 			iscsi_conn_close(conn, "timed out waiting for Data-Out (RspTimeout)");
 		else
 			iscsi_nop_tick(conn);
-		iscsi_conn_flush(conn);
+		conn_flush(conn);
 	}
 	iscsi_conn_put(conn);
 }

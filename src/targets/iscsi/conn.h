@@ -106,12 +106,28 @@ struct iscsi_conn {
 	uint16_t cid;
 
 	struct iscsi_rx rx;
-	uint8_t discard[4096];
+	/* Bytes received ahead of the state machine: small pieces (headers,
+	 * digests, short data segments) are served from here, so that one
+	 * recv() brings in many PDUs; large data segments are received
+	 * straight into their command's buffer once this is drained. */
+	uint8_t *stage;
+	uint32_t stage_head, stage_tail;
+	/* A receive batch stopped with bytes still staged: it goes on from a
+	 * function posted to the reactor (the socket may have nothing more
+	 * to wake us with). */
+	bool rx_resume_posted;
 
 	struct list_head txq;
+	uint64_t txq_bytes;       /* not yet sent */
 	bool want_out;
 	bool flushing;
 	bool flush_again;
+	/* Inside the readiness handler: responses queued now are sent by its
+	 * flush at the end of the batch. */
+	bool in_batch;
+	/* Responses queued outside it (completions of backing I/O, posted
+	 * work) are sent once the reactor's current batch is over. */
+	struct reactor_deferred flush_later;
 
 	uint32_t stat_sn;
 
@@ -152,8 +168,11 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why);
 struct iscsi_tx_pdu *iscsi_tx_alloc(void);
 /* Stamps sequence numbers and digests and appends @pdu to the queue. */
 void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum iscsi_tx_sn sn);
-/* Sends what the queue holds, as far as the socket takes it. */
-void iscsi_conn_flush(struct iscsi_conn *conn);
+/* Has what the queue holds sent before the reactor waits again: at the end
+ * of the receive batch being processed, or else once the reactor's current
+ * batch of events and completions is over, so that the responses of many
+ * commands leave with one system call and none of them waits longer. */
+void iscsi_conn_flush_soon(struct iscsi_conn *conn);
 /* Builds and queues a Reject of the header in conn->rx.bhs. */
 void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason);
 /* Who is on the other side, for log lines. */

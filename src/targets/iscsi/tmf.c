@@ -137,7 +137,7 @@ void iscsi_task_mgmt_fn_done(struct scst_mgmt_cmd *mcmd)
 	struct iscsi_conn *conn = tr->conn;
 	if (!conn->closed) {
 		send_tmf_rsp(conn, tr->itt, map_status(tr, mcmd->status));
-		iscsi_conn_flush(conn);
+		iscsi_conn_flush_soon(conn);
 	}
 	iscsi_conn_put(conn);
 	free(tr);
