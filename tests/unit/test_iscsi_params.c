@@ -252,6 +252,25 @@ static void test_target_attrs(void **state)
 	assert_int_equal(iscsi_target_params_parse(&tp, inverted, 2, err, sizeof(err)), -1);
 }
 
+static void test_target_alias(void **state)
+{
+	struct iscsi_target_params tp;
+	char err[128], long_alias[ISCSI_ALIAS_MAX + 2];
+	iscsi_target_params_default(&tp);
+	assert_string_equal(tp.alias, "");
+	struct scst_attr attrs[] = { { .name = "TargetAlias", .value = "array 1, shelf 2" } };
+	assert_int_equal(iscsi_target_params_parse(&tp, attrs, 1, err, sizeof(err)), 0);
+	assert_true(attrs[0].consumed);
+	assert_string_equal(tp.alias, "array 1, shelf 2");
+
+	memset(long_alias, 'a', sizeof(long_alias) - 1);
+	long_alias[sizeof(long_alias) - 1] = '\0';
+	struct scst_attr too_long[] = { { .name = "TargetAlias", .value = long_alias } };
+	assert_int_equal(iscsi_target_params_parse(&tp, too_long, 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "TargetAlias"));
+	assert_string_equal(tp.alias, "array 1, shelf 2");
+}
+
 static void test_parse_number(void **state)
 {
 	uint64_t v;
@@ -273,6 +292,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_numbers_min_and_max, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_numbers_out_of_range_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_booleans, setup, teardown),
+		cmocka_unit_test(test_target_alias),
 		cmocka_unit_test_setup_teardown(test_boolean_target_insists_on_r2t, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mrdsl_is_declarative, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_mrdsl_default_when_not_declared, setup, teardown),

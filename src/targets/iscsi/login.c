@@ -333,6 +333,8 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 	l->req.len = 0;
 	if (l->status == LOGIN_OK && !l->discovery && !l->tpgt_sent) {
 		iscsi_text_add_u32(&l->rsp, "TargetPortalGroupTag", iscsi_tpgt(l->tgt));
+		if (conn->tp.alias[0])
+			iscsi_text_add(&l->rsp, "TargetAlias", conn->tp.alias);
 		l->tpgt_sent = true;
 	}
 	if (l->status == LOGIN_OK && (csg == STAGE_OPERATIONAL || (transit && nsg == STAGE_FULL_FEATURE)))

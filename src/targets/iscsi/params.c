@@ -223,6 +223,16 @@ int iscsi_target_params_parse(struct iscsi_target_params *tp, struct scst_attr *
 			      unsigned nattrs, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < nattrs; i++) {
+		if (strcmp(attrs[i].name, "TargetAlias") == 0) {
+			if (strlen(attrs[i].value) > ISCSI_ALIAS_MAX) {
+				snprintf(err, errlen, "TargetAlias is longer than %d bytes",
+					 ISCSI_ALIAS_MAX);
+				return -1;
+			}
+			strcpy(tp->alias, attrs[i].value);
+			attrs[i].consumed = true;
+			continue;
+		}
 		for (size_t k = 0; k < ARRAY_SIZE(target_attrs); k++) {
 			if (strcmp(attrs[i].name, target_attrs[k].name) != 0)
 				continue;
@@ -273,6 +283,8 @@ void iscsi_target_params_show(const struct iscsi_target_params *tp,
 		}
 		emit(ctx, d->name, value);
 	}
+	if (tp->alias[0])
+		emit(ctx, "TargetAlias", tp->alias);
 }
 
 /* ------------------------------------------------------------------ */

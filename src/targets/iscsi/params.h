@@ -40,6 +40,10 @@ enum iscsi_digest_pref {
 	ISCSI_DIGEST_ALLOW_CRC32C = 1u << 1,
 };
 
+/* Longest TargetAlias we declare (RFC 7143 6.1: text values up to 255
+ * bytes unless the key says otherwise). */
+#define ISCSI_ALIAS_MAX 255
+
 /* A target's offers and limits, with SCST's attribute names. */
 struct iscsi_target_params {
 	unsigned header_digest;          /* enum iscsi_digest_pref bits */
@@ -55,6 +59,9 @@ struct iscsi_target_params {
 	uint32_t nop_in_interval;        /* NopInInterval, seconds; 0 = no pings */
 	uint32_t nop_in_timeout;         /* NopInTimeout, seconds */
 	uint32_t rsp_timeout;            /* RspTimeout, seconds */
+	/* TargetAlias: a human-readable name declared at login (RFC 7143
+	 * 13.6); empty = not declared. */
+	char alias[ISCSI_ALIAS_MAX + 1];
 };
 
 /* SCST's defaults. */
