@@ -225,9 +225,8 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	scst_core_init();
-	vdisk_register();
-	if (iscsi_driver_register()) {
-		log_error("cannot register the iSCSI target driver");
+	if (vdisk_register() || iscsi_driver_register()) {
+		log_error("cannot register the built-in handlers and drivers");
 		return 1;
 	}
 	if (reactors_start(o.threads)) {

@@ -165,9 +165,13 @@ static struct scst_dev_type vdisk_nullio = {
 	.show_attrs = vdisk_show_attrs,
 };
 
-void vdisk_register(void)
+int vdisk_register(void)
 {
-	scst_register_dev_handler(&vdisk_fileio);
-	scst_register_dev_handler(&vdisk_blockio);
-	scst_register_dev_handler(&vdisk_nullio);
+	int ret;
+
+	if ((ret = scst_register_dev_handler(&vdisk_fileio)) ||
+	    (ret = scst_register_dev_handler(&vdisk_blockio)) ||
+	    (ret = scst_register_dev_handler(&vdisk_nullio)))
+		return ret;
+	return 0;
 }

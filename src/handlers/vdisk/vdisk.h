@@ -9,7 +9,7 @@
 #define USCST_HANDLERS_VDISK_VDISK_H
 
 /* Registers the three handlers with the core. Call once at start-up,
- * after scst_core_init(). */
-void vdisk_register(void);
+ * after scst_core_init(). Returns 0 or the core's -errno. */
+int vdisk_register(void);
 
 #endif

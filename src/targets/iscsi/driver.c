@@ -39,8 +39,12 @@ uint16_t iscsi_tpgt(const struct scst_tgt *tgt)
 	return tgt && tgt->tpg_id ? tgt->tpg_id : 1;
 }
 
+/* SPC-4 table 49: iSCSI (no version claimed). */
+#define ISCSI_VERSION_DESCRIPTOR 0x0960
+
 struct scst_tgt_template iscsi_template = {
 	.name = "iscsi",
+	.version_descriptor = ISCSI_VERSION_DESCRIPTOR,
 	.rdy_to_xfer = iscsi_rdy_to_xfer,
 	.xmit_response = iscsi_xmit_response,
 	.on_abort_cmd = iscsi_on_abort_cmd,
