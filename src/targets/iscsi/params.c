@@ -52,6 +52,9 @@ void iscsi_text_add(struct iscsi_text *t, const char *key, const char *value)
 
 void iscsi_text_append(struct iscsi_text *t, const void *data, size_t len)
 {
+	/* An empty text segment arrives without a buffer (data == NULL). */
+	if (len == 0)
+		return;
 	if (!text_reserve(t, len))
 		return;
 	memcpy(t->data + t->len, data, len);
