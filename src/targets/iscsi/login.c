@@ -106,16 +106,23 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 			fail(l, LOGIN_MISSING_PARAMETER);
 			return;
 		}
+		/* The registry is scst_mutex's; the target's parameters are
+		 * copied under it, so a later change cannot tear them. */
+		pthread_mutex_lock(&scst_mutex);
 		struct scst_tgt *tgt = scst_find_target(&iscsi_template, l->target_name);
-		if (!tgt || !tgt->enabled || !tgt->tgt_priv) {
+		bool usable = tgt && tgt->enabled && tgt->tgt_priv;
+		if (usable) {
+			l->tgt = tgt;
+			conn->tgt = tgt;
+			conn->tp = ((struct iscsi_tgt *)tgt->tgt_priv)->tp;
+		}
+		pthread_mutex_unlock(&scst_mutex);
+		if (!usable) {
 			log_warn("iSCSI: %s (%s): login to %s target %s refused", conn->peer,
 				 l->initiator_name, tgt ? "disabled" : "unknown", l->target_name);
 			fail(l, LOGIN_NOT_FOUND);
 			return;
 		}
-		l->tgt = tgt;
-		conn->tgt = tgt;
-		conn->tp = ((struct iscsi_tgt *)tgt->tgt_priv)->tp;
 	}
 	iscsi_negotiation_init(&l->neg, &conn->tp);
 	l->neg.discovery = l->discovery;

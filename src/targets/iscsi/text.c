@@ -48,7 +48,9 @@ static void send_targets(struct iscsi_conn *conn, const char *value, struct iscs
 		iscsi_text_add(out, "SendTargets", "Reject");
 		return;
 	}
+	pthread_mutex_lock(&scst_mutex); /* the registry's lock */
 	scst_for_each_target(&iscsi_template, add_target, &st);
+	pthread_mutex_unlock(&scst_mutex);
 }
 
 static bool is_login_only_key(const char *key)
