@@ -123,47 +123,29 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 	return vdisk_attach(dev, &nullio_mode, attrs, nattrs, err, errlen);
 }
 
-static struct scst_dev_type vdisk_fileio = {
-	.name = "vdisk_fileio",
-	.type = TYPE_DISK,
-	.ops = vdisk_ops,
-	.version_descriptor = SBC3_VERSION_DESCRIPTOR,
-	.vpd_pages = vdisk_vpd_pages,
-	.nvpd_pages = VDISK_NVPD_PAGES,
-	.vpd_page = vdisk_vpd_page,
-	.attr_names = file_attr_names,
-	.attach = fileio_attach,
-	.detach = vdisk_detach,
-	.show_attrs = vdisk_show_attrs,
-};
+/* The three handlers are one device type; they differ in name, in the
+ * attributes they take and in the mode their attach sets up. */
+#define VDISK_DEV_TYPE(handler_name, attrs, attach_fn)          \
+	{                                                       \
+		.name = handler_name,                           \
+		.type = TYPE_DISK,                              \
+		.ops = vdisk_ops,                               \
+		.version_descriptor = SBC3_VERSION_DESCRIPTOR,  \
+		.vpd_pages = vdisk_vpd_pages,                   \
+		.nvpd_pages = VDISK_NVPD_PAGES,                 \
+		.vpd_page = vdisk_vpd_page,                     \
+		.attr_names = attrs,                            \
+		.attach = attach_fn,                            \
+		.detach = vdisk_detach,                         \
+		.show_attrs = vdisk_show_attrs,                 \
+	}
 
-static struct scst_dev_type vdisk_blockio = {
-	.name = "vdisk_blockio",
-	.type = TYPE_DISK,
-	.ops = vdisk_ops,
-	.version_descriptor = SBC3_VERSION_DESCRIPTOR,
-	.vpd_pages = vdisk_vpd_pages,
-	.nvpd_pages = VDISK_NVPD_PAGES,
-	.vpd_page = vdisk_vpd_page,
-	.attr_names = blockio_attr_names,
-	.attach = blockio_attach,
-	.detach = vdisk_detach,
-	.show_attrs = vdisk_show_attrs,
-};
-
-static struct scst_dev_type vdisk_nullio = {
-	.name = "vdisk_nullio",
-	.type = TYPE_DISK,
-	.ops = vdisk_ops,
-	.version_descriptor = SBC3_VERSION_DESCRIPTOR,
-	.vpd_pages = vdisk_vpd_pages,
-	.nvpd_pages = VDISK_NVPD_PAGES,
-	.vpd_page = vdisk_vpd_page,
-	.attr_names = nullio_attr_names,
-	.attach = nullio_attach,
-	.detach = vdisk_detach,
-	.show_attrs = vdisk_show_attrs,
-};
+static struct scst_dev_type vdisk_fileio =
+	VDISK_DEV_TYPE("vdisk_fileio", file_attr_names, fileio_attach);
+static struct scst_dev_type vdisk_blockio =
+	VDISK_DEV_TYPE("vdisk_blockio", blockio_attr_names, blockio_attach);
+static struct scst_dev_type vdisk_nullio =
+	VDISK_DEV_TYPE("vdisk_nullio", nullio_attr_names, nullio_attach);
 
 int vdisk_register(void)
 {
