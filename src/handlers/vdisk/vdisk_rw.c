@@ -30,26 +30,27 @@ int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool mov
 	return 0;
 }
 
-int vdisk_parse_read(struct scst_cmd *cmd)
+/* A block transfer in direction @dir: nblocks (checked against the
+ * maximum transfer, so the product fits) blocks of data. */
+static int parse_transfer(struct scst_cmd *cmd, enum scst_data_dir dir)
 {
 	struct scsi_rw_cdb rw;
 
 	if (vdisk_parse_block_cdb(cmd, &rw, true))
 		return -1;
-	cmd->data_dir = SCST_DATA_READ;
+	cmd->data_dir = dir;
 	cmd->data_len = rw.nblocks * cmd->dev->block_size;
 	return 0;
 }
 
+int vdisk_parse_read(struct scst_cmd *cmd)
+{
+	return parse_transfer(cmd, SCST_DATA_READ);
+}
+
 int vdisk_parse_write(struct scst_cmd *cmd)
 {
-	struct scsi_rw_cdb rw;
-
-	if (vdisk_parse_block_cdb(cmd, &rw, true))
-		return -1;
-	cmd->data_dir = SCST_DATA_WRITE;
-	cmd->data_len = rw.nblocks * cmd->dev->block_size;
-	return 0;
+	return parse_transfer(cmd, SCST_DATA_WRITE);
 }
 
 static void read_done(struct vdisk_io *io, int err)
