@@ -204,12 +204,27 @@ struct iscsi_session {
 	uint32_t window;            /* QueuedCommands */
 	struct list_head held;      /* commands waiting for their CmdSN */
 	struct list_head registry_entry;
+	/* A login reinstating this session waits for it to be freed
+	 * (sessions_lock); it holds a reference on this connection. */
+	struct iscsi_conn *successor;
+	struct reactor *successor_reactor;
 };
 
-/* Creates the session for a finished login (registering the I_T nexus
- * with the core for a normal session), after closing any older session
- * of the same initiator name and ISID on the same target (reinstatement).
- * Returns NULL on failure. */
+/* Session reinstatement (RFC 7143 6.3.5): closes every older session of
+ * @initiator with @isid on @conn's target and makes @conn's login wait
+ * until each is freed, that is until all of its commands have finished,
+ * so that nothing the old session started can land after what the new
+ * one does. Each freed predecessor posts iscsi_login_predecessor_gone()
+ * to @conn's reactor. Returns how many to wait for (0: go on now), or -1
+ * if another login already waits for one of them. */
+int iscsi_session_reinstate(struct iscsi_conn *conn, const char *initiator, const uint8_t *isid,
+			    bool discovery);
+/* Posted by a freed predecessor: the login of @arg (a struct iscsi_conn,
+ * referenced) goes on when it waits for no other. */
+void iscsi_login_predecessor_gone(void *arg);
+
+/* Creates the session for a finished login, registering the I_T nexus
+ * with the core for a normal session. Returns NULL on failure. */
 struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *initiator,
 					   const uint8_t *isid, bool discovery,
 					   uint32_t exp_cmd_sn);

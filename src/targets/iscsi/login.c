@@ -33,6 +33,11 @@ struct iscsi_login {
 	bool auth_done;
 	struct scst_tgt *tgt;
 	enum iscsi_login_status status;
+	/* Reinstatement: older sessions still to be freed before the final
+	 * response, and that response's request header and flags. */
+	unsigned predecessors;
+	uint8_t final_req[ISCSI_BHS_LEN];
+	uint8_t final_flags;
 };
 
 const char *iscsi_login_initiator(const struct iscsi_login *login)
@@ -231,10 +236,10 @@ static void send_failure(struct iscsi_conn *conn, struct iscsi_login *l, const u
 	send_response(conn, l, req, 0, 0, false);
 }
 
-/* The initiator asked to move to the full feature phase and we agree. */
-static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
-			       const uint8_t *req, uint8_t flags)
+/* The login is over: the session exists from here on. */
+static void finish_full_feature(struct iscsi_conn *conn, struct iscsi_login *l)
 {
+	const uint8_t *req = l->final_req;
 	conn->params = l->neg.sp;
 	struct iscsi_session *sess = iscsi_session_create(conn, l->initiator_name, l->isid,
 							  l->discovery, l->cmd_sn);
@@ -243,7 +248,7 @@ static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
 		send_failure(conn, l, req);
 		return;
 	}
-	send_response(conn, l, req, flags, sess->tsih, true);
+	send_response(conn, l, req, l->final_flags, sess->tsih, true);
 	/* Digests start with the first PDU after the final Login Response. */
 	conn->phase = CONN_FULL_FEATURE;
 	conn->idle_ticks = 0;
@@ -257,6 +262,40 @@ static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
 		 p->immediate_data ? "Yes" : "No", p->max_outstanding_r2t);
 	iscsi_login_free(l);
 	conn->login = NULL;
+}
+
+/* The initiator asked to move to the full feature phase and we agree; an
+ * older session of the same initiator and ISID must be gone first. */
+static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
+			       const uint8_t *req, uint8_t flags)
+{
+	memcpy(l->final_req, req, ISCSI_BHS_LEN);
+	l->final_flags = flags;
+	int n = iscsi_session_reinstate(conn, l->initiator_name, l->isid, l->discovery);
+	if (n < 0) {
+		/* Another login is already reinstating it: try again later. */
+		fail(l, LOGIN_SERVICE_UNAVAILABLE);
+		send_failure(conn, l, req);
+		return;
+	}
+	l->predecessors = (unsigned)n;
+	if (n) {
+		log_info("iSCSI: %s (%s): login waits for %d older session(s) to finish",
+			 conn->peer, l->initiator_name, n);
+		return;
+	}
+	finish_full_feature(conn, l);
+}
+
+void iscsi_login_predecessor_gone(void *arg)
+{
+	struct iscsi_conn *conn = arg;
+	struct iscsi_login *l = conn->login;
+	if (!conn->closed && l && l->predecessors && --l->predecessors == 0) {
+		finish_full_feature(conn, l);
+		iscsi_conn_flush_soon(conn);
+	}
+	iscsi_conn_put(conn); /* taken in iscsi_session_reinstate() */
 }
 
 /* ------------------------------------------------------------------ */
@@ -306,6 +345,11 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 {
 	const uint8_t *req = conn->rx.bhs;
 	struct iscsi_login *l = conn->login;
+	if (l && l->predecessors) {
+		/* The initiator waits for our final Login Response. */
+		iscsi_conn_close(conn, "login PDU while waiting for a reinstated session");
+		return;
+	}
 	if (!l) {
 		l = calloc(1, sizeof(*l));
 		if (!l) {

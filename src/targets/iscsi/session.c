@@ -58,9 +58,55 @@ static void free_session(struct iscsi_session *sess)
 {
 	pthread_mutex_lock(&sessions_lock);
 	list_del(&sess->registry_entry);
+	struct iscsi_conn *successor = sess->successor;
+	struct reactor *successor_reactor = sess->successor_reactor;
 	pthread_mutex_unlock(&sessions_lock);
+	if (successor && reactor_post(successor_reactor, iscsi_login_predecessor_gone, successor))
+		log_error("iSCSI: cannot resume the login reinstating session %u", sess->tsih);
 	free(sess->initiator_name);
 	free(sess);
+}
+
+static bool is_predecessor(const struct iscsi_session *s, const struct iscsi_conn *conn,
+			   const char *initiator, const uint8_t *isid, bool discovery)
+{
+	return s->tgt == conn->tgt && s->discovery == discovery && memcmp(s->isid, isid, 6) == 0 &&
+	       strcmp(s->initiator_name, initiator) == 0;
+}
+
+int iscsi_session_reinstate(struct iscsi_conn *conn, const char *initiator, const uint8_t *isid,
+			    bool discovery)
+{
+	uint16_t stale[16];
+	struct reactor *stale_reactor[16];
+	unsigned nstale = 0;
+	struct iscsi_session *s;
+	pthread_mutex_lock(&sessions_lock);
+	/* Sessions still draining their commands (their connection already
+	 * gone) count too: they are what the new session must not overtake. */
+	list_for_each_entry(s, &sessions, registry_entry) {
+		if (!is_predecessor(s, conn, initiator, isid, discovery))
+			continue;
+		if (s->successor || nstale == 16) {
+			pthread_mutex_unlock(&sessions_lock);
+			return -1;
+		}
+		stale[nstale] = s->tsih;
+		stale_reactor[nstale++] = s->reactor;
+	}
+	list_for_each_entry(s, &sessions, registry_entry) {
+		if (!is_predecessor(s, conn, initiator, isid, discovery))
+			continue;
+		s->successor = conn;
+		s->successor_reactor = conn->reactor;
+		iscsi_conn_get(conn);
+	}
+	pthread_mutex_unlock(&sessions_lock);
+	for (unsigned i = 0; i < nstale; i++) {
+		log_info("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator, stale[i]);
+		reactor_post(stale_reactor[i], reinstate_close, (void *)(uintptr_t)stale[i]);
+	}
+	return (int)nstale;
 }
 
 struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *initiator,
@@ -83,27 +129,11 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 	sess->window = conn->tp.queued_cmds;
 	list_init(&sess->held);
 
-	uint16_t stale[16];
-	unsigned nstale = 0;
-	struct reactor *stale_reactor[16];
 	pthread_mutex_lock(&sessions_lock);
-	struct iscsi_session *s;
-	list_for_each_entry(s, &sessions, registry_entry) {
-		if (s->tgt == sess->tgt && s->discovery == discovery && s->conn &&
-		    memcmp(s->isid, isid, 6) == 0 && strcmp(s->initiator_name, initiator) == 0 &&
-		    nstale < 16) {
-			stale[nstale] = s->tsih;
-			stale_reactor[nstale++] = s->reactor;
-		}
-	}
 	sess->tsih = alloc_tsih_locked();
 	list_add_tail(&sess->registry_entry, &sessions);
 	pthread_mutex_unlock(&sessions_lock);
 
-	for (unsigned i = 0; i < nstale; i++) {
-		log_info("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator, stale[i]);
-		reactor_post(stale_reactor[i], reinstate_close, (void *)(uintptr_t)stale[i]);
-	}
 	if (!discovery) {
 		sess->scst = scst_register_session(conn->tgt, initiator, sess);
 		if (!sess->scst) {
