@@ -171,9 +171,7 @@ sleep 0.5
 check_alive "after the hostile clients"
 
 note "a well-behaved initiator is still served"
-out=$(run iscsi-inq -i "$INI1" "$URL")
-grep -q '^Peripheral Device Type:DIRECT_ACCESS' <<< "$out" || fail "INQUIRY failed after the hostile clients"
-run iscsi-readcapacity16 -i "$INI1" "$URL" > /dev/null
+check_serving "after the hostile clients"
 
 stop_uscstd
 echo "badinput: all checks passed"

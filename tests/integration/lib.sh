@@ -5,6 +5,7 @@
 #   . "$(dirname "$0")/lib.sh" "$@"    # $1 = path of the uscstd binary
 #   start_uscstd [uscstd args...]      # sets PORT, USCSTD_PID, URL
 #   stop_uscstd                         # SIGTERM, waits, checks exit 0
+#   check_serving "context"             # a libiscsi initiator is still served
 #   fail "reason"                       # prints the reason and the log, exits 1
 #
 # Every command that talks to the target runs under `timeout`, so that a
@@ -92,6 +93,17 @@ start_uscstd() {
 # Fails unless uscstd is still running.
 check_alive() {
 	kill -0 "$USCSTD_PID" 2>/dev/null || fail "uscstd died ($*)"
+}
+
+# check_serving CONTEXT: a well-behaved initiator (libiscsi's tools) still
+# gets INQUIRY and READ CAPACITY(16) answered on URL.
+check_serving() {
+	local out
+
+	check_alive "$*"
+	out=$(run iscsi-inq -i "$INI1" "$URL")
+	grep -q '^Peripheral Device Type:DIRECT_ACCESS' <<< "$out" || fail "INQUIRY failed $*"
+	run iscsi-readcapacity16 -i "$INI1" "$URL" > /dev/null
 }
 
 # stop_uscstd: SIGTERM, then uscstd must exit with status 0 within 30 s.

@@ -13,7 +13,6 @@ for _ in $(seq 50); do
 	sleep 0.1
 done
 grep -q "peer closed the connection" "$LOG" || fail "uscstd logged no vanished peer"
-out=$(run iscsi-inq -i "$INI1" "$URL")
-grep -q '^Peripheral Device Type:DIRECT_ACCESS' <<< "$out" || fail "INQUIRY failed afterwards"
+check_serving "after the vanished initiators"
 stop_uscstd
 echo "vanish: all checks passed"
