@@ -35,6 +35,9 @@ void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters);
 /* Marks @cmd aborted on behalf of @mcmd (may be NULL); dev->lock or, for
  * commands without a device, reactor-local. */
 void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
+/* The same from the command's own reactor, taking dev->lock if it has a
+ * device. */
+void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
 
 /* Sessions (session.c): called when a session's last command finished. */
 void scst_session_cmd_gone(struct scst_session *sess);

@@ -138,14 +138,7 @@ void scst_unregister_session(struct scst_session *sess,
 	sess->unreg_done = unreg_done;
 	/* Nobody is left to answer: every active command is aborted and ends
 	 * without a response as soon as its current state lets it. */
-	list_for_each_entry(cmd, &sess->cmds, sess_entry) {
-		if (cmd->dev) {
-			pthread_mutex_lock(&cmd->dev->lock);
-			scst_abort_cmd_locked(cmd, NULL);
-			pthread_mutex_unlock(&cmd->dev->lock);
-		} else {
-			scst_abort_cmd_locked(cmd, NULL);
-		}
-	}
+	list_for_each_entry(cmd, &sess->cmds, sess_entry)
+		scst_abort_cmd(cmd, NULL);
 	scst_session_cmd_gone(sess);
 }

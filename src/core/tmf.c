@@ -69,6 +69,15 @@ void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 	}
 }
 
+void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
+{
+	if (cmd->dev)
+		pthread_mutex_lock(&cmd->dev->lock);
+	scst_abort_cmd_locked(cmd, mcmd);
+	if (cmd->dev)
+		pthread_mutex_unlock(&cmd->dev->lock);
+}
+
 static struct scst_tgt_dev *session_tgt_dev(struct scst_session *sess, uint64_t lun)
 {
 	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
@@ -89,11 +98,7 @@ static void abort_task(struct scst_mgmt_cmd *mcmd, bool query_only)
 			mcmd->status = SCST_TMF_STATUS_SUCCEEDED;
 			return;
 		}
-		if (cmd->dev)
-			pthread_mutex_lock(&cmd->dev->lock);
-		scst_abort_cmd_locked(cmd, mcmd);
-		if (cmd->dev)
-			pthread_mutex_unlock(&cmd->dev->lock);
+		scst_abort_cmd(cmd, mcmd);
 		return;
 	}
 	mcmd->status = SCST_TMF_STATUS_TASK_NOT_EXIST;
@@ -160,13 +165,8 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 			reset_lun(mcmd, &sess->tgt_devs[i]);
 		return;
 	case SCST_TMF_I_T_NEXUS_RESET:
-		list_for_each_entry(cmd, &sess->cmds, sess_entry) {
-			if (cmd->dev)
-				pthread_mutex_lock(&cmd->dev->lock);
-			scst_abort_cmd_locked(cmd, mcmd);
-			if (cmd->dev)
-				pthread_mutex_unlock(&cmd->dev->lock);
-		}
+		list_for_each_entry(cmd, &sess->cmds, sess_entry)
+			scst_abort_cmd(cmd, mcmd);
 		for (unsigned i = 0; i < sess->ntgt_devs; i++)
 			scst_tgt_dev_queue_ua(&sess->tgt_devs[i],
 					      scsi_sense_make(SK_UNIT_ATTENTION,
