@@ -122,18 +122,9 @@ struct scst_cmd *scst_rx_cmd(struct scst_session *sess, uint64_t lun, const uint
 	return cmd;
 }
 
-static struct scst_tgt_dev *find_tgt_dev(struct scst_session *sess, uint64_t lun)
-{
-	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
-		if (sess->tgt_devs[i].lun == lun)
-			return &sess->tgt_devs[i];
-	}
-	return NULL;
-}
-
 static void cmd_init(struct scst_cmd *cmd)
 {
-	cmd->tgt_dev = find_tgt_dev(cmd->sess, cmd->lun);
+	cmd->tgt_dev = scst_session_tgt_dev(cmd->sess, cmd->lun);
 	if (!cmd->tgt_dev)
 		return;
 	cmd->dev = cmd->tgt_dev->dev;

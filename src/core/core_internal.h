@@ -39,6 +39,8 @@ void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
  * device. */
 void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
 
+/* Sessions (session.c): the I_T_L nexus of @lun, or NULL if unmapped. */
+struct scst_tgt_dev *scst_session_tgt_dev(struct scst_session *sess, uint64_t lun);
 /* Sessions (session.c): called when a session's last command finished. */
 void scst_session_cmd_gone(struct scst_session *sess);
 

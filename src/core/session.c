@@ -38,6 +38,15 @@ bool scst_wait_sessions_gone(int seconds)
 	return gone;
 }
 
+struct scst_tgt_dev *scst_session_tgt_dev(struct scst_session *sess, uint64_t lun)
+{
+	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
+		if (sess->tgt_devs[i].lun == lun)
+			return &sess->tgt_devs[i];
+	}
+	return NULL;
+}
+
 /* Builds one I_T_L nexus per LUN of the target's map; scst_mutex held. */
 static bool attach_luns(struct scst_session *sess)
 {

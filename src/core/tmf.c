@@ -78,15 +78,6 @@ void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 		pthread_mutex_unlock(&cmd->dev->lock);
 }
 
-static struct scst_tgt_dev *session_tgt_dev(struct scst_session *sess, uint64_t lun)
-{
-	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
-		if (sess->tgt_devs[i].lun == lun)
-			return &sess->tgt_devs[i];
-	}
-	return NULL;
-}
-
 static void abort_task(struct scst_mgmt_cmd *mcmd, bool query_only)
 {
 	struct scst_cmd *cmd;
@@ -132,7 +123,7 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 static void run_tmf(struct scst_mgmt_cmd *mcmd)
 {
 	struct scst_session *sess = mcmd->sess;
-	struct scst_tgt_dev *td = session_tgt_dev(sess, mcmd->lun);
+	struct scst_tgt_dev *td = scst_session_tgt_dev(sess, mcmd->lun);
 	struct scst_cmd *cmd;
 
 	switch (mcmd->fn) {
