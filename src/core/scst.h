@@ -435,6 +435,12 @@ void scst_target_set_enabled(struct scst_tgt *tgt, bool enabled);
 unsigned scst_session_count(void);
 bool scst_wait_sessions_gone(int seconds);
 
+/* Writes every session and device with its active commands to the log
+ * (core/dump.c, where the line format is). Called from a non-reactor
+ * thread (uscstd's main thread, on SIGUSR1) without scst_mutex held; it
+ * visits each reactor with reactor_run_on_all(). */
+void scst_dump_state(void);
+
 /* ------------------------------------------------------------------ */
 /* Calls a target driver makes. All on the session's reactor. */
 

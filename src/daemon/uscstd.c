@@ -47,7 +47,9 @@ static void usage(FILE *out)
 		"  -h, --help             this text\n"
 		"\n"
 		"SIGINT or SIGTERM: stop accepting, end the sessions, flush and close\n"
-		"the backing files, exit 0.\n");
+		"the backing files, exit 0.\n"
+		"SIGUSR1: write every session and device with its active commands to\n"
+		"the log (lines starting \"dump:\", at level info), and keep serving.\n");
 }
 
 static int parse_log_level(const char *s)
@@ -187,6 +189,9 @@ static void shutdown_gracefully(void)
 	reactors_stop();
 }
 
+/* Serves SIGUSR1 (the state dump) until SIGINT or SIGTERM arrives; returns
+ * that signal. The dump runs here, on the main thread, because it visits
+ * the reactors with reactor_run_on_all(), which a reactor must not call. */
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -195,9 +200,14 @@ static int wait_for_signal(void)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	if (sigwait(&set, &sig))
-		return -1;
-	return sig;
+	sigaddset(&set, SIGUSR1);
+	for (;;) {
+		if (sigwait(&set, &sig))
+			return -1;
+		if (sig != SIGUSR1)
+			return sig;
+		scst_dump_state();
+	}
 }
 
 int main(int argc, char **argv)
@@ -221,6 +231,7 @@ int main(int argc, char **argv)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 

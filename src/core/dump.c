@@ -1,0 +1,84 @@
+/* The state dump (uscstd's SIGUSR1): every session and device with its
+ * active commands, written to the log. Until the management interface
+ * exists it is how an operator, and the liveness check of the integration
+ * tests, sees what the daemon still holds. The line format is stable; tests
+ * grep for it:
+ *
+ *   dump: begin
+ *   dump: session <initiator-name> -> <target-name>: <n> active command(s)
+ *   dump: device <device-name>: <n> active command(s)
+ *   dump: end: <S> session(s), <C> active command(s)
+ *
+ * C is the sum over the sessions. */
+#include <assert.h>
+
+#include "base/log.h"
+#include "core/core_internal.h"
+
+/* What the reactors found, under scst_mutex (each reactor adds its share
+ * while holding it). */
+struct dump_totals {
+	unsigned sessions;
+	unsigned cmds;
+};
+
+struct dump_sessions_ctx {
+	struct dump_totals *totals;
+	struct reactor *self;
+};
+
+static void dump_target_sessions(struct scst_tgt *tgt, void *arg)
+{
+	struct dump_sessions_ctx *ctx = arg;
+	struct scst_session *sess;
+
+	list_for_each_entry(sess, &tgt->sessions, tgt_entry) {
+		/* active_cmds is reactor-local: only the session's own
+		 * reactor may read it. */
+		if (sess->reactor != ctx->self)
+			continue;
+		log_info("dump: session %s -> %s: %u active command(s)", sess->initiator_name,
+			 tgt->name, sess->active_cmds);
+		ctx->totals->sessions++;
+		ctx->totals->cmds += sess->active_cmds;
+	}
+}
+
+/* Runs on each reactor in turn (reactor_run_on_all). */
+static void dump_sessions_here(void *arg)
+{
+	struct dump_sessions_ctx ctx = { .totals = arg, .self = reactor_self() };
+
+	assert(ctx.self);
+	pthread_mutex_lock(&scst_mutex);
+	scst_for_each_target(NULL, dump_target_sessions, &ctx);
+	pthread_mutex_unlock(&scst_mutex);
+}
+
+static void dump_device(struct scst_device *dev, void *arg)
+{
+	unsigned n;
+
+	(void)arg;
+	pthread_mutex_lock(&dev->lock);
+	n = dev->active_cmds;
+	pthread_mutex_unlock(&dev->lock);
+	log_info("dump: device %s: %u active command(s)", dev->name, n);
+}
+
+void scst_dump_state(void)
+{
+	struct dump_totals totals = { 0 };
+
+	/* Run from a non-reactor thread, without scst_mutex: the reactors
+	 * take it themselves, and run_on_all waits for them. */
+	assert(!reactor_self());
+	log_info("dump: begin");
+	reactor_run_on_all(dump_sessions_here, &totals);
+	pthread_mutex_lock(&scst_mutex);
+	scst_for_each_device(dump_device, NULL);
+	pthread_mutex_unlock(&scst_mutex);
+	/* Every reactor has run; their writes to totals happened under
+	 * scst_mutex, which run_on_all's completion orders before this read. */
+	log_info("dump: end: %u session(s), %u active command(s)", totals.sessions, totals.cmds);
+}
