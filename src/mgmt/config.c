@@ -10,8 +10,10 @@
  * that does not load. */
 #include "mgmt/config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,6 +90,7 @@ struct parser {
 	const char *filename;
 	struct config_token ahead;
 	bool have_ahead;
+	size_t work; /* the parser's share of config_tree.parse_work */
 	char *err;
 	size_t errlen;
 };
@@ -108,10 +111,41 @@ static void push_back(struct parser *p, const struct config_token *tok)
 	p->have_ahead = true;
 }
 
+/* Returns @arr (@n elements of @size bytes, room for *@cap) with room for
+ * one more, doubling the capacity when full, or NULL (@arr untouched) when
+ * out of memory. Growing by one element at a time moved the whole array
+ * per element: quadratic in a long statement or a section with many
+ * attributes. */
+static void *grown(struct parser *p, void *arr, unsigned n, unsigned *cap, size_t size)
+{
+	void *bigger;
+	unsigned want;
+
+	assert(n <= *cap);
+	if (n < *cap)
+		return arr;
+	if (*cap > UINT_MAX / 2)
+		return NULL;
+	want = *cap ? *cap * 2 : 8;
+	bigger = realloc(arr, (size_t)want * size);
+	if (!bigger)
+		return NULL;
+	p->work += (size_t)n * size; /* what realloc may have moved */
+	*cap = want;
+	return bigger;
+}
+
+/* One word of a statement. */
+struct word {
+	char *s;
+	size_t len;
+};
+
 /* The words of one statement. */
 struct statement {
-	char **words;
-	unsigned nwords;
+	struct word *words;
+	unsigned nwords, cap;
+	size_t value_len; /* length of words[1..] joined by single blanks */
 	unsigned line;
 	bool opens_body; /* ended with '{' */
 };
@@ -119,7 +153,7 @@ struct statement {
 static void statement_free(struct statement *st)
 {
 	for (unsigned i = 0; i < st->nwords; i++)
-		free(st->words[i]);
+		free(st->words[i].s);
 	free(st->words);
 }
 
@@ -137,14 +171,18 @@ static int read_statement(struct parser *p, struct config_token *first, struct s
 
 	*st = (struct statement){ .line = first->line };
 	for (;;) {
-		char **words = realloc(st->words, (st->nwords + 1) * sizeof(*words));
+		struct word *words = grown(p, st->words, st->nwords, &st->cap, sizeof(*words));
 
 		if (!words) {
 			free(tok.text);
 			return oom(p, st->line);
 		}
 		st->words = words;
-		st->words[st->nwords++] = tok.text;
+		if (st->nwords >= 2)
+			st->value_len++; /* the blank before this word */
+		if (st->nwords >= 1)
+			st->value_len += tok.len;
+		st->words[st->nwords++] = (struct word){ .s = tok.text, .len = tok.len };
 		if (next_token(p, &tok) < 0)
 			return -1;
 		if (tok.kind == CONFIG_TOK_WORD)
@@ -160,6 +198,12 @@ static int read_statement(struct parser *p, struct config_token *first, struct s
 /* ------------------------------------------------------------------ */
 /* Tree building. */
 
+/* What parse_body() keeps about the block it fills while it fills it. */
+struct body {
+	struct config_block *b;
+	unsigned attrs_cap, children_cap;
+};
+
 static void block_free(struct config_block *b)
 {
 	for (unsigned i = 0; i < b->nattrs; i++) {
@@ -174,54 +218,55 @@ static void block_free(struct config_block *b)
 	free(b->device);
 }
 
-/* Joins words[from..] with single spaces. */
-static char *join_words(const struct statement *st, unsigned from)
+/* The attribute's value: words[1..] joined with single blanks, in one
+ * pass over lengths read_statement() already knows. */
+static char *join_value(struct parser *p, const struct statement *st)
 {
-	size_t len = 1;
-	char *s;
+	char *s = malloc(st->value_len + 1), *at = s;
 
-	for (unsigned i = from; i < st->nwords; i++)
-		len += strlen(st->words[i]) + 1;
-	s = malloc(len);
 	if (!s)
 		return NULL;
-	s[0] = '\0';
-	for (unsigned i = from; i < st->nwords; i++) {
-		if (i > from)
-			strcat(s, " ");
-		strcat(s, st->words[i]);
+	for (unsigned i = 1; i < st->nwords; i++) {
+		if (i > 1)
+			*at++ = ' ';
+		memcpy(at, st->words[i].s, st->words[i].len);
+		at += st->words[i].len;
 	}
+	*at = '\0';
+	assert((size_t)(at - s) == st->value_len);
+	p->work += st->value_len;
 	return s;
 }
 
-static int add_attr(struct parser *p, struct config_block *b, struct statement *st)
+static int add_attr(struct parser *p, struct body *body, struct statement *st)
 {
+	struct config_block *b = body->b;
 	struct config_attr *attrs;
 	char *value;
 
 	if (st->opens_body) {
 		config_errorf(p->err, p->errlen, p->filename, st->line, "unknown section '%s'",
-			      st->words[0]);
+			      st->words[0].s);
 		return -1;
 	}
-	value = join_words(st, 1);
-	attrs = value ? realloc(b->attrs, (b->nattrs + 1) * sizeof(*attrs)) : NULL;
-	if (!attrs) {
-		free(value);
+	attrs = grown(p, b->attrs, b->nattrs, &body->attrs_cap, sizeof(*attrs));
+	if (!attrs)
 		return oom(p, st->line);
-	}
 	b->attrs = attrs;
+	value = join_value(p, st);
+	if (!value)
+		return oom(p, st->line);
 	b->attrs[b->nattrs++] = (struct config_attr){
-		.name = st->words[0], .value = value, .line = st->line
+		.name = st->words[0].s, .value = value, .line = st->line
 	};
-	st->words[0] = NULL; /* now owned by the tree */
+	st->words[0].s = NULL; /* now owned by the tree */
 	return 0;
 }
 
 /* "LUN <number> <device>": a decimal number up to CONFIG_MAX_LUN. */
 static int parse_lun_number(struct parser *p, const struct statement *st, uint64_t *lun)
 {
-	const char *s = st->words[1];
+	const char *s = st->words[1].s;
 	uint64_t v = 0;
 
 	if (*s == '\0')
@@ -237,7 +282,7 @@ static int parse_lun_number(struct parser *p, const struct statement *st, uint64
 	return 0;
 bad:
 	config_errorf(p->err, p->errlen, p->filename, st->line,
-		      "bad LUN number '%s' (0 to %u)", st->words[1], CONFIG_MAX_LUN);
+		      "bad LUN number '%s' (0 to %u)", st->words[1].s, CONFIG_MAX_LUN);
 	return -1;
 }
 
@@ -282,17 +327,18 @@ static int check_section(struct parser *p, const struct config_block *parent,
 
 static int parse_body(struct parser *p, struct config_block *b);
 
-static int add_section(struct parser *p, struct config_block *parent,
-		       const struct section_rule *rule, struct statement *st)
+static int add_section(struct parser *p, struct body *body, const struct section_rule *rule,
+		       struct statement *st)
 {
-	struct config_block *children, *child;
+	struct config_block *parent = body->b, *children, *child;
 	uint64_t lun = 0;
 
 	if (check_section(p, parent, rule, st) < 0)
 		return -1;
 	if (rule->section == CONFIG_LUN && parse_lun_number(p, st, &lun) < 0)
 		return -1;
-	children = realloc(parent->children, (parent->nchildren + 1) * sizeof(*children));
+	children = grown(p, parent->children, parent->nchildren, &body->children_cap,
+			 sizeof(*children));
 	if (!children)
 		return oom(p, st->line);
 	parent->children = children;
@@ -304,18 +350,18 @@ static int add_section(struct parser *p, struct config_block *parent,
 		.lun = lun,
 	};
 	if (rule->section == CONFIG_LUN) {
-		child->device = st->words[2];
-		st->words[2] = NULL;
+		child->device = st->words[2].s;
+		st->words[2].s = NULL;
 	} else {
-		child->name = st->words[1];
-		st->words[1] = NULL;
+		child->name = st->words[1].s;
+		st->words[1].s = NULL;
 	}
 	/* The child's arrays are its own: parent->children does not move
 	 * while the body is parsed, so @child stays valid. */
 	return st->opens_body ? parse_body(p, child) : 0;
 }
 
-static int parse_statement(struct parser *p, struct config_block *b, struct config_token *first)
+static int parse_statement(struct parser *p, struct body *body, struct config_token *first)
 {
 	struct statement st;
 	const struct section_rule *rule;
@@ -325,8 +371,8 @@ static int parse_statement(struct parser *p, struct config_block *b, struct conf
 		statement_free(&st);
 		return -1;
 	}
-	rule = find_rule(st.words[0]);
-	rc = rule ? add_section(p, b, rule, &st) : add_attr(p, b, &st);
+	rule = find_rule(st.words[0].s);
+	rc = rule ? add_section(p, body, rule, &st) : add_attr(p, body, &st);
 	statement_free(&st);
 	return rc;
 }
@@ -335,6 +381,7 @@ static int parse_statement(struct parser *p, struct config_block *b, struct conf
  * for the root). */
 static int parse_body(struct parser *p, struct config_block *b)
 {
+	struct body body = { .b = b };
 	struct config_token tok;
 
 	for (;;) {
@@ -361,7 +408,7 @@ static int parse_body(struct parser *p, struct config_block *b)
 				      "'{' must follow a section name on the same line");
 			return -1;
 		case CONFIG_TOK_WORD:
-			if (parse_statement(p, b, &tok) < 0)
+			if (parse_statement(p, &body, &tok) < 0)
 				return -1;
 			continue;
 		}
@@ -390,6 +437,7 @@ struct config_tree *config_parse_string(const char *text, const char *filename, 
 		config_free(tree);
 		return NULL;
 	}
+	tree->parse_work = p.lx.work + p.work;
 	return tree;
 }
 

@@ -12,6 +12,7 @@ void config_lexer_init(struct config_lexer *lx, const char *text, const char *fi
 	lx->pos = text;
 	lx->line = 1;
 	lx->filename = filename;
+	lx->work = 0;
 }
 
 static bool is_blank(char c)
@@ -26,13 +27,14 @@ static bool ends_word(char c)
 	       c == '#';
 }
 
-/* A growing word buffer. */
+/* A growing word buffer. Its capacity doubles, so a word of n bytes
+ * costs O(n) however long it is. */
 struct word_buf {
 	char *s;
 	size_t len, cap;
 };
 
-static int word_putc(struct word_buf *w, char c)
+static int word_putc(struct config_lexer *lx, struct word_buf *w, char c)
 {
 	if (w->len + 1 >= w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 32;
@@ -40,11 +42,13 @@ static int word_putc(struct word_buf *w, char c)
 
 		if (!s)
 			return -1;
+		lx->work += w->len; /* what realloc may have moved */
 		w->s = s;
 		w->cap = cap;
 	}
 	w->s[w->len++] = c;
 	w->s[w->len] = '\0';
+	lx->work++;
 	return 0;
 }
 
@@ -87,7 +91,7 @@ static int read_word(struct config_lexer *lx, struct word_buf *w, char *err, siz
 			}
 			lx->pos++;
 		}
-		if (word_putc(w, c) < 0) {
+		if (word_putc(lx, w, c) < 0) {
 			config_errorf(err, errlen, lx->filename, lx->line, "out of memory");
 			return -1;
 		}
@@ -101,6 +105,7 @@ int config_lexer_next(struct config_lexer *lx, struct config_token *tok, char *e
 
 	skip_blanks_and_comment(lx);
 	tok->text = NULL;
+	tok->len = 0;
 	tok->line = lx->line;
 	switch (*lx->pos) {
 	case '\0':
@@ -135,5 +140,6 @@ int config_lexer_next(struct config_lexer *lx, struct config_token *tok, char *e
 	}
 	tok->kind = CONFIG_TOK_WORD;
 	tok->text = w.s;
+	tok->len = w.len;
 	return 0;
 }

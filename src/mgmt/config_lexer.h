@@ -25,6 +25,7 @@ enum config_token_kind {
 struct config_token {
 	enum config_token_kind kind;
 	char *text;    /* CONFIG_TOK_WORD: the word, malloc'ed; else NULL */
+	size_t len;    /* strlen(text), so that nobody has to count again */
 	unsigned line; /* where the token starts, from 1 */
 };
 
@@ -32,6 +33,10 @@ struct config_lexer {
 	const char *pos;
 	unsigned line;
 	const char *filename;
+	/* Bytes written or moved into words so far: a measure of the
+	 * lexer's work, which must stay linear in the input (see
+	 * config_tree.parse_work). */
+	size_t work;
 };
 
 void config_lexer_init(struct config_lexer *lx, const char *text, const char *filename);

@@ -369,6 +369,139 @@ static void test_parse_file_missing(void **state)
 	assert_string_equal(err, "/tmp: not a regular file of at most 16777216 bytes");
 }
 
+/* ------------------------------------------------------------------ */
+/* Linear work. A quadratic parser (the old one took 14 s on a 1.6 MB
+ * statement) is caught by counting, not by timing: config_tree.parse_work
+ * counts the bytes the lexer and parser wrote, moved and probed, and must
+ * stay within a fixed multiple of the input's size at N and at 4N. */
+
+/* A buffer the generators append to. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void text_add(struct text *t, const char *piece)
+{
+	size_t n = strlen(piece);
+
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2;
+		t->s = realloc(t->s, t->cap);
+		assert_non_null(t->s);
+	}
+	memcpy(t->s + t->len, piece, n + 1);
+	t->len += n;
+}
+
+/* One DEVICE whose attribute "big" has @nwords words "w". */
+static struct text many_words(size_t nwords)
+{
+	struct text t = { 0 };
+
+	text_add(&t, "HANDLER h {\n DEVICE d {\n  big");
+	for (size_t i = 0; i < nwords; i++)
+		text_add(&t, " w");
+	text_add(&t, "\n }\n}\n");
+	return t;
+}
+
+/* One DEVICE whose attribute "big" is one word of @nbytes bytes. */
+static struct text one_long_word(size_t nbytes)
+{
+	struct text t = { 0 };
+
+	text_add(&t, "HANDLER h {\n DEVICE d {\n  big ");
+	t.cap = t.len + nbytes + 64;
+	t.s = realloc(t.s, t.cap);
+	assert_non_null(t.s);
+	memset(t.s + t.len, 'x', nbytes);
+	t.len += nbytes;
+	t.s[t.len] = '\0';
+	text_add(&t, "\n }\n}\n");
+	return t;
+}
+
+/* One DEVICE with @n attributes "a<i> 1", one per line. */
+static struct text many_statements(size_t n)
+{
+	struct text t = { 0 };
+	char line[32];
+
+	text_add(&t, "HANDLER h {\n DEVICE d {\n");
+	for (size_t i = 0; i < n; i++) {
+		snprintf(line, sizeof(line), "a%zu 1\n", i);
+		text_add(&t, line);
+	}
+	text_add(&t, " }\n}\n");
+	return t;
+}
+
+/* The work for an input made by @gen(@n), checked against its size. */
+static size_t work_for(struct text (*gen)(size_t), size_t n, size_t *input_len)
+{
+	struct text t = gen(n);
+	struct config_tree *tree = parse_ok(t.s);
+	size_t work = tree->parse_work;
+
+	*input_len = t.len;
+	config_free(tree);
+	free(t.s);
+	/* A handful of passes over the input; a quadratic step would be
+	 * n/2 passes. */
+	assert_true(work <= 32 * *input_len);
+	return work;
+}
+
+static void assert_linear(const char *what, struct text (*gen)(size_t), size_t n)
+{
+	size_t len1, len4;
+	size_t w1 = work_for(gen, n, &len1);
+	size_t w4 = work_for(gen, 4 * n, &len4);
+
+	print_message("%s: %zu bytes -> work %zu, %zu bytes -> work %zu\n", what, len1, w1, len4,
+		      w4);
+	assert_true(w1 > len1 / 2); /* the counter counts something */
+	assert_true(w4 <= 4 * w1 + w1 / 2 + 4096);
+}
+
+/* A ~2 MB statement of 1M words, and of one word, parse; so do 100k short
+ * statements in one section. */
+static void test_large_inputs(void **state)
+{
+	struct text t = many_words(1u << 20);
+	struct config_tree *tree = parse_ok(t.s);
+	const struct config_block *d = &tree->root.children[0].children[0];
+
+	assert_int_equal(d->nattrs, 1);
+	assert_int_equal(strlen(d->attrs[0].value), 2 * (1u << 20) - 1);
+	assert_memory_equal(d->attrs[0].value, "w w w", 5);
+	config_free(tree);
+	free(t.s);
+
+	t = one_long_word(2u << 20);
+	tree = parse_ok(t.s);
+	d = &tree->root.children[0].children[0];
+	assert_int_equal(strlen(d->attrs[0].value), 2u << 20);
+	config_free(tree);
+	free(t.s);
+
+	t = many_statements(100000);
+	tree = parse_ok(t.s);
+	d = &tree->root.children[0].children[0];
+	assert_int_equal(d->nattrs, 100000);
+	assert_attr(d, 99999, "a99999", "1", 100002);
+	config_free(tree);
+	free(t.s);
+}
+
+static void test_linear_work(void **state)
+{
+	assert_linear("words", many_words, 1u << 18);
+	assert_linear("one word", one_long_word, 1u << 19);
+	assert_linear("statements", many_statements, 25000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -386,6 +519,8 @@ int main(void)
 		cmocka_unit_test(test_error_truncated),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_parse_file_missing),
+		cmocka_unit_test(test_large_inputs),
+		cmocka_unit_test(test_linear_work),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
