@@ -82,6 +82,99 @@ void config_errorf(char *err, size_t errlen, const char *file, unsigned line, co
 	va_end(ap);
 }
 
+/* Names already given, to refuse a second one with both lines: an open
+ * addressing hash set, so that checking each of n attributes of a section
+ * costs O(1), not a scan of those before it. A key is a name, or for a LUN
+ * its number, within a kind of section. */
+struct seen_slot {
+	const char *name; /* NULL for a LUN number */
+	uint64_t num;
+	enum config_section section;
+	unsigned line; /* 0: the slot is free (lines count from 1) */
+};
+
+struct seen_set {
+	struct seen_slot *slots;
+	size_t cap, n; /* cap is 0 or a power of two */
+};
+
+static size_t seen_hash(enum config_section section, const char *name, uint64_t num,
+			size_t *work)
+{
+	uint64_t h = 14695981039346656037ull ^ (uint64_t)section; /* FNV-1a */
+
+	if (name) {
+		for (const char *c = name; *c; c++)
+			h = (h ^ (unsigned char)*c) * 1099511628211ull;
+		*work += strlen(name);
+	} else {
+		h = (h ^ num) * 1099511628211ull;
+	}
+	return (size_t)(h ^ (h >> 29));
+}
+
+static bool seen_same(const struct seen_slot *s, enum config_section section, const char *name,
+		      uint64_t num)
+{
+	if (s->section != section || !s->name != !name)
+		return false;
+	return name ? strcmp(s->name, name) == 0 : s->num == num;
+}
+
+/* The slot for the key: the one holding it, or the free one where it
+ * belongs. The table is never full (see seen_add). */
+static struct seen_slot *seen_slot_for(struct seen_set *set, enum config_section section,
+				       const char *name, uint64_t num, size_t *work)
+{
+	size_t mask = set->cap - 1;
+	size_t i = seen_hash(section, name, num, work) & mask;
+
+	for (;; i = (i + 1) & mask) {
+		struct seen_slot *s = &set->slots[i];
+
+		(*work)++;
+		if (!s->line || seen_same(s, section, name, num))
+			return s;
+	}
+}
+
+/* Records the key as given on @line, adding what it cost to *@work.
+ * Returns 0, the line where it was first given if it was, or -1 when out
+ * of memory. @name must outlive the
+ * set (it points into the tree or the statement being read). */
+static int seen_add(struct seen_set *set, enum config_section section, const char *name,
+		    uint64_t num, unsigned line, size_t *work)
+{
+	struct seen_slot *s;
+
+	assert(line > 0);
+	if ((set->n + 1) * 2 > set->cap) { /* keep the load under one half */
+		struct seen_set bigger = { .cap = set->cap ? set->cap * 2 : 16, .n = set->n };
+
+		bigger.slots = calloc(bigger.cap, sizeof(*bigger.slots));
+		if (!bigger.slots)
+			return -1;
+		for (size_t i = 0; i < set->cap; i++)
+			if (set->slots[i].line)
+				*seen_slot_for(&bigger, set->slots[i].section, set->slots[i].name,
+					       set->slots[i].num, work) = set->slots[i];
+		free(set->slots);
+		*set = bigger;
+	}
+	s = seen_slot_for(set, section, name, num, work);
+	if (s->line)
+		return (int)s->line;
+	*s = (struct seen_slot){ .name = name, .num = num, .section = section, .line = line };
+	set->n++;
+	return 0;
+}
+
+static void seen_free(struct seen_set *set)
+{
+	free(set->slots);
+	*set = (struct seen_set){ 0 };
+}
+
 /* ------------------------------------------------------------------ */
 /* Parser state: the lexer plus one token of look-ahead. */
 
@@ -91,6 +184,9 @@ struct parser {
 	struct config_token ahead;
 	bool have_ahead;
 	size_t work; /* the parser's share of config_tree.parse_work */
+	/* DEVICE names, file-wide: LUNs name a device without its handler,
+	 * so two handlers may not both have a "disk1". */
+	struct seen_set devices;
 	char *err;
 	size_t errlen;
 };
@@ -202,7 +298,16 @@ static int read_statement(struct parser *p, struct config_token *first, struct s
 struct body {
 	struct config_block *b;
 	unsigned attrs_cap, children_cap;
+	struct seen_set attr_names;
+	struct seen_set child_names; /* DEVICE names are in parser.devices */
 };
+
+/* SCST's list attributes: given once per value (iscsi-scst's IncomingUser
+ * and allowed_portal), so they may repeat. */
+static bool is_list_attr(const char *name)
+{
+	return strcmp(name, "IncomingUser") == 0 || strcmp(name, "allowed_portal") == 0;
+}
 
 static void block_free(struct config_block *b)
 {
@@ -248,6 +353,19 @@ static int add_attr(struct parser *p, struct body *body, struct statement *st)
 		config_errorf(p->err, p->errlen, p->filename, st->line, "unknown section '%s'",
 			      st->words[0].s);
 		return -1;
+	}
+	if (!is_list_attr(st->words[0].s)) {
+		int first = seen_add(&body->attr_names, b->section, st->words[0].s, 0, st->line,
+				     &p->work);
+
+		if (first < 0)
+			return oom(p, st->line);
+		if (first) {
+			config_errorf(p->err, p->errlen, p->filename, st->line,
+				      "duplicate attribute '%s' (first given on line %d)",
+				      st->words[0].s, first);
+			return -1;
+		}
 	}
 	attrs = grown(p, b->attrs, b->nattrs, &body->attrs_cap, sizeof(*attrs));
 	if (!attrs)
@@ -327,6 +445,33 @@ static int check_section(struct parser *p, const struct config_block *parent,
 
 static int parse_body(struct parser *p, struct config_block *b);
 
+/* A section given twice (the same DEVICE anywhere in the file, the same
+ * TARGET in one driver, the same LUN in one target, ...) is an error naming
+ * both lines, not two objects of which the second fails or wins. The name
+ * is recorded while still in @st; the tree takes it over unmoved. */
+static int check_unique_section(struct parser *p, struct body *body,
+				const struct section_rule *rule, const struct statement *st,
+				uint64_t lun)
+{
+	struct seen_set *set = rule->section == CONFIG_DEVICE ? &p->devices : &body->child_names;
+	const char *name = rule->section == CONFIG_LUN ? NULL : st->words[1].s;
+	int first = seen_add(set, rule->section, name, lun, st->line, &p->work);
+
+	if (first < 0)
+		return oom(p, st->line);
+	if (!first)
+		return 0;
+	if (name)
+		config_errorf(p->err, p->errlen, p->filename, st->line,
+			      "duplicate %s '%s' (first given on line %d)", rule->keyword, name,
+			      first);
+	else
+		config_errorf(p->err, p->errlen, p->filename, st->line,
+			      "duplicate LUN %llu (first given on line %d)",
+			      (unsigned long long)lun, first);
+	return -1;
+}
+
 static int add_section(struct parser *p, struct body *body, const struct section_rule *rule,
 		       struct statement *st)
 {
@@ -336,6 +481,8 @@ static int add_section(struct parser *p, struct body *body, const struct section
 	if (check_section(p, parent, rule, st) < 0)
 		return -1;
 	if (rule->section == CONFIG_LUN && parse_lun_number(p, st, &lun) < 0)
+		return -1;
+	if (check_unique_section(p, body, rule, st, lun) < 0)
 		return -1;
 	children = grown(p, parent->children, parent->nchildren, &body->children_cap,
 			 sizeof(*children));
@@ -379,9 +526,9 @@ static int parse_statement(struct parser *p, struct body *body, struct config_to
 
 /* Parses statements into @b until its closing '}' (or the end of the file,
  * for the root). */
-static int parse_body(struct parser *p, struct config_block *b)
+static int parse_body_statements(struct parser *p, struct body *body)
 {
-	struct body body = { .b = b };
+	struct config_block *b = body->b;
 	struct config_token tok;
 
 	for (;;) {
@@ -408,11 +555,21 @@ static int parse_body(struct parser *p, struct config_block *b)
 				      "'{' must follow a section name on the same line");
 			return -1;
 		case CONFIG_TOK_WORD:
-			if (parse_statement(p, &body, &tok) < 0)
+			if (parse_statement(p, body, &tok) < 0)
 				return -1;
 			continue;
 		}
 	}
+}
+
+static int parse_body(struct parser *p, struct config_block *b)
+{
+	struct body body = { .b = b };
+	int rc = parse_body_statements(p, &body);
+
+	seen_free(&body.attr_names);
+	seen_free(&body.child_names);
+	return rc;
 }
 
 struct config_tree *config_parse_string(const char *text, const char *filename, char *err,
@@ -420,6 +577,7 @@ struct config_tree *config_parse_string(const char *text, const char *filename, 
 {
 	struct config_tree *tree = calloc(1, sizeof(*tree));
 	struct parser p = { .err = err, .errlen = errlen };
+	int rc;
 
 	if (tree)
 		tree->filename = strdup(filename);
@@ -431,7 +589,9 @@ struct config_tree *config_parse_string(const char *text, const char *filename, 
 	tree->root = (struct config_block){ .section = CONFIG_ROOT, .keyword = "" };
 	p.filename = tree->filename;
 	config_lexer_init(&p.lx, text, tree->filename);
-	if (parse_body(&p, &tree->root) < 0) {
+	rc = parse_body(&p, &tree->root);
+	seen_free(&p.devices);
+	if (rc < 0) {
 		if (p.have_ahead)
 			free(p.ahead.text);
 		config_free(tree);

@@ -369,6 +369,70 @@ static void test_parse_file_missing(void **state)
 	assert_string_equal(err, "/tmp: not a regular file of at most 16777216 bytes");
 }
 
+/* An attribute or a section given twice is an error naming both lines. */
+static void test_duplicates(void **state)
+{
+	struct config_tree *tree;
+
+	assert_parse_error("HANDLER vdisk_fileio {\n"
+			   "  DEVICE d {\n"
+			   "    filename /a\n"
+			   "    blocksize 512\n"
+			   "    filename /b\n"
+			   "  }\n"
+			   "}\n",
+			   "scst.conf:5: duplicate attribute 'filename' (first given on line 3)");
+	assert_parse_error("TARGET_DRIVER iscsi {\n enabled 1; enabled 0\n}\n",
+			   "scst.conf:2: duplicate attribute 'enabled' (first given on line 2)");
+	assert_parse_error("TARGET_DRIVER iscsi {\n TARGET t {\n  LUN 0 d { read_only 1\n"
+			   "   read_only 0\n  }\n }\n}\n",
+			   "scst.conf:4: duplicate attribute 'read_only' (first given on line 3)");
+	assert_parse_error("setup_id 1\n\nsetup_id 2\n",
+			   "scst.conf:3: duplicate attribute 'setup_id' (first given on line 1)");
+	assert_parse_error("HANDLER vdisk_fileio {\n"
+			   "  DEVICE d1\n"
+			   "  DEVICE d2 {\n  }\n"
+			   "  DEVICE d1 {\n  }\n"
+			   "}\n",
+			   "scst.conf:5: duplicate DEVICE 'd1' (first given on line 2)");
+	/* LUNs name a device without its handler: device names are
+	 * file-wide. */
+	assert_parse_error("HANDLER vdisk_fileio {\n  DEVICE d1\n}\n"
+			   "HANDLER vdisk_nullio {\n  DEVICE d1\n}\n",
+			   "scst.conf:5: duplicate DEVICE 'd1' (first given on line 2)");
+	assert_parse_error("TARGET_DRIVER iscsi {\n TARGET t1\n TARGET t2\n TARGET t1 {\n }\n}\n",
+			   "scst.conf:4: duplicate TARGET 't1' (first given on line 2)");
+	assert_parse_error("TARGET_DRIVER iscsi {\n TARGET t {\n  LUN 0 a\n  LUN 1 b\n"
+			   "  LUN 00 c\n }\n}\n",
+			   "scst.conf:5: duplicate LUN 0 (first given on line 3)");
+	assert_parse_error("HANDLER h {\n}\nHANDLER h {\n}\n",
+			   "scst.conf:3: duplicate HANDLER 'h' (first given on line 1)");
+	assert_parse_error("TARGET_DRIVER iscsi {\n}\nTARGET_DRIVER iscsi {\n}\n",
+			   "scst.conf:3: duplicate TARGET_DRIVER 'iscsi' (first given on line 1)");
+
+	/* Not duplicates: the same attribute in different sections, the same
+	 * LUN number in different targets, a device name equal to a target
+	 * name, an attribute named like a section's argument, SCST's list
+	 * attributes. */
+	tree = parse_ok("HANDLER h {\n"
+			"  DEVICE a { filename /a; blocksize 512 }\n"
+			"  DEVICE b { filename /b; blocksize 512 }\n"
+			"}\n"
+			"TARGET_DRIVER iscsi {\n"
+			"  TARGET a { LUN 0 a; LUN 1 b }\n"
+			"  TARGET b {\n"
+			"    LUN 0 b\n"
+			"    IncomingUser \"joe secret1\"\n"
+			"    IncomingUser \"jim secret2\"\n"
+			"    allowed_portal 10.0.0.1\n"
+			"    allowed_portal 10.0.0.2\n"
+			"  }\n"
+			"}\n");
+	assert_int_equal(tree->root.children[1].children[1].nattrs, 4);
+	assert_attr(&tree->root.children[1].children[1], 1, "IncomingUser", "jim secret2", 10);
+	config_free(tree);
+}
+
 /* ------------------------------------------------------------------ */
 /* Linear work. A quadratic parser (the old one took 14 s on a 1.6 MB
  * statement) is caught by counting, not by timing: config_tree.parse_work
@@ -519,6 +583,7 @@ int main(void)
 		cmocka_unit_test(test_error_truncated),
 		cmocka_unit_test(test_parse_file),
 		cmocka_unit_test(test_parse_file_missing),
+		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_large_inputs),
 		cmocka_unit_test(test_linear_work),
 	};
