@@ -57,6 +57,10 @@ FINAL = 0x80
 RESERVED_TAG = 0xFFFFFFFF
 REJECT_DATA_DIGEST = 0x02
 STATUS_GOOD, STATUS_CHECK_CONDITION = 0x00, 0x02
+OP_TMF_REQ, OP_TMF_RSP, OP_TEXT_REQ, OP_TEXT_RSP = 0x02, 0x22, 0x04, 0x24
+TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_LUN_RESET, TMF_TARGET_WARM_RESET = 1, 2, 5, 6
+TMF_RSP_COMPLETE, TMF_RSP_NO_TASK = 0, 1
+ATTR_UNTAGGED, ATTR_SIMPLE, ATTR_ORDERED, ATTR_HEAD_OF_QUEUE = 0, 1, 2, 3
 
 # Opcodes whose StatSN is a status (advances ExpStatSN).
 _STATUS_OPS = {OP_SCSI_RSP, 0x22, OP_LOGIN_RSP, 0x24, OP_LOGOUT_RSP, OP_REJECT}
@@ -135,8 +139,16 @@ def sense_key_asc(data):
 class Session:
     """One connection, one session."""
 
-    def __init__(self, port, timeout=20):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    def __init__(self, port, timeout=20, rcvbuf=None):
+        if rcvbuf is None:
+            self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        else:
+            # SO_RCVBUF before connect(): the TCP window is fixed at the
+            # handshake, so a small buffer keeps the target's sends short.
+            self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+            self.sock.settimeout(timeout)
+            self.sock.connect(("127.0.0.1", port))
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.header_digest = False
         self.data_digest = False
@@ -150,6 +162,7 @@ class Session:
         self.digests_checked = 0
         self.pdus_received = 0
         self.exp_cmd_sn = None
+        self.max_cmd_sn = None
 
     def close(self):
         try:
@@ -238,6 +251,7 @@ class Session:
             self.exp_stat_sn = (pdu.u32(24) + 1) & 0xFFFFFFFF
         if op not in (OP_LOGIN_RSP,):
             self.exp_cmd_sn = pdu.u32(28)
+            self.max_cmd_sn = pdu.u32(32)
         return pdu
 
     # ---- login
@@ -401,3 +415,149 @@ class Session:
         if pdu.opcode != OP_LOGOUT_RSP or pdu.bhs[2] != 0:
             raise ProtocolError("logout failed: %r" % pdu)
         self.close()
+
+    # ---- requests put on the wire without waiting (the hostile tests)
+    #
+    # tmf_sessions, reinstate_busy, disconnect_states and the others need
+    # PDUs with CmdSNs of their choosing, several tasks in flight, and the
+    # responses of many tasks in the order the target sends them.
+
+    def _take_cmd_sn(self, cmd_sn, immediate):
+        """The CmdSN to put in a request: @cmd_sn if given (the counter is
+        left alone), else the next one, not advanced for an immediate
+        request (RFC 7143 4.2.2.1)."""
+        if cmd_sn is not None:
+            return cmd_sn
+        sn = self.cmd_sn
+        if not immediate:
+            self.cmd_sn = (self.cmd_sn + 1) & 0xFFFFFFFF
+        return sn
+
+    def send_scsi(self, cdb, edtl=0, read=False, write=False, data=b"", final=True,
+                  attr=ATTR_SIMPLE, lun=0, cmd_sn=None, immediate=False, itt=None,
+                  announce_len=None):
+        """Sends one SCSI Command PDU; returns (itt, cmd_sn) at once.
+        @data is its immediate data. With @announce_len the header claims
+        that DataSegmentLength and the PDU goes out raw (no padding, no
+        digest), so that a caller can stop in the middle of its data."""
+        itt = itt if itt is not None else self.next_itt()
+        sn = self._take_cmd_sn(cmd_sn, immediate)
+        flags = (FINAL if final else 0) | (0x40 if read else 0) | (0x20 if write else 0) | \
+            (attr & 7)
+        cdb = cdb + b"\0" * (16 - len(cdb))
+        b = bhs(OP_SCSI_CMD | (IMMEDIATE if immediate else 0), flags, itt, lun=lun,
+                word20=edtl, word24=sn, word28=self.exp_stat_sn, rest=cdb)
+        if announce_len is None:
+            self.send_pdu(b, data)
+        else:
+            b[5:8] = announce_len.to_bytes(3, "big")
+            wire = bytearray(b)
+            if self.header_digest:
+                wire += digest_bytes(bytes(b))
+            self.sock.sendall(bytes(wire) + data)
+        return itt, sn
+
+    def send_read10(self, lba, length, block=512, **kw):
+        """READ(10) of @length bytes at @lba, not waited for."""
+        cdb = struct.pack(">BBIBHB", 0x28, 0, lba, 0, length // block, 0)
+        return self.send_scsi(cdb, edtl=length, read=True, **kw)
+
+    def send_write10(self, lba, data, block=512, **kw):
+        """WRITE(10) of @data at @lba, all of it immediate data (the login
+        allowed ImmediateData with FirstBurstLength and the target's
+        MaxRecvDataSegmentLength at least len(data)), not waited for."""
+        cdb = struct.pack(">BBIBHB", 0x2A, 0, lba, 0, len(data) // block, 0)
+        return self.send_scsi(cdb, edtl=len(data), write=True, data=data, **kw)
+
+    def send_tmf(self, function, lun=0, ref_itt=RESERVED_TAG, ref_cmd_sn=0, immediate=True,
+                 cmd_sn=None, itt=None):
+        """Task Management Function Request (RFC 7143 11.5); returns its
+        ITT at once."""
+        itt = itt if itt is not None else self.next_itt()
+        sn = self._take_cmd_sn(cmd_sn, immediate)
+        self.send_pdu(bhs(OP_TMF_REQ | (IMMEDIATE if immediate else 0), FINAL | (function & 0x7F),
+                          itt, lun=lun, word20=ref_itt, word24=sn, word28=self.exp_stat_sn,
+                          rest=struct.pack(">II", ref_cmd_sn, 0)))
+        return itt
+
+    def send_nop(self, data=b"", immediate=True, cmd_sn=None, itt=None):
+        """NOP-Out that wants its NOP-In; returns its ITT at once."""
+        itt = itt if itt is not None else self.next_itt()
+        sn = self._take_cmd_sn(cmd_sn, immediate)
+        self.send_pdu(bhs(OP_NOP_OUT | (IMMEDIATE if immediate else 0), FINAL, itt,
+                          word20=RESERVED_TAG, word24=sn, word28=self.exp_stat_sn), data)
+        return itt
+
+    def send_text(self, text=b"SendTargets=All\0", immediate=False, cmd_sn=None, itt=None):
+        """Text Request, a new exchange with F=1; returns its ITT at once."""
+        itt = itt if itt is not None else self.next_itt()
+        sn = self._take_cmd_sn(cmd_sn, immediate)
+        self.send_pdu(bhs(OP_TEXT_REQ | (IMMEDIATE if immediate else 0), FINAL, itt,
+                          word20=RESERVED_TAG, word24=sn, word28=self.exp_stat_sn), text)
+        return itt
+
+    def send_logout(self, immediate=True, cmd_sn=None, itt=None):
+        """Logout Request, reason "close the session"; returns its ITT."""
+        itt = itt if itt is not None else self.next_itt()
+        sn = self._take_cmd_sn(cmd_sn, immediate)
+        self.send_pdu(bhs(OP_LOGOUT_REQ | (IMMEDIATE if immediate else 0), FINAL, itt,
+                          word24=sn, word28=self.exp_stat_sn))
+        return itt
+
+    def wait_tmf(self, itt, others=None):
+        """The response code of TMF @itt; PDUs of anything else go to
+        @others (a list), or fail without it."""
+        while True:
+            pdu = self.recv_pdu()
+            if pdu.opcode == OP_TMF_RSP and pdu.itt == itt:
+                return pdu.bhs[2]
+            if others is None:
+                raise ProtocolError("unexpected %r while waiting for TMF 0x%x" % (pdu, itt))
+            others.append(pdu)
+
+    def collect(self, itts, read_bufs=None, until=None, others=None):
+        """Reads PDUs until every task in @itts (a set, emptied as they
+        end) has its status, or until a PDU for which @until(pdu) holds
+        (that one is consumed). Data-In goes into @read_bufs[itt] (a
+        bytearray) when there is one. Returns the completions in wire
+        order, which on one connection is the order the target completed
+        them: [(itt, status, response data segment)]. PDUs of anything
+        else go to @others (a list), or fail without it."""
+        done = []
+        read_bufs = read_bufs or {}
+        while itts or until is not None:
+            pdu = self.recv_pdu()
+            if until is not None and until(pdu):
+                return done
+            op, itt = pdu.opcode, pdu.itt
+            if op == OP_DATA_IN and itt in itts:
+                buf = read_bufs.get(itt)
+                if buf is not None:
+                    off = pdu.u32(40)
+                    if off + len(pdu.data) > len(buf):
+                        raise ProtocolError("Data-In beyond the buffer")
+                    buf[off:off + len(pdu.data)] = pdu.data
+                if pdu.flags & 0x01:
+                    itts.discard(itt)
+                    done.append((itt, pdu.bhs[3], b""))
+            elif op == OP_SCSI_RSP and itt in itts:
+                if pdu.bhs[2] != 0:
+                    raise ProtocolError("iSCSI response 0x%02x" % pdu.bhs[2])
+                itts.discard(itt)
+                done.append((itt, pdu.bhs[3], pdu.data))
+            elif others is not None:
+                others.append(pdu)
+            else:
+                raise ProtocolError("unexpected %r while collecting %d task(s)"
+                                    % (pdu, len(itts)))
+        return done
+
+    def ready(self, tries=5, others=None):
+        """TEST UNIT READY until GOOD, consuming the unit attentions of a
+        new session or a reset; True once GOOD. PDUs of other tasks on
+        the way go to @others (a list), or fail without it."""
+        for _ in range(tries):
+            itt, _ = self.send_scsi(b"\0" * 6)
+            if self.collect({itt}, others=others)[0][1] == STATUS_GOOD:
+                return True
+        return False
