@@ -1,6 +1,5 @@
 /* Attribute value parsing shared by the core, handlers and drivers. */
-#include <errno.h>
-#include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -21,17 +20,26 @@ bool scst_attr_bool(const char *value, bool *out)
 	return false;
 }
 
+/* Decimal digits only, as SCST's numeric attributes are written: "010" is
+ * ten (strtoull's base 0 read it as octal eight), and a sign, blanks, an
+ * empty value, anything after the digits and a value beyond 2^64-1 are
+ * refused rather than read as something else. No uscst attribute takes
+ * hex; one that does gets its own parser. */
 bool scst_attr_u64(const char *value, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	uint64_t v = 0;
 
-	if (!*value || *value == '-')
+	if (!*value)
 		return false;
-	errno = 0;
-	v = strtoull(value, &end, 0);
-	if (errno || *end)
-		return false;
+	for (const char *c = value; *c; c++) {
+		unsigned digit = (unsigned)(*c - '0');
+
+		if (digit > 9)
+			return false;
+		if (v > (UINT64_MAX - digit) / 10)
+			return false;
+		v = v * 10 + digit;
+	}
 	*out = v;
 	return true;
 }

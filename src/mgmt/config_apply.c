@@ -70,8 +70,9 @@ static unsigned first_unconsumed(const struct config_block *b, const struct scst
 	return 0;
 }
 
-/* Does the core's @reason name attribute @name, as 'name' or as a leading
- * "name:"? */
+/* Does the core's @reason name attribute @name: as 'name', as a leading
+ * "name:", or as a word of its own ("bad value 'x' for iSCSI target
+ * attribute QueuedCommands", "rel_tgt_id '0' is not in 1..65535")? */
 static bool reason_names(const char *reason, const char *name)
 {
 	size_t len = strlen(name);
@@ -81,6 +82,13 @@ static bool reason_names(const char *reason, const char *name)
 	for (const char *q = strchr(reason, '\''); q; q = strchr(q + 1, '\''))
 		if (strncmp(q + 1, name, len) == 0 && q[len + 1] == '\'')
 			return true;
+	for (const char *w = strstr(reason, name); w; w = strstr(w + 1, name)) {
+		bool starts = w == reason || w[-1] == ' ';
+		bool ends = w[len] == '\0' || w[len] == ' ' || w[len] == ':' || w[len] == ',';
+
+		if (starts && ends)
+			return true;
+	}
 	return false;
 }
 

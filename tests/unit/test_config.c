@@ -1,7 +1,8 @@
 /* scst.conf parser (src/mgmt/config.c, config_lexer.c): the tree it builds
  * from files as scstadmin writes them, and the exact message for each kind
- * of bad input. The apply step needs the core and is exercised by the
- * integration tests. */
+ * of bad input. The apply step (config_apply.c) is tested here too where a
+ * check needs no socket: against the real core registry, the vdisk_nullio
+ * handler and the iscsi driver's template (no portal, no reactor). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +14,10 @@
 
 #include <cmocka.h>
 
+#include "core/scst.h"
+#include "handlers/vdisk/vdisk.h"
 #include "mgmt/config.h"
+#include "targets/iscsi/iscsi.h"
 
 static struct config_tree *parse_ok(const char *text)
 {
@@ -566,6 +570,142 @@ static void test_linear_work(void **state)
 	assert_linear("statements", many_statements, 25000);
 }
 
+/* ------------------------------------------------------------------ */
+/* The apply step. */
+
+static int register_core(void **state)
+{
+	scst_core_init();
+	assert_int_equal(vdisk_register(), 0);
+	assert_int_equal(iscsi_driver_register(), 0);
+	return 0;
+}
+
+/* Parses and applies @text; returns 0 or -1 with the message in @err. */
+static int apply_text(const char *text, char *err, size_t errlen)
+{
+	struct config_tree *tree = parse_ok(text);
+	int rc;
+
+	pthread_mutex_lock(&scst_mutex);
+	rc = config_apply(tree, err, errlen);
+	pthread_mutex_unlock(&scst_mutex);
+	config_free(tree);
+	return rc;
+}
+
+static void assert_apply_error(const char *text, const char *expected)
+{
+	char err[256] = "";
+
+	if (apply_text(text, err, sizeof(err)) == 0)
+		fail_msg("applied, but expected \"%s\"", expected);
+	assert_string_equal(err, expected);
+	/* A failed apply undoes everything it created. */
+	assert_null(scst_find_device("n"));
+}
+
+static void collect_target(struct scst_tgt *tgt, void *ctx)
+{
+	struct scst_tgt ***at = ctx;
+
+	*(*at)++ = tgt;
+}
+
+static void collect_device(struct scst_device *dev, void *ctx)
+{
+	struct scst_device ***at = ctx;
+
+	*(*at)++ = dev;
+}
+
+/* Destroys what a successful apply created, so that tests stay apart. */
+static void destroy_all(void)
+{
+	struct scst_tgt *tgts[64], **t = tgts;
+	struct scst_device *devs[64], **d = devs;
+	char err[256];
+
+	pthread_mutex_lock(&scst_mutex);
+	scst_for_each_target(NULL, collect_target, &t);
+	while (t > tgts)
+		scst_target_destroy(*--t);
+	scst_for_each_device(collect_device, &d);
+	while (d > devs)
+		assert_int_equal(scst_device_destroy(*--d, err, sizeof(err)), 0);
+	pthread_mutex_unlock(&scst_mutex);
+}
+
+#define NULLIO_DEVICE(attrs) "HANDLER vdisk_nullio {\n  DEVICE n {\n    " attrs "\n  }\n}\n"
+
+/* Numbers are decimal: a leading 0 is not octal, and a sign, blanks, an
+ * empty value, trailing characters and overflow are refused with the file,
+ * the attribute's line, its name and the value. */
+static void test_decimal_numbers(void **state)
+{
+	char err[256] = "";
+	struct scst_device *dev;
+	struct scst_tgt *tgt;
+
+	assert_int_equal(apply_text(NULLIO_DEVICE("size_mb 010\n    blocksize 512"), err,
+				    sizeof(err)), 0);
+	dev = scst_find_device("n");
+	assert_non_null(dev);
+	assert_int_equal(dev->nblocks, 10 * 2048); /* not 8 MiB */
+	destroy_all();
+
+	assert_apply_error(NULLIO_DEVICE("size_mb +1"),
+			   "scst.conf:3: device 'n': size_mb: '+1' is not a positive number");
+	assert_apply_error(NULLIO_DEVICE("size_mb -1"),
+			   "scst.conf:3: device 'n': size_mb: '-1' is not a positive number");
+	assert_apply_error(NULLIO_DEVICE("size_mb"),
+			   "scst.conf:3: device 'n': size_mb: '' is not a positive number");
+	assert_apply_error(NULLIO_DEVICE("size_mb \" 1\""),
+			   "scst.conf:3: device 'n': size_mb: ' 1' is not a positive number");
+	assert_apply_error(NULLIO_DEVICE("size_mb 10x"),
+			   "scst.conf:3: device 'n': size_mb: '10x' is not a positive number");
+	assert_apply_error(NULLIO_DEVICE("size_mb 0x10"),
+			   "scst.conf:3: device 'n': size_mb: '0x10' is not a positive number");
+	assert_apply_error(NULLIO_DEVICE("size 18446744073709551616"),
+			   "scst.conf:3: device 'n': size: '18446744073709551616' is not a "
+			   "positive number");
+	/* Octal would read 0512 as 330 and refuse 04096. */
+	assert_int_equal(apply_text(NULLIO_DEVICE("blocksize 0512"), err, sizeof(err)), 0);
+	assert_int_equal(scst_find_device("n")->block_size, 512);
+	destroy_all();
+	assert_int_equal(apply_text(NULLIO_DEVICE("blocksize 04096"), err, sizeof(err)), 0);
+	assert_int_equal(scst_find_device("n")->block_size, 4096);
+	destroy_all();
+
+	/* The core's and the iscsi driver's numbers. */
+	assert_int_equal(apply_text("TARGET_DRIVER iscsi {\n"
+				    "  TARGET iqn.2026-12.org.example:t {\n"
+				    "    rel_tgt_id 010\n"
+				    "    QueuedCommands 032\n"
+				    "  }\n"
+				    "}\n", err, sizeof(err)), 0);
+	tgt = scst_find_target(scst_find_target_template("iscsi"), "iqn.2026-12.org.example:t");
+	assert_non_null(tgt);
+	assert_int_equal(tgt->rel_tgt_id, 10);
+	destroy_all();
+	assert_apply_error("TARGET_DRIVER iscsi {\n"
+			   "  TARGET iqn.2026-12.org.example:t {\n"
+			   "    enabled 1\n"
+			   "    rel_tgt_id +5\n"
+			   "  }\n"
+			   "}\n",
+			   "scst.conf:4: target 'iqn.2026-12.org.example:t': rel_tgt_id '+5' is "
+			   "not in 1..65535");
+	assert_apply_error("TARGET_DRIVER iscsi {\n"
+			   "  TARGET iqn.2026-12.org.example:t {\n"
+			   "    enabled 1\n"
+			   "    QueuedCommands 0x20\n"
+			   "  }\n"
+			   "}\n",
+			   "scst.conf:4: target 'iqn.2026-12.org.example:t': bad value '0x20' for "
+			   "iSCSI target attribute QueuedCommands");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -586,7 +726,8 @@ int main(void)
 		cmocka_unit_test(test_duplicates),
 		cmocka_unit_test(test_large_inputs),
 		cmocka_unit_test(test_linear_work),
+		cmocka_unit_test(test_decimal_numbers),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, register_core, NULL);
 }
