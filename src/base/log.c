@@ -1,7 +1,10 @@
 #include "base/log.h"
 
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -14,23 +17,18 @@ static const char *const level_names[] = {
 	[LOG_LVL_DEBUG] = "debug",
 };
 
-void log_msg(enum log_level lvl, const char *fmt, ...)
+static void log_vline(enum log_level lvl, const char *fmt, va_list ap)
 {
 	char line[1024];
 	struct timespec ts;
 	struct tm tm;
-	va_list ap;
 	int n, m;
 
-	if (lvl > log_threshold)
-		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld uscstd %s: ", tm.tm_hour,
 		     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[lvl]);
-	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		m = 0;
 	n += m;
@@ -40,4 +38,73 @@ void log_msg(enum log_level lvl, const char *fmt, ...)
 	/* One write per line keeps lines from different threads whole. */
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
+}
+
+void log_msg(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (lvl > log_threshold)
+		return;
+	va_start(ap, fmt);
+	log_vline(lvl, fmt, ap);
+	va_end(ap);
+}
+
+static void log_line(enum log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+static void log_line(enum log_level lvl, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vline(lvl, fmt, ap);
+	va_end(ap);
+}
+
+/* Every call site's counters; a site is reached on error paths only, so
+ * one lock for all of them costs nothing on the I/O path. */
+static pthread_mutex_t ratelimit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The path without the source tree's prefix: "src/targets/...". */
+static const char *short_site(const char *site)
+{
+	const char *p = strstr(site, "src/");
+	return p ? p : site;
+}
+
+void log_msg_ratelimited(struct log_ratelimit *rl, const char *site, enum log_level lvl,
+			 const char *fmt, ...)
+{
+	struct timespec now;
+	unsigned suppressed = 0;
+	bool print;
+	va_list ap;
+
+	if (lvl > log_threshold)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	pthread_mutex_lock(&ratelimit_lock);
+	if (rl->window != (int64_t)now.tv_sec) {
+		rl->window = (int64_t)now.tv_sec;
+		rl->printed = 0;
+	}
+	print = rl->printed < LOG_RATELIMIT_BURST;
+	if (print) {
+		rl->printed++;
+		suppressed = rl->suppressed;
+		rl->suppressed = 0;
+	} else {
+		rl->suppressed++;
+	}
+	pthread_mutex_unlock(&ratelimit_lock);
+	if (!print)
+		return;
+	/* Said before the line that ends the quiet spell, so that the count
+	 * stands next to an example of what was dropped. */
+	if (suppressed)
+		log_line(lvl, "%u similar messages suppressed (%s)", suppressed, short_site(site));
+	va_start(ap, fmt);
+	log_vline(lvl, fmt, ap);
+	va_end(ap);
 }
