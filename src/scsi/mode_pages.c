@@ -7,6 +7,7 @@
  * may change live in exactly one place per page. */
 #include "scsi/mode_pages.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "base/bytes.h"
@@ -23,6 +24,10 @@
 #define CACHING_WCE 0x04
 #define CONTROL_D_SENSE 0x04
 #define CONTROL_GLTSD 0x02
+/* Byte 3 of the control page: QUEUE ALGORITHM MODIFIER in bits 7..4. */
+#define CONTROL_QAM_BYTE 3
+#define CONTROL_QAM_SHIFT 4
+#define CONTROL_QAM_MASK 0xf0
 
 struct mode_page_desc {
 	uint8_t code;
@@ -77,13 +82,17 @@ static void encode_control(uint8_t *pg, enum mode_page_control pc,
 {
 	if (pc == MODE_PC_CHANGEABLE) {
 		pg[2] = CONTROL_D_SENSE;
+		pg[CONTROL_QAM_BYTE] = CONTROL_QAM_MASK;
 		return;
 	}
-	bool d_sense = pc == MODE_PC_DEFAULT ? p->default_d_sense : p->d_sense;
+	bool dflt = pc == MODE_PC_DEFAULT;
+	bool d_sense = dflt ? p->default_d_sense : p->d_sense;
+	uint8_t qam = dflt ? p->default_qam : p->qam;
 
+	assert(qam <= MODE_QAM_UNRESTRICTED);
 	pg[2] = (uint8_t)((p->tst & 0x7) << 5) | (d_sense ? CONTROL_D_SENSE : 0) |
 		CONTROL_GLTSD; /* no log parameters are saved */
-	pg[3] = (uint8_t)((p->qerr & 0x3) << 1); /* queue algorithm modifier 0 */
+	pg[CONTROL_QAM_BYTE] = (uint8_t)(qam << CONTROL_QAM_SHIFT) | (uint8_t)((p->qerr & 0x3) << 1);
 	pg[5] = p->tas ? 0x40 : 0;
 	put_be16(pg + 8, 0xffff); /* busy timeout period: unlimited */
 }
@@ -285,10 +294,21 @@ static int select_one_page(const uint8_t *data, size_t len, size_t off,
 			return -1;
 		}
 	}
-	if (d->code == MODE_PAGE_CACHING)
+	if (d->code == MODE_PAGE_CACHING) {
 		out->wce = pg[2] & CACHING_WCE;
-	else if (d->code == MODE_PAGE_CONTROL)
+	} else if (d->code == MODE_PAGE_CONTROL) {
+		uint8_t qam = pg[CONTROL_QAM_BYTE] >> CONTROL_QAM_SHIFT;
+
+		/* The mask lets the whole field through; of its values only
+		 * restricted and unrestricted reordering exist here. */
+		if (qam > MODE_QAM_UNRESTRICTED) {
+			*err = scsi_sense_invalid_param_field((uint16_t)(off + CONTROL_QAM_BYTE),
+							      7);
+			return -1;
+		}
 		out->d_sense = pg[2] & CONTROL_D_SENSE;
+		out->qam = qam;
+	}
 	return 2 + d->len;
 }
 
@@ -312,6 +332,7 @@ int mode_select_parse(const struct scsi_mode_select_cdb *req, const uint8_t *dat
 {
 	out->wce = p->wce;
 	out->d_sense = p->d_sense;
+	out->qam = p->qam;
 	if (!mode_select_check_cdb(req, err))
 		return -1;
 	if (len == 0) /* no parameter list: nothing to change (SPC-4 6.9) */

@@ -2,8 +2,8 @@
  * building MODE SENSE data and checking MODE SELECT parameter lists.
  *
  * Pages served: format device (0x03), rigid disk geometry (0x04), caching
- * (0x08) and control (0x0a). Changeable fields: WCE (caching) and D_SENSE
- * (control); everything else reads back as fixed. Saved values are not
+ * (0x08) and control (0x0a). Changeable fields: WCE (caching), D_SENSE and
+ * QUEUE ALGORITHM MODIFIER (control); everything else reads back as fixed. Saved values are not
  * implemented: a request for them gets SAVING PARAMETERS NOT SUPPORTED, as
  * SPC-4 6.11 allows.
  *
@@ -27,6 +27,14 @@ enum mode_page_code {
 	MODE_PAGE_ALL = 0x3f,
 };
 
+/* Control page QUEUE ALGORITHM MODIFIER values (SPC-4 7.5.8, table 237)
+ * a device server may take; 2..7 are reserved, 8..15 vendor specific, and
+ * this one has none. */
+enum mode_qam {
+	MODE_QAM_RESTRICTED = 0,   /* overlapping commands keep their order */
+	MODE_QAM_UNRESTRICTED = 1, /* the device may reorder SIMPLE commands */
+};
+
 enum mode_page_control {
 	MODE_PC_CURRENT = 0,
 	MODE_PC_CHANGEABLE = 1,
@@ -43,9 +51,11 @@ struct mode_disk_params {
 	/* Current values of the changeable fields. */
 	bool wce;
 	bool d_sense;
+	uint8_t qam;         /* enum mode_qam */
 	/* Their power-on defaults (the DEFAULT page control). */
 	bool default_wce;
 	bool default_d_sense;
+	uint8_t default_qam;
 	/* Control page fields that describe the core's task handling. */
 	uint8_t tst;         /* 0: one task set for all I_T nexuses */
 	uint8_t qerr;        /* 0: tasks go on after a CHECK CONDITION */
@@ -67,11 +77,13 @@ int mode_sense_build(const struct scsi_mode_sense_cdb *req, const struct mode_di
 struct mode_select_result {
 	bool wce;
 	bool d_sense;
+	uint8_t qam;
 };
 
 /* Checks the MODE SELECT parameter list @data (@len bytes, as many as the
  * CDB's parameter list length announced) against @p. Every field that
- * differs from its current value must be changeable; a block descriptor,
+ * differs from its current value must be changeable, and a changeable
+ * field must hold a value this device takes; a block descriptor,
  * if present, must repeat the current block length. On success fills
  * @out (starting from the current values) and returns 0; otherwise
  * returns -1 with @err pointing into the CDB or the parameter list. */

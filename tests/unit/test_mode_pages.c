@@ -17,8 +17,10 @@ static const struct mode_disk_params params = {
 	.rotational = false,
 	.wce = true,
 	.d_sense = false,
+	.qam = MODE_QAM_RESTRICTED,
 	.default_wce = true,
 	.default_d_sense = false,
+	.default_qam = MODE_QAM_RESTRICTED,
 	.tst = 0,
 	.qerr = 0,
 	.tas = false,
@@ -110,7 +112,8 @@ static void test_sense_changeable_and_default(void **state)
 
 	assert_int_equal(caching[2], 0x04);
 	assert_int_equal(control[2], 0x04);
-	for (int i = 3; i < 12; i++)
+	assert_int_equal(control[3], 0xf0); /* QUEUE ALGORITHM MODIFIER */
+	for (int i = 4; i < 12; i++)
 		assert_int_equal(control[i], 0);
 	for (int i = 2; i < 24; i++)
 		assert_int_equal(format[i], 0);
@@ -120,6 +123,33 @@ static void test_sense_changeable_and_default(void **state)
 	len = mode_sense_build(&req, &p, buf, &err);
 	caching = find_page(buf, len, 4, 0, MODE_PAGE_CACHING);
 	assert_int_equal(caching[2] & 0x04, 0x04);
+}
+
+/* QUEUE ALGORITHM MODIFIER, control page byte 3 bits 7..4, for each page
+ * control: the current value, the mask, and the default. */
+static void test_sense_qam(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .dbd = true, .page = MODE_PAGE_CONTROL };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	struct mode_disk_params p = params;
+
+	p.qerr = 1; /* shares the byte: must survive beside QAM */
+	assert_int_equal(mode_sense_build(&req, &p, buf, &err), 4 + 12);
+	assert_int_equal(buf[4], MODE_PAGE_CONTROL);
+	assert_int_equal(buf[4 + 3], 0x02);
+
+	p.qam = MODE_QAM_UNRESTRICTED;
+	mode_sense_build(&req, &p, buf, &err);
+	assert_int_equal(buf[4 + 3], 0x12);
+
+	req.pc = MODE_PC_CHANGEABLE;
+	mode_sense_build(&req, &p, buf, &err);
+	assert_int_equal(buf[4 + 3], 0xf0);
+
+	req.pc = MODE_PC_DEFAULT; /* the current value is not the default */
+	mode_sense_build(&req, &p, buf, &err);
+	assert_int_equal(buf[4 + 3], 0x02);
 }
 
 static void test_sense_errors(void **state)
@@ -204,6 +234,48 @@ static void test_select_refuses_fixed_field(void **state)
 	assert_int_equal(err.bit, 3);
 }
 
+static void test_select_qam(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[64];
+	size_t len = select6_list(list, MODE_PAGE_CONTROL, &params);
+
+	list[4 + 3] = (uint8_t)((list[4 + 3] & 0x0f) | MODE_QAM_UNRESTRICTED << 4);
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
+	assert_int_equal(r.qam, MODE_QAM_UNRESTRICTED);
+	assert_false(r.d_sense);
+	assert_true(r.wce);
+
+	/* And back to restricted, from unrestricted. */
+	struct mode_disk_params p = params;
+
+	p.qam = MODE_QAM_UNRESTRICTED;
+	len = select6_list(list, MODE_PAGE_CONTROL, &p);
+	assert_int_equal(list[4 + 3] >> 4, MODE_QAM_UNRESTRICTED);
+	list[4 + 3] &= 0x0f;
+	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), 0);
+	assert_int_equal(r.qam, MODE_QAM_RESTRICTED);
+
+	/* 2 is reserved (and 8..15 vendor specific, none ours): the field
+	 * pointer names the QAM field's first bit, list byte 4 + 3 bit 7. */
+	static const uint8_t refused[] = { 2, 7, 8, 15 };
+
+	for (size_t i = 0; i < sizeof(refused); i++) {
+		len = select6_list(list, MODE_PAGE_CONTROL, &params);
+		list[4 + 3] = (uint8_t)((list[4 + 3] & 0x0f) | refused[i] << 4);
+		assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+		assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
+		assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+		assert_true(err.has_field_pointer);
+		assert_false(err.in_cdb);
+		assert_int_equal(err.byte, 4 + 3);
+		assert_true(err.bit_valid);
+		assert_int_equal(err.bit, 7);
+	}
+}
+
 static void test_select_page_structure_errors(void **state)
 {
 	struct scsi_mode_select_cdb req = { .pf = true };
@@ -285,9 +357,11 @@ int main(void)
 		cmocka_unit_test(test_sense6_all_pages),
 		cmocka_unit_test(test_sense10_long_lba_and_dbd),
 		cmocka_unit_test(test_sense_changeable_and_default),
+		cmocka_unit_test(test_sense_qam),
 		cmocka_unit_test(test_sense_errors),
 		cmocka_unit_test(test_select_changes_wce_and_d_sense),
 		cmocka_unit_test(test_select_refuses_fixed_field),
+		cmocka_unit_test(test_select_qam),
 		cmocka_unit_test(test_select_page_structure_errors),
 		cmocka_unit_test(test_select_cdb_bits),
 		cmocka_unit_test(test_select10_block_descriptor),

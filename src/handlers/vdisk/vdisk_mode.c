@@ -1,7 +1,8 @@
 /* MODE SENSE and MODE SELECT (6/10): the device's mode parameters, built
- * and checked by scsi/mode_pages.c. The two changeable values, WCE and
- * D_SENSE, live in the device (the core reads D_SENSE to pick the sense
- * format; the write path reads WCE). */
+ * and checked by scsi/mode_pages.c. The three changeable values, WCE,
+ * D_SENSE and QUEUE ALGORITHM MODIFIER, live in the device (the core reads
+ * D_SENSE to pick the sense format and QAM to decide whether overlapping
+ * commands may be reordered; the write path reads WCE). */
 #include "handlers/vdisk/vdisk_internal.h"
 #include "scsi/mode_pages.h"
 
@@ -16,8 +17,10 @@ static void mode_params_snapshot(struct scst_cmd *cmd, struct mode_disk_params *
 		.rotational = vd->cfg.rotational,
 		.wce = atomic_load(&cmd->dev->wce),
 		.d_sense = atomic_load(&cmd->dev->d_sense),
+		.qam = (uint8_t)atomic_load(&cmd->dev->qam),
 		.default_wce = !vd->cfg.write_through,
 		.default_d_sense = false,
+		.default_qam = MODE_QAM_RESTRICTED,
 		/* The core keeps one task set per device, lets tasks go on
 		 * after a CHECK CONDITION, and ends tasks another nexus
 		 * aborts silently (SAM-5 TAS=0). */
@@ -79,9 +82,11 @@ static void mode_params_apply(struct scst_cmd *cmd, const struct mode_select_res
 	bool changed;
 
 	pthread_mutex_lock(&dev->lock);
-	changed = atomic_load(&dev->wce) != r->wce || atomic_load(&dev->d_sense) != r->d_sense;
+	changed = atomic_load(&dev->wce) != r->wce || atomic_load(&dev->d_sense) != r->d_sense ||
+		  atomic_load(&dev->qam) != r->qam;
 	atomic_store(&dev->wce, r->wce);
 	atomic_store(&dev->d_sense, r->d_sense);
+	atomic_store(&dev->qam, r->qam);
 	pthread_mutex_unlock(&dev->lock);
 	if (changed)
 		scst_dev_queue_ua(dev, cmd->tgt_dev,
