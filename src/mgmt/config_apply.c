@@ -9,6 +9,7 @@
 
 #include "core/scst.h"
 #include "mgmt/config.h"
+#include "targets/iscsi/iscsi_name.h"
 
 struct apply_ctx {
 	const struct config_tree *tree;
@@ -220,6 +221,20 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 	return 0;
 }
 
+/* A target's name is what initiators log in to: for the iscsi driver it
+ * must be an iSCSI name (RFC 7143 4.2.7), else no initiator could name it
+ * or two spellings would be one target. */
+static int check_target_name(struct apply_ctx *ctx, const struct config_block *d,
+			     const struct config_block *t)
+{
+	char why[160];
+
+	if (strcmp(d->name, "iscsi") != 0 || iscsi_name_check(t->name, 0, why, sizeof(why)))
+		return 0;
+	apply_error(ctx, t->line, "'%s' is not a valid iSCSI name (%s)", t->name, why);
+	return -1;
+}
+
 /* A driver's only attribute is "enabled" (absent means enabled): with
  * "enabled 0" its targets are created but none is enabled, as in SCST. */
 static int apply_target_driver(struct apply_ctx *ctx, const struct config_block *d)
@@ -243,7 +258,8 @@ static int apply_target_driver(struct apply_ctx *ctx, const struct config_block 
 			return -1;
 	}
 	for (unsigned i = 0; i < d->nchildren; i++)
-		if (apply_target(ctx, tgtt, enabled, &d->children[i]) < 0)
+		if (check_target_name(ctx, d, &d->children[i]) < 0 ||
+		    apply_target(ctx, tgtt, enabled, &d->children[i]) < 0)
 			return -1;
 	return 0;
 }

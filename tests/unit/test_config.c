@@ -706,6 +706,36 @@ static void test_decimal_numbers(void **state)
 			   "iSCSI target attribute QueuedCommands");
 }
 
+/* A TARGET of the iscsi driver has an iSCSI name (the rules themselves
+ * are tested in test_iscsi_name.c). */
+static void test_iscsi_target_names(void **state)
+{
+	char err[256] = "";
+
+	assert_apply_error("HANDLER vdisk_nullio {\n  DEVICE n\n}\n"
+			   "TARGET_DRIVER iscsi {\n"
+			   "  TARGET iqn.2026-12.org.example:good\n"
+			   "  TARGET tgt1 {\n    LUN 0 n\n  }\n"
+			   "}\n",
+			   "scst.conf:6: 'tgt1' is not a valid iSCSI name "
+			   "(no iqn., eui. or naa. prefix)");
+	assert_null(scst_find_target(scst_find_target_template("iscsi"),
+				     "iqn.2026-12.org.example:good"));
+	assert_apply_error("TARGET_DRIVER iscsi {\n  TARGET iqn.2026-12.org.example:Disk1\n}\n",
+			   "scst.conf:2: 'iqn.2026-12.org.example:Disk1' is not a valid iSCSI "
+			   "name (upper-case 'D': iSCSI names are compared in lower case (RFC "
+			   "3722), write them in lower case)");
+	assert_apply_error("TARGET_DRIVER iscsi {\n  TARGET iqn.2026-13.org.example\n}\n",
+			   "scst.conf:2: 'iqn.2026-13.org.example' is not a valid iSCSI name "
+			   "(month 13 is not 01 to 12)");
+	assert_int_equal(apply_text("TARGET_DRIVER iscsi {\n"
+				    "  TARGET iqn.2026-12.org.example:t1\n"
+				    "  TARGET eui.02004567a425678d\n"
+				    "  TARGET naa.52004567ba64678d\n"
+				    "}\n", err, sizeof(err)), 0);
+	destroy_all();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -727,6 +757,7 @@ int main(void)
 		cmocka_unit_test(test_large_inputs),
 		cmocka_unit_test(test_linear_work),
 		cmocka_unit_test(test_decimal_numbers),
+		cmocka_unit_test(test_iscsi_target_names),
 	};
 
 	return cmocka_run_group_tests(tests, register_core, NULL);
