@@ -172,6 +172,9 @@ check_alive "after the hostile clients"
 
 note "a well-behaved initiator is still served"
 check_serving "after the hostile clients"
+# The hostile clients' name and ISID (login_pdu above): whatever they left
+# half-open must not keep it from logging in again, nor hold a LUN RESET.
+check_liveness "after the hostile clients" iqn.2026-11.test:hostile 400000001234
 
 stop_uscstd
 echo "badinput: all checks passed"

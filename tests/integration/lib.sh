@@ -6,10 +6,14 @@
 #   start_uscstd [uscstd args...]      # sets PORT, USCSTD_PID, URL
 #   stop_uscstd                         # SIGTERM, waits, checks exit 0
 #   check_serving "context"             # a libiscsi initiator is still served
+#   check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]
+#                                       # after hostile input: see below
+#   dump_state "context"                # SIGUSR1; prints the state dump
 #   fail "reason"                       # prints the reason and the log, exits 1
 #
 # Every command that talks to the target runs under `timeout`, so that a
-# hung target fails the test instead of hanging it.
+# hung target fails the test instead of hanging it. fail ends the test
+# from anywhere, also inside $(...), a pipeline or a background job.
 
 set -u
 
@@ -22,15 +26,30 @@ INI2=iqn.2026-11.test:init2
 # Seconds a single client command may take before the test fails.
 CMD_TIMEOUT=${CMD_TIMEOUT:-60}
 
+# RSS bound of check_liveness, measured (2 reactors): a fresh uscstd with
+# the demo target has 2.3 MiB resident, 2.6 MiB after badinput or
+# fuzz_pdus, 16 MiB after vanish (its 32 uncollected 1 MiB reads leave
+# buffers in the reactors' pools); an ASan+UBSan build 10 MiB fresh and
+# 13 to 20 MiB after them (shadow memory, quarantine).
+RSS_LIMIT_MIB=${RSS_LIMIT_MIB:-64}
+RSS_LIMIT_SANITIZED_MIB=${RSS_LIMIT_SANITIZED_MIB:-256}
+
+LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORKDIR=$(mktemp -d /tmp/uscst-it.XXXXXX)
 LOG=$WORKDIR/uscstd.log
+# fail() in a subshell leaves this file and signals the script itself.
+MAIN_PID=$$
+FAILED_MARK=$WORKDIR/failed
 USCSTD_PID=
+USCSTD_START_RSS_KB=
 PORT=
 URL=
 
 cleanup() {
 	local rc=$?
 
+	# A fail() in a subshell whose exit status went unchecked.
+	[ -e "$FAILED_MARK" ] && rc=1
 	if [ -n "$USCSTD_PID" ] && kill -0 "$USCSTD_PID" 2>/dev/null; then
 		kill -KILL "$USCSTD_PID" 2>/dev/null
 		wait "$USCSTD_PID" 2>/dev/null
@@ -42,11 +61,25 @@ cleanup() {
 	rm -rf "$WORKDIR"
 	exit "$rc"
 }
+# SIGTERM is also how a fail() in a subshell stops the script: then the
+# mark is there and the test fails with status 1.
+on_signal() {
+	[ -e "$FAILED_MARK" ] && exit 1
+	exit 130
+}
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap on_signal INT TERM
 
+# fail REASON: the test fails. exit alone would end only the subshell
+# when called inside $(...), a pipeline or a background job (out=$(run
+# ...) would go on with an empty $out), so a subshell also leaves the mark
+# and sends SIGTERM to the script, whose trap then exits 1.
 fail() {
 	echo "FAIL: $*" >&2
+	if [ "$BASHPID" != "$MAIN_PID" ]; then
+		: > "$FAILED_MARK"
+		kill -TERM "$MAIN_PID" 2>/dev/null
+	fi
 	exit 1
 }
 
@@ -84,7 +117,11 @@ start_uscstd() {
 			wait "$USCSTD_PID"
 			fail "uscstd exited with status $? during start-up"
 		}
-		port_open "$PORT" && { note "uscstd pid $USCSTD_PID on 127.0.0.1:$PORT"; return 0; }
+		if port_open "$PORT"; then
+			USCSTD_START_RSS_KB=$(rss_kb)
+			note "uscstd pid $USCSTD_PID on 127.0.0.1:$PORT"
+			return 0
+		fi
 		sleep 0.1
 	done
 	fail "uscstd did not listen on 127.0.0.1:$PORT within 30 s"
@@ -106,17 +143,17 @@ check_serving() {
 	run iscsi-readcapacity16 -i "$INI1" "$URL" > /dev/null
 }
 
-# stop_uscstd: SIGTERM, then uscstd must exit with status 0 within 30 s.
+# stop_uscstd: SIGTERM, then uscstd must exit with status 0 within 10 s.
 stop_uscstd() {
 	local rc
 
 	check_alive "before SIGTERM"
 	kill -TERM "$USCSTD_PID"
-	for _ in $(seq 300); do
+	for _ in $(seq 100); do
 		kill -0 "$USCSTD_PID" 2>/dev/null || break
 		sleep 0.1
 	done
-	kill -0 "$USCSTD_PID" 2>/dev/null && fail "uscstd still running 30 s after SIGTERM"
+	kill -0 "$USCSTD_PID" 2>/dev/null && fail "uscstd still running 10 s after SIGTERM"
 	wait "$USCSTD_PID"
 	rc=$?
 	USCSTD_PID=
@@ -128,4 +165,99 @@ stop_uscstd() {
 # stdout; fails the test when it fails.
 run() {
 	timeout -k 5 "$CMD_TIMEOUT" "$@" || fail "'$*' exited with status $?"
+}
+
+# uscstd's resident set size in KiB (VmRSS), empty if it is gone.
+rss_kb() {
+	awk '/^VmRSS:/ { print $2 }' "/proc/$USCSTD_PID/status" 2>/dev/null
+}
+
+# mib KIB: KiB as MiB with one decimal.
+mib() {
+	awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'
+}
+
+# dump_state CONTEXT: SIGUSR1; waits (5 s at most) for the dump's end line
+# and prints that dump's lines from "dump: begin" to "dump: end: ...",
+# without the log prefix (the line format is in src/core/dump.c).
+dump_state() {
+	local before after
+
+	before=$(grep -c 'dump: end: ' "$LOG")
+	kill -USR1 "$USCSTD_PID" 2>/dev/null || fail "cannot send SIGUSR1 to uscstd ($*)"
+	for _ in $(seq 50); do
+		after=$(grep -c 'dump: end: ' "$LOG")
+		[ "$after" -gt "$before" ] && break
+		sleep 0.1
+	done
+	[ "$after" -gt "$before" ] || fail "no state dump in the log within 5 s of SIGUSR1 ($*)"
+	# Dumps run one at a time on uscstd's main thread: the last begin
+	# starts the one just asked for.
+	awk '/ dump: begin$/ { buf = "" }
+	/ dump: / { sub(/^.* dump: /, "dump: "); buf = buf $0 "\n" }
+	END { printf "%s", buf }' "$LOG"
+}
+
+# check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]: after a test's
+# hostile part, fails the test unless
+#  a. INITIATOR with ISID_HEX (12 hex digits) logs in again to $DEMO_IQN
+#     within 5 s and gets TEST UNIT READY answered, then logs out;
+#  b. meanwhile a second session ($INI2, another ISID) gets a LOGICAL UNIT
+#     RESET of LUN 0 answered within 1 s (a. and b.: liveness.py);
+#  c. then the state dump (SIGUSR1) shows no session of INITIATOR and 0
+#     active commands, within ~3 s (sessions still draining after a
+#     disconnect); longer is a leak;
+#  d. uscstd's VmRSS is below RSS_LIMIT_MIB (default $RSS_LIMIT_MIB, or
+#     $RSS_LIMIT_SANITIZED_MIB for a sanitizer build);
+#  e. uscstd is still running.
+check_liveness() {
+	local context=${1:?usage: check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]}
+	local ini=${2:?usage: check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]}
+	local isid=${3:?usage: check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]}
+	local limit=${4:-} out dump problem rss i
+
+	[[ $isid =~ ^[0-9A-Fa-f]{12}$ ]] || fail "check_liveness: ISID '$isid' is not 12 hex digits"
+	if [ -z "$limit" ]; then
+		limit=$RSS_LIMIT_MIB
+		grep -Eq 'lib(a|ub|t)san' "/proc/$USCSTD_PID/maps" 2>/dev/null &&
+			limit=$RSS_LIMIT_SANITIZED_MIB
+	fi
+	check_alive "before the liveness check ($context)"
+
+	note "liveness ($context): $ini ($isid) logs in again; $INI2 resets LUN 0"
+	out=$(timeout -k 5 60 python3 -B "$LIB_DIR/liveness.py" "$PORT" "$DEMO_IQN" "$ini" \
+		"$isid" "$INI2" 2>&1)
+	i=$?
+	echo "$out"
+	if [ "$i" != 0 ]; then
+		dump_state "liveness ($context)" >&2
+		fail "liveness ($context):" \
+			"$(sed -n 's/^liveness: FAILED: //p' <<< "$out" | paste -sd ';' -)" \
+			"(liveness.py exit $i; the state dump above)"
+	fi
+
+	# A session whose connection just closed may still be finishing its
+	# commands; give it about 3 s.
+	for i in $(seq 15); do
+		dump=$(dump_state "liveness ($context)")
+		problem=
+		grep -qF "dump: session $ini -> " <<< "$dump" &&
+			problem="a session of $ini remains"
+		grep -q '^dump: end: .*, 0 active command(s)$' <<< "$dump" ||
+			problem="${problem:+$problem; }commands are still active"
+		grep '^dump: device ' <<< "$dump" | grep -vq ': 0 active command(s)$' &&
+			problem="${problem:+$problem; }a device still has active commands"
+		[ -z "$problem" ] && break
+		sleep 0.2
+	done
+	echo "$dump"
+	[ -z "$problem" ] || fail "liveness ($context): $problem 3 s after its last logout (dump above)"
+
+	rss=$(rss_kb)
+	[ -n "$rss" ] || fail "liveness ($context): cannot read uscstd's VmRSS"
+	note "liveness ($context): VmRSS $(mib "$rss") MiB (at start-up" \
+		"$(mib "${USCSTD_START_RSS_KB:-0}") MiB; limit $limit MiB)"
+	[ "$rss" -lt $((limit * 1024)) ] ||
+		fail "liveness ($context): uscstd's VmRSS is $(mib "$rss") MiB, limit $limit MiB"
+	check_alive "after the liveness check ($context)"
 }
