@@ -4,6 +4,7 @@
  * the targets are enabled, so that no initiator sees a half-built target.
  * Attributes are handed to the object that owns them; one nobody takes is an
  * error naming it. A failure undoes everything this apply created. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,7 +23,19 @@ struct apply_ctx {
 	struct scst_tgt **tgts;
 	bool *tgt_enable; /* parallel to tgts */
 	unsigned ntgts;
+	/* Relative target port identifiers (VPD page 0x83, and later the
+	 * TransportIDs of persistent reservations) must be unique.
+	 * rel_tgt_claims[id] is the target block whose rel_tgt_id line
+	 * asks for @id; rel_tgt_taken marks the ids of targets already
+	 * registered. A target without the line gets the lowest id that is
+	 * neither, so that an automatic id never takes one a later target
+	 * asks for. */
+	const struct config_block **rel_tgt_claims; /* REL_TGT_IDS entries */
+	uint8_t *rel_tgt_taken;                     /* REL_TGT_IDS bits */
+	unsigned next_rel_tgt_id;
 };
+
+#define REL_TGT_IDS 65536u /* 1..65535; 0 is not an identifier */
 
 #define apply_error(ctx, line, ...) \
 	config_errorf((ctx)->err, (ctx)->errlen, (ctx)->tree->filename, (line), __VA_ARGS__)
@@ -36,11 +49,12 @@ static int parse_bool_attr(struct apply_ctx *ctx, const struct config_attr *a, b
 }
 
 /* The block's attributes as the core takes them, leaving out @skip (an
- * attribute this step handles itself) when not NULL. */
+ * attribute this step handles itself) when not NULL, with room for one more
+ * that this step adds. */
 static struct scst_attr *core_attrs(const struct config_block *b, const char *skip,
 				    unsigned *n)
 {
-	struct scst_attr *attrs = calloc(b->nattrs ? b->nattrs : 1, sizeof(*attrs));
+	struct scst_attr *attrs = calloc(b->nattrs + 1, sizeof(*attrs));
 
 	*n = 0;
 	if (!attrs)
@@ -181,6 +195,83 @@ static int apply_lun(struct apply_ctx *ctx, struct scst_tgt *tgt, const struct c
 	return 0;
 }
 
+/* The lowest rel_tgt_id no target has and no rel_tgt_id line asks for; 0
+ * when none is left. */
+static unsigned auto_rel_tgt_id(struct apply_ctx *ctx)
+{
+	unsigned id = ctx->next_rel_tgt_id;
+
+	while (id < REL_TGT_IDS &&
+	       (ctx->rel_tgt_claims[id] || (ctx->rel_tgt_taken[id / 8] & (1u << (id % 8)))))
+		id++;
+	ctx->next_rel_tgt_id = id;
+	return id < REL_TGT_IDS ? id : 0;
+}
+
+static void mark_rel_tgt_taken(struct scst_tgt *tgt, void *arg)
+{
+	struct apply_ctx *ctx = arg;
+
+	ctx->rel_tgt_taken[tgt->rel_tgt_id / 8] |= (uint8_t)(1u << (tgt->rel_tgt_id % 8));
+}
+
+struct rel_tgt_owner {
+	unsigned id;
+	const char *name;
+};
+
+static void find_rel_tgt_owner(struct scst_tgt *tgt, void *arg)
+{
+	struct rel_tgt_owner *o = arg;
+
+	if (tgt->rel_tgt_id == o->id)
+		o->name = tgt->name;
+}
+
+/* Before anything is created: every explicit rel_tgt_id is unique among
+ * the file's targets and free among those already registered. A value
+ * that is not a number in 1..65535 is left to the core, which says so. */
+static int claim_rel_tgt_ids(struct apply_ctx *ctx)
+{
+	const struct config_block *root = &ctx->tree->root;
+
+	scst_for_each_target(NULL, mark_rel_tgt_taken, ctx);
+	for (unsigned i = 0; i < root->nchildren; i++) {
+		const struct config_block *d = &root->children[i];
+
+		if (d->section != CONFIG_TARGET_DRIVER)
+			continue;
+		for (unsigned j = 0; j < d->nchildren; j++) {
+			const struct config_block *t = &d->children[j];
+			const struct config_attr *a = config_find_attr(t, "rel_tgt_id");
+			const struct config_block *first;
+			uint64_t id;
+
+			if (!a || !scst_attr_u64(a->value, &id) || id == 0 || id >= REL_TGT_IDS)
+				continue;
+			first = ctx->rel_tgt_claims[id];
+			if (first) {
+				apply_error(ctx, a->line,
+					    "duplicate rel_tgt_id %u (first given on line %u, "
+					    "for target '%s')",
+					    (unsigned)id, config_find_attr(first, "rel_tgt_id")->line,
+					    first->name);
+				return -1;
+			}
+			if (ctx->rel_tgt_taken[id / 8] & (1u << (id % 8))) {
+				struct rel_tgt_owner o = { .id = (unsigned)id, .name = "?" };
+
+				scst_for_each_target(NULL, find_rel_tgt_owner, &o);
+				apply_error(ctx, a->line, "rel_tgt_id %u is in use by target '%s'",
+					    (unsigned)id, o.name);
+				return -1;
+			}
+			ctx->rel_tgt_claims[id] = t;
+		}
+	}
+	return 0;
+}
+
 /* Creates the target and maps its LUNs; enabling waits for the end. */
 static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 			bool driver_enabled, const struct config_block *t)
@@ -190,7 +281,7 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 	bool enable = false;
 	struct scst_attr *attrs;
 	struct scst_tgt *tgt;
-	char reason[256] = "";
+	char reason[256] = "", auto_id[8];
 
 	for (unsigned i = 0; i < t->nattrs; i++)
 		if (strcmp(t->attrs[i].name, "enabled") == 0 &&
@@ -201,6 +292,17 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 		apply_error(ctx, t->line, "out of memory");
 		return -1;
 	}
+	if (!config_find_attr(t, "rel_tgt_id")) {
+		unsigned id = auto_rel_tgt_id(ctx);
+
+		if (!id) {
+			free(attrs);
+			apply_error(ctx, t->line, "target '%s': no free rel_tgt_id", t->name);
+			return -1;
+		}
+		snprintf(auto_id, sizeof(auto_id), "%u", id);
+		attrs[n++] = (struct scst_attr){ .name = "rel_tgt_id", .value = auto_id };
+	}
 	tgt = scst_target_create(tgtt, t->name, attrs, n, reason, sizeof(reason));
 	if (!tgt) {
 		free(attrs);
@@ -209,6 +311,7 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 	}
 	ctx->tgts[ctx->ntgts] = tgt;
 	ctx->tgt_enable[ctx->ntgts++] = enable && driver_enabled;
+	mark_rel_tgt_taken(tgt, ctx);
 	line = first_unconsumed(t, attrs, n, &bad);
 	free(attrs);
 	if (line) {
@@ -300,7 +403,9 @@ static unsigned count_nested(const struct config_tree *tree, enum config_section
 
 int config_apply(const struct config_tree *tree, char *err, size_t errlen)
 {
-	struct apply_ctx ctx = { .tree = tree, .err = err, .errlen = errlen };
+	struct apply_ctx ctx = {
+		.tree = tree, .err = err, .errlen = errlen, .next_rel_tgt_id = 1
+	};
 	unsigned ndevs = count_nested(tree, CONFIG_HANDLER);
 	unsigned ntgts = count_nested(tree, CONFIG_TARGET_DRIVER);
 	int rc = -1;
@@ -313,9 +418,13 @@ int config_apply(const struct config_tree *tree, char *err, size_t errlen)
 	ctx.devs = calloc(ndevs + 1, sizeof(*ctx.devs));
 	ctx.tgts = calloc(ntgts + 1, sizeof(*ctx.tgts));
 	ctx.tgt_enable = calloc(ntgts + 1, sizeof(*ctx.tgt_enable));
-	if (!ctx.devs || !ctx.tgts || !ctx.tgt_enable)
+	ctx.rel_tgt_claims = calloc(REL_TGT_IDS, sizeof(*ctx.rel_tgt_claims));
+	ctx.rel_tgt_taken = calloc(REL_TGT_IDS / 8, 1);
+	if (!ctx.devs || !ctx.tgts || !ctx.tgt_enable || !ctx.rel_tgt_claims ||
+	    !ctx.rel_tgt_taken)
 		apply_error(&ctx, 0, "out of memory");
-	else if (apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
+	else if (claim_rel_tgt_ids(&ctx) == 0 &&
+		 apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
 		 apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0) {
 		for (unsigned i = 0; i < ctx.ntgts; i++)
 			if (ctx.tgt_enable[i])
@@ -327,6 +436,8 @@ int config_apply(const struct config_tree *tree, char *err, size_t errlen)
 	free(ctx.devs);
 	free(ctx.tgts);
 	free(ctx.tgt_enable);
+	free(ctx.rel_tgt_claims);
+	free(ctx.rel_tgt_taken);
 	return rc;
 }
 

@@ -736,6 +736,67 @@ static void test_iscsi_target_names(void **state)
 	destroy_all();
 }
 
+static struct scst_tgt *find_iscsi_target(const char *name)
+{
+	return scst_find_target(scst_find_target_template("iscsi"), name);
+}
+
+/* Explicit rel_tgt_id values are unique, and an automatic one never takes
+ * a value a later target asks for. */
+static void test_rel_tgt_id(void **state)
+{
+	char err[256] = "";
+
+	assert_apply_error("TARGET_DRIVER iscsi {\n"
+			   "  TARGET iqn.2026-12.org.example:a {\n"
+			   "    rel_tgt_id 5\n"
+			   "  }\n"
+			   "  TARGET iqn.2026-12.org.example:b\n"
+			   "  TARGET iqn.2026-12.org.example:c {\n"
+			   "    rel_tgt_id 05\n"
+			   "  }\n"
+			   "}\n",
+			   "scst.conf:7: duplicate rel_tgt_id 5 (first given on line 3, for target "
+			   "'iqn.2026-12.org.example:a')");
+	assert_null(find_iscsi_target("iqn.2026-12.org.example:a"));
+	assert_null(find_iscsi_target("iqn.2026-12.org.example:b"));
+
+	/* a has no rel_tgt_id: it gets 2, not the 1 that b asks for. */
+	assert_int_equal(apply_text("TARGET_DRIVER iscsi {\n"
+				    "  TARGET iqn.2026-12.org.example:a\n"
+				    "  TARGET iqn.2026-12.org.example:b {\n"
+				    "    rel_tgt_id 1\n"
+				    "  }\n"
+				    "  TARGET iqn.2026-12.org.example:c\n"
+				    "}\n", err, sizeof(err)), 0);
+	assert_int_equal(find_iscsi_target("iqn.2026-12.org.example:a")->rel_tgt_id, 2);
+	assert_int_equal(find_iscsi_target("iqn.2026-12.org.example:b")->rel_tgt_id, 1);
+	assert_int_equal(find_iscsi_target("iqn.2026-12.org.example:c")->rel_tgt_id, 3);
+
+	/* Against targets that exist already (a later apply, the RPC). */
+	assert_apply_error("TARGET_DRIVER iscsi {\n"
+			   "  TARGET iqn.2026-12.org.example:d {\n"
+			   "    rel_tgt_id 3\n"
+			   "  }\n"
+			   "}\n",
+			   "scst.conf:3: rel_tgt_id 3 is in use by target "
+			   "'iqn.2026-12.org.example:c'");
+	assert_int_equal(apply_text("TARGET_DRIVER iscsi {\n"
+				    "  TARGET iqn.2026-12.org.example:e\n"
+				    "}\n", err, sizeof(err)), 0);
+	assert_int_equal(find_iscsi_target("iqn.2026-12.org.example:e")->rel_tgt_id, 4);
+	destroy_all();
+
+	/* Out of range or not a number: the core's message, on its line. */
+	assert_apply_error("TARGET_DRIVER iscsi {\n"
+			   "  TARGET iqn.2026-12.org.example:a {\n"
+			   "    rel_tgt_id 65536\n"
+			   "  }\n"
+			   "}\n",
+			   "scst.conf:3: target 'iqn.2026-12.org.example:a': rel_tgt_id '65536' "
+			   "is not in 1..65535");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -758,6 +819,7 @@ int main(void)
 		cmocka_unit_test(test_linear_work),
 		cmocka_unit_test(test_decimal_numbers),
 		cmocka_unit_test(test_iscsi_target_names),
+		cmocka_unit_test(test_rel_tgt_id),
 	};
 
 	return cmocka_run_group_tests(tests, register_core, NULL);
