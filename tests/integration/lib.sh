@@ -4,6 +4,7 @@
 #
 #   . "$(dirname "$0")/lib.sh" "$@"    # $1 = path of the uscstd binary
 #   start_uscstd [uscstd args...]      # sets PORT, USCSTD_PID, URL
+#                                       # ($USCSTD_THREADS: --threads N)
 #   stop_uscstd                         # SIGTERM, waits, checks exit 0
 #   check_serving "context"             # a libiscsi initiator is still served
 #   check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]
@@ -108,8 +109,11 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 start_uscstd() {
 	PORT=$(free_port)
 	mkdir -p "$WORKDIR/state"
+	# USCSTD_THREADS (meson sets it for the multisession suite): reactor
+	# threads, unless the test passes its own --threads (the later wins).
 	"$USCSTD" --listen "127.0.0.1:$PORT" --state-dir "$WORKDIR/state" \
-		--log-level info "$@" >> "$LOG" 2>&1 < /dev/null &
+		--log-level info ${USCSTD_THREADS:+--threads "$USCSTD_THREADS"} "$@" \
+		>> "$LOG" 2>&1 < /dev/null &
 	USCSTD_PID=$!
 	URL=iscsi://127.0.0.1:$PORT/$DEMO_IQN/0
 	for _ in $(seq 300); do

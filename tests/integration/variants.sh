@@ -8,7 +8,9 @@
 VARIANTS=${2:?usage: $0 PATH_TO_USCSTD PATH_TO_VARIANTS}
 [ -x "$VARIANTS" ] || fail "$VARIANTS is not an executable"
 
-start_uscstd
+# Two reactors: the variants' sessions land on both (the multisession
+# suite, run under ThreadSanitizer too).
+start_uscstd --threads 2
 note "8 login variants, 6 transfer sizes each, read back in two sessions"
 run "$VARIANTS" "$URL" "$INI1"
 check_alive "after the variants"
