@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -26,6 +27,8 @@ struct options {
 	unsigned nportals;
 	unsigned threads;
 	const char *state_dir;
+	unsigned max_connections;
+	unsigned max_logins_per_address;
 };
 
 static void usage(FILE *out)
@@ -43,13 +46,20 @@ static void usage(FILE *out)
 		"  -t, --threads N        reactor threads (default: one per online CPU)\n"
 		"  -s, --state-dir DIR    where the demo LUN's file lives\n"
 		"                         (default " DEFAULT_STATE_DIR ")\n"
+		"      --max-connections N\n"
+		"                         iSCSI connections in all; 0 = no limit\n"
+		"                         (default %u)\n"
+		"      --max-logins-per-address N\n"
+		"                         connections from one address still logging in;\n"
+		"                         0 = no limit (default %u)\n"
 		"  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"SIGINT or SIGTERM: stop accepting, end the sessions, flush and close\n"
 		"the backing files, exit 0.\n"
 		"SIGUSR1: write every session and device with its active commands to\n"
-		"the log (lines starting \"dump:\", at level info), and keep serving.\n");
+		"the log (lines starting \"dump:\", at level info), and keep serving.\n",
+		ISCSI_DEFAULT_MAX_CONNECTIONS, ISCSI_DEFAULT_MAX_LOGINS_PER_ADDRESS);
 }
 
 static int parse_log_level(const char *s)
@@ -65,6 +75,23 @@ static int parse_log_level(const char *s)
 	return -1;
 }
 
+/* Long options without a short form. */
+enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_LOGINS };
+
+/* A count in 0..1000000 for option @name. */
+static int parse_count(const char *name, const char *arg, unsigned *out)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+
+	if (!*arg || *end || n < 0 || n > 1000000) {
+		fprintf(stderr, "uscstd: --%s: '%s' is not a number in 0..1000000\n", name, arg);
+		return -1;
+	}
+	*out = (unsigned)n;
+	return 0;
+}
+
 static int parse_options(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
@@ -73,6 +100,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "threads", required_argument, NULL, 't' },
 		{ "state-dir", required_argument, NULL, 's' },
 		{ "log-level", required_argument, NULL, 'v' },
+		{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
+		{ "max-logins-per-address", required_argument, NULL, OPT_MAX_LOGINS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -109,6 +138,14 @@ static int parse_options(int argc, char **argv, struct options *o)
 					optarg);
 				return -1;
 			}
+			break;
+		case OPT_MAX_CONNECTIONS:
+			if (parse_count("max-connections", optarg, &o->max_connections))
+				return -1;
+			break;
+		case OPT_MAX_LOGINS:
+			if (parse_count("max-logins-per-address", optarg, &o->max_logins_per_address))
+				return -1;
 			break;
 		case 'h':
 			usage(stdout);
@@ -192,6 +229,37 @@ static void shutdown_gracefully(void)
 /* Serves SIGUSR1 (the state dump) until SIGINT or SIGTERM arrives; returns
  * that signal. The dump runs here, on the main thread, because it visits
  * the reactors with reactor_run_on_all(), which a reactor must not call. */
+/* Each connection is a descriptor, and the soft limit (often 1024) is far
+ * below what a target serving many initiators needs; the hard limit is what
+ * the administrator allows. Past it accept() fails with EMFILE, which the
+ * portals survive by pausing (portal.c). */
+static void raise_nofile_limit(unsigned max_connections)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		log_warn("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+		return;
+	}
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t was = rl.rlim_cur;
+
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl)) {
+			log_warn("cannot raise the open-file limit from %llu to %llu: %s",
+				 (unsigned long long)was, (unsigned long long)rl.rlim_max,
+				 strerror(errno));
+			getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	log_info("open-file limit %llu (hard limit %llu)", (unsigned long long)rl.rlim_cur,
+		 (unsigned long long)rl.rlim_max);
+	if (rl.rlim_cur != RLIM_INFINITY && (max_connections == 0 || max_connections >= rl.rlim_cur))
+		log_warn("the open-file limit %llu is not above --max-connections %u: past it, new "
+			 "connections wait until descriptors are free", (unsigned long long)rl.rlim_cur,
+			 max_connections);
+}
+
 static int wait_for_signal(void)
 {
 	sigset_t set;
@@ -212,7 +280,11 @@ static int wait_for_signal(void)
 
 int main(int argc, char **argv)
 {
-	struct options o = { .state_dir = DEFAULT_STATE_DIR };
+	struct options o = {
+		.state_dir = DEFAULT_STATE_DIR,
+		.max_connections = ISCSI_DEFAULT_MAX_CONNECTIONS,
+		.max_logins_per_address = ISCSI_DEFAULT_MAX_LOGINS_PER_ADDRESS,
+	};
 	char err[512];
 	sigset_t set;
 	long ncpu;
@@ -235,6 +307,8 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	raise_nofile_limit(o.max_connections);
+	iscsi_set_connection_limits(o.max_connections, o.max_logins_per_address);
 	scst_core_init();
 	if (vdisk_register() || iscsi_driver_register()) {
 		log_error("cannot register the built-in handlers and drivers");

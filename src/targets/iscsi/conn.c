@@ -20,6 +20,7 @@
 
 #include "base/crc32c.h"
 #include "base/log.h"
+#include "targets/iscsi/admission.h"
 #include "targets/iscsi/login.h"
 
 /* Every connection, so that close_sessions can find those of a target. */
@@ -417,6 +418,7 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 			 iscsi_conn_initiator(conn), why);
 	reactor_fd_remove(&conn->watch);
 	reactor_tick_remove(&conn->tick);
+	iscsi_admission_release(conn->fd);
 	close(conn->fd);
 	conn->fd = -1;
 	pthread_mutex_lock(&conns_lock);
@@ -859,8 +861,8 @@ static void conn_on_tick(struct reactor_tick *t)
 {
 	struct iscsi_conn *conn = container_of(t, struct iscsi_conn, tick);
 	iscsi_conn_get(conn);
-	if (conn->phase == CONN_LOGIN && ++conn->idle_ticks > conn->tp.rsp_timeout) {
-		iscsi_conn_close(conn, "login timed out");
+	if (conn->phase == CONN_LOGIN && ++conn->login_ticks > iscsi_login_timeout(conn)) {
+		iscsi_conn_close(conn, "login not finished within the login timeout (RspTimeout)");
 	} else if (conn->phase == CONN_FULL_FEATURE) {
 		struct iscsi_cmd *icmd;
 		bool timed_out = false;

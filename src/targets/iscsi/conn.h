@@ -132,6 +132,9 @@ struct iscsi_conn {
 	uint32_t stat_sn;
 
 	struct iscsi_login *login;  /* during login */
+	/* Seconds since accept while logging in: the whole login gets
+	 * iscsi_login_timeout(), however often the initiator sends. */
+	unsigned login_ticks;
 	struct iscsi_session *sess; /* after login */
 	struct scst_tgt *tgt;       /* NULL for discovery */
 	struct iscsi_target_params tp;

@@ -4,6 +4,7 @@
 
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
+#include "targets/iscsi/login.h"
 
 static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,
 			       char *err, size_t errlen)
@@ -19,6 +20,7 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 		return -1;
 	}
 	tgt->tgt_priv = it;
+	iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
 	return 0;
 }
 

@@ -16,6 +16,14 @@ int iscsi_driver_register(void);
  * reason in err. */
 int iscsi_listen(const char *addr_port, char *err, size_t errlen);
 
+/* Daemon-wide caps on TCP connections (0 = no limit): @max_conns in all,
+ * @max_logins of them still logging in from one peer address. A
+ * connection beyond either is closed right after accept(). Defaults:
+ * below, docs/limits.md says why. Call before iscsi_listen(). */
+#define ISCSI_DEFAULT_MAX_CONNECTIONS 4096
+#define ISCSI_DEFAULT_MAX_LOGINS_PER_ADDRESS 32
+void iscsi_set_connection_limits(unsigned max_conns, unsigned max_logins);
+
 /* Closes every listening portal (shutdown). Not from a reactor thread. */
 void iscsi_stop_listening(void);
 

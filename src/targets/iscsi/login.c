@@ -5,15 +5,22 @@
  * answer_security_key() and iscsi_negotiate_auth_method(). */
 #include "targets/iscsi/login.h"
 
+#include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
+#include "targets/iscsi/admission.h"
 #include "targets/iscsi/conn.h"
 
 /* Longest login text we collect over C-bit continuations. */
 #define LOGIN_TEXT_MAX 65536
+/* Longest data segment of a Login Response: the initiator's
+ * MaxRecvDataSegmentLength keeps its default until the login is over
+ * (RFC 7143 13.12). */
+#define LOGIN_RSP_MAX 8192
 
 struct iscsi_login {
 	struct iscsi_negotiation neg;
@@ -38,7 +45,35 @@ struct iscsi_login {
 	unsigned predecessors;
 	uint8_t final_req[ISCSI_BHS_LEN];
 	uint8_t final_flags;
+	/* An answer longer than LOGIN_RSP_MAX goes out in pieces with the C
+	 * bit (RFC 7143 11.13.1), each asked for by an empty Login Request:
+	 * rsp_sent bytes of rsp have gone; answer_flags are those of the
+	 * request being answered, acted on (stage transition) with the last
+	 * piece only. */
+	bool answering;
+	size_t rsp_sent;
+	uint8_t answer_flags;
 };
+
+/* The longest RspTimeout of the targets attached so far (0: none yet). It
+ * never shrinks when a target goes: a login is then allowed a little
+ * longer than needed, never less. */
+static _Atomic unsigned longest_rsp_timeout;
+
+void iscsi_login_note_rsp_timeout(unsigned seconds)
+{
+	unsigned cur = atomic_load(&longest_rsp_timeout);
+	while (seconds > cur && !atomic_compare_exchange_weak(&longest_rsp_timeout, &cur, seconds))
+		;
+}
+
+unsigned iscsi_login_timeout(const struct iscsi_conn *conn)
+{
+	if (conn->tgt)
+		return conn->tp.rsp_timeout;
+	unsigned longest = atomic_load(&longest_rsp_timeout);
+	return longest ? longest : conn->tp.rsp_timeout;
+}
 
 const char *iscsi_login_initiator(const struct iscsi_login *login)
 {
@@ -123,7 +158,7 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		}
 		pthread_mutex_unlock(&scst_mutex);
 		if (!usable) {
-			log_warn("iSCSI: %s (%s): login to %s target %s refused", conn->peer,
+			log_warn_rl("iSCSI: %s (%s): login to %s target %s refused", conn->peer,
 				 l->initiator_name, tgt ? "disabled" : "unknown", l->target_name);
 			fail(l, LOGIN_NOT_FOUND);
 			return;
@@ -179,7 +214,7 @@ static int negotiate_key(void *ctx, const char *key, const char *value)
 	case ISCSI_KEY_OK:
 		return 0;
 	case ISCSI_KEY_REPEATED:
-		log_warn("iSCSI: %s (%s): key %s negotiated twice", kc->conn->peer,
+		log_warn_rl("iSCSI: %s (%s): key %s negotiated twice", kc->conn->peer,
 			 l->initiator_name, key);
 		fail(l, LOGIN_INITIATOR_ERROR);
 		return 0;
@@ -219,11 +254,23 @@ static void send_response(struct iscsi_conn *conn, struct iscsi_login *l, const 
 	put_be32(bhs + ISCSI_OFF_MAXCMDSN, l->cmd_sn + conn->tp.queued_cmds - 1);
 	bhs[36] = (uint8_t)(l->status >> 8);
 	bhs[37] = (uint8_t)l->status;
-	if (with_text && l->rsp.len) {
-		pdu->owned = (uint8_t *)l->rsp.data;
+	if (with_text && l->rsp.len > l->rsp_sent) {
+		size_t left = l->rsp.len - l->rsp_sent;
+		uint32_t len = left > LOGIN_RSP_MAX ? LOGIN_RSP_MAX : (uint32_t)left;
+		/* Only a piece with the C bit may leave text behind. */
+		assert(len == left || (flags & ISCSI_FLAG_CONTINUE));
+		pdu->owned = malloc(len);
+		if (!pdu->owned) {
+			free(pdu);
+			iscsi_conn_close(conn, "out of memory");
+			return;
+		}
+		memcpy(pdu->owned, l->rsp.data + l->rsp_sent, len);
 		pdu->data = pdu->owned;
-		pdu->data_len = (uint32_t)l->rsp.len;
-		memset(&l->rsp, 0, sizeof(l->rsp));
+		pdu->data_len = len;
+		l->rsp_sent += len;
+		if (l->rsp_sent == l->rsp.len)
+			l->rsp.len = l->rsp_sent = 0;
 	}
 	pdu->close_after = l->status != LOGIN_OK;
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
@@ -231,7 +278,7 @@ static void send_response(struct iscsi_conn *conn, struct iscsi_login *l, const 
 
 static void send_failure(struct iscsi_conn *conn, struct iscsi_login *l, const uint8_t *req)
 {
-	log_warn("iSCSI: %s (%s): login failed with status 0x%04x", conn->peer,
+	log_warn_rl("iSCSI: %s (%s): login failed with status 0x%04x", conn->peer,
 		 l->initiator_name ? l->initiator_name : "unknown initiator", l->status);
 	send_response(conn, l, req, 0, 0, false);
 }
@@ -252,8 +299,9 @@ static void finish_full_feature(struct iscsi_conn *conn, struct iscsi_login *l)
 	/* Digests start with the first PDU after the final Login Response. */
 	conn->phase = CONN_FULL_FEATURE;
 	conn->idle_ticks = 0;
+	iscsi_admission_login_done(conn->fd);
 	const struct iscsi_session_params *p = &conn->params;
-	log_info("iSCSI: %s (%s): %s session %u logged in%s%s (digests %s/%s, send %u, burst %u/%u,"
+	log_info_rl("iSCSI: %s (%s): %s session %u logged in%s%s (digests %s/%s, send %u, burst %u/%u,"
 		 " InitialR2T %s, ImmediateData %s, R2Ts %u)",
 		 conn->peer, l->initiator_name, l->discovery ? "discovery" : "normal", sess->tsih,
 		 l->discovery ? "" : " to ", l->discovery ? "" : l->target_name,
@@ -280,7 +328,7 @@ static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
 	}
 	l->predecessors = (unsigned)n;
 	if (n) {
-		log_info("iSCSI: %s (%s): login waits for %d older session(s) to finish",
+		log_info_rl("iSCSI: %s (%s): login waits for %d older session(s) to finish",
 			 conn->peer, l->initiator_name, n);
 		return;
 	}
@@ -296,6 +344,35 @@ void iscsi_login_predecessor_gone(void *arg)
 		iscsi_conn_flush_soon(conn);
 	}
 	iscsi_conn_put(conn); /* taken in iscsi_session_reinstate() */
+}
+
+/* Answers the request whose flags are in l->answer_flags with the text in
+ * l->rsp: the next piece with the C bit while more than one PDU's worth is
+ * left, else the last piece, which makes the transition the request asked
+ * for. */
+static void answer(struct iscsi_conn *conn, struct iscsi_login *l, const uint8_t *req)
+{
+	uint8_t flags = l->answer_flags;
+	unsigned csg = (flags >> 2) & 3, nsg = flags & 3;
+	bool transit = flags & ISCSI_FLAG_TRANSIT;
+	if (l->rsp.len - l->rsp_sent > LOGIN_RSP_MAX) {
+		/* C=1 requires T=0 (RFC 7143 11.13.2). */
+		l->answering = true;
+		send_response(conn, l, req, (uint8_t)(ISCSI_FLAG_CONTINUE | csg << 2), 0, true);
+		return;
+	}
+	l->answering = false;
+	if (!transit) {
+		send_response(conn, l, req, (uint8_t)(csg << 2), 0, true);
+		return;
+	}
+	uint8_t rflags = (uint8_t)(ISCSI_FLAG_TRANSIT | csg << 2 | nsg);
+	if (nsg == STAGE_FULL_FEATURE) {
+		enter_full_feature(conn, l, req, rflags);
+		return;
+	}
+	l->stage = nsg;
+	send_response(conn, l, req, rflags, 0, true);
 }
 
 /* ------------------------------------------------------------------ */
@@ -365,6 +442,17 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 	uint8_t flags = req[1];
 	unsigned csg = (flags >> 2) & 3, nsg = flags & 3;
 	bool transit = flags & ISCSI_FLAG_TRANSIT;
+	if (l->answering) {
+		/* While our answer is in pieces, the initiator asks for each
+		 * with an empty request and says nothing new. */
+		if (conn->rx.data_len || (flags & ISCSI_FLAG_CONTINUE)) {
+			fail(l, LOGIN_INITIATOR_ERROR);
+			send_failure(conn, l, req);
+			return;
+		}
+		answer(conn, l, req);
+		return;
+	}
 	if (flags & ISCSI_FLAG_CONTINUE) {
 		/* More text follows: acknowledge with an empty response. */
 		send_response(conn, l, req, (uint8_t)(csg << 2), 0, false);
@@ -396,15 +484,6 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 		send_failure(conn, l, req);
 		return;
 	}
-	if (!transit) {
-		send_response(conn, l, req, (uint8_t)(csg << 2), 0, true);
-		return;
-	}
-	uint8_t rflags = (uint8_t)(ISCSI_FLAG_TRANSIT | csg << 2 | nsg);
-	if (nsg == STAGE_FULL_FEATURE) {
-		enter_full_feature(conn, l, req, rflags);
-		return;
-	}
-	l->stage = nsg;
-	send_response(conn, l, req, rflags, 0, true);
+	l->answer_flags = flags;
+	answer(conn, l, req);
 }

@@ -4,6 +4,7 @@
 
 #include <stdint.h>
 
+struct iscsi_conn;
 struct iscsi_login;
 
 /* Login status, class << 8 | detail (RFC 7143 11.13.5). */
@@ -39,6 +40,14 @@ static inline int iscsi_stage_transition_ok(unsigned csg, unsigned nsg)
 	return (csg == STAGE_SECURITY && (nsg == STAGE_OPERATIONAL || nsg == STAGE_FULL_FEATURE)) ||
 	       (csg == STAGE_OPERATIONAL && nsg == STAGE_FULL_FEATURE);
 }
+
+/* Seconds a login may take from accept to the full feature phase: the
+ * RspTimeout of the target it names; before it has named one (or for a
+ * discovery session) the longest RspTimeout of any target, so that no
+ * login is cut shorter than its target would allow. */
+unsigned iscsi_login_timeout(const struct iscsi_conn *conn);
+/* A target with RspTimeout @seconds exists (driver.c, at attach). */
+void iscsi_login_note_rsp_timeout(unsigned seconds);
 
 /* The initiator name the login has announced, or NULL. */
 const char *iscsi_login_initiator(const struct iscsi_login *login);

@@ -138,6 +138,11 @@ void iscsi_target_params_default(struct iscsi_target_params *tp)
 		.nop_in_interval = 30,
 		.nop_in_timeout = 30,
 		.rsp_timeout = 90,
+		/* SCST's MaxSessions is 0 (unlimited); a bound that no real
+		 * deployment reaches keeps one target from taking every
+		 * connection the daemon has (docs/limits.md). */
+		.max_sessions = ISCSI_DEFAULT_MAX_SESSIONS,
+		.max_sessions_per_initiator = ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR,
 	};
 }
 
@@ -187,6 +192,8 @@ static const struct target_attr_desc target_attrs[] = {
 	TA("NopInInterval", TA_U32, nop_in_interval, 0, 65535),
 	TA("NopInTimeout", TA_U32, nop_in_timeout, 1, 65535),
 	TA("RspTimeout", TA_U32, rsp_timeout, 1, 65535),
+	TA("MaxSessions", TA_U32, max_sessions, 0, 65535),
+	TA("MaxSessionsPerInitiator", TA_U32, max_sessions_per_initiator, 0, 65535),
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

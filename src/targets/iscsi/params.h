@@ -44,6 +44,10 @@ enum iscsi_digest_pref {
  * bytes unless the key says otherwise). */
 #define ISCSI_ALIAS_MAX 255
 
+/* Default session caps of a target (see docs/limits.md). */
+#define ISCSI_DEFAULT_MAX_SESSIONS 1024
+#define ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR 32
+
 /* A target's offers and limits, with SCST's attribute names. */
 struct iscsi_target_params {
 	unsigned header_digest;          /* enum iscsi_digest_pref bits */
@@ -58,13 +62,19 @@ struct iscsi_target_params {
 	uint32_t queued_cmds;            /* QueuedCommands: CmdSN window */
 	uint32_t nop_in_interval;        /* NopInInterval, seconds; 0 = no pings */
 	uint32_t nop_in_timeout;         /* NopInTimeout, seconds */
-	uint32_t rsp_timeout;            /* RspTimeout, seconds */
+	uint32_t rsp_timeout;            /* RspTimeout, seconds; also bounds a whole login */
+	/* MaxSessions (SCST's name): sessions the target holds at once,
+	 * 0 = no limit. MaxSessionsPerInitiator (ours): of those, how many
+	 * one initiator name may hold, 0 = no limit. docs/limits.md says
+	 * why the defaults are what they are. */
+	uint32_t max_sessions;
+	uint32_t max_sessions_per_initiator;
 	/* TargetAlias: a human-readable name declared at login (RFC 7143
 	 * 13.6); empty = not declared. */
 	char alias[ISCSI_ALIAS_MAX + 1];
 };
 
-/* SCST's defaults. */
+/* SCST's defaults, except that the session caps are finite. */
 void iscsi_target_params_default(struct iscsi_target_params *tp);
 
 /* Takes the attributes above from @attrs (marking them consumed); leaves

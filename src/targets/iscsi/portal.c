@@ -1,6 +1,9 @@
 /* Listening portals: sockets bound to the addresses given with --listen,
- * watched on reactor 0; each accepted connection is handed to a reactor
- * chosen round-robin, where it lives until it closes. */
+ * watched on reactor 0; each accepted connection passes admission (the
+ * daemon-wide caps, admission.c) and is handed to a reactor chosen
+ * round-robin, where it lives until it closes. When accept() runs out of
+ * descriptors the portal stops being watched for a while (a level-
+ * triggered watch would otherwise fire again at once, for ever). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netdb.h>
@@ -12,18 +15,35 @@
 #include <stdbool.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "base/log.h"
+#include "targets/iscsi/admission.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
+
+/* Pauses of a portal whose accept() found no free descriptor: the first
+ * one short, since a burst of closes may free some at once, then doubling
+ * up to a second, so that a lasting shortage costs one attempt a second. */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 1000
 
 struct portal {
 	int fd;
 	char name[96];
 	struct reactor_fd watch;
 	struct list_head entry;
+	/* Out of descriptors: not watched until backoff_op completes (an
+	 * io_uring timeout on reactor 0's ring); backoff_ms is the pause
+	 * now, 0 when accept() last worked. */
+	bool backing_off;
+	bool closing;             /* closed while backing off: freed by the timeout */
+	unsigned backoff_ms;
+	unsigned long backoff_refusals; /* accept() failures in this episode */
+	struct __kernel_timespec backoff_ts;
+	struct reactor_op backoff_op;
 };
 
 /* Portals are added by the daemon's thread and used on reactor 0. */
@@ -90,28 +110,107 @@ static void start_conn(void *arg)
 	free(nc);
 }
 
+static void portal_on_ready(struct reactor_fd *w, uint32_t events);
+
+static void portal_free(struct portal *p)
+{
+	close(p->fd);
+	free(p);
+}
+
+static void portal_backoff_done(struct reactor_op *op, int res)
+{
+	struct portal *p = container_of(op, struct portal, backoff_op);
+	p->backing_off = false;
+	if (p->closing) {
+		portal_free(p);
+		return;
+	}
+	if (reactor_fd_add(reactor_self(), &p->watch, p->fd, EPOLLIN) != 0)
+		log_error("iSCSI: cannot watch portal %s again; it accepts no more connections",
+			  p->name);
+}
+
+/* accept() found no descriptor (EMFILE: ours are all open; ENFILE: the
+ * system's). The pending connections wait in the listen backlog; the
+ * portal is looked at again after a pause. Logged once per episode. */
+static void portal_back_off(struct portal *p, int err)
+{
+	struct reactor *r = reactor_self();
+	p->backoff_refusals++;
+	if (!p->backoff_ms) {
+		struct rlimit rl = { 0, 0 };
+		getrlimit(RLIMIT_NOFILE, &rl);
+		log_warn("iSCSI: accept on %s: %s (open-file limit %llu); not accepting for a "
+			 "while, retrying every %u..%u ms until descriptors are free",
+			 p->name, strerror(err), (unsigned long long)rl.rlim_cur, BACKOFF_FIRST_MS,
+			 BACKOFF_MAX_MS);
+		p->backoff_ms = BACKOFF_FIRST_MS;
+	} else if (p->backoff_ms < BACKOFF_MAX_MS) {
+		p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+								    : p->backoff_ms * 2;
+	}
+	reactor_fd_remove(&p->watch);
+	p->backing_off = true;
+	p->backoff_ts.tv_sec = p->backoff_ms / 1000;
+	p->backoff_ts.tv_nsec = (long long)(p->backoff_ms % 1000) * 1000000;
+	p->backoff_op.done = portal_backoff_done;
+	struct io_uring_sqe *sqe = reactor_get_sqe(r);
+	io_uring_prep_timeout(sqe, &p->backoff_ts, 0, 0);
+	io_uring_sqe_set_data(sqe, &p->backoff_op);
+}
+
+/* accept() works again after a shortage. */
+static void portal_backoff_over(struct portal *p)
+{
+	log_info("iSCSI: accepting on %s again (%lu accept attempts found no descriptor)",
+		 p->name, p->backoff_refusals);
+	p->backoff_ms = 0;
+	p->backoff_refusals = 0;
+}
+
 static void portal_on_ready(struct reactor_fd *w, uint32_t events)
 {
 	struct portal *p = container_of(w, struct portal, watch);
 	for (;;) {
-		int fd = accept4(p->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+		int fd = accept4(p->fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno == EINTR || errno == ECONNABORTED)
+			int err = errno;
+			if (err == EINTR || err == ECONNABORTED)
 				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK)
-				log_warn("iSCSI: accept on %s: %s", p->name, strerror(errno));
+			if (err == EMFILE || err == ENFILE) {
+				portal_back_off(p, err);
+				return;
+			}
+			if (err != EAGAIN && err != EWOULDBLOCK)
+				log_warn_rl("iSCSI: accept on %s: %s", p->name, strerror(err));
 			return;
+		}
+		if (p->backoff_ms)
+			portal_backoff_over(p);
+		char why[160];
+		if (!iscsi_admit(fd, &ss, why, sizeof(why))) {
+			char host[64] = "?", port[8] = "?";
+			getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
+				    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
+			log_warn_rl("iSCSI: connection from %s port %s refused: %s", host, port, why);
+			close(fd);
+			continue;
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct new_conn *nc = malloc(sizeof(*nc));
 		if (!nc) {
+			iscsi_admission_release(fd);
 			close(fd);
 			continue;
 		}
 		nc->fd = fd;
 		nc->r = reactor_pick();
 		if (reactor_post(nc->r, start_conn, nc) != 0) {
+			iscsi_admission_release(fd);
 			close(fd);
 			free(nc);
 		}
@@ -196,8 +295,12 @@ static void close_portals(void *arg)
 		struct portal *p = list_first_entry(&portals, struct portal, entry);
 		list_del(&p->entry);
 		reactor_fd_remove(&p->watch);
-		close(p->fd);
-		free(p);
+		/* A pause in progress holds the portal until its timeout
+		 * completes (at most BACKOFF_MAX_MS). */
+		if (p->backing_off)
+			p->closing = true;
+		else
+			portal_free(p);
 	}
 	pthread_mutex_unlock(&portals_lock);
 }

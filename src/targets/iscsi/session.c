@@ -2,6 +2,7 @@
  * ISID for reinstatement), the I_T nexus with the core, and the CmdSN
  * window (RFC 7143 4.2.2.1). */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,13 +30,46 @@ bool iscsi_session_tsih_exists(uint16_t tsih)
 	return found;
 }
 
-static uint16_t alloc_tsih_locked(void)
+/* A TSIH for @sess, about to join the registry, if its target's session
+ * caps (MaxSessions, MaxSessionsPerInitiator; 0 = none) leave room and a
+ * TSIH is free; else 0, with the reason in @why. Sessions still draining
+ * count: they hold what the caps are there to bound. One pass over the
+ * registry marks the TSIHs in use, so that even a full space is searched
+ * in bounded time. */
+static uint16_t alloc_tsih_locked(const struct iscsi_session *sess,
+				  const struct iscsi_target_params *tp, char *why, size_t whylen)
 {
-	for (;;) {
+	static uint64_t used[65536 / 64];
+	unsigned on_target = 0, of_initiator = 0, total = 0;
+	struct iscsi_session *s;
+	memset(used, 0, sizeof(used));
+	list_for_each_entry(s, &sessions, registry_entry) {
+		used[s->tsih / 64] |= 1ull << (s->tsih % 64);
+		total++;
+		if (sess->discovery || s->discovery || s->tgt != sess->tgt)
+			continue;
+		on_target++;
+		if (strcmp(s->initiator_name, sess->initiator_name) == 0)
+			of_initiator++;
+	}
+	if (!sess->discovery && tp->max_sessions && on_target >= tp->max_sessions) {
+		snprintf(why, whylen, "the target has %u sessions (MaxSessions %u)", on_target,
+			 tp->max_sessions);
+		return 0;
+	}
+	if (!sess->discovery && tp->max_sessions_per_initiator &&
+	    of_initiator >= tp->max_sessions_per_initiator) {
+		snprintf(why, whylen, "the initiator has %u sessions on the target "
+			 "(MaxSessionsPerInitiator %u)", of_initiator, tp->max_sessions_per_initiator);
+		return 0;
+	}
+	for (unsigned tries = 0; tries < 65536; tries++) {
 		uint16_t t = ++next_tsih;
-		if (t != 0 && !find_by_tsih_locked(t))
+		if (t != 0 && !(used[t / 64] & (1ull << (t % 64))))
 			return t;
 	}
+	snprintf(why, whylen, "all 65535 TSIHs are in use (%u sessions)", total);
+	return 0;
 }
 
 /* Runs on the old session's reactor: close it if it is still there. */
@@ -129,10 +163,19 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 	sess->window = conn->tp.queued_cmds;
 	list_init(&sess->held);
 
+	char why[128];
 	pthread_mutex_lock(&sessions_lock);
-	sess->tsih = alloc_tsih_locked();
-	list_add_tail(&sess->registry_entry, &sessions);
+	sess->tsih = alloc_tsih_locked(sess, &conn->tp, why, sizeof(why));
+	if (sess->tsih)
+		list_add_tail(&sess->registry_entry, &sessions);
 	pthread_mutex_unlock(&sessions_lock);
+	if (!sess->tsih) {
+		/* The login fails with Out of resources (login.c). */
+		log_warn_rl("iSCSI: %s (%s): no new session: %s", conn->peer, initiator, why);
+		free(sess->initiator_name);
+		free(sess);
+		return NULL;
+	}
 
 	if (!discovery) {
 		sess->scst = scst_register_session(conn->tgt, initiator, sess);
