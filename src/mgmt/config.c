@@ -140,8 +140,8 @@ static struct seen_slot *seen_slot_for(struct seen_set *set, enum config_section
 
 /* Records the key as given on @line, adding what it cost to *@work.
  * Returns 0, the line where it was first given if it was, or -1 when out
- * of memory. @name must outlive the
- * set (it points into the tree or the statement being read). */
+ * of memory. @name must outlive the set: it is the string the tree takes
+ * over. */
 static int seen_add(struct seen_set *set, enum config_section section, const char *name,
 		    uint64_t num, unsigned line, size_t *work)
 {
