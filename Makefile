@@ -19,7 +19,7 @@ BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 	liburing-dev libisal-dev libssl-dev libjson-c-dev libcmocka-dev \
 	libiscsi-dev libiscsi-bin
 TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
-	iproute2 procps python3 coreutils util-linux
+	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio
 BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 
 .PHONY: all deps deps-test deps-bench build run test bench clean

@@ -1,0 +1,83 @@
+#!/bin/bash
+# The real Linux initiator: Debian 12's kernel iSCSI initiator and
+# open-iscsi, in a throw-away qemu guest (TCG), log in to uscstd, make an
+# ext4 filesystem on the demo LUN, write files, log out, log in again in a
+# new session, verify every file and the filesystem, and log out
+# (linux_guest/init is the guest's side, linux_guest/README.md the why).
+#
+# The guest has qemu's user-mode network with restrict=on: it reaches
+# nothing but one forwarded address, 10.0.2.100:3260, each connection to
+# which qemu hands to a socat connected to uscstd on 127.0.0.1:$PORT.
+#
+# Skipped (exit 77) only when qemu-system-x86_64 is not installed, or when
+# the Debian packages of the guest can be neither downloaded nor found in
+# the cache; everything else is a failure.
+. "$(dirname "$0")/lib.sh" "$@"
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+GUEST_INI=iqn.2026-11.test:linux-guest
+GUEST_PORTAL=10.0.2.100:3260
+# TCG boots in ~10 s and the guest's work takes about a minute; this bounds
+# a hung guest.
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
+
+if ! command -v qemu-system-x86_64 > /dev/null; then
+	echo "SKIP: qemu-system-x86_64 is not installed (Debian package qemu-system-x86; make deps-test installs it)"
+	exit 77
+fi
+command -v socat > /dev/null || fail "socat is not installed (make deps-test installs it): qemu's guest forwarding runs it"
+
+note "building the guest (Debian packages via apt-get download, cached)"
+"$HERE/linux_guest/build_initramfs.sh" "$WORKDIR/guest"
+rc=$?
+if [ "$rc" = 77 ]; then
+	echo "SKIP: the guest's Debian packages cannot be fetched (see above)"
+	exit 77
+fi
+[ "$rc" = 0 ] || fail "building the guest failed (status $rc)"
+
+start_uscstd
+
+CONSOLE=$WORKDIR/console.log
+note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console:"
+start=$(date +%s)
+timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
+	-nodefaults -no-user-config -machine pc -accel tcg -cpu max -smp 1 -m 512 \
+	-display none -monitor none -serial "file:$CONSOLE" -no-reboot \
+	-kernel "$WORKDIR/guest/vmlinuz" -initrd "$WORKDIR/guest/initramfs" \
+	-append "console=ttyS0 panic=-1 quiet mitigations=off uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" \
+	-netdev "user,id=net0,restrict=on,guestfwd=tcp:$GUEST_PORTAL-cmd:socat - TCP:127.0.0.1:$PORT" \
+	-device virtio-net-pci,netdev=net0 \
+	> "$WORKDIR/qemu.out" 2>&1
+qemu_rc=$?
+secs=$(($(date +%s) - start))
+sed 's/\r$//' "$CONSOLE"
+cat "$WORKDIR/qemu.out"
+note "the guest ran ${secs} s, qemu exited with status $qemu_rc"
+[ "$qemu_rc" = 124 ] && fail "the guest did not finish within $GUEST_TIMEOUT s"
+
+verdict=$(sed -n 's/\r$//; s/^LINUX-INITIATOR: //p' "$CONSOLE" | tail -n 1)
+[ -n "$verdict" ] || fail "the guest printed no LINUX-INITIATOR verdict"
+[ "$verdict" = PASS ] || fail "the guest says: $verdict"
+[ "$qemu_rc" = 0 ] || fail "qemu exited with status $qemu_rc"
+
+note "uscstd saw the guest's sessions"
+grep -F "($GUEST_INI)" "$LOG"
+grep -Eq "\($GUEST_INI\): discovery session [0-9]+ logged in" "$LOG" ||
+	fail "no discovery session of $GUEST_INI in uscstd's log"
+logins=$(grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $DEMO_IQN" "$LOG")
+[ "$logins" = 2 ] || fail "$logins normal sessions of $GUEST_INI logged in, expected 2"
+closes=$(grep -Fc "($GUEST_INI) closed:" "$LOG")
+[ "$closes" = 3 ] || fail "$closes connections of $GUEST_INI closed, expected 3 (discovery and two sessions)"
+# Both normal sessions end with a Logout. open-iscsi's discovery does not
+# log out: iscsiadm exits once it has the SendTargets answer, and uscstd
+# warns that the peer closed the connection.
+logouts=$(grep -Fc "($GUEST_INI) closed: logged out" "$LOG")
+[ "$logouts" = 2 ] || fail "$logouts connections of $GUEST_INI closed after a Logout, expected 2"
+
+note "the LUN holds the guest's ext4 filesystem"
+magic=$(od -An -tx2 -j 1080 -N 2 "$WORKDIR/state/demo-lun0.img" | tr -d ' ')
+[ "$magic" = ef53 ] || fail "no ext4 superblock magic on the LUN's backing file (read '$magic')"
+
+stop_uscstd
+echo "PASS: the Linux initiator made, wrote and verified an ext4 filesystem on uscstd"
