@@ -103,8 +103,10 @@ def phase(name):
     try:
         yield
     except (ic.ConnectionClosed, ic.ProtocolError, OSError, AssertionError) as e:
-        kind = "timed out" if isinstance(e, socket.timeout) else type(e).__name__
-        check(False, "%s: %s: %s" % (name, kind, e))
+        if isinstance(e, socket.timeout):
+            check(False, "%s: a socket operation timed out (the target hangs?)" % name)
+        else:
+            check(False, "%s: %s: %s" % (name, type(e).__name__, e))
         if not isinstance(e, (ic.ConnectionClosed, socket.timeout)):
             traceback.print_exc()
     if not alive():
