@@ -1,6 +1,7 @@
 /* Reactor threads: see reactor.h for the rules. */
 #include "base/reactor.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -18,10 +19,11 @@
 #define RING_ENTRIES 1024
 #define EPOLL_BATCH 64
 
+/* reactor_post()'s message: a reactor_msg with the function to call. */
 struct posted {
+	struct reactor_msg msg;
 	void (*fn)(void *arg);
 	void *arg;
-	struct posted *next;
 };
 
 struct reactor {
@@ -37,13 +39,22 @@ struct reactor {
 	int eventfd;
 	struct reactor_fd eventfd_watch;
 	pthread_mutex_t post_lock;
-	struct posted *post_head, *post_tail;
+	struct reactor_msg *post_head, *post_tail;
 	/* The 1-second tick. */
 	int timerfd;
 	struct reactor_fd timer_watch;
 	struct list_head ticks;
 	/* Work queued by reactor_defer() for the end of this batch. */
 	struct list_head deferred;
+	/* The epoll events being dispatched. A watch removed while they are
+	 * (its owner closed it from an earlier event, a posted function or a
+	 * tick) has its later entries cleared, so that nothing is dispatched
+	 * to a watch that may already be freed. */
+	struct epoll_event *batch;
+	int batch_next, batch_len;
+	/* The tick on_timer() calls next: a tick removed while the ticks run
+	 * moves it on, for the same reason. */
+	struct reactor_tick *tick_next;
 	/* SQEs handed out whose CQE has not come back. */
 	unsigned inflight;
 	atomic_bool stopping;
@@ -89,7 +100,7 @@ struct io_uring_sqe *reactor_get_sqe(struct reactor *r)
 	return sqe;
 }
 
-int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events)
+static int watch_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
@@ -98,22 +109,38 @@ int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t eve
 	return epoll_ctl(r->epfd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
 }
 
+int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events)
+{
+	assert(current_reactor == r);
+	return watch_add(r, w, fd, events);
+}
+
 int reactor_fd_modify(struct reactor_fd *w, uint32_t events)
 {
 	struct epoll_event ev = { .events = events, .data.ptr = w };
 
+	assert(w->reactor && current_reactor == w->reactor);
 	return epoll_ctl(w->reactor->epfd, EPOLL_CTL_MOD, w->fd, &ev) ? -errno : 0;
 }
 
 void reactor_fd_remove(struct reactor_fd *w)
 {
-	if (w->reactor)
-		epoll_ctl(w->reactor->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	struct reactor *r = w->reactor;
+
+	if (!r)
+		return;
+	assert(current_reactor == r);
+	epoll_ctl(r->epfd, EPOLL_CTL_DEL, w->fd, NULL);
+	/* Events of this batch not yet dispatched must not reach it. */
+	for (int i = r->batch_next; r->batch && i < r->batch_len; i++)
+		if (r->batch[i].data.ptr == w)
+			r->batch[i].data.ptr = NULL;
 	w->reactor = NULL;
 }
 
 void reactor_defer(struct reactor *r, struct reactor_deferred *d)
 {
+	assert(current_reactor == r);
 	if (d->queued)
 		return;
 	d->queued = true;
@@ -134,48 +161,70 @@ static void run_deferred(struct reactor *r)
 
 void reactor_tick_add(struct reactor *r, struct reactor_tick *t)
 {
+	assert(current_reactor == r);
 	list_add_tail(&t->entry, &r->ticks);
 }
 
 void reactor_tick_remove(struct reactor_tick *t)
 {
+	struct reactor *r = current_reactor;
+
+	assert(r);
+	if (r->tick_next == t)
+		r->tick_next = t->entry.next == &r->ticks
+				       ? NULL
+				       : list_entry(t->entry.next, struct reactor_tick, entry);
 	list_del(&t->entry);
+}
+
+void reactor_send(struct reactor *r, struct reactor_msg *m, void (*fn)(struct reactor_msg *m))
+{
+	uint64_t one = 1;
+
+	m->fn = fn;
+	m->next = NULL;
+	pthread_mutex_lock(&r->post_lock);
+	if (r->post_tail)
+		r->post_tail->next = m;
+	else
+		r->post_head = m;
+	r->post_tail = m;
+	pthread_mutex_unlock(&r->post_lock);
+	if (write(r->eventfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("reactor %u: eventfd write: %s", r->index, strerror(errno));
+}
+
+static void run_one_posted(struct reactor_msg *m)
+{
+	struct posted *p = container_of(m, struct posted, msg);
+
+	p->fn(p->arg);
+	free(p);
 }
 
 int reactor_post(struct reactor *r, void (*fn)(void *arg), void *arg)
 {
 	struct posted *p = malloc(sizeof(*p));
-	uint64_t one = 1;
 
 	if (!p)
 		return -ENOMEM;
 	p->fn = fn;
 	p->arg = arg;
-	p->next = NULL;
-	pthread_mutex_lock(&r->post_lock);
-	if (r->post_tail)
-		r->post_tail->next = p;
-	else
-		r->post_head = p;
-	r->post_tail = p;
-	pthread_mutex_unlock(&r->post_lock);
-	if (write(r->eventfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error("reactor %u: eventfd write: %s", r->index, strerror(errno));
+	reactor_send(r, &p->msg, run_one_posted);
 	return 0;
 }
 
 static void run_posted(struct reactor *r)
 {
-	struct posted *p, *next;
+	struct reactor_msg *m, *next;
 
 	pthread_mutex_lock(&r->post_lock);
-	p = r->post_head;
+	m = r->post_head;
 	r->post_head = r->post_tail = NULL;
 	pthread_mutex_unlock(&r->post_lock);
-	for (; p; p = next) {
-		next = p->next;
-		p->fn(p->arg);
-		free(p);
+	for (; m; m = next) {
+		next = m->next;
+		m->fn(m);
 	}
 }
 
@@ -192,13 +241,24 @@ static void on_eventfd(struct reactor_fd *w, uint32_t events)
 static void on_timer(struct reactor_fd *w, uint32_t events)
 {
 	struct reactor *r = container_of(w, struct reactor, timer_watch);
-	struct reactor_tick *t, *tmp;
 	uint64_t n;
 
 	if (read(r->timerfd, &n, sizeof(n)) < 0 && errno != EAGAIN)
 		return;
-	list_for_each_entry_safe(t, tmp, &r->ticks, entry)
+	if (list_empty(&r->ticks))
+		return;
+	/* A tick may remove itself or another tick (closing a connection);
+	 * reactor_tick_remove() keeps tick_next valid. Ticks added now wait
+	 * for the next second only if they land after the cursor. */
+	r->tick_next = list_first_entry(&r->ticks, struct reactor_tick, entry);
+	while (r->tick_next) {
+		struct reactor_tick *t = r->tick_next;
+
+		r->tick_next = t->entry.next == &r->ticks
+				       ? NULL
+				       : list_entry(t->entry.next, struct reactor_tick, entry);
 		t->on_tick(t);
+	}
 }
 
 struct run_on_all {
@@ -245,11 +305,17 @@ static void dispatch_epoll(struct reactor *r)
 
 	do {
 		n = epoll_wait(r->epfd, evs, EPOLL_BATCH, 0);
-		for (int i = 0; i < n; i++) {
-			struct reactor_fd *w = evs[i].data.ptr;
+		r->batch = evs;
+		r->batch_len = n < 0 ? 0 : n;
+		for (r->batch_next = 0; r->batch_next < r->batch_len;) {
+			struct epoll_event *ev = &evs[r->batch_next++];
+			struct reactor_fd *w = ev->data.ptr;
 
-			w->on_ready(w, evs[i].events);
+			if (w)
+				w->on_ready(w, ev->events);
 		}
+		r->batch = NULL;
+		r->batch_len = r->batch_next = 0;
 	} while (n == EPOLL_BATCH);
 }
 
@@ -345,8 +411,9 @@ static int reactor_init(struct reactor *r, unsigned index)
 	timerfd_settime(r->timerfd, 0, &one_second, NULL);
 	r->eventfd_watch.on_ready = on_eventfd;
 	r->timer_watch.on_ready = on_timer;
-	if ((ret = reactor_fd_add(r, &r->eventfd_watch, r->eventfd, EPOLLIN)) ||
-	    (ret = reactor_fd_add(r, &r->timer_watch, r->timerfd, EPOLLIN)))
+	/* Before the thread runs: nothing else can touch the set yet. */
+	if ((ret = watch_add(r, &r->eventfd_watch, r->eventfd, EPOLLIN)) ||
+	    (ret = watch_add(r, &r->timer_watch, r->timerfd, EPOLLIN)))
 		return ret;
 	return 0;
 }

@@ -68,6 +68,18 @@ struct reactor *reactor_self(void);
 /* Round-robin choice, for placing a new connection. */
 struct reactor *reactor_pick(void);
 
+/* A message to a reactor that cannot fail to be sent: the node lives in
+ * the object it is about (SPDK-style embedded message), so sending needs
+ * no allocation. Until fn has started, the node belongs to the reactor
+ * queue: the sender must not send it again or free it. */
+struct reactor_msg {
+	struct reactor_msg *next;
+	void (*fn)(struct reactor_msg *m);
+};
+
+/* Runs fn(m) on @r's thread, soon, in the order sent. Any thread. */
+void reactor_send(struct reactor *r, struct reactor_msg *m, void (*fn)(struct reactor_msg *m));
+
 /* Runs fn(arg) on @r's thread, soon. Callable from any thread, including
  * @r itself (then it runs on a later loop iteration, never re-entrantly).
  * Returns 0, or -ENOMEM. */
@@ -82,7 +94,10 @@ void reactor_run_on_all(void (*fn)(void *arg), void *arg);
  * every SQE obtained here must carry a struct reactor_op as its user data. */
 struct io_uring_sqe *reactor_get_sqe(struct reactor *r);
 
-/* Readiness watches; caller on @r's thread. events are EPOLLIN/EPOLLOUT. */
+/* Readiness watches; caller on @r's thread. events are EPOLLIN/EPOLLOUT.
+ * Once reactor_fd_remove() returns, the watch gets no further call, not
+ * even for an event of the batch being dispatched, so its owner may free
+ * it at once (from any callback of that reactor). */
 int reactor_fd_add(struct reactor *r, struct reactor_fd *w, int fd, uint32_t events);
 int reactor_fd_modify(struct reactor_fd *w, uint32_t events);
 void reactor_fd_remove(struct reactor_fd *w);
@@ -92,7 +107,9 @@ void reactor_fd_remove(struct reactor_fd *w);
  * fn has run. */
 void reactor_defer(struct reactor *r, struct reactor_deferred *d);
 
-/* Once-a-second callbacks; caller on @r's thread. */
+/* Once-a-second callbacks; caller on @r's thread. A tick may remove
+ * itself or another tick from its callback; a removed tick is not called
+ * again, and may be freed at once. */
 void reactor_tick_add(struct reactor *r, struct reactor_tick *t);
 void reactor_tick_remove(struct reactor_tick *t);
 

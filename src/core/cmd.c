@@ -1,8 +1,27 @@
 /* A command's life (DESIGN.md): INIT -> PARSE -> PREPARE_SPACE ->
  * RDY_TO_XFER -> PRE_EXEC -> EXEC -> DEV_DONE -> PRE_XMIT -> XMIT ->
- * FINISHED. Each state is a function named after it; a command moves by
- * calling the next one. Aborts are noticed at state boundaries only
- * (PRE_EXEC, PRE_XMIT, and when the driver hands data back). */
+ * FINISHED.
+ *
+ * INIT and PARSE run synchronously when the driver has the header
+ * (scst_cmd_prepare()); PREPARE_SPACE when the driver wants the buffer or
+ * the command starts. From scst_cmd_start() on, one dispatcher, cmd_run(),
+ * drives the command: it switches on cmd->state and calls that state's
+ * function, which returns
+ *   CMD_CONTINUE  it set the next state: go on;
+ *   CMD_WAIT      an asynchronous step is under way (the driver's data
+ *                 transfer, the handler's execution, the response going
+ *                 out) or the command is parked in PRE_EXEC; whoever
+ *                 completes it calls scst_cmd_resume() (through
+ *                 scst_rx_data(), scst_cmd_done(), scst_tgt_cmd_done(), or
+ *                 the task set waking it);
+ *   CMD_FREED     the command is gone.
+ * A completion that comes while the dispatcher is still in the state that
+ * started it (a handler completing at once) only marks the command
+ * resumed, and the loop goes on: no recursion, and nothing touches a
+ * command after it was freed. Everything here runs on the command's
+ * reactor. Aborts are noticed at state boundaries only: when the command
+ * starts, in PRE_EXEC, PRE_XMIT and when the driver hands data back. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,8 +53,14 @@ const char *scst_cmd_state_name(enum scst_cmd_state s)
 	return s <= SCST_CMD_STATE_FINISHED ? state_names[s] : "?";
 }
 
-static void cmd_pre_exec(struct scst_cmd *cmd);
-static void cmd_pre_xmit(struct scst_cmd *cmd);
+enum cmd_rc {
+	CMD_CONTINUE,
+	CMD_WAIT,
+	CMD_FREED,
+};
+
+static void cmd_run(struct scst_cmd *cmd);
+static void resume_deferred(struct reactor_deferred *d);
 
 /* ---- results ---- */
 
@@ -97,8 +122,11 @@ struct scst_cmd *scst_rx_cmd(struct scst_session *sess, uint64_t lun, const uint
 			     unsigned cdb_len, uint64_t tag, enum scst_task_attr attr,
 			     enum scst_data_dir expected_dir, uint32_t expected_len)
 {
-	struct scst_cmd *cmd = calloc(1, sizeof(*cmd));
+	struct scst_cmd *cmd;
 
+	assert(reactor_self() == sess->reactor);
+	assert(!sess->unregistering);
+	cmd = calloc(1, sizeof(*cmd));
 	if (!cmd)
 		return NULL;
 	if (cdb_len > SCSI_MAX_CDB_LEN)
@@ -117,6 +145,9 @@ struct scst_cmd *scst_rx_cmd(struct scst_session *sess, uint64_t lun, const uint
 	atomic_init(&cmd->refcount, 1);
 	atomic_init(&cmd->aborted, false);
 	list_init(&cmd->dev_entry);
+	list_init(&cmd->task_entry);
+	list_init(&cmd->resume_later.entry);
+	cmd->resume_later.fn = resume_deferred;
 	list_add_tail(&cmd->sess_entry, &sess->cmds);
 	sess->active_cmds++;
 	return cmd;
@@ -151,6 +182,19 @@ static uint32_t expected_in_dir(const struct scst_cmd *cmd)
 	return cmd->expected_dir == cmd->data_dir ? cmd->expected_len : 0;
 }
 
+/* The transport's data direction must be the CDB's: a WRITE sent without
+ * the Data-Out direction, or a VERIFY with BYTCHK=1 and no Data-Out
+ * buffer, would otherwise end GOOD having written or compared nothing.
+ * A command that moves no data may come with no direction at all. (SCST
+ * answers the same: INVALID MESSAGE ERROR.) */
+static bool direction_mismatch(const struct scst_cmd *cmd)
+{
+	if (cmd->expected_dir == cmd->data_dir)
+		return false;
+	return cmd->expected_dir != SCST_DATA_NONE ||
+	       (cmd->data_dir != SCST_DATA_NONE && cmd->data_len != 0);
+}
+
 static void cmd_parse(struct scst_cmd *cmd)
 {
 	cmd->state = SCST_CMD_STATE_PARSE;
@@ -169,123 +213,249 @@ static void cmd_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(cmd->op->cdb_len - 1, 2));
 		return;
 	}
-	cmd->op->parse(cmd);
+	if (cmd->op->parse(cmd))
+		return;
+	if (direction_mismatch(cmd)) {
+		log_warn("session %s: %s (tag %#llx) with data direction %d, but its CDB moves %u "
+			 "byte(s) in direction %d: refused",
+			 cmd->sess->initiator_name, cmd->op->name, (unsigned long long)cmd->tag,
+			 cmd->expected_dir, cmd->data_len, cmd->data_dir);
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_MESSAGE_ERROR);
+	}
 }
 
 /* ---- PREPARE_SPACE ---- */
 
-static void cmd_prepare_space(struct scst_cmd *cmd)
+/* The buffer's size: when the CDB describes more data than the initiator
+ * will move (overflow), FCP-4 9.4.2 a): process the command normally, but
+ * move (and so read or write) no data beyond what the initiator expects;
+ * PRE_XMIT reports the overflow. Handlers refuse block transfers beyond
+ * their maximum in PARSE, with a field pointer; what is left here is a
+ * backstop: a READ with a huge allocation length (REPORT LUNS takes 32
+ * bits) needs no more room than any response has; a WRITE that large
+ * cannot be taken. */
+static void cmd_size_buffer(struct scst_cmd *cmd)
 {
-	uint32_t len;
+	uint32_t len = cmd->data_dir == SCST_DATA_NONE ? 0 : cmd->data_len;
 
-	cmd->state = SCST_CMD_STATE_PREPARE_SPACE;
-	if (cmd_failed(cmd))
-		return;
-	/* When the CDB describes more data than the initiator will move
-	 * (overflow), FCP-4 9.4.2 a): process the command normally, but move
-	 * (and so read or write) no data beyond what the initiator expects;
-	 * PRE_XMIT reports the overflow. */
-	len = cmd->data_dir == SCST_DATA_NONE ? 0 : cmd->data_len;
 	if (len > expected_in_dir(cmd))
 		len = expected_in_dir(cmd);
-	/* Handlers refuse block transfers beyond their maximum in PARSE, with
-	 * a field pointer. What is left here is a backstop: a READ with a
-	 * huge allocation length (REPORT LUNS takes 32 bits) needs no more
-	 * room than any response has; a WRITE that large cannot be taken. */
 	if (len > SCST_MAX_BUFFLEN && cmd->data_dir == SCST_DATA_READ)
 		len = SCST_MAX_BUFFLEN;
 	if (len > SCST_MAX_BUFFLEN) {
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_CDB);
-		return;
-	}
-	if (len) {
-		cmd->buf = buf_pool_alloc(len, &cmd->buf_cap);
-		if (!cmd->buf) {
-			log_warn("session %s: no memory for a %u-byte buffer", cmd->sess->initiator_name,
-				 len);
-			scst_set_cmd_status(cmd, SAM_STAT_TASK_SET_FULL);
-			return;
-		}
+		len = 0;
 	}
 	cmd->bufflen = len;
 }
 
 void scst_cmd_prepare(struct scst_cmd *cmd)
 {
+	assert(reactor_self() == cmd->reactor && cmd->state == SCST_CMD_STATE_INIT);
 	cmd_init(cmd);
 	cmd_parse(cmd);
-	cmd_prepare_space(cmd);
+	if (!cmd_failed(cmd))
+		cmd_size_buffer(cmd);
 	if (cmd_failed(cmd))
 		cmd->bufflen = 0;
 }
 
-/* ---- RDY_TO_XFER ---- */
+void scst_cmd_alloc_space(struct scst_cmd *cmd)
+{
+	assert(reactor_self() == cmd->reactor && !cmd->started);
+	if (cmd->space_ready)
+		return;
+	cmd->space_ready = true;
+	cmd->state = SCST_CMD_STATE_PREPARE_SPACE;
+	if (cmd_failed(cmd) || cmd->bufflen == 0)
+		return;
+	cmd->buf = buf_pool_alloc(cmd->bufflen, &cmd->buf_cap);
+	if (!cmd->buf) {
+		log_warn("session %s: no memory for a %u-byte buffer", cmd->sess->initiator_name,
+			 cmd->bufflen);
+		scst_set_cmd_status(cmd, SAM_STAT_TASK_SET_FULL);
+		cmd->bufflen = 0;
+	}
+}
+
+/* ---- the dispatcher ---- */
+
+static void cmd_run(struct scst_cmd *cmd);
+
+/* An asynchronous step is over and has set the next state. */
+static void scst_cmd_resume(struct scst_cmd *cmd)
+{
+	assert(reactor_self() == cmd->reactor);
+	if (cmd->running) {
+		cmd->resumed = true;
+		return;
+	}
+	cmd_run(cmd);
+}
+
+static void resume_deferred(struct reactor_deferred *d)
+{
+	scst_cmd_resume(container_of(d, struct scst_cmd, resume_later));
+}
+
+void scst_cmd_resume_later(struct scst_cmd *cmd)
+{
+	reactor_defer(cmd->reactor, &cmd->resume_later);
+}
+
+/* ---- start ---- */
 
 void scst_cmd_start(struct scst_cmd *cmd)
 {
+	assert(reactor_self() == cmd->reactor && !cmd->started);
+	scst_cmd_alloc_space(cmd);
+	cmd->started = true;
 	if (atomic_load(&cmd->aborted)) {
-		scst_cmd_finish_aborted(cmd);
-		return;
+		cmd->state = SCST_CMD_STATE_FINISHED;
+	} else if (cmd_failed(cmd)) {
+		cmd->state = SCST_CMD_STATE_PRE_XMIT;
+	} else {
+		/* Delivery order is task set order: the driver starts
+		 * commands in the order the initiator numbered them. */
+		if (cmd->tgt_dev)
+			scst_order_enter(cmd);
+		cmd->state = cmd->data_dir == SCST_DATA_WRITE && cmd->data_received < cmd->bufflen
+				     ? SCST_CMD_STATE_RDY_TO_XFER
+				     : SCST_CMD_STATE_PRE_EXEC;
 	}
-	if (cmd_failed(cmd)) {
-		cmd_pre_xmit(cmd);
-		return;
+	cmd_run(cmd);
+}
+
+void scst_cmd_abandon(struct scst_cmd *cmd)
+{
+	assert(reactor_self() == cmd->reactor && !cmd->started);
+	atomic_store(&cmd->aborted, true);
+	cmd->started = true;
+	cmd->state = SCST_CMD_STATE_FINISHED;
+	cmd_run(cmd);
+}
+
+/* ---- RDY_TO_XFER ---- */
+
+static enum cmd_rc cmd_rdy_to_xfer(struct scst_cmd *cmd)
+{
+	if (atomic_load(&cmd->aborted)) {
+		cmd->state = SCST_CMD_STATE_FINISHED;
+		return CMD_CONTINUE;
 	}
-	if (cmd->data_dir == SCST_DATA_WRITE && cmd->data_received < cmd->bufflen) {
-		cmd->state = SCST_CMD_STATE_RDY_TO_XFER;
-		cmd->sess->tgt->tgtt->rdy_to_xfer(cmd);
-		return;
-	}
-	cmd_pre_exec(cmd);
+	cmd->sess->tgt->tgtt->rdy_to_xfer(cmd);
+	return CMD_WAIT;
 }
 
 void scst_rx_data(struct scst_cmd *cmd, bool success)
 {
+	assert(cmd->state == SCST_CMD_STATE_RDY_TO_XFER);
 	if (atomic_load(&cmd->aborted)) {
-		scst_cmd_finish_aborted(cmd);
-		return;
-	}
-	if (!success) {
+		cmd->state = SCST_CMD_STATE_FINISHED;
+	} else if (!success) {
 		/* The transport could not deliver the data: nothing is written.
 		 * The driver may have said why already (iSCSI: a CRC error). */
 		if (!cmd_failed(cmd))
 			scst_set_cmd_error_asc(cmd, SK_ABORTED_COMMAND, ASC_DATA_PHASE_ERROR);
-		cmd_pre_xmit(cmd);
-		return;
+		cmd->state = SCST_CMD_STATE_PRE_XMIT;
+	} else {
+		cmd->state = SCST_CMD_STATE_PRE_EXEC;
 	}
-	cmd_pre_exec(cmd);
+	scst_cmd_resume(cmd);
 }
 
-/* ---- PRE_EXEC, EXEC ---- */
+/* ---- PRE_EXEC: every reason a command may not run yet, in one ordered
+ * list (SCST's __scst_check_local_events). Each check is gated by its op
+ * row's flags, never by an opcode. The order matters: an aborted command
+ * ends first; ordering comes before the checks that consume state (a
+ * unit attention is reported by the command that runs, in task set
+ * order); reservation and ALUA checks will go between order and UA. ---- */
 
-static void cmd_pre_exec(struct scst_cmd *cmd)
+enum pre_exec_rc {
+	PRE_EXEC_PASS,    /* next check */
+	PRE_EXEC_FAILED,  /* status set: to PRE_XMIT */
+	PRE_EXEC_ABORTED, /* ends without a response */
+	PRE_EXEC_PARK,    /* must wait; the task set resumes it */
+};
+
+static enum pre_exec_rc check_aborted(struct scst_cmd *cmd)
+{
+	return atomic_load(&cmd->aborted) ? PRE_EXEC_ABORTED : PRE_EXEC_PASS;
+}
+
+static enum pre_exec_rc check_task_set_order(struct scst_cmd *cmd)
+{
+	if (!cmd->in_task_set || scst_order_may_exec(cmd))
+		return PRE_EXEC_PASS;
+	return PRE_EXEC_PARK;
+}
+
+static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 {
 	struct scsi_sense ua;
 
-	cmd->state = SCST_CMD_STATE_PRE_EXEC;
-	if (atomic_load(&cmd->aborted)) {
-		scst_cmd_finish_aborted(cmd);
-		return;
-	}
-	if (cmd->tgt_dev && !(cmd->op->flags & SCST_OP_SKIP_UA) &&
-	    scst_tgt_dev_take_ua(cmd->tgt_dev, &ua)) {
-		scst_set_cmd_error(cmd, ua);
-		cmd_pre_xmit(cmd);
-		return;
-	}
-	if ((cmd->op->flags & SCST_OP_WRITES_MEDIUM) && cmd->tgt_dev && cmd->tgt_dev->read_only) {
-		scst_set_cmd_error_asc(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
-		cmd_pre_xmit(cmd);
-		return;
+	if (!cmd->tgt_dev || (cmd->op->flags & SCST_OP_SKIP_UA) ||
+	    !scst_tgt_dev_take_ua(cmd->tgt_dev, &ua))
+		return PRE_EXEC_PASS;
+	scst_set_cmd_error(cmd, ua);
+	return PRE_EXEC_FAILED;
+}
+
+static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
+{
+	if (!(cmd->op->flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev || !cmd->tgt_dev->read_only)
+		return PRE_EXEC_PASS;
+	scst_set_cmd_error_asc(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
+	return PRE_EXEC_FAILED;
+}
+
+static enum pre_exec_rc (*const pre_exec_checks[])(struct scst_cmd *cmd) = {
+	check_aborted,
+	check_task_set_order,
+	check_unit_attention,
+	check_read_only,
+};
+
+static enum cmd_rc cmd_pre_exec(struct scst_cmd *cmd)
+{
+	for (size_t i = 0; i < sizeof(pre_exec_checks) / sizeof(pre_exec_checks[0]); i++) {
+		switch (pre_exec_checks[i](cmd)) {
+		case PRE_EXEC_PASS:
+			continue;
+		case PRE_EXEC_FAILED:
+			cmd->state = SCST_CMD_STATE_PRE_XMIT;
+			return CMD_CONTINUE;
+		case PRE_EXEC_ABORTED:
+			cmd->state = SCST_CMD_STATE_FINISHED;
+			return CMD_CONTINUE;
+		case PRE_EXEC_PARK:
+			scst_order_park(cmd);
+			return CMD_WAIT;
+		}
 	}
 	cmd->state = SCST_CMD_STATE_EXEC;
+	return CMD_CONTINUE;
+}
+
+/* ---- EXEC, DEV_DONE ---- */
+
+static enum cmd_rc cmd_exec(struct scst_cmd *cmd)
+{
 	cmd->op->exec(cmd);
+	return CMD_WAIT;
 }
 
 void scst_cmd_done(struct scst_cmd *cmd)
 {
+	assert(reactor_self() == cmd->reactor && cmd->state == SCST_CMD_STATE_EXEC);
 	cmd->state = SCST_CMD_STATE_DEV_DONE;
-	cmd_pre_xmit(cmd);
+	scst_cmd_resume(cmd);
+}
+
+static enum cmd_rc cmd_dev_done(struct scst_cmd *cmd)
+{
+	cmd->state = SCST_CMD_STATE_PRE_XMIT;
+	return CMD_CONTINUE;
 }
 
 /* ---- PRE_XMIT, XMIT ---- */
@@ -314,28 +484,49 @@ static void compute_residual(struct scst_cmd *cmd)
 	}
 }
 
-static void cmd_pre_xmit(struct scst_cmd *cmd)
+static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 {
-	cmd->state = SCST_CMD_STATE_PRE_XMIT;
+	/* Execution is over (or never happens): later commands of the task
+	 * set may go. */
+	if (cmd->in_task_set)
+		scst_order_leave(cmd);
 	if (atomic_load(&cmd->aborted)) {
-		scst_cmd_finish_aborted(cmd);
-		return;
+		cmd->state = SCST_CMD_STATE_FINISHED;
+		return CMD_CONTINUE;
 	}
 	if (cmd->data_dir != SCST_DATA_READ)
 		cmd->resp_data_len = 0;
 	compute_residual(cmd);
 	cmd->state = SCST_CMD_STATE_XMIT;
+	return CMD_CONTINUE;
+}
+
+static enum cmd_rc cmd_xmit(struct scst_cmd *cmd)
+{
 	cmd->sess->tgt->tgtt->xmit_response(cmd);
+	return CMD_WAIT;
+}
+
+void scst_tgt_cmd_done(struct scst_cmd *cmd)
+{
+	assert(reactor_self() == cmd->reactor && cmd->state == SCST_CMD_STATE_XMIT);
+	cmd->state = SCST_CMD_STATE_FINISHED;
+	scst_cmd_resume(cmd);
 }
 
 /* ---- FINISHED ---- */
 
-static void cmd_finish(struct scst_cmd *cmd)
+static enum cmd_rc cmd_finish(struct scst_cmd *cmd)
 {
 	struct scst_session *sess = cmd->sess;
 	struct scst_tmf_waiter *waiters = NULL;
 
-	cmd->state = SCST_CMD_STATE_FINISHED;
+	if (atomic_load(&cmd->aborted))
+		log_debug("session %s: tag %#llx aborted", sess->initiator_name,
+			  (unsigned long long)cmd->tag);
+	if (cmd->in_task_set)
+		scst_order_leave(cmd);
+	assert(!cmd->parked && !cmd->resume_later.queued);
 	if (cmd->dev) {
 		pthread_mutex_lock(&cmd->dev->lock);
 		list_del(&cmd->dev_entry);
@@ -350,20 +541,51 @@ static void cmd_finish(struct scst_cmd *cmd)
 	if (sess->tgt->tgtt->on_free_cmd)
 		sess->tgt->tgtt->on_free_cmd(cmd);
 	list_del(&cmd->sess_entry);
+	assert(sess->active_cmds > 0);
 	sess->active_cmds--;
 	scst_tmf_cmd_finished(waiters);
 	scst_cmd_put(cmd);
 	scst_session_cmd_gone(sess);
+	return CMD_FREED;
 }
 
-void scst_tgt_cmd_done(struct scst_cmd *cmd)
+static void cmd_run(struct scst_cmd *cmd)
 {
-	cmd_finish(cmd);
-}
+	assert(reactor_self() == cmd->reactor && !cmd->running);
+	cmd->running = true;
+	for (;;) {
+		enum cmd_rc rc;
 
-void scst_cmd_finish_aborted(struct scst_cmd *cmd)
-{
-	log_debug("session %s: tag %#llx aborted in %s", cmd->sess->initiator_name,
-		  (unsigned long long)cmd->tag, scst_cmd_state_name(cmd->state));
-	cmd_finish(cmd);
+		cmd->resumed = false;
+		switch (cmd->state) {
+		case SCST_CMD_STATE_RDY_TO_XFER:
+			rc = cmd_rdy_to_xfer(cmd);
+			break;
+		case SCST_CMD_STATE_PRE_EXEC:
+			rc = cmd_pre_exec(cmd);
+			break;
+		case SCST_CMD_STATE_EXEC:
+			rc = cmd_exec(cmd);
+			break;
+		case SCST_CMD_STATE_DEV_DONE:
+			rc = cmd_dev_done(cmd);
+			break;
+		case SCST_CMD_STATE_PRE_XMIT:
+			rc = cmd_pre_xmit(cmd);
+			break;
+		case SCST_CMD_STATE_XMIT:
+			rc = cmd_xmit(cmd);
+			break;
+		case SCST_CMD_STATE_FINISHED:
+			cmd_finish(cmd);
+			return; /* freed */
+		default:
+			log_error("command tag %#llx in state %s cannot be dispatched",
+				  (unsigned long long)cmd->tag, scst_cmd_state_name(cmd->state));
+			abort();
+		}
+		if (rc == CMD_WAIT && !cmd->resumed)
+			break;
+	}
+	cmd->running = false;
 }

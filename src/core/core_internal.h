@@ -24,11 +24,29 @@ bool scst_tgt_dev_take_ua(struct scst_tgt_dev *tgt_dev, struct scsi_sense *sense
 /* Frees every UA queued on the nexus; dev->lock held. */
 void scst_tgt_dev_clear_uas(struct scst_tgt_dev *tgt_dev);
 
-/* Command life cycle (cmd.c): ends a command without a response (it was
- * aborted), and the abort notification to its driver. */
-void scst_cmd_finish_aborted(struct scst_cmd *cmd);
+/* Command life cycle (cmd.c). A reference keeps the memory of a command
+ * that a posted abort notification still points at. */
 void scst_cmd_get(struct scst_cmd *cmd);
 void scst_cmd_put(struct scst_cmd *cmd);
+/* Runs the dispatcher for @cmd once the reactor's current batch is over
+ * (a parked command the task set or an abort lets go). */
+void scst_cmd_resume_later(struct scst_cmd *cmd);
+
+/* The task set of an I_T_L nexus (order.c); all on the session's reactor.
+ * enter: at scst_cmd_start(), in delivery order (HEAD OF QUEUE in front).
+ * may_exec: whether the command may leave PRE_EXEC now (SAM-5 8.6: ORDERED
+ * waits for everything before it and holds everything after it; SIMPLE
+ * commands overlapping an earlier one, one of them writing, wait for it
+ * under QUEUE ALGORITHM MODIFIER 0; HEAD OF QUEUE never waits).
+ * park: it may not; it waits in PRE_EXEC until leave() of an earlier
+ * command (or an abort) resumes it.
+ * leave: its execution is over, or it ends without executing. */
+void scst_order_enter(struct scst_cmd *cmd);
+bool scst_order_may_exec(const struct scst_cmd *cmd);
+void scst_order_park(struct scst_cmd *cmd);
+void scst_order_leave(struct scst_cmd *cmd);
+/* An aborted command parked in PRE_EXEC goes on to end. */
+void scst_order_unpark_aborted(struct scst_cmd *cmd);
 
 /* Task management (tmf.c): the command is finishing; wake whoever waits. */
 void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters);
@@ -41,7 +59,8 @@ void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
 
 /* Sessions (session.c): the I_T_L nexus of @lun, or NULL if unmapped. */
 struct scst_tgt_dev *scst_session_tgt_dev(struct scst_session *sess, uint64_t lun);
-/* Sessions (session.c): called when a session's last command finished. */
+/* Sessions (session.c): a command or TMF of the session has ended; frees
+ * an unregistering session that has none left. */
 void scst_session_cmd_gone(struct scst_session *sess);
 
 /* Sense in the format the command's device wants. */

@@ -190,9 +190,12 @@ struct scst_tgt_template {
 	void (*xmit_response)(struct scst_cmd *cmd);
 
 	/* The command was aborted by task management while the driver holds
-	 * it in RDY_TO_XFER: stop waiting for its data and call
-	 * scst_rx_data(cmd, false) once no more data will land in cmd->buf.
-	 * Runs on the command's reactor. */
+	 * it: in RDY_TO_XFER, stop waiting for its data and call
+	 * scst_rx_data(cmd, false) once no more data will land in cmd->buf;
+	 * before scst_cmd_start() (waiting to be due), end it with
+	 * scst_cmd_abandon() once no more data will land in it, so that the
+	 * task management function does not wait for the initiator. Runs on
+	 * the command's reactor. REQUIRED. */
 	void (*on_abort_cmd)(struct scst_cmd *cmd);
 
 	/* The command is about to be freed: release cmd->tgt_priv. Runs on the
@@ -200,8 +203,10 @@ struct scst_tgt_template {
 	void (*on_free_cmd)(struct scst_cmd *cmd);
 
 	/* A task management function has completed (every command it
-	 * aborted has finished). Send mcmd->status. Runs on the session's
-	 * reactor. */
+	 * aborted has finished). Send mcmd->status, unless the session is
+	 * being unregistered (its connection is gone: nothing is sent), and
+	 * free mcmd with scst_mgmt_cmd_free(). The session stays registered
+	 * until this has returned. Runs on the session's reactor. REQUIRED. */
 	void (*task_mgmt_fn_done)(struct scst_mgmt_cmd *mcmd);
 
 	/* Management: a target was created / is being set up. Accepts its
@@ -245,6 +250,10 @@ struct scst_device {
 	 * MODE SELECT under @lock, read without it. */
 	atomic_bool d_sense;     /* control page D_SENSE: descriptor sense */
 	atomic_bool wce;         /* caching page WCE (write-back) */
+	/* Control page QUEUE ALGORITHM MODIFIER (SPC-4 7.5.8): 0 restricted
+	 * reordering (overlapping SIMPLE commands of a nexus run in order),
+	 * 1 unrestricted. The core's task set (order.c) reads it. */
+	atomic_uint qam;
 
 	pthread_mutex_t lock;    /* the state below */
 	struct list_head tgt_devs;  /* every I_T_L nexus to this device */
@@ -285,6 +294,12 @@ struct scst_tgt_dev {
 	struct list_head uas;
 	atomic_bool ua_pending;
 	struct list_head dev_entry; /* dev->tgt_devs */
+	/* The nexus's task set (order.c), in the order the commands were
+	 * delivered (HEAD OF QUEUE at the front); reactor-local: touched only
+	 * on the session's reactor. A command is in it from scst_cmd_start()
+	 * until its execution is over (PRE_XMIT) or it ends. */
+	struct list_head task_set;
+	unsigned nparked; /* commands of task_set waiting in PRE_EXEC */
 };
 
 /* An I_T nexus. Lives on one reactor. */
@@ -297,8 +312,13 @@ struct scst_session {
 	struct scst_tgt_dev *tgt_devs; /* array, ntgt_devs entries */
 	struct list_head cmds;   /* active commands; reactor-local */
 	unsigned active_cmds;
+	/* Task management functions this session asked for that have not
+	 * completed: each holds the session (tmf.c), which is freed only once
+	 * both counts are zero. Reactor-local. */
+	unsigned tmf_refs;
 	bool unregistering;
 	void (*unreg_done)(struct scst_session *sess);
+	struct reactor_msg free_msg; /* the session's own free, posted once */
 	struct list_head tgt_entry; /* tgt->sessions, scst_mutex */
 };
 
@@ -352,6 +372,18 @@ struct scst_cmd {
 	struct scst_tmf_waiter *tmf_waiters; /* dev->lock */
 	atomic_int refcount;
 
+	/* The pipeline (cmd.c); reactor-local. */
+	bool started;     /* scst_cmd_start() has been called */
+	bool space_ready; /* PREPARE_SPACE has run */
+	bool running;     /* inside the state dispatcher */
+	bool resumed;     /* an asynchronous step completed while running */
+	struct reactor_deferred resume_later; /* resumes a parked command */
+	struct reactor_msg abort_msg; /* the abort notification (tmf.c), sent once */
+	/* The nexus's task set (order.c); reactor-local. */
+	struct list_head task_entry;
+	bool in_task_set;
+	bool parked;      /* waiting in PRE_EXEC for the task set to allow it */
+
 	void *tgt_priv; /* the driver's */
 	void *dev_priv; /* the handler's, for the duration of EXEC */
 	struct reactor_op io; /* free for the handler's use during EXEC */
@@ -389,6 +421,7 @@ struct scst_mgmt_cmd {
 	enum scst_tmf_status status;
 	void *tgt_priv;
 	atomic_int pending; /* commands still to finish, plus one while scanning */
+	struct reactor_msg done_msg; /* completion, sent to the session's reactor */
 };
 
 /* ------------------------------------------------------------------ */
@@ -461,18 +494,33 @@ struct scst_cmd *scst_rx_cmd(struct scst_session *sess, uint64_t lun, const uint
 			     unsigned cdb_len, uint64_t tag, enum scst_task_attr attr,
 			     enum scst_data_dir expected_dir, uint32_t expected_len);
 
-/* First half of command start: INIT, PARSE and PREPARE_SPACE, synchronously;
- * never calls back into the driver. Afterwards, for a WRITE, cmd->buf has
- * room for cmd->bufflen bytes and the driver may place data that has
- * already arrived there (setting cmd->data_received), discarding anything
- * beyond bufflen. If the command already failed (status set, bufflen 0),
- * incoming data is discarded. */
+/* First step, as soon as the command's header is in: INIT and PARSE,
+ * synchronously; never calls back into the driver. Afterwards
+ * cmd->bufflen says how many bytes the data buffer will have (0 if the
+ * command already failed: status set), but no buffer is allocated yet:
+ * a command that must wait (iSCSI: for its CmdSN) holds no memory. */
 void scst_cmd_prepare(struct scst_cmd *cmd);
 
-/* Second half: the driver has placed cmd->data_received bytes. The core
- * goes on to RDY_TO_XFER (if more data is wanted) or PRE_EXEC. May call
- * xmit_response() before returning. */
+/* PREPARE_SPACE, synchronously, when the driver wants the buffer before
+ * the command starts (to receive immediate data straight into it).
+ * Afterwards cmd->buf has room for cmd->bufflen bytes, or the command has
+ * failed (TASK SET FULL: no memory; bufflen 0). Idempotent; optional:
+ * scst_cmd_start() does it when it was not done. For a WRITE the driver
+ * may then place data that has already arrived in cmd->buf (setting
+ * cmd->data_received), discarding anything beyond bufflen. */
+void scst_cmd_alloc_space(struct scst_cmd *cmd);
+
+/* The command is due (iSCSI: its CmdSN has come) and the driver has
+ * placed cmd->data_received bytes. The core takes it into the nexus's
+ * task set and goes on to RDY_TO_XFER (if more data is wanted) or
+ * PRE_EXEC. May call xmit_response() before returning. Called once. */
 void scst_cmd_start(struct scst_cmd *cmd);
+
+/* The driver will never start @cmd (prepared, not started: its
+ * connection is gone, or it was aborted while waiting to be due). The
+ * core ends it without a response, as an aborted command; any task
+ * management function waiting for it completes. */
+void scst_cmd_abandon(struct scst_cmd *cmd);
 
 /* RDY_TO_XFER is over: all write data is in cmd->buf (success), or the
  * transfer failed or was cut short (!success; the command then ends

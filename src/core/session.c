@@ -1,5 +1,14 @@
-/* Sessions (I_T nexuses) and their I_T_L nexuses. A session lives on the
- * reactor that registered it; its commands run there. */
+/* Sessions (I_T nexuses) and their I_T_L nexuses.
+ *
+ * Lifetime: the target driver creates a session with
+ * scst_register_session() on the reactor its connection lives on, and
+ * everything about it (its commands, their task sets, its task management
+ * functions) runs there. The driver ends it with scst_unregister_session():
+ * from then on no command or TMF may be added; active commands are
+ * aborted; the session is freed, on its reactor, once its last command
+ * has finished and its last TMF has completed (sess->active_cmds and
+ * sess->tmf_refs both zero), right after the driver's unreg_done. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -66,6 +75,7 @@ static bool attach_luns(struct scst_session *sess)
 		td->lun = lun->lun;
 		td->read_only = lun->read_only;
 		list_init(&td->uas);
+		list_init(&td->task_set);
 		pthread_mutex_lock(&lun->dev->lock);
 		list_add_tail(&td->dev_entry, &lun->dev->tgt_devs);
 		pthread_mutex_unlock(&lun->dev->lock);
@@ -105,15 +115,18 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
 	return sess;
 }
 
-static void session_free(void *arg)
+static void session_free(struct reactor_msg *m)
 {
-	struct scst_session *sess = arg;
+	struct scst_session *sess = container_of(m, struct scst_session, free_msg);
 
+	assert(reactor_self() == sess->reactor && sess->unregistering);
+	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
 	pthread_mutex_lock(&scst_mutex);
 	list_del(&sess->tgt_entry);
 	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
 		struct scst_tgt_dev *td = &sess->tgt_devs[i];
 
+		assert(list_empty(&td->task_set) && td->nparked == 0);
 		pthread_mutex_lock(&td->dev->lock);
 		list_del(&td->dev_entry);
 		scst_tgt_dev_clear_uas(td);
@@ -134,8 +147,12 @@ static void session_free(void *arg)
 
 void scst_session_cmd_gone(struct scst_session *sess)
 {
-	if (sess->unregistering && sess->active_cmds == 0)
-		reactor_post(sess->reactor, session_free, sess);
+	assert(reactor_self() == sess->reactor);
+	if (sess->unregistering && sess->active_cmds == 0 && sess->tmf_refs == 0)
+		/* Posted, so that the caller (finishing a command) is done
+		 * with the session first; the conditions cannot change back,
+		 * so this happens once. */
+		reactor_send(sess->reactor, &sess->free_msg, session_free);
 }
 
 void scst_unregister_session(struct scst_session *sess,
@@ -143,6 +160,7 @@ void scst_unregister_session(struct scst_session *sess,
 {
 	struct scst_cmd *cmd;
 
+	assert(reactor_self() == sess->reactor && !sess->unregistering);
 	sess->unregistering = true;
 	sess->unreg_done = unreg_done;
 	/* Nobody is left to answer: every active command is aborted and ends

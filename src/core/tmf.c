@@ -1,8 +1,16 @@
 /* Task management (SAM-5 7): aborting commands and reporting completion
  * once every aborted command has finished. Commands may live on other
  * reactors (a LOGICAL UNIT RESET reaches every session of the device), so
- * the marking happens under the device lock, the driver is told through
- * reactor_post(), and the function completes when a counter drops to zero. */
+ * the marking happens under the device lock, the command's reactor is told
+ * through a message, and the function completes when a counter drops to zero.
+ *
+ * Lifetime: a struct scst_mgmt_cmd is created on its session's reactor by
+ * scst_rx_mgmt_fn() and holds the session (sess->tmf_refs) until its
+ * completion has run there; the driver frees it in task_mgmt_fn_done().
+ * So a session whose connection went away while its LUN RESET waits for
+ * another session's command stays in memory, unregistering, until that
+ * command has finished; the driver then sends nothing. */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -13,17 +21,25 @@ struct scst_tmf_waiter {
 	struct scst_tmf_waiter *next;
 };
 
-static void tmf_complete(void *arg)
+/* On the session's reactor, once every command the function waited for
+ * has finished. */
+static void tmf_complete(struct reactor_msg *m)
 {
-	struct scst_mgmt_cmd *mcmd = arg;
+	struct scst_mgmt_cmd *mcmd = container_of(m, struct scst_mgmt_cmd, done_msg);
+	struct scst_session *sess = mcmd->sess;
 
-	mcmd->sess->tgt->tgtt->task_mgmt_fn_done(mcmd);
+	assert(reactor_self() == sess->reactor && sess->tmf_refs > 0);
+	sess->tgt->tgtt->task_mgmt_fn_done(mcmd); /* frees mcmd */
+	sess->tmf_refs--;
+	scst_session_cmd_gone(sess);
 }
 
+/* Any reactor: a command it waited for has finished (or the scan is over).
+ * The session is alive: this function holds it. */
 static void tmf_put(struct scst_mgmt_cmd *mcmd)
 {
 	if (atomic_fetch_sub(&mcmd->pending, 1) == 1)
-		reactor_post(mcmd->sess->reactor, tmf_complete, mcmd);
+		reactor_send(mcmd->sess->reactor, &mcmd->done_msg, tmf_complete);
 }
 
 void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters)
@@ -37,14 +53,22 @@ void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters)
 	}
 }
 
-/* Runs on the command's reactor: a driver holding the command for its
- * data must let go of it. */
-static void notify_abort(void *arg)
+/* Runs on the command's reactor: whoever holds the command waiting lets
+ * go of it, so that it reaches a state boundary and ends: the driver (for
+ * its data, or before starting it) or the task set (parked in PRE_EXEC).
+ * The command may have finished meanwhile: then only the reference is
+ * left, and its state is FINISHED. */
+static void notify_abort(struct reactor_msg *m)
 {
-	struct scst_cmd *cmd = arg;
+	struct scst_cmd *cmd = container_of(m, struct scst_cmd, abort_msg);
 
-	if (cmd->state == SCST_CMD_STATE_RDY_TO_XFER && cmd->sess->tgt->tgtt->on_abort_cmd)
-		cmd->sess->tgt->tgtt->on_abort_cmd(cmd);
+	assert(reactor_self() == cmd->reactor);
+	if (cmd->state != SCST_CMD_STATE_FINISHED) {
+		if (!cmd->started || cmd->state == SCST_CMD_STATE_RDY_TO_XFER)
+			cmd->sess->tgt->tgtt->on_abort_cmd(cmd);
+		else if (cmd->parked)
+			scst_order_unpark_aborted(cmd);
+	}
 	scst_cmd_put(cmd);
 }
 
@@ -64,8 +88,10 @@ void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 		}
 	}
 	if (!atomic_exchange(&cmd->aborted, true)) {
+		/* Sent once per command (the exchange above), so the node
+		 * embedded in it is free. */
 		scst_cmd_get(cmd);
-		reactor_post(cmd->reactor, notify_abort, cmd);
+		reactor_send(cmd->reactor, &cmd->abort_msg, notify_abort);
 	}
 }
 
@@ -174,10 +200,13 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf fn,
 				      uint64_t lun, uint64_t tag, void *tgt_priv)
 {
-	struct scst_mgmt_cmd *mcmd = calloc(1, sizeof(*mcmd));
+	struct scst_mgmt_cmd *mcmd;
 
+	assert(reactor_self() == sess->reactor && !sess->unregistering);
+	mcmd = calloc(1, sizeof(*mcmd));
 	if (!mcmd)
 		return NULL;
+	sess->tmf_refs++;
 	mcmd->fn = fn;
 	mcmd->sess = sess;
 	mcmd->lun = lun;

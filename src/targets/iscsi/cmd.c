@@ -3,6 +3,7 @@
  * MaxOutstandingR2T and MaxBurstLength, DataSN and offsets checked), and
  * the way back: Data-In, status in the last Data-In when there is no
  * sense, else a SCSI Response, with residuals. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,14 @@ static int read_cdb(const struct iscsi_rx *rx, uint8_t *cdb, unsigned *cdb_len)
 	return 0;
 }
 
+/* Data buffers a connection's commands may hold at once, beyond the first
+ * (which always starts): a peer sending many large READs and never
+ * reading the answers makes the rest wait, in order, instead of making the
+ * daemon allocate for all of them. 64 MiB holds a QueuedCommands window
+ * of 32 commands of 1 MiB twice over, so a well-behaved initiator never
+ * waits for it. */
+#define CONN_DATA_BUDGET (64u << 20)
+
 /* Why a SCSI Command PDU is unacceptable, or 0. */
 static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
 {
@@ -84,7 +93,39 @@ static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
 		return ISCSI_REJECT_PROTOCOL_ERROR;
 	if (iscsi_cmd_find((struct iscsi_conn *)conn, pdu_itt(bhs)))
 		return ISCSI_REJECT_TASK_IN_PROGRESS;
+	/* Immediate commands take no CmdSN slot but room all the same: one
+	 * more than the window holds is refused (RFC 7143 11.17.1). */
+	if (pdu_immediate(bhs) && conn->ncmds >= conn->sess->window)
+		return ISCSI_REJECT_IMMEDIATE_CMD;
 	return 0;
+}
+
+static bool budget_fits(const struct iscsi_conn *conn, uint32_t len)
+{
+	return conn->data_budget_used == 0 || conn->data_budget_used + len <= CONN_DATA_BUDGET;
+}
+
+/* Whether @icmd, due, may start now: nothing due before it is waiting for
+ * budget (commands start in order) and its buffer fits. */
+static bool may_start_now(const struct iscsi_cmd *icmd)
+{
+	const struct iscsi_conn *conn = icmd->conn;
+	if (icmd->budget)
+		return true;
+	if (!list_empty(&conn->budget_waiting) &&
+	    list_first_entry(&conn->budget_waiting, struct iscsi_cmd, budget_entry) != icmd)
+		return false;
+	return budget_fits(conn, icmd->scst->bufflen);
+}
+
+static void take_budget(struct iscsi_cmd *icmd)
+{
+	if (icmd->budget)
+		return;
+	/* At least one byte, so that a command without data still counts
+	 * as holding its place. */
+	icmd->budget = icmd->scst->bufflen ? icmd->scst->bufflen : 1;
+	icmd->conn->data_budget_used += icmd->budget;
 }
 
 int iscsi_cmd_rx_header(struct iscsi_conn *conn)
@@ -92,15 +133,27 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	struct iscsi_rx *rx = &conn->rx;
 	const uint8_t *bhs = rx->bhs;
 	struct iscsi_session *sess = conn->sess;
-	if (sess && !pdu_immediate(bhs) &&
-	    iscsi_session_check_cmdsn(sess, get_be32(bhs + ISCSI_OFF_CMDSN)) == CMDSN_OUTSIDE) {
+	uint32_t cmd_sn = get_be32(bhs + ISCSI_OFF_CMDSN);
+	bool immediate = pdu_immediate(bhs);
+	enum iscsi_cmdsn_check sn = sess ? iscsi_session_check_cmdsn(sess, cmd_sn) : CMDSN_DUE;
+	if (sess && !immediate && sn == CMDSN_OUTSIDE) {
 		log_debug("iSCSI: %s: command CmdSN %u outside [%u, %u], dropped", conn->peer,
-			  get_be32(bhs + ISCSI_OFF_CMDSN), sess->exp_cmd_sn,
-			  iscsi_session_max_cmd_sn(sess));
+			  cmd_sn, sess->exp_cmd_sn, sess->max_cmd_sn);
 		rx->drop = true;
 		return 0;
 	}
 	rx->reject = check_cmd_pdu(conn);
+	if (!rx->reject && !immediate && sn == CMDSN_LATER) {
+		struct iscsi_pending *dup = iscsi_session_find_pending(sess, cmd_sn);
+		if (dup && dup->kind == PENDING_VOID) {
+			/* A task management function declared it received
+			 * and aborted before it came (RFC 7143 11.5.1 b). */
+			rx->drop = true;
+			return 0;
+		}
+		if (dup)
+			rx->reject = ISCSI_REJECT_PROTOCOL_ERROR; /* its CmdSN is taken */
+	}
 	uint8_t cdb[SCSI_MAX_CDB_LEN] = { 0 };
 	unsigned cdb_len;
 	if (!rx->reject && read_cdb(rx, cdb, &cdb_len) < 0)
@@ -114,8 +167,8 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 		return -1;
 	}
 	icmd->itt = pdu_itt(bhs);
-	icmd->cmd_sn = get_be32(bhs + ISCSI_OFF_CMDSN);
-	icmd->immediate = pdu_immediate(bhs);
+	icmd->cmd_sn = cmd_sn;
+	icmd->immediate = immediate;
 	icmd->read = bhs[1] & ISCSI_CMD_FLAG_READ;
 	icmd->write = bhs[1] & ISCSI_CMD_FLAG_WRITE;
 	icmd->edtl = get_be32(bhs + ISCSI_OFF_EDTL);
@@ -131,34 +184,127 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	}
 	icmd->scst = cmd;
 	icmd->conn = conn;
+	icmd->sess = sess;
 	iscsi_conn_get(conn);
-	list_init(&icmd->held_entry);
+	list_init(&icmd->pend.entry);
+	list_init(&icmd->budget_entry);
+	icmd->pend.kind = PENDING_SCSI;
+	icmd->pend.cmd_sn = cmd_sn;
 	list_add_tail(&icmd->conn_entry, &conn->cmds);
+	conn->ncmds++;
 	cmd->tgt_priv = icmd;
 	scst_cmd_prepare(cmd);
 
 	rx->cmd = icmd;
-	if (cmd->buf && cmd->data_dir == SCST_DATA_WRITE) {
-		rx->dst = cmd->buf;
-		rx->dst_len = min_u32(rx->data_len, cmd->bufflen);
+	/* Nothing comes before the command starts unless it has immediate
+	 * data or announces unsolicited Data-Out (F clear). */
+	if (cmd->data_dir != SCST_DATA_WRITE || cmd->bufflen == 0 ||
+	    (!rx->data_len && pdu_final(bhs)))
+		return 0;
+	/* Immediate data: straight into the command's buffer when it can
+	 * start as soon as the PDU is in; else (it waits for its CmdSN or
+	 * for budget) into a buffer of its own, no larger than the data
+	 * that may come before it starts (immediate and unsolicited). */
+	if ((immediate || sn == CMDSN_DUE) && may_start_now(icmd)) {
+		take_budget(icmd);
+		scst_cmd_alloc_space(cmd);
+		if (cmd->buf) {
+			rx->dst = cmd->buf;
+			rx->dst_len = min_u32(rx->data_len, cmd->bufflen);
+		}
+		return 0;
 	}
+	uint32_t early = pdu_final(bhs) ? rx->data_len
+					: min_u32(icmd->edtl, conn->params.first_burst);
+	icmd->stash_cap = min_u32(min_u32(early, cmd->bufflen), conn->params.first_burst);
+	icmd->stash = malloc(icmd->stash_cap ? icmd->stash_cap : 1);
+	if (!icmd->stash) {
+		iscsi_conn_close(conn, "out of memory");
+		return -1;
+	}
+	rx->dst = icmd->stash;
+	rx->dst_len = min_u32(rx->data_len, icmd->stash_cap);
 	return 0;
 }
 
-/* Starts the command once its CmdSN has come and its unsolicited data is
- * in. May complete (and free) it before returning. */
+/* Moves what arrived early into the command's buffer. */
+static void unstash(struct iscsi_cmd *icmd)
+{
+	struct scst_cmd *cmd = icmd->scst;
+	if (!icmd->stash)
+		return;
+	if (cmd->buf && !icmd->data_failed && !icmd->digest_failed) {
+		uint32_t n = min_u32(min_u32(icmd->recv_off, icmd->stash_cap), cmd->bufflen);
+		memcpy(cmd->buf, icmd->stash, n);
+		cmd->data_received = n;
+	}
+	free(icmd->stash);
+	icmd->stash = NULL;
+	icmd->stash_cap = 0;
+}
+
+/* Starts the command once its CmdSN has come, its unsolicited data is in
+ * and its buffer fits the budget. May complete (and free) it before
+ * returning. */
 static void start_if_ready(struct iscsi_cmd *icmd)
 {
 	if (!icmd->cmdsn_ok || icmd->unsol_pending || icmd->started)
 		return;
+	if (!may_start_now(icmd)) {
+		if (!icmd->budget_waiting) {
+			icmd->budget_waiting = true;
+			list_add_tail(&icmd->budget_entry, &icmd->conn->budget_waiting);
+		}
+		return;
+	}
+	if (icmd->budget_waiting) {
+		list_del(&icmd->budget_entry);
+		icmd->budget_waiting = false;
+	}
+	take_budget(icmd);
+	scst_cmd_alloc_space(icmd->scst);
+	unstash(icmd);
 	icmd->started = true;
 	scst_cmd_start(icmd->scst);
 }
 
-void iscsi_cmd_start(struct iscsi_cmd *icmd)
+void iscsi_cmd_due(struct iscsi_cmd *icmd)
 {
+	assert(!icmd->held && !icmd->started);
 	icmd->cmdsn_ok = true;
+	icmd->sess->cmds_due++;
 	start_if_ready(icmd);
+}
+
+/* Runs after the batch in which buffers were released: starts the
+ * commands waiting for budget, in order, as far as it goes. */
+static void budget_drain(struct reactor_deferred *d)
+{
+	struct iscsi_conn *conn = container_of(d, struct iscsi_conn, budget_drain);
+	while (!conn->closed && !list_empty(&conn->budget_waiting)) {
+		struct iscsi_cmd *icmd =
+			list_first_entry(&conn->budget_waiting, struct iscsi_cmd, budget_entry);
+		if (!budget_fits(conn, icmd->scst->bufflen))
+			break;
+		start_if_ready(icmd);
+	}
+	iscsi_conn_flush_soon(conn);
+	iscsi_conn_put(conn); /* taken when deferred */
+}
+
+static void release_budget(struct iscsi_cmd *icmd)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	if (!icmd->budget)
+		return;
+	assert(conn->data_budget_used >= icmd->budget);
+	conn->data_budget_used -= icmd->budget;
+	icmd->budget = 0;
+	if (!list_empty(&conn->budget_waiting) && !conn->budget_drain.queued && !conn->closed) {
+		conn->budget_drain.fn = budget_drain;
+		iscsi_conn_get(conn);
+		reactor_defer(conn->reactor, &conn->budget_drain);
+	}
 }
 
 static void note_received(struct iscsi_cmd *icmd)
@@ -167,6 +313,28 @@ static void note_received(struct iscsi_cmd *icmd)
 	if (cmd->buf && !icmd->data_failed && !icmd->digest_failed &&
 	    cmd->data_dir == SCST_DATA_WRITE)
 		cmd->data_received = min_u32(icmd->recv_off, cmd->bufflen);
+}
+
+/* The driver lets go of a command it never started: aborted while
+ * waiting for its CmdSN or budget, or its connection is gone. A held
+ * command leaves its CmdSN behind, consumed (the number must still be
+ * passed when it comes). Frees icmd. */
+static void abandon_unstarted(struct iscsi_cmd *icmd)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	assert(!icmd->started);
+	if (icmd->held) {
+		list_del(&icmd->pend.entry);
+		icmd->held = false;
+		if (!conn->closed && iscsi_session_void_cmdsn(icmd->sess, icmd->cmd_sn) != 0)
+			iscsi_conn_close(conn, "out of memory");
+	}
+	if (icmd->budget_waiting) {
+		list_del(&icmd->budget_entry);
+		icmd->budget_waiting = false;
+	}
+	icmd->started = true;
+	scst_cmd_abandon(icmd->scst);
 }
 
 int iscsi_cmd_rx_done(struct iscsi_conn *conn)
@@ -185,17 +353,20 @@ int iscsi_cmd_rx_done(struct iscsi_conn *conn)
 		icmd->exp_data_sn = 0;
 	}
 	if (icmd->immediate) {
-		iscsi_cmd_start(icmd);
+		iscsi_cmd_due(icmd);
 	} else if (iscsi_session_check_cmdsn(sess, icmd->cmd_sn) == CMDSN_DUE) {
 		/* ExpCmdSN moves first: a response sent while the command
 		 * starts must already acknowledge it. */
 		sess->exp_cmd_sn++;
-		iscsi_cmd_start(icmd);
-		iscsi_session_start_held(sess);
+		iscsi_cmd_due(icmd);
+		iscsi_session_run_due(sess);
 	} else {
 		icmd->held = true;
-		list_add_tail(&icmd->held_entry, &sess->held);
+		iscsi_session_hold(sess, &icmd->pend);
 	}
+	/* Aborted while its PDU was still arriving: now it can go. */
+	if (!conn->closed && icmd->abort_pending && !icmd->started)
+		abandon_unstarted(icmd);
 	return conn->closed ? -1 : 0;
 }
 
@@ -204,11 +375,11 @@ int iscsi_cmd_rx_digest_error(struct iscsi_conn *conn)
 	struct iscsi_cmd *icmd = conn->rx.cmd;
 	/* Its CmdSN is not taken: the initiator's retry (same ITT and
 	 * CmdSN) is the command. The core ends this instance at once,
-	 * without executing it (it has failed) and without a response. */
+	 * without executing it and without a response. */
 	icmd->discarded = true;
-	icmd->cmdsn_ok = true;
-	scst_set_cmd_error_asc(icmd->scst, SK_ABORTED_COMMAND, ASC_PROTOCOL_SERVICE_CRC_ERROR);
-	start_if_ready(icmd);
+	free(icmd->stash);
+	icmd->stash = NULL;
+	abandon_unstarted(icmd);
 	return conn->closed ? -1 : 0;
 }
 
@@ -285,6 +456,10 @@ int iscsi_data_out_rx_header(struct iscsi_conn *conn)
 	    !icmd->digest_failed) {
 		rx->dst = cmd->buf + offset;
 		rx->dst_len = min_u32(rx->data_len, cmd->bufflen - offset);
+	} else if (icmd->stash && offset < icmd->stash_cap && !icmd->digest_failed) {
+		/* Unsolicited data of a command that has not started. */
+		rx->dst = icmd->stash + offset;
+		rx->dst_len = min_u32(rx->data_len, icmd->stash_cap - offset);
 	}
 	rx->cmd = icmd;
 	icmd->ticks_waiting = 0;
@@ -327,7 +502,10 @@ int iscsi_data_out_rx_done(struct iscsi_conn *conn)
 	icmd->exp_data_sn++;
 	note_received(icmd);
 	if (icmd->abort_pending) {
-		finish_data(icmd, false);
+		if (icmd->started)
+			finish_data(icmd, false);
+		else
+			abandon_unstarted(icmd);
 		return conn->closed ? -1 : 0;
 	}
 	if (!pdu_final(rx->bhs))
@@ -405,13 +583,18 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 void iscsi_on_abort_cmd(struct scst_cmd *cmd)
 {
 	struct iscsi_cmd *icmd = cmd->tgt_priv;
-	if (!icmd || !icmd->waiting_data)
+	if (!icmd || (icmd->started && !icmd->waiting_data))
 		return;
-	/* A Data-Out landing in the buffer right now finishes first. */
+	/* A PDU whose data is landing for it right now finishes first. */
 	if (icmd->conn->rx.cmd == icmd && !icmd->conn->closed)
 		icmd->abort_pending = true;
-	else
+	else if (icmd->started)
 		finish_data(icmd, false);
+	else
+		/* Not started (waiting for its CmdSN or for budget): the
+		 * task management function must not wait for the gap to be
+		 * filled (RFC 7143 11.5.1). */
+		abandon_unstarted(icmd);
 }
 
 void iscsi_on_free_cmd(struct scst_cmd *cmd)
@@ -426,28 +609,39 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
 		conn->rx.dst_len = 0;
 		conn->rx.drop = true;
 	}
+	assert(!icmd->held && !icmd->budget_waiting);
 	list_del(&icmd->conn_entry);
-	list_del(&icmd->held_entry);
+	assert(conn->ncmds > 0);
+	conn->ncmds--;
+	if (icmd->cmdsn_ok) {
+		/* The session outlives its commands (the core frees its
+		 * nexus after the last one), even once the connection has
+		 * let go of it. */
+		assert(icmd->sess->cmds_due > 0);
+		icmd->sess->cmds_due--;
+	}
+	release_budget(icmd);
+	free(icmd->stash);
 	cmd->tgt_priv = NULL;
 	free(icmd);
 	iscsi_conn_put(conn);
 }
 
-void iscsi_cmd_conn_closed(struct iscsi_cmd *icmd)
+bool iscsi_cmd_conn_closed(struct iscsi_cmd *icmd)
 {
-	if (icmd->held) {
-		list_del(&icmd->held_entry);
-		icmd->held = false;
+	if (!icmd->started) {
+		/* Held for its CmdSN or for budget, or its PDU was still
+		 * arriving: it never runs. */
+		abandon_unstarted(icmd);
+		return true;
 	}
-	icmd->cmdsn_ok = true;
 	if (icmd->waiting_data) {
 		finish_data(icmd, false);
-		return;
+		return true;
 	}
-	/* Prepared but never started: let the core finish it; its data
-	 * phase fails at once (rdy_to_xfer sees the closed connection). */
-	icmd->unsol_pending = false;
-	start_if_ready(icmd);
+	/* Executing, or its response is being sent: it ends by itself
+	 * (xmit_response and tx_drain see the closed connection). */
+	return false;
 }
 
 /* ------------------------------------------------------------------ */

@@ -47,6 +47,14 @@ static struct list_head all_conns = LIST_HEAD_INIT(all_conns);
  * batch: large responses gain nothing from waiting, and sending each as
  * it is ready keeps the data buffers few and hot in the cache. */
 #define TX_FLUSH_BYTES (256 * 1024)
+/* A peer that does not read what we send stops being read: once this much
+ * (or this many PDUs) waits in the transmit queue, no more requests are
+ * taken from it until the queue is down to half. What is queued is mostly
+ * Data-In pointing into command buffers, which the data budget (cmd.c)
+ * bounds; this bounds the rest (NOP-In echoes, Rejects, R2Ts), and keeps
+ * the commands of a peer that never reads from piling up. */
+#define TX_QUEUE_MAX_BYTES (16u << 20)
+#define TX_QUEUE_MAX_PDUS 4096u
 
 static void conn_on_ready(struct reactor_fd *w, uint32_t events);
 static void conn_on_tick(struct reactor_tick *t);
@@ -110,6 +118,8 @@ void iscsi_conn_start(int fd, struct reactor *r)
 	conn->stage = stage;
 	conn->flush_later.fn = conn_flush_deferred;
 	list_init(&conn->flush_later.entry);
+	list_init(&conn->budget_waiting);
+	list_init(&conn->budget_drain.entry);
 	conn->fd = fd;
 	conn->reactor = r;
 	conn->refs = 1;
@@ -167,9 +177,9 @@ static void tx_free(struct iscsi_tx_pdu *pdu)
 	free(pdu);
 }
 
-void iscsi_stamp_cmdsn(const struct iscsi_conn *conn, uint8_t *bhs)
+void iscsi_stamp_cmdsn(struct iscsi_conn *conn, uint8_t *bhs)
 {
-	const struct iscsi_session *sess = conn->sess;
+	struct iscsi_session *sess = conn->sess;
 	if (!sess)
 		return;
 	put_be32(bhs + ISCSI_OFF_EXPCMDSN, sess->exp_cmd_sn);
@@ -212,6 +222,49 @@ void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum is
 	}
 	list_add_tail(&pdu->entry, &conn->txq);
 	conn->txq_bytes += tx_total(pdu);
+	conn->txq_pdus++;
+}
+
+static bool txq_over_bound(const struct iscsi_conn *conn)
+{
+	return conn->txq_bytes > TX_QUEUE_MAX_BYTES || conn->txq_pdus > TX_QUEUE_MAX_PDUS;
+}
+
+/* The epoll events we want: input unless paused, output while the socket
+ * is full. */
+static void update_events(struct iscsi_conn *conn)
+{
+	if (conn->closed)
+		return;
+	uint32_t events = (conn->rx_paused ? 0 : EPOLLIN) | (conn->want_out ? EPOLLOUT : 0);
+	reactor_fd_modify(&conn->watch, events);
+}
+
+/* Stops taking requests from a peer whose answers pile up unread. */
+static void rx_pause_if_needed(struct iscsi_conn *conn)
+{
+	if (conn->rx_paused || !txq_over_bound(conn))
+		return;
+	conn->rx_paused = true;
+	log_warn_rl("iSCSI: %s (%s): %u PDUs, %llu bytes wait to be sent: not reading from the "
+		    "initiator until they are taken",
+		    conn->peer, iscsi_conn_initiator(conn), conn->txq_pdus,
+		    (unsigned long long)conn->txq_bytes);
+	update_events(conn);
+}
+
+static void rx_yield(struct iscsi_conn *conn);
+
+void iscsi_conn_rx_maybe_resume(struct iscsi_conn *conn)
+{
+	if (!conn->rx_paused || conn->closed || conn->txq_bytes > TX_QUEUE_MAX_BYTES / 2 ||
+	    conn->txq_pdus > TX_QUEUE_MAX_PDUS / 2)
+		return;
+	conn->rx_paused = false;
+	update_events(conn);
+	/* PDUs already staged would wait for readiness that never comes. */
+	if (conn->stage_tail != conn->stage_head)
+		rx_yield(conn);
 }
 
 /* Adds the unsent part of @pdu to @iov; returns the number of entries. */
@@ -258,7 +311,7 @@ static void set_want_out(struct iscsi_conn *conn, bool want)
 	if (conn->closed || conn->want_out == want)
 		return;
 	conn->want_out = want;
-	reactor_fd_modify(&conn->watch, want ? EPOLLIN | EPOLLOUT : EPOLLIN);
+	update_events(conn);
 }
 
 /* One writev; returns false when the socket is full or the connection
@@ -298,10 +351,12 @@ static bool tx_once(struct iscsi_conn *conn)
 		}
 		left -= rest;
 		list_del(&pdu->entry);
+		conn->txq_pdus--;
 		tx_done(conn, pdu, true);
 		if (conn->closed)
 			return false;
 	}
+	iscsi_conn_rx_maybe_resume(conn);
 	return true;
 }
 
@@ -335,6 +390,11 @@ static void conn_flush_deferred(struct reactor_deferred *d)
 	iscsi_conn_put(conn); /* taken when deferred */
 }
 
+void iscsi_conn_flush_now(struct iscsi_conn *conn)
+{
+	conn_flush(conn);
+}
+
 void iscsi_conn_flush_soon(struct iscsi_conn *conn)
 {
 	if (conn->closed)
@@ -352,6 +412,12 @@ void iscsi_conn_flush_soon(struct iscsi_conn *conn)
 
 void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
 {
+	iscsi_conn_reject_bhs(conn, conn->rx.bhs, reason);
+}
+
+void iscsi_conn_reject_bhs(struct iscsi_conn *conn, const uint8_t *bhs,
+			   enum iscsi_reject_reason reason)
+{
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	uint8_t *copy = malloc(ISCSI_BHS_LEN);
 	if (!pdu || !copy) {
@@ -360,10 +426,10 @@ void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
 		iscsi_conn_close(conn, "out of memory");
 		return;
 	}
-	log_warn("iSCSI: %s (%s): rejecting %s PDU (opcode 0x%02x), reason 0x%02x", conn->peer,
-		 iscsi_conn_initiator(conn), pdu_opcode_name(pdu_opcode(conn->rx.bhs)),
-		 pdu_opcode(conn->rx.bhs), reason);
-	memcpy(copy, conn->rx.bhs, ISCSI_BHS_LEN);
+	log_warn_rl("iSCSI: %s (%s): rejecting %s PDU (opcode 0x%02x), reason 0x%02x", conn->peer,
+		    iscsi_conn_initiator(conn), pdu_opcode_name(pdu_opcode(bhs)), pdu_opcode(bhs),
+		    reason);
+	memcpy(copy, bhs, ISCSI_BHS_LEN);
 	pdu_init(pdu->hdr, ISCSI_OP_REJECT, ISCSI_FLAG_FINAL);
 	pdu->hdr[2] = reason;
 	put_be32(pdu->hdr + ISCSI_OFF_ITT, ISCSI_RESERVED_TAG);
@@ -379,6 +445,7 @@ void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
 static void tx_drain(struct iscsi_conn *conn)
 {
 	conn->txq_bytes = 0;
+	conn->txq_pdus = 0;
 	while (!list_empty(&conn->txq)) {
 		struct iscsi_tx_pdu *pdu = list_first_entry(&conn->txq, struct iscsi_tx_pdu, entry);
 		list_del(&pdu->entry);
@@ -386,21 +453,22 @@ static void tx_drain(struct iscsi_conn *conn)
 	}
 }
 
-/* Ends the data phase of every command; each call may free commands, so
- * the walk restarts after every one. */
+/* Ends every command's part in the connection, whatever its state (see
+ * conn.h); each step may free commands, so the walk restarts after every
+ * one that did something. */
 static void cmds_conn_closed(struct iscsi_conn *conn)
 {
 	for (;;) {
-		struct iscsi_cmd *icmd, *todo = NULL;
+		struct iscsi_cmd *icmd;
+		bool acted = false;
 		list_for_each_entry(icmd, &conn->cmds, conn_entry) {
-			if (icmd->waiting_data || icmd->held || icmd->unsol_pending) {
-				todo = icmd;
+			if (iscsi_cmd_conn_closed(icmd)) {
+				acted = true;
 				break;
 			}
 		}
-		if (!todo)
+		if (!acted)
 			return;
-		iscsi_cmd_conn_closed(todo);
 	}
 }
 
@@ -426,11 +494,15 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 	pthread_mutex_unlock(&conns_lock);
 
 	tx_drain(conn);
-	/* A command whose data was landing when the socket died. */
-	if (conn->rx.cmd && conn->rx.state == RX_DATA)
-		conn->rx.cmd = NULL;
+	/* Commands in every state, including one whose data segment was
+	 * still arriving when the socket died. */
 	cmds_conn_closed(conn);
+	if (conn->sess)
+		iscsi_session_drop_pending(conn->sess);
 	if (conn->login) {
+		/* A login waiting for a reinstated session gives up its
+		 * place: the next login of that initiator and ISID may try. */
+		iscsi_session_forget_successor(conn);
 		iscsi_login_free(conn->login);
 		conn->login = NULL;
 	}
@@ -504,6 +576,12 @@ static int rx_header(struct iscsi_conn *conn)
 	rx->data_len = pdu_data_len(rx->bhs);
 	rx->data_total = rx->data_len + pdu_pad_len(rx->data_len);
 	rx->crc = CRC32C_INIT;
+	if (conn->phase == CONN_LOGGED_OUT) {
+		/* Nothing is accepted after a Logout (RFC 7143 11.14): not
+		 * even a SCSI Command sent right behind it gets a task. */
+		rx->drop = true;
+		return 0;
+	}
 	if (rx->data_len > limit) {
 		char why[128];
 		snprintf(why, sizeof(why),
@@ -579,28 +657,23 @@ static int rx_pdu(struct iscsi_conn *conn)
 		return iscsi_cmd_rx_done(conn);
 	case ISCSI_OP_DATA_OUT:
 		return iscsi_data_out_rx_done(conn);
-	case ISCSI_OP_NOP_OUT:
-		iscsi_nop_out_rx(conn);
-		break;
-	case ISCSI_OP_TEXT_REQ:
-		iscsi_text_rx(conn);
-		break;
-	case ISCSI_OP_LOGOUT_REQ:
-		iscsi_logout_rx(conn);
-		break;
 	case ISCSI_OP_TMF_REQ:
 		if (discovery) {
 			iscsi_conn_reject(conn, ISCSI_REJECT_CMD_NOT_SUPPORTED);
 			break;
 		}
-		/* Responses wait for the end of the batch; a task whose
-		 * response is queued has completed, and must be seen as
-		 * gone (Task does not exist) rather than aborted while its
-		 * status still goes out. */
-		conn_flush(conn);
-		if (!conn->closed)
-			iscsi_tmf_rx(conn);
+		/* fall through */
+	case ISCSI_OP_NOP_OUT:
+	case ISCSI_OP_TEXT_REQ:
+	case ISCSI_OP_LOGOUT_REQ: {
+		/* They take their place in the CmdSN sequence (session.c). */
+		struct iscsi_req req = { .data = rx->heap, .data_len = rx->data_len };
+		memcpy(req.bhs, rx->bhs, ISCSI_BHS_LEN);
+		rx->heap = NULL;
+		iscsi_session_rx_request(conn, &req);
+		free(req.data);
 		break;
+	}
 	case ISCSI_OP_LOGIN_REQ:
 		iscsi_conn_reject(conn, ISCSI_REJECT_PROTOCOL_ERROR);
 		break;
@@ -795,7 +868,7 @@ static void conn_on_readable(struct iscsi_conn *conn)
 	unsigned pdus = 0;
 	uint32_t bytes = 0;
 	bool drained = false;
-	while (!conn->closed) {
+	while (!conn->closed && !conn->rx_paused) {
 		uint8_t *p;
 		uint32_t want;
 		rx_piece(conn, &p, &want);
@@ -835,6 +908,8 @@ static void conn_on_readable(struct iscsi_conn *conn)
 		if (rc < 0)
 			return;
 		pdus += (unsigned)rc;
+		if (rc > 0)
+			rx_pause_if_needed(conn);
 	}
 }
 
@@ -870,8 +945,15 @@ static void conn_on_tick(struct reactor_tick *t)
 			if (icmd->waiting_data && ++icmd->ticks_waiting > conn->tp.rsp_timeout)
 				timed_out = true;
 		}
+		/* Requests held behind a CmdSN gap wait no longer than data
+		 * does: at ErrorRecoveryLevel 0 a missing command never
+		 * comes. */
+		bool gap = conn->sess && iscsi_session_pending_tick(conn->sess) > conn->tp.rsp_timeout;
 		if (timed_out)
 			iscsi_conn_close(conn, "timed out waiting for Data-Out (RspTimeout)");
+		else if (gap)
+			iscsi_conn_close(conn, "a gap in the CmdSN sequence was not filled within "
+					       "RspTimeout");
 		else
 			iscsi_nop_tick(conn);
 		conn_flush(conn);

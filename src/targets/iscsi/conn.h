@@ -3,9 +3,26 @@
  * A connection (struct iscsi_conn) lives on one reactor; with
  * MaxConnections=1 it carries exactly one session (struct iscsi_session),
  * which after login owns the core's I_T nexus. Each SCSI command has a
- * struct iscsi_cmd in cmd->tgt_priv. Commands and pending work hold
- * references on their connection, so a closed connection stays in memory
- * until the last of its commands has been freed by the core. */
+ * struct iscsi_cmd in cmd->tgt_priv.
+ *
+ * Lifetimes (docs/architecture.md has the whole picture):
+ *  - a connection is created by iscsi_conn_start() on its reactor and
+ *    touched only there. It is reference counted: the socket holds one
+ *    reference until iscsi_conn_close(), every iscsi_cmd one, every
+ *    pending piece of work (a deferred flush, a posted receive, a TMF in
+ *    progress, a login waiting for a reinstated session) one. The last
+ *    iscsi_conn_put() frees it, so a closed connection stays in memory
+ *    until the core has freed its last command.
+ *  - an iscsi_cmd is created when its SCSI Command header arrives and
+ *    freed by the core's on_free_cmd, on the connection's reactor. Whatever
+ *    state it is in when the connection closes, iscsi_conn_close() ends
+ *    it: not started (waiting for its CmdSN, for data budget, or still
+ *    being received) through scst_cmd_abandon(), waiting for Data-Out
+ *    through scst_rx_data(false), with its response queued through
+ *    scst_tgt_cmd_done(); executing ones end when the handler is done.
+ *  - an iscsi_session is created at the end of login on the connection's
+ *    reactor and freed there once the core has freed its I_T nexus (after
+ *    the last command and TMF). */
 #ifndef USCST_TARGETS_ISCSI_CONN_H
 #define USCST_TARGETS_ISCSI_CONN_H
 
@@ -54,6 +71,34 @@ struct iscsi_tx_pdu {
 enum iscsi_tx_sn {
 	TX_SN_STATUS,   /* carries status: takes a StatSN */
 	TX_SN_NONE,     /* R2T, Data-In without status, NOP-In ping: StatSN not advanced */
+};
+
+/* A request PDU as the handlers see it: its header and data segment.
+ * A handler may take @data (setting it to NULL); the caller frees what is
+ * left. */
+struct iscsi_req {
+	uint8_t bhs[ISCSI_BHS_LEN];
+	uint8_t *data;
+	uint32_t data_len;
+};
+
+/* Something waiting in the session for its CmdSN to come (RFC 7143
+ * 4.2.2.1): a SCSI command, a non-SCSI request (NOP-Out, Text, TMF,
+ * Logout) copied whole, or a number that is consumed without anything to
+ * run (an aborted command, or one a TMF declared received). At most one
+ * per CmdSN; the window bounds how many there are. */
+enum iscsi_pending_kind {
+	PENDING_SCSI,
+	PENDING_REQUEST,
+	PENDING_VOID,
+};
+
+struct iscsi_pending {
+	struct list_head entry;   /* sess->pending */
+	uint32_t cmd_sn;
+	enum iscsi_pending_kind kind;
+	unsigned ticks;           /* seconds it has waited */
+	struct iscsi_req req;     /* PENDING_REQUEST */
 };
 
 /* ------------------------------------------------------------------ */
@@ -119,6 +164,17 @@ struct iscsi_conn {
 
 	struct list_head txq;
 	uint64_t txq_bytes;       /* not yet sent */
+	unsigned txq_pdus;
+	/* The peer does not read what we send: the queue is over its bound,
+	 * so we stop reading from it until it drains (conn.c). */
+	bool rx_paused;
+
+	/* Data buffers of this connection's commands are bounded: a command
+	 * starts only when its buffer fits in what is left (the first one
+	 * always does); the others wait, in order (cmd.c). */
+	uint64_t data_budget_used;
+	struct list_head budget_waiting; /* struct iscsi_cmd, in start order */
+	struct reactor_deferred budget_drain;
 	bool want_out;
 	bool flushing;
 	bool flush_again;
@@ -141,6 +197,7 @@ struct iscsi_conn {
 	struct iscsi_session_params params;
 
 	struct list_head cmds;      /* every struct iscsi_cmd of this connection */
+	unsigned ncmds;
 	uint32_t next_ttt;
 
 	/* Target-initiated NOP-In. */
@@ -178,6 +235,14 @@ void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum is
 void iscsi_conn_flush_soon(struct iscsi_conn *conn);
 /* Builds and queues a Reject of the header in conn->rx.bhs. */
 void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason);
+/* The same for the header @bhs (a request that waited for its CmdSN). */
+void iscsi_conn_reject_bhs(struct iscsi_conn *conn, const uint8_t *bhs,
+			   enum iscsi_reject_reason reason);
+/* Sends what is queued now, as far as the socket takes it. */
+void iscsi_conn_flush_now(struct iscsi_conn *conn);
+/* Reading paused for a full transmit queue may resume (called as the
+ * queue drains, and when a command's buffer is released). */
+void iscsi_conn_rx_maybe_resume(struct iscsi_conn *conn);
 /* Who is on the other side, for log lines. */
 const char *iscsi_conn_initiator(const struct iscsi_conn *conn);
 /* Close every connection of @tgt (all when NULL) living on this reactor. */
@@ -204,8 +269,16 @@ struct iscsi_session {
 	bool discovery;
 	struct reactor *reactor;
 	uint32_t exp_cmd_sn;
+	/* The highest MaxCmdSN told to the initiator: it never goes back
+	 * (an initiator ignores a smaller one), and it is what the window
+	 * check accepts up to. */
+	uint32_t max_cmd_sn;
 	uint32_t window;            /* QueuedCommands */
-	struct list_head held;      /* commands waiting for their CmdSN */
+	/* SCSI commands in the target that no longer hold a CmdSN slot: due
+	 * (their CmdSN has come) or immediate, not yet freed. */
+	unsigned cmds_due;
+	struct list_head pending;   /* struct iscsi_pending, waiting for their CmdSN */
+	struct reactor_msg close_msg;
 	struct list_head registry_entry;
 	/* A login reinstating this session waits for it to be freed
 	 * (sessions_lock); it holds a reference on this connection. */
@@ -226,6 +299,11 @@ int iscsi_session_reinstate(struct iscsi_conn *conn, const char *initiator, cons
  * referenced) goes on when it waits for no other. */
 void iscsi_login_predecessor_gone(void *arg);
 
+/* A login waiting for older sessions is going away (its connection
+ * closed): the sessions it waited for forget it, so that the next login
+ * of the same initiator and ISID may reinstate them. */
+void iscsi_session_forget_successor(struct iscsi_conn *conn);
+
 /* Creates the session for a finished login, registering the I_T nexus
  * with the core for a normal session. Returns NULL on failure. */
 struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *initiator,
@@ -236,11 +314,27 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 void iscsi_session_close(struct iscsi_session *sess);
 /* Does a session with TSIH @tsih exist for @initiator? */
 bool iscsi_session_tsih_exists(uint16_t tsih);
-uint32_t iscsi_session_max_cmd_sn(const struct iscsi_session *sess);
-/* CmdSN of a non-SCSI request in conn->rx.bhs (NOP-Out, Text, TMF,
- * Logout): immediate ones pass; others outside the window are to be
- * dropped (returns false); a due one advances ExpCmdSN. */
-bool iscsi_session_take_cmdsn(struct iscsi_conn *conn);
+/* MaxCmdSN to tell the initiator now: ExpCmdSN + (QueuedCommands -
+ * commands due and not finished) - 1, never less than what was told
+ * before. Records it as told. */
+uint32_t iscsi_session_max_cmd_sn(struct iscsi_session *sess);
+/* A non-SCSI request (NOP-Out, Text, TMF, Logout) in full feature phase:
+ * immediate ones run now; others take their place in the CmdSN sequence
+ * (run when due, held when ahead, dropped outside the window). May take
+ * req->data. */
+void iscsi_session_rx_request(struct iscsi_conn *conn, struct iscsi_req *req);
+/* The pending entry for @cmd_sn, or NULL. */
+struct iscsi_pending *iscsi_session_find_pending(struct iscsi_session *sess, uint32_t cmd_sn);
+/* Holds @p (cmd_sn set) until its CmdSN comes. */
+void iscsi_session_hold(struct iscsi_session *sess, struct iscsi_pending *p);
+/* Marks @cmd_sn received with nothing to run (it replaces a held SCSI
+ * command being aborted, or is a command a TMF declared received). Returns
+ * -1 on allocation failure. */
+int iscsi_session_void_cmdsn(struct iscsi_session *sess, uint32_t cmd_sn);
+/* Seconds the oldest pending entry has waited, counting this tick. */
+unsigned iscsi_session_pending_tick(struct iscsi_session *sess);
+/* The connection is closing: frees every pending non-SCSI entry. */
+void iscsi_session_drop_pending(struct iscsi_session *sess);
 
 /* CmdSN ordering of a non-immediate request. */
 enum iscsi_cmdsn_check {
@@ -250,12 +344,9 @@ enum iscsi_cmdsn_check {
 };
 enum iscsi_cmdsn_check iscsi_session_check_cmdsn(const struct iscsi_session *sess,
 						 uint32_t cmd_sn);
-/* A due non-immediate request has been taken: advance ExpCmdSN and start
- * the held commands that became due. */
-void iscsi_session_advance_cmdsn(struct iscsi_session *sess);
-/* Starts the held commands whose CmdSN has become due (ExpCmdSN is
- * advanced before each starts, so its response carries the new value). */
-void iscsi_session_start_held(struct iscsi_session *sess);
+/* ExpCmdSN has moved: run what became due behind it, in order (ExpCmdSN
+ * is advanced before each runs, so its response carries the new value). */
+void iscsi_session_run_due(struct iscsi_session *sess);
 
 /* ------------------------------------------------------------------ */
 /* cmd.c */
@@ -263,6 +354,7 @@ void iscsi_session_start_held(struct iscsi_session *sess);
 struct iscsi_cmd {
 	struct scst_cmd *scst;
 	struct iscsi_conn *conn;
+	struct iscsi_session *sess; /* outlives the command */
 	uint32_t itt;
 	uint32_t cmd_sn;
 	bool immediate;
@@ -287,12 +379,19 @@ struct iscsi_cmd {
 	bool data_failed;        /* a Data-Out was out of sequence */
 	bool digest_failed;      /* a Data-Out's data digest did not match */
 	bool discarded;          /* its PDU was discarded: ends without response */
-	bool held;               /* waiting for its CmdSN */
-	bool started;
+	bool held;               /* waiting for its CmdSN (in sess->pending) */
+	bool started;            /* handed to the core (or abandoned) */
+	bool budget_waiting;     /* due, waiting for data budget */
+	uint32_t budget;         /* bytes of conn->data_budget_used it holds */
+	/* Data that arrived before the command had its buffer (it was not
+	 * due yet): copied in when it starts. */
+	uint8_t *stash;
+	uint32_t stash_cap;
 	unsigned ticks_waiting;
 	uint32_t data_sn;        /* Data-In PDUs (or R2Ts) sent */
 	struct list_head conn_entry;
-	struct list_head held_entry;
+	struct iscsi_pending pend;   /* while held */
+	struct list_head budget_entry; /* conn->budget_waiting */
 };
 
 /* Header of a SCSI Command / Data-Out has arrived: set where the data
@@ -308,11 +407,12 @@ int iscsi_data_out_rx_done(struct iscsi_conn *conn);
  * fails with a CRC error once its outstanding data has arrived. */
 int iscsi_cmd_rx_digest_error(struct iscsi_conn *conn);
 int iscsi_data_out_rx_digest_error(struct iscsi_conn *conn);
-/* The command's CmdSN has become due. */
-void iscsi_cmd_start(struct iscsi_cmd *icmd);
-/* The connection is closing: end the data phase of @icmd, start it if it
- * was held. */
-void iscsi_cmd_conn_closed(struct iscsi_cmd *icmd);
+/* The command's CmdSN has come (or it is immediate): it counts against
+ * the window and starts as soon as its data and the data budget allow. */
+void iscsi_cmd_due(struct iscsi_cmd *icmd);
+/* The connection is closing: end @icmd's part in it (see the lifetime
+ * note above). Returns whether it did anything (it may have freed it). */
+bool iscsi_cmd_conn_closed(struct iscsi_cmd *icmd);
 struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *conn, uint32_t itt);
 
 void iscsi_rdy_to_xfer(struct scst_cmd *cmd);
@@ -324,14 +424,14 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd);
 /* nop.c, logout.c, text.c, tmf.c: full feature phase requests whose data
  * segment (if any) is in conn->rx.heap. */
 
-void iscsi_nop_out_rx(struct iscsi_conn *conn);
+void iscsi_nop_out_rx(struct iscsi_conn *conn, struct iscsi_req *req);
 void iscsi_nop_tick(struct iscsi_conn *conn);
-void iscsi_logout_rx(struct iscsi_conn *conn);
-void iscsi_text_rx(struct iscsi_conn *conn);
-void iscsi_tmf_rx(struct iscsi_conn *conn);
+void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *req);
+void iscsi_text_rx(struct iscsi_conn *conn, struct iscsi_req *req);
+void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *req);
 void iscsi_task_mgmt_fn_done(struct scst_mgmt_cmd *mcmd);
 
 /* Sets ExpCmdSN/MaxCmdSN from the session in a response header. */
-void iscsi_stamp_cmdsn(const struct iscsi_conn *conn, uint8_t *bhs);
+void iscsi_stamp_cmdsn(struct iscsi_conn *conn, uint8_t *bhs);
 
 #endif

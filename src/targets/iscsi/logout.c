@@ -15,17 +15,15 @@ enum logout_response {
 	LOGOUT_RECOVERY_NOT_SUPPORTED = 2,
 };
 
-void iscsi_logout_rx(struct iscsi_conn *conn)
+void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
-	const uint8_t *req = conn->rx.bhs;
+	const uint8_t *req = r->bhs;
 	uint8_t reason = req[1] & 0x7f;
 	uint16_t cid = get_be16(req + 20);
 	if (reason > LOGOUT_REMOVE_FOR_RECOVERY) {
-		iscsi_conn_reject(conn, ISCSI_REJECT_INVALID_PDU_FIELD);
+		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_INVALID_PDU_FIELD);
 		return;
 	}
-	if (!iscsi_session_take_cmdsn(conn))
-		return;
 	uint8_t response = LOGOUT_SUCCESS;
 	if (reason != LOGOUT_CLOSE_SESSION && cid != conn->cid)
 		response = LOGOUT_CID_NOT_FOUND;

@@ -6,9 +6,9 @@
 
 #include "targets/iscsi/conn.h"
 
-void iscsi_nop_out_rx(struct iscsi_conn *conn)
+void iscsi_nop_out_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
-	const uint8_t *req = conn->rx.bhs;
+	const uint8_t *req = r->bhs;
 	uint32_t itt = pdu_itt(req), ttt = get_be32(req + ISCSI_OFF_TTT);
 	if (itt == ISCSI_RESERVED_TAG) {
 		/* No answer wanted: an answer to our ping, or a bare ping. */
@@ -16,8 +16,6 @@ void iscsi_nop_out_rx(struct iscsi_conn *conn)
 			conn->ping_outstanding = false;
 		return;
 	}
-	if (!iscsi_session_take_cmdsn(conn))
-		return;
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu) {
 		iscsi_conn_close(conn, "out of memory");
@@ -28,13 +26,15 @@ void iscsi_nop_out_rx(struct iscsi_conn *conn)
 	memcpy(bhs + ISCSI_OFF_LUN, req + ISCSI_OFF_LUN, 8);
 	put_be32(bhs + ISCSI_OFF_ITT, itt);
 	put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
-	/* The ping data comes back, as much as the initiator can take. */
-	uint32_t len = conn->rx.data_len;
+	/* The ping data comes back, as much as the initiator can take. (A
+	 * peer that sends pings and never reads the answers is stopped by
+	 * the transmit queue's bound: conn.c stops reading from it.) */
+	uint32_t len = r->data_len;
 	if (len > conn->params.max_xmit_dsl)
 		len = conn->params.max_xmit_dsl;
-	if (len) {
-		pdu->owned = conn->rx.heap;
-		conn->rx.heap = NULL;
+	if (len && r->data) {
+		pdu->owned = r->data;
+		r->data = NULL;
 		pdu->data = pdu->owned;
 		pdu->data_len = len;
 	}

@@ -1,6 +1,7 @@
 /* Sessions: the registry (TSIH allocation, lookup by initiator name and
  * ISID for reinstatement), the I_T nexus with the core, and the CmdSN
  * window (RFC 7143 4.2.2.1). */
+#include <assert.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,7 +162,8 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 	sess->reactor = conn->reactor;
 	sess->exp_cmd_sn = exp_cmd_sn;
 	sess->window = conn->tp.queued_cmds;
-	list_init(&sess->held);
+	sess->max_cmd_sn = exp_cmd_sn + sess->window - 1; /* as the login response says */
+	list_init(&sess->pending);
 
 	char why[128];
 	pthread_mutex_lock(&sessions_lock);
@@ -195,9 +197,9 @@ static void unreg_done(struct scst_session *scst)
 }
 
 /* Posted, so that a session is never freed under a caller's feet. */
-static void session_unregister(void *arg)
+static void session_unregister(struct reactor_msg *m)
 {
-	struct iscsi_session *sess = arg;
+	struct iscsi_session *sess = container_of(m, struct iscsi_session, close_msg);
 	if (sess->scst)
 		scst_unregister_session(sess->scst, unreg_done);
 	else
@@ -206,14 +208,45 @@ static void session_unregister(void *arg)
 
 void iscsi_session_close(struct iscsi_session *sess)
 {
+	assert(reactor_self() == sess->reactor && sess->conn);
+	assert(list_empty(&sess->pending));
 	sess->conn = NULL;
-	if (reactor_post(sess->reactor, session_unregister, sess) != 0)
-		log_error("iSCSI: cannot post the close of session %u; it leaks", sess->tsih);
+	reactor_send(sess->reactor, &sess->close_msg, session_unregister);
 }
 
-uint32_t iscsi_session_max_cmd_sn(const struct iscsi_session *sess)
+void iscsi_session_forget_successor(struct iscsi_conn *conn)
 {
-	return sess->exp_cmd_sn + sess->window - 1;
+	struct iscsi_session *s;
+	unsigned dropped = 0;
+	pthread_mutex_lock(&sessions_lock);
+	list_for_each_entry(s, &sessions, registry_entry) {
+		if (s->successor == conn) {
+			s->successor = NULL;
+			s->successor_reactor = NULL;
+			dropped++;
+		}
+	}
+	pthread_mutex_unlock(&sessions_lock);
+	/* The references iscsi_session_reinstate() took; a predecessor freed
+	 * meanwhile has already posted its own (it found conn under the
+	 * lock), so each reference is dropped exactly once. */
+	while (dropped--)
+		iscsi_conn_put(conn);
+}
+
+/* ------------------------------------------------------------------ */
+/* The CmdSN window and the requests waiting in it (RFC 7143 4.2.2.1). */
+
+uint32_t iscsi_session_max_cmd_sn(struct iscsi_session *sess)
+{
+	/* A held command keeps its CmdSN slot; one that is due has left the
+	 * slot behind (ExpCmdSN moved) but still uses the target's room
+	 * until it is freed, and so do immediate ones. */
+	int64_t room = (int64_t)sess->window - (int64_t)sess->cmds_due;
+	uint32_t max = sess->exp_cmd_sn + (uint32_t)(room > 0 ? room : 0) - 1;
+	if (sn_lt(sess->max_cmd_sn, max))
+		sess->max_cmd_sn = max;
+	return sess->max_cmd_sn;
 }
 
 enum iscsi_cmdsn_check iscsi_session_check_cmdsn(const struct iscsi_session *sess,
@@ -221,62 +254,173 @@ enum iscsi_cmdsn_check iscsi_session_check_cmdsn(const struct iscsi_session *ses
 {
 	if (cmd_sn == sess->exp_cmd_sn)
 		return CMDSN_DUE;
-	if (sn_lt(sess->exp_cmd_sn, cmd_sn) && sn_le(cmd_sn, iscsi_session_max_cmd_sn(sess)))
+	if (sn_lt(sess->exp_cmd_sn, cmd_sn) && sn_le(cmd_sn, sess->max_cmd_sn))
 		return CMDSN_LATER;
 	return CMDSN_OUTSIDE;
 }
 
-static struct iscsi_cmd *take_due(struct iscsi_session *sess)
+struct iscsi_pending *iscsi_session_find_pending(struct iscsi_session *sess, uint32_t cmd_sn)
 {
-	struct iscsi_cmd *icmd;
-	list_for_each_entry(icmd, &sess->held, held_entry) {
-		if (icmd->cmd_sn == sess->exp_cmd_sn) {
-			list_del(&icmd->held_entry);
-			icmd->held = false;
-			return icmd;
-		}
-	}
+	struct iscsi_pending *p;
+	list_for_each_entry(p, &sess->pending, entry)
+		if (p->cmd_sn == cmd_sn)
+			return p;
 	return NULL;
 }
 
-void iscsi_session_advance_cmdsn(struct iscsi_session *sess)
+void iscsi_session_hold(struct iscsi_session *sess, struct iscsi_pending *p)
 {
-	sess->exp_cmd_sn++;
-	iscsi_session_start_held(sess);
+	assert(!iscsi_session_find_pending(sess, p->cmd_sn));
+	assert(iscsi_session_check_cmdsn(sess, p->cmd_sn) == CMDSN_LATER);
+	p->ticks = 0;
+	list_add_tail(&p->entry, &sess->pending);
 }
 
-void iscsi_session_start_held(struct iscsi_session *sess)
+int iscsi_session_void_cmdsn(struct iscsi_session *sess, uint32_t cmd_sn)
 {
-	/* Commands that arrived ahead of a gap run once it is filled.
-	 * Starting one may close the connection; the session itself stays
-	 * (its release is posted). */
-	while (sess->conn) {
-		struct iscsi_cmd *icmd = take_due(sess);
-		if (!icmd)
+	struct iscsi_pending *p = calloc(1, sizeof(*p));
+	if (!p)
+		return -1;
+	p->cmd_sn = cmd_sn;
+	p->kind = PENDING_VOID;
+	iscsi_session_hold(sess, p);
+	return 0;
+}
+
+unsigned iscsi_session_pending_tick(struct iscsi_session *sess)
+{
+	struct iscsi_pending *p;
+	unsigned oldest = 0;
+	list_for_each_entry(p, &sess->pending, entry)
+		if (++p->ticks > oldest)
+			oldest = p->ticks;
+	return oldest;
+}
+
+static void free_pending(struct iscsi_pending *p)
+{
+	assert(p->kind != PENDING_SCSI);
+	free(p->req.data);
+	free(p);
+}
+
+void iscsi_session_drop_pending(struct iscsi_session *sess)
+{
+	struct iscsi_pending *p, *tmp;
+	list_for_each_entry_safe(p, tmp, &sess->pending, entry) {
+		if (p->kind == PENDING_SCSI)
+			continue; /* its command's close removes it */
+		list_del(&p->entry);
+		free_pending(p);
+	}
+}
+
+/* A non-SCSI request whose turn has come. */
+static void run_request(struct iscsi_conn *conn, struct iscsi_req *req)
+{
+	switch (pdu_opcode(req->bhs)) {
+	case ISCSI_OP_NOP_OUT:
+		iscsi_nop_out_rx(conn, req);
+		break;
+	case ISCSI_OP_TEXT_REQ:
+		iscsi_text_rx(conn, req);
+		break;
+	case ISCSI_OP_LOGOUT_REQ:
+		iscsi_logout_rx(conn, req);
+		break;
+	case ISCSI_OP_TMF_REQ:
+		/* A task whose response is queued has completed, and must
+		 * be seen as gone (Task does not exist) rather than aborted
+		 * while its status still goes out. */
+		iscsi_conn_flush_now(conn);
+		if (!conn->closed)
+			iscsi_tmf_rx(conn, req);
+		break;
+	default:
+		assert(!"not a request that takes a CmdSN");
+	}
+}
+
+/* Runs what has become due, in CmdSN order, as long as the connection is
+ * in the full feature phase (a Logout that ran ends it). */
+void iscsi_session_run_due(struct iscsi_session *sess)
+{
+	for (;;) {
+		struct iscsi_conn *conn = sess->conn;
+		if (!conn || conn->closed || conn->phase != CONN_FULL_FEATURE)
 			return;
+		struct iscsi_pending *p = iscsi_session_find_pending(sess, sess->exp_cmd_sn);
+		if (!p)
+			return;
+		list_del(&p->entry);
 		sess->exp_cmd_sn++;
-		iscsi_cmd_start(icmd);
+		switch (p->kind) {
+		case PENDING_SCSI: {
+			struct iscsi_cmd *icmd = container_of(p, struct iscsi_cmd, pend);
+			icmd->held = false;
+			iscsi_cmd_due(icmd);
+			break;
+		}
+		case PENDING_REQUEST:
+			run_request(conn, &p->req);
+			free_pending(p);
+			break;
+		case PENDING_VOID:
+			free_pending(p);
+			break;
+		}
 	}
 }
 
-bool iscsi_session_take_cmdsn(struct iscsi_conn *conn)
+void iscsi_session_rx_request(struct iscsi_conn *conn, struct iscsi_req *req)
 {
-	const uint8_t *bhs = conn->rx.bhs;
 	struct iscsi_session *sess = conn->sess;
-	if (!sess || pdu_immediate(bhs))
-		return sess != NULL;
-	switch (iscsi_session_check_cmdsn(sess, get_be32(bhs + ISCSI_OFF_CMDSN))) {
-	case CMDSN_DUE:
-		iscsi_session_advance_cmdsn(sess);
-		return !conn->closed;
-	case CMDSN_LATER:
-		/* One connection keeps PDUs in order, so a gap means the
-		 * initiator skipped numbers; serve the request anyway. */
-		return true;
-	case CMDSN_OUTSIDE:
-		log_debug("iSCSI: %s: %s CmdSN %u outside the window, dropped", conn->peer,
-			  pdu_opcode_name(pdu_opcode(bhs)), get_be32(bhs + ISCSI_OFF_CMDSN));
-		return false;
+	const uint8_t *bhs = req->bhs;
+	uint32_t cmd_sn = get_be32(bhs + ISCSI_OFF_CMDSN);
+	/* A NOP-Out answering our ping (ITT 0xffffffff) is immediate by
+	 * definition (RFC 7143 11.18). */
+	bool immediate = pdu_immediate(bhs) || (pdu_opcode(bhs) == ISCSI_OP_NOP_OUT &&
+						 pdu_itt(bhs) == ISCSI_RESERVED_TAG);
+	if (immediate) {
+		run_request(conn, req);
+		return;
 	}
-	return false;
+	switch (iscsi_session_check_cmdsn(sess, cmd_sn)) {
+	case CMDSN_DUE:
+		sess->exp_cmd_sn++;
+		run_request(conn, req);
+		iscsi_session_run_due(sess);
+		return;
+	case CMDSN_LATER: {
+		struct iscsi_pending *dup = iscsi_session_find_pending(sess, cmd_sn);
+		if (dup) {
+			/* A number the initiator already used: a command the TMF
+			 * declared received is dropped; anything else is a
+			 * protocol error (RFC 7143 4.2.2.1). */
+			if (dup->kind != PENDING_VOID)
+				iscsi_conn_reject_bhs(conn, bhs, ISCSI_REJECT_PROTOCOL_ERROR);
+			return;
+		}
+		struct iscsi_pending *p = calloc(1, sizeof(*p));
+		if (!p) {
+			iscsi_conn_close(conn, "out of memory");
+			return;
+		}
+		p->cmd_sn = cmd_sn;
+		p->kind = PENDING_REQUEST;
+		memcpy(p->req.bhs, bhs, ISCSI_BHS_LEN);
+		p->req.data = req->data;
+		p->req.data_len = req->data_len;
+		req->data = NULL;
+		iscsi_session_hold(sess, p);
+		log_debug("iSCSI: %s: %s CmdSN %u waits for %u", conn->peer,
+			  pdu_opcode_name(pdu_opcode(bhs)), cmd_sn, sess->exp_cmd_sn);
+		return;
+	}
+	case CMDSN_OUTSIDE:
+		log_debug("iSCSI: %s: %s CmdSN %u outside [%u, %u], dropped", conn->peer,
+			  pdu_opcode_name(pdu_opcode(bhs)), cmd_sn, sess->exp_cmd_sn,
+			  sess->max_cmd_sn);
+		return;
+	}
 }

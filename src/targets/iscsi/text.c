@@ -129,16 +129,14 @@ static void send_piece(struct iscsi_conn *conn, uint32_t itt, const uint8_t *lun
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
 }
 
-void iscsi_text_rx(struct iscsi_conn *conn)
+void iscsi_text_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
-	const uint8_t *req = conn->rx.bhs;
+	const uint8_t *req = r->bhs;
 	uint32_t ttt = get_be32(req + ISCSI_OFF_TTT);
-	if (!iscsi_session_take_cmdsn(conn))
-		return;
 	if (ttt != ISCSI_RESERVED_TAG) {
 		/* The initiator asks for the rest of a long answer. */
 		if (ttt != conn->text_ttt || !conn->text_rsp.data) {
-			iscsi_conn_reject(conn, ISCSI_REJECT_INVALID_PDU_FIELD);
+			iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_INVALID_PDU_FIELD);
 			return;
 		}
 		send_piece(conn, pdu_itt(req), req + ISCSI_OFF_LUN);
@@ -147,10 +145,10 @@ void iscsi_text_rx(struct iscsi_conn *conn)
 	/* A new request ends whatever answer was left unfetched. */
 	iscsi_text_free(&conn->text_rsp);
 	conn->text_sent = 0;
-	iscsi_text_append(&conn->text_req, conn->rx.heap, conn->rx.data_len);
+	iscsi_text_append(&conn->text_req, r->data, r->data_len);
 	if (conn->text_req.len > 65536 || conn->text_req.oom) {
 		iscsi_text_free(&conn->text_req);
-		iscsi_conn_reject(conn, ISCSI_REJECT_PROTOCOL_ERROR);
+		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_PROTOCOL_ERROR);
 		return;
 	}
 	if (req[1] & ISCSI_FLAG_CONTINUE) {
@@ -163,7 +161,7 @@ void iscsi_text_rx(struct iscsi_conn *conn)
 	iscsi_text_free(&conn->text_req);
 	if (rc < 0 || conn->text_rsp.oom) {
 		iscsi_text_free(&conn->text_rsp);
-		iscsi_conn_reject(conn, ISCSI_REJECT_PROTOCOL_ERROR);
+		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_PROTOCOL_ERROR);
 		return;
 	}
 	send_piece(conn, pdu_itt(req), req + ISCSI_OFF_LUN);

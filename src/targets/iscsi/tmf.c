@@ -73,13 +73,11 @@ static bool map_fn(uint8_t fn, enum scst_tmf *out)
 	}
 }
 
-void iscsi_tmf_rx(struct iscsi_conn *conn)
+void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
-	const uint8_t *req = conn->rx.bhs;
+	const uint8_t *req = r->bhs;
 	uint8_t fn = req[1] & 0x7f;
 	uint32_t itt = pdu_itt(req);
-	if (!iscsi_session_take_cmdsn(conn))
-		return;
 	enum scst_tmf tmf;
 	if (!map_fn(fn, &tmf)) {
 		send_tmf_rsp(conn, itt, fn == ISCSI_TMF_TASK_REASSIGN ? TMF_RSP_NO_REASSIGN
@@ -97,9 +95,19 @@ void iscsi_tmf_rx(struct iscsi_conn *conn)
 	tr->ref_cmd_sn_in_window = sn_le(conn->sess->exp_cmd_sn, ref_cmd_sn) &&
 				   sn_le(ref_cmd_sn, iscsi_session_max_cmd_sn(conn->sess)) &&
 				   sn_lt(ref_cmd_sn, cmd_sn);
-	iscsi_conn_get(conn);
 	uint64_t lun = pdu_lun_decode(req + ISCSI_OFF_LUN);
 	uint32_t rtt = get_be32(req + ISCSI_OFF_TTT); /* Referenced Task Tag */
+	/* RFC 7143 11.5.1 b): a command that never arrived, with its CmdSN
+	 * in the window, is considered received: its number is consumed,
+	 * and if it comes after all, it is dropped. */
+	if (tmf == SCST_TMF_ABORT_TASK && tr->ref_cmd_sn_in_window && !iscsi_cmd_find(conn, rtt) &&
+	    !iscsi_session_find_pending(conn->sess, ref_cmd_sn) &&
+	    iscsi_session_void_cmdsn(conn->sess, ref_cmd_sn) != 0) {
+		free(tr);
+		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	iscsi_conn_get(conn);
 	log_info("iSCSI: %s (%s): task management function %u, LUN %llu, task 0x%x", conn->peer,
 		 iscsi_conn_initiator(conn), fn, (unsigned long long)lun, rtt);
 	if (!scst_rx_mgmt_fn(conn->sess->scst, tmf, lun, rtt, tr)) {
