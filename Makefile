@@ -5,6 +5,9 @@
 #   make run     build, then run uscstd in the foreground with the demo target
 #   make test    unit + integration tests, on a normal and an ASan+UBSan build
 #   make bench   uscstd against tgtd, side by side (bench/README.md)
+#   make fuzz    each libFuzzer harness for FUZZ_SECONDS (default 60) on a
+#                clang ASan+UBSan build in build-fuzz/ (tests/fuzz/run_fuzz.sh;
+#                FUZZ_MERGE=1 merges new coverage into tests/fuzz/corpus/)
 #   make clean   remove the build directories and ./state
 
 BUILD_DIR ?= build
@@ -21,8 +24,11 @@ BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
 	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio
 BENCH_PACKAGES := $(TEST_PACKAGES) tgt
+# `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
+FUZZ_PACKAGES := $(BUILD_PACKAGES) clang libclang-rt-14-dev llvm
+FUZZ_BUILD_DIR ?= build-fuzz
 
-.PHONY: all deps deps-test deps-bench build run test bench clean
+.PHONY: all deps deps-test deps-bench deps-fuzz build run test bench fuzz clean
 
 all: build
 
@@ -58,6 +64,9 @@ deps-test:
 deps-bench:
 	$(call install_missing,$(BENCH_PACKAGES))
 
+deps-fuzz:
+	$(call install_missing,$(FUZZ_PACKAGES))
+
 $(BUILD_DIR)/build.ninja:
 	meson setup $(BUILD_DIR)
 
@@ -76,5 +85,17 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory build
 	bench/run.sh
 
+# The whole tree is instrumented for coverage (fuzzer-no-link); only the
+# harnesses link libFuzzer's main (tests/fuzz/meson.build).
+$(FUZZ_BUILD_DIR)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD_DIR) -Dfuzzing=true \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fsanitize=fuzzer-no-link
+
+fuzz: deps-fuzz
+	@$(MAKE) --no-print-directory $(FUZZ_BUILD_DIR)/build.ninja
+	ninja -C $(FUZZ_BUILD_DIR)
+	tests/fuzz/run_fuzz.sh $(FUZZ_BUILD_DIR)
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(STATE_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) $(STATE_DIR)

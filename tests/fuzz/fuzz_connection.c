@@ -1,0 +1,515 @@
+/* libFuzzer harness: whole iSCSI connections, in process, against nullio.
+ *
+ * The input is a script of records, each written by the harness to one of
+ * up to three connections open at the same time:
+ *
+ *   byte 0     bits 0-1  connection slot (3 counts as 0)
+ *              bit 2     sync first: wait until the target has read every
+ *                        byte written so far on every connection and gone
+ *                        quiet, so that what this record does comes after
+ *                        what earlier records did on other connections
+ *              bit 6     after writing, close our end at once (an initiator
+ *                        that vanishes)
+ *              bit 7     after writing, shut our end down for writing and
+ *                        expect the target to close its end (orderly)
+ *   bytes 1-2  payload length, big-endian (cut to what the input holds)
+ *   payload    bytes for the connection: PDUs, or pieces of them
+ *
+ * A slot without a connection gets a new one at its next record, so one
+ * input can log in, log out, reinstate and log in again. Each connection is
+ * a socketpair: one end goes to the iSCSI driver with iscsi_conn_start() on
+ * a reactor (slot i on reactor i mod 2), the other stays here; whatever the
+ * target sends is read and dropped, so the target is never held up by an
+ * unread socket.
+ *
+ * At the end every connection still open is shut down for writing, and the
+ * target must close each within CLOSE_TIMEOUT_MS; then every session must
+ * be gone within the same bound: the core's nexuses (scst_session_count())
+ * and the driver's sessions, draining ones included (each TSIH seen in a
+ * final Login Response, iscsi_session_tsih_exists()). A connection or
+ * session that outlives its initiator is a leak (issue 5, section 2), so
+ * the harness aborts and the fuzzer reports the input. Memory errors are
+ * ASan's and UBSan's.
+ *
+ * FUZZ_TRACE=1 prints every PDU header the target sends (for checking what
+ * a seed does), FUZZ_LOG=1 keeps the target's log at its usual level,
+ * FUZZ_QUIET_MS=N makes sync points wait N ms of silence (default 2).
+ *
+ * The target (set up once, through the scst.conf parser and apply step):
+ * iqn.2026-11.org.uscst:fuzz with InitialR2T=No (unsolicited data works
+ * without reading R2Ts) and LUN 0 on nullio plus a read-only LUN 1, and
+ * iqn.2026-11.org.uscst:fuzz-r2t with the defaults (InitialR2T=Yes): its
+ * R2Ts carry TTTs 1, 2, ... per connection, so seeds can answer them
+ * blind. Seeds: tests/fuzz/make_seeds.py. */
+#include <assert.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sockios.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/reactor.h"
+#include "core/scst.h"
+#include "handlers/vdisk/vdisk.h"
+#include "mgmt/config.h"
+#include "targets/iscsi/conn.h"
+#include "targets/iscsi/iscsi.h"
+
+#define SLOTS 3
+#define REACTORS 2
+/* Connections one input may open in all (a bound on the work per input). */
+#define MAX_CONNS 8
+#define REC_SLOT_MASK 0x03
+#define REC_SYNC 0x04
+#define REC_VANISH 0x40
+#define REC_CLOSE 0x80
+#define REC_HEADER_LEN 3
+
+/* How long the target may take to close a connection after its initiator
+ * shut it down, and to free every session after that. Generous for an
+ * ASan build on a loaded machine; a leak never ends. */
+#define CLOSE_TIMEOUT_MS 3000
+/* A connection the target has not read from for this long while we have
+ * bytes for it: the rest of its records are dropped (the final check then
+ * tells whether the target is stuck or only flow-controlling). */
+#define STALL_MS 1000
+/* Bound of a sync point: how long to wait for the target to read. */
+#define SYNC_MS 500
+
+static const char target_conf[] =
+	"HANDLER vdisk_nullio {\n"
+	"	DEVICE fuzz0 {\n"
+	"		size_mb 64\n"
+	"	}\n"
+	"	DEVICE fuzz1 {\n"
+	"		size_mb 1\n"
+	"	}\n"
+	"}\n"
+	"TARGET_DRIVER iscsi {\n"
+	"	enabled 1\n"
+	"	TARGET iqn.2026-11.org.uscst:fuzz {\n"
+	"		enabled 1\n"
+	"		InitialR2T No\n"
+	"		ImmediateData Yes\n"
+	"		LUN 0 fuzz0\n"
+	"		LUN 1 fuzz1 {\n"
+	"			read_only 1\n"
+	"		}\n"
+	"	}\n"
+	"	TARGET iqn.2026-11.org.uscst:fuzz-r2t {\n"
+	"		enabled 1\n"
+	"		LUN 0 fuzz0\n"
+	"	}\n"
+	"}\n";
+
+enum wire_state {
+	WIRE_OPEN,      /* we write; the target may close at any time */
+	WIRE_CLOSING,   /* shut down for writing; the target must close */
+	WIRE_DONE,      /* the target closed (EOF), or we closed abruptly */
+};
+
+/* Our end of one connection. */
+struct wire {
+	int fd;
+	enum wire_state state;
+	bool peer_closed;   /* EOF seen: writes are pointless */
+	bool stalled;       /* the target stopped reading; records dropped */
+	/* Where the target's PDUs begin (parse_target_bytes()). */
+	uint8_t bhs[48];
+	size_t bhs_got;
+	size_t skip;
+	bool logged_in;     /* its final Login Response has come */
+};
+
+static struct wire wires[MAX_CONNS];
+static unsigned nwires;
+static int slot_wire[SLOTS];
+/* FUZZ_TRACE=1: one line per PDU the target sends, for checking what a
+ * seed does. */
+static bool trace;
+/* How long the target must stay silent for a sync point to end;
+ * FUZZ_QUIET_MS=N for looking at slow answers with FUZZ_TRACE. */
+static int quiet_ms = 2;
+
+/* TSIHs of the sessions this input logged in: each must be gone at the
+ * end, draining ones included (the core's count only covers registered
+ * nexuses; the driver keeps a closed session until its commands end). */
+static uint16_t tsihs[MAX_CONNS];
+static unsigned ntsihs;
+
+static uint32_t be32_at(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* One PDU header from the target. */
+static void on_target_pdu(struct wire *w, const uint8_t *h)
+{
+	uint8_t op = h[0] & 0x3f;
+
+	if (trace)
+		fprintf(stderr,
+			"trace: conn %u <- op 0x%02x flags 0x%02x b2 0x%02x b3 0x%02x itt 0x%08x"
+			" ttt 0x%08x statsn %u expcmdsn %u maxcmdsn %u dlen %u\n",
+			(unsigned)(w - wires), op, h[1], h[2], h[3], be32_at(h + 16),
+			be32_at(h + 20), be32_at(h + 24), be32_at(h + 28), be32_at(h + 32),
+			be32_at(h + 4) & 0xffffff);
+	/* The final Login Response: T=1, NSG=full feature, status 0. */
+	if (op == 0x23 && (h[1] & 0x80) && (h[1] & 3) == 3 && !h[36] && !h[37] &&
+	    !w->logged_in) {
+		w->logged_in = true;
+		uint16_t tsih = (uint16_t)(h[14] << 8 | h[15]);
+		if (ntsihs < MAX_CONNS)
+			tsihs[ntsihs++] = tsih;
+		if (trace)
+			fprintf(stderr, "trace: conn %u logged in, TSIH %u\n",
+				(unsigned)(w - wires), tsih);
+	}
+}
+
+/* Follows the PDU boundaries of what the target sent on @w, up to its
+ * final Login Response (digests may start after it; FUZZ_TRACE goes on
+ * regardless and then assumes there are none). */
+static void parse_target_bytes(struct wire *w, const uint8_t *p, size_t n)
+{
+	while (n && (!w->logged_in || trace)) {
+		if (w->skip) {
+			size_t k = n < w->skip ? n : w->skip;
+			p += k;
+			n -= k;
+			w->skip -= k;
+			continue;
+		}
+		size_t k = sizeof(w->bhs) - w->bhs_got;
+		if (k > n)
+			k = n;
+		memcpy(w->bhs + w->bhs_got, p, k);
+		w->bhs_got += k;
+		p += k;
+		n -= k;
+		if (w->bhs_got < sizeof(w->bhs))
+			return;
+		w->bhs_got = 0;
+		on_target_pdu(w, w->bhs);
+		size_t dlen = be32_at(w->bhs + 4) & 0xffffff;
+		w->skip = w->bhs[4] * 4u + ((dlen + 3) & ~(size_t)3);
+	}
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ------------------------------------------------------------------ */
+/* Set-up, once per process. */
+
+static void start_conn_here(void *arg)
+{
+	/* iscsi_conn_start() must run on the reactor the connection lives on. */
+	iscsi_conn_start((int)(intptr_t)arg, reactor_self());
+}
+
+static void setup_target_once(void)
+{
+	static bool done;
+	char err[512];
+
+	if (done)
+		return;
+	done = true;
+	/* Bad input is logged as a warning per PDU; the fuzzer would drown
+	 * in it. FUZZ_LOG=1 keeps the daemon's usual level. */
+	if (!getenv("FUZZ_LOG"))
+		log_threshold = LOG_LVL_ERROR;
+	trace = getenv("FUZZ_TRACE") != NULL;
+	if (getenv("FUZZ_QUIET_MS"))
+		quiet_ms = atoi(getenv("FUZZ_QUIET_MS"));
+	/* As the daemon does: a vanished peer must not kill us. */
+	signal(SIGPIPE, SIG_IGN);
+	scst_core_init();
+	if (vdisk_register() || iscsi_driver_register()) {
+		fprintf(stderr, "fuzz_connection: cannot register vdisk and iscsi\n");
+		abort();
+	}
+	if (reactors_start(REACTORS)) {
+		fprintf(stderr, "fuzz_connection: cannot start the reactors\n");
+		abort();
+	}
+	struct config_tree *tree = config_parse_string(target_conf, "fuzz_connection", err,
+						       sizeof(err));
+	if (!tree) {
+		fprintf(stderr, "fuzz_connection: %s\n", err);
+		abort();
+	}
+	pthread_mutex_lock(&scst_mutex);
+	int rc = config_apply(tree, err, sizeof(err));
+	pthread_mutex_unlock(&scst_mutex);
+	config_free(tree);
+	if (rc) {
+		fprintf(stderr, "fuzz_connection: %s\n", err);
+		abort();
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Our ends of the connections. */
+
+/* Reads and drops what the target sent on @w; notes EOF. */
+static bool drain(struct wire *w)
+{
+	char buf[65536];
+	bool got = false;
+
+	if (w->state == WIRE_DONE || w->peer_closed)
+		return false;
+	for (;;) {
+		ssize_t r = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (r > 0) {
+			got = true;
+			parse_target_bytes(w, (const uint8_t *)buf, (size_t)r);
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return got;
+		/* EOF or ECONNRESET: the target closed its end. */
+		if (trace)
+			fprintf(stderr, "trace: conn %u <- closed\n", (unsigned)(w - wires));
+		w->peer_closed = true;
+		if (w->state == WIRE_CLOSING)
+			w->state = WIRE_DONE;
+		return true;
+	}
+}
+
+/* Waits up to @timeout_ms for anything from the target (and for @out to
+ * become writable, if not NULL), draining every connection. Returns
+ * whether something arrived or @out became writable. */
+static bool pump(int timeout_ms, struct wire *out)
+{
+	struct pollfd pfd[MAX_CONNS];
+	struct wire *of[MAX_CONNS];
+	unsigned n = 0;
+	bool progress = false;
+
+	for (unsigned i = 0; i < nwires; i++) {
+		struct wire *w = &wires[i];
+		if (w->state == WIRE_DONE || w->peer_closed)
+			continue;
+		pfd[n] = (struct pollfd){ .fd = w->fd, .events = POLLIN };
+		if (w == out)
+			pfd[n].events |= POLLOUT;
+		of[n++] = w;
+	}
+	if (!n)
+		return false;
+	if (poll(pfd, n, timeout_ms) <= 0)
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+			progress |= drain(of[i]);
+		if (pfd[i].revents & POLLOUT)
+			progress = true;
+	}
+	return progress;
+}
+
+static struct wire *open_wire(unsigned slot)
+{
+	int sv[2];
+
+	if (nwires == MAX_CONNS)
+		return NULL;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv)) {
+		perror("fuzz_connection: socketpair");
+		abort();
+	}
+	if (reactor_post(reactor_by_index(slot % REACTORS), start_conn_here,
+			 (void *)(intptr_t)sv[1])) {
+		fprintf(stderr, "fuzz_connection: reactor_post failed\n");
+		abort();
+	}
+	struct wire *w = &wires[nwires];
+	*w = (struct wire){ .fd = sv[0], .state = WIRE_OPEN };
+	slot_wire[slot] = (int)nwires++;
+	return w;
+}
+
+/* Writes @len bytes to @w, draining every connection while the target is
+ * not reading. */
+static void write_wire(struct wire *w, const uint8_t *p, size_t len)
+{
+	uint64_t last_progress = now_ms();
+
+	while (len && !w->stalled && !w->peer_closed) {
+		ssize_t r = send(w->fd, p, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r > 0) {
+			p += r;
+			len -= (size_t)r;
+			last_progress = now_ms();
+			continue;
+		}
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			pump(50, w);
+			if (now_ms() - last_progress > STALL_MS)
+				w->stalled = true;
+			continue;
+		}
+		/* EPIPE, ECONNRESET: the target has closed this connection. */
+		w->peer_closed = true;
+	}
+}
+
+/* Bytes written to @w that the target has not read yet. */
+static int unread(const struct wire *w)
+{
+	int n = 0;
+
+	if (w->state != WIRE_OPEN || w->peer_closed || ioctl(w->fd, SIOCOUTQ, &n))
+		return 0;
+	return n;
+}
+
+/* Until the target has read all we wrote and sent what it had to say. */
+static void sync_point(void)
+{
+	uint64_t deadline = now_ms() + (uint64_t)(SYNC_MS > quiet_ms ? SYNC_MS : quiet_ms);
+
+	for (;;) {
+		bool pending = false;
+		for (unsigned i = 0; i < nwires; i++)
+			pending |= unread(&wires[i]) > 0;
+		if (!pending || now_ms() > deadline)
+			break;
+		pump(1, NULL);
+	}
+	while (pump(quiet_ms, NULL) && now_ms() <= deadline)
+		;
+}
+
+static void close_wire(struct wire *w, bool abrupt)
+{
+	if (abrupt || w->peer_closed) {
+		close(w->fd);
+		w->fd = -1;
+		w->state = WIRE_DONE;
+		return;
+	}
+	shutdown(w->fd, SHUT_WR);
+	w->state = WIRE_CLOSING;
+}
+
+/* Every connection shut down; the target must close all and free every
+ * session in time. */
+static void finish(void)
+{
+	uint64_t deadline;
+
+	for (unsigned i = 0; i < nwires; i++)
+		if (wires[i].state == WIRE_OPEN)
+			close_wire(&wires[i], false);
+	deadline = now_ms() + CLOSE_TIMEOUT_MS;
+	for (;;) {
+		bool waiting = false;
+		for (unsigned i = 0; i < nwires; i++) {
+			struct wire *w = &wires[i];
+			if (w->state == WIRE_CLOSING && w->peer_closed)
+				w->state = WIRE_DONE;
+			waiting |= w->state == WIRE_CLOSING;
+		}
+		if (!waiting)
+			break;
+		if (now_ms() > deadline) {
+			for (unsigned i = 0; i < nwires; i++)
+				if (wires[i].state == WIRE_CLOSING)
+					fprintf(stderr,
+						"fuzz_connection: connection %u still open %d ms"
+						" after its initiator shut it down\n",
+						i, CLOSE_TIMEOUT_MS);
+			abort();
+		}
+		pump(10, NULL);
+	}
+	for (unsigned i = 0; i < nwires; i++)
+		if (wires[i].fd >= 0)
+			close(wires[i].fd);
+	deadline = now_ms() + CLOSE_TIMEOUT_MS;
+	while (scst_session_count()) {
+		if (now_ms() > deadline) {
+			fprintf(stderr,
+				"fuzz_connection: %u session(s) still alive %d ms after every"
+				" connection closed\n",
+				scst_session_count(), CLOSE_TIMEOUT_MS);
+			abort();
+		}
+		usleep(500);
+	}
+	for (unsigned i = 0; i < ntsihs; i++) {
+		while (iscsi_session_tsih_exists(tsihs[i])) {
+			if (now_ms() > deadline) {
+				fprintf(stderr,
+					"fuzz_connection: iSCSI session TSIH %u still exists %d ms"
+					" after every connection closed\n",
+					tsihs[i], CLOSE_TIMEOUT_MS);
+				abort();
+			}
+			usleep(500);
+		}
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	setup_target_once();
+	/* Sessions of an earlier input are all gone (finish() checked). */
+	assert(scst_session_count() == 0);
+	nwires = 0;
+	ntsihs = 0;
+	for (unsigned s = 0; s < SLOTS; s++)
+		slot_wire[s] = -1;
+
+	while (size >= REC_HEADER_LEN) {
+		uint8_t flags = data[0];
+		size_t len = (size_t)data[1] << 8 | data[2];
+		unsigned slot = (flags & REC_SLOT_MASK) % SLOTS;
+		data += REC_HEADER_LEN;
+		size -= REC_HEADER_LEN;
+		if (len > size)
+			len = size;
+
+		if (flags & REC_SYNC)
+			sync_point();
+		struct wire *w = slot_wire[slot] >= 0 ? &wires[slot_wire[slot]] : open_wire(slot);
+		if (w) {
+			write_wire(w, data, len);
+			pump(0, NULL);
+			if (flags & (REC_VANISH | REC_CLOSE)) {
+				close_wire(w, flags & REC_VANISH);
+				slot_wire[slot] = -1;
+			}
+		}
+		data += len;
+		size -= len;
+	}
+	finish();
+	return 0;
+}

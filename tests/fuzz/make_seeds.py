@@ -1,0 +1,579 @@
+#!/usr/bin/env python3
+"""Writes the seed corpus of the fuzz harnesses (tests/fuzz/corpus/).
+
+    tests/fuzz/make_seeds.py [CORPUS_DIR]
+
+Each seed is a file named after what it does; running the script again
+rewrites the same bytes, so the committed corpus can be regenerated and
+diffed. Files the fuzzer added to a corpus directory (named by their hash)
+are left alone.
+
+connection/  record scripts for fuzz_connection.c: one record is
+             [flags][length, 2 bytes big-endian][bytes for the connection];
+             flags bits 0-1 = connection slot, 0x04 = sync first (the
+             target has read everything before), 0x40 = vanish after
+             (close at once), 0x80 = close after (orderly shutdown).
+             The initiator side is scripted blind: CmdSNs, ITTs and the
+             R2T TTTs (1, 2, ... per connection) are predicted.
+login_keys/  [mode byte][key=value\\0...] for fuzz_login_keys.c.
+config/      scst.conf texts for fuzz_config.c.
+"""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration"))
+from iscsi_client import (FINAL, IMMEDIATE, OP_DATA_OUT, OP_LOGIN_REQ,  # noqa: E402
+                          OP_LOGOUT_REQ, OP_NOP_OUT, OP_SCSI_CMD, RESERVED_TAG, bhs,
+                          digest_bytes)
+
+TARGET = "iqn.2026-11.org.uscst:fuzz"
+TARGET_R2T = "iqn.2026-11.org.uscst:fuzz-r2t"
+INITIATOR = "iqn.2026-11.org.uscst:fuzz-initiator"
+OP_TMF_REQ, OP_TEXT_REQ = 0x02, 0x04
+TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET = 1, 2, 4
+TMF_LUN_RESET, TMF_TARGET_WARM_RESET = 5, 6
+READ, WRITE, SIMPLE = 0x40, 0x20, 0x01
+
+SYNC, VANISH, CLOSE = 0x04, 0x40, 0x80
+
+OPERATIONAL_KEYS = [
+    ("HeaderDigest", "None"), ("DataDigest", "None"),
+    ("InitialR2T", "No"), ("ImmediateData", "Yes"),
+    ("MaxRecvDataSegmentLength", "262144"), ("MaxBurstLength", "262144"),
+    ("FirstBurstLength", "65536"), ("MaxOutstandingR2T", "1"),
+    ("DataPDUInOrder", "Yes"), ("DataSequenceInOrder", "Yes"),
+    ("DefaultTime2Wait", "0"), ("DefaultTime2Retain", "0"),
+    ("ErrorRecoveryLevel", "0"), ("MaxConnections", "1"),
+]
+
+
+def text(pairs):
+    return b"".join(("%s=%s" % kv).encode() + b"\0" for kv in pairs)
+
+
+class Initiator:
+    """One connection's PDUs, built without seeing the target's answers."""
+
+    def __init__(self, isid=b"\x80\x00\x00\x00\x00\x01", name=INITIATOR, target=TARGET):
+        self.isid = isid
+        self.name = name
+        self.target = target
+        self.cmd_sn = 1
+        self.itt = 0x100
+        self.digests = False
+
+    def next_itt(self):
+        self.itt += 1
+        return self.itt
+
+    def take_cmd_sn(self):
+        sn = self.cmd_sn
+        self.cmd_sn += 1
+        return sn
+
+    def pdu(self, b, data=b""):
+        b = bytearray(b)
+        b[5:8] = len(data).to_bytes(3, "big")
+        wire = bytes(b)
+        if self.digests:
+            wire += digest_bytes(bytes(b))
+        if data:
+            padded = data + b"\0" * ((4 - len(data) % 4) % 4)
+            wire += padded
+            if self.digests:
+                wire += digest_bytes(padded)
+        return wire
+
+    def login(self, keys=OPERATIONAL_KEYS, discovery=False, security_stage=False, tsih=0,
+              absorb_ua=True):
+        """Login PDUs; for a normal session followed by a TEST UNIT READY
+        that takes the new nexus's POWER ON unit attention, so that the
+        seed's next commands run."""
+        ident = [("InitiatorName", self.name)]
+        if discovery:
+            ident.append(("SessionType", "Discovery"))
+        else:
+            ident += [("TargetName", self.target), ("SessionType", "Normal")]
+        out = b""
+        itt = self.next_itt()
+
+        def req(flags, data):
+            b = bhs(OP_LOGIN_REQ | IMMEDIATE, flags, itt, word20=0, word24=self.cmd_sn)
+            b[8:14] = self.isid
+            b[14:16] = struct.pack(">H", tsih)
+            return self.pdu(b, data)
+        if security_stage:
+            # T=1, CSG=security (0), NSG=operational (1).
+            out += req(0x80 | 1, text(ident + [("AuthMethod", "None")]))
+            ident = []
+        # T=1, CSG=operational (1), NSG=full feature (3).
+        out += req(0x80 | (1 << 2) | 3, text(ident + list(keys)))
+        if absorb_ua and not discovery:
+            out += self.scsi(TEST_UNIT_READY, FINAL)
+        return out
+
+    def scsi(self, cdb, flags, edtl=0, data=b"", lun=0, itt=None, cmd_sn=None,
+             immediate=False):
+        itt = itt if itt is not None else self.next_itt()
+        if cmd_sn is None:
+            cmd_sn = self.cmd_sn if immediate else self.take_cmd_sn()
+        cdb = cdb + b"\0" * (16 - len(cdb))
+        op = OP_SCSI_CMD | (IMMEDIATE if immediate else 0)
+        return self.pdu(bhs(op, flags | SIMPLE, itt, lun=lun, word20=edtl, word24=cmd_sn,
+                            rest=cdb), data)
+
+    def data_out(self, itt, offset, data, ttt=RESERVED_TAG, data_sn=0, final=True, lun=0):
+        return self.pdu(bhs(OP_DATA_OUT, FINAL if final else 0, itt, lun=lun, word20=ttt,
+                            rest=struct.pack(">III", 0, data_sn, offset)), data)
+
+    def nop(self, data=b"", immediate=True):
+        sn = self.cmd_sn if immediate else self.take_cmd_sn()
+        op = OP_NOP_OUT | (IMMEDIATE if immediate else 0)
+        return self.pdu(bhs(op, FINAL, self.next_itt(), word20=RESERVED_TAG, word24=sn), data)
+
+    def tmf(self, fn, lun=0, ref_itt=RESERVED_TAG, ref_cmd_sn=0):
+        return self.pdu(bhs(OP_TMF_REQ | IMMEDIATE, 0x80 | fn, self.next_itt(), lun=lun,
+                            word20=ref_itt, word24=self.cmd_sn,
+                            rest=struct.pack(">I", ref_cmd_sn)))
+
+    def text_req(self, pairs, immediate=True, ttt=RESERVED_TAG, cont=False):
+        sn = self.cmd_sn if immediate else self.take_cmd_sn()
+        op = OP_TEXT_REQ | (IMMEDIATE if immediate else 0)
+        flags = 0x40 if cont else FINAL
+        return self.pdu(bhs(op, flags, self.next_itt(), word20=ttt, word24=sn), text(pairs))
+
+    def logout(self, reason=0, immediate=True):
+        sn = self.cmd_sn if immediate else self.take_cmd_sn()
+        op = OP_LOGOUT_REQ | (IMMEDIATE if immediate else 0)
+        return self.pdu(bhs(op, FINAL | reason, self.next_itt(), word24=sn))
+
+
+# CDBs.
+def inquiry(alloc=255, evpd=0, page=0):
+    return struct.pack(">BBBHB", 0x12, evpd, page, alloc, 0)
+
+
+def read10(lba, blocks):
+    return struct.pack(">BBIBHB", 0x28, 0, lba, 0, blocks, 0)
+
+
+def write10(lba, blocks):
+    return struct.pack(">BBIBHB", 0x2A, 0, lba, 0, blocks, 0)
+
+
+def read16(lba, blocks):
+    return struct.pack(">BBQIBB", 0x88, 0, lba, blocks, 0, 0)
+
+
+TEST_UNIT_READY = b"\0" * 6
+REPORT_LUNS = struct.pack(">BBBBBBIBB", 0xA0, 0, 0, 0, 0, 0, 256, 0, 0)
+READ_CAPACITY10 = b"\x25" + b"\0" * 9
+MODE_SENSE6 = struct.pack(">BBBBBB", 0x1A, 0, 0x3F, 0, 255, 0)
+REQUEST_SENSE = struct.pack(">BBBBBB", 0x03, 0, 0, 0, 252, 0)
+SYNC_CACHE10 = b"\x35" + b"\0" * 9
+
+
+class Script:
+    def __init__(self):
+        self.out = bytearray()
+
+    def rec(self, slot, payload, flags=0):
+        # A payload longer than one record goes out in several.
+        while True:
+            part, payload = payload[:0xFFFF], payload[0xFFFF:]
+            last = not payload
+            f = slot | (flags if last else flags & SYNC)
+            self.out += struct.pack(">BH", f, len(part)) + part
+            flags &= ~SYNC
+            if last:
+                return self
+
+
+def block(n, fill):
+    return bytes([fill]) * (512 * n)
+
+
+def connection_seeds():
+    seeds = {}
+
+    # Login, a few SCSI commands, logout.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.scsi(inquiry(), READ | FINAL, 255) + i.scsi(TEST_UNIT_READY, FINAL)
+          + i.scsi(REPORT_LUNS, READ | FINAL, 256) + i.scsi(READ_CAPACITY10, READ | FINAL, 8))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["login_inquiry_logout"] = s
+
+    # The security stage first, then the operational stage.
+    i = Initiator()
+    s = Script().rec(0, i.login(security_stage=True))
+    s.rec(0, i.scsi(MODE_SENSE6, READ | FINAL, 255) + i.scsi(REQUEST_SENSE, READ | FINAL, 252))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["login_security_stage"] = s
+
+    # WRITE with immediate data, then READ back; then with immediate data
+    # and unsolicited Data-Out (InitialR2T=No).
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.scsi(write10(8, 2), WRITE | FINAL, 1024, block(2, 0xA5)))
+    s.rec(0, i.scsi(read10(8, 2), READ | FINAL, 1024))
+    itt = i.next_itt()
+    s.rec(0, i.scsi(write10(16, 4), WRITE, 2048, block(2, 0x5A), itt=itt)
+          + i.data_out(itt, 1024, block(2, 0x5B)))
+    s.rec(0, i.scsi(read16(16, 4), READ | FINAL, 2048) + i.scsi(SYNC_CACHE10, FINAL))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["write_immediate_and_unsolicited"] = s
+
+    # Unsolicited data in two Data-Out PDUs, the first without F.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    itt = i.next_itt()
+    s.rec(0, i.scsi(write10(0, 6), WRITE, 3072, block(2, 1), itt=itt)
+          + i.data_out(itt, 1024, block(2, 2), data_sn=0, final=False)
+          + i.data_out(itt, 2048, block(2, 3), data_sn=1))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["write_unsolicited_two_data_out"] = s
+
+    # A write the target solicits: the R2T target (InitialR2T=Yes) sends
+    # R2T TTT 1 for the part beyond the immediate data.
+    i = Initiator(target=TARGET_R2T)
+    s = Script().rec(0, i.login(keys=[k for k in OPERATIONAL_KEYS if k[0] != "InitialR2T"]))
+    itt = i.next_itt()
+    s.rec(0, i.scsi(write10(0, 4), WRITE | FINAL, 2048, block(2, 7), itt=itt))
+    s.rec(0, i.data_out(itt, 1024, block(2, 8), ttt=1), SYNC)
+    s.rec(0, i.scsi(read10(0, 4), READ | FINAL, 2048))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["write_r2t_solicited"] = s
+
+    # NOP-Out pings, immediate and not, with data.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.nop(b"ping data") + i.nop(immediate=False) + i.nop(b"x" * 600))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["nop_out"] = s
+
+    # ABORT TASK naming a WRITE that waits for its unsolicited Data-Out;
+    # the Data-Out then arrives for the aborted task.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    itt = i.next_itt()
+    wsn = i.cmd_sn
+    s.rec(0, i.scsi(write10(0, 4), WRITE, 2048, block(2, 9), itt=itt))
+    s.rec(0, i.tmf(TMF_ABORT_TASK, ref_itt=itt, ref_cmd_sn=wsn), SYNC)
+    s.rec(0, i.data_out(itt, 1024, block(2, 9)), SYNC)
+    s.rec(0, i.scsi(TEST_UNIT_READY, FINAL))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["abort_task_waiting_for_data"] = s
+
+    # ABORT TASK naming a command held behind a CmdSN gap, then the gap
+    # filled; and one naming a task that never existed.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    gap = i.take_cmd_sn()
+    held_itt = i.next_itt()
+    held_sn = i.cmd_sn
+    s.rec(0, i.scsi(read10(0, 2), READ | FINAL, 1024, itt=held_itt))
+    s.rec(0, i.tmf(TMF_ABORT_TASK, ref_itt=held_itt, ref_cmd_sn=held_sn), SYNC)
+    s.rec(0, i.scsi(TEST_UNIT_READY, FINAL, cmd_sn=gap), SYNC)
+    s.rec(0, i.tmf(TMF_ABORT_TASK, ref_itt=0x7777, ref_cmd_sn=i.cmd_sn + 5))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["abort_task_held_behind_gap"] = s
+
+    # Two sessions on one LUN: B's LUN RESET while A's WRITE waits for
+    # data; then A's data, A's new command, both log out.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x0a")
+    b = Initiator(isid=b"\x80\x00\x00\x00\x00\x0b")
+    s = Script().rec(0, a.login()).rec(1, b.login())
+    itt = a.next_itt()
+    s.rec(0, a.scsi(write10(0, 4), WRITE, 2048, block(2, 0xA), itt=itt), SYNC)
+    s.rec(1, b.tmf(TMF_LUN_RESET), SYNC)
+    s.rec(0, a.data_out(itt, 1024, block(2, 0xA)), SYNC)
+    s.rec(0, a.scsi(TEST_UNIT_READY, FINAL) + a.scsi(REQUEST_SENSE, READ | FINAL, 252))
+    s.rec(1, b.scsi(inquiry(), READ | FINAL, 255))
+    s.rec(0, a.logout(), CLOSE | SYNC).rec(1, b.logout(), CLOSE)
+    seeds["lun_reset_across_sessions"] = s
+
+    # The other task management functions, across two LUNs.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x0c")
+    b = Initiator(isid=b"\x80\x00\x00\x00\x00\x0d")
+    s = Script().rec(0, a.login()).rec(1, b.login())
+    itt = a.next_itt()
+    s.rec(0, a.scsi(write10(0, 4), WRITE, 2048, block(2, 1), itt=itt), SYNC)
+    itt1 = b.next_itt()
+    s.rec(1, b.scsi(write10(0, 4), WRITE, 2048, block(2, 1), lun=1, itt=itt1), SYNC)
+    s.rec(1, b.tmf(TMF_ABORT_TASK_SET, lun=1) + b.tmf(TMF_CLEAR_TASK_SET), SYNC)
+    s.rec(0, a.tmf(TMF_TARGET_WARM_RESET), SYNC)
+    s.rec(0, a.tmf(3) + a.tmf(8) + a.tmf(TMF_LUN_RESET, lun=7))
+    s.rec(0, a.logout(), CLOSE).rec(1, b.logout(), CLOSE)
+    seeds["tmf_kinds_two_sessions"] = s
+
+    # Reinstatement: the same InitiatorName+ISID logs in on a second
+    # connection while the first session has a WRITE waiting for data.
+    a = Initiator()
+    a2 = Initiator()
+    s = Script().rec(0, a.login())
+    itt = a.next_itt()
+    s.rec(0, a.scsi(write10(0, 4), WRITE, 2048, block(2, 3), itt=itt), SYNC)
+    # The new login waits for the old session; a PDU before its answer
+    # would end it, so the next records sync first.
+    s.rec(1, a2.login(absorb_ua=False), SYNC)
+    s.rec(0, a.data_out(itt, 1024, block(2, 3)), SYNC)
+    s.rec(1, a2.scsi(TEST_UNIT_READY, FINAL), SYNC)
+    s.rec(1, a2.scsi(read10(0, 4), READ | FINAL, 2048) + a2.scsi(TEST_UNIT_READY, FINAL))
+    s.rec(1, a2.logout(), CLOSE | SYNC)
+    seeds["reinstatement_while_busy"] = s
+
+    # Reinstatement three times over, the old connections vanishing or
+    # left open.
+    s = Script()
+    for n in range(3):
+        i = Initiator()
+        s.rec(n % 3, i.login(absorb_ua=False), SYNC)
+        s.rec(n % 3, i.scsi(inquiry(), READ | FINAL, 255), SYNC)
+    s.rec(2, Initiator().nop(), VANISH)
+    seeds["reinstatement_three_times"] = s
+
+    # Log out, then log in again on a new connection with the same ISID.
+    i = Initiator()
+    s = Script().rec(0, i.login()).rec(0, i.scsi(TEST_UNIT_READY, FINAL))
+    s.rec(0, i.logout(), CLOSE)
+    j = Initiator()
+    s.rec(0, j.login(), SYNC).rec(0, j.scsi(TEST_UNIT_READY, FINAL))
+    s.rec(0, j.logout(reason=1), CLOSE)
+    seeds["logout_then_login_again"] = s
+
+    # Discovery session: SendTargets=All and a named target, then logout.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x0e")
+    s = Script().rec(0, i.login(keys=[("HeaderDigest", "None"), ("DataDigest", "None"),
+                                      ("MaxRecvDataSegmentLength", "8192")], discovery=True))
+    s.rec(0, i.text_req([("SendTargets", "All")]))
+    s.rec(0, i.text_req([("SendTargets", TARGET_R2T)], immediate=False))
+    s.rec(0, i.text_req([("SendTargets", "bogus"), ("X-Unknown", "1")]))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["discovery_sendtargets"] = s
+
+    # Text requests in a normal session, one split with the C bit.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.text_req([("SendTargets", "")]) + i.text_req([("MaxBurstLength", "512")]))
+    s.rec(0, i.text_req([("X-a", "1")], cont=True) + i.text_req([("SendTargets", "All")]))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["text_in_normal_session"] = s
+
+    # Header and data digests (CRC32C).
+    i = Initiator()
+    keys = [("HeaderDigest", "CRC32C"), ("DataDigest", "CRC32C")] + OPERATIONAL_KEYS[2:]
+    s = Script().rec(0, i.login(keys=keys, absorb_ua=False))
+    i.digests = True
+    s.rec(0, i.scsi(TEST_UNIT_READY, FINAL) + i.scsi(write10(0, 2), WRITE | FINAL, 1024, block(2, 4)) + i.nop(b"abcd"))
+    s.rec(0, i.scsi(read10(0, 2), READ | FINAL, 1024))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["digests_crc32c"] = s
+
+    # PDUs dribbled over many records.
+    i = Initiator()
+    wire = i.login() + i.scsi(inquiry(), READ | FINAL, 255) + i.logout()
+    s = Script()
+    for off in range(0, len(wire), 37):
+        s.rec(0, wire[off:off + 37])
+    s.rec(0, b"", CLOSE)
+    seeds["dribbled_pdus"] = s
+
+    # The initiator vanishes in the middle of immediate data.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    full = i.scsi(write10(0, 2), WRITE | FINAL, 1024, block(2, 6))
+    s.rec(0, full[:48 + 500], VANISH)
+    seeds["vanish_mid_immediate_data"] = s
+
+    # ... and with a command waiting for Data-Out and a read in flight.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.scsi(write10(0, 4), WRITE, 2048, block(2, 6))
+          + i.scsi(read10(0, 256), READ | FINAL, 131072), VANISH)
+    seeds["vanish_with_commands"] = s
+
+
+    # A write to the read-only LUN 1 and to a LUN that does not exist.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.scsi(write10(0, 2), WRITE | FINAL, 1024, block(2, 1), lun=1)
+          + i.scsi(read10(0, 2), READ | FINAL, 1024, lun=1)
+          + i.scsi(TEST_UNIT_READY, FINAL, lun=9))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["read_only_and_missing_lun"] = s
+
+    # Immediate SCSI commands and several in one batch.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    batch = b"".join(i.scsi(read10(n * 8, 2), READ | FINAL, 1024) for n in range(8))
+    s.rec(0, batch + i.scsi(TEST_UNIT_READY, FINAL, immediate=True))
+    s.rec(0, i.logout(), CLOSE)
+    seeds["batch_and_immediate_commands"] = s
+
+    # Login failures: unknown target, no InitiatorName, a key twice.
+    s = Script()
+    s.rec(0, Initiator(target="iqn.2026-11.org.uscst:nosuch").login(absorb_ua=False), CLOSE)
+    bad = Initiator()
+    bad.name = ""
+    s.rec(1, bad.login(absorb_ua=False), CLOSE)
+    s.rec(2, Initiator().login(keys=OPERATIONAL_KEYS + [("MaxBurstLength", "512")],
+                               absorb_ua=False), CLOSE)
+    seeds["login_failures"] = s
+
+    return {name: bytes(sc.out) for name, sc in seeds.items()}
+
+
+def crash_reproducers():
+    """Inputs that show a defect not fixed yet; they join the corpus
+    (connection_seeds) once it is. See crashes/README.md."""
+    out = {}
+
+    # A SCSI command right behind the Logout Request (issue 5, section 2):
+    # the session never goes away.
+    i = Initiator()
+    s = Script().rec(0, i.login())
+    s.rec(0, i.logout() + i.scsi(write10(0, 2), WRITE | FINAL, 1024, block(2, 2)), CLOSE)
+    out["command_after_logout"] = s
+
+    # A task management function covering a WRITE that waits for its
+    # unsolicited Data-Out, on a live connection: never answered until the
+    # data comes or the connection closes (not a crash: FUZZ_TRACE=1
+    # FUZZ_QUIET_MS=3000 shows no TMF Response for ITT 0x104).
+    for fn, name in ((TMF_ABORT_TASK, "abort_task"), (TMF_LUN_RESET, "lun_reset")):
+        a = Initiator()
+        s = Script().rec(0, a.login())
+        itt = a.next_itt()
+        s.rec(0, a.scsi(write10(0, 4), WRITE, 2048, block(2, 1), itt=itt), SYNC)
+        s.rec(0, a.tmf(fn, ref_itt=itt, ref_cmd_sn=2), SYNC)
+        s.rec(0, a.nop(b"after"), SYNC)
+        s.rec(0, a.logout(), CLOSE | SYNC)
+        out["hang_%s_unsolicited_wait" % name] = s
+    return {name: bytes(sc.out) for name, sc in out.items()}
+
+
+def login_keys_seeds():
+    linux = text([("InitiatorName", INITIATOR), ("InitiatorAlias", "host"),
+                  ("TargetName", TARGET), ("SessionType", "Normal"),
+                  ("AuthMethod", "None")] + OPERATIONAL_KEYS)
+    libiscsi = text([("HeaderDigest", "None,CRC32C"), ("DataDigest", "None"),
+                     ("InitialR2T", "Yes"), ("ImmediateData", "Yes"),
+                     ("MaxBurstLength", "262144"), ("FirstBurstLength", "262144"),
+                     ("MaxRecvDataSegmentLength", "262144"), ("DataPDUInOrder", "Yes"),
+                     ("DataSequenceInOrder", "Yes"), ("MaxOutstandingR2T", "1"),
+                     ("DefaultTime2Wait", "2"), ("DefaultTime2Retain", "0"),
+                     ("ErrorRecoveryLevel", "0"), ("MaxConnections", "1")])
+    bad_values = text([("HeaderDigest", "MD5"), ("MaxRecvDataSegmentLength", "100"),
+                       ("MaxBurstLength", "0x1000000"), ("FirstBurstLength", "-1"),
+                       ("InitialR2T", "maybe"), ("MaxOutstandingR2T", "0"),
+                       ("DefaultTime2Wait", "99999"), ("ErrorRecoveryLevel", "2"),
+                       ("MaxConnections", "0x"), ("X-com.example.key", "v"),
+                       ("TargetAlias", "x"), ("TargetPortalGroupTag", "1"),
+                       ("CHAP_A", "5"), ("AuthMethod", "CHAP,SRP")])
+    hex_numbers = text([("MaxRecvDataSegmentLength", "0x2000"),
+                        ("MaxBurstLength", "0X40000"), ("FirstBurstLength", "0x800"),
+                        ("DefaultTime2Retain", "0x0"), ("AuthMethod", "KRB5,None")])
+    target_attrs = text([("HeaderDigest", "CRC32C"), ("DataDigest", "None"),
+                         ("MaxRecvDataSegmentLength", "8192"),
+                         ("MaxXmitDataSegmentLength", "4096"), ("MaxBurstLength", "65536"),
+                         ("FirstBurstLength", "8192"), ("InitialR2T", "Yes"),
+                         ("ImmediateData", "No"), ("QueuedCommands", "4"),
+                         ("TargetAlias", "fuzz target"), ("NopInInterval", "0")])
+    bad_attrs = text([("FirstBurstLength", "1048576"), ("MaxBurstLength", "512"),
+                      ("TargetAlias", "a" * 300), ("QueuedCommands", "0")])
+    return {
+        "linux_normal": b"\x00" + linux,
+        "linux_twice": b"\x02" + linux,
+        "libiscsi_normal": b"\x00" + libiscsi,
+        "discovery": b"\x01" + text([("InitiatorName", INITIATOR),
+                                     ("SessionType", "Discovery"),
+                                     ("HeaderDigest", "None"), ("MaxBurstLength", "512"),
+                                     ("InitialR2T", "No"),
+                                     ("MaxRecvDataSegmentLength", "65536")]),
+        "bad_values": b"\x00" + bad_values,
+        "hex_numbers": b"\x00" + hex_numbers,
+        "target_attrs": b"\x04" + target_attrs,
+        "target_attrs_bad": b"\x04" + bad_attrs,
+        "repeated_key": b"\x00" + text([("MaxBurstLength", "512"), ("MaxBurstLength", "1024")]),
+        "no_equals": b"\x00HeaderDigest\0",
+        "no_trailing_nul": b"\x00HeaderDigest=None",
+        "padding_nuls": b"\x00" + text([("DataDigest", "CRC32C,None")]) + b"\0\0\0",
+        "long_key": b"\x00" + ("K" * 70 + "=v").encode() + b"\0",
+        "long_value": b"\x00" + ("X-long=" + "v" * 8300).encode() + b"\0",
+    }
+
+
+def config_seeds():
+    full = (
+        "# Automatically generated by SCST Configurator\n\n"
+        "HANDLER vdisk_nullio {\n\tDEVICE null0 {\n\t\tsize_mb 64\n\t\tblocksize 4096\n"
+        "\t\trotational 0\n\t\tt10_vend_id USCST\n\t\tprod_id \"fuzz disk\"\n\t}\n"
+        "\tDEVICE null1\n}\n\n"
+        "TARGET_DRIVER iscsi {\n\tenabled 1\n\n"
+        "\tTARGET iqn.2026-11.org.uscst:t1 {\n\t\tenabled 1\n"
+        "\t\tHeaderDigest CRC32C,None\n\t\tDataDigest None\n\t\tQueuedCommands 64\n"
+        "\t\tTargetAlias \"the first target\"\n"
+        "\t\tLUN 0 null0\n\t\tLUN 1 null1 {\n\t\t\tread_only 1\n\t\t}\n\t}\n"
+        "\tTARGET iqn.2026-11.org.uscst:t2 {\n\t\tLUN 3 null0\n\t}\n}\n")
+    return {
+        "nullio_full": full,
+        "one_line": "HANDLER vdisk_nullio { DEVICE d { size_mb 8; blocksize 512 } }; "
+                    "TARGET_DRIVER iscsi { enabled 1; TARGET iqn.2026-11.org.x:t1 "
+                    "{ enabled 1; LUN 0 d; LUN 1 d { read_only 1 } } }",
+        "fileio_parse_only": "HANDLER vdisk_fileio {\n\tDEVICE disk01 {\n"
+                             "\t\tfilename \"/srv/my disk.img\"   # a blank\n"
+                             "\t\tnv_cache 1\n\t}\n}\n"
+                             "TARGET_DRIVER iscsi {\n\tTARGET iqn.2026-11.org.x:f {\n"
+                             "\t\tLUN 0 disk01\n\t}\n}\n",
+        "groups_alua": "TARGET_DRIVER iscsi {\n\tTARGET iqn.2026-11.org.x:g {\n"
+                       "\t\tGROUP hosts {\n\t\t\tINITIATOR iqn.1993-08.org.debian:*\n"
+                       "\t\t\tLUN 0 d\n\t\t}\n\t}\n}\n"
+                       "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n\t}\n}\n",
+        "quoting": "HANDLER h {\r\n DEVICE d {\r\n  words a   b\tc\r\n"
+                   "  quoted \"x  y\" z\r\n  special \"a;b{c}#d\"\r\n"
+                   "  escaped 100\\#1 \\\"q\\\" back\\\\slash\r\n"
+                   "  glued pre\"mid dle\"post\r\n  empty\r\n  emptyq \"\"\r\n"
+                   "  trailing value#comment\r\n }\r\n}\r\n",
+        "unbalanced": "HANDLER vdisk_nullio {\n\tDEVICE d {\n\t\tsize_mb 1\n}\n",
+        "unterminated_quote": "HANDLER vdisk_nullio { DEVICE d { prod_id \"abc } }\n",
+        "bad_lun": "HANDLER vdisk_nullio { DEVICE d }\nTARGET_DRIVER iscsi { TARGET "
+                   "iqn.2026-11.org.x:t { LUN 16384 d; LUN -1 d; LUN 0x1 d } }\n",
+        "duplicate_lun": "HANDLER vdisk_nullio { DEVICE d }\nTARGET_DRIVER iscsi { TARGET "
+                         "iqn.2026-11.org.x:t { enabled 1; LUN 0 d; LUN 0 d } }\n",
+        "duplicate_attr": "HANDLER vdisk_nullio { DEVICE d { size_mb 1; size_mb 010 } }\n",
+        "unknown_things": "global_attr 1\nHANDLER vdisk_nosuch { DEVICE d }\n"
+                          "TARGET_DRIVER nosuch { TARGET t }\nBOGUS x { }\n",
+        "bad_target_attrs": "HANDLER vdisk_nullio { DEVICE d }\nTARGET_DRIVER iscsi { "
+                            "enabled maybe; TARGET iqn.2026-11.org.x:t { FirstBurstLength "
+                            "2000000; MaxBurstLength 512; LUN 0 d } }\n",
+        "lun_unknown_device": "TARGET_DRIVER iscsi { TARGET iqn.2026-11.org.x:t "
+                              "{ LUN 0 nosuch } }\n",
+        "deep_nesting": "HANDLER a { " * 12 + "}" * 12 + "\n",
+    }
+
+
+def write_corpus(root, name, seeds):
+    d = os.path.join(root, name)
+    os.makedirs(d, exist_ok=True)
+    for fname, data in sorted(seeds.items()):
+        if isinstance(data, str):
+            data = data.encode()
+        with open(os.path.join(d, "seed_" + fname), "wb") as f:
+            f.write(data)
+    print("%s: %d seeds, %d bytes" % (d, len(seeds), sum(len(v) for v in seeds.values())))
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "corpus")
+    write_corpus(root, "connection", connection_seeds())
+    write_corpus(root, "login_keys", login_keys_seeds())
+    write_corpus(root, "config", config_seeds())
+    if len(sys.argv) == 1:
+        write_corpus(os.path.join(os.path.dirname(root), "crashes"), "connection",
+                     crash_reproducers())
+
+
+if __name__ == "__main__":
+    main()
