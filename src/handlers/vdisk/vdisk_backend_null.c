@@ -25,6 +25,7 @@ static void null_submit(struct vdisk_io *io)
 
 const struct vdisk_backend vdisk_null_backend = {
 	.name = "null",
+	.no_medium = true,
 	.open = null_open,
 	.close = null_close,
 	.submit = null_submit,

@@ -49,22 +49,30 @@ void vdisk_set_io_error(struct scst_cmd *cmd, enum vdisk_io_kind kind, int err, 
 	scst_set_cmd_error(cmd, s);
 }
 
+void vdisk_io_init(struct vdisk_io *io, struct scst_cmd *cmd, enum vdisk_io_kind kind,
+		   uint8_t *buf, uint64_t off, uint32_t len)
+{
+	*io = (struct vdisk_io){
+		.kind = kind,
+		.vd = vdisk_of(cmd),
+		.cmd = cmd,
+		.buf = buf,
+		.off = off,
+		.len = len,
+	};
+	cmd->dev_priv = io;
+}
+
 struct vdisk_io *vdisk_io_new(struct scst_cmd *cmd, enum vdisk_io_kind kind, uint8_t *buf,
 			      uint64_t off, uint32_t len)
 {
-	struct vdisk_io *io = calloc(1, sizeof(*io));
+	struct vdisk_io *io = malloc(sizeof(*io));
 
 	if (!io) {
 		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
 		return NULL;
 	}
-	io->kind = kind;
-	io->vd = vdisk_of(cmd);
-	io->cmd = cmd;
-	io->buf = buf;
-	io->off = off;
-	io->len = len;
-	cmd->dev_priv = io;
+	vdisk_io_init(io, cmd, kind, buf, off, len);
 	return io;
 }
 

@@ -49,6 +49,8 @@ struct vdisk_io {
 
 struct vdisk_backend {
 	const char *name;
+	/* Nothing is stored: reads return zeros and never fail. */
+	bool no_medium;
 	/* Opens the store named by vd->cfg.filename (if any) and sets
 	 * vd->store_bytes. Management thread; may block. */
 	int (*open)(struct vdisk_dev *vd, bool read_only, char *err, size_t errlen);
@@ -123,6 +125,11 @@ void vdisk_set_io_error(struct scst_cmd *cmd, enum vdisk_io_kind kind, int err, 
 struct vdisk_io *vdisk_io_new(struct scst_cmd *cmd, enum vdisk_io_kind kind, uint8_t *buf,
 			      uint64_t off, uint32_t len);
 void vdisk_io_free(struct vdisk_io *io);
+/* Fills @io (embedded in the caller's own state, or reused for a further
+ * transfer of the same command) and sets it in cmd->dev_priv; io->complete
+ * is left for the caller. */
+void vdisk_io_init(struct vdisk_io *io, struct scst_cmd *cmd, enum vdisk_io_kind kind,
+		   uint8_t *buf, uint64_t off, uint32_t len);
 /* Bytes of Data-Out a WRITE-type command carries: the CDB's length, but
  * never more than the buffer holds (should the core ever execute a write
  * cut short by a smaller expected length, FCP-4's option a). */
