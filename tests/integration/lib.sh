@@ -31,9 +31,10 @@ CMD_TIMEOUT=${CMD_TIMEOUT:-60}
 # the demo target has 2.3 MiB resident, 2.6 MiB after badinput or
 # fuzz_pdus, 16 MiB after vanish (its 32 uncollected 1 MiB reads leave
 # buffers in the reactors' pools); an ASan+UBSan build 10 MiB fresh and
-# 13 to 20 MiB after them (shadow memory, quarantine).
+# 13 to 20 MiB after them (shadow memory, quarantine), a TSan build 13 MiB
+# fresh and 15 to 17 MiB after them.
 RSS_LIMIT_MIB=${RSS_LIMIT_MIB:-64}
-RSS_LIMIT_SANITIZED_MIB=${RSS_LIMIT_SANITIZED_MIB:-256}
+RSS_LIMIT_SANITIZED_MIB=${RSS_LIMIT_SANITIZED_MIB:-128}
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORKDIR=$(mktemp -d /tmp/uscst-it.XXXXXX)
@@ -56,6 +57,13 @@ cleanup() {
 		wait "$USCSTD_PID" 2>/dev/null
 	fi
 	if [ "$rc" != 0 ] && [ -s "$LOG" ]; then
+		# A sanitizer's report is longer than the tail below: show it
+		# whole (its stacks say where the race or the bad access is).
+		if grep -q '^==[0-9]*==.*Sanitizer\|^WARNING: ThreadSanitizer' "$LOG"; then
+			echo "----- sanitizer report in uscstd's log -----" >&2
+			sed -n '/^\(==[0-9]*==\|WARNING: ThreadSanitizer\)/,/^SUMMARY: /p' "$LOG" |
+				head -n 400 >&2
+		fi
 		echo "----- last lines of uscstd's log ($LOG) -----" >&2
 		tail -n 40 "$LOG" >&2
 	fi
