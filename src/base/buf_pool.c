@@ -10,7 +10,7 @@
 #define MAX_SHIFT 24
 #define NCLASSES (MAX_SHIFT - MIN_SHIFT + 1)
 #define MAX_CACHED_PER_CLASS 16
-#define MAX_CACHED_BYTES (64u << 20)
+#define MAX_CACHED_BYTES (16u << 20)
 
 struct buf_cache {
 	void *free[NCLASSES][MAX_CACHED_PER_CLASS];

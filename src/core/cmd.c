@@ -182,17 +182,17 @@ static uint32_t expected_in_dir(const struct scst_cmd *cmd)
 	return cmd->expected_dir == cmd->data_dir ? cmd->expected_len : 0;
 }
 
-/* The transport's data direction must be the CDB's: a WRITE sent without
- * the Data-Out direction, or a VERIFY with BYTCHK=1 and no Data-Out
- * buffer, would otherwise end GOOD having written or compared nothing.
- * A command that moves no data may come with no direction at all. (SCST
- * answers the same: INVALID MESSAGE ERROR.) */
+/* A CDB that needs Data-Out (a WRITE, a VERIFY with BYTCHK=1) sent
+ * without the transport's Data-Out direction would otherwise end GOOD
+ * having written or compared nothing: it is refused, with the sense SCST
+ * gives a direction mismatch (INVALID MESSAGE ERROR). The other way round
+ * loses nothing, and initiators rely on it (libiscsi's Read10Invalid sends
+ * a READ flagged as a write and expects GOOD): the command moves no data
+ * and reports the overflow. */
 static bool direction_mismatch(const struct scst_cmd *cmd)
 {
-	if (cmd->expected_dir == cmd->data_dir)
-		return false;
-	return cmd->expected_dir != SCST_DATA_NONE ||
-	       (cmd->data_dir != SCST_DATA_NONE && cmd->data_len != 0);
+	return cmd->data_dir == SCST_DATA_WRITE && cmd->data_len != 0 &&
+	       cmd->expected_dir != SCST_DATA_WRITE;
 }
 
 static void cmd_parse(struct scst_cmd *cmd)

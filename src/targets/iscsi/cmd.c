@@ -68,10 +68,10 @@ static int read_cdb(const struct iscsi_rx *rx, uint8_t *cdb, unsigned *cdb_len)
 /* Data buffers a connection's commands may hold at once, beyond the first
  * (which always starts): a peer sending many large READs and never
  * reading the answers makes the rest wait, in order, instead of making the
- * daemon allocate for all of them. 64 MiB holds a QueuedCommands window
- * of 32 commands of 1 MiB twice over, so a well-behaved initiator never
- * waits for it. */
-#define CONN_DATA_BUDGET (64u << 20)
+ * daemon allocate for all of them. 32 MiB holds the default QueuedCommands
+ * window (32) of 1 MiB commands, so a well-behaved initiator streaming
+ * large transfers is not slowed by it. */
+#define CONN_DATA_BUDGET (32u << 20)
 
 /* Why a SCSI Command PDU is unacceptable, or 0. */
 static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
