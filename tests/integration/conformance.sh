@@ -95,25 +95,53 @@ classify() {
 }
 
 # vdisk_nullio keeps no data: reads return zeros. The residual write tests
-# end by reading back what they wrote; on nullio those read-back checks
-# must fail, and nothing else may: the residual flags and counts, the
-# status and the sense are still checked.
+# end by reading back what they wrote; on nullio exactly those read-back
+# checks must fail, and nothing else may: the residual flags and counts,
+# the status and the sense are still checked. Each of these tests must
+# FAIL with exactly its expected assertions, in order (file and message;
+# libiscsi's line numbers are left out); passing, failing with any other
+# assertion, one fewer or one more, or not running is a problem.
 NULLIO_READBACK_TESTS="iSCSI.iSCSIResiduals.Write10Residuals iSCSI.iSCSIResiduals.Write12Residuals
 	iSCSI.iSCSIResiduals.Write16Residuals iSCSI.iSCSIResiduals.WriteVerify10Residuals
 	iSCSI.iSCSIResiduals.WriteVerify12Residuals iSCSI.iSCSIResiduals.WriteVerify16Residuals"
-READBACK_FAILURES='Blocks? (was|were) not written correctly|incorrectly overwritten'
 
-# nullio_readback_only TEST OUTPUT: TEST is one of those and every
-# assertion that failed in OUTPUT is a read-back check.
-nullio_readback_only() {
+# nullio_expected_assertions TEST: the assertion lines TEST must fail with
+# on nullio, as test_assertions prints them. Every residual write test
+# checks its two blocks twice (the overflow and the underflow case).
+nullio_expected_assertions() {
+	local file
+
+	file=$(sed -E 's/^.*\.(Write|WriteVerify)([0-9]+)Residuals$/test_\L\1\2_residuals.c/' <<< "$1")
+	for _ in 1 2; do
+		echo "$file: CU_FAIL(\"Block was not written correctly\")"
+		echo "$file: CU_FAIL(\"Second block was incorrectly overwritten\")"
+	done
+}
+
+# test_assertions TEST OUTPUT: the failed assertions CUnit listed for TEST
+# (after its verdict, before the next test's header) in OUTPUT, as
+# "FILE: ASSERTION", without the line number and without what a later
+# set-up printed on the same line.
+test_assertions() {
+	awk -v want="${1##*.}" '
+	match($0, /^  Test: [^ ]+ \.\.\./) { cur = substr($0, 9, RLENGTH - 12); next }
+	cur == want' "$2" |
+		sed -nE 's/^ *[0-9]+\. (test_[^ :]+):[0-9]+ +- (.*)$/\1: \2/p' |
+		sed -E 's/ {3,}.*$//'
+}
+
+# nullio_readback_test TEST: TEST is one of the read-back tests (on nullio).
+nullio_readback_test() {
 	local t
 	[ "$MODE" = nullio ] || return 1
-	for t in $NULLIO_READBACK_TESTS; do
-		[ "$t" = "$1" ] || continue
-		! grep -E '^ *[0-9]+\. test_.*:[0-9]+ +- ' "$2" | grep -qvE "$READBACK_FAILURES"
-		return
-	done
+	for t in $NULLIO_READBACK_TESTS; do [ "$t" = "$1" ] && return 0; done
 	return 1
+}
+
+# nullio_readback_only TEST OUTPUT: TEST failed with exactly the expected
+# read-back assertions in OUTPUT.
+nullio_readback_only() {
+	[ "$(test_assertions "$1" "$2")" = "$(nullio_expected_assertions "$1")" ]
 }
 
 allowed_skip() {
@@ -123,6 +151,7 @@ allowed_skip() {
 }
 
 bad=()
+readback_seen=()
 total=0
 passed=0
 for suite in $SUITES; do
@@ -139,8 +168,21 @@ for suite in $SUITES; do
 	suite_bad=0
 	while read -r test result; do
 		total=$((total + 1))
-		if [ "$result" = PASS ] || { [ "$result" = SKIP ] && allowed_skip "$test"; } ||
-			{ [ "$result" = FAIL ] && nullio_readback_only "$test" "$out"; }; then
+		if nullio_readback_test "$test"; then
+			readback_seen+=("$test")
+			# Allowed to fail only as expected, and required to.
+			if [ "$result" = FAIL ] && nullio_readback_only "$test" "$out"; then
+				passed=$((passed + 1))
+				continue
+			fi
+			echo "----- $test on nullio: $result; its failed assertions:"
+			test_assertions "$test" "$out" | sed 's/^/  got:      /'
+			nullio_expected_assertions "$test" | sed 's/^/  expected: /'
+			bad+=("$test:$result-not-the-expected-read-back-failure")
+			suite_bad=1
+			continue
+		fi
+		if [ "$result" = PASS ] || { [ "$result" = SKIP ] && allowed_skip "$test"; }; then
 			passed=$((passed + 1))
 			continue
 		fi
@@ -161,6 +203,15 @@ for suite in $SUITES; do
 		URL=iscsi://127.0.0.1:$PORT/$TGT_IQN/0
 	fi
 done
+
+# The read-back tests must have run on nullio whenever their suite did: an
+# iscsi-test-cu without them is not a pass of them. (SUITES set by hand
+# without iSCSI.iSCSIResiduals does not ask for them.)
+if [ "$MODE" = nullio ] && [[ " $(echo $SUITES) " == *" iSCSI.iSCSIResiduals "* ]]; then
+	for t in $NULLIO_READBACK_TESTS; do
+		[[ " ${readback_seen[*]} " == *" $t "* ]] || bad+=("$t:missing")
+	done
+fi
 
 stop_uscstd
 echo "conformance $MODE: $total tests, $passed passed or allowed skips"
