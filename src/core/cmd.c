@@ -216,7 +216,7 @@ static void cmd_parse(struct scst_cmd *cmd)
 	if (cmd->op->parse(cmd))
 		return;
 	if (direction_mismatch(cmd)) {
-		log_warn("session %s: %s (tag %#llx) with data direction %d, but its CDB moves %u "
+		log_warn_rl("session %s: %s (tag %#llx) with data direction %d, but its CDB moves %u "
 			 "byte(s) in direction %d: refused",
 			 cmd->sess->initiator_name, cmd->op->name, (unsigned long long)cmd->tag,
 			 cmd->expected_dir, cmd->data_len, cmd->data_dir);
@@ -271,7 +271,7 @@ void scst_cmd_alloc_space(struct scst_cmd *cmd)
 		return;
 	cmd->buf = buf_pool_alloc(cmd->bufflen, &cmd->buf_cap);
 	if (!cmd->buf) {
-		log_warn("session %s: no memory for a %u-byte buffer", cmd->sess->initiator_name,
+		log_warn_rl("session %s: no memory for a %u-byte buffer", cmd->sess->initiator_name,
 			 cmd->bufflen);
 		scst_set_cmd_status(cmd, SAM_STAT_TASK_SET_FULL);
 		cmd->bufflen = 0;

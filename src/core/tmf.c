@@ -142,7 +142,7 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 	abort_dev_cmds(mcmd, td->dev, NULL);
 	scst_dev_queue_ua(td->dev, td,
 			  scsi_sense_make(SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
-	log_info("session %s: LOGICAL UNIT RESET of LUN %llu (%s)", mcmd->sess->initiator_name,
+	log_info_rl("session %s: LOGICAL UNIT RESET of LUN %llu (%s)", mcmd->sess->initiator_name,
 		 (unsigned long long)td->lun, td->dev->name);
 }
 

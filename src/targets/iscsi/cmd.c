@@ -403,7 +403,7 @@ static void finish_data(struct iscsi_cmd *icmd, bool ok)
 static int data_out_error(struct iscsi_conn *conn, struct iscsi_cmd *icmd, const char *what)
 {
 	const uint8_t *bhs = conn->rx.bhs;
-	log_warn("iSCSI: %s (%s): Data-Out for ITT 0x%x: %s (DataSN %u, expected %u; offset %u, "
+	log_warn_rl("iSCSI: %s (%s): Data-Out for ITT 0x%x: %s (DataSN %u, expected %u; offset %u, "
 		 "expected %u): failing the command",
 		 conn->peer, iscsi_conn_initiator(conn), icmd->itt, what,
 		 get_be32(bhs + ISCSI_OFF_DATASN), icmd->exp_data_sn,

@@ -157,7 +157,7 @@ void iscsi_conn_start(int fd, struct reactor *r)
 	pthread_mutex_lock(&conns_lock);
 	list_add_tail(&conn->all_entry, &all_conns);
 	pthread_mutex_unlock(&conns_lock);
-	log_info("iSCSI: connection from %s", conn->peer);
+	log_info_rl("iSCSI: connection from %s", conn->peer);
 }
 
 /* ------------------------------------------------------------------ */
@@ -479,10 +479,10 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 	conn->closed = true;
 	iscsi_conn_get(conn);
 	if (conn->phase == CONN_LOGGED_OUT)
-		log_info("iSCSI: connection from %s (%s) closed: %s", conn->peer,
+		log_info_rl("iSCSI: connection from %s (%s) closed: %s", conn->peer,
 			 iscsi_conn_initiator(conn), why);
 	else
-		log_warn("iSCSI: connection from %s (%s) closed: %s", conn->peer,
+		log_warn_rl("iSCSI: connection from %s (%s) closed: %s", conn->peer,
 			 iscsi_conn_initiator(conn), why);
 	reactor_fd_remove(&conn->watch);
 	reactor_tick_remove(&conn->tick);
@@ -619,7 +619,7 @@ static int rx_digest_error(struct iscsi_conn *conn)
 {
 	struct iscsi_rx *rx = &conn->rx;
 	uint8_t op = pdu_opcode(rx->bhs);
-	log_warn("iSCSI: %s (%s): data digest error in %s PDU (ITT 0x%x)", conn->peer,
+	log_warn_rl("iSCSI: %s (%s): data digest error in %s PDU (ITT 0x%x)", conn->peer,
 		 iscsi_conn_initiator(conn), pdu_opcode_name(op), pdu_itt(rx->bhs));
 	iscsi_conn_reject(conn, ISCSI_REJECT_DATA_DIGEST);
 	if (conn->closed || conn->phase != CONN_FULL_FEATURE || rx->drop || !rx->cmd)

@@ -138,7 +138,7 @@ int iscsi_session_reinstate(struct iscsi_conn *conn, const char *initiator, cons
 	}
 	pthread_mutex_unlock(&sessions_lock);
 	for (unsigned i = 0; i < nstale; i++) {
-		log_info("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator, stale[i]);
+		log_info_rl("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator, stale[i]);
 		reactor_post(stale_reactor[i], reinstate_close, (void *)(uintptr_t)stale[i]);
 	}
 	return (int)nstale;
