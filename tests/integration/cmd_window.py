@@ -10,8 +10,9 @@ send the Data-Out their R2T asks for, and each R2T carries MaxCmdSN.
 1. The window: with k commands outstanding, MaxCmdSN = ExpCmdSN + (8 - k)
    - 1 (in the Login Response, k = 0; in the R2T of the k-th WRITE; in the
    R2T of a WRITE sent after one of them completed).
-2. Immediate commands count: an immediate WRITE behind k outstanding ones
-   gets an R2T with MaxCmdSN = ExpCmdSN + (8 - (k + 1)) - 1.
+2. Immediate commands count: with an immediate WRITE among the k
+   outstanding, MaxCmdSN = ExpCmdSN + (8 - k) - 1 (seen once another
+   command ends: a window once offered is never taken back).
 3. A command beyond MaxCmdSN is dropped: never answered, and its CmdSN
    not consumed (ExpCmdSN stays; the same CmdSN is accepted later).
 4. Two commands claiming the same CmdSN (both held behind a gap): a
@@ -59,6 +60,19 @@ def window_of(pdu):
     return pdu.u32(28), pdu.u32(32)
 
 
+def check_window(s, r2t, outstanding, what):
+    """The R2T of the command just sent acknowledges it (ExpCmdSN is the
+    next CmdSN we would use: we send in order) and opens the window by
+    QueuedCommands - outstanding. Returns its MaxCmdSN."""
+    exp, mx = window_of(r2t)
+    want = (s.cmd_sn + (N - outstanding) - 1) & 0xFFFFFFFF
+    check(exp == s.cmd_sn, "%s: ExpCmdSN %d, want %d (the command is received)"
+          % (what, exp, s.cmd_sn))
+    check(mx == want, "%s: %d outstanding, MaxCmdSN %d, want ExpCmdSN %d + (%d - %d) - 1 = %d"
+          % (what, outstanding, mx, s.cmd_sn, N, outstanding, want))
+    return mx
+
+
 def test_window():
     s = login(INITIATOR, ISID, keys=R2T_KEYS)
     ping(s)
@@ -71,47 +85,49 @@ def test_window():
     for k in range(1, N):
         itt, r2t = write_cmd(s, k)
         pending.append((itt, r2t))
-        exp, mx = window_of(r2t)
-        want = exp + (N - k) - 1
-        check(mx == want, "%d outstanding: MaxCmdSN %d, want ExpCmdSN %d + (%d - %d) - 1 = %d"
-              % (k, mx, exp, N, k, want))
+        mx = check_window(s, r2t, k, "WRITE %d" % k)
     measured("with %d WRITEs outstanding: ExpCmdSN %d, MaxCmdSN %d (want %d)"
-             % (N - 1, exp, mx, exp + (N - (N - 1)) - 1))
-    # One completes; the next WRITE's R2T shows the window opened by one.
+             % (N - 1, s.cmd_sn, mx, s.cmd_sn + (N - (N - 1)) - 1))
+    # 2. An immediate WRITE counts. A window once offered cannot be taken
+    # back (the initiator ignores a MaxCmdSN that goes down), so it shows
+    # when another command ends: N - 1 outstanding with the immediate one,
+    # so the window must not open further than ExpCmdSN (it would be
+    # ExpCmdSN + 1 if the immediate WRITE did not count).
+    itt, r2t = write_cmd(s, N, immediate=True)
+    pending.append((itt, r2t))
     check(complete(s, *pending.pop(0)) == ic.STATUS_GOOD, "a WRITE failed")
-    itt, r2t = write_cmd(s, N)
+    ping(s)
+    check(s.max_cmd_sn == s.cmd_sn, "immediate commands count: %d outstanding (one of them "
+          "immediate), MaxCmdSN %d, want ExpCmdSN %d + (%d - %d) - 1 = %d"
+          % (N - 1, s.max_cmd_sn, s.cmd_sn, N, N - 1, s.cmd_sn))
+    measured("after an immediate WRITE and one completed (%d outstanding): ExpCmdSN %d, "
+             "MaxCmdSN %d (want %d)" % (N - 1, s.cmd_sn, s.max_cmd_sn, s.cmd_sn))
+    # One more WRITE fills the window: N outstanding, MaxCmdSN = ExpCmdSN - 1.
+    itt, r2t = write_cmd(s, N + 1)
     pending.append((itt, r2t))
-    exp, mx = window_of(r2t)
-    check(mx == exp + (N - (N - 1)) - 1, "after one completed, %d outstanding: MaxCmdSN %d, "
-          "want %d" % (N - 1, mx, exp))
-    # 2. An immediate WRITE counts: now N outstanding, none left.
-    itt, r2t = write_cmd(s, N + 1, immediate=True)
-    pending.append((itt, r2t))
-    exp, mx = window_of(r2t)
-    check(mx == exp + (N - N) - 1, "an immediate WRITE on top of %d: MaxCmdSN %d, want "
-          "ExpCmdSN %d - 1 = %d (immediate commands count)" % (N - 1, mx, exp, exp - 1))
-    measured("after an immediate WRITE (%d outstanding): ExpCmdSN %d, MaxCmdSN %d" % (N, exp, mx))
-    # 3. Beyond MaxCmdSN: dropped, its CmdSN not consumed.
+    check_window(s, r2t, N, "the window filled")
+    # 3. Beyond the window: the next CmdSN is dropped, and not consumed.
     beyond = s.cmd_sn
-    check(beyond != mx and (beyond - mx) & 0xFFFFFFFF < 0x80000000,
-          "setup: CmdSN %d is inside the window (MaxCmdSN %d)" % (beyond, mx))
     tur, _ = s.send_scsi(b"\0" * 6, cmd_sn=beyond)
     others = ping(s)
-    nop_exp = s.exp_cmd_sn
-    check(nop_exp == beyond, "a TEST UNIT READY beyond MaxCmdSN %d moved ExpCmdSN to %d (want "
-          "%d: dropped, its CmdSN not consumed)" % (mx, nop_exp, beyond))
+    if not check(s.exp_cmd_sn == beyond, "a TEST UNIT READY with CmdSN %d, beyond the window "
+                 "(%d outstanding of %d), moved ExpCmdSN to %d (want %d: dropped, its CmdSN "
+                 "not consumed)" % (beyond, N, N, s.exp_cmd_sn, beyond)):
+        # It took the CmdSN: go on from there.
+        s.cmd_sn = s.exp_cmd_sn
     for itt, r2t in pending:
         check(complete(s, itt, r2t) == ic.STATUS_GOOD, "a WRITE failed")
     others += ping(s)
-    check(not any(p.itt == tur for p in others), "the TEST UNIT READY beyond MaxCmdSN was "
+    check(not any(p.itt == tur for p in others), "the TEST UNIT READY beyond the window was "
           "answered")
-    # The same CmdSN, now inside the window, is a new command.
-    tur2, _ = s.send_scsi(b"\0" * 6, cmd_sn=beyond)
-    s.cmd_sn = beyond + 1
-    done = s.collect({tur2}, others=others)
-    check(done[0][1] == ic.STATUS_GOOD, "the CmdSN dropped before is not accepted later")
-    check(not any(p.itt == tur for p in others), "the TEST UNIT READY beyond MaxCmdSN was "
-          "answered late")
+    if s.cmd_sn == beyond:
+        # The same CmdSN, now inside the window, is a new command.
+        tur2, _ = s.send_scsi(b"\0" * 6, cmd_sn=beyond)
+        s.cmd_sn = beyond + 1
+        done = s.collect({tur2}, others=others)
+        check(done[0][1] == ic.STATUS_GOOD, "the CmdSN dropped before is not accepted later")
+        check(not any(p.itt == tur for p in others), "the TEST UNIT READY beyond the window "
+              "was answered late")
     s.logout()
 
 
