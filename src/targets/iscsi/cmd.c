@@ -352,21 +352,31 @@ int iscsi_cmd_rx_done(struct iscsi_conn *conn)
 		icmd->seq_end = icmd->unsol_end;
 		icmd->exp_data_sn = 0;
 	}
+	/* Aborted while its PDU was still arriving: its CmdSN is taken as
+	 * usual (or left consumed, if it was ahead), but it never runs. The
+	 * command may be freed by any of the calls below (it can complete
+	 * at once): nothing touches icmd after them. */
+	bool aborted = icmd->abort_pending;
 	if (icmd->immediate) {
-		iscsi_cmd_due(icmd);
+		if (aborted)
+			abandon_unstarted(icmd);
+		else
+			iscsi_cmd_due(icmd);
 	} else if (iscsi_session_check_cmdsn(sess, icmd->cmd_sn) == CMDSN_DUE) {
 		/* ExpCmdSN moves first: a response sent while the command
 		 * starts must already acknowledge it. */
 		sess->exp_cmd_sn++;
-		iscsi_cmd_due(icmd);
+		if (aborted)
+			abandon_unstarted(icmd);
+		else
+			iscsi_cmd_due(icmd);
 		iscsi_session_run_due(sess);
 	} else {
 		icmd->held = true;
 		iscsi_session_hold(sess, &icmd->pend);
+		if (aborted)
+			abandon_unstarted(icmd);
 	}
-	/* Aborted while its PDU was still arriving: now it can go. */
-	if (!conn->closed && icmd->abort_pending && !icmd->started)
-		abandon_unstarted(icmd);
 	return conn->closed ? -1 : 0;
 }
 
