@@ -35,6 +35,14 @@ CMD_TIMEOUT=${CMD_TIMEOUT:-60}
 # fresh and 15 to 17 MiB after them.
 RSS_LIMIT_MIB=${RSS_LIMIT_MIB:-64}
 RSS_LIMIT_SANITIZED_MIB=${RSS_LIMIT_SANITIZED_MIB:-128}
+# ASan keeps freed memory in a quarantine (256 MiB by default) to catch
+# uses after free; after a test that moved a few hundred MiB, that alone
+# is resident and hides any real bound. 32 MiB still catches the reuse of
+# anything freed in the last few thousand commands.
+case ":${ASAN_OPTIONS:-}:" in
+*:quarantine_size_mb=*) ;;
+*) export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=32 ;;
+esac
 
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 WORKDIR=$(mktemp -d /tmp/uscst-it.XXXXXX)
