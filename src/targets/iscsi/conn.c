@@ -834,9 +834,9 @@ static uint32_t rx_recv(struct iscsi_conn *conn, uint8_t *p, uint32_t len)
 	}
 }
 
-static void rx_resume(void *arg)
+static void rx_resume(struct reactor_msg *m)
 {
-	struct iscsi_conn *conn = arg;
+	struct iscsi_conn *conn = container_of(m, struct iscsi_conn, rx_resume_msg);
 	conn->rx_resume_posted = false;
 	if (!conn->closed)
 		conn_on_ready(&conn->watch, EPOLLIN);
@@ -851,11 +851,7 @@ static void rx_yield(struct iscsi_conn *conn)
 		return;
 	iscsi_conn_get(conn);
 	conn->rx_resume_posted = true;
-	if (reactor_post(conn->reactor, rx_resume, conn) != 0) {
-		conn->rx_resume_posted = false;
-		iscsi_conn_put(conn);
-		iscsi_conn_close(conn, "out of memory");
-	}
+	reactor_send(conn->reactor, &conn->rx_resume_msg, rx_resume);
 }
 
 /* One batch: serve pieces from the staging buffer while it has bytes;

@@ -161,6 +161,7 @@ struct iscsi_conn {
 	 * function posted to the reactor (the socket may have nothing more
 	 * to wake us with). */
 	bool rx_resume_posted;
+	struct reactor_msg rx_resume_msg; /* in the reactor's queue while posted */
 
 	struct list_head txq;
 	uint64_t txq_bytes;       /* not yet sent */
@@ -284,6 +285,7 @@ struct iscsi_session {
 	 * (sessions_lock); it holds a reference on this connection. */
 	struct iscsi_conn *successor;
 	struct reactor *successor_reactor;
+	struct successor_note *successor_note; /* sent to it when this session is freed */
 };
 
 /* Session reinstatement (RFC 7143 6.3.5): closes every older session of

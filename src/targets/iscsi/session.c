@@ -73,11 +73,27 @@ static uint16_t alloc_tsih_locked(const struct iscsi_session *sess,
 	return 0;
 }
 
+/* Messages of reinstatement, allocated before the login commits to them
+ * so that sending cannot fail: the close of an old session (by TSIH: it
+ * may be gone by the time the message runs), and the note a freed old
+ * session sends the login waiting for it. */
+struct reinstate_msg {
+	struct reactor_msg msg;
+	uint16_t tsih;
+};
+
+struct successor_note {
+	struct reactor_msg msg;
+	struct iscsi_conn *conn;
+};
+
 /* Runs on the old session's reactor: close it if it is still there. */
-static void reinstate_close(void *arg)
+static void reinstate_close(struct reactor_msg *m)
 {
-	uint16_t tsih = (uint16_t)(uintptr_t)arg;
+	struct reinstate_msg *rm = container_of(m, struct reinstate_msg, msg);
+	uint16_t tsih = rm->tsih;
 	struct iscsi_conn *conn = NULL;
+	free(rm);
 	pthread_mutex_lock(&sessions_lock);
 	struct iscsi_session *old = find_by_tsih_locked(tsih);
 	if (old && old->reactor == reactor_self())
@@ -89,15 +105,25 @@ static void reinstate_close(void *arg)
 		iscsi_conn_close(conn, "session reinstated by a new login with the same ISID");
 }
 
+static void predecessor_gone(struct reactor_msg *m)
+{
+	struct successor_note *note = container_of(m, struct successor_note, msg);
+	struct iscsi_conn *conn = note->conn;
+	free(note);
+	iscsi_login_predecessor_gone(conn);
+}
+
 static void free_session(struct iscsi_session *sess)
 {
 	pthread_mutex_lock(&sessions_lock);
 	list_del(&sess->registry_entry);
-	struct iscsi_conn *successor = sess->successor;
+	struct successor_note *note = sess->successor_note;
 	struct reactor *successor_reactor = sess->successor_reactor;
+	if (note)
+		note->conn = sess->successor;
 	pthread_mutex_unlock(&sessions_lock);
-	if (successor && reactor_post(successor_reactor, iscsi_login_predecessor_gone, successor))
-		log_error("iSCSI: cannot resume the login reinstating session %u", sess->tsih);
+	if (note)
+		reactor_send(successor_reactor, &note->msg, predecessor_gone);
 	free(sess->initiator_name);
 	free(sess);
 }
@@ -112,10 +138,12 @@ static bool is_predecessor(const struct iscsi_session *s, const struct iscsi_con
 int iscsi_session_reinstate(struct iscsi_conn *conn, const char *initiator, const uint8_t *isid,
 			    bool discovery)
 {
-	uint16_t stale[16];
+	struct reinstate_msg *close_msg[16];
+	struct successor_note *notes[16];
 	struct reactor *stale_reactor[16];
 	unsigned nstale = 0;
 	struct iscsi_session *s;
+	bool ok = true;
 	pthread_mutex_lock(&sessions_lock);
 	/* Sessions still draining their commands (their connection already
 	 * gone) count too: they are what the new session must not overtake. */
@@ -123,23 +151,42 @@ int iscsi_session_reinstate(struct iscsi_conn *conn, const char *initiator, cons
 		if (!is_predecessor(s, conn, initiator, isid, discovery))
 			continue;
 		if (s->successor || nstale == 16) {
-			pthread_mutex_unlock(&sessions_lock);
-			return -1;
+			ok = false;
+			break;
 		}
-		stale[nstale] = s->tsih;
-		stale_reactor[nstale++] = s->reactor;
+		close_msg[nstale] = malloc(sizeof(*close_msg[nstale]));
+		notes[nstale] = malloc(sizeof(*notes[nstale]));
+		stale_reactor[nstale] = s->reactor;
+		if (!close_msg[nstale] || !notes[nstale]) {
+			free(close_msg[nstale]);
+			free(notes[nstale]);
+			ok = false;
+			break;
+		}
+		close_msg[nstale++]->tsih = s->tsih;
 	}
+	if (!ok) {
+		pthread_mutex_unlock(&sessions_lock);
+		for (unsigned i = 0; i < nstale; i++) {
+			free(close_msg[i]);
+			free(notes[i]);
+		}
+		return -1;
+	}
+	unsigned i = 0;
 	list_for_each_entry(s, &sessions, registry_entry) {
 		if (!is_predecessor(s, conn, initiator, isid, discovery))
 			continue;
 		s->successor = conn;
 		s->successor_reactor = conn->reactor;
+		s->successor_note = notes[i++];
 		iscsi_conn_get(conn);
 	}
 	pthread_mutex_unlock(&sessions_lock);
-	for (unsigned i = 0; i < nstale; i++) {
-		log_info_rl("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator, stale[i]);
-		reactor_post(stale_reactor[i], reinstate_close, (void *)(uintptr_t)stale[i]);
+	for (i = 0; i < nstale; i++) {
+		log_info_rl("iSCSI: %s (%s): reinstating session %u", conn->peer, initiator,
+			    close_msg[i]->tsih);
+		reactor_send(stale_reactor[i], &close_msg[i]->msg, reinstate_close);
 	}
 	return (int)nstale;
 }
@@ -223,6 +270,8 @@ void iscsi_session_forget_successor(struct iscsi_conn *conn)
 		if (s->successor == conn) {
 			s->successor = NULL;
 			s->successor_reactor = NULL;
+			free(s->successor_note);
+			s->successor_note = NULL;
 			dropped++;
 		}
 	}
