@@ -41,7 +41,6 @@
  * iqn.2026-11.org.uscst:fuzz-r2t with the defaults (InitialR2T=Yes): its
  * R2Ts carry TTTs 1, 2, ... per connection, so seeds can answer them
  * blind. Seeds: tests/fuzz/make_seeds.py. */
-#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -54,6 +53,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -115,12 +115,17 @@ static const char target_conf[] =
 enum wire_state {
 	WIRE_OPEN,      /* we write; the target may close at any time */
 	WIRE_CLOSING,   /* shut down for writing; the target must close */
-	WIRE_DONE,      /* the target closed (EOF), or we closed abruptly */
+	WIRE_VANISHED,  /* we closed at once; the target must close too */
+	WIRE_DONE,      /* the target has closed its end */
 };
 
 /* Our end of one connection. */
 struct wire {
 	int fd;
+	/* The driver's end: its number and socket inode, to tell when the
+	 * driver has closed it after we vanished (no EOF reaches us then). */
+	int target_fd;
+	ino_t target_ino;
 	enum wire_state state;
 	bool peer_closed;   /* EOF seen: writes are pointless */
 	bool stalled;       /* the target stopped reading; records dropped */
@@ -274,7 +279,9 @@ static bool drain(struct wire *w)
 	char buf[65536];
 	bool got = false;
 
-	if (w->state == WIRE_DONE || w->peer_closed)
+	if (w->state != WIRE_OPEN && w->state != WIRE_CLOSING)
+		return false;
+	if (w->peer_closed)
 		return false;
 	for (;;) {
 		ssize_t r = recv(w->fd, buf, sizeof(buf), MSG_DONTWAIT);
@@ -309,15 +316,18 @@ static bool pump(int timeout_ms, struct wire *out)
 
 	for (unsigned i = 0; i < nwires; i++) {
 		struct wire *w = &wires[i];
-		if (w->state == WIRE_DONE || w->peer_closed)
+		if ((w->state != WIRE_OPEN && w->state != WIRE_CLOSING) || w->peer_closed)
 			continue;
 		pfd[n] = (struct pollfd){ .fd = w->fd, .events = POLLIN };
 		if (w == out)
 			pfd[n].events |= POLLOUT;
 		of[n++] = w;
 	}
-	if (!n)
+	if (!n) {
+		if (timeout_ms > 0)
+			usleep((useconds_t)timeout_ms * 1000);
 		return false;
+	}
 	if (poll(pfd, n, timeout_ms) <= 0)
 		return false;
 	for (unsigned i = 0; i < n; i++) {
@@ -344,8 +354,14 @@ static struct wire *open_wire(unsigned slot)
 		fprintf(stderr, "fuzz_connection: reactor_post failed\n");
 		abort();
 	}
+	struct stat st;
+	if (fstat(sv[1], &st)) {
+		perror("fuzz_connection: fstat");
+		abort();
+	}
 	struct wire *w = &wires[nwires];
-	*w = (struct wire){ .fd = sv[0], .state = WIRE_OPEN };
+	*w = (struct wire){ .fd = sv[0], .target_fd = sv[1], .target_ino = st.st_ino,
+			    .state = WIRE_OPEN };
 	slot_wire[slot] = (int)nwires++;
 	return w;
 }
@@ -404,12 +420,21 @@ static void sync_point(void)
 		;
 }
 
+/* Has the driver closed its end of @w? Its fd number is free, or taken
+ * by another socket (the inode tells). */
+static bool target_end_closed(const struct wire *w)
+{
+	struct stat st;
+
+	return fstat(w->target_fd, &st) || st.st_ino != w->target_ino;
+}
+
 static void close_wire(struct wire *w, bool abrupt)
 {
 	if (abrupt || w->peer_closed) {
 		close(w->fd);
 		w->fd = -1;
-		w->state = WIRE_DONE;
+		w->state = abrupt ? WIRE_VANISHED : WIRE_DONE;
 		return;
 	}
 	shutdown(w->fd, SHUT_WR);
@@ -432,17 +457,21 @@ static void finish(void)
 			struct wire *w = &wires[i];
 			if (w->state == WIRE_CLOSING && w->peer_closed)
 				w->state = WIRE_DONE;
-			waiting |= w->state == WIRE_CLOSING;
+			if (w->state == WIRE_VANISHED && target_end_closed(w))
+				w->state = WIRE_DONE;
+			waiting |= w->state != WIRE_DONE;
 		}
 		if (!waiting)
 			break;
 		if (now_ms() > deadline) {
 			for (unsigned i = 0; i < nwires; i++)
-				if (wires[i].state == WIRE_CLOSING)
+				if (wires[i].state != WIRE_DONE)
 					fprintf(stderr,
 						"fuzz_connection: connection %u still open %d ms"
-						" after its initiator shut it down\n",
-						i, CLOSE_TIMEOUT_MS);
+						" after its initiator %s\n",
+						i, CLOSE_TIMEOUT_MS,
+						wires[i].state == WIRE_VANISHED ? "vanished"
+										: "shut it down");
 			abort();
 		}
 		pump(10, NULL);
@@ -480,8 +509,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	setup_target_once();
-	/* Sessions of an earlier input are all gone (finish() checked). */
-	assert(scst_session_count() == 0);
+	/* finish() saw every session of the last input gone. */
+	if (scst_session_count()) {
+		fprintf(stderr, "fuzz_connection: a session of the previous input came back\n");
+		abort();
+	}
 	nwires = 0;
 	ntsihs = 0;
 	for (unsigned s = 0; s < SLOTS; s++)

@@ -422,25 +422,18 @@ def connection_seeds():
                                absorb_ua=False), CLOSE)
     seeds["login_failures"] = s
 
-    return {name: bytes(sc.out) for name, sc in seeds.items()}
 
-
-def crash_reproducers():
-    """Inputs that show a defect not fixed yet; they join the corpus
-    (connection_seeds) once it is. See crashes/README.md."""
-    out = {}
-
-    # A SCSI command right behind the Logout Request (issue 5, section 2):
-    # the session never goes away.
+    # A SCSI command right behind the Logout Request (issue 5, section 2;
+    # the session used to stay forever).
     i = Initiator()
     s = Script().rec(0, i.login())
     s.rec(0, i.logout() + i.scsi(write10(0, 2), WRITE | FINAL, 1024, block(2, 2)), CLOSE)
-    out["command_after_logout"] = s
+    seeds["command_after_logout"] = s
 
     # A task management function covering a WRITE that waits for its
-    # unsolicited Data-Out, on a live connection: never answered until the
-    # data comes or the connection closes (not a crash: FUZZ_TRACE=1
-    # FUZZ_QUIET_MS=3000 shows no TMF Response for ITT 0x104).
+    # unsolicited Data-Out, on a live connection (it used to be answered
+    # only once the data came; FUZZ_TRACE=1 shows the TMF Response for ITT
+    # 0x104 ahead of the NOP-In).
     for fn, name in ((TMF_ABORT_TASK, "abort_task"), (TMF_LUN_RESET, "lun_reset")):
         a = Initiator()
         s = Script().rec(0, a.login())
@@ -449,8 +442,9 @@ def crash_reproducers():
         s.rec(0, a.tmf(fn, ref_itt=itt, ref_cmd_sn=2), SYNC)
         s.rec(0, a.nop(b"after"), SYNC)
         s.rec(0, a.logout(), CLOSE | SYNC)
-        out["hang_%s_unsolicited_wait" % name] = s
-    return {name: bytes(sc.out) for name, sc in out.items()}
+        seeds["%s_unsolicited_wait" % name] = s
+
+    return {name: bytes(sc.out) for name, sc in seeds.items()}
 
 
 def login_keys_seeds():
@@ -570,9 +564,6 @@ def main():
     write_corpus(root, "connection", connection_seeds())
     write_corpus(root, "login_keys", login_keys_seeds())
     write_corpus(root, "config", config_seeds())
-    if len(sys.argv) == 1:
-        write_corpus(os.path.join(os.path.dirname(root), "crashes"), "connection",
-                     crash_reproducers())
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
 #                  interesting inputs go to FUZZ_WORK/corpus/<harness>,
 #                  crashes to FUZZ_WORK/crashes/<harness>-*; the repo's
 #                  corpus is only read
+#   FUZZ_FLAGS     more libFuzzer flags, e.g. "-fork=1 -ignore_crashes=1"
+#                  to go on fuzzing past a known crash
 #   FUZZ_MERGE=1   afterwards, merge into tests/fuzz/corpus/<harness> the
 #                  scratch inputs that add coverage (libFuzzer -merge=1);
 #                  review and commit them like any other change
@@ -45,7 +47,8 @@ for h in $FUZZ_HARNESSES; do
 	[ "$h" = connection ] && extra+=(-max_len=16384)
 	echo "===== fuzz_$h: $FUZZ_SECONDS s (log: $log)"
 	# The scratch corpus comes first: that is where libFuzzer adds inputs.
-	"$exe" "${extra[@]}" -max_total_time="$FUZZ_SECONDS" -timeout=30 \
+	# shellcheck disable=SC2086 # FUZZ_FLAGS is a list of flags
+	"$exe" "${extra[@]}" ${FUZZ_FLAGS:-} -max_total_time="$FUZZ_SECONDS" -timeout=30 \
 		-print_final_stats=1 -artifact_prefix="$FUZZ_WORK/crashes/$h-" \
 		"$work" "$seeds" > "$log" 2>&1
 	rc=$?
