@@ -94,6 +94,17 @@ def rss_kib():
     return 0
 
 
+def sanitized():
+    """Is uscstd built with a sanitizer (its shadow memory and ASan's
+    quarantine make RSS several times what the daemon itself holds)?"""
+    try:
+        with open("/proc/%d/maps" % _args["pid"]) as f:
+            maps = f.read()
+    except OSError:
+        return False
+    return any(lib in maps for lib in ("libasan", "libtsan", "libubsan"))
+
+
 @contextlib.contextmanager
 def phase(name):
     """One part of a test: whatever it raises fails it (and only it);

@@ -4,7 +4,7 @@ away (issue 5, sections 1 and 2).
 
 usage: tmf_sessions.py PORT TARGET_IQN USCSTD_PID
 
-1. Reset pending, its session gone (10 rounds): session B sends a command
+1. Reset pending, its session gone (30 rounds): session B sends a command
    whose CmdSN leaves a gap (ExpCmdSN + 1, so the target holds it);
    session A sends LOGICAL UNIT RESET for LUN 0, which has to deal with
    B's held command; A disconnects; B fills the gap. The found bug: the
@@ -102,7 +102,7 @@ def round_reset_then_gone(n, stats):
 def test_reset_then_gone():
     stats = {"answered before A left": 0, "pending when A left": 0,
              "held READ answered": 0, "held READ aborted": 0}
-    rounds = 10
+    rounds = 30
     for n in range(rounds):
         with phase("1.%d: A's LUN RESET waits for B's held command, A leaves, B fills the gap"
                    % n):
