@@ -44,9 +44,10 @@ sys.exit(s.connect_ex(("127.0.0.1", int(sys.argv[1]))))' "$1" && return 0
 WORK=$(mktemp -d /dev/shm/uscst-bench.XXXXXX)
 USCSTD_PID=
 TGTD_PID=
-# tgtd's management socket is named after this number; pick an unused one.
-CTL=$(( (RANDOM % 50000) + 10000 ))
-while [ -e "/var/run/tgtd/socket.$CTL" ]; do CTL=$(( (RANDOM % 50000) + 10000 )); done
+# tgtd's management socket is named after this number; pick an unused one
+# (tgtd refuses numbers of 32768 and more).
+CTL=$(( (RANDOM % 20000) + 10000 ))
+while [ -e "/var/run/tgtd/socket.$CTL" ]; do CTL=$(( (RANDOM % 20000) + 10000 )); done
 
 cleanup() {
 	if [ -n "$USCSTD_PID" ]; then

@@ -272,8 +272,22 @@ void iscsi_cmd_due(struct iscsi_cmd *icmd)
 {
 	assert(!icmd->held && !icmd->started);
 	icmd->cmdsn_ok = true;
+	icmd->in_window = true;
 	icmd->sess->cmds_due++;
 	start_if_ready(icmd);
+}
+
+/* The command no longer takes room in the window: its status is about to
+ * be queued (so the MaxCmdSN that PDU carries already counts it out:
+ * with QueuedCommands 1 the window would otherwise stay shut), or it ends
+ * without one. */
+static void leave_window(struct iscsi_cmd *icmd)
+{
+	if (!icmd->in_window)
+		return;
+	icmd->in_window = false;
+	assert(icmd->sess->cmds_due > 0);
+	icmd->sess->cmds_due--;
 }
 
 /* Runs after the batch in which buffers were released: starts the
@@ -623,13 +637,9 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
 	list_del(&icmd->conn_entry);
 	assert(conn->ncmds > 0);
 	conn->ncmds--;
-	if (icmd->cmdsn_ok) {
-		/* The session outlives its commands (the core frees its
-		 * nexus after the last one), even once the connection has
-		 * let go of it. */
-		assert(icmd->sess->cmds_due > 0);
-		icmd->sess->cmds_due--;
-	}
+	/* The session outlives its commands (the core frees its nexus
+	 * after the last one), even once the connection has let go of it. */
+	leave_window(icmd);
 	release_budget(icmd);
 	free(icmd->stash);
 	cmd->tgt_priv = NULL;
@@ -746,6 +756,7 @@ void iscsi_xmit_response(struct scst_cmd *cmd)
 	struct iscsi_conn *conn = icmd->conn;
 	/* An aborted task gets no response: the TMF response speaks for it;
 	 * nor does a discarded command (the initiator retries it). */
+	leave_window(icmd);
 	if (conn->closed || atomic_load(&cmd->aborted) || icmd->discarded) {
 		scst_tgt_cmd_done(cmd);
 		return;

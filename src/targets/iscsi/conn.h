@@ -363,6 +363,7 @@ struct iscsi_cmd {
 	bool read;               /* R bit: Data-In expected */
 	bool write;              /* W bit */
 	bool cmdsn_ok;           /* its CmdSN has come (or it is immediate) */
+	bool in_window;          /* counted in sess->cmds_due */
 	uint32_t edtl;
 	/* Write data, offsets into the initiator's data (in order). */
 	uint32_t recv_off;       /* next byte expected */

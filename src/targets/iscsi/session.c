@@ -301,9 +301,13 @@ uint32_t iscsi_session_max_cmd_sn(struct iscsi_session *sess)
 enum iscsi_cmdsn_check iscsi_session_check_cmdsn(const struct iscsi_session *sess,
 						 uint32_t cmd_sn)
 {
+	/* [ExpCmdSN, MaxCmdSN], empty when the window is closed (MaxCmdSN =
+	 * ExpCmdSN - 1): then even a command numbered ExpCmdSN is outside. */
+	if (!sn_le(cmd_sn, sess->max_cmd_sn))
+		return CMDSN_OUTSIDE;
 	if (cmd_sn == sess->exp_cmd_sn)
 		return CMDSN_DUE;
-	if (sn_lt(sess->exp_cmd_sn, cmd_sn) && sn_le(cmd_sn, sess->max_cmd_sn))
+	if (sn_lt(sess->exp_cmd_sn, cmd_sn))
 		return CMDSN_LATER;
 	return CMDSN_OUTSIDE;
 }
