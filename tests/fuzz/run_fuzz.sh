@@ -53,6 +53,8 @@ for h in $FUZZ_HARNESSES; do
 		"$work" "$seeds" > "$log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+	# -fork mode prints no final stats, only "#N: cov: ..." progress lines.
+	[ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
 	size=$(find "$work" "$seeds" -type f | wc -l)
 	result="ok"
 	if [ "$rc" != 0 ]; then
