@@ -92,6 +92,10 @@ static bool reason_names(const char *reason, const char *name)
 {
 	size_t len = strlen(name);
 
+	/* An empty name is in every reason, everywhere: strstr() would find
+	 * it at every position and the walk below would never end. */
+	if (len == 0)
+		return false;
 	if (strncmp(reason, name, len) == 0 && reason[len] == ':')
 		return true;
 	for (const char *q = strchr(reason, '\''); q; q = strchr(q + 1, '\''))

@@ -93,16 +93,18 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	tr->itt = itt;
 	uint32_t ref_cmd_sn = get_be32(req + 32), cmd_sn = get_be32(req + 24);
 	tr->ref_cmd_sn_in_window = sn_le(conn->sess->exp_cmd_sn, ref_cmd_sn) &&
-				   sn_le(ref_cmd_sn, iscsi_session_max_cmd_sn(conn->sess)) &&
+				   sn_le(ref_cmd_sn, conn->sess->max_cmd_sn) &&
 				   sn_lt(ref_cmd_sn, cmd_sn);
 	uint64_t lun = pdu_lun_decode(req + ISCSI_OFF_LUN);
 	uint32_t rtt = get_be32(req + ISCSI_OFF_TTT); /* Referenced Task Tag */
 	/* RFC 7143 11.5.1 b): a command that never arrived, with its CmdSN
 	 * in the window, is considered received: its number is consumed,
 	 * and if it comes after all, it is dropped. */
-	if (tmf == SCST_TMF_ABORT_TASK && tr->ref_cmd_sn_in_window && !iscsi_cmd_find(conn, rtt) &&
-	    !iscsi_session_find_pending(conn->sess, ref_cmd_sn) &&
-	    iscsi_session_void_cmdsn(conn->sess, ref_cmd_sn) != 0) {
+	bool consume = tmf == SCST_TMF_ABORT_TASK && tr->ref_cmd_sn_in_window &&
+		       !iscsi_cmd_find(conn, rtt) &&
+		       !iscsi_session_find_pending(conn->sess, ref_cmd_sn);
+	bool consume_now = consume && ref_cmd_sn == conn->sess->exp_cmd_sn;
+	if (consume && !consume_now && iscsi_session_void_cmdsn(conn->sess, ref_cmd_sn) != 0) {
 		free(tr);
 		iscsi_conn_close(conn, "out of memory");
 		return;
@@ -114,6 +116,14 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 		iscsi_conn_put(conn);
 		free(tr);
 		iscsi_conn_close(conn, "out of memory");
+		return;
+	}
+	if (consume_now) {
+		/* The number never-arrived command would have had is the
+		 * one due: taking it moves ExpCmdSN, and whatever waited
+		 * behind it runs. */
+		conn->sess->exp_cmd_sn++;
+		iscsi_session_run_due(conn->sess);
 	}
 }
 
