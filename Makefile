@@ -3,7 +3,8 @@
 #   make deps    install the Debian packages the build and the tests need
 #   make build   configure (once) and build into build/
 #   make run     build, then run uscstd in the foreground with the demo target
-#   make test    unit + integration tests, on a normal and an ASan+UBSan build
+#   make test    unit, integration and fuzz-corpus tests on a normal and an
+#                ASan+UBSan build, the multi-session ones on a TSan build
 #   make bench   uscstd against tgtd, side by side (bench/README.md)
 #   make fuzz    each libFuzzer harness for FUZZ_SECONDS (default 60) on a
 #                clang ASan+UBSan build in build-fuzz/ (tests/fuzz/run_fuzz.sh;
@@ -12,6 +13,7 @@
 
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
+TSAN_BUILD_DIR ?= build-tsan
 STATE_DIR ?= $(CURDIR)/state
 
 # Debian packages, by what needs them. `make run` installs only what the
@@ -79,7 +81,8 @@ run: deps
 	exec $(BUILD_DIR)/src/daemon/uscstd --state-dir $(STATE_DIR)
 
 test: deps-test
-	@BUILD_DIR=$(BUILD_DIR) ASAN_BUILD_DIR=$(ASAN_BUILD_DIR) tests/run_all.sh
+	@BUILD_DIR=$(BUILD_DIR) ASAN_BUILD_DIR=$(ASAN_BUILD_DIR) TSAN_BUILD_DIR=$(TSAN_BUILD_DIR) \
+		tests/run_all.sh
 
 bench: deps-bench
 	@$(MAKE) --no-print-directory build
@@ -98,4 +101,4 @@ fuzz: deps-fuzz
 	tests/fuzz/run_fuzz.sh $(FUZZ_BUILD_DIR)
 
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(FUZZ_BUILD_DIR) $(STATE_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) $(TSAN_BUILD_DIR) $(FUZZ_BUILD_DIR) $(STATE_DIR)
