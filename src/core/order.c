@@ -57,6 +57,8 @@ void scst_order_enter(struct scst_cmd *cmd)
 	else
 		list_add_tail(&cmd->task_entry, &td->task_set);
 	cmd->in_task_set = true;
+	td->nordered += cmd->task_attr == SCST_TASK_ORDERED;
+	td->nwriters += writes_medium(cmd);
 }
 
 bool scst_order_may_exec(const struct scst_cmd *cmd)
@@ -74,6 +76,11 @@ bool scst_order_may_exec(const struct scst_cmd *cmd)
 	if (cmd->task_attr == SCST_TASK_ORDERED)
 		return false;
 	restricted = atomic_load(&cmd->dev->qam) == 0;
+	/* What nothing in the set can stand in the way of, without walking
+	 * it: the walk touches every earlier command, and a random read
+	 * workload keeps the set a queue depth long. */
+	if (td->nordered == 0 && (!restricted || (td->nwriters == 0 && !writes_medium(cmd))))
+		return true;
 	list_for_each_entry(e, &td->task_set, task_entry) {
 		if (e == cmd)
 			break;
@@ -108,6 +115,8 @@ void scst_order_leave(struct scst_cmd *cmd)
 	assert(reactor_self() == cmd->reactor && cmd->in_task_set && !cmd->parked);
 	list_del(&cmd->task_entry);
 	cmd->in_task_set = false;
+	td->nordered -= cmd->task_attr == SCST_TASK_ORDERED;
+	td->nwriters -= writes_medium(cmd);
 	if (td->nparked == 0)
 		return;
 	list_for_each_entry(e, &td->task_set, task_entry) {

@@ -300,6 +300,8 @@ struct scst_tgt_dev {
 	 * until its execution is over (PRE_XMIT) or it ends. */
 	struct list_head task_set;
 	unsigned nparked; /* commands of task_set waiting in PRE_EXEC */
+	unsigned nordered; /* ORDERED commands in task_set */
+	unsigned nwriters; /* commands in task_set that write the medium */
 };
 
 /* An I_T nexus. Lives on one reactor. */
