@@ -21,9 +21,12 @@ static void mode_params_snapshot(struct scst_cmd *cmd, struct mode_disk_params *
 		.default_wce = !vd->cfg.write_through,
 		.default_d_sense = false,
 		.default_qam = MODE_QAM_RESTRICTED,
-		/* The core keeps one task set per device, lets tasks go on
-		 * after a CHECK CONDITION, and ends tasks another nexus
-		 * aborts silently (SAM-5 TAS=0). */
+		/* TST 0: task management treats the device's tasks as one
+		 * set (CLEAR TASK SET reaches every nexus), though the core
+		 * orders commands per nexus (core/order.c: ORDERED does not
+		 * order other initiators' commands). Tasks go on after a
+		 * CHECK CONDITION, and tasks another nexus aborts end
+		 * silently (SAM-5 TAS=0). */
 		.tst = 0,
 		.qerr = 0,
 		.tas = false,
