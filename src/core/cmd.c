@@ -13,8 +13,8 @@
  *                 out) or the command is parked in PRE_EXEC; whoever
  *                 completes it calls scst_cmd_resume() (through
  *                 scst_rx_data(), scst_cmd_done(), scst_tgt_cmd_done(), or
- *                 the task set waking it);
- *   CMD_FREED     the command is gone.
+ *                 the task set waking it).
+ * FINISHED frees the command and ends the dispatcher.
  * A completion that comes while the dispatcher is still in the state that
  * started it (a handler completing at once) only marks the command
  * resumed, and the loop goes on: no recursion, and nothing touches a
@@ -56,7 +56,6 @@ const char *scst_cmd_state_name(enum scst_cmd_state s)
 enum cmd_rc {
 	CMD_CONTINUE,
 	CMD_WAIT,
-	CMD_FREED,
 };
 
 static void cmd_run(struct scst_cmd *cmd);
@@ -254,10 +253,9 @@ void scst_cmd_prepare(struct scst_cmd *cmd)
 	assert(reactor_self() == cmd->reactor && cmd->state == SCST_CMD_STATE_INIT);
 	cmd_init(cmd);
 	cmd_parse(cmd);
+	/* A command that failed keeps bufflen 0: it moves no data. */
 	if (!cmd_failed(cmd))
 		cmd_size_buffer(cmd);
-	if (cmd_failed(cmd))
-		cmd->bufflen = 0;
 }
 
 void scst_cmd_alloc_space(struct scst_cmd *cmd)
@@ -279,8 +277,6 @@ void scst_cmd_alloc_space(struct scst_cmd *cmd)
 }
 
 /* ---- the dispatcher ---- */
-
-static void cmd_run(struct scst_cmd *cmd);
 
 /* An asynchronous step is over and has set the next state. */
 static void scst_cmd_resume(struct scst_cmd *cmd)
@@ -516,7 +512,7 @@ void scst_tgt_cmd_done(struct scst_cmd *cmd)
 
 /* ---- FINISHED ---- */
 
-static enum cmd_rc cmd_finish(struct scst_cmd *cmd)
+static void cmd_finish(struct scst_cmd *cmd)
 {
 	struct scst_session *sess = cmd->sess;
 	struct scst_tmf_waiter *waiters = NULL;
@@ -546,7 +542,6 @@ static enum cmd_rc cmd_finish(struct scst_cmd *cmd)
 	scst_tmf_cmd_finished(waiters);
 	scst_cmd_put(cmd);
 	scst_session_cmd_gone(sess);
-	return CMD_FREED;
 }
 
 static void cmd_run(struct scst_cmd *cmd)

@@ -167,7 +167,6 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 		return -1;
 	}
 	icmd->itt = pdu_itt(bhs);
-	icmd->cmd_sn = cmd_sn;
 	icmd->immediate = immediate;
 	icmd->read = bhs[1] & ISCSI_CMD_FLAG_READ;
 	icmd->write = bhs[1] & ISCSI_CMD_FLAG_WRITE;
@@ -251,16 +250,11 @@ static void start_if_ready(struct iscsi_cmd *icmd)
 	if (!icmd->cmdsn_ok || icmd->unsol_pending || icmd->started)
 		return;
 	if (!may_start_now(icmd)) {
-		if (!icmd->budget_waiting) {
-			icmd->budget_waiting = true;
+		if (list_empty(&icmd->budget_entry))
 			list_add_tail(&icmd->budget_entry, &icmd->conn->budget_waiting);
-		}
 		return;
 	}
-	if (icmd->budget_waiting) {
-		list_del(&icmd->budget_entry);
-		icmd->budget_waiting = false;
-	}
+	list_del(&icmd->budget_entry); /* a no-op unless it waited */
 	take_budget(icmd);
 	scst_cmd_alloc_space(icmd->scst);
 	unstash(icmd);
@@ -340,13 +334,10 @@ static void abandon_unstarted(struct iscsi_cmd *icmd)
 	if (icmd->held) {
 		list_del(&icmd->pend.entry);
 		icmd->held = false;
-		if (!conn->closed && iscsi_session_void_cmdsn(icmd->sess, icmd->cmd_sn) != 0)
+		if (!conn->closed && iscsi_session_void_cmdsn(icmd->sess, icmd->pend.cmd_sn) != 0)
 			iscsi_conn_close(conn, "out of memory");
 	}
-	if (icmd->budget_waiting) {
-		list_del(&icmd->budget_entry);
-		icmd->budget_waiting = false;
-	}
+	list_del(&icmd->budget_entry);
 	icmd->started = true;
 	scst_cmd_abandon(icmd->scst);
 }
@@ -376,7 +367,7 @@ int iscsi_cmd_rx_done(struct iscsi_conn *conn)
 			abandon_unstarted(icmd);
 		else
 			iscsi_cmd_due(icmd);
-	} else if (iscsi_session_check_cmdsn(sess, icmd->cmd_sn) == CMDSN_DUE) {
+	} else if (iscsi_session_check_cmdsn(sess, icmd->pend.cmd_sn) == CMDSN_DUE) {
 		/* ExpCmdSN moves first: a response sent while the command
 		 * starts must already acknowledge it. */
 		sess->exp_cmd_sn++;
@@ -401,8 +392,6 @@ int iscsi_cmd_rx_digest_error(struct iscsi_conn *conn)
 	 * CmdSN) is the command. The core ends this instance at once,
 	 * without executing it and without a response. */
 	icmd->discarded = true;
-	free(icmd->stash);
-	icmd->stash = NULL;
 	abandon_unstarted(icmd);
 	return conn->closed ? -1 : 0;
 }
@@ -633,7 +622,7 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
 		conn->rx.dst_len = 0;
 		conn->rx.drop = true;
 	}
-	assert(!icmd->held && !icmd->budget_waiting);
+	assert(!icmd->held && list_empty(&icmd->budget_entry));
 	list_del(&icmd->conn_entry);
 	assert(conn->ncmds > 0);
 	conn->ncmds--;

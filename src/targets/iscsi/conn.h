@@ -358,7 +358,6 @@ struct iscsi_cmd {
 	struct iscsi_conn *conn;
 	struct iscsi_session *sess; /* outlives the command */
 	uint32_t itt;
-	uint32_t cmd_sn;
 	bool immediate;
 	bool read;               /* R bit: Data-In expected */
 	bool write;              /* W bit */
@@ -384,7 +383,6 @@ struct iscsi_cmd {
 	bool discarded;          /* its PDU was discarded: ends without response */
 	bool held;               /* waiting for its CmdSN (in sess->pending) */
 	bool started;            /* handed to the core (or abandoned) */
-	bool budget_waiting;     /* due, waiting for data budget */
 	uint32_t budget;         /* bytes of conn->data_budget_used it holds */
 	/* Data that arrived before the command had its buffer (it was not
 	 * due yet): copied in when it starts. */
@@ -393,8 +391,9 @@ struct iscsi_cmd {
 	unsigned ticks_waiting;
 	uint32_t data_sn;        /* Data-In PDUs (or R2Ts) sent */
 	struct list_head conn_entry;
-	struct iscsi_pending pend;   /* while held */
-	struct list_head budget_entry; /* conn->budget_waiting */
+	struct iscsi_pending pend;   /* its CmdSN; in sess->pending while held */
+	struct list_head budget_entry; /* conn->budget_waiting while due and
+					* waiting for data budget, else empty */
 };
 
 /* Header of a SCSI Command / Data-Out has arrived: set where the data
