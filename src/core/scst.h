@@ -209,6 +209,15 @@ struct scst_tgt_template {
 	 * until this has returned. Runs on the session's reactor. REQUIRED. */
 	void (*task_mgmt_fn_done)(struct scst_mgmt_cmd *mcmd);
 
+	/* Management: the attributes of the driver's own TARGET_DRIVER
+	 * section other than "enabled" (iSCSI: discovery CHAP credentials).
+	 * Called on every configuration load, before the driver's targets are
+	 * created, with every such attribute (possibly none): the driver
+	 * replaces its settings with these, marking each one it accepts
+	 * consumed; one left unconsumed is an error naming it. Management
+	 * thread, scst_mutex held. Optional: without it the section takes
+	 * no attribute but "enabled". */
+	int (*driver_attrs)(struct scst_attr *attrs, unsigned nattrs, char *err, size_t errlen);
 	/* Management: a target was created / is being set up. Accepts its
 	 * driver-specific attributes (marking them consumed). Optional. */
 	int (*target_attach)(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,

@@ -342,8 +342,35 @@ static int check_target_name(struct apply_ctx *ctx, const struct config_block *d
 	return -1;
 }
 
-/* A driver's only attribute is "enabled" (absent means enabled): with
- * "enabled 0" its targets are created but none is enabled, as in SCST. */
+/* Hands the driver section's attributes other than "enabled" to the
+ * driver, which takes what it knows; one it does not is an error. */
+static int apply_driver_attrs(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
+			      const struct config_block *d)
+{
+	unsigned n, line;
+	const char *bad;
+	struct scst_attr *attrs = core_attrs(d, "enabled", &n);
+	char reason[256] = "";
+	int rc = 0;
+
+	if (!attrs) {
+		apply_error(ctx, d->line, "out of memory");
+		return -1;
+	}
+	if (tgtt->driver_attrs && tgtt->driver_attrs(attrs, n, reason, sizeof(reason)) < 0) {
+		apply_error(ctx, blame_line(d, reason), "target driver %s: %s", d->name, reason);
+		rc = -1;
+	} else if ((line = first_unconsumed(d, attrs, n, &bad)) != 0) {
+		apply_error(ctx, line, "target driver attribute '%s' is not supported", bad);
+		rc = -1;
+	}
+	free(attrs);
+	return rc;
+}
+
+/* "enabled" is the core's (absent means enabled): with "enabled 0" the
+ * driver's targets are created but none is enabled, as in SCST. The rest
+ * is the driver's. */
 static int apply_target_driver(struct apply_ctx *ctx, const struct config_block *d)
 {
 	struct scst_tgt_template *tgtt = scst_find_target_template(d->name);
@@ -356,14 +383,11 @@ static int apply_target_driver(struct apply_ctx *ctx, const struct config_block 
 	for (unsigned i = 0; i < d->nattrs; i++) {
 		const struct config_attr *a = &d->attrs[i];
 
-		if (strcmp(a->name, "enabled") != 0) {
-			apply_error(ctx, a->line,
-				    "target driver attribute '%s' is not supported", a->name);
-			return -1;
-		}
-		if (parse_bool_attr(ctx, a, &enabled) < 0)
+		if (strcmp(a->name, "enabled") == 0 && parse_bool_attr(ctx, a, &enabled) < 0)
 			return -1;
 	}
+	if (apply_driver_attrs(ctx, tgtt, d) < 0)
+		return -1;
 	for (unsigned i = 0; i < d->nchildren; i++)
 		if (check_target_name(ctx, d, &d->children[i]) < 0 ||
 		    apply_target(ctx, tgtt, enabled, &d->children[i]) < 0)
