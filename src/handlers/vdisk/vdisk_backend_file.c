@@ -9,6 +9,7 @@
  * may end mid-block, so a second descriptor without O_DIRECT carries
  * those. The kernel keeps the two coherent (direct I/O writes back and
  * invalidates the cached range first). */
+#include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
@@ -169,15 +170,18 @@ static void file_submit_step(struct vdisk_io *io)
 		io_uring_prep_fsync(sqe, fs->fd_buffered, IORING_FSYNC_DATASYNC);
 		break;
 	}
-	io->cmd->io.done = file_io_done;
-	io_uring_sqe_set_data(sqe, &io->cmd->io);
+	assert(!io->in_ring);
+	io->in_ring = true;
+	io->op.done = file_io_done;
+	io_uring_sqe_set_data(sqe, &io->op);
 }
 
 static void file_io_done(struct reactor_op *op, int res)
 {
-	struct scst_cmd *cmd = container_of(op, struct scst_cmd, io);
-	struct vdisk_io *io = cmd->dev_priv;
+	struct vdisk_io *io = container_of(op, struct vdisk_io, op);
 
+	assert(io->in_ring);
+	io->in_ring = false;
 	if ((res == -EAGAIN || res == -EINTR) && io->retries++ < FILE_IO_MAX_RETRIES) {
 		file_submit_step(io);
 		return;

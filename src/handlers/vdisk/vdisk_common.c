@@ -1,5 +1,6 @@
 /* Helpers the vdisk command files share: responses, range checks, the
  * mapping of I/O errors to sense data, and the per-command I/O request. */
+#include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,6 +79,8 @@ struct vdisk_io *vdisk_io_new(struct scst_cmd *cmd, enum vdisk_io_kind kind, uin
 
 void vdisk_io_free(struct vdisk_io *io)
 {
+	/* Its CQE would land in freed memory. */
+	assert(!io->in_ring);
 	io->cmd->dev_priv = NULL;
 	free(io);
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/reactor.h"
 #include "core/scst.h"
 #include "scsi/cdb.h"
 
@@ -36,7 +37,7 @@ enum vdisk_io_kind {
 struct vdisk_io {
 	enum vdisk_io_kind kind;
 	struct vdisk_dev *vd;
-	struct scst_cmd *cmd; /* its reactor runs the I/O; cmd->io is the ring op */
+	struct scst_cmd *cmd; /* its reactor runs the I/O */
 	uint8_t *buf;
 	uint64_t off;  /* byte offset in the store */
 	uint32_t len;
@@ -45,6 +46,12 @@ struct vdisk_io {
 	unsigned retries;
 	/* Runs once, on the command's reactor: err 0 or -errno. */
 	void (*complete)(struct vdisk_io *io, int err);
+	/* A backend that goes through the reactor's io_uring: the SQE's user
+	 * data, one piece of the transfer at a time. While in_ring (an SQE is
+	 * submitted and its CQE has not come back) the io must be neither
+	 * freed nor reused; complete runs only once it is clear. */
+	struct reactor_op op;
+	bool in_ring;
 };
 
 struct vdisk_backend {
