@@ -19,12 +19,7 @@
 #define RING_ENTRIES 1024
 #define EPOLL_BATCH 64
 
-/* reactor_post()'s message: a reactor_msg with the function to call. */
-struct posted {
-	struct reactor_msg msg;
-	void (*fn)(void *arg);
-	void *arg;
-};
+struct run_on_all;
 
 struct reactor {
 	unsigned index;
@@ -40,6 +35,10 @@ struct reactor {
 	struct reactor_fd eventfd_watch;
 	pthread_mutex_t post_lock;
 	struct reactor_msg *post_head, *post_tail;
+	/* This reactor's part in the reactor_run_on_all() under way (one at a
+	 * time, run_on_all_lock): its message and the visit it belongs to. */
+	struct reactor_msg visit_msg;
+	struct run_on_all *visit;
 	/* The 1-second tick. */
 	int timerfd;
 	struct reactor_fd timer_watch;
@@ -177,10 +176,18 @@ void reactor_tick_remove(struct reactor_tick *t)
 	list_del(&t->entry);
 }
 
-void reactor_send(struct reactor *r, struct reactor_msg *m, void (*fn)(struct reactor_msg *m))
+/* Makes @r's eventfd readable, so that a reactor asleep in the ring wakes
+ * up. The counter saturating (EAGAIN) still leaves it readable. */
+static void wake(struct reactor *r)
 {
 	uint64_t one = 1;
 
+	if (write(r->eventfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_error("reactor %u: eventfd write: %s", r->index, strerror(errno));
+}
+
+void reactor_send(struct reactor *r, struct reactor_msg *m, void (*fn)(struct reactor_msg *m))
+{
 	m->fn = fn;
 	m->next = NULL;
 	pthread_mutex_lock(&r->post_lock);
@@ -190,28 +197,7 @@ void reactor_send(struct reactor *r, struct reactor_msg *m, void (*fn)(struct re
 		r->post_head = m;
 	r->post_tail = m;
 	pthread_mutex_unlock(&r->post_lock);
-	if (write(r->eventfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-		log_error("reactor %u: eventfd write: %s", r->index, strerror(errno));
-}
-
-static void run_one_posted(struct reactor_msg *m)
-{
-	struct posted *p = container_of(m, struct posted, msg);
-
-	p->fn(p->arg);
-	free(p);
-}
-
-int reactor_post(struct reactor *r, void (*fn)(void *arg), void *arg)
-{
-	struct posted *p = malloc(sizeof(*p));
-
-	if (!p)
-		return -ENOMEM;
-	p->fn = fn;
-	p->arg = arg;
-	reactor_send(r, &p->msg, run_one_posted);
-	return 0;
+	wake(r);
 }
 
 static void run_posted(struct reactor *r)
@@ -261,6 +247,8 @@ static void on_timer(struct reactor_fd *w, uint32_t events)
 	}
 }
 
+/* One reactor_run_on_all(), on its caller's stack until every reactor has
+ * run fn. */
 struct run_on_all {
 	void (*fn)(void *arg);
 	void *arg;
@@ -269,11 +257,19 @@ struct run_on_all {
 	unsigned remaining;
 };
 
-static void run_on_all_one(void *arg)
-{
-	struct run_on_all *ra = arg;
+/* Each reactor has one visit_msg, so visits take turns. */
+static pthread_mutex_t run_on_all_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void run_on_all_one(struct reactor_msg *m)
+{
+	struct reactor *r = container_of(m, struct reactor, visit_msg);
+	struct run_on_all *ra = r->visit;
+
+	assert(r == current_reactor && ra);
+	r->visit = NULL;
 	ra->fn(ra->arg);
+	/* The last thing this reactor does with @ra: its caller may return
+	 * (and ra go out of scope) as soon as the lock is released. */
 	pthread_mutex_lock(&ra->lock);
 	if (--ra->remaining == 0)
 		pthread_cond_signal(&ra->cond);
@@ -284,11 +280,14 @@ void reactor_run_on_all(void (*fn)(void *arg), void *arg)
 {
 	struct run_on_all ra = { .fn = fn, .arg = arg, .remaining = nreactors };
 
+	assert(!current_reactor);
+	pthread_mutex_lock(&run_on_all_lock);
 	pthread_mutex_init(&ra.lock, NULL);
 	pthread_cond_init(&ra.cond, NULL);
 	for (unsigned i = 0; i < nreactors; i++) {
-		while (reactor_post(&reactors[i], run_on_all_one, &ra))
-			usleep(1000);
+		assert(!reactors[i].visit);
+		reactors[i].visit = &ra;
+		reactor_send(&reactors[i], &reactors[i].visit_msg, run_on_all_one);
 	}
 	pthread_mutex_lock(&ra.lock);
 	while (ra.remaining)
@@ -296,6 +295,7 @@ void reactor_run_on_all(void (*fn)(void *arg), void *arg)
 	pthread_mutex_unlock(&ra.lock);
 	pthread_cond_destroy(&ra.cond);
 	pthread_mutex_destroy(&ra.lock);
+	pthread_mutex_unlock(&run_on_all_lock);
 }
 
 static void dispatch_epoll(struct reactor *r)
@@ -443,16 +443,13 @@ int reactors_start(unsigned n)
 	return 0;
 }
 
-static void wake(void *arg)
-{
-	(void)arg;
-}
-
 void reactors_stop(void)
 {
+	/* A reactor asleep in the ring notices stopping once woken; one busy
+	 * with completions sees it at the top of its loop. */
 	for (unsigned i = 0; i < nreactors; i++) {
 		atomic_store(&reactors[i].stopping, true);
-		reactor_post(&reactors[i], wake, NULL);
+		wake(&reactors[i]);
 	}
 	for (unsigned i = 0; i < nreactors; i++) {
 		struct reactor *r = &reactors[i];

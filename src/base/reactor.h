@@ -8,7 +8,8 @@
  * Rules every user follows:
  *  - an object that lives on a reactor (a connection, its session, its
  *    commands) is touched only from that reactor's thread;
- *  - to act on another reactor's object, reactor_post() a function to it;
+ *  - to act on another reactor's object, reactor_send() it a message
+ *    whose node lives in the object concerned (so sending cannot fail);
  *  - callbacks never block: no sleeping, no blocking I/O, no lock held
  *    across an operation that waits.
  */
@@ -56,7 +57,7 @@ struct reactor_deferred {
 
 /* Starts @n reactor threads (n >= 1). Returns 0 or -errno. */
 int reactors_start(unsigned n);
-/* Asks every reactor to finish: runs the functions already posted, waits for
+/* Asks every reactor to finish: runs the messages already sent, waits for
  * its in-flight ring operations, then exits; joins the threads. */
 void reactors_stop(void);
 
@@ -77,16 +78,14 @@ struct reactor_msg {
 	void (*fn)(struct reactor_msg *m);
 };
 
-/* Runs fn(m) on @r's thread, soon, in the order sent. Any thread. */
+/* Runs fn(m) on @r's thread, soon, in the order sent. Callable from any
+ * thread, including @r itself (then fn runs on a later loop iteration,
+ * never re-entrantly). fn finds its object with container_of(). */
 void reactor_send(struct reactor *r, struct reactor_msg *m, void (*fn)(struct reactor_msg *m));
 
-/* Runs fn(arg) on @r's thread, soon. Callable from any thread, including
- * @r itself (then it runs on a later loop iteration, never re-entrantly).
- * Returns 0, or -ENOMEM. */
-int reactor_post(struct reactor *r, void (*fn)(void *arg), void *arg);
-
 /* Calls fn(arg) once on every reactor and returns after all have run it.
- * Must not be called from a reactor thread. */
+ * Must not be called from a reactor thread. Calls from several threads take
+ * turns (each reactor has one message node for it). */
 void reactor_run_on_all(void (*fn)(void *arg), void *arg);
 
 /* An SQE on @r's ring; never NULL (submits pending SQEs if the ring is full).

@@ -126,6 +126,10 @@ struct wire {
 	 * driver has closed it after we vanished (no EOF reaches us then). */
 	int target_fd;
 	ino_t target_ino;
+	/* Hands target_fd to its reactor (start_conn_here()). finish() waits
+	 * for the driver to close it, so the message has run before the wire
+	 * is reused by the next input. */
+	struct reactor_msg start_msg;
 	enum wire_state state;
 	bool peer_closed;   /* EOF seen: writes are pointless */
 	bool stalled;       /* the target stopped reading; records dropped */
@@ -222,10 +226,12 @@ static uint64_t now_ms(void)
 /* ------------------------------------------------------------------ */
 /* Set-up, once per process. */
 
-static void start_conn_here(void *arg)
+static void start_conn_here(struct reactor_msg *m)
 {
+	struct wire *w = container_of(m, struct wire, start_msg);
+
 	/* iscsi_conn_start() must run on the reactor the connection lives on. */
-	iscsi_conn_start((int)(intptr_t)arg, reactor_self());
+	iscsi_conn_start(w->target_fd, reactor_self());
 }
 
 static void setup_target_once(void)
@@ -349,11 +355,6 @@ static struct wire *open_wire(unsigned slot)
 		perror("fuzz_connection: socketpair");
 		abort();
 	}
-	if (reactor_post(reactor_by_index(slot % REACTORS), start_conn_here,
-			 (void *)(intptr_t)sv[1])) {
-		fprintf(stderr, "fuzz_connection: reactor_post failed\n");
-		abort();
-	}
 	struct stat st;
 	if (fstat(sv[1], &st)) {
 		perror("fuzz_connection: fstat");
@@ -363,6 +364,7 @@ static struct wire *open_wire(unsigned slot)
 	*w = (struct wire){ .fd = sv[0], .target_fd = sv[1], .target_ino = st.st_ino,
 			    .state = WIRE_OPEN };
 	slot_wire[slot] = (int)nwires++;
+	reactor_send(reactor_by_index(slot % REACTORS), &w->start_msg, start_conn_here);
 	return w;
 }
 

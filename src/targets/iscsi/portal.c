@@ -34,6 +34,8 @@ struct portal {
 	int fd;
 	char name[96];
 	struct reactor_fd watch;
+	/* Sent to reactor 0 once, to start watching (portal_watch()). */
+	struct reactor_msg watch_msg;
 	struct list_head entry;
 	/* Out of descriptors: not watched until backoff_op completes (an
 	 * io_uring timeout on reactor 0's ring); backoff_ms is the pause
@@ -98,15 +100,17 @@ static bool valid_port(const char *port)
 	return v >= 1 && v <= 65535;
 }
 
+/* An accepted socket on its way to the reactor it will live on:
+ * iscsi_conn_start() must run there. */
 struct new_conn {
+	struct reactor_msg msg;
 	int fd;
-	struct reactor *r;
 };
 
-static void start_conn(void *arg)
+static void start_conn(struct reactor_msg *m)
 {
-	struct new_conn *nc = arg;
-	iscsi_conn_start(nc->fd, nc->r);
+	struct new_conn *nc = container_of(m, struct new_conn, msg);
+	iscsi_conn_start(nc->fd, reactor_self());
 	free(nc);
 }
 
@@ -169,6 +173,14 @@ static void portal_backoff_over(struct portal *p)
 	p->backoff_refusals = 0;
 }
 
+static void log_refused(const struct sockaddr_storage *ss, socklen_t sl, const char *why)
+{
+	char host[64] = "?", port[8] = "?";
+	getnameinfo((const struct sockaddr *)ss, sl, host, sizeof(host), port, sizeof(port),
+		    NI_NUMERICHOST | NI_NUMERICSERV);
+	log_warn_rl("iSCSI: connection from %s port %s refused: %s", host, port, why);
+}
+
 static void portal_on_ready(struct reactor_fd *w, uint32_t events)
 {
 	struct portal *p = container_of(w, struct portal, watch);
@@ -192,10 +204,7 @@ static void portal_on_ready(struct reactor_fd *w, uint32_t events)
 			portal_backoff_over(p);
 		char why[160];
 		if (!iscsi_admit(fd, &ss, why, sizeof(why))) {
-			char host[64] = "?", port[8] = "?";
-			getnameinfo((struct sockaddr *)&ss, sl, host, sizeof(host), port,
-				    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV);
-			log_warn_rl("iSCSI: connection from %s port %s refused: %s", host, port, why);
+			log_refused(&ss, sl, why);
 			close(fd);
 			continue;
 		}
@@ -203,23 +212,19 @@ static void portal_on_ready(struct reactor_fd *w, uint32_t events)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		struct new_conn *nc = malloc(sizeof(*nc));
 		if (!nc) {
+			log_refused(&ss, sl, "out of memory");
 			iscsi_admission_release(fd);
 			close(fd);
 			continue;
 		}
 		nc->fd = fd;
-		nc->r = reactor_pick();
-		if (reactor_post(nc->r, start_conn, nc) != 0) {
-			iscsi_admission_release(fd);
-			close(fd);
-			free(nc);
-		}
+		reactor_send(reactor_pick(), &nc->msg, start_conn);
 	}
 }
 
-static void portal_watch(void *arg)
+static void portal_watch(struct reactor_msg *m)
 {
-	struct portal *p = arg;
+	struct portal *p = container_of(m, struct portal, watch_msg);
 	p->watch.on_ready = portal_on_ready;
 	if (reactor_fd_add(reactor_self(), &p->watch, p->fd, EPOLLIN) != 0)
 		log_error("iSCSI: cannot watch portal %s", p->name);
@@ -278,10 +283,7 @@ int iscsi_listen(const char *addr_port, char *err, size_t errlen)
 	pthread_mutex_lock(&portals_lock);
 	list_add_tail(&p->entry, &portals);
 	pthread_mutex_unlock(&portals_lock);
-	if (reactor_post(reactor_by_index(0), portal_watch, p) != 0) {
-		snprintf(err, errlen, "cannot post to reactor 0");
-		return -1;
-	}
+	reactor_send(reactor_by_index(0), &p->watch_msg, portal_watch);
 	log_info("iSCSI: listening on %s", addr_port);
 	return 0;
 }
