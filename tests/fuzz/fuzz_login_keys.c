@@ -122,7 +122,7 @@ static int negotiate(void *ctx, const char *key, const char *value)
 		break;
 	}
 	if (strcmp(key, "AuthMethod") == 0 && !lc->auth_done) {
-		const char *method = iscsi_negotiate_auth_method(value);
+		const char *method = iscsi_negotiate_auth_method(value, false);
 		iscsi_text_add(&lc->rsp, key, method ? method : "Reject");
 		if (method) {
 			CHECK(strcmp(method, "None") == 0);

@@ -11,6 +11,9 @@ data segment length checked against our MaxRecvDataSegmentLength.
 Test hooks: write10() can corrupt the data digest of the n-th PDU it sends
 and leave the response to the caller; send_pdu() can corrupt either digest.
 """
+import base64
+import hashlib
+import os
 import socket
 import struct
 
@@ -72,6 +75,16 @@ class ProtocolError(Exception):
 
 class ConnectionClosed(Exception):
     pass
+
+
+class LoginRejected(ProtocolError):
+    """A Login Response with a non-zero status; .status is class << 8 |
+    detail (0x0201: authentication failure, 0x0200: initiator error)."""
+
+    def __init__(self, status, answers=None):
+        super().__init__("login failed, status class %d detail %d" % (status >> 8, status & 0xFF))
+        self.status = status
+        self.answers = answers or {}
 
 
 class Pdu:
@@ -275,9 +288,9 @@ class Session:
             rsp = self.recv_pdu()
             if rsp.opcode != OP_LOGIN_RSP:
                 raise ProtocolError("expected a Login Response, got %r" % rsp)
-            status = (rsp.bhs[36], rsp.bhs[37])
-            if status != (0, 0):
-                raise ProtocolError("login failed, status class %d detail %d" % status)
+            status = rsp.bhs[36] << 8 | rsp.bhs[37]
+            if status:
+                raise LoginRejected(status, parse_text(rsp.data))
             answers.update(parse_text(rsp.data))
             self.exp_stat_sn = (rsp.u32(24) + 1) & 0xFFFFFFFF
             self.exp_cmd_sn = rsp.u32(28)
@@ -285,6 +298,92 @@ class Session:
             if rsp.flags & 0x80 and rsp.flags & 0x03 == 3:
                 break
             text = b""
+        self.cmd_sn = self.exp_cmd_sn
+        self.params = answers
+        self.header_digest = answers.get("HeaderDigest") == "CRC32C"
+        self.data_digest = answers.get("DataDigest") == "CRC32C"
+        self.my_mrdsl = int(dict(keys).get("MaxRecvDataSegmentLength", 8192))
+        self.target_mrdsl = int(answers.get("MaxRecvDataSegmentLength", 8192))
+        self.in_login = False
+        return answers
+
+    # ---- login with CHAP (RFC 7143 12.1.3)
+
+    def login_step(self, pairs, csg, nsg=0, transit=False, isid=None, tsih=0):
+        """One Login Request (pairs: ordered (key, value) list, sent as
+        given, values may be anything) and its response: returns (flags,
+        answers); raises LoginRejected on a non-zero status. A response
+        with the C bit is collected whole."""
+        if isid is not None:
+            self.login_isid = isid
+        if not hasattr(self, "login_itt"):
+            self.login_itt = self.next_itt()
+        text = b"".join(("%s=%s" % kv).encode() + b"\0" for kv in pairs)
+        flags = (0x80 if transit else 0) | (csg << 2) | (nsg if transit else 0)
+        answers = {}
+        while True:
+            b = bhs(OP_LOGIN_REQ | IMMEDIATE, flags, self.login_itt,
+                    word24=self.cmd_sn, word28=self.exp_stat_sn)
+            b[8:14] = self.login_isid
+            b[14:16] = struct.pack(">H", tsih)
+            self.send_pdu(b, text)
+            rsp = self.recv_pdu()
+            if rsp.opcode != OP_LOGIN_RSP:
+                raise ProtocolError("expected a Login Response, got %r" % rsp)
+            status = rsp.bhs[36] << 8 | rsp.bhs[37]
+            answers.update(parse_text(rsp.data))
+            if status:
+                raise LoginRejected(status, answers)
+            self.exp_stat_sn = (rsp.u32(24) + 1) & 0xFFFFFFFF
+            self.exp_cmd_sn = rsp.u32(28)
+            self.tsih = struct.unpack(">H", rsp.bhs[14:16])[0]
+            if not rsp.flags & 0x40:
+                return rsp.flags, answers
+            text = b""  # the C bit: ask for the rest with an empty request
+
+    def login_chap(self, initiator, target, isid, user, secret, algs="5", mutual=None,
+                   encoding="hex", keys=(), discovery=False):
+        """A login through the security stage with CHAP: AuthMethod=CHAP,
+        CHAP_A=@algs, our response for @user/@secret in @encoding ("hex"
+        or "base64"); with @mutual = (target user, target secret) our
+        own challenge too, and the target's answer checked. Then the
+        operational stage with @keys into full feature. Returns the
+        answers of the whole login; self.chap_alg is the algorithm the
+        target chose."""
+        names = [("InitiatorName", initiator)]
+        names += [("SessionType", "Discovery")] if discovery else \
+            [("TargetName", target), ("SessionType", "Normal")]
+        _, a = self.login_step(names + [("AuthMethod", "CHAP,None")], 0, isid=isid)
+        if a.get("AuthMethod") != "CHAP":
+            raise ProtocolError("target answered AuthMethod=%s" % a.get("AuthMethod"))
+        answers = dict(a)
+        _, a = self.login_step([("CHAP_A", algs)], 0)
+        answers.update(a)
+        alg = int(a["CHAP_A"])
+        self.chap_alg = alg
+        pairs = [("CHAP_N", user),
+                 ("CHAP_R", chap_encode(chap_response(alg, int(a["CHAP_I"]), secret,
+                                                      chap_decode(a["CHAP_C"])), encoding))]
+        if mutual:
+            my_id, my_c = os.urandom(1)[0], os.urandom(16)
+            pairs += [("CHAP_I", str(my_id)), ("CHAP_C", chap_encode(my_c, encoding))]
+        flags, a = self.login_step(pairs, 0, 1, transit=True)
+        answers.update(a)
+        if not flags & 0x80 or flags & 3 != 1:
+            raise ProtocolError("target did not move to the operational stage after CHAP"
+                                " (flags 0x%02x)" % flags)
+        if mutual:
+            want = chap_response(alg, my_id, mutual[1], my_c)
+            if a.get("CHAP_N") != mutual[0] or "CHAP_R" not in a or \
+                    chap_decode(a["CHAP_R"]) != want:
+                raise ProtocolError("target's mutual CHAP answer is wrong: %r" % a)
+            if not a["CHAP_R"].startswith("0b" if encoding == "base64" else "0x"):
+                raise ProtocolError("target answered in another encoding: %s" % a["CHAP_R"])
+        flags, a = self.login_step(list(keys), 1, 3, transit=True)
+        while not (flags & 0x80 and flags & 3 == 3):
+            flags, more = self.login_step([], 1, 3, transit=True)
+            a.update(more)
+        answers.update(a)
         self.cmd_sn = self.exp_cmd_sn
         self.params = answers
         self.header_digest = answers.get("HeaderDigest") == "CRC32C"
@@ -561,3 +660,29 @@ class Session:
             if self.collect({itt}, others=others)[0][1] == STATUS_GOOD:
                 return True
         return False
+
+
+# ---------------------------------------------------------------- CHAP
+
+CHAP_DIGESTS = {5: "md5", 6: "sha1", 7: "sha256", 8: "sha3_256"}
+
+
+def chap_response(alg, ident, secret, challenge):
+    """RFC 1994: H(identifier || secret || challenge), hashlib's digest."""
+    if isinstance(secret, str):
+        secret = secret.encode()
+    return hashlib.new(CHAP_DIGESTS[alg], bytes([ident]) + secret + challenge).digest()
+
+
+def chap_encode(data, encoding="hex"):
+    if encoding == "base64":
+        return "0b" + base64.b64encode(data).decode()
+    return "0x" + data.hex()
+
+
+def chap_decode(value):
+    if value[:2] in ("0x", "0X"):
+        return bytes.fromhex(value[2:])
+    if value[:2] in ("0b", "0B"):
+        return base64.b64decode(value[2:], validate=True)
+    raise ProtocolError("CHAP value %r is neither hex nor base64" % value)

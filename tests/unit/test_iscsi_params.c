@@ -199,10 +199,16 @@ static void test_discovery_irrelevant(void **state)
 
 static void test_auth_method(void **state)
 {
-	assert_string_equal(iscsi_negotiate_auth_method("None"), "None");
-	assert_string_equal(iscsi_negotiate_auth_method("CHAP,None"), "None");
-	assert_null(iscsi_negotiate_auth_method("CHAP"));
-	assert_null(iscsi_negotiate_auth_method("Nonesuch"));
+	/* No IncomingUser: None, never CHAP. */
+	assert_string_equal(iscsi_negotiate_auth_method("None", false), "None");
+	assert_string_equal(iscsi_negotiate_auth_method("CHAP,None", false), "None");
+	assert_null(iscsi_negotiate_auth_method("CHAP", false));
+	assert_null(iscsi_negotiate_auth_method("Nonesuch", false));
+	/* CHAP required: CHAP, never None, wherever it is in the list. */
+	assert_string_equal(iscsi_negotiate_auth_method("CHAP,None", true), "CHAP");
+	assert_string_equal(iscsi_negotiate_auth_method("None,KRB5,CHAP", true), "CHAP");
+	assert_null(iscsi_negotiate_auth_method("None", true));
+	assert_null(iscsi_negotiate_auth_method("CHAPX,SRP", true));
 }
 
 static int count_pair(void *ctx, const char *key, const char *value)

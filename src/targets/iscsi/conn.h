@@ -32,6 +32,7 @@
 #include "base/list.h"
 #include "base/reactor.h"
 #include "core/scst.h"
+#include "targets/iscsi/chap.h"
 #include "targets/iscsi/params.h"
 #include "targets/iscsi/pdu.h"
 
@@ -44,7 +45,13 @@ extern struct scst_tgt_template iscsi_template;
 /* What a target carries in tgt->tgt_priv. */
 struct iscsi_tgt {
 	struct iscsi_target_params tp;
+	struct chap_credentials chap;   /* IncomingUser / OutgoingUser */
 };
+
+/* Copies the discovery sessions' CHAP credentials (the TARGET_DRIVER
+ * iscsi section's IncomingUser / OutgoingUser) into @dst. Caller holds
+ * scst_mutex, under which management replaces them. Returns 0 or -1. */
+int iscsi_discovery_chap_copy(struct chap_credentials *dst);
 
 /* The Target Portal Group Tag we report for @tgt. */
 uint16_t iscsi_tpgt(const struct scst_tgt *tgt);

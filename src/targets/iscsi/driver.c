@@ -1,6 +1,7 @@
 /* The "iscsi" target template: the core's view of this driver. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
@@ -15,7 +16,8 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 		return -1;
 	}
 	iscsi_target_params_default(&it->tp);
-	if (iscsi_target_params_parse(&it->tp, attrs, nattrs, err, errlen) < 0) {
+	if (iscsi_target_params_parse(&it->tp, attrs, nattrs, err, errlen) < 0 ||
+	    iscsi_chap_attrs_parse(&it->chap, attrs, nattrs, err, errlen) < 0) {
 		free(it);
 		return -1;
 	}
@@ -26,13 +28,58 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 
 static void iscsi_target_detach(struct scst_tgt *tgt)
 {
-	free(tgt->tgt_priv);
+	struct iscsi_tgt *it = tgt->tgt_priv;
+	if (it)
+		chap_credentials_clear(&it->chap);
+	free(it);
 	tgt->tgt_priv = NULL;
+}
+
+/* Discovery sessions' credentials; scst_mutex's. */
+static struct chap_credentials discovery_chap;
+
+/* Every configuration load hands the whole section again, so what it
+ * leaves out (a removed IncomingUser) is gone afterwards. */
+static int iscsi_driver_attrs(struct scst_attr *attrs, unsigned nattrs, char *err,
+			      size_t errlen)
+{
+	struct chap_credentials fresh = { 0 };
+	if (iscsi_chap_attrs_parse(&fresh, attrs, nattrs, err, errlen) < 0)
+		return -1;
+	chap_credentials_clear(&discovery_chap);
+	discovery_chap = fresh;
+	return 0;
+}
+
+int iscsi_discovery_chap_copy(struct chap_credentials *dst)
+{
+	return chap_credentials_copy(dst, &discovery_chap);
 }
 
 static void iscsi_close_sessions(struct scst_tgt *tgt)
 {
 	iscsi_conns_close_on_this_reactor(tgt, tgt ? "target disabled" : "shutting down");
+}
+
+/* SPC-4 7.6.4.6, FORMAT CODE 01b: the initiator port's iSCSI name, then
+ * ",i,0x" and the ISID in hex, NUL-terminated and padded to a multiple of
+ * four; ADDITIONAL LENGTH counts the bytes after the 4-byte header. */
+static unsigned iscsi_get_transport_id(const struct scst_session *scst, uint8_t *buf)
+{
+	const struct iscsi_session *sess = scst->tgt_priv;
+	const uint8_t *isid = sess->isid;
+	int n = snprintf((char *)buf + 4, SCST_TRANSPORT_ID_MAX - 4,
+			 "%s,i,0x%02x%02x%02x%02x%02x%02x", sess->initiator_name, isid[0], isid[1],
+			 isid[2], isid[3], isid[4], isid[5]);
+	unsigned len = 4 + (unsigned)n + 1;
+
+	len = (len + 3) & ~3u;
+	memset(buf + 4 + n, 0, len - 4 - (unsigned)n);
+	buf[0] = 0x40 | SCST_PROTOCOL_ISCSI;
+	buf[1] = 0;
+	buf[2] = (uint8_t)((len - 4) >> 8);
+	buf[3] = (uint8_t)(len - 4);
+	return len;
 }
 
 uint16_t iscsi_tpgt(const struct scst_tgt *tgt)
@@ -47,11 +94,14 @@ uint16_t iscsi_tpgt(const struct scst_tgt *tgt)
 struct scst_tgt_template iscsi_template = {
 	.name = "iscsi",
 	.version_descriptor = ISCSI_VERSION_DESCRIPTOR,
+	.protocol_id = SCST_PROTOCOL_ISCSI,
+	.get_transport_id = iscsi_get_transport_id,
 	.rdy_to_xfer = iscsi_rdy_to_xfer,
 	.xmit_response = iscsi_xmit_response,
 	.on_abort_cmd = iscsi_on_abort_cmd,
 	.on_free_cmd = iscsi_on_free_cmd,
 	.task_mgmt_fn_done = iscsi_task_mgmt_fn_done,
+	.driver_attrs = iscsi_driver_attrs,
 	.target_attach = iscsi_target_attach,
 	.target_detach = iscsi_target_detach,
 	.close_sessions = iscsi_close_sessions,

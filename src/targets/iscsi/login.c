@@ -1,8 +1,10 @@
 /* Login phase: collects a request's text (across C-bit continuations),
  * checks identities, answers keys through params.c, moves between the
  * security, operational and full feature stages, and on the last step
- * creates the session. AuthMethod None only; CHAP slots into
- * answer_security_key() and iscsi_negotiate_auth_method(). */
+ * creates the session. The security stage negotiates AuthMethod (CHAP
+ * where the target or the discovery service has an IncomingUser, else
+ * None) and runs the CHAP exchange (chap.c); no login leaves it before
+ * authenticate() says so. */
 #include "targets/iscsi/login.h"
 
 #include <assert.h>
@@ -37,8 +39,14 @@ struct iscsi_login {
 	char *initiator_name;
 	char *target_name;
 	bool discovery;
-	bool auth_done;
 	struct scst_tgt *tgt;
+	/* Security: the credentials the login is checked against (a copy,
+	 * see take_credentials()), the CHAP exchange once AuthMethod=CHAP is
+	 * agreed, and whether the initiator has authenticated (or needed
+	 * not). */
+	struct chap_credentials creds;
+	struct chap_exchange chap;
+	bool authenticated;
 	enum iscsi_login_status status;
 	/* Reinstatement: older sessions still to be freed before the final
 	 * response, and that response's request header and flags. */
@@ -86,6 +94,7 @@ void iscsi_login_free(struct iscsi_login *login)
 		return;
 	iscsi_text_free(&login->req);
 	iscsi_text_free(&login->rsp);
+	chap_credentials_clear(&login->creds);
 	free(login->initiator_name);
 	free(login->target_name);
 	free(login);
@@ -151,7 +160,12 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		pthread_mutex_lock(&scst_mutex);
 		struct scst_tgt *tgt = scst_find_target(&iscsi_template, l->target_name);
 		bool usable = tgt && tgt->enabled && tgt->tgt_priv;
-		if (usable) {
+		char why[320];
+		/* LUN masking: an initiator with nothing to see at the target
+		 * is refused here, as unauthorised (RFC 7143 11.13.5). */
+		bool allowed = usable && scst_tgt_initiator_allowed(tgt, l->initiator_name, why,
+								    sizeof(why));
+		if (usable && allowed) {
 			l->tgt = tgt;
 			conn->tgt = tgt;
 			conn->tp = ((struct iscsi_tgt *)tgt->tgt_priv)->tp;
@@ -163,10 +177,167 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 			fail(l, LOGIN_NOT_FOUND);
 			return;
 		}
+		if (!allowed) {
+			log_warn_rl("iSCSI: %s (%s): login to target %s refused: %s", conn->peer,
+				 l->initiator_name, l->target_name, why);
+			fail(l, LOGIN_AUTH_FAILED);
+			return;
+		}
 	}
 	iscsi_negotiation_init(&l->neg, &conn->tp);
 	l->neg.discovery = l->discovery;
 	l->identified = true;
+}
+
+/* ------------------------------------------------------------------ */
+/* Security stage. */
+
+/* The CHAP credentials the login is checked against. Copied under
+ * scst_mutex, as identify() copies the target's parameters: a reload may
+ * replace them while the login goes on on its reactor. */
+static void take_credentials(struct iscsi_conn *conn, struct iscsi_login *l)
+{
+	int rc = 0;
+	bool gone = false;
+	pthread_mutex_lock(&scst_mutex);
+	if (l->discovery) {
+		rc = iscsi_discovery_chap_copy(&l->creds);
+	} else {
+		struct scst_tgt *tgt = scst_find_target(&iscsi_template, l->target_name);
+		if (tgt && tgt == l->tgt && tgt->tgt_priv)
+			rc = chap_credentials_copy(&l->creds,
+						   &((struct iscsi_tgt *)tgt->tgt_priv)->chap);
+		else
+			gone = true;
+	}
+	pthread_mutex_unlock(&scst_mutex);
+	if (gone) {
+		log_warn_rl("iSCSI: %s (%s): target %s went away during login", conn->peer,
+			    l->initiator_name, l->target_name);
+		fail(l, LOGIN_NOT_FOUND);
+	} else if (rc < 0) {
+		fail(l, LOGIN_OUT_OF_RESOURCES);
+	}
+}
+
+/* The login is refused for @reason (names only, never a secret). */
+static void refuse(struct iscsi_conn *conn, struct iscsi_login *l,
+		   enum iscsi_login_status status, const char *reason)
+{
+	log_warn_rl("iSCSI: %s (%s): %s login%s%s refused: %s", conn->peer, l->initiator_name,
+		    l->discovery ? "discovery" : "normal", l->discovery ? "" : " to ",
+		    l->discovery ? "" : l->target_name, reason);
+	fail(l, status);
+}
+
+static bool chap_agreed(const struct iscsi_login *l)
+{
+	return l->neg.auth_method && strcmp(l->neg.auth_method, "CHAP") == 0;
+}
+
+static void answer_auth_method(struct iscsi_conn *conn, struct iscsi_login *l,
+			       const char *value)
+{
+	if (l->stage != STAGE_SECURITY || l->neg.auth_method) {
+		refuse(conn, l, LOGIN_INITIATOR_ERROR,
+		       l->neg.auth_method ? "AuthMethod negotiated twice"
+					  : "AuthMethod outside the security stage");
+		return;
+	}
+	bool chap = chap_required(&l->creds);
+	const char *method = iscsi_negotiate_auth_method(value, chap);
+	iscsi_text_add(&l->rsp, "AuthMethod", method ? method : "Reject");
+	if (!method) {
+		refuse(conn, l, LOGIN_AUTH_FAILED,
+		       chap ? "CHAP is required and AuthMethod does not offer it"
+			    : "AuthMethod does not offer None (no CHAP is configured here)");
+		return;
+	}
+	l->neg.auth_method = method;
+	if (chap)
+		chap_exchange_init(&l->chap);
+	else
+		l->authenticated = true;
+}
+
+/* A CHAP_* key: kept in @keys for the step at the end of the request
+ * (the keys of one step come together, in any order). */
+static void collect_chap_key(struct iscsi_conn *conn, struct iscsi_login *l,
+			     struct chap_keys *keys, const char *key, const char *value)
+{
+	const char **slot = NULL;
+	if (strcmp(key, "CHAP_A") == 0)
+		slot = &keys->a;
+	else if (strcmp(key, "CHAP_I") == 0)
+		slot = &keys->i;
+	else if (strcmp(key, "CHAP_C") == 0)
+		slot = &keys->c;
+	else if (strcmp(key, "CHAP_N") == 0)
+		slot = &keys->n;
+	else if (strcmp(key, "CHAP_R") == 0)
+		slot = &keys->r;
+	if (l->stage == STAGE_SECURITY && chap_agreed(l) && slot && !*slot) {
+		*slot = value;
+		return;
+	}
+	char why[128];
+	snprintf(why, sizeof(why), "%.64s %s", key,
+		 l->stage != STAGE_SECURITY ? "outside the security stage"
+		 : !chap_agreed(l)	    ? "without AuthMethod=CHAP agreed before"
+		 : !slot		    ? "is not a CHAP key"
+					    : "sent twice in one request");
+	refuse(conn, l, LOGIN_INITIATOR_ERROR, why);
+}
+
+/* The CHAP step of one request, once all its keys are in. */
+static void chap_step(struct iscsi_conn *conn, struct iscsi_login *l, const struct chap_keys *keys)
+{
+	char why[320];
+	switch (chap_exchange_step(&l->chap, keys, &l->creds, &l->rsp, why, sizeof(why))) {
+	case CHAP_CONTINUE:
+		return;
+	case CHAP_DONE:
+		if (!l->authenticated)
+			log_info_rl("iSCSI: %s (%s): CHAP %s%s authenticated user '%s'", conn->peer,
+				    l->initiator_name, l->chap.alg->name,
+				    l->chap.mutual ? " (mutual)" : "", l->chap.user);
+		l->authenticated = true;
+		return;
+	case CHAP_PROTOCOL_ERROR:
+		refuse(conn, l, LOGIN_INITIATOR_ERROR, why);
+		return;
+	case CHAP_AUTH_FAILURE:
+		refuse(conn, l, LOGIN_AUTH_FAILED, why);
+		return;
+	case CHAP_INTERNAL_ERROR:
+		refuse(conn, l, LOGIN_TARGET_ERROR, why);
+		return;
+	}
+}
+
+/* Whether this request may leave the security stage (or, having skipped
+ * it, be in another stage at all): only once the initiator has
+ * authenticated. Where no CHAP is configured, not negotiating AuthMethod
+ * means None. Where it is, a transition asked for while the exchange is
+ * still under way is answered with T=0 (the target may keep the
+ * initiator in a stage, RFC 7143 6.3), which clears ISCSI_FLAG_TRANSIT
+ * in @flags. */
+static void authenticate(struct iscsi_conn *conn, struct iscsi_login *l, uint8_t *flags)
+{
+	bool leaving = l->stage != STAGE_SECURITY || (*flags & ISCSI_FLAG_TRANSIT);
+	if (l->status != LOGIN_OK || l->authenticated || !leaving)
+		return;
+	if (!chap_required(&l->creds)) {
+		l->authenticated = true;
+		return;
+	}
+	if (l->stage == STAGE_SECURITY && chap_agreed(l)) {
+		*flags &= (uint8_t)~ISCSI_FLAG_TRANSIT;
+		return;
+	}
+	refuse(conn, l, LOGIN_AUTH_FAILED,
+	       l->stage == STAGE_SECURITY ? "CHAP is required and AuthMethod was not negotiated"
+					  : "CHAP is required and the login skipped the security stage");
 }
 
 /* ------------------------------------------------------------------ */
@@ -175,33 +346,13 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 struct key_ctx {
 	struct iscsi_conn *conn;
 	struct iscsi_login *l;
+	struct chap_keys chap;
 };
 
 static bool is_identity_key(const char *key)
 {
 	return strcmp(key, "InitiatorName") == 0 || strcmp(key, "TargetName") == 0 ||
 	       strcmp(key, "SessionType") == 0 || strcmp(key, "InitiatorAlias") == 0;
-}
-
-static void answer_security_key(struct iscsi_login *l, const char *key, const char *value)
-{
-	if (strcmp(key, "AuthMethod") == 0) {
-		if (l->stage != STAGE_SECURITY || l->auth_done) {
-			fail(l, LOGIN_INITIATOR_ERROR);
-			return;
-		}
-		const char *method = iscsi_negotiate_auth_method(value);
-		iscsi_text_add(&l->rsp, key, method ? method : "Reject");
-		if (method) {
-			l->neg.auth_method = method;
-			l->auth_done = true;
-		} else {
-			fail(l, LOGIN_AUTH_FAILED);
-		}
-		return;
-	}
-	/* CHAP_*: no CHAP exchange is under way with AuthMethod None. */
-	fail(l, LOGIN_INITIATOR_ERROR);
 }
 
 static int negotiate_key(void *ctx, const char *key, const char *value)
@@ -221,8 +372,12 @@ static int negotiate_key(void *ctx, const char *key, const char *value)
 	case ISCSI_KEY_NOT_OPERATIONAL:
 		break;
 	}
-	if (strcmp(key, "AuthMethod") == 0 || strncmp(key, "CHAP_", 5) == 0) {
-		answer_security_key(l, key, value);
+	if (strcmp(key, "AuthMethod") == 0) {
+		answer_auth_method(kc->conn, l, value);
+		return 0;
+	}
+	if (strncmp(key, "CHAP_", 5) == 0) {
+		collect_chap_key(kc->conn, l, &kc->chap, key, value);
 		return 0;
 	}
 	/* TargetAlias, TargetPortalGroupTag, TargetAddress: declared by
@@ -464,12 +619,19 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 			fail(l, LOGIN_INITIATOR_ERROR);
 		if (l->status == LOGIN_OK)
 			identify(conn, l);
+		if (l->status == LOGIN_OK)
+			take_credentials(conn, l);
 	}
 	struct key_ctx kc = { .conn = conn, .l = l };
 	if (l->status == LOGIN_OK &&
 	    iscsi_text_for_each(l->req.data, l->req.len, negotiate_key, &kc) < 0)
 		fail(l, LOGIN_INITIATOR_ERROR);
+	/* The CHAP keys point into the request text: step before it goes. */
+	if (l->status == LOGIN_OK && chap_agreed(l) && l->stage == STAGE_SECURITY)
+		chap_step(conn, l, &kc.chap);
 	l->req.len = 0;
+	authenticate(conn, l, &flags);
+	transit = flags & ISCSI_FLAG_TRANSIT;
 	if (l->status == LOGIN_OK && !l->discovery && !l->tpgt_sent) {
 		iscsi_text_add_u32(&l->rsp, "TargetPortalGroupTag", iscsi_tpgt(l->tgt));
 		if (conn->tp.alias[0])

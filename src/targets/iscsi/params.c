@@ -2,12 +2,16 @@
  * section 13, with its result function and valid range. */
 #include "targets/iscsi/params.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
+#include "targets/iscsi/chap.h"
 #include "targets/iscsi/pdu.h"
 
 /* ------------------------------------------------------------------ */
@@ -534,16 +538,65 @@ void iscsi_negotiation_declare(struct iscsi_negotiation *n, struct iscsi_text *o
 		n->sp.first_burst = n->sp.max_burst;
 }
 
-const char *iscsi_negotiate_auth_method(const char *offered)
+const char *iscsi_negotiate_auth_method(const char *offered, bool chap_required)
 {
+	const char *want = chap_required ? "CHAP" : "None";
+	size_t want_len = strlen(want);
 	const char *p = offered;
 	while (*p) {
 		size_t len = strcspn(p, ",");
-		if (len == 4 && strncmp(p, "None", 4) == 0)
-			return "None";
+		if (len == want_len && strncmp(p, want, len) == 0)
+			return want;
 		p += len;
 		if (*p == ',')
 			p++;
 	}
 	return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* CHAP credentials (scst.conf attributes of a target or of the driver). */
+
+int iscsi_chap_attrs_parse(struct chap_credentials *creds, struct scst_attr *attrs,
+			   unsigned nattrs, char *err, size_t errlen)
+{
+	struct chap_user u;
+	assert(!creds->nincoming && !creds->outgoing);
+	for (unsigned i = 0; i < nattrs; i++) {
+		bool incoming = strcmp(attrs[i].name, "IncomingUser") == 0;
+		if (!incoming && strcmp(attrs[i].name, "OutgoingUser") != 0)
+			continue;
+		char why[192];
+		if (chap_user_parse(&u, attrs[i].value, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "%s: %s", attrs[i].name, why);
+			goto fail;
+		}
+		if (incoming) {
+			if (chap_credentials_add_incoming(creds, &u) < 0)
+				goto oom;
+		} else {
+			if (creds->outgoing) {
+				snprintf(err, errlen, "OutgoingUser given twice (mutual CHAP"
+					 " answers with one)");
+				goto fail;
+			}
+			creds->outgoing = malloc(sizeof(*creds->outgoing));
+			if (!creds->outgoing)
+				goto oom;
+			*creds->outgoing = u;
+		}
+		attrs[i].consumed = true;
+	}
+	OPENSSL_cleanse(&u, sizeof(u));
+	if (chap_credentials_check(creds, err, errlen) < 0) {
+		chap_credentials_clear(creds);
+		return -1;
+	}
+	return 0;
+oom:
+	snprintf(err, errlen, "out of memory");
+fail:
+	OPENSSL_cleanse(&u, sizeof(u));
+	chap_credentials_clear(creds);
+	return -1;
 }

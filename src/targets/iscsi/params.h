@@ -144,10 +144,23 @@ enum iscsi_key_result iscsi_negotiate_key(struct iscsi_negotiation *n, const cha
 void iscsi_negotiation_declare(struct iscsi_negotiation *n, struct iscsi_text *out);
 
 /* Security stage: picks the first method of the initiator's list that the
- * target accepts. Returns the method (a static string), or NULL (the
- * answer is then AuthMethod=Reject and the login fails). Only "None" is
- * accepted for now; CHAP slots in here. */
-const char *iscsi_negotiate_auth_method(const char *offered);
+ * target accepts. Where CHAP is required (IncomingUser configured) that
+ * is "CHAP" and only CHAP: None would let anyone in; elsewhere "None",
+ * and never CHAP, which would have nothing to check the response
+ * against. Returns the method (a static string), or NULL (the answer is
+ * then AuthMethod=Reject and the login fails). */
+const char *iscsi_negotiate_auth_method(const char *offered, bool chap_required);
+
+struct chap_credentials;
+
+/* Takes the CHAP attributes from @attrs (marking them consumed) into
+ * @creds, which must be empty: IncomingUser "name secret" (any number of
+ * lines; any one of them may log in) and OutgoingUser "name secret"
+ * (mutual CHAP; once), SCST's names and layout. On a bad value writes
+ * the reason (naming the user, never the secret) into err, leaves @creds
+ * empty and returns -1. */
+int iscsi_chap_attrs_parse(struct chap_credentials *creds, struct scst_attr *attrs,
+			   unsigned nattrs, char *err, size_t errlen);
 
 /* Parses an RFC 7143 numerical value (decimal or 0x hex). */
 bool iscsi_parse_number(const char *s, uint64_t *out);
