@@ -157,6 +157,9 @@ static void cmd_init(struct scst_cmd *cmd)
 	cmd->tgt_dev = scst_session_tgt_dev(cmd->sess, cmd->lun);
 	if (!cmd->tgt_dev)
 		return;
+	/* Held to FINISHED: a LUN unmapped meanwhile leaves the session's
+	 * table, not this command. */
+	scst_tgt_dev_get(cmd->tgt_dev);
 	cmd->dev = cmd->tgt_dev->dev;
 	pthread_mutex_lock(&cmd->dev->lock);
 	list_add_tail(&cmd->dev_entry, &cmd->dev->cmds);
@@ -399,7 +402,8 @@ static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 
 static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 {
-	if (!(cmd->op->flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev || !cmd->tgt_dev->read_only)
+	if (!(cmd->op->flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev ||
+	    !atomic_load(&cmd->tgt_dev->read_only))
 		return PRE_EXEC_PASS;
 	scst_set_cmd_error_asc(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 	return PRE_EXEC_FAILED;
@@ -536,6 +540,8 @@ static void cmd_finish(struct scst_cmd *cmd)
 	}
 	if (sess->tgt->tgtt->on_free_cmd)
 		sess->tgt->tgtt->on_free_cmd(cmd);
+	if (cmd->tgt_dev)
+		scst_tgt_dev_put(cmd->tgt_dev);
 	list_del(&cmd->sess_entry);
 	assert(sess->active_cmds > 0);
 	sess->active_cmds--;

@@ -57,8 +57,33 @@ void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
  * device. */
 void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);
 
-/* Sessions (session.c): the I_T_L nexus of @lun, or NULL if unmapped. */
+/* A session's LUN table (session.c): its I_T_L nexuses sorted by LUN,
+ * immutable once published; each entry holds a reference. */
+struct scst_lun_table {
+	struct reactor_msg retire_msg; /* sent once, when it is replaced */
+	struct scst_session *sess;
+	unsigned n;
+	struct scst_tgt_dev *tgt_devs[];
+};
+
+/* The session's current table, on its reactor; NULL once it is detached.
+ * Valid until the reactor's current callback returns. */
+struct scst_lun_table *scst_session_luns(const struct scst_session *sess);
+/* The I_T_L nexus of @lun, or NULL if unmapped; on the session's reactor.
+ * Whoever keeps it past the current callback takes a reference. */
 struct scst_tgt_dev *scst_session_tgt_dev(struct scst_session *sess, uint64_t lun);
+void scst_tgt_dev_get(struct scst_tgt_dev *td);
+/* The last reference is dropped on the session's reactor (or by
+ * management, for a nexus it created and never published). */
+void scst_tgt_dev_put(struct scst_tgt_dev *td);
+
+/* Device references (registry.c): the last put detaches and frees. */
+void scst_device_get(struct scst_device *dev);
+void scst_device_put(struct scst_device *dev);
+
+/* Groups (acg.c); scst_mutex held. */
+/* Whether the group's initiator patterns take @initiator_name. */
+bool scst_acg_takes(const struct scst_acg *acg, const char *initiator_name);
 /* Sessions (session.c): a command or TMF of the session has ended; frees
  * an unregistering session that has none left. */
 void scst_session_cmd_gone(struct scst_session *sess);

@@ -1,9 +1,11 @@
 /* The registry of target drivers, device handlers, devices and targets,
  * and their creation from management (config file, RPC). */
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/log.h"
 #include "core/core_internal.h"
@@ -24,6 +26,13 @@ static uint32_t next_dev_id = 1;
 
 int scst_register_target_template(struct scst_tgt_template *tgtt)
 {
+	/* The REQUIRED callbacks of scst.h: without them a command or a task
+	 * management function could never end. */
+	if (!tgtt->rdy_to_xfer || !tgtt->xmit_response || !tgtt->on_abort_cmd ||
+	    !tgtt->task_mgmt_fn_done || !tgtt->get_transport_id || !tgtt->close_sessions) {
+		log_error("target driver %s lacks a required callback", tgtt->name);
+		return -EINVAL;
+	}
 	for (unsigned i = 0; i < MAX_TEMPLATES; i++) {
 		if (!templates[i]) {
 			templates[i] = tgtt;
@@ -186,6 +195,49 @@ static void device_free(struct scst_device *dev)
 	free(dev);
 }
 
+/* Devices destroyed whose last nexus has not gone yet. */
+static pthread_mutex_t release_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t release_cond = PTHREAD_COND_INITIALIZER;
+static unsigned ndevices_releasing;
+
+void scst_device_get(struct scst_device *dev)
+{
+	atomic_fetch_add(&dev->refs, 1);
+}
+
+void scst_device_put(struct scst_device *dev)
+{
+	if (atomic_fetch_sub(&dev->refs, 1) != 1)
+		return;
+	/* Out of the registry, unmapped, no nexus left: nothing can reach
+	 * it any more. */
+	assert(list_empty(&dev->tgt_devs) && list_empty(&dev->cmds));
+	log_info("device %s: released", dev->name);
+	dev->handler->detach(dev);
+	device_free(dev);
+	pthread_mutex_lock(&release_lock);
+	if (--ndevices_releasing == 0)
+		pthread_cond_broadcast(&release_cond);
+	pthread_mutex_unlock(&release_lock);
+}
+
+bool scst_wait_devices_released(int seconds)
+{
+	struct timespec deadline;
+	bool done;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	pthread_mutex_lock(&release_lock);
+	while (ndevices_releasing) {
+		if (pthread_cond_timedwait(&release_cond, &release_lock, &deadline))
+			break;
+	}
+	done = ndevices_releasing == 0;
+	pthread_mutex_unlock(&release_lock);
+	return done;
+}
+
 struct scst_device *scst_device_create(const char *handler_name, const char *name,
 				       struct scst_attr *attrs, unsigned nattrs, char *err,
 				       size_t errlen)
@@ -211,6 +263,7 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	dev->op_index = handler_index(handler);
 	dev->dev_id = next_dev_id++;
 	pthread_mutex_init(&dev->lock, NULL);
+	atomic_init(&dev->refs, 1); /* the registry's */
 	list_init(&dev->tgt_devs);
 	list_init(&dev->cmds);
 	atomic_init(&dev->wce, true);
@@ -245,8 +298,10 @@ int scst_device_destroy(struct scst_device *dev, char *err, size_t errlen)
 		return -1;
 	}
 	list_del(&dev->registry_entry);
-	dev->handler->detach(dev);
-	device_free(dev);
+	pthread_mutex_lock(&release_lock);
+	ndevices_releasing++;
+	pthread_mutex_unlock(&release_lock);
+	scst_device_put(dev);
 	return 0;
 }
 
@@ -327,8 +382,13 @@ struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *
 	}
 	tgt->tgtt = tgtt;
 	tgt->tpg_id = 1;
-	list_init(&tgt->luns);
+	list_init(&tgt->acgs);
 	list_init(&tgt->sessions);
+	tgt->default_acg = scst_acg_new(tgt, NULL);
+	if (!tgt->default_acg) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	if (!take_target_attrs(tgt, attrs, nattrs, err, errlen) ||
 	    (tgtt->target_attach && tgtt->target_attach(tgt, attrs, nattrs, err, errlen)))
 		goto fail;
@@ -346,6 +406,8 @@ struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *
 	list_add_tail(&tgt->registry_entry, &targets);
 	return tgt;
 fail:
+	if (tgt->default_acg)
+		scst_acg_free(tgt->default_acg);
 	free(tgt->name);
 	free(tgt);
 	return NULL;
@@ -353,16 +415,15 @@ fail:
 
 void scst_target_destroy(struct scst_tgt *tgt)
 {
-	struct scst_lun *lun, *tmp;
+	struct scst_acg *acg, *tmp;
 
+	assert(list_empty(&tgt->sessions));
 	list_del(&tgt->registry_entry);
 	if (tgt->tgtt->target_detach)
 		tgt->tgtt->target_detach(tgt);
-	list_for_each_entry_safe(lun, tmp, &tgt->luns, entry) {
-		lun->dev->lun_refs--;
-		list_del(&lun->entry);
-		free(lun);
-	}
+	list_for_each_entry_safe(acg, tmp, &tgt->acgs, tgt_entry)
+		scst_acg_destroy(acg);
+	scst_acg_free(tgt->default_acg);
 	free(tgt->name);
 	free(tgt);
 }
@@ -370,44 +431,9 @@ void scst_target_destroy(struct scst_tgt *tgt)
 int scst_target_add_lun(struct scst_tgt *tgt, uint64_t lun_id, struct scst_device *dev,
 			bool read_only, char *err, size_t errlen)
 {
-	struct scst_lun *lun, *pos;
-	struct scst_session *sess;
-
-	if (lun_id > 16383) {
-		snprintf(err, errlen, "LUN %llu is out of range 0..16383",
-			 (unsigned long long)lun_id);
+	if (scst_acg_add_lun(tgt->default_acg, lun_id, dev, read_only, err, errlen))
 		return -1;
-	}
-	list_for_each_entry(pos, &tgt->luns, entry) {
-		if (pos->lun == lun_id) {
-			snprintf(err, errlen, "LUN %llu of target %s is already mapped to %s",
-				 (unsigned long long)lun_id, tgt->name, pos->dev->name);
-			return -1;
-		}
-	}
-	lun = calloc(1, sizeof(*lun));
-	if (!lun) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	lun->lun = lun_id;
-	lun->dev = dev;
-	lun->read_only = read_only || dev->read_only;
-	dev->lun_refs++;
-	/* Keep the map sorted: REPORT LUNS lists it in order. */
-	list_for_each_entry(pos, &tgt->luns, entry) {
-		if (pos->lun > lun_id)
-			break;
-	}
-	list_add_tail(&lun->entry, &pos->entry);
-	/* Existing sessions see the map they logged in with; they are told
-	 * it changed, and see the new LUN when they next log in. */
-	list_for_each_entry(sess, &tgt->sessions, tgt_entry) {
-		for (unsigned i = 0; i < sess->ntgt_devs; i++)
-			scst_tgt_dev_queue_ua(&sess->tgt_devs[i],
-					      scsi_sense_make(SK_UNIT_ATTENTION,
-							      ASC_REPORTED_LUNS_DATA_HAS_CHANGED));
-	}
+	scst_tgt_sync_sessions(tgt);
 	return 0;
 }
 

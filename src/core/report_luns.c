@@ -64,10 +64,10 @@ static bool selected(uint8_t select_report)
 
 void scst_report_luns_exec(struct scst_cmd *cmd)
 {
-	struct scst_session *sess = cmd->sess;
-	size_t len = 8 + 8 * (size_t)sess->ntgt_devs;
-	uint8_t *d = calloc(1, len);
-	unsigned n = 0;
+	/* The session's current table: the LUNs its group maps now. */
+	const struct scst_lun_table *t = scst_session_luns(cmd->sess);
+	unsigned nluns = t ? t->n : 0, n = 0;
+	uint8_t *d = calloc(1, 8 + 8 * (size_t)nluns);
 
 	if (!d) {
 		scst_set_cmd_status(cmd, SAM_STAT_TASK_SET_FULL);
@@ -75,8 +75,8 @@ void scst_report_luns_exec(struct scst_cmd *cmd)
 		return;
 	}
 	if (selected(cmd->cdb[2])) {
-		for (unsigned i = 0; i < sess->ntgt_devs; i++)
-			encode_lun(d + 8 + 8 * n++, sess->tgt_devs[i].lun);
+		for (unsigned i = 0; i < nluns; i++)
+			encode_lun(d + 8 + 8 * n++, t->tgt_devs[i]->lun);
 	}
 	put_be32(d, 8 * n);
 	scst_cmd_copy_response(cmd, d, 8 + 8 * (size_t)n);

@@ -37,6 +37,8 @@ struct scst_tgt;
 struct scst_mgmt_cmd;
 struct scst_tmf_waiter;
 struct scst_op_index;
+struct scst_acg;
+struct scst_lun_table;
 
 /* ------------------------------------------------------------------ */
 /* Attributes: name = value pairs from scst.conf or the RPC socket.    */
@@ -166,6 +168,20 @@ struct scst_dev_type {
 };
 
 /* ------------------------------------------------------------------ */
+/* TransportIDs (SPC-4 7.6.4): how an initiator port is named to the
+ * device server. The iSCSI form (7.6.4.6, FORMAT CODE 01b: name, ",i,0x",
+ * ISID) is the longest of the formats drivers use: 24 bytes for FC and SRP,
+ * up to 4 + 223 + 5 + 12 + 1, padded to a multiple of four, for iSCSI. */
+#define SCST_TRANSPORT_ID_MAX 248
+
+enum scst_protocol_id {
+	SCST_PROTOCOL_FCP = 0x0,
+	SCST_PROTOCOL_SRP = 0x4,
+	SCST_PROTOCOL_ISCSI = 0x5,
+	SCST_PROTOCOL_SAS = 0x6,
+};
+
+/* ------------------------------------------------------------------ */
 /* Target driver contract (SCST: struct scst_tgt_template). A driver
  * assumes no particular transport beneath the core: iSCSI, an in-process
  * local initiator and vhost-user-scsi implement the same ops. */
@@ -175,6 +191,16 @@ struct scst_tgt_template {
 	/* Version descriptor of the transport standard INQUIRY claims
 	 * (SPC-4 table 49, e.g. 0x0960 iSCSI); 0 for none. */
 	uint16_t version_descriptor;
+	/* PROTOCOL IDENTIFIER of the transport (SPC-4 7.6.1). */
+	enum scst_protocol_id protocol_id;
+
+	/* The TransportID of the initiator port behind @tgt_priv (the value
+	 * the driver passes to scst_register_session()): writes it into @buf
+	 * (SCST_TRANSPORT_ID_MAX bytes) in the format of the driver's
+	 * protocol (iSCSI: SPC-4 7.6.4.6 with the ISID; FC and SRP: 7.6.4.2
+	 * and 7.6.4.5) and returns its length, a multiple of 4. Called once,
+	 * by scst_register_session() on the session's reactor. REQUIRED. */
+	unsigned (*get_transport_id)(const struct scst_session *sess, uint8_t *buf);
 
 	/* RDY_TO_XFER: the command needs write data. cmd->buf holds
 	 * cmd->bufflen bytes of room, of which cmd->data_received have
@@ -268,15 +294,44 @@ struct scst_device {
 	struct list_head tgt_devs;  /* every I_T_L nexus to this device */
 	struct list_head cmds;      /* active commands, for task management */
 	unsigned active_cmds;
-	unsigned lun_refs;          /* LUN map entries pointing here */
+
+	/* Lifetime. The registry holds one reference from
+	 * scst_device_create() to scst_device_destroy(), and every I_T_L
+	 * nexus (struct scst_tgt_dev) one more, so a device unmapped and
+	 * destroyed while commands of a session still run against it stays
+	 * until the last has finished; then detach() runs, on whichever
+	 * thread dropped the last reference. */
+	atomic_uint refs;
+	unsigned lun_refs;          /* LUN map entries pointing here; scst_mutex */
 };
 
-/* An entry in a target's LUN map. */
+/* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
 struct scst_lun {
 	uint64_t lun;
-	struct scst_device *dev;
-	bool read_only;
-	struct list_head entry;
+	struct scst_device *dev; /* counted in dev->lun_refs */
+	bool read_only;          /* the LUN's read_only, or the device's */
+	struct list_head entry;  /* acg->luns, sorted by LUN */
+};
+
+/* An initiator name pattern of a group (SCST: scst_acn): '*' any run of
+ * characters, '?' any one, a leading '!' excludes (acg.c). */
+struct scst_acn {
+	char *pattern;
+	struct list_head entry; /* acg->initiators */
+};
+
+/* An access control group (SCST: scst_acg): a LUN map and the initiators
+ * that see it. Every target has a default group (its own LUN lines, for
+ * initiators no named group takes) and any number of named ones. Groups
+ * are management's: created, changed and read under scst_mutex only; a
+ * session copies its group's map into its own LUN table (session.c), so
+ * commands never look at a group. */
+struct scst_acg {
+	char *name;                    /* NULL for the default group */
+	struct scst_tgt *tgt;
+	struct list_head luns;         /* struct scst_lun, sorted by LUN */
+	struct list_head initiators;   /* struct scst_acn, in config order */
+	struct list_head tgt_entry;    /* tgt->acgs (named groups only) */
 };
 
 /* A SCSI target port, belonging to a driver. */
@@ -287,17 +342,30 @@ struct scst_tgt {
 	bool enabled;
 	uint16_t rel_tgt_id;   /* relative target port identifier (VPD 0x83) */
 	uint16_t tpg_id;       /* target port group */
-	struct list_head luns; /* struct scst_lun, sorted by LUN; scst_mutex */
+	struct scst_acg *default_acg; /* never NULL; scst_mutex */
+	struct list_head acgs;        /* named groups, config order; scst_mutex */
 	struct list_head sessions; /* scst_mutex */
 	struct list_head registry_entry;
 };
 
-/* An I_T_L nexus: one session's view of one LUN (SCST: tgt_dev). */
+/* An I_T_L nexus: one session's view of one LUN (SCST: tgt_dev).
+ *
+ * Lifetime: created by management (under scst_mutex) when a session's LUN
+ * table gains the LUN, and reference counted: each LUN table listing it
+ * holds one reference, each command addressed through it another
+ * (cmd->tgt_dev, from INIT to FINISHED). A LUN unmapped while commands
+ * run leaves the session's table at once (new commands get LOGICAL UNIT
+ * NOT SUPPORTED) while those commands finish against this nexus. The last
+ * reference is dropped on the session's reactor; the nexus then leaves
+ * its device and is freed. It never touches its session after that
+ * session is gone: what it needs of it is copied (reactor). */
 struct scst_tgt_dev {
-	struct scst_session *sess;
-	struct scst_device *dev;
+	struct scst_session *sess; /* valid while it is in a table of sess */
+	struct reactor *reactor;   /* the session's */
+	struct scst_device *dev;   /* holds a device reference */
 	uint64_t lun;
-	bool read_only;
+	atomic_bool read_only;     /* a reload may change it in place */
+	atomic_uint refs;
 	/* Unit attentions queued for this nexus; dev->lock. ua_pending is
 	 * read without the lock on every command. */
 	struct list_head uas;
@@ -319,8 +387,20 @@ struct scst_session {
 	char *initiator_name;
 	struct reactor *reactor;
 	void *tgt_priv;
-	unsigned ntgt_devs;
-	struct scst_tgt_dev *tgt_devs; /* array, ntgt_devs entries */
+	/* The initiator port's TransportID (SPC-4 7.6.4), from the driver at
+	 * registration: what persistent reservations record and READ FULL
+	 * STATUS reports. */
+	uint8_t transport_id[SCST_TRANSPORT_ID_MAX];
+	unsigned transport_id_len;
+	/* The group the initiator matched at login or at the last change
+	 * of the target's groups; scst_mutex. */
+	struct scst_acg *acg;
+	/* The LUNs the session sees: replaced whole by management (under
+	 * scst_mutex) whenever its group's map changes, read without a lock
+	 * on the session's reactor (scst_session_tgt_dev()). A replaced
+	 * table is retired through its own message on the session's
+	 * reactor, which is then done with it (session.c). */
+	_Atomic(struct scst_lun_table *) luns;
 	struct list_head cmds;   /* active commands; reactor-local */
 	unsigned active_cmds;
 	/* Task management functions this session asked for that have not
@@ -328,8 +408,13 @@ struct scst_session {
 	 * both counts are zero. Reactor-local. */
 	unsigned tmf_refs;
 	bool unregistering;
+	bool detach_sent;  /* detach_msg is on its way (reactor-local) */
+	bool detached;     /* left its target; scst_mutex */
+	/* Its registration (until detached) and each of its I_T_L nexuses
+	 * (session.c); freed when it drops to zero. */
+	atomic_uint refs;
 	void (*unreg_done)(struct scst_session *sess);
-	struct reactor_msg free_msg; /* the session's own free, posted once */
+	struct reactor_msg detach_msg; /* the session's own detach, posted once */
 	struct list_head tgt_entry; /* tgt->sessions, scst_mutex */
 };
 
@@ -397,7 +482,6 @@ struct scst_cmd {
 
 	void *tgt_priv; /* the driver's */
 	void *dev_priv; /* the handler's, for the duration of EXEC */
-	struct reactor_op io; /* free for the handler's use during EXEC */
 
 	struct list_head sess_entry; /* sess->cmds */
 	struct list_head dev_entry;  /* dev->cmds */
@@ -468,16 +552,69 @@ struct scst_tgt *scst_find_target(struct scst_tgt_template *tgtt, const char *na
 /* Calls fn for every target of @tgtt (all drivers when NULL), scst_mutex held. */
 void scst_for_each_target(struct scst_tgt_template *tgtt,
 			  void (*fn)(struct scst_tgt *tgt, void *ctx), void *ctx);
-/* Maps @dev at @lun. New sessions see it; existing sessions get REPORTED
- * LUNS DATA HAS CHANGED. */
+/* Maps @dev at @lun in the target's default group (scst_acg_add_lun()). */
 int scst_target_add_lun(struct scst_tgt *tgt, uint64_t lun, struct scst_device *dev,
 			bool read_only, char *err, size_t errlen);
 void scst_target_set_enabled(struct scst_tgt *tgt, bool enabled);
+
+/* Access control groups (acg.c); scst_mutex held for all of these. A
+ * change reaches the sessions of the target with
+ * scst_tgt_sync_sessions(), which the callers below leave to the caller
+ * so that a set of changes (a reload) reaches them at once. */
+/* A new named group of @tgt; NULL with a reason if the name is taken. */
+struct scst_acg *scst_acg_create(struct scst_tgt *tgt, const char *name, char *err,
+				 size_t errlen);
+struct scst_acg *scst_acg_find(struct scst_tgt *tgt, const char *name);
+/* A group for @tgt (the default one when @name is NULL) that is not yet
+ * the target's: built aside, it becomes the target's by
+ * scst_tgt_replace_acgs(), or is freed with scst_acg_free(). */
+struct scst_acg *scst_acg_new(struct scst_tgt *tgt, const char *name);
+void scst_acg_free(struct scst_acg *acg);
+/* Makes @default_acg and the @n named @groups (built aside) the target's,
+ * freeing those it had, and syncs its sessions. */
+void scst_tgt_replace_acgs(struct scst_tgt *tgt, struct scst_acg *default_acg,
+			   struct scst_acg **groups, unsigned n);
+/* Removes a named group; its sessions move to whatever group they match
+ * now at the next scst_tgt_sync_sessions(). */
+void scst_acg_destroy(struct scst_acg *acg);
+int scst_acg_add_lun(struct scst_acg *acg, uint64_t lun, struct scst_device *dev,
+		     bool read_only, char *err, size_t errlen);
+int scst_acg_del_lun(struct scst_acg *acg, uint64_t lun, char *err, size_t errlen);
+/* Empties the group's LUN map. */
+void scst_acg_clear_luns(struct scst_acg *acg);
+/* Adds an initiator name pattern; refused if the pattern is malformed or
+ * already in the group. */
+int scst_acg_add_initiator(struct scst_acg *acg, const char *pattern, char *err,
+			   size_t errlen);
+int scst_acg_del_initiator(struct scst_acg *acg, const char *pattern, char *err,
+			   size_t errlen);
+/* The group @initiator_name belongs to at @tgt: the one named group whose
+ * patterns take it, else the default group. When two named groups take
+ * it, returns NULL and names both in @err: the initiator is refused
+ * rather than shown either map. */
+struct scst_acg *scst_acg_for_initiator(struct scst_tgt *tgt, const char *initiator_name,
+					char *err, size_t errlen);
+/* Whether @initiator_name may use @tgt: it belongs to exactly one group and
+ * that group maps at least one LUN (the login of an initiator with nothing
+ * to see is refused). Writes why not into @err. */
+bool scst_tgt_initiator_allowed(struct scst_tgt *tgt, const char *initiator_name, char *err,
+				size_t errlen);
+/* Brings every session of @tgt in line with the groups: each is bound to
+ * the group it matches now, its LUN table becomes that group's map
+ * (keeping the I_T_L nexus, its unit attentions and its task set, of every
+ * LUN that still maps the same device), and REPORTED LUNS DATA HAS CHANGED
+ * is queued on the nexuses of every session whose map changed. Commands
+ * in flight finish against the nexus they started on. */
+void scst_tgt_sync_sessions(struct scst_tgt *tgt);
 
 /* Number of sessions alive, and a wait of at most @seconds for it to
  * reach zero (shutdown); returns whether it did. */
 unsigned scst_session_count(void);
 bool scst_wait_sessions_gone(int seconds);
+/* A wait of at most @seconds for every destroyed device to have been
+ * released (its last nexus gone, detach() done); returns whether they
+ * were. Shutdown calls it so that no backing store is left unflushed. */
+bool scst_wait_devices_released(int seconds);
 
 /* Writes every session and device with its active commands to the log
  * (core/dump.c, where the line format is). Called from a non-reactor
@@ -488,9 +625,12 @@ void scst_dump_state(void);
 /* ------------------------------------------------------------------ */
 /* Calls a target driver makes. All on the session's reactor. */
 
-/* Opens an I_T nexus to @tgt for @initiator_name on the calling reactor.
- * Every mapped LUN gets a POWER ON, RESET OR BUS DEVICE RESET unit
- * attention. Returns NULL on allocation failure. */
+/* Opens an I_T nexus to @tgt for @initiator_name on the calling reactor,
+ * bound to the group the initiator belongs to (scst_acg_for_initiator()).
+ * Every LUN of the group's map gets a POWER ON, RESET OR BUS DEVICE RESET
+ * unit attention. Returns NULL on allocation failure, or when the
+ * initiator matches two groups (the driver checks
+ * scst_tgt_initiator_allowed() first, to refuse the login). */
 struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *initiator_name,
 					   void *tgt_priv);
 /* Closes the nexus. Commands still active are aborted; when the last has

@@ -1,13 +1,26 @@
-/* Sessions (I_T nexuses) and their I_T_L nexuses.
+/* Sessions (I_T nexuses) and their LUN tables of I_T_L nexuses.
  *
- * Lifetime: the target driver creates a session with
+ * Lifetime of a session: the target driver creates it with
  * scst_register_session() on the reactor its connection lives on, and
  * everything about it (its commands, their task sets, its task management
- * functions) runs there. The driver ends it with scst_unregister_session():
- * from then on no command or TMF may be added; active commands are
- * aborted; the session is freed, on its reactor, once its last command
- * has finished and its last TMF has completed (sess->active_cmds and
- * sess->tmf_refs both zero), right after the driver's unreg_done. */
+ * functions, the retiring of its old LUN tables) runs there. The driver
+ * ends it with scst_unregister_session(): from then on no command or TMF
+ * may be added and active commands are aborted. Once the last command has
+ * finished and the last TMF completed (active_cmds and tmf_refs zero) the
+ * session is detached: it leaves its target (management no longer
+ * reaches it) and drops its LUN table. It is freed, on its reactor, right
+ * after the driver's unreg_done, when sess->refs reaches zero: one
+ * reference is its registration (dropped at detach), one each of its
+ * I_T_L nexuses holds, so a nexus can rely on its session to the end.
+ *
+ * LUN tables: an immutable sorted array of nexuses. Management builds a
+ * new one under scst_mutex whenever the session's group changes
+ * (scst_tgt_sync_sessions()) and publishes it with one atomic store; the
+ * reactor looks LUNs up in whatever table is current, without a lock, and
+ * a command takes a reference on its nexus. The table replaced is sent to
+ * the session's reactor in its own embedded message: when that runs, no
+ * lookup there can still be reading it (lookups never span reactor
+ * callbacks), so it drops its references and is freed. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,49 +60,234 @@ bool scst_wait_sessions_gone(int seconds)
 	return gone;
 }
 
+static void session_free(struct scst_session *sess);
+
+static void session_get(struct scst_session *sess)
+{
+	atomic_fetch_add(&sess->refs, 1);
+}
+
+static void session_put(struct scst_session *sess)
+{
+	if (atomic_fetch_sub(&sess->refs, 1) == 1)
+		session_free(sess);
+}
+
+/* ---- I_T_L nexuses ---- */
+
+static struct scst_tgt_dev *tgt_dev_new(struct scst_session *sess, const struct scst_lun *lun)
+{
+	struct scst_tgt_dev *td = calloc(1, sizeof(*td));
+
+	if (!td)
+		return NULL;
+	td->sess = sess;
+	td->reactor = sess->reactor;
+	td->dev = lun->dev;
+	td->lun = lun->lun;
+	atomic_init(&td->read_only, lun->read_only);
+	atomic_init(&td->refs, 1);
+	list_init(&td->uas);
+	list_init(&td->task_set);
+	scst_device_get(lun->dev);
+	session_get(sess);
+	pthread_mutex_lock(&lun->dev->lock);
+	list_add_tail(&td->dev_entry, &lun->dev->tgt_devs);
+	pthread_mutex_unlock(&lun->dev->lock);
+	return td;
+}
+
+void scst_tgt_dev_get(struct scst_tgt_dev *td)
+{
+	atomic_fetch_add(&td->refs, 1);
+}
+
+void scst_tgt_dev_put(struct scst_tgt_dev *td)
+{
+	struct scst_session *sess = td->sess;
+	struct scst_device *dev = td->dev;
+
+	if (atomic_fetch_sub(&td->refs, 1) != 1)
+		return;
+	/* Commands hold their nexus until FINISHED: none is in the set. */
+	assert(list_empty(&td->task_set) && td->nparked == 0);
+	pthread_mutex_lock(&dev->lock);
+	list_del(&td->dev_entry);
+	scst_tgt_dev_clear_uas(td);
+	pthread_mutex_unlock(&dev->lock);
+	free(td);
+	scst_device_put(dev);
+	session_put(sess);
+}
+
+/* ---- LUN tables ---- */
+
+static struct scst_lun_table *table_alloc(struct scst_session *sess, unsigned n)
+{
+	struct scst_lun_table *t = calloc(1, sizeof(*t) + n * sizeof(t->tgt_devs[0]));
+
+	if (t)
+		t->sess = sess;
+	return t;
+}
+
+/* Drops the table's references; on the session's reactor, or by
+ * management for a table it built and never published. */
+static void table_free(struct scst_lun_table *t)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		scst_tgt_dev_put(t->tgt_devs[i]);
+	free(t);
+}
+
+static void table_retired(struct reactor_msg *m)
+{
+	struct scst_lun_table *t = container_of(m, struct scst_lun_table, retire_msg);
+
+	assert(reactor_self() == t->sess->reactor);
+	table_free(t);
+}
+
+struct scst_lun_table *scst_session_luns(const struct scst_session *sess)
+{
+	return atomic_load_explicit(&((struct scst_session *)sess)->luns, memory_order_acquire);
+}
+
 struct scst_tgt_dev *scst_session_tgt_dev(struct scst_session *sess, uint64_t lun)
 {
-	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
-		if (sess->tgt_devs[i].lun == lun)
-			return &sess->tgt_devs[i];
+	const struct scst_lun_table *t = scst_session_luns(sess);
+	unsigned lo = 0, hi = t ? t->n : 0;
+
+	assert(reactor_self() == sess->reactor);
+	/* Sorted by LUN: a binary search. */
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		uint64_t l = t->tgt_devs[mid]->lun;
+
+		if (l == lun)
+			return t->tgt_devs[mid];
+		if (l < lun)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }
 
-/* Builds one I_T_L nexus per LUN of the target's map; scst_mutex held. */
-static bool attach_luns(struct scst_session *sess)
+static struct scst_tgt_dev *table_find(const struct scst_lun_table *t, uint64_t lun,
+				       const struct scst_device *dev)
 {
-	struct scst_lun *lun;
-	unsigned n = 0;
-
-	list_for_each_entry(lun, &sess->tgt->luns, entry)
-		n++;
-	sess->tgt_devs = calloc(n ? n : 1, sizeof(*sess->tgt_devs));
-	if (!sess->tgt_devs)
-		return false;
-	list_for_each_entry(lun, &sess->tgt->luns, entry) {
-		struct scst_tgt_dev *td = &sess->tgt_devs[sess->ntgt_devs++];
-
-		td->sess = sess;
-		td->dev = lun->dev;
-		td->lun = lun->lun;
-		td->read_only = lun->read_only;
-		list_init(&td->uas);
-		list_init(&td->task_set);
-		pthread_mutex_lock(&lun->dev->lock);
-		list_add_tail(&td->dev_entry, &lun->dev->tgt_devs);
-		pthread_mutex_unlock(&lun->dev->lock);
-		/* A new I_T nexus starts with a power-on/reset condition. */
-		scst_tgt_dev_queue_ua(td, scsi_sense_make(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
+	for (unsigned i = 0; t && i < t->n; i++) {
+		if (t->tgt_devs[i]->lun == lun && t->tgt_devs[i]->dev == dev)
+			return t->tgt_devs[i];
 	}
-	return true;
+	return NULL;
 }
+
+/* The table @acg's map gives the session: the nexuses of @old that still
+ * map the same device at the same LUN (with a new reference), new ones for
+ * the rest. *changed says whether it differs from @old. NULL without
+ * memory. scst_mutex held. */
+static struct scst_lun_table *build_table(struct scst_session *sess, const struct scst_acg *acg,
+					  const struct scst_lun_table *old, bool *changed)
+{
+	const struct scst_lun *lun;
+	struct scst_lun_table *t;
+	unsigned n = 0, kept = 0;
+
+	if (acg)
+		list_for_each_entry(lun, &acg->luns, entry)
+			n++;
+	t = table_alloc(sess, n);
+	if (!t)
+		return NULL;
+	if (acg) {
+		list_for_each_entry(lun, &acg->luns, entry) {
+			struct scst_tgt_dev *td = table_find(old, lun->lun, lun->dev);
+
+			if (td) {
+				scst_tgt_dev_get(td);
+				atomic_store(&td->read_only, lun->read_only);
+				kept++;
+			} else if (!(td = tgt_dev_new(sess, lun))) {
+				table_free(t);
+				return NULL;
+			}
+			t->tgt_devs[t->n++] = td;
+		}
+	}
+	*changed = kept != t->n || kept != (old ? old->n : 0);
+	return t;
+}
+
+/* Makes @t the session's table and retires the one it replaces. */
+static void publish_table(struct scst_session *sess, struct scst_lun_table *t)
+{
+	struct scst_lun_table *old = atomic_exchange_explicit(&sess->luns, t, memory_order_acq_rel);
+
+	if (old)
+		reactor_send(sess->reactor, &old->retire_msg, table_retired);
+}
+
+/* Brings one session in line with its target's groups; scst_mutex held. */
+static void sync_session(struct scst_session *sess)
+{
+	char why[256] = "";
+	struct scst_acg *acg = scst_acg_for_initiator(sess->tgt, sess->initiator_name, why,
+						      sizeof(why));
+	struct scst_lun_table *t;
+	bool changed;
+
+	if (!acg)
+		/* Two groups take it now: it sees nothing until that is
+		 * resolved, rather than either group's LUNs. */
+		log_warn("session %s -> %s: %s; it sees no LUN", sess->initiator_name,
+			 sess->tgt->name, why);
+	if (acg != sess->acg)
+		log_info("session %s -> %s: now in group %s", sess->initiator_name, sess->tgt->name,
+			 acg ? (acg->name ? acg->name : "(default)") : "(none)");
+	sess->acg = acg;
+	t = build_table(sess, acg, scst_session_luns(sess), &changed);
+	if (!t) {
+		log_error("session %s -> %s: out of memory: its LUNs stay as they were",
+			  sess->initiator_name, sess->tgt->name);
+		return;
+	}
+	if (!changed) {
+		table_free(t);
+		return;
+	}
+	/* SPC-4 6.33: every I_T nexus whose inventory changed is told so,
+	 * through each of its logical units. */
+	for (unsigned i = 0; i < t->n; i++)
+		scst_tgt_dev_queue_ua(t->tgt_devs[i],
+				      scsi_sense_make(SK_UNIT_ATTENTION,
+						      ASC_REPORTED_LUNS_DATA_HAS_CHANGED));
+	publish_table(sess, t);
+	log_info("session %s -> %s: now sees %u LUN(s)", sess->initiator_name, sess->tgt->name,
+		 t->n);
+}
+
+void scst_tgt_sync_sessions(struct scst_tgt *tgt)
+{
+	struct scst_session *sess;
+
+	list_for_each_entry(sess, &tgt->sessions, tgt_entry)
+		sync_session(sess);
+}
+
+/* ---- registration ---- */
 
 struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *initiator_name,
 					   void *tgt_priv)
 {
 	struct scst_session *sess = calloc(1, sizeof(*sess));
+	struct scst_lun_table *t = NULL;
+	struct scst_acg *acg;
+	char why[256] = "";
+	bool changed;
 
+	assert(reactor_self());
 	if (!sess || !(sess->initiator_name = strdup(initiator_name))) {
 		free(sess);
 		return NULL;
@@ -97,46 +295,48 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
 	sess->tgt = tgt;
 	sess->tgt_priv = tgt_priv;
 	sess->reactor = reactor_self();
+	atomic_init(&sess->refs, 1); /* the registration */
 	list_init(&sess->cmds);
+	sess->transport_id_len = tgt->tgtt->get_transport_id(sess, sess->transport_id);
+	assert(sess->transport_id_len <= SCST_TRANSPORT_ID_MAX);
 	pthread_mutex_lock(&scst_mutex);
-	if (!attach_luns(sess)) {
+	acg = scst_acg_for_initiator(tgt, initiator_name, why, sizeof(why));
+	if (acg)
+		t = build_table(sess, acg, NULL, &changed);
+	if (!t) {
 		pthread_mutex_unlock(&scst_mutex);
+		if (!acg)
+			log_warn("session %s -> %s: refused: %s", initiator_name, tgt->name, why);
+		/* Nothing holds the session but its registration. */
+		assert(atomic_load(&sess->refs) == 1);
 		free(sess->initiator_name);
 		free(sess);
 		return NULL;
 	}
+	sess->acg = acg;
+	/* A new I_T nexus starts with a power-on/reset condition on each of
+	 * its logical units. */
+	for (unsigned i = 0; i < t->n; i++)
+		scst_tgt_dev_queue_ua(t->tgt_devs[i],
+				      scsi_sense_make(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
+	atomic_init(&sess->luns, t);
 	list_add_tail(&sess->tgt_entry, &tgt->sessions);
 	pthread_mutex_unlock(&scst_mutex);
 	pthread_mutex_lock(&count_lock);
 	nsessions++;
 	pthread_mutex_unlock(&count_lock);
-	log_info("session %s -> %s: opened with %u LUN(s)", initiator_name, tgt->name,
-		 sess->ntgt_devs);
+	log_info("session %s -> %s: opened with %u LUN(s)%s%s", initiator_name, tgt->name, t->n,
+		 acg->name ? ", group " : "", acg->name ? acg->name : "");
 	return sess;
 }
 
-static void session_free(struct reactor_msg *m)
+/* The last reference is gone: on the session's reactor. */
+static void session_free(struct scst_session *sess)
 {
-	struct scst_session *sess = container_of(m, struct scst_session, free_msg);
-
-	assert(reactor_self() == sess->reactor && sess->unregistering);
-	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
-	pthread_mutex_lock(&scst_mutex);
-	list_del(&sess->tgt_entry);
-	for (unsigned i = 0; i < sess->ntgt_devs; i++) {
-		struct scst_tgt_dev *td = &sess->tgt_devs[i];
-
-		assert(list_empty(&td->task_set) && td->nparked == 0);
-		pthread_mutex_lock(&td->dev->lock);
-		list_del(&td->dev_entry);
-		scst_tgt_dev_clear_uas(td);
-		pthread_mutex_unlock(&td->dev->lock);
-	}
-	pthread_mutex_unlock(&scst_mutex);
+	assert(reactor_self() == sess->reactor && sess->detached);
 	log_info("session %s -> %s: closed", sess->initiator_name, sess->tgt->name);
 	if (sess->unreg_done)
 		sess->unreg_done(sess);
-	free(sess->tgt_devs);
 	free(sess->initiator_name);
 	free(sess);
 	pthread_mutex_lock(&count_lock);
@@ -145,14 +345,36 @@ static void session_free(struct reactor_msg *m)
 	pthread_mutex_unlock(&count_lock);
 }
 
+/* No command or TMF is left: the session leaves its target and lets go of
+ * its LUNs; it is freed when the last nexus has (often right here). */
+static void session_detach(struct reactor_msg *m)
+{
+	struct scst_session *sess = container_of(m, struct scst_session, detach_msg);
+	struct scst_lun_table *t;
+
+	assert(reactor_self() == sess->reactor && sess->unregistering && !sess->detached);
+	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
+	pthread_mutex_lock(&scst_mutex);
+	list_del(&sess->tgt_entry);
+	sess->detached = true;
+	t = atomic_exchange(&sess->luns, NULL);
+	pthread_mutex_unlock(&scst_mutex);
+	if (t)
+		table_free(t);
+	session_put(sess);
+}
+
 void scst_session_cmd_gone(struct scst_session *sess)
 {
 	assert(reactor_self() == sess->reactor);
-	if (sess->unregistering && sess->active_cmds == 0 && sess->tmf_refs == 0)
+	if (sess->unregistering && sess->active_cmds == 0 && sess->tmf_refs == 0 &&
+	    !sess->detach_sent) {
 		/* Posted, so that the caller (finishing a command) is done
 		 * with the session first; the conditions cannot change back,
-		 * so this happens once. */
-		reactor_send(sess->reactor, &sess->free_msg, session_free);
+		 * and the flag makes it once. */
+		sess->detach_sent = true;
+		reactor_send(sess->reactor, &sess->detach_msg, session_detach);
+	}
 }
 
 void scst_unregister_session(struct scst_session *sess,

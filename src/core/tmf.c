@@ -150,6 +150,7 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 {
 	struct scst_session *sess = mcmd->sess;
 	struct scst_tgt_dev *td = scst_session_tgt_dev(sess, mcmd->lun);
+	const struct scst_lun_table *luns = scst_session_luns(sess);
 	struct scst_cmd *cmd;
 
 	switch (mcmd->fn) {
@@ -178,14 +179,14 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 		}
 		return;
 	case SCST_TMF_TARGET_RESET:
-		for (unsigned i = 0; i < sess->ntgt_devs; i++)
-			reset_lun(mcmd, &sess->tgt_devs[i]);
+		for (unsigned i = 0; luns && i < luns->n; i++)
+			reset_lun(mcmd, luns->tgt_devs[i]);
 		return;
 	case SCST_TMF_I_T_NEXUS_RESET:
 		list_for_each_entry(cmd, &sess->cmds, sess_entry)
 			scst_abort_cmd(cmd, mcmd);
-		for (unsigned i = 0; i < sess->ntgt_devs; i++)
-			scst_tgt_dev_queue_ua(&sess->tgt_devs[i],
+		for (unsigned i = 0; luns && i < luns->n; i++)
+			scst_tgt_dev_queue_ua(luns->tgt_devs[i],
 					      scsi_sense_make(SK_UNIT_ATTENTION,
 							      ASC_I_T_NEXUS_LOSS_OCCURRED));
 		return;

@@ -57,6 +57,10 @@ static void usage(FILE *out)
 		"\n"
 		"SIGINT or SIGTERM: stop accepting, end the sessions, flush and close\n"
 		"the backing files, exit 0.\n"
+		"SIGHUP: apply the configuration file again to the running daemon:\n"
+		"  new LUNs, groups, devices and targets appear, removed ones go, and\n"
+		"  sessions see their new LUN maps; a file that does not load changes\n"
+		"  nothing.\n"
 		"SIGUSR1: write every session and device with its active commands to\n"
 		"the log (lines starting \"dump:\", at level info), and keep serving.\n",
 		ISCSI_DEFAULT_MAX_CONNECTIONS, ISCSI_DEFAULT_MAX_LOGINS_PER_ADDRESS);
@@ -210,6 +214,11 @@ static void teardown_objects(void)
 		}
 	}
 	pthread_mutex_unlock(&scst_mutex);
+	/* A device a reload removed, or one whose last session has just
+	 * gone, is released on a reactor: wait for its flush and close
+	 * before the reactors stop. */
+	if (!scst_wait_devices_released(SHUTDOWN_GRACE_SECONDS))
+		log_warn("devices still in use after %d s; stopping anyway", SHUTDOWN_GRACE_SECONDS);
 }
 
 static void shutdown_gracefully(void)
@@ -260,7 +269,25 @@ static void raise_nofile_limit(unsigned max_connections)
 			 max_connections);
 }
 
-static int wait_for_signal(void)
+/* SIGHUP: the configuration file again, applied to the running daemon
+ * (config_reload_file()): sessions keep running and see their new LUN
+ * maps; a file that does not load changes nothing. */
+static void reload_config(const char *path)
+{
+	char err[512];
+
+	if (!path) {
+		log_warn("SIGHUP: no configuration file (-c) to reload");
+		return;
+	}
+	log_info("SIGHUP: reloading %s", path);
+	if (config_reload_file(path, err, sizeof(err)))
+		log_error("reload refused, nothing changed: %s", err);
+	else
+		log_info("reload of %s done", path);
+}
+
+static int wait_for_signal(const char *config)
 {
 	sigset_t set;
 	int sig;
@@ -269,12 +296,16 @@ static int wait_for_signal(void)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	for (;;) {
 		if (sigwait(&set, &sig))
 			return -1;
-		if (sig != SIGUSR1)
+		if (sig == SIGUSR1)
+			scst_dump_state();
+		else if (sig == SIGHUP)
+			reload_config(config);
+		else
 			return sig;
-		scst_dump_state();
 	}
 }
 
@@ -304,6 +335,7 @@ int main(int argc, char **argv)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -339,7 +371,7 @@ int main(int argc, char **argv)
 	log_info("uscstd ready: %u reactor thread(s)%s%s", o.threads, o.config ? ", config " : "",
 		 o.config ? o.config : ", demo target " DEMO_TARGET_NAME);
 
-	sig = wait_for_signal();
+	sig = wait_for_signal(o.config);
 	log_info("%s received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	shutdown_gracefully();
 	log_info("uscstd stopped");

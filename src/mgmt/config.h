@@ -99,11 +99,37 @@ void config_free(struct config_tree *tree);
  * or NULL. */
 const struct config_attr *config_find_attr(const struct config_block *block, const char *name);
 
-/* Creates what @tree describes through the core: every DEVICE of every
- * HANDLER first, then every TARGET of every TARGET_DRIVER with its LUNs, and
- * enables the targets that say so. On error, undoes what it created and
- * returns -1 with "FILE:LINE: reason" in @err. */
-int config_apply(const struct config_tree *tree, char *err, size_t errlen);
+/* Targets a reload removed, disabled and without LUNs, whose sessions are
+ * still to be closed (config_finish_removals()). */
+struct config_leftovers {
+	struct scst_tgt **tgts;
+	unsigned ntgts;
+};
+
+/* Makes the registry what @tree describes, through the core; scst_mutex
+ * held. Every DEVICE of every HANDLER is created (or kept, if one of that
+ * name and handler exists), then every TARGET of every TARGET_DRIVER (or
+ * kept), with its LUNs and GROUPs; existing objects keep the attributes
+ * they were created with. Only when the whole file has been checked does
+ * anything existing change: each target gets the LUN maps and groups of
+ * the file, its sessions follow (scst_tgt_sync_sessions()), targets are
+ * enabled or disabled as it says, and targets and devices it no longer
+ * has are removed (targets with sessions into @out, or left disabled
+ * without LUNs when @out is NULL). On error nothing existing has changed,
+ * what this apply created is destroyed, and it returns -1 with
+ * "FILE:LINE: reason" in @err. */
+struct scst_tgt;
+int config_apply(const struct config_tree *tree, struct config_leftovers *out, char *err,
+		 size_t errlen);
+
+/* Closes the sessions of the removed targets and destroys them; from a
+ * non-reactor thread, without scst_mutex. */
+void config_finish_removals(struct config_leftovers *left);
+
+/* SIGHUP: config_parse_file(), config_apply() and
+ * config_finish_removals(). Returns 0, or -1 with the reason in @err (and
+ * nothing changed). */
+int config_reload_file(const char *path, char *err, size_t errlen);
 
 /* Writes "FILE:LINE: reason" into @err (just "FILE: reason" when @line is
  * 0). Shared by the lexer, the parser and the apply step. */

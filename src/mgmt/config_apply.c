@@ -7,22 +7,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "base/reactor.h"
+#include "core/initiator_pattern.h"
 
 #include "core/scst.h"
 #include "mgmt/config.h"
 #include "targets/iscsi/iscsi_name.h"
 
+/* A target of the file and the access control it gets: its groups are
+ * built aside and become the target's only once the whole file has been
+ * checked, so that a refused reload leaves every session as it was. */
+struct target_plan {
+	struct scst_tgt *tgt;
+	bool created; /* by this apply: undone on failure */
+	bool enable;
+	struct scst_acg *default_acg;   /* its own LUN lines */
+	struct scst_acg **groups;       /* its GROUP sections */
+	const struct config_block **group_blocks;
+	unsigned ngroups;
+};
+
 struct apply_ctx {
 	const struct config_tree *tree;
 	char *err;
 	size_t errlen;
-	/* What this apply created, for undo and enabling; sized up front
-	 * from the tree. */
+	/* Devices this apply created, for undo; sized up front from the
+	 * tree. */
 	struct scst_device **devs;
 	unsigned ndevs;
-	struct scst_tgt **tgts;
-	bool *tgt_enable; /* parallel to tgts */
-	unsigned ntgts;
+	/* Every target of the file. */
+	struct target_plan *plans;
+	unsigned nplans;
 	/* Relative target port identifiers (VPD page 0x83, and later the
 	 * TransportIDs of persistent reservations) must be unique.
 	 * rel_tgt_claims[id] is the target block whose rel_tgt_id line
@@ -124,14 +142,24 @@ static unsigned blame_line(const struct config_block *b, const char *reason)
 /* ------------------------------------------------------------------ */
 /* HANDLER / DEVICE */
 
+/* Creates the device of block @d, or keeps it when it exists (a reload):
+ * its attributes are taken when it is created only. */
 static int apply_device(struct apply_ctx *ctx, const char *handler, const struct config_block *d)
 {
 	unsigned n, line;
 	const char *bad;
-	struct scst_attr *attrs = core_attrs(d, NULL, &n);
-	struct scst_device *dev = NULL;
+	struct scst_attr *attrs;
+	struct scst_device *dev = scst_find_device(d->name);
 	char reason[256] = "";
 
+	if (dev) {
+		if (strcmp(dev->handler->name, handler) == 0)
+			return 0;
+		apply_error(ctx, d->line, "device '%s' exists with handler %s, not %s", d->name,
+			    dev->handler->name, handler);
+		return -1;
+	}
+	attrs = core_attrs(d, NULL, &n);
 	if (!attrs) {
 		apply_error(ctx, d->line, "out of memory");
 		return -1;
@@ -168,11 +196,30 @@ static int apply_handler(struct apply_ctx *ctx, const struct config_block *h)
 }
 
 /* ------------------------------------------------------------------ */
-/* TARGET_DRIVER / TARGET / LUN */
+/* TARGET_DRIVER / TARGET / GROUP / LUN / INITIATOR */
 
-static int apply_lun(struct apply_ctx *ctx, struct scst_tgt *tgt, const struct config_block *l)
+/* Whether the file defines device @name (a LUN may only name one of
+ * those: on a reload, a device left out of the file is going away). */
+static bool device_in_file(const struct config_tree *tree, const char *name)
 {
-	struct scst_device *dev = scst_find_device(l->device);
+	for (unsigned i = 0; i < tree->root.nchildren; i++) {
+		const struct config_block *h = &tree->root.children[i];
+
+		if (h->section != CONFIG_HANDLER)
+			continue;
+		for (unsigned j = 0; j < h->nchildren; j++)
+			if (strcmp(h->children[j].name, name) == 0)
+				return true;
+	}
+	return false;
+}
+
+/* Adds the LUN line @l to @acg (a group being built, not yet the
+ * target's). */
+static int apply_lun(struct apply_ctx *ctx, struct scst_acg *acg, const struct config_block *l)
+{
+	struct scst_device *dev = device_in_file(ctx->tree, l->device) ? scst_find_device(l->device)
+								       : NULL;
 	bool read_only = false;
 	char reason[256] = "";
 
@@ -192,13 +239,103 @@ static int apply_lun(struct apply_ctx *ctx, struct scst_tgt *tgt, const struct c
 		if (parse_bool_attr(ctx, a, &read_only) < 0)
 			return -1;
 	}
-	if (scst_target_add_lun(tgt, l->lun, dev, read_only, reason, sizeof(reason)) < 0) {
+	if (scst_acg_add_lun(acg, l->lun, dev, read_only, reason, sizeof(reason)) < 0) {
 		apply_error(ctx, l->line, "LUN %llu: %s", (unsigned long long)l->lun, reason);
 		return -1;
 	}
 	return 0;
 }
 
+/* GROUP name { LUN ...; INITIATOR pattern }: a group of its own, built
+ * aside (plan->groups) until the whole file has been checked. SCST's
+ * group attributes (addr_method, io_grouping_type, cpu_mask, ...) are not
+ * implemented and refused by name. */
+static int apply_group(struct apply_ctx *ctx, struct target_plan *plan,
+		       const struct config_block *g)
+{
+	struct scst_acg *acg = scst_acg_new(plan->tgt, g->name);
+	char reason[256] = "";
+
+	if (!acg) {
+		apply_error(ctx, g->line, "out of memory");
+		return -1;
+	}
+	plan->groups[plan->ngroups++] = acg;
+	if (g->nattrs) {
+		apply_error(ctx, g->attrs[0].line, "group attribute '%s' is not supported",
+			    g->attrs[0].name);
+		return -1;
+	}
+	for (unsigned i = 0; i < g->nchildren; i++) {
+		const struct config_block *c = &g->children[i];
+
+		if (c->section == CONFIG_LUN) {
+			if (apply_lun(ctx, acg, c) < 0)
+				return -1;
+		} else if (scst_acg_add_initiator(acg, c->name, reason, sizeof(reason)) < 0) {
+			apply_error(ctx, c->line, "group '%s': %s", g->name, reason);
+			return -1;
+		}
+	}
+	if (list_empty(&acg->initiators))
+		log_warn("%s:%u: group '%s' of target '%s' has no INITIATOR: nobody sees its LUNs",
+			 ctx->tree->filename, g->line, g->name, plan->tgt->name);
+	return 0;
+}
+
+/* The INITIATOR line of @g for @pattern. */
+static unsigned initiator_line(const struct config_block *g, const char *pattern)
+{
+	for (unsigned i = 0; i < g->nchildren; i++)
+		if (g->children[i].section == CONFIG_INITIATOR &&
+		    strcmp(g->children[i].name, pattern) == 0)
+			return g->children[i].line;
+	return g->line;
+}
+
+static bool has_exclusion(const struct scst_acg *acg)
+{
+	const struct scst_acn *acn;
+
+	list_for_each_entry(acn, &acg->initiators, entry)
+		if (initiator_pattern_excludes(acn->pattern))
+			return true;
+	return false;
+}
+
+/* No initiator may belong to two groups of a target. Where neither group
+ * has an exclusion, two patterns that some name matches both are that
+ * initiator: an error naming both groups. With exclusions the question is
+ * left to the login, which refuses an initiator two groups take (acg.c). */
+static int check_group_overlap(struct apply_ctx *ctx, const struct target_plan *plan)
+{
+	for (unsigned i = 0; i < plan->ngroups; i++) {
+		const struct scst_acg *a = plan->groups[i];
+
+		if (has_exclusion(a))
+			continue;
+		for (unsigned j = i + 1; j < plan->ngroups; j++) {
+			const struct scst_acg *b = plan->groups[j];
+			const struct scst_acn *x, *y;
+
+			if (has_exclusion(b))
+				continue;
+			list_for_each_entry(x, &a->initiators, entry) {
+				list_for_each_entry(y, &b->initiators, entry) {
+					if (!initiator_patterns_overlap(x->pattern, y->pattern))
+						continue;
+					apply_error(ctx,
+						    initiator_line(plan->group_blocks[j], y->pattern),
+						    "initiator '%s' of group '%s' also matches '%s' of "
+						    "group '%s': an initiator may belong to one group only",
+						    y->pattern, b->name, x->pattern, a->name);
+					return -1;
+				}
+			}
+		}
+	}
+	return 0;
+}
 /* The lowest rel_tgt_id no target has and no rel_tgt_id line asks for; 0
  * when none is left. */
 static unsigned auto_rel_tgt_id(struct apply_ctx *ctx)
@@ -253,6 +390,9 @@ static int claim_rel_tgt_ids(struct apply_ctx *ctx)
 
 			if (!a || !scst_attr_u64(a->value, &id) || id == 0 || id >= REL_TGT_IDS)
 				continue;
+			/* A target that exists (a reload) keeps its id. */
+			if (scst_find_target(scst_find_target_template(d->name), t->name))
+				continue;
 			first = ctx->rel_tgt_claims[id];
 			if (first) {
 				apply_error(ctx, a->line,
@@ -276,56 +416,89 @@ static int claim_rel_tgt_ids(struct apply_ctx *ctx)
 	return 0;
 }
 
-/* Creates the target and maps its LUNs; enabling waits for the end. */
+/* Finds or creates the target of block @t and builds its groups aside. A
+ * target that exists already (a reload) keeps its attributes: they are
+ * taken only when it is created. */
 static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 			bool driver_enabled, const struct config_block *t)
 {
-	unsigned n, line;
+	unsigned n, line, ngroups = 0;
 	const char *bad;
 	bool enable = false;
 	struct scst_attr *attrs;
 	struct scst_tgt *tgt;
+	struct target_plan *plan;
 	char reason[256] = "", auto_id[8];
 
 	for (unsigned i = 0; i < t->nattrs; i++)
 		if (strcmp(t->attrs[i].name, "enabled") == 0 &&
 		    parse_bool_attr(ctx, &t->attrs[i], &enable) < 0)
 			return -1;
-	attrs = core_attrs(t, "enabled", &n);
-	if (!attrs) {
+	plan = &ctx->plans[ctx->nplans];
+	for (unsigned i = 0; i < t->nchildren; i++)
+		ngroups += t->children[i].section == CONFIG_GROUP;
+	plan->groups = calloc(ngroups + 1, sizeof(*plan->groups));
+	plan->group_blocks = calloc(ngroups + 1, sizeof(*plan->group_blocks));
+	if (!plan->groups || !plan->group_blocks) {
+		free(plan->groups);
+		free(plan->group_blocks);
 		apply_error(ctx, t->line, "out of memory");
 		return -1;
 	}
-	if (!config_find_attr(t, "rel_tgt_id")) {
-		unsigned id = auto_rel_tgt_id(ctx);
-
-		if (!id) {
-			free(attrs);
-			apply_error(ctx, t->line, "target '%s': no free rel_tgt_id", t->name);
+	ctx->nplans++;
+	plan->enable = enable && driver_enabled;
+	tgt = scst_find_target(tgtt, t->name);
+	if (!tgt) {
+		attrs = core_attrs(t, "enabled", &n);
+		if (!attrs) {
+			apply_error(ctx, t->line, "out of memory");
 			return -1;
 		}
-		snprintf(auto_id, sizeof(auto_id), "%u", id);
-		attrs[n++] = (struct scst_attr){ .name = "rel_tgt_id", .value = auto_id };
-	}
-	tgt = scst_target_create(tgtt, t->name, attrs, n, reason, sizeof(reason));
-	if (!tgt) {
-		free(attrs);
-		apply_error(ctx, blame_line(t, reason), "target '%s': %s", t->name, reason);
-		return -1;
-	}
-	ctx->tgts[ctx->ntgts] = tgt;
-	ctx->tgt_enable[ctx->ntgts++] = enable && driver_enabled;
-	mark_rel_tgt_taken(tgt, ctx);
-	line = first_unconsumed(t, attrs, n, &bad);
-	free(attrs);
-	if (line) {
-		apply_error(ctx, line, "unknown attribute '%s' for target '%s'", bad, t->name);
-		return -1;
-	}
-	for (unsigned i = 0; i < t->nchildren; i++)
-		if (apply_lun(ctx, tgt, &t->children[i]) < 0)
+		if (!config_find_attr(t, "rel_tgt_id")) {
+			unsigned id = auto_rel_tgt_id(ctx);
+
+			if (!id) {
+				free(attrs);
+				apply_error(ctx, t->line, "target '%s': no free rel_tgt_id", t->name);
+				return -1;
+			}
+			snprintf(auto_id, sizeof(auto_id), "%u", id);
+			attrs[n++] = (struct scst_attr){ .name = "rel_tgt_id", .value = auto_id };
+		}
+		tgt = scst_target_create(tgtt, t->name, attrs, n, reason, sizeof(reason));
+		if (!tgt) {
+			free(attrs);
+			apply_error(ctx, blame_line(t, reason), "target '%s': %s", t->name, reason);
 			return -1;
-	return 0;
+		}
+		plan->created = true;
+		mark_rel_tgt_taken(tgt, ctx);
+		line = first_unconsumed(t, attrs, n, &bad);
+		free(attrs);
+		if (line) {
+			plan->tgt = tgt;
+			apply_error(ctx, line, "unknown attribute '%s' for target '%s'", bad, t->name);
+			return -1;
+		}
+	}
+	plan->tgt = tgt;
+	plan->default_acg = scst_acg_new(tgt, NULL);
+	if (!plan->default_acg) {
+		apply_error(ctx, t->line, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < t->nchildren; i++) {
+		const struct config_block *c = &t->children[i];
+
+		if (c->section == CONFIG_GROUP) {
+			plan->group_blocks[plan->ngroups] = c;
+			if (apply_group(ctx, plan, c) < 0)
+				return -1;
+		} else if (apply_lun(ctx, plan->default_acg, c) < 0) {
+			return -1;
+		}
+	}
+	return check_group_overlap(ctx, plan);
 }
 
 /* A target's name is what initiators log in to: for the iscsi driver it
@@ -397,14 +570,78 @@ static int apply_target_driver(struct apply_ctx *ctx, const struct config_block 
 
 /* ------------------------------------------------------------------ */
 
+static void free_plan_groups(struct target_plan *plan)
+{
+	if (plan->default_acg)
+		scst_acg_free(plan->default_acg);
+	for (unsigned i = 0; i < plan->ngroups; i++)
+		scst_acg_free(plan->groups[i]);
+	free(plan->groups);
+	free(plan->group_blocks);
+	*plan = (struct target_plan){ .tgt = plan->tgt, .created = plan->created };
+}
+
+/* A failure: what the file would have changed is dropped, what this apply
+ * created is destroyed; existing objects were not touched yet. */
 static void undo(struct apply_ctx *ctx)
 {
 	char ignored[256];
 
-	while (ctx->ntgts)
-		scst_target_destroy(ctx->tgts[--ctx->ntgts]);
+	for (unsigned i = ctx->nplans; i-- > 0;) {
+		free_plan_groups(&ctx->plans[i]);
+		if (ctx->plans[i].created && ctx->plans[i].tgt)
+			scst_target_destroy(ctx->plans[i].tgt);
+	}
 	while (ctx->ndevs)
 		scst_device_destroy(ctx->devs[--ctx->ndevs], ignored, sizeof(ignored));
+}
+
+/* The plan's groups become the target's; its sessions follow. Cannot
+ * fail. */
+static void commit_plan(struct target_plan *plan)
+{
+	struct scst_tgt *tgt = plan->tgt;
+
+	scst_tgt_replace_acgs(tgt, plan->default_acg, plan->groups, plan->ngroups);
+	plan->default_acg = NULL;
+	plan->ngroups = 0;
+	if (tgt->enabled != plan->enable) {
+		scst_target_set_enabled(tgt, plan->enable);
+		if (!plan->created)
+			log_info("target %s: %s", tgt->name, plan->enable ? "enabled" : "disabled");
+	}
+}
+
+struct leftover_ctx {
+	struct apply_ctx *ctx;
+	struct config_leftovers *out;
+};
+
+static bool target_in_plans(const struct apply_ctx *ctx, const struct scst_tgt *tgt)
+{
+	for (unsigned i = 0; i < ctx->nplans; i++)
+		if (ctx->plans[i].tgt == tgt)
+			return true;
+	return false;
+}
+
+/* A target the file no longer has: disabled and stripped of its LUNs (its
+ * sessions see none at once); the caller closes its sessions and destroys
+ * it (config_finish_removals()). */
+static void remove_target(struct scst_tgt *tgt, void *arg)
+{
+	struct leftover_ctx *lc = arg;
+	struct scst_acg *acg, *tmp;
+
+	if (target_in_plans(lc->ctx, tgt))
+		return;
+	log_info("target %s: removed from the configuration", tgt->name);
+	scst_target_set_enabled(tgt, false);
+	list_for_each_entry_safe(acg, tmp, &tgt->acgs, tgt_entry)
+		scst_acg_destroy(acg);
+	scst_acg_clear_luns(tgt->default_acg);
+	scst_tgt_sync_sessions(tgt);
+	lc->out->tgts[lc->out->ntgts++] = tgt;
 }
 
 static int apply_sections(struct apply_ctx *ctx, enum config_section section,
@@ -429,43 +666,93 @@ static unsigned count_nested(const struct config_tree *tree, enum config_section
 	return n;
 }
 
-int config_apply(const struct config_tree *tree, char *err, size_t errlen)
+static void count_target(struct scst_tgt *tgt, void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+static void collect_device(struct scst_device *dev, void *arg)
+{
+	struct apply_ctx *ctx = arg;
+
+	if (!device_in_file(ctx->tree, dev->name))
+		ctx->devs[ctx->ndevs++] = dev;
+}
+
+static void count_device(struct scst_device *dev, void *arg)
+{
+	(*(unsigned *)arg)++;
+}
+
+/* Everything checked: the targets get their new groups, targets and
+ * devices the file no longer has go. Cannot fail. */
+static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
+{
+	struct leftover_ctx lc = { .ctx = ctx, .out = out };
+	char reason[256];
+
+	for (unsigned i = 0; i < ctx->nplans; i++)
+		commit_plan(&ctx->plans[i]);
+	scst_for_each_target(NULL, remove_target, &lc);
+	/* Now unmapped everywhere: the registry lets go of them, and each
+	 * is released when its last session has let go of it. */
+	ctx->ndevs = 0;
+	scst_for_each_device(collect_device, ctx);
+	for (unsigned i = 0; i < ctx->ndevs; i++) {
+		log_info("device %s: removed", ctx->devs[i]->name);
+		if (scst_device_destroy(ctx->devs[i], reason, sizeof(reason)))
+			log_error("%s", reason);
+	}
+	ctx->ndevs = 0;
+}
+
+int config_apply(const struct config_tree *tree, struct config_leftovers *out, char *err,
+		 size_t errlen)
 {
 	struct apply_ctx ctx = {
 		.tree = tree, .err = err, .errlen = errlen, .next_rel_tgt_id = 1
 	};
 	unsigned ndevs = count_nested(tree, CONFIG_HANDLER);
 	unsigned ntgts = count_nested(tree, CONFIG_TARGET_DRIVER);
+	unsigned nregistered = 0, nregistered_devs = 0;
+	struct config_leftovers none = { 0 };
 	int rc = -1;
 
+	if (!out)
+		out = &none;
+	*out = (struct config_leftovers){ 0 };
 	if (tree->root.nattrs) {
 		apply_error(&ctx, tree->root.attrs[0].line,
 			    "global attribute '%s' is not supported", tree->root.attrs[0].name);
 		return -1;
 	}
-	ctx.devs = calloc(ndevs + 1, sizeof(*ctx.devs));
-	ctx.tgts = calloc(ntgts + 1, sizeof(*ctx.tgts));
-	ctx.tgt_enable = calloc(ntgts + 1, sizeof(*ctx.tgt_enable));
+	scst_for_each_target(NULL, count_target, &nregistered);
+	scst_for_each_device(count_device, &nregistered_devs);
+	ctx.devs = calloc(ndevs + nregistered_devs + 1, sizeof(*ctx.devs));
+	ctx.plans = calloc(ntgts + 1, sizeof(*ctx.plans));
+	out->tgts = calloc(nregistered + 1, sizeof(*out->tgts));
 	ctx.rel_tgt_claims = calloc(REL_TGT_IDS, sizeof(*ctx.rel_tgt_claims));
 	ctx.rel_tgt_taken = calloc(REL_TGT_IDS / 8, 1);
-	if (!ctx.devs || !ctx.tgts || !ctx.tgt_enable || !ctx.rel_tgt_claims ||
-	    !ctx.rel_tgt_taken)
+	if (!ctx.devs || !ctx.plans || !out->tgts || !ctx.rel_tgt_claims || !ctx.rel_tgt_taken) {
 		apply_error(&ctx, 0, "out of memory");
-	else if (claim_rel_tgt_ids(&ctx) == 0 &&
-		 apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
-		 apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0) {
-		for (unsigned i = 0; i < ctx.ntgts; i++)
-			if (ctx.tgt_enable[i])
-				scst_target_set_enabled(ctx.tgts[i], true);
+	} else if (claim_rel_tgt_ids(&ctx) == 0 &&
+		   apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
+		   apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0) {
+		commit(&ctx, out);
 		rc = 0;
 	} else {
 		undo(&ctx);
 	}
+	for (unsigned i = 0; i < ctx.nplans; i++)
+		free_plan_groups(&ctx.plans[i]);
 	free(ctx.devs);
-	free(ctx.tgts);
-	free(ctx.tgt_enable);
+	free(ctx.plans);
 	free(ctx.rel_tgt_claims);
 	free(ctx.rel_tgt_taken);
+	if (out == &none || rc < 0) {
+		free(out->tgts);
+		*out = (struct config_leftovers){ 0 };
+	}
 	return rc;
 }
 
@@ -478,8 +765,63 @@ int config_load_file(const char *path, char *err, size_t errlen)
 		return -1;
 	/* The registry's lists are scst_mutex's (src/core/scst.h). */
 	pthread_mutex_lock(&scst_mutex);
-	rc = config_apply(tree, err, errlen);
+	rc = config_apply(tree, NULL, err, errlen);
 	pthread_mutex_unlock(&scst_mutex);
 	config_free(tree);
+	return rc;
+}
+
+static void close_target_sessions_here(void *arg)
+{
+	struct scst_tgt *tgt = arg;
+
+	tgt->tgtt->close_sessions(tgt);
+}
+
+/* How long a removed target's sessions may take to close before the
+ * reload gives up on destroying it (it stays disabled, without LUNs). */
+#define REMOVAL_WAIT_SECONDS 30
+
+void config_finish_removals(struct config_leftovers *left)
+{
+	for (unsigned i = 0; i < left->ntgts; i++) {
+		struct scst_tgt *tgt = left->tgts[i];
+		bool gone = false;
+
+		/* Each reactor closes the sessions it holds; they are gone
+		 * once their commands have drained. */
+		reactor_run_on_all(close_target_sessions_here, tgt);
+		for (int ms = 0; ms < REMOVAL_WAIT_SECONDS * 1000; ms += 10) {
+			pthread_mutex_lock(&scst_mutex);
+			gone = list_empty(&tgt->sessions);
+			if (gone)
+				scst_target_destroy(tgt);
+			pthread_mutex_unlock(&scst_mutex);
+			if (gone)
+				break;
+			usleep(10000);
+		}
+		if (!gone)
+			log_error("target %s: sessions still open after %d s; it stays, disabled "
+				  "and without LUNs", tgt->name, REMOVAL_WAIT_SECONDS);
+	}
+	free(left->tgts);
+	*left = (struct config_leftovers){ 0 };
+}
+
+int config_reload_file(const char *path, char *err, size_t errlen)
+{
+	struct config_tree *tree = config_parse_file(path, err, errlen);
+	struct config_leftovers left;
+	int rc;
+
+	if (!tree)
+		return -1;
+	pthread_mutex_lock(&scst_mutex);
+	rc = config_apply(tree, &left, err, errlen);
+	pthread_mutex_unlock(&scst_mutex);
+	config_free(tree);
+	if (rc == 0)
+		config_finish_removals(&left);
 	return rc;
 }

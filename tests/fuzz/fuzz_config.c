@@ -153,7 +153,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (apply_is_safe(tree)) {
 		pthread_mutex_lock(&scst_mutex);
 		err[0] = '\0';
-		if (config_apply(tree, err, sizeof(err)) < 0) {
+		if (config_apply(tree, NULL, err, sizeof(err)) < 0) {
 			check_reason(err);
 			/* A failed apply undoes all it created. */
 			CHECK(clear_registry() == 0);

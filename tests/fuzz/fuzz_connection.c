@@ -267,7 +267,7 @@ static void setup_target_once(void)
 		abort();
 	}
 	pthread_mutex_lock(&scst_mutex);
-	int rc = config_apply(tree, err, sizeof(err));
+	int rc = config_apply(tree, NULL, err, sizeof(err));
 	pthread_mutex_unlock(&scst_mutex);
 	config_free(tree);
 	if (rc) {

@@ -9,6 +9,8 @@
 #   check_serving "context"             # a libiscsi initiator is still served
 #   check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]
 #                                       # after hostile input: see below
+#                                       # ($LIVENESS_TARGET: the target,
+#                                       # default the demo target)
 #   dump_state "context"                # SIGUSR1; prints the state dump
 #   fail "reason"                       # prints the reason and the log, exits 1
 #
@@ -257,7 +259,8 @@ check_liveness() {
 	check_alive "before the liveness check ($context)"
 
 	note "liveness ($context): $ini ($isid) logs in again; $INI2 resets LUN 0"
-	out=$(timeout -k 5 60 python3 -B "$LIB_DIR/liveness.py" "$PORT" "$DEMO_IQN" "$ini" \
+	out=$(timeout -k 5 60 python3 -B "$LIB_DIR/liveness.py" "$PORT" \
+		"${LIVENESS_TARGET:-$DEMO_IQN}" "$ini" \
 		"$isid" "$INI2" 2>&1)
 	i=$?
 	echo "$out"

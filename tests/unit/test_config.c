@@ -292,14 +292,13 @@ static void test_unsupported_sections(void **state)
 {
 	assert_parse_error("TARGET_DRIVER iscsi {\n"
 			   "  TARGET t {\n"
-			   "    LUN 0 d\n"
 			   "    GROUP ig {\n"
-			   "      LUN 0 d\n"
-			   "      INITIATOR iqn.x\n"
+			   "      INITIATOR iqn.x {\n"
+			   "      }\n"
 			   "    }\n"
 			   "  }\n"
 			   "}\n",
-			   "scst.conf:4: GROUP blocks are not supported yet");
+			   "scst.conf:4: INITIATOR takes no '{' block");
 	assert_parse_error("\nDEVICE_GROUP dg {\n  DEVICE d\n}\n",
 			   "scst.conf:2: DEVICE_GROUP blocks are not supported yet");
 }
@@ -588,7 +587,7 @@ static int apply_text(const char *text, char *err, size_t errlen)
 	int rc;
 
 	pthread_mutex_lock(&scst_mutex);
-	rc = config_apply(tree, err, errlen);
+	rc = config_apply(tree, NULL, err, errlen);
 	pthread_mutex_unlock(&scst_mutex);
 	config_free(tree);
 	return rc;

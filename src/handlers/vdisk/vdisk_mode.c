@@ -13,7 +13,7 @@ static void mode_params_snapshot(struct scst_cmd *cmd, struct mode_disk_params *
 	*p = (struct mode_disk_params){
 		.nblocks = cmd->dev->nblocks,
 		.block_size = cmd->dev->block_size,
-		.read_only = cmd->tgt_dev ? cmd->tgt_dev->read_only : cmd->dev->read_only,
+		.read_only = cmd->tgt_dev ? atomic_load(&cmd->tgt_dev->read_only) : cmd->dev->read_only,
 		.rotational = vd->cfg.rotational,
 		.wce = atomic_load(&cmd->dev->wce),
 		.d_sense = atomic_load(&cmd->dev->d_sense),

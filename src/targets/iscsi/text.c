@@ -17,9 +17,13 @@ struct send_targets {
 static void add_target(struct scst_tgt *tgt, void *ctx)
 {
 	struct send_targets *st = ctx;
+	char why[320];
 	if (!tgt->enabled || !tgt->tgt_priv)
 		return;
 	if (st->want && strcmp(st->want, tgt->name) != 0)
+		return;
+	/* A target is listed only to an initiator that may log in to it. */
+	if (!scst_tgt_initiator_allowed(tgt, st->conn->sess->initiator_name, why, sizeof(why)))
 		return;
 	char addr[112];
 	snprintf(addr, sizeof(addr), "%s,%u", st->conn->local, iscsi_tpgt(tgt));
