@@ -209,14 +209,18 @@ refused("unknown CHAP_N", AUTH_FAILURE, "unknown CHAP_N 'mallory'",
         lambda s: response(s, user="mallory"))
 refused("ann's name with joe's secret", AUTH_FAILURE, "wrong CHAP_R for user 'ann'",
         lambda s: response(s, user=ANN, secret=JOE_SECRET))
-refused("no credentials: AuthMethod=None where CHAP is configured", AUTH_FAILURE, "CHAP is required and AuthMethod does not offer it",
+refused("no credentials: AuthMethod=None where CHAP is configured", AUTH_FAILURE,
+        "CHAP is required and AuthMethod does not offer it",
         lambda s: s.login_step(names() + [("AuthMethod", "None")], 0, 1, transit=True,
                                isid=new_isid()))
-refused("no credentials: straight into the operational stage", AUTH_FAILURE, "CHAP is required and the login skipped the security stage",
+refused("no credentials: straight into the operational stage", AUTH_FAILURE,
+        "CHAP is required and the login skipped the security stage",
         lambda s: s.login(INI, CHAP_TGT, new_isid(), []))
-refused("no credentials: security stage without AuthMethod", AUTH_FAILURE, "CHAP is required and AuthMethod was not negotiated",
+refused("no credentials: security stage without AuthMethod", AUTH_FAILURE,
+        "CHAP is required and AuthMethod was not negotiated",
         lambda s: s.login_step(names(), 0, 1, transit=True, isid=new_isid()))
-refused("AuthMethod=CHAP alone where CHAP is not configured", AUTH_FAILURE, "AuthMethod does not offer None",
+refused("AuthMethod=CHAP alone where CHAP is not configured", AUTH_FAILURE,
+        "AuthMethod does not offer None",
         lambda s: s.login_step(names(OPEN_TGT) + [("AuthMethod", "CHAP")], 0, isid=new_isid()))
 refused("discovery without CHAP", AUTH_FAILURE, "discovery login refused: CHAP is required",
         lambda s: s.login_step(names(discovery=True) + [("AuthMethod", "None")], 0, 1,
@@ -225,19 +229,23 @@ refused("discovery with the wrong secret", AUTH_FAILURE, "wrong CHAP_R for user 
         lambda s: (lambda alg, i, c: s.login_step(
             [("CHAP_N", DISC), ("CHAP_R", chap_encode(chap_response(alg, i, "wrong wrong!", c)))],
             0, 1, transit=True))(*challenge(s, discovery=True)))
-refused("CHAP_A with no algorithm we do", AUTH_FAILURE, "CHAP_A offers none of the algorithms we do",
+refused("CHAP_A with no algorithm we do", AUTH_FAILURE,
+        "CHAP_A offers none of the algorithms we do",
         lambda s: challenge(s, algs="4,9,128"))
 
 
 def reflected(s):
     """Mutual CHAP whose challenge is the target's own (reflection)."""
     alg, ident, c = challenge(s)
-    s.login_step([("CHAP_N", JOE), ("CHAP_R", chap_encode(chap_response(alg, ident, JOE_SECRET, c))),
-                  ("CHAP_I", str(ident)), ("CHAP_C", chap_encode(c))], 0, 1, transit=True)
+    r = chap_encode(chap_response(alg, ident, JOE_SECRET, c))
+    s.login_step([("CHAP_N", JOE), ("CHAP_R", r), ("CHAP_I", str(ident)),
+                  ("CHAP_C", chap_encode(c))], 0, 1, transit=True)
 
 
-refused("mutual CHAP reflecting the target's challenge", AUTH_FAILURE, "CHAP_C is the challenge we sent", reflected)
-refused("mutual CHAP where no OutgoingUser is configured", AUTH_FAILURE, "no OutgoingUser is configured",
+refused("mutual CHAP reflecting the target's challenge", AUTH_FAILURE,
+        "CHAP_C is the challenge we sent", reflected)
+refused("mutual CHAP where no OutgoingUser is configured", AUTH_FAILURE,
+        "no OutgoingUser is configured",
         lambda s: response(s, target=ONEWAY_TGT,
                            extra=[("CHAP_I", "9"), ("CHAP_C", chap_encode(os.urandom(16)))]))
 refused("mutual CHAP with an 8-byte challenge", AUTH_FAILURE, "CHAP_C is shorter than 16 bytes",
@@ -251,12 +259,18 @@ def bad_r(value):
     return steps
 
 
-refused("CHAP_R with an odd number of hex digits", INITIATOR_ERROR, "CHAP_R is malformed (an odd number of hex digits)", bad_r("0x" + "a" * 31))
-refused("CHAP_R with a non-hex digit", INITIATOR_ERROR, "CHAP_R is malformed (a character that is not a hex digit)", bad_r("0x" + "g" * 32))
-refused("CHAP_R in bad base64", INITIATOR_ERROR, "CHAP_R is malformed (a character outside the base64 alphabet)", bad_r("0b" + "!" * 24))
-refused("CHAP_R without 0x/0b", INITIATOR_ERROR, "CHAP_R is malformed (neither 0x (hex) nor 0b (base64))", bad_r("a" * 32))
-refused("CHAP_R of 4000 bytes", INITIATOR_ERROR, "CHAP_R is malformed (a value longer than allowed)", bad_r("0x" + "ab" * 4000))
-refused("CHAP_R of the wrong length", AUTH_FAILURE, "wrong CHAP_R for user 'joe'", bad_r("0x" + "ab" * 8))
+refused("CHAP_R with an odd number of hex digits", INITIATOR_ERROR,
+        "CHAP_R is malformed (an odd number of hex digits)", bad_r("0x" + "a" * 31))
+refused("CHAP_R with a non-hex digit", INITIATOR_ERROR,
+        "CHAP_R is malformed (a character that is not a hex digit)", bad_r("0x" + "g" * 32))
+refused("CHAP_R in bad base64", INITIATOR_ERROR,
+        "CHAP_R is malformed (a character outside the base64 alphabet)", bad_r("0b" + "!" * 24))
+refused("CHAP_R without 0x/0b", INITIATOR_ERROR,
+        "CHAP_R is malformed (neither 0x (hex) nor 0b (base64))", bad_r("a" * 32))
+refused("CHAP_R of 4000 bytes", INITIATOR_ERROR,
+        "CHAP_R is malformed (a value longer than allowed)", bad_r("0x" + "ab" * 4000))
+refused("CHAP_R of the wrong length", AUTH_FAILURE,
+        "wrong CHAP_R for user 'joe'", bad_r("0x" + "ab" * 8))
 refused("CHAP_R missing", INITIATOR_ERROR, "CHAP_R is missing",
         lambda s: (challenge(s), s.login_step([("CHAP_N", JOE)], 0, 1, transit=True)))
 refused("CHAP_N missing", INITIATOR_ERROR, "CHAP_N is missing",
@@ -266,17 +280,21 @@ refused("CHAP_I without CHAP_C", INITIATOR_ERROR, "CHAP_I without the other",
         lambda s: response(s, extra=[("CHAP_I", "9")]))
 refused("CHAP_I of 300", INITIATOR_ERROR, "CHAP_I is not a number from 0 to 255",
         lambda s: response(s, extra=[("CHAP_I", "300"), ("CHAP_C", chap_encode(os.urandom(16)))]))
-refused("CHAP_C in bad hex", INITIATOR_ERROR, "CHAP_C is malformed (a character that is not a hex digit)",
+refused("CHAP_C in bad hex", INITIATOR_ERROR,
+        "CHAP_C is malformed (a character that is not a hex digit)",
         lambda s: response(s, extra=[("CHAP_I", "9"), ("CHAP_C", "0xzz")]))
 refused("CHAP_N before CHAP_A", INITIATOR_ERROR, "CHAP keys before CHAP_A",
         lambda s: (s.login_step(names() + [("AuthMethod", "CHAP")], 0, isid=new_isid()),
                    s.login_step([("CHAP_N", JOE), ("CHAP_R", "0x" + "00" * 16)], 0)))
-refused("CHAP_A without AuthMethod", INITIATOR_ERROR, "CHAP_A without AuthMethod=CHAP agreed before",
+refused("CHAP_A without AuthMethod", INITIATOR_ERROR,
+        "CHAP_A without AuthMethod=CHAP agreed before",
         lambda s: s.login_step(names() + [("CHAP_A", "5")], 0, isid=new_isid()))
-refused("CHAP_A before AuthMethod in one request", INITIATOR_ERROR, "CHAP_A without AuthMethod=CHAP agreed before",
+refused("CHAP_A before AuthMethod in one request", INITIATOR_ERROR,
+        "CHAP_A without AuthMethod=CHAP agreed before",
         lambda s: s.login_step(names() + [("CHAP_A", "5"), ("AuthMethod", "CHAP")], 0,
                                isid=new_isid()))
-refused("CHAP_A after AuthMethod=None", INITIATOR_ERROR, "CHAP_A without AuthMethod=CHAP agreed before",
+refused("CHAP_A after AuthMethod=None", INITIATOR_ERROR,
+        "CHAP_A without AuthMethod=CHAP agreed before",
         lambda s: s.login_step(names(OPEN_TGT) + [("AuthMethod", "None"), ("CHAP_A", "5")], 0,
                                isid=new_isid()))
 refused("CHAP_A twice", INITIATOR_ERROR, "CHAP_A sent twice",
@@ -293,7 +311,8 @@ def chap_after_done(s):
     s.login_chap(INI, CHAP_TGT, new_isid(), JOE, JOE_SECRET, keys=[("CHAP_A", "5")])
 
 
-refused("CHAP_A in the operational stage", INITIATOR_ERROR, "CHAP_A outside the security stage", chap_after_done)
+refused("CHAP_A in the operational stage", INITIATOR_ERROR,
+        "CHAP_A outside the security stage", chap_after_done)
 
 
 def skip_ahead(s):

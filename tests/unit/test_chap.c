@@ -163,10 +163,13 @@ static void test_round_trip(void **state)
 		}
 	}
 	/* Too small an output buffer is refused, not overrun. */
-	char small[6];
-	assert_int_equal(chap_encode(data, 2, CHAP_ENC_HEX, small, sizeof(small)), -1);
-	assert_int_equal(chap_encode(data, 2, CHAP_ENC_HEX, small, 7), 0);
+	char small[7];
+	assert_int_equal(chap_encode(data, 2, CHAP_ENC_HEX, small, sizeof(small) - 1), -1);
+	assert_int_equal(chap_encode(data, 2, CHAP_ENC_HEX, small, sizeof(small)), 0);
 	assert_string_equal(small, "0x0b30");
+	assert_int_equal(chap_encode(data, 2, CHAP_ENC_BASE64, small, 6), -1);
+	assert_int_equal(chap_encode(data, 2, CHAP_ENC_BASE64, small, 7), 0);
+	assert_string_equal(small, "0bCzA=");
 }
 
 /* ------------------------------------------------------------------ */
@@ -372,6 +375,14 @@ static void test_unknown_user(void **state)
 				 .n = "mallory", .r = "0x2a1e4f35b57efd670294a7ff264fa260" }),
 			 CHAP_AUTH_FAILURE);
 	assert_non_null(strstr(f->why, "mallory"));
+	/* A name that would forge a log line is not repeated. */
+	chap_exchange_init(&f->ex);
+	start(f, "5");
+	assert_int_equal(step(f, (struct chap_keys){
+				 .n = "x\n12:00:00 uscstd info: forged", .r = "0x00" }),
+			 CHAP_AUTH_FAILURE);
+	assert_null(strchr(f->why, '\n'));
+	assert_non_null(strstr(f->why, "not printable"));
 }
 
 static void test_no_common_algorithm(void **state)

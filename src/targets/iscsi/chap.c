@@ -454,6 +454,16 @@ static enum chap_result answer_challenge(struct chap_exchange *ex, const struct 
 	return CHAP_DONE;
 }
 
+/* Whether @s may go into a log line as it is: a name we do not know
+ * comes from the peer, and a newline in it would forge a line. */
+static bool printable(const char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return false;
+	return true;
+}
+
 /* CHAP_N and CHAP_R (and for mutual CHAP, CHAP_I and CHAP_C). */
 static enum chap_result check_response(struct chap_exchange *ex, const struct chap_keys *k,
 				       const struct chap_credentials *creds,
@@ -491,7 +501,8 @@ static enum chap_result check_response(struct chap_exchange *ex, const struct ch
 	if (internal)
 		return failed(ex, CHAP_INTERNAL_ERROR, why, whylen, "digest failed");
 	if (!known)
-		return failed(ex, CHAP_AUTH_FAILURE, why, whylen, "unknown CHAP_N '%s'", k->n);
+		return failed(ex, CHAP_AUTH_FAILURE, why, whylen, "unknown CHAP_N '%s'",
+			      printable(k->n) ? k->n : "(not printable)");
 	if (!who)
 		return failed(ex, CHAP_AUTH_FAILURE, why, whylen, "wrong CHAP_R for user '%s'",
 			      k->n);
