@@ -4,6 +4,8 @@
 # ext4 filesystem on the demo LUN, write files, log out, log in again in a
 # new session, verify every file and the filesystem, and log out
 # (linux_guest/init is the guest's side, linux_guest/README.md the why).
+# Every session, discovery too, authenticates with mutual CHAP SHA-256
+# (open-iscsi offers SHA256,MD5; the target takes the initiator's first).
 #
 # The guest has qemu's user-mode network with restrict=on: it reaches
 # nothing but one forwarded address, 10.0.2.100:3260, each connection to
@@ -36,7 +38,30 @@ if [ "$rc" = 77 ]; then
 fi
 [ "$rc" = 0 ] || fail "building the guest failed (status $rc)"
 
-start_uscstd
+# The demo target as scst.conf writes it, with CHAP; its LUN is where the
+# demo's would be, so that the check at the end reads the same file.
+mkdir -p "$WORKDIR/state"
+truncate -s 1G "$WORKDIR/state/demo-lun0.img"
+cat > "$WORKDIR/scst.conf" <<CONF
+HANDLER vdisk_fileio {
+	DEVICE demo0 {
+		filename $WORKDIR/state/demo-lun0.img
+	}
+}
+TARGET_DRIVER iscsi {
+	IncomingUser "guestdisc guestdiscsecret"
+	OutgoingUser "uscstdisc uscstdiscsecret"
+	TARGET $DEMO_IQN {
+		enabled 1
+		IncomingUser "guest guestsecret12"
+		OutgoingUser "uscst uscstsecret12"
+		LUN 0 demo0
+	}
+}
+CONF
+start_uscstd -c "$WORKDIR/scst.conf"
+GUEST_CHAP="uscst.chap=guest:guestsecret12:uscst:uscstsecret12 uscst.chap_algs=SHA256,MD5"
+GUEST_CHAP="$GUEST_CHAP uscst.discovery_chap=guestdisc:guestdiscsecret:uscstdisc:uscstdiscsecret"
 
 CONSOLE=$WORKDIR/console.log
 note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console:"
@@ -45,7 +70,7 @@ timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
 	-nodefaults -no-user-config -machine pc -accel tcg -cpu max -smp 1 -m 512 \
 	-display none -monitor none -serial "file:$CONSOLE" -no-reboot \
 	-kernel "$WORKDIR/guest/vmlinuz" -initrd "$WORKDIR/guest/initramfs" \
-	-append "console=ttyS0 panic=-1 quiet mitigations=off uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" \
+	-append "console=ttyS0 panic=-1 quiet mitigations=off uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI $GUEST_CHAP" \
 	-netdev "user,id=net0,restrict=on,guestfwd=tcp:$GUEST_PORTAL-cmd:socat - TCP:127.0.0.1:$PORT" \
 	-device virtio-net-pci,netdev=net0 \
 	> "$WORKDIR/qemu.out" 2>&1
@@ -74,6 +99,12 @@ closes=$(grep -Fc "($GUEST_INI) closed:" "$LOG")
 # warns that the peer closed the connection.
 logouts=$(grep -Fc "($GUEST_INI) closed: logged out" "$LOG")
 [ "$logouts" = 2 ] || fail "$logouts connections of $GUEST_INI closed after a Logout, expected 2"
+
+note "every session authenticated with mutual CHAP"
+chap=$(grep -Fc "($GUEST_INI): CHAP SHA-256 (mutual) authenticated user 'guest'" "$LOG")
+[ "$chap" = 2 ] || fail "$chap normal sessions authenticated with mutual SHA-256 CHAP, expected 2"
+grep -Fq "($GUEST_INI): CHAP SHA-256 (mutual) authenticated user 'guestdisc'" "$LOG" ||
+	fail "the discovery session did not authenticate with mutual CHAP"
 
 note "the LUN holds the guest's ext4 filesystem"
 magic=$(od -An -tx2 -j 1080 -N 2 "$WORKDIR/state/demo-lun0.img" | tr -d ' ')
