@@ -289,6 +289,17 @@ struct scst_device {
 	 * reordering (overlapping SIMPLE commands of a nexus run in order),
 	 * 1 unrestricted. The core's task set (order.c) reads it. */
 	atomic_uint qam;
+	/* Control page fields for task management and unit attentions
+	 * (SPC-4 7.5.8), each changeable by MODE SELECT: TST (0: one task
+	 * set for the logical unit, 1: one per I_T nexus), QERR (0, 1 or 3:
+	 * what a CHECK CONDITION does to the other tasks), TAS (aborted by
+	 * another I_T nexus: TASK ABORTED status instead of nothing), and
+	 * UA_INTLCK_CTRL (0, 2 or 3: whether reporting a unit attention
+	 * clears it, SAM-5 5.14). */
+	atomic_uint tst;
+	atomic_uint qerr;
+	atomic_bool tas;
+	atomic_uint ua_intlck_ctrl;
 
 	pthread_mutex_t lock;    /* the state below */
 	struct list_head tgt_devs;  /* every I_T_L nexus to this device */

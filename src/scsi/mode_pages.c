@@ -28,6 +28,18 @@
 #define CONTROL_QAM_BYTE 3
 #define CONTROL_QAM_SHIFT 4
 #define CONTROL_QAM_MASK 0xf0
+/* The control page's task management and unit attention fields (SPC-4
+ * 7.5.8): TST in byte 2 bits 7..5, QERR in byte 3 bits 2..1,
+ * UA_INTLCK_CTRL in byte 4 bits 5..4, TAS in byte 5 bit 6. */
+#define CONTROL_TST_SHIFT 5
+#define CONTROL_TST_MASK 0xe0
+#define CONTROL_QERR_SHIFT 1
+#define CONTROL_QERR_MASK 0x06
+#define CONTROL_UA_INTLCK_BYTE 4
+#define CONTROL_UA_INTLCK_SHIFT 4
+#define CONTROL_UA_INTLCK_MASK 0x30
+#define CONTROL_TAS_BYTE 5
+#define CONTROL_TAS 0x40
 
 struct mode_page_desc {
 	uint8_t code;
@@ -81,19 +93,31 @@ static void encode_control(uint8_t *pg, enum mode_page_control pc,
 			   const struct mode_disk_params *p)
 {
 	if (pc == MODE_PC_CHANGEABLE) {
-		pg[2] = CONTROL_D_SENSE;
-		pg[CONTROL_QAM_BYTE] = CONTROL_QAM_MASK;
+		pg[2] = CONTROL_TST_MASK | CONTROL_D_SENSE;
+		pg[CONTROL_QAM_BYTE] = CONTROL_QAM_MASK | CONTROL_QERR_MASK;
+		pg[CONTROL_UA_INTLCK_BYTE] = CONTROL_UA_INTLCK_MASK;
+		pg[CONTROL_TAS_BYTE] = CONTROL_TAS;
 		return;
 	}
 	bool dflt = pc == MODE_PC_DEFAULT;
 	bool d_sense = dflt ? p->default_d_sense : p->d_sense;
 	uint8_t qam = dflt ? p->default_qam : p->qam;
+	/* The task management fields power on as 0 (SPC-4's defaults: one
+	 * task set, QErr 00b, no TASK ABORTED status, UAs cleared when
+	 * reported). */
+	uint8_t tst = dflt ? MODE_TST_SHARED : p->tst;
+	uint8_t qerr = dflt ? MODE_QERR_CONTINUE : p->qerr;
+	uint8_t ua_intlck = dflt ? 0 : p->ua_intlck_ctrl;
+	bool tas = dflt ? false : p->tas;
 
-	assert(qam <= MODE_QAM_UNRESTRICTED);
-	pg[2] = (uint8_t)((p->tst & 0x7) << 5) | (d_sense ? CONTROL_D_SENSE : 0) |
+	assert(qam <= MODE_QAM_UNRESTRICTED && tst <= MODE_TST_PER_NEXUS &&
+	       qerr <= MODE_QERR_ABORT_NEXUS && ua_intlck <= 3);
+	pg[2] = (uint8_t)(tst << CONTROL_TST_SHIFT) | (d_sense ? CONTROL_D_SENSE : 0) |
 		CONTROL_GLTSD; /* no log parameters are saved */
-	pg[CONTROL_QAM_BYTE] = (uint8_t)(qam << CONTROL_QAM_SHIFT) | (uint8_t)((p->qerr & 0x3) << 1);
-	pg[5] = p->tas ? 0x40 : 0;
+	pg[CONTROL_QAM_BYTE] = (uint8_t)(qam << CONTROL_QAM_SHIFT) |
+			       (uint8_t)(qerr << CONTROL_QERR_SHIFT);
+	pg[CONTROL_UA_INTLCK_BYTE] = (uint8_t)(ua_intlck << CONTROL_UA_INTLCK_SHIFT);
+	pg[CONTROL_TAS_BYTE] = tas ? CONTROL_TAS : 0;
 	put_be16(pg + 8, 0xffff); /* busy timeout period: unlimited */
 }
 
@@ -298,16 +322,38 @@ static int select_one_page(const uint8_t *data, size_t len, size_t off,
 		out->wce = pg[2] & CACHING_WCE;
 	} else if (d->code == MODE_PAGE_CONTROL) {
 		uint8_t qam = pg[CONTROL_QAM_BYTE] >> CONTROL_QAM_SHIFT;
+		uint8_t tst = pg[2] >> CONTROL_TST_SHIFT;
+		uint8_t qerr = (pg[CONTROL_QAM_BYTE] & CONTROL_QERR_MASK) >> CONTROL_QERR_SHIFT;
+		uint8_t ua_intlck = (pg[CONTROL_UA_INTLCK_BYTE] & CONTROL_UA_INTLCK_MASK) >>
+				    CONTROL_UA_INTLCK_SHIFT;
 
-		/* The mask lets the whole field through; of its values only
-		 * restricted and unrestricted reordering exist here. */
+		/* The mask lets whole fields through; of their values only
+		 * those below exist (the others are reserved in SPC-4). */
 		if (qam > MODE_QAM_UNRESTRICTED) {
 			*err = scsi_sense_invalid_param_field((uint16_t)(off + CONTROL_QAM_BYTE),
 							      7);
 			return -1;
 		}
+		if (tst > MODE_TST_PER_NEXUS) {
+			*err = scsi_sense_invalid_param_field((uint16_t)(off + 2), 7);
+			return -1;
+		}
+		if (qerr == 2) {
+			*err = scsi_sense_invalid_param_field((uint16_t)(off + CONTROL_QAM_BYTE),
+							      2);
+			return -1;
+		}
+		if (ua_intlck == 1) {
+			*err = scsi_sense_invalid_param_field(
+				(uint16_t)(off + CONTROL_UA_INTLCK_BYTE), 5);
+			return -1;
+		}
 		out->d_sense = pg[2] & CONTROL_D_SENSE;
 		out->qam = qam;
+		out->tst = tst;
+		out->qerr = qerr;
+		out->ua_intlck_ctrl = ua_intlck;
+		out->tas = pg[CONTROL_TAS_BYTE] & CONTROL_TAS;
 	}
 	return 2 + d->len;
 }
@@ -333,6 +379,10 @@ int mode_select_parse(const struct scsi_mode_select_cdb *req, const uint8_t *dat
 	out->wce = p->wce;
 	out->d_sense = p->d_sense;
 	out->qam = p->qam;
+	out->tst = p->tst;
+	out->qerr = p->qerr;
+	out->tas = p->tas;
+	out->ua_intlck_ctrl = p->ua_intlck_ctrl;
 	if (!mode_select_check_cdb(req, err))
 		return -1;
 	if (len == 0) /* no parameter list: nothing to change (SPC-4 6.9) */

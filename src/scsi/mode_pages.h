@@ -2,8 +2,9 @@
  * building MODE SENSE data and checking MODE SELECT parameter lists.
  *
  * Pages served: format device (0x03), rigid disk geometry (0x04), caching
- * (0x08) and control (0x0a). Changeable fields: WCE (caching), D_SENSE and
- * QUEUE ALGORITHM MODIFIER (control); everything else reads back as fixed. Saved values are not
+ * (0x08) and control (0x0a). Changeable fields: WCE (caching), and in the
+ * control page TST, D_SENSE, QUEUE ALGORITHM MODIFIER, QERR,
+ * UA_INTLCK_CTRL and TAS; everything else reads back as fixed. Saved values are not
  * implemented: a request for them gets SAVING PARAMETERS NOT SUPPORTED, as
  * SPC-4 6.11 allows.
  *
@@ -35,6 +36,20 @@ enum mode_qam {
 	MODE_QAM_UNRESTRICTED = 1, /* the device may reorder SIMPLE commands */
 };
 
+/* Control page TASK SET TYPE (SPC-4 table 235). */
+enum mode_tst {
+	MODE_TST_SHARED = 0,    /* one task set for every I_T nexus */
+	MODE_TST_PER_NEXUS = 1, /* one task set per I_T nexus */
+};
+
+/* Control page QUEUE ERROR MANAGEMENT (SPC-4 table 238): what a CHECK
+ * CONDITION does to the other tasks of the task set; 2 is reserved. */
+enum mode_qerr {
+	MODE_QERR_CONTINUE = 0,    /* they go on */
+	MODE_QERR_ABORT_ALL = 1,   /* the task set's tasks are aborted */
+	MODE_QERR_ABORT_NEXUS = 3, /* the faulted I_T nexus's tasks are aborted */
+};
+
 enum mode_page_control {
 	MODE_PC_CURRENT = 0,
 	MODE_PC_CHANGEABLE = 1,
@@ -56,10 +71,12 @@ struct mode_disk_params {
 	bool default_wce;
 	bool default_d_sense;
 	uint8_t default_qam;
-	/* Control page fields that describe the core's task handling. */
-	uint8_t tst;         /* 0: one task set for all I_T nexuses */
-	uint8_t qerr;        /* 0: tasks go on after a CHECK CONDITION */
+	/* Control page fields of task management and unit attentions, all
+	 * changeable, all 0 by default. */
+	uint8_t tst;         /* enum mode_tst */
+	uint8_t qerr;        /* enum mode_qerr */
 	bool tas;            /* aborted by another nexus: TASK ABORTED status */
+	uint8_t ua_intlck_ctrl; /* 0, 2 or 3 (SAM-5 5.14) */
 };
 
 /* Longest MODE SENSE(10) answer this module can produce. */
@@ -78,6 +95,10 @@ struct mode_select_result {
 	bool wce;
 	bool d_sense;
 	uint8_t qam;
+	uint8_t tst;
+	uint8_t qerr;
+	bool tas;
+	uint8_t ua_intlck_ctrl;
 };
 
 /* Checks the MODE SELECT parameter list @data (@len bytes, as many as the

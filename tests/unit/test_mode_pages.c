@@ -21,9 +21,10 @@ static const struct mode_disk_params params = {
 	.default_wce = true,
 	.default_d_sense = false,
 	.default_qam = MODE_QAM_RESTRICTED,
-	.tst = 0,
-	.qerr = 0,
+	.tst = MODE_TST_SHARED,
+	.qerr = MODE_QERR_CONTINUE,
 	.tas = false,
+	.ua_intlck_ctrl = 0,
 };
 
 /* Finds page @code in MODE SENSE data of header length @hdr. */
@@ -111,9 +112,11 @@ static void test_sense_changeable_and_default(void **state)
 	const uint8_t *format = find_page(buf, len, 4, 0, MODE_PAGE_FORMAT_DEVICE);
 
 	assert_int_equal(caching[2], 0x04);
-	assert_int_equal(control[2], 0x04);
-	assert_int_equal(control[3], 0xf0); /* QUEUE ALGORITHM MODIFIER */
-	for (int i = 4; i < 12; i++)
+	assert_int_equal(control[2], 0xe4); /* TST, D_SENSE */
+	assert_int_equal(control[3], 0xf6); /* QUEUE ALGORITHM MODIFIER, QERR */
+	assert_int_equal(control[4], 0x30); /* UA_INTLCK_CTRL */
+	assert_int_equal(control[5], 0x40); /* TAS */
+	for (int i = 6; i < 12; i++)
 		assert_int_equal(control[i], 0);
 	for (int i = 2; i < 24; i++)
 		assert_int_equal(format[i], 0);
@@ -145,11 +148,38 @@ static void test_sense_qam(void **state)
 
 	req.pc = MODE_PC_CHANGEABLE;
 	mode_sense_build(&req, &p, buf, &err);
-	assert_int_equal(buf[4 + 3], 0xf0);
+	assert_int_equal(buf[4 + 3], 0xf6);
 
-	req.pc = MODE_PC_DEFAULT; /* the current value is not the default */
+	req.pc = MODE_PC_DEFAULT; /* neither current value is the default */
 	mode_sense_build(&req, &p, buf, &err);
-	assert_int_equal(buf[4 + 3], 0x02);
+	assert_int_equal(buf[4 + 3], 0x00);
+}
+
+/* TST, QERR, UA_INTLCK_CTRL and TAS: where each sits in the current page,
+ * and that DEFAULT reports them all 0 whatever they are now. */
+static void test_sense_task_fields(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .dbd = true, .page = MODE_PAGE_CONTROL };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	struct mode_disk_params p = params;
+
+	p.tst = MODE_TST_PER_NEXUS;
+	p.qerr = MODE_QERR_ABORT_NEXUS;
+	p.ua_intlck_ctrl = 2;
+	p.tas = true;
+	assert_int_equal(mode_sense_build(&req, &p, buf, &err), 4 + 12);
+	assert_int_equal(buf[4 + 2], 0x20 | 0x02); /* TST 1, GLTSD */
+	assert_int_equal(buf[4 + 3], 0x06);        /* QERR 11b */
+	assert_int_equal(buf[4 + 4], 0x20);        /* UA_INTLCK_CTRL 10b */
+	assert_int_equal(buf[4 + 5], 0x40);        /* TAS */
+
+	req.pc = MODE_PC_DEFAULT;
+	mode_sense_build(&req, &p, buf, &err);
+	assert_int_equal(buf[4 + 2], 0x02);
+	assert_int_equal(buf[4 + 3], 0x00);
+	assert_int_equal(buf[4 + 4], 0x00);
+	assert_int_equal(buf[4 + 5], 0x00);
 }
 
 static void test_sense_errors(void **state)
@@ -276,6 +306,63 @@ static void test_select_qam(void **state)
 	}
 }
 
+static void test_select_task_fields(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[64];
+	size_t len = select6_list(list, MODE_PAGE_CONTROL, &params);
+
+	list[4 + 2] |= 0x20; /* TST 1 */
+	list[4 + 3] |= 0x02; /* QERR 01b */
+	list[4 + 4] |= 0x30; /* UA_INTLCK_CTRL 11b */
+	list[4 + 5] |= 0x40; /* TAS */
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
+	assert_int_equal(r.tst, MODE_TST_PER_NEXUS);
+	assert_int_equal(r.qerr, MODE_QERR_ABORT_ALL);
+	assert_int_equal(r.ua_intlck_ctrl, 3);
+	assert_true(r.tas);
+	assert_int_equal(r.qam, MODE_QAM_RESTRICTED); /* the rest unchanged */
+	assert_true(r.wce);
+
+	/* And each back to 0 from a page that has them set. */
+	struct mode_disk_params p = params;
+
+	p.tst = MODE_TST_PER_NEXUS;
+	p.qerr = MODE_QERR_ABORT_NEXUS;
+	p.ua_intlck_ctrl = 2;
+	p.tas = true;
+	len = select6_list(list, MODE_PAGE_CONTROL, &p);
+	list[4 + 2] &= 0x1f;
+	list[4 + 3] &= 0xf9;
+	list[4 + 4] &= 0xcf;
+	list[4 + 5] &= 0xbf;
+	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), 0);
+	assert_int_equal(r.tst, MODE_TST_SHARED);
+	assert_int_equal(r.qerr, MODE_QERR_CONTINUE);
+	assert_int_equal(r.ua_intlck_ctrl, 0);
+	assert_false(r.tas);
+
+	/* Reserved values: TST 2..7, QERR 10b, UA_INTLCK_CTRL 01b, each
+	 * refused with a pointer at its field's first bit. */
+	static const struct {
+		uint8_t byte, set, bit;
+	} refused[] = {
+		{ 2, 0x40, 7 }, { 2, 0xe0, 7 }, { 3, 0x04, 2 }, { 4, 0x10, 5 },
+	};
+
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		len = select6_list(list, MODE_PAGE_CONTROL, &params);
+		list[4 + refused[i].byte] |= refused[i].set;
+		assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+		assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+		assert_int_equal(err.byte, 4 + refused[i].byte);
+		assert_true(err.bit_valid);
+		assert_int_equal(err.bit, refused[i].bit);
+	}
+}
+
 static void test_select_page_structure_errors(void **state)
 {
 	struct scsi_mode_select_cdb req = { .pf = true };
@@ -358,10 +445,12 @@ int main(void)
 		cmocka_unit_test(test_sense10_long_lba_and_dbd),
 		cmocka_unit_test(test_sense_changeable_and_default),
 		cmocka_unit_test(test_sense_qam),
+		cmocka_unit_test(test_sense_task_fields),
 		cmocka_unit_test(test_sense_errors),
 		cmocka_unit_test(test_select_changes_wce_and_d_sense),
 		cmocka_unit_test(test_select_refuses_fixed_field),
 		cmocka_unit_test(test_select_qam),
+		cmocka_unit_test(test_select_task_fields),
 		cmocka_unit_test(test_select_page_structure_errors),
 		cmocka_unit_test(test_select_cdb_bits),
 		cmocka_unit_test(test_select10_block_descriptor),

@@ -1,8 +1,9 @@
-/* MODE SENSE and MODE SELECT (6/10): the device's mode parameters, built
- * and checked by scsi/mode_pages.c. The three changeable values, WCE,
- * D_SENSE and QUEUE ALGORITHM MODIFIER, live in the device (the core reads
- * D_SENSE to pick the sense format and QAM to decide whether overlapping
- * commands may be reordered; the write path reads WCE). */
+/* MODE SELECT and MODE SENSE (6/10): the device's mode parameters, built
+ * and checked by scsi/mode_pages.c. The changeable values live in the
+ * device: the write path reads WCE; the core reads D_SENSE to pick the
+ * sense format, QAM to decide whether overlapping commands may be
+ * reordered, TST, QERR and TAS for task management (core/tmf.c) and
+ * UA_INTLCK_CTRL for unit attentions. */
 #include "handlers/vdisk/vdisk_internal.h"
 #include "scsi/mode_pages.h"
 
@@ -21,15 +22,10 @@ static void mode_params_snapshot(struct scst_cmd *cmd, struct mode_disk_params *
 		.default_wce = !vd->cfg.write_through,
 		.default_d_sense = false,
 		.default_qam = MODE_QAM_RESTRICTED,
-		/* TST 0: task management treats the device's tasks as one
-		 * set (CLEAR TASK SET reaches every nexus), though the core
-		 * orders commands per nexus (core/order.c: ORDERED does not
-		 * order other initiators' commands). Tasks go on after a
-		 * CHECK CONDITION, and tasks another nexus aborts end
-		 * silently (SAM-5 TAS=0). */
-		.tst = 0,
-		.qerr = 0,
-		.tas = false,
+		.tst = (uint8_t)atomic_load(&cmd->dev->tst),
+		.qerr = (uint8_t)atomic_load(&cmd->dev->qerr),
+		.tas = atomic_load(&cmd->dev->tas),
+		.ua_intlck_ctrl = (uint8_t)atomic_load(&cmd->dev->ua_intlck_ctrl),
 	};
 }
 
@@ -86,10 +82,16 @@ static void mode_params_apply(struct scst_cmd *cmd, const struct mode_select_res
 
 	pthread_mutex_lock(&dev->lock);
 	changed = atomic_load(&dev->wce) != r->wce || atomic_load(&dev->d_sense) != r->d_sense ||
-		  atomic_load(&dev->qam) != r->qam;
+		  atomic_load(&dev->qam) != r->qam || atomic_load(&dev->tst) != r->tst ||
+		  atomic_load(&dev->qerr) != r->qerr || atomic_load(&dev->tas) != r->tas ||
+		  atomic_load(&dev->ua_intlck_ctrl) != r->ua_intlck_ctrl;
 	atomic_store(&dev->wce, r->wce);
 	atomic_store(&dev->d_sense, r->d_sense);
 	atomic_store(&dev->qam, r->qam);
+	atomic_store(&dev->tst, r->tst);
+	atomic_store(&dev->qerr, r->qerr);
+	atomic_store(&dev->tas, r->tas);
+	atomic_store(&dev->ua_intlck_ctrl, r->ua_intlck_ctrl);
 	pthread_mutex_unlock(&dev->lock);
 	if (changed)
 		scst_dev_queue_ua(dev, cmd->tgt_dev,
