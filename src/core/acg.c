@@ -1,6 +1,6 @@
 /* Access control groups (SCST's scst_acg): LUN masking. A target's default
  * group holds its own LUN lines; a named group holds a LUN map and the
- * initiator name patterns it takes (initiator_pattern.h). An initiator sees
+ * initiator name patterns it takes (name_pattern.h). An initiator sees
  * the map of the one named group that takes it, or else the default
  * group's.
  *
@@ -15,7 +15,7 @@
 
 #include "base/log.h"
 #include "core/core_internal.h"
-#include "core/initiator_pattern.h"
+#include "core/name_pattern.h"
 
 /* SCST's SCST_MAX_LUN: LUNs 0..16383, as REPORT LUNS encodes them with
  * the flat space addressing method. */
@@ -204,10 +204,10 @@ int scst_acg_add_initiator(struct scst_acg *acg, const char *pattern, char *err,
 	struct scst_acn *acn;
 
 	assert(acg->name);
-	if (!initiator_pattern_valid(pattern)) {
+	if (!name_pattern_valid(pattern)) {
 		snprintf(err, errlen, "'%s' is not an initiator name pattern (1..%d printable "
 			 "characters without blanks, '!' only in front)", pattern,
-			 INITIATOR_PATTERN_MAX);
+			 NAME_PATTERN_MAX);
 		return -1;
 	}
 	if (find_acn(acg, pattern)) {
@@ -242,21 +242,12 @@ int scst_acg_del_initiator(struct scst_acg *acg, const char *pattern, char *err,
 bool scst_acg_takes(const struct scst_acg *acg, const char *initiator_name)
 {
 	const struct scst_acn *acn;
-	bool included = false, only_exclusions = true;
+	struct name_pattern_verdict v = { 0 };
 
-	list_for_each_entry(acn, &acg->initiators, entry) {
-		bool match = initiator_pattern_match(acn->pattern, initiator_name);
-
-		if (initiator_pattern_excludes(acn->pattern)) {
-			if (match)
-				return false;
-		} else {
-			only_exclusions = false;
-			included |= match;
-		}
-	}
+	list_for_each_entry(acn, &acg->initiators, entry)
+		name_pattern_verdict_add(&v, acn->pattern, initiator_name);
 	/* A group without any pattern takes nobody. */
-	return included || (only_exclusions && !list_empty(&acg->initiators));
+	return name_pattern_verdict_takes(&v);
 }
 
 struct scst_acg *scst_acg_for_initiator(struct scst_tgt *tgt, const char *initiator_name,

@@ -11,7 +11,7 @@
 
 #include "base/log.h"
 #include "base/reactor.h"
-#include "core/initiator_pattern.h"
+#include "core/name_pattern.h"
 
 #include "core/scst.h"
 #include "mgmt/config.h"
@@ -298,7 +298,7 @@ static bool has_exclusion(const struct scst_acg *acg)
 	const struct scst_acn *acn;
 
 	list_for_each_entry(acn, &acg->initiators, entry)
-		if (initiator_pattern_excludes(acn->pattern))
+		if (name_pattern_excludes(acn->pattern))
 			return true;
 	return false;
 }
@@ -322,7 +322,7 @@ static int check_group_overlap(struct apply_ctx *ctx, const struct target_plan *
 				continue;
 			list_for_each_entry(x, &a->initiators, entry) {
 				list_for_each_entry(y, &b->initiators, entry) {
-					if (!initiator_patterns_overlap(x->pattern, y->pattern))
+					if (!name_patterns_overlap(x->pattern, y->pattern))
 						continue;
 					apply_error(ctx,
 						    initiator_line(plan->group_blocks[j], y->pattern),

@@ -51,17 +51,35 @@ printf '# comment\n\nHANDLER vdisk_fileio {\n\tDEVICE d {\n\t\tfilename %s\n\t}\
 	"$WORKDIR/disk.img" > "$WORKDIR/missing_brace.conf"
 expect_config_error missing_brace.conf "missing_brace\.conf:3: missing '\}'"
 
-note "config: initiator groups are refused, not ignored"
+note "config: an initiator two groups would take"
 cat > "$WORKDIR/group.conf" <<CONF
+HANDLER vdisk_nullio {
+	DEVICE n {
+		size_mb 16
+	}
+}
 TARGET_DRIVER iscsi {
 	TARGET iqn.2026-11.test:bad {
-		GROUP ig {
-			INITIATOR iqn.2026-11.test:init1
+		GROUP ig1 {
+			LUN 0 n
+			INITIATOR iqn.2026-11.test:init*
+		}
+		GROUP ig2 {
+			LUN 0 n
+			INITIATOR iqn.2026-11.test:i?it1
 		}
 	}
 }
 CONF
-expect_config_error group.conf "group\.conf:3: GROUP blocks are not supported yet"
+expect_config_error group.conf "group\.conf:14: initiator 'iqn\.2026-11\.test:i\?it1' of group 'ig2' also matches 'iqn\.2026-11\.test:init\*' of group 'ig1'"
+
+note "config: a group's LUN naming an unknown device"
+sed -e 's/LUN 0 n$/LUN 0 nothere/' "$WORKDIR/group.conf" > "$WORKDIR/group_dev.conf"
+expect_config_error group_dev.conf "group_dev\.conf:9: LUN 0 refers to unknown device 'nothere'"
+
+note "config: an initiator pattern with a '!' inside"
+sed -e 's/INITIATOR iqn.2026-11.test:i?it1/INITIATOR iqn!x/' "$WORKDIR/group.conf" > "$WORKDIR/group_pat.conf"
+expect_config_error group_pat.conf "group_pat\.conf:14: group 'ig2': 'iqn!x' is not an initiator name pattern"
 
 note "config: an attribute nobody takes"
 cat > "$WORKDIR/unknown_attr.conf" <<CONF

@@ -133,11 +133,17 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 # its own state directory and waits until it accepts connections. Without
 # -c it serves the demo target; URL is then the demo LUN 0.
 start_uscstd() {
+	local extra=() h
 	PORT=$(free_port)
 	mkdir -p "$WORKDIR/state"
+	# EXTRA_PORTAL_HOSTS: more loopback addresses (127.0.0.2, ...) to
+	# listen on, with the same port.
+	for h in ${EXTRA_PORTAL_HOSTS:-}; do
+		extra+=(--listen "$h:$PORT")
+	done
 	# USCSTD_THREADS (meson sets it for the multisession suite): reactor
 	# threads, unless the test passes its own --threads (the later wins).
-	"$USCSTD" --listen "127.0.0.1:$PORT" --state-dir "$WORKDIR/state" \
+	"$USCSTD" --listen "127.0.0.1:$PORT" "${extra[@]}" --state-dir "$WORKDIR/state" \
 		--log-level info ${USCSTD_THREADS:+--threads "$USCSTD_THREADS"} "$@" \
 		>> "$LOG" 2>&1 < /dev/null &
 	USCSTD_PID=$!

@@ -7,6 +7,7 @@
 
 T=iqn.2026-12.test:masked
 P=iqn.2026-12.test:private
+Q=iqn.2026-12.test:portal2
 for d in shared a_only pub; do
 	truncate -s 16M "$WORKDIR/$d.img"
 done
@@ -55,6 +56,11 @@ TARGET_DRIVER iscsi {
 			INITIATOR iqn.2026-12.test:a1
 		}
 	}
+	TARGET $Q {
+		enabled 1
+		allowed_portal 127.0.0.2
+		LUN 0 pub
+	}
 }
 CONF
 } > "$WORKDIR/scst.conf"
@@ -91,11 +97,12 @@ CONF
 # A reload that must be refused whole: a group names an unknown device.
 sed -e 's/LUN 1 a_only/LUN 1 no_such_device/' "$WORKDIR/scst.conf" > "$WORKDIR/bad.conf"
 
-start_uscstd -c "$WORKDIR/scst.conf"
+EXTRA_PORTAL_HOSTS=127.0.0.2 start_uscstd -c "$WORKDIR/scst.conf"
 
 note "SendTargets per initiator (iscsi-ls)"
+# targets_for INITIATOR [PORTAL_HOST]
 targets_for() {
-	timeout "$CMD_TIMEOUT" iscsi-ls -i "$1" "iscsi://127.0.0.1:$PORT" 2>&1 |
+	timeout "$CMD_TIMEOUT" iscsi-ls -i "$1" "iscsi://${2:-127.0.0.1}:$PORT" 2>&1 |
 		sed -n 's/^Target:\([^ ]*\).*/\1/p' | sort | tr '\n' ' '
 }
 got=$(targets_for iqn.2026-12.test:a1)
@@ -103,6 +110,17 @@ got=$(targets_for iqn.2026-12.test:a1)
 got=$(targets_for iqn.2026-12.test:b1)
 [ "$got" = "$T " ] || fail "b1's SendTargets: '$got', expected $T only"
 note "SendTargets: a1 sees both targets, b1 only $T"
+
+note "allowed_portal: $Q only on 127.0.0.2"
+got=$(targets_for iqn.2026-12.test:b1 127.0.0.2)
+[ "$got" = "$T $Q " ] || fail "b1's SendTargets on 127.0.0.2: '$got', expected $T and $Q"
+timeout "$CMD_TIMEOUT" iscsi-inq -i iqn.2026-12.test:b1 "iscsi://127.0.0.2:$PORT/$Q/0" \
+	> /dev/null || fail "no login to $Q through 127.0.0.2"
+timeout "$CMD_TIMEOUT" iscsi-inq -i iqn.2026-12.test:b1 "iscsi://127.0.0.1:$PORT/$Q/0" \
+	> /dev/null 2>&1 && fail "login to $Q through 127.0.0.1 accepted"
+grep -q "login to target $Q through portal 127.0.0.1 refused: not an allowed_portal" "$LOG" ||
+	fail "no log line for the refused portal"
+note "allowed_portal: listed and reachable on 127.0.0.2 only"
 
 run timeout "$CMD_TIMEOUT" python3 "$LIB_DIR/masking.py" "$PORT" "$USCSTD_PID" \
 	"$WORKDIR/scst.conf" "$WORKDIR/reload.conf" "$WORKDIR/bad.conf" "$T" "$P" ||

@@ -85,18 +85,20 @@ void iscsi_conn_put(struct iscsi_conn *conn)
 	free(conn);
 }
 
-static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len)
+/* "ADDR:PORT" ("[ADDR]:PORT" for IPv6) into @buf, and the bare address
+ * into @host (64 bytes). */
+static void format_addr(const struct sockaddr_storage *ss, char *buf, size_t len, char *host)
 {
-	char host[64] = "?";
 	unsigned port = 0;
+	strcpy(host, "?");
 	if (ss->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)ss;
-		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		inet_ntop(AF_INET, &in->sin_addr, host, 64);
 		port = ntohs(in->sin_port);
 		snprintf(buf, len, "%s:%u", host, port);
 	} else if (ss->ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)ss;
-		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, 64);
 		port = ntohs(in6->sin6_port);
 		snprintf(buf, len, "[%s]:%u", host, port);
 	} else {
@@ -132,11 +134,12 @@ void iscsi_conn_start(int fd, struct reactor *r)
 
 	struct sockaddr_storage ss;
 	socklen_t sl = sizeof(ss);
+	char host[64];
 	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == 0)
-		format_addr(&ss, conn->peer, sizeof(conn->peer));
+		format_addr(&ss, conn->peer, sizeof(conn->peer), host);
 	sl = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-		format_addr(&ss, conn->local, sizeof(conn->local));
+		format_addr(&ss, conn->local, sizeof(conn->local), conn->local_ip);
 
 	/* Until login picks a target, the defaults bound everything. */
 	iscsi_target_params_default(&conn->tp);

@@ -32,6 +32,7 @@
 #include "base/list.h"
 #include "base/reactor.h"
 #include "core/scst.h"
+#include "targets/iscsi/portal_access.h"
 #include "targets/iscsi/chap.h"
 #include "targets/iscsi/params.h"
 #include "targets/iscsi/pdu.h"
@@ -46,6 +47,7 @@ extern struct scst_tgt_template iscsi_template;
 struct iscsi_tgt {
 	struct iscsi_target_params tp;
 	struct chap_credentials chap;   /* IncomingUser / OutgoingUser */
+	struct iscsi_allowed_portals portals; /* allowed_portal */
 };
 
 /* Copies the discovery sessions' CHAP credentials (the TARGET_DRIVER
@@ -152,6 +154,7 @@ struct iscsi_conn {
 	struct reactor_tick tick;
 	char peer[80];            /* "address:port" of the initiator */
 	char local[80];           /* our address, as TargetAddress reports it */
+	char local_ip[64];        /* the same without the port, for allowed_portal */
 	int refs;
 	bool closed;
 	enum iscsi_conn_phase phase;

@@ -17,7 +17,9 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 	}
 	iscsi_target_params_default(&it->tp);
 	if (iscsi_target_params_parse(&it->tp, attrs, nattrs, err, errlen) < 0 ||
-	    iscsi_chap_attrs_parse(&it->chap, attrs, nattrs, err, errlen) < 0) {
+	    iscsi_chap_attrs_parse(&it->chap, attrs, nattrs, err, errlen) < 0 ||
+	    iscsi_allowed_portals_parse(&it->portals, attrs, nattrs, err, errlen) < 0) {
+		chap_credentials_clear(&it->chap);
 		free(it);
 		return -1;
 	}
@@ -29,8 +31,10 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 static void iscsi_target_detach(struct scst_tgt *tgt)
 {
 	struct iscsi_tgt *it = tgt->tgt_priv;
-	if (it)
+	if (it) {
 		chap_credentials_clear(&it->chap);
+		iscsi_allowed_portals_clear(&it->portals);
+	}
 	free(it);
 	tgt->tgt_priv = NULL;
 }

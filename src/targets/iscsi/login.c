@@ -160,12 +160,15 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		pthread_mutex_lock(&scst_mutex);
 		struct scst_tgt *tgt = scst_find_target(&iscsi_template, l->target_name);
 		bool usable = tgt && tgt->enabled && tgt->tgt_priv;
+		/* allowed_portal: elsewhere the target does not exist. */
+		bool on_portal = usable && iscsi_portal_allowed(
+			&((struct iscsi_tgt *)tgt->tgt_priv)->portals, conn->local_ip);
 		char why[320];
 		/* LUN masking: an initiator with nothing to see at the target
 		 * is refused here, as unauthorised (RFC 7143 11.13.5). */
-		bool allowed = usable && scst_tgt_initiator_allowed(tgt, l->initiator_name, why,
+		bool allowed = on_portal && scst_tgt_initiator_allowed(tgt, l->initiator_name, why,
 								    sizeof(why));
-		if (usable && allowed) {
+		if (allowed) {
 			l->tgt = tgt;
 			conn->tgt = tgt;
 			conn->tp = ((struct iscsi_tgt *)tgt->tgt_priv)->tp;
@@ -174,6 +177,13 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		if (!usable) {
 			log_warn_rl("iSCSI: %s (%s): login to %s target %s refused", conn->peer,
 				 l->initiator_name, tgt ? "disabled" : "unknown", l->target_name);
+			fail(l, LOGIN_NOT_FOUND);
+			return;
+		}
+		if (!on_portal) {
+			log_warn_rl("iSCSI: %s (%s): login to target %s through portal %s refused: "
+				    "not an allowed_portal of the target", conn->peer,
+				    l->initiator_name, l->target_name, conn->local_ip);
 			fail(l, LOGIN_NOT_FOUND);
 			return;
 		}

@@ -22,7 +22,11 @@ static void add_target(struct scst_tgt *tgt, void *ctx)
 		return;
 	if (st->want && strcmp(st->want, tgt->name) != 0)
 		return;
-	/* A target is listed only to an initiator that may log in to it. */
+	/* A target is listed only where it is reachable (allowed_portal) and
+	 * only to an initiator that may log in to it. */
+	if (!iscsi_portal_allowed(&((struct iscsi_tgt *)tgt->tgt_priv)->portals,
+				  st->conn->local_ip))
+		return;
 	if (!scst_tgt_initiator_allowed(tgt, st->conn->sess->initiator_name, why, sizeof(why)))
 		return;
 	char addr[112];

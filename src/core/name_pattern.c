@@ -1,10 +1,10 @@
-/* Initiator name patterns (initiator_pattern.h). Matching is the classic
+/* Initiator name patterns (name_pattern.h). Matching is the classic
  * greedy walk with one backtrack point, linear in practice and never
  * recursive, so that a hostile name cannot blow the stack or take
  * exponential time. Overlap of two patterns is reachability in the product
  * of their automata: a bitmap of (position in a, position in b) pairs, as
- * both are at most INITIATOR_PATTERN_MAX long. */
-#include "core/initiator_pattern.h"
+ * both are at most NAME_PATTERN_MAX long. */
+#include "core/name_pattern.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@ static const char *strip_exclusion(const char *p)
 	return p[0] == '!' ? p + 1 : p;
 }
 
-bool initiator_pattern_match(const char *pattern, const char *name)
+bool name_pattern_match(const char *pattern, const char *name)
 {
 	const char *p = strip_exclusion(pattern), *n = name;
 	const char *star = NULL, *star_name = NULL;
@@ -41,11 +41,32 @@ bool initiator_pattern_match(const char *pattern, const char *name)
 	return *p == '\0';
 }
 
-bool initiator_pattern_valid(const char *pattern)
+void name_pattern_verdict_add(struct name_pattern_verdict *v, const char *pattern,
+			      const char *name)
+{
+	bool match = name_pattern_match(pattern, name);
+
+	v->has_any = true;
+	if (name_pattern_excludes(pattern)) {
+		v->excluded |= match;
+	} else {
+		v->has_positive = true;
+		v->included |= match;
+	}
+}
+
+bool name_pattern_verdict_takes(const struct name_pattern_verdict *v)
+{
+	if (v->excluded || !v->has_any)
+		return false;
+	return v->included || !v->has_positive;
+}
+
+bool name_pattern_valid(const char *pattern)
 {
 	size_t len = strlen(pattern);
 
-	if (len == 0 || len > INITIATOR_PATTERN_MAX || strcmp(pattern, "!") == 0)
+	if (len == 0 || len > NAME_PATTERN_MAX || strcmp(pattern, "!") == 0)
 		return false;
 	for (const char *c = pattern; *c; c++)
 		if (*c <= ' ' || *c > '~' || (*c == '!' && c != pattern))
@@ -53,7 +74,7 @@ bool initiator_pattern_valid(const char *pattern)
 	return true;
 }
 
-#define POS_MAX (INITIATOR_PATTERN_MAX + 1)
+#define POS_MAX (NAME_PATTERN_MAX + 1)
 
 /* Visited (i, j) pairs of the product automaton. */
 struct overlap_walk {
@@ -83,13 +104,13 @@ static bool chars_meet(char x, char y)
 	return x == '?' || y == '?' || x == y;
 }
 
-bool initiator_patterns_overlap(const char *pa, const char *pb)
+bool name_patterns_overlap(const char *pa, const char *pb)
 {
 	const char *a = strip_exclusion(pa), *b = strip_exclusion(pb);
 	struct overlap_walk *w;
 	bool meet = false;
 
-	if (strlen(a) > INITIATOR_PATTERN_MAX || strlen(b) > INITIATOR_PATTERN_MAX)
+	if (strlen(a) > NAME_PATTERN_MAX || strlen(b) > NAME_PATTERN_MAX)
 		return false;
 	/* 264 KiB: management only, never on a reactor's stack. Without
 	 * memory, say they overlap: the caller then refuses, never lets two

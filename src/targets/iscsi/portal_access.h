@@ -1,0 +1,28 @@
+/* allowed_portal (SCST's iSCSI target attribute): the portals a target is
+ * reachable and offered on. Each line is a pattern of the local IP address
+ * a connection arrived at (name_pattern.h: '*', '?', '!' to exclude), e.g.
+ * "allowed_portal 192.168.1.*" or "allowed_portal !10.0.0.1"; IPv6
+ * addresses without brackets. A target without the attribute is on every
+ * portal. A login through another portal is refused as to an unknown
+ * target (0x0203), and SendTargets over it does not list the target. */
+#ifndef USCST_TARGETS_ISCSI_PORTAL_ACCESS_H
+#define USCST_TARGETS_ISCSI_PORTAL_ACCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/scst.h"
+
+struct iscsi_allowed_portals {
+	char **patterns;
+	unsigned n;
+};
+
+/* Takes every allowed_portal attribute (marking it consumed). Returns 0,
+ * or -1 with the reason in @err (a malformed pattern). */
+int iscsi_allowed_portals_parse(struct iscsi_allowed_portals *ap, struct scst_attr *attrs,
+				unsigned nattrs, char *err, size_t errlen);
+void iscsi_allowed_portals_clear(struct iscsi_allowed_portals *ap);
+bool iscsi_portal_allowed(const struct iscsi_allowed_portals *ap, const char *local_ip);
+
+#endif
