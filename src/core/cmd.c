@@ -389,12 +389,17 @@ static enum pre_exec_rc check_task_set_order(struct scst_cmd *cmd)
 	return PRE_EXEC_PARK;
 }
 
+/* SAM-5 5.14: INQUIRY, REPORT LUNS and REQUEST SENSE (SCST_OP_SKIP_UA)
+ * run with a condition pending; REQUEST SENSE reports it as its data and
+ * REPORT LUNS clears REPORTED LUNS DATA HAS CHANGED, in their own exec.
+ * Every other command ends with it (whether that clears it is
+ * UA_INTLCK_CTRL's, ua_rules.c). */
 static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 {
 	struct scsi_sense ua;
 
 	if (!cmd->tgt_dev || (cmd->op->flags & SCST_OP_SKIP_UA) ||
-	    !scst_tgt_dev_take_ua(cmd->tgt_dev, &ua))
+	    !scst_tgt_dev_ua_check_condition(cmd->tgt_dev, &ua))
 		return PRE_EXEC_PASS;
 	scst_set_cmd_error(cmd, ua);
 	return PRE_EXEC_FAILED;

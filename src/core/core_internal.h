@@ -17,12 +17,41 @@ const struct scst_op_index *scst_dev_op_index(const struct scst_device *dev);
 extern const struct scst_op_desc scst_core_ops[];
 const struct scst_op_index *scst_core_op_index(void);
 
-/* Unit attentions (ua.c). */
+/* Unit attentions (ua.c; the rules are ua_rules.h's). */
 void scst_tgt_dev_queue_ua(struct scst_tgt_dev *tgt_dev, struct scsi_sense sense);
-/* Pops the oldest UA of the nexus into @sense; false if none. */
-bool scst_tgt_dev_take_ua(struct scst_tgt_dev *tgt_dev, struct scsi_sense *sense);
+/* The same with dev->lock held (inside a walk of the device's commands). */
+void scst_tgt_dev_queue_ua_locked(struct scst_tgt_dev *tgt_dev, struct scsi_sense sense);
+/* PRE_EXEC of a command that reports unit attentions: the condition it
+ * ends with (CHECK CONDITION), cleared or not as UA_INTLCK_CTRL says;
+ * false if none is pending. Lock-free when none is. */
+bool scst_tgt_dev_ua_check_condition(struct scst_tgt_dev *tgt_dev, struct scsi_sense *sense);
+/* REQUEST SENSE: takes the condition to report as its sense data; false
+ * if none is pending. */
+bool scst_tgt_dev_ua_request_sense(struct scst_tgt_dev *tgt_dev, struct scsi_sense *sense);
+/* REPORT LUNS ran: clears REPORTED LUNS DATA HAS CHANGED on every nexus
+ * of the session; on its reactor. */
+void scst_session_ua_report_luns(struct scst_session *sess);
+/* A command of the nexus ends with @status: under UA_INTLCK_CTRL 11b,
+ * BUSY, TASK SET FULL and RESERVATION CONFLICT establish PREVIOUS ...
+ * STATUS for it. */
+void scst_tgt_dev_ua_status(struct scst_tgt_dev *tgt_dev, uint8_t status);
 /* Frees every UA queued on the nexus; dev->lock held. */
 void scst_tgt_dev_clear_uas(struct scst_tgt_dev *tgt_dev);
+/* Task management with TAS 0 aborted commands of @tgt_dev on behalf of
+ * another I_T nexus: COMMANDS CLEARED BY ANOTHER INITIATOR for it (SAM-5
+ * 7.5, 7.4: once per nexus, however many of its commands went). The
+ * _locked form with dev->lock held, e.g. inside the walk of dev->cmds
+ * that marks them aborted. */
+void scst_ua_commands_cleared(struct scst_tgt_dev *tgt_dev);
+void scst_ua_commands_cleared_locked(struct scst_tgt_dev *tgt_dev);
+/* The I_T nexus of @sess is lost (the session ends without the
+ * initiator logging out): remembered, so that the initiator port's next
+ * login to the target port is told I_T NEXUS LOSS OCCURRED. */
+void scst_ua_nexus_lost(const struct scst_session *sess);
+/* The condition each LUN of a new session starts with: I_T NEXUS LOSS
+ * OCCURRED if its I_T nexus was lost (and forgets that), else POWER ON,
+ * RESET, OR BUS DEVICE RESET OCCURRED. sess->tgt and its TransportID set. */
+struct scsi_sense scst_ua_initial_sense(const struct scst_session *sess);
 
 /* Command life cycle (cmd.c). A reference keeps the memory of a command
  * that a posted abort notification still points at. */

@@ -81,5 +81,6 @@ void scst_report_luns_exec(struct scst_cmd *cmd)
 	put_be32(d, 8 * n);
 	scst_cmd_copy_response(cmd, d, 8 + 8 * (size_t)n);
 	free(d);
+	scst_session_ua_report_luns(cmd->sess);
 	scst_cmd_done(cmd);
 }

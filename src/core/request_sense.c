@@ -1,6 +1,9 @@
 /* REQUEST SENSE (SPC-4 6.39). With autosense every CHECK CONDITION already
  * carried its sense data, so what is left to report is a pending unit
- * attention (which this command consumes) or the LUN's absence. */
+ * attention or the LUN's absence. The unit attention reported is the one
+ * of the highest precedence, and REQUEST SENSE clears it whatever
+ * UA_INTLCK_CTRL says (under 10b and 11b it is the only command that
+ * does); the next one, if any, is reported by the next command. */
 #include "core/core_internal.h"
 #include "core/emulated.h"
 
@@ -22,7 +25,7 @@ void scst_request_sense_exec(struct scst_cmd *cmd)
 	if (!cmd->tgt_dev)
 		sense = scsi_sense_make(SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 	else
-		scst_tgt_dev_take_ua(cmd->tgt_dev, &sense);
+		scst_tgt_dev_ua_request_sense(cmd->tgt_dev, &sense);
 	n = scsi_sense_encode(&sense, cmd->cdb[1] & RS_DESC, d, sizeof(d));
 	scst_cmd_copy_response(cmd, d, n);
 	scst_cmd_done(cmd);

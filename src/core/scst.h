@@ -165,6 +165,18 @@ struct scst_dev_type {
 	void (*show_attrs)(struct scst_device *dev, void (*emit)(void *ctx, const char *name,
 								  const char *value),
 			   void *ctx);
+	/* The backing store may have been grown or shrunk behind the
+	 * device's back (a file truncated, a volume resized): re-read its
+	 * size and store the new dev->nblocks with one atomic store (the
+	 * reactors read it per command without a lock, so a command sees
+	 * the old size or the new one, never a torn value; one in flight
+	 * past a new, smaller end fails as a read beyond the store would).
+	 * Returns 1 if nblocks changed, 0 if not, -1 with a reason in @err,
+	 * nblocks untouched. Called by scst_device_resync_size() on the
+	 * management thread with scst_mutex held; may block briefly (fstat,
+	 * ioctl), never on I/O. Optional: without it the size never
+	 * changes. */
+	int (*resync_size)(struct scst_device *dev, char *err, size_t errlen);
 };
 
 /* ------------------------------------------------------------------ */
@@ -267,9 +279,11 @@ struct scst_device {
 	const struct scst_op_index *op_index; /* the handler's table, indexed */
 	struct list_head registry_entry; /* scst_mutex */
 
-	/* Geometry, set by attach; block devices only. */
+	/* Geometry, set by attach; block devices only. nblocks changes at
+	 * run time when the backing store is resized (resync_size): read it
+	 * with scst_dev_nblocks(). */
 	uint32_t block_size;
-	uint64_t nblocks;
+	_Atomic uint64_t nblocks;
 
 	/* Identity, as INQUIRY reports it (SCST attribute names). */
 	char t10_vend_id[9];     /* t10_vend_id */
@@ -724,6 +738,25 @@ void scst_cmd_copy_response(struct scst_cmd *cmd, const void *data, size_t len);
  * NULL). Any thread. */
 void scst_dev_queue_ua(struct scst_device *dev, struct scst_tgt_dev *except,
 		       struct scsi_sense sense);
+
+/* The device's size in blocks as a command sees it now: one relaxed
+ * load (a resize is atomic, and nothing else is published with it). */
+static inline uint64_t scst_dev_nblocks(const struct scst_device *dev)
+{
+	return atomic_load_explicit(&dev->nblocks, memory_order_relaxed);
+}
+
+/* Asks the handler to re-read the backing store's size (resync_size);
+ * when it changed, every nexus to @dev gets CAPACITY DATA HAS CHANGED
+ * (SBC-3 4.6). Returns 1 if it changed, 0 if not (or the handler cannot
+ * tell), -1 on error (logged; the size stays). Management thread,
+ * scst_mutex held (a reload calls it for every device it keeps). */
+int scst_device_resync_size(struct scst_device *dev);
+/* The device's INQUIRY data (identity, VPD pages) changed: every nexus
+ * to it gets INQUIRY DATA HAS CHANGED (SPC-4 5.14). Any thread; no lock
+ * of the device held. Nothing changes a device's identity at run time
+ * yet (a reload keeps or replaces devices whole), so nobody calls it. */
+void scst_dev_inquiry_changed(struct scst_device *dev);
 
 /* Core initialisation (registers the core's own tables). */
 void scst_core_init(void);

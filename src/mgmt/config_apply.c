@@ -684,6 +684,12 @@ static void count_device(struct scst_device *dev, void *arg)
 	(*(unsigned *)arg)++;
 }
 
+/* A device the reload keeps may have had its backing store resized. */
+static void resync_device(struct scst_device *dev, void *arg)
+{
+	scst_device_resync_size(dev);
+}
+
 /* Everything checked: the targets get their new groups, targets and
  * devices the file no longer has go. Cannot fail. */
 static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
@@ -704,6 +710,7 @@ static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
 			log_error("%s", reason);
 	}
 	ctx->ndevs = 0;
+	scst_for_each_device(resync_device, NULL);
 }
 
 int config_apply(const struct config_tree *tree, struct config_leftovers *out, char *err,

@@ -59,7 +59,7 @@ static int vdisk_set_geometry(struct vdisk_dev *vd, char *err, size_t errlen)
 		return -1;
 	}
 	vd->dev->block_size = cfg->block_size;
-	vd->dev->nblocks = bytes / cfg->block_size;
+	atomic_store(&vd->dev->nblocks, bytes / cfg->block_size);
 	return 0;
 }
 
@@ -138,6 +138,7 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.attach = attach_fn,                            \
 		.detach = vdisk_detach,                         \
 		.show_attrs = vdisk_show_attrs,                 \
+		.resync_size = vdisk_resync_size,               \
 	}
 
 static struct scst_dev_type vdisk_fileio =

@@ -137,6 +137,13 @@ static void file_close(struct vdisk_dev *vd)
 	vd->backend_priv = NULL;
 }
 
+static int file_resize(struct vdisk_dev *vd, char *err, size_t errlen)
+{
+	const struct file_store *fs = vd->backend_priv;
+
+	return store_size(vd, fs->fd_buffered, err, errlen);
+}
+
 static bool aligned(uint64_t v, uint32_t align)
 {
 	return v % align == 0;
@@ -217,5 +224,6 @@ const struct vdisk_backend vdisk_file_backend = {
 	.name = "file",
 	.open = file_open,
 	.close = file_close,
+	.resize = file_resize,
 	.submit = file_submit,
 };

@@ -1,4 +1,7 @@
-/* READ CAPACITY (10) and (16): the last LBA and the block length. */
+/* The medium's capacity: READ CAPACITY (10) and (16), the last LBA and
+ * the block length, and following a backing store that was resized. */
+#include <stdio.h>
+
 #include "base/bytes.h"
 #include "handlers/vdisk/vdisk_internal.h"
 
@@ -26,7 +29,7 @@ int vdisk_parse_read_capacity10(struct scst_cmd *cmd)
 void vdisk_exec_read_capacity10(struct scst_cmd *cmd)
 {
 	uint8_t data[READ_CAPACITY10_LEN];
-	uint64_t last = cmd->dev->nblocks - 1;
+	uint64_t last = scst_dev_nblocks(cmd->dev) - 1;
 
 	/* Too big for 32 bits: 0xffffffff tells the initiator to use (16). */
 	put_be32(data, last > 0xffffffffu ? 0xffffffffu : (uint32_t)last);
@@ -52,11 +55,34 @@ void vdisk_exec_read_capacity16(struct scst_cmd *cmd)
 {
 	uint8_t data[READ_CAPACITY16_LEN] = { 0 };
 
-	put_be64(data, cmd->dev->nblocks - 1);
+	put_be64(data, scst_dev_nblocks(cmd->dev) - 1);
 	put_be32(data + 8, cmd->dev->block_size);
 	/* Byte 12: no protection (P_TYPE 0, PROT_EN 0). Byte 13: one
 	 * logical block per physical block. Bytes 14-15: LBPME 0 (no
 	 * UNMAP yet), LBPRZ 0, lowest aligned LBA 0. */
 	scst_cmd_copy_response(cmd, data, sizeof(data));
 	scst_cmd_done(cmd);
+}
+
+/* A LUN whose size the configuration gave (size, size_mb) keeps it; one
+ * that is the whole store follows the store, in whole blocks. */
+int vdisk_resync_size(struct scst_device *dev, char *err, size_t errlen)
+{
+	struct vdisk_dev *vd = dev->handler_priv;
+	uint64_t nblocks;
+
+	if (!vd->mode->backend->resize || vd->cfg.size_bytes)
+		return 0;
+	if (vd->mode->backend->resize(vd, err, errlen))
+		return -1;
+	nblocks = vd->store_bytes / dev->block_size;
+	if (nblocks == 0) {
+		snprintf(err, errlen, "%s now holds less than one %u-byte block", vd->cfg.filename,
+			 dev->block_size);
+		return -1;
+	}
+	if (nblocks == scst_dev_nblocks(dev))
+		return 0;
+	atomic_store_explicit(&dev->nblocks, nblocks, memory_order_relaxed);
+	return 1;
 }

@@ -17,7 +17,7 @@ int vdisk_parse_no_data(struct scst_cmd *cmd)
 
 int vdisk_check_range(struct scst_cmd *cmd, uint64_t lba, uint64_t nblocks)
 {
-	uint64_t capacity = cmd->dev->nblocks;
+	uint64_t capacity = scst_dev_nblocks(cmd->dev);
 
 	/* Written so that no sum can wrap: lba may be anything the CDB holds.
 	 * Even a zero-block transfer must name an LBA on the medium. */

@@ -63,6 +63,10 @@ struct vdisk_backend {
 	int (*open)(struct vdisk_dev *vd, bool read_only, char *err, size_t errlen);
 	/* Flushes and closes. Any thread; may block. */
 	void (*close)(struct vdisk_dev *vd);
+	/* Re-reads the open store's size into vd->store_bytes (it was
+	 * resized). Management thread; may block briefly. NULL: the size
+	 * cannot change (no store). */
+	int (*resize)(struct vdisk_dev *vd, char *err, size_t errlen);
 	/* Starts @io; io->complete runs later or before this returns. */
 	void (*submit)(struct vdisk_io *io);
 };
@@ -170,6 +174,8 @@ int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool mov
  * durability when @dsync, and completes the command. */
 void vdisk_submit_write(struct scst_cmd *cmd, bool dsync);
 
+/* resync_size of struct scst_dev_type (vdisk_capacity.c). */
+int vdisk_resync_size(struct scst_device *dev, char *err, size_t errlen);
 int vdisk_parse_read_capacity10(struct scst_cmd *cmd);
 void vdisk_exec_read_capacity10(struct scst_cmd *cmd);
 int vdisk_parse_read_capacity16(struct scst_cmd *cmd);
