@@ -20,20 +20,19 @@
  * resumed, and the loop goes on: no recursion, and nothing touches a
  * command after it was freed. Everything here runs on the command's
  * reactor. Aborts are noticed at state boundaries only: when the command
- * starts, in PRE_EXEC, PRE_XMIT and when the driver hands data back. */
+ * starts, in PRE_EXEC, PRE_XMIT and when the driver hands data back; there
+ * an aborted command ends (end_aborted()). */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/buf_pool.h"
 #include "base/log.h"
-#include "core/core_internal.h"
+#include "core/task_mgmt.h"
 
 /* Largest data buffer one command may ask for. Larger transfers are
  * refused in PARSE rather than failing an allocation later. */
 #define SCST_MAX_BUFFLEN (128u << 20)
-/* CONTROL byte, last byte of every CDB. */
-#define CONTROL_NACA 0x04
 
 static const char *const state_names[] = {
 	[SCST_CMD_STATE_INIT] = "INIT",
@@ -210,11 +209,6 @@ static void cmd_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, sense);
 		return;
 	}
-	if (cmd->cdb[cmd->op->cdb_len - 1] & CONTROL_NACA) {
-		/* ACA is not supported, so NACA=1 is an invalid field. */
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(cmd->op->cdb_len - 1, 2));
-		return;
-	}
 	if (cmd->op->parse(cmd))
 		return;
 	if (direction_mismatch(cmd)) {
@@ -302,6 +296,27 @@ void scst_cmd_resume_later(struct scst_cmd *cmd)
 	reactor_defer(cmd->reactor, &cmd->resume_later);
 }
 
+/* ---- aborted commands ---- */
+
+/* The state an aborted command goes on to: FINISHED, without data or
+ * status, unless another nexus's action aborted it under TAS=1 (SAM-5
+ * 5.6): then PRE_XMIT sends TASK ABORTED status and nothing else. */
+static enum scst_cmd_state end_aborted(const struct scst_cmd *cmd)
+{
+	return atomic_load(&cmd->abort_fate) == SCST_ABORT_TASK_ABORTED ? SCST_CMD_STATE_PRE_XMIT
+									 : SCST_CMD_STATE_FINISHED;
+}
+
+uint8_t scst_cdb_control(const struct scst_cmd *cmd)
+{
+	static const uint8_t group_len[8] = { 6, 10, 10, 0, 16, 12, 0, 0 };
+	unsigned len = group_len[cmd->cdb[0] >> 5];
+
+	if (len == 0 || len > cmd->cdb_len)
+		len = cmd->cdb_len; /* variable length or vendor specific */
+	return len ? cmd->cdb[len - 1] : 0;
+}
+
 /* ---- start ---- */
 
 void scst_cmd_start(struct scst_cmd *cmd)
@@ -310,7 +325,7 @@ void scst_cmd_start(struct scst_cmd *cmd)
 	scst_cmd_alloc_space(cmd);
 	cmd->started = true;
 	if (atomic_load(&cmd->aborted)) {
-		cmd->state = SCST_CMD_STATE_FINISHED;
+		cmd->state = end_aborted(cmd);
 	} else if (cmd_failed(cmd)) {
 		cmd->state = SCST_CMD_STATE_PRE_XMIT;
 	} else {
@@ -339,7 +354,7 @@ void scst_cmd_abandon(struct scst_cmd *cmd)
 static enum cmd_rc cmd_rdy_to_xfer(struct scst_cmd *cmd)
 {
 	if (atomic_load(&cmd->aborted)) {
-		cmd->state = SCST_CMD_STATE_FINISHED;
+		cmd->state = end_aborted(cmd);
 		return CMD_CONTINUE;
 	}
 	cmd->sess->tgt->tgtt->rdy_to_xfer(cmd);
@@ -350,7 +365,7 @@ void scst_rx_data(struct scst_cmd *cmd, bool success)
 {
 	assert(cmd->state == SCST_CMD_STATE_RDY_TO_XFER);
 	if (atomic_load(&cmd->aborted)) {
-		cmd->state = SCST_CMD_STATE_FINISHED;
+		cmd->state = end_aborted(cmd);
 	} else if (!success) {
 		/* The transport could not deliver the data: nothing is written.
 		 * The driver may have said why already (iSCSI: a CRC error). */
@@ -368,7 +383,9 @@ void scst_rx_data(struct scst_cmd *cmd, bool success)
  * row's flags, never by an opcode. The order matters: an aborted command
  * ends first; ordering comes before the checks that consume state (a
  * unit attention is reported by the command that runs, in task set
- * order); reservation and ALUA checks will go between order and UA. ---- */
+ * order); reservation and ALUA checks will go between order and UA. An
+ * ACA condition comes before the task set's order: a command it refuses
+ * must not wait for its turn first. ---- */
 
 enum pre_exec_rc {
 	PRE_EXEC_PASS,    /* next check */
@@ -380,6 +397,25 @@ enum pre_exec_rc {
 static enum pre_exec_rc check_aborted(struct scst_cmd *cmd)
 {
 	return atomic_load(&cmd->aborted) ? PRE_EXEC_ABORTED : PRE_EXEC_PASS;
+}
+
+static enum pre_exec_rc check_aca(struct scst_cmd *cmd)
+{
+	if (!cmd->tgt_dev)
+		return PRE_EXEC_PASS;
+	switch (scst_aca_check(cmd)) {
+	case ACA_PASS:
+		return PRE_EXEC_PASS;
+	case ACA_ACTIVE_STATUS:
+		scst_set_cmd_status(cmd, SAM_STAT_ACA_ACTIVE);
+		return PRE_EXEC_FAILED;
+	case ACA_BLOCK:
+		return PRE_EXEC_PARK;
+	case ACA_NO_ACA:
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_INVALID_MESSAGE_ERROR);
+		return PRE_EXEC_FAILED;
+	}
+	return PRE_EXEC_PASS;
 }
 
 static enum pre_exec_rc check_task_set_order(struct scst_cmd *cmd)
@@ -416,6 +452,7 @@ static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 
 static enum pre_exec_rc (*const pre_exec_checks[])(struct scst_cmd *cmd) = {
 	check_aborted,
+	check_aca,
 	check_task_set_order,
 	check_unit_attention,
 	check_read_only,
@@ -431,7 +468,7 @@ static enum cmd_rc cmd_pre_exec(struct scst_cmd *cmd)
 			cmd->state = SCST_CMD_STATE_PRE_XMIT;
 			return CMD_CONTINUE;
 		case PRE_EXEC_ABORTED:
-			cmd->state = SCST_CMD_STATE_FINISHED;
+			cmd->state = end_aborted(cmd);
 			return CMD_CONTINUE;
 		case PRE_EXEC_PARK:
 			scst_order_park(cmd);
@@ -496,8 +533,15 @@ static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 	if (cmd->in_task_set)
 		scst_order_leave(cmd);
 	if (atomic_load(&cmd->aborted)) {
-		cmd->state = SCST_CMD_STATE_FINISHED;
-		return CMD_CONTINUE;
+		if (end_aborted(cmd) == SCST_CMD_STATE_FINISHED) {
+			cmd->state = SCST_CMD_STATE_FINISHED;
+			return CMD_CONTINUE;
+		}
+		scst_set_cmd_status(cmd, SAM_STAT_TASK_ABORTED);
+	} else if (cmd->status == SAM_STAT_CHECK_CONDITION && cmd->dev) {
+		/* QErr and ACA act before the status leaves: the other tasks
+		 * it aborts never return theirs after this one. */
+		scst_tmf_check_condition(cmd);
 	}
 	if (cmd->data_dir != SCST_DATA_READ)
 		cmd->resp_data_len = 0;
@@ -543,6 +587,7 @@ static void cmd_finish(struct scst_cmd *cmd)
 		waiters = cmd->tmf_waiters;
 		cmd->tmf_waiters = NULL;
 	}
+	scst_tmf_cmd_ending(cmd);
 	if (sess->tgt->tgtt->on_free_cmd)
 		sess->tgt->tgtt->on_free_cmd(cmd);
 	if (cmd->tgt_dev)

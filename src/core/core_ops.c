@@ -20,6 +20,12 @@ const struct scst_op_desc scst_core_ops[] = {
 	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
 	  .parse = scst_report_opcodes_parse, .exec = scst_report_opcodes_exec },
+	{ .opcode = MAINTENANCE_IN, .service_action = MI_REPORT_SUPPORTED_TMFS, .cdb_len = 12,
+	  .name = "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION,
+	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+			 0x00, 0x00 },
+	  .parse = scst_report_tmfs_parse, .exec = scst_report_tmfs_exec },
 	{ .name = NULL },
 };
 

@@ -10,6 +10,8 @@ int scst_report_luns_parse(struct scst_cmd *cmd);
 void scst_report_luns_exec(struct scst_cmd *cmd);
 int scst_report_opcodes_parse(struct scst_cmd *cmd);
 void scst_report_opcodes_exec(struct scst_cmd *cmd);
+int scst_report_tmfs_parse(struct scst_cmd *cmd);
+void scst_report_tmfs_exec(struct scst_cmd *cmd);
 int scst_request_sense_parse(struct scst_cmd *cmd);
 void scst_request_sense_exec(struct scst_cmd *cmd);
 

@@ -11,6 +11,10 @@
  * The rules, for a command C against every command E before it in the set:
  *   HEAD OF QUEUE   C never waits (and enters at the front, so that the
  *                   others count it as before them);
+ *   ACA             the same: it is how an initiator looks at a fault
+ *                   while an ACA condition holds the rest of the set
+ *                   (SAM-5 5.9; whether it may run at all is tmf.c's
+ *                   check, before this one);
  *   ORDERED         C waits while any E remains; while C remains, every
  *                   later SIMPLE command waits;
  *   SIMPLE          under QUEUE ALGORITHM MODIFIER 0 (restricted
@@ -27,7 +31,7 @@
  * ordered against each other. */
 #include <assert.h>
 
-#include "core/core_internal.h"
+#include "core/task_mgmt.h"
 
 static bool writes_medium(const struct scst_cmd *cmd)
 {
@@ -52,7 +56,10 @@ void scst_order_enter(struct scst_cmd *cmd)
 	struct scst_tgt_dev *td = cmd->tgt_dev;
 
 	assert(reactor_self() == cmd->reactor && !cmd->in_task_set);
-	if (cmd->task_attr == SCST_TASK_HEAD_OF_QUEUE)
+	/* Which ACA conditions came after it (tmf.c): those block it rather
+	 * than refuse it. */
+	cmd->aca_gen = atomic_load(&cmd->dev->aca_gen);
+	if (cmd->task_attr == SCST_TASK_HEAD_OF_QUEUE || cmd->task_attr == SCST_TASK_ACA)
 		list_add_head(&cmd->task_entry, &td->task_set);
 	else
 		list_add_tail(&cmd->task_entry, &td->task_set);
@@ -68,7 +75,7 @@ bool scst_order_may_exec(const struct scst_cmd *cmd)
 	bool restricted;
 
 	assert(cmd->in_task_set);
-	if (cmd->task_attr == SCST_TASK_HEAD_OF_QUEUE)
+	if (cmd->task_attr == SCST_TASK_HEAD_OF_QUEUE || cmd->task_attr == SCST_TASK_ACA)
 		return true;
 	/* The common case: nothing before it. */
 	if (td->task_set.next == &cmd->task_entry)
@@ -117,6 +124,8 @@ void scst_order_leave(struct scst_cmd *cmd)
 	cmd->in_task_set = false;
 	td->nordered -= cmd->task_attr == SCST_TASK_ORDERED;
 	td->nwriters -= writes_medium(cmd);
+	if (td->aca_cmd == cmd)
+		td->aca_cmd = NULL;
 	if (td->nparked == 0)
 		return;
 	list_for_each_entry(e, &td->task_set, task_entry) {
@@ -130,4 +139,19 @@ void scst_order_unpark_aborted(struct scst_cmd *cmd)
 	assert(reactor_self() == cmd->reactor);
 	if (cmd->parked)
 		unpark(cmd);
+}
+
+void scst_order_recheck(struct scst_tgt_dev *td)
+{
+	struct scst_cmd *e;
+
+	assert(reactor_self() == td->reactor);
+	if (td->nparked == 0)
+		return;
+	/* Every parked command goes through PRE_EXEC again, where the task
+	 * set's order and the ACA check each park it anew if they must. */
+	list_for_each_entry(e, &td->task_set, task_entry) {
+		if (e->parked)
+			unpark(e);
+	}
 }

@@ -328,6 +328,13 @@ struct scst_device {
 	 * thread dropped the last reference. */
 	atomic_uint refs;
 	unsigned lun_refs;          /* LUN map entries pointing here; scst_mutex */
+
+	/* ACA (SAM-5 5.9, core/tmf.c): how many of its nexuses have an ACA
+	 * condition (written under @lock, read without it as a hint that
+	 * lets every command skip the check), and a counter bumped each time
+	 * one is established, which a command's aca_gen is compared with. */
+	atomic_uint aca_nexuses;
+	atomic_uint aca_gen;
 };
 
 /* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
@@ -404,6 +411,15 @@ struct scst_tgt_dev {
 	unsigned nparked; /* commands of task_set waiting in PRE_EXEC */
 	unsigned nordered; /* ORDERED commands in task_set */
 	unsigned nwriters; /* commands in task_set that write the medium */
+	/* ACA (core/tmf.c): established on this nexus (written under
+	 * dev->lock); the one ACA command allowed to run meanwhile
+	 * (reactor-local); and the message that makes its reactor look at
+	 * its blocked commands again once an ACA is cleared (aca_kick_sent
+	 * under dev->lock). */
+	atomic_bool aca;
+	struct scst_cmd *aca_cmd;
+	struct reactor_msg aca_kick_msg;
+	bool aca_kick_sent;
 };
 
 /* An I_T nexus. Lives on one reactor. */
@@ -510,6 +526,23 @@ struct scst_cmd {
 
 	struct list_head sess_entry; /* sess->cmds */
 	struct list_head dev_entry;  /* dev->cmds */
+
+	/* How it ends once aborted (enum scst_abort_fate, set with the
+	 * first abort, under dev->lock): SAM-5 5.6's TAS choice. */
+	atomic_uint abort_fate;
+	/* dev->aca_gen when it entered the task set: a command that was
+	 * there before an ACA was established is blocked, a later one gets
+	 * ACA ACTIVE (order.c, tmf.c). */
+	unsigned aca_gen;
+};
+
+/* How an aborted command ends (SAM-5 5.6). */
+enum scst_abort_fate {
+	SCST_ABORT_SILENT,       /* no data, no status */
+	SCST_ABORT_TASK_ABORTED, /* TASK ABORTED status, no data (TAS=1) */
+	/* No response; its nexus gets COMMANDS CLEARED BY ANOTHER INITIATOR
+	 * (TAS=0, the task set cleared by another nexus). */
+	SCST_ABORT_CLEARED_UA,
 };
 
 /* Task management functions (SAM-5 7). */
@@ -522,6 +555,9 @@ enum scst_tmf {
 	SCST_TMF_I_T_NEXUS_RESET,
 	SCST_TMF_CLEAR_ACA,
 	SCST_TMF_QUERY_TASK,
+	SCST_TMF_TARGET_COLD_RESET,  /* TARGET RESET, and a power on for the LUs */
+	SCST_TMF_QUERY_TASK_SET,
+	SCST_TMF_QUERY_ASYNC_EVENT,
 };
 
 enum scst_tmf_status {
@@ -542,6 +578,11 @@ struct scst_mgmt_cmd {
 	void *tgt_priv;
 	atomic_int pending; /* commands still to finish, plus one while scanning */
 	struct reactor_msg done_msg; /* completion, sent to the session's reactor */
+	/* QUERY ASYNCHRONOUS EVENT answering SUCCEEDED: the pending unit
+	 * attention, as SAM-5 7.8's ADDITIONAL RESPONSE INFORMATION carries
+	 * it (byte 0: UADE DEPTH in bits 5..4, SENSE KEY in bits 3..0; byte 1
+	 * ASC; byte 2 ASCQ). */
+	uint8_t add_resp_info[3];
 };
 
 /* ------------------------------------------------------------------ */

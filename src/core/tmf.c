@@ -4,6 +4,13 @@
  * the marking happens under the device lock, the command's reactor is told
  * through a message, and the function completes when a counter drops to zero.
  *
+ * Which tasks a function reaches, and whether each ends silently or with
+ * TASK ABORTED, is tmf_scope.c's decision from the control page's TST and
+ * TAS; this file applies it. The same machinery serves QErr (a CHECK
+ * CONDITION aborting other tasks) and ACA (SAM-5 5.9; the rules are
+ * aca_rules.c's): ACA is state on the faulted I_T_L nexus, checked in
+ * PRE_EXEC, and cleared by CLEAR ACA or a reset.
+ *
  * Lifetime: a struct scst_mgmt_cmd is created on its session's reactor by
  * scst_rx_mgmt_fn() and holds the session (sess->tmf_refs) until its
  * completion has run there; the driver frees it in task_mgmt_fn_done().
@@ -14,7 +21,8 @@
 #include <stdlib.h>
 
 #include "base/log.h"
-#include "core/core_internal.h"
+#include "core/task_mgmt.h"
+#include "core/tmf_scope.h"
 
 struct scst_tmf_waiter {
 	struct scst_mgmt_cmd *mcmd;
@@ -72,7 +80,8 @@ static void notify_abort(struct reactor_msg *m)
 	scst_cmd_put(cmd);
 }
 
-void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
+void scst_abort_cmd_fate_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd,
+				enum scst_abort_fate fate)
 {
 	if (mcmd) {
 		struct scst_tmf_waiter *w = malloc(sizeof(*w));
@@ -87,12 +96,20 @@ void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 				  (unsigned long long)cmd->tag);
 		}
 	}
+	if (atomic_load(&cmd->aborted))
+		return;
+	atomic_store(&cmd->abort_fate, fate);
 	if (!atomic_exchange(&cmd->aborted, true)) {
 		/* Sent once per command (the exchange above), so the node
 		 * embedded in it is free. */
 		scst_cmd_get(cmd);
 		reactor_send(cmd->reactor, &cmd->abort_msg, notify_abort);
 	}
+}
+
+void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
+{
+	scst_abort_cmd_fate_locked(cmd, mcmd, SCST_ABORT_SILENT);
 }
 
 void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
@@ -104,6 +121,199 @@ void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 		pthread_mutex_unlock(&cmd->dev->lock);
 }
 
+void scst_tmf_cmd_ending(struct scst_cmd *cmd)
+{
+	if (!atomic_load(&cmd->aborted) || !cmd->tgt_dev ||
+	    atomic_load(&cmd->abort_fate) != SCST_ABORT_CLEARED_UA)
+		return;
+	scst_tgt_dev_queue_ua(cmd->tgt_dev, scsi_sense_make(SK_UNIT_ATTENTION,
+							    ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
+}
+
+static enum scst_abort_fate fate_of(enum tmf_fate f)
+{
+	switch (f) {
+	case TMF_FATE_ABORT_TASK_ABORTED:
+		return SCST_ABORT_TASK_ABORTED;
+	case TMF_FATE_ABORT_CLEARED_UA:
+		return SCST_ABORT_CLEARED_UA;
+	default:
+		return SCST_ABORT_SILENT;
+	}
+}
+
+/* Aborts what @action reaches among the device's commands, as seen from
+ * @sess (the acting I_T nexus), sparing @except (the command whose CHECK
+ * CONDITION triggered QErr); returns how many it aborted. */
+static unsigned abort_in_scope(struct scst_mgmt_cmd *mcmd, struct scst_device *dev,
+			       struct scst_session *sess, enum tmf_scope_action action,
+			       uint64_t tag, const struct scst_cmd *except)
+{
+	unsigned tst = atomic_load(&dev->tst);
+	bool tas = atomic_load(&dev->tas);
+	struct scst_cmd *cmd;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&dev->lock);
+	list_for_each_entry(cmd, &dev->cmds, dev_entry) {
+		struct tmf_task_view v = {
+			.same_nexus = cmd->sess == sess,
+			.referenced = cmd->tag == tag,
+			.aca_attr = cmd->task_attr == SCST_TASK_ACA,
+		};
+		enum tmf_fate f;
+
+		if (cmd == except)
+			continue;
+		f = tmf_scope_fate(action, tst, tas, &v);
+		if (f == TMF_FATE_UNTOUCHED)
+			continue;
+		scst_abort_cmd_fate_locked(cmd, mcmd, fate_of(f));
+		n++;
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return n;
+}
+
+/* ---- ACA ---- */
+
+/* On the nexus's reactor: its parked commands look at the ACA again. */
+static void aca_kick(struct reactor_msg *m)
+{
+	struct scst_tgt_dev *td = container_of(m, struct scst_tgt_dev, aca_kick_msg);
+
+	assert(reactor_self() == td->reactor);
+	pthread_mutex_lock(&td->dev->lock);
+	td->aca_kick_sent = false;
+	pthread_mutex_unlock(&td->dev->lock);
+	scst_order_recheck(td);
+	scst_tgt_dev_put(td);
+}
+
+/* A reference unless the nexus is already on its way out (its last
+ * reference dropped, waiting for dev->lock to leave the device). */
+static bool tgt_dev_tryget(struct scst_tgt_dev *td)
+{
+	unsigned r = atomic_load(&td->refs);
+
+	while (r && !atomic_compare_exchange_weak(&td->refs, &r, r + 1))
+		;
+	return r != 0;
+}
+
+/* Clears ACA on @only (or on every nexus of @dev when NULL) and wakes
+ * every nexus whose commands it may have blocked; dev->lock held. */
+static void aca_clear_locked(struct scst_device *dev, struct scst_tgt_dev *only)
+{
+	struct scst_tgt_dev *td;
+	bool cleared = false;
+
+	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
+		if ((only && td != only) || !atomic_load(&td->aca))
+			continue;
+		atomic_store(&td->aca, false);
+		assert(atomic_load(&dev->aca_nexuses) > 0);
+		atomic_fetch_sub(&dev->aca_nexuses, 1);
+		cleared = true;
+	}
+	if (!cleared)
+		return;
+	/* Under TST 0 another nexus's commands may be blocked too. */
+	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
+		if (td->aca_kick_sent || !tgt_dev_tryget(td))
+			continue;
+		td->aca_kick_sent = true;
+		reactor_send(td->reactor, &td->aca_kick_msg, aca_kick);
+	}
+}
+
+static void aca_clear(struct scst_device *dev, struct scst_tgt_dev *only)
+{
+	pthread_mutex_lock(&dev->lock);
+	aca_clear_locked(dev, only);
+	pthread_mutex_unlock(&dev->lock);
+}
+
+static void aca_establish(struct scst_cmd *cmd)
+{
+	struct scst_device *dev = cmd->dev;
+
+	pthread_mutex_lock(&dev->lock);
+	if (!atomic_load(&cmd->tgt_dev->aca)) {
+		atomic_store(&cmd->tgt_dev->aca, true);
+		atomic_fetch_add(&dev->aca_nexuses, 1);
+	}
+	atomic_fetch_add(&dev->aca_gen, 1);
+	pthread_mutex_unlock(&dev->lock);
+	log_info_rl("session %s: ACA established on LUN %llu (%s) by tag %#llx",
+		    cmd->sess->initiator_name, (unsigned long long)cmd->lun, dev->name,
+		    (unsigned long long)cmd->tag);
+}
+
+/* Whether a nexus other than @td sharing its task set has an ACA. */
+static bool shared_set_faulted(const struct scst_tgt_dev *td)
+{
+	struct scst_device *dev = td->dev;
+	const struct scst_tgt_dev *e;
+	bool found = false;
+
+	if (atomic_load(&dev->tst) != 0)
+		return false;
+	pthread_mutex_lock(&dev->lock);
+	list_for_each_entry(e, &dev->tgt_devs, dev_entry) {
+		if (e != td && atomic_load(&e->aca)) {
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&dev->lock);
+	return found;
+}
+
+enum aca_verdict scst_aca_check(struct scst_cmd *cmd)
+{
+	struct scst_tgt_dev *td = cmd->tgt_dev;
+	struct aca_view v = { .aca_attr = cmd->task_attr == SCST_TASK_ACA };
+	enum aca_verdict verdict;
+
+	assert(td);
+	/* The common case: no ACA anywhere on the device. */
+	if (atomic_load(&cmd->dev->aca_nexuses) == 0 && !v.aca_attr)
+		return ACA_PASS;
+	v.own_nexus_faulted = atomic_load(&td->aca);
+	v.shared_set_faulted = !v.own_nexus_faulted && shared_set_faulted(td);
+	v.entered_before = cmd->aca_gen != atomic_load(&cmd->dev->aca_gen);
+	v.other_aca_cmd = td->aca_cmd && td->aca_cmd != cmd;
+	verdict = aca_rules_check(&v);
+	if (verdict == ACA_PASS && v.aca_attr)
+		td->aca_cmd = cmd; /* order.c lets go of it when it leaves */
+	return verdict;
+}
+
+void scst_tmf_check_condition(struct scst_cmd *cmd)
+{
+	unsigned qerr;
+
+	assert(cmd->dev && cmd->status == SAM_STAT_CHECK_CONDITION);
+	qerr = atomic_load(&cmd->dev->qerr);
+	/* QErr 01b: the task set's tasks (every nexus's under TST 0, with
+	 * TAS's choice for theirs); 11b: the faulted nexus's own. */
+	if (qerr == 1 || qerr == 3) {
+		unsigned n = abort_in_scope(NULL, cmd->dev, cmd->sess,
+					    qerr == 1 ? TMF_SCOPE_QERR_ABORT_ALL
+						      : TMF_SCOPE_QERR_ABORT_NEXUS,
+					    0, cmd);
+		if (n)
+			log_info_rl("session %s: CHECK CONDITION of tag %#llx aborted %u task(s) "
+				    "of %s (QErr %u)", cmd->sess->initiator_name,
+				    (unsigned long long)cmd->tag, n, cmd->dev->name, qerr);
+	}
+	if (scst_cdb_control(cmd) & SCST_CONTROL_NACA)
+		aca_establish(cmd);
+}
+
+/* ---- the functions ---- */
+
 static void abort_task(struct scst_mgmt_cmd *mcmd, bool query_only)
 {
 	struct scst_cmd *cmd;
@@ -112,38 +322,80 @@ static void abort_task(struct scst_mgmt_cmd *mcmd, bool query_only)
 		if (cmd->tag != mcmd->tag)
 			continue;
 		if (query_only) {
-			mcmd->status = SCST_TMF_STATUS_SUCCEEDED;
+			/* Aborted, it is on its way out: not in the task set. */
+			mcmd->status = atomic_load(&cmd->aborted) ? SCST_TMF_STATUS_COMPLETE
+								 : SCST_TMF_STATUS_SUCCEEDED;
 			return;
 		}
 		scst_abort_cmd(cmd, mcmd);
 		return;
 	}
-	mcmd->status = SCST_TMF_STATUS_TASK_NOT_EXIST;
-	if (query_only)
-		mcmd->status = SCST_TMF_STATUS_COMPLETE;
+	mcmd->status = query_only ? SCST_TMF_STATUS_COMPLETE : SCST_TMF_STATUS_TASK_NOT_EXIST;
 }
 
-/* Aborts the device's commands: those of @only_sess, or of every session. */
-static void abort_dev_cmds(struct scst_mgmt_cmd *mcmd, struct scst_device *dev,
-			   struct scst_session *only_sess)
+/* QUERY TASK SET: whether the I_T_L nexus has a task in the task set. */
+static void query_task_set(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 {
 	struct scst_cmd *cmd;
 
-	pthread_mutex_lock(&dev->lock);
-	list_for_each_entry(cmd, &dev->cmds, dev_entry) {
-		if (!only_sess || cmd->sess == only_sess)
-			scst_abort_cmd_locked(cmd, mcmd);
+	mcmd->status = SCST_TMF_STATUS_COMPLETE;
+	list_for_each_entry(cmd, &mcmd->sess->cmds, sess_entry) {
+		if (cmd->tgt_dev == td && !atomic_load(&cmd->aborted)) {
+			mcmd->status = SCST_TMF_STATUS_SUCCEEDED;
+			return;
+		}
 	}
-	pthread_mutex_unlock(&dev->lock);
 }
 
-static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
+/* QUERY ASYNCHRONOUS EVENT: whether a unit attention is pending on the
+ * I_T_L nexus. It is not reported (the UA stays for the next command). */
+static void query_async_event(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 {
-	abort_dev_cmds(mcmd, td->dev, NULL);
+	mcmd->status = atomic_load(&td->ua_pending) ? SCST_TMF_STATUS_SUCCEEDED
+						   : SCST_TMF_STATUS_COMPLETE;
+}
+
+static void clear_aca(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
+{
+	if (!atomic_load(&td->aca)) {
+		/* Only the faulted nexus may clear an ACA (SAM-5 7.3). */
+		if (shared_set_faulted(td))
+			mcmd->status = SCST_TMF_STATUS_REJECTED;
+		return;
+	}
+	abort_in_scope(mcmd, td->dev, mcmd->sess, TMF_SCOPE_CLEAR_ACA, 0, NULL);
+	aca_clear(td->dev, td);
+	log_info_rl("session %s: CLEAR ACA of LUN %llu (%s)", mcmd->sess->initiator_name,
+		    (unsigned long long)td->lun, td->dev->name);
+}
+
+static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool cold)
+{
+	abort_in_scope(mcmd, td->dev, mcmd->sess, TMF_SCOPE_LUN_RESET, 0, NULL);
+	aca_clear(td->dev, NULL);
 	scst_dev_queue_ua(td->dev, td,
-			  scsi_sense_make(SK_UNIT_ATTENTION, ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
-	log_info_rl("session %s: LOGICAL UNIT RESET of LUN %llu (%s)", mcmd->sess->initiator_name,
-		 (unsigned long long)td->lun, td->dev->name);
+			  scsi_sense_make(SK_UNIT_ATTENTION,
+					  cold ? ASC_POWER_ON_OCCURRED
+					       : ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
+	log_info_rl("session %s: %s of LUN %llu (%s)", mcmd->sess->initiator_name,
+		    cold ? "TARGET COLD RESET" : "LOGICAL UNIT RESET", (unsigned long long)td->lun,
+		    td->dev->name);
+}
+
+static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_table *luns)
+{
+	struct scst_session *sess = mcmd->sess;
+	struct scst_cmd *cmd;
+
+	list_for_each_entry(cmd, &sess->cmds, sess_entry)
+		scst_abort_cmd(cmd, mcmd);
+	for (unsigned i = 0; luns && i < luns->n; i++) {
+		aca_clear(luns->tgt_devs[i]->dev, luns->tgt_devs[i]);
+		scst_tgt_dev_queue_ua(luns->tgt_devs[i],
+				      scsi_sense_make(SK_UNIT_ATTENTION,
+						      ASC_I_T_NEXUS_LOSS_OCCURRED));
+	}
+	log_info_rl("session %s: I_T NEXUS RESET", sess->initiator_name);
 }
 
 static void run_tmf(struct scst_mgmt_cmd *mcmd)
@@ -151,7 +403,6 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 	struct scst_session *sess = mcmd->sess;
 	struct scst_tgt_dev *td = scst_session_tgt_dev(sess, mcmd->lun);
 	const struct scst_lun_table *luns = scst_session_luns(sess);
-	struct scst_cmd *cmd;
 
 	switch (mcmd->fn) {
 	case SCST_TMF_ABORT_TASK:
@@ -160,40 +411,48 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 	case SCST_TMF_QUERY_TASK:
 		abort_task(mcmd, true);
 		return;
+	case SCST_TMF_TARGET_RESET:
+	case SCST_TMF_TARGET_COLD_RESET:
+		for (unsigned i = 0; luns && i < luns->n; i++)
+			reset_lun(mcmd, luns->tgt_devs[i], mcmd->fn == SCST_TMF_TARGET_COLD_RESET);
+		return;
+	case SCST_TMF_I_T_NEXUS_RESET:
+		i_t_nexus_reset(mcmd, luns);
+		return;
 	case SCST_TMF_ABORT_TASK_SET:
 	case SCST_TMF_CLEAR_TASK_SET:
 	case SCST_TMF_LUN_RESET:
-		if (!td) {
-			mcmd->status = SCST_TMF_STATUS_LUN_NOT_EXIST;
-			return;
-		}
-		if (mcmd->fn == SCST_TMF_ABORT_TASK_SET) {
-			abort_dev_cmds(mcmd, td->dev, sess);
-		} else if (mcmd->fn == SCST_TMF_CLEAR_TASK_SET) {
-			abort_dev_cmds(mcmd, td->dev, NULL);
-			scst_dev_queue_ua(td->dev, td,
-					  scsi_sense_make(SK_UNIT_ATTENTION,
-							  ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
-		} else {
-			reset_lun(mcmd, td);
-		}
+	case SCST_TMF_CLEAR_ACA:
+	case SCST_TMF_QUERY_TASK_SET:
+	case SCST_TMF_QUERY_ASYNC_EVENT:
+		break;
+	}
+	/* The functions addressed to one logical unit. */
+	if (!td) {
+		mcmd->status = SCST_TMF_STATUS_LUN_NOT_EXIST;
 		return;
-	case SCST_TMF_TARGET_RESET:
-		for (unsigned i = 0; luns && i < luns->n; i++)
-			reset_lun(mcmd, luns->tgt_devs[i]);
+	}
+	switch (mcmd->fn) {
+	case SCST_TMF_ABORT_TASK_SET:
+		abort_in_scope(mcmd, td->dev, sess, TMF_SCOPE_ABORT_TASK_SET, 0, NULL);
 		return;
-	case SCST_TMF_I_T_NEXUS_RESET:
-		list_for_each_entry(cmd, &sess->cmds, sess_entry)
-			scst_abort_cmd(cmd, mcmd);
-		for (unsigned i = 0; luns && i < luns->n; i++)
-			scst_tgt_dev_queue_ua(luns->tgt_devs[i],
-					      scsi_sense_make(SK_UNIT_ATTENTION,
-							      ASC_I_T_NEXUS_LOSS_OCCURRED));
+	case SCST_TMF_CLEAR_TASK_SET:
+		abort_in_scope(mcmd, td->dev, sess, TMF_SCOPE_CLEAR_TASK_SET, 0, NULL);
+		return;
+	case SCST_TMF_LUN_RESET:
+		reset_lun(mcmd, td, false);
 		return;
 	case SCST_TMF_CLEAR_ACA:
-		/* NACA is refused in every CDB, so there is never an ACA. */
-		mcmd->status = SCST_TMF_STATUS_NOT_SUPPORTED;
+		clear_aca(mcmd, td);
 		return;
+	case SCST_TMF_QUERY_TASK_SET:
+		query_task_set(mcmd, td);
+		return;
+	case SCST_TMF_QUERY_ASYNC_EVENT:
+		query_async_event(mcmd, td);
+		return;
+	default:
+		break;
 	}
 	mcmd->status = SCST_TMF_STATUS_NOT_SUPPORTED;
 }

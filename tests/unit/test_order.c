@@ -9,7 +9,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "core/core_internal.h"
+#include "core/task_mgmt.h"
 
 /* ---- stubs of the neighbours ---- */
 
@@ -175,6 +175,49 @@ static void aborted_parked_command_is_let_go(void **state)
 	assert_int_equal(nresumed, 1);
 }
 
+/* An ACA command (SAM-5 5.9) goes to the front and never waits: it is how
+ * the initiator looks at a fault while the rest of the set is held; when
+ * it leaves, the nexus no longer has a running ACA command. */
+static void aca_command_goes_first(void **state)
+{
+	struct scst_cmd *o = cmd(0, &write_op, SCST_TASK_ORDERED, 0, 8);
+	struct scst_cmd *a = cmd(1, &read_op, SCST_TASK_ACA, 0, 8);
+
+	assert_ptr_equal(td.task_set.next, &a->task_entry);
+	assert_true(scst_order_may_exec(a));
+	assert_false(scst_order_may_exec(cmd(2, &read_op, SCST_TASK_SIMPLE, 0, 8)));
+	td.aca_cmd = a;
+	scst_order_leave(a);
+	assert_null(td.aca_cmd);
+	(void)o;
+}
+
+/* A command takes the device's ACA generation as it enters, so the check
+ * in PRE_EXEC can tell those that waited since before an ACA. */
+static void entering_records_aca_generation(void **state)
+{
+	atomic_store(&dev.aca_gen, 7);
+	assert_int_equal(cmd(0, &read_op, SCST_TASK_SIMPLE, 0, 8)->aca_gen, 7);
+}
+
+/* Once an ACA is cleared every parked command runs PRE_EXEC again, even
+ * one the task set's order alone would still hold (it parks again). */
+static void recheck_lets_every_parked_command_go(void **state)
+{
+	cmd(0, &write_op, SCST_TASK_SIMPLE, 100, 8);
+	struct scst_cmd *r = cmd(1, &read_op, SCST_TASK_SIMPLE, 100, 8);
+	struct scst_cmd *r2 = cmd(2, &read_op, SCST_TASK_SIMPLE, 0, 8);
+
+	assert_false(pre_exec(r));
+	scst_order_park(r2); /* as the ACA check parks it */
+	assert_int_equal(td.nparked, 2);
+	scst_order_recheck(&td);
+	assert_int_equal(nresumed, 2);
+	assert_int_equal(td.nparked, 0);
+	assert_false(pre_exec(r)); /* still behind the WRITE */
+	assert_true(pre_exec(r2));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -185,6 +228,9 @@ int main(void)
 		cmocka_unit_test_setup(ordered_waits_for_all_and_holds_later, setup),
 		cmocka_unit_test_setup(head_of_queue_goes_first, setup),
 		cmocka_unit_test_setup(aborted_parked_command_is_let_go, setup),
+		cmocka_unit_test_setup(aca_command_goes_first, setup),
+		cmocka_unit_test_setup(entering_records_aca_generation, setup),
+		cmocka_unit_test_setup(recheck_lets_every_parked_command_go, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

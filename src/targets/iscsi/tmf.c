@@ -2,11 +2,13 @@
  * core with scst_rx_mgmt_fn(); the response goes out when the core calls
  * task_mgmt_fn_done. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "targets/iscsi/conn.h"
 
-/* iSCSI function codes. */
+/* iSCSI function codes: RFC 7143 11.5.1 (1..8) and RFC 7144 4.1.2, which
+ * maps SAM-5's newer functions (9..12). */
 enum iscsi_tmf_fn {
 	ISCSI_TMF_ABORT_TASK = 1,
 	ISCSI_TMF_ABORT_TASK_SET = 2,
@@ -16,6 +18,10 @@ enum iscsi_tmf_fn {
 	ISCSI_TMF_TARGET_WARM_RESET = 6,
 	ISCSI_TMF_TARGET_COLD_RESET = 7,
 	ISCSI_TMF_TASK_REASSIGN = 8,
+	ISCSI_TMF_QUERY_TASK = 9,
+	ISCSI_TMF_QUERY_TASK_SET = 10,
+	ISCSI_TMF_I_T_NEXUS_RESET = 11,
+	ISCSI_TMF_QUERY_ASYNC_EVENT = 12,
 };
 
 /* iSCSI response codes. */
@@ -26,8 +32,14 @@ enum iscsi_tmf_rsp {
 	TMF_RSP_TASK_ALLEGIANT = 3,
 	TMF_RSP_NO_REASSIGN = 4,
 	TMF_RSP_NOT_SUPPORTED = 5,
+	TMF_RSP_AUTH_FAILED = 6,
+	TMF_RSP_SUCCEEDED = 7, /* RFC 7144: the QUERY functions' "yes" */
 	TMF_RSP_REJECTED = 255,
 };
+
+/* TMF Response bytes 36..38: SAM-5's ADDITIONAL RESPONSE INFORMATION
+ * (RFC 7144 4.1.3), which QUERY ASYNCHRONOUS EVENT fills. */
+#define TMF_RSP_OFF_ADD_INFO 36
 
 struct tmf_req {
 	struct iscsi_conn *conn;
@@ -37,7 +49,8 @@ struct tmf_req {
 	bool ref_cmd_sn_in_window;
 };
 
-static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response)
+static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response,
+			 const uint8_t add_info[3])
 {
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu) {
@@ -47,6 +60,8 @@ static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response
 	pdu_init(pdu->hdr, ISCSI_OP_TMF_RSP, ISCSI_FLAG_FINAL);
 	pdu->hdr[2] = response;
 	put_be32(pdu->hdr + ISCSI_OFF_ITT, itt);
+	if (add_info)
+		memcpy(pdu->hdr + TMF_RSP_OFF_ADD_INFO, add_info, 3);
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
 }
 
@@ -68,6 +83,24 @@ static bool map_fn(uint8_t fn, enum scst_tmf *out)
 	case ISCSI_TMF_TARGET_WARM_RESET:
 		*out = SCST_TMF_TARGET_RESET;
 		return true;
+	case ISCSI_TMF_TARGET_COLD_RESET:
+		*out = SCST_TMF_TARGET_COLD_RESET;
+		return true;
+	case ISCSI_TMF_CLEAR_ACA:
+		*out = SCST_TMF_CLEAR_ACA;
+		return true;
+	case ISCSI_TMF_QUERY_TASK:
+		*out = SCST_TMF_QUERY_TASK;
+		return true;
+	case ISCSI_TMF_QUERY_TASK_SET:
+		*out = SCST_TMF_QUERY_TASK_SET;
+		return true;
+	case ISCSI_TMF_I_T_NEXUS_RESET:
+		*out = SCST_TMF_I_T_NEXUS_RESET;
+		return true;
+	case ISCSI_TMF_QUERY_ASYNC_EVENT:
+		*out = SCST_TMF_QUERY_ASYNC_EVENT;
+		return true;
 	default:
 		return false;
 	}
@@ -80,8 +113,11 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	uint32_t itt = pdu_itt(req);
 	enum scst_tmf tmf;
 	if (!map_fn(fn, &tmf)) {
-		send_tmf_rsp(conn, itt, fn == ISCSI_TMF_TASK_REASSIGN ? TMF_RSP_NO_REASSIGN
-								  : TMF_RSP_NOT_SUPPORTED);
+		/* TASK REASSIGN needs ErrorRecoveryLevel 2, which this target
+		 * never negotiates: RFC 7143 11.6.1 answers 4 for it. */
+		send_tmf_rsp(conn, itt,
+			     fn == ISCSI_TMF_TASK_REASSIGN ? TMF_RSP_NO_REASSIGN : TMF_RSP_NOT_SUPPORTED,
+			     NULL);
 		return;
 	}
 	struct tmf_req *tr = calloc(1, sizeof(*tr));
@@ -100,6 +136,10 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	/* RFC 7143 11.5.1 b): a command that never arrived, with its CmdSN
 	 * in the window, is considered received: its number is consumed,
 	 * and if it comes after all, it is dropped. */
+	/* QUERY TASK names its task as ABORT TASK does; only ABORT TASK
+	 * consumes a number that never arrived. */
+	if (tmf != SCST_TMF_ABORT_TASK && tmf != SCST_TMF_QUERY_TASK)
+		tr->ref_cmd_sn_in_window = false;
 	bool consume = tmf == SCST_TMF_ABORT_TASK && tr->ref_cmd_sn_in_window &&
 		       !iscsi_cmd_find(conn, rtt) &&
 		       !iscsi_session_find_pending(conn->sess, ref_cmd_sn);
@@ -131,8 +171,9 @@ static uint8_t map_status(const struct tmf_req *tr, enum scst_tmf_status status)
 {
 	switch (status) {
 	case SCST_TMF_STATUS_COMPLETE:
-	case SCST_TMF_STATUS_SUCCEEDED:
 		return TMF_RSP_COMPLETE;
+	case SCST_TMF_STATUS_SUCCEEDED:
+		return TMF_RSP_SUCCEEDED;
 	case SCST_TMF_STATUS_TASK_NOT_EXIST:
 		/* RFC 7143 11.5.1: b) a command that never arrived, whose
 		 * CmdSN lies in the window, counts as received and aborted;
@@ -154,7 +195,8 @@ void iscsi_task_mgmt_fn_done(struct scst_mgmt_cmd *mcmd)
 	struct tmf_req *tr = mcmd->tgt_priv;
 	struct iscsi_conn *conn = tr->conn;
 	if (!conn->closed) {
-		send_tmf_rsp(conn, tr->itt, map_status(tr, mcmd->status));
+		send_tmf_rsp(conn, tr->itt, map_status(tr, mcmd->status),
+			     mcmd->fn == SCST_TMF_QUERY_ASYNC_EVENT ? mcmd->add_resp_info : NULL);
 		iscsi_conn_flush_soon(conn);
 	}
 	iscsi_conn_put(conn);
