@@ -417,7 +417,7 @@ void scst_target_destroy(struct scst_tgt *tgt)
 {
 	struct scst_acg *acg, *tmp;
 
-	assert(list_empty(&tgt->sessions));
+	assert(list_empty(&tgt->sessions) && tgt->sessions_alive == 0);
 	list_del(&tgt->registry_entry);
 	if (tgt->tgtt->target_detach)
 		tgt->tgtt->target_detach(tgt);

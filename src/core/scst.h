@@ -377,6 +377,10 @@ struct scst_tgt {
 	struct scst_acg *default_acg; /* never NULL; scst_mutex */
 	struct list_head acgs;        /* named groups, config order; scst_mutex */
 	struct list_head sessions; /* scst_mutex */
+	/* Sessions registered and not yet freed: those in @sessions and
+	 * those detached but still finishing (session.c). The target may
+	 * be destroyed only at zero. scst_mutex. */
+	unsigned sessions_alive;
 	struct list_head registry_entry;
 };
 

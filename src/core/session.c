@@ -321,22 +321,31 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
 				      scsi_sense_make(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
 	atomic_init(&sess->luns, t);
 	list_add_tail(&sess->tgt_entry, &tgt->sessions);
+	tgt->sessions_alive++;
+	/* Under the lock: a reload may free the group right after. */
+	log_info("session %s -> %s: opened with %u LUN(s)%s%s", initiator_name, tgt->name, t->n,
+		 acg->name ? ", group " : "", acg->name ? acg->name : "");
 	pthread_mutex_unlock(&scst_mutex);
 	pthread_mutex_lock(&count_lock);
 	nsessions++;
 	pthread_mutex_unlock(&count_lock);
-	log_info("session %s -> %s: opened with %u LUN(s)%s%s", initiator_name, tgt->name, t->n,
-		 acg->name ? ", group " : "", acg->name ? acg->name : "");
 	return sess;
 }
 
-/* The last reference is gone: on the session's reactor. */
+/* The last reference is gone: on the session's reactor. The target is
+ * still there: it waits for sessions_alive to drop. */
 static void session_free(struct scst_session *sess)
 {
+	struct scst_tgt *tgt = sess->tgt;
+
 	assert(reactor_self() == sess->reactor && sess->detached);
-	log_info("session %s -> %s: closed", sess->initiator_name, sess->tgt->name);
+	log_info("session %s -> %s: closed", sess->initiator_name, tgt->name);
 	if (sess->unreg_done)
 		sess->unreg_done(sess);
+	pthread_mutex_lock(&scst_mutex);
+	assert(tgt->sessions_alive > 0);
+	tgt->sessions_alive--;
+	pthread_mutex_unlock(&scst_mutex);
 	free(sess->initiator_name);
 	free(sess);
 	pthread_mutex_lock(&count_lock);

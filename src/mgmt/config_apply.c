@@ -800,7 +800,7 @@ void config_finish_removals(struct config_leftovers *left)
 		reactor_run_on_all(close_target_sessions_here, tgt);
 		for (int ms = 0; ms < REMOVAL_WAIT_SECONDS * 1000; ms += 10) {
 			pthread_mutex_lock(&scst_mutex);
-			gone = list_empty(&tgt->sessions);
+			gone = tgt->sessions_alive == 0;
 			if (gone)
 				scst_target_destroy(tgt);
 			pthread_mutex_unlock(&scst_mutex);

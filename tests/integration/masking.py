@@ -210,6 +210,11 @@ check(a1_lun1_done > 0 and a1_lun1_refused >= 20,
       "a1's writes to LUN 1: %d GOOD before it left, then LOGICAL UNIT NOT SUPPORTED"
       % a1_lun1_done)
 
+# b1's new LUN 1 says first that the inventory changed; REPORT LUNS
+# clears that condition for the I_T nexus (SPC-4 6.33).
+uas = drain_uas(b1, 1)
+check(any(u and u[:3] == (SK_UNIT_ATTENTION, 0x3F, 0x0E) for u in uas),
+      "b1's new LUN 1 reports REPORTED LUNS DATA HAS CHANGED first: %r" % uas)
 drain_uas(b1, 0)
 check(report_luns(a1) == [0], "after the reload a1 sees LUN 0 only: %r" % report_luns(a1))
 check(report_luns(b1) == [0, 1] and device_of(b1, 1) == "a_only",
@@ -224,11 +229,7 @@ for lba_a, data in sorted(writes[a1].items()):
         break
 else:
     check(True, "all %d blocks a1 wrote to shared read back" % len(writes[a1]))
-# Every write a1 got GOOD for on LUN 1 (a_only) is there, seen from b1
-# (whose new LUN 1 first reports REPORTED LUNS DATA HAS CHANGED).
-uas = drain_uas(b1, 1)
-check(any(u and u[:3] == (SK_UNIT_ATTENTION, 0x3F, 0x0E) for u in uas),
-      "b1's new LUN 1 reports REPORTED LUNS DATA HAS CHANGED first: %r" % uas)
+# Every write a1 got GOOD for on LUN 1 (a_only) is there, seen from b1.
 good = 0
 for lba_a in range(101, lba + 1):
     st, d, _ = read_block(b1, 1, lba_a)
