@@ -18,6 +18,8 @@ connection/  record scripts for fuzz_connection.c: one record is
 login_keys/  [mode byte][key=value\\0...] for fuzz_login_keys.c.
 config/      scst.conf texts for fuzz_config.c.
 """
+import base64
+import hashlib
 import os
 import struct
 import sys
@@ -547,6 +549,47 @@ def config_seeds():
     }
 
 
+def chap_seeds():
+    """fuzz_chap: a mode byte, then requests separated by an empty pair.
+    With mode bit 1 clear the target's challenge is 0, 1, 2, ... and its
+    identifier 1, so these responses are right (hashlib computes them)."""
+    def req(*pairs):
+        return text(pairs) + b"\0"
+
+    def resp(alg, secret, length):
+        name = {5: "md5", 6: "sha1", 7: "sha256", 8: "sha3_256"}[alg]
+        return hashlib.new(name, bytes([1]) + secret + bytes(range(length))).digest()
+
+    md5 = resp(5, b"12charsecret", 16)
+    mutual_c = bytes(range(0xa0, 0xb0))
+    seeds = {}
+    for alg, length in ((5, 16), (6, 20), (7, 32), (8, 32)):
+        seeds["one_way_%d" % alg] = b"\0" + req(("CHAP_A", str(alg))) + req(
+            ("CHAP_N", "joe"), ("CHAP_R", "0x" + resp(alg, b"12charsecret", length).hex()))
+    seeds["mutual_hex"] = b"\0" + req(("CHAP_A", "5")) + req(
+        ("CHAP_N", "joe"), ("CHAP_R", "0x" + md5.hex()), ("CHAP_I", "7"),
+        ("CHAP_C", "0x" + mutual_c.hex()))
+    seeds["mutual_base64"] = b"\0" + req(("CHAP_A", "7,5")) + req(
+        ("CHAP_N", "joe"),
+        ("CHAP_R", "0b" + base64.b64encode(resp(7, b"12charsecret", 32)).decode()),
+        ("CHAP_I", "0x07"), ("CHAP_C", "0b" + base64.b64encode(mutual_c).decode()))
+    seeds["mutual_no_outgoing"] = b"\1" + seeds["mutual_hex"][1:]
+    seeds["reflection"] = b"\0" + req(("CHAP_A", "5")) + req(
+        ("CHAP_N", "joe"), ("CHAP_R", "0x" + md5.hex()), ("CHAP_I", "1"),
+        ("CHAP_C", "0x" + bytes(range(16)).hex()))
+    seeds["wrong_then_right"] = b"\0" + req(("CHAP_A", "5")) + req(
+        ("CHAP_N", "ann"), ("CHAP_R", "0x" + md5.hex())) + req(
+        ("CHAP_N", "joe"), ("CHAP_R", "0x" + md5.hex()))
+    seeds["malformed"] = b"\2" + req(("CHAP_A", "4,5")) + req(
+        ("CHAP_N", "joe"), ("CHAP_R", "0x" + "a" * 31), ("CHAP_C", "0b!!=="))
+    seeds["odd_hex"] = b"\0" + req(("CHAP_A", "5")) + req(
+        ("CHAP_N", "joe"), ("CHAP_R", "0x" + "a" * 31))
+    seeds["keys_before_a"] = b"\0" + req(("CHAP_N", "joe"), ("CHAP_R", "0b/w=="))
+    seeds["repeated_key"] = b"\0" + req(("CHAP_A", "5"), ("CHAP_A", "7")) + req(
+        ("CHAP_A", "8"))
+    return seeds
+
+
 def write_corpus(root, name, seeds):
     d = os.path.join(root, name)
     os.makedirs(d, exist_ok=True)
@@ -564,6 +607,7 @@ def main():
     write_corpus(root, "connection", connection_seeds())
     write_corpus(root, "login_keys", login_keys_seeds())
     write_corpus(root, "config", config_seeds())
+    write_corpus(root, "chap", chap_seeds())
 
 
 if __name__ == "__main__":

@@ -242,6 +242,64 @@ static void test_credentials(void **state)
 	chap_credentials_clear(&copy);
 }
 
+/* scst.conf attributes (params.c): what is taken, what is refused. */
+static void test_attrs_parse(void **state)
+{
+	(void)state;
+	struct chap_credentials c = { 0 };
+	char err[256];
+	struct scst_attr ok[] = {
+		{ .name = "IncomingUser", .value = "joe 12charsecret" },
+		{ .name = "MaxBurstLength", .value = "65536" },
+		{ .name = "IncomingUser", .value = "ann othersecret12" },
+		{ .name = "OutgoingUser", .value = "array targetsecret12" },
+	};
+	assert_int_equal(iscsi_chap_attrs_parse(&c, ok, 4, err, sizeof(err)), 0);
+	assert_int_equal(c.nincoming, 2);
+	assert_string_equal(c.incoming[0].name, "joe");
+	assert_string_equal(c.incoming[1].name, "ann");
+	assert_string_equal(c.outgoing->name, "array");
+	assert_true(ok[0].consumed && ok[2].consumed && ok[3].consumed);
+	assert_false(ok[1].consumed); /* someone else's */
+	chap_credentials_clear(&c);
+
+	/* Each reason names the attribute (and the user where there is
+	 * one), never the secret. */
+	static const struct {
+		const char *in, *out, *reason, *user;
+	} bad[] = {
+		{ "joe 12charsecret", "array 12charsecret", "OutgoingUser", "joe" },
+		{ NULL, "array targetsecret12", "OutgoingUser", "IncomingUser" },
+		{ "joe short", NULL, "IncomingUser", "joe" },
+		{ "joe", NULL, "IncomingUser", "" },
+		{ "joe 12charsecret", "array", "OutgoingUser", "" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct scst_attr attrs[2];
+		unsigned n = 0;
+		if (bad[i].in)
+			attrs[n++] = (struct scst_attr){ .name = "IncomingUser", .value = bad[i].in };
+		if (bad[i].out)
+			attrs[n++] = (struct scst_attr){ .name = "OutgoingUser", .value = bad[i].out };
+		err[0] = '\0';
+		assert_int_equal(iscsi_chap_attrs_parse(&c, attrs, n, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, bad[i].reason));
+		assert_non_null(strstr(err, bad[i].user));
+		assert_null(strstr(err, "12charsecret"));
+		assert_null(strstr(err, "short"));
+		assert_false(chap_required(&c));
+		assert_null(c.outgoing);
+	}
+	struct scst_attr twice[] = {
+		{ .name = "IncomingUser", .value = "joe 12charsecret" },
+		{ .name = "OutgoingUser", .value = "array targetsecret12" },
+		{ .name = "OutgoingUser", .value = "array2 targetsecret13" },
+	};
+	assert_int_equal(iscsi_chap_attrs_parse(&c, twice, 3, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "OutgoingUser"));
+	assert_false(chap_required(&c));
+}
+
 /* ------------------------------------------------------------------ */
 /* The exchange, with predictable "random" bytes: identifier 1, the
  * challenge 0, 1, 2, ... */
@@ -533,6 +591,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_user_parse),
 		cmocka_unit_test(test_credentials),
+		cmocka_unit_test(test_attrs_parse),
 		cmocka_unit_test_setup_teardown(test_one_way_md5, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_one_way_sha, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wrong_response, setup, teardown),
