@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS   time per harness (default 60)
-#   FUZZ_HARNESSES which ones (default: connection login_keys config)
+#   FUZZ_HARNESSES which ones (default: connection login_keys config chap)
 #   FUZZ_WORK      scratch directory (default BUILD_DIR/fuzz-work): new
 #                  interesting inputs go to FUZZ_WORK/corpus/<harness>,
 #                  crashes to FUZZ_WORK/crashes/<harness>-*; the repo's
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 BUILD_DIR=${1:?usage: $0 BUILD_DIR}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_HARNESSES=${FUZZ_HARNESSES:-"connection login_keys config"}
+FUZZ_HARNESSES=${FUZZ_HARNESSES:-"connection login_keys config chap"}
 FUZZ_WORK=${FUZZ_WORK:-$BUILD_DIR/fuzz-work}
 # A sanitizer report is a crash for libFuzzer to save.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
