@@ -39,6 +39,7 @@ struct scst_tmf_waiter;
 struct scst_op_index;
 struct scst_acg;
 struct scst_lun_table;
+struct scst_attr_table;
 
 /* ------------------------------------------------------------------ */
 /* Attributes: name = value pairs from scst.conf or the RPC socket.    */
@@ -48,6 +49,9 @@ struct scst_attr {
 	const char *value;
 	bool consumed; /* set by whoever accepted it; leftovers are errors */
 };
+/* What each object takes is declared as attribute descriptors
+ * (core/attr_desc.h): the core's tables, each handler's dev_attrs and each
+ * driver's tgtt_attrs / tgt_attrs. */
 
 /* Parsing helpers for attribute values; return false on a bad value. */
 bool scst_attr_bool(const char *value, bool *out);
@@ -135,9 +139,12 @@ struct scst_dev_type {
 	 * core's emulated commands (INQUIRY, REPORT LUNS, REQUEST SENSE)
 	 * are looked up first and need not appear here. */
 	const struct scst_op_desc *ops;
-	/* Attribute names this handler accepts, NULL-terminated (for help
-	 * and for writing the running configuration back). */
-	const char *const *attr_names;
+	/* The DEVICE attributes this handler takes besides the core's
+	 * (scst_device_attr_table), as descriptors (core/attr_desc.h):
+	 * attach parses them, listings and the running configuration show
+	 * them through the table's object_of(dev). Checked at registration;
+	 * NULL: none. SCST: dev_attrs. */
+	const struct scst_attr_table *dev_attrs;
 	/* Version descriptor of the command set standard INQUIRY claims
 	 * (SPC-4 table 49, e.g. 0x04c0 SBC-3); 0 for none. */
 	uint16_t version_descriptor;
@@ -151,7 +158,8 @@ struct scst_dev_type {
 	size_t (*vpd_page)(const struct scst_device *dev, uint8_t page, uint8_t *buf);
 
 	/* Called by management (any non-reactor thread, scst_mutex held) to
-	 * create a device. Accepts its attributes (marking them consumed),
+	 * create a device. Accepts its attributes (marking them consumed;
+	 * scst_attrs_take() with dev_attrs),
 	 * opens the backing store, sets dev->block_size, dev->nblocks and
 	 * dev->handler_priv. On failure writes a reason into err and returns
 	 * -1; the device is then discarded. */
@@ -160,11 +168,6 @@ struct scst_dev_type {
 	/* Called when the device goes away (no commands left): flush and
 	 * close the backing store, free handler_priv. Any thread. */
 	void (*detach)(struct scst_device *dev);
-	/* Writes the handler's attributes as "name value" lines, for the
-	 * running configuration. Optional. */
-	void (*show_attrs)(struct scst_device *dev, void (*emit)(void *ctx, const char *name,
-								  const char *value),
-			   void *ctx);
 	/* The backing store may have been grown or shrunk behind the
 	 * device's back (a file truncated, a volume resized): re-read its
 	 * size and store the new dev->nblocks with one atomic store (the
@@ -247,6 +250,17 @@ struct scst_tgt_template {
 	 * until this has returned. Runs on the session's reactor. REQUIRED. */
 	void (*task_mgmt_fn_done)(struct scst_mgmt_cmd *mcmd);
 
+	/* Attribute descriptors (core/attr_desc.h), NULL-terminated lists of
+	 * tables, checked at registration and read by listings and the
+	 * admin interface. SCST: tgtt_attrs, tgt_attrs. tgtt_attrs: the
+	 * driver's own TARGET_DRIVER section besides the core's "enabled"
+	 * (object_of(NULL) is the driver's state); driver_attrs parses
+	 * them. tgt_attrs: a TARGET's besides the core's
+	 * (scst_target_attr_table), each table's object reached from the
+	 * struct scst_tgt; target_attach parses them once tgt->tgt_priv is
+	 * set (scst_attr_tables_take()). */
+	const struct scst_attr_table *const *tgtt_attrs;
+	const struct scst_attr_table *const *tgt_attrs;
 	/* Management: the attributes of the driver's own TARGET_DRIVER
 	 * section other than "enabled" (iSCSI: discovery CHAP credentials).
 	 * Called on every configuration load, before the driver's targets are
@@ -748,6 +762,11 @@ void scst_cmd_abandon(struct scst_cmd *cmd);
  * without executing, with the error the driver set, or else ABORTED
  * COMMAND / DATA PHASE ERROR). */
 void scst_rx_data(struct scst_cmd *cmd, bool success);
+
+/* Whether @cmd was aborted and must end without any response: XMIT sends
+ * nothing for it. An aborted command the core still passes to XMIT with
+ * TASK ABORTED status (another nexus aborted it under TAS=1) is sent. */
+bool scst_cmd_aborted_silently(const struct scst_cmd *cmd);
 
 /* XMIT is over: the response has been sent or can never be. Frees cmd. */
 void scst_tgt_cmd_done(struct scst_cmd *cmd);

@@ -130,6 +130,12 @@ void scst_tmf_cmd_ending(struct scst_cmd *cmd)
 							    ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
 }
 
+bool scst_cmd_aborted_silently(const struct scst_cmd *cmd)
+{
+	return atomic_load(&cmd->aborted) &&
+	       atomic_load(&cmd->abort_fate) != SCST_ABORT_TASK_ABORTED;
+}
+
 static enum scst_abort_fate fate_of(enum tmf_fate f)
 {
 	switch (f) {

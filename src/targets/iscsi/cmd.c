@@ -743,10 +743,11 @@ void iscsi_xmit_response(struct scst_cmd *cmd)
 {
 	struct iscsi_cmd *icmd = cmd->tgt_priv;
 	struct iscsi_conn *conn = icmd->conn;
-	/* An aborted task gets no response: the TMF response speaks for it;
-	 * nor does a discarded command (the initiator retries it). */
+	/* An aborted task gets no response: the TMF response speaks for it
+	 * (unless the core ends it with TASK ABORTED status, SAM-5 5.6); nor
+	 * does a discarded command (the initiator retries it). */
 	leave_window(icmd);
-	if (conn->closed || atomic_load(&cmd->aborted) || icmd->discarded) {
+	if (conn->closed || scst_cmd_aborted_silently(cmd) || icmd->discarded) {
 		scst_tgt_cmd_done(cmd);
 		return;
 	}
