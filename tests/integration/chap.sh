@@ -93,11 +93,26 @@ timeout -k 5 30 iscsi-ls -i "$INI1" "iscsi://127.0.0.1:$PORT" > /dev/null 2>&1 &
 	fail "libiscsi discovered targets without CHAP"
 note "libiscsi: MD5 one-way, mutual and discovery work; wrong or no secret refused"
 
+note "SIGHUP: the driver section's new discovery credentials replace the old"
+sed -i 's/IncomingUser "disc discoverysecret"/IncomingUser "disc reloadedsecret"/' "$WORKDIR/scst.conf"
+done_before=$(grep -c "reload of .* done" "$LOG")
+kill -HUP "$USCSTD_PID"
+for _ in $(seq 50); do
+	[ "$(grep -c "reload of .* done" "$LOG")" -gt "$done_before" ] && break
+	sleep 0.1
+done
+[ "$(grep -c "reload of .* done" "$LOG")" -gt "$done_before" ] || fail "the reload did not finish"
+out=$(run iscsi-ls -i "$INI1" "iscsi://disc%reloadedsecret@127.0.0.1:$PORT")
+grep -q "$CHAP_TGT" <<< "$out" || fail "discovery with the reloaded secret: $out"
+timeout -k 5 30 iscsi-ls -i "$INI1" "iscsi://disc%discoverysecret@127.0.0.1:$PORT" \
+	> /dev/null 2>&1 && fail "discovery with the secret the reload replaced still works"
+note "after SIGHUP discovery takes the new secret and refuses the old one"
+
 note "the log never shows a secret"
 # The first login of chap.py (the rest of that second is rate-limited).
 grep -q "(iqn.2026-11.test:chap-initiator): CHAP MD5 authenticated user 'joe'" "$LOG" ||
 	fail "no log line for the first CHAP login"
-grep -n "12charsecret\|targetsecret12\|discarraysecret\|discoverysecret\|other secret" "$LOG" &&
+grep -n "12charsecret\|targetsecret12\|discarraysecret\|discoverysecret\|other secret\|reloadedsecret" "$LOG" &&
 	fail "a secret is in uscstd's log"
 
 check_liveness "after the CHAP logins and refusals" "$INI1" 80000000c4a1 ||
