@@ -379,7 +379,10 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool 
 {
 	abort_in_scope(mcmd, td->dev, mcmd->sess, TMF_SCOPE_LUN_RESET, 0, NULL);
 	aca_clear(td->dev, NULL);
-	scst_dev_queue_ua(td->dev, td,
+	/* Every I_T nexus gets the reset's unit attention, the one that
+	 * asked for it too (SAM-5 6.3.3; libiscsi's MultipathIO.Reset looks
+	 * for it on every path). */
+	scst_dev_queue_ua(td->dev, NULL,
 			  scsi_sense_make(SK_UNIT_ATTENTION,
 					  cold ? ASC_POWER_ON_OCCURRED
 					       : ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
