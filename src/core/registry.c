@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "core/attr_desc.h"
 #include "core/core_internal.h"
 
 pthread_mutex_t scst_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -24,6 +25,56 @@ static struct list_head devices = LIST_HEAD_INIT(devices);
 static struct list_head targets = LIST_HEAD_INIT(targets);
 static uint32_t next_dev_id = 1;
 
+/* A list of tables of one owner kind: each table sound, no name in two of
+ * them or in the core's table @core. */
+static int check_attr_tables(const char *whose, const struct scst_attr_table *const *tables,
+			     enum scst_attr_owner owner, const struct scst_attr_table *core)
+{
+	char err[256];
+
+	for (const struct scst_attr_table *const *t = tables; t && *t; t++) {
+		if ((*t)->owner != owner) {
+			log_error("%s: %s attribute table is for %s, not %s", whose, (*t)->name,
+				  scst_attr_owner_name((*t)->owner), scst_attr_owner_name(owner));
+			return -EINVAL;
+		}
+		if (scst_attr_table_check(*t, err, sizeof(err)) ||
+		    scst_attr_tables_disjoint(*t, core, err, sizeof(err))) {
+			log_error("%s: %s", whose, err);
+			return -EINVAL;
+		}
+		for (const struct scst_attr_table *const *o = tables; o < t; o++) {
+			if (scst_attr_tables_disjoint(*t, *o, err, sizeof(err))) {
+				log_error("%s: %s", whose, err);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* The core's own tables, checked once (by the first registration). */
+static int check_core_attr_tables(void)
+{
+	static const struct scst_attr_table *const core[] = {
+		&scst_device_attr_table, &scst_target_attr_table, &scst_lun_attr_table,
+		&scst_group_attr_table, &scst_driver_attr_table,
+	};
+	static bool checked;
+	char err[256];
+
+	if (checked)
+		return 0;
+	for (unsigned i = 0; i < sizeof(core) / sizeof(core[0]); i++) {
+		if (scst_attr_table_check(core[i], err, sizeof(err))) {
+			log_error("core: %s", err);
+			return -EINVAL;
+		}
+	}
+	checked = true;
+	return 0;
+}
+
 int scst_register_target_template(struct scst_tgt_template *tgtt)
 {
 	/* The REQUIRED callbacks of scst.h: without them a command or a task
@@ -33,6 +84,24 @@ int scst_register_target_template(struct scst_tgt_template *tgtt)
 		log_error("target driver %s lacks a required callback", tgtt->name);
 		return -EINVAL;
 	}
+	/* A driver with section attributes of its own must be there to
+	 * take them. */
+	if (tgtt->tgtt_attrs && tgtt->tgtt_attrs[0] && !tgtt->driver_attrs) {
+		log_error("target driver %s declares driver attributes but no driver_attrs",
+			  tgtt->name);
+		return -EINVAL;
+	}
+	if (tgtt->tgt_attrs && tgtt->tgt_attrs[0] && !tgtt->target_attach) {
+		log_error("target driver %s declares target attributes but no target_attach",
+			  tgtt->name);
+		return -EINVAL;
+	}
+	if (check_core_attr_tables() ||
+	    check_attr_tables(tgtt->name, tgtt->tgtt_attrs, SCST_ATTR_OWNER_DRIVER,
+			      &scst_driver_attr_table) ||
+	    check_attr_tables(tgtt->name, tgtt->tgt_attrs, SCST_ATTR_OWNER_TARGET,
+			      &scst_target_attr_table))
+		return -EINVAL;
 	for (unsigned i = 0; i < MAX_TEMPLATES; i++) {
 		if (!templates[i]) {
 			templates[i] = tgtt;
@@ -53,6 +122,12 @@ struct scst_tgt_template *scst_find_target_template(const char *name)
 
 int scst_register_dev_handler(struct scst_dev_type *handler)
 {
+	const struct scst_attr_table *tables[] = { handler->dev_attrs, NULL };
+
+	if (check_core_attr_tables() ||
+	    check_attr_tables(handler->name, tables, SCST_ATTR_OWNER_DEVICE,
+			      &scst_device_attr_table))
+		return -EINVAL;
 	for (unsigned i = 0; i < MAX_HANDLERS; i++) {
 		if (!handlers[i].handler) {
 			handlers[i].index = scst_op_index_build(handler->ops);
@@ -114,71 +189,19 @@ void scst_for_each_device(void (*fn)(struct scst_device *dev, void *ctx), void *
 		fn(dev, ctx);
 }
 
-/* Copies an identity attribute, refusing values that do not fit. */
-static bool take_string_attr(char *dst, size_t size, const char *value, const char *name,
-			     char *err, size_t errlen)
-{
-	if (strlen(value) >= size) {
-		snprintf(err, errlen, "%s '%s' is longer than %zu characters", name, value,
-			 size - 1);
-		return false;
-	}
-	strcpy(dst, value);
-	return true;
-}
-
-/* The attributes every device has, whatever its handler (SCST names). */
-static int take_generic_attrs(struct scst_device *dev, struct scst_attr *attrs, unsigned n,
-			      char *err, size_t errlen)
-{
-	static const struct {
-		const char *name;
-		size_t offset;
-		size_t size;
-	} strings[] = {
-		{ "t10_vend_id", offsetof(struct scst_device, t10_vend_id), 9 },
-		{ "prod_id", offsetof(struct scst_device, prod_id), 17 },
-		{ "prod_rev_lvl", offsetof(struct scst_device, prod_rev_lvl), 5 },
-		{ "t10_dev_id", offsetof(struct scst_device, t10_dev_id), 64 },
-		{ "usn", offsetof(struct scst_device, usn), 64 },
-	};
-
-	for (unsigned i = 0; i < n; i++) {
-		struct scst_attr *a = &attrs[i];
-
-		for (unsigned s = 0; s < sizeof(strings) / sizeof(strings[0]); s++) {
-			if (strcmp(a->name, strings[s].name))
-				continue;
-			if (!take_string_attr((char *)dev + strings[s].offset, strings[s].size,
-					      a->value, a->name, err, errlen))
-				return -1;
-			a->consumed = true;
-		}
-		if (!strcmp(a->name, "read_only")) {
-			if (!scst_attr_bool(a->value, &dev->read_only)) {
-				snprintf(err, errlen, "read_only: '%s' is not 0 or 1", a->value);
-				return -1;
-			}
-			a->consumed = true;
-		}
-	}
-	return 0;
-}
-
 /* Identity defaults, as SCST derives them: the device name makes the
  * T10 device ID and the serial number stable across restarts. */
 static void set_identity_defaults(struct scst_device *dev)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a of the name */
 
+	/* t10_vend_id and prod_rev_lvl have fixed defaults, applied from
+	 * their descriptors before the attributes were taken; the rest
+	 * are derived. */
 	for (const char *p = dev->name; *p; p++)
 		h = (h ^ (uint8_t)*p) * 0x100000001b3ull;
-	if (!dev->t10_vend_id[0])
-		strcpy(dev->t10_vend_id, "USCST");
 	if (!dev->prod_id[0])
 		snprintf(dev->prod_id, sizeof(dev->prod_id), "%.16s", dev->handler->name);
-	if (!dev->prod_rev_lvl[0])
-		strcpy(dev->prod_rev_lvl, "0100");
 	if (!dev->t10_dev_id[0])
 		snprintf(dev->t10_dev_id, sizeof(dev->t10_dev_id), "%s", dev->name);
 	if (!dev->usn[0])
@@ -268,7 +291,10 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	list_init(&dev->cmds);
 	atomic_init(&dev->wce, true);
 	atomic_init(&dev->d_sense, false);
-	if (take_generic_attrs(dev, attrs, nattrs, err, errlen) ||
+	/* The core's attributes first, so that the handler's attach sees
+	 * read_only. */
+	if (scst_attr_defaults(&scst_device_attr_table, dev, err, errlen) ||
+	    scst_attrs_take(&scst_device_attr_table, dev, attrs, nattrs, err, errlen) ||
 	    handler->attach(dev, attrs, nattrs, err, errlen)) {
 		device_free(dev);
 		return NULL;
@@ -346,24 +372,6 @@ again:
 	return id;
 }
 
-static bool take_target_attrs(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned n,
-			      char *err, size_t errlen)
-{
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t v;
-
-		if (strcmp(attrs[i].name, "rel_tgt_id"))
-			continue;
-		if (!scst_attr_u64(attrs[i].value, &v) || v == 0 || v > 0xffff) {
-			snprintf(err, errlen, "rel_tgt_id '%s' is not in 1..65535", attrs[i].value);
-			return false;
-		}
-		tgt->rel_tgt_id = (uint16_t)v;
-		attrs[i].consumed = true;
-	}
-	return true;
-}
-
 struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *name,
 				    struct scst_attr *attrs, unsigned nattrs, char *err,
 				    size_t errlen)
@@ -389,7 +397,8 @@ struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	if (!take_target_attrs(tgt, attrs, nattrs, err, errlen) ||
+	if (scst_attr_defaults(&scst_target_attr_table, tgt, err, errlen) ||
+	    scst_attrs_take(&scst_target_attr_table, tgt, attrs, nattrs, err, errlen) ||
 	    (tgtt->target_attach && tgtt->target_attach(tgt, attrs, nattrs, err, errlen)))
 		goto fail;
 	for (unsigned i = 0; i < nattrs; i++) {
@@ -440,4 +449,50 @@ int scst_target_add_lun(struct scst_tgt *tgt, uint64_t lun_id, struct scst_devic
 void scst_target_set_enabled(struct scst_tgt *tgt, bool enabled)
 {
 	tgt->enabled = enabled;
+}
+
+/* ---- attribute listings ---- */
+
+/* One section's heading, then each table of @tables (NULL-terminated). */
+static void describe_section(enum scst_attr_owner owner, const char *scope,
+			     const struct scst_attr_table *const *tables, FILE *out)
+{
+	bool any = false;
+
+	scst_attr_heading(owner, scope, out);
+	for (const struct scst_attr_table *const *t = tables; t && *t; t++) {
+		scst_attr_table_describe(*t, out);
+		any |= (*t)->ndescs > 0;
+	}
+	if (!any)
+		fprintf(out, "  (none)\n");
+	fprintf(out, "\n");
+}
+
+void scst_attr_list_all(FILE *out)
+{
+	const struct scst_attr_table *core[][2] = {
+		{ &scst_driver_attr_table, NULL }, { &scst_target_attr_table, NULL },
+		{ &scst_group_attr_table, NULL },  { &scst_lun_attr_table, NULL },
+		{ &scst_device_attr_table, NULL },
+	};
+	static const char *const scopes[] = {
+		"every TARGET_DRIVER", "every TARGET", "every GROUP", "every LUN", "every DEVICE",
+	};
+	char scope[96];
+
+	for (unsigned i = 0; i < sizeof(core) / sizeof(core[0]); i++)
+		describe_section(core[i][0]->owner, scopes[i], core[i], out);
+	for (unsigned i = 0; i < MAX_TEMPLATES && templates[i]; i++) {
+		snprintf(scope, sizeof(scope), "TARGET_DRIVER %s", templates[i]->name);
+		describe_section(SCST_ATTR_OWNER_DRIVER, scope, templates[i]->tgtt_attrs, out);
+		snprintf(scope, sizeof(scope), "the TARGETs of driver %s", templates[i]->name);
+		describe_section(SCST_ATTR_OWNER_TARGET, scope, templates[i]->tgt_attrs, out);
+	}
+	for (unsigned i = 0; i < MAX_HANDLERS && handlers[i].handler; i++) {
+		const struct scst_attr_table *tables[] = { handlers[i].handler->dev_attrs, NULL };
+
+		snprintf(scope, sizeof(scope), "the DEVICEs of HANDLER %s", handlers[i].handler->name);
+		describe_section(SCST_ATTR_OWNER_DEVICE, scope, tables, out);
+	}
 }

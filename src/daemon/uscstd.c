@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/reactor.h"
+#include "core/attr_desc.h"
 #include "core/scst.h"
 #include "daemon/demo.h"
 #include "handlers/vdisk/vdisk.h"
@@ -29,6 +30,7 @@ struct options {
 	const char *state_dir;
 	unsigned max_connections;
 	unsigned max_logins_per_address;
+	bool list_attributes;
 };
 
 static void usage(FILE *out)
@@ -53,6 +55,10 @@ static void usage(FILE *out)
 		"                         connections from one address still logging in;\n"
 		"                         0 = no limit (default %u)\n"
 		"  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
+		"      --list-attributes  every attribute scst.conf takes, for each section\n"
+		"                         (the core's, each handler's, each driver's): type,\n"
+		"                         range, default, whether it repeats, whether it\n"
+		"                         changes at run time, what it does; then exit\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"SIGINT or SIGTERM: stop accepting, end the sessions, flush and close\n"
@@ -80,7 +86,7 @@ static int parse_log_level(const char *s)
 }
 
 /* Long options without a short form. */
-enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_LOGINS };
+enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_LOGINS, OPT_LIST_ATTRIBUTES };
 
 /* A count in 0..1000000 for option @name. */
 static int parse_count(const char *name, const char *arg, unsigned *out)
@@ -106,6 +112,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "log-level", required_argument, NULL, 'v' },
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 		{ "max-logins-per-address", required_argument, NULL, OPT_MAX_LOGINS },
+		{ "list-attributes", no_argument, NULL, OPT_LIST_ATTRIBUTES },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -150,6 +157,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 		case OPT_MAX_LOGINS:
 			if (parse_count("max-logins-per-address", optarg, &o->max_logins_per_address))
 				return -1;
+			break;
+		case OPT_LIST_ATTRIBUTES:
+			o->list_attributes = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -309,6 +319,22 @@ static int wait_for_signal(const char *config)
 	}
 }
 
+/* --list-attributes: the descriptor tables of the core and of every
+ * built-in handler and driver (core/attr_desc.h), as registered. */
+static int list_attributes(void)
+{
+	scst_core_init();
+	if (vdisk_register() || iscsi_driver_register()) {
+		log_error("cannot register the built-in handlers and drivers");
+		return 1;
+	}
+	printf("Attributes of scst.conf, by section. A default of \"none\" means\n"
+	       "none or one derived as the text says. \"set at creation only\": changing it\n"
+	       "needs the object created again.\n\n");
+	scst_attr_list_all(stdout);
+	return fflush(stdout) ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options o = {
@@ -323,6 +349,8 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o))
 		return 2;
+	if (o.list_attributes)
+		return list_attributes();
 	if (!o.nportals)
 		o.portals[o.nportals++] = DEFAULT_PORTAL;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);

@@ -4,6 +4,7 @@
  * the targets are enabled, so that no initiator sees a half-built target.
  * Attributes are handed to the object that owns them; one nobody takes is an
  * error naming it. A failure undoes everything this apply created. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "base/log.h"
 #include "base/reactor.h"
+#include "core/attr_desc.h"
 #include "core/name_pattern.h"
 
 #include "core/scst.h"
@@ -58,12 +60,22 @@ struct apply_ctx {
 #define apply_error(ctx, line, ...) \
 	config_errorf((ctx)->err, (ctx)->errlen, (ctx)->tree->filename, (line), __VA_ARGS__)
 
-static int parse_bool_attr(struct apply_ctx *ctx, const struct config_attr *a, bool *out)
+/* Reads switch @a that this step acts on itself (a target's or a driver's
+ * "enabled") through its descriptor in the core's @table. */
+static int parse_core_bool(struct apply_ctx *ctx, const struct scst_attr_table *table,
+			   const struct config_attr *a, bool *out)
 {
-	if (scst_attr_bool(a->value, out))
-		return 0;
-	apply_error(ctx, a->line, "bad value '%s' for %s (0 or 1)", a->value, a->name);
-	return -1;
+	const struct scst_attr_desc *d = scst_attr_find(table, a->name);
+	union scst_attr_value v;
+	char reason[256];
+
+	assert(d && d->type == SCST_ATTR_BOOL);
+	if (scst_attr_parse_value(table, d, a->value, &v, reason, sizeof(reason)) < 0) {
+		apply_error(ctx, a->line, "%s", reason);
+		return -1;
+	}
+	*out = v.b;
+	return 0;
 }
 
 /* The block's attributes as the core takes them, leaving out @skip (an
@@ -220,7 +232,10 @@ static int apply_lun(struct apply_ctx *ctx, struct scst_acg *acg, const struct c
 {
 	struct scst_device *dev = device_in_file(ctx->tree, l->device) ? scst_find_device(l->device)
 								       : NULL;
-	bool read_only = false;
+	struct scst_lun taken = { 0 }; /* the LUN's attributes (scst_lun_attr_table) */
+	struct scst_attr *attrs;
+	const char *bad;
+	unsigned n, line;
 	char reason[256] = "";
 
 	if (!dev) {
@@ -228,18 +243,27 @@ static int apply_lun(struct apply_ctx *ctx, struct scst_acg *acg, const struct c
 			    (unsigned long long)l->lun, l->device);
 		return -1;
 	}
-	for (unsigned i = 0; i < l->nattrs; i++) {
-		const struct config_attr *a = &l->attrs[i];
-
-		if (strcmp(a->name, "read_only") != 0) {
-			apply_error(ctx, a->line, "unknown attribute '%s' for LUN %llu", a->name,
-				    (unsigned long long)l->lun);
-			return -1;
-		}
-		if (parse_bool_attr(ctx, a, &read_only) < 0)
-			return -1;
+	attrs = core_attrs(l, NULL, &n);
+	if (!attrs) {
+		apply_error(ctx, l->line, "out of memory");
+		return -1;
 	}
-	if (scst_acg_add_lun(acg, l->lun, dev, read_only, reason, sizeof(reason)) < 0) {
+	if (scst_attr_defaults(&scst_lun_attr_table, &taken, reason, sizeof(reason)) < 0 ||
+	    scst_attrs_take(&scst_lun_attr_table, &taken, attrs, n, reason, sizeof(reason)) < 0) {
+		free(attrs);
+		apply_error(ctx, blame_line(l, reason), "LUN %llu: %s", (unsigned long long)l->lun,
+			    reason);
+		return -1;
+	}
+	line = first_unconsumed(l, attrs, n, &bad);
+	if (line) {
+		apply_error(ctx, line, "unknown attribute '%s' for LUN %llu", bad,
+			    (unsigned long long)l->lun);
+		free(attrs);
+		return -1;
+	}
+	free(attrs);
+	if (scst_acg_add_lun(acg, l->lun, dev, taken.read_only, reason, sizeof(reason)) < 0) {
 		apply_error(ctx, l->line, "LUN %llu: %s", (unsigned long long)l->lun, reason);
 		return -1;
 	}
@@ -247,9 +271,34 @@ static int apply_lun(struct apply_ctx *ctx, struct scst_acg *acg, const struct c
 }
 
 /* GROUP name { LUN ...; INITIATOR pattern }: a group of its own, built
- * aside (plan->groups) until the whole file has been checked. SCST's
- * group attributes (addr_method, io_grouping_type, cpu_mask, ...) are not
- * implemented and refused by name. */
+ * aside (plan->groups) until the whole file has been checked. Its
+ * attributes are the core's group table's (scst_group_attr_table): SCST's
+ * (addr_method, io_grouping_type, cpu_mask, ...) are not implemented, so
+ * the table is empty and each is refused by name. */
+static int take_group_attrs(struct apply_ctx *ctx, struct scst_acg *acg,
+			    const struct config_block *g)
+{
+	unsigned n, line;
+	const char *bad;
+	struct scst_attr *attrs = core_attrs(g, NULL, &n);
+	char reason[256] = "";
+	int rc = 0;
+
+	if (!attrs) {
+		apply_error(ctx, g->line, "out of memory");
+		return -1;
+	}
+	if (scst_attrs_take(&scst_group_attr_table, acg, attrs, n, reason, sizeof(reason)) < 0) {
+		apply_error(ctx, blame_line(g, reason), "group '%s': %s", g->name, reason);
+		rc = -1;
+	} else if ((line = first_unconsumed(g, attrs, n, &bad)) != 0) {
+		apply_error(ctx, line, "group attribute '%s' is not supported", bad);
+		rc = -1;
+	}
+	free(attrs);
+	return rc;
+}
+
 static int apply_group(struct apply_ctx *ctx, struct target_plan *plan,
 		       const struct config_block *g)
 {
@@ -261,11 +310,8 @@ static int apply_group(struct apply_ctx *ctx, struct target_plan *plan,
 		return -1;
 	}
 	plan->groups[plan->ngroups++] = acg;
-	if (g->nattrs) {
-		apply_error(ctx, g->attrs[0].line, "group attribute '%s' is not supported",
-			    g->attrs[0].name);
+	if (take_group_attrs(ctx, acg, g) < 0)
 		return -1;
-	}
 	for (unsigned i = 0; i < g->nchildren; i++) {
 		const struct config_block *c = &g->children[i];
 
@@ -432,7 +478,7 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 
 	for (unsigned i = 0; i < t->nattrs; i++)
 		if (strcmp(t->attrs[i].name, "enabled") == 0 &&
-		    parse_bool_attr(ctx, &t->attrs[i], &enable) < 0)
+		    parse_core_bool(ctx, &scst_target_attr_table, &t->attrs[i], &enable) < 0)
 			return -1;
 	plan = &ctx->plans[ctx->nplans];
 	for (unsigned i = 0; i < t->nchildren; i++)
@@ -556,7 +602,8 @@ static int apply_target_driver(struct apply_ctx *ctx, const struct config_block 
 	for (unsigned i = 0; i < d->nattrs; i++) {
 		const struct config_attr *a = &d->attrs[i];
 
-		if (strcmp(a->name, "enabled") == 0 && parse_bool_attr(ctx, a, &enabled) < 0)
+		if (strcmp(a->name, "enabled") == 0 &&
+		    parse_core_bool(ctx, &scst_driver_attr_table, a, &enabled) < 0)
 			return -1;
 	}
 	if (apply_driver_attrs(ctx, tgtt, d) < 0)

@@ -5,25 +5,11 @@
 #include "handlers/vdisk/vdisk.h"
 #include "handlers/vdisk/vdisk_internal.h"
 
-static const char *const file_attr_names[] = {
-	"filename", "size", "size_mb", "blocksize", "write_through", "nv_cache",
-	"o_direct", "rotational", NULL,
-};
-
-static const char *const blockio_attr_names[] = {
-	"filename", "size", "size_mb", "blocksize", "write_through", "nv_cache",
-	"rotational", NULL,
-};
-
-static const char *const nullio_attr_names[] = {
-	"size", "size_mb", "blocksize", "rotational", NULL,
-};
-
 static const struct vdisk_mode fileio_mode = {
 	.handler_name = "vdisk_fileio",
 	.backend = &vdisk_file_backend,
 	.needs_file = true,
-	.attr_names = file_attr_names,
+	.attrs = &vdisk_fileio_attr_table,
 };
 
 static const struct vdisk_mode blockio_mode = {
@@ -31,13 +17,13 @@ static const struct vdisk_mode blockio_mode = {
 	.backend = &vdisk_file_backend,
 	.needs_file = true,
 	.direct = true,
-	.attr_names = blockio_attr_names,
+	.attrs = &vdisk_blockio_attr_table,
 };
 
 static const struct vdisk_mode nullio_mode = {
 	.handler_name = "vdisk_nullio",
 	.backend = &vdisk_null_backend,
-	.attr_names = nullio_attr_names,
+	.attrs = &vdisk_nullio_attr_table,
 };
 
 /* The LUN's size: size/size_mb if given (the store must hold it), else
@@ -134,19 +120,18 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.vpd_pages = vdisk_vpd_pages,                   \
 		.nvpd_pages = VDISK_NVPD_PAGES,                 \
 		.vpd_page = vdisk_vpd_page,                     \
-		.attr_names = attrs,                            \
+		.dev_attrs = attrs,                             \
 		.attach = attach_fn,                            \
 		.detach = vdisk_detach,                         \
-		.show_attrs = vdisk_show_attrs,                 \
 		.resync_size = vdisk_resync_size,               \
 	}
 
 static struct scst_dev_type vdisk_fileio =
-	VDISK_DEV_TYPE("vdisk_fileio", file_attr_names, fileio_attach);
+	VDISK_DEV_TYPE("vdisk_fileio", &vdisk_fileio_attr_table, fileio_attach);
 static struct scst_dev_type vdisk_blockio =
-	VDISK_DEV_TYPE("vdisk_blockio", blockio_attr_names, blockio_attach);
+	VDISK_DEV_TYPE("vdisk_blockio", &vdisk_blockio_attr_table, blockio_attach);
 static struct scst_dev_type vdisk_nullio =
-	VDISK_DEV_TYPE("vdisk_nullio", nullio_attr_names, nullio_attach);
+	VDISK_DEV_TYPE("vdisk_nullio", &vdisk_nullio_attr_table, nullio_attach);
 
 int vdisk_register(void)
 {

@@ -1,108 +1,160 @@
-/* vdisk attributes (SCST's names): parsing at attach, and writing them back
- * for the running configuration. The generic ones (t10_vend_id, prod_id,
- * read_only, ...) are the core's and never seen here as unconsumed. */
+/* vdisk attributes (SCST's names), as descriptor tables (core/attr_desc.h):
+ * one per handler, since they take different sets. The generic ones
+ * (t10_vend_id, prod_id, read_only, ...) are the core's and taken before
+ * these. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attr_desc.h"
 #include "handlers/vdisk/vdisk_internal.h"
 
 /* SCST's nullio reports a large disk when no size is given. */
 #define NULLIO_DEFAULT_BYTES (1ull << 40)
 #define MIB (1ull << 20)
 
-static bool mode_accepts(const struct vdisk_mode *mode, const char *name)
+/* size 0 means "the store's own size", which is what leaving size out
+ * says: a running configuration written back must not say "size 0",
+ * which would not load. */
+static void show_size(const void *obj, const struct scst_attr_desc *d, scst_attr_emit_fn *emit,
+		      void *ctx)
 {
-	for (const char *const *n = mode->attr_names; *n; n++)
-		if (!strcmp(*n, name))
-			return true;
-	return false;
+	const struct vdisk_config *cfg = obj;
+	char num[24];
+
+	if (!cfg->size_bytes)
+		return;
+	snprintf(num, sizeof(num), "%" PRIu64, cfg->size_bytes);
+	emit(ctx, d->name, num);
 }
 
-static int bad_value(const struct scst_attr *a, const char *why, char *err, size_t errlen)
+/* size_mb is size in MiB: kept as size, shown as size. */
+static int parse_size_mb(void *obj, const struct scst_attr_desc *d, const char *value, char *err,
+			 size_t errlen)
 {
-	snprintf(err, errlen, "%s: '%s' %s", a->name, a->value, why);
-	return -1;
-}
-
-static int parse_size(struct vdisk_config *cfg, const struct scst_attr *a, char *err,
-		      size_t errlen)
-{
+	struct vdisk_config *cfg = obj;
 	uint64_t v;
 
-	if (!scst_attr_u64(a->value, &v) || v == 0)
-		return bad_value(a, "is not a positive number", err, errlen);
-	if (!strcmp(a->name, "size_mb")) {
-		if (v > UINT64_MAX / MIB)
-			return bad_value(a, "is too large", err, errlen);
-		v *= MIB;
+	if (!scst_attr_u64(value, &v) || v == 0) {
+		snprintf(err, errlen, "%s: '%s' is not a positive number", d->name, value);
+		return -1;
 	}
-	cfg->size_bytes = v;
+	if (v > UINT64_MAX / MIB) {
+		snprintf(err, errlen, "%s: '%s' is too large", d->name, value);
+		return -1;
+	}
+	cfg->size_bytes = v * MIB;
 	return 0;
 }
 
-static int parse_block_size(struct vdisk_config *cfg, const struct scst_attr *a, char *err,
-			    size_t errlen)
+static int parse_block_size(void *obj, const struct scst_attr_desc *d, const char *value,
+			    char *err, size_t errlen)
 {
+	struct vdisk_config *cfg = obj;
 	uint64_t v;
 
-	if (!scst_attr_u64(a->value, &v) || (v != 512 && v != 4096))
-		return bad_value(a, "is not 512 or 4096", err, errlen);
+	if (!scst_attr_u64(value, &v) || (v != 512 && v != 4096)) {
+		snprintf(err, errlen, "%s: '%s' is not %s", d->name, value, d->expect);
+		return -1;
+	}
 	cfg->block_size = (uint32_t)v;
 	return 0;
 }
 
-static int parse_flag(bool *flag, const struct scst_attr *a, char *err, size_t errlen)
+#define VDISK_FILENAME                                                                 \
+	{ .name = "filename", .type = SCST_ATTR_STRING, .flags = SCST_ATTR_REQUIRED,   \
+	  SCST_ATTR_FIELD(struct vdisk_config, filename),                              \
+	  .help = "The backing file or block device." }
+#define VDISK_SIZE                                                                     \
+	{ .name = "size", .type = SCST_ATTR_UINT,                                      \
+	  SCST_ATTR_FIELD(struct vdisk_config, size_bytes), .min = 1, .max = UINT64_MAX, \
+	  .show = show_size,                                                           \
+	  .help = "Bytes the LUN has (whole blocks are used); default: the backing "   \
+		  "store's size (nullio: 1 TiB)." }
+#define VDISK_SIZE_MB                                                                  \
+	{ .name = "size_mb", .type = SCST_ATTR_UINT, .flags = SCST_ATTR_NOT_KEPT,     \
+	  .size = sizeof(uint64_t), .min = 1, .max = UINT64_MAX / MIB,                 \
+	  .expect = "a positive number", .parse = parse_size_mb,                       \
+	  .help = "size in MiB (kept, and shown, as size)." }
+#define VDISK_BLOCKSIZE                                                                \
+	{ .name = "blocksize", .type = SCST_ATTR_UINT,                                 \
+	  SCST_ATTR_FIELD(struct vdisk_config, block_size), .min = 512, .max = 4096,   \
+	  .expect = "512 or 4096", .parse = parse_block_size, .def = "512",            \
+	  .help = "Logical block size in bytes: 512 or 4096." }
+#define VDISK_FLAG(attr_name, member, default_value, text)                            \
+	{ .name = attr_name, .type = SCST_ATTR_BOOL,                                   \
+	  SCST_ATTR_FIELD(struct vdisk_config, member), .def = default_value, .help = text }
+#define VDISK_WRITE_THROUGH                                                            \
+	VDISK_FLAG("write_through", write_through, "0",                                \
+		   "Every write is durable before it completes (O_DSYNC); the caching "  \
+		   "page's WCE reads 0.")
+#define VDISK_NV_CACHE                                                                 \
+	VDISK_FLAG("nv_cache", nv_cache, "0",                                          \
+		   "The cache is non-volatile: SYNCHRONIZE CACHE and FUA do not flush.")
+#define VDISK_O_DIRECT                                                                 \
+	VDISK_FLAG("o_direct", o_direct, "0", "Bypass the page cache (O_DIRECT).")
+#define VDISK_ROTATIONAL                                                               \
+	VDISK_FLAG("rotational", rotational, "1",                                      \
+		   "Report a rotating medium (VPD page 0xb1); 0 reports a solid-state one.")
+
+static const struct scst_attr_desc fileio_attrs[] = {
+	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE,
+	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_O_DIRECT, VDISK_ROTATIONAL,
+};
+
+/* blockio is always O_DIRECT. */
+static const struct scst_attr_desc blockio_attrs[] = {
+	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE,
+	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_ROTATIONAL,
+};
+
+/* nullio stores nothing: no file, nothing to flush. */
+static const struct scst_attr_desc nullio_attrs[] = {
+	VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_ROTATIONAL,
+};
+
+/* A live device's configuration; NULL before attach has finished. */
+static void *vdisk_config_of(void *owner)
 {
-	if (!scst_attr_bool(a->value, flag))
-		return bad_value(a, "is not 0 or 1", err, errlen);
-	return 0;
+	struct scst_device *dev = owner;
+	struct vdisk_dev *vd = dev->handler_priv;
+
+	return vd ? &vd->cfg : NULL;
 }
 
-static int parse_one(struct vdisk_config *cfg, const struct scst_attr *a, char *err,
-		     size_t errlen)
+static void config_release(void *obj)
 {
-	if (!strcmp(a->name, "filename")) {
-		free(cfg->filename);
-		cfg->filename = strdup(a->value);
-		if (!cfg->filename) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		return 0;
-	}
-	if (!strcmp(a->name, "size") || !strcmp(a->name, "size_mb"))
-		return parse_size(cfg, a, err, errlen);
-	if (!strcmp(a->name, "blocksize"))
-		return parse_block_size(cfg, a, err, errlen);
-	if (!strcmp(a->name, "write_through"))
-		return parse_flag(&cfg->write_through, a, err, errlen);
-	if (!strcmp(a->name, "nv_cache"))
-		return parse_flag(&cfg->nv_cache, a, err, errlen);
-	if (!strcmp(a->name, "o_direct"))
-		return parse_flag(&cfg->o_direct, a, err, errlen);
-	if (!strcmp(a->name, "rotational"))
-		return parse_flag(&cfg->rotational, a, err, errlen);
-	snprintf(err, errlen, "%s: not a vdisk attribute", a->name);
-	return -1;
+	vdisk_config_free(obj);
 }
+
+#define VDISK_ATTR_TABLE(handler_name, descs_array)                 \
+	{                                                           \
+		.name = handler_name,                               \
+		.owner = SCST_ATTR_OWNER_DEVICE,                    \
+		.descs = descs_array,                               \
+		.ndescs = SCST_ATTR_TABLE_LEN(descs_array),         \
+		.object_size = sizeof(struct vdisk_config),         \
+		.object_of = vdisk_config_of,                       \
+		.release = config_release,                          \
+	}
+
+const struct scst_attr_table vdisk_fileio_attr_table = VDISK_ATTR_TABLE("vdisk_fileio",
+									 fileio_attrs);
+const struct scst_attr_table vdisk_blockio_attr_table = VDISK_ATTR_TABLE("vdisk_blockio",
+									  blockio_attrs);
+const struct scst_attr_table vdisk_nullio_attr_table = VDISK_ATTR_TABLE("vdisk_nullio",
+									 nullio_attrs);
 
 int vdisk_config_parse(struct vdisk_config *cfg, const struct vdisk_mode *mode,
 		       struct scst_attr *attrs, unsigned nattrs, char *err, size_t errlen)
 {
-	*cfg = (struct vdisk_config){ .block_size = 512, .rotational = true };
-	for (unsigned i = 0; i < nattrs; i++) {
-		if (attrs[i].consumed || !mode_accepts(mode, attrs[i].name))
-			continue; /* the core's, or an error the core reports */
-		if (parse_one(cfg, &attrs[i], err, errlen)) {
-			vdisk_config_free(cfg);
-			return -1;
-		}
-		attrs[i].consumed = true;
-	}
-	if (mode->needs_file && !cfg->filename) {
-		snprintf(err, errlen, "%s needs a filename attribute", mode->handler_name);
+	*cfg = (struct vdisk_config){ 0 };
+	/* Attributes the mode does not describe stay unconsumed: the core
+	 * reports them. */
+	if (scst_attr_defaults(mode->attrs, cfg, err, errlen) ||
+	    scst_attrs_take(mode->attrs, cfg, attrs, nattrs, err, errlen)) {
+		vdisk_config_free(cfg);
 		return -1;
 	}
 	if (!mode->needs_file && !cfg->size_bytes)
@@ -114,28 +166,4 @@ void vdisk_config_free(struct vdisk_config *cfg)
 {
 	free(cfg->filename);
 	cfg->filename = NULL;
-}
-
-void vdisk_show_attrs(struct scst_device *dev,
-		      void (*emit)(void *ctx, const char *name, const char *value), void *ctx)
-{
-	struct vdisk_dev *vd = dev->handler_priv;
-	const struct vdisk_config *cfg = &vd->cfg;
-	char num[32];
-
-	if (cfg->filename)
-		emit(ctx, "filename", cfg->filename);
-	if (cfg->size_bytes) {
-		snprintf(num, sizeof(num), "%" PRIu64, cfg->size_bytes);
-		emit(ctx, "size", num);
-	}
-	snprintf(num, sizeof(num), "%u", cfg->block_size);
-	emit(ctx, "blocksize", num);
-	if (mode_accepts(vd->mode, "write_through"))
-		emit(ctx, "write_through", cfg->write_through ? "1" : "0");
-	if (mode_accepts(vd->mode, "nv_cache"))
-		emit(ctx, "nv_cache", cfg->nv_cache ? "1" : "0");
-	if (mode_accepts(vd->mode, "o_direct"))
-		emit(ctx, "o_direct", cfg->o_direct ? "1" : "0");
-	emit(ctx, "rotational", cfg->rotational ? "1" : "0");
 }

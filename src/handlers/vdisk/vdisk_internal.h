@@ -80,7 +80,8 @@ struct vdisk_mode {
 	const struct vdisk_backend *backend;
 	bool needs_file;        /* filename is required */
 	bool direct;            /* O_DIRECT always (blockio) */
-	const char *const *attr_names;
+	/* The attributes the handler takes (vdisk_attrs.c); its dev_attrs. */
+	const struct scst_attr_table *attrs;
 };
 
 /* Handler attributes, as parsed by vdisk_config_parse(). */
@@ -112,8 +113,9 @@ static inline struct vdisk_dev *vdisk_of(const struct scst_cmd *cmd)
 int vdisk_config_parse(struct vdisk_config *cfg, const struct vdisk_mode *mode,
 		       struct scst_attr *attrs, unsigned nattrs, char *err, size_t errlen);
 void vdisk_config_free(struct vdisk_config *cfg);
-void vdisk_show_attrs(struct scst_device *dev,
-		      void (*emit)(void *ctx, const char *name, const char *value), void *ctx);
+extern const struct scst_attr_table vdisk_fileio_attr_table;
+extern const struct scst_attr_table vdisk_blockio_attr_table;
+extern const struct scst_attr_table vdisk_nullio_attr_table;
 
 /* vdisk_vpd.c: Block Limits and Block Device Characteristics. */
 #define VDISK_NVPD_PAGES 2

@@ -3,9 +3,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attr_desc.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
 #include "targets/iscsi/login.h"
+
+void *iscsi_target_params_of(void *owner)
+{
+	struct iscsi_tgt *it = ((struct scst_tgt *)owner)->tgt_priv;
+
+	return it ? &it->tp : NULL;
+}
+
+void *iscsi_target_chap_of(void *owner)
+{
+	struct iscsi_tgt *it = ((struct scst_tgt *)owner)->tgt_priv;
+
+	return it ? &it->chap : NULL;
+}
+
+void *iscsi_target_portals_of(void *owner)
+{
+	struct iscsi_tgt *it = ((struct scst_tgt *)owner)->tgt_priv;
+
+	return it ? &it->portals : NULL;
+}
+
+/* A TARGET's attributes besides the core's, each table into its part of
+ * struct iscsi_tgt. */
+static const struct scst_attr_table *const iscsi_tgt_attrs[] = {
+	&iscsi_target_param_table, &iscsi_target_chap_table, &iscsi_portal_attr_table, NULL,
+};
 
 static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,
 			       char *err, size_t errlen)
@@ -16,14 +44,14 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 		return -1;
 	}
 	iscsi_target_params_default(&it->tp);
-	if (iscsi_target_params_parse(&it->tp, attrs, nattrs, err, errlen) < 0 ||
-	    iscsi_chap_attrs_parse(&it->chap, attrs, nattrs, err, errlen) < 0 ||
-	    iscsi_allowed_portals_parse(&it->portals, attrs, nattrs, err, errlen) < 0) {
+	tgt->tgt_priv = it;
+	if (scst_attr_tables_take(tgt->tgtt->tgt_attrs, tgt, attrs, nattrs, err, errlen) < 0) {
 		chap_credentials_clear(&it->chap);
+		iscsi_allowed_portals_clear(&it->portals);
+		tgt->tgt_priv = NULL;
 		free(it);
 		return -1;
 	}
-	tgt->tgt_priv = it;
 	iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
 	return 0;
 }
@@ -42,14 +70,26 @@ static void iscsi_target_detach(struct scst_tgt *tgt)
 /* Discovery sessions' credentials; scst_mutex's. */
 static struct chap_credentials discovery_chap;
 
+void *iscsi_discovery_chap_of(void *unused)
+{
+	return &discovery_chap;
+}
+
+/* The TARGET_DRIVER iscsi section's attributes besides the core's. */
+static const struct scst_attr_table *const iscsi_tgtt_attrs[] = {
+	&iscsi_discovery_chap_table, NULL,
+};
+
 /* Every configuration load hands the whole section again, so what it
  * leaves out (a removed IncomingUser) is gone afterwards. */
 static int iscsi_driver_attrs(struct scst_attr *attrs, unsigned nattrs, char *err,
 			      size_t errlen)
 {
 	struct chap_credentials fresh = { 0 };
-	if (iscsi_chap_attrs_parse(&fresh, attrs, nattrs, err, errlen) < 0)
+	if (scst_attrs_take(&iscsi_discovery_chap_table, &fresh, attrs, nattrs, err, errlen) < 0) {
+		chap_credentials_clear(&fresh);
 		return -1;
+	}
 	chap_credentials_clear(&discovery_chap);
 	discovery_chap = fresh;
 	return 0;
@@ -105,6 +145,8 @@ struct scst_tgt_template iscsi_template = {
 	.on_abort_cmd = iscsi_on_abort_cmd,
 	.on_free_cmd = iscsi_on_free_cmd,
 	.task_mgmt_fn_done = iscsi_task_mgmt_fn_done,
+	.tgtt_attrs = iscsi_tgtt_attrs,
+	.tgt_attrs = iscsi_tgt_attrs,
 	.driver_attrs = iscsi_driver_attrs,
 	.target_attach = iscsi_target_attach,
 	.target_detach = iscsi_target_detach,

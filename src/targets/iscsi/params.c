@@ -11,6 +11,7 @@
 
 #include <openssl/crypto.h>
 
+#include "core/attr_desc.h"
 #include "targets/iscsi/chap.h"
 #include "targets/iscsi/pdu.h"
 
@@ -126,30 +127,6 @@ bool iscsi_parse_number(const char *s, uint64_t *out)
 /* ------------------------------------------------------------------ */
 /* Target parameters (scst.conf attributes). */
 
-void iscsi_target_params_default(struct iscsi_target_params *tp)
-{
-	*tp = (struct iscsi_target_params){
-		.header_digest = ISCSI_DIGEST_ALLOW_NONE | ISCSI_DIGEST_ALLOW_CRC32C,
-		.data_digest = ISCSI_DIGEST_ALLOW_NONE | ISCSI_DIGEST_ALLOW_CRC32C,
-		.max_recv_dsl = 1048576,
-		.max_xmit_dsl = 1048576,
-		.max_burst = 1048576,
-		.first_burst = 1048576,
-		.initial_r2t = false,
-		.immediate_data = true,
-		.max_outstanding_r2t = 32,
-		.queued_cmds = 32,
-		.nop_in_interval = 30,
-		.nop_in_timeout = 30,
-		.rsp_timeout = 90,
-		/* SCST's MaxSessions is 0 (unlimited); a bound that no real
-		 * deployment reaches keeps one target from taking every
-		 * connection the daemon has (docs/limits.md). */
-		.max_sessions = ISCSI_DEFAULT_MAX_SESSIONS,
-		.max_sessions_per_initiator = ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR,
-	};
-}
-
 /* "None", "CRC32C", "CRC32C,None", ... */
 static bool parse_digest_pref(const char *value, unsigned *out)
 {
@@ -173,96 +150,6 @@ static bool parse_digest_pref(const char *value, unsigned *out)
 	return true;
 }
 
-struct target_attr_desc {
-	const char *name;
-	enum { TA_DIGEST, TA_U32, TA_BOOL } kind;
-	size_t off;
-	uint32_t lo, hi;
-};
-
-#define TA(n, k, f, l, h) { .name = n, .kind = k, .off = offsetof(struct iscsi_target_params, f), .lo = l, .hi = h }
-
-static const struct target_attr_desc target_attrs[] = {
-	TA("HeaderDigest", TA_DIGEST, header_digest, 0, 0),
-	TA("DataDigest", TA_DIGEST, data_digest, 0, 0),
-	TA("MaxRecvDataSegmentLength", TA_U32, max_recv_dsl, 512, ISCSI_MAX_DSL),
-	TA("MaxXmitDataSegmentLength", TA_U32, max_xmit_dsl, 512, ISCSI_MAX_DSL),
-	TA("MaxBurstLength", TA_U32, max_burst, 512, ISCSI_MAX_DSL),
-	TA("FirstBurstLength", TA_U32, first_burst, 512, ISCSI_MAX_DSL),
-	TA("InitialR2T", TA_BOOL, initial_r2t, 0, 0),
-	TA("ImmediateData", TA_BOOL, immediate_data, 0, 0),
-	TA("MaxOutstandingR2T", TA_U32, max_outstanding_r2t, 1, 65535),
-	TA("QueuedCommands", TA_U32, queued_cmds, 1, 2048),
-	TA("NopInInterval", TA_U32, nop_in_interval, 0, 65535),
-	TA("NopInTimeout", TA_U32, nop_in_timeout, 1, 65535),
-	TA("RspTimeout", TA_U32, rsp_timeout, 1, 65535),
-	TA("MaxSessions", TA_U32, max_sessions, 0, 65535),
-	TA("MaxSessionsPerInitiator", TA_U32, max_sessions_per_initiator, 0, 65535),
-};
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
-static int parse_one_attr(struct iscsi_target_params *tp, const struct target_attr_desc *d,
-			  const char *value, char *err, size_t errlen)
-{
-	char *field = (char *)tp + d->off;
-	uint64_t v;
-	bool b;
-	switch (d->kind) {
-	case TA_DIGEST:
-		if (!parse_digest_pref(value, (unsigned *)(void *)field))
-			goto bad;
-		return 0;
-	case TA_BOOL:
-		if (strcmp(value, "Yes") == 0)
-			b = true;
-		else if (strcmp(value, "No") == 0)
-			b = false;
-		else if (!scst_attr_bool(value, &b))
-			goto bad;
-		*(bool *)(void *)field = b;
-		return 0;
-	case TA_U32:
-		if (!scst_attr_u64(value, &v) || v < d->lo || v > d->hi)
-			goto bad;
-		*(uint32_t *)(void *)field = (uint32_t)v;
-		return 0;
-	}
-bad:
-	snprintf(err, errlen, "bad value '%s' for iSCSI target attribute %s", value, d->name);
-	return -1;
-}
-
-int iscsi_target_params_parse(struct iscsi_target_params *tp, struct scst_attr *attrs,
-			      unsigned nattrs, char *err, size_t errlen)
-{
-	for (unsigned i = 0; i < nattrs; i++) {
-		if (strcmp(attrs[i].name, "TargetAlias") == 0) {
-			if (strlen(attrs[i].value) > ISCSI_ALIAS_MAX) {
-				snprintf(err, errlen, "TargetAlias is longer than %d bytes",
-					 ISCSI_ALIAS_MAX);
-				return -1;
-			}
-			strcpy(tp->alias, attrs[i].value);
-			attrs[i].consumed = true;
-			continue;
-		}
-		for (size_t k = 0; k < ARRAY_SIZE(target_attrs); k++) {
-			if (strcmp(attrs[i].name, target_attrs[k].name) != 0)
-				continue;
-			if (parse_one_attr(tp, &target_attrs[k], attrs[i].value, err, errlen))
-				return -1;
-			attrs[i].consumed = true;
-		}
-	}
-	if (tp->first_burst > tp->max_burst) {
-		snprintf(err, errlen, "FirstBurstLength %u exceeds MaxBurstLength %u",
-			 tp->first_burst, tp->max_burst);
-		return -1;
-	}
-	return 0;
-}
-
 static const char *digest_pref_string(unsigned bits)
 {
 	switch (bits) {
@@ -275,30 +162,131 @@ static const char *digest_pref_string(unsigned bits)
 	}
 }
 
-void iscsi_target_params_show(const struct iscsi_target_params *tp,
-			      void (*emit)(void *ctx, const char *name, const char *value),
+/* The message iSCSI target attributes have always had. */
+static void target_bad_value(const struct scst_attr_desc *d, const char *value,
+			     const char *expect, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "bad value '%s' for iSCSI target attribute %s", value, d->name);
+}
+
+static int parse_digest(void *obj, const struct scst_attr_desc *d, const char *value, char *err,
+			size_t errlen)
+{
+	unsigned *field = (unsigned *)(void *)((char *)obj + d->offset);
+
+	if (!parse_digest_pref(value, field)) {
+		target_bad_value(d, value, NULL, err, errlen);
+		return -1;
+	}
+	return 0;
+}
+
+static void show_digest(const void *obj, const struct scst_attr_desc *d, scst_attr_emit_fn *emit,
+			void *ctx)
+{
+	emit(ctx, d->name,
+	     digest_pref_string(*(const unsigned *)(const void *)((const char *)obj + d->offset)));
+}
+
+static int check_bursts(const void *obj, char *err, size_t errlen)
+{
+	const struct iscsi_target_params *tp = obj;
+
+	if (tp->first_burst > tp->max_burst) {
+		snprintf(err, errlen, "FirstBurstLength %u exceeds MaxBurstLength %u",
+			 tp->first_burst, tp->max_burst);
+		return -1;
+	}
+	return 0;
+}
+
+#define DECIMAL(x) DECIMAL_(x)
+#define DECIMAL_(x) #x
+
+#define TP_FIELD(member) SCST_ATTR_FIELD(struct iscsi_target_params, member)
+#define TP_DIGEST(key, member, text)                                                  \
+	{ .name = key, .type = SCST_ATTR_CUSTOM, TP_FIELD(member), .def = "CRC32C,None", \
+	  .type_name = "digest list: None, CRC32C or both", .parse = parse_digest,     \
+	  .show = show_digest, .help = text }
+#define TP_U32(key, member, lo, hi, default_value, text)                              \
+	{ .name = key, .type = SCST_ATTR_UINT, TP_FIELD(member), .min = lo, .max = hi,  \
+	  .def = default_value, .help = text }
+#define TP_BOOL(key, member, default_value, text)                                     \
+	{ .name = key, .type = SCST_ATTR_BOOL, .flags = SCST_ATTR_YES_NO, TP_FIELD(member), \
+	  .def = default_value, .help = text }
+
+/* Offered to initiators at login: a change would reach new sessions only
+ * (login.c copies them), so none is changeable at run time yet. */
+static const struct scst_attr_desc target_param_descs[] = {
+	TP_DIGEST("HeaderDigest", header_digest, "Header digests the target accepts."),
+	TP_DIGEST("DataDigest", data_digest, "Data digests the target accepts."),
+	TP_U32("MaxRecvDataSegmentLength", max_recv_dsl, 512, ISCSI_MAX_DSL, "1048576",
+	       "Largest data segment the target receives (declared at login)."),
+	TP_U32("MaxXmitDataSegmentLength", max_xmit_dsl, 512, ISCSI_MAX_DSL, "1048576",
+	       "Largest data segment the target sends, whatever the initiator declares."),
+	TP_U32("MaxBurstLength", max_burst, 512, ISCSI_MAX_DSL, "1048576",
+	       "Largest burst of solicited data the target offers."),
+	TP_U32("FirstBurstLength", first_burst, 512, ISCSI_MAX_DSL, "1048576",
+	       "Largest unsolicited data the target offers; at most MaxBurstLength."),
+	TP_BOOL("InitialR2T", initial_r2t, "No",
+		"Yes: no unsolicited Data-Out before the first R2T."),
+	TP_BOOL("ImmediateData", immediate_data, "Yes",
+		"Data may come with the SCSI Command PDU."),
+	TP_U32("MaxOutstandingR2T", max_outstanding_r2t, 1, 65535, "32",
+	       "R2Ts outstanding per command the target offers."),
+	TP_U32("QueuedCommands", queued_cmds, 1, 2048, "32",
+	       "Commands a session may have outstanding (the CmdSN window)."),
+	TP_U32("NopInInterval", nop_in_interval, 0, 65535, "30",
+	       "Seconds of silence before the target pings; 0: never."),
+	TP_U32("NopInTimeout", nop_in_timeout, 1, 65535, "30",
+	       "Seconds a ping may go unanswered before the connection is closed."),
+	TP_U32("RspTimeout", rsp_timeout, 1, 65535, "90",
+	       "Seconds the initiator may take to take a response; also bounds a whole login."),
+	/* SCST's MaxSessions is 0 (unlimited); a bound that no real
+	 * deployment reaches keeps one target from taking every connection
+	 * the daemon has (docs/limits.md). */
+	TP_U32("MaxSessions", max_sessions, 0, 65535, DECIMAL(ISCSI_DEFAULT_MAX_SESSIONS),
+	       "Sessions the target holds at once; 0: no limit."),
+	TP_U32("MaxSessionsPerInitiator", max_sessions_per_initiator, 0, 65535,
+	       DECIMAL(ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR),
+	       "Sessions one initiator name may hold on the target; 0: no limit."),
+	{ .name = "TargetAlias", .type = SCST_ATTR_CHARS, TP_FIELD(alias),
+	  .help = "A human-readable name declared at login (RFC 7143 13.6); none by default." },
+};
+
+const struct scst_attr_table iscsi_target_param_table = {
+	.name = "iscsi",
+	.owner = SCST_ATTR_OWNER_TARGET,
+	.descs = target_param_descs,
+	.ndescs = SCST_ATTR_TABLE_LEN(target_param_descs),
+	.object_size = sizeof(struct iscsi_target_params),
+	.object_of = iscsi_target_params_of,
+	.check = check_bursts,
+	.bad_value = target_bad_value,
+};
+
+void iscsi_target_params_default(struct iscsi_target_params *tp)
+{
+	char err[160];
+	int rc;
+
+	*tp = (struct iscsi_target_params){ 0 };
+	/* The defaults parse: scst_register_target_template() checked. */
+	rc = scst_attr_defaults(&iscsi_target_param_table, tp, err, sizeof(err));
+	assert(rc == 0);
+	(void)rc;
+}
+
+int iscsi_target_params_parse(struct iscsi_target_params *tp, struct scst_attr *attrs,
+			      unsigned nattrs, char *err, size_t errlen)
+{
+	return scst_attrs_take(&iscsi_target_param_table, tp, attrs, nattrs, err, errlen);
+}
+
+void iscsi_target_params_show(const struct iscsi_target_params *tp, scst_attr_emit_fn *emit,
 			      void *ctx)
 {
-	char buf[16];
-	for (size_t k = 0; k < ARRAY_SIZE(target_attrs); k++) {
-		const struct target_attr_desc *d = &target_attrs[k];
-		const char *field = (const char *)tp + d->off;
-		const char *value = buf;
-		switch (d->kind) {
-		case TA_DIGEST:
-			value = digest_pref_string(*(const unsigned *)(const void *)field);
-			break;
-		case TA_BOOL:
-			value = *(const bool *)(const void *)field ? "Yes" : "No";
-			break;
-		case TA_U32:
-			snprintf(buf, sizeof(buf), "%u", *(const uint32_t *)(const void *)field);
-			break;
-		}
-		emit(ctx, d->name, value);
-	}
-	if (tp->alias[0])
-		emit(ctx, "TargetAlias", tp->alias);
+	scst_attrs_show(&iscsi_target_param_table, tp, emit, ctx);
 }
 
 /* ------------------------------------------------------------------ */
@@ -332,6 +320,8 @@ void iscsi_negotiation_init(struct iscsi_negotiation *n, const struct iscsi_targ
 	n->tp = tp;
 	iscsi_session_params_default(&n->sp, tp);
 }
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* How a key's result is computed (RFC 7143 6.2). */
 enum key_kind {
@@ -557,46 +547,127 @@ const char *iscsi_negotiate_auth_method(const char *offered, bool chap_required)
 /* ------------------------------------------------------------------ */
 /* CHAP credentials (scst.conf attributes of a target or of the driver). */
 
+static int parse_incoming(void *obj, const struct scst_attr_desc *d, const char *value,
+			  char *err, size_t errlen)
+{
+	struct chap_credentials *creds = obj;
+	struct chap_user u;
+	char why[192];
+	int rc = 0;
+
+	if (chap_user_parse(&u, value, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", d->name, why);
+		rc = -1;
+	} else if (chap_credentials_add_incoming(creds, &u) < 0) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	OPENSSL_cleanse(&u, sizeof(u));
+	return rc;
+}
+
+static int parse_outgoing(void *obj, const struct scst_attr_desc *d, const char *value,
+			  char *err, size_t errlen)
+{
+	struct chap_credentials *creds = obj;
+	struct chap_user u;
+	char why[192];
+
+	/* scst_attrs_take() refuses a second one before this runs. */
+	assert(!creds->outgoing);
+	if (chap_user_parse(&u, value, why, sizeof(why)) < 0) {
+		snprintf(err, errlen, "%s: %s", d->name, why);
+		OPENSSL_cleanse(&u, sizeof(u));
+		return -1;
+	}
+	creds->outgoing = malloc(sizeof(*creds->outgoing));
+	if (!creds->outgoing) {
+		OPENSSL_cleanse(&u, sizeof(u));
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	*creds->outgoing = u;
+	OPENSSL_cleanse(&u, sizeof(u));
+	return 0;
+}
+
+/* "name secret", as written: a running configuration written back must
+ * log in the same users. Listings hide it (SCST_ATTR_SECRET). */
+static void emit_user(const struct chap_user *u, const char *attr_name,
+		      scst_attr_emit_fn *emit, void *ctx)
+{
+	char line[CHAP_NAME_MAX + 1 + CHAP_SECRET_MAX + 1];
+
+	snprintf(line, sizeof(line), "%s %.*s", u->name, (int)u->secret_len,
+		 (const char *)u->secret);
+	emit(ctx, attr_name, line);
+	OPENSSL_cleanse(line, sizeof(line));
+}
+
+static void show_incoming(const void *obj, const struct scst_attr_desc *d,
+			  scst_attr_emit_fn *emit, void *ctx)
+{
+	const struct chap_credentials *creds = obj;
+
+	for (unsigned i = 0; i < creds->nincoming; i++)
+		emit_user(&creds->incoming[i], d->name, emit, ctx);
+}
+
+static void show_outgoing(const void *obj, const struct scst_attr_desc *d,
+			  scst_attr_emit_fn *emit, void *ctx)
+{
+	const struct chap_credentials *creds = obj;
+
+	if (creds->outgoing)
+		emit_user(creds->outgoing, d->name, emit, ctx);
+}
+
+static int check_chap(const void *obj, char *err, size_t errlen)
+{
+	return chap_credentials_check(obj, err, errlen);
+}
+
+static void release_chap(void *obj)
+{
+	chap_credentials_clear(obj);
+}
+
+static const struct scst_attr_desc chap_descs[] = {
+	{ .name = "IncomingUser", .type = SCST_ATTR_CUSTOM,
+	  .flags = SCST_ATTR_MULTI | SCST_ATTR_SECRET, .type_name = "user secret",
+	  .parse = parse_incoming, .show = show_incoming,
+	  .help = "\"name secret\" an initiator must log in with (CHAP); one line per user, "
+		  "secrets of 12 to 256 bytes." },
+	{ .name = "OutgoingUser", .type = SCST_ATTR_CUSTOM, .flags = SCST_ATTR_SECRET,
+	  .type_name = "user secret", .parse = parse_outgoing, .show = show_outgoing,
+	  .help = "\"name secret\" the target answers mutual CHAP with; needs IncomingUser "
+		  "and a secret of its own." },
+};
+
+#define CHAP_TABLE(table_owner, object)                      \
+	{                                                    \
+		.name = "iscsi",                             \
+		.owner = table_owner,                        \
+		.descs = chap_descs,                         \
+		.ndescs = SCST_ATTR_TABLE_LEN(chap_descs),   \
+		.object_size = sizeof(struct chap_credentials), \
+		.object_of = object,                         \
+		.check = check_chap,                         \
+		.release = release_chap,                     \
+	}
+
+const struct scst_attr_table iscsi_target_chap_table =
+	CHAP_TABLE(SCST_ATTR_OWNER_TARGET, iscsi_target_chap_of);
+const struct scst_attr_table iscsi_discovery_chap_table =
+	CHAP_TABLE(SCST_ATTR_OWNER_DRIVER, iscsi_discovery_chap_of);
+
 int iscsi_chap_attrs_parse(struct chap_credentials *creds, struct scst_attr *attrs,
 			   unsigned nattrs, char *err, size_t errlen)
 {
-	struct chap_user u;
 	assert(!creds->nincoming && !creds->outgoing);
-	for (unsigned i = 0; i < nattrs; i++) {
-		bool incoming = strcmp(attrs[i].name, "IncomingUser") == 0;
-		if (!incoming && strcmp(attrs[i].name, "OutgoingUser") != 0)
-			continue;
-		char why[192];
-		if (chap_user_parse(&u, attrs[i].value, why, sizeof(why)) < 0) {
-			snprintf(err, errlen, "%s: %s", attrs[i].name, why);
-			goto fail;
-		}
-		if (incoming) {
-			if (chap_credentials_add_incoming(creds, &u) < 0)
-				goto oom;
-		} else {
-			if (creds->outgoing) {
-				snprintf(err, errlen, "OutgoingUser given twice (mutual CHAP"
-					 " answers with one)");
-				goto fail;
-			}
-			creds->outgoing = malloc(sizeof(*creds->outgoing));
-			if (!creds->outgoing)
-				goto oom;
-			*creds->outgoing = u;
-		}
-		attrs[i].consumed = true;
-	}
-	OPENSSL_cleanse(&u, sizeof(u));
-	if (chap_credentials_check(creds, err, errlen) < 0) {
+	if (scst_attrs_take(&iscsi_target_chap_table, creds, attrs, nattrs, err, errlen) < 0) {
 		chap_credentials_clear(creds);
 		return -1;
 	}
 	return 0;
-oom:
-	snprintf(err, errlen, "out of memory");
-fail:
-	OPENSSL_cleanse(&u, sizeof(u));
-	chap_credentials_clear(creds);
-	return -1;
 }

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "core/attr_desc.h"
 #include "core/scst.h"
 
 /* A growing buffer of "key=value\0" pairs (a Login or Text data segment). */
@@ -74,7 +75,14 @@ struct iscsi_target_params {
 	char alias[ISCSI_ALIAS_MAX + 1];
 };
 
-/* SCST's defaults, except that the session caps are finite. */
+/* The attributes above as descriptors (core/attr_desc.h), with their
+ * defaults, ranges and help: one of the driver's tgt_attrs. */
+extern const struct scst_attr_table iscsi_target_param_table;
+/* Where a live target keeps them (driver.c): @tgt is a struct scst_tgt. */
+void *iscsi_target_params_of(void *tgt);
+
+/* SCST's defaults, except that the session caps are finite (the table's
+ * defaults). */
 void iscsi_target_params_default(struct iscsi_target_params *tp);
 
 /* Takes the attributes above from @attrs (marking them consumed); leaves
@@ -84,8 +92,7 @@ int iscsi_target_params_parse(struct iscsi_target_params *tp, struct scst_attr *
 			      unsigned nattrs, char *err, size_t errlen);
 
 /* Writes the attributes as name/value strings (running configuration). */
-void iscsi_target_params_show(const struct iscsi_target_params *tp,
-			      void (*emit)(void *ctx, const char *name, const char *value),
+void iscsi_target_params_show(const struct iscsi_target_params *tp, scst_attr_emit_fn *emit,
 			      void *ctx);
 
 /* What a session runs with once login is over. */
@@ -152,6 +159,14 @@ void iscsi_negotiation_declare(struct iscsi_negotiation *n, struct iscsi_text *o
 const char *iscsi_negotiate_auth_method(const char *offered, bool chap_required);
 
 struct chap_credentials;
+
+/* IncomingUser / OutgoingUser as descriptors: a target's (one of the
+ * driver's tgt_attrs) and the discovery sessions' (its tgtt_attrs), and
+ * where a live target and the driver keep them (driver.c). */
+extern const struct scst_attr_table iscsi_target_chap_table;
+extern const struct scst_attr_table iscsi_discovery_chap_table;
+void *iscsi_target_chap_of(void *tgt);
+void *iscsi_discovery_chap_of(void *unused);
 
 /* Takes the CHAP attributes from @attrs (marking them consumed) into
  * @creds, which must be empty: IncomingUser "name secret" (any number of

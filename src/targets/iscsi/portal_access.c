@@ -5,39 +5,73 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/attr_desc.h"
 #include "core/name_pattern.h"
+
+/* One more allowed_portal line. */
+static int parse_allowed_portal(void *obj, const struct scst_attr_desc *d, const char *value,
+				char *err, size_t errlen)
+{
+	struct iscsi_allowed_portals *ap = obj;
+	char **patterns;
+
+	if (!name_pattern_valid(value)) {
+		snprintf(err, errlen, "%s '%s' is not an address pattern", d->name, value);
+		return -1;
+	}
+	patterns = realloc(ap->patterns, (ap->n + 1) * sizeof(*patterns));
+	if (!patterns) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ap->patterns = patterns;
+	ap->patterns[ap->n] = strdup(value);
+	if (!ap->patterns[ap->n]) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	ap->n++;
+	return 0;
+}
+
+static void show_allowed_portals(const void *obj, const struct scst_attr_desc *d,
+				 scst_attr_emit_fn *emit, void *ctx)
+{
+	const struct iscsi_allowed_portals *ap = obj;
+
+	for (unsigned i = 0; i < ap->n; i++)
+		emit(ctx, d->name, ap->patterns[i]);
+}
+
+static void release_allowed_portals(void *obj)
+{
+	iscsi_allowed_portals_clear(obj);
+}
+
+static const struct scst_attr_desc portal_descs[] = {
+	{ .name = "allowed_portal", .type = SCST_ATTR_CUSTOM, .flags = SCST_ATTR_MULTI,
+	  .type_name = "address pattern", .parse = parse_allowed_portal,
+	  .show = show_allowed_portals,
+	  .help = "A pattern ('*', '?', '!' to exclude) of the local addresses the target is "
+		  "offered and reachable on; one line each; default: every portal." },
+};
+
+const struct scst_attr_table iscsi_portal_attr_table = {
+	.name = "iscsi",
+	.owner = SCST_ATTR_OWNER_TARGET,
+	.descs = portal_descs,
+	.ndescs = SCST_ATTR_TABLE_LEN(portal_descs),
+	.object_size = sizeof(struct iscsi_allowed_portals),
+	.object_of = iscsi_target_portals_of,
+	.release = release_allowed_portals,
+};
 
 int iscsi_allowed_portals_parse(struct iscsi_allowed_portals *ap, struct scst_attr *attrs,
 				unsigned nattrs, char *err, size_t errlen)
 {
-	unsigned n = 0;
-
-	for (unsigned i = 0; i < nattrs; i++)
-		n += strcmp(attrs[i].name, "allowed_portal") == 0;
-	if (!n)
-		return 0;
-	ap->patterns = calloc(n, sizeof(*ap->patterns));
-	if (!ap->patterns) {
-		snprintf(err, errlen, "out of memory");
+	if (scst_attrs_take(&iscsi_portal_attr_table, ap, attrs, nattrs, err, errlen) < 0) {
+		iscsi_allowed_portals_clear(ap);
 		return -1;
-	}
-	for (unsigned i = 0; i < nattrs; i++) {
-		if (strcmp(attrs[i].name, "allowed_portal") != 0)
-			continue;
-		if (!name_pattern_valid(attrs[i].value)) {
-			snprintf(err, errlen, "allowed_portal '%s' is not an address pattern",
-				 attrs[i].value);
-			iscsi_allowed_portals_clear(ap);
-			return -1;
-		}
-		ap->patterns[ap->n] = strdup(attrs[i].value);
-		if (!ap->patterns[ap->n]) {
-			snprintf(err, errlen, "out of memory");
-			iscsi_allowed_portals_clear(ap);
-			return -1;
-		}
-		ap->n++;
-		attrs[i].consumed = true;
 	}
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "core/attr_desc.h"
 #include "core/scst.h"
 
 struct iscsi_allowed_portals {
@@ -18,8 +19,13 @@ struct iscsi_allowed_portals {
 	unsigned n;
 };
 
+/* allowed_portal as a descriptor (one of the driver's tgt_attrs), and
+ * where a live target keeps it (driver.c). */
+extern const struct scst_attr_table iscsi_portal_attr_table;
+void *iscsi_target_portals_of(void *tgt);
+
 /* Takes every allowed_portal attribute (marking it consumed). Returns 0,
- * or -1 with the reason in @err (a malformed pattern). */
+ * or -1 with the reason in @err (a malformed pattern) and @ap empty. */
 int iscsi_allowed_portals_parse(struct iscsi_allowed_portals *ap, struct scst_attr *attrs,
 				unsigned nattrs, char *err, size_t errlen);
 void iscsi_allowed_portals_clear(struct iscsi_allowed_portals *ap);
