@@ -2,8 +2,11 @@
 # LUN masking and live LUN maps with several initiators (issue 6,
 # sections 1 and 2): groups, '!' exclusions, read-only for one group,
 # login refusal, SendTargets per initiator (libiscsi's iscsi-ls), and a
-# SIGHUP reload during I/O (masking.py); then the daemon's state.
+# SIGHUP reload during I/O (masking.py); then the daemon's state. The views
+# are checked twice: from libiscsi contexts (masking_views.c: several
+# initiator names, two ISIDs each) and from the python initiator.
 . "$(dirname "$0")/lib.sh" "$@"
+VIEWS=${2:?usage: $0 USCSTD MASKING_VIEWS}
 
 T=iqn.2026-12.test:masked
 P=iqn.2026-12.test:private
@@ -121,6 +124,9 @@ timeout "$CMD_TIMEOUT" iscsi-inq -i iqn.2026-12.test:b1 "iscsi://127.0.0.1:$PORT
 grep -q "login to target $Q through portal 127.0.0.1 refused: not an allowed_portal" "$LOG" ||
 	fail "no log line for the refused portal"
 note "allowed_portal: listed and reachable on 127.0.0.2 only"
+
+note "the views of six initiators through libiscsi (masking_views)"
+run timeout "$CMD_TIMEOUT" "$VIEWS" "127.0.0.1:$PORT" "$T" "$P" || fail "masking_views failed"
 
 run timeout "$CMD_TIMEOUT" python3 "$LIB_DIR/masking.py" "$PORT" "$USCSTD_PID" \
 	"$WORKDIR/scst.conf" "$WORKDIR/reload.conf" "$WORKDIR/bad.conf" "$T" "$P" ||
