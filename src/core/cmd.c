@@ -587,7 +587,6 @@ static void cmd_finish(struct scst_cmd *cmd)
 		waiters = cmd->tmf_waiters;
 		cmd->tmf_waiters = NULL;
 	}
-	scst_tmf_cmd_ending(cmd);
 	if (sess->tgt->tgtt->on_free_cmd)
 		sess->tgt->tgtt->on_free_cmd(cmd);
 	if (cmd->tgt_dev)

@@ -558,8 +558,9 @@ struct scst_cmd {
 enum scst_abort_fate {
 	SCST_ABORT_SILENT,       /* no data, no status */
 	SCST_ABORT_TASK_ABORTED, /* TASK ABORTED status, no data (TAS=1) */
-	/* No response; its nexus gets COMMANDS CLEARED BY ANOTHER INITIATOR
-	 * (TAS=0, the task set cleared by another nexus). */
+	/* No response; its nexus was given COMMANDS CLEARED BY ANOTHER
+	 * INITIATOR when it was marked (TAS=0, the task set cleared by
+	 * another nexus). */
 	SCST_ABORT_CLEARED_UA,
 };
 

@@ -17,10 +17,6 @@ void scst_tmf_check_condition(struct scst_cmd *cmd);
  * command. Command's reactor. */
 enum aca_verdict scst_aca_check(struct scst_cmd *cmd);
 
-/* FINISHED, before the task management functions waiting for @cmd are
- * told: queues the unit attention its abort fate asks for. */
-void scst_tmf_cmd_ending(struct scst_cmd *cmd);
-
 /* Marks @cmd aborted on behalf of @mcmd (may be NULL) with @fate, unless
  * it was aborted already (the first abort decides how it ends). dev->lock
  * held, or reactor-local for a command without a device. */

@@ -121,15 +121,6 @@ void scst_abort_cmd(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd)
 		pthread_mutex_unlock(&cmd->dev->lock);
 }
 
-void scst_tmf_cmd_ending(struct scst_cmd *cmd)
-{
-	if (!atomic_load(&cmd->aborted) || !cmd->tgt_dev ||
-	    atomic_load(&cmd->abort_fate) != SCST_ABORT_CLEARED_UA)
-		return;
-	scst_tgt_dev_queue_ua(cmd->tgt_dev, scsi_sense_make(SK_UNIT_ATTENTION,
-							    ASC_COMMANDS_CLEARED_BY_ANOTHER_INITIATOR));
-}
-
 bool scst_cmd_aborted_silently(const struct scst_cmd *cmd)
 {
 	return atomic_load(&cmd->aborted) &&
@@ -175,6 +166,10 @@ static unsigned abort_in_scope(struct scst_mgmt_cmd *mcmd, struct scst_device *d
 		if (f == TMF_FATE_UNTOUCHED)
 			continue;
 		scst_abort_cmd_fate_locked(cmd, mcmd, fate_of(f));
+		/* Queued now, before the function can complete: the
+		 * initiator that asked may tell the others at once. */
+		if (f == TMF_FATE_ABORT_CLEARED_UA)
+			scst_ua_commands_cleared_locked(cmd->tgt_dev);
 		n++;
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -207,6 +202,20 @@ static bool tgt_dev_tryget(struct scst_tgt_dev *td)
 	return r != 0;
 }
 
+/* Every nexus of @dev looks at its blocked commands again; dev->lock
+ * held. Under TST 0 another nexus's commands may be blocked too. */
+static void aca_kick_all_locked(struct scst_device *dev)
+{
+	struct scst_tgt_dev *td;
+
+	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
+		if (td->aca_kick_sent || !tgt_dev_tryget(td))
+			continue;
+		td->aca_kick_sent = true;
+		reactor_send(td->reactor, &td->aca_kick_msg, aca_kick);
+	}
+}
+
 /* Clears ACA on @only (or on every nexus of @dev when NULL) and wakes
  * every nexus whose commands it may have blocked; dev->lock held. */
 static void aca_clear_locked(struct scst_device *dev, struct scst_tgt_dev *only)
@@ -222,15 +231,8 @@ static void aca_clear_locked(struct scst_device *dev, struct scst_tgt_dev *only)
 		atomic_fetch_sub(&dev->aca_nexuses, 1);
 		cleared = true;
 	}
-	if (!cleared)
-		return;
-	/* Under TST 0 another nexus's commands may be blocked too. */
-	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
-		if (td->aca_kick_sent || !tgt_dev_tryget(td))
-			continue;
-		td->aca_kick_sent = true;
-		reactor_send(td->reactor, &td->aca_kick_msg, aca_kick);
-	}
+	if (cleared)
+		aca_kick_all_locked(dev);
 }
 
 static void aca_clear(struct scst_device *dev, struct scst_tgt_dev *only)
@@ -256,24 +258,32 @@ static void aca_establish(struct scst_cmd *cmd)
 		    (unsigned long long)cmd->tag);
 }
 
-/* Whether a nexus other than @td sharing its task set has an ACA. */
+/* Whether a nexus other than @td sharing its task set has an ACA.
+ *
+ * A faulted nexus that went away (its session ended: an I_T nexus loss,
+ * which clears its ACA) leaves the device without telling it; the walk
+ * notices that the count is too high, corrects it and wakes the nexuses
+ * whose commands that ACA blocked. */
 static bool shared_set_faulted(const struct scst_tgt_dev *td)
 {
 	struct scst_device *dev = td->dev;
 	const struct scst_tgt_dev *e;
+	unsigned faulted = 0;
 	bool found = false;
 
-	if (atomic_load(&dev->tst) != 0)
-		return false;
 	pthread_mutex_lock(&dev->lock);
 	list_for_each_entry(e, &dev->tgt_devs, dev_entry) {
-		if (e != td && atomic_load(&e->aca)) {
-			found = true;
-			break;
-		}
+		if (!atomic_load(&e->aca))
+			continue;
+		faulted++;
+		found |= e != td;
+	}
+	if (faulted < atomic_load(&dev->aca_nexuses)) {
+		atomic_store(&dev->aca_nexuses, faulted);
+		aca_kick_all_locked(dev);
 	}
 	pthread_mutex_unlock(&dev->lock);
-	return found;
+	return found && atomic_load(&dev->tst) == 0;
 }
 
 enum aca_verdict scst_aca_check(struct scst_cmd *cmd)

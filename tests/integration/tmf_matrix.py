@@ -32,7 +32,8 @@ back, so it is certainly in the task set and cannot end on its own.
    command runs; B's gets ACA ACTIVE under TST 0 and runs under TST 1;
    B's CLEAR ACA is rejected (TST 0); A's CLEAR ACA clears it and the
    blocked WRITE completes. Then a LOGICAL UNIT RESET from B clears an
-   ACA; an ACA-attribute command without ACA is ILLEGAL REQUEST.
+   ACA, and so does the end of the faulted session; an ACA-attribute
+   command without ACA is ILLEGAL REQUEST.
 4. QUERY TASK, QUERY TASK SET, QUERY ASYNCHRONOUS EVENT (RFC 7144: 7 is
    Function succeeded), TASK REASSIGN (4 at ErrorRecoveryLevel 0), an
    unknown function (5), REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS.
@@ -41,6 +42,7 @@ import os
 import socket
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iscsi_client as ic  # noqa: E402
@@ -396,6 +398,33 @@ def test_aca(a, b, d):
         for s in (a, b, d):
             drain_uas(s)
         ok("the reset cleared the ACA")
+    with phase("3: the faulted nexus's loss clears its ACA"):
+        e = login(INI_A + "-e", ISID, keys=R2T_KEYS)
+        wb = Held(b, "WB")
+        command(e, bad_read(naca=True), read_len=512)
+        check(tur(b)[0] == STATUS_ACA_ACTIVE, "B is not held by E's ACA (TST 0)")
+        wb.release()
+        note_statuses([wb], ping(b), "early")
+        check(wb.early is None, "B's WRITE from before E's ACA was not blocked")
+        e.close()  # no logout: the I_T nexus is lost
+        status = None
+        for _ in range(50):
+            status, _ = tur(d)
+            if status == ic.STATUS_GOOD:
+                break
+            time.sleep(0.05)
+        check(status == ic.STATUS_GOOD, "D after the faulted session went away: 0x%02x" % status)
+        # B sends nothing more: its blocked WRITE must be let go by the
+        # device noticing the ACA is gone, not by a later command of B's.
+        b.sock.settimeout(5)
+        try:
+            _, wb.late, _ = b.collect({wb.itt})[0]
+        except socket.timeout:
+            pass
+        b.sock.settimeout(20)
+        check(wb.late == ic.STATUS_GOOD, "B's blocked WRITE after the faulted session went "
+              "away: %r" % wb.late)
+        ok("the ACA went with its session, and the WRITE it blocked ran")
     with phase("3: an ACA command without an ACA"):
         status, sense = tur(a, attr=ATTR_ACA)
         check(status == ic.STATUS_CHECK_CONDITION and sense == (0x05, 0x49, 0x00),
