@@ -141,10 +141,26 @@ static bool reason_names(const char *reason, const char *name)
 	return false;
 }
 
+/* Does @reason quote @value ('value')? */
+static bool reason_quotes(const char *reason, const char *value)
+{
+	size_t len = strlen(value);
+
+	for (const char *q = strchr(reason, '\''); q; q = strchr(q + 1, '\''))
+		if (strncmp(q + 1, value, len) == 0 && q[len + 1] == '\'')
+			return true;
+	return false;
+}
+
 /* The line to blame for a failure the core explained in @reason: that of
- * the attribute the reason names, else the section's own. */
+ * the attribute the reason names (of a repeatable one, the line whose
+ * value it quotes), else the section's own. */
 static unsigned blame_line(const struct config_block *b, const char *reason)
 {
+	for (unsigned i = 0; i < b->nattrs; i++)
+		if (reason_names(reason, b->attrs[i].name) &&
+		    reason_quotes(reason, b->attrs[i].value))
+			return b->attrs[i].line;
 	for (unsigned i = 0; i < b->nattrs; i++)
 		if (reason_names(reason, b->attrs[i].name))
 			return b->attrs[i].line;

@@ -6,7 +6,9 @@
 #    parsing was made linear);
 #  - a duplicate attribute, an invalid iSCSI target name and a duplicate
 #    rel_tgt_id stop the start-up with FILE:LINE: reason;
-#  - numbers are decimal: size_mb 010 is a 10 MiB LUN.
+#  - numbers are decimal: size_mb 010 is a 10 MiB LUN;
+#  - uscstd --list-attributes lists every section's attributes, and a file
+#    giving each listed one its listed default loads.
 . "$(dirname "$0")/lib.sh" "$@"
 
 # expect_config_error NAME SECONDS EXPECTED_MESSAGE_REGEX: config
@@ -96,4 +98,61 @@ grep -q '^Total size:10485760$' <<< "$out" ||
 	fail "READ CAPACITY(16) does not say 10 MiB: $out"
 note "the LUN has 10485760 bytes"
 stop_uscstd
+note "uscstd --list-attributes: every section's attribute descriptors"
+out=$("$USCSTD" --list-attributes 2>&1) || fail "uscstd --list-attributes exited $?: $out"
+for want in \
+	'^TARGET attributes of every TARGET:$' \
+	'^  rel_tgt_id  \[uint 1\.\.65535\]  default: none; set at creation only$' \
+	'^  enabled  \[bool\]  default: 0; changeable at run time$' \
+	'^LUN attributes of every LUN:$' \
+	'^GROUP attributes of every GROUP:$' \
+	'^  t10_vend_id  \[string, at most 8 characters\]  default: USCST; set at creation only$' \
+	'^TARGET attributes of the TARGETs of driver iscsi:$' \
+	'^  QueuedCommands  \[uint 1\.\.2048\]  default: 32; set at creation only$' \
+	'^  IncomingUser  \[user secret\]  default: none; repeatable; secret; set at creation only$' \
+	'^TARGET_DRIVER attributes of TARGET_DRIVER iscsi:$' \
+	'^DEVICE attributes of the DEVICEs of HANDLER vdisk_fileio:$' \
+	'^  filename  \[string\]  default: none; required; set at creation only$' \
+	'^  blocksize  \[uint: 512 or 4096\]  default: 512; set at creation only$'; do
+	grep -Eq -- "$want" <<< "$out" || fail "--list-attributes has no line matching '$want'"
+done
+note "--list-attributes: $(grep -c '^  [A-Za-z]' <<< "$out") attribute lines, help under each"
+
+# The listing cannot drift from what the loader takes: a file that gives
+# every listed attribute of a nullio device, an iscsi target and a LUN its
+# listed default loads.
+defaults_of() { # SECTION-HEADING: "name value" lines for the attributes with a default
+	awk -v h="$1" '$0 == h { on = 1; next } /^[A-Z]/ { on = 0 }
+		on && /^  [A-Za-z_0-9]+  \[/ && match($0, /default: [^;]*;/) {
+			v = substr($0, RSTART + 9, RLENGTH - 10)
+			if (v != "none") print $1, "\"" v "\"" }' <<< "$out"
+}
+dev_attrs=$(defaults_of "DEVICE attributes of every DEVICE:"; \
+	defaults_of "DEVICE attributes of the DEVICEs of HANDLER vdisk_nullio:")
+tgt_attrs=$(defaults_of "TARGET attributes of every TARGET:"; \
+	defaults_of "TARGET attributes of the TARGETs of driver iscsi:")
+lun_attrs=$(defaults_of "LUN attributes of every LUN:")
+[ "$(wc -l <<< "$dev_attrs")" -ge 5 ] || fail "too few device defaults listed: $dev_attrs"
+[ "$(wc -l <<< "$tgt_attrs")" -ge 16 ] || fail "too few target defaults listed: $tgt_attrs"
+IQN=iqn.2026-12.org.example:defaults
+cat > "$WORKDIR/defaults.conf" <<CONF
+HANDLER vdisk_nullio {
+	DEVICE n {
+$dev_attrs
+	}
+}
+TARGET_DRIVER iscsi {
+$(defaults_of "TARGET_DRIVER attributes of every TARGET_DRIVER:")
+	TARGET $IQN {
+$tgt_attrs
+		LUN 0 n {
+$lun_attrs
+		}
+	}
+}
+CONF
+start_uscstd -c "$WORKDIR/defaults.conf"
+note "a file of $(grep -c '"' "$WORKDIR/defaults.conf") listed defaults loads"
+stop_uscstd
+
 echo "config_checks: all checks passed"
