@@ -53,7 +53,7 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 	memset(d, 0, STD_INQUIRY_LEN);
 	d[0] = peripheral_byte(cmd);
 	d[2] = 0x06;  /* SPC-4 */
-	d[3] = 0x12;  /* HISUP, response data format 2 */
+	d[3] = 0x32;  /* NORMACA (ACA, core/tmf.c), HISUP, response data format 2 */
 	d[4] = STD_INQUIRY_LEN - 5;
 	d[7] = 0x02;  /* CMDQUE: tagged command queuing */
 	put_ascii(d + 8, cmd->dev ? cmd->dev->t10_vend_id : "USCST", 8);

@@ -473,8 +473,13 @@ def test_queries(a, b, d):
         check(rsp == RSP_NO_REASSIGN, "TASK REASSIGN at ERL 0: %r, want 4" % rsp)
         rsp = wait_tmf(a, a.send_tmf(13), [])
         check(rsp == RSP_NOT_SUPPORTED, "function 13: %r, want 5" % rsp)
-    with phase("4: REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS"):
+    with phase("4: REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS, INQUIRY's NORMACA"):
         drain_uas(a)
+        inq = struct.pack(">BBBHB", 0x12, 0, 0, 36, 0)
+        itt, _ = a.send_scsi(inq, edtl=36, read=True)
+        buf = bytearray(36)
+        a.collect({itt}, read_bufs={itt: buf})
+        check(buf[3] & 0x20, "standard INQUIRY does not set NORMACA (byte 3: %02x)" % buf[3])
         for repcd, n in ((0, 4), (0x80, 16)):
             cdb = struct.pack(">BBBBBBIBB", 0xA3, 0x0D, repcd, 0, 0, 0, 64, 0, 0)
             itt, _ = a.send_scsi(cdb, edtl=64, read=True)
