@@ -498,6 +498,13 @@ static enum chap_result check_response(struct chap_exchange *ex, const struct ch
 		if (response_matches(ex, u, r, (size_t)rlen, &internal) && !who)
 			who = u;
 	}
+	if (!known) {
+		/* A digest for nobody: an unknown name costs what a known one
+		 * with a wrong response does, so timing does not tell which
+		 * user names exist. */
+		static const struct chap_user nobody = { .secret_len = CHAP_SECRET_MIN };
+		(void)response_matches(ex, &nobody, r, (size_t)rlen, &internal);
+	}
 	if (internal)
 		return failed(ex, CHAP_INTERNAL_ERROR, why, whylen, "digest failed");
 	if (!known)
