@@ -28,6 +28,10 @@ bool scst_tgt_dev_ua_check_condition(struct scst_tgt_dev *tgt_dev, struct scsi_s
 /* REQUEST SENSE: takes the condition to report as its sense data; false
  * if none is pending. */
 bool scst_tgt_dev_ua_request_sense(struct scst_tgt_dev *tgt_dev, struct scsi_sense *sense);
+/* QUERY ASYNCHRONOUS EVENT: the condition the next command would report
+ * (into @sense) and how many are queued (@n), clearing nothing; false if
+ * none is pending. */
+bool scst_tgt_dev_ua_peek(struct scst_tgt_dev *tgt_dev, struct scsi_sense *sense, unsigned *n);
 /* REPORT LUNS ran: clears REPORTED LUNS DATA HAS CHANGED on every nexus
  * of the session; on its reactor. */
 void scst_session_ua_report_luns(struct scst_session *sess);

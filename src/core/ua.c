@@ -130,6 +130,21 @@ bool scst_tgt_dev_ua_request_sense(struct scst_tgt_dev *td, struct scsi_sense *s
 	return taken;
 }
 
+bool scst_tgt_dev_ua_peek(struct scst_tgt_dev *td, struct scsi_sense *sense, unsigned *n)
+{
+	struct scst_ua_queue *q;
+	bool pending;
+
+	*n = 0;
+	if (!atomic_load_explicit(&td->ua_pending, memory_order_acquire))
+		return false;
+	pthread_mutex_lock(&td->dev->lock);
+	q = queue_of(td);
+	pending = q && scst_ua_queue_peek(q, sense, n);
+	pthread_mutex_unlock(&td->dev->lock);
+	return pending;
+}
+
 void scst_session_ua_report_luns(struct scst_session *sess)
 {
 	const struct scst_lun_table *t = scst_session_luns(sess);

@@ -116,6 +116,15 @@ bool scst_ua_queue_request_sense(struct scst_ua_queue *q, struct scsi_sense *out
 	return true;
 }
 
+bool scst_ua_queue_peek(const struct scst_ua_queue *q, struct scsi_sense *out, unsigned *n)
+{
+	*n = q->n;
+	if (q->n == 0)
+		return false;
+	*out = q->ua[0];
+	return true;
+}
+
 bool scst_ua_queue_remove(struct scst_ua_queue *q, uint16_t asc)
 {
 	for (unsigned i = 0; i < q->n; i++) {

@@ -85,6 +85,11 @@ bool scst_ua_queue_check_condition(struct scst_ua_queue *q, unsigned ua_intlck_c
  * queue is empty. */
 bool scst_ua_queue_request_sense(struct scst_ua_queue *q, struct scsi_sense *out);
 
+/* What the next command that reports unit attentions would report (into
+ * @out), without clearing anything, and how many conditions are queued
+ * (QUERY ASYNCHRONOUS EVENT, SAM-5 7.8). False if none is. */
+bool scst_ua_queue_peek(const struct scst_ua_queue *q, struct scsi_sense *out, unsigned *n);
+
 /* Clears the condition with ASC/ASCQ @asc if it is queued (REPORT LUNS
  * clears REPORTED LUNS DATA HAS CHANGED, SPC-4 6.33); whether it was. */
 bool scst_ua_queue_remove(struct scst_ua_queue *q, uint16_t asc);

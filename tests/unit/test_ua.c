@@ -198,6 +198,24 @@ static void test_report_luns_clears_its_condition(void **state)
 	expect_order(&q, want, 2);
 }
 
+/* QUERY ASYNCHRONOUS EVENT looks without clearing. */
+static void test_peek(void **state)
+{
+	struct scst_ua_queue q = { 0 };
+	struct scsi_sense s = { 0 };
+	unsigned n = 99;
+
+	assert_false(scst_ua_queue_peek(&q, &s, &n));
+	assert_int_equal(n, 0);
+	scst_ua_queue_add(&q, ua(ASC_MODE_PARAMETERS_CHANGED));
+	scst_ua_queue_add(&q, ua(ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
+	for (int i = 0; i < 2; i++) {
+		assert_true(scst_ua_queue_peek(&q, &s, &n));
+		assert_int_equal(s.asc, ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED);
+		assert_int_equal(n, 2);
+	}
+}
+
 static void test_status_conditions(void **state)
 {
 	assert_int_equal(scst_ua_for_status(SAM_STAT_BUSY, SCST_UA_INTLCK_KEEP_AND_REPORT_STATUS),
@@ -278,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_check_condition_keeps_under_10b_11b),
 		cmocka_unit_test(test_reserved_intlck_is_default),
 		cmocka_unit_test(test_report_luns_clears_its_condition),
+		cmocka_unit_test(test_peek),
 		cmocka_unit_test(test_status_conditions),
 		cmocka_unit_test(test_lost_nexus_memory),
 	};
