@@ -7,8 +7,8 @@
  * Who is told what:
  *   POWER ON, RESET, OR BUS DEVICE RESET OCCURRED  each nexus of a new
  *       session (session.c), unless its I_T nexus was lost before (below)
- *   BUS DEVICE RESET FUNCTION OCCURRED  every other nexus of a logical
- *       unit reset (tmf.c)
+ *   BUS DEVICE RESET FUNCTION OCCURRED  every nexus of a logical unit
+ *       reset, its requester's too (SAM-5 6.3.3; tmf.c)
  *   I_T NEXUS LOSS OCCURRED  the nexuses of an initiator port that logs in
  *       again after its I_T nexus was lost (scst_ua_nexus_lost(),
  *       scst_ua_initial_sense()), and those of an I_T NEXUS RESET (tmf.c)
