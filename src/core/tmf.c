@@ -363,12 +363,22 @@ static void query_task_set(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 	}
 }
 
-/* QUERY ASYNCHRONOUS EVENT: whether a unit attention is pending on the
- * I_T_L nexus. It is not reported (the UA stays for the next command). */
+/* QUERY ASYNCHRONOUS EVENT (SAM-5 7.8): whether a unit attention is
+ * pending on the I_T_L nexus, and which one the next command would get;
+ * nothing is cleared. UADE DEPTH: 01b one condition, 10b more than one. */
 static void query_async_event(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 {
-	mcmd->status = atomic_load(&td->ua_pending) ? SCST_TMF_STATUS_SUCCEEDED
-						   : SCST_TMF_STATUS_COMPLETE;
+	struct scsi_sense sense;
+	unsigned n;
+
+	if (!scst_tgt_dev_ua_peek(td, &sense, &n)) {
+		mcmd->status = SCST_TMF_STATUS_COMPLETE;
+		return;
+	}
+	mcmd->status = SCST_TMF_STATUS_SUCCEEDED;
+	mcmd->add_resp_info[0] = (uint8_t)((n > 1 ? 2u : 1u) << 4 | (sense.key & 0x0f));
+	mcmd->add_resp_info[1] = (uint8_t)(sense.asc >> 8);
+	mcmd->add_resp_info[2] = (uint8_t)sense.asc;
 }
 
 static void clear_aca(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)

@@ -457,9 +457,18 @@ def test_queries(a, b, d):
         check(rsp == RSP_COMPLETE, "QUERY ASYNCHRONOUS EVENT with nothing pending: %r" % rsp)
         set_control(d, 0, 0, False)  # unchanged values: no UA
         set_control(d, 0, 0, True)
-        rsp = wait_tmf(a, a.send_tmf(TMF_QUERY_ASYNC), [])
+        itt = a.send_tmf(TMF_QUERY_ASYNC)
+        pdu = a.recv_pdu()
+        check(pdu.opcode == ic.OP_TMF_RSP and pdu.itt == itt, "not the TMF response: %r" % pdu)
+        rsp, info = pdu.bhs[2], bytes(pdu.bhs[36:39])
         check(rsp == RSP_SUCCEEDED, "QUERY ASYNCHRONOUS EVENT with MODE PARAMETERS CHANGED "
               "pending: %r, want 7" % rsp)
+        # ADDITIONAL RESPONSE INFORMATION: UADE DEPTH 01b (one), UNIT
+        # ATTENTION, then ASC and ASCQ.
+        measured("QUERY ASYNCHRONOUS EVENT: response %d, additional response information %s"
+                 % (rsp, info.hex()))
+        check(info == bytes([0x16, 0x2A, 0x01]), "additional response information %s, want "
+              "16 2a 01" % info.hex())
         status, sense = tur(a)
         check(status == ic.STATUS_CHECK_CONDITION and sense == UA_MODE_CHANGED,
               "the queried UA was not left for the next command: 0x%02x %s" % (status, sense))
