@@ -73,6 +73,9 @@ static const struct scst_op_desc *find_op(const struct scst_cmd *cmd, uint8_t op
 	return NULL;
 }
 
+/* The CONTROL byte's NACA bit: every command honours it (ACA, tmf.c). */
+#define USAGE_CONTROL_NACA 0x04
+
 static void fill_usage(const struct scst_op_desc *d, uint8_t *usage)
 {
 	bool given = false;
@@ -81,12 +84,12 @@ static void fill_usage(const struct scst_op_desc *d, uint8_t *usage)
 		given |= d->cdb_usage[i] != 0;
 	if (given) {
 		memcpy(usage, d->cdb_usage, d->cdb_len);
-		usage[0] = d->opcode;
-		return;
+	} else {
+		memset(usage + 1, 0xff, d->cdb_len - 2u);
+		usage[d->cdb_len - 1] = 0x00;
 	}
 	usage[0] = d->opcode;
-	memset(usage + 1, 0xff, d->cdb_len - 2u);
-	usage[d->cdb_len - 1] = 0x00;
+	usage[d->cdb_len - 1] |= USAGE_CONTROL_NACA;
 }
 
 static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)

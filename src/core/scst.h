@@ -116,8 +116,8 @@ struct scst_op_desc {
 	/* CDB usage data for REPORT SUPPORTED OPERATION CODES (SPC-4
 	 * 6.35.3): which bits of each CDB byte the device server looks at.
 	 * Byte 0 is the opcode. Left all zero, the core reports every bit of
-	 * bytes 1..cdb_len-2 as used (and the service action field) and the
-	 * CONTROL byte's NACA as unused, since ACA is not supported. */
+	 * bytes 1..cdb_len-2 as used (and the service action field); the
+	 * CONTROL byte's NACA is reported used in every row (ACA, tmf.c). */
 	uint8_t cdb_usage[16];
 	/* PARSE. Sets cmd->data_dir and cmd->data_len (and, for block
 	 * commands, cmd->lba / cmd->nblocks). On a bad CDB calls
@@ -718,6 +718,12 @@ void scst_dump_state(void);
  * scst_tgt_initiator_allowed() first, to refuse the login). */
 struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *initiator_name,
 					   void *tgt_priv);
+/* The I_T nexus is lost (SAM-5 6.3.4: the transport failed or the
+ * session was reinstated; not a logout): the initiator port's next login
+ * to this target port is told I_T NEXUS LOSS OCCURRED. Call before
+ * scst_unregister_session(). */
+void scst_session_nexus_lost(struct scst_session *sess);
+
 /* Closes the nexus. Commands still active are aborted; when the last has
  * finished, unreg_done(sess) runs on the session's reactor and the session
  * is freed right after it returns. */

@@ -489,6 +489,14 @@ def test_queries(a, b, d):
         buf = bytearray(36)
         a.collect({itt}, read_bufs={itt: buf})
         check(buf[3] & 0x20, "standard INQUIRY does not set NORMACA (byte 3: %02x)" % buf[3])
+        # REPORT SUPPORTED OPERATION CODES, one command (TEST UNIT READY):
+        # its CDB usage data shows the CONTROL byte's NACA bit as used.
+        cdb = struct.pack(">BBBBHIBB", 0xA3, 0x0C, 0x01, 0x00, 0, 64, 0, 0)
+        itt, _ = a.send_scsi(cdb, edtl=64, read=True)
+        buf = bytearray(64)
+        a.collect({itt}, read_bufs={itt: buf})
+        check(buf[1] & 7 == 3 and buf[3] == 6 and buf[4 + 5] & 0x04,
+              "TEST UNIT READY's usage data does not show NACA: %s" % buf[:10].hex())
         for repcd, n in ((0, 4), (0x80, 16)):
             cdb = struct.pack(">BBBBBBIBB", 0xA3, 0x0D, repcd, 0, 0, 0, 64, 0, 0)
             itt, _ = a.send_scsi(cdb, edtl=64, read=True)
