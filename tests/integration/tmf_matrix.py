@@ -37,6 +37,9 @@ back, so it is certainly in the task set and cannot end on its own.
 4. QUERY TASK, QUERY TASK SET, QUERY ASYNCHRONOUS EVENT (RFC 7144: 7 is
    Function succeeded), TASK REASSIGN (4 at ErrorRecoveryLevel 0), an
    unknown function (5), REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS.
+5. ABORT TASK of a READ whose Data-In is queued or partly sent: nothing
+   of the READ comes after the TMF response, and a status only with all
+   its data.
 """
 import os
 import socket
@@ -512,6 +515,48 @@ def test_queries(a, b, d):
                 check(not any(buf[2:]), "REPCD=0: bytes past the four of the basic format")
 
 
+# ---------------------------------------------------------------- 5
+
+def test_abort_on_the_wire():
+    """ABORT TASK of a READ whose Data-In is on its way: a small receive
+    buffer backs the target's sends up, so the READ is aborted while its
+    PDUs are queued or partly sent. Whatever of it comes must come before
+    the TMF response, and nothing of it after."""
+    size = 4 * 1024 * 1024
+    rounds, before, after, complete = 10, 0, 0, 0
+    with phase("5: ABORT TASK of a READ whose Data-In is on the wire, %d rounds" % rounds):
+        s = login(INI_A + "-w", ISID, keys=IMMEDIATE_KEYS, rcvbuf=64 * KiB)
+        for n in range(rounds):
+            itt, sn = s.send_read10(0, size)
+            time.sleep(0.05)  # the target has started sending, the socket is full
+            tmf = s.send_tmf(TMF_ABORT_TASK, ref_itt=itt, ref_cmd_sn=sn)
+            got, status, rsp = 0, None, None
+            while rsp is None:
+                pdu = s.recv_pdu()
+                if pdu.opcode == ic.OP_TMF_RSP and pdu.itt == tmf:
+                    rsp = pdu.bhs[2]
+                elif pdu.itt == itt and pdu.opcode == ic.OP_DATA_IN:
+                    got += len(pdu.data)
+                    if pdu.flags & 0x01:
+                        status = pdu.bhs[3]
+                elif pdu.itt == itt and pdu.opcode == ic.OP_SCSI_RSP:
+                    status = pdu.bhs[3]
+            late = [p for p in ping(s) if p.itt == itt]
+            before += got > 0
+            complete += status is not None
+            after += len(late) > 0
+            check(not late, "round %d: %d PDU(s) of the aborted READ after the TMF response"
+                  % (n, len(late)))
+            check(rsp in (RSP_COMPLETE, RSP_NO_TASK), "round %d: ABORT TASK answered %r"
+                  % (n, rsp))
+            check(status is None or got == size, "round %d: the READ got status 0x%02x after "
+                  "%d of %d bytes" % (n, status or 0, got, size))
+        s.logout()
+    measured("ABORT TASK of a 4 MiB READ being sent, %d rounds: Data-In before the TMF "
+             "response in %d, the READ complete (all data and status) in %d, anything of it "
+             "after the response in %d" % (rounds, before, complete, after))
+
+
 def main():
     args(__doc__)
     a = login(INI_A, ISID, keys=R2T_KEYS)
@@ -521,6 +566,7 @@ def main():
     test_qerr(a, b, d)
     test_aca(a, b, d)
     test_queries(a, b, d)
+    test_abort_on_the_wire()
     set_control(d, 0, 0, False)
     for s in (a, b, d):
         s.logout()
