@@ -542,6 +542,10 @@ static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 		/* QErr and ACA act before the status leaves: the other tasks
 		 * it aborts never return theirs after this one. */
 		scst_tmf_check_condition(cmd);
+	} else if (cmd->status != SAM_STAT_GOOD && cmd->tgt_dev) {
+		/* UA_INTLCK_CTRL 11b: BUSY, TASK SET FULL and RESERVATION
+		 * CONFLICT leave a PREVIOUS ... STATUS condition behind. */
+		scst_tgt_dev_ua_status(cmd->tgt_dev, cmd->status);
 	}
 	if (cmd->data_dir != SCST_DATA_READ)
 		cmd->resp_data_len = 0;

@@ -315,10 +315,11 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
 	}
 	sess->acg = acg;
 	/* A new I_T nexus starts with a power-on/reset condition on each of
-	 * its logical units. */
+	 * its logical units; an initiator port whose nexus was lost is told
+	 * that instead (ua_rules.h). */
+	struct scsi_sense initial = scst_ua_initial_sense(sess);
 	for (unsigned i = 0; i < t->n; i++)
-		scst_tgt_dev_queue_ua(t->tgt_devs[i],
-				      scsi_sense_make(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET));
+		scst_tgt_dev_queue_ua(t->tgt_devs[i], initial);
 	atomic_init(&sess->luns, t);
 	list_add_tail(&sess->tgt_entry, &tgt->sessions);
 	tgt->sessions_alive++;
@@ -384,6 +385,12 @@ void scst_session_cmd_gone(struct scst_session *sess)
 		sess->detach_sent = true;
 		reactor_send(sess->reactor, &sess->detach_msg, session_detach);
 	}
+}
+
+void scst_session_nexus_lost(struct scst_session *sess)
+{
+	assert(reactor_self() == sess->reactor && !sess->unregistering);
+	scst_ua_nexus_lost(sess);
 }
 
 void scst_unregister_session(struct scst_session *sess,

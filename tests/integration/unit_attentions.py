@@ -21,7 +21,10 @@ reach exactly the nexuses the standard names, each once:
    and SIGHUP reloaded the configuration; READ CAPACITY shows the new
    size and a READ beyond the old end works;
  - REPORTED LUNS DATA HAS CHANGED: every session after a reload added LUN
-   1, on both LUNs; REPORT LUNS clears it on all of the session's LUNs.
+   1, on both LUNs; REPORT LUNS clears it on all of the session's LUNs;
+ - I_T NEXUS LOSS OCCURRED: the next login of an initiator port (name and
+   ISID) whose connection dropped, on every LUN; after a logout, or for
+   another ISID of the same name, POWER ON again.
 
 usage: unit_attentions.py PORT PID LOG CONF CONF_WITH_LUN1 IMAGE TARGET INI_A INI_B
 """
@@ -47,6 +50,7 @@ MODE_CHANGED = (SK_UNIT_ATTENTION, 0x2A, 0x01)
 CAPACITY_CHANGED = (SK_UNIT_ATTENTION, 0x2A, 0x09)
 CLEARED_BY_ANOTHER = (SK_UNIT_ATTENTION, 0x2F, 0x00)
 LUNS_CHANGED = (SK_UNIT_ATTENTION, 0x3F, 0x0E)
+NEXUS_LOSS = (SK_UNIT_ATTENTION, 0x29, 0x07)
 TMF_CLEAR_TASK_SET = 4  # RFC 7143 11.5.1
 CONTROL_PAGE = 0x0A
 failures = []
@@ -250,6 +254,25 @@ def main():
     expect_uas("C's LUN 0", c, [LUNS_CHANGED])
     check(report_luns(c) == [0, 1], "C: REPORT LUNS shows LUN 1")
     expect_uas("C's LUN 1 after its REPORT LUNS", c, [], lun=1)
+
+    # ---- I_T NEXUS LOSS OCCURRED: C's connection drops (no logout); the
+    # same name and ISID logging in again is told; a logout is no loss.
+    c.sock.close()
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        try:
+            c = login(INI_A, 3)
+            break
+        except ic.ProtocolError:
+            time.sleep(0.2)  # the old session is still closing
+    expect_uas("C again, after its connection dropped", c, [NEXUS_LOSS])
+    expect_uas("C again, LUN 1", c, [NEXUS_LOSS], lun=1)
+    d = login(INI_A, 4)
+    expect_uas("A's name with a new ISID", d, [POWER_ON])
+    d.logout()
+    d = login(INI_A, 4)
+    expect_uas("the same port after a logout", d, [POWER_ON])
+    d.logout()
 
     for s in (a, b, c):
         s.logout()

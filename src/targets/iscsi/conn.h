@@ -278,6 +278,7 @@ struct iscsi_session {
 	uint8_t isid[6];
 	uint16_t tsih;
 	bool discovery;
+	bool nexus_lost; /* it ends without a logout (iscsi_session_close) */
 	struct reactor *reactor;
 	uint32_t exp_cmd_sn;
 	/* The highest MaxCmdSN told to the initiator: it never goes back

@@ -247,8 +247,11 @@ static void unreg_done(struct scst_session *scst)
 static void session_unregister(struct reactor_msg *m)
 {
 	struct iscsi_session *sess = container_of(m, struct iscsi_session, close_msg);
-	if (sess->scst)
+	if (sess->scst) {
+		if (sess->nexus_lost)
+			scst_session_nexus_lost(sess->scst);
 		scst_unregister_session(sess->scst, unreg_done);
+	}
 	else
 		free_session(sess);
 }
@@ -257,6 +260,9 @@ void iscsi_session_close(struct iscsi_session *sess)
 {
 	assert(reactor_self() == sess->reactor && sess->conn);
 	assert(list_empty(&sess->pending));
+	/* Only a logout ends the I_T nexus in order; a dropped connection,
+	 * a reinstatement or a shutdown loses it. */
+	sess->nexus_lost = sess->conn->phase != CONN_LOGGED_OUT;
 	sess->conn = NULL;
 	reactor_send(sess->reactor, &sess->close_msg, session_unregister);
 }
