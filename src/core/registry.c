@@ -86,8 +86,14 @@ int scst_register_target_template(struct scst_tgt_template *tgtt)
 	}
 	/* A driver with section attributes of its own must be there to
 	 * take them. */
-	if (tgtt->tgtt_attrs && tgtt->tgtt_attrs[0] && !tgtt->driver_attrs) {
-		log_error("target driver %s declares driver attributes but no driver_attrs",
+	if (tgtt->tgtt_attrs && tgtt->tgtt_attrs[0] && !tgtt->driver_attrs_prepare) {
+		log_error("target driver %s declares driver attributes but no driver_attrs_prepare",
+			  tgtt->name);
+		return -EINVAL;
+	}
+	if (!tgtt->driver_attrs_prepare != !tgtt->driver_attrs_finish ||
+	    !tgtt->target_attrs_prepare != !tgtt->target_attrs_finish) {
+		log_error("target driver %s has a _prepare callback without its _finish or back",
 			  tgtt->name);
 		return -EINVAL;
 	}
@@ -138,6 +144,11 @@ int scst_register_dev_handler(struct scst_dev_type *handler)
 		}
 	}
 	return -ENOSPC;
+}
+
+struct scst_tgt_template *scst_target_template_at(unsigned i)
+{
+	return i < MAX_TEMPLATES ? templates[i] : NULL;
 }
 
 struct scst_dev_type *scst_dev_handler_at(unsigned i)

@@ -262,14 +262,31 @@ struct scst_tgt_template {
 	const struct scst_attr_table *const *tgtt_attrs;
 	const struct scst_attr_table *const *tgt_attrs;
 	/* Management: the attributes of the driver's own TARGET_DRIVER
-	 * section other than "enabled" (iSCSI: discovery CHAP credentials).
-	 * Called on every configuration load, before the driver's targets are
-	 * created, with every such attribute (possibly none): the driver
-	 * replaces its settings with these, marking each one it accepts
-	 * consumed; one left unconsumed is an error naming it. Management
-	 * thread, scst_mutex held. Optional: without it the section takes
-	 * no attribute but "enabled". */
-	int (*driver_attrs)(struct scst_attr *attrs, unsigned nattrs, char *err, size_t errlen);
+	 * section other than "enabled" (iSCSI: discovery CHAP credentials),
+	 * parsed into new settings that are not yet in force: returns them
+	 * (an object of the driver's), or NULL with a reason in @err. Every
+	 * configuration load calls it once, with every such attribute
+	 * (none when the file has no section for the driver: its defaults);
+	 * it marks each one it accepts consumed, and one left unconsumed is
+	 * an error naming it. driver_attrs_finish() then puts them in force
+	 * (@apply, once the whole file has been checked: it cannot fail) or
+	 * drops them (a refused load changes nothing). Management thread,
+	 * scst_mutex held. Optional, both or neither: without them the
+	 * section takes no attribute but "enabled". */
+	void *(*driver_attrs_prepare)(struct scst_attr *attrs, unsigned nattrs, char *err,
+				      size_t errlen);
+	void (*driver_attrs_finish)(void *prepared, bool apply);
+	/* Management, a configuration reload: the driver's attributes of the
+	 * existing target @tgt as the file now gives them (those
+	 * target_attach() takes at creation), parsed into new settings not
+	 * yet in force, as for driver_attrs_prepare(); target_attrs_finish()
+	 * puts them in force or drops them. Sessions already logged in keep
+	 * what they negotiated; new logins see the new settings. Optional,
+	 * both or neither: without them an existing target keeps what it was
+	 * created with. */
+	void *(*target_attrs_prepare)(struct scst_tgt *tgt, struct scst_attr *attrs,
+				      unsigned nattrs, char *err, size_t errlen);
+	void (*target_attrs_finish)(struct scst_tgt *tgt, void *prepared, bool apply);
 	/* Management: a target was created / is being set up. Accepts its
 	 * driver-specific attributes (marking them consumed). Optional. */
 	int (*target_attach)(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,
@@ -611,6 +628,8 @@ extern pthread_mutex_t scst_mutex;
 
 int scst_register_target_template(struct scst_tgt_template *tgtt);
 struct scst_tgt_template *scst_find_target_template(const char *name);
+/* Every registered target driver, for iteration: NULL past the last. */
+struct scst_tgt_template *scst_target_template_at(unsigned i);
 int scst_register_dev_handler(struct scst_dev_type *handler);
 struct scst_dev_type *scst_find_dev_handler(const char *name);
 /* Every registered handler, for listings; NULL-terminated iteration. */

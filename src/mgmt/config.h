@@ -108,11 +108,13 @@ struct config_leftovers {
 
 /* Makes the registry what @tree describes, through the core; scst_mutex
  * held. Every DEVICE of every HANDLER is created (or kept, if one of that
- * name and handler exists), then every TARGET of every TARGET_DRIVER (or
- * kept), with its LUNs and GROUPs; existing objects keep the attributes
- * they were created with. Only when the whole file has been checked does
- * anything existing change: each target gets the LUN maps and groups of
- * the file, its sessions follow (scst_tgt_sync_sessions()), targets are
+ * name and handler exists: it keeps the attributes it was opened with),
+ * then every TARGET of every TARGET_DRIVER (or kept: its driver's
+ * attributes and each driver's own are parsed aside). Only when the whole
+ * file has been checked does anything existing change: the drivers' and
+ * the kept targets' new attributes are put in force, each target gets the
+ * LUN maps and groups of the file, its sessions follow
+ * (scst_tgt_sync_sessions()), targets are
  * enabled or disabled as it says, and targets and devices it no longer
  * has are removed (targets with sessions into @out, or left disabled
  * without LUNs when @out is NULL). On error nothing existing has changed,

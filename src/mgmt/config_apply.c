@@ -19,12 +19,18 @@
 #include "mgmt/config.h"
 #include "targets/iscsi/iscsi_name.h"
 
+/* At least the registry's number of target templates. */
+#define MAX_DRIVERS 8
+
 /* A target of the file and the access control it gets: its groups are
  * built aside and become the target's only once the whole file has been
  * checked, so that a refused reload leaves every session as it was. */
 struct target_plan {
 	struct scst_tgt *tgt;
 	bool created; /* by this apply: undone on failure */
+	/* An existing target's driver attributes as the file now has them
+	 * (target_attrs_prepare), put in force at commit. */
+	void *prepared;
 	bool enable;
 	struct scst_acg *default_acg;   /* its own LUN lines */
 	struct scst_acg **groups;       /* its GROUP sections */
@@ -43,6 +49,11 @@ struct apply_ctx {
 	/* Every target of the file. */
 	struct target_plan *plans;
 	unsigned nplans;
+	/* Each registered driver's own settings as the file has them
+	 * (driver_attrs_prepare), by scst_target_template_at() index; put
+	 * in force at commit. */
+	void *driver_prepared[MAX_DRIVERS];
+	bool driver_seen[MAX_DRIVERS];
 	/* Relative target port identifiers (VPD page 0x83, and later the
 	 * TransportIDs of persistent reservations) must be unique.
 	 * rel_tgt_claims[id] is the target block whose rel_tgt_id line
@@ -478,9 +489,55 @@ static int claim_rel_tgt_ids(struct apply_ctx *ctx)
 	return 0;
 }
 
-/* Finds or creates the target of block @t and builds its groups aside. A
- * target that exists already (a reload) keeps its attributes: they are
- * taken only when it is created. */
+/* A target that exists (a reload): its rel_tgt_id cannot change under its
+ * sessions (persistent reservations name the port by it); its driver's
+ * attributes are parsed now and put in force at commit. */
+static int prepare_existing_target(struct apply_ctx *ctx, struct target_plan *plan,
+				   struct scst_tgt *tgt, const struct config_block *t)
+{
+	const struct config_attr *id = config_find_attr(t, "rel_tgt_id");
+	struct scst_tgt_template *tgtt = tgt->tgtt;
+	unsigned n, line;
+	const char *bad;
+	struct scst_attr *attrs;
+	char reason[256] = "";
+	uint64_t v;
+
+	plan->tgt = tgt;
+	if (id && (!scst_attr_u64(id->value, &v) || v != tgt->rel_tgt_id)) {
+		apply_error(ctx, id->line, "target '%s': rel_tgt_id is %u while it runs and cannot "
+			    "change to '%s'", t->name, tgt->rel_tgt_id, id->value);
+		return -1;
+	}
+	attrs = core_attrs(t, "enabled", &n);
+	if (!attrs) {
+		apply_error(ctx, t->line, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(attrs[i].name, "rel_tgt_id") == 0)
+			attrs[i].consumed = true;
+	if (tgtt->target_attrs_prepare) {
+		plan->prepared = tgtt->target_attrs_prepare(tgt, attrs, n, reason, sizeof(reason));
+		if (!plan->prepared) {
+			free(attrs);
+			apply_error(ctx, blame_line(t, reason), "target '%s': %s", t->name, reason);
+			return -1;
+		}
+	}
+	line = first_unconsumed(t, attrs, n, &bad);
+	free(attrs);
+	if (line) {
+		apply_error(ctx, line, "unknown attribute '%s' for target '%s'%s", bad, t->name,
+			    tgtt->target_attrs_prepare ? "" : " (its attributes cannot change "
+							      "while it runs)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Finds or creates the target of block @t and builds its groups aside. An
+ * existing target's attributes are prepared, to change at commit. */
 static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 			bool driver_enabled, const struct config_block *t)
 {
@@ -543,6 +600,8 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 			return -1;
 		}
 	}
+	if (!plan->created && prepare_existing_target(ctx, plan, tgt, t) < 0)
+		return -1;
 	plan->tgt = tgt;
 	plan->default_acg = scst_acg_new(tgt, NULL);
 	if (!plan->default_acg) {
@@ -579,10 +638,20 @@ static int check_target_name(struct apply_ctx *ctx, const struct config_block *d
 
 /* Hands the driver section's attributes other than "enabled" to the
  * driver, which takes what it knows; one it does not is an error. */
+static unsigned driver_index(struct scst_tgt_template *tgtt)
+{
+	unsigned i = 0;
+
+	while (scst_target_template_at(i) != tgtt)
+		i++;
+	assert(i < MAX_DRIVERS);
+	return i;
+}
+
 static int apply_driver_attrs(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 			      const struct config_block *d)
 {
-	unsigned n, line;
+	unsigned n, line, k = driver_index(tgtt);
 	const char *bad;
 	struct scst_attr *attrs = core_attrs(d, "enabled", &n);
 	char reason[256] = "";
@@ -592,7 +661,10 @@ static int apply_driver_attrs(struct apply_ctx *ctx, struct scst_tgt_template *t
 		apply_error(ctx, d->line, "out of memory");
 		return -1;
 	}
-	if (tgtt->driver_attrs && tgtt->driver_attrs(attrs, n, reason, sizeof(reason)) < 0) {
+	ctx->driver_seen[k] = true;
+	if (tgtt->driver_attrs_prepare &&
+	    !(ctx->driver_prepared[k] = tgtt->driver_attrs_prepare(attrs, n, reason,
+								    sizeof(reason)))) {
 		apply_error(ctx, blame_line(d, reason), "target driver %s: %s", d->name, reason);
 		rc = -1;
 	} else if ((line = first_unconsumed(d, attrs, n, &bad)) != 0) {
@@ -601,6 +673,38 @@ static int apply_driver_attrs(struct apply_ctx *ctx, struct scst_tgt_template *t
 	}
 	free(attrs);
 	return rc;
+}
+
+/* A driver the file has no section for gets its defaults (a reload that
+ * drops the section drops its settings). */
+static int prepare_unseen_drivers(struct apply_ctx *ctx)
+{
+	struct scst_tgt_template *tgtt;
+	char reason[256] = "";
+
+	for (unsigned k = 0; (tgtt = scst_target_template_at(k)) != NULL; k++) {
+		if (ctx->driver_seen[k] || !tgtt->driver_attrs_prepare)
+			continue;
+		ctx->driver_prepared[k] = tgtt->driver_attrs_prepare(NULL, 0, reason,
+								     sizeof(reason));
+		if (!ctx->driver_prepared[k]) {
+			apply_error(ctx, 0, "target driver %s: %s", tgtt->name, reason);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Puts the prepared driver settings in force (@apply) or drops them. */
+static void finish_drivers(struct apply_ctx *ctx, bool apply)
+{
+	struct scst_tgt_template *tgtt;
+
+	for (unsigned k = 0; (tgtt = scst_target_template_at(k)) != NULL; k++) {
+		if (ctx->driver_prepared[k])
+			tgtt->driver_attrs_finish(ctx->driver_prepared[k], apply);
+		ctx->driver_prepared[k] = NULL;
+	}
 }
 
 /* "enabled" is the core's (absent means enabled): with "enabled 0" the
@@ -641,7 +745,9 @@ static void free_plan_groups(struct target_plan *plan)
 		scst_acg_free(plan->groups[i]);
 	free(plan->groups);
 	free(plan->group_blocks);
-	*plan = (struct target_plan){ .tgt = plan->tgt, .created = plan->created };
+	*plan = (struct target_plan){
+		.tgt = plan->tgt, .created = plan->created, .prepared = plan->prepared
+	};
 }
 
 /* A failure: what the file would have changed is dropped, what this apply
@@ -650,10 +756,16 @@ static void undo(struct apply_ctx *ctx)
 {
 	char ignored[256];
 
+	finish_drivers(ctx, false);
 	for (unsigned i = ctx->nplans; i-- > 0;) {
-		free_plan_groups(&ctx->plans[i]);
-		if (ctx->plans[i].created && ctx->plans[i].tgt)
-			scst_target_destroy(ctx->plans[i].tgt);
+		struct target_plan *plan = &ctx->plans[i];
+
+		free_plan_groups(plan);
+		if (plan->prepared)
+			plan->tgt->tgtt->target_attrs_finish(plan->tgt, plan->prepared, false);
+		plan->prepared = NULL;
+		if (plan->created && plan->tgt)
+			scst_target_destroy(plan->tgt);
 	}
 	while (ctx->ndevs)
 		scst_device_destroy(ctx->devs[--ctx->ndevs], ignored, sizeof(ignored));
@@ -665,6 +777,9 @@ static void commit_plan(struct target_plan *plan)
 {
 	struct scst_tgt *tgt = plan->tgt;
 
+	if (plan->prepared)
+		tgt->tgtt->target_attrs_finish(tgt, plan->prepared, true);
+	plan->prepared = NULL;
 	scst_tgt_replace_acgs(tgt, plan->default_acg, plan->groups, plan->ngroups);
 	plan->default_acg = NULL;
 	plan->ngroups = 0;
@@ -760,6 +875,7 @@ static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
 	struct leftover_ctx lc = { .ctx = ctx, .out = out };
 	char reason[256];
 
+	finish_drivers(ctx, true);
 	for (unsigned i = 0; i < ctx->nplans; i++)
 		commit_plan(&ctx->plans[i]);
 	scst_for_each_target(NULL, remove_target, &lc);
@@ -807,7 +923,8 @@ int config_apply(const struct config_tree *tree, struct config_leftovers *out, c
 		apply_error(&ctx, 0, "out of memory");
 	} else if (claim_rel_tgt_ids(&ctx) == 0 &&
 		   apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
-		   apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0) {
+		   apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0 &&
+		   prepare_unseen_drivers(&ctx) == 0) {
 		commit(&ctx, out);
 		rc = 0;
 	} else {

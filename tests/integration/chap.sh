@@ -108,11 +108,56 @@ timeout -k 5 30 iscsi-ls -i "$INI1" "iscsi://disc%discoverysecret@127.0.0.1:$POR
 	> /dev/null 2>&1 && fail "discovery with the secret the reload replaced still works"
 note "after SIGHUP discovery takes the new secret and refuses the old one"
 
+# wait_reload OUTCOME_REGEX: SIGHUP and wait for its log line.
+wait_reload() {
+	local before
+	before=$(grep -Ec "$1" "$LOG")
+	kill -HUP "$USCSTD_PID"
+	for _ in $(seq 50); do
+		[ "$(grep -Ec "$1" "$LOG")" -gt "$before" ] && return 0
+		sleep 0.1
+	done
+	fail "no '$1' after SIGHUP"
+}
+
+note "SIGHUP with an error elsewhere in the file: nothing changes, credentials included"
+cp "$WORKDIR/scst.conf" "$WORKDIR/good.conf"
+sed -i -e 's/IncomingUser "disc reloadedsecret"/IncomingUser "disc refusedsecret1"/' \
+	-e 's/IncomingUser "joe 12charsecret"/IncomingUser "joe refusedsecret2"/' \
+	-e 's/LUN 0 disk0/LUN 0 no_such_disk/' "$WORKDIR/scst.conf"
+wait_reload "reload refused, nothing changed"
+out=$(run iscsi-ls -i "$INI1" "iscsi://disc%reloadedsecret@127.0.0.1:$PORT")
+grep -q "$CHAP_TGT" <<< "$out" || fail "a refused reload changed the discovery secret: $out"
+run iscsi-inq -i "$INI1" "iscsi://joe%12charsecret@127.0.0.1:$PORT/$CHAP_TGT/0" > /dev/null ||
+	fail "a refused reload changed the target's IncomingUser"
+timeout -k 5 30 iscsi-inq -i "$INI1" "iscsi://joe%refusedsecret2@127.0.0.1:$PORT/$CHAP_TGT/0" \
+	> /dev/null 2>&1 && fail "a refused reload's target secret works"
+note "a refused reload left every secret as it was"
+
+note "SIGHUP that changes a target's IncomingUser: new logins need the new secret"
+sed -e 's/IncomingUser "joe 12charsecret"/IncomingUser "joe changedsecret3"/' \
+	"$WORKDIR/good.conf" > "$WORKDIR/scst.conf"
+wait_reload "reload of .* done"
+run iscsi-inq -i "$INI1" "iscsi://joe%changedsecret3@127.0.0.1:$PORT/$CHAP_TGT/0" > /dev/null ||
+	fail "the reloaded target secret does not work"
+timeout -k 5 30 iscsi-inq -i "$INI1" "iscsi://joe%12charsecret@127.0.0.1:$PORT/$CHAP_TGT/0" \
+	> /dev/null 2>&1 && fail "the target secret a reload replaced still works"
+note "after SIGHUP the target takes the new secret and refuses the old one"
+
+note "SIGHUP of a file without the TARGET_DRIVER section's credentials: discovery is open"
+sed -e '/IncomingUser "disc /d' -e '/OutgoingUser "discarray /d' "$WORKDIR/scst.conf" \
+	> "$WORKDIR/open.conf"
+cp "$WORKDIR/open.conf" "$WORKDIR/scst.conf"
+wait_reload "reload of .* done"
+out=$(run iscsi-ls -i "$INI1" "iscsi://127.0.0.1:$PORT")
+grep -q "$CHAP_TGT" <<< "$out" || fail "discovery without CHAP after its credentials went: $out"
+note "discovery credentials removed from the file are gone after SIGHUP"
+
 note "the log never shows a secret"
 # The first login of chap.py (the rest of that second is rate-limited).
 grep -q "(iqn.2026-11.test:chap-initiator): CHAP MD5 authenticated user 'joe'" "$LOG" ||
 	fail "no log line for the first CHAP login"
-grep -n "12charsecret\|targetsecret12\|discarraysecret\|discoverysecret\|other secret\|reloadedsecret" "$LOG" &&
+grep -n "12charsecret\|targetsecret12\|discarraysecret\|discoverysecret\|other secret\|reloadedsecret\|refusedsecret\|changedsecret" "$LOG" &&
 	fail "a secret is in uscstd's log"
 
 check_liveness "after the CHAP logins and refusals" "$INI1" 80000000c4a1 ||

@@ -81,18 +81,74 @@ static const struct scst_attr_table *const iscsi_tgtt_attrs[] = {
 };
 
 /* Every configuration load hands the whole section again, so what it
- * leaves out (a removed IncomingUser) is gone afterwards. */
-static int iscsi_driver_attrs(struct scst_attr *attrs, unsigned nattrs, char *err,
-			      size_t errlen)
+ * leaves out (a removed IncomingUser) is gone afterwards; nothing changes
+ * before the whole file has been checked. */
+static void *iscsi_driver_attrs_prepare(struct scst_attr *attrs, unsigned nattrs, char *err,
+					size_t errlen)
 {
-	struct chap_credentials fresh = { 0 };
-	if (scst_attrs_take(&iscsi_discovery_chap_table, &fresh, attrs, nattrs, err, errlen) < 0) {
-		chap_credentials_clear(&fresh);
-		return -1;
+	struct chap_credentials *fresh = calloc(1, sizeof(*fresh));
+	if (!fresh) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
 	}
-	chap_credentials_clear(&discovery_chap);
-	discovery_chap = fresh;
-	return 0;
+	if (scst_attrs_take(&iscsi_discovery_chap_table, fresh, attrs, nattrs, err, errlen) < 0) {
+		chap_credentials_clear(fresh);
+		free(fresh);
+		return NULL;
+	}
+	return fresh;
+}
+
+static void iscsi_driver_attrs_finish(void *prepared, bool apply)
+{
+	struct chap_credentials *fresh = prepared;
+	if (apply) {
+		chap_credentials_clear(&discovery_chap);
+		discovery_chap = *fresh;
+	} else {
+		chap_credentials_clear(fresh);
+	}
+	free(fresh);
+}
+
+/* A reload of an existing target: its iSCSI attributes parsed into a new
+ * struct iscsi_tgt, swapped in under scst_mutex (logins copy what they
+ * need under it, so none sees half of each). */
+static void *iscsi_target_attrs_prepare(struct scst_tgt *tgt, struct scst_attr *attrs,
+					unsigned nattrs, char *err, size_t errlen)
+{
+	struct iscsi_tgt *it = calloc(1, sizeof(*it));
+	if (!it) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	iscsi_target_params_default(&it->tp);
+	if (scst_attrs_take(&iscsi_target_param_table, &it->tp, attrs, nattrs, err, errlen) < 0 ||
+	    scst_attrs_take(&iscsi_target_chap_table, &it->chap, attrs, nattrs, err, errlen) < 0 ||
+	    scst_attrs_take(&iscsi_portal_attr_table, &it->portals, attrs, nattrs, err, errlen) <
+		    0) {
+		chap_credentials_clear(&it->chap);
+		iscsi_allowed_portals_clear(&it->portals);
+		free(it);
+		return NULL;
+	}
+	return it;
+}
+
+static void iscsi_target_attrs_finish(struct scst_tgt *tgt, void *prepared, bool apply)
+{
+	struct iscsi_tgt *it = prepared;
+	if (apply) {
+		struct iscsi_tgt *old = tgt->tgt_priv;
+		tgt->tgt_priv = it;
+		iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
+		it = old;
+	}
+	if (it) {
+		chap_credentials_clear(&it->chap);
+		iscsi_allowed_portals_clear(&it->portals);
+	}
+	free(it);
 }
 
 int iscsi_discovery_chap_copy(struct chap_credentials *dst)
@@ -147,7 +203,10 @@ struct scst_tgt_template iscsi_template = {
 	.task_mgmt_fn_done = iscsi_task_mgmt_fn_done,
 	.tgtt_attrs = iscsi_tgtt_attrs,
 	.tgt_attrs = iscsi_tgt_attrs,
-	.driver_attrs = iscsi_driver_attrs,
+	.driver_attrs_prepare = iscsi_driver_attrs_prepare,
+	.driver_attrs_finish = iscsi_driver_attrs_finish,
+	.target_attrs_prepare = iscsi_target_attrs_prepare,
+	.target_attrs_finish = iscsi_target_attrs_finish,
 	.target_attach = iscsi_target_attach,
 	.target_detach = iscsi_target_detach,
 	.close_sessions = iscsi_close_sessions,
