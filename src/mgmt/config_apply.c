@@ -1,9 +1,16 @@
-/* scst.conf apply step: walks a parsed tree (config.c) and creates what it
- * describes through the core, in scstadmin's order: devices of every
- * HANDLER first, then targets of every TARGET_DRIVER with their LUNs, then
- * the targets are enabled, so that no initiator sees a half-built target.
- * Attributes are handed to the object that owns them; one nobody takes is an
- * error naming it. A failure undoes everything this apply created. */
+/* scst.conf apply step: walks a parsed tree (config.c) and makes the
+ * registry what it describes, at start-up and on every SIGHUP reload, in
+ * scstadmin's order: devices of every HANDLER first, then targets of every
+ * TARGET_DRIVER with their groups and LUNs, then the targets are enabled,
+ * so that no initiator sees a half-built target.
+ *
+ * Two phases. Check: create what is new, parse what changes into objects
+ * aside (target_plan: groups, an existing target's attributes; each
+ * driver's settings), refuse on the first error with FILE:LINE, undoing
+ * what this apply created. Commit (cannot fail): put the prepared state in
+ * force, let the sessions follow, remove what the file no longer has.
+ * Attributes are handed to the object that owns them; one nobody takes is
+ * an error naming it. */
 #include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
