@@ -15,10 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/log.h"
-#include "base/reactor.h"
 #include "core/attr_desc.h"
 #include "core/name_pattern.h"
 
@@ -947,75 +945,5 @@ int config_apply(const struct config_tree *tree, struct config_leftovers *out, c
 		free(out->tgts);
 		*out = (struct config_leftovers){ 0 };
 	}
-	return rc;
-}
-
-int config_load_file(const char *path, char *err, size_t errlen)
-{
-	struct config_tree *tree = config_parse_file(path, err, errlen);
-	int rc;
-
-	if (!tree)
-		return -1;
-	/* The registry's lists are scst_mutex's (src/core/scst.h). */
-	pthread_mutex_lock(&scst_mutex);
-	rc = config_apply(tree, NULL, err, errlen);
-	pthread_mutex_unlock(&scst_mutex);
-	config_free(tree);
-	return rc;
-}
-
-static void close_target_sessions_here(void *arg)
-{
-	struct scst_tgt *tgt = arg;
-
-	tgt->tgtt->close_sessions(tgt);
-}
-
-/* How long a removed target's sessions may take to close before the
- * reload gives up on destroying it (it stays disabled, without LUNs). */
-#define REMOVAL_WAIT_SECONDS 30
-
-void config_finish_removals(struct config_leftovers *left)
-{
-	for (unsigned i = 0; i < left->ntgts; i++) {
-		struct scst_tgt *tgt = left->tgts[i];
-		bool gone = false;
-
-		/* Each reactor closes the sessions it holds; they are gone
-		 * once their commands have drained. */
-		reactor_run_on_all(close_target_sessions_here, tgt);
-		for (int ms = 0; ms < REMOVAL_WAIT_SECONDS * 1000; ms += 10) {
-			pthread_mutex_lock(&scst_mutex);
-			gone = tgt->sessions_alive == 0;
-			if (gone)
-				scst_target_destroy(tgt);
-			pthread_mutex_unlock(&scst_mutex);
-			if (gone)
-				break;
-			usleep(10000);
-		}
-		if (!gone)
-			log_error("target %s: sessions still open after %d s; it stays, disabled "
-				  "and without LUNs", tgt->name, REMOVAL_WAIT_SECONDS);
-	}
-	free(left->tgts);
-	*left = (struct config_leftovers){ 0 };
-}
-
-int config_reload_file(const char *path, char *err, size_t errlen)
-{
-	struct config_tree *tree = config_parse_file(path, err, errlen);
-	struct config_leftovers left;
-	int rc;
-
-	if (!tree)
-		return -1;
-	pthread_mutex_lock(&scst_mutex);
-	rc = config_apply(tree, &left, err, errlen);
-	pthread_mutex_unlock(&scst_mutex);
-	config_free(tree);
-	if (rc == 0)
-		config_finish_removals(&left);
 	return rc;
 }
