@@ -20,9 +20,10 @@ back, so it is certainly in the task set and cannot end on its own.
    reached; B1 is reached by CLEAR TASK SET under TST 0 only and by every
    reset, and ends with TASK ABORTED under TAS 1, silently under TAS 0
    (then, for CLEAR TASK SET, with COMMANDS CLEARED BY ANOTHER INITIATOR);
-   resets give every nexus, A too, BUS DEVICE RESET FUNCTION OCCURRED
-   (warm) or POWER ON OCCURRED (cold); I_T NEXUS RESET gives A I_T NEXUS LOSS
-   OCCURRED. Every response code is Function complete.
+   resets give every nexus, A too, BUS DEVICE RESET FUNCTION OCCURRED;
+   I_T NEXUS RESET gives A I_T NEXUS LOSS OCCURRED. Every response code
+   is Function complete. TARGET COLD RESET is answered Function complete
+   and then closes every connection of the target (RFC 7143 11.5.1).
 2. QErr 00b/01b/11b x TST x TAS: A1 and B1 held, A's READ beyond the
    capacity ends with CHECK CONDITION: 00b aborts nothing, 11b A's other
    tasks, 01b the task set's (B's under TST 0 only, with TAS's choice).
@@ -50,7 +51,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iscsi_client as ic  # noqa: E402
 from hostile import (BLOCK, IMMEDIATE_KEYS, KiB, R2T_KEYS, args, check, finish,  # noqa: E402
-                     login, measured, ok, pattern, phase, ping)
+                     login, measured, ok, pattern, phase, ping, wait_closed)
 
 INI_A = "iqn.2026-11.test:tmfm-a"
 INI_B = "iqn.2026-11.test:tmfm-b"
@@ -294,10 +295,28 @@ def test_functions(a, b, d):
             for s in (a, b):
                 drain_uas(s)
             for fn in (TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET,
-                       TMF_WARM_RESET, TMF_COLD_RESET, TMF_I_T_NEXUS_RESET):
+                       TMF_WARM_RESET, TMF_I_T_NEXUS_RESET):
                 with phase("1: %s, TST %d, TAS %d" % (NAMES[fn], tst, tas)):
                     tmf_round(a, b, d, fn, tst, tas, table)
     print_table("functions x TST x TAS (A acts; A1, A2 A's held WRITEs, B1 B's):", table)
+
+
+def test_cold_reset(a, b, d):
+    """TARGET COLD RESET: Function complete, then every connection of the
+    target closes (RFC 7143 11.5.1), the asking one once its response has
+    left; new logins work. Returns the new sessions."""
+    with phase("1: TARGET COLD RESET closes every session of the target"):
+        Held(a, "A1")  # tasks in flight on both sessions
+        Held(b, "B1")
+        rsp = wait_tmf(a, a.send_tmf(TMF_COLD_RESET), [])
+        check(rsp == RSP_COMPLETE, "TARGET COLD RESET: response %r, want 0" % rsp)
+        for s, n in ((a, "A"), (b, "B"), (d, "D")):
+            check(wait_closed(s), "%s's connection still open after TARGET COLD RESET" % n)
+        measured("TARGET COLD RESET: response %r; A, B and D closed by the target" % rsp)
+    a = login(INI_A, ISID, keys=R2T_KEYS)
+    b = login(INI_B, ISID, keys=R2T_KEYS)
+    d = login(INI_D, ISID, keys=IMMEDIATE_KEYS)
+    return a, b, d
 
 
 # ---------------------------------------------------------------- 2
@@ -563,6 +582,7 @@ def main():
     b = login(INI_B, ISID, keys=R2T_KEYS)
     d = login(INI_D, ISID, keys=IMMEDIATE_KEYS)
     test_functions(a, b, d)
+    a, b, d = test_cold_reset(a, b, d)
     test_qerr(a, b, d)
     test_aca(a, b, d)
     test_queries(a, b, d)

@@ -301,12 +301,14 @@ static void tx_done(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, bool sent
 {
 	struct iscsi_cmd *icmd = pdu->finishes_cmd;
 	bool close_after = pdu->close_after && sent;
+	const char *why = pdu->close_why;
 	tx_free(pdu);
 	if (icmd)
 		scst_tgt_cmd_done(icmd->scst);
 	if (close_after)
-		iscsi_conn_close(conn, conn->phase == CONN_LOGGED_OUT ? "logged out"
-								      : "login failed");
+		iscsi_conn_close(conn, why ? why
+					   : conn->phase == CONN_LOGGED_OUT ? "logged out"
+									    : "login failed");
 }
 
 static void set_want_out(struct iscsi_conn *conn, bool want)
@@ -519,12 +521,18 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 
 void iscsi_conns_close_on_this_reactor(struct scst_tgt *tgt, const char *why)
 {
+	iscsi_conns_close_on_this_reactor_except(tgt, NULL, why);
+}
+
+void iscsi_conns_close_on_this_reactor_except(struct scst_tgt *tgt,
+					      const struct iscsi_conn *except, const char *why)
+{
 	struct reactor *self = reactor_self();
 	for (;;) {
 		struct iscsi_conn *conn, *found = NULL;
 		pthread_mutex_lock(&conns_lock);
 		list_for_each_entry(conn, &all_conns, all_entry) {
-			if (conn->reactor == self && (!tgt || conn->tgt == tgt)) {
+			if (conn->reactor == self && conn != except && (!tgt || conn->tgt == tgt)) {
 				found = conn;
 				break;
 			}

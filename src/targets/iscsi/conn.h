@@ -73,7 +73,8 @@ struct iscsi_tx_pdu {
 	uint32_t sent;
 	/* When this PDU has left (or never will): the command's XMIT is over. */
 	struct iscsi_cmd *finishes_cmd;
-	bool close_after;         /* Logout Response, failed login */
+	bool close_after;         /* Logout Response, failed login, TARGET COLD RESET */
+	const char *close_why;    /* close_after's reason; NULL: logout or login */
 };
 
 /* How a PDU moves the sequence numbers when it is queued. */
@@ -258,6 +259,9 @@ void iscsi_conn_rx_maybe_resume(struct iscsi_conn *conn);
 const char *iscsi_conn_initiator(const struct iscsi_conn *conn);
 /* Close every connection of @tgt (all when NULL) living on this reactor. */
 void iscsi_conns_close_on_this_reactor(struct scst_tgt *tgt, const char *why);
+/* The same but for @except (which closes itself later). */
+void iscsi_conns_close_on_this_reactor_except(struct scst_tgt *tgt,
+					      const struct iscsi_conn *except, const char *why);
 
 /* ------------------------------------------------------------------ */
 /* login.c */

@@ -49,8 +49,9 @@ struct tmf_req {
 	bool ref_cmd_sn_in_window;
 };
 
+/* @close_why: the connection closes once the response has left. */
 static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response,
-			 const uint8_t add_info[3])
+			 const uint8_t add_info[3], const char *close_why)
 {
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu) {
@@ -62,6 +63,8 @@ static void send_tmf_rsp(struct iscsi_conn *conn, uint32_t itt, uint8_t response
 	put_be32(pdu->hdr + ISCSI_OFF_ITT, itt);
 	if (add_info)
 		memcpy(pdu->hdr + TMF_RSP_OFF_ADD_INFO, add_info, 3);
+	pdu->close_after = close_why != NULL;
+	pdu->close_why = close_why;
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
 }
 
@@ -117,7 +120,7 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 		 * never negotiates: RFC 7143 11.6.1 answers 4 for it. */
 		send_tmf_rsp(conn, itt,
 			     fn == ISCSI_TMF_TASK_REASSIGN ? TMF_RSP_NO_REASSIGN : TMF_RSP_NOT_SUPPORTED,
-			     NULL);
+			     NULL, NULL);
 		return;
 	}
 	struct tmf_req *tr = calloc(1, sizeof(*tr));
@@ -190,14 +193,57 @@ static uint8_t map_status(const struct tmf_req *tr, enum scst_tmf_status status)
 	return TMF_RSP_REJECTED;
 }
 
+/* TARGET COLD RESET ends every session of the target (RFC 7143 11.5.1:
+ * the target then closes all its TCP connections to all initiators). One
+ * of these goes to each reactor; the connection that asked closes itself
+ * once its response has left. */
+struct cold_reset_close {
+	struct reactor_msg msg;
+	struct scst_tgt *tgt;         /* compared, never followed */
+	struct iscsi_conn *requester; /* held, on its own reactor's message only */
+};
+
+static void cold_reset_close_here(struct reactor_msg *m)
+{
+	struct cold_reset_close *c = container_of(m, struct cold_reset_close, msg);
+	iscsi_conns_close_on_this_reactor_except(c->tgt, c->requester, "TARGET COLD RESET");
+	if (c->requester)
+		iscsi_conn_put(c->requester);
+	free(c);
+}
+
+static void cold_reset_close_all(struct iscsi_conn *conn)
+{
+	for (unsigned i = 0; i < reactor_count(); i++) {
+		struct reactor *r = reactor_by_index(i);
+		struct cold_reset_close *c = calloc(1, sizeof(*c));
+		if (!c) {
+			log_error("iSCSI: out of memory: TARGET COLD RESET leaves the connections of "
+				  "reactor %u open", i);
+			continue;
+		}
+		c->tgt = conn->tgt;
+		if (r == conn->reactor) {
+			c->requester = conn;
+			iscsi_conn_get(conn);
+		}
+		reactor_send(r, &c->msg, cold_reset_close_here);
+	}
+}
+
 void iscsi_task_mgmt_fn_done(struct scst_mgmt_cmd *mcmd)
 {
 	struct tmf_req *tr = mcmd->tgt_priv;
 	struct iscsi_conn *conn = tr->conn;
 	if (!conn->closed) {
+		bool cold = mcmd->fn == SCST_TMF_TARGET_COLD_RESET &&
+			    mcmd->status == SCST_TMF_STATUS_COMPLETE;
 		send_tmf_rsp(conn, tr->itt, map_status(tr, mcmd->status),
-			     mcmd->fn == SCST_TMF_QUERY_ASYNC_EVENT ? mcmd->add_resp_info : NULL);
+			     mcmd->fn == SCST_TMF_QUERY_ASYNC_EVENT ? mcmd->add_resp_info : NULL,
+			     cold ? "TARGET COLD RESET" : NULL);
 		iscsi_conn_flush_soon(conn);
+		if (cold)
+			cold_reset_close_all(conn);
 	}
 	iscsi_conn_put(conn);
 	free(tr);
