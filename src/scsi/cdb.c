@@ -118,6 +118,33 @@ bool scsi_cdb_decode_rw(const uint8_t *cdb, unsigned cdb_len, struct scsi_rw_cdb
 	return true;
 }
 
+bool scsi_cdb_decode_write_same(const uint8_t *cdb, unsigned cdb_len,
+				struct scsi_write_same_cdb *out)
+{
+	*out = (struct scsi_write_same_cdb){ 0 };
+	if (cdb_len >= 10 && cdb[0] == WRITE_SAME_10) {
+		out->lba = get_be32(cdb + 2);
+		out->group = cdb[6] & 0x1f;
+		out->nblocks = get_be16(cdb + 7);
+		out->len_byte = 7;
+	} else if (cdb_len >= 16 && cdb[0] == WRITE_SAME_16) {
+		out->lba = get_be64(cdb + 2);
+		out->nblocks = get_be32(cdb + 10);
+		out->group = cdb[14] & 0x1f;
+		out->ndob = cdb[1] & 0x01;
+		out->len_byte = 10;
+	} else {
+		return false;
+	}
+	out->protect = cdb[1] >> 5;
+	out->anchor = cdb[1] & 0x10;
+	out->unmap = cdb[1] & 0x08;
+	out->lbdata_pbdata = cdb[1] & 0x06;
+	out->lba_byte = 2;
+	out->flags_byte = 1;
+	return true;
+}
+
 bool scsi_cdb_decode_sync_cache(const uint8_t *cdb, unsigned cdb_len,
 				struct scsi_sync_cache_cdb *out)
 {

@@ -37,6 +37,31 @@ bool scsi_cdb_is_rw(uint8_t opcode);
  * 6, 10, 12 or 16; 0 for the variable-length and vendor groups. */
 unsigned scsi_cdb_group_len(uint8_t opcode);
 
+/* WRITE SAME (10/16), SBC-4 5.50 and 5.51. NUMBER OF LOGICAL BLOCKS 0
+ * means "through the last block" unless the device sets WSNZ; the
+ * decoder reports what the CDB says and leaves that to the handler. */
+struct scsi_write_same_cdb {
+	uint64_t lba;
+	uint32_t nblocks;
+	uint8_t protect;    /* WRPROTECT (3 bits) */
+	bool anchor;        /* anchor instead of deallocate (with unmap) */
+	bool unmap;         /* deallocate the range if the device can */
+	bool ndob;          /* WRITE SAME(16): no Data-Out, write zeros */
+	/* The obsolete PBDATA and LBDATA bits (SBC-3's way to stamp each
+	 * block with its address); set, they ask for what we never do. */
+	bool lbdata_pbdata;
+	uint8_t group;
+	/* Field locations, for pointers in sense data. */
+	uint8_t lba_byte;
+	uint8_t len_byte;
+	uint8_t flags_byte;
+};
+
+/* Decodes WRITE SAME(10) or WRITE SAME(16); false for another opcode or a
+ * CDB shorter than the opcode's. */
+bool scsi_cdb_decode_write_same(const uint8_t *cdb, unsigned cdb_len,
+				struct scsi_write_same_cdb *out);
+
 /* SYNCHRONIZE CACHE (10/16). nblocks 0 means "to the end of the medium". */
 struct scsi_sync_cache_cdb {
 	uint64_t lba;

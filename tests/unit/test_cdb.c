@@ -1,5 +1,6 @@
 /* CDB decoding: every READ/WRITE/VERIFY size, the READ(6) length quirk,
- * 64-bit LBAs, the flag bits, and refusal of short or foreign CDBs. */
+ * 64-bit LBAs, the flag bits, WRITE SAME, and refusal of short or foreign
+ * CDBs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -198,6 +199,61 @@ static void test_start_stop_and_capacity(void **state)
 	assert_false(scsi_cdb_sai16_alloc_len(rc16, 12, &alloc));
 }
 
+static void test_write_same10(void **state)
+{
+	/* WRPROTECT 0, ANCHOR, UNMAP; LBA 0x01020304; group 3; 0x0102 blocks */
+	uint8_t cdb[10] = { WRITE_SAME_10, 0x18, 0x01, 0x02, 0x03, 0x04, 0x03, 0x01, 0x02, 0 };
+	struct scsi_write_same_cdb ws;
+
+	assert_true(scsi_cdb_decode_write_same(cdb, sizeof(cdb), &ws));
+	assert_int_equal(ws.lba, 0x01020304);
+	assert_int_equal(ws.nblocks, 0x0102);
+	assert_int_equal(ws.group, 3);
+	assert_true(ws.anchor);
+	assert_true(ws.unmap);
+	assert_false(ws.ndob);
+	assert_false(ws.lbdata_pbdata);
+	assert_int_equal(ws.protect, 0);
+	assert_int_equal(ws.lba_byte, 2);
+	assert_int_equal(ws.len_byte, 7);
+	assert_int_equal(ws.flags_byte, 1);
+
+	/* WRPROTECT 5, LBDATA; bit 0 of WRITE SAME(10) is reserved, not NDOB */
+	cdb[1] = 0xa3;
+	assert_true(scsi_cdb_decode_write_same(cdb, sizeof(cdb), &ws));
+	assert_int_equal(ws.protect, 5);
+	assert_false(ws.anchor);
+	assert_false(ws.unmap);
+	assert_false(ws.ndob);
+	assert_true(ws.lbdata_pbdata);
+
+	cdb[1] = 0x04; /* PBDATA */
+	assert_true(scsi_cdb_decode_write_same(cdb, sizeof(cdb), &ws));
+	assert_true(ws.lbdata_pbdata);
+	assert_false(scsi_cdb_decode_write_same(cdb, 9, &ws));
+}
+
+static void test_write_same16(void **state)
+{
+	const uint8_t cdb[16] = { WRITE_SAME_16, 0x09, 0x80, 0, 0, 0, 0, 0, 0, 0x01,
+				  0xff, 0xff, 0xff, 0xfe, 0x1f, 0 };
+	const uint8_t wr16[16] = { WRITE_16 };
+	struct scsi_write_same_cdb ws;
+
+	assert_true(scsi_cdb_decode_write_same(cdb, sizeof(cdb), &ws));
+	assert_true(ws.lba == 0x8000000000000001ull);
+	assert_int_equal(ws.nblocks, 0xfffffffe);
+	assert_int_equal(ws.group, 0x1f);
+	assert_true(ws.unmap);
+	assert_true(ws.ndob);
+	assert_false(ws.anchor);
+	assert_int_equal(ws.len_byte, 10);
+	assert_false(scsi_cdb_decode_write_same(cdb, 15, &ws));
+	assert_false(scsi_cdb_decode_write_same(wr16, sizeof(wr16), &ws));
+	/* A WRITE SAME(10) opcode is not taken as a 16-byte one. */
+	assert_false(scsi_cdb_decode_write_same((const uint8_t[]){ WRITE_SAME_10, 0 }, 2, &ws));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -212,6 +268,8 @@ int main(void)
 		cmocka_unit_test(test_sync_cache),
 		cmocka_unit_test(test_mode_sense_select),
 		cmocka_unit_test(test_start_stop_and_capacity),
+		cmocka_unit_test(test_write_same10),
+		cmocka_unit_test(test_write_same16),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -20,6 +20,12 @@
  * INVALID FIELD IN CDB on the transfer length, before any buffer exists. */
 #define VDISK_MAX_XFER_BYTES (8u << 20)
 
+/* Largest range one WRITE SAME may name (Block Limits' MAXIMUM WRITE SAME
+ * LENGTH, in bytes here): it bounds how long one command keeps the store
+ * busy, and it must stay below the capacity of any LUN worth testing, or a
+ * WRITE SAME of "through the last block" from LBA 0 could zero it all. */
+#define VDISK_MAX_WRITE_SAME_BYTES (64u << 20)
+
 /* INQUIRY version descriptor: SBC-3 (no version claimed), SPC-4 table 49. */
 #define SBC3_VERSION_DESCRIPTOR 0x04c0
 
@@ -162,6 +168,11 @@ void vdisk_exec_read(struct scst_cmd *cmd);
 void vdisk_exec_write(struct scst_cmd *cmd);
 void vdisk_exec_verify(struct scst_cmd *cmd);
 void vdisk_exec_write_verify(struct scst_cmd *cmd);
+
+/* vdisk_write_same.c: WRITE SAME (10/16). */
+uint32_t vdisk_max_write_same_blocks(const struct scst_device *dev);
+int vdisk_parse_write_same(struct scst_cmd *cmd);
+void vdisk_exec_write_same(struct scst_cmd *cmd);
 
 int vdisk_parse_sync_cache(struct scst_cmd *cmd);
 void vdisk_exec_sync_cache(struct scst_cmd *cmd);

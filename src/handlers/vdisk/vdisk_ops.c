@@ -45,6 +45,18 @@ const struct scst_op_desc vdisk_ops[] = {
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_write, .exec = vdisk_exec_write },
 
+	/* Byte 1: WRPROTECT (refused unless 0), ANCHOR and UNMAP (refused
+	 * while no LUN is thin), and for (16) NDOB; PBDATA/LBDATA unused. */
+	{ .opcode = WRITE_SAME_10, .cdb_len = 10, .flags = SCST_OP_WRITES_MEDIUM,
+	  .name = "WRITE SAME(10)",
+	  .cdb_usage = { WRITE_SAME_10, 0xf8, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
+	  .parse = vdisk_parse_write_same, .exec = vdisk_exec_write_same },
+	{ .opcode = WRITE_SAME_16, .cdb_len = 16, .flags = SCST_OP_WRITES_MEDIUM,
+	  .name = "WRITE SAME(16)",
+	  .cdb_usage = { WRITE_SAME_16, 0xf9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_write_same, .exec = vdisk_exec_write_same },
+
 	{ .opcode = VERIFY_10, .cdb_len = 10, .name = "VERIFY(10)",
 	  .cdb_usage = { VERIFY_10, 0xf6, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_verify, .exec = vdisk_exec_verify },
