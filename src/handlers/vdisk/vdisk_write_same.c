@@ -3,9 +3,9 @@
  *
  * The block is the Data-Out (exactly one block of it), or zeros when
  * WRITE SAME(16) sets NDOB. NUMBER OF LOGICAL BLOCKS 0 means "through the
- * last block": Block Limits reports WSNZ=0, as SCST does (LIO sets WSNZ),
- * because initiators zeroing a whole small LUN use it and libiscsi counts
- * WSNZ=1 as a skipped feature. Every range, implied or not, is bounded by
+ * last block": Block Limits reports WSNZ=0 (LIO sets WSNZ=1), because
+ * SBC-4 makes that the default meaning and libiscsi's WriteSame*.ZeroBlocks
+ * counts WSNZ=1 as a skipped feature. Every range, implied or not, is bounded by
  * the MAXIMUM WRITE SAME LENGTH that Block Limits reports.
  *
  * The range is written in chunks of at most WRITE_SAME_CHUNK_BYTES, one at
