@@ -145,6 +145,24 @@ bool scsi_cdb_decode_write_same(const uint8_t *cdb, unsigned cdb_len,
 	return true;
 }
 
+bool scsi_cdb_decode_compare_and_write(const uint8_t *cdb, unsigned cdb_len,
+				       struct scsi_caw_cdb *out)
+{
+	*out = (struct scsi_caw_cdb){ 0 };
+	if (cdb_len < 16 || cdb[0] != COMPARE_AND_WRITE)
+		return false;
+	out->protect = cdb[1] >> 5;
+	out->dpo = cdb[1] & 0x10;
+	out->fua = cdb[1] & 0x08;
+	out->lba = get_be64(cdb + 2);
+	out->nblocks = cdb[13];
+	out->group = cdb[14] & 0x1f;
+	out->lba_byte = 2;
+	out->len_byte = 13;
+	out->flags_byte = 1;
+	return true;
+}
+
 bool scsi_cdb_decode_sync_cache(const uint8_t *cdb, unsigned cdb_len,
 				struct scsi_sync_cache_cdb *out)
 {

@@ -62,6 +62,28 @@ struct scsi_write_same_cdb {
 bool scsi_cdb_decode_write_same(const uint8_t *cdb, unsigned cdb_len,
 				struct scsi_write_same_cdb *out);
 
+/* COMPARE AND WRITE, SBC-4 5.2 (a 16-byte CDB). The Data-Out holds
+ * 2 * nblocks blocks: the verify instance, then the write instance.
+ * NUMBER OF LOGICAL BLOCKS 0 is not an error: nothing is compared or
+ * written. */
+struct scsi_caw_cdb {
+	uint64_t lba;
+	uint8_t nblocks;    /* byte 13: at most 255 */
+	uint8_t protect;    /* WRPROTECT (3 bits) */
+	bool dpo;
+	bool fua;
+	uint8_t group;
+	/* Field locations, for pointers in sense data. */
+	uint8_t lba_byte;
+	uint8_t len_byte;
+	uint8_t flags_byte;
+};
+
+/* Decodes COMPARE AND WRITE; false for another opcode or a CDB shorter
+ * than 16 bytes. */
+bool scsi_cdb_decode_compare_and_write(const uint8_t *cdb, unsigned cdb_len,
+				       struct scsi_caw_cdb *out);
+
 /* SYNCHRONIZE CACHE (10/16). nblocks 0 means "to the end of the medium". */
 struct scsi_sync_cache_cdb {
 	uint64_t lba;

@@ -1,5 +1,5 @@
 /* CDB decoding: every READ/WRITE/VERIFY size, the READ(6) length quirk,
- * 64-bit LBAs, the flag bits, WRITE SAME, and refusal of short or foreign
+ * 64-bit LBAs, the flag bits, WRITE SAME, COMPARE AND WRITE, and refusal of short or foreign
  * CDBs. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -254,6 +254,38 @@ static void test_write_same16(void **state)
 	assert_false(scsi_cdb_decode_write_same((const uint8_t[]){ WRITE_SAME_10, 0 }, 2, &ws));
 }
 
+static void test_compare_and_write(void **state)
+{
+	/* WRPROTECT 0, DPO, FUA; LBA 0x0102030405060708; 0x80 blocks; group 7 */
+	uint8_t cdb[16] = { COMPARE_AND_WRITE, 0x18, 1, 2, 3, 4, 5, 6, 7, 8,
+			    0xaa, 0xbb, 0xcc, 0x80, 0x07, 0 };
+	struct scsi_caw_cdb caw;
+
+	assert_true(scsi_cdb_decode_compare_and_write(cdb, sizeof(cdb), &caw));
+	assert_true(caw.lba == 0x0102030405060708ull);
+	/* Bytes 10..12 are reserved: NUMBER OF LOGICAL BLOCKS is byte 13. */
+	assert_int_equal(caw.nblocks, 0x80);
+	assert_int_equal(caw.group, 7);
+	assert_true(caw.dpo);
+	assert_true(caw.fua);
+	assert_int_equal(caw.protect, 0);
+	assert_int_equal(caw.lba_byte, 2);
+	assert_int_equal(caw.len_byte, 13);
+	assert_int_equal(caw.flags_byte, 1);
+
+	cdb[1] = 0x60; /* WRPROTECT 3, no DPO, no FUA */
+	cdb[13] = 0;
+	assert_true(scsi_cdb_decode_compare_and_write(cdb, sizeof(cdb), &caw));
+	assert_int_equal(caw.protect, 3);
+	assert_false(caw.dpo);
+	assert_false(caw.fua);
+	assert_int_equal(caw.nblocks, 0);
+
+	assert_false(scsi_cdb_decode_compare_and_write(cdb, 15, &caw));
+	cdb[0] = WRITE_16;
+	assert_false(scsi_cdb_decode_compare_and_write(cdb, sizeof(cdb), &caw));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +302,7 @@ int main(void)
 		cmocka_unit_test(test_start_stop_and_capacity),
 		cmocka_unit_test(test_write_same10),
 		cmocka_unit_test(test_write_same16),
+		cmocka_unit_test(test_compare_and_write),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
