@@ -81,6 +81,12 @@ void scst_order_leave(struct scst_cmd *cmd);
 /* An aborted command parked in PRE_EXEC goes on to end. */
 void scst_order_unpark_aborted(struct scst_cmd *cmd);
 
+/* ACA (tmf.c): the nexus @td leaves its device (its session ended: an
+ * I_T nexus loss clears its ACA); the nexuses whose commands its ACA
+ * blocked look again at once. dev->lock held, @td already off the
+ * device's list. */
+void scst_aca_nexus_gone_locked(struct scst_tgt_dev *td);
+
 /* Task management (tmf.c): the command is finishing; wake whoever waits. */
 void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters);
 /* Marks @cmd aborted on behalf of @mcmd (may be NULL); dev->lock or, for

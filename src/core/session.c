@@ -113,6 +113,7 @@ void scst_tgt_dev_put(struct scst_tgt_dev *td)
 	assert(list_empty(&td->task_set) && td->nparked == 0);
 	pthread_mutex_lock(&dev->lock);
 	list_del(&td->dev_entry);
+	scst_aca_nexus_gone_locked(td);
 	scst_tgt_dev_clear_uas(td);
 	pthread_mutex_unlock(&dev->lock);
 	free(td);

@@ -235,6 +235,18 @@ static void aca_clear_locked(struct scst_device *dev, struct scst_tgt_dev *only)
 		aca_kick_all_locked(dev);
 }
 
+void scst_aca_nexus_gone_locked(struct scst_tgt_dev *td)
+{
+	struct scst_device *dev = td->dev;
+
+	if (!atomic_load(&td->aca))
+		return;
+	atomic_store(&td->aca, false);
+	assert(atomic_load(&dev->aca_nexuses) > 0);
+	atomic_fetch_sub(&dev->aca_nexuses, 1);
+	aca_kick_all_locked(dev);
+}
+
 static void aca_clear(struct scst_device *dev, struct scst_tgt_dev *only)
 {
 	pthread_mutex_lock(&dev->lock);

@@ -57,7 +57,10 @@ TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET, TMF_TARGET_WARM_RESET = 2
 
 lock = threading.Lock()
 failures = []
-resets = [0]          # TMFs that may abort others' commands, so far
+# TMFs that may abort others' commands: sent so far, and answered so far.
+# A command may be aborted by any TMF not answered before it was sent.
+resets = [0]
+resets_answered = [0]
 stop = threading.Event()
 
 
@@ -99,14 +102,16 @@ class Worker(threading.Thread):
             self.seq += 1
             data = block(self.n, lba, self.seq)
             itt, _ = s.send_write10(lba, data)
-            self.inflight[itt] = ("w", lba, data, resets[0])
+            self.inflight[itt] = ("w", lba, data, resets_answered[0])
         else:
             itt, _ = s.send_read10(lba, BLOCK)
-            self.inflight[itt] = ("r", lba, bytearray(BLOCK), resets[0])
+            self.inflight[itt] = ("r", lba, bytearray(BLOCK), resets_answered[0])
 
     def handle(self, pdu):
         itt = pdu.itt
         if pdu.opcode == ic.OP_TMF_RSP:
+            with lock:
+                resets_answered[0] += 1
             return
         if itt in self.given_up:
             self.inflight[itt] = self.given_up.pop(itt)
@@ -146,8 +151,9 @@ class Worker(threading.Thread):
         """Commands not answered for a while: aborted by a reset sent after
         them, or lost if there was none and STALL has passed."""
         for itt, entry in list(self.inflight.items()):
-            kind, lba, data, sent_at = entry
-            if resets[0] == sent_at:
+            kind, lba, data, answered_before = entry
+            # No TMF was in flight when it was sent, and none since.
+            if resets[0] == answered_before:
                 if silent_for >= STALL:
                     fail("worker %d: ITT 0x%x unanswered for %.0f s and no reset since"
                          % (self.n, itt, silent_for))
@@ -214,6 +220,8 @@ def controller():
         t0 = time.time()
         others = []
         code = s.wait_tmf(itt, others=others)
+        with lock:
+            resets_answered[0] += 1
         if code != 0:
             fail("controller: TMF %d answered 0x%02x" % (fn, code))
         if time.time() - t0 > 10:
