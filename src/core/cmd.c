@@ -28,6 +28,7 @@
 
 #include "base/buf_pool.h"
 #include "base/log.h"
+#include "core/range_lock.h"
 #include "core/task_mgmt.h"
 
 /* Largest data buffer one command may ask for. Larger transfers are
@@ -450,12 +451,24 @@ static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 	return PRE_EXEC_FAILED;
 }
 
+/* COMPARE AND WRITE's atomicity (range_lock.c): a writer waits while an
+ * overlapping COMPARE AND WRITE executes, and one of those for the writers
+ * executing before it, of any session. Last: a command refused for
+ * another reason never waits here first. */
+static enum pre_exec_rc check_write_range(struct scst_cmd *cmd)
+{
+	if (!(cmd->op->flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev)
+		return PRE_EXEC_PASS;
+	return scst_range_lock_enter(cmd) ? PRE_EXEC_PASS : PRE_EXEC_PARK;
+}
+
 static enum pre_exec_rc (*const pre_exec_checks[])(struct scst_cmd *cmd) = {
 	check_aborted,
 	check_aca,
 	check_task_set_order,
 	check_unit_attention,
 	check_read_only,
+	check_write_range,
 };
 
 static enum cmd_rc cmd_pre_exec(struct scst_cmd *cmd)
@@ -471,6 +484,10 @@ static enum cmd_rc cmd_pre_exec(struct scst_cmd *cmd)
 			cmd->state = end_aborted(cmd);
 			return CMD_CONTINUE;
 		case PRE_EXEC_PARK:
+			/* Parked by its task set or an ACA after a wake: it
+			 * keeps no place in the range lock meanwhile. */
+			if (pre_exec_checks[i] != check_write_range)
+				scst_range_lock_leave(cmd);
 			scst_order_park(cmd);
 			return CMD_WAIT;
 		}
@@ -529,7 +546,8 @@ static void compute_residual(struct scst_cmd *cmd)
 static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 {
 	/* Execution is over (or never happens): later commands of the task
-	 * set may go. */
+	 * set, and writers of other sessions, may go. */
+	scst_range_lock_leave(cmd);
 	if (cmd->in_task_set)
 		scst_order_leave(cmd);
 	if (atomic_load(&cmd->aborted)) {
@@ -577,6 +595,7 @@ static void cmd_finish(struct scst_cmd *cmd)
 	if (atomic_load(&cmd->aborted))
 		log_debug("session %s: tag %#llx aborted", sess->initiator_name,
 			  (unsigned long long)cmd->tag);
+	scst_range_lock_leave(cmd);
 	if (cmd->in_task_set)
 		scst_order_leave(cmd);
 	assert(!cmd->parked && !cmd->resume_later.queued);

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "core/attr_desc.h"
 #include "core/core_internal.h"
+#include "core/range_lock.h"
 
 pthread_mutex_t scst_mutex = PTHREAD_MUTEX_INITIALIZER;
 
@@ -300,6 +301,7 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	atomic_init(&dev->refs, 1); /* the registry's */
 	list_init(&dev->tgt_devs);
 	list_init(&dev->cmds);
+	scst_range_lock_init(dev);
 	atomic_init(&dev->wce, true);
 	atomic_init(&dev->d_sense, false);
 	/* The core's attributes first, so that the handler's attach sees

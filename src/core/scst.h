@@ -27,6 +27,7 @@
 
 #include "base/list.h"
 #include "base/reactor.h"
+#include "core/range_queue.h"
 #include "scsi/scsi.h"
 #include "scsi/sense.h"
 
@@ -105,6 +106,10 @@ enum scst_op_flags {
 	SCST_OP_SKIP_UA = 1u << 1,
 	/* The opcode has a service action in byte 1, bits 4..0. */
 	SCST_OP_HAS_SERVICE_ACTION = 1u << 2,
+	/* With SCST_OP_WRITES_MEDIUM: no other writer of the device may
+	 * touch its blocks (cmd->lba, cmd->nblocks) while it executes, from
+	 * any session (COMPARE AND WRITE; core/range_lock.c). */
+	SCST_OP_EXCLUSIVE_RANGE = 1u << 3,
 };
 
 struct scst_op_desc {
@@ -366,6 +371,13 @@ struct scst_device {
 	 * one is established, which a command's aca_gen is compared with. */
 	atomic_uint aca_nexuses;
 	atomic_uint aca_gen;
+
+	/* The write range lock (core/range_lock.c): the ranges writers hold
+	 * or wait for while an exclusive one (COMPARE AND WRITE) is about,
+	 * under @lock; how many exclusive ones it holds, read without the
+	 * lock by every writer. */
+	struct range_queue write_ranges;
+	atomic_uint range_exclusive;
 };
 
 /* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
@@ -455,6 +467,10 @@ struct scst_tgt_dev {
 	struct scst_cmd *aca_cmd;
 	struct reactor_msg aca_kick_msg;
 	bool aca_kick_sent;
+	/* Writes of this nexus executing without a place in the device's
+	 * range lock (core/range_lock.c); written on the session's reactor
+	 * only, read by an exclusive writer under dev->lock. */
+	atomic_uint untracked_writes;
 };
 
 /* An I_T nexus. Lives on one reactor. */
@@ -555,6 +571,13 @@ struct scst_cmd {
 	struct list_head task_entry;
 	bool in_task_set;
 	bool parked;      /* waiting in PRE_EXEC for the task set to allow it */
+	/* The device's write range lock (range_lock.c): whether the command
+	 * holds or waits for a range, its entry (dev->lock), and the message
+	 * that tells its reactor it was granted (sent once at a time). */
+	enum { SCST_RANGE_NONE, SCST_RANGE_UNTRACKED, SCST_RANGE_QUEUED } range_state;
+	struct range_entry range;
+	atomic_bool range_wake_sent;
+	struct reactor_msg range_msg;
 
 	void *tgt_priv; /* the driver's */
 	void *dev_priv; /* the handler's, for the duration of EXEC */
