@@ -26,6 +26,13 @@
  * WRITE SAME of "through the last block" from LBA 0 could zero it all. */
 #define VDISK_MAX_WRITE_SAME_BYTES (64u << 20)
 
+/* Largest range one COMPARE AND WRITE may name (Block Limits' MAXIMUM
+ * COMPARE AND WRITE LENGTH, PARSE enforces it): every other writer of its
+ * blocks waits for the whole read, compare and write, and a cluster lock
+ * (VMware ATS) takes one block. Below 255 so that the refusal is
+ * reachable at all (the CDB's field is one byte). */
+#define VDISK_MAX_CAW_BLOCKS 128u
+
 /* INQUIRY version descriptor: SBC-3 (no version claimed), SPC-4 table 49. */
 #define SBC3_VERSION_DESCRIPTOR 0x04c0
 
@@ -173,6 +180,10 @@ void vdisk_exec_write_verify(struct scst_cmd *cmd);
 uint32_t vdisk_max_write_same_blocks(const struct scst_device *dev);
 int vdisk_parse_write_same(struct scst_cmd *cmd);
 void vdisk_exec_write_same(struct scst_cmd *cmd);
+
+/* vdisk_caw.c: COMPARE AND WRITE. */
+int vdisk_parse_compare_and_write(struct scst_cmd *cmd);
+void vdisk_exec_compare_and_write(struct scst_cmd *cmd);
 
 int vdisk_parse_sync_cache(struct scst_cmd *cmd);
 void vdisk_exec_sync_cache(struct scst_cmd *cmd);

@@ -57,6 +57,14 @@ const struct scst_op_desc vdisk_ops[] = {
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_write_same, .exec = vdisk_exec_write_same },
 
+	/* Byte 1: WRPROTECT (refused unless 0), DPO, FUA; byte 13 NUMBER
+	 * OF LOGICAL BLOCKS. Atomic against every writer of the device. */
+	{ .opcode = COMPARE_AND_WRITE, .cdb_len = 16,
+	  .flags = SCST_OP_WRITES_MEDIUM | SCST_OP_EXCLUSIVE_RANGE, .name = "COMPARE AND WRITE",
+	  .cdb_usage = { COMPARE_AND_WRITE, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_compare_and_write, .exec = vdisk_exec_compare_and_write },
+
 	{ .opcode = VERIFY_10, .cdb_len = 10, .name = "VERIFY(10)",
 	  .cdb_usage = { VERIFY_10, 0xf6, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_verify, .exec = vdisk_exec_verify },

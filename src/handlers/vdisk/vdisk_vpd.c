@@ -21,9 +21,10 @@ static size_t block_limits(const struct scst_device *dev, uint8_t *d)
 	uint32_t max_blocks = VDISK_MAX_XFER_BYTES / dev->block_size;
 
 	memset(d, 0, VPD_PAYLOAD_LEN);
-	/* MAXIMUM COMPARE AND WRITE LENGTH 0: not supported. No UNMAP
-	 * either, so its limits stay 0. WSNZ (byte 4 bit 0) is 0: a WRITE
+	/* MAXIMUM COMPARE AND WRITE LENGTH (PARSE enforces it). No UNMAP,
+	 * so its limits stay 0. WSNZ (byte 4 bit 0) is 0: a WRITE
 	 * SAME of no blocks writes through the last block. */
+	d[5 - 4] = VDISK_MAX_CAW_BLOCKS;
 	put_be16(d + 6 - 4, 1);           /* optimal transfer length granularity */
 	put_be32(d + 8 - 4, max_blocks);  /* maximum transfer length (PARSE enforces it) */
 	put_be32(d + 12 - 4, max_blocks); /* optimal transfer length */
