@@ -17,14 +17,25 @@ SUITES=${SUITES:-"SCSI.Inquiry SCSI.Mandatory SCSI.ModeSense6 SCSI.Read6 SCSI.Re
 	SCSI.Write12 SCSI.Write16 SCSI.WriteSame10 SCSI.WriteSame16 SCSI.WriteVerify10
 	SCSI.WriteVerify12 SCSI.WriteVerify16
 	iSCSI.iSCSIcmdsn iSCSI.iSCSIdatasn iSCSI.iSCSIResiduals iSCSI.iSCSITMF"}
-# WriteSame*.Unmap, UnmapUnaligned, UnmapUntilEnd and InvalidDataOutSize
-# need a thin-provisioned LUN (LBPME) and skip on a fully provisioned one;
+# Suites whose every test reads back or compares with what it wrote: run
+# where the medium keeps data (fileio, blockio), not on nullio, where they
+# can only fail.
+MEDIUM_SUITES=${MEDIUM_SUITES:-"SCSI.CompareAndWrite SCSI.MultipathIO"}
+[ "$MODE" = nullio ] || SUITES="$SUITES $MEDIUM_SUITES"
+# Suites given a second URL to the same LUN: a second session (I_T nexus),
+# without which iscsi-test-cu skips every test of MultipathIO.
+MPATH_SUITES=${MPATH_SUITES:-"SCSI.MultipathIO"}
+# WriteSame*.Unmap, UnmapUnaligned, UnmapUntilEnd and InvalidDataOutSize,
+# and CompareAndWrite.InvalidDataOutSize (compare_and_write.sh checks the
+# same refusals itself), need a thin-provisioned LUN (LBPME) and skip on a
+# fully provisioned one;
 # their UNMAP=1 is refused (UnmapVPD checks that) until issue 9 adds
 # thin_provisioned, whose LUN must then run them.
 ALLOWED_SKIPS=${ALLOWED_SKIPS:-"SCSI.Inquiry.BlockLimits SCSI.StartStopUnit.Simple
 	SCSI.WriteSame10.Unmap SCSI.WriteSame10.UnmapUnaligned SCSI.WriteSame10.UnmapUntilEnd
 	SCSI.WriteSame10.InvalidDataOutSize SCSI.WriteSame16.Unmap SCSI.WriteSame16.UnmapUnaligned
-	SCSI.WriteSame16.UnmapUntilEnd SCSI.WriteSame16.InvalidDataOutSize"}
+	SCSI.WriteSame16.UnmapUntilEnd SCSI.WriteSame16.InvalidDataOutSize
+	SCSI.CompareAndWrite.InvalidDataOutSize"}
 TGT_IQN=iqn.2026-11.test:conformance
 
 case "$MODE" in
@@ -177,8 +188,10 @@ total=0
 passed=0
 for suite in $SUITES; do
 	out=$WORKDIR/out.$suite
-	timeout -k 5 "$SUITE_TIMEOUT" stdbuf -o0 -e0 iscsi-test-cu -d -i "$INI1" -I "$INI2" -t "$suite" "$URL" \
-		> "$out" 2>&1 < /dev/null
+	urls=("$URL")
+	[[ " $(echo $MPATH_SUITES) " == *" $suite "* ]] && urls+=("$URL")
+	timeout -k 5 "$SUITE_TIMEOUT" stdbuf -o0 -e0 iscsi-test-cu -d -i "$INI1" -I "$INI2" -t "$suite" \
+		"${urls[@]}" > "$out" 2>&1 < /dev/null
 	rc=$?
 	status=CRASH
 	case $rc in
