@@ -36,6 +36,12 @@
  * cannot fail), holding a reference so that a command that ended
  * meanwhile is still there to be looked at.
  *
+ * The range is what PARSE set in cmd->lba / cmd->nblocks; a writer without
+ * one (nblocks 0) is not held at all. A writer whose blocks are not one
+ * range (UNMAP's descriptors, EXTENDED COPY, WRITE USING TOKEN) must give
+ * PARSE's range as the span of all of them, or the whole medium, before
+ * its row may carry SCST_OP_WRITES_MEDIUM without escaping this lock.
+ *
  * A command queued (or granted) that then parks for an earlier check of
  * PRE_EXEC (its task set or an ACA changed while it was woken) leaves the
  * queue: a place kept by a command that waits for its own nexus's
