@@ -77,6 +77,11 @@ def login(name, isid_low):
     return s
 
 
+# The medium starts as zeros (a new sparse file): what a block holds
+# until a write to it has ended GOOD.
+ZEROS = bytes(BLOCK)
+
+
 def block(worker, lba, seq):
     return (b"w%d:lba%d:seq%d:" % (worker, lba, seq)).ljust(BLOCK, b".")
 
@@ -142,10 +147,17 @@ class Worker(threading.Thread):
             for e in self.given_up.values():
                 if e[1] == lba and e[0] == "w":
                     self.maybe.setdefault(lba, []).append(bytes(e[2]))
-        elif lba in self.good or lba in self.maybe:
-            allowed = [self.good.get(lba)] + self.maybe.get(lba, [])
+        else:
+            allowed = [self.good.get(lba, ZEROS)] + self.maybe.get(lba, [])
             if bytes(data) not in allowed:
-                fail("worker %d: READ of block %d returned %r" % (self.n, lba, bytes(data[:40])))
+                fail("worker %d: READ of block %d returned %r (%s)" %
+                     (self.n, lba, bytes(data[:40]), self.history(lba)))
+
+    def history(self, lba):
+        """What the test knows of a block, for a failure message."""
+        good = self.good.get(lba)
+        return "last GOOD write %r, %d aborted write(s) after it" % (
+            good[:24] if good else None, len(self.maybe.get(lba, [])))
 
     def give_up_inflight(self, silent_for):
         """Commands not answered for a while: aborted by a reset sent after
@@ -192,14 +204,14 @@ class Worker(threading.Thread):
         s = self.s
         s.ready(tries=8)
         for lba in sorted(set(self.good) | set(self.maybe)):
-            allowed = [self.good.get(lba)] + self.maybe.get(lba, [])
+            allowed = [self.good.get(lba, ZEROS)] + self.maybe.get(lba, [])
             for _ in range(4):
                 status, data, _ = s.read10(lba, BLOCK)
                 if status == ic.STATUS_GOOD:
                     break
             if status != ic.STATUS_GOOD or data not in allowed:
-                fail("worker %d: block %d after the run: status 0x%02x, %r" %
-                     (self.n, lba, status, data[:40]))
+                fail("worker %d: block %d after the run: status 0x%02x, %r (%s)" %
+                     (self.n, lba, status, data[:40], self.history(lba)))
                 return False
         return True
 
