@@ -6,7 +6,8 @@ Each worker session (its own initiator name and ISID) writes and reads
 blocks of its own region of LUN 0, keeping up to four commands in flight,
 never two on one block. A controller session sends LOGICAL UNIT RESET,
 TARGET WARM RESET, ABORT TASK SET and CLEAR TASK SET, each worker now and
-then resets the LUN itself, and the configuration file is swapped between
+then resets the LUN or its own I_T nexus (I_T NEXUS RESET, RFC 7144), and
+the configuration file is swapped between
 two versions and reloaded with SIGHUP (LUN 1 comes and goes, worker 7
 moves between the default group and a group of its own that maps the
 same device at LUN 0, so its nexus and its commands must survive).
@@ -54,6 +55,7 @@ KEYS = [("InitialR2T", "No"), ("ImmediateData", "Yes"),
         ("MaxRecvDataSegmentLength", "65536"), ("FirstBurstLength", "65536"),
         ("MaxBurstLength", "262144")]
 TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET, TMF_TARGET_WARM_RESET = 2, 4, 5, 6
+TMF_I_T_NEXUS_RESET = 11  # RFC 7144
 
 lock = threading.Lock()
 failures = []
@@ -98,7 +100,7 @@ class Worker(threading.Thread):
         self.late = 0         # given up on, then answered after all
         self.done = 0
         self.seq = 0
-        self.own_resets = 0
+        self.own_resets = {TMF_LUN_RESET: 0, TMF_I_T_NEXUS_RESET: 0}
 
     def send(self, s):
         busy = {v[1] for v in self.inflight.values()} | {v[1] for v in self.given_up.values()}
@@ -185,10 +187,11 @@ class Worker(threading.Thread):
                     while len(self.inflight) < DEPTH:
                         self.send(s)
                     if random.random() < 0.002:
-                        s.send_tmf(TMF_LUN_RESET)
+                        fn = random.choice([TMF_LUN_RESET, TMF_I_T_NEXUS_RESET])
+                        s.send_tmf(fn)
                         with lock:
                             resets[0] += 1
-                        self.own_resets += 1
+                        self.own_resets[fn] += 1
                 r, _, _ = select.select([s.sock], [], [], 0.5)
                 if r:
                     self.handle(s.recv_pdu())
@@ -272,8 +275,9 @@ if not failures:
         w.verify()
 for w in workers:
     print("worker %d: %d commands answered, %d aborted by resets (%d answered late), "
-          "%d own LUN resets, %d blocks checked"
-          % (w.n, w.done, len(w.given_up) + w.late, w.late, w.own_resets,
+          "%d own LUN resets, %d own I_T nexus resets, %d blocks checked"
+          % (w.n, w.done, len(w.given_up) + w.late, w.late, w.own_resets[TMF_LUN_RESET],
+             w.own_resets[TMF_I_T_NEXUS_RESET],
              len(set(w.good) | set(w.maybe))))
 if result.get("reloads", 0) < 2:
     fail("only %d reloads happened" % result.get("reloads", 0))
