@@ -12,9 +12,9 @@
  * differing byte there.
  *
  * The range is read in chunks of at most VERIFY_CHUNK_BYTES, one at a
- * time, into one buffer per command: BYTCHK 0 moves no data, so its range
- * is bounded only by the medium (a VERIFY(16) may name 2^32 blocks), and
- * the memory a command takes must not grow with it.
+ * time, into one buffer per command (vdisk_chunks.h): BYTCHK 0 moves no
+ * data, so its range is bounded only by the medium (a VERIFY(16) may name
+ * 2^32 blocks), and the memory a command takes must not grow with it.
  *
  * WRITE AND VERIFY writes durably (the verification is that the medium
  * took the data) and does not read the data back: a read-back through the
@@ -23,8 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf_pool.h"
-#include "handlers/vdisk/vdisk_internal.h"
+#include "handlers/vdisk/vdisk_chunks.h"
 
 #define BYTCHK_NONE 0
 #define BYTCHK_ALL 1
@@ -65,31 +64,22 @@ int vdisk_parse_verify(struct scst_cmd *cmd)
 	return 0;
 }
 
-/* One VERIFY in progress: the walk over its range, a chunk at a time. */
+/* One VERIFY in progress: the walk over its range and what it checks. */
 struct verify_job {
-	struct scst_cmd *cmd;
-	struct vdisk_io io;      /* the chunk being read; cmd->dev_priv */
+	struct vdisk_chunk_walk walk; /* reads the range, a chunk at a time */
 	uint8_t bytchk;
-	uint8_t *chunk;          /* one buffer for every chunk */
-	size_t chunk_cap;        /* its size, for buf_pool_free() */
-	uint32_t chunk_blocks;   /* blocks per full chunk */
-	uint64_t next_lba;       /* first block of the chunk to read next */
-	uint64_t end_lba;        /* one past the range */
-	bool over;               /* an error, a miscompare, the end or an abort */
-	bool running;            /* verify_run() is on the stack */
-	bool in_flight;          /* a chunk was submitted and has not completed */
 };
 
 /* Offset, from the start of the range, of the first byte where the chunk
- * read at @pos (bytes into the range, @len bytes) differs from what the
- * initiator sent, or -1 when they agree. Only the bytes the Data-Out
+ * just read at @pos (bytes into the range, @len bytes) differs from what
+ * the initiator sent, or -1 when they agree. Only the bytes the Data-Out
  * buffer holds (vdisk_write_len()) are compared. */
 static int64_t first_difference(const struct scst_cmd *cmd, const struct verify_job *j,
 				uint64_t pos, uint32_t len)
 {
 	uint32_t bs = cmd->dev->block_size;
 	uint32_t sent = vdisk_write_len(cmd);
-	const uint8_t *medium = j->chunk;
+	const uint8_t *medium = j->walk.chunk;
 
 	for (uint32_t base = 0; base < len;) {
 		/* BYTCHK 1: the chunk's own part of the buffer; BYTCHK 3:
@@ -109,91 +99,40 @@ static int64_t first_difference(const struct scst_cmd *cmd, const struct verify_
 	return -1;
 }
 
-static void verify_finish(struct verify_job *j)
+/* A chunk was read: with BYTCHK 1 or 3, compare it; a difference ends
+ * the walk with MISCOMPARE. (BYTCHK 0 only needed it readable.) */
+static bool verify_chunk_done(struct vdisk_chunk_walk *w, uint64_t lba, uint32_t nblocks)
 {
-	struct scst_cmd *cmd = j->cmd;
+	struct verify_job *j = container_of(w, struct verify_job, walk);
+	struct scst_cmd *cmd = w->cmd;
+	uint32_t bs = cmd->dev->block_size;
+	int64_t at;
 
-	assert(!j->in_flight);
-	buf_pool_free(j->chunk, j->chunk_cap);
-	cmd->dev_priv = NULL;
-	free(j);
+	if (j->bytchk == BYTCHK_NONE)
+		return true;
+	at = first_difference(cmd, j, (lba - cmd->lba) * bs, nblocks * bs);
+	if (at < 0)
+		return true;
+	struct scsi_sense s = scsi_sense_make(SK_MISCOMPARE, ASC_MISCOMPARE_DURING_VERIFY);
+
+	s.has_information = true;
+	s.information = (uint64_t)at;
+	scst_set_cmd_error(cmd, s);
+	return false;
+}
+
+static void verify_finish(struct vdisk_chunk_walk *w)
+{
+	struct scst_cmd *cmd = w->cmd;
+
+	vdisk_chunk_walk_release(w);
+	free(container_of(w, struct verify_job, walk));
 	scst_cmd_done(cmd);
-}
-
-static void verify_run(struct verify_job *j);
-
-static void verify_chunk_done(struct vdisk_io *io, int err)
-{
-	struct verify_job *j = container_of(io, struct verify_job, io);
-	struct scst_cmd *cmd = io->cmd;
-	uint32_t bs = cmd->dev->block_size;
-	uint64_t pos = (j->next_lba - cmd->lba) * bs;
-
-	assert(j->in_flight);
-	j->in_flight = false;
-	if (err) {
-		vdisk_set_io_error(cmd, VDISK_IO_READ, err, j->next_lba + io->done / bs);
-		j->over = true;
-	} else {
-		/* Backends run a transfer to its end or fail it. */
-		assert(io->done == io->len);
-		int64_t at = j->bytchk == BYTCHK_NONE ? -1 : first_difference(cmd, j, pos, io->len);
-
-		if (at >= 0) {
-			struct scsi_sense s = scsi_sense_make(SK_MISCOMPARE,
-							      ASC_MISCOMPARE_DURING_VERIFY);
-
-			s.has_information = true;
-			s.information = (uint64_t)at;
-			scst_set_cmd_error(cmd, s);
-			j->over = true;
-		}
-		j->next_lba += io->len / bs;
-		/* The rest of a long range is not worth reading for a command
-		 * whose result nobody will see (task management, a closing
-		 * session): the core ends an aborted command without a
-		 * response. */
-		if (j->next_lba == j->end_lba || atomic_load(&cmd->aborted))
-			j->over = true;
-	}
-	/* Completed from inside submit (a synchronous backend): the loop in
-	 * verify_run() goes on from there. */
-	if (!j->running)
-		verify_run(j);
-}
-
-/* Reads chunk after chunk until one is in flight (its completion calls
- * back here) or the job is over. A backend may complete an I/O before
- * submit returns; looping here instead of submitting from the completion
- * keeps the stack flat however many chunks the range has. */
-static void verify_run(struct verify_job *j)
-{
-	struct scst_cmd *cmd = j->cmd;
-	uint32_t bs = cmd->dev->block_size;
-
-	j->running = true;
-	while (!j->over) {
-		uint64_t left = j->end_lba - j->next_lba;
-		uint32_t n = left < j->chunk_blocks ? (uint32_t)left : j->chunk_blocks;
-
-		assert(n > 0);
-		vdisk_io_init(&j->io, cmd, VDISK_IO_READ, j->chunk, j->next_lba * bs, n * bs);
-		j->io.complete = verify_chunk_done;
-		j->in_flight = true;
-		vdisk_of(cmd)->mode->backend->submit(&j->io);
-		if (j->in_flight) {
-			j->running = false;
-			return;
-		}
-	}
-	j->running = false;
-	verify_finish(j);
 }
 
 void vdisk_exec_verify(struct scst_cmd *cmd)
 {
 	struct vdisk_dev *vd = vdisk_of(cmd);
-	uint32_t bs = cmd->dev->block_size;
 	struct scsi_rw_cdb rw;
 	struct verify_job *j;
 
@@ -206,28 +145,18 @@ void vdisk_exec_verify(struct scst_cmd *cmd)
 		return;
 	}
 	j = calloc(1, sizeof(*j));
-	if (!j) {
-		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
-		scst_cmd_done(cmd);
-		return;
+	if (j) {
+		j->bytchk = rw.bytchk;
+		j->walk.chunk_done = verify_chunk_done;
+		j->walk.finish = verify_finish;
 	}
-	j->cmd = cmd;
-	j->bytchk = rw.bytchk;
-	j->chunk_blocks = bs < VERIFY_CHUNK_BYTES ? VERIFY_CHUNK_BYTES / bs : 1;
-	j->next_lba = cmd->lba;
-	j->end_lba = cmd->lba + cmd->nblocks;
-	if (j->chunk_blocks > cmd->nblocks)
-		j->chunk_blocks = cmd->nblocks;
-	/* From the reactor's pool: 4 KiB aligned (O_DIRECT), and recycled,
-	 * so that a VERIFY does not fault in a fresh mapping. */
-	j->chunk = buf_pool_alloc((size_t)j->chunk_blocks * bs, &j->chunk_cap);
-	if (!j->chunk) {
+	if (!j || !vdisk_chunk_walk_init(&j->walk, cmd, VDISK_IO_READ, VERIFY_CHUNK_BYTES)) {
 		free(j);
 		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
 		scst_cmd_done(cmd);
 		return;
 	}
-	verify_run(j);
+	vdisk_chunk_walk_start(&j->walk);
 }
 
 int vdisk_parse_write_verify(struct scst_cmd *cmd)

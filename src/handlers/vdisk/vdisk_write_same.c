@@ -25,9 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/buf_pool.h"
 #include "base/log.h"
-#include "handlers/vdisk/vdisk_internal.h"
+#include "handlers/vdisk/vdisk_chunks.h"
 
 #define WRITE_SAME_CHUNK_BYTES (1u << 20)
 
@@ -110,86 +109,19 @@ int vdisk_parse_write_same(struct scst_cmd *cmd)
 	return 0;
 }
 
-/* One WRITE SAME in progress: the walk over its range, a chunk at a time. */
+/* One WRITE SAME in progress: the walk over its range, writing from one
+ * buffer of copies of the block (vdisk_chunks.h). */
 struct write_same_job {
-	struct scst_cmd *cmd;
-	struct vdisk_io io;    /* the chunk being written; cmd->dev_priv */
-	uint8_t *chunk;        /* copies of the block, for every chunk */
-	size_t chunk_cap;      /* its size, for buf_pool_free() */
-	uint32_t chunk_blocks; /* blocks per full chunk */
-	uint64_t next_lba;     /* first block of the chunk to write next */
-	uint64_t end_lba;      /* one past the range */
-	bool dsync;            /* each chunk durable before the next (WCE=0) */
-	bool over;             /* an error, the end or an abort */
-	bool running;          /* write_same_run() is on the stack */
-	bool in_flight;        /* a chunk was submitted and has not completed */
+	struct vdisk_chunk_walk walk;
 };
 
-static void write_same_finish(struct write_same_job *j)
+static void write_same_finish(struct vdisk_chunk_walk *w)
 {
-	struct scst_cmd *cmd = j->cmd;
+	struct scst_cmd *cmd = w->cmd;
 
-	assert(!j->in_flight);
-	buf_pool_free(j->chunk, j->chunk_cap);
-	cmd->dev_priv = NULL;
-	free(j);
+	vdisk_chunk_walk_release(w);
+	free(container_of(w, struct write_same_job, walk));
 	scst_cmd_done(cmd);
-}
-
-static void write_same_run(struct write_same_job *j);
-
-static void write_same_chunk_done(struct vdisk_io *io, int err)
-{
-	struct write_same_job *j = container_of(io, struct write_same_job, io);
-	struct scst_cmd *cmd = io->cmd;
-	uint32_t bs = cmd->dev->block_size;
-
-	assert(j->in_flight);
-	j->in_flight = false;
-	if (err) {
-		vdisk_set_io_error(cmd, VDISK_IO_WRITE, err, j->next_lba + io->done / bs);
-		j->over = true;
-	} else {
-		/* Backends run a transfer to its end or fail it. */
-		assert(io->done == io->len);
-		j->next_lba += io->len / bs;
-		/* Nobody will see the result of an aborted command, and the
-		 * task management function waits for it to end. */
-		if (j->next_lba == j->end_lba || atomic_load(&cmd->aborted))
-			j->over = true;
-	}
-	/* Completed from inside submit (a synchronous backend): the loop in
-	 * write_same_run() goes on from there. */
-	if (!j->running)
-		write_same_run(j);
-}
-
-/* Writes chunk after chunk until one is in flight (its completion calls
- * back here) or the job is over; looping here rather than submitting from
- * the completion keeps the stack flat however many chunks there are. */
-static void write_same_run(struct write_same_job *j)
-{
-	struct scst_cmd *cmd = j->cmd;
-	uint32_t bs = cmd->dev->block_size;
-
-	j->running = true;
-	while (!j->over) {
-		uint64_t left = j->end_lba - j->next_lba;
-		uint32_t n = left < j->chunk_blocks ? (uint32_t)left : j->chunk_blocks;
-
-		assert(n > 0);
-		vdisk_io_init(&j->io, cmd, VDISK_IO_WRITE, j->chunk, j->next_lba * bs, n * bs);
-		j->io.dsync = j->dsync;
-		j->io.complete = write_same_chunk_done;
-		j->in_flight = true;
-		vdisk_of(cmd)->mode->backend->submit(&j->io);
-		if (j->in_flight) {
-			j->running = false;
-			return;
-		}
-	}
-	j->running = false;
-	write_same_finish(j);
 }
 
 void vdisk_exec_write_same(struct scst_cmd *cmd)
@@ -209,32 +141,21 @@ void vdisk_exec_write_same(struct scst_cmd *cmd)
 		return;
 	}
 	j = calloc(1, sizeof(*j));
-	if (!j) {
-		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
-		scst_cmd_done(cmd);
-		return;
-	}
-	j->cmd = cmd;
-	j->chunk_blocks = bs < WRITE_SAME_CHUNK_BYTES ? WRITE_SAME_CHUNK_BYTES / bs : 1;
-	if (j->chunk_blocks > cmd->nblocks)
-		j->chunk_blocks = cmd->nblocks;
-	j->next_lba = cmd->lba;
-	j->end_lba = cmd->lba + cmd->nblocks;
-	/* As WRITE without FUA (WRITE SAME has no FUA bit): durable before
-	 * GOOD when the write cache is off, unless the cache is non-volatile. */
-	j->dsync = vdisk_write_needs_sync(cmd, false);
-	/* From the reactor's pool: 4 KiB aligned (O_DIRECT), and recycled. */
-	j->chunk = buf_pool_alloc((size_t)j->chunk_blocks * bs, &j->chunk_cap);
-	if (!j->chunk) {
+	if (j)
+		j->walk.finish = write_same_finish;
+	if (!j || !vdisk_chunk_walk_init(&j->walk, cmd, VDISK_IO_WRITE, WRITE_SAME_CHUNK_BYTES)) {
 		free(j);
 		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
 		scst_cmd_done(cmd);
 		return;
 	}
+	/* As WRITE without FUA (WRITE SAME has no FUA bit): durable before
+	 * GOOD when the write cache is off, unless the cache is non-volatile. */
+	j->walk.dsync = vdisk_write_needs_sync(cmd, false);
 	if (ws.ndob)
-		memset(j->chunk, 0, (size_t)j->chunk_blocks * bs);
+		memset(j->walk.chunk, 0, (size_t)j->walk.chunk_blocks * bs);
 	else
-		for (uint32_t i = 0; i < j->chunk_blocks; i++)
-			memcpy(j->chunk + (size_t)i * bs, cmd->buf, bs);
-	write_same_run(j);
+		for (uint32_t i = 0; i < j->walk.chunk_blocks; i++)
+			memcpy(j->walk.chunk + (size_t)i * bs, cmd->buf, bs);
+	vdisk_chunk_walk_start(&j->walk);
 }
