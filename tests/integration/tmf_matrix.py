@@ -482,7 +482,7 @@ def test_queries(a, b, d):
         itt = a.send_tmf(TMF_QUERY_ASYNC)
         pdu = a.recv_pdu()
         check(pdu.opcode == ic.OP_TMF_RSP and pdu.itt == itt, "not the TMF response: %r" % pdu)
-        rsp, info = pdu.bhs[2], bytes(pdu.bhs[36:39])
+        rsp, info = pdu.bhs[2], bytes(pdu.bhs[8:11])  # RFC 7144: bytes 8..10
         check(rsp == RSP_SUCCEEDED, "QUERY ASYNCHRONOUS EVENT with MODE PARAMETERS CHANGED "
               "pending: %r, want 7" % rsp)
         # ADDITIONAL RESPONSE INFORMATION: UADE DEPTH 01b (one), UNIT

@@ -37,9 +37,10 @@ enum iscsi_tmf_rsp {
 	TMF_RSP_REJECTED = 255,
 };
 
-/* TMF Response bytes 36..38: SAM-5's ADDITIONAL RESPONSE INFORMATION
- * (RFC 7144 4.1.3), which QUERY ASYNCHRONOUS EVENT fills. */
-#define TMF_RSP_OFF_ADD_INFO 36
+/* TMF Response bytes 8..10, where RFC 7143 had reserved bytes: SAM-5's
+ * ADDITIONAL RESPONSE INFORMATION (RFC 7144), which QUERY ASYNCHRONOUS
+ * EVENT fills. FreeBSD's target and initiator read it there too. */
+#define TMF_RSP_OFF_ADD_INFO 8
 
 struct tmf_req {
 	struct iscsi_conn *conn;
