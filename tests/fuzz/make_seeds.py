@@ -526,6 +526,17 @@ def config_seeds():
                        "\t\tGROUP hosts {\n\t\t\tINITIATOR iqn.1993-08.org.debian:*\n"
                        "\t\t\tLUN 0 d\n\t\t}\n\t}\n}\n"
                        "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n\t}\n}\n",
+        "masking": "HANDLER vdisk_nullio {\n\tDEVICE a { size_mb 4 }\n"
+                   "\tDEVICE b { size_mb 4 }\n}\n"
+                   "TARGET_DRIVER iscsi {\n\tTARGET iqn.2026-11.org.x:m {\n"
+                   "\t\tenabled 1\n\t\tallowed_portal 127.0.0.*\n\t\tLUN 0 a\n"
+                   "\t\tGROUP g1 {\n\t\t\tLUN 0 a\n\t\t\tLUN 1 b { read_only 1 }\n"
+                   "\t\t\tINITIATOR iqn.1993-08.org.debian:*\n"
+                   "\t\t\tINITIATOR !iqn.1993-08.org.debian:01:bad\n\t\t}\n"
+                   "\t\tGROUP g2 {\n\t\t\tLUN 3 b\n"
+                   "\t\t\tINITIATOR iqn.1991-05.com.microsoft:host?\n\t\t}\n"
+                   "\t\tGROUP g3 {\n\t\t\tLUN 0 b\n"
+                   "\t\t\tINITIATOR iqn.1998-01.com.vmware:*\n\t\t}\n\t}\n}\n",
         "quoting": "HANDLER h {\r\n DEVICE d {\r\n  words a   b\tc\r\n"
                    "  quoted \"x  y\" z\r\n  special \"a;b{c}#d\"\r\n"
                    "  escaped 100\\#1 \\\"q\\\" back\\\\slash\r\n"
