@@ -35,35 +35,52 @@ static const struct scst_attr_table *const iscsi_tgt_attrs[] = {
 	&iscsi_target_param_table, &iscsi_target_chap_table, &iscsi_portal_attr_table, NULL,
 };
 
-static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,
-			       char *err, size_t errlen)
+static void iscsi_tgt_free(struct iscsi_tgt *it)
+{
+	if (!it)
+		return;
+	chap_credentials_clear(&it->chap);
+	iscsi_allowed_portals_clear(&it->portals);
+	free(it);
+}
+
+/* A target's iSCSI settings from its attributes: the defaults, then each
+ * table of iscsi_tgt_attrs[] into its part. Used when the target is
+ * created and when a reload changes it (the new settings are built aside
+ * and swapped in). NULL with the reason in @err. */
+static struct iscsi_tgt *iscsi_tgt_from_attrs(struct scst_attr *attrs, unsigned nattrs,
+					      char *err, size_t errlen)
 {
 	struct iscsi_tgt *it = calloc(1, sizeof(*it));
 	if (!it) {
 		snprintf(err, errlen, "out of memory");
-		return -1;
+		return NULL;
 	}
 	iscsi_target_params_default(&it->tp);
-	tgt->tgt_priv = it;
-	if (scst_attr_tables_take(tgt->tgtt->tgt_attrs, tgt, attrs, nattrs, err, errlen) < 0) {
-		chap_credentials_clear(&it->chap);
-		iscsi_allowed_portals_clear(&it->portals);
-		tgt->tgt_priv = NULL;
-		free(it);
-		return -1;
+	if (scst_attrs_take(&iscsi_target_param_table, &it->tp, attrs, nattrs, err, errlen) < 0 ||
+	    scst_attrs_take(&iscsi_target_chap_table, &it->chap, attrs, nattrs, err, errlen) < 0 ||
+	    scst_attrs_take(&iscsi_portal_attr_table, &it->portals, attrs, nattrs, err, errlen) <
+		    0) {
+		iscsi_tgt_free(it);
+		return NULL;
 	}
+	return it;
+}
+
+static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, unsigned nattrs,
+			       char *err, size_t errlen)
+{
+	struct iscsi_tgt *it = iscsi_tgt_from_attrs(attrs, nattrs, err, errlen);
+	if (!it)
+		return -1;
+	tgt->tgt_priv = it;
 	iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
 	return 0;
 }
 
 static void iscsi_target_detach(struct scst_tgt *tgt)
 {
-	struct iscsi_tgt *it = tgt->tgt_priv;
-	if (it) {
-		chap_credentials_clear(&it->chap);
-		iscsi_allowed_portals_clear(&it->portals);
-	}
-	free(it);
+	iscsi_tgt_free(tgt->tgt_priv);
 	tgt->tgt_priv = NULL;
 }
 
@@ -117,22 +134,7 @@ static void iscsi_driver_attrs_finish(void *prepared, bool apply)
 static void *iscsi_target_attrs_prepare(struct scst_tgt *tgt, struct scst_attr *attrs,
 					unsigned nattrs, char *err, size_t errlen)
 {
-	struct iscsi_tgt *it = calloc(1, sizeof(*it));
-	if (!it) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	iscsi_target_params_default(&it->tp);
-	if (scst_attrs_take(&iscsi_target_param_table, &it->tp, attrs, nattrs, err, errlen) < 0 ||
-	    scst_attrs_take(&iscsi_target_chap_table, &it->chap, attrs, nattrs, err, errlen) < 0 ||
-	    scst_attrs_take(&iscsi_portal_attr_table, &it->portals, attrs, nattrs, err, errlen) <
-		    0) {
-		chap_credentials_clear(&it->chap);
-		iscsi_allowed_portals_clear(&it->portals);
-		free(it);
-		return NULL;
-	}
-	return it;
+	return iscsi_tgt_from_attrs(attrs, nattrs, err, errlen);
 }
 
 static void iscsi_target_attrs_finish(struct scst_tgt *tgt, void *prepared, bool apply)
@@ -144,11 +146,7 @@ static void iscsi_target_attrs_finish(struct scst_tgt *tgt, void *prepared, bool
 		iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
 		it = old;
 	}
-	if (it) {
-		chap_credentials_clear(&it->chap);
-		iscsi_allowed_portals_clear(&it->portals);
-	}
-	free(it);
+	iscsi_tgt_free(it);
 }
 
 int iscsi_discovery_chap_copy(struct chap_credentials *dst)

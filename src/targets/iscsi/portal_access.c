@@ -66,16 +66,6 @@ const struct scst_attr_table iscsi_portal_attr_table = {
 	.release = release_allowed_portals,
 };
 
-int iscsi_allowed_portals_parse(struct iscsi_allowed_portals *ap, struct scst_attr *attrs,
-				unsigned nattrs, char *err, size_t errlen)
-{
-	if (scst_attrs_take(&iscsi_portal_attr_table, ap, attrs, nattrs, err, errlen) < 0) {
-		iscsi_allowed_portals_clear(ap);
-		return -1;
-	}
-	return 0;
-}
-
 void iscsi_allowed_portals_clear(struct iscsi_allowed_portals *ap)
 {
 	for (unsigned i = 0; i < ap->n; i++)

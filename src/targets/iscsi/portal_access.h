@@ -24,10 +24,6 @@ struct iscsi_allowed_portals {
 extern const struct scst_attr_table iscsi_portal_attr_table;
 void *iscsi_target_portals_of(void *tgt);
 
-/* Takes every allowed_portal attribute (marking it consumed). Returns 0,
- * or -1 with the reason in @err (a malformed pattern) and @ap empty. */
-int iscsi_allowed_portals_parse(struct iscsi_allowed_portals *ap, struct scst_attr *attrs,
-				unsigned nattrs, char *err, size_t errlen);
 void iscsi_allowed_portals_clear(struct iscsi_allowed_portals *ap);
 bool iscsi_portal_allowed(const struct iscsi_allowed_portals *ap, const char *local_ip);
 
