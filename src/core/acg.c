@@ -38,39 +38,6 @@ struct scst_acg *scst_acg_new(struct scst_tgt *tgt, const char *name)
 	return acg;
 }
 
-struct scst_acg *scst_acg_find(struct scst_tgt *tgt, const char *name)
-{
-	struct scst_acg *acg;
-
-	list_for_each_entry(acg, &tgt->acgs, tgt_entry) {
-		if (strcmp(acg->name, name) == 0)
-			return acg;
-	}
-	return NULL;
-}
-
-struct scst_acg *scst_acg_create(struct scst_tgt *tgt, const char *name, char *err,
-				 size_t errlen)
-{
-	struct scst_acg *acg;
-
-	if (!name[0]) {
-		snprintf(err, errlen, "a group needs a name");
-		return NULL;
-	}
-	if (scst_acg_find(tgt, name)) {
-		snprintf(err, errlen, "group '%s' of target %s already exists", name, tgt->name);
-		return NULL;
-	}
-	acg = scst_acg_new(tgt, name);
-	if (!acg) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	list_add_tail(&acg->tgt_entry, &tgt->acgs);
-	return acg;
-}
-
 void scst_acg_clear_luns(struct scst_acg *acg)
 {
 	struct scst_lun *lun, *tmp;
@@ -99,16 +66,8 @@ void scst_acg_free(struct scst_acg *acg)
 
 void scst_acg_destroy(struct scst_acg *acg)
 {
-	struct scst_session *sess;
-
 	assert(acg->name); /* the default group goes with its target */
 	list_del(&acg->tgt_entry);
-	/* Its sessions are rebound by the next sync; until then nothing may
-	 * point at freed memory. */
-	list_for_each_entry(sess, &acg->tgt->sessions, tgt_entry) {
-		if (sess->acg == acg)
-			sess->acg = NULL;
-	}
 	scst_acg_free(acg);
 }
 
@@ -170,23 +129,6 @@ int scst_acg_add_lun(struct scst_acg *acg, uint64_t lun_id, struct scst_device *
 	return 0;
 }
 
-int scst_acg_del_lun(struct scst_acg *acg, uint64_t lun_id, char *err, size_t errlen)
-{
-	struct scst_lun *lun;
-
-	list_for_each_entry(lun, &acg->luns, entry) {
-		if (lun->lun != lun_id)
-			continue;
-		lun->dev->lun_refs--;
-		list_del(&lun->entry);
-		free(lun);
-		return 0;
-	}
-	snprintf(err, errlen, "LUN %llu is not mapped in target %s group %s",
-		 (unsigned long long)lun_id, acg->tgt->name, acg_label(acg));
-	return -1;
-}
-
 static struct scst_acn *find_acn(struct scst_acg *acg, const char *pattern)
 {
 	struct scst_acn *acn;
@@ -221,21 +163,6 @@ int scst_acg_add_initiator(struct scst_acg *acg, const char *pattern, char *err,
 		return -1;
 	}
 	list_add_tail(&acn->entry, &acg->initiators);
-	return 0;
-}
-
-int scst_acg_del_initiator(struct scst_acg *acg, const char *pattern, char *err,
-			   size_t errlen)
-{
-	struct scst_acn *acn = find_acn(acg, pattern);
-
-	if (!acn) {
-		snprintf(err, errlen, "initiator '%s' is not in group %s", pattern, acg->name);
-		return -1;
-	}
-	list_del(&acn->entry);
-	free(acn->pattern);
-	free(acn);
 	return 0;
 }
 

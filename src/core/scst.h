@@ -484,9 +484,6 @@ struct scst_session {
 	 * STATUS reports. */
 	uint8_t transport_id[SCST_TRANSPORT_ID_MAX];
 	unsigned transport_id_len;
-	/* The group the initiator matched at login or at the last change
-	 * of the target's groups; scst_mutex. */
-	struct scst_acg *acg;
 	/* The LUNs the session sees: replaced whole by management (under
 	 * scst_mutex) whenever its group's map changes, read without a lock
 	 * on the session's reactor (scst_session_tgt_dev()). A replaced
@@ -688,10 +685,6 @@ void scst_target_set_enabled(struct scst_tgt *tgt, bool enabled);
  * change reaches the sessions of the target with
  * scst_tgt_sync_sessions(), which the callers below leave to the caller
  * so that a set of changes (a reload) reaches them at once. */
-/* A new named group of @tgt; NULL with a reason if the name is taken. */
-struct scst_acg *scst_acg_create(struct scst_tgt *tgt, const char *name, char *err,
-				 size_t errlen);
-struct scst_acg *scst_acg_find(struct scst_tgt *tgt, const char *name);
 /* A group for @tgt (the default one when @name is NULL) that is not yet
  * the target's: built aside, it becomes the target's by
  * scst_tgt_replace_acgs(), or is freed with scst_acg_free(). */
@@ -706,14 +699,11 @@ void scst_tgt_replace_acgs(struct scst_tgt *tgt, struct scst_acg *default_acg,
 void scst_acg_destroy(struct scst_acg *acg);
 int scst_acg_add_lun(struct scst_acg *acg, uint64_t lun, struct scst_device *dev,
 		     bool read_only, char *err, size_t errlen);
-int scst_acg_del_lun(struct scst_acg *acg, uint64_t lun, char *err, size_t errlen);
 /* Empties the group's LUN map. */
 void scst_acg_clear_luns(struct scst_acg *acg);
 /* Adds an initiator name pattern; refused if the pattern is malformed or
  * already in the group. */
 int scst_acg_add_initiator(struct scst_acg *acg, const char *pattern, char *err,
-			   size_t errlen);
-int scst_acg_del_initiator(struct scst_acg *acg, const char *pattern, char *err,
 			   size_t errlen);
 /* The group @initiator_name belongs to at @tgt: the one named group whose
  * patterns take it, else the default group. When two named groups take
@@ -865,11 +855,6 @@ static inline uint64_t scst_dev_nblocks(const struct scst_device *dev)
  * tell), -1 on error (logged; the size stays). Management thread,
  * scst_mutex held (a reload calls it for every device it keeps). */
 int scst_device_resync_size(struct scst_device *dev);
-/* The device's INQUIRY data (identity, VPD pages) changed: every nexus
- * to it gets INQUIRY DATA HAS CHANGED (SPC-4 5.14). Any thread; no lock
- * of the device held. Nothing changes a device's identity at run time
- * yet (a reload keeps or replaces devices whole), so nobody calls it. */
-void scst_dev_inquiry_changed(struct scst_device *dev);
 
 /* Core initialisation (registers the core's own tables). */
 void scst_core_init(void);

@@ -244,10 +244,6 @@ static void sync_session(struct scst_session *sess)
 		 * resolved, rather than either group's LUNs. */
 		log_warn("session %s -> %s: %s; it sees no LUN", sess->initiator_name,
 			 sess->tgt->name, why);
-	if (acg != sess->acg)
-		log_info("session %s -> %s: now in group %s", sess->initiator_name, sess->tgt->name,
-			 acg ? (acg->name ? acg->name : "(default)") : "(none)");
-	sess->acg = acg;
 	t = build_table(sess, acg, scst_session_luns(sess), &changed);
 	if (!t) {
 		log_error("session %s -> %s: out of memory: its LUNs stay as they were",
@@ -265,8 +261,8 @@ static void sync_session(struct scst_session *sess)
 				      scsi_sense_make(SK_UNIT_ATTENTION,
 						      ASC_REPORTED_LUNS_DATA_HAS_CHANGED));
 	publish_table(sess, t);
-	log_info("session %s -> %s: now sees %u LUN(s)", sess->initiator_name, sess->tgt->name,
-		 t->n);
+	log_info("session %s -> %s: now sees %u LUN(s), group %s", sess->initiator_name,
+		 sess->tgt->name, t->n, acg ? (acg->name ? acg->name : "(default)") : "(none)");
 }
 
 void scst_tgt_sync_sessions(struct scst_tgt *tgt)
@@ -314,7 +310,6 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
 		free(sess);
 		return NULL;
 	}
-	sess->acg = acg;
 	/* A new I_T nexus starts with a power-on/reset condition on each of
 	 * its logical units; an initiator port whose nexus was lost is told
 	 * that instead (ua_rules.h). */

@@ -21,8 +21,9 @@
  *       changed (scst_device_resync_size())
  *   MODE PARAMETERS CHANGED  every nexus but the one whose MODE SELECT
  *       changed them (vdisk_mode.c)
- *   INQUIRY DATA HAS CHANGED  every nexus of a device whose identity
- *       changed (scst_dev_inquiry_changed())
+ *   INQUIRY DATA HAS CHANGED  no trigger yet: nothing changes a
+ *       device's identity at run time; issue 8's -set_dev_attr will
+ *       queue it on every nexus with scst_dev_queue_ua()
  *
  * Storage: td->uas (a list head the session initialises) holds at most
  * one node, the nexus's whole queue, allocated with the nexus's first
@@ -199,13 +200,6 @@ void scst_ua_commands_cleared(struct scst_tgt_dev *td)
 }
 
 /* ---- what changed in a device ---- */
-
-void scst_dev_inquiry_changed(struct scst_device *dev)
-{
-	log_info("device %s: INQUIRY data changed", dev->name);
-	scst_dev_queue_ua(dev, NULL,
-			  scsi_sense_make(SK_UNIT_ATTENTION, ASC_INQUIRY_DATA_HAS_CHANGED));
-}
 
 int scst_device_resync_size(struct scst_device *dev)
 {
