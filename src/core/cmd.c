@@ -210,6 +210,7 @@ static void cmd_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, sense);
 		return;
 	}
+	cmd->op_flags = cmd->op->flags;
 	if (cmd->op->parse(cmd))
 		return;
 	if (direction_mismatch(cmd)) {
@@ -435,7 +436,7 @@ static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 {
 	struct scsi_sense ua;
 
-	if (!cmd->tgt_dev || (cmd->op->flags & SCST_OP_SKIP_UA) ||
+	if (!cmd->tgt_dev || (cmd->op_flags & SCST_OP_SKIP_UA) ||
 	    !scst_tgt_dev_ua_check_condition(cmd->tgt_dev, &ua))
 		return PRE_EXEC_PASS;
 	scst_set_cmd_error(cmd, ua);
@@ -444,7 +445,7 @@ static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 
 static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 {
-	if (!(cmd->op->flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev ||
+	if (!(cmd->op_flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev ||
 	    !atomic_load(&cmd->tgt_dev->read_only))
 		return PRE_EXEC_PASS;
 	scst_set_cmd_error_asc(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
@@ -457,7 +458,7 @@ static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
  * another reason never waits here first. */
 static enum pre_exec_rc check_write_range(struct scst_cmd *cmd)
 {
-	if (!(cmd->op->flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev)
+	if (!(cmd->op_flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev)
 		return PRE_EXEC_PASS;
 	return scst_range_lock_enter(cmd) ? PRE_EXEC_PASS : PRE_EXEC_PARK;
 }

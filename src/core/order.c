@@ -35,7 +35,7 @@
 
 static bool writes_medium(const struct scst_cmd *cmd)
 {
-	return cmd->op && (cmd->op->flags & SCST_OP_WRITES_MEDIUM);
+	return cmd->op && (cmd->op_flags & SCST_OP_WRITES_MEDIUM);
 }
 
 static bool ranges_overlap(const struct scst_cmd *a, const struct scst_cmd *b)

@@ -107,7 +107,7 @@ bool scst_range_lock_enter(struct scst_cmd *cmd)
 {
 	struct scst_device *dev = cmd->dev;
 	struct scst_tgt_dev *td = cmd->tgt_dev;
-	bool exclusive = cmd->op->flags & SCST_OP_EXCLUSIVE_RANGE;
+	bool exclusive = cmd->op_flags & SCST_OP_EXCLUSIVE_RANGE;
 	bool granted;
 
 	assert(reactor_self() == cmd->reactor);

@@ -110,6 +110,21 @@ enum scst_op_flags {
 	 * touch its blocks (cmd->lba, cmd->nblocks) while it executes, from
 	 * any session (COMPARE AND WRITE; core/range_lock.c). */
 	SCST_OP_EXCLUSIVE_RANGE = 1u << 3,
+	/* Reservations (core/pr.c, core/reserve.c). A row with neither PR
+	 * flag conflicts with a persistent reservation the I_T nexus has no
+	 * access under (RESERVATION CONFLICT): the safe default, SPC-4
+	 * table 72's and SBC-3 table 14's "Conflict" in every column.
+	 * SCST_OP_PR_ALLOWED: "Allowed" in every column (INQUIRY, REPORT
+	 * LUNS, TEST UNIT READY, READ CAPACITY, PERSISTENT RESERVE IN/OUT,
+	 * which check their own rules). SCST_OP_PR_READ: allowed under the
+	 * Write Exclusive types, conflicts under the Exclusive Access ones
+	 * for a nexus without access (READ, VERIFY, PRE-FETCH). */
+	SCST_OP_PR_ALLOWED = 1u << 4,
+	SCST_OP_PR_READ = 1u << 5,
+	/* Runs while another I_T nexus holds an SPC-2 reservation (SPC-2
+	 * 5.5.1: INQUIRY, REPORT LUNS, REQUEST SENSE, RELEASE, ...); every
+	 * other command gets RESERVATION CONFLICT. */
+	SCST_OP_RESERVE_ALLOWED = 1u << 6,
 };
 
 struct scst_op_desc {
@@ -520,6 +535,11 @@ struct scst_cmd {
 	uint8_t cdb[SCSI_MAX_CDB_LEN];
 	unsigned cdb_len;
 	const struct scst_op_desc *op;
+	/* op->flags, which PARSE may widen for this CDB (SBC-3 table 14:
+	 * START STOP UNIT with START=1 and POWER CONDITION 0 is allowed
+	 * under every reservation, as is PREVENT ALLOW MEDIUM REMOVAL with
+	 * PREVENT 0). PRE_EXEC reads this, never op->flags. */
+	uint32_t op_flags;
 
 	/* What the transport says the initiator expects (iSCSI: EDTL). */
 	enum scst_data_dir expected_dir;

@@ -212,6 +212,7 @@ void vdisk_exec_mode_select(struct scst_cmd *cmd);
 
 void vdisk_exec_test_unit_ready(struct scst_cmd *cmd);
 int vdisk_parse_start_stop(struct scst_cmd *cmd);
+int vdisk_parse_prevent_allow(struct scst_cmd *cmd);
 void vdisk_exec_start_stop(struct scst_cmd *cmd);
 void vdisk_exec_prevent_allow(struct scst_cmd *cmd);
 

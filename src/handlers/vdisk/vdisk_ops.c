@@ -1,31 +1,36 @@
 /* The operation table of a vdisk (SBC direct-access device), shared by
- * fileio, blockio and nullio. CDB usage data (REPORT SUPPORTED OPERATION
- * CODES) marks the fields PARSE decodes or checks; the group number is
+ * fileio, blockio and nullio. Reservation flags follow SBC-3 table 14 and
+ * SPC-4 table 72: a row without SCST_OP_PR_* conflicts with a reservation
+ * the nexus has no access under (writes, SYNCHRONIZE CACHE, MODE SENSE and
+ * SELECT); START STOP UNIT and PREVENT ALLOW MEDIUM REMOVAL are widened by
+ * their parse for the CDBs the tables allow. CDB usage data (REPORT
+ * SUPPORTED OPERATION CODES) marks the fields PARSE decodes or checks; the group number is
  * ignored, and NACA is refused by the core. INQUIRY, REPORT LUNS, REQUEST SENSE and
  * REPORT SUPPORTED OPERATION CODES are the core's. */
 #include "handlers/vdisk/vdisk_internal.h"
 
 const struct scst_op_desc vdisk_ops[] = {
 	{ .opcode = TEST_UNIT_READY, .cdb_len = 6, .name = "TEST UNIT READY",
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
 	  .parse = vdisk_parse_no_data, .exec = vdisk_exec_test_unit_ready },
 	{ .opcode = START_STOP_UNIT, .cdb_len = 6, .name = "START STOP UNIT",
 	  .cdb_usage = { START_STOP_UNIT, 0x01, 0x00, 0x0f, 0xf7, 0x00 },
 	  .parse = vdisk_parse_start_stop, .exec = vdisk_exec_start_stop },
 	{ .opcode = PREVENT_ALLOW_MEDIUM_REMOVAL, .cdb_len = 6,
 	  .name = "PREVENT ALLOW MEDIUM REMOVAL",
-	  .parse = vdisk_parse_no_data, .exec = vdisk_exec_prevent_allow },
+	  .parse = vdisk_parse_prevent_allow, .exec = vdisk_exec_prevent_allow },
 
-	{ .opcode = READ_6, .cdb_len = 6, .name = "READ(6)",
+	{ .opcode = READ_6, .cdb_len = 6, .flags = SCST_OP_PR_READ, .name = "READ(6)",
 	  .cdb_usage = { READ_6, 0x1f, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_read, .exec = vdisk_exec_read },
-	{ .opcode = READ_10, .cdb_len = 10, .name = "READ(10)",
+	{ .opcode = READ_10, .cdb_len = 10, .flags = SCST_OP_PR_READ, .name = "READ(10)",
 	  .cdb_usage = { READ_10, 0xf8, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_read, .exec = vdisk_exec_read },
-	{ .opcode = READ_12, .cdb_len = 12, .name = "READ(12)",
+	{ .opcode = READ_12, .cdb_len = 12, .flags = SCST_OP_PR_READ, .name = "READ(12)",
 	  .cdb_usage = { READ_12, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_read, .exec = vdisk_exec_read },
-	{ .opcode = READ_16, .cdb_len = 16, .name = "READ(16)",
+	{ .opcode = READ_16, .cdb_len = 16, .flags = SCST_OP_PR_READ, .name = "READ(16)",
 	  .cdb_usage = { READ_16, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_read, .exec = vdisk_exec_read },
@@ -65,14 +70,14 @@ const struct scst_op_desc vdisk_ops[] = {
 			 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_compare_and_write, .exec = vdisk_exec_compare_and_write },
 
-	{ .opcode = VERIFY_10, .cdb_len = 10, .name = "VERIFY(10)",
+	{ .opcode = VERIFY_10, .cdb_len = 10, .flags = SCST_OP_PR_READ, .name = "VERIFY(10)",
 	  .cdb_usage = { VERIFY_10, 0xf6, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_verify, .exec = vdisk_exec_verify },
-	{ .opcode = VERIFY_12, .cdb_len = 12, .name = "VERIFY(12)",
+	{ .opcode = VERIFY_12, .cdb_len = 12, .flags = SCST_OP_PR_READ, .name = "VERIFY(12)",
 	  .cdb_usage = { VERIFY_12, 0xf6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_verify, .exec = vdisk_exec_verify },
-	{ .opcode = VERIFY_16, .cdb_len = 16, .name = "VERIFY(16)",
+	{ .opcode = VERIFY_16, .cdb_len = 16, .flags = SCST_OP_PR_READ, .name = "VERIFY(16)",
 	  .cdb_usage = { VERIFY_16, 0xf6, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_verify, .exec = vdisk_exec_verify },
@@ -102,9 +107,11 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .parse = vdisk_parse_sync_cache, .exec = vdisk_exec_sync_cache },
 
 	{ .opcode = READ_CAPACITY_10, .cdb_len = 10, .name = "READ CAPACITY(10)",
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
 	  .parse = vdisk_parse_read_capacity10, .exec = vdisk_exec_read_capacity10 },
 	{ .opcode = SERVICE_ACTION_IN_16, .service_action = SAI_READ_CAPACITY_16,
-	  .cdb_len = 16, .flags = SCST_OP_HAS_SERVICE_ACTION, .name = "READ CAPACITY(16)",
+	  .cdb_len = 16, .name = "READ CAPACITY(16)",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
 	  .cdb_usage = { SERVICE_ACTION_IN_16, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 			 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_read_capacity16, .exec = vdisk_exec_read_capacity16 },

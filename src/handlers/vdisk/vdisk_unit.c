@@ -26,6 +26,19 @@ int vdisk_parse_start_stop(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(4, 1));
 		return -1;
 	}
+	/* A start changes nothing another initiator relies on: SBC-3
+	 * table 14 allows it under every reservation. */
+	if (ss.power_condition == PC_START_VALID && ss.start)
+		cmd->op_flags |= SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED;
+	return vdisk_parse_no_data(cmd);
+}
+
+int vdisk_parse_prevent_allow(struct scst_cmd *cmd)
+{
+	/* PREVENT 00b (allow removal) is allowed under every reservation
+	 * (SBC-3 table 14); preventing it is not. */
+	if ((cmd->cdb[4] & 0x03) == 0)
+		cmd->op_flags |= SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED;
 	return vdisk_parse_no_data(cmd);
 }
 
