@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/reactor.h"
 #include "core/attr_desc.h"
+#include "core/pr_store.h"
 #include "core/scst.h"
 #include "daemon/demo.h"
 #include "handlers/vdisk/vdisk.h"
@@ -31,6 +32,7 @@ struct options {
 	unsigned max_connections;
 	unsigned max_logins_per_address;
 	bool list_attributes;
+	const char *print_pr_state;
 };
 
 static void usage(FILE *out)
@@ -46,8 +48,11 @@ static void usage(FILE *out)
 		"  -l, --listen ADDR:PORT iSCSI portal to listen on; repeatable; IPv6 as\n"
 		"                         [ADDR]:PORT; default " DEFAULT_PORTAL "\n"
 		"  -t, --threads N        reactor threads (default: one per online CPU)\n"
-		"  -s, --state-dir DIR    where the demo LUN's file lives\n"
-		"                         (default " DEFAULT_STATE_DIR ")\n"
+		"  -s, --state-dir DIR    the target's state: DIR/pr/DEVICE holds a device's\n"
+		"                         persistent reservations while an initiator asked\n"
+		"                         for them to persist (APTPL; DIR/pr is made 0700\n"
+		"                         when first needed), and the demo LUN's file is\n"
+		"                         DIR/demo-lun0.img (default " DEFAULT_STATE_DIR ")\n"
 		"      --max-connections N\n"
 		"                         iSCSI connections in all; 0 = no limit\n"
 		"                         (default %u)\n"
@@ -59,6 +64,10 @@ static void usage(FILE *out)
 		"                         (the core's, each handler's, each driver's): type,\n"
 		"                         range, default, whether it repeats, whether it\n"
 		"                         changes at run time, what it does; then exit\n"
+		"      --print-pr-state FILE\n"
+		"                         decode a persistent reservation state file\n"
+		"                         (DIR/pr/DEVICE) and print it as text, or say why\n"
+		"                         it is refused (exit 1); then exit\n"
 		"  -h, --help             this text\n"
 		"\n"
 		"SIGINT or SIGTERM: stop accepting, end the sessions, flush and close\n"
@@ -86,7 +95,7 @@ static int parse_log_level(const char *s)
 }
 
 /* Long options without a short form. */
-enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_LOGINS, OPT_LIST_ATTRIBUTES };
+enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_LOGINS, OPT_LIST_ATTRIBUTES, OPT_PRINT_PR_STATE };
 
 /* A count in 0..1000000 for option @name. */
 static int parse_count(const char *name, const char *arg, unsigned *out)
@@ -113,6 +122,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-connections", required_argument, NULL, OPT_MAX_CONNECTIONS },
 		{ "max-logins-per-address", required_argument, NULL, OPT_MAX_LOGINS },
 		{ "list-attributes", no_argument, NULL, OPT_LIST_ATTRIBUTES },
+		{ "print-pr-state", required_argument, NULL, OPT_PRINT_PR_STATE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -160,6 +170,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_LIST_ATTRIBUTES:
 			o->list_attributes = true;
+			break;
+		case OPT_PRINT_PR_STATE:
+			o->print_pr_state = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -234,13 +247,20 @@ static void teardown_objects(void)
 static void shutdown_gracefully(void)
 {
 	struct scst_tgt_template *iscsi = scst_find_target_template("iscsi");
+	bool sessions_gone;
 
 	iscsi_stop_listening();
 	reactor_run_on_all(close_sessions_here, iscsi);
-	if (!scst_wait_sessions_gone(SHUTDOWN_GRACE_SECONDS))
+	sessions_gone = scst_wait_sessions_gone(SHUTDOWN_GRACE_SECONDS);
+	if (!sessions_gone)
 		log_warn("%u session(s) still closing after %d s; stopping anyway",
 			 scst_session_count(), SHUTDOWN_GRACE_SECONDS);
-	else
+	/* Every PERSISTENT RESERVE OUT has ended with its session, so no
+	 * save is submitted from here on; the writer finishes the queued
+	 * ones (their completions need the reactors, still running) before
+	 * the devices go. */
+	pr_store_stop();
+	if (sessions_gone)
 		teardown_objects();
 	reactors_stop();
 }
@@ -319,6 +339,30 @@ static int wait_for_signal(const char *config)
 	}
 }
 
+/* --print-pr-state FILE: the decoder's verdict on a state file, for an
+ * administrator (and the tests). Reads only: safe on a running daemon's
+ * file. */
+static int print_pr_state(const char *path)
+{
+	struct scst_pr pr;
+	char err[512];
+	int rc = pr_store_read_file(path, &pr, err, sizeof(err));
+
+	if (rc == -ENOENT) {
+		fprintf(stderr, "uscstd: %s: no such file (a device without its file starts "
+				"with no registrations)\n",
+			path);
+		return 1;
+	}
+	if (rc) {
+		fprintf(stderr, "uscstd: %s\n", err);
+		return 1;
+	}
+	pr_store_print(stdout, &pr);
+	pr_store_release(&pr);
+	return fflush(stdout) ? 1 : 0;
+}
+
 /* --list-attributes: the descriptor tables of the core and of every
  * built-in handler and driver (core/attr_desc.h), as registered. */
 static int list_attributes(void)
@@ -351,6 +395,8 @@ int main(int argc, char **argv)
 		return 2;
 	if (o.list_attributes)
 		return list_attributes();
+	if (o.print_pr_state)
+		return print_pr_state(o.print_pr_state);
 	if (!o.nportals)
 		o.portals[o.nportals++] = DEFAULT_PORTAL;
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -378,10 +424,18 @@ int main(int argc, char **argv)
 		log_error("cannot start %u reactor threads", o.threads);
 		return 1;
 	}
+	/* Before the devices: each loads its persistent reservations from
+	 * the state directory as it is created. */
+	if (pr_store_start(o.state_dir, err, sizeof(err))) {
+		log_error("%s", err);
+		reactors_stop();
+		return 1;
+	}
 	if (o.config ? config_load_file(o.config, err, sizeof(err))
 		     : demo_target_create(o.state_dir, err, sizeof(err))) {
 		log_error("%s", err);
 		log_error("not serving anything; exiting");
+		pr_store_stop();
 		teardown_objects();
 		reactors_stop();
 		return 1;
@@ -390,6 +444,7 @@ int main(int argc, char **argv)
 		if (iscsi_listen(o.portals[i], err, sizeof(err))) {
 			log_error("%s", err);
 			iscsi_stop_listening();
+			pr_store_stop();
 			teardown_objects();
 			reactors_stop();
 			return 1;
