@@ -28,6 +28,7 @@
 
 #include "base/buf_pool.h"
 #include "base/log.h"
+#include "core/pr_rules.h"
 #include "core/range_lock.h"
 #include "core/task_mgmt.h"
 
@@ -385,7 +386,7 @@ void scst_rx_data(struct scst_cmd *cmd, bool success)
  * row's flags, never by an opcode. The order matters: an aborted command
  * ends first; ordering comes before the checks that consume state (a
  * unit attention is reported by the command that runs, in task set
- * order); reservation and ALUA checks will go between order and UA. An
+ * order); the reservation check goes between order and UA. An
  * ACA condition comes before the task set's order: a command it refuses
  * must not wait for its turn first. ---- */
 
@@ -425,6 +426,22 @@ static enum pre_exec_rc check_task_set_order(struct scst_cmd *cmd)
 	if (!cmd->in_task_set || scst_order_may_exec(cmd))
 		return PRE_EXEC_PASS;
 	return PRE_EXEC_PARK;
+}
+
+/* Reservations (SPC-4 5.13.1, SPC-2 5.5.1): what the nexus may do under
+ * the device's persistent or SPC-2 reservation is one atomic load
+ * (td->pr_access, pr.c keeps it), and the op row's flags say whether
+ * this command needs more. Before the unit attention check, as SCST has
+ * it: a command that conflicts does not consume a unit attention. */
+static enum pre_exec_rc check_reservation(struct scst_cmd *cmd)
+{
+	if (!cmd->tgt_dev ||
+	    !scst_pr_conflicts(atomic_load_explicit(&cmd->tgt_dev->pr_access,
+						    memory_order_relaxed),
+			       cmd->op_flags))
+		return PRE_EXEC_PASS;
+	scst_set_cmd_status(cmd, SAM_STAT_RESERVATION_CONFLICT);
+	return PRE_EXEC_FAILED;
 }
 
 /* SAM-5 5.14: INQUIRY, REPORT LUNS and REQUEST SENSE (SCST_OP_SKIP_UA)
@@ -467,6 +484,7 @@ static enum pre_exec_rc (*const pre_exec_checks[])(struct scst_cmd *cmd) = {
 	check_aborted,
 	check_aca,
 	check_task_set_order,
+	check_reservation,
 	check_unit_attention,
 	check_read_only,
 	check_write_range,

@@ -30,6 +30,35 @@ const struct scst_op_desc scst_core_ops[] = {
 	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
 	  .parse = scst_report_tmfs_parse, .exec = scst_report_tmfs_exec },
+	/* Reservations. PERSISTENT RESERVE IN and OUT run under every
+	 * persistent reservation (SPC-4 table 72; OUT checks its own rules,
+	 * 5.13) but conflict with another nexus's SPC-2 reservation (SPC-3
+	 * 5.6.3); RESERVE and RELEASE decide about persistent reservations
+	 * themselves, and RELEASE from another nexus is a no-op (SPC-2 7.24). */
+	{ .opcode = PERSISTENT_RESERVE_IN, .cdb_len = 10, .name = "PERSISTENT RESERVE IN",
+	  .flags = SCST_OP_PR_ALLOWED,
+	  .cdb_usage = { PERSISTENT_RESERVE_IN, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+			 0x00 },
+	  .parse = scst_pr_in_parse, .exec = scst_pr_in_exec },
+	{ .opcode = PERSISTENT_RESERVE_OUT, .cdb_len = 10, .name = "PERSISTENT RESERVE OUT",
+	  .flags = SCST_OP_PR_ALLOWED,
+	  .cdb_usage = { PERSISTENT_RESERVE_OUT, 0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+			 0x00 },
+	  .parse = scst_pr_out_parse, .exec = scst_pr_out_exec },
+	{ .opcode = RESERVE_6, .cdb_len = 6, .name = "RESERVE(6)", .flags = SCST_OP_PR_ALLOWED,
+	  .cdb_usage = { RESERVE_6, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	  .parse = scst_reserve_parse, .exec = scst_reserve_exec },
+	{ .opcode = RESERVE_10, .cdb_len = 10, .name = "RESERVE(10)", .flags = SCST_OP_PR_ALLOWED,
+	  .cdb_usage = { RESERVE_10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	  .parse = scst_reserve_parse, .exec = scst_reserve_exec },
+	{ .opcode = RELEASE_6, .cdb_len = 6, .name = "RELEASE(6)",
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { RELEASE_6, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	  .parse = scst_reserve_parse, .exec = scst_release_exec },
+	{ .opcode = RELEASE_10, .cdb_len = 10, .name = "RELEASE(10)",
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { RELEASE_10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	  .parse = scst_reserve_parse, .exec = scst_release_exec },
 	{ .name = NULL },
 };
 

@@ -14,5 +14,13 @@ int scst_report_tmfs_parse(struct scst_cmd *cmd);
 void scst_report_tmfs_exec(struct scst_cmd *cmd);
 int scst_request_sense_parse(struct scst_cmd *cmd);
 void scst_request_sense_exec(struct scst_cmd *cmd);
+/* Reservations (pr.c, pr_in.c, reserve.c). */
+int scst_pr_in_parse(struct scst_cmd *cmd);
+void scst_pr_in_exec(struct scst_cmd *cmd);
+int scst_pr_out_parse(struct scst_cmd *cmd);
+void scst_pr_out_exec(struct scst_cmd *cmd);
+int scst_reserve_parse(struct scst_cmd *cmd);
+void scst_reserve_exec(struct scst_cmd *cmd);
+void scst_release_exec(struct scst_cmd *cmd);
 
 #endif

@@ -10,6 +10,7 @@
 #include "base/log.h"
 #include "core/attr_desc.h"
 #include "core/core_internal.h"
+#include "core/pr_internal.h"
 #include "core/range_lock.h"
 
 pthread_mutex_t scst_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -225,6 +226,7 @@ static void set_identity_defaults(struct scst_device *dev)
 
 static void device_free(struct scst_device *dev)
 {
+	scst_pr_clear_state(&dev->pr);
 	pthread_mutex_destroy(&dev->lock);
 	free(dev->name);
 	free(dev);
@@ -302,6 +304,7 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	list_init(&dev->tgt_devs);
 	list_init(&dev->cmds);
 	scst_range_lock_init(dev);
+	scst_pr_init(dev);
 	atomic_init(&dev->wce, true);
 	atomic_init(&dev->d_sense, false);
 	/* The core's attributes first, so that the handler's attach sees
@@ -368,6 +371,26 @@ void scst_for_each_target(struct scst_tgt_template *tgtt,
 	}
 }
 
+/* Which relative target port identifiers are taken, one bit each, for
+ * REGISTER AND MOVE's check from a reactor without scst_mutex. Written
+ * by management under scst_mutex. */
+static _Atomic uint64_t rel_tgt_ids_used[65536 / 64];
+
+static void rel_tgt_id_mark(uint16_t id, bool used)
+{
+	uint64_t bit = 1ull << (id % 64);
+
+	if (used)
+		atomic_fetch_or(&rel_tgt_ids_used[id / 64], bit);
+	else
+		atomic_fetch_and(&rel_tgt_ids_used[id / 64], ~bit);
+}
+
+bool scst_rel_tgt_id_exists(uint16_t id)
+{
+	return id != 0 && (atomic_load(&rel_tgt_ids_used[id / 64]) & (1ull << (id % 64)));
+}
+
 static uint16_t next_rel_tgt_id(void)
 {
 	struct scst_tgt *tgt;
@@ -425,6 +448,7 @@ struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *
 	}
 	if (!tgt->rel_tgt_id)
 		tgt->rel_tgt_id = next_rel_tgt_id();
+	rel_tgt_id_mark(tgt->rel_tgt_id, true);
 	list_add_tail(&tgt->registry_entry, &targets);
 	return tgt;
 fail:
@@ -441,6 +465,7 @@ void scst_target_destroy(struct scst_tgt *tgt)
 
 	assert(list_empty(&tgt->sessions) && tgt->sessions_alive == 0);
 	list_del(&tgt->registry_entry);
+	rel_tgt_id_mark(tgt->rel_tgt_id, false);
 	if (tgt->tgtt->target_detach)
 		tgt->tgtt->target_detach(tgt);
 	list_for_each_entry_safe(acg, tmp, &tgt->acgs, tgt_entry)

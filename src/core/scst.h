@@ -27,6 +27,7 @@
 
 #include "base/list.h"
 #include "base/reactor.h"
+#include "core/pr.h"
 #include "core/range_queue.h"
 #include "scsi/scsi.h"
 #include "scsi/sense.h"
@@ -393,6 +394,14 @@ struct scst_device {
 	 * lock by every writer. */
 	struct range_queue write_ranges;
 	atomic_uint range_exclusive;
+
+	/* Reservations, under @lock: the persistent ones (core/pr.c) and
+	 * the SPC-2 one (core/reserve.c), whose holder is an I_T nexus
+	 * (a session; NULL when the unit is not reserved), released when
+	 * that session's last nexus to the device goes. Each nexus's
+	 * pr_access is what a command checks, without the lock. */
+	struct scst_pr pr;
+	const struct scst_session *spc2_holder;
 };
 
 /* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
@@ -486,6 +495,13 @@ struct scst_tgt_dev {
 	 * range lock (core/range_lock.c); written on the session's reactor
 	 * only, read by an exclusive writer under dev->lock. */
 	atomic_uint untracked_writes;
+	/* Reservations (core/pr.c), under dev->lock: the registration of
+	 * this I_T nexus, if any; what its commands may do (enum
+	 * scst_pr_access, read without the lock by every command); and a
+	 * mark PREEMPT AND ABORT sets on the nexuses it preempts. */
+	struct scst_pr_registrant *pr_reg;
+	atomic_uint pr_access;
+	bool pr_preempted;
 };
 
 /* An I_T nexus. Lives on one reactor. */
@@ -659,6 +675,11 @@ struct scst_mgmt_cmd {
 	 * it (byte 0: UADE DEPTH in bits 5..4, SENSE KEY in bits 3..0; byte 1
 	 * ASC; byte 2 ASCQ). */
 	uint8_t add_resp_info[3];
+	/* A function the core runs for itself (PREEMPT AND ABORT, pr.c),
+	 * with no driver to tell: on completion internal_done(mcmd) runs on
+	 * the session's reactor instead of task_mgmt_fn_done. */
+	void (*internal_done)(struct scst_mgmt_cmd *mcmd);
+	void *internal_ctx;
 };
 
 /* ------------------------------------------------------------------ */

@@ -28,6 +28,7 @@
 
 #include "base/log.h"
 #include "core/core_internal.h"
+#include "core/pr_internal.h"
 
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t count_zero = PTHREAD_COND_INITIALIZER;
@@ -93,6 +94,7 @@ static struct scst_tgt_dev *tgt_dev_new(struct scst_session *sess, const struct 
 	session_get(sess);
 	pthread_mutex_lock(&lun->dev->lock);
 	list_add_tail(&td->dev_entry, &lun->dev->tgt_devs);
+	scst_pr_nexus_joined_locked(td);
 	pthread_mutex_unlock(&lun->dev->lock);
 	return td;
 }
@@ -113,6 +115,7 @@ void scst_tgt_dev_put(struct scst_tgt_dev *td)
 	assert(list_empty(&td->task_set) && td->nparked == 0);
 	pthread_mutex_lock(&dev->lock);
 	list_del(&td->dev_entry);
+	scst_spc2_nexus_gone_locked(td);
 	scst_aca_nexus_gone_locked(td);
 	scst_tgt_dev_clear_uas(td);
 	pthread_mutex_unlock(&dev->lock);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 
 #include "base/log.h"
+#include "core/pr_internal.h"
 #include "core/task_mgmt.h"
 #include "core/tmf_scope.h"
 
@@ -36,7 +37,13 @@ static void tmf_complete(struct reactor_msg *m)
 	struct scst_mgmt_cmd *mcmd = container_of(m, struct scst_mgmt_cmd, done_msg);
 	struct scst_session *sess = mcmd->sess;
 
-	assert(reactor_self() == sess->reactor && sess->tmf_refs > 0);
+	assert(reactor_self() == sess->reactor);
+	if (mcmd->internal_done) {
+		/* The core's own: the command that asked holds the session. */
+		mcmd->internal_done(mcmd);
+		return;
+	}
+	assert(sess->tmf_refs > 0);
 	sess->tgt->tgtt->task_mgmt_fn_done(mcmd); /* frees mcmd */
 	sess->tmf_refs--;
 	scst_session_cmd_gone(sess);
@@ -411,6 +418,9 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool 
 {
 	abort_in_scope(mcmd, td->dev, mcmd->sess, TMF_SCOPE_LUN_RESET, 0, NULL);
 	aca_clear(td->dev, NULL);
+	/* A reset releases an SPC-2 reservation (SPC-2 5.5.1); persistent
+	 * reservations stay (SPC-4 5.13.1). */
+	scst_spc2_release(td->dev, NULL, cold ? "target cold reset" : "logical unit reset");
 	/* Every I_T nexus gets the reset's unit attention, the one that
 	 * asked for it too (SAM-5 6.3.3; libiscsi's MultipathIO.Reset looks
 	 * for it on every path). */
@@ -432,6 +442,7 @@ static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_ta
 		scst_abort_cmd(cmd, mcmd);
 	for (unsigned i = 0; luns && i < luns->n; i++) {
 		aca_clear(luns->tgt_devs[i]->dev, luns->tgt_devs[i]);
+		scst_spc2_release(luns->tgt_devs[i]->dev, sess, "I_T NEXUS RESET");
 		scst_tgt_dev_queue_ua(luns->tgt_devs[i],
 				      scsi_sense_make(SK_UNIT_ATTENTION,
 						      ASC_I_T_NEXUS_LOSS_OCCURRED));
@@ -496,6 +507,55 @@ static void run_tmf(struct scst_mgmt_cmd *mcmd)
 		break;
 	}
 	mcmd->status = SCST_TMF_STATUS_NOT_SUPPORTED;
+}
+
+/* ---- PREEMPT AND ABORT (pr.c) ---- */
+
+struct scst_mgmt_cmd *scst_abort_preempted_locked(struct scst_cmd *pr_cmd,
+						  void (*done)(struct scst_mgmt_cmd *mcmd),
+						  void *ctx)
+{
+	struct scst_device *dev = pr_cmd->dev;
+	bool tas = atomic_load(&dev->tas);
+	struct scst_mgmt_cmd *mcmd = calloc(1, sizeof(*mcmd));
+	struct scst_tgt_dev *td;
+	struct scst_cmd *cmd;
+	unsigned n = 0;
+
+	if (!mcmd)
+		log_error("out of memory: PREEMPT AND ABORT on %s will not wait for the tasks it aborts",
+			  dev->name);
+	else {
+		mcmd->fn = SCST_TMF_ABORT_TASK_SET;
+		mcmd->sess = pr_cmd->sess;
+		mcmd->internal_done = done;
+		mcmd->internal_ctx = ctx;
+		atomic_init(&mcmd->pending, 1);
+	}
+	list_for_each_entry(cmd, &dev->cmds, dev_entry) {
+		if (cmd == pr_cmd || !cmd->tgt_dev || !cmd->tgt_dev->pr_preempted)
+			continue;
+		/* The preempted nexus is never the one acting. */
+		scst_abort_cmd_fate_locked(cmd, mcmd,
+					   tas ? SCST_ABORT_TASK_ABORTED : SCST_ABORT_SILENT);
+		n++;
+	}
+	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
+		if (!td->pr_preempted)
+			continue;
+		td->pr_preempted = false;
+		aca_clear_locked(dev, td);
+	}
+	if (!mcmd)
+		return NULL;
+	if (n == 0) {
+		free(mcmd);
+		return NULL;
+	}
+	log_info_rl("session %s: PREEMPT AND ABORT aborted %u task(s) on %s",
+		    pr_cmd->sess->initiator_name, n, dev->name);
+	tmf_put(mcmd); /* the scan is over */
+	return mcmd;
 }
 
 struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf fn,

@@ -56,6 +56,7 @@ static struct scst_cmd *cmd(unsigned i, const struct scst_op_desc *op,
 	struct scst_cmd *c = &cmds[i];
 
 	c->op = op;
+	c->op_flags = op->flags; /* what PARSE copies */
 	c->task_attr = attr;
 	c->lba = lba;
 	c->nblocks = nblocks;
