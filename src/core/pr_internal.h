@@ -4,6 +4,7 @@
 #define USCST_CORE_PR_INTERNAL_H
 
 #include "core/core_internal.h"
+#include "core/pr_store.h"
 
 /* The device's state at creation (pr.c): empty, or what its APTPL state
  * file says (pr_persist.c). */
@@ -40,18 +41,21 @@ struct scst_mgmt_cmd *scst_abort_preempted_locked(struct scst_cmd *pr_cmd,
  * exists (registry.c; any thread, no lock). */
 bool scst_rel_tgt_id_exists(uint16_t rel_tgt_id);
 
-/* APTPL (pr_persist.c). A save in progress, embedded in whoever waits
- * for it: done runs on @reactor once the state is on disk (error 0) or
- * could not be written (an errno). */
+/* APTPL (pr_persist.c, on pr_store.c's writer). A save in progress,
+ * embedded in whoever waits for it: done runs on the reactor given once
+ * the state is on disk (error 0) or could not be written (an errno). */
 struct scst_pr_save {
 	int error;
-	struct reactor *reactor;
 	void (*done)(struct scst_pr_save *save);
-	struct reactor_msg done_msg;
-	void *impl; /* pr_persist.c's */
+	struct pr_store_req req;
 };
 /* Whether a state directory is configured: PTPL_C. */
 bool scst_pr_store_available(void);
+/* Loads the device's APTPL state file at creation, if it has one (into
+ * dev->pr, which scst_pr_init() set up empty). -1 with the reason in
+ * @err when the file is there but cannot be used: the device is then not
+ * created, rather than served without the reservations that fence it. */
+int scst_pr_load(struct scst_device *dev, char *err, size_t errlen);
 /* Writes the device's state as it is now (dev->lock held, so saves are
  * written in the order of the changes) or, APTPL off, removes its file.
  * Cannot fail: an error comes through save->error. */

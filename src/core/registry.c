@@ -309,7 +309,8 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	atomic_init(&dev->d_sense, false);
 	/* The core's attributes first, so that the handler's attach sees
 	 * read_only. */
-	if (scst_attr_defaults(&scst_device_attr_table, dev, err, errlen) ||
+	if (scst_pr_load(dev, err, errlen) ||
+	    scst_attr_defaults(&scst_device_attr_table, dev, err, errlen) ||
 	    scst_attrs_take(&scst_device_attr_table, dev, attrs, nattrs, err, errlen) ||
 	    handler->attach(dev, attrs, nattrs, err, errlen)) {
 		device_free(dev);
