@@ -67,6 +67,12 @@ const char *scst_attr_owner_name(enum scst_attr_owner owner)
 		return "LUN";
 	case SCST_ATTR_OWNER_DEVICE:
 		return "DEVICE";
+	case SCST_ATTR_OWNER_DEVICE_GROUP:
+		return "DEVICE_GROUP";
+	case SCST_ATTR_OWNER_TARGET_GROUP:
+		return "TARGET_GROUP";
+	case SCST_ATTR_OWNER_TG_TARGET:
+		return "TARGET of a TARGET_GROUP";
 	}
 	return "?";
 }

@@ -49,6 +49,9 @@ enum scst_attr_owner {
 	SCST_ATTR_OWNER_GROUP,  /* GROUP of a target */
 	SCST_ATTR_OWNER_LUN,    /* LUN line's braces */
 	SCST_ATTR_OWNER_DEVICE, /* DEVICE of a HANDLER */
+	SCST_ATTR_OWNER_DEVICE_GROUP, /* DEVICE_GROUP (ALUA, core/alua.h) */
+	SCST_ATTR_OWNER_TARGET_GROUP, /* TARGET_GROUP of a DEVICE_GROUP */
+	SCST_ATTR_OWNER_TG_TARGET,    /* TARGET of a TARGET_GROUP */
 };
 
 enum scst_attr_flags {

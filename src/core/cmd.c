@@ -29,6 +29,8 @@
 #include "base/buf_pool.h"
 #include "base/log.h"
 #include "core/pr_rules.h"
+#include "core/alua.h"
+#include "core/alua_rules.h"
 #include "core/range_lock.h"
 #include "core/task_mgmt.h"
 
@@ -460,6 +462,29 @@ static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 	return PRE_EXEC_FAILED;
 }
 
+/* ALUA (SPC-4 5.16.2.4): through a target port in standby, unavailable,
+ * offline or transitioning, a command its row does not mark served there
+ * ends with NOT READY and the state's sense (alua_rules.c). After the unit
+ * attention check, as LIO orders it: the ASYMMETRIC ACCESS STATE CHANGED
+ * that told of the new state is reported first. An active port costs one
+ * relaxed load of the nexus's cached state. A transitioning port refuses
+ * at once (SCST retries once after half a second first); initiators
+ * retry on 04/0A. */
+static enum pre_exec_rc check_alua_state(struct scst_cmd *cmd)
+{
+	struct scsi_sense sense;
+	unsigned state;
+
+	if (!cmd->tgt_dev)
+		return PRE_EXEC_PASS;
+	state = scst_alua_word_state(atomic_load_explicit(&cmd->tgt_dev->alua,
+							  memory_order_relaxed));
+	if (state <= SCST_ALUA_NONOPTIMIZED || scst_alua_allows(state, cmd->op_flags, &sense))
+		return PRE_EXEC_PASS;
+	scst_set_cmd_error(cmd, sense);
+	return PRE_EXEC_FAILED;
+}
+
 static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 {
 	if (!(cmd->op_flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev ||
@@ -486,6 +511,7 @@ static enum pre_exec_rc (*const pre_exec_checks[])(struct scst_cmd *cmd) = {
 	check_task_set_order,
 	check_reservation,
 	check_unit_attention,
+	check_alua_state,
 	check_read_only,
 	check_write_range,
 };

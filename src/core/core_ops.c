@@ -2,34 +2,62 @@
  * device type, looked up before the handler's own table. */
 #include <string.h>
 
+#include "core/alua.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
 
 const struct scst_op_desc scst_core_ops[] = {
 	{ .opcode = INQUIRY, .cdb_len = 6, .name = "INQUIRY",
-	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { INQUIRY, 0x01, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = scst_inquiry_parse, .exec = scst_inquiry_exec },
 	{ .opcode = REPORT_LUNS, .cdb_len = 12, .name = "REPORT LUNS",
-	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { REPORT_LUNS, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff },
 	  .parse = scst_report_luns_parse, .exec = scst_report_luns_exec },
 	{ .opcode = REQUEST_SENSE, .cdb_len = 6, .name = "REQUEST SENSE",
-	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { REQUEST_SENSE, 0x01, 0x00, 0x00, 0xff, 0x00 },
 	  .parse = scst_request_sense_parse, .exec = scst_request_sense_exec },
 	{ .opcode = MAINTENANCE_IN, .service_action = MI_REPORT_SUPPORTED_OPCODES, .cdb_len = 12,
 	  .name = "REPORT SUPPORTED OPERATION CODES",
-	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK,
 	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
 	  .parse = scst_report_opcodes_parse, .exec = scst_report_opcodes_exec },
 	{ .opcode = MAINTENANCE_IN, .service_action = MI_REPORT_SUPPORTED_TMFS, .cdb_len = 12,
 	  .name = "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
-	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK,
 	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
 	  .parse = scst_report_tmfs_parse, .exec = scst_report_tmfs_exec },
+	/* ALUA (alua.c). STPG has no PR flag: it conflicts with a persistent
+	 * reservation the nexus has no access under (SPC-4 table 72). */
+	{ .opcode = MAINTENANCE_IN, .service_action = MI_REPORT_TARGET_PGS, .cdb_len = 12,
+	  .name = "REPORT TARGET PORT GROUPS",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
+	  .cdb_usage = { MAINTENANCE_IN, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+			 0x00, 0x00 },
+	  .parse = scst_rtpg_parse, .exec = scst_rtpg_exec },
+	{ .opcode = MAINTENANCE_OUT, .service_action = MO_SET_TARGET_PGS, .cdb_len = 12,
+	  .name = "SET TARGET PORT GROUPS",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_ALUA_UNAVAILABLE_OK | SCST_OP_ALUA_OFFLINE_OK,
+	  .cdb_usage = { MAINTENANCE_OUT, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+			 0x00, 0x00 },
+	  .parse = scst_stpg_parse, .exec = scst_stpg_exec },
 	/* Reservations. PERSISTENT RESERVE IN and OUT run under every
 	 * persistent reservation (SPC-4 table 72; OUT checks its own rules,
 	 * 5.13) but conflict with another nexus's SPC-2 reservation (SPC-3

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "base/bytes.h"
+#include "core/alua.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
 
@@ -55,6 +56,9 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 	d[2] = 0x06;  /* SPC-4 */
 	d[3] = 0x32;  /* NORMACA (ACA, core/tmf.c), HISUP, response data format 2 */
 	d[4] = STD_INQUIRY_LEN - 5;
+	/* TPGS: the device group's kind of ALUA (alua.c), 0 without one. */
+	if (cmd->tgt_dev)
+		d[5] = (uint8_t)(scst_alua_word_tpgs(atomic_load(&cmd->tgt_dev->alua)) << 4);
 	d[7] = 0x02;  /* CMDQUE: tagged command queuing */
 	put_ascii(d + 8, cmd->dev ? cmd->dev->t10_vend_id : "USCST", 8);
 	put_ascii(d + 16, cmd->dev ? cmd->dev->prod_id : "", 16);
@@ -126,6 +130,7 @@ static size_t vpd_device_identification(const struct scst_cmd *cmd, uint8_t *d)
 	const struct scst_tgt *tgt = cmd->sess->tgt;
 	uint8_t id[8 + 64];
 	size_t n = 4, idlen;
+	unsigned group;
 
 	put_be64(id, dev->naa_id);
 	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_LU | DESIG_NAA, id, 8);
@@ -139,9 +144,15 @@ static size_t vpd_device_identification(const struct scst_cmd *cmd, uint8_t *d)
 	put_be16(id + 2, tgt->rel_tgt_id);
 	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_TARGET_PORT | DESIG_REL_TGT_PORT, id, 4);
 
-	memset(id, 0, 4);
-	put_be16(id + 2, tgt->tpg_id);
-	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_TARGET_PORT | DESIG_TPG, id, 4);
+	/* The ALUA target port group of this port for this device; a device
+	 * in no device group has none (SCST omits it too). Not tgt->tpg_id,
+	 * the transport's portal group. */
+	group = scst_alua_word_group(atomic_load(&cmd->tgt_dev->alua));
+	if (group) {
+		memset(id, 0, 4);
+		put_be16(id + 2, (uint16_t)group);
+		n += put_designator(d + n, CODE_SET_BINARY, ASSOC_TARGET_PORT | DESIG_TPG, id, 4);
+	}
 	return n;
 }
 

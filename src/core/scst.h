@@ -126,6 +126,30 @@ enum scst_op_flags {
 	 * 5.5.1: INQUIRY, REPORT LUNS, REQUEST SENSE, RELEASE, ...); every
 	 * other command gets RESERVATION CONFLICT. */
 	SCST_OP_RESERVE_ALLOWED = 1u << 6,
+	/* ALUA (SPC-4 5.16.2.4; core/alua_rules.c): the command is served
+	 * through a target port in the named asymmetric access state. A
+	 * row without the bit gets NOT READY, LOGICAL UNIT NOT ACCESSIBLE
+	 * with the state's ASCQ there. Active/optimized and
+	 * active/non-optimized serve everything.
+	 * STANDBY_OK: INQUIRY, REPORT LUNS, REQUEST SENSE,
+	 * MODE and LOG SENSE/SELECT, diagnostics, READ CAPACITY, RTPG,
+	 * STPG, PERSISTENT RESERVE IN/OUT, RESERVE/RELEASE, REPORT SUPPORTED
+	 * OPERATION CODES / TASK MANAGEMENT FUNCTIONS. */
+	SCST_OP_ALUA_STANDBY_OK = 1u << 7,
+	/* UNAVAILABLE_OK: INQUIRY, REPORT LUNS, REQUEST SENSE,
+	 * READ CAPACITY, RTPG, STPG, REPORT SUPPORTED OPERATION CODES /
+	 * TASK MANAGEMENT FUNCTIONS. */
+	SCST_OP_ALUA_UNAVAILABLE_OK = 1u << 8,
+	/* TRANSITIONING_OK: INQUIRY, REPORT LUNS, REQUEST SENSE,
+	 * READ CAPACITY, RTPG, REPORT SUPPORTED OPERATION CODES / TASK
+	 * MANAGEMENT FUNCTIONS; not STPG (a group in transition cannot be
+	 * set, SCST too). */
+	SCST_OP_ALUA_TRANSITIONING_OK = 1u << 9,
+	/* OFFLINE_OK: INQUIRY, REPORT LUNS, REQUEST SENSE, RTPG
+	 * and STPG (so that an initiator can bring the port back, as SCST
+	 * allows); everything else gets LOGICAL UNIT NOT READY, OFFLINE
+	 * (04/12), LIO's code, since SPC-4 names none of its own. */
+	SCST_OP_ALUA_OFFLINE_OK = 1u << 10,
 };
 
 struct scst_op_desc {
@@ -440,7 +464,11 @@ struct scst_tgt {
 	void *tgt_priv;
 	bool enabled;
 	uint16_t rel_tgt_id;   /* relative target port identifier (VPD 0x83) */
-	uint16_t tpg_id;       /* target port group */
+	/* The transport's own portal group number (iSCSI: the Target Portal
+	 * Group Tag of the login and SendTargets), fixed at 1. Not SCSI's
+	 * target port group: that is ALUA's, per device (core/alua.c,
+	 * td->alua), which VPD page 0x83 and RTPG report. */
+	uint16_t tpg_id;
 	struct scst_acg *default_acg; /* never NULL; scst_mutex */
 	struct list_head acgs;        /* named groups, config order; scst_mutex */
 	struct list_head sessions; /* scst_mutex */
@@ -495,6 +523,15 @@ struct scst_tgt_dev {
 	 * range lock (core/range_lock.c); written on the session's reactor
 	 * only, read by an exclusive writer under dev->lock. */
 	atomic_uint untracked_writes;
+	/* ALUA (core/alua.c): the asymmetric access state of the target
+	 * port for this device (bits 7..0, SPC-4 codes: 0 active/optimized),
+	 * the device group's TPGS bits (9..8, standard INQUIRY byte 5) and
+	 * the target port group's id (31..16; 0: the device is in no device
+	 * group). One word, so that PRE_EXEC reads it with one relaxed load
+	 * and INQUIRY sees a state and a group that belong together.
+	 * Written with scst_mutex held (a reload, STPG, a transition ending),
+	 * zero (active, no group) until then. */
+	atomic_uint alua;
 	/* Reservations (core/pr.c), under dev->lock: the registration of
 	 * this I_T nexus, if any; what its commands may do (enum
 	 * scst_pr_access, read without the lock by every command); and a

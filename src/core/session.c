@@ -27,6 +27,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "core/alua.h"
 #include "core/core_internal.h"
 #include "core/pr_internal.h"
 
@@ -87,6 +88,8 @@ static struct scst_tgt_dev *tgt_dev_new(struct scst_session *sess, const struct 
 	td->dev = lun->dev;
 	td->lun = lun->lun;
 	atomic_init(&td->read_only, lun->read_only);
+	/* scst_mutex is held, as by every change of ALUA states. */
+	atomic_init(&td->alua, scst_alua_nexus_word(lun->dev, sess->tgt));
 	atomic_init(&td->refs, 1);
 	list_init(&td->uas);
 	list_init(&td->task_set);

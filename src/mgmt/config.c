@@ -50,9 +50,9 @@ static const struct section_rule section_rules[] = {
 	{ .section = CONFIG_INITIATOR, .keyword = "INITIATOR", .nargs = 1,
 	  .body_allowed = false, .parents = IN(CONFIG_GROUP) },
 	{ .section = CONFIG_DEVICE_GROUP, .keyword = "DEVICE_GROUP", .nargs = 1,
-	  .body_allowed = true, .parents = IN(CONFIG_ROOT), .unsupported = true },
+	  .body_allowed = true, .parents = IN(CONFIG_ROOT) },
 	{ .section = CONFIG_TARGET_GROUP, .keyword = "TARGET_GROUP", .nargs = 1,
-	  .body_allowed = true, .parents = IN(CONFIG_DEVICE_GROUP), .unsupported = true },
+	  .body_allowed = true, .parents = IN(CONFIG_DEVICE_GROUP) },
 };
 
 static const struct section_rule *find_rule(const char *word)
@@ -453,7 +453,10 @@ static int check_unique_section(struct parser *p, struct body *body,
 				const struct section_rule *rule, const struct statement *st,
 				uint64_t lun)
 {
-	struct seen_set *set = rule->section == CONFIG_DEVICE ? &p->devices : &body->child_names;
+	/* A DEVICE line of a DEVICE_GROUP names a device of a HANDLER: unique
+	 * within its group only. */
+	bool handler_device = rule->section == CONFIG_DEVICE && body->b->section == CONFIG_HANDLER;
+	struct seen_set *set = handler_device ? &p->devices : &body->child_names;
 	const char *name = rule->section == CONFIG_LUN ? NULL : st->words[1].s;
 	int first = seen_add(set, rule->section, name, lun, st->line, &p->work);
 

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/alua.h"
 #include "core/attr_desc.h"
 #include "core/name_pattern.h"
 
@@ -69,6 +70,9 @@ struct apply_ctx {
 	const struct config_block **rel_tgt_claims; /* REL_TGT_IDS entries */
 	uint8_t *rel_tgt_taken;                     /* REL_TGT_IDS bits */
 	unsigned next_rel_tgt_id;
+	/* The file's DEVICE_GROUPs (ALUA), built aside once every target
+	 * exists; put in force at commit. */
+	struct scst_alua_config *alua;
 };
 
 #define REL_TGT_IDS 65536u /* 1..65535; 0 is not an identifier */
@@ -741,6 +745,133 @@ static int apply_target_driver(struct apply_ctx *ctx, const struct config_block 
 }
 
 /* ------------------------------------------------------------------ */
+/* DEVICE_GROUP / DEVICE / TARGET_GROUP / TARGET (ALUA, core/alua.h) */
+
+/* Every attribute of @b taken, or the line of the first left over. */
+static int check_all_taken(struct apply_ctx *ctx, const struct config_block *b,
+			   const struct scst_attr *attrs, unsigned n)
+{
+	const char *bad;
+	unsigned line = first_unconsumed(b, attrs, n, &bad);
+
+	if (!line)
+		return 0;
+	apply_error(ctx, line, "unknown attribute '%s' for %s '%s'", bad, b->keyword, b->name);
+	return -1;
+}
+
+/* Block @b's attributes as the core's ALUA calls take them. */
+static int alua_attrs(struct apply_ctx *ctx, const struct config_block *b,
+		      struct scst_attr **attrs, unsigned *n)
+{
+	*attrs = core_attrs(b, NULL, n);
+	if (!*attrs) {
+		apply_error(ctx, b->line, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static int apply_tg_target(struct apply_ctx *ctx, struct scst_alua_dg *dg,
+			   struct scst_alua_tg *tg, const struct config_block *g,
+			   const struct config_block *t)
+{
+	struct scst_attr *attrs;
+	unsigned n;
+	char reason[256] = "";
+	int rc;
+
+	if (alua_attrs(ctx, t, &attrs, &n) < 0)
+		return -1;
+	rc = scst_alua_tg_add_target(dg, tg, t->name, attrs, n, reason, sizeof(reason));
+	if (rc < 0)
+		apply_error(ctx, blame_line(t, reason), "target group '%s': %s", g->name, reason);
+	else
+		rc = check_all_taken(ctx, t, attrs, n);
+	free(attrs);
+	return rc;
+}
+
+static int apply_target_group(struct apply_ctx *ctx, struct scst_alua_dg *dg,
+			      const struct config_block *g)
+{
+	struct scst_alua_tg *tg;
+	struct scst_attr *attrs;
+	unsigned n;
+	char reason[256] = "";
+
+	if (alua_attrs(ctx, g, &attrs, &n) < 0)
+		return -1;
+	tg = scst_alua_tg_add(dg, g->name, attrs, n, reason, sizeof(reason));
+	if (!tg) {
+		free(attrs);
+		apply_error(ctx, blame_line(g, reason), "target group '%s': %s", g->name, reason);
+		return -1;
+	}
+	if (check_all_taken(ctx, g, attrs, n) < 0) {
+		free(attrs);
+		return -1;
+	}
+	free(attrs);
+	for (unsigned i = 0; i < g->nchildren; i++) {
+		const struct config_block *c = &g->children[i];
+
+		/* The grammar allows only TARGET here (config.c). */
+		assert(c->section == CONFIG_TARGET);
+		if (apply_tg_target(ctx, dg, tg, g, c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int apply_device_group(struct apply_ctx *ctx, const struct config_block *b)
+{
+	struct scst_alua_dg *dg;
+	struct scst_attr *attrs;
+	unsigned n;
+	char reason[256] = "";
+
+	if (alua_attrs(ctx, b, &attrs, &n) < 0)
+		return -1;
+	dg = scst_alua_dg_add(ctx->alua, b->name, attrs, n, reason, sizeof(reason));
+	if (!dg) {
+		free(attrs);
+		apply_error(ctx, blame_line(b, reason), "device group '%s': %s", b->name, reason);
+		return -1;
+	}
+	if (check_all_taken(ctx, b, attrs, n) < 0) {
+		free(attrs);
+		return -1;
+	}
+	free(attrs);
+	for (unsigned i = 0; i < b->nchildren; i++) {
+		const struct config_block *c = &b->children[i];
+
+		if (c->section == CONFIG_DEVICE) {
+			if (c->nattrs || c->nchildren) {
+				apply_error(ctx, c->line, "DEVICE '%s' of a device group takes no "
+					    "attributes", c->name);
+				return -1;
+			}
+			/* A device the file no longer has is going away. */
+			if (!device_in_file(ctx->tree, c->name)) {
+				apply_error(ctx, c->line, "device group '%s': no device '%s' in "
+					    "the file", b->name, c->name);
+				return -1;
+			}
+			if (scst_alua_dg_add_device(ctx->alua, dg, c->name, reason,
+						    sizeof(reason)) < 0) {
+				apply_error(ctx, c->line, "%s", reason);
+				return -1;
+			}
+		} else if (apply_target_group(ctx, dg, c) < 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 
 static void free_plan_groups(struct target_plan *plan)
 {
@@ -774,6 +905,8 @@ static void undo(struct apply_ctx *ctx)
 	}
 	while (ctx->ndevs)
 		scst_device_destroy(ctx->devs[--ctx->ndevs], ignored, sizeof(ignored));
+	scst_alua_config_free(ctx->alua);
+	ctx->alua = NULL;
 }
 
 /* The plan's groups become the target's; its sessions follow. Cannot
@@ -883,6 +1016,10 @@ static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
 	finish_drivers(ctx, true);
 	for (unsigned i = 0; i < ctx->nplans; i++)
 		commit_plan(&ctx->plans[i]);
+	/* ALUA states of the sessions just synced, before the devices the
+	 * file no longer has (in no device group now) go. */
+	scst_alua_config_install(ctx->alua);
+	ctx->alua = NULL;
 	scst_for_each_target(NULL, remove_target, &lc);
 	/* Now unmapped everywhere: the registry lets go of them, and each
 	 * is released when its last session has let go of it. */
@@ -929,7 +1066,9 @@ int config_apply(const struct config_tree *tree, struct config_leftovers *out, c
 	} else if (claim_rel_tgt_ids(&ctx) == 0 &&
 		   apply_sections(&ctx, CONFIG_HANDLER, apply_handler) == 0 &&
 		   apply_sections(&ctx, CONFIG_TARGET_DRIVER, apply_target_driver) == 0 &&
-		   prepare_unseen_drivers(&ctx) == 0) {
+		   prepare_unseen_drivers(&ctx) == 0 &&
+		   (ctx.alua = scst_alua_config_new()) != NULL &&
+		   apply_sections(&ctx, CONFIG_DEVICE_GROUP, apply_device_group) == 0) {
 		commit(&ctx, out);
 		rc = 0;
 	} else {

@@ -107,25 +107,32 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .parse = vdisk_parse_sync_cache, .exec = vdisk_exec_sync_cache },
 
 	{ .opcode = READ_CAPACITY_10, .cdb_len = 10, .name = "READ CAPACITY(10)",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_ALUA_UNAVAILABLE_OK | SCST_OP_ALUA_TRANSITIONING_OK,
 	  .parse = vdisk_parse_read_capacity10, .exec = vdisk_exec_read_capacity10 },
 	{ .opcode = SERVICE_ACTION_IN_16, .service_action = SAI_READ_CAPACITY_16,
 	  .cdb_len = 16, .name = "READ CAPACITY(16)",
-	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
+		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ALUA_TRANSITIONING_OK,
 	  .cdb_usage = { SERVICE_ACTION_IN_16, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 			 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_read_capacity16, .exec = vdisk_exec_read_capacity16 },
 
 	{ .opcode = MODE_SENSE_6, .cdb_len = 6, .name = "MODE SENSE(6)",
+	  .flags = SCST_OP_ALUA_STANDBY_OK,
 	  .cdb_usage = { MODE_SENSE_6, 0x08, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_mode_sense, .exec = vdisk_exec_mode_sense },
 	{ .opcode = MODE_SENSE_10, .cdb_len = 10, .name = "MODE SENSE(10)",
+	  .flags = SCST_OP_ALUA_STANDBY_OK,
 	  .cdb_usage = { MODE_SENSE_10, 0x18, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_mode_sense, .exec = vdisk_exec_mode_sense },
 	{ .opcode = MODE_SELECT_6, .cdb_len = 6, .name = "MODE SELECT(6)",
+	  .flags = SCST_OP_ALUA_STANDBY_OK,
 	  .cdb_usage = { MODE_SELECT_6, 0x11, 0x00, 0x00, 0xff, 0x00 },
 	  .parse = vdisk_parse_mode_select, .exec = vdisk_exec_mode_select },
 	{ .opcode = MODE_SELECT_10, .cdb_len = 10, .name = "MODE SELECT(10)",
+	  .flags = SCST_OP_ALUA_STANDBY_OK,
 	  .cdb_usage = { MODE_SELECT_10, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_mode_select, .exec = vdisk_exec_mode_select },
 
