@@ -17,14 +17,26 @@ SUITES=${SUITES:-"SCSI.Inquiry SCSI.Mandatory SCSI.ModeSense6 SCSI.Read6 SCSI.Re
 	SCSI.Write12 SCSI.Write16 SCSI.WriteSame10 SCSI.WriteSame16 SCSI.WriteVerify10
 	SCSI.WriteVerify12 SCSI.WriteVerify16
 	iSCSI.iSCSIcmdsn iSCSI.iSCSIdatasn iSCSI.iSCSIResiduals iSCSI.iSCSITMF"}
+# Reservations (issue 7): SPC-2 RESERVE/RELEASE and persistent
+# reservations. They check statuses and keys, never data read back, so
+# they run on nullio too. The second I_T nexus some of them need is the
+# -I initiator ($INI2): through the second URL (MPATH_SUITES below), or a
+# login of their own with that name when a suite has one URL.
+PR_SUITES=${PR_SUITES:-"SCSI.Reserve6 SCSI.PrinReadKeys SCSI.PrinServiceactionRange
+	SCSI.PrinReportCapabilities SCSI.ProutRegister SCSI.ProutReserve SCSI.ProutClear
+	SCSI.ProutPreempt"}
+SUITES="$SUITES $PR_SUITES"
 # Suites whose every test reads back or compares with what it wrote: run
 # where the medium keeps data (fileio, blockio), not on nullio, where they
 # can only fail.
 MEDIUM_SUITES=${MEDIUM_SUITES:-"SCSI.CompareAndWrite SCSI.MultipathIO"}
 [ "$MODE" = nullio ] || SUITES="$SUITES $MEDIUM_SUITES"
 # Suites given a second URL to the same LUN: a second session (I_T nexus),
-# without which iscsi-test-cu skips every test of MultipathIO.
-MPATH_SUITES=${MPATH_SUITES:-"SCSI.MultipathIO"}
+# without which iscsi-test-cu skips every test of MultipathIO. Reserve6
+# (2Initiators), ProutReserve (access and ownership per type) and
+# ProutPreempt act from two initiators: given the second URL, that nexus
+# ($INI2) is logged in by the suite's set-up rather than by each test.
+MPATH_SUITES=${MPATH_SUITES:-"SCSI.MultipathIO SCSI.Reserve6 SCSI.ProutReserve SCSI.ProutPreempt"}
 # WriteSame*.Unmap, UnmapUnaligned, UnmapUntilEnd and InvalidDataOutSize,
 # and CompareAndWrite.InvalidDataOutSize (compare_and_write.sh checks the
 # same refusals itself), need a thin-provisioned LUN (LBPME) and skip on a
@@ -77,7 +89,10 @@ iscsi-test-cu --list > "$WORKDIR/list" 2>/dev/null || fail "iscsi-test-cu --list
 # CUnit prints "  Test: NAME ..." and then, possibly after the test's own
 # output, the verdict "passed" or "FAILED" (at the start of a line or right
 # after the header) with no newline; libiscsi prints "[SKIPPED]" for a test
-# it skipped.
+# it skipped. Its PR tests also end with CU_PASS("PERSISTENT RESERVE OUT is
+# not implemented.") after a helper logged "... is not implemented." or
+# "PROUT Not Supported": those lines are skips too, so that a target
+# without reservations cannot pass them.
 classify() {
 	local suite=$1 out=$2 status=$3
 
@@ -104,7 +119,7 @@ classify() {
 		# set-up or the suite clean-up, not by this test.
 		if (line ~ /^passed/) verdict("passed")
 		else if (line ~ /^FAILED/) verdict("FAILED")
-		else if (line ~ /\[SKIPPED\]/) skipped = 1
+		else if (line ~ /\[SKIPPED\]|is not implemented|Not Supported/) skipped = 1
 	}
 	END {
 		verdict(status)
