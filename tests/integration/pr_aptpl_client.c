@@ -9,7 +9,9 @@
  *       3) or a command fails (exit 1); LOG gets "start VIEW", then per
  *       command "pending VIEW" and "acked VIEW";
  *   pr_aptpl_client read HOST:PORT TARGET INITIATOR
- *       prints "view ..." from READ KEYS and READ RESERVATION.
+ *       prints "view ..." from READ KEYS and READ RESERVATION;
+ *   pr_aptpl_client register HOST:PORT TARGET INITIATOR
+ *       A registers (APTPL=1) with a key of its own, then as "read".
  *
  * VIEW is "gen=G keys=K1,K2 res=none|res=TYPE/KEY", the last line of
  * uscstd --print-pr-state: keys sorted, KEY the holder's (0 under WEAR
@@ -332,8 +334,10 @@ int main(int argc, char **argv)
 		traffic(argv[2], argv[3], argv[4], argv[5], (unsigned)strtoul(argv[6], NULL, 0));
 		return 0;
 	}
-	if (argc == 5 && !strcmp(argv[1], "read")) {
+	if (argc == 5 && (!strcmp(argv[1], "read") || !strcmp(argv[1], "register"))) {
 		nexus[0] = login(argv[2], argv[3], argv[4], 1);
+		if (!strcmp(argv[1], "register"))
+			prout(0, SA_REGISTER_AND_IGNORE, 0, 0, KEY_A | 0xfeed);
 		read_view(nexus[0], &v);
 		format_view(&v, text, sizeof(text));
 		printf("view %s\n", text);
@@ -342,7 +346,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: %s traffic HOST:PORT TARGET INITIATOR LOG SEED\n"
-			"       %s read HOST:PORT TARGET INITIATOR\n",
+			"       %s read|register HOST:PORT TARGET INITIATOR\n",
 		argv[0], argv[0]);
 	return 2;
 }

@@ -10,7 +10,9 @@
 #     (no file: the empty state, which must then be one of those two);
 #  2. after a restart, READ KEYS and READ RESERVATION over the wire give
 #     that same state (generation, keys, type, holder).
-# Then the state must survive a SIGTERM restart exactly.
+# Then the state must survive a SIGTERM restart exactly, and a damaged
+# file (a flipped bit, a file cut short) must keep uscstd from starting
+# with a log line naming the file and the reason, and be left unchanged.
 #
 # usage: pr_aptpl_kill.sh USCSTD PR_APTPL_CLIENT [ROUNDS]
 . "$(dirname "$0")/lib.sh" "$@"
@@ -160,4 +162,40 @@ start_uscstd
 check_wire "SIGTERM"
 note "SIGTERM restart: $EXPECT_WIRE"
 stop_uscstd
-echo "PASS: pr_aptpl_kill ($ROUNDS kill -9 rounds, SIGTERM restart)"
+
+# A damaged file (one flipped byte, then one cut short) keeps uscstd from
+# serving the device, with a log line naming the file and the reason, and
+# is left as it was; put back, it loads again.
+start_uscstd
+registered=$(run "$CLIENT" register "127.0.0.1:$PORT" "$DEMO_IQN" "$INI1")
+stop_uscstd
+[ "$(file_view)" = "$registered" ] ||
+	fail "after a registration the file holds '$(file_view)', the target said '$registered'"
+EXPECT_WIRE=$registered
+cp "$FILE" "$WORKDIR/good"
+refused_start() {
+	local what=$1 want=$2 rc
+
+	timeout -k 5 30 "$USCSTD" --listen "127.0.0.1:$(free_port)" --state-dir "$WORKDIR/state" \
+		> "$WORKDIR/refused.log" 2>&1 < /dev/null
+	rc=$?
+	[ "$rc" = 1 ] || fail "$what: uscstd exited $rc, not 1: $(cat "$WORKDIR/refused.log")"
+	grep -q "$FILE: refused: $want" "$WORKDIR/refused.log" ||
+		fail "$what: no log line naming $FILE and '$want': $(cat "$WORKDIR/refused.log")"
+	note "$what: $(grep -o "$FILE: refused: .*" "$WORKDIR/refused.log")"
+}
+python3 -c 'import sys
+p = sys.argv[1]
+b = bytearray(open(p, "rb").read())
+b[30] ^= 0x01
+open(p, "wb").write(b)' "$FILE"
+cp "$FILE" "$WORKDIR/damaged"
+refused_start "one flipped bit" "CRC32C"
+cmp -s "$FILE" "$WORKDIR/damaged" || fail "the refused file was changed"
+head -c 40 "$WORKDIR/good" > "$FILE"
+refused_start "cut short" "CRC32C"
+cp "$WORKDIR/good" "$FILE"
+start_uscstd
+check_wire "the file put back"
+stop_uscstd
+echo "PASS: pr_aptpl_kill ($ROUNDS kill -9 rounds, SIGTERM restart, damaged files refused)"
