@@ -388,7 +388,8 @@ void scst_rx_data(struct scst_cmd *cmd, bool success)
  * row's flags, never by an opcode. The order matters: an aborted command
  * ends first; ordering comes before the checks that consume state (a
  * unit attention is reported by the command that runs, in task set
- * order); the reservation check goes between order and UA. An
+ * order); the reservation check goes between order and UA, the ALUA
+ * state check right after UA. An
  * ACA condition comes before the task set's order: a command it refuses
  * must not wait for its turn first. ---- */
 

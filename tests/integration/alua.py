@@ -275,6 +275,13 @@ def main():
     g, _, _ = parse_rtpg(rtpg(a))
     check(g[2][0] == 0 and g[2][2] == 1, "RTPG: gb active, STATUS CODE 1 (by STPG) (%s)"
           % (g[2],))
+    # Active/non-optimized serves everything.
+    st, _, _, _ = stpg(b, (2, 1))
+    check(st == GOOD, "B: STPG gb -> nonoptimized GOOD")
+    check(states(a) == {1: 0, 2: 1}, "RTPG: gb nonoptimized")
+    expect(c, "C", TUR, STATE_CHANGED, "C: ASYMMETRIC ACCESS STATE CHANGED (nonoptimized)")
+    expect(c, "C", WRITE10, GOOD, "nonoptimized serves WRITE(10)", data=bytes(512))
+    expect(c, "C", READ10, GOOD, "nonoptimized serves READ(10)", read_len=512)
     # From A, for TB's group: A's port is unchanged, B and C are told.
     st, _, _, _ = stpg(a, (2, 2))
     check(st == GOOD, "A: STPG gb -> standby GOOD")
