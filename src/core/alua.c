@@ -7,11 +7,12 @@
  * every device (dev->lock, the order scst_mutex -> dev->lock) and queues
  * ASYMMETRIC ACCESS STATE CHANGED where the state changed.
  *
- * One worker thread, started with the first device group, does what may
- * not block a reactor: it runs on_stpg programs (alua_hook.c) one at a
- * time and ends transitions when their time is up. An STPG with a hook
- * stays in EXEC meanwhile; the worker hands its result back to the
- * command's reactor in the job's embedded message. */
+ What may not block a reactor runs on threads of its own: one timer
+ * thread, started with the first device group, ends transitions when
+ * their time is up; an STPG with an on_stpg program (alua_hook.c) stays in
+ * EXEC while a detached thread of its own runs it (one at a time per
+ * device group), which hands the result back to the command's reactor in
+ * the job's embedded message. */
 #include "core/alua.h"
 
 #include <assert.h>
@@ -301,7 +302,7 @@ struct scst_alua_tg *scst_alua_tg_add(struct scst_alua_dg *dg, const char *name,
 	tg->state = state_codes[tg->config_state];
 	for (unsigned i = 0; i + 1 < dg->ntgs; i++) {
 		if (dg->tgs[i]->group_id == tg->group_id) {
-			snprintf(err, errlen, "group_id %u is also target group '%s''s",
+			snprintf(err, errlen, "group_id %u is already target group '%s''s id",
 				 tg->group_id, dg->tgs[i]->name);
 			return NULL;
 		}
@@ -361,7 +362,7 @@ int scst_alua_tg_add_target(struct scst_alua_dg *dg, struct scst_alua_tg *tg,
 				return -1;
 			}
 			if (p->rel_tgt_id == port.rel_tgt_id) {
-				snprintf(err, errlen, "rel_tgt_id %u is also target '%s''s",
+				snprintf(err, errlen, "rel_tgt_id %u is already target '%s''s",
 					 port.rel_tgt_id, p->tgt_name);
 				return -1;
 			}
@@ -463,10 +464,9 @@ static void refresh(const struct scst_tgt_dev *except)
 	scst_for_each_device(refresh_device, &rc);
 }
 
-/* ---- the worker: hooks and transitions ---- */
+/* ---- on_stpg jobs and the transition timer ---- */
 
 struct stpg_job {
-	struct stpg_job *next;
 	struct scst_cmd *cmd;
 	char *argv[4 + SCST_ALUA_STPG_MAX];
 	char *env[6];
@@ -474,26 +474,25 @@ struct stpg_job {
 	unsigned n;
 	char *tg_names[SCST_ALUA_STPG_MAX];
 	uint8_t states[SCST_ALUA_STPG_MAX];
-	/* The result, set by the worker and read on the command's reactor
+	/* The result, set by the job's thread and read on the command's reactor
 	 * after done_msg (which orders the two). */
 	bool failed;
 	struct scsi_sense sense;
 	struct reactor_msg done_msg;
 };
 
-static pthread_mutex_t worker_lock = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t worker_cond;
-static struct stpg_job *jobs, **jobs_tail = &jobs; /* worker_lock */
-static bool have_deadline;                        /* worker_lock */
-static struct timespec next_deadline;             /* worker_lock */
-static pthread_once_t worker_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t timer_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t timer_cond;
+static bool have_deadline;                        /* timer_lock */
+static struct timespec next_deadline;             /* timer_lock */
+static pthread_once_t timer_once = PTHREAD_ONCE_INIT;
 
 static bool before(const struct timespec *a, const struct timespec *b)
 {
 	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
 }
 
-/* Ends every transition whose time is up and tells the worker when the
+/* Ends every transition whose time is up and tells the timer thread when the
  * next one is due; scst_mutex held. */
 static void expire_transitions(void)
 {
@@ -523,11 +522,11 @@ static void expire_transitions(void)
 	}
 	if (ended)
 		refresh(NULL);
-	pthread_mutex_lock(&worker_lock);
+	pthread_mutex_lock(&timer_lock);
 	have_deadline = any;
 	next_deadline = next;
-	pthread_cond_signal(&worker_cond);
-	pthread_mutex_unlock(&worker_lock);
+	pthread_cond_signal(&timer_cond);
+	pthread_mutex_unlock(&timer_lock);
 }
 
 static void stpg_done_msg(struct reactor_msg *m);
@@ -571,8 +570,10 @@ static void job_commit(struct stpg_job *job)
 	stpg_apply(dg, ch, n, job->cmd->tgt_dev);
 }
 
-static void job_run(struct stpg_job *job)
+/* An STPG's own thread (detached): runs the hook, applies or refuses. */
+static void *job_run(void *arg)
 {
+	struct stpg_job *job = arg;
 	int rc = scst_alua_hook_run(job->argv, job->env);
 	struct scst_alua_dg *dg;
 
@@ -591,37 +592,42 @@ static void job_run(struct stpg_job *job)
 		dg->stpg_busy = false;
 	pthread_mutex_unlock(&scst_mutex);
 	reactor_send(job->cmd->reactor, &job->done_msg, stpg_done_msg);
+	return NULL;
 }
 
-static void *worker_main(void *arg)
+/* Runs @job on a detached thread of its own, so that a slow hook delays
+ * neither a reactor nor the transitions of other groups. */
+static bool start_job(struct stpg_job *job)
+{
+	pthread_attr_t ta;
+	pthread_t t;
+	int rc;
+
+	pthread_attr_init(&ta);
+	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &ta, job_run, job);
+	pthread_attr_destroy(&ta);
+	return rc == 0;
+}
+
+static void *timer_main(void *arg)
 {
 	(void)arg;
 	for (;;) {
-		struct stpg_job *job = NULL;
 		struct timespec now;
 
-		pthread_mutex_lock(&worker_lock);
+		pthread_mutex_lock(&timer_lock);
 		for (;;) {
-			if (jobs)
-				break;
 			clock_gettime(CLOCK_MONOTONIC, &now);
 			if (have_deadline && !before(&now, &next_deadline))
 				break;
 			if (have_deadline)
-				pthread_cond_timedwait(&worker_cond, &worker_lock, &next_deadline);
+				pthread_cond_timedwait(&timer_cond, &timer_lock, &next_deadline);
 			else
-				pthread_cond_wait(&worker_cond, &worker_lock);
-		}
-		job = jobs;
-		if (job) {
-			jobs = job->next;
-			if (!jobs)
-				jobs_tail = &jobs;
+				pthread_cond_wait(&timer_cond, &timer_lock);
 		}
 		have_deadline = false; /* expire_transitions() sets it again */
-		pthread_mutex_unlock(&worker_lock);
-		if (job)
-			job_run(job);
+		pthread_mutex_unlock(&timer_lock);
 		pthread_mutex_lock(&scst_mutex);
 		expire_transitions();
 		pthread_mutex_unlock(&scst_mutex);
@@ -629,7 +635,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-static void worker_start(void)
+static void timer_start(void)
 {
 	pthread_condattr_t ca;
 	pthread_attr_t ta;
@@ -637,13 +643,13 @@ static void worker_start(void)
 
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&worker_cond, &ca);
+	pthread_cond_init(&timer_cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_attr_init(&ta);
 	pthread_attr_setdetachstate(&ta, PTHREAD_CREATE_DETACHED);
-	if (pthread_create(&t, &ta, worker_main, NULL))
-		log_error("ALUA: cannot start the worker thread: transitions will not end and "
-			  "on_stpg hooks will not run");
+	if (pthread_create(&t, &ta, timer_main, NULL))
+		log_error("ALUA: cannot start the transition timer thread: transitions will not "
+			  "end");
 	pthread_attr_destroy(&ta);
 }
 
@@ -694,7 +700,7 @@ void scst_alua_config_install(struct scst_alua_config *cfg)
 	refresh(NULL);
 	scst_alua_config_free(old);
 	if (cfg->ndgs)
-		pthread_once(&worker_once, worker_start);
+		pthread_once(&timer_once, timer_start);
 	if (cfg->ndgs)
 		expire_transitions();
 }
@@ -899,9 +905,15 @@ void scst_stpg_exec(struct scst_cmd *cmd)
 	}
 	dg->stpg_busy = true;
 	pthread_mutex_unlock(&scst_mutex);
-	pthread_mutex_lock(&worker_lock);
-	*jobs_tail = job;
-	jobs_tail = &job->next;
-	pthread_cond_signal(&worker_cond);
-	pthread_mutex_unlock(&worker_lock);
+	if (!start_job(job)) {
+		log_error("on_stpg %s: no thread to run it: the STPG gets BUSY", job->argv[0]);
+		pthread_mutex_lock(&scst_mutex);
+		dg = find_dg(current, job->dg_name); /* a reload may have come */
+		if (dg)
+			dg->stpg_busy = false;
+		pthread_mutex_unlock(&scst_mutex);
+		job_free(job);
+		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
+		scst_cmd_done(cmd);
+	}
 }

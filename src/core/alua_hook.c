@@ -28,6 +28,8 @@ static void child_exec(char *const argv[], char *const envp[], int null_fd)
 
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	/* The daemon ignores SIGPIPE; a shell script should not. */
+	signal(SIGPIPE, SIG_DFL);
 	execve(argv[0], argv, envp);
 	_exit(127);
 }

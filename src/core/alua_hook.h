@@ -1,7 +1,7 @@
 /* Running an external program and waiting for it, for ALUA's on_stpg hook
  * (alua.c): SCST hands an STPG to user space (scst_event) and lets the
  * script's exit status decide whether the command succeeds; uscst runs
- * the program itself. Called on alua.c's worker thread only, never on a
+ * the program itself. Called on a thread of alua.c's own only, never on a
  * reactor: it blocks until the program ends. */
 #ifndef USCST_CORE_ALUA_HOOK_H
 #define USCST_CORE_ALUA_HOOK_H

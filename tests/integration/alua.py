@@ -275,6 +275,20 @@ def main():
     g, _, _ = parse_rtpg(rtpg(a))
     check(g[2][0] == 0 and g[2][2] == 1, "RTPG: gb active, STATUS CODE 1 (by STPG) (%s)"
           % (g[2],))
+    # A second STPG of the device group while the hook of the first runs:
+    # BUSY; the first completes, and its own nexus keeps serving meanwhile.
+    open(os.path.join(WORKDIR, "hook_sleep"), "w").write("2\n")
+    data = stpg_list((2, 0))
+    itt, _ = b.send_scsi(stpg_cdb(len(data)), edtl=len(data), write=True, data=data)
+    time.sleep(0.5)
+    st, _, sense, _ = stpg(c, (2, 0))
+    check(st == 0x08, "C: STPG while B's hook runs: BUSY (status %#x)" % st)
+    expect(a, "A", TUR, GOOD, "A is served while the hook runs")
+    st, rsp = b.wait_response(itt)
+    check(st == GOOD, "B: the STPG whose hook slept 2 s GOOD (status %#x)" % st)
+    os.unlink(os.path.join(WORKDIR, "hook_sleep"))
+    expect(c, "C", TUR, GOOD, "C: no second unit attention (gb was active already)")
+
     # Active/non-optimized serves everything.
     st, _, _, _ = stpg(b, (2, 1))
     check(st == GOOD, "B: STPG gb -> nonoptimized GOOD")

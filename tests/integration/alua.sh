@@ -15,8 +15,8 @@ TA=iqn.2026-12.test:alua-a
 TB=iqn.2026-12.test:alua-b
 truncate -s 16M "$WORKDIR/disk0.img"
 
-# The hook: records its arguments and environment, exits with the number
-# in hook_exit (0 when there is none).
+# The hook: records its arguments and environment, sleeps for the seconds
+# in hook_sleep, exits with the number in hook_exit (0 when there is none).
 cat > "$WORKDIR/on_stpg" <<'HOOK'
 #!/bin/sh
 dir=$(dirname "$0")
@@ -28,6 +28,7 @@ dir=$(dirname "$0")
 	echo "device: $USCST_STPG_DEVICE"
 	echo "previous: $USCST_STPG_PREVIOUS"
 } >> "$dir/on_stpg.log"
+[ -f "$dir/hook_sleep" ] && sleep "$(cat "$dir/hook_sleep")"
 [ -f "$dir/hook_exit" ] && exit "$(cat "$dir/hook_exit")"
 exit 0
 HOOK
@@ -103,7 +104,7 @@ bad_reload "state: 'bogus' is not one of active, nonoptimized, standby, unavaila
 write_conf both active standby "TARGET iqn.2026-12.test:nowhere" > "$WORKDIR/scst.conf"
 bad_reload "target 'iqn.2026-12.test:nowhere' is not a target of this node: rel_tgt_id is needed"
 sed 's/group_id 2/group_id 1/' "$WORKDIR/scst.conf.good" > "$WORKDIR/scst.conf"
-bad_reload "group_id 1 is also target group 'ga''s"
+bad_reload "group_id 1 is already target group 'ga''s id"
 sed "s|TARGET $TB\$|TARGET $TA|" "$WORKDIR/scst.conf.good" > "$WORKDIR/scst.conf"
 bad_reload "target '$TA' is already in target group 'ga'"
 sed 's/DEVICE disk0$/DEVICE nodisk/' "$WORKDIR/scst.conf.good" > "$WORKDIR/scst.conf"
