@@ -89,10 +89,12 @@ iscsi-test-cu --list > "$WORKDIR/list" 2>/dev/null || fail "iscsi-test-cu --list
 # CUnit prints "  Test: NAME ..." and then, possibly after the test's own
 # output, the verdict "passed" or "FAILED" (at the start of a line or right
 # after the header) with no newline; libiscsi prints "[SKIPPED]" for a test
-# it skipped. Its PR tests also end with CU_PASS("PERSISTENT RESERVE OUT is
-# not implemented.") after a helper logged "... is not implemented." or
-# "PROUT Not Supported": those lines are skips too, so that a target
-# without reservations cannot pass them.
+# it skipped. Its PR and RESERVE tests end with CU_PASS("PERSISTENT
+# RESERVE OUT is not implemented.") when a helper found the command
+# refused; the helper's line ("PERSISTENT RESERVE IN is not implemented",
+# "PROUT Not Supported", "RESERVE6 is not implemented") counts as a skip
+# even without its "[SKIPPED]", so that a target without reservations
+# cannot pass them.
 classify() {
 	local suite=$1 out=$2 status=$3
 
@@ -119,7 +121,7 @@ classify() {
 		# set-up or the suite clean-up, not by this test.
 		if (line ~ /^passed/) verdict("passed")
 		else if (line ~ /^FAILED/) verdict("FAILED")
-		else if (line ~ /\[SKIPPED\]|is not implemented|Not Supported/) skipped = 1
+		else if (line ~ /\[SKIPPED\]|PERSISTENT RESERVE (IN|OUT) is not implemented|PROUT Not Supported|RESERVE6 is not/) skipped = 1
 	}
 	END {
 		verdict(status)

@@ -451,6 +451,7 @@ static void scenario_clear(void)
 static void scenario_preempt(void)
 {
 	struct result r;
+	struct pr_state s;
 	char before[4096], after[4096];
 	uint32_t g;
 
@@ -534,6 +535,38 @@ static void scenario_preempt(void)
 	expect_uas(&b1, "2A/05", "PREEMPT of all registrants");
 	expect_uas(&c1, "", "PREEMPT of all registrants (the preempting nexus)");
 
+	/* The holder preempts itself (SPC-4 5.13.11.2.4.3): the new type is
+	 * its, it stays registered, and the other registrants of its key
+	 * go. */
+	reset_pr();
+	must(&b1, PRO_REGISTER, 0, 0, KB, 0, "REGISTER 0 -> KB");
+	must(&c1, PRO_REGISTER, 0, 0, KC, 0, "REGISTER 0 -> KC");
+	must(&c2, PRO_REGISTER, 0, 0, KC, 0, "REGISTER 0 -> KC");
+	must(&c1, PRO_RESERVE, WE, KC, 0, 0, "RESERVE WE");
+	prout(&c1, PRO_PREEMPT, EA, KC, KC, 0, NULL, 0, &r);
+	expect(&r, "GOOD", "C1 (holds WE with KC): PREEMPT EA of its own key KC");
+	expect_reservation(EA, KC, "C1 holds EA now");
+	expect_keys((uint64_t[]){ KB, KC }, 2, "C1 keeps its registration, C2 (KC too) loses it");
+	pr_state_read(&obs, &s);
+	pr_check(s.ok && pr_entry_of(&s, &c1) && pr_entry_of(&s, &c1)->r_holder &&
+		 !pr_entry_of(&s, &c2), "READ FULL STATUS: C1 the holder, C2 gone");
+	expect_uas(&c2, "2A/05", "self-PREEMPT (C2 shared the key)");
+	expect_uas(&b1, "2A/04", "self-PREEMPT changed WE to EA (B1 still registered)");
+	expect_uas(&c1, "", "self-PREEMPT (the preempting nexus)");
+
+	/* Removing registrations with one's own key (SPC-4 5.13.11.2.5):
+	 * every registration of the key goes, the sender's too, and it gets
+	 * no unit attention. */
+	reset_pr();
+	must(&b1, PRO_REGISTER, 0, 0, KB, 0, "REGISTER 0 -> KB");
+	must(&c1, PRO_REGISTER, 0, 0, KC, 0, "REGISTER 0 -> KC");
+	must(&c2, PRO_REGISTER, 0, 0, KC, 0, "REGISTER 0 -> KC");
+	prout(&c1, PRO_PREEMPT, WE, KC, KC, 0, NULL, 0, &r);
+	expect(&r, "GOOD", "C1: PREEMPT of its own key KC with no reservation");
+	expect_keys((uint64_t[]){ KB }, 1, "both KC registrations removed, C1's included");
+	expect_uas(&c2, "2A/05", "PREEMPT of KC by C1");
+	expect_uas(&c1, "", "PREEMPT of KC by C1 (the sender)");
+
 	/* Of an all-registrants reservation with a non-zero key: only that
 	 * key's registrations go; the reservation stays. */
 	reset_pr();
@@ -553,17 +586,22 @@ static void scenario_preempt(void)
 struct async_cmd {
 	bool done;
 	int status;
+	struct scsi_task *task;
 };
 
+/* The task is freed only after its context is gone: libiscsi may still
+ * hold Data-Out PDUs (answers to R2Ts that came before the TASK ABORTED
+ * status) that point into it. */
 static void async_cb(struct iscsi_context *c, int status, void *command_data, void *private)
 {
 	struct async_cmd *a = private;
 
 	(void)c;
+	(void)command_data;
+	if (a->done)
+		return; /* the cancellation by iscsi_destroy_context() */
 	a->done = true;
 	a->status = status;
-	if (command_data)
-		scsi_free_scsi_task(command_data);
 }
 
 /* Services @n's socket for @ms milliseconds (or until *@stop). */
@@ -696,12 +734,11 @@ static void abort_round(int tas)
 		memset(bufs[i], 0xb0 + i, ABORT_BLOCKS * 512);
 		struct iscsi_data d = { .size = ABORT_BLOCKS * 512, .data = bufs[i] };
 
-		w[i] = (struct async_cmd){ 0 };
+		w[i] = (struct async_cmd){ .task = t };
 		if (iscsi_scsi_command_async(b1.c, 0, t, async_cb, &d, &w[i]) != 0) {
 			pr_check(false, "%s: B1's WRITE %d not queued", what, i);
 			w[i].done = true;
 			w[i].status = -2;
-			scsi_free_scsi_task(t);
 		}
 	}
 	flush_out(&b1);
@@ -719,8 +756,11 @@ static void abort_round(int tas)
 	struct scsi_task *pt = scsi_create_task(10, cdb, SCSI_XFER_WRITE, 24);
 	struct iscsi_data pd = { .size = 24, .data = param };
 
+	pa.task = pt;
+
 	if (iscsi_scsi_command_async(a1.c, 0, pt, async_cb, &pd, &pa) != 0) {
 		pr_check(false, "%s: not queued", what);
+		scsi_free_scsi_task(pt);
 		return;
 	}
 	service_for(&a1, 3000, &pa.done);
@@ -773,11 +813,23 @@ static void abort_round(int tas)
 		 "caught none could not fail)", what, aborted, ABORT_WRITES);
 	expect_reservation(WE, KA, "A1 holds WE after PREEMPT AND ABORT");
 	expect_keys((uint64_t[]){ KA }, 1, "B1's registration removed");
+	/* B1 lost its registration: REGISTRATIONS PREEMPTED (SPC-4
+	 * 5.13.11.2.4.3 e); under TAS 0 SAM-5 may add COMMANDS CLEARED BY
+	 * ANOTHER INITIATOR, which is not checked here. */
+	char uas[256];
+
+	collect_uas(&b1, uas, sizeof(uas));
+	pr_check(strstr(uas, "2A/05") != NULL, "%s: B1's unit attentions [%s] include 2A/05", what,
+		 uas);
 	/* B1's unfinished tasks are abandoned with its connection; a new
 	 * login with the same ISID takes its place. */
 	nexus_drop(&b1);
-	for (int i = 0; i < ABORT_WRITES; i++)
+	for (int i = 0; i < ABORT_WRITES; i++) {
+		scsi_free_scsi_task(w[i].task);
 		free(bufs[i]);
+	}
+	if (pa.done) /* else A1's context still holds it */
+		scsi_free_scsi_task(pt);
 	nexus_login(&b1, "B1@T1", INI_B, t1, 1, 0x00b000, 1);
 	must(&a1, PRO_RELEASE, WE, KA, 0, 0, "RELEASE WE");
 }
@@ -890,6 +942,16 @@ static void scenario_move(void)
 	pr_check(strcmp(before, after) == 0, "refused REGISTER AND MOVEs changed nothing (%s)",
 		 after);
 
+	/* No reservation to move: INVALID FIELD IN CDB (SPC-4 5.13.8). */
+	reset_pr();
+	must(&a1, PRO_REGISTER, 0, 0, KA, 0, "REGISTER 0 -> KA");
+	snapshot(before, sizeof(before));
+	len = transport_id(tid, INI_C, &c1);
+	prout_move(&a1, WE, KA, KC, false, false, 1, tid, len, &r);
+	expect(&r, "CHECK CONDITION 5/24/00", "A1 (registered): REGISTER AND MOVE with no reservation");
+	snapshot(after, sizeof(after));
+	pr_check(strcmp(before, after) == 0, "it changed nothing (%s)", after);
+
 	/* Under an all-registrants reservation there is no single holder to
 	 * move: RESERVATION CONFLICT (SPC-4 5.13.8). */
 	reset_pr();
@@ -950,6 +1012,21 @@ static void scenario_spec_i_pt(void)
 		 "READ FULL STATUS: C1's and C2's registrations have ALL_TG_PT (%s)", buf);
 	pr_check(registered_with(&c1, KA2) && registered_with(&c2, KA2),
 		 "C1 and C2 registered with KA2");
+
+	/* SPEC_I_PT from a registered nexus (SPC-4 table 67, footnote c). */
+	reset_pr();
+	must(&a1, PRO_REGISTER, 0, 0, KA, 0, "REGISTER 0 -> KA");
+	g = pr_generation(&obs);
+	len = transport_id(tids, INI_C, &c1);
+	prout(&a1, PRO_REGISTER, 0, KA, KA2, PR_SPEC_I_PT, tids, len, &r);
+	expect(&r, "CHECK CONDITION 5/26/00", "A1 (registered): REGISTER KA -> KA2 with SPEC_I_PT");
+	expect_generation(g, "the refused REGISTER did not bump");
+	expect_keys((uint64_t[]){ KA }, 1, "A1 keeps KA, C1 not registered");
+
+	/* Unregistered, both keys zero: nothing happens, GOOD. */
+	prout(&b1, PRO_REGISTER, 0, 0, 0, 0, NULL, 0, &r);
+	expect(&r, "GOOD", "B1 (unregistered): REGISTER 0 -> 0 (does nothing)");
+	expect_keys((uint64_t[]){ KA }, 1, "B1 still not registered");
 
 	/* A TransportID of an I_T nexus already registered. */
 	reset_pr();
@@ -1230,6 +1307,13 @@ static void scenario_badinput(void)
 	for (int sa = 8; sa <= 0x1f; sa++) {
 		snprintf(what, sizeof(what), "B1: PERSISTENT RESERVE OUT service action 0x%02x", sa);
 		prout(&b1, sa, WE, KB, 0, 0, NULL, 0, &r);
+		/* 08h is REPLACE LOST RESERVATION: with nothing lost, INVALID
+		 * RELEASE OF PERSISTENT RESERVATION (SPC-4 5.13.11.3); a
+		 * device server without it refuses the service action. */
+		if (sa == 8 && r.status == SCSI_STATUS_CHECK_CONDITION && r.asc == 0x26) {
+			expect(&r, "CHECK CONDITION 5/26/04", "%s (REPLACE LOST RESERVATION)", what);
+			continue;
+		}
 		expect(&r, "CHECK CONDITION 5/24/00", "%s", what);
 		expect_pointer(&r, true, 1, -1, what);
 	}
