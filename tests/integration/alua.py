@@ -47,6 +47,7 @@ REPORT_LUNS = bytes([0xA0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0])
 REQUEST_SENSE = bytes([0x03, 0, 0, 0, 96, 0])
 READ10 = bytes([0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0])
 WRITE10 = bytes([0x2A, 0, 0, 0, 0, 0, 0, 0, 1, 0])
+PRIN_READ_KEYS = bytes([0x5E, 0, 0, 0, 0, 0, 0, 0, 64, 0])
 
 
 def check(cond, what):
@@ -222,7 +223,8 @@ def main():
     # ---- standby (TB): what it serves and what it refuses
     for what, cdb, rl in (("INQUIRY", INQUIRY, 96), ("READ CAPACITY(10)", READ_CAPACITY, 8),
                           ("MODE SENSE(6)", MODE_SENSE, 255), ("REPORT LUNS", REPORT_LUNS, 256),
-                          ("REQUEST SENSE", REQUEST_SENSE, 96)):
+                          ("REQUEST SENSE", REQUEST_SENSE, 96),
+                          ("PERSISTENT RESERVE IN (READ KEYS)", PRIN_READ_KEYS, 64)):
         expect(b, "B", cdb, GOOD, "standby serves " + what, read_len=rl)
     expect(b, "B", READ10, STANDBY, "standby refuses READ(10)", read_len=512)
     expect(b, "B", WRITE10, STANDBY, "standby refuses WRITE(10)", data=bytes(512))
