@@ -621,12 +621,15 @@ static bool pr_register_and_move(struct pr_request *rq)
 
 	if (!registered_with_key(rq))
 		return false;
-	if (!pr->reserved || !is_holder(pr, rq->reg))
-		return conflict(rq);
-	if (scst_pr_type_all_registrants(pr->type)) {
+	/* SPC-4 5.13.8: nothing to move is INVALID FIELD IN CDB; an All
+	 * Registrants reservation cannot be moved, and only its holder may
+	 * move one (RESERVATION CONFLICT). */
+	if (!pr->reserved) {
 		scst_set_cmd_error(rq->cmd, scsi_sense_invalid_cdb_field(1, 4));
 		return false;
 	}
+	if (scst_pr_type_all_registrants(pr->type) || !is_holder(pr, rq->reg))
+		return conflict(rq);
 	if (o->sa_key == 0) {
 		scst_set_cmd_error(rq->cmd, scsi_sense_invalid_param_field(8, -1));
 		return false;
@@ -806,10 +809,10 @@ void scst_pr_out_exec(struct scst_cmd *cmd)
 	w->pending = 1;
 
 	pthread_mutex_lock(&dev->lock);
-	/* SPC-3 5.6.3: while another nexus holds an SPC-2 reservation,
-	 * PERSISTENT RESERVE OUT conflicts (PRE_EXEC checked it already;
-	 * this is the same rule, under the lock). */
-	if (dev->spc2_holder && dev->spc2_holder != cmd->sess) {
+	/* SPC-3 5.6.1: while an SPC-2 reservation exists, PERSISTENT
+	 * RESERVE IN and OUT conflict "regardless of initiator or service
+	 * action", its holder's too. */
+	if (dev->spc2_holder) {
 		pthread_mutex_unlock(&dev->lock);
 		free(out.tids);
 		free(w);

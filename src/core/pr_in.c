@@ -123,6 +123,14 @@ void scst_pr_in_exec(struct scst_cmd *cmd)
 	size_t len;
 
 	pthread_mutex_lock(&dev->lock);
+	/* SPC-3 5.6.1: an SPC-2 reservation makes every PERSISTENT RESERVE
+	 * IN conflict, its holder's too. */
+	if (dev->spc2_holder) {
+		pthread_mutex_unlock(&dev->lock);
+		scst_set_cmd_status(cmd, SAM_STAT_RESERVATION_CONFLICT);
+		scst_cmd_done(cmd);
+		return;
+	}
 	buf = calloc(1, report_room(pr));
 	if (!buf) {
 		pthread_mutex_unlock(&dev->lock);
