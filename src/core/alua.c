@@ -93,7 +93,7 @@ static const struct scst_attr_desc dg_attrs[] = {
 	  .choices = tpgs_choices, .def = "implicit",
 	  .help = "(uscst) How the group's states change, as standard INQUIRY's TPGS says: "
 		  "implicit (the configuration only), explicit (SET TARGET PORT GROUPS only) "
-		  "or both." },
+		  "or both. Like every ALUA attribute, a reload changes it live." },
 	{ .name = "implicit_transition_time", .type = SCST_ATTR_UINT,
 	  SCST_ATTR_FIELD(struct scst_alua_dg, transition_time), .min = 0, .max = 255, .def = "0",
 	  .help = "(uscst) Seconds a state changed by a reload spends in transitioning before "
@@ -105,7 +105,7 @@ static const struct scst_attr_desc dg_attrs[] = {
 };
 
 const struct scst_attr_table scst_alua_dg_attr_table = {
-	.name = "core",
+	.name = "DEVICE_GROUP",
 	.owner = SCST_ATTR_OWNER_DEVICE_GROUP,
 	.descs = dg_attrs,
 	.ndescs = SCST_ATTR_TABLE_LEN(dg_attrs),
@@ -121,14 +121,15 @@ static const struct scst_attr_desc tg_attrs[] = {
 	  SCST_ATTR_FIELD(struct scst_alua_tg, config_state), .choices = state_choices,
 	  .def = "active",
 	  .help = "Asymmetric access state of the group's target ports; a reload that changes "
-		  "it tells their I_T_L nexuses (ASYMMETRIC ACCESS STATE CHANGED)." },
+		  "it changes it live and tells their I_T_L nexuses (ASYMMETRIC ACCESS STATE "
+		  "CHANGED)." },
 	{ .name = "preferred", .type = SCST_ATTR_BOOL,
 	  SCST_ATTR_FIELD(struct scst_alua_tg, preferred), .def = "0",
 	  .help = "RTPG's PREF bit: the preferred group to reach the device through." },
 };
 
 const struct scst_attr_table scst_alua_tg_attr_table = {
-	.name = "core",
+	.name = "TARGET_GROUP",
 	.owner = SCST_ATTR_OWNER_TARGET_GROUP,
 	.descs = tg_attrs,
 	.ndescs = SCST_ATTR_TABLE_LEN(tg_attrs),
@@ -143,7 +144,7 @@ static const struct scst_attr_desc tg_target_attrs[] = {
 };
 
 const struct scst_attr_table scst_alua_tg_target_attr_table = {
-	.name = "core",
+	.name = "TARGET of a TARGET_GROUP",
 	.owner = SCST_ATTR_OWNER_TG_TARGET,
 	.descs = tg_target_attrs,
 	.ndescs = SCST_ATTR_TABLE_LEN(tg_target_attrs),
@@ -302,7 +303,7 @@ struct scst_alua_tg *scst_alua_tg_add(struct scst_alua_dg *dg, const char *name,
 	tg->state = state_codes[tg->config_state];
 	for (unsigned i = 0; i + 1 < dg->ntgs; i++) {
 		if (dg->tgs[i]->group_id == tg->group_id) {
-			snprintf(err, errlen, "group_id %u is already target group '%s''s id",
+			snprintf(err, errlen, "group_id %u is already that of target group '%s'",
 				 tg->group_id, dg->tgs[i]->name);
 			return NULL;
 		}
@@ -362,7 +363,7 @@ int scst_alua_tg_add_target(struct scst_alua_dg *dg, struct scst_alua_tg *tg,
 				return -1;
 			}
 			if (p->rel_tgt_id == port.rel_tgt_id) {
-				snprintf(err, errlen, "rel_tgt_id %u is already target '%s''s",
+				snprintf(err, errlen, "rel_tgt_id %u is already that of target '%s'",
 					 port.rel_tgt_id, p->tgt_name);
 				return -1;
 			}

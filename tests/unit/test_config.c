@@ -414,6 +414,22 @@ static void test_duplicates(void **state)
 			   "scst.conf:3: duplicate HANDLER 'h' (first given on line 1)");
 	assert_parse_error("TARGET_DRIVER iscsi {\n}\nTARGET_DRIVER iscsi {\n}\n",
 			   "scst.conf:3: duplicate TARGET_DRIVER 'iscsi' (first given on line 1)");
+	/* ALUA: a DEVICE line of a DEVICE_GROUP names a HANDLER's device, so
+	 * it is a duplicate only within its group; a TARGET within its
+	 * TARGET_GROUP. */
+	assert_parse_error("DEVICE_GROUP dg {\n  DEVICE d1\n  DEVICE d1\n}\n",
+			   "scst.conf:3: duplicate DEVICE 'd1' (first given on line 2)");
+	assert_parse_error("DEVICE_GROUP dg {\n TARGET_GROUP tg {\n  TARGET t\n"
+			   "  TARGET t { rel_tgt_id 2 }\n }\n}\n",
+			   "scst.conf:4: duplicate TARGET 't' (first given on line 3)");
+	tree = parse_ok("HANDLER h {\n  DEVICE d1 { filename /a }\n}\n"
+			"DEVICE_GROUP dg {\n  DEVICE d1\n"
+			"  TARGET_GROUP tg {\n    group_id 1\n    TARGET t { rel_tgt_id 2 }\n  }\n}\n"
+			"DEVICE_GROUP dg2 {\n  DEVICE d1\n}\n");
+	assert_int_equal(tree->root.children[1].section, CONFIG_DEVICE_GROUP);
+	assert_int_equal(tree->root.children[1].children[1].section, CONFIG_TARGET_GROUP);
+	assert_attr(&tree->root.children[1].children[1].children[0], 0, "rel_tgt_id", "2", 8);
+	config_free(tree);
 
 	/* Not duplicates: the same attribute in different sections, the same
 	 * LUN number in different targets, a device name equal to a target
