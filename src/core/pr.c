@@ -546,16 +546,16 @@ static void preempt_registrant(struct pr_request *rq, struct scst_pr_registrant 
 	unregister_locked(rq->dev, r, rq->td, false);
 }
 
-/* Removes every registration with key @key but the acting one's;
- * returns how many went. */
-static unsigned preempt_key(struct pr_request *rq, uint64_t key, bool any_key)
+/* Removes every registration with key @key (every one, @any_key), the
+ * acting nexus's own too unless @keep_self; returns how many went. */
+static unsigned preempt_key(struct pr_request *rq, uint64_t key, bool any_key, bool keep_self)
 {
 	struct scst_pr *pr = &rq->dev->pr;
 	struct scst_pr_registrant *r, *next;
 	unsigned n = 0;
 
 	list_for_each_entry_safe(r, next, &pr->registrants, entry) {
-		if (r == rq->reg || (!any_key && r->key != key))
+		if ((keep_self && r == rq->reg) || (!any_key && r->key != key))
 			continue;
 		preempt_registrant(rq, r);
 		n++;
@@ -575,13 +575,14 @@ static bool pr_preempt(struct pr_request *rq)
 		return false;
 	if (!pr->reserved || (!scst_pr_type_all_registrants(pr->type) &&
 			      (!pr->holder || o->sa_key != pr->holder->key))) {
-		/* No reservation, or one this key does not hold: only the
-		 * registrations with the key go (SPC-4 5.13.11.4.2, .4). */
+		/* No reservation, or one this key does not hold: the
+		 * registrations with the key go, the sender's own too if it
+		 * has that key (SPC-4 5.13.11.4.2, .4). */
 		if (o->sa_key == 0) {
 			scst_set_cmd_error(rq->cmd, scsi_sense_invalid_param_field(8, -1));
 			return false;
 		}
-		if (preempt_key(rq, o->sa_key, false) == 0)
+		if (preempt_key(rq, o->sa_key, false, false) == 0)
 			return conflict(rq);
 		pr->generation++;
 		return true;
@@ -589,7 +590,7 @@ static bool pr_preempt(struct pr_request *rq)
 	if (scst_pr_type_all_registrants(pr->type) && o->sa_key != 0) {
 		/* An All Registrants reservation stays while registrants
 		 * are left; the named ones go (5.13.11.4.3 b). */
-		if (preempt_key(rq, o->sa_key, false) == 0)
+		if (preempt_key(rq, o->sa_key, false, false) == 0)
 			return conflict(rq);
 		pr->generation++;
 		return true;
@@ -597,7 +598,7 @@ static bool pr_preempt(struct pr_request *rq)
 	/* The reservation is taken over: its holder's key (or, for All
 	 * Registrants, key 0: everyone else) goes, and the preempting nexus
 	 * holds a reservation of the type it asks for. */
-	preempt_key(rq, o->sa_key, scst_pr_type_all_registrants(pr->type));
+	preempt_key(rq, o->sa_key, scst_pr_type_all_registrants(pr->type), true);
 	pr->reserved = true;
 	pr->type = o->type;
 	pr->scope = o->scope;
