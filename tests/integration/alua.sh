@@ -126,6 +126,32 @@ cp "$WORKDIR/scst.conf.good" "$WORKDIR/scst.conf"
 run python3 -B "$(dirname "$0")/alua.py" "$PORT" "$USCSTD_PID" "$LOG" "$WORKDIR" \
 	"$TA" "$TB" "$INI1" "$INI2" --states-only active standby
 
+# libiscsi's own RTPG tests (test_rtpg_*.c), through the active port (its
+# connect needs TEST UNIT READY to pass). Debian 12's libiscsi 1.19 has
+# none; ISCSI_TEST_CU may name a newer iscsi-test-cu. Without PREF: its
+# struct scsi_target_port_group declares byte 0's bit fields most
+# significant first, which GCC on x86 lays out the other way, so it takes
+# PREF (bit 7) for part of the state and refuses the descriptor.
+TEST_CU=${ISCSI_TEST_CU:-iscsi-test-cu}
+if "$TEST_CU" --list 2>/dev/null | grep -qx 'SCSI.ReportTargetPortGroups.Simple'; then
+	note "libiscsi's SCSI.ReportTargetPortGroups through $TA (no preferred group)"
+	sed '/preferred 1/d' "$WORKDIR/scst.conf.good" > "$WORKDIR/scst.conf"
+	reloads=$(grep -c "reload of .* done" "$LOG")
+	kill -HUP "$USCSTD_PID"
+	for _ in $(seq 50); do
+		[ "$(grep -c "reload of .* done" "$LOG")" -gt "$reloads" ] && break
+		sleep 0.1
+	done
+	[ "$(grep -c "reload of .* done" "$LOG")" -gt "$reloads" ] || fail "the reload without PREF failed"
+	out=$(timeout -k 5 60 "$TEST_CU" -i "$INI1" --test 'SCSI.ReportTargetPortGroups*' \
+		"iscsi://127.0.0.1:$PORT/$TA/0" 2>&1 < /dev/null)
+	grep -E 'Test:|tests |asserts' <<< "$out"
+	grep -Eq '^ +tests +2 +2 +2 +0 +0' <<< "$out" ||
+		fail "libiscsi's ReportTargetPortGroups tests did not all pass: $out"
+else
+	note "$TEST_CU has no SCSI.ReportTargetPortGroups tests (libiscsi 1.19); not run"
+fi
+
 LIVENESS_TARGET=$TA check_liveness "after ALUA's bad input" "$INI1" 400001370001
 stop_uscstd
 
