@@ -119,7 +119,15 @@ static void expect_keys(const uint64_t *keys, int nkeys, const char *what)
 		ok = want == got;
 	}
 	pr_state_format(&s, buf, sizeof(buf));
-	pr_check(ok, "%s: READ KEYS has %d key(s) as expected (%s)", what, nkeys, buf);
+	char want[512] = "";
+
+	for (int i = 0; i < nkeys; i++) {
+		size_t used = strlen(want);
+
+		snprintf(want + used, sizeof(want) - used, " %llx", (unsigned long long)keys[i]);
+	}
+	pr_check(ok, "%s: READ KEYS %s [%s ] (state: %s)", what, ok ? "has" : "should have",
+		 want, buf);
 }
 
 /* READ RESERVATION: @type 0 means none. */
@@ -696,15 +704,23 @@ static bool all_bytes(const unsigned char *p, size_t len, unsigned char v)
 	return true;
 }
 
-static void abort_round(int tas)
+/* B1 has WRITEs in flight when A1 preempts its key and aborts. With
+ * @victim_holds, B1 holds WE and A1 takes it over; else A1 holds WERO
+ * and B1 is a registrant with full access: its registration and its
+ * tasks go all the same (SPC-4 5.13.11.2.6: "without regard for whether
+ * the preempted I_T nexuses hold the persistent reservation"), and A1's
+ * WERO stays. */
+static void abort_round(int tas, bool victim_holds)
 {
 	struct result r;
 	struct async_cmd w[ABORT_WRITES], pa = { 0 };
 	static unsigned char s1[ABORT_WRITES * 2 * 8192], s2[ABORT_WRITES * 2 * 8192];
-	char what[64];
+	char what[96];
 	int got_tas;
+	int type = victim_holds ? WE : WERO;
 
-	snprintf(what, sizeof(what), "PREEMPT AND ABORT (TAS=%d)", tas);
+	snprintf(what, sizeof(what), "PREEMPT AND ABORT (TAS=%d, %s)", tas,
+		 victim_holds ? "of the WE holder" : "of a WERO registrant");
 	reset_pr();
 	got_tas = set_tas(&a1, tas);
 	pr_check(got_tas == tas, "%s: the control page's TAS is %d", what, got_tas);
@@ -716,7 +732,10 @@ static void abort_round(int tas)
 	}
 	must(&a1, PRO_REGISTER, 0, 0, KA, 0, "REGISTER 0 -> KA");
 	must(&b1, PRO_REGISTER, 0, 0, KB, 0, "REGISTER 0 -> KB (the victim)");
-	must(&b1, PRO_RESERVE, WE, KB, 0, 0, "RESERVE WE");
+	if (victim_holds)
+		must(&b1, PRO_RESERVE, WE, KB, 0, 0, "RESERVE WE");
+	else
+		must(&a1, PRO_RESERVE, WERO, KA, 0, 0, "RESERVE WERO");
 
 	/* The victim's WRITEs, each of its own byte, sent and left waiting
 	 * for their R2Ts to be answered. */
@@ -746,7 +765,7 @@ static void abort_round(int tas)
 
 	/* A1 preempts B1 and aborts its tasks. The PR OUT may wait for the
 	 * tasks to end: serve only A1 for a while, then both. */
-	uint8_t cdb[10] = { 0x5f, PRO_PREEMPT_AND_ABORT, WE, 0, 0, 0, 0, 0, 24, 0 };
+	uint8_t cdb[10] = { 0x5f, PRO_PREEMPT_AND_ABORT, (uint8_t)type, 0, 0, 0, 0, 0, 24, 0 };
 	uint8_t param[24] = { 0 };
 
 	for (int i = 0; i < 8; i++) {
@@ -811,7 +830,8 @@ static void abort_round(int tas)
 	}
 	pr_check(aborted > 0, "%s: %d of B1's %d WRITEs were still in flight (a test that "
 		 "caught none could not fail)", what, aborted, ABORT_WRITES);
-	expect_reservation(WE, KA, "A1 holds WE after PREEMPT AND ABORT");
+	expect_reservation(type, KA, victim_holds ? "A1 holds WE after PREEMPT AND ABORT"
+						  : "A1 still holds WERO");
 	expect_keys((uint64_t[]){ KA }, 1, "B1's registration removed");
 	/* B1 lost its registration: REGISTRATIONS PREEMPTED (SPC-4
 	 * 5.13.11.2.4.3 e); under TAS 0 SAM-5 may add COMMANDS CLEARED BY
@@ -831,7 +851,7 @@ static void abort_round(int tas)
 	if (pa.done) /* else A1's context still holds it */
 		scsi_free_scsi_task(pt);
 	nexus_login(&b1, "B1@T1", INI_B, t1, 1, 0x00b000, 1);
-	must(&a1, PRO_RELEASE, WE, KA, 0, 0, "RELEASE WE");
+	must(&a1, PRO_RELEASE, type, KA, 0, 0, "RELEASE");
 }
 
 static void scenario_abort(void)
@@ -854,8 +874,10 @@ static void scenario_abort(void)
 	expect_uas(&a1, "", "PREEMPT AND ABORT (the preempting nexus)");
 	expect_uas(&c1, "", "PREEMPT AND ABORT (never registered)");
 
-	abort_round(1);
-	abort_round(0);
+	abort_round(1, true);
+	abort_round(0, true);
+	abort_round(1, false);
+	abort_round(0, false);
 }
 
 /* ---- REGISTER AND MOVE ---- */
@@ -1283,12 +1305,14 @@ static void scenario_badinput(void)
 		snprintf(what, sizeof(what), "B1: RESERVE TYPE %d", bad_types[i]);
 		prout(&b1, PRO_RESERVE, bad_types[i], KB, 0, 0, NULL, 0, &r);
 		expect(&r, "CHECK CONDITION 5/24/00", "%s", what);
-		expect_pointer(&r, true, 2, -1, what);
+		/* The bit pointer names a field's most significant bit
+		 * (SPC-4 4.5.2.4.2): TYPE is bits 3..0. */
+		expect_pointer(&r, true, 2, 3, what);
 		unchanged(before, what);
 		snprintf(what, sizeof(what), "B1: PREEMPT TYPE %d of KA", bad_types[i]);
 		prout(&b1, PRO_PREEMPT, bad_types[i], KB, KA, 0, NULL, 0, &r);
 		expect(&r, "CHECK CONDITION 5/24/00", "%s", what);
-		expect_pointer(&r, true, 2, -1, what);
+		expect_pointer(&r, true, 2, 3, what);
 		unchanged(before, what);
 	}
 	for (int scope = 1; scope < 16; scope += 7) {
@@ -1299,7 +1323,7 @@ static void scenario_badinput(void)
 					 (uint8_t)(KA >> 8), (uint8_t)KA },
 			  24, &r);
 		expect(&r, "CHECK CONDITION 5/24/00", "%s", what);
-		expect_pointer(&r, true, 2, -1, what);
+		expect_pointer(&r, true, 2, 7, what); /* SCOPE: bits 7..4 */
 		unchanged(before, what);
 	}
 
@@ -1315,13 +1339,13 @@ static void scenario_badinput(void)
 			continue;
 		}
 		expect(&r, "CHECK CONDITION 5/24/00", "%s", what);
-		expect_pointer(&r, true, 1, -1, what);
+		expect_pointer(&r, true, 1, 4, what); /* SERVICE ACTION: bits 4..0 */
 	}
 	for (int sa = 4; sa <= 0x1f; sa++) {
 		snprintf(what, sizeof(what), "B1: PERSISTENT RESERVE IN service action 0x%02x", sa);
 		prin(&b1, sa, 8192, &r);
 		expect(&r, "CHECK CONDITION 5/24/00", "%s", what);
-		expect_pointer(&r, true, 1, -1, what);
+		expect_pointer(&r, true, 1, 4, what);
 	}
 	unchanged(before, "after the service action ranges");
 
