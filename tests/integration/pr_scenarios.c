@@ -6,7 +6,7 @@
  *
  * usage: pr_scenarios 127.0.0.1:PORT T1 T2 SCENARIO
  * SCENARIO: register reserve types clear preempt abort move spec_i_pt
- *           all_tg_pt capabilities full_status badinput
+ *           all_tg_pt capabilities full_status badinput persist
  * Each check prints a line with what was sent, what came back and, on a
  * failure, what the standard asks for; exit 1 on any failure. */
 #include <poll.h>
@@ -1258,6 +1258,81 @@ static void scenario_full_status(void)
 		 "READ RESERVATION under WEAR: key 0 (%s)", buf);
 }
 
+/* ---- what does not end a persistent reservation (SPC-4 5.13.1: "not
+ * reset by hard reset, logical unit reset, or I_T nexus loss") ---- */
+struct tmf_wait {
+	bool done;
+	uint32_t response;
+};
+
+static void tmf_cb(struct iscsi_context *c, int status, void *command_data, void *private)
+{
+	struct tmf_wait *w = private;
+
+	(void)c;
+	(void)status;
+	w->done = true;
+	w->response = command_data ? *(uint32_t *)command_data : 0xff;
+}
+
+static void tmf(struct nexus *n, enum iscsi_task_mgmt_funcs fn, const char *what)
+{
+	struct tmf_wait w = { 0 };
+
+	if (iscsi_task_mgmt_async(n->c, 0, fn, 0xffffffff, 0, tmf_cb, &w) == 0)
+		for (int i = 0; i < 1500 && !w.done; i++) {
+			struct pollfd p = { .fd = iscsi_get_fd(n->c),
+					    .events = (short)iscsi_which_events(n->c) };
+
+			if (poll(&p, 1, 20) > 0 && iscsi_service(n->c, p.revents) < 0)
+				break;
+		}
+	pr_check(w.done && w.response == 0, "%s: %s answered Function Complete (%s, response %u)",
+		 n->label, what, w.done ? "answered" : "no answer", w.response);
+}
+
+static void scenario_persist(void)
+{
+	char before[4096], after[4096];
+	struct result r;
+
+	reset_pr();
+	must(&a1, PRO_REGISTER, 0, 0, KA, 0, "REGISTER 0 -> KA");
+	must(&b1, PRO_REGISTER, 0, 0, KB, 0, "REGISTER 0 -> KB");
+	must(&a1, PRO_RESERVE, EA, KA, 0, 0, "RESERVE EA");
+	snapshot(before, sizeof(before));
+
+	tmf(&b1, ISCSI_TM_LUN_RESET, "LOGICAL UNIT RESET");
+	drain_uas();
+	snapshot(after, sizeof(after));
+	pr_check(strcmp(before, after) == 0, "LOGICAL UNIT RESET: registrations and EA remain (%s)",
+		 after);
+	tmf(&b1, ISCSI_TM_TARGET_WARM_RESET, "TARGET WARM RESET");
+	drain_uas();
+	snapshot(after, sizeof(after));
+	pr_check(strcmp(before, after) == 0, "TARGET WARM RESET: registrations and EA remain (%s)",
+		 after);
+
+	/* I_T nexus loss of the holder: its registration and EA stay; the
+	 * same initiator port through the same target port is the same I_T
+	 * nexus again when it logs back in. */
+	nexus_drop(&a1);
+	usleep(300 * 1000);
+	snapshot(after, sizeof(after));
+	pr_check(strcmp(before, after) == 0, "the holder's I_T nexus loss: state unchanged (%s)",
+		 after);
+	read10(&b1, 16, 1, &r);
+	expect(&r, "RESERVATION CONFLICT", "B1 READ(10) under EA while the holder is away");
+	nexus_login(&a1, "A1@T1", INI_A, t1, 1, 0x00a000, 1);
+	write10(&a1, 16, 1, 0x44, &r);
+	expect(&r, "GOOD", "A1 (back, same ISID) WRITE(10): still the EA holder");
+	nexus_logout(&a1);
+	snapshot(after, sizeof(after));
+	pr_check(strcmp(before, after) == 0, "the holder's logout: state unchanged (%s)", after);
+	nexus_login(&a1, "A1@T1", INI_A, t1, 1, 0x00a000, 1);
+	must(&a1, PRO_RELEASE, EA, KA, 0, 0, "RELEASE EA (after logging in again)");
+}
+
 /* ---- bad input: the sense the standard names, nothing changed ---- */
 static void unchanged(const char *before, const char *what)
 {
@@ -1454,6 +1529,7 @@ int main(int argc, char **argv)
 		{ "capabilities", scenario_capabilities },
 		{ "full_status", scenario_full_status },
 		{ "badinput", scenario_badinput },
+		{ "persist", scenario_persist },
 	};
 	char prog[64];
 
