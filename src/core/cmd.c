@@ -214,6 +214,10 @@ static void cmd_parse(struct scst_cmd *cmd)
 		return;
 	}
 	cmd->op_flags = cmd->op->flags;
+	if (!cmd->tgt_dev && !(cmd->op_flags & SCST_OP_ANY_LUN)) {
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
+		return;
+	}
 	if (cmd->op->parse(cmd))
 		return;
 	if (direction_mismatch(cmd)) {

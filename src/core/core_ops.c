@@ -9,19 +9,19 @@
 const struct scst_op_desc scst_core_ops[] = {
 	{ .opcode = INQUIRY, .cdb_len = 6, .name = "INQUIRY",
 	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
-		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ANY_LUN | SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
 		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { INQUIRY, 0x01, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = scst_inquiry_parse, .exec = scst_inquiry_exec },
 	{ .opcode = REPORT_LUNS, .cdb_len = 12, .name = "REPORT LUNS",
 	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
-		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ANY_LUN | SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
 		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { REPORT_LUNS, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff },
 	  .parse = scst_report_luns_parse, .exec = scst_report_luns_exec },
 	{ .opcode = REQUEST_SENSE, .cdb_len = 6, .name = "REQUEST SENSE",
 	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
-		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
+		   SCST_OP_ANY_LUN | SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
 		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { REQUEST_SENSE, 0x01, 0x00, 0x00, 0xff, 0x00 },
 	  .parse = scst_request_sense_parse, .exec = scst_request_sense_exec },

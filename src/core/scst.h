@@ -150,6 +150,12 @@ enum scst_op_flags {
 	 * allows); everything else gets LOGICAL UNIT NOT READY, OFFLINE
 	 * (04/12), LIO's code, since SPC-4 names none of its own. */
 	SCST_OP_ALUA_OFFLINE_OK = 1u << 10,
+	/* Answered for a LUN the session has no logical unit at (SPC-4
+	 * 4.6.4: INQUIRY with peripheral qualifier 011b, REPORT LUNS,
+	 * REQUEST SENSE with LOGICAL UNIT NOT SUPPORTED as its data). Every
+	 * other row's command gets LOGICAL UNIT NOT SUPPORTED in PARSE, so
+	 * that no parse or exec meets a command without a device. */
+	SCST_OP_ANY_LUN = 1u << 11,
 };
 
 struct scst_op_desc {

@@ -145,6 +145,26 @@ check(st == ic.STATUS_CHECK_CONDITION and sense[:2] == (SK_ILLEGAL_REQUEST, 0x25
 st, _, sense = read_block(c9, 1, 0)
 check(st == ic.STATUS_CHECK_CONDITION and sense[:2] == (SK_ILLEGAL_REQUEST, 0x25),
       "c9: READ of LUN 1 (a_only, not its) refused with LUN NOT SUPPORTED")
+# The core's own commands that need a logical unit (reservations, ALUA,
+# REPORT SUPPORTED OPERATION CODES) get the same for a LUN not mapped;
+# only INQUIRY, REPORT LUNS and REQUEST SENSE answer for any LUN.
+for name, cdb, read_len, data in (
+        ("PERSISTENT RESERVE IN", bytes([0x5E, 0, 0, 0, 0, 0, 0, 0, 64, 0]), 64, b""),
+        ("PERSISTENT RESERVE OUT", bytes([0x5F, 0, 0, 0, 0, 0, 0, 0, 24, 0]), 0,
+         b"\0" * 8 + b"\x11" * 8 + b"\0" * 8),
+        ("RESERVE(6)", bytes([0x16, 0, 0, 0, 0, 0]), 0, b""),
+        ("RELEASE(10)", bytes([0x57] + [0] * 9), 0, b""),
+        ("REPORT TARGET PORT GROUPS", bytes([0xA3, 0x0A, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]), 256, b""),
+        ("SET TARGET PORT GROUPS", bytes([0xA4, 0x0A, 0, 0, 0, 0, 0, 0, 0, 8, 0, 0]), 0,
+         b"\0\0\0\0\x0f\0\0\x01"),
+        ("REPORT SUPPORTED OPERATION CODES", bytes([0xA3, 0x0C, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0]),
+         256, b"")):
+    st, _, sense = cmd(c9, 1, cdb, read_len=read_len, data=data)
+    check(st == ic.STATUS_CHECK_CONDITION and sense[:2] == (SK_ILLEGAL_REQUEST, 0x25),
+          "c9: %s to LUN 1 (not mapped for it) gets LUN NOT SUPPORTED (0x%02x %r)"
+          % (name, st, sense))
+st, _, sense = cmd(c9, 0, b"\0" * 6)
+check(st == ic.STATUS_GOOD, "c9 goes on on LUN 0 after them (0x%02x %r)" % (st, sense))
 
 check(write_block(a1, 0, 7, block(b"a1", 7))[0] == ic.STATUS_GOOD, "a1 writes to shared")
 st, _, sense = write_block(b1, 0, 8, block(b"b1", 8))
