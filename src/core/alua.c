@@ -190,15 +190,11 @@ void scst_alua_config_free(struct scst_alua_config *cfg)
 	free(cfg);
 }
 
-/* Grows an array of pointers by one slot. */
-static bool grow(void *arrayp, unsigned n)
+/* Room for one more pointer in an array of @n (the caller stores the
+ * result back); NULL on allocation failure, the array unchanged. */
+static void *grown(void *array, size_t elem_size, unsigned n)
 {
-	void **a = realloc(*(void ***)arrayp, (n + 1) * sizeof(void *));
-
-	if (!a)
-		return false;
-	*(void ***)arrayp = a;
-	return true;
+	return realloc(array, (n + 1) * elem_size);
 }
 
 static struct scst_alua_dg *find_dg(const struct scst_alua_config *cfg, const char *name)
@@ -221,16 +217,18 @@ struct scst_alua_dg *scst_alua_dg_add(struct scst_alua_config *cfg, const char *
 				      struct scst_attr *attrs, unsigned nattrs, char *err,
 				      size_t errlen)
 {
-	struct scst_alua_dg *dg;
+	struct scst_alua_dg *dg, **dgs;
 
 	if (find_dg(cfg, name)) {
 		snprintf(err, errlen, "device group '%s' is defined twice", name);
 		return NULL;
 	}
+	dgs = grown(cfg->dgs, sizeof(*dgs), cfg->ndgs);
+
+	if (dgs)
+		cfg->dgs = dgs;
 	dg = calloc(1, sizeof(*dg));
-	if (!dg || !(dg->name = strdup(name)) || !grow(&cfg->dgs, cfg->ndgs)) {
-		if (dg)
-			free(dg->name);
+	if (!dgs || !dg || !(dg->name = strdup(name))) {
 		free(dg);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
@@ -250,6 +248,7 @@ int scst_alua_dg_add_device(struct scst_alua_config *cfg, struct scst_alua_dg *d
 			    const char *dev_name, char *err, size_t errlen)
 {
 	struct scst_device *dev = scst_find_device(dev_name);
+	char **devs;
 
 	if (!dev) {
 		snprintf(err, errlen, "device group '%s': no device '%s'", dg->name, dev_name);
@@ -264,7 +263,10 @@ int scst_alua_dg_add_device(struct scst_alua_config *cfg, struct scst_alua_dg *d
 			}
 		}
 	}
-	if (!grow(&dg->devs, dg->ndevs) || !(dg->devs[dg->ndevs] = strdup(dev_name))) {
+	devs = grown(dg->devs, sizeof(*devs), dg->ndevs);
+	if (devs)
+		dg->devs = devs;
+	if (!devs || !(dg->devs[dg->ndevs] = strdup(dev_name))) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -276,7 +278,7 @@ struct scst_alua_tg *scst_alua_tg_add(struct scst_alua_dg *dg, const char *name,
 				      struct scst_attr *attrs, unsigned nattrs, char *err,
 				      size_t errlen)
 {
-	struct scst_alua_tg *tg;
+	struct scst_alua_tg *tg, **tgs;
 
 	if (find_tg(dg, name)) {
 		snprintf(err, errlen, "target group '%s' is defined twice in device group '%s'",
@@ -288,10 +290,11 @@ struct scst_alua_tg *scst_alua_tg_add(struct scst_alua_dg *dg, const char *name,
 			 ALUA_MAX_GROUPS);
 		return NULL;
 	}
+	tgs = grown(dg->tgs, sizeof(*tgs), dg->ntgs);
+	if (tgs)
+		dg->tgs = tgs;
 	tg = calloc(1, sizeof(*tg));
-	if (!tg || !(tg->name = strdup(name)) || !grow(&dg->tgs, dg->ntgs)) {
-		if (tg)
-			free(tg->name);
+	if (!tgs || !tg || !(tg->name = strdup(name))) {
 		free(tg);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
