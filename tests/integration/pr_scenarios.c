@@ -1445,6 +1445,29 @@ static void scenario_badinput(void)
 	expect_pointer(&r, false, 20, 3, what);
 	unchanged(before, what);
 
+	/* SPEC_I_PT with any other service action (SPC-4 6.16.3): refused,
+	 * and the action (a CLEAR!) not done. */
+	static const struct {
+		int sa;
+		const char *name;
+	} not_register[] = {
+		{ PRO_RESERVE, "RESERVE WE" },
+		{ PRO_RELEASE, "RELEASE WE" },
+		{ PRO_CLEAR, "CLEAR" },
+		{ PRO_PREEMPT, "PREEMPT WE of KB" },
+		{ PRO_PREEMPT_AND_ABORT, "PREEMPT AND ABORT WE of KB" },
+	};
+
+	for (size_t i = 0; i < sizeof(not_register) / sizeof(not_register[0]); i++) {
+		len = transport_id(tids, INI_C, &c2);
+		snprintf(what, sizeof(what), "A1 (the holder): %s with SPEC_I_PT",
+			 not_register[i].name);
+		prout(&a1, not_register[i].sa, WE, KA, KB, PR_SPEC_I_PT, tids, len, &r);
+		expect(&r, "CHECK CONDITION 5/26/00", "%s", what);
+		expect_pointer(&r, false, 20, 3, what);
+		unchanged(before, what);
+	}
+
 	/* SPEC_I_PT with a list too short for its TransportID length. */
 	snprintf(what, sizeof(what), "C1: REGISTER SPEC_I_PT with PARAMETER LIST LENGTH 24");
 	memset(p, 0, sizeof(p));
