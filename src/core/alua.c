@@ -659,6 +659,43 @@ static void timer_start(void)
 
 /* ---- installing a configuration ---- */
 
+/* A target that exports a device of a device group but is in none of its
+ * target groups reports TPGS without a target port group (VPD page 0x83
+ * has none for it): scsi_dh_alua gives up on such a path. Allowed, as in
+ * SCST, but said. */
+static bool acg_maps(const struct scst_acg *acg, const char *dev_name)
+{
+	const struct scst_lun *l;
+
+	list_for_each_entry(l, &acg->luns, entry)
+		if (strcmp(l->dev->name, dev_name) == 0)
+			return true;
+	return false;
+}
+
+static void warn_ungrouped(struct scst_tgt *tgt, void *arg)
+{
+	const struct scst_alua_config *cfg = arg;
+
+	for (unsigned i = 0; i < cfg->ndgs; i++) {
+		const struct scst_alua_dg *dg = cfg->dgs[i];
+
+		if (tg_of_target(dg, tgt->name))
+			continue;
+		for (unsigned j = 0; j < dg->ndevs; j++) {
+			const struct scst_acg *acg;
+			bool maps = acg_maps(tgt->default_acg, dg->devs[j]);
+
+			list_for_each_entry(acg, &tgt->acgs, tgt_entry)
+				maps = maps || acg_maps(acg, dg->devs[j]);
+			if (maps)
+				log_warn("target %s exports device %s of device group %s but is in "
+					 "none of its target groups: it reports no target port group",
+					 tgt->name, dg->devs[j], dg->name);
+		}
+	}
+}
+
 void scst_alua_config_install(struct scst_alua_config *cfg)
 {
 	struct scst_alua_config *old = current;
@@ -701,6 +738,7 @@ void scst_alua_config_install(struct scst_alua_config *cfg)
 		}
 	}
 	current = cfg;
+	scst_for_each_target(NULL, warn_ungrouped, cfg);
 	refresh(NULL);
 	scst_alua_config_free(old);
 	if (cfg->ndgs)

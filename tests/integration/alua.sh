@@ -122,6 +122,16 @@ sed 's/implicit_transition_time 2/implicit_transition_time 300/' "$WORKDIR/scst.
 	> "$WORKDIR/scst.conf"
 bad_reload "device group 'dg': implicit_transition_time: '300' is not in 0..255"
 grep -q "scst.conf:[0-9]*: " "$LOG" || fail "the refusals do not name the file and line"
+# Allowed, but said: a target exporting disk0 outside every target group.
+sed "s|^\t\tTARGET $TB\$||" "$WORKDIR/scst.conf.good" > "$WORKDIR/scst.conf"
+kill -HUP "$USCSTD_PID"
+for _ in $(seq 50); do
+	grep -q "target $TB exports device disk0 of device group dg but is in none" "$LOG" && break
+	sleep 0.1
+done
+grep -q "target $TB exports device disk0 of device group dg but is in none" "$LOG" ||
+	fail "no warning about $TB outside every target group"
+
 cp "$WORKDIR/scst.conf.good" "$WORKDIR/scst.conf"
 run python3 -B "$(dirname "$0")/alua.py" "$PORT" "$USCSTD_PID" "$LOG" "$WORKDIR" \
 	"$TA" "$TB" "$INI1" "$INI2" --states-only active standby
