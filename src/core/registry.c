@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "core/attr_desc.h"
+#include "core/alua.h"
 #include "core/core_internal.h"
 #include "core/pr_internal.h"
 #include "core/range_lock.h"
@@ -513,10 +514,12 @@ void scst_attr_list_all(FILE *out)
 	const struct scst_attr_table *core[][2] = {
 		{ &scst_driver_attr_table, NULL }, { &scst_target_attr_table, NULL },
 		{ &scst_group_attr_table, NULL },  { &scst_lun_attr_table, NULL },
-		{ &scst_device_attr_table, NULL },
+		{ &scst_device_attr_table, NULL }, { &scst_alua_dg_attr_table, NULL },
+		{ &scst_alua_tg_attr_table, NULL }, { &scst_alua_tg_target_attr_table, NULL },
 	};
 	static const char *const scopes[] = {
 		"every TARGET_DRIVER", "every TARGET", "every GROUP", "every LUN", "every DEVICE",
+		"every DEVICE_GROUP", "every TARGET_GROUP", "every TARGET_GROUP",
 	};
 	char scope[96];
 
