@@ -25,6 +25,8 @@ void scst_spc2_nexus_gone_locked(struct scst_tgt_dev *td);
 void scst_spc2_release_locked(struct scst_device *dev, const struct scst_session *only,
 			      const char *why);
 void scst_spc2_release(struct scst_device *dev, const struct scst_session *only, const char *why);
+/* scst_unregister_session(): the session's SPC-2 reservations go at once. */
+void scst_spc2_session_ending(struct scst_session *sess);
 
 /* PREEMPT AND ABORT (tmf.c): aborts every command of the device whose
  * nexus is marked td->pr_preempted (and clears the marks and their ACA),

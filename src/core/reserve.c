@@ -14,6 +14,8 @@
  *
  * The holder is dev->spc2_holder, under dev->lock; each nexus's
  * td->pr_access says whether another one holds it. */
+#include <assert.h>
+
 #include "base/log.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
@@ -122,4 +124,27 @@ void scst_spc2_nexus_gone_locked(struct scst_tgt_dev *td)
 			return;
 	}
 	scst_spc2_release_locked(dev, td->sess, "its session ended");
+}
+
+/* The I_T nexus ends (logout, or the driver unregistering it): its SPC-2
+ * reservations go now, not when its last nexus to each device is freed
+ * (after its commands finish), so that an initiator told of the logout
+ * finds the unit free. On the session's reactor. */
+static void release_session_reservations(struct scst_session *sess, const char *why)
+{
+	const struct scst_lun_table *luns = scst_session_luns(sess);
+
+	assert(reactor_self() == sess->reactor);
+	for (unsigned i = 0; luns && i < luns->n; i++)
+		scst_spc2_release(luns->tgt_devs[i]->dev, sess, why);
+}
+
+void scst_session_logout(struct scst_session *sess)
+{
+	release_session_reservations(sess, "its initiator logged out");
+}
+
+void scst_spc2_session_ending(struct scst_session *sess)
+{
+	release_session_reservations(sess, "its session ended");
 }

@@ -840,6 +840,13 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
  * scst_unregister_session(). */
 void scst_session_nexus_lost(struct scst_session *sess);
 
+/* The initiator logged out (iSCSI: a Logout Request closing the session
+ * was accepted). Call before the confirmation is sent: what the standard
+ * ties to the nexus (an SPC-2 reservation) is released now, so that
+ * another initiator the confirmation reaches finds it gone; the driver
+ * then unregisters the session as usual. On the session's reactor. */
+void scst_session_logout(struct scst_session *sess);
+
 /* Closes the nexus. Commands still active are aborted; when the last has
  * finished, unreg_done(sess) runs on the session's reactor and the session
  * is freed right after it returns. */

@@ -403,6 +403,7 @@ void scst_unregister_session(struct scst_session *sess,
 	assert(reactor_self() == sess->reactor && !sess->unregistering);
 	sess->unregistering = true;
 	sess->unreg_done = unreg_done;
+	scst_spc2_session_ending(sess);
 	/* Nobody is left to answer: every active command is aborted and ends
 	 * without a response as soon as its current state lets it. */
 	list_for_each_entry(cmd, &sess->cmds, sess_entry)

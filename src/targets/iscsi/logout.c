@@ -42,6 +42,8 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	/* Time2Wait and Time2Retain (bytes 40, 42): nothing to wait for or
 	 * retain at ErrorRecoveryLevel 0. */
 	if (response == LOGOUT_SUCCESS) {
+		if (conn->sess && conn->sess->scst)
+			scst_session_logout(conn->sess->scst);
 		conn->phase = CONN_LOGGED_OUT;
 		pdu->close_after = true;
 	}
