@@ -446,6 +446,53 @@ def connection_seeds():
         s.rec(0, a.logout(), CLOSE | SYNC)
         seeds["%s_unsolicited_wait" % name] = s
 
+    # Reservations from two I_T nexuses: A registers (with SPEC_I_PT
+    # naming B's port and a device TransportID) and reserves Write
+    # Exclusive; B reads, writes (RESERVATION CONFLICT), reads every PR IN
+    # report; B preempts and aborts A's WRITE waiting for its Data-Out;
+    # RESERVE(6)/RELEASE(6); PR IN/OUT to an unmapped LUN; a REGISTER AND
+    # MOVE with a TransportID cut short.
+    def pr_out(sa, key, sa_key, scope_type=0, flags=0, extra=b""):
+        params = struct.pack(">QQIBBH", key, sa_key, 0, flags, 0, 0) + extra
+        cdb = struct.pack(">BBBHIB", 0x5F, sa, scope_type, 0, len(params), 0)
+        return cdb, params
+
+    def pr_in(sa, alloc=512):
+        return struct.pack(">BBBIHB", 0x5E, sa, 0, 0, alloc, 0)
+
+    def iscsi_tid(s, fmt):
+        raw = s.encode() + b"\0"
+        raw += b"\0" * (-len(raw) % 4)
+        return bytes([fmt << 6 | 5, 0]) + struct.pack(">H", len(raw)) + raw
+
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x0a", name=INITIATOR + "-pr-a")
+    b = Initiator(isid=b"\x80\x00\x00\x00\x00\x0b", name=INITIATOR + "-pr-b")
+    s = Script().rec(0, a.login()).rec(1, b.login(), SYNC)
+    # Each nexus's first command collects its POWER ON unit attention.
+    s.rec(0, a.scsi(TEST_UNIT_READY, FINAL)).rec(1, b.scsi(TEST_UNIT_READY, FINAL), SYNC)
+    tids = iscsi_tid(INITIATOR + "-pr-b,i,0x80000000000b", 1) + iscsi_tid(INITIATOR + "-x", 0)
+    cdb, p = pr_out(0, 0, 0xA, flags=0x08, extra=struct.pack(">I", len(tids)) + tids)
+    s.rec(0, a.scsi(cdb, WRITE | FINAL, len(p), p), SYNC)
+    cdb, p = pr_out(1, 0xA, 0, scope_type=0x01)
+    s.rec(0, a.scsi(cdb, WRITE | FINAL, len(p), p), SYNC)
+    s.rec(1, b.scsi(read10(0, 1), READ | FINAL, 512) + b.scsi(write10(0, 1), WRITE | FINAL, 512,
+                                                              block(1, 3)), SYNC)
+    s.rec(1, b"".join(b.scsi(pr_in(sa), READ | FINAL, 512) for sa in range(5)), SYNC)
+    itt = a.next_itt()
+    s.rec(0, a.scsi(write10(8, 4), WRITE, 2048, block(2, 4), itt=itt), SYNC)
+    cdb, p = pr_out(5, 0xA, 0xA, scope_type=0x03)
+    s.rec(1, b.scsi(cdb, WRITE | FINAL, len(p), p), SYNC)
+    s.rec(0, a.data_out(itt, 1024, block(2, 5)), SYNC)
+    s.rec(0, a.scsi(bytes([0x16, 0, 0, 0, 0, 0]), FINAL) + a.scsi(pr_in(3), READ | FINAL, 512, lun=5)
+          + a.scsi(bytes([0x17, 0, 0, 0, 0, 0]), FINAL), SYNC)
+    cdb, p = pr_out(7, 0xA, 0xB, scope_type=0x03,
+                    extra=struct.pack(">I", 40) + iscsi_tid(INITIATOR + "-pr-a,i,0x8", 1)[:20])
+    p = p[:16] + b"\0\x02\0\x01" + p[20:]
+    s.rec(1, b.scsi(cdb, WRITE | FINAL, len(p), p), SYNC)
+    s.rec(0, a.logout(), CLOSE | SYNC)
+    s.rec(1, b.logout(), CLOSE | SYNC)
+    seeds["reservations_two_nexuses"] = s
+
     return {name: bytes(sc.out) for name, sc in seeds.items()}
 
 
