@@ -571,13 +571,16 @@ static bool pr_preempt(struct pr_request *rq)
 	bool was_reserved = pr->reserved;
 	uint8_t old_type = pr->type, old_scope = pr->scope;
 
+	bool all = pr->reserved && scst_pr_type_all_registrants(pr->type);
+
 	if (!registered_with_key(rq))
 		return false;
-	if (!pr->reserved || (!scst_pr_type_all_registrants(pr->type) &&
-			      (!pr->holder || o->sa_key != pr->holder->key))) {
-		/* No reservation, or one this key does not hold: the
-		 * registrations with the key go, the sender's own too if it
-		 * has that key (SPC-4 5.13.11.4.2, .4). */
+	/* The reservation is taken over when the key named is its holder's,
+	 * or, for an All Registrants one, 0. Otherwise only the
+	 * registrations with the key go, the sender's own too if it has
+	 * that key, and a reservation stays (SPC-4 5.13.11.4.2 to .4). */
+	if (!pr->reserved || (all ? o->sa_key != 0
+				  : !pr->holder || o->sa_key != pr->holder->key)) {
 		if (o->sa_key == 0) {
 			scst_set_cmd_error(rq->cmd, scsi_sense_invalid_param_field(8, -1));
 			return false;
@@ -587,18 +590,10 @@ static bool pr_preempt(struct pr_request *rq)
 		pr->generation++;
 		return true;
 	}
-	if (scst_pr_type_all_registrants(pr->type) && o->sa_key != 0) {
-		/* An All Registrants reservation stays while registrants
-		 * are left; the named ones go (5.13.11.4.3 b). */
-		if (preempt_key(rq, o->sa_key, false, false) == 0)
-			return conflict(rq);
-		pr->generation++;
-		return true;
-	}
 	/* The reservation is taken over: its holder's key (or, for All
 	 * Registrants, key 0: everyone else) goes, and the preempting nexus
 	 * holds a reservation of the type it asks for. */
-	preempt_key(rq, o->sa_key, scst_pr_type_all_registrants(pr->type), true);
+	preempt_key(rq, o->sa_key, all, true);
 	pr->reserved = true;
 	pr->type = o->type;
 	pr->scope = o->scope;

@@ -21,6 +21,7 @@
 #include "base/crc32c.h"
 #include "base/list.h"
 #include "base/log.h"
+#include "core/pr_rules.h"
 #include "core/scst.h"
 
 /* Offsets of the header (docs/pr_state_file.md). SCST's version 1 ends
@@ -79,20 +80,6 @@ static inline uint32_t get_le32(const uint8_t *p)
 static inline uint64_t get_le64(const uint8_t *p)
 {
 	return (uint64_t)get_le32(p) | (uint64_t)get_le32(p + 4) << 32;
-}
-
-static bool type_is_valid(uint8_t type)
-{
-	switch (type) {
-	case SCST_PR_TYPE_WE:
-	case SCST_PR_TYPE_EA:
-	case SCST_PR_TYPE_WERO:
-	case SCST_PR_TYPE_EARO:
-	case SCST_PR_TYPE_WEAR:
-	case SCST_PR_TYPE_EAAR:
-		return true;
-	}
-	return false;
 }
 
 /* WEAR and EAAR are held by every registrant: no single holder. */
@@ -224,7 +211,7 @@ static void assert_consistent(const struct scst_pr *pr)
 	}
 	assert(n == pr->nregistrants);
 	if (pr->reserved) {
-		assert(type_is_valid(pr->type) && pr->scope == SCST_PR_SCOPE_LU);
+		assert(scst_pr_type_valid(pr->type) && pr->scope == SCST_PR_SCOPE_LU);
 		assert(type_is_all_registrants(pr->type) ? !pr->holder : holder_found);
 		assert(n > 0);
 	} else {
@@ -355,7 +342,7 @@ int pr_store_decode(const uint8_t *buf, size_t len, struct scst_pr *pr, char *er
 	pr->aptpl = buf[PR_OFF_APTPL];
 	pr->reserved = buf[PR_OFF_RESERVED];
 	if (pr->reserved) {
-		if (!type_is_valid(buf[PR_OFF_TYPE]))
+		if (!scst_pr_type_valid(buf[PR_OFF_TYPE]))
 			REFUSE("byte %d: reservation type 0x%02x is not one of SPC-4's six",
 			       PR_OFF_TYPE, buf[PR_OFF_TYPE]);
 		if (buf[PR_OFF_SCOPE] != SCST_PR_SCOPE_LU)
