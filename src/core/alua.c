@@ -806,6 +806,13 @@ void scst_rtpg_exec(struct scst_cmd *cmd)
 
 /* ---- SET TARGET PORT GROUPS ---- */
 
+bool scst_stpg_available(const struct scst_tgt_dev *td)
+{
+	/* SPC-4 5.16.2.7: without explicit ALUA there is no STPG. */
+	return td && (scst_alua_word_tpgs(atomic_load_explicit(&td->alua, memory_order_relaxed)) &
+		      SCST_ALUA_TPGS_EXPLICIT);
+}
+
 int scst_stpg_parse(struct scst_cmd *cmd)
 {
 	uint32_t len = get_be32(cmd->cdb + 6);

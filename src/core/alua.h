@@ -104,6 +104,8 @@ static inline unsigned scst_alua_word_group(unsigned w)
 /* REPORT TARGET PORT GROUPS and SET TARGET PORT GROUPS (core_ops.c). */
 int scst_rtpg_parse(struct scst_cmd *cmd);
 void scst_rtpg_exec(struct scst_cmd *cmd);
+/* The row's available(): STPG with TPGS explicit or both only. */
+bool scst_stpg_available(const struct scst_tgt_dev *td);
 int scst_stpg_parse(struct scst_cmd *cmd);
 void scst_stpg_exec(struct scst_cmd *cmd);
 

@@ -218,6 +218,13 @@ static void cmd_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 		return;
 	}
+	if (cmd->op->available && !cmd->op->available(cmd->tgt_dev)) {
+		struct scsi_sense sense = scsi_sense_invalid_cdb_field(0, -1);
+
+		sense.asc = ASC_INVALID_COMMAND_OPERATION_CODE;
+		scst_set_cmd_error(cmd, sense);
+		return;
+	}
 	if (cmd->op->parse(cmd))
 		return;
 	if (direction_mismatch(cmd)) {

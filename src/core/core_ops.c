@@ -57,7 +57,7 @@ const struct scst_op_desc scst_core_ops[] = {
 		   SCST_OP_ALUA_UNAVAILABLE_OK | SCST_OP_ALUA_OFFLINE_OK,
 	  .cdb_usage = { MAINTENANCE_OUT, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
-	  .parse = scst_stpg_parse, .exec = scst_stpg_exec },
+	  .parse = scst_stpg_parse, .exec = scst_stpg_exec, .available = scst_stpg_available },
 	/* Reservations. PERSISTENT RESERVE IN and OUT run under every
 	 * persistent reservation (SPC-4 table 72; OUT checks its own rules,
 	 * 5.13) but conflict with another nexus's SPC-2 reservation (SPC-3

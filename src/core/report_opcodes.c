@@ -54,6 +54,12 @@ static unsigned op_tables(const struct scst_cmd *cmd, const struct scst_op_desc 
 	return n;
 }
 
+/* Whether the LUN serves the row's command (its available() says so). */
+static bool served(const struct scst_cmd *cmd, const struct scst_op_desc *op)
+{
+	return !op->available || (cmd->tgt_dev && op->available(cmd->tgt_dev));
+}
+
 static const struct scst_op_desc *find_op(const struct scst_cmd *cmd, uint8_t opcode,
 					  bool with_sa, uint16_t sa)
 {
@@ -64,7 +70,7 @@ static const struct scst_op_desc *find_op(const struct scst_cmd *cmd, uint8_t op
 		for (const struct scst_op_desc *d = tables[t]; d->name; d++) {
 			bool has_sa = d->flags & SCST_OP_HAS_SERVICE_ACTION;
 
-			if (d->opcode != opcode)
+			if (d->opcode != opcode || !served(cmd, d))
 				continue;
 			if (!has_sa || !with_sa || d->service_action == sa)
 				return d;
@@ -102,7 +108,7 @@ static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
 
 	for (unsigned t = 0; t < ntables; t++)
 		for (const struct scst_op_desc *op = tables[t]; op->name; op++)
-			count++;
+			count += served(cmd, op);
 	d = calloc(1, 4 + count * desc_len);
 	if (!d)
 		return 0;
@@ -110,8 +116,10 @@ static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
 		for (const struct scst_op_desc *op = tables[t]; op->name; op++) {
 			bool has_sa = op->flags & SCST_OP_HAS_SERVICE_ACTION;
 
-			/* A core command shadows a handler's entry for the same code. */
-			if (t > 0 && find_op(cmd, op->opcode, has_sa, op->service_action) != op)
+			/* A core command shadows a handler's entry for the same
+			 * code; a row the LUN does not serve is not listed. */
+			if (!served(cmd, op) ||
+			    (t > 0 && find_op(cmd, op->opcode, has_sa, op->service_action) != op))
 				continue;
 			d[n] = op->opcode;
 			put_be16(d + n + 2, has_sa ? op->service_action : 0);
@@ -147,12 +155,18 @@ static size_t report_one(const struct scst_op_desc *op, bool rctd, uint8_t *d)
 	return n;
 }
 
-/* Whether any entry for @opcode has service actions. */
+/* Whether @opcode is one with service actions: a property of the code,
+ * whether or not this LUN serves any of them. */
 static bool opcode_has_service_actions(const struct scst_cmd *cmd, uint8_t opcode)
 {
-	const struct scst_op_desc *op = find_op(cmd, opcode, false, 0);
+	const struct scst_op_desc *tables[2];
+	unsigned n = op_tables(cmd, tables);
 
-	return op && (op->flags & SCST_OP_HAS_SERVICE_ACTION);
+	for (unsigned t = 0; t < n; t++)
+		for (const struct scst_op_desc *d = tables[t]; d->name; d++)
+			if (d->opcode == opcode)
+				return d->flags & SCST_OP_HAS_SERVICE_ACTION;
+	return false;
 }
 
 void scst_report_opcodes_exec(struct scst_cmd *cmd)

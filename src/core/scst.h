@@ -178,6 +178,13 @@ struct scst_op_desc {
 	 * later, on the command's reactor. For a READ it fills cmd->buf and
 	 * may shorten the data with scst_set_resp_data_len(). */
 	void (*exec)(struct scst_cmd *cmd);
+	/* Whether the logical unit, as the I_T_L nexus @td sees it, serves
+	 * the command at all (SET TARGET PORT GROUPS only with explicit
+	 * ALUA; later: UNMAP only on a thin LUN). Read without a lock, on
+	 * the nexus's reactor. Where it says no, PARSE gives INVALID COMMAND
+	 * OPERATION CODE and REPORT SUPPORTED OPERATION CODES leaves the row
+	 * out, so that the two agree. OPTIONAL: NULL, always served. */
+	bool (*available)(const struct scst_tgt_dev *td);
 };
 
 /* ------------------------------------------------------------------ */

@@ -341,6 +341,12 @@ def main():
     expect(a, "A", TUR, GOOD, "A: active, no unit attention for the STPG's sender")
     expect(b, "B", TUR, STANDBY, "B: TB unchanged, no unit attention")
 
+    rsoc_stpg = bytes([0xA3, 0x0C, 0x02, 0xA4, 0x00, 0x0A, 0, 0, 0, 64, 0, 0])
+    st, d, sense, _ = cmd(a, rsoc_stpg, read_len=64)
+    check(st == GOOD and d[1] & 0x07 == 3,
+          "explicit ALUA: RSOC reports STPG supported (%s, SUPPORT %d)"
+          % (fmt(sense), d[1] & 0x07))
+
     # ---- tpgs implicit: no STPG; INQUIRY says so
     reload_with("scst_implicit.conf", "tpgs implicit")
     st, d, _, _ = cmd(a, INQUIRY, read_len=96)
@@ -348,6 +354,13 @@ def main():
     st, _, sense, _ = stpg(a, (1, 0))
     check(st == CHECK_CONDITION and sense == INVALID_OPCODE,
           "tpgs implicit: STPG is INVALID COMMAND OPERATION CODE (%s)" % fmt(sense))
+    # REPORT SUPPORTED OPERATION CODES agrees (one command, MAINTENANCE
+    # OUT / SET TARGET PORT GROUPS): SUPPORT 001b, not supported.
+    rsoc_stpg = bytes([0xA3, 0x0C, 0x02, 0xA4, 0x00, 0x0A, 0, 0, 0, 64, 0, 0])
+    st, d, sense, _ = cmd(a, rsoc_stpg, read_len=64)
+    check(st == GOOD and d[1] & 0x07 == 1,
+          "tpgs implicit: RSOC reports STPG not supported (%s, SUPPORT %d)"
+          % (fmt(sense), d[1] & 0x07))
     expect(a, "A", TUR, GOOD, "an unchanged state line keeps STPG's state (active)")
 
     # ---- a port of another node in gb
