@@ -1,10 +1,12 @@
 #!/bin/bash
-# Builds the Linux guest of the linux_initiator test: Debian 12's kernel
-# and an initramfs holding open-iscsi, e2fsprogs, a static busybox, the
-# shared libraries they need and the kernel modules of the iSCSI initiator,
-# virtio-net and ext4. Everything comes from Debian packages fetched with
-# `apt-get download` into a cache and unpacked with dpkg-deb -x: nothing is
-# installed on the host.
+# Builds the Linux guest of the linux_initiator and linux_pr_alua tests:
+# Debian 12's kernel and an initramfs holding open-iscsi, e2fsprogs,
+# sg3-utils, multipath-tools, a static busybox, the shared libraries they
+# need and the kernel modules of the iSCSI initiator, virtio-net, ext4,
+# dm-multipath and scsi_dh_alua. One image serves both tests (the cache
+# keeps only the last image built). Everything comes from Debian packages
+# fetched with `apt-get download` into a cache and unpacked with dpkg-deb
+# -x: nothing is installed on the host.
 #
 #   build_initramfs.sh OUTDIR     writes OUTDIR/vmlinuz and OUTDIR/initramfs
 #
@@ -38,13 +40,23 @@ skip() { say "SKIP: $*"; exit 77; }
 # The guest's programs and, below, the packages of every shared library
 # they load (the closure is checked when the image is built: a library
 # missing from this list is an error naming it).
-PROGRAM_PACKAGES="open-iscsi busybox-static e2fsprogs"
+PROGRAM_PACKAGES="open-iscsi busybox-static e2fsprogs sg3-utils multipath-tools"
 LIBRARY_PACKAGES="libc6 libisns0 libopeniscsiusr libkmod2 libmount1 libblkid1
 	libuuid1 libssl3 libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1
-	liblzma5 libzstd1 libselinux1 libpcre2-8-0 libcom-err2 libext2fs2"
+	liblzma5 libzstd1 libselinux1 libpcre2-8-0 libcom-err2 libext2fs2
+	libsgutils2-1.46-2 libaio1 libdevmapper1.02.1 libedit2 libbsd0 libmd0
+	libtinfo6 libjson-c5 libudev1 liburcu8"
+# The programs copied from the packages, by their paths there.
+PROGRAMS="sbin/iscsiadm sbin/iscsid sbin/mke2fs sbin/e2fsck
+	usr/bin/sg_persist usr/bin/sg_rtpg usr/bin/sg_stpg usr/bin/sg_inq
+	usr/bin/sg_turs sbin/multipath"
 # Modules the init script loads, in any order (their dependencies are
-# found from each module's own "depends=" field).
-MODULES="virtio_pci virtio_net iscsi_tcp sd_mod crc32c_generic ext4"
+# found from each module's own "depends=" field). dm-multipath's path
+# selector is service-time (multipath-tools' default); scsi_dh_alua must be
+# loaded before the login, since the kernel attaches a device handler only
+# when it adds the device and cannot load a module on its own here.
+MODULES="virtio_pci virtio_net iscsi_tcp sd_mod crc32c_generic ext4
+	scsi_dh_alua dm_multipath dm_service_time"
 
 # The kernel: the image package that linux-image-amd64 points to now.
 kernel_package() {
@@ -156,7 +168,7 @@ KPKG=${KPKG%%_*}
 
 # The image is rebuilt only when a package or a script of this folder
 # changes.
-KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/build_initramfs.sh"; } |
+KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/pr_alua.sh" "$HERE/build_initramfs.sh"; } |
 	sha256sum | cut -c1-16)
 IMAGE=$CACHE/image-$KEY
 if [ -s "$IMAGE/initramfs" ] && [ -s "$IMAGE/vmlinuz" ]; then
@@ -185,25 +197,34 @@ mkdir -p "$ROOT"/{bin,sbin,lib64,lib/x86_64-linux-gnu,etc/iscsi,proc,sys,dev,run
 cp "$PKGROOT/bin/busybox" "$ROOT/bin/busybox"
 # The rest of the applets are linked by the init script itself.
 ln -s busybox "$ROOT/bin/sh"
-for p in iscsiadm iscsid mke2fs e2fsck; do
-	cp "$PKGROOT/sbin/$p" "$ROOT/sbin/$p"
+for p in $PROGRAMS; do
+	cp "$PKGROOT/$p" "$ROOT/sbin/${p##*/}"
 done
+# multipath's checkers and prioritizers (tur, alua, ...) are plugins it
+# dlopens from the directory it was built with.
+mkdir -p "$ROOT/lib/multipath"
+cp "$PKGROOT"/lib/multipath/*.so "$ROOT/lib/multipath/"
 ln -s mke2fs "$ROOT/sbin/mkfs.ext4"
 cp "$PKGROOT/etc/mke2fs.conf" "$ROOT/etc/mke2fs.conf"
 cp "$HERE/init" "$ROOT/init"
 chmod 755 "$ROOT/init"
+cp "$HERE/pr_alua.sh" "$ROOT/pr_alua.sh"
 
 # Shared libraries: the NEEDED closure of the dynamic programs, each one
 # taken from the unpacked packages (never from the host).
 find_lib() {
 	local d
-	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64; do
+	for d in lib/x86_64-linux-gnu usr/lib/x86_64-linux-gnu lib64 lib; do
 		[ -e "$PKGROOT/$d/$1" ] && { echo "$PKGROOT/$d/$1"; return 0; }
 	done
 	return 1
 }
 declare -A have_lib=()
-queue=("$ROOT"/sbin/iscsiadm "$ROOT"/sbin/iscsid "$ROOT"/sbin/mke2fs "$ROOT"/sbin/e2fsck)
+queue=()
+for p in $PROGRAMS; do
+	queue+=("$ROOT/sbin/${p##*/}")
+done
+queue+=("$ROOT"/lib/multipath/*.so)
 while [ ${#queue[@]} -gt 0 ]; do
 	elf=${queue[0]}
 	queue=("${queue[@]:1}")
