@@ -7,10 +7,15 @@
  *   dump: begin
  *   dump: session <initiator-name> -> <target-name>: <n> active command(s)
  *   dump: device <device-name>: <n> active command(s)
+ *   dump: reservations <device-name>: generation <g>, <r> registered,
+ *         <reserved TYPE by key 0x<k> | reserved TYPE by all registrants |
+ *         not reserved>, APTPL <on|off>, SPC-2 <held by <initiator> | none>
+ *       (only for a device with a registration or a reservation)
  *   dump: end: <S> session(s), <C> active command(s)
  *
  * C is the sum over the sessions. */
 #include <assert.h>
+#include <stdio.h>
 
 #include "base/log.h"
 #include "core/core_internal.h"
@@ -55,6 +60,54 @@ static void dump_sessions_here(void *arg)
 	pthread_mutex_unlock(&scst_mutex);
 }
 
+static const char *pr_type_name(uint8_t type)
+{
+	switch (type) {
+	case SCST_PR_TYPE_WE:
+		return "Write Exclusive";
+	case SCST_PR_TYPE_EA:
+		return "Exclusive Access";
+	case SCST_PR_TYPE_WERO:
+		return "Write Exclusive, Registrants Only";
+	case SCST_PR_TYPE_EARO:
+		return "Exclusive Access, Registrants Only";
+	case SCST_PR_TYPE_WEAR:
+		return "Write Exclusive, All Registrants";
+	case SCST_PR_TYPE_EAAR:
+		return "Exclusive Access, All Registrants";
+	}
+	return "?";
+}
+
+/* What an administrator asks first of a fenced LUN: who holds it. */
+static void dump_reservations(struct scst_device *dev)
+{
+	const struct scst_pr *pr = &dev->pr;
+	char reservation[96], spc2[300];
+
+	pthread_mutex_lock(&dev->lock);
+	if (!pr->nregistrants && !pr->reserved && !dev->spc2_holder) {
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
+	if (!pr->reserved)
+		snprintf(reservation, sizeof(reservation), "not reserved");
+	else if (!pr->holder)
+		snprintf(reservation, sizeof(reservation), "reserved %s by all registrants",
+			 pr_type_name(pr->type));
+	else
+		snprintf(reservation, sizeof(reservation), "reserved %s by key 0x%llx",
+			 pr_type_name(pr->type), (unsigned long long)pr->holder->key);
+	if (dev->spc2_holder)
+		snprintf(spc2, sizeof(spc2), "held by %s", dev->spc2_holder->initiator_name);
+	else
+		snprintf(spc2, sizeof(spc2), "none");
+	log_info("dump: reservations %s: generation %u, %u registered, %s, APTPL %s, SPC-2 %s",
+		 dev->name, pr->generation, pr->nregistrants, reservation, pr->aptpl ? "on" : "off",
+		 spc2);
+	pthread_mutex_unlock(&dev->lock);
+}
+
 static void dump_device(struct scst_device *dev, void *arg)
 {
 	unsigned n;
@@ -64,6 +117,7 @@ static void dump_device(struct scst_device *dev, void *arg)
 	n = dev->active_cmds;
 	pthread_mutex_unlock(&dev->lock);
 	log_info("dump: device %s: %u active command(s)", dev->name, n);
+	dump_reservations(dev);
 }
 
 void scst_dump_state(void)
