@@ -197,6 +197,21 @@ static void *grown(void *array, size_t elem_size, unsigned n)
 	return realloc(array, (n + 1) * elem_size);
 }
 
+void scst_alua_dump_locked(void)
+{
+	for (unsigned i = 0; current && i < current->ndgs; i++) {
+		const struct scst_alua_dg *dg = current->dgs[i];
+
+		for (unsigned j = 0; j < dg->ntgs; j++) {
+			const struct scst_alua_tg *tg = dg->tgs[j];
+
+			log_info("dump: alua %s/%s: group %u, %s%s, %u port(s)", dg->name, tg->name,
+				 tg->group_id, scst_alua_state_name(tg->state),
+				 tg->transition ? " (in transition)" : "", tg->nports);
+		}
+	}
+}
+
 static struct scst_alua_dg *find_dg(const struct scst_alua_config *cfg, const char *name)
 {
 	for (unsigned i = 0; cfg && i < cfg->ndgs; i++)

@@ -101,6 +101,10 @@ static inline unsigned scst_alua_word_group(unsigned w)
 	return w >> 16;
 }
 
+/* The state dump (dump.c): one line per target port group with its
+ * state. scst_mutex held. */
+void scst_alua_dump_locked(void);
+
 /* REPORT TARGET PORT GROUPS and SET TARGET PORT GROUPS (core_ops.c). */
 int scst_rtpg_parse(struct scst_cmd *cmd);
 void scst_rtpg_exec(struct scst_cmd *cmd);

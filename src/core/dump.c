@@ -11,6 +11,8 @@
  *         <reserved TYPE by key 0x<k> | reserved TYPE by all registrants |
  *         not reserved>, APTPL <on|off>, SPC-2 <held by <initiator> | none>
  *       (only for a device with a registration or a reservation)
+ *   dump: alua <device-group>/<target-group>: group <id>, <state>
+ *         [(in transition)], <n> port(s)
  *   dump: end: <S> session(s), <C> active command(s)
  *
  * C is the sum over the sessions. */
@@ -18,6 +20,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "core/alua.h"
 #include "core/core_internal.h"
 
 /* What the reactors found, under scst_mutex (each reactor adds its share
@@ -131,6 +134,7 @@ void scst_dump_state(void)
 	reactor_run_on_all(dump_sessions_here, &totals);
 	pthread_mutex_lock(&scst_mutex);
 	scst_for_each_device(dump_device, NULL);
+	scst_alua_dump_locked();
 	pthread_mutex_unlock(&scst_mutex);
 	/* Every reactor has run; their writes to totals happened under
 	 * scst_mutex, which run_on_all's completion orders before this read. */

@@ -162,6 +162,13 @@ else
 	note "$TEST_CU has no SCSI.ReportTargetPortGroups tests (libiscsi 1.19); not run"
 fi
 
+note "the state dump shows each target port group's state"
+dump=$(dump_state "ALUA states")
+grep -E '^dump: alua ' <<< "$dump"
+grep -Eq '^dump: alua dg/ga: group 1, [a-z/ -]+, 1 port\(s\)$' <<< "$dump" &&
+	grep -Eq '^dump: alua dg/gb: group 2, [a-z/ -]+, [0-9]+ port\(s\)$' <<< "$dump" ||
+	fail "the state dump does not list target groups ga and gb"
+
 LIVENESS_TARGET=$TA check_liveness "after ALUA's bad input" "$INI1" 400001370001
 stop_uscstd
 
