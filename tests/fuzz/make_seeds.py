@@ -573,6 +573,17 @@ def config_seeds():
                        "\t\tGROUP hosts {\n\t\t\tINITIATOR iqn.1993-08.org.debian:*\n"
                        "\t\t\tLUN 0 d\n\t\t}\n\t}\n}\n"
                        "DEVICE_GROUP dg {\n\tTARGET_GROUP tg {\n\t\tgroup_id 1\n\t}\n}\n",
+        "alua_two_ports": "HANDLER vdisk_nullio {\n\tDEVICE d { size_mb 4 }\n}\n"
+                          "TARGET_DRIVER iscsi {\n\tenabled 1\n"
+                          "\tTARGET iqn.2026-11.org.x:a { enabled 1; rel_tgt_id 1; LUN 0 d }\n"
+                          "\tTARGET iqn.2026-11.org.x:b { enabled 1; rel_tgt_id 2; LUN 0 d }\n}\n"
+                          "DEVICE_GROUP dg {\n\ttpgs both\n\timplicit_transition_time 3\n"
+                          "\ton_stpg /bin/true\n\tDEVICE d\n"
+                          "\tTARGET_GROUP ga {\n\t\tgroup_id 1\n\t\tstate active\n"
+                          "\t\tpreferred 1\n\t\tTARGET iqn.2026-11.org.x:a\n\t}\n"
+                          "\tTARGET_GROUP gb {\n\t\tgroup_id 2\n\t\tstate standby\n"
+                          "\t\tTARGET iqn.2026-11.org.x:b\n"
+                          "\t\tTARGET iqn.2026-11.org.x:remote { rel_tgt_id 7 }\n\t}\n}\n",
         "masking": "HANDLER vdisk_nullio {\n\tDEVICE a { size_mb 4 }\n"
                    "\tDEVICE b { size_mb 4 }\n}\n"
                    "TARGET_DRIVER iscsi {\n\tTARGET iqn.2026-11.org.x:m {\n"
