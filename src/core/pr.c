@@ -139,23 +139,8 @@ static bool is_holder(const struct scst_pr *pr, const struct scst_pr_registrant 
 	return scst_pr_type_all_registrants(pr->type) || pr->holder == r;
 }
 
-/* Every nexus's registration and access, after a change; dev->lock. */
-void scst_pr_refresh_locked(struct scst_device *dev)
-{
-	struct scst_pr *pr = &dev->pr;
-	struct scst_tgt_dev *td;
-
-	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
-		struct scst_pr_registrant *r = nexus_registrant(dev, td);
-		bool spc2_other = dev->spc2_holder && dev->spc2_holder != td->sess;
-
-		td->pr_reg = r;
-		atomic_store(&td->pr_access, scst_pr_access_of(spc2_other, pr->reserved, pr->type,
-								 is_holder(pr, r), r != NULL));
-	}
-}
-
-void scst_pr_nexus_joined_locked(struct scst_tgt_dev *td)
+/* One nexus's registration and access; dev->lock. */
+static void nexus_refresh_locked(struct scst_tgt_dev *td)
 {
 	struct scst_device *dev = td->dev;
 	struct scst_pr *pr = &dev->pr;
@@ -165,6 +150,19 @@ void scst_pr_nexus_joined_locked(struct scst_tgt_dev *td)
 	td->pr_reg = r;
 	atomic_store(&td->pr_access, scst_pr_access_of(spc2_other, pr->reserved, pr->type,
 							 is_holder(pr, r), r != NULL));
+}
+
+void scst_pr_refresh_locked(struct scst_device *dev)
+{
+	struct scst_tgt_dev *td;
+
+	list_for_each_entry(td, &dev->tgt_devs, dev_entry)
+		nexus_refresh_locked(td);
+}
+
+void scst_pr_nexus_joined_locked(struct scst_tgt_dev *td)
+{
+	nexus_refresh_locked(td);
 }
 
 void scst_pr_init(struct scst_device *dev)
