@@ -47,10 +47,11 @@ struct scst_pr_registrant {
 };
 
 struct scst_pr {
-	/* PRgeneration (SPC-4 6.15.2): bumped by every PERSISTENT RESERVE
-	 * OUT that succeeds, except RESERVE, RELEASE and a REGISTER or
-	 * REGISTER AND IGNORE EXISTING KEY that changes nothing... as the
-	 * standard counts it (pr.c). */
+	/* PRgeneration (SPC-4 6.16.2): bumped by each REGISTER, REGISTER
+	 * AND IGNORE EXISTING KEY, CLEAR, PREEMPT, PREEMPT AND ABORT and
+	 * REGISTER AND MOVE that succeeds and changes something; not by
+	 * RESERVE or RELEASE, nor by a command that fails (pr.c). Kept
+	 * across a restart with APTPL (pr_store.c). */
 	uint32_t generation;
 	/* Activate Persist Through Power Loss: the last registration asked
 	 * for it; the state is then kept in the state directory. */

@@ -2,8 +2,6 @@
  * directory (pr_store.c encodes the file and writes it on its writer
  * thread), loaded when the device is created and saved after every change
  * while APTPL is on, or removed when it goes off. */
-#include <errno.h>
-
 #include "core/pr_internal.h"
 
 bool scst_pr_store_available(void)
