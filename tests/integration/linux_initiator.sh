@@ -15,28 +15,15 @@
 # the Debian packages of the guest can be neither downloaded nor found in
 # the cache; everything else is a failure.
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/linux_guest/host.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
 GUEST_INI=iqn.2026-11.test:linux-guest
 GUEST_PORTAL=10.0.2.100:3260
 # TCG boots in ~10 s and the guest's work takes about a minute; this bounds
 # a hung guest.
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
 
-if ! command -v qemu-system-x86_64 > /dev/null; then
-	echo "SKIP: qemu-system-x86_64 is not installed (Debian package qemu-system-x86; make deps-test installs it)"
-	exit 77
-fi
-command -v socat > /dev/null || fail "socat is not installed (make deps-test installs it): qemu's guest forwarding runs it"
-
-note "building the guest (Debian packages via apt-get download, cached)"
-"$HERE/linux_guest/build_initramfs.sh" "$WORKDIR/guest"
-rc=$?
-if [ "$rc" = 77 ]; then
-	echo "SKIP: the guest's Debian packages cannot be fetched (see above)"
-	exit 77
-fi
-[ "$rc" = 0 ] || fail "building the guest failed (status $rc)"
+guest_build
 
 # The demo target as scst.conf writes it, with CHAP; its LUN is where the
 # demo's would be, so that the check at the end reads the same file.
@@ -66,14 +53,7 @@ GUEST_CHAP="$GUEST_CHAP uscst.discovery_chap=guestdisc:guestdiscsecret:uscstdisc
 CONSOLE=$WORKDIR/console.log
 note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console:"
 start=$(date +%s)
-timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
-	-nodefaults -no-user-config -machine pc -accel tcg -cpu max -smp 1 -m 512 \
-	-display none -monitor none -serial "file:$CONSOLE" -no-reboot \
-	-kernel "$WORKDIR/guest/vmlinuz" -initrd "$WORKDIR/guest/initramfs" \
-	-append "console=ttyS0 panic=-1 quiet mitigations=off uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI $GUEST_CHAP" \
-	-netdev "user,id=net0,restrict=on,guestfwd=tcp:$GUEST_PORTAL-cmd:socat - TCP:127.0.0.1:$PORT" \
-	-device virtio-net-pci,netdev=net0 \
-	> "$WORKDIR/qemu.out" 2>&1
+guest_qemu "uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI $GUEST_CHAP"
 qemu_rc=$?
 secs=$(($(date +%s) - start))
 sed 's/\r$//' "$CONSOLE"

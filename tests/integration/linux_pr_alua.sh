@@ -30,8 +30,8 @@
 # the guest's Debian packages can be neither downloaded nor found in the
 # cache; everything else is a failure.
 . "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/linux_guest/host.sh"
 
-HERE=$(cd "$(dirname "$0")" && pwd)
 GUEST_INI=iqn.2026-12.test:linux-guest-pr
 GUEST_PORTAL=10.0.2.100:3260
 TA=iqn.2026-12.test:pr-alua-a
@@ -39,20 +39,7 @@ TB=iqn.2026-12.test:pr-alua-b
 # The guest's work takes about a minute on TCG; this bounds a hung guest.
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-240}
 
-if ! command -v qemu-system-x86_64 > /dev/null; then
-	echo "SKIP: qemu-system-x86_64 is not installed (Debian package qemu-system-x86; make deps-test installs it)"
-	exit 77
-fi
-command -v socat > /dev/null || fail "socat is not installed (make deps-test installs it): qemu's guest forwarding runs it"
-
-note "building the guest (Debian packages via apt-get download, cached)"
-"$HERE/linux_guest/build_initramfs.sh" "$WORKDIR/guest"
-rc=$?
-if [ "$rc" = 77 ]; then
-	echo "SKIP: the guest's Debian packages cannot be fetched (see above)"
-	exit 77
-fi
-[ "$rc" = 0 ] || fail "building the guest failed (status $rc)"
+guest_build
 
 truncate -s 64M "$WORKDIR/disk0.img"
 # write_conf STATE_A STATE_B: the configuration with target A's group in
@@ -113,14 +100,7 @@ CONSOLE=$WORKDIR/console.log
 : > "$CONSOLE"
 note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
 start=$(date +%s)
-timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
-	-nodefaults -no-user-config -machine pc -accel tcg -cpu max -smp 1 -m 512 \
-	-display none -monitor none -serial "file:$CONSOLE" -no-reboot \
-	-kernel "$WORKDIR/guest/vmlinuz" -initrd "$WORKDIR/guest/initramfs" \
-	-append "console=ttyS0 panic=-1 quiet mitigations=off uscst.scenario=pr_alua uscst.portal=$GUEST_PORTAL uscst.target=$TA uscst.targets=$TA,$TB uscst.initiator=$GUEST_INI" \
-	-netdev "user,id=net0,restrict=on,guestfwd=tcp:$GUEST_PORTAL-cmd:socat - TCP:127.0.0.1:$PORT" \
-	-device virtio-net-pci,netdev=net0 \
-	> "$WORKDIR/qemu.out" 2>&1 &
+guest_qemu "uscst.scenario=pr_alua uscst.portal=$GUEST_PORTAL uscst.target=$TA uscst.targets=$TA,$TB uscst.initiator=$GUEST_INI" &
 QEMU_PID=$!
 
 # The swap, once the guest asks for it; the guest itself waits 30 s for it.
