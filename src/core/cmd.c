@@ -204,21 +204,16 @@ static void cmd_parse(struct scst_cmd *cmd)
 {
 	cmd->state = SCST_CMD_STATE_PARSE;
 	cmd->op = lookup_op(cmd);
-	if (!cmd->op) {
-		struct scsi_sense sense = scsi_sense_invalid_cdb_field(0, -1);
-
-		sense.asc = ASC_INVALID_COMMAND_OPERATION_CODE;
-		if (!cmd->tgt_dev)
-			sense = scsi_sense_make(SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
-		scst_set_cmd_error(cmd, sense);
-		return;
-	}
-	cmd->op_flags = cmd->op->flags;
+	if (cmd->op)
+		cmd->op_flags = cmd->op->flags;
+	/* A LUN with no unit behind it answers only the SCST_OP_ANY_LUN
+	 * rows; a command the LUN does not know, or whose row says the LUN
+	 * does not serve it, is an invalid operation code. */
 	if (!cmd->tgt_dev && !(cmd->op_flags & SCST_OP_ANY_LUN)) {
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 		return;
 	}
-	if (cmd->op->available && !cmd->op->available(cmd->tgt_dev)) {
+	if (!cmd->op || (cmd->op->available && !cmd->op->available(cmd->tgt_dev))) {
 		struct scsi_sense sense = scsi_sense_invalid_cdb_field(0, -1);
 
 		sense.asc = ASC_INVALID_COMMAND_OPERATION_CODE;
