@@ -10,6 +10,7 @@
  *   dump: reservations <device-name>: generation <g>, <r> registered,
  *         <reserved TYPE by key 0x<k> | reserved TYPE by all registrants |
  *         not reserved>, APTPL <on|off>, SPC-2 <held by <initiator> | none>
+ *       (TYPE: WE, EA, WERO, EARO, WEAR, EAAR)
  *       (only for a device with a registration or a reservation)
  *   dump: alua <device-group>/<target-group>: group <id>, <state>
  *         [(in transition)], <n> port(s)
@@ -22,6 +23,7 @@
 #include "base/log.h"
 #include "core/alua.h"
 #include "core/core_internal.h"
+#include "core/pr_rules.h"
 
 /* What the reactors found, under scst_mutex (each reactor adds its share
  * while holding it). */
@@ -63,25 +65,6 @@ static void dump_sessions_here(void *arg)
 	pthread_mutex_unlock(&scst_mutex);
 }
 
-static const char *pr_type_name(uint8_t type)
-{
-	switch (type) {
-	case SCST_PR_TYPE_WE:
-		return "Write Exclusive";
-	case SCST_PR_TYPE_EA:
-		return "Exclusive Access";
-	case SCST_PR_TYPE_WERO:
-		return "Write Exclusive, Registrants Only";
-	case SCST_PR_TYPE_EARO:
-		return "Exclusive Access, Registrants Only";
-	case SCST_PR_TYPE_WEAR:
-		return "Write Exclusive, All Registrants";
-	case SCST_PR_TYPE_EAAR:
-		return "Exclusive Access, All Registrants";
-	}
-	return "?";
-}
-
 /* What an administrator asks first of a fenced LUN: who holds it. */
 static void dump_reservations(struct scst_device *dev)
 {
@@ -97,10 +80,10 @@ static void dump_reservations(struct scst_device *dev)
 		snprintf(reservation, sizeof(reservation), "not reserved");
 	else if (!pr->holder)
 		snprintf(reservation, sizeof(reservation), "reserved %s by all registrants",
-			 pr_type_name(pr->type));
+			 scst_pr_type_name(pr->type));
 	else
 		snprintf(reservation, sizeof(reservation), "reserved %s by key 0x%llx",
-			 pr_type_name(pr->type), (unsigned long long)pr->holder->key);
+			 scst_pr_type_name(pr->type), (unsigned long long)pr->holder->key);
 	if (dev->spc2_holder)
 		snprintf(spc2, sizeof(spc2), "held by %s", dev->spc2_holder->initiator_name);
 	else

@@ -132,15 +132,7 @@ static struct scst_pr_registrant *nexus_registrant(struct scst_device *dev,
 			       td->sess->tgt->rel_tgt_id);
 }
 
-static bool is_holder(const struct scst_pr *pr, const struct scst_pr_registrant *r)
-{
-	if (!pr->reserved || !r)
-		return false;
-	return scst_pr_type_all_registrants(pr->type) || pr->holder == r;
-}
-
-/* One nexus's registration and access; dev->lock. */
-static void nexus_refresh_locked(struct scst_tgt_dev *td)
+void scst_pr_nexus_joined_locked(struct scst_tgt_dev *td)
 {
 	struct scst_device *dev = td->dev;
 	struct scst_pr *pr = &dev->pr;
@@ -149,7 +141,7 @@ static void nexus_refresh_locked(struct scst_tgt_dev *td)
 
 	td->pr_reg = r;
 	atomic_store(&td->pr_access, scst_pr_access_of(spc2_other, pr->reserved, pr->type,
-							 is_holder(pr, r), r != NULL));
+							 scst_pr_is_holder(pr, r), r != NULL));
 }
 
 void scst_pr_refresh_locked(struct scst_device *dev)
@@ -157,12 +149,7 @@ void scst_pr_refresh_locked(struct scst_device *dev)
 	struct scst_tgt_dev *td;
 
 	list_for_each_entry(td, &dev->tgt_devs, dev_entry)
-		nexus_refresh_locked(td);
-}
-
-void scst_pr_nexus_joined_locked(struct scst_tgt_dev *td)
-{
-	nexus_refresh_locked(td);
+		scst_pr_nexus_joined_locked(td);
 }
 
 void scst_pr_init(struct scst_device *dev)
@@ -480,7 +467,7 @@ static bool pr_reserve(struct pr_request *rq)
 	if (pr->reserved) {
 		/* The holder asking again for the same is a no-op; anything
 		 * else conflicts (the type is changed by PREEMPT only). */
-		if (is_holder(pr, rq->reg) && pr->type == o->type && pr->scope == o->scope)
+		if (scst_pr_is_holder(pr, rq->reg) && pr->type == o->type && pr->scope == o->scope)
 			return false;
 		return conflict(rq);
 	}
@@ -499,7 +486,7 @@ static bool pr_release(struct pr_request *rq)
 
 	if (!registered_with_key(rq))
 		return false;
-	if (!pr->reserved || !is_holder(pr, rq->reg))
+	if (!pr->reserved || !scst_pr_is_holder(pr, rq->reg))
 		return false; /* GOOD, nothing released */
 	if (pr->type != o->type || pr->scope != o->scope) {
 		scst_set_cmd_error_asc(rq->cmd, SK_ILLEGAL_REQUEST,
@@ -622,7 +609,7 @@ static bool pr_register_and_move(struct pr_request *rq)
 		scst_set_cmd_error(rq->cmd, scsi_sense_invalid_cdb_field(1, 4));
 		return false;
 	}
-	if (scst_pr_type_all_registrants(pr->type) || !is_holder(pr, rq->reg))
+	if (scst_pr_type_all_registrants(pr->type) || !scst_pr_is_holder(pr, rq->reg))
 		return conflict(rq);
 	if (o->sa_key == 0) {
 		scst_set_cmd_error(rq->cmd, scsi_sense_invalid_param_field(8, -1));

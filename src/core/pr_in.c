@@ -91,8 +91,7 @@ static size_t read_full_status(const struct scst_pr *pr, uint8_t *buf)
 	put_be32(buf, pr->generation);
 	list_for_each_entry(r, &pr->registrants, entry) {
 		uint8_t *d = buf + off;
-		bool holder = pr->reserved &&
-			      (scst_pr_type_all_registrants(pr->type) || pr->holder == r);
+		bool holder = scst_pr_is_holder(pr, r);
 
 		put_be64(d, r->key);
 		d[12] = (uint8_t)((r->all_tg_pt ? 0x02 : 0) | (holder ? 0x01 : 0));

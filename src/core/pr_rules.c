@@ -27,6 +27,12 @@ bool scst_pr_type_registrants_access(uint8_t type)
 	return scst_pr_type_valid(type) && type != SCST_PR_TYPE_WE && type != SCST_PR_TYPE_EA;
 }
 
+bool scst_pr_is_holder(const struct scst_pr *pr, const struct scst_pr_registrant *r)
+{
+	return pr->reserved && r &&
+	       (scst_pr_type_all_registrants(pr->type) || pr->holder == r);
+}
+
 /* The Exclusive Access types keep others from reading too. */
 static bool type_excludes_reads(uint8_t type)
 {
@@ -61,6 +67,25 @@ bool scst_pr_conflicts(enum scst_pr_access access, uint32_t op_flags)
 		return !(op_flags & SCST_OP_RESERVE_ALLOWED);
 	}
 	return true;
+}
+
+const char *scst_pr_type_name(uint8_t type)
+{
+	switch (type) {
+	case SCST_PR_TYPE_WE:
+		return "WE";
+	case SCST_PR_TYPE_EA:
+		return "EA";
+	case SCST_PR_TYPE_WERO:
+		return "WERO";
+	case SCST_PR_TYPE_EARO:
+		return "EARO";
+	case SCST_PR_TYPE_WEAR:
+		return "WEAR";
+	case SCST_PR_TYPE_EAAR:
+		return "EAAR";
+	}
+	return "?";
 }
 
 uint16_t scst_pr_type_mask(void)

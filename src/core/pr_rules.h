@@ -18,6 +18,10 @@ bool scst_pr_type_all_registrants(uint8_t type);
  * one of them tells the others (RESERVATIONS RELEASED). */
 bool scst_pr_type_registrants_access(uint8_t type);
 
+/* Whether registration @r (NULL: none) holds @pr's persistent
+ * reservation: it is the holder, or the type is All Registrants. */
+bool scst_pr_is_holder(const struct scst_pr *pr, const struct scst_pr_registrant *r);
+
 /* What an I_T nexus may do on the logical unit (SPC-4 5.13.1, table 72's
  * columns): @reserved and @type describe the persistent reservation,
  * @holder whether this nexus holds it, @registered whether it is
@@ -29,6 +33,10 @@ enum scst_pr_access scst_pr_access_of(bool spc2_other, bool reserved, uint8_t ty
 /* Whether a command whose op flags are @op_flags conflicts, for a nexus
  * with @access (RESERVATION CONFLICT). */
 bool scst_pr_conflicts(enum scst_pr_access access, uint32_t op_flags);
+
+/* The type's abbreviation (WE, EA, WERO, EARO, WEAR, EAAR), for logs,
+ * the state dump and the state file's printout; "?" for another value. */
+const char *scst_pr_type_name(uint8_t type);
 
 /* PERSISTENT RESERVE IN REPORT CAPABILITIES' type mask (SPC-4 6.16.4):
  * the two bytes for the types scst_pr_type_valid() accepts. */

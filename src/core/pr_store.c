@@ -83,30 +83,6 @@ static inline uint64_t get_le64(const uint8_t *p)
 }
 
 /* WEAR and EAAR are held by every registrant: no single holder. */
-static bool type_is_all_registrants(uint8_t type)
-{
-	return type == SCST_PR_TYPE_WEAR || type == SCST_PR_TYPE_EAAR;
-}
-
-static const char *type_name(uint8_t type)
-{
-	switch (type) {
-	case SCST_PR_TYPE_WE:
-		return "WE";
-	case SCST_PR_TYPE_EA:
-		return "EA";
-	case SCST_PR_TYPE_WERO:
-		return "WERO";
-	case SCST_PR_TYPE_EARO:
-		return "EARO";
-	case SCST_PR_TYPE_WEAR:
-		return "WEAR";
-	case SCST_PR_TYPE_EAAR:
-		return "EAAR";
-	}
-	return "?";
-}
-
 /* The size a TransportID at @p says it has, given @avail bytes there;
  * 0 with @why when it is not one we accept. iSCSI's (SPC-4 7.6.4.6)
  * carries its ADDITIONAL LENGTH, a multiple of four, and a NUL-terminated
@@ -212,7 +188,7 @@ static void assert_consistent(const struct scst_pr *pr)
 	assert(n == pr->nregistrants);
 	if (pr->reserved) {
 		assert(scst_pr_type_valid(pr->type) && pr->scope == SCST_PR_SCOPE_LU);
-		assert(type_is_all_registrants(pr->type) ? !pr->holder : holder_found);
+		assert(scst_pr_type_all_registrants(pr->type) ? !pr->holder : holder_found);
 		assert(n > 0);
 	} else {
 		assert(!pr->holder);
@@ -417,18 +393,19 @@ int pr_store_decode(const uint8_t *buf, size_t len, struct scst_pr *pr, char *er
 		if (nholders)
 			REFUSE("a registrant is marked holder but there is no reservation");
 	} else if (!pr->nregistrants) {
-		REFUSE("a reservation of type %s without any registrant", type_name(pr->type));
-	} else if (type_is_all_registrants(pr->type)) {
+		REFUSE("a reservation of type %s without any registrant",
+		       scst_pr_type_name(pr->type));
+	} else if (scst_pr_type_all_registrants(pr->type)) {
 		/* Every registrant holds it. SCST may mark one of them; we
 		 * never do. */
 		if (v2 && nholders)
 			REFUSE("type %s is held by all registrants, yet one is marked holder",
-			       type_name(pr->type));
+			       scst_pr_type_name(pr->type));
 		pr->holder = NULL;
 	} else if (nholders != 1) {
 		REFUSE("a reservation of type %s needs exactly one holder among the registrants, "
 		       "the file marks %u",
-		       type_name(pr->type), nholders);
+		       scst_pr_type_name(pr->type), nholders);
 	}
 	return 0;
 
@@ -495,9 +472,9 @@ void pr_store_print(FILE *out, const struct scst_pr *pr)
 		fprintf(out, "reservation none\n");
 	else if (!pr->holder)
 		fprintf(out, "reservation type %s scope %u holder all-registrants\n",
-			type_name(pr->type), pr->scope);
+			scst_pr_type_name(pr->type), pr->scope);
 	else
-		fprintf(out, "reservation type %s scope %u holder 0x%016llx\n", type_name(pr->type),
+		fprintf(out, "reservation type %s scope %u holder 0x%016llx\n", scst_pr_type_name(pr->type),
 			pr->scope, (unsigned long long)pr->holder->key);
 	if (pr->nregistrants)
 		keys = calloc(pr->nregistrants, sizeof(*keys));
@@ -781,7 +758,7 @@ int pr_store_load(const char *dev_name, struct scst_pr *pr, char *err, size_t er
 	if (!ret && pr->nregistrants)
 		log_info("device %s: persistent reservations loaded from %s: %u registrant(s), %s",
 			 dev_name, path, pr->nregistrants,
-			 pr->reserved ? type_name(pr->type) : "no reservation");
+			 pr->reserved ? scst_pr_type_name(pr->type) : "no reservation");
 	return ret;
 }
 

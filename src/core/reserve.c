@@ -46,9 +46,7 @@ static bool decided_by_pr_locked(const struct scst_cmd *cmd, uint8_t *status)
 
 	if (pr->nregistrants == 0)
 		return false;
-	*status = r && pr->reserved && (pr->holder == r || scst_pr_type_all_registrants(pr->type))
-			  ? SAM_STAT_GOOD
-			  : SAM_STAT_RESERVATION_CONFLICT;
+	*status = scst_pr_is_holder(pr, r) ? SAM_STAT_GOOD : SAM_STAT_RESERVATION_CONFLICT;
 	return true;
 }
 

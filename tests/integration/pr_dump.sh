@@ -71,7 +71,7 @@ read -r -t 20 line <&"${CLIENT[0]}" || fail "the client did not get ready"
 
 dump=$(dump_state "two reservations")
 echo "$dump"
-grep -qx 'dump: reservations prdisk: generation 1, 1 registered, reserved Write Exclusive, Registrants Only by key 0xabc, APTPL off, SPC-2 none' <<< "$dump" ||
+grep -qx 'dump: reservations prdisk: generation 1, 1 registered, reserved WERO by key 0xabc, APTPL off, SPC-2 none' <<< "$dump" ||
 	fail "the dump does not show prdisk's persistent reservation"
 grep -qx 'dump: reservations spc2disk: generation 0, 0 registered, not reserved, APTPL off, SPC-2 held by iqn.2026-12.test:dump-b' <<< "$dump" ||
 	fail "the dump does not show spc2disk's SPC-2 reservation"

@@ -95,6 +95,27 @@ static void test_types(void **state)
 	assert_int_equal(scst_pr_type_mask(), 0xea01);
 }
 
+/* The holder: the one registration under a single-holder type, every
+ * registration under an All Registrants one, nobody without a
+ * reservation. */
+static void test_holder(void **state)
+{
+	struct scst_pr_registrant a = { .key = 1 }, b = { .key = 2 };
+	struct scst_pr pr = { .reserved = true, .type = SCST_PR_TYPE_WERO, .holder = &a };
+
+	assert_true(scst_pr_is_holder(&pr, &a));
+	assert_false(scst_pr_is_holder(&pr, &b));
+	assert_false(scst_pr_is_holder(&pr, NULL));
+	pr.type = SCST_PR_TYPE_EAAR;
+	pr.holder = NULL;
+	assert_true(scst_pr_is_holder(&pr, &a) && scst_pr_is_holder(&pr, &b));
+	assert_false(scst_pr_is_holder(&pr, NULL));
+	pr.reserved = false;
+	assert_false(scst_pr_is_holder(&pr, &a));
+	assert_string_equal(scst_pr_type_name(SCST_PR_TYPE_EARO), "EARO");
+	assert_string_equal(scst_pr_type_name(2), "?");
+}
+
 /* ---- TransportIDs ---- */
 
 static unsigned iscsi_tid(uint8_t *buf, unsigned format, const char *s)
@@ -197,6 +218,7 @@ int main(void)
 		cmocka_unit_test(test_no_reservation_no_conflict),
 		cmocka_unit_test(test_spc2_other),
 		cmocka_unit_test(test_types),
+		cmocka_unit_test(test_holder),
 		cmocka_unit_test(test_tid_iscsi_port),
 		cmocka_unit_test(test_tid_iscsi_device),
 		cmocka_unit_test(test_tid_malformed),
