@@ -22,9 +22,10 @@ STATE_DIR ?= $(CURDIR)/state
 # snippets; iproute2/procps: ss, pgrep).
 BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 	liburing-dev libisal-dev libssl-dev libjson-c-dev libcmocka-dev \
-	libiscsi-dev libiscsi-bin
+	libiscsi-dev libiscsi-bin libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
-	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio
+	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio \
+	systemd man-db groff-base
 BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES := $(BUILD_PACKAGES) clang libclang-rt-14-dev llvm

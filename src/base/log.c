@@ -1,14 +1,31 @@
 #include "base/log.h"
 
+#include <assert.h>
+#include <errno.h>
+#include <paths.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 enum log_level log_threshold = LOG_LVL_INFO;
+
+/* Set once by log_use_syslog() before other threads log, read only after:
+ * no lock needed. */
+static bool to_syslog;
+
+static const int syslog_priorities[] = {
+	[LOG_LVL_ERROR] = LOG_ERR,
+	[LOG_LVL_WARN] = LOG_WARNING,
+	[LOG_LVL_INFO] = LOG_INFO,
+	[LOG_LVL_DEBUG] = LOG_DEBUG,
+};
 
 static const char *const level_names[] = {
 	[LOG_LVL_ERROR] = "error",
@@ -24,6 +41,13 @@ static void log_vline(enum log_level lvl, const char *fmt, va_list ap)
 	struct tm tm;
 	int n, m;
 
+	if (to_syslog) {
+		/* syslog(3) adds the time, the ident and the pid; glibc's
+		 * is thread-safe and sends each line as one datagram. */
+		vsnprintf(line, sizeof(line), fmt, ap);
+		syslog(syslog_priorities[lvl], "%s", line);
+		return;
+	}
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line), "%02d:%02d:%02d.%03ld uscstd %s: ", tm.tm_hour,
@@ -38,6 +62,46 @@ static void log_vline(enum log_level lvl, const char *fmt, va_list ap)
 	/* One write per line keeps lines from different threads whole. */
 	if (write(STDERR_FILENO, line, (size_t)n) < 0)
 		return;
+}
+
+/* Whether syslog(3) can reach its socket: glibc tries a datagram and then
+ * a stream connection to _PATH_LOG, and drops the line silently when both
+ * fail. Asking the same way here tells the administrator at start-up. */
+static int syslog_socket_error(void)
+{
+	static const int types[] = { SOCK_DGRAM, SOCK_STREAM };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int err = 0;
+
+	strncpy(sa.sun_path, _PATH_LOG, sizeof(sa.sun_path) - 1);
+	for (unsigned i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		int fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0);
+
+		if (fd < 0)
+			return errno;
+		err = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ? errno : 0;
+		close(fd);
+		if (!err)
+			return 0;
+	}
+	return err;
+}
+
+int log_use_syslog(const char *ident)
+{
+	int err = syslog_socket_error();
+
+	assert(!to_syslog);
+	if (err) {
+		log_error("--syslog: cannot reach syslog at %s: %s; logging to stderr", _PATH_LOG,
+			  strerror(err));
+		return -1;
+	}
+	/* LOG_NDELAY: connect now, while the daemon still may (before any
+	 * privilege or namespace change), not at the first line. */
+	openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	to_syslog = true;
+	return 0;
 }
 
 void log_msg(enum log_level lvl, const char *fmt, ...)

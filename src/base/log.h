@@ -1,4 +1,5 @@
-/* Logging to stderr with a level filter. Every line carries the level and,
+/* Logging to stderr (or, once log_use_syslog() is called, to syslog) with
+ * a level filter. Every line carries the level and,
  * where the caller has one, the peer or object it is about, so an operator
  * can tell which initiator or device a message concerns. Thread-safe: one
  * write(2) per line.
@@ -20,6 +21,17 @@ extern enum log_level log_threshold;
 
 void log_msg(enum log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+
+/* From now on every line goes to syslog(3) (facility LOG_DAEMON, the pid
+ * in each line, tagged @ident) instead of stderr: error, warn, info and
+ * debug become LOG_ERR, LOG_WARNING, LOG_INFO and LOG_DEBUG, and the line
+ * carries no time stamp of its own (syslog or the journal adds one). For
+ * uscstd --syslog; called once, from the main thread, before the reactor
+ * threads start logging. @ident must stay valid (openlog keeps the
+ * pointer). Returns 0; or -1 when /dev/log cannot be reached, after saying
+ * so on stderr, where the lines then keep going: syslog(3) would drop
+ * them without a word. */
+int log_use_syslog(const char *ident);
 
 #define log_error(...) log_msg(LOG_LVL_ERROR, __VA_ARGS__)
 #define log_warn(...) log_msg(LOG_LVL_WARN, __VA_ARGS__)
