@@ -209,3 +209,95 @@ bool scst_tgt_initiator_allowed(struct scst_tgt *tgt, const char *initiator_name
 	}
 	return true;
 }
+
+struct scst_acg *scst_acg_find(struct scst_tgt *tgt, const char *name)
+{
+	struct scst_acg *acg;
+
+	if (!name)
+		return tgt->default_acg;
+	list_for_each_entry(acg, &tgt->acgs, tgt_entry)
+		if (strcmp(acg->name, name) == 0)
+			return acg;
+	return NULL;
+}
+
+struct scst_lun *scst_acg_find_lun(struct scst_acg *acg, uint64_t lun_id)
+{
+	struct scst_lun *lun;
+
+	list_for_each_entry(lun, &acg->luns, entry)
+		if (lun->lun == lun_id)
+			return lun;
+	return NULL;
+}
+
+int scst_acg_del_lun(struct scst_acg *acg, uint64_t lun_id, char *err, size_t errlen)
+{
+	struct scst_lun *lun = scst_acg_find_lun(acg, lun_id);
+
+	if (!lun) {
+		snprintf(err, errlen, "target %s group %s has no LUN %llu", acg->tgt->name,
+			 acg_label(acg), (unsigned long long)lun_id);
+		return -1;
+	}
+	assert(lun->dev->lun_refs > 0);
+	lun->dev->lun_refs--;
+	list_del(&lun->entry);
+	free(lun);
+	return 0;
+}
+
+int scst_acg_del_initiator(struct scst_acg *acg, const char *pattern, char *err, size_t errlen)
+{
+	struct scst_acn *acn = find_acn(acg, pattern);
+
+	if (!acn) {
+		snprintf(err, errlen, "initiator '%s' is not in group %s", pattern, acg->name);
+		return -1;
+	}
+	list_del(&acn->entry);
+	free(acn->pattern);
+	free(acn);
+	return 0;
+}
+
+bool scst_acg_has_initiator(struct scst_acg *acg, const char *pattern)
+{
+	return find_acn(acg, pattern) != NULL;
+}
+
+static bool has_exclusion(const struct scst_acg *acg)
+{
+	const struct scst_acn *acn;
+
+	list_for_each_entry(acn, &acg->initiators, entry)
+		if (name_pattern_excludes(acn->pattern))
+			return true;
+	return false;
+}
+
+bool scst_acg_clash(const struct scst_acg *a, const struct scst_acg *b, const char **pa,
+		    const char **pb)
+{
+	const struct scst_acn *x, *y;
+
+	if (has_exclusion(a) || has_exclusion(b))
+		return false;
+	list_for_each_entry(x, &a->initiators, entry) {
+		list_for_each_entry(y, &b->initiators, entry) {
+			if (name_patterns_overlap(x->pattern, y->pattern)) {
+				*pa = x->pattern;
+				*pb = y->pattern;
+				return true;
+			}
+		}
+	}
+	return false;
+}
+
+void scst_tgt_add_acg(struct scst_tgt *tgt, struct scst_acg *acg)
+{
+	assert(acg->tgt == tgt && acg->name && !scst_acg_find(tgt, acg->name));
+	list_add_tail(&acg->tgt_entry, &tgt->acgs);
+}

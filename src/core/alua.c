@@ -981,3 +981,48 @@ void scst_stpg_exec(struct scst_cmd *cmd)
 		scst_cmd_done(cmd);
 	}
 }
+
+/* ---- management's view ---- */
+
+void scst_alua_visit(const struct scst_alua_visitor *v, void *ctx)
+{
+	if (!current)
+		return;
+	for (unsigned i = 0; i < current->ndgs; i++) {
+		const struct scst_alua_dg *dg = current->dgs[i];
+
+		v->device_group(ctx, dg->name, dg);
+		for (unsigned j = 0; j < dg->ndevs; j++)
+			v->device(ctx, dg->devs[j]);
+		for (unsigned j = 0; j < dg->ntgs; j++) {
+			const struct scst_alua_tg *tg = dg->tgs[j];
+
+			v->target_group(ctx, tg->name, tg, scst_alua_state_name(tg->state));
+			for (unsigned k = 0; k < tg->nports; k++)
+				v->target(ctx, tg->ports[k].tgt_name, &tg->ports[k],
+					  scst_find_target(NULL, tg->ports[k].tgt_name) != NULL);
+			v->target_group_end(ctx);
+		}
+		v->device_group_end(ctx);
+	}
+}
+
+const char *scst_alua_device_group_of(const char *dev_name)
+{
+	for (unsigned i = 0; current && i < current->ndgs; i++)
+		for (unsigned j = 0; j < current->dgs[i]->ndevs; j++)
+			if (strcmp(current->dgs[i]->devs[j], dev_name) == 0)
+				return current->dgs[i]->name;
+	return NULL;
+}
+
+const char *scst_alua_target_group_of(const char *tgt_name)
+{
+	for (unsigned i = 0; current && i < current->ndgs; i++)
+		for (unsigned j = 0; j < current->dgs[i]->ntgs; j++)
+			for (unsigned k = 0; k < current->dgs[i]->tgs[j]->nports; k++)
+				if (strcmp(current->dgs[i]->tgs[j]->ports[k].tgt_name,
+					   tgt_name) == 0)
+					return current->dgs[i]->tgs[j]->name;
+	return NULL;
+}

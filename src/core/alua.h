@@ -81,6 +81,27 @@ int scst_alua_tg_add_target(struct scst_alua_dg *dg, struct scst_alua_tg *tg,
  * SCST). */
 void scst_alua_config_install(struct scst_alua_config *cfg);
 
+/* ---- management's view (the RPC tree, the running configuration);
+ * scst_mutex held. The configuration in force, in file order: each
+ * device group, its devices, each target group with its state in force
+ * and its targets (@local: a target of this node). The objects are those
+ * of the attribute tables above, for scst_attr_show(). */
+struct scst_alua_visitor {
+	void (*device_group)(void *ctx, const char *name, const void *attrs_obj);
+	void (*device)(void *ctx, const char *dev_name);
+	void (*target_group)(void *ctx, const char *name, const void *attrs_obj,
+			     const char *state_in_force);
+	void (*target)(void *ctx, const char *tgt_name, const void *attrs_obj, bool local);
+	void (*target_group_end)(void *ctx);
+	void (*device_group_end)(void *ctx);
+};
+void scst_alua_visit(const struct scst_alua_visitor *v, void *ctx);
+/* The device group device @dev_name is in, the target group target
+ * @tgt_name is in (the first, by name), or NULL: management refuses to
+ * remove what a group still names. */
+const char *scst_alua_device_group_of(const char *dev_name);
+const char *scst_alua_target_group_of(const char *tgt_name);
+
 /* ---- the rest of the core ---- */
 
 /* The value of td->alua for an I_T_L nexus of @dev through @tgt; a new

@@ -572,7 +572,8 @@ void scst_attr_table_describe(const struct scst_attr_table *t, FILE *out)
 			d->flags & SCST_ATTR_REQUIRED ? "; required" : "",
 			d->flags & SCST_ATTR_MULTI ? "; repeatable" : "",
 			d->flags & SCST_ATTR_SECRET ? "; secret" : "",
-			d->set ? "changeable at run time" : "set at creation only");
+			d->set || t->reparsed_live ? "changeable at run time"
+						   : "set at creation only");
 		fprintf(out, "      %s\n", d->help);
 	}
 }

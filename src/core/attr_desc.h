@@ -152,6 +152,12 @@ struct scst_attr_table {
 	 * keep them ("bad value 'x' for iSCSI target attribute NAME"). */
 	void (*bad_value)(const struct scst_attr_desc *d, const char *value, const char *expect,
 			  char *err, size_t errlen);
+	/* The owner changes a live object by parsing its whole section
+	 * again into new settings (a driver's target_attrs_prepare /
+	 * driver_attrs_prepare and their finish): every attribute of the
+	 * table changes at run time, through a reload or management's
+	 * set_attr, without a set of its own. */
+	bool reparsed_live;
 };
 
 #define SCST_ATTR_TABLE_LEN(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))

@@ -15,20 +15,36 @@ static void core_bad_value(const struct scst_attr_desc *d, const char *value,
 
 /* ---- DEVICE: identity as INQUIRY reports it, and read_only ---- */
 
+/* An identity string set on a live device: INQUIRY copies it under
+ * dev->lock (inquiry.c), and every nexus is told INQUIRY DATA HAS CHANGED
+ * (SPC-4 6.6.1) so that initiators read it again. */
+static int device_set_identity(void *owner, const struct scst_attr_desc *d, const char *value,
+			       char *err, size_t errlen)
+{
+	struct scst_device *dev = owner;
+	union scst_attr_value v;
+
+	if (scst_attr_parse_value(&scst_device_attr_table, d, value, &v, err, errlen))
+		return -1;
+	scst_device_set_identity(dev, (char *)dev + d->offset, d->size, v.s);
+	return 0;
+}
+
 static const struct scst_attr_desc device_attrs[] = {
-	{ .name = "t10_vend_id", .type = SCST_ATTR_CHARS,
+	{ .name = "t10_vend_id", .type = SCST_ATTR_CHARS, .set = device_set_identity,
 	  SCST_ATTR_FIELD(struct scst_device, t10_vend_id), .def = "USCST",
 	  .help = "T10 vendor identification of standard INQUIRY." },
-	{ .name = "prod_id", .type = SCST_ATTR_CHARS,
+	{ .name = "prod_id", .type = SCST_ATTR_CHARS, .set = device_set_identity,
 	  SCST_ATTR_FIELD(struct scst_device, prod_id),
 	  .help = "Product identification of standard INQUIRY; default: the handler's name." },
-	{ .name = "prod_rev_lvl", .type = SCST_ATTR_CHARS,
+	{ .name = "prod_rev_lvl", .type = SCST_ATTR_CHARS, .set = device_set_identity,
 	  SCST_ATTR_FIELD(struct scst_device, prod_rev_lvl), .def = "0100",
 	  .help = "Product revision level of standard INQUIRY." },
-	{ .name = "t10_dev_id", .type = SCST_ATTR_CHARS,
+	{ .name = "t10_dev_id", .type = SCST_ATTR_CHARS, .set = device_set_identity,
 	  SCST_ATTR_FIELD(struct scst_device, t10_dev_id),
 	  .help = "T10 vendor ID designator of VPD page 0x83; default: the device's name." },
-	{ .name = "usn", .type = SCST_ATTR_CHARS, SCST_ATTR_FIELD(struct scst_device, usn),
+	{ .name = "usn", .type = SCST_ATTR_CHARS, .set = device_set_identity,
+	  SCST_ATTR_FIELD(struct scst_device, usn),
 	  .help = "Unit serial number (VPD page 0x80); default: a hash of the device's name, "
 		  "stable across restarts." },
 	{ .name = "read_only", .type = SCST_ATTR_BOOL,

@@ -41,6 +41,19 @@ static void put_ascii(uint8_t *dst, const char *src, size_t len)
 	memset(dst + n, ' ', len - n);
 }
 
+/* The identity strings (t10_vend_id, prod_id, ...) change at run time
+ * (scst_device_set_identity(), under dev->lock): each page copies them
+ * under the same lock, so that it never reports half of a new value. */
+static void identity_lock(const struct scst_device *dev)
+{
+	pthread_mutex_lock((pthread_mutex_t *)&dev->lock);
+}
+
+static void identity_unlock(const struct scst_device *dev)
+{
+	pthread_mutex_unlock((pthread_mutex_t *)&dev->lock);
+}
+
 static uint8_t peripheral_byte(const struct scst_cmd *cmd)
 {
 	/* Qualifier 3: no logical unit here (SPC-4 6.6.2). */
@@ -60,9 +73,17 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 	if (cmd->tgt_dev)
 		d[5] = (uint8_t)(scst_alua_word_tpgs(atomic_load(&cmd->tgt_dev->alua)) << 4);
 	d[7] = 0x02;  /* CMDQUE: tagged command queuing */
-	put_ascii(d + 8, cmd->dev ? cmd->dev->t10_vend_id : "USCST", 8);
-	put_ascii(d + 16, cmd->dev ? cmd->dev->prod_id : "", 16);
-	put_ascii(d + 32, cmd->dev ? cmd->dev->prod_rev_lvl : "", 4);
+	if (cmd->dev) {
+		identity_lock(cmd->dev);
+		put_ascii(d + 8, cmd->dev->t10_vend_id, 8);
+		put_ascii(d + 16, cmd->dev->prod_id, 16);
+		put_ascii(d + 32, cmd->dev->prod_rev_lvl, 4);
+		identity_unlock(cmd->dev);
+	} else {
+		put_ascii(d + 8, "USCST", 8);
+		put_ascii(d + 16, "", 16);
+		put_ascii(d + 32, "", 4);
+	}
 	put_be16(d + 58, VERSION_SAM5);
 	put_be16(d + 60, VERSION_SPC4);
 	if (cmd->dev)
@@ -97,9 +118,12 @@ static bool handler_has_vpd_page(const struct scst_dev_type *handler, uint8_t pa
 
 static size_t vpd_unit_serial(const struct scst_device *dev, uint8_t *d)
 {
-	size_t n = strlen(dev->usn);
+	size_t n;
 
+	identity_lock(dev);
+	n = strlen(dev->usn);
 	memcpy(d + 4, dev->usn, n);
+	identity_unlock(dev);
 	return 4 + n;
 }
 
@@ -135,9 +159,11 @@ static size_t vpd_device_identification(const struct scst_cmd *cmd, uint8_t *d)
 	put_be64(id, dev->naa_id);
 	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_LU | DESIG_NAA, id, 8);
 
+	identity_lock(dev);
 	put_ascii(id, dev->t10_vend_id, 8);
 	idlen = strlen(dev->t10_dev_id);
 	memcpy(id + 8, dev->t10_dev_id, idlen);
+	identity_unlock(dev);
 	n += put_designator(d + n, CODE_SET_ASCII, ASSOC_LU | DESIG_T10_VENDOR, id, 8 + idlen);
 
 	memset(id, 0, 4);

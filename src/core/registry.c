@@ -225,6 +225,43 @@ static void set_identity_defaults(struct scst_device *dev)
 	dev->naa_id = (0x5ull << 60) | (0x0013f5ull << 36) | (h & 0xfffffffffull);
 }
 
+void scst_device_set_identity(struct scst_device *dev, char *field, size_t size,
+			      const char *value)
+{
+	assert(field >= (char *)dev && field + size <= (char *)(dev + 1));
+	assert(strlen(value) < size);
+	pthread_mutex_lock(&dev->lock);
+	if (strcmp(field, value) == 0) {
+		pthread_mutex_unlock(&dev->lock);
+		return;
+	}
+	memset(field, 0, size);
+	memcpy(field, value, strlen(value));
+	pthread_mutex_unlock(&dev->lock);
+	scst_dev_queue_ua(dev, NULL, scsi_sense_make(SK_UNIT_ATTENTION,
+						     ASC_INQUIRY_DATA_HAS_CHANGED));
+	log_info("device %s: INQUIRY data changed", dev->name);
+}
+
+bool scst_device_derived_default(const struct scst_device *dev, const char *attr, char *buf,
+				 size_t len)
+{
+	struct scst_device probe;
+
+	/* The derivation itself, on a copy with the strings cleared, so that
+	 * there is one rule (set_identity_defaults()). */
+	if (strcmp(attr, "prod_id") && strcmp(attr, "t10_dev_id") && strcmp(attr, "usn"))
+		return false;
+	memset(&probe, 0, sizeof(probe));
+	probe.name = dev->name;
+	probe.handler = dev->handler;
+	set_identity_defaults(&probe);
+	snprintf(buf, len, "%s", strcmp(attr, "prod_id") == 0	   ? probe.prod_id
+				 : strcmp(attr, "t10_dev_id") == 0 ? probe.t10_dev_id
+								   : probe.usn);
+	return true;
+}
+
 static void device_free(struct scst_device *dev)
 {
 	scst_pr_clear_state(&dev->pr);
@@ -473,7 +510,6 @@ void scst_target_destroy(struct scst_tgt *tgt)
 	list_for_each_entry_safe(acg, tmp, &tgt->acgs, tgt_entry)
 		scst_acg_destroy(acg);
 	scst_acg_free(tgt->default_acg);
-	scst_stats_target_destroyed(tgt); /* its per-LUN totals */
 	free(tgt->name);
 	free(tgt);
 }

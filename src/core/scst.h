@@ -29,7 +29,6 @@
 #include "base/reactor.h"
 #include "core/pr.h"
 #include "core/range_queue.h"
-#include "core/stats.h"
 #include "scsi/scsi.h"
 #include "scsi/sense.h"
 
@@ -352,6 +351,18 @@ struct scst_tgt_template {
 			     char *err, size_t errlen);
 	/* Management: the target is going away; its sessions are gone. */
 	void (*target_detach)(struct scst_tgt *tgt);
+	/* Management: whether @name may name a target of this driver (iSCSI:
+	 * an iSCSI name, RFC 7143 4.2.7, else no initiator could name it or
+	 * two spellings would be one target); writes why not into @why,
+	 * as "not a valid iSCSI name (...)".
+	 * OPTIONAL: without it any name is taken. */
+	bool (*target_name_valid)(const char *name, char *why, size_t whylen);
+	/* Management: close session @sess (its transport connection goes;
+	 * the initiator may log in again), with @why in the driver's log
+	 * line. Called on the session's reactor, the session still
+	 * registered. OPTIONAL: without it sessions are closed only by
+	 * target (close_sessions). */
+	void (*close_session)(struct scst_session *sess, const char *why);
 	/* Shutdown or target disable: close every session of @tgt (or of
 	 * every target when NULL). Called on each reactor in turn
 	 * (reactor_run_on_all); the driver closes what lives there. */
@@ -440,10 +451,6 @@ struct scst_device {
 	 * pr_access is what a command checks, without the lock. */
 	struct scst_pr pr;
 	const struct scst_session *spc2_holder;
-
-	/* Statistics (core/stats.h): what its nexuses that are gone had
-	 * counted. */
-	struct scst_stats retired;
 };
 
 /* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
@@ -495,10 +502,6 @@ struct scst_tgt {
 	 * be destroyed only at zero. scst_mutex. */
 	unsigned sessions_alive;
 	struct list_head registry_entry;
-	/* Statistics (core/stats.h): what its sessions and nexuses that
-	 * are gone had counted, and the totals of each LUN it has had. */
-	struct scst_stats retired;
-	struct scst_lun_stats *lun_stats; /* scst_mutex */
 };
 
 /* An I_T_L nexus: one session's view of one LUN (SCST: tgt_dev).
@@ -561,18 +564,15 @@ struct scst_tgt_dev {
 	struct scst_pr_registrant *pr_reg;
 	atomic_uint pr_access;
 	bool pr_preempted;
-	/* Statistics (core/stats.h): its commands' counters, written by the
-	 * session's reactor only; its target LUN's totals; its place on the
-	 * list of live nexuses the readers sum. */
-	struct scst_stats stats;
-	struct scst_lun_stats *lun_stats;
-	struct list_head stats_entry;
 };
 
 /* An I_T nexus. Lives on one reactor. */
 struct scst_session {
 	struct scst_tgt *tgt;
 	char *initiator_name;
+	/* Never reused while the daemon runs: management tells a session
+	 * from a later one at the same address by it. Set at registration. */
+	uint64_t serial;
 	struct reactor *reactor;
 	void *tgt_priv;
 	/* The initiator port's TransportID (SPC-4 7.6.4), from the driver at
@@ -601,11 +601,6 @@ struct scst_session {
 	void (*unreg_done)(struct scst_session *sess);
 	struct reactor_msg detach_msg; /* the session's own detach, posted once */
 	struct list_head tgt_entry; /* tgt->sessions, scst_mutex */
-	/* Statistics (core/stats.h): commands without a unit and TMFs not
-	 * addressed to one (written by the session's reactor only), and what
-	 * its nexuses that are gone had counted. */
-	struct scst_stats stats;
-	struct scst_stats retired;
 };
 
 /* A SCSI command. */
@@ -657,9 +652,6 @@ struct scst_cmd {
 	bool resid_overflow;
 	bool resid_underflow;
 	uint32_t resid;
-
-	/* When it arrived (CLOCK_MONOTONIC, ns), for its latency (stats.c). */
-	uint64_t rx_ns;
 
 	/* Task management. */
 	atomic_bool aborted;
@@ -819,6 +811,28 @@ void scst_acg_clear_luns(struct scst_acg *acg);
  * already in the group. */
 int scst_acg_add_initiator(struct scst_acg *acg, const char *pattern, char *err,
 			   size_t errlen);
+/* The target's group called @name (its default group when @name is NULL),
+ * or NULL. */
+struct scst_acg *scst_acg_find(struct scst_tgt *tgt, const char *name);
+struct scst_lun *scst_acg_find_lun(struct scst_acg *acg, uint64_t lun);
+/* Unmaps @lun; refused (-1, reason in @err) when the group has no such LUN. */
+int scst_acg_del_lun(struct scst_acg *acg, uint64_t lun, char *err, size_t errlen);
+/* Makes named group @acg (scst_acg_new(), no other group of that name)
+ * the target's, last in order. */
+void scst_tgt_add_acg(struct scst_tgt *tgt, struct scst_acg *acg);
+/* Queues @sense on the I_T_L nexus of LUN @lun of every session of @tgt
+ * that has one (a LUN replaced: INQUIRY DATA HAS CHANGED). */
+void scst_tgt_queue_lun_ua(struct scst_tgt *tgt, uint64_t lun, struct scsi_sense sense);
+/* Removes pattern @pattern (as written); refused when it is not there. */
+int scst_acg_del_initiator(struct scst_acg *acg, const char *pattern, char *err,
+			   size_t errlen);
+bool scst_acg_has_initiator(struct scst_acg *acg, const char *pattern);
+/* Whether some initiator name would belong to both groups: two patterns,
+ * one of each, that a name can match both (@pa, @pb). Groups with an
+ * exclusion ('!') are left to the login, which refuses an initiator two
+ * groups take. */
+bool scst_acg_clash(const struct scst_acg *a, const struct scst_acg *b, const char **pa,
+		    const char **pb);
 /* The group @initiator_name belongs to at @tgt: the one named group whose
  * patterns take it, else the default group. When two named groups take
  * it, returns NULL and names both in @err: the initiator is refused
@@ -976,6 +990,26 @@ static inline uint64_t scst_dev_nblocks(const struct scst_device *dev)
  * tell), -1 on error (logged; the size stays). Management thread,
  * scst_mutex held (a reload calls it for every device it keeps). */
 int scst_device_resync_size(struct scst_device *dev);
+
+/* Management: sets identity string @field (t10_vend_id, ..., inside
+ * @dev, @size bytes) to @value under dev->lock, and queues INQUIRY DATA
+ * HAS CHANGED on every nexus if it changed. scst_mutex held. */
+void scst_device_set_identity(struct scst_device *dev, char *field, size_t size,
+			      const char *value);
+/* The value identity attribute @attr (prod_id, t10_dev_id, usn) has on
+ * @dev when it is not given (derived from the name and handler): whether
+ * it is one of those, and the value in @buf. */
+bool scst_device_derived_default(const struct scst_device *dev, const char *attr, char *buf,
+				 size_t len);
+
+/* A session's name as management shows it: its initiator port's name
+ * (iSCSI: "INITIATOR,i,0xISID", from its TransportID), unique on its
+ * target. */
+void scst_session_name(const struct scst_session *sess, char *buf, size_t len);
+/* Asks the driver to close @sess (tgtt->close_session, on the session's
+ * reactor); returns at once. scst_mutex held. Returns -1 with a reason
+ * when the driver cannot close single sessions. */
+int scst_session_close(struct scst_session *sess, const char *why, char *err, size_t errlen);
 
 /* Core initialisation (registers the core's own tables). */
 void scst_core_init(void);

@@ -22,6 +22,7 @@
  * lookup there can still be reading it (lookups never span reactor
  * callbacks), so it drops its references and is freed. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,7 @@
 static pthread_mutex_t count_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t count_zero = PTHREAD_COND_INITIALIZER;
 static unsigned nsessions;
+static uint64_t session_serial; /* scst_mutex */
 
 unsigned scst_session_count(void)
 {
@@ -87,12 +89,6 @@ static struct scst_tgt_dev *tgt_dev_new(struct scst_session *sess, const struct 
 	td->reactor = sess->reactor;
 	td->dev = lun->dev;
 	td->lun = lun->lun;
-	/* Readers sum it from now on (stats.c); first, as the one step
-	 * that may fail. */
-	if (scst_stats_nexus_new(td)) {
-		free(td);
-		return NULL;
-	}
 	atomic_init(&td->read_only, lun->read_only);
 	/* scst_mutex is held, as by every change of ALUA states. */
 	atomic_init(&td->alua, scst_alua_nexus_word(lun->dev, sess->tgt));
@@ -128,8 +124,6 @@ void scst_tgt_dev_put(struct scst_tgt_dev *td)
 	scst_aca_nexus_gone_locked(td);
 	scst_tgt_dev_clear_uas(td);
 	pthread_mutex_unlock(&dev->lock);
-	/* Its counters go to its device's, session's and target's totals. */
-	scst_stats_nexus_retire(td);
 	free(td);
 	scst_device_put(dev);
 	session_put(sess);
@@ -244,12 +238,37 @@ static void publish_table(struct scst_session *sess, struct scst_lun_table *t)
 		reactor_send(sess->reactor, &old->retire_msg, table_retired);
 }
 
+/* One "lun:" line per LUN the session gained or lost (a device replaced
+ * at a LUN is both), for an administrator following a reload or a
+ * management change; before @old is retired. scst_mutex held. */
+static void log_lun_changes(const struct scst_session *sess, const struct scst_lun_table *old,
+			    const struct scst_lun_table *t)
+{
+	for (unsigned i = 0; old && i < old->n; i++) {
+		const struct scst_tgt_dev *td = old->tgt_devs[i];
+
+		if (!table_find(t, td->lun, td->dev))
+			log_info("lun: %s -> %s: LUN %llu (%s) removed", sess->initiator_name,
+				 sess->tgt->name, (unsigned long long)td->lun, td->dev->name);
+	}
+	for (unsigned i = 0; i < t->n; i++) {
+		const struct scst_tgt_dev *td = t->tgt_devs[i];
+
+		if (!table_find(old, td->lun, td->dev))
+			log_info("lun: %s -> %s: LUN %llu (%s) added%s", sess->initiator_name,
+				 sess->tgt->name, (unsigned long long)td->lun, td->dev->name,
+				 atomic_load(&td->read_only) ? ", read-only" : "");
+	}
+}
+
 /* Brings one session in line with its target's groups; scst_mutex held. */
 static void sync_session(struct scst_session *sess)
 {
 	char why[256] = "";
 	struct scst_acg *acg = scst_acg_for_initiator(sess->tgt, sess->initiator_name, why,
 						      sizeof(why));
+	/* Stays while scst_mutex is held: only this function replaces it. */
+	const struct scst_lun_table *old = scst_session_luns(sess);
 	struct scst_lun_table *t;
 	bool changed;
 
@@ -258,7 +277,7 @@ static void sync_session(struct scst_session *sess)
 		 * resolved, rather than either group's LUNs. */
 		log_warn("session %s -> %s: %s; it sees no LUN", sess->initiator_name,
 			 sess->tgt->name, why);
-	t = build_table(sess, acg, scst_session_luns(sess), &changed);
+	t = build_table(sess, acg, old, &changed);
 	if (!t) {
 		log_error("session %s -> %s: out of memory: its LUNs stay as they were",
 			  sess->initiator_name, sess->tgt->name);
@@ -274,8 +293,9 @@ static void sync_session(struct scst_session *sess)
 		scst_tgt_dev_queue_ua(t->tgt_devs[i],
 				      scsi_sense_make(SK_UNIT_ATTENTION,
 						      ASC_REPORTED_LUNS_DATA_HAS_CHANGED));
+	log_lun_changes(sess, old, t);
 	publish_table(sess, t);
-	log_info("session %s -> %s: now sees %u LUN(s), group %s", sess->initiator_name,
+	log_info("lun: %s -> %s: now sees %u LUN(s), group %s", sess->initiator_name,
 		 sess->tgt->name, t->n, acg ? (acg->name ? acg->name : "(default)") : "(none)");
 }
 
@@ -331,10 +351,11 @@ struct scst_session *scst_register_session(struct scst_tgt *tgt, const char *ini
 	for (unsigned i = 0; i < t->n; i++)
 		scst_tgt_dev_queue_ua(t->tgt_devs[i], initial);
 	atomic_init(&sess->luns, t);
+	sess->serial = ++session_serial;
 	list_add_tail(&sess->tgt_entry, &tgt->sessions);
 	tgt->sessions_alive++;
 	/* Under the lock: a reload may free the group right after. */
-	log_info("session %s -> %s: opened with %u LUN(s)%s%s", initiator_name, tgt->name, t->n,
+	log_info("session: open %s -> %s: %u LUN(s)%s%s", initiator_name, tgt->name, t->n,
 		 acg->name ? ", group " : "", acg->name ? acg->name : "");
 	pthread_mutex_unlock(&scst_mutex);
 	pthread_mutex_lock(&count_lock);
@@ -350,7 +371,7 @@ static void session_free(struct scst_session *sess)
 	struct scst_tgt *tgt = sess->tgt;
 
 	assert(reactor_self() == sess->reactor && sess->detached);
-	log_info("session %s -> %s: closed", sess->initiator_name, tgt->name);
+	log_info("session: close %s -> %s", sess->initiator_name, tgt->name);
 	if (sess->unreg_done)
 		sess->unreg_done(sess);
 	pthread_mutex_lock(&scst_mutex);
@@ -376,8 +397,6 @@ static void session_detach(struct reactor_msg *m)
 	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
 	pthread_mutex_lock(&scst_mutex);
 	list_del(&sess->tgt_entry);
-	/* Off the list readers sum: its counters go to the target's. */
-	scst_stats_session_detached(sess);
 	sess->detached = true;
 	t = atomic_exchange(&sess->luns, NULL);
 	pthread_mutex_unlock(&scst_mutex);
@@ -419,4 +438,82 @@ void scst_unregister_session(struct scst_session *sess,
 	list_for_each_entry(cmd, &sess->cmds, sess_entry)
 		scst_abort_cmd(cmd, NULL);
 	scst_session_cmd_gone(sess);
+}
+
+/* ---- Management ---- */
+
+void scst_tgt_queue_lun_ua(struct scst_tgt *tgt, uint64_t lun, struct scsi_sense sense)
+{
+	struct scst_session *sess;
+
+	list_for_each_entry(sess, &tgt->sessions, tgt_entry) {
+		/* The current table stays while scst_mutex is held. */
+		struct scst_lun_table *t = atomic_load(&sess->luns);
+
+		for (unsigned i = 0; t && i < t->n; i++)
+			if (t->tgt_devs[i]->lun == lun)
+				scst_tgt_dev_queue_ua(t->tgt_devs[i], sense);
+	}
+}
+
+void scst_session_name(const struct scst_session *sess, char *buf, size_t len)
+{
+	const uint8_t *tid = sess->transport_id;
+
+	/* iSCSI port TransportIDs (SPC-4 7.6.4.6) carry the port's name as
+	 * text; other transports are shown by their identifier in hex. */
+	if ((tid[0] & 0x0f) == SCST_PROTOCOL_ISCSI && sess->transport_id_len > 4) {
+		snprintf(buf, len, "%.*s", (int)(sess->transport_id_len - 4),
+			 (const char *)tid + 4);
+		return;
+	}
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (unsigned i = 8; i < sess->transport_id_len && i < 24 && n + 3 <= len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%02x", tid[i]);
+}
+
+struct session_close_msg {
+	struct reactor_msg msg;
+	struct scst_session *sess;
+	char why[128];
+};
+
+static void session_close_here(struct reactor_msg *m)
+{
+	struct session_close_msg *c = container_of(m, struct session_close_msg, msg);
+	struct scst_session *sess = c->sess;
+
+	assert(reactor_self() == sess->reactor);
+	if (!sess->unregistering)
+		sess->tgt->tgtt->close_session(sess, c->why);
+	/* The reference taken by scst_session_close(): the session may be
+	 * freed here, on its own reactor, as session_free() wants. */
+	session_put(sess);
+	free(c);
+}
+
+int scst_session_close(struct scst_session *sess, const char *why, char *err, size_t errlen)
+{
+	struct session_close_msg *c;
+
+	if (!sess->tgt->tgtt->close_session) {
+		snprintf(err, errlen, "driver %s cannot close a single session",
+			 sess->tgt->tgtt->name);
+		return -1;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	c->sess = sess;
+	snprintf(c->why, sizeof(c->why), "%s", why);
+	/* Under scst_mutex the session is still on its target's list, so
+	 * its registration reference is alive: ours keeps it past that. */
+	assert(!sess->detached);
+	session_get(sess);
+	reactor_send(sess->reactor, &c->msg, session_close_here);
+	return 0;
 }

@@ -14,8 +14,10 @@
 #include "core/pr_store.h"
 #include "core/scst.h"
 #include "daemon/demo.h"
+#include "daemon/service.h"
 #include "handlers/vdisk/vdisk.h"
 #include "mgmt/config.h"
+#include "mgmt/rpc_server.h"
 #include "targets/iscsi/iscsi.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/uscst"
@@ -33,6 +35,8 @@ struct options {
 	unsigned max_logins_per_address;
 	bool list_attributes;
 	const char *print_pr_state;
+	const char *rpc_socket; /* NULL: the default, "none": no socket */
+	bool syslog;
 };
 
 static void usage(FILE *out)
@@ -60,6 +64,10 @@ static void usage(FILE *out)
 		"                         connections from one address still logging in;\n"
 		"                         0 = no limit (default %u)\n"
 		"  -v, --log-level LEVEL  error, warn, info (default) or debug\n"
+		"      --syslog           log to syslog (journald) instead of stderr\n"
+		"      --rpc-socket PATH  the management socket (JSON-RPC 2.0, root only;\n"
+		"                         uscstadmin talks to it); \"none\" for none\n"
+		"                         (default " RPC_DEFAULT_SOCKET ")\n"
 		"      --list-attributes  every attribute scst.conf takes, for each section\n"
 		"                         (the core's, each handler's, each driver's): type,\n"
 		"                         range, default, whether it repeats, whether it\n"
@@ -95,7 +103,14 @@ static int parse_log_level(const char *s)
 }
 
 /* Long options without a short form. */
-enum { OPT_MAX_CONNECTIONS = 256, OPT_MAX_LOGINS, OPT_LIST_ATTRIBUTES, OPT_PRINT_PR_STATE };
+enum {
+	OPT_MAX_CONNECTIONS = 256,
+	OPT_MAX_LOGINS,
+	OPT_LIST_ATTRIBUTES,
+	OPT_PRINT_PR_STATE,
+	OPT_RPC_SOCKET,
+	OPT_SYSLOG,
+};
 
 /* A count in 0..1000000 for option @name. */
 static int parse_count(const char *name, const char *arg, unsigned *out)
@@ -123,6 +138,8 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "max-logins-per-address", required_argument, NULL, OPT_MAX_LOGINS },
 		{ "list-attributes", no_argument, NULL, OPT_LIST_ATTRIBUTES },
 		{ "print-pr-state", required_argument, NULL, OPT_PRINT_PR_STATE },
+		{ "rpc-socket", required_argument, NULL, OPT_RPC_SOCKET },
+		{ "syslog", no_argument, NULL, OPT_SYSLOG },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -173,6 +190,12 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_PRINT_PR_STATE:
 			o->print_pr_state = optarg;
+			break;
+		case OPT_RPC_SOCKET:
+			o->rpc_socket = optarg;
+			break;
+		case OPT_SYSLOG:
+			o->syslog = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -311,10 +334,14 @@ static void reload_config(const char *path)
 		return;
 	}
 	log_info("SIGHUP: reloading %s", path);
-	if (config_reload_file(path, err, sizeof(err)))
+	service_reloading(path);
+	if (config_reload_file(path, err, sizeof(err))) {
 		log_error("reload refused, nothing changed: %s", err);
-	else
+		service_reloaded("reload of %s refused: %s", path, err);
+	} else {
 		log_info("reload of %s done", path);
+		service_reloaded("serving %s", path);
+	}
 }
 
 static int wait_for_signal(const char *config)
@@ -337,6 +364,26 @@ static int wait_for_signal(const char *config)
 		else
 			return sig;
 	}
+}
+
+/* The management socket. The default one is optional (a daemon run by a
+ * user who cannot write /run still serves its initiators, without it); one
+ * asked for by --rpc-socket must be there. Returns -1 when it must and is
+ * not. */
+static int start_rpc(const char *path)
+{
+	char err[512];
+
+	if (path && strcmp(path, "none") == 0)
+		return 0;
+	if (rpc_server_start(path ? path : RPC_DEFAULT_SOCKET, err, sizeof(err)) == 0)
+		return 0;
+	if (path) {
+		log_error("%s", err);
+		return -1;
+	}
+	log_warn("%s; serving without a management socket", err);
+	return 0;
 }
 
 /* --print-pr-state FILE: the decoder's verdict on a state file, for an
@@ -393,6 +440,8 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o))
 		return 2;
+	if (o.syslog && log_use_syslog("uscstd"))
+		log_warn("--syslog: syslog is not reachable; logging to stderr");
 	if (o.list_attributes)
 		return list_attributes();
 	if (o.print_pr_state)
@@ -451,11 +500,22 @@ int main(int argc, char **argv)
 		}
 		log_info("listening on %s", o.portals[i]);
 	}
+	if (start_rpc(o.rpc_socket)) {
+		iscsi_stop_listening();
+		pr_store_stop();
+		teardown_objects();
+		reactors_stop();
+		return 1;
+	}
 	log_info("uscstd ready: %u reactor thread(s)%s%s", o.threads, o.config ? ", config " : "",
 		 o.config ? o.config : ", demo target " DEMO_TARGET_NAME);
+	service_ready("serving %s", o.config ? o.config : "the demo target");
 
 	sig = wait_for_signal(o.config);
 	log_info("%s received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	service_stopping();
+	/* No management verb may run while the objects go. */
+	rpc_server_stop();
 	shutdown_gracefully();
 	log_info("uscstd stopped");
 	return 0;

@@ -27,6 +27,7 @@
 #ifndef USCST_MGMT_CONFIG_H
 #define USCST_MGMT_CONFIG_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -123,6 +124,18 @@ struct config_leftovers {
 struct scst_tgt;
 int config_apply(const struct config_tree *tree, struct config_leftovers *out, char *err,
 		 size_t errlen);
+
+/* config_apply()'s checks without its changes: everything the file would
+ * create is created and destroyed again (a backing file that does not
+ * open is found), nothing existing changes. Returns 0, or -1 with
+ * "FILE:LINE: reason" in @err. scst_mutex held. */
+int config_check(const struct config_tree *tree, char *err, size_t errlen);
+
+/* Held by every management operation (an RPC verb, a SIGHUP reload) for
+ * its whole length, outside scst_mutex: one runs at a time, so that one
+ * that lets scst_mutex go to wait for reactors (closing sessions) finds
+ * its objects as it left them. */
+extern pthread_mutex_t mgmt_mutex;
 
 /* Closes the sessions of the removed targets and destroys them; from a
  * non-reactor thread, without scst_mutex. */

@@ -19,11 +19,8 @@
 #include "base/log.h"
 #include "core/alua.h"
 #include "core/attr_desc.h"
-#include "core/name_pattern.h"
-
 #include "core/scst.h"
 #include "mgmt/config.h"
-#include "targets/iscsi/iscsi_name.h"
 
 /* At least the registry's number of target templates. */
 #define MAX_DRIVERS 8
@@ -73,6 +70,17 @@ struct apply_ctx {
 	/* The file's DEVICE_GROUPs (ALUA), built aside once every target
 	 * exists; put in force at commit. */
 	struct scst_alua_config *alua;
+	/* Attributes of kept devices that the file changes and that change
+	 * live (descriptors with a set: the identity strings), checked and
+	 * put in force at commit. */
+	struct device_change *dev_changes;
+	unsigned ndev_changes, dev_changes_cap;
+};
+
+struct device_change {
+	struct scst_device *dev;
+	const struct scst_attr_table *table;
+	const struct config_attr *attr;
 };
 
 #define REL_TGT_IDS 65536u /* 1..65535; 0 is not an identifier */
@@ -192,6 +200,88 @@ static unsigned blame_line(const struct config_block *b, const char *reason)
 
 /* Creates the device of block @d, or keeps it when it exists (a reload):
  * its attributes are taken when it is created only. */
+struct shown_value {
+	char text[512];
+	unsigned n;
+};
+
+static void take_shown(void *ctx, const char *name, const char *value)
+{
+	struct shown_value *v = ctx;
+
+	(void)name;
+	if (v->n++ == 0)
+		snprintf(v->text, sizeof(v->text), "%s", value);
+}
+
+/* Whether @value is what @d of @dev holds now. */
+static bool device_value_is(struct scst_device *dev, const struct scst_attr_table *t,
+			    const struct scst_attr_desc *d, const char *value)
+{
+	struct shown_value v = { .n = 0 };
+	bool x, y;
+	uint64_t m, n;
+
+	scst_attr_show_of(t, d, dev, take_shown, &v);
+	if (v.n != 1)
+		return false;
+	if (d->type == SCST_ATTR_BOOL && scst_attr_bool(value, &x) && scst_attr_bool(v.text, &y))
+		return x == y;
+	if (d->type == SCST_ATTR_UINT && scst_attr_u64(value, &m) && scst_attr_u64(v.text, &n))
+		return m == n;
+	return strcmp(value, v.text) == 0;
+}
+
+/* A device the file keeps (a reload): it keeps the attributes it was
+ * opened with, except those that change live (their descriptor's set),
+ * which change at commit when the file gives them another value. One that
+ * cannot change and differs is told in the log, and stays. */
+static int keep_device(struct apply_ctx *ctx, struct scst_device *dev,
+		       const struct config_block *b)
+{
+	const struct scst_attr_table *tables[] = { &scst_device_attr_table,
+						   dev->handler->dev_attrs };
+	char reason[256];
+
+	for (unsigned i = 0; i < b->nattrs; i++) {
+		const struct config_attr *a = &b->attrs[i];
+		const struct scst_attr_table *t = NULL;
+		const struct scst_attr_desc *d = NULL;
+		union scst_attr_value v;
+
+		for (unsigned k = 0; k < 2 && !d; k++)
+			if (tables[k] && (d = scst_attr_find(tables[k], a->name)) != NULL)
+				t = tables[k];
+		if (!d || (d->flags & (SCST_ATTR_MULTI | SCST_ATTR_NOT_KEPT)) ||
+		    d->type == SCST_ATTR_CUSTOM || device_value_is(dev, t, d, a->value))
+			continue;
+		if (!d->set) {
+			log_warn("%s:%u: device %s: %s stays as the device was opened (it cannot "
+				 "change while the device exists)", ctx->tree->filename, a->line,
+				 dev->name, a->name);
+			continue;
+		}
+		if (scst_attr_parse_value(t, d, a->value, &v, reason, sizeof(reason)) < 0) {
+			apply_error(ctx, a->line, "device '%s': %s", dev->name, reason);
+			return -1;
+		}
+		if (ctx->ndev_changes == ctx->dev_changes_cap) {
+			unsigned cap = ctx->dev_changes_cap ? 2 * ctx->dev_changes_cap : 8;
+			struct device_change *c = realloc(ctx->dev_changes, cap * sizeof(*c));
+
+			if (!c) {
+				apply_error(ctx, a->line, "out of memory");
+				return -1;
+			}
+			ctx->dev_changes = c;
+			ctx->dev_changes_cap = cap;
+		}
+		ctx->dev_changes[ctx->ndev_changes++] =
+			(struct device_change){ .dev = dev, .table = t, .attr = a };
+	}
+	return 0;
+}
+
 static int apply_device(struct apply_ctx *ctx, const char *handler, const struct config_block *d)
 {
 	unsigned n, line;
@@ -202,7 +292,7 @@ static int apply_device(struct apply_ctx *ctx, const char *handler, const struct
 
 	if (dev) {
 		if (strcmp(dev->handler->name, handler) == 0)
-			return 0;
+			return keep_device(ctx, dev, d);
 		apply_error(ctx, d->line, "device '%s' exists with handler %s, not %s", d->name,
 			    dev->handler->name, handler);
 		return -1;
@@ -375,45 +465,23 @@ static unsigned initiator_line(const struct config_block *g, const char *pattern
 	return g->line;
 }
 
-static bool has_exclusion(const struct scst_acg *acg)
-{
-	const struct scst_acn *acn;
-
-	list_for_each_entry(acn, &acg->initiators, entry)
-		if (name_pattern_excludes(acn->pattern))
-			return true;
-	return false;
-}
-
-/* No initiator may belong to two groups of a target. Where neither group
- * has an exclusion, two patterns that some name matches both are that
- * initiator: an error naming both groups. With exclusions the question is
- * left to the login, which refuses an initiator two groups take (acg.c). */
+/* No initiator may belong to two groups of a target (scst_acg_clash()). */
 static int check_group_overlap(struct apply_ctx *ctx, const struct target_plan *plan)
 {
 	for (unsigned i = 0; i < plan->ngroups; i++) {
 		const struct scst_acg *a = plan->groups[i];
 
-		if (has_exclusion(a))
-			continue;
 		for (unsigned j = i + 1; j < plan->ngroups; j++) {
 			const struct scst_acg *b = plan->groups[j];
-			const struct scst_acn *x, *y;
+			const char *x, *y;
 
-			if (has_exclusion(b))
+			if (!scst_acg_clash(a, b, &x, &y))
 				continue;
-			list_for_each_entry(x, &a->initiators, entry) {
-				list_for_each_entry(y, &b->initiators, entry) {
-					if (!name_patterns_overlap(x->pattern, y->pattern))
-						continue;
-					apply_error(ctx,
-						    initiator_line(plan->group_blocks[j], y->pattern),
-						    "initiator '%s' of group '%s' also matches '%s' of "
-						    "group '%s': an initiator may belong to one group only",
-						    y->pattern, b->name, x->pattern, a->name);
-					return -1;
-				}
-			}
+			apply_error(ctx, initiator_line(plan->group_blocks[j], y),
+				    "initiator '%s' of group '%s' also matches '%s' of "
+				    "group '%s': an initiator may belong to one group only",
+				    y, b->name, x, a->name);
+			return -1;
 		}
 	}
 	return 0;
@@ -631,17 +699,16 @@ static int apply_target(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 	return check_group_overlap(ctx, plan);
 }
 
-/* A target's name is what initiators log in to: for the iscsi driver it
- * must be an iSCSI name (RFC 7143 4.2.7), else no initiator could name it
- * or two spellings would be one target. */
-static int check_target_name(struct apply_ctx *ctx, const struct config_block *d,
+/* A target's name is what initiators log in to: its driver says which
+ * names it takes (tgtt->target_name_valid). */
+static int check_target_name(struct apply_ctx *ctx, struct scst_tgt_template *tgtt,
 			     const struct config_block *t)
 {
-	char why[160];
+	char why[200];
 
-	if (strcmp(d->name, "iscsi") != 0 || iscsi_name_check(t->name, 0, why, sizeof(why)))
+	if (!tgtt->target_name_valid || tgtt->target_name_valid(t->name, why, sizeof(why)))
 		return 0;
-	apply_error(ctx, t->line, "'%s' is not a valid iSCSI name (%s)", t->name, why);
+	apply_error(ctx, t->line, "'%s' is %s", t->name, why);
 	return -1;
 }
 
@@ -738,7 +805,7 @@ static int apply_target_driver(struct apply_ctx *ctx, const struct config_block 
 	if (apply_driver_attrs(ctx, tgtt, d) < 0)
 		return -1;
 	for (unsigned i = 0; i < d->nchildren; i++)
-		if (check_target_name(ctx, d, &d->children[i]) < 0 ||
+		if (check_target_name(ctx, tgtt, &d->children[i]) < 0 ||
 		    apply_target(ctx, tgtt, enabled, &d->children[i]) < 0)
 			return -1;
 	return 0;
@@ -1031,11 +1098,22 @@ static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
 			log_error("%s", reason);
 	}
 	ctx->ndevs = 0;
+	for (unsigned i = 0; i < ctx->ndev_changes; i++) {
+		const struct device_change *c = &ctx->dev_changes[i];
+
+		/* Checked already: the set cannot refuse it now. */
+		if (scst_attr_set_live(c->table, c->dev, c->attr->name, c->attr->value, reason,
+				       sizeof(reason)) < 0)
+			log_error("device %s: %s", c->dev->name, reason);
+		else
+			log_info("device %s: %s set to %s", c->dev->name, c->attr->name,
+				 c->attr->value);
+	}
 	scst_for_each_device(resync_device, NULL);
 }
 
-int config_apply(const struct config_tree *tree, struct config_leftovers *out, char *err,
-		 size_t errlen)
+static int apply_or_check(const struct config_tree *tree, struct config_leftovers *out,
+			  bool check_only, char *err, size_t errlen)
 {
 	struct apply_ctx ctx = {
 		.tree = tree, .err = err, .errlen = errlen, .next_rel_tgt_id = 1
@@ -1069,7 +1147,10 @@ int config_apply(const struct config_tree *tree, struct config_leftovers *out, c
 		   prepare_unseen_drivers(&ctx) == 0 &&
 		   (ctx.alua = scst_alua_config_new()) != NULL &&
 		   apply_sections(&ctx, CONFIG_DEVICE_GROUP, apply_device_group) == 0) {
-		commit(&ctx, out);
+		if (check_only)
+			undo(&ctx);
+		else
+			commit(&ctx, out);
 		rc = 0;
 	} else {
 		undo(&ctx);
@@ -1080,9 +1161,21 @@ int config_apply(const struct config_tree *tree, struct config_leftovers *out, c
 	free(ctx.plans);
 	free(ctx.rel_tgt_claims);
 	free(ctx.rel_tgt_taken);
+	free(ctx.dev_changes);
 	if (out == &none || rc < 0) {
 		free(out->tgts);
 		*out = (struct config_leftovers){ 0 };
 	}
 	return rc;
+}
+
+int config_apply(const struct config_tree *tree, struct config_leftovers *out, char *err,
+		 size_t errlen)
+{
+	return apply_or_check(tree, out, false, err, errlen);
+}
+
+int config_check(const struct config_tree *tree, char *err, size_t errlen)
+{
+	return apply_or_check(tree, NULL, true, err, errlen);
 }

@@ -10,6 +10,9 @@
 #include "base/reactor.h"
 #include "core/scst.h"
 #include "mgmt/config.h"
+#include "mgmt/config_diff.h"
+
+pthread_mutex_t mgmt_mutex = PTHREAD_MUTEX_INITIALIZER;
 
 int config_load_file(const char *path, char *err, size_t errlen)
 {
@@ -64,6 +67,11 @@ void config_finish_removals(struct config_leftovers *left)
 	*left = (struct config_leftovers){ 0 };
 }
 
+static void log_step(void *ctx, const char *line)
+{
+	log_info("config: %s: %s", (const char *)ctx, line);
+}
+
 int config_reload_file(const char *path, char *err, size_t errlen)
 {
 	struct config_tree *tree = config_parse_file(path, err, errlen);
@@ -72,11 +80,17 @@ int config_reload_file(const char *path, char *err, size_t errlen)
 
 	if (!tree)
 		return -1;
+	pthread_mutex_lock(&mgmt_mutex);
 	pthread_mutex_lock(&scst_mutex);
-	rc = config_apply(tree, &left, err, errlen);
+	/* The steps, as -config reports them, before they are taken: a
+	 * refused file is logged as refused right after. */
+	rc = config_steps(tree, log_step, (void *)path, err, errlen);
+	if (rc >= 0)
+		rc = config_apply(tree, &left, err, errlen);
 	pthread_mutex_unlock(&scst_mutex);
 	config_free(tree);
 	if (rc == 0)
 		config_finish_removals(&left);
-	return rc;
+	pthread_mutex_unlock(&mgmt_mutex);
+	return rc < 0 ? -1 : 0;
 }

@@ -106,10 +106,10 @@ for want in \
 	'^  enabled  \[bool\]  default: 0; changeable at run time$' \
 	'^LUN attributes of every LUN:$' \
 	'^GROUP attributes of every GROUP:$' \
-	'^  t10_vend_id  \[string, at most 8 characters\]  default: USCST; set at creation only$' \
+	'^  t10_vend_id  \[string, at most 8 characters\]  default: USCST; changeable at run time$' \
 	'^TARGET attributes of the TARGETs of driver iscsi:$' \
-	'^  QueuedCommands  \[uint 1\.\.2048\]  default: 32; set at creation only$' \
-	'^  IncomingUser  \[user secret\]  default: none; repeatable; secret; set at creation only$' \
+	'^  QueuedCommands  \[uint 1\.\.2048\]  default: 32; changeable at run time$' \
+	'^  IncomingUser  \[user secret\]  default: none; repeatable; secret; changeable at run time$' \
 	'^TARGET_DRIVER attributes of TARGET_DRIVER iscsi:$' \
 	'^DEVICE attributes of the DEVICEs of HANDLER vdisk_fileio:$' \
 	'^  filename  \[string\]  default: none; required; set at creation only$' \

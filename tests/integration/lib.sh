@@ -143,7 +143,11 @@ start_uscstd() {
 	done
 	# USCSTD_THREADS (meson sets it for the multisession suite): reactor
 	# threads, unless the test passes its own --threads (the later wins).
+	# Each test's own management socket (RPC_SOCKET), unless it passes
+	# its own --rpc-socket (the later wins).
+	RPC_SOCKET=$WORKDIR/uscstd.sock
 	"$USCSTD" --listen "127.0.0.1:$PORT" "${extra[@]}" --state-dir "$WORKDIR/state" \
+		--rpc-socket "$RPC_SOCKET" \
 		--log-level info ${USCSTD_THREADS:+--threads "$USCSTD_THREADS"} "$@" \
 		>> "$LOG" 2>&1 < /dev/null &
 	USCSTD_PID=$!

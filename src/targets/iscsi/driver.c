@@ -6,6 +6,7 @@
 #include "core/attr_desc.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
+#include "targets/iscsi/iscsi_name.h"
 #include "targets/iscsi/login.h"
 
 void *iscsi_target_params_of(void *owner)
@@ -159,6 +160,26 @@ static void iscsi_close_sessions(struct scst_tgt *tgt)
 	iscsi_conns_close_on_this_reactor(tgt, tgt ? "target disabled" : "shutting down");
 }
 
+static bool iscsi_target_name_valid(const char *name, char *why, size_t whylen)
+{
+	char reason[160];
+
+	if (iscsi_name_check(name, 0, reason, sizeof(reason)))
+		return true;
+	snprintf(why, whylen, "not a valid iSCSI name (%s)", reason);
+	return false;
+}
+
+/* Management closes one session: its connection goes, as when the
+ * initiator vanishes (the initiator may log in again). */
+static void iscsi_close_session(struct scst_session *scst, const char *why)
+{
+	struct iscsi_session *sess = scst->tgt_priv;
+
+	if (sess->conn)
+		iscsi_conn_close(sess->conn, why);
+}
+
 /* SPC-4 7.6.4.6, FORMAT CODE 01b: the initiator port's iSCSI name, then
  * ",i,0x" and the ISID in hex, NUL-terminated and padded to a multiple of
  * four; ADDITIONAL LENGTH counts the bytes after the 4-byte header. */
@@ -208,6 +229,8 @@ struct scst_tgt_template iscsi_template = {
 	.target_attach = iscsi_target_attach,
 	.target_detach = iscsi_target_detach,
 	.close_sessions = iscsi_close_sessions,
+	.close_session = iscsi_close_session,
+	.target_name_valid = iscsi_target_name_valid,
 };
 
 int iscsi_driver_register(void)

@@ -263,6 +263,8 @@ const struct scst_attr_table iscsi_target_param_table = {
 	.object_of = iscsi_target_params_of,
 	.check = check_bursts,
 	.bad_value = target_bad_value,
+	/* Sessions keep what they negotiated; new logins see a change. */
+	.reparsed_live = true,
 };
 
 void iscsi_target_params_default(struct iscsi_target_params *tp)
@@ -654,6 +656,7 @@ static const struct scst_attr_desc chap_descs[] = {
 		.object_of = object,                         \
 		.check = check_chap,                         \
 		.release = release_chap,                     \
+		.reparsed_live = true,                       \
 	}
 
 const struct scst_attr_table iscsi_target_chap_table =

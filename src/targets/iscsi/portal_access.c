@@ -64,6 +64,7 @@ const struct scst_attr_table iscsi_portal_attr_table = {
 	.object_size = sizeof(struct iscsi_allowed_portals),
 	.object_of = iscsi_target_portals_of,
 	.release = release_allowed_portals,
+	.reparsed_live = true,
 };
 
 void iscsi_allowed_portals_clear(struct iscsi_allowed_portals *ap)
