@@ -209,14 +209,32 @@ static void write_target(struct scst_tgt *tgt, void *arg)
 	close_section(w);
 }
 
+static void count_target(struct scst_tgt *tgt, void *arg)
+{
+	(void)tgt;
+	(*(unsigned *)arg)++;
+}
+
+static void count_key(void *ctx, const struct mgmt_attr *a)
+{
+	*(unsigned *)ctx += a->key;
+}
+
 static void write_drivers(struct writer *w)
 {
 	struct scst_tgt_template *tgtt;
 
 	for (unsigned i = 0; (tgtt = scst_target_template_at(i)) != NULL; i++) {
 		const struct scst_attr_table *t[8];
-		unsigned n = mgmt_driver_tables(tgtt, t, 8);
+		unsigned n = mgmt_driver_tables(tgtt, t, 8), used = 0;
 
+		/* A driver with no target and nothing of its own set is left
+		 * out, as scstadmin leaves it. */
+		scst_for_each_target(tgtt, count_target, &used);
+		for (unsigned k = 0; k < n; k++)
+			mgmt_table_attrs_of(t[k], NULL, NULL, count_key, &used);
+		if (!used && !w->all)
+			continue;
 		open_section(w, "TARGET_DRIVER", tgtt->name);
 		put_attr_line(w, "enabled", "1", false);
 		write_tables(w, t, n, NULL, NULL);

@@ -178,9 +178,17 @@ static void accept_client(void)
 		return;
 	}
 	if (!peer_allowed(fd, peer, sizeof(peer))) {
+		char discard[4096];
+
 		log_warn_rl("rpc %s: refused: not root", peer);
 		send_now(fd, rpc_error_response(NULL, RPC_PERMISSION_DENIED,
 						"permission denied: the management socket is root's"));
+		/* What the peer sent already is dropped unread: closing with
+		 * it queued would reset the connection before the peer reads
+		 * the refusal. */
+		shutdown(fd, SHUT_WR);
+		while (recv(fd, discard, sizeof(discard), MSG_DONTWAIT) > 0)
+			;
 		close(fd);
 		return;
 	}

@@ -17,6 +17,7 @@ connection/  record scripts for fuzz_connection.c: one record is
              R2T TTTs (1, 2, ... per connection) are predicted.
 login_keys/  [mode byte][key=value\\0...] for fuzz_login_keys.c.
 config/      scst.conf texts for fuzz_config.c.
+rpc/         [piece size byte][JSON-RPC byte stream] for fuzz_rpc.c.
 """
 import base64
 import hashlib
@@ -659,6 +660,80 @@ def chap_seeds():
     return seeds
 
 
+def rpc_seeds():
+    """fuzz_rpc: a piece-size byte (0: all at once), then requests as a
+    client writes them. Every method appears at least once, with good and
+    bad parameters, against what earlier requests of the seed created."""
+    import json
+
+    def req(method, params=None, rid=1):
+        r = {"jsonrpc": "2.0", "id": rid, "method": method}
+        if params is not None:
+            r["params"] = params
+        return json.dumps(r) + "\n"
+
+    t = {"driver": "iscsi", "target": "iqn.2026-11.org.x:t"}
+    build = (req("device.open", {"device": "d0", "handler": "vdisk_nullio",
+                                 "attributes": {"size_mb": 16}})
+             + req("device.open", {"device": "d1", "handler": "vdisk_nullio",
+                                   "attributes": {"size": "1048576", "blocksize": 4096}})
+             + req("target.add", dict(t, attributes={"enabled": 1, "QueuedCommands": 64}))
+             + req("lun.add", dict(t, lun=0, device="d0"))
+             + req("lun.add", dict(t, lun=1, device="d1", attributes={"read_only": True})))
+    seeds = {
+        "methods": "\0" + req("rpc.methods") + req("tree.get") + req("tree.get", {"path": "targets"}),
+        "build_and_write": "\0" + build + req("config.write") + req("config.write", {"nonkey": True}),
+        "every_verb": "\0" + build
+        + req("lun.add", dict(t, lun=0, device="d1"))
+        + req("lun.replace", dict(t, lun=1, device="d0"))
+        + req("group.add", dict(t, group="g"))
+        + req("initiator.add", dict(t, group="g", initiator="iqn.1994-05.com.x:*"))
+        + req("group.add", dict(t, group="h"))
+        + req("initiator.add", dict(t, group="h", initiator="iqn.1994-05.com.x:a"))
+        + req("initiator.move", dict(t, group="g", to="h", initiator="iqn.1994-05.com.x:*"))
+        + req("lun.add", dict(t, group="g", lun=5, device="d0"))
+        + req("lun.remove", dict(t, group="g", lun=5))
+        + req("initiator.remove", dict(t, group="g", initiator="nosuch"))
+        + req("initiator.clear", dict(t, group="h"))
+        + req("group.set_attr", dict(t, group="g", attributes={"x": "1"}))
+        + req("group.remove", dict(t, group="g"))
+        + req("device.set_attr", {"device": "d0", "attributes": {"prod_id": "P", "usn": "S1"}})
+        + req("device.set_attr", {"device": "d0", "attributes": {"blocksize": "512"}})
+        + req("device.resync_size", {"device": "d0"})
+        + req("target.set_attr", dict(t, attributes={"MaxSessions": 3, "IncomingUser": ["joe 12charsecret"]}))
+        + req("driver.set_attr", {"driver": "iscsi", "attributes": {"IncomingUser": "d 12charsecret"}})
+        + req("target.disable", t) + req("target.enable", t)
+        + req("session.close", dict(t, session="nosuch"))
+        + req("device.close", {"device": "d0"})
+        + req("lun.clear", t) + req("device.close", {"device": "d0"})
+        + req("target.remove", t),
+        "config_apply": "\0" + req("config.apply", {"text": "HANDLER vdisk_nullio { DEVICE a { size_mb 1 } }\n"
+                                                        "TARGET_DRIVER iscsi { TARGET iqn.2026-11.org.x:u { enabled 1; LUN 0 a } }\n",
+                                                "check": True})
+        + req("config.apply", {"text": "HANDLER vdisk_nullio { DEVICE a { size_mb 1 } }\n"
+                                       "TARGET_DRIVER iscsi { TARGET iqn.2026-11.org.x:u { enabled 1; LUN 0 a } }\n"})
+        + req("config.apply", {"text": "HANDLER vdisk_nullio { DEVICE a { size_mb 1; prod_id Z } }\n"})
+        + req("config.apply", {"text": "HANDLER { broken", "filename": "x.conf"}),
+        "pieces_of_one": "\1" + build,
+        "pieces_of_seven": "\7" + build + req("tree.get", {"path": "devices/d0/attributes"}),
+        "protocol_errors": "\0" + "{\"jsonrpc\":\"2.0\",\"id\":1}\n"
+        + "[" + req("tree.get") + "]\n" + "42\n" + "\"str\"\n"
+        + req("tree.get", {"path": 1}) + req("lun.add", {"driver": "iscsi"})
+        + req("nosuch.method") + "{\"jsonrpc\":\"1.0\",\"id\":2,\"method\":\"tree.get\"}\n"
+        + "{\"jsonrpc\":\"2.0\",\"method\":\"tree.get\"}\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":[1],\"method\":\"tree.get\"}\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":3,\"method\":\"tree.get\",\"params\":[1]}\n"
+        + "{\"jsonrpc\":\"2.0\",\"id\":4,\"method\":\"tree.get\",\"extra\":1}\n"
+        + req("device.open", {"device": "x", "handler": "vdisk_nullio", "attributes": {"a": {"b": 1}}})
+        + req("device.open", {"device": "x", "handler": "vdisk_nullio", "attributes": {"a": []}})
+        + req("lun.add", dict(t, lun=-1, device="x")),
+        "not_json": "\0{\"jsonrpc\": \"2.0\", \"id\": 1, \"method\": tree.get}\n",
+        "bad_utf8": b"\0{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\xff\xfe\"}\n",
+        "deep": "\0" + "[" * 40 + "]" * 40 + "\n",
+    }
+    return seeds
+
+
 def write_corpus(root, name, seeds):
     d = os.path.join(root, name)
     os.makedirs(d, exist_ok=True)
@@ -677,6 +752,7 @@ def main():
     write_corpus(root, "login_keys", login_keys_seeds())
     write_corpus(root, "config", config_seeds())
     write_corpus(root, "chap", chap_seeds())
+    write_corpus(root, "rpc", rpc_seeds())
 
 
 if __name__ == "__main__":

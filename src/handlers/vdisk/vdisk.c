@@ -133,6 +133,11 @@ static struct scst_dev_type vdisk_blockio =
 static struct scst_dev_type vdisk_nullio =
 	VDISK_DEV_TYPE("vdisk_nullio", &vdisk_nullio_attr_table, nullio_attach);
 
+int vdisk_register_nullio_only(void)
+{
+	return scst_register_dev_handler(&vdisk_nullio);
+}
+
 int vdisk_register(void)
 {
 	int ret;

@@ -11,5 +11,8 @@
 /* Registers the three handlers with the core. Call once at start-up,
  * after scst_core_init(). Returns 0 or the core's -errno. */
 int vdisk_register(void);
+/* vdisk_nullio alone: for harnesses whose input names devices (the fuzzed
+ * management RPC), which must not open or write files. */
+int vdisk_register_nullio_only(void);
 
 #endif
