@@ -19,13 +19,14 @@ STATE_DIR ?= $(CURDIR)/state
 # Debian packages, by what needs them. `make run` installs only what the
 # build needs; `make test` adds the initiators the tests drive; `make bench`
 # adds tgt, the reference target (python3: the integration tests' socket
-# snippets; iproute2/procps: ss, pgrep).
+# snippets; iproute2/procps: ss, pgrep; prometheus: promtool, which checks
+# the metrics endpoint's text).
 BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 	liburing-dev libisal-dev libssl-dev libjson-c-dev libcmocka-dev \
 	libiscsi-dev libiscsi-bin libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
 	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio \
-	systemd man-db groff-base
+	systemd man-db groff-base prometheus
 BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES := $(BUILD_PACKAGES) clang libclang-rt-14-dev llvm
@@ -53,6 +54,12 @@ define install_missing
 			if command -v systemctl >/dev/null 2>&1; then \
 				echo "tgt is installed for the benchmark only: stopping its service (port 3260)"; \
 				$$sudo systemctl disable --now tgt >/dev/null 2>&1 || true; \
+			fi;; \
+		esac; \
+		case " $$missing " in *" prometheus "*) \
+			if command -v systemctl >/dev/null 2>&1; then \
+				echo "prometheus is installed for promtool only: stopping its service (port 9090)"; \
+				$$sudo systemctl disable --now prometheus prometheus-node-exporter >/dev/null 2>&1 || true; \
 			fi;; \
 		esac; \
 	fi

@@ -158,6 +158,8 @@ struct scst_cmd *scst_rx_cmd(struct scst_session *sess, uint64_t lun, const uint
 static void cmd_init(struct scst_cmd *cmd)
 {
 	cmd->tgt_dev = scst_session_tgt_dev(cmd->sess, cmd->lun);
+	/* Its arrival, counted on the nexus (or the session): stats.c. */
+	scst_stats_cmd_received(cmd);
 	if (!cmd->tgt_dev)
 		return;
 	/* Held to FINISHED: a LUN unmapped meanwhile leaves the session's
@@ -647,6 +649,8 @@ static void cmd_finish(struct scst_cmd *cmd)
 	if (atomic_load(&cmd->aborted))
 		log_debug("session %s: tag %#llx aborted", sess->initiator_name,
 			  (unsigned long long)cmd->tag);
+	/* Counted while it still holds its nexus: stats.c. */
+	scst_stats_cmd_done(cmd);
 	scst_range_lock_leave(cmd);
 	if (cmd->in_task_set)
 		scst_order_leave(cmd);

@@ -510,6 +510,7 @@ void scst_target_destroy(struct scst_tgt *tgt)
 	list_for_each_entry_safe(acg, tmp, &tgt->acgs, tgt_entry)
 		scst_acg_destroy(acg);
 	scst_acg_free(tgt->default_acg);
+	scst_stats_target_destroyed(tgt); /* its per-LUN totals */
 	free(tgt->name);
 	free(tgt);
 }

@@ -29,6 +29,7 @@
 #include "base/reactor.h"
 #include "core/pr.h"
 #include "core/range_queue.h"
+#include "core/stats.h"
 #include "scsi/scsi.h"
 #include "scsi/sense.h"
 
@@ -451,6 +452,10 @@ struct scst_device {
 	 * pr_access is what a command checks, without the lock. */
 	struct scst_pr pr;
 	const struct scst_session *spc2_holder;
+
+	/* Statistics (core/stats.h): what its nexuses that are gone had
+	 * counted. */
+	struct scst_stats retired;
 };
 
 /* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
@@ -502,6 +507,10 @@ struct scst_tgt {
 	 * be destroyed only at zero. scst_mutex. */
 	unsigned sessions_alive;
 	struct list_head registry_entry;
+	/* Statistics (core/stats.h): what its sessions and nexuses that
+	 * are gone had counted, and the totals of each LUN it has had. */
+	struct scst_stats retired;
+	struct scst_lun_stats *lun_stats; /* scst_mutex */
 };
 
 /* An I_T_L nexus: one session's view of one LUN (SCST: tgt_dev).
@@ -564,6 +573,12 @@ struct scst_tgt_dev {
 	struct scst_pr_registrant *pr_reg;
 	atomic_uint pr_access;
 	bool pr_preempted;
+	/* Statistics (core/stats.h): its commands' counters, written by the
+	 * session's reactor only; its target LUN's totals; its place on the
+	 * list of live nexuses the readers sum. */
+	struct scst_stats stats;
+	struct scst_lun_stats *lun_stats;
+	struct list_head stats_entry;
 };
 
 /* An I_T nexus. Lives on one reactor. */
@@ -601,6 +616,11 @@ struct scst_session {
 	void (*unreg_done)(struct scst_session *sess);
 	struct reactor_msg detach_msg; /* the session's own detach, posted once */
 	struct list_head tgt_entry; /* tgt->sessions, scst_mutex */
+	/* Statistics (core/stats.h): commands without a unit and TMFs not
+	 * addressed to one (written by the session's reactor only), and what
+	 * its nexuses that are gone had counted. */
+	struct scst_stats stats;
+	struct scst_stats retired;
 };
 
 /* A SCSI command. */
@@ -652,6 +672,9 @@ struct scst_cmd {
 	bool resid_overflow;
 	bool resid_underflow;
 	uint32_t resid;
+
+	/* When it arrived (CLOCK_MONOTONIC, ns), for its latency (stats.c). */
+	uint64_t rx_ns;
 
 	/* Task management. */
 	atomic_bool aborted;

@@ -89,6 +89,12 @@ static struct scst_tgt_dev *tgt_dev_new(struct scst_session *sess, const struct 
 	td->reactor = sess->reactor;
 	td->dev = lun->dev;
 	td->lun = lun->lun;
+	/* Readers sum it from now on (stats.c); first, as the one step
+	 * that may fail. */
+	if (scst_stats_nexus_new(td)) {
+		free(td);
+		return NULL;
+	}
 	atomic_init(&td->read_only, lun->read_only);
 	/* scst_mutex is held, as by every change of ALUA states. */
 	atomic_init(&td->alua, scst_alua_nexus_word(lun->dev, sess->tgt));
@@ -124,6 +130,8 @@ void scst_tgt_dev_put(struct scst_tgt_dev *td)
 	scst_aca_nexus_gone_locked(td);
 	scst_tgt_dev_clear_uas(td);
 	pthread_mutex_unlock(&dev->lock);
+	/* Its counters go to its device's, session's and target's totals. */
+	scst_stats_nexus_retire(td);
 	free(td);
 	scst_device_put(dev);
 	session_put(sess);
@@ -397,6 +405,8 @@ static void session_detach(struct reactor_msg *m)
 	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
 	pthread_mutex_lock(&scst_mutex);
 	list_del(&sess->tgt_entry);
+	/* Off the list readers sum: its counters go to the target's. */
+	scst_stats_session_detached(sess);
 	sess->detached = true;
 	t = atomic_exchange(&sess->luns, NULL);
 	pthread_mutex_unlock(&scst_mutex);

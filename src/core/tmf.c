@@ -577,6 +577,7 @@ struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf f
 	/* One reference for the scan itself, so that commands finishing
 	 * while we are still marking others cannot complete it early. */
 	atomic_init(&mcmd->pending, 1);
+	scst_stats_tmf(sess, fn, lun); /* on its LUN's nexus or the session */
 	run_tmf(mcmd);
 	tmf_put(mcmd);
 	return mcmd;
