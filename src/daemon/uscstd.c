@@ -17,6 +17,7 @@
 #include "daemon/service.h"
 #include "handlers/vdisk/vdisk.h"
 #include "mgmt/config.h"
+#include "mgmt/metrics_http.h"
 #include "mgmt/rpc_server.h"
 #include "targets/iscsi/iscsi.h"
 
@@ -36,6 +37,7 @@ struct options {
 	bool list_attributes;
 	const char *print_pr_state;
 	const char *rpc_socket; /* NULL: the default, "none": no socket */
+	const char *metrics;    /* --metrics ADDR:PORT, or NULL */
 	bool syslog;
 };
 
@@ -68,6 +70,10 @@ static void usage(FILE *out)
 		"      --rpc-socket PATH  the management socket (JSON-RPC 2.0, root only;\n"
 		"                         uscstadmin talks to it); \"none\" for none\n"
 		"                         (default " RPC_DEFAULT_SOCKET ")\n"
+		"      --metrics ADDR:PORT\n"
+		"                         serve Prometheus metrics (GET /metrics over HTTP)\n"
+		"                         on ADDR:PORT; PORT alone means 127.0.0.1:PORT;\n"
+		"                         off by default\n"
 		"      --list-attributes  every attribute scst.conf takes, for each section\n"
 		"                         (the core's, each handler's, each driver's): type,\n"
 		"                         range, default, whether it repeats, whether it\n"
@@ -110,6 +116,7 @@ enum {
 	OPT_PRINT_PR_STATE,
 	OPT_RPC_SOCKET,
 	OPT_SYSLOG,
+	OPT_METRICS,
 };
 
 /* A count in 0..1000000 for option @name. */
@@ -140,6 +147,7 @@ static int parse_options(int argc, char **argv, struct options *o)
 		{ "print-pr-state", required_argument, NULL, OPT_PRINT_PR_STATE },
 		{ "rpc-socket", required_argument, NULL, OPT_RPC_SOCKET },
 		{ "syslog", no_argument, NULL, OPT_SYSLOG },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -196,6 +204,9 @@ static int parse_options(int argc, char **argv, struct options *o)
 			break;
 		case OPT_SYSLOG:
 			o->syslog = true;
+			break;
+		case OPT_METRICS:
+			o->metrics = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -386,6 +397,17 @@ static int start_rpc(const char *path)
 	return 0;
 }
 
+/* --metrics: asked for, it must be there. */
+static int start_metrics(const char *addr_port)
+{
+	char err[512];
+
+	if (!addr_port || metrics_http_start(addr_port, err, sizeof(err)) == 0)
+		return 0;
+	log_error("--metrics %s: %s", addr_port, err);
+	return -1;
+}
+
 /* --print-pr-state FILE: the decoder's verdict on a state file, for an
  * administrator (and the tests). Reads only: safe on a running daemon's
  * file. */
@@ -500,7 +522,8 @@ int main(int argc, char **argv)
 		}
 		log_info("listening on %s", o.portals[i]);
 	}
-	if (start_rpc(o.rpc_socket)) {
+	if (start_rpc(o.rpc_socket) || start_metrics(o.metrics)) {
+		rpc_server_stop();
 		iscsi_stop_listening();
 		pr_store_stop();
 		teardown_objects();
@@ -514,8 +537,9 @@ int main(int argc, char **argv)
 	sig = wait_for_signal(o.config);
 	log_info("%s received: shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	service_stopping();
-	/* No management verb may run while the objects go. */
+	/* No management verb or scrape may run while the objects go. */
 	rpc_server_stop();
+	metrics_http_stop();
 	shutdown_gracefully();
 	log_info("uscstd stopped");
 	return 0;

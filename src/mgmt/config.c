@@ -677,3 +677,50 @@ const struct config_attr *config_find_attr(const struct config_block *block, con
 			return &block->attrs[i];
 	return NULL;
 }
+
+/* ---- copying ---- */
+
+static int block_copy(struct config_block *dst, const struct config_block *src)
+{
+	*dst = *src;
+	dst->attrs = NULL;
+	dst->children = NULL;
+	dst->nattrs = dst->nchildren = 0;
+	dst->name = src->name ? strdup(src->name) : NULL;
+	dst->device = src->device ? strdup(src->device) : NULL;
+	if ((src->name && !dst->name) || (src->device && !dst->device))
+		return -1;
+	if (src->nattrs && !(dst->attrs = calloc(src->nattrs, sizeof(*dst->attrs))))
+		return -1;
+	for (unsigned i = 0; i < src->nattrs; i++, dst->nattrs++) {
+		dst->attrs[i] = src->attrs[i];
+		dst->attrs[i].name = strdup(src->attrs[i].name);
+		dst->attrs[i].value = strdup(src->attrs[i].value);
+		if (!dst->attrs[i].name || !dst->attrs[i].value) {
+			dst->nattrs++;
+			return -1;
+		}
+	}
+	if (src->nchildren && !(dst->children = calloc(src->nchildren, sizeof(*dst->children))))
+		return -1;
+	for (unsigned i = 0; i < src->nchildren; i++) {
+		dst->nchildren++;
+		if (block_copy(&dst->children[i], &src->children[i]) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+struct config_tree *config_copy(const struct config_tree *tree)
+{
+	struct config_tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->filename = strdup(tree->filename);
+	if (!t->filename || block_copy(&t->root, &tree->root) < 0) {
+		config_free(t);
+		return NULL;
+	}
+	return t;
+}

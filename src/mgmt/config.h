@@ -96,6 +96,10 @@ struct config_tree *config_parse_file(const char *path, char *err, size_t errlen
 
 void config_free(struct config_tree *tree);
 
+/* A deep copy of @tree (to be rewritten without touching the original:
+ * config_canonicalize()), or NULL when out of memory. */
+struct config_tree *config_copy(const struct config_tree *tree);
+
 /* The first attribute of @block called @name (case-sensitive, as in SCST),
  * or NULL. */
 const struct config_attr *config_find_attr(const struct config_block *block, const char *name);

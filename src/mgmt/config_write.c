@@ -235,8 +235,9 @@ static void write_drivers(struct writer *w)
 			mgmt_table_attrs_of(t[k], NULL, NULL, count_key, &used);
 		if (!used && !w->all)
 			continue;
+		/* Its "enabled" is 1, the default: a disabled driver's
+		 * targets are written disabled. */
 		open_section(w, "TARGET_DRIVER", tgtt->name);
-		put_attr_line(w, "enabled", "1", false);
 		write_tables(w, t, n, NULL, NULL);
 		scst_for_each_target(tgtt, write_target, w);
 		close_section(w);

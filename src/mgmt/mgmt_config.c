@@ -11,6 +11,7 @@
 #include "core/alua.h"
 #include "core/attr_desc.h"
 #include "mgmt/config.h"
+#include "mgmt/config_canon.h"
 #include "mgmt/config_diff.h"
 #include "mgmt/config_write.h"
 #include "mgmt/mgmt.h"
@@ -106,8 +107,11 @@ static bool diff_same_value(const char *name, const char *a, const char *b)
 
 static bool diff_kept_when_absent(const char *keyword, const char *name)
 {
-	/* A running target's port identity: a reload never changes it. */
-	return strcmp(keyword, "TARGET") == 0 && strcmp(name, "rel_tgt_id") == 0;
+	/* A device the file keeps keeps what the file does not say
+	 * (config_apply()'s keep_device()); a running target keeps its port
+	 * identity. Everything else a file leaves out is its default. */
+	return strcmp(keyword, "DEVICE") == 0 ||
+	       (strcmp(keyword, "TARGET") == 0 && strcmp(name, "rel_tgt_id") == 0);
 }
 
 static const char *diff_note(const char *keyword, const char *name)
@@ -130,13 +134,19 @@ int config_steps(const struct config_tree *want, void (*fn)(void *ctx, const cha
 {
 	char *all = config_write_running(true, err, errlen);
 	char *key = all ? config_write_running(false, err, errlen) : NULL;
-	struct config_tree *have_all = NULL, *have_key = NULL;
+	struct config_tree *have_all = NULL, *have_key = NULL, *canon = NULL;
 	int n = -1;
 
-	if (key && (have_all = config_parse_string(all, "(running)", err, errlen)) != NULL &&
+	/* The file as the running configuration would write it: a copy,
+	 * the caller applies what it parsed. */
+	if (key && (canon = config_copy(want)) == NULL)
+		snprintf(err, errlen, "out of memory");
+	if (canon &&
+	    (have_all = config_parse_string(all, "(running)", err, errlen)) != NULL &&
 	    (have_key = config_parse_string(key, "(running)", err, errlen)) != NULL) {
+		config_canonicalize(canon);
 		struct config_diff_input in = {
-			.want = want,
+			.want = canon,
 			.have_all = have_all,
 			.have_key = have_key,
 			.is_secret = diff_is_secret,
@@ -147,6 +157,8 @@ int config_steps(const struct config_tree *want, void (*fn)(void *ctx, const cha
 
 		n = (int)config_diff(&in, fn, ctx);
 	}
+	if (canon)
+		config_free(canon);
 	if (have_all)
 		config_free(have_all);
 	if (have_key)

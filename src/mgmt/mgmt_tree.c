@@ -11,6 +11,7 @@
 #include "mgmt/mgmt.h"
 #include "mgmt/mgmt_attrs.h"
 #include "mgmt/rpc.h"
+#include "mgmt/stats_json.h"
 
 static const char *device_type_name(uint8_t type)
 {
@@ -77,10 +78,12 @@ static json_object *session_json(struct scst_session *sess)
 		json_object_object_add(l, "device", json_object_new_string(td->dev->name));
 		json_object_object_add(l, "read_only",
 				       json_object_new_boolean(atomic_load(&td->read_only)));
+		json_object_object_add(l, "stats", stats_json_session_lun(sess, td->lun));
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)td->lun);
 		json_object_object_add(luns, key, l);
 	}
 	json_object_object_add(s, "luns", luns);
+	json_object_object_add(s, "stats", stats_json_session(sess));
 	return s;
 }
 
@@ -105,6 +108,8 @@ static json_object *target_json(struct scst_tgt *tgt)
 		json_object_object_add(sessions, name, session_json(sess));
 	}
 	json_object_object_add(o, "sessions", sessions);
+	json_object_object_add(o, "stats", stats_json_target(tgt));
+	json_object_object_add(o, "lun_stats", stats_json_target_luns(tgt));
 	return o;
 }
 
@@ -183,6 +188,7 @@ static void add_device(struct scst_device *dev, void *arg)
 	json_object_object_add(d, "attributes", mgmt_device_attrs_json(dev));
 	scst_for_each_target(NULL, add_exports, &c);
 	json_object_object_add(d, "exported", c.exported);
+	json_object_object_add(d, "stats", stats_json_device(dev));
 	json_object_object_add(arg, dev->name, d);
 }
 
