@@ -817,9 +817,14 @@ void scst_pr_out_exec(struct scst_cmd *cmd)
 			w->pending++;
 			scst_pr_save_submit_locked(dev, &w->save, cmd->reactor, state_saved);
 		}
-		log_info("session %s: PERSISTENT RESERVE OUT %s on %s (generation %u, %u registered%s)",
-			 cmd->sess->initiator_name, sa_name(out.sa), dev->name, dev->pr.generation,
-			 dev->pr.nregistrants, dev->pr.reserved ? ", reserved" : "");
+		/* One "pr:" line per change, none for a command that changed
+		 * nothing: the device's state after it. */
+		log_info("pr: %s by %s -> %s, LUN %llu (%s): generation %u, %u registered, %s%s%s",
+			 sa_name(out.sa), cmd->sess->initiator_name, cmd->sess->tgt->name,
+			 (unsigned long long)cmd->lun, dev->name, dev->pr.generation,
+			 dev->pr.nregistrants, dev->pr.reserved ? "reserved (" : "not reserved",
+			 dev->pr.reserved ? scst_pr_type_name(dev->pr.type) : "",
+			 dev->pr.reserved ? ")" : "");
 	}
 	pthread_mutex_unlock(&dev->lock);
 	free(out.tids);

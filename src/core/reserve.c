@@ -62,7 +62,9 @@ void scst_reserve_exec(struct scst_cmd *cmd)
 		} else if (!dev->spc2_holder) {
 			dev->spc2_holder = cmd->sess;
 			scst_pr_refresh_locked(dev);
-			log_info("session %s: RESERVE of %s", cmd->sess->initiator_name, dev->name);
+			log_info("reserve: RESERVE by %s -> %s, LUN %llu (%s)",
+				 cmd->sess->initiator_name, cmd->sess->tgt->name,
+				 (unsigned long long)cmd->lun, dev->name);
 		}
 	}
 	pthread_mutex_unlock(&dev->lock);
@@ -82,7 +84,8 @@ void scst_release_exec(struct scst_cmd *cmd)
 	if (!decided_by_pr_locked(cmd, &status) && dev->spc2_holder == cmd->sess) {
 		dev->spc2_holder = NULL;
 		scst_pr_refresh_locked(dev);
-		log_info("session %s: RELEASE of %s", cmd->sess->initiator_name, dev->name);
+		log_info("reserve: RELEASE by %s -> %s, LUN %llu (%s)", cmd->sess->initiator_name,
+			 cmd->sess->tgt->name, (unsigned long long)cmd->lun, dev->name);
 	}
 	pthread_mutex_unlock(&dev->lock);
 	if (status != SAM_STAT_GOOD)
@@ -95,8 +98,8 @@ void scst_spc2_release_locked(struct scst_device *dev, const struct scst_session
 {
 	if (!dev->spc2_holder || (only && dev->spc2_holder != only))
 		return;
-	log_info("session %s: SPC-2 reservation of %s released (%s)",
-		 dev->spc2_holder->initiator_name, dev->name, why);
+	log_info("reserve: released %s, held by %s -> %s (%s)", dev->name,
+		 dev->spc2_holder->initiator_name, dev->spc2_holder->tgt->name, why);
 	dev->spc2_holder = NULL;
 	scst_pr_refresh_locked(dev);
 }

@@ -410,8 +410,6 @@ static void clear_aca(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td)
 	}
 	abort_in_scope(mcmd, td->dev, mcmd->sess, TMF_SCOPE_CLEAR_ACA, 0, NULL);
 	aca_clear(td->dev, td);
-	log_info_rl("session %s: CLEAR ACA of LUN %llu (%s)", mcmd->sess->initiator_name,
-		    (unsigned long long)td->lun, td->dev->name);
 }
 
 static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool cold)
@@ -428,9 +426,6 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool 
 			  scsi_sense_make(SK_UNIT_ATTENTION,
 					  cold ? ASC_POWER_ON_OCCURRED
 					       : ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
-	log_info_rl("session %s: %s of LUN %llu (%s)", mcmd->sess->initiator_name,
-		    cold ? "TARGET COLD RESET" : "LOGICAL UNIT RESET", (unsigned long long)td->lun,
-		    td->dev->name);
 }
 
 static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_table *luns)
@@ -447,7 +442,6 @@ static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_ta
 				      scsi_sense_make(SK_UNIT_ATTENTION,
 						      ASC_I_T_NEXUS_LOSS_OCCURRED));
 	}
-	log_info_rl("session %s: I_T NEXUS RESET", sess->initiator_name);
 }
 
 static void run_tmf(struct scst_mgmt_cmd *mcmd)
@@ -558,6 +552,74 @@ struct scst_mgmt_cmd *scst_abort_preempted_locked(struct scst_cmd *pr_cmd,
 	return mcmd;
 }
 
+/* SAM-5's names, as the "tmf:" lines say them. */
+static const char *const tmf_names[] = {
+	[SCST_TMF_ABORT_TASK] = "ABORT TASK",
+	[SCST_TMF_ABORT_TASK_SET] = "ABORT TASK SET",
+	[SCST_TMF_CLEAR_TASK_SET] = "CLEAR TASK SET",
+	[SCST_TMF_LUN_RESET] = "LOGICAL UNIT RESET",
+	[SCST_TMF_TARGET_RESET] = "TARGET WARM RESET",
+	[SCST_TMF_I_T_NEXUS_RESET] = "I_T NEXUS RESET",
+	[SCST_TMF_CLEAR_ACA] = "CLEAR ACA",
+	[SCST_TMF_QUERY_TASK] = "QUERY TASK",
+	[SCST_TMF_TARGET_COLD_RESET] = "TARGET COLD RESET",
+	[SCST_TMF_QUERY_TASK_SET] = "QUERY TASK SET",
+	[SCST_TMF_QUERY_ASYNC_EVENT] = "QUERY ASYNCHRONOUS EVENT",
+};
+
+/* The one "tmf:" line per function an initiator asks for, once it has
+ * been applied (the tasks it aborts may still be finishing). Three call
+ * sites, each rate-limited on its own: a flood of ABORT TASKs from an
+ * initiator timing out its commands must not hide a reset. */
+static void log_tmf(struct scst_mgmt_cmd *mcmd)
+{
+	struct scst_session *sess = mcmd->sess;
+	const struct scst_tgt_dev *td = scst_session_tgt_dev(sess, mcmd->lun);
+	const struct scst_lun_table *luns = scst_session_luns(sess);
+	const char *name = (unsigned)mcmd->fn < sizeof(tmf_names) / sizeof(tmf_names[0]) &&
+					   tmf_names[mcmd->fn]
+				   ? tmf_names[mcmd->fn]
+				   : "unknown function";
+	const char *outcome = "";
+
+	switch (mcmd->status) {
+	case SCST_TMF_STATUS_TASK_NOT_EXIST:
+		outcome = ": no such task";
+		break;
+	case SCST_TMF_STATUS_LUN_NOT_EXIST:
+		outcome = ": no such LUN";
+		break;
+	case SCST_TMF_STATUS_NOT_SUPPORTED:
+		outcome = ": not supported";
+		break;
+	case SCST_TMF_STATUS_REJECTED:
+		outcome = ": rejected";
+		break;
+	case SCST_TMF_STATUS_COMPLETE:
+	case SCST_TMF_STATUS_SUCCEEDED:
+		break;
+	}
+	switch (mcmd->fn) {
+	case SCST_TMF_ABORT_TASK:
+	case SCST_TMF_QUERY_TASK:
+		log_info_rl("tmf: %s from %s -> %s, LUN %llu (%s), tag %#llx%s", name,
+			    sess->initiator_name, sess->tgt->name, (unsigned long long)mcmd->lun,
+			    td ? td->dev->name : "none", (unsigned long long)mcmd->tag, outcome);
+		break;
+	case SCST_TMF_TARGET_RESET:
+	case SCST_TMF_TARGET_COLD_RESET:
+	case SCST_TMF_I_T_NEXUS_RESET:
+		log_info_rl("tmf: %s from %s -> %s: %u LUN(s)%s", name, sess->initiator_name,
+			    sess->tgt->name, luns ? luns->n : 0, outcome);
+		break;
+	default:
+		log_info_rl("tmf: %s from %s -> %s, LUN %llu (%s)%s", name, sess->initiator_name,
+			    sess->tgt->name, (unsigned long long)mcmd->lun,
+			    td ? td->dev->name : "none", outcome);
+		break;
+	}
+}
+
 struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf fn,
 				      uint64_t lun, uint64_t tag, void *tgt_priv)
 {
@@ -579,6 +641,8 @@ struct scst_mgmt_cmd *scst_rx_mgmt_fn(struct scst_session *sess, enum scst_tmf f
 	atomic_init(&mcmd->pending, 1);
 	scst_stats_tmf(sess, fn, lun); /* on its LUN's nexus or the session */
 	run_tmf(mcmd);
+	/* Before the scan's reference goes: mcmd may complete with it. */
+	log_tmf(mcmd);
 	tmf_put(mcmd);
 	return mcmd;
 }

@@ -63,7 +63,7 @@ unset NOTIFY_SOCKET
 me="^pid=$USCSTD_PID "
 
 note "start-up: READY=1 once the portal listens"
-wait_notify 1 "${me}READY=1\\\\nSTATUS=serving $WORKDIR/scst.conf on 1 portal\\(s\\)\$" "READY=1"
+wait_notify 1 "${me}READY=1\\\\nSTATUS=serving $WORKDIR/scst.conf\$" "READY=1"
 port_open "$PORT" || fail "READY=1 came, but nothing listens on $PORT"
 run iscsi-inq -i "$INI1" "iscsi://127.0.0.1:$PORT/iqn.2026-12.test:notify/0" > /dev/null
 
@@ -77,7 +77,7 @@ wait_notify 2 "${me}RELOADING=1\\\\nMONOTONIC_USEC=[0-9]+\\\\nSTATUS=reloading $
 mono=$(sed -n '2s/.*MONOTONIC_USEC=\([0-9]*\).*/\1/p' "$SINK")
 [ "$mono" -ge "$now_us" ] && [ "$mono" -le $((now_us + 10000000)) ] ||
 	fail "MONOTONIC_USEC=$mono is not CLOCK_MONOTONIC's now ($now_us us)"
-wait_notify 3 "${me}READY=1\\\\nSTATUS=serving $WORKDIR/scst.conf \\(reloaded\\)\$" \
+wait_notify 3 "${me}READY=1\\\\nSTATUS=serving $WORKDIR/scst.conf\$" \
 	"READY=1 after the reload"
 grep -q "reload of $WORKDIR/scst.conf done" "$LOG" || fail "the reload is not in the log"
 
@@ -85,7 +85,7 @@ note "SIGHUP with a file that does not load: RELOADING=1, then READY=1 saying so
 echo "HANDLER vdisk_nullio {" > "$WORKDIR/scst.conf"
 kill -HUP "$USCSTD_PID"
 wait_notify 4 "${me}RELOADING=1\\\\n" "RELOADING=1"
-wait_notify 5 "${me}READY=1\\\\nSTATUS=reload refused, nothing changed: .*scst\\.conf:1: " \
+wait_notify 5 "${me}READY=1\\\\nSTATUS=reload of $WORKDIR/scst\\.conf refused: .*scst\\.conf:1: " \
 	"READY=1 with the refusal in STATUS"
 run iscsi-inq -i "$INI1" "iscsi://127.0.0.1:$PORT/iqn.2026-12.test:notify/0" > /dev/null
 

@@ -88,7 +88,7 @@ note "$refused of 26 refused-login lines reached syslog"
 note "a reload of a broken file: an error"
 echo "HANDLER vdisk_nullio {" > "$WORKDIR/scst.conf"
 kill -HUP "$USCSTD_PID"
-wait_syslog "^<27>.*${ident}reload refused, nothing changed: " "a refused reload, LOG_DAEMON|LOG_ERR"
+wait_syslog "^<27>.*${ident}(config: )?reload refused, nothing changed: " "a refused reload, LOG_DAEMON|LOG_ERR"
 check_alive "after the refused reload"
 
 stop_uscstd

@@ -48,6 +48,10 @@ struct iscsi_login {
 	struct chap_exchange chap;
 	bool authenticated;
 	enum iscsi_login_status status;
+	/* Why it was refused, where a check said (the "login: refused"
+	 * line of send_failure()); empty: the status says it. As long as
+	 * identify()'s reason from the core. */
+	char why[320];
 	/* Reinstatement: older sessions still to be freed before the final
 	 * response, and that response's request header and flags. */
 	unsigned predecessors;
@@ -98,6 +102,30 @@ void iscsi_login_free(struct iscsi_login *login)
 	free(login->initiator_name);
 	free(login->target_name);
 	free(login);
+}
+
+/* RFC 7143 11.13.5's names of the statuses a login can fail with. */
+static const char *login_status_name(enum iscsi_login_status status)
+{
+	switch (status) {
+	case LOGIN_OK: return "success";
+	case LOGIN_INITIATOR_ERROR: return "initiator error";
+	case LOGIN_AUTH_FAILED: return "authentication failure";
+	case LOGIN_AUTHORIZATION_FAILED: return "authorization failure";
+	case LOGIN_NOT_FOUND: return "not found";
+	case LOGIN_TARGET_REMOVED: return "target removed";
+	case LOGIN_UNSUPPORTED_VERSION: return "unsupported version";
+	case LOGIN_TOO_MANY_CONNECTIONS: return "too many connections";
+	case LOGIN_MISSING_PARAMETER: return "missing parameter";
+	case LOGIN_CANT_INCLUDE_IN_SESSION: return "can't include in session";
+	case LOGIN_SESSION_TYPE_NOT_SUPPORTED: return "session type not supported";
+	case LOGIN_SESSION_DOES_NOT_EXIST: return "session does not exist";
+	case LOGIN_INVALID_DURING_LOGIN: return "invalid during login";
+	case LOGIN_TARGET_ERROR: return "target error";
+	case LOGIN_SERVICE_UNAVAILABLE: return "service unavailable";
+	case LOGIN_OUT_OF_RESOURCES: return "out of resources";
+	}
+	return "unknown status";
 }
 
 static void fail(struct iscsi_login *l, enum iscsi_login_status status)
@@ -177,6 +205,8 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		if (!usable) {
 			log_warn_rl("iSCSI: %s (%s): login to %s target %s refused", conn->peer,
 				 l->initiator_name, tgt ? "disabled" : "unknown", l->target_name);
+			snprintf(l->why, sizeof(l->why), "%s target",
+				 tgt ? "disabled" : "unknown");
 			fail(l, LOGIN_NOT_FOUND);
 			return;
 		}
@@ -184,12 +214,15 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 			log_warn_rl("iSCSI: %s (%s): login to target %s through portal %s refused: "
 				    "not an allowed_portal of the target", conn->peer,
 				    l->initiator_name, l->target_name, conn->local_ip);
+			snprintf(l->why, sizeof(l->why), "portal %s is not an allowed_portal",
+				 conn->local_ip);
 			fail(l, LOGIN_NOT_FOUND);
 			return;
 		}
 		if (!allowed) {
 			log_warn_rl("iSCSI: %s (%s): login to target %s refused: %s", conn->peer,
 				 l->initiator_name, l->target_name, why);
+			snprintf(l->why, sizeof(l->why), "%s", why);
 			fail(l, LOGIN_AUTH_FAILED);
 			return;
 		}
@@ -224,6 +257,7 @@ static void take_credentials(struct iscsi_conn *conn, struct iscsi_login *l)
 	if (gone) {
 		log_warn_rl("iSCSI: %s (%s): target %s went away during login", conn->peer,
 			    l->initiator_name, l->target_name);
+		snprintf(l->why, sizeof(l->why), "the target went away during the login");
 		fail(l, LOGIN_NOT_FOUND);
 	} else if (rc < 0) {
 		fail(l, LOGIN_OUT_OF_RESOURCES);
@@ -237,6 +271,8 @@ static void refuse(struct iscsi_conn *conn, struct iscsi_login *l,
 	log_warn_rl("iSCSI: %s (%s): %s login%s%s refused: %s", conn->peer, l->initiator_name,
 		    l->discovery ? "discovery" : "normal", l->discovery ? "" : " to ",
 		    l->discovery ? "" : l->target_name, reason);
+	if (!l->why[0])
+		snprintf(l->why, sizeof(l->why), "%s", reason);
 	fail(l, status);
 }
 
@@ -443,8 +479,15 @@ static void send_response(struct iscsi_conn *conn, struct iscsi_login *l, const 
 
 static void send_failure(struct iscsi_conn *conn, struct iscsi_login *l, const uint8_t *req)
 {
-	log_warn_rl("iSCSI: %s (%s): login failed with status 0x%04x", conn->peer,
-		 l->initiator_name ? l->initiator_name : "unknown initiator", l->status);
+	/* The one line per refused login an administrator greps for
+	 * ("login: refused"), whatever refused it; the check that did may
+	 * have said more just before. */
+	log_warn_rl("login: refused %s (%s): login failed with status 0x%04x (%s)%s%s%s%s",
+		    conn->peer, l->initiator_name ? l->initiator_name : "unknown initiator",
+		    l->status, login_status_name(l->status),
+		    l->discovery ? "; discovery" : l->target_name ? "; target " : "",
+		    !l->discovery && l->target_name ? l->target_name : "", l->why[0] ? ": " : "",
+		    l->why);
 	send_response(conn, l, req, 0, 0, false);
 }
 

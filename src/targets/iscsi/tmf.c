@@ -154,8 +154,10 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 		return;
 	}
 	iscsi_conn_get(conn);
-	log_info_rl("iSCSI: %s (%s): task management function %u, LUN %llu, task 0x%x", conn->peer,
-		 iscsi_conn_initiator(conn), fn, (unsigned long long)lun, rtt);
+	/* The core's "tmf:" line names the function, initiator, target and
+	 * LUN for the administrator; this is the wire's view. */
+	log_debug("iSCSI: %s (%s): task management function %u, LUN %llu, task 0x%x", conn->peer,
+		  iscsi_conn_initiator(conn), fn, (unsigned long long)lun, rtt);
 	if (!scst_rx_mgmt_fn(conn->sess->scst, tmf, lun, rtt, tr)) {
 		iscsi_conn_put(conn);
 		free(tr);
