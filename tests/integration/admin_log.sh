@@ -11,6 +11,7 @@
 #   lun:                         a LUN a session gained or lost
 #   config:                      a reload (SIGHUP): begun, each change, applied
 #                                or refused
+#   mgmt:                        a change through the management socket
 # and 200 READs add no line at all.
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -85,11 +86,25 @@ run python3 -B "$LIB_DIR/log_refused_logins.py" "$PORT" 1
 sleep 0.2
 expect login "refused 127\\.0\\.0\\.1:[0-9]+ \\(iqn\\.2026-11\\.test:syslog\\): login failed with status 0x0203 \\(not found\\); target iqn\\.2026-11\\.test:no-such-target: unknown target\$"
 
-note "a reload under a session: LUN 1 goes, LUN 2 comes; config lines"
-python3 -B "$EV" hold "$PORT" "$TGT" "$INI" 3 > "$WORKDIR/hold.out" 2>&1 &
+note "a LUN added through the management socket under a session: mgmt and lun lines"
+python3 -B "$EV" hold "$PORT" "$TGT" "$INI" 4 > "$WORKDIR/hold.out" 2>&1 &
 hold_pid=$!
 for _ in $(seq 50); do grep -q 'logged in' "$WORKDIR/hold.out" && break; sleep 0.1; done
 grep -q 'logged in' "$WORKDIR/hold.out" || fail "the holding session did not log in"
+out=$(run python3 -c 'import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(20)
+s.connect(sys.argv[1])
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "lun.add", "params":
+	{"driver": "iscsi", "target": sys.argv[2], "lun": 3, "device": "res0"}}).encode() + b"\n")
+print(s.makefile().readline().strip())' "$RPC_SOCKET" "$TGT")
+echo "$out"
+grep -q '"result"' <<< "$out" || fail "lun.add failed: $out"
+sleep 0.2
+expect mgmt "lun\\.add .*$TGT.* lun 3 device res0\$"
+expect lun "$INI -> $TGT: LUN 3 \\(res0\\) added\$"
+
+note "a reload under the session: LUNs 1 and 3 go, LUN 2 comes; config lines"
 write_conf "" extra0 > "$WORKDIR/scst.conf"
 kill -HUP "$USCSTD_PID"
 for _ in $(seq 50); do grep -q 'reload of .* done' "$LOG" && break; sleep 0.1; done
