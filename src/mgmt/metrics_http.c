@@ -373,18 +373,18 @@ static int listen_on(const char *addr_port, char *err, size_t errlen)
 	int fd, rc, one = 1;
 
 	if (split_addr(addr_port, host, sizeof(host), port, sizeof(port))) {
-		snprintf(err, errlen, "--metrics '%s': not ADDR:PORT (PORT in 1..65535)", addr_port);
+		snprintf(err, errlen, "not ADDR:PORT (PORT in 1..65535)");
 		return -1;
 	}
 	rc = getaddrinfo(host, port, &hints, &ai);
 	if (rc) {
-		snprintf(err, errlen, "--metrics '%s': %s", addr_port, gai_strerror(rc));
+		snprintf(err, errlen, "%s", gai_strerror(rc));
 		return -1;
 	}
 	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, MAX_CLIENTS)) {
-		snprintf(err, errlen, "--metrics '%s': %s", addr_port, strerror(errno));
+		snprintf(err, errlen, "%s", strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		freeaddrinfo(ai);
@@ -408,7 +408,7 @@ int metrics_http_start(const char *addr_port, char *err, size_t errlen)
 	if (srv.listen_fd < 0)
 		return -1;
 	if (pipe2(srv.wake, O_CLOEXEC)) {
-		snprintf(err, errlen, "metrics: pipe: %s", strerror(errno));
+		snprintf(err, errlen, "pipe: %s", strerror(errno));
 		close(srv.listen_fd);
 		srv.listen_fd = -1;
 		return -1;
@@ -417,7 +417,7 @@ int metrics_http_start(const char *addr_port, char *err, size_t errlen)
 		srv.clients[i].fd = -1;
 	rc = pthread_create(&srv.thread, NULL, loop, NULL);
 	if (rc) {
-		snprintf(err, errlen, "metrics: cannot start its thread: %s", strerror(rc));
+		snprintf(err, errlen, "cannot start its thread: %s", strerror(rc));
 		close(srv.listen_fd);
 		close(srv.wake[0]);
 		close(srv.wake[1]);

@@ -8,7 +8,8 @@
 
 /* Listens on @addr_port ("ADDR:PORT", "[IPv6]:PORT", or "PORT" / ":PORT"
  * for 127.0.0.1) and starts the thread. Returns 0, or -1 with the reason
- * in @err (a bad address, the port in use, no thread). Call once, from
+ * in @err (a bad address, the port in use, no thread; the caller names
+ * the option and the address). Call once, from
  * the main thread, after the configuration is loaded (a scrape before
  * that would show an empty registry, which is not wrong, only useless). */
 int metrics_http_start(const char *addr_port, char *err, size_t errlen);

@@ -6,8 +6,10 @@
 # key it provoked, each task management function; promtool accepts every
 # scrape; after the session logs out, the device's, target's and LUN's
 # counters keep what it counted (nothing goes backwards) while its own
-# series go; and the endpoint survives peers that send nothing, never
-# read, or send nonsense, while iSCSI and other scrapes go on.
+# series go, and the same for a LUN unmapped (SIGHUP) under a session
+# that stays; scrapes during 20000 commands never see a counter go back;
+# and the endpoint survives peers that send nothing, never read, or send
+# nonsense, while iSCSI and other scrapes go on.
 #   metrics.sh USCSTD METRICS_IO
 . "$(dirname "$0")/lib.sh" "$@"
 METRICS_IO=${2:?usage: $0 PATH_TO_USCSTD PATH_TO_METRICS_IO}
@@ -15,10 +17,35 @@ METRICS_IO=${2:?usage: $0 PATH_TO_USCSTD PATH_TO_METRICS_IO}
 command -v promtool > /dev/null ||
 	fail "promtool is missing (Debian package prometheus: make deps-test)"
 CHECK="python3 -B $LIB_DIR/metrics_check.py"
-T="target=$DEMO_IQN"
+TGT=iqn.2026-12.test:metrics
+T="target=$TGT"
+
+truncate -s 64M "$WORKDIR/d0.img" "$WORKDIR/d1.img"
+# config WITH_LUN1: the target with LUN 0 (d0) and, if asked, LUN 1 (d1).
+config() {
+	cat <<CONF
+HANDLER vdisk_fileio {
+	DEVICE d0 {
+		filename $WORKDIR/d0.img
+	}
+	DEVICE d1 {
+		filename $WORKDIR/d1.img
+	}
+}
+TARGET_DRIVER iscsi {
+	TARGET $TGT {
+		enabled 1
+		LUN 0 d0
+$([ "$1" = 1 ] && echo "		LUN 1 d1")
+	}
+}
+CONF
+}
+config 1 > "$WORKDIR/scst.conf"
 
 MPORT=$(free_port)
-start_uscstd --threads 2 --metrics "127.0.0.1:$MPORT"
+start_uscstd -c "$WORKDIR/scst.conf" --threads 2 --metrics "127.0.0.1:$MPORT"
+URL=iscsi://127.0.0.1:$PORT/$TGT/0
 grep -q "metrics: Prometheus text on http://127.0.0.1:$MPORT/metrics" "$LOG" ||
 	fail "no log line for the metrics endpoint"
 
@@ -31,13 +58,13 @@ scrape() {
 }
 
 scrape fresh
-grep -q '^uscst_device_commands_total{device="demo0",dir="read"} 0$' "$WORKDIR/fresh.prom" ||
+grep -q '^uscst_device_commands_total{device="d0",dir="read"} 0$' "$WORKDIR/fresh.prom" ||
 	fail "a fresh device does not start at 0 reads"
 
 # session1: metrics_io, held logged in until told to log out.
 note "session 1 ($INI1): 10 writes, 10 reads and the rest, held logged in"
 mkfifo "$WORKDIR/go1"
-timeout -k 5 60 "$METRICS_IO" "127.0.0.1:$PORT" "$DEMO_IQN" "$INI1" 1 10 \
+timeout -k 5 60 "$METRICS_IO" "127.0.0.1:$PORT" "$TGT" "$INI1" 1 10 0 \
 	< "$WORKDIR/go1" > "$WORKDIR/s1.out" 2>&1 &
 IO1=$!
 exec 7> "$WORKDIR/go1"
@@ -49,8 +76,8 @@ done
 grep -q '^ready$' "$WORKDIR/s1.out" || fail "metrics_io 1: $(cat "$WORKDIR/s1.out")"
 scrape live
 SESS1="session=$INI1,i,0x804d45540001"
-for level in "device device=demo0" "target $T" "lun $T;lun=0;device=demo0" \
-	"session $T;$SESS1;initiator=$INI1" "nexus $T;$SESS1;lun=0;device=demo0"; do
+for level in "device device=d0" "target $T" "lun $T;lun=0;device=d0" \
+	"session $T;$SESS1;initiator=$INI1" "nexus $T;$SESS1;lun=0;device=d0"; do
 	set -- $level
 	run $CHECK expect "$WORKDIR/live.prom" "$1" "$2" "$WORKDIR/s1.out"
 done
@@ -68,24 +95,60 @@ for _ in $(seq 50); do
 done
 run $CHECK absent "$WORKDIR/gone.prom" session "$SESS1"
 run $CHECK absent "$WORKDIR/gone.prom" nexus "$SESS1"
-run $CHECK same "$WORKDIR/live.prom" "$WORKDIR/gone.prom" device device=demo0
+run $CHECK same "$WORKDIR/live.prom" "$WORKDIR/gone.prom" device device=d0
 run $CHECK same "$WORKDIR/live.prom" "$WORKDIR/gone.prom" target "$T"
 run $CHECK same "$WORKDIR/live.prom" "$WORKDIR/gone.prom" lun "$T;lun=0"
 run $CHECK monotonic "$WORKDIR/live.prom" "$WORKDIR/gone.prom"
 
 note "session 2 ($INI2): 10000 writes, 10000 reads, scraped meanwhile; the totals are both sessions'"
-timeout -k 5 120 "$METRICS_IO" "127.0.0.1:$PORT" "$DEMO_IQN" "$INI2" 2 10000 < /dev/null \
+timeout -k 5 120 "$METRICS_IO" "127.0.0.1:$PORT" "$TGT" "$INI2" 2 10000 0 < /dev/null \
 	> "$WORKDIR/s2.out" 2>&1 &
 IO2=$!
 run $CHECK watch "$MPORT" $IO2 "$INI2" "$WORKDIR/gone.prom"
 wait $IO2 || fail "metrics_io 2 failed: $(cat "$WORKDIR/s2.out")"
 scrape both
 run $CHECK monotonic "$WORKDIR/gone.prom.watch" "$WORKDIR/both.prom"
-for level in "device device=demo0" "target $T" "lun $T;lun=0;device=demo0"; do
+for level in "device device=d0" "target $T" "lun $T;lun=0;device=d0"; do
 	set -- $level
 	run $CHECK expect "$WORKDIR/both.prom" "$1" "$2" "$WORKDIR/s1.out" "$WORKDIR/s2.out"
 done
 run $CHECK monotonic "$WORKDIR/gone.prom" "$WORKDIR/both.prom"
+
+note "session 3 ($INI1 again): LUN 1, unmapped by a reload while it stays logged in"
+mkfifo "$WORKDIR/go3"
+timeout -k 5 60 "$METRICS_IO" "127.0.0.1:$PORT" "$TGT" "$INI1" 3 5 1 \
+	< "$WORKDIR/go3" > "$WORKDIR/s3.out" 2>&1 &
+IO3=$!
+exec 7> "$WORKDIR/go3"
+for _ in $(seq 100); do
+	grep -q '^ready$' "$WORKDIR/s3.out" && break
+	kill -0 $IO3 2>/dev/null || break
+	sleep 0.1
+done
+grep -q '^ready$' "$WORKDIR/s3.out" || fail "metrics_io 3: $(cat "$WORKDIR/s3.out")"
+SESS3="session=$INI1,i,0x804d45540003"
+scrape lun1
+run $CHECK expect "$WORKDIR/lun1.prom" nexus "$T;$SESS3;lun=1;device=d1" "$WORKDIR/s3.out"
+run $CHECK expect "$WORKDIR/lun1.prom" device device=d1 "$WORKDIR/s3.out"
+config 0 > "$WORKDIR/scst.conf"
+kill -HUP "$USCSTD_PID"
+for _ in $(seq 50); do
+	scrape unmapped
+	grep -q "^uscst_nexus_.*lun=\"1\"" "$WORKDIR/unmapped.prom" || break
+	sleep 0.1
+done
+grep -q "reload of $WORKDIR/scst.conf done" "$LOG" || fail "the reload without LUN 1 was not done"
+run $CHECK absent "$WORKDIR/unmapped.prom" nexus "$SESS3;lun=1"
+# The session is still there, and keeps what its nexus to LUN 1 counted.
+run $CHECK expect "$WORKDIR/unmapped.prom" session "$T;$SESS3" "$WORKDIR/s3.out"
+run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" session "$SESS3"
+run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" device device=d1
+run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" lun "$T;lun=1"
+run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" target "$T"
+run $CHECK monotonic "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom"
+echo logout >&7
+exec 7>&-
+wait $IO3 || fail "metrics_io 3 failed: $(cat "$WORKDIR/s3.out")"
 
 note "requests the endpoint refuses"
 run $CHECK status "$MPORT" 404 'GET / HTTP/1.1\r\nHost: x\r\n\r\n'

@@ -1,8 +1,8 @@
 /* The initiator side of metrics.sh: one session that sends a known set
- * of commands and task management functions, and prints what the
- * target's counters must have grown by, as "expect KEY VALUE" lines.
+ * of commands and task management functions to one LUN, and prints what
+ * the target's counters must have grown by, as "expect KEY VALUE" lines.
  *
- *   metrics_io PORTAL TARGET INITIATOR ISID_QUALIFIER N
+ *   metrics_io PORTAL TARGET INITIATOR ISID_QUALIFIER N LUN
  *
  * Logs in without libiscsi's full connect (which sends TEST UNIT READYs
  * of its own), then: TEST UNIT READY (CHECK CONDITION, UNIT ATTENTION:
@@ -48,13 +48,14 @@ int main(int argc, char **argv)
 	struct iscsi_context *c;
 	struct scsi_task *t;
 	uint32_t last_lba, block;
-	int n;
+	int n, lun;
 
-	if (argc != 6) {
-		fprintf(stderr, "usage: %s PORTAL TARGET INITIATOR ISID_QUALIFIER N\n", argv[0]);
+	if (argc != 7) {
+		fprintf(stderr, "usage: %s PORTAL TARGET INITIATOR ISID_QUALIFIER N LUN\n", argv[0]);
 		return 2;
 	}
 	n = atoi(argv[5]);
+	lun = atoi(argv[6]);
 	c = iscsi_create_context(argv[3]);
 	if (!c)
 		die(NULL, "create a libiscsi context");
@@ -66,12 +67,12 @@ int main(int argc, char **argv)
 	if (iscsi_connect_sync(c, argv[1]) || iscsi_login_sync(c))
 		die(c, "log in");
 
-	t = iscsi_testunitready_sync(c, 0);
+	t = iscsi_testunitready_sync(c, lun);
 	expect_status(c, t, SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_UNIT_ATTENTION,
 		      "TEST UNIT READY with POWER ON pending");
 	scsi_free_scsi_task(t);
 
-	t = iscsi_readcapacity10_sync(c, 0, 0, 0);
+	t = iscsi_readcapacity10_sync(c, lun, 0, 0);
 	expect_status(c, t, SCSI_STATUS_GOOD, 0, "READ CAPACITY(10)");
 	read_bytes += (uint64_t)t->datain.size;
 	struct scsi_readcapacity10 *rc10 = scsi_datain_unmarshall(t);
@@ -83,14 +84,14 @@ int main(int argc, char **argv)
 
 	for (int i = 0; i < n; i++) {
 		memset(data, 'a' + i % 26, sizeof(data));
-		t = iscsi_write10_sync(c, 0, (uint32_t)i * (XFER / block), data, XFER, (int)block, 0,
+		t = iscsi_write10_sync(c, lun, (uint32_t)i * (XFER / block), data, XFER, (int)block, 0,
 				       0, 0, 0, 0);
 		expect_status(c, t, SCSI_STATUS_GOOD, 0, "WRITE(10)");
 		written_bytes += XFER;
 		scsi_free_scsi_task(t);
 	}
 	for (int i = 0; i < n; i++) {
-		t = iscsi_read10_sync(c, 0, (uint32_t)i * (XFER / block), XFER, (int)block, 0, 0, 0,
+		t = iscsi_read10_sync(c, lun, (uint32_t)i * (XFER / block), XFER, (int)block, 0, 0, 0,
 				      0, 0);
 		expect_status(c, t, SCSI_STATUS_GOOD, 0, "READ(10)");
 		if (t->datain.size != XFER || t->datain.data[0] != 'a' + i % 26 ||
@@ -102,17 +103,17 @@ int main(int argc, char **argv)
 		read_bytes += (uint64_t)t->datain.size;
 		scsi_free_scsi_task(t);
 	}
-	t = iscsi_read10_sync(c, 0, last_lba + 1, block, (int)block, 0, 0, 0, 0, 0);
+	t = iscsi_read10_sync(c, lun, last_lba + 1, block, (int)block, 0, 0, 0, 0, 0);
 	expect_status(c, t, SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_ILLEGAL_REQUEST,
 		      "READ(10) past the last block");
 	scsi_free_scsi_task(t);
 
 	/* ABORT TASK of an ITT never used: answered TASK DOES NOT EXIST
 	 * (which libiscsi reports as a failure), still one function received. */
-	if (iscsi_task_mgmt_sync(c, 0, ISCSI_TM_ABORT_TASK, 0x7ffffff0, 0) != 0 &&
+	if (iscsi_task_mgmt_sync(c, lun, ISCSI_TM_ABORT_TASK, 0x7ffffff0, 0) != 0 &&
 	    !strstr(iscsi_get_error(c), "Does Not Exist"))
 		die(c, "ABORT TASK");
-	if (iscsi_task_mgmt_lun_reset_sync(c, 0) != 0)
+	if (iscsi_task_mgmt_lun_reset_sync(c, lun) != 0)
 		die(c, "LOGICAL UNIT RESET");
 
 	printf("expect commands_other %d\n", 1);
