@@ -20,13 +20,15 @@ STATE_DIR ?= $(CURDIR)/state
 # build needs; `make test` adds the initiators the tests drive; `make bench`
 # adds tgt, the reference target (python3: the integration tests' socket
 # snippets; iproute2/procps: ss, pgrep; prometheus: promtool, which checks
-# the metrics endpoint's text).
+# the metrics endpoint's text; systemd: systemd-analyze, which checks the
+# unit; strace: what uscstd calls, against the unit's sandbox; man-db,
+# groff-base: the man pages rendered).
 BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 	liburing-dev libisal-dev libssl-dev libjson-c-dev libcmocka-dev \
 	libiscsi-dev libiscsi-bin libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
 	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio \
-	systemd man-db groff-base prometheus
+	systemd man-db groff-base strace prometheus
 BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES := $(BUILD_PACKAGES) clang libclang-rt-14-dev llvm
