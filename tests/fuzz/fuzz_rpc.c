@@ -9,8 +9,9 @@
  *  - every response is one JSON object with "jsonrpc": "2.0", the request's
  *    id member, and exactly one of "result" and "error"; an error has an
  *    integer code of docs/rpc.md's table and a message;
- *  - the decoder consumes every byte it is given unless it says the
- *    stream must end;
+ *  - the decoder makes progress: each call consumes bytes, answers (a
+ *    number ends at the byte after it, which the next call reads) or
+ *    says the stream must end;
  *  - once the input is over, config.clear leaves the registry empty.
  * A violation aborts. */
 #include <stdbool.h>
@@ -64,7 +65,7 @@ static void check_response(void *ctx, const char *text, size_t len)
 	json_object *resp = json_tokener_parse(text), *v, *err;
 	bool has_result, has_error;
 
-	(void)ctx;
+	(*(unsigned *)ctx)++;
 	CHECK(strlen(text) == len);
 	CHECK(resp && json_object_is_type(resp, json_type_object));
 	CHECK(json_object_object_get_ex(resp, "jsonrpc", &v) &&
@@ -95,11 +96,12 @@ static void feed_all(const char *buf, size_t len, size_t piece)
 		/* As rpc_server.c does: feed the rest of a piece after each
 		 * response. */
 		while (used < n && !fatal) {
+			unsigned answered = 0;
 			size_t u = rpc_stream_feed(&s, buf + off + used, n - used, "fuzz",
-						   check_response, NULL, &fatal);
+						   check_response, &answered, &fatal);
 
 			CHECK(u <= n - used);
-			CHECK(u > 0 || fatal);
+			CHECK(u > 0 || fatal || answered);
 			used += u;
 		}
 		if (fatal)
