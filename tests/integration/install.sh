@@ -25,7 +25,7 @@ for f in "$SBINDIR/uscstd" "$UNITDIR/uscstd.service" "$MANDIR/man8/uscstd.8" \
 	echo "installed $f"
 done
 [ -x "$DEST$SBINDIR/uscstd" ] || fail "$SBINDIR/uscstd is not executable"
-grep -qxF "ExecStart=$SBINDIR/uscstd --syslog -c $SYSCONFDIR/uscst/scst.conf" \
+grep -qxF "ExecStart=$SBINDIR/uscstd --syslog -c $SYSCONFDIR/uscst/scst.conf \$USCSTD_OPTIONS" \
 	"$DEST$UNITDIR/uscstd.service" || fail "the installed unit does not start $SBINDIR/uscstd"
 grep -q '^ATTRIBUTES' <(MANWIDTH=80 man -l "$DEST$MANDIR/man5/scst.conf.5" 2>/dev/null) ||
 	fail "the installed scst.conf(5) has no ATTRIBUTES section"

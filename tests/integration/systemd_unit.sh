@@ -25,7 +25,7 @@ for page in "$@"; do
 done
 
 note "the configured unit"
-want="ExecStart=$SBINDIR/uscstd --syslog -c $SYSCONFDIR/uscst/scst.conf"
+want="ExecStart=$SBINDIR/uscstd --syslog -c $SYSCONFDIR/uscst/scst.conf \$USCSTD_OPTIONS"
 grep -qxF "$want" "$UNIT" || fail "$UNIT has no line '$want'"
 grep -q '@[A-Z]*@' "$UNIT" && fail "$UNIT still has unconfigured @...@ in it"
 for line in Type=notify 'ExecReload=/bin/kill -HUP $MAINPID' Restart=on-failure \
