@@ -13,8 +13,8 @@ void service_ready(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* SIGHUP received, the configuration file is being applied again:
  * RELOADING=1 (with MONOTONIC_USEC=, which systemd 253's
- * Type=notify-reload asks for) and STATUS=. `systemctl reload` returns
- * only once service_reloaded() has been called. */
+ * Type=notify-reload asks for) and STATUS=; the unit is "reloading" until
+ * service_reloaded(). */
 void service_reloading(const char *path);
 
 /* The reload has ended, applied or refused: either way the daemon serves
