@@ -171,37 +171,36 @@ static void add_json(void *ctx, const struct mgmt_attr *a)
 
 #define MAX_TABLES 8
 
-json_object *mgmt_device_attrs_json(struct scst_device *dev)
+/* The attributes of every table of @t, each of object_of(@owner). */
+static json_object *tables_json(const struct scst_attr_table *const *t, unsigned n, void *owner,
+				const struct scst_device *dev)
 {
-	const struct scst_attr_table *t[MAX_TABLES];
-	unsigned n = mgmt_device_tables(dev, t, MAX_TABLES);
 	json_object *o = json_object_new_object();
 
 	for (unsigned i = 0; i < n; i++)
-		mgmt_table_attrs_of(t[i], dev, dev, add_json, o);
+		mgmt_table_attrs_of(t[i], owner, dev, add_json, o);
 	return o;
+}
+
+json_object *mgmt_device_attrs_json(struct scst_device *dev)
+{
+	const struct scst_attr_table *t[MAX_TABLES];
+
+	return tables_json(t, mgmt_device_tables(dev, t, MAX_TABLES), dev, dev);
 }
 
 json_object *mgmt_target_attrs_json(struct scst_tgt *tgt)
 {
 	const struct scst_attr_table *t[MAX_TABLES];
-	unsigned n = mgmt_target_tables(tgt, t, MAX_TABLES);
-	json_object *o = json_object_new_object();
 
-	for (unsigned i = 0; i < n; i++)
-		mgmt_table_attrs_of(t[i], tgt, NULL, add_json, o);
-	return o;
+	return tables_json(t, mgmt_target_tables(tgt, t, MAX_TABLES), tgt, NULL);
 }
 
 json_object *mgmt_driver_attrs_json(struct scst_tgt_template *tgtt)
 {
 	const struct scst_attr_table *t[MAX_TABLES];
-	unsigned n = mgmt_driver_tables(tgtt, t, MAX_TABLES);
-	json_object *o = json_object_new_object();
 
-	for (unsigned i = 0; i < n; i++)
-		mgmt_table_attrs_of(t[i], NULL, NULL, add_json, o);
-	return o;
+	return tables_json(t, mgmt_driver_tables(tgtt, t, MAX_TABLES), NULL, NULL);
 }
 
 json_object *mgmt_lun_attrs_json(struct scst_lun *lun)

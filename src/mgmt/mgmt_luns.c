@@ -6,6 +6,7 @@
  * target gets the map it matches now, those whose map changed are told
  * REPORTED LUNS DATA HAS CHANGED, and commands in flight finish on the
  * nexus they started on. Sessions of other targets are not touched. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,6 +30,24 @@ static void where(char *buf, size_t len, const struct scst_acg *acg)
 {
 	snprintf(buf, len, "%s/%s%s%s", acg->tgt->tgtt->name, acg->tgt->name,
 		 acg->name ? " group " : "", acg->name ? acg->name : "");
+}
+
+/* A change of @acg is done: the target's sessions follow, and the
+ * "mgmt: VERB WHERE DETAILS" line is logged. */
+static void group_changed(struct scst_acg *acg, const char *verb, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void group_changed(struct scst_acg *acg, const char *verb, const char *fmt, ...)
+{
+	char at[256], details[512];
+	va_list ap;
+
+	scst_tgt_sync_sessions(acg->tgt);
+	where(at, sizeof(at), acg);
+	va_start(ap, fmt);
+	vsnprintf(details, sizeof(details), fmt, ap);
+	va_end(ap);
+	log_info("mgmt: %s %s%s%s", verb, at, details[0] ? " " : "", details);
 }
 
 /* The target and group a call names; NULL after rpc_fail(). */
@@ -82,17 +101,15 @@ int mgmt_lun_add(struct rpc_call *call)
 	struct scst_device *dev;
 	struct scst_acg *acg;
 	uint64_t lun;
-	char err[256], at[256];
+	char err[256];
 
 	acg = lun_call(call, &lun, &dev, &taken);
 	if (!acg)
 		return -1;
 	if (scst_acg_add_lun(acg, lun, dev, taken.read_only, err, sizeof(err)) < 0)
 		return rpc_fail_param(call, "lun", RPC_REFUSED, "%s", err);
-	scst_tgt_sync_sessions(acg->tgt);
-	where(at, sizeof(at), acg);
-	log_info("mgmt: lun.add %s lun %llu device %s%s", at, (unsigned long long)lun, dev->name,
-		 taken.read_only ? " read-only" : "");
+	group_changed(acg, "lun.add", "lun %llu device %s%s", (unsigned long long)lun, dev->name,
+		      taken.read_only ? " read-only" : "");
 	return 0;
 }
 
@@ -100,15 +117,13 @@ int mgmt_lun_remove(struct rpc_call *call)
 {
 	struct scst_acg *acg = call_group(call);
 	uint64_t lun = rpc_u64(call, "lun", 0);
-	char err[256], at[256];
+	char err[256];
 
 	if (!acg)
 		return -1;
 	if (scst_acg_del_lun(acg, lun, err, sizeof(err)) < 0)
 		return rpc_fail_param(call, "lun", RPC_NOT_FOUND, "%s", err);
-	scst_tgt_sync_sessions(acg->tgt);
-	where(at, sizeof(at), acg);
-	log_info("mgmt: lun.remove %s lun %llu", at, (unsigned long long)lun);
+	group_changed(acg, "lun.remove", "lun %llu", (unsigned long long)lun);
 	return 0;
 }
 
@@ -119,7 +134,7 @@ int mgmt_lun_replace(struct rpc_call *call)
 	bool was_read_only;
 	struct scst_acg *acg;
 	uint64_t lun;
-	char err[256], at[256];
+	char err[256];
 
 	acg = lun_call(call, &lun, &dev, &taken);
 	if (!acg)
@@ -137,30 +152,25 @@ int mgmt_lun_replace(struct rpc_call *call)
 		scst_acg_add_lun(acg, lun, was, was_read_only, err, sizeof(err));
 		return rpc_fail(call, RPC_FAILED, "%s", err);
 	}
-	scst_tgt_sync_sessions(acg->tgt);
+	group_changed(acg, "lun.replace", "lun %llu device %s (was %s)", (unsigned long long)lun,
+		      dev->name, was->name);
 	/* SPC-4 6.6.1 (and SCST's replace_lun): the logical unit behind the
 	 * LUN is another one now. */
 	if (dev != was)
 		scst_tgt_queue_lun_ua(acg->tgt, lun,
 				      scsi_sense_make(SK_UNIT_ATTENTION,
 						      ASC_INQUIRY_DATA_HAS_CHANGED));
-	where(at, sizeof(at), acg);
-	log_info("mgmt: lun.replace %s lun %llu device %s (was %s)", at, (unsigned long long)lun,
-		 dev->name, was->name);
 	return 0;
 }
 
 int mgmt_lun_clear(struct rpc_call *call)
 {
 	struct scst_acg *acg = call_group(call);
-	char at[256];
 
 	if (!acg)
 		return -1;
 	scst_acg_clear_luns(acg);
-	scst_tgt_sync_sessions(acg->tgt);
-	where(at, sizeof(at), acg);
-	log_info("mgmt: lun.clear %s", at);
+	group_changed(acg, "lun.clear", "%s", "");
 	return 0;
 }
 
@@ -259,7 +269,7 @@ int mgmt_initiator_add(struct rpc_call *call)
 {
 	struct scst_acg *acg = named_group(call, "group");
 	const char *pattern = rpc_str(call, "initiator");
-	char err[256], at[256];
+	char err[256];
 
 	if (!acg)
 		return -1;
@@ -269,9 +279,7 @@ int mgmt_initiator_add(struct rpc_call *call)
 		scst_acg_del_initiator(acg, pattern, err, sizeof(err));
 		return -1;
 	}
-	scst_tgt_sync_sessions(acg->tgt);
-	where(at, sizeof(at), acg);
-	log_info("mgmt: initiator.add %s %s", at, pattern);
+	group_changed(acg, "initiator.add", "%s", pattern);
 	return 0;
 }
 
@@ -279,15 +287,13 @@ int mgmt_initiator_remove(struct rpc_call *call)
 {
 	struct scst_acg *acg = named_group(call, "group");
 	const char *pattern = rpc_str(call, "initiator");
-	char err[256], at[256];
+	char err[256];
 
 	if (!acg)
 		return -1;
 	if (scst_acg_del_initiator(acg, pattern, err, sizeof(err)) < 0)
 		return rpc_fail_param(call, "initiator", RPC_NOT_FOUND, "%s", err);
-	scst_tgt_sync_sessions(acg->tgt);
-	where(at, sizeof(at), acg);
-	log_info("mgmt: initiator.remove %s %s", at, pattern);
+	group_changed(acg, "initiator.remove", "%s", pattern);
 	return 0;
 }
 
@@ -296,7 +302,7 @@ int mgmt_initiator_move(struct rpc_call *call)
 	struct scst_acg *from = named_group(call, "group");
 	struct scst_acg *to = from ? named_group(call, "to") : NULL;
 	const char *pattern = rpc_str(call, "initiator");
-	char err[256], at[256];
+	char err[256];
 
 	if (!to)
 		return -1;
@@ -316,16 +322,14 @@ int mgmt_initiator_move(struct rpc_call *call)
 	}
 	/* One sync: a session of the initiator goes from one map to the
 	 * other without seeing neither. */
-	scst_tgt_sync_sessions(to->tgt);
-	where(at, sizeof(at), from);
-	log_info("mgmt: initiator.move %s %s to group %s", at, pattern, to->name);
+	group_changed(from, "initiator.move", "%s to group %s", pattern, to->name);
 	return 0;
 }
 
 int mgmt_initiator_clear(struct rpc_call *call)
 {
 	struct scst_acg *acg = named_group(call, "group");
-	char err[256], at[256];
+	char err[256];
 
 	if (!acg)
 		return -1;
@@ -334,8 +338,6 @@ int mgmt_initiator_clear(struct rpc_call *call)
 
 		scst_acg_del_initiator(acg, acn->pattern, err, sizeof(err));
 	}
-	scst_tgt_sync_sessions(acg->tgt);
-	where(at, sizeof(at), acg);
-	log_info("mgmt: initiator.clear %s", at);
+	group_changed(acg, "initiator.clear", "%s", "");
 	return 0;
 }
