@@ -81,6 +81,8 @@ for level in "device device=d0" "target $T" "lun $T;lun=0;device=d0" \
 	set -- $level
 	run $CHECK expect "$WORKDIR/live.prom" "$1" "$2" "$WORKDIR/s1.out"
 done
+# The management RPC's tree shows the same (docs/rpc.md, "stats" nodes).
+run $CHECK rpc "$RPC_SOCKET" "$WORKDIR/live.prom" "$TGT"
 
 note "session 1 logs out"
 echo logout >&7
@@ -146,6 +148,7 @@ run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" device device=d1
 run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" lun "$T;lun=1"
 run $CHECK same "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom" target "$T"
 run $CHECK monotonic "$WORKDIR/lun1.prom" "$WORKDIR/unmapped.prom"
+run $CHECK rpc "$RPC_SOCKET" "$WORKDIR/unmapped.prom" "$TGT"
 echo logout >&7
 exec 7>&-
 wait $IO3 || fail "metrics_io 3 failed: $(cat "$WORKDIR/s3.out")"

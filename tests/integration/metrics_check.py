@@ -20,6 +20,10 @@
       scrape (the first: of OLD) is smaller than in the one before;
       prints how many scrapes saw a session of INITIATOR and fails
       unless at least 3 did.
+  metrics_check.py rpc SOCKET SCRAPE TARGET
+      the management RPC's tree (tree.get on SOCKET) shows, in the stats
+      of every device, of TARGET, its target LUNs, sessions and session
+      LUNs, the same counts as SCRAPE (taken with no I/O in between).
   metrics_check.py status PORT EXPECTED_STATUS REQUEST_BYTES
       sends REQUEST_BYTES (Python escapes: \\r\\n) raw, checks the status.
 Exit status 1 with a line saying what differs.
@@ -208,8 +212,84 @@ def status(argv):
     print('metrics_check: %r -> %s' % (argv[2][:40], line))
 
 
+def rpc_tree(path):
+    import json
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(path)
+    s.sendall(json.dumps({'jsonrpc': '2.0', 'id': 1, 'method': 'tree.get',
+                          'params': {}}).encode() + b'\n')
+    data = b''
+    while not data.endswith(b'\n'):
+        chunk = s.recv(1 << 20)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    resp = json.loads(data)
+    if 'result' not in resp:
+        fail('tree.get: %s' % resp)
+    return resp['result']
+
+
+def same_counts(series, level, spec, stats):
+    """The JSON stats node and the scrape's series of one object agree."""
+    pairs = [('commands_total', {('dir', d)}, stats['commands'][d])
+             for d in ('read', 'write', 'other')]
+    pairs += [('read_bytes_total', None, stats['bytes_read']),
+              ('written_bytes_total', None, stats['bytes_written']),
+              ('aborted_commands_total', None, stats['aborted']),
+              ('outstanding_commands', None, stats['outstanding']),
+              ('command_latency_seconds_count', None,
+               sum(stats['latency'][d]['count'] for d in ('read', 'write', 'other')))]
+    for family, label, node in (('check_conditions_total', 'sense_key', 'check_conditions'),
+                                ('error_statuses_total', 'status', 'error_statuses'),
+                                ('task_management_functions_total', 'function',
+                                 'task_management')):
+        full = 'uscst_%s_%s' % (level, family)
+        names = set(stats[node]) | set(dict(k[1]).get(label) for k in series
+                                       if k[0] == full and want_labels(spec) <= k[1])
+        pairs += [(family, {(label, n)}, stats[node].get(n, 0)) for n in names if n]
+    for family, extra, want in pairs:
+        got, found = pick(series, level, spec, family, extra)
+        if found == 0 and want == 0 and extra and next(iter(extra))[0] != 'dir':
+            continue  # a zero the text leaves out
+        if found == 0 or got != want:
+            fail('%s %s %s %s: RPC %s, Prometheus %s' % (level, spec, family, extra, want,
+                                                         got if found else 'no series'))
+    return len(pairs)
+
+
+def rpc(argv):
+    tree = rpc_tree(argv[0])
+    series, _ = parse(argv[1])
+    target = argv[2]
+    n = objects = 0
+    for name, dev in tree['devices'].items():
+        n += same_counts(series, 'device', 'device=%s' % name, dev['stats'])
+        objects += 1
+    t = tree['targets']['iscsi']['targets'][target]
+    spec = 'target=%s' % target
+    n += same_counts(series, 'target', spec, t['stats'])
+    objects += 1
+    for e in t['lun_stats']:
+        n += same_counts(series, 'lun', '%s;lun=%d;device=%s' % (spec, e['lun'], e['device']),
+                         e['stats'])
+        objects += 1
+    for sname, sess in t['sessions'].items():
+        sspec = '%s;session=%s' % (spec, sname)
+        n += same_counts(series, 'session', sspec, sess['stats'])
+        objects += 1
+        for lun, l in sess['luns'].items():
+            n += same_counts(series, 'nexus', '%s;lun=%s;device=%s' % (sspec, lun, l['device']),
+                             l['stats'])
+            objects += 1
+    print('metrics_check: the RPC tree and the scrape agree on %d counters of %d objects' %
+          (n, objects))
+
+
 commands = {'scrape': scrape, 'expect': expect, 'same': same, 'monotonic': monotonic,
-            'absent': absent, 'status': status, 'watch': watch}
+            'absent': absent, 'status': status, 'watch': watch, 'rpc': rpc}
 if len(sys.argv) < 2 or sys.argv[1] not in commands:
     print(__doc__)
     sys.exit(2)
