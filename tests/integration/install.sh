@@ -20,7 +20,7 @@ note "meson install --destdir"
 install_once
 for f in "$SBINDIR/uscstd" "$UNITDIR/uscstd.service" "$MANDIR/man8/uscstd.8" \
 	"$MANDIR/man8/uscstadmin.8" "$MANDIR/man5/scst.conf.5" "$SYSCONFDIR/uscst/scst.conf" \
-	"$DOCDIR/scst.conf.example"; do
+	"$DOCDIR/scst.conf.example" "$DOCDIR/service.md" "$DOCDIR/logging.md"; do
 	[ -s "$DEST$f" ] || fail "meson install did not install $f"
 	echo "installed $f"
 done
