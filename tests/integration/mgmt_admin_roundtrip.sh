@@ -9,7 +9,7 @@
 # test. Then for each recorded file:
 #   1. uscstd -c FILE; uscstadmin -write_config W1; tree.get -> T1
 #   2. uscstd -c W1;   uscstadmin -write_config W2; tree.get -> T2
-#   3. W1 == W2 byte for byte, and T1 == T2 (sessions aside)
+#   3. W1 == W2 byte for byte, and T1 == T2 (sessions and counters aside)
 #   4. with -nonkey as well: written, loaded back, written the same.
 # A test script that writes a configuration (it has HANDLER or
 # TARGET_DRIVER in it) but from which nothing was recorded fails this
@@ -110,13 +110,13 @@ round_trip() {
 	start_with "$conf"
 	admin -write_config "$d/$tag.1.conf" ${flag:+"$flag"} > "$d/$tag.1.out" 2>&1 ||
 		fail "$what: -write_config failed: $(cat "$d/$tag.1.out")"
-	python3 "$RPC" --no-sessions "$SOCK" tree.get > "$d/$tag.1.tree" ||
+	python3 "$RPC" --config-only "$SOCK" tree.get > "$d/$tag.1.tree" ||
 		fail "$what: tree.get failed"
 	stop_uscstd
 	start_with "$d/$tag.1.conf"
 	admin -write_config "$d/$tag.2.conf" ${flag:+"$flag"} > "$d/$tag.2.out" 2>&1 ||
 		fail "$what: -write_config of the reloaded state failed: $(cat "$d/$tag.2.out")"
-	python3 "$RPC" --no-sessions "$SOCK" tree.get > "$d/$tag.2.tree" ||
+	python3 "$RPC" --config-only "$SOCK" tree.get > "$d/$tag.2.tree" ||
 		fail "$what: tree.get of the reloaded state failed"
 	stop_uscstd
 	if ! cmp -s "$d/$tag.1.conf" "$d/$tag.2.conf"; then

@@ -6,25 +6,27 @@ usage: mgmt_admin_rpc.py SOCKET METHOD [PARAMS_JSON]
 
 Prints the result as JSON (keys sorted, so that two trees compare as
 text) and exits 0, or prints the error object on stderr and exits 1.
-With --no-sessions the result's "sessions" nodes are emptied (a
-configuration's round trip compares everything but who is logged in).
+With --config-only the result loses what is not configuration: the
+"sessions" nodes are emptied, the "stats" and "lun_stats" counters
+dropped (a configuration's round trip compares everything else).
 """
 import json
 import socket
 import sys
 
 
-def strip_sessions(node):
+def config_only(node):
     if isinstance(node, dict):
-        return {k: ({} if k == "sessions" else strip_sessions(v)) for k, v in node.items()}
+        return {k: ({} if k == "sessions" else config_only(v)) for k, v in node.items()
+                if k not in ("stats", "lun_stats")}
     if isinstance(node, list):
-        return [strip_sessions(v) for v in node]
+        return [config_only(v) for v in node]
     return node
 
 
 def main(argv):
-    no_sessions = "--no-sessions" in argv
-    argv = [a for a in argv if a != "--no-sessions"]
+    only_config = "--config-only" in argv
+    argv = [a for a in argv if a != "--config-only"]
     if len(argv) not in (2, 3):
         sys.exit(__doc__)
     path, method = argv[0], argv[1]
@@ -50,8 +52,8 @@ def main(argv):
         print(json.dumps(rsp["error"]), file=sys.stderr)
         return 1
     result = rsp["result"]
-    if no_sessions:
-        result = strip_sessions(result)
+    if only_config:
+        result = config_only(result)
     print(json.dumps(result, indent=1, sort_keys=True))
     return 0
 

@@ -66,7 +66,11 @@ TREE = {
                     'sessions': {
                         SESSION: {'initiator': 'iqn.1994-05.com.redhat:host1', 'group': None,
                                   'luns': {'0': {'device': 'disk1', 'read_only': False}},
-                                  'stats': {'commands': 12, 'read_bytes': 4096}},
+                                  'stats': {'received': 12, 'outstanding': 1,
+                                            'commands': {'read': 8, 'write': 3, 'other': 1},
+                                            'bytes_read': 8192, 'bytes_written': 3072,
+                                            'check_conditions': {'UNIT_ATTENTION': 2},
+                                            'latency': {'read': {'count': 8}}}},
                     },
                 },
                 'iqn.2026-11.org.example:t2': {
@@ -412,6 +416,19 @@ class AdminTest(unittest.TestCase):
                                 [('config.apply', dict(params, check=True))])
         self.assertIn("-> Checking configuration file '%s' for errors." % path, out)
 
+    def test_config_not_applied_is_not_counted(self):
+        path = os.path.join(self.dir.name, 'in.conf')
+        with open(path, 'w') as f:
+            f.write('# a file\n')
+        self.daemon.results['config.apply'] = {'steps': [
+            'add TARGET_DRIVER iscsi / TARGET %s / LUN 1 disk3' % T,
+            'change HANDLER vdisk_fileio / DEVICE disk1 blocksize: 512 -> 4096; not applied: '
+            'fixed while the device exists'], 'applied': True}
+        rc, out, err = self.run_admin('-config', path)
+        self.assertEqual(rc, 0, err)
+        self.assertIn('\t-> Done, 1 change(s) made.', out)
+        self.assertIn('WARNING: 1 change(s) not applied', out)
+
     def test_config_refused(self):
         path = os.path.join(self.dir.name, 'bad.conf')
         with open(path, 'w') as f:
@@ -519,6 +536,10 @@ class AdminTest(unittest.TestCase):
         self.assertIn('Driver/Target: iscsi/%s\n\n\tSession: %s\n' % (T, SESSION), out)
         self.assertRegex(out, r'\tLUN 0 +disk1 ')
         self.assertRegex(out, r'\tinitiator_name +iqn.1994-05.com.redhat:host1 ')
+        self.assertRegex(out, r'\tread_io_count_kb +8 ')
+        self.assertRegex(out, r'\twrite_cmd_count +3 ')
+        self.assertRegex(out, r'\tcheck_conditions.UNIT_ATTENTION +2 ')
+        self.assertNotIn('latency', out)
         self.assertIn('Driver/Target: iscsi/iqn.2026-11.org.example:t2\n\n\t(no sessions)\n', out)
 
     def test_list_unknown(self):
