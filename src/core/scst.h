@@ -454,8 +454,9 @@ struct scst_device {
 	const struct scst_session *spc2_holder;
 
 	/* Statistics (core/stats.h): what its nexuses that are gone had
-	 * counted. */
+	 * counted, and the live ones (scst_stats_lock). */
 	struct scst_stats retired;
+	struct list_head stats_nexuses;
 };
 
 /* An entry in an access control group's LUN map (SCST: scst_acg_dev). */
@@ -508,8 +509,10 @@ struct scst_tgt {
 	unsigned sessions_alive;
 	struct list_head registry_entry;
 	/* Statistics (core/stats.h): what its sessions and nexuses that
-	 * are gone had counted, and the totals of each LUN it has had. */
+	 * are gone had counted, its live nexuses (scst_stats_lock), and the
+	 * totals of each LUN it has had. */
 	struct scst_stats retired;
+	struct list_head stats_nexuses;
 	struct scst_lun_stats *lun_stats; /* scst_mutex */
 };
 
@@ -574,11 +577,12 @@ struct scst_tgt_dev {
 	atomic_uint pr_access;
 	bool pr_preempted;
 	/* Statistics (core/stats.h): its commands' counters, written by the
-	 * session's reactor only; its target LUN's totals; its place on the
-	 * list of live nexuses the readers sum. */
+	 * session's reactor only; its target LUN's totals; its places on the
+	 * lists of live nexuses of its device, session, target and target
+	 * LUN, which readers sum (scst_stats_lock). */
 	struct scst_stats stats;
 	struct scst_lun_stats *lun_stats;
-	struct list_head stats_entry;
+	struct list_head stats_dev_entry, stats_sess_entry, stats_tgt_entry, stats_lun_entry;
 };
 
 /* An I_T nexus. Lives on one reactor. */
@@ -618,9 +622,11 @@ struct scst_session {
 	struct list_head tgt_entry; /* tgt->sessions, scst_mutex */
 	/* Statistics (core/stats.h): commands without a unit and TMFs not
 	 * addressed to one (written by the session's reactor only), and what
-	 * its nexuses that are gone had counted. */
+	 * its nexuses that are gone had counted, and the live ones
+	 * (scst_stats_lock). */
 	struct scst_stats stats;
 	struct scst_stats retired;
+	struct list_head stats_nexuses;
 };
 
 /* A SCSI command. */

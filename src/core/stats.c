@@ -22,10 +22,23 @@ _Static_assert(SCST_DATA_NONE == 0 && SCST_DATA_READ == 1 && SCST_DATA_WRITE == 
 
 #define NWORDS (sizeof(struct scst_stats) / sizeof(uint64_t))
 
-/* Every live nexus (from scst_stats_nexus_new() to
+/* The lists of live nexuses (from scst_stats_nexus_new() to
  * scst_stats_nexus_retire()) and every retired total. */
 static pthread_mutex_t scst_stats_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct list_head live_nexuses = LIST_HEAD_INIT(live_nexuses);
+
+/* A list head still zeroed (calloc) is an empty list. */
+static void join(struct list_head *head, struct list_head *entry)
+{
+	if (!head->next)
+		list_init(head);
+	list_add_tail(entry, head);
+}
+
+/* Iterates the live nexuses on @head (an object's list), through their
+ * @member entries. */
+#define for_each_nexus(td, head, member)                                  \
+	if ((head)->next)                                                  \
+		list_for_each_entry(td, head, member)
 
 /* ---- the command path ---- */
 
@@ -207,6 +220,7 @@ int scst_stats_nexus_new(struct scst_tgt_dev *td)
 			return -1;
 		}
 		ls->lun = td->lun;
+		list_init(&ls->nexuses);
 		/* Appended, so that listings come in the order LUNs appeared. */
 		struct scst_lun_stats **tail = &tgt->lun_stats;
 		while (*tail)
@@ -215,7 +229,10 @@ int scst_stats_nexus_new(struct scst_tgt_dev *td)
 	}
 	td->lun_stats = ls;
 	pthread_mutex_lock(&scst_stats_lock);
-	list_add_tail(&td->stats_entry, &live_nexuses);
+	join(&td->dev->stats_nexuses, &td->stats_dev_entry);
+	join(&td->sess->stats_nexuses, &td->stats_sess_entry);
+	join(&tgt->stats_nexuses, &td->stats_tgt_entry);
+	join(&ls->nexuses, &td->stats_lun_entry);
 	pthread_mutex_unlock(&scst_stats_lock);
 	return 0;
 }
@@ -223,7 +240,10 @@ int scst_stats_nexus_new(struct scst_tgt_dev *td)
 void scst_stats_nexus_retire(struct scst_tgt_dev *td)
 {
 	pthread_mutex_lock(&scst_stats_lock);
-	list_del(&td->stats_entry);
+	list_del(&td->stats_dev_entry);
+	list_del(&td->stats_sess_entry);
+	list_del(&td->stats_tgt_entry);
+	list_del(&td->stats_lun_entry);
 	fold(&td->dev->retired, &td->stats);
 	fold(&td->sess->retired, &td->stats);
 	fold(&td->sess->tgt->retired, &td->stats);
@@ -240,9 +260,12 @@ void scst_stats_session_detached(struct scst_session *sess)
 
 void scst_stats_target_destroyed(struct scst_tgt *tgt)
 {
+	/* Its sessions are gone, and with them every nexus. */
+	assert(!tgt->stats_nexuses.next || list_empty(&tgt->stats_nexuses));
 	while (tgt->lun_stats) {
 		struct scst_lun_stats *ls = tgt->lun_stats;
 
+		assert(list_empty(&ls->nexuses));
 		tgt->lun_stats = ls->next;
 		free(ls->device);
 		free(ls);
@@ -258,10 +281,8 @@ void scst_stats_read_device(const struct scst_device *dev, struct scst_stats_sna
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&scst_stats_lock);
 	snap_add(out, &dev->retired);
-	list_for_each_entry(td, &live_nexuses, stats_entry) {
-		if (td->dev == dev)
-			snap_add(out, &td->stats);
-	}
+	for_each_nexus(td, &dev->stats_nexuses, stats_dev_entry)
+		snap_add(out, &td->stats);
 	pthread_mutex_unlock(&scst_stats_lock);
 }
 
@@ -277,10 +298,8 @@ void scst_stats_read_target(const struct scst_tgt *tgt, struct scst_stats_snap *
 	 * target's in one scst_mutex section, which the caller holds. */
 	list_for_each_entry(sess, &tgt->sessions, tgt_entry)
 		snap_add(out, &sess->stats);
-	list_for_each_entry(td, &live_nexuses, stats_entry) {
-		if (td->sess->tgt == tgt)
-			snap_add(out, &td->stats);
-	}
+	for_each_nexus(td, &tgt->stats_nexuses, stats_tgt_entry)
+		snap_add(out, &td->stats);
 	pthread_mutex_unlock(&scst_stats_lock);
 }
 
@@ -292,10 +311,8 @@ void scst_stats_read_session(const struct scst_session *sess, struct scst_stats_
 	pthread_mutex_lock(&scst_stats_lock);
 	snap_add(out, &sess->stats);
 	snap_add(out, &sess->retired);
-	list_for_each_entry(td, &live_nexuses, stats_entry) {
-		if (td->sess == sess)
-			snap_add(out, &td->stats);
-	}
+	for_each_nexus(td, &sess->stats_nexuses, stats_sess_entry)
+		snap_add(out, &td->stats);
 	pthread_mutex_unlock(&scst_stats_lock);
 }
 
@@ -307,8 +324,8 @@ bool scst_stats_read_session_lun(const struct scst_session *sess, uint64_t lun,
 
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&scst_stats_lock);
-	list_for_each_entry(td, &live_nexuses, stats_entry) {
-		if (td->sess == sess && td->lun == lun) {
+	for_each_nexus(td, &sess->stats_nexuses, stats_sess_entry) {
+		if (td->lun == lun) {
 			snap_add(out, &td->stats);
 			found = true;
 		}
@@ -328,10 +345,8 @@ void scst_stats_for_each_target_lun(const struct scst_tgt *tgt,
 
 		pthread_mutex_lock(&scst_stats_lock);
 		snap_add(&s, &ls->retired);
-		list_for_each_entry(td, &live_nexuses, stats_entry) {
-			if (td->lun_stats == ls)
-				snap_add(&s, &td->stats);
-		}
+		list_for_each_entry(td, &ls->nexuses, stats_lun_entry)
+			snap_add(&s, &td->stats);
 		pthread_mutex_unlock(&scst_stats_lock);
 		fn(ctx, ls->lun, ls->device, &s);
 	}
@@ -345,11 +360,9 @@ void scst_stats_for_each_nexus(const struct scst_device *dev,
 	struct scst_tgt_dev *td;
 
 	pthread_mutex_lock(&scst_stats_lock);
-	list_for_each_entry(td, &live_nexuses, stats_entry) {
+	for_each_nexus(td, &dev->stats_nexuses, stats_dev_entry) {
 		struct scst_stats_snap s = { 0 };
 
-		if (td->dev != dev)
-			continue;
 		snap_add(&s, &td->stats);
 		fn(ctx, td, &s);
 	}

@@ -14,13 +14,19 @@
  *
  * What an aggregate is. A device's, a session's, a target's and a
  * target LUN's counters are never stored per command: a reader sums the
- * live nexuses (every one is on one list, scst_stats_lock's, from its
- * creation until it is freed, whether or not its device is still in the
- * registry) and the object's "retired" totals, into which a nexus's
- * counters are folded when it is freed (and a session's own when it
- * leaves its target). Folding and reading both happen under
- * scst_stats_lock, so that at any moment each command is counted exactly
- * once: totals never go backwards, as Prometheus counters must not.
+ * object's live nexuses (each nexus is on the lists of its device,
+ * session, target and target LUN, scst_stats_lock's, from its creation
+ * until it is freed, whether or not its device is still in the registry
+ * or its session on its target's list) and the object's "retired"
+ * totals, into which a nexus's counters are folded when it is freed (and
+ * a session's own when it leaves its target). Folding and reading both
+ * happen under scst_stats_lock, so that at any moment each command is
+ * counted exactly once: totals never go backwards, as Prometheus
+ * counters must not. A read costs the object's own nexuses, not all.
+ *
+ * The list heads are in objects the core allocates zeroed: a zeroed head
+ * is an empty list until its first nexus (stats.c), so that creating a
+ * device, session or target needs no step of ours.
  *
  * Lock order: scst_mutex, then scst_stats_lock; nothing else is taken
  * while it is held. */
@@ -32,6 +38,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "base/list.h"
 
 struct scst_cmd;
 struct scst_device;
@@ -127,6 +135,7 @@ struct scst_lun_stats {
 	uint64_t lun;
 	char *device;                /* the device's name, a copy */
 	struct scst_stats retired;   /* scst_stats_lock */
+	struct list_head nexuses;    /* live ones, scst_stats_lock */
 };
 
 /* ---- the command path (cmd.c, tmf.c), on the command's reactor ---- */
@@ -142,8 +151,8 @@ void scst_stats_tmf(struct scst_session *sess, unsigned fn, uint64_t lun);
 /* ---- lifetimes (session.c, registry.c) ---- */
 
 /* tgt_dev_new(), scst_mutex held, td->sess, ->dev and ->lun set: the
- * nexus joins the list of live nexuses and finds (or creates) its
- * per-target-LUN totals; -1 without memory (it has not joined). */
+ * nexus finds (or creates) its per-target-LUN totals and joins the lists
+ * of live nexuses; -1 without memory (it has not joined). */
 int scst_stats_nexus_new(struct scst_tgt_dev *td);
 /* The nexus is being freed (on its session's reactor, or by management
  * for one it never published): its counters go to its device's,
