@@ -7,7 +7,7 @@
 # scrape; after the session logs out, the device's, target's and LUN's
 # counters keep what it counted (nothing goes backwards) while its own
 # series go, and the same for a LUN unmapped (SIGHUP) under a session
-# that stays; scrapes during 20000 commands never see a counter go back;
+# that stays; scrapes during 40000 commands never see a counter go back;
 # and the endpoint survives peers that send nothing, never read, or send
 # nonsense, while iSCSI and other scrapes go on.
 #   metrics.sh USCSTD METRICS_IO
@@ -20,7 +20,7 @@ CHECK="python3 -B $LIB_DIR/metrics_check.py"
 TGT=iqn.2026-12.test:metrics
 T="target=$TGT"
 
-truncate -s 64M "$WORKDIR/d0.img" "$WORKDIR/d1.img"
+truncate -s 128M "$WORKDIR/d0.img" "$WORKDIR/d1.img"
 # config WITH_LUN1: the target with LUN 0 (d0) and, if asked, LUN 1 (d1).
 config() {
 	cat <<CONF
@@ -102,12 +102,32 @@ run $CHECK same "$WORKDIR/live.prom" "$WORKDIR/gone.prom" target "$T"
 run $CHECK same "$WORKDIR/live.prom" "$WORKDIR/gone.prom" lun "$T;lun=0"
 run $CHECK monotonic "$WORKDIR/live.prom" "$WORKDIR/gone.prom"
 
-note "session 2 ($INI2): 10000 writes, 10000 reads, scraped meanwhile; the totals are both sessions'"
-timeout -k 5 120 "$METRICS_IO" "127.0.0.1:$PORT" "$TGT" "$INI2" 2 10000 0 < /dev/null \
-	> "$WORKDIR/s2.out" 2>&1 &
+note "session 2 ($INI2): 20000 writes, 20000 reads, scraped meanwhile; the totals are both sessions'"
+mkfifo "$WORKDIR/go2"
+timeout -k 5 120 "$METRICS_IO" "127.0.0.1:$PORT" "$TGT" "$INI2" 2 20000 0 gate \
+	< "$WORKDIR/go2" > "$WORKDIR/s2.out" 2>&1 &
 IO2=$!
-run $CHECK watch "$MPORT" $IO2 "$INI2" "$WORKDIR/gone.prom"
+exec 7> "$WORKDIR/go2"
+for _ in $(seq 100); do
+	grep -q '^logged in$' "$WORKDIR/s2.out" && break
+	sleep 0.1
+done
+grep -q '^logged in$' "$WORKDIR/s2.out" || fail "metrics_io 2: $(cat "$WORKDIR/s2.out")"
+$CHECK watch "$MPORT" $IO2 "$INI2" "$WORKDIR/gone.prom" "$WORKDIR/watching" \
+	> "$WORKDIR/watch.out" 2>&1 &
+WATCH=$!
+for _ in $(seq 100); do
+	[ -e "$WORKDIR/watching" ] && break
+	kill -0 $WATCH 2>/dev/null || break
+	sleep 0.1
+done
+[ -e "$WORKDIR/watching" ] || fail "the watcher did not start: $(cat "$WORKDIR/watch.out")"
+echo go >&7
+echo logout >&7
+exec 7>&-
 wait $IO2 || fail "metrics_io 2 failed: $(cat "$WORKDIR/s2.out")"
+wait $WATCH || fail "$(cat "$WORKDIR/watch.out")"
+cat "$WORKDIR/watch.out"
 scrape both
 run $CHECK monotonic "$WORKDIR/gone.prom.watch" "$WORKDIR/both.prom"
 for level in "device device=d0" "target $T" "lun $T;lun=0;device=d0"; do

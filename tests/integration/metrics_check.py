@@ -15,11 +15,11 @@
       NEW (series missing from NEW are the sessions and nexuses gone).
   metrics_check.py absent SCRAPE LEVEL LABELS
       no series of LEVEL with LABELS.
-  metrics_check.py watch PORT PID INITIATOR OLD
+  metrics_check.py watch PORT PID INITIATOR OLD READY
       scrapes over and over while process PID runs: no counter of any
       scrape (the first: of OLD) is smaller than in the one before;
-      prints how many scrapes saw a session of INITIATOR and fails
-      unless at least 3 did.
+      creates file READY after the first scrape; prints how many scrapes
+      saw a session of INITIATOR and fails unless at least 3 did.
   metrics_check.py rpc SOCKET SCRAPE TARGET
       the management RPC's tree (tree.get on SOCKET) shows, in the stats
       of every device, of TARGET, its target LUNs, sessions and session
@@ -168,11 +168,13 @@ def watch(argv):
         cur, _ = parse(tmp)
         compare(prev, types, cur)
         scrapes += 1
+        if scrapes == 1:
+            open(argv[4], 'w').close()
         if any(k[0] == 'uscst_session_commands_total' and ('initiator', initiator) in k[1]
                for k in cur):
             live += 1
         prev = cur
-    print('metrics_check: %d scrapes while %d ran, %d with a session of %s; none went '
+    print('metrics_check: %d scrapes while process %d ran, %d with a session of %s; none went '
           'backwards' % (scrapes, pid, live, initiator))
     if live < 3:
         fail('only %d scrapes saw the session' % live)

@@ -2,7 +2,7 @@
  * of commands and task management functions to one LUN, and prints what
  * the target's counters must have grown by, as "expect KEY VALUE" lines.
  *
- *   metrics_io PORTAL TARGET INITIATOR ISID_QUALIFIER N LUN
+ *   metrics_io PORTAL TARGET INITIATOR ISID_QUALIFIER N LUN [gate]
  *
  * Logs in without libiscsi's full connect (which sends TEST UNIT READYs
  * of its own), then: TEST UNIT READY (CHECK CONDITION, UNIT ATTENTION:
@@ -11,7 +11,9 @@
  * CONDITION, ILLEGAL REQUEST), ABORT TASK of a task that does not exist
  * and LOGICAL UNIT RESET. Prints "ready" and waits for a line on stdin
  * (the script scrapes the live session meanwhile), then logs out and
- * prints "done". Exit 1 when a command did not end as planned. */
+ * prints "done". With "gate", it also prints "logged in" and waits for a
+ * line before the commands (so that a watcher is there before they
+ * start). Exit 1 when a command did not end as planned. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,8 +52,9 @@ int main(int argc, char **argv)
 	uint32_t last_lba, block;
 	int n, lun;
 
-	if (argc != 7) {
-		fprintf(stderr, "usage: %s PORTAL TARGET INITIATOR ISID_QUALIFIER N LUN\n", argv[0]);
+	if (argc != 7 && !(argc == 8 && !strcmp(argv[7], "gate"))) {
+		fprintf(stderr, "usage: %s PORTAL TARGET INITIATOR ISID_QUALIFIER N LUN [gate]\n",
+			argv[0]);
 		return 2;
 	}
 	n = atoi(argv[5]);
@@ -66,6 +69,12 @@ int main(int argc, char **argv)
 	iscsi_set_timeout(c, 30);
 	if (iscsi_connect_sync(c, argv[1]) || iscsi_login_sync(c))
 		die(c, "log in");
+	if (argc == 8) {
+		printf("logged in\n");
+		fflush(stdout);
+		if (!fgets((char *)line, sizeof(line), stdin))
+			die(NULL, "no line on stdin to start");
+	}
 
 	t = iscsi_testunitready_sync(c, lun);
 	expect_status(c, t, SCSI_STATUS_CHECK_CONDITION, SCSI_SENSE_UNIT_ATTENTION,
