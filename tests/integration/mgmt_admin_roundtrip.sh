@@ -24,6 +24,7 @@ declare -A NO_CAPTURE=(
 	[qemu_io.sh]="its daemon serves the demo target"
 	[badinput.sh]="every file it writes is one uscstd must refuse"
 	[man_pages.sh]="it starts no daemon; HANDLER is in its text, not in a file"
+	[unit_sandbox.sh]="it needs the configured uscstd.service to start uscstd under"
 	[linux_initiator.sh]="needs a Linux guest image before it writes its file"
 	[linux_pr_alua.sh]="needs a Linux guest image before it writes its file"
 )
@@ -81,7 +82,9 @@ for script in "${scripts[@]}"; do
 	fi
 done
 [ -n "$keep" ] && mkdir -p "$keep" && cp -a "$CAP/." "$keep/"
-[ -z "$missing" ] || fail "these scripts write a configuration, but none was recorded:$missing"
+[ -z "$missing" ] || fail "these scripts write a configuration, but none was recorded:$missing" \
+	"(give such a script its arguments in VARIANTS, or say in NO_CAPTURE why it cannot be" \
+	"recorded, in $0)"
 total=$(find "$CAP" -maxdepth 1 -name '*.conf' | wc -l)
 [ "$total" -ge 20 ] || fail "only $total configurations recorded; expected at least 20"
 note "$total configurations recorded"
