@@ -464,6 +464,36 @@ if not drv_attrs.get("OutgoingUser", {}).get("changeable", True):
     check("FATAL" in err, "-set_drv_attr of one not changeable is refused: %r" % err.strip()[-100:])
     check(tree()["targets"]["iscsi"]["attributes"] == drv_attrs, "and nothing changed")
 
+print("--- live target and driver attributes")
+t2_attrs = tree()["targets"]["iscsi"]["targets"][T2]["attributes"]
+if t2_attrs.get("QueuedCommands", {}).get("changeable"):
+    out, _ = admin("-set_tgt_attr", T2, "-driver", "iscsi", "-attributes", "QueuedCommands=8",
+                   "-noprompt")
+    check("Setting target attribute 'QueuedCommands' to value '8'" in out,
+          "-set_tgt_attr prints scstadmin's step line")
+    s5 = login("iqn.2026-12.test:window", T2)
+    drain_uas(s5, 0)
+    window = (s5.max_cmd_sn - s5.exp_cmd_sn + 1) & 0xFFFFFFFF
+    check(window == 8, "a new session on T2 gets the CmdSN window 8: %d" % window)
+    s5.logout()
+    admin("-set_tgt_attr", T2, "-driver", "iscsi", "-attributes", "QueuedCommands=32", "-noprompt")
+else:
+    check(False, "QueuedCommands of a target is changeable at run time (uscstd --list-attributes)")
+disc_user = drv_attrs.get("IncomingUser", {})
+if disc_user.get("changeable"):
+    admin("-set_drv_attr", "iscsi", "-attributes", "IncomingUser=disc 12charsecret77", "-noprompt")
+    check(tree()["targets"]["iscsi"]["attributes"]["IncomingUser"]["value"] in (["disc"], "disc"),
+          "the driver's IncomingUser shows its user only: %r"
+          % tree()["targets"]["iscsi"]["attributes"]["IncomingUser"]["value"])
+    check("12charsecret77" not in json.dumps(tree()), "the secret is not in the tree")
+    ls = subprocess.run(["iscsi-ls", "-i", "iqn.2026-12.test:disc",
+                         "iscsi://127.0.0.1:%d" % PORT], capture_output=True, text=True, timeout=60)
+    check(T not in ls.stdout, "discovery without CHAP is refused once the driver has IncomingUser")
+    ls = subprocess.run(["iscsi-ls", "-i", "iqn.2026-12.test:disc",
+                         "iscsi://disc%%12charsecret77@127.0.0.1:%d" % PORT],
+                        capture_output=True, text=True, timeout=60)
+    check(T in ls.stdout, "discovery with the new CHAP user lists the targets: %r" % ls.stdout[-200:])
+
 print("--- refusals change nothing")
 before = tree()
 _, err = admin("-add_lun", "0", "-driver", "iscsi", "-target", T, "-device", "null0", expect=1)

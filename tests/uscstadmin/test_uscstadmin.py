@@ -395,6 +395,8 @@ class AdminTest(unittest.TestCase):
         out = self.assert_sends(['-write_config', path], [('config.write', {})])
         with open(path) as f:
             self.assertEqual(f.read(), 'HANDLER vdisk_fileio {\n}\n')
+        # It may hold CHAP secrets: a new file is 0600.
+        self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
         self.assertIn("Writing current configuration to file '%s'.." % path, out)
         self.daemon.requests.clear()
         out = self.assert_sends(['-write_config', '-', '-nonkey'],
