@@ -116,6 +116,10 @@ done
 [ -z "$io_failed" ] || fail "io sessions failed:$io_failed"
 grep -q 'reads verified, 0 miscompare(s), 0 error(s), session kept' "$WORKDIR/io-a.out" ||
 	fail "io-a's summary is not clean"
+# Who was told: io-a's map changed (LUN 3 came and went, LUN 5 by
+# -config), io-b's target T2 never changed its LUNs.
+grep -q ' 3f/0e x' "$WORKDIR/io-a.out" || fail "io-a never got REPORTED LUNS DATA HAS CHANGED"
+grep -q ' 3f/0e x' "$WORKDIR/io-b.out" && fail "io-b got REPORTED LUNS DATA HAS CHANGED, but T2's map never changed"
 note "the io sessions stayed logged in through every change, every byte verified"
 
 note "-clear_config"
