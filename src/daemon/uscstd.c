@@ -341,16 +341,16 @@ static void reload_config(const char *path)
 	char err[512];
 
 	if (!path) {
-		log_warn("SIGHUP: no configuration file (-c) to reload");
+		log_warn("config: SIGHUP: no configuration file (-c) to reload");
 		return;
 	}
-	log_info("SIGHUP: reloading %s", path);
+	log_info("config: SIGHUP: reloading %s", path);
 	service_reloading(path);
 	if (config_reload_file(path, err, sizeof(err))) {
-		log_error("reload refused, nothing changed: %s", err);
+		log_error("config: reload refused, nothing changed: %s", err);
 		service_reloaded("reload of %s refused: %s", path, err);
 	} else {
-		log_info("reload of %s done", path);
+		log_info("config: reload of %s done", path);
 		service_reloaded("serving %s", path);
 	}
 }
@@ -462,8 +462,9 @@ int main(int argc, char **argv)
 
 	if (parse_options(argc, argv, &o))
 		return 2;
-	if (o.syslog && log_use_syslog("uscstd"))
-		log_warn("--syslog: syslog is not reachable; logging to stderr");
+	/* It says itself when syslog does not answer (and keeps stderr). */
+	if (o.syslog)
+		log_use_syslog("uscstd");
 	if (o.list_attributes)
 		return list_attributes();
 	if (o.print_pr_state)

@@ -991,7 +991,7 @@ static void commit_plan(struct target_plan *plan)
 	if (tgt->enabled != plan->enable) {
 		scst_target_set_enabled(tgt, plan->enable);
 		if (!plan->created)
-			log_info("target %s: %s", tgt->name, plan->enable ? "enabled" : "disabled");
+			log_info("config: target %s: %s", tgt->name, plan->enable ? "enabled" : "disabled");
 	}
 }
 
@@ -1018,7 +1018,7 @@ static void remove_target(struct scst_tgt *tgt, void *arg)
 
 	if (target_in_plans(lc->ctx, tgt))
 		return;
-	log_info("target %s: removed from the configuration", tgt->name);
+	log_info("config: target %s: removed from the configuration", tgt->name);
 	scst_target_set_enabled(tgt, false);
 	list_for_each_entry_safe(acg, tmp, &tgt->acgs, tgt_entry)
 		scst_acg_destroy(acg);
@@ -1093,7 +1093,7 @@ static void commit(struct apply_ctx *ctx, struct config_leftovers *out)
 	ctx->ndevs = 0;
 	scst_for_each_device(collect_device, ctx);
 	for (unsigned i = 0; i < ctx->ndevs; i++) {
-		log_info("device %s: removed", ctx->devs[i]->name);
+		log_info("config: device %s: removed", ctx->devs[i]->name);
 		if (scst_device_destroy(ctx->devs[i], reason, sizeof(reason)))
 			log_error("%s", reason);
 	}
