@@ -15,7 +15,8 @@
  *   - every connection has a deadline: 5 s to send its request, 10 s to
  *     take the response; a peer that sends nothing, or never reads, is
  *     closed then, and meanwhile the others are served (every socket is
- *     non-blocking: nothing waits for one peer); after the response our
+ *     non-blocking, with a 16 KiB send buffer: nothing waits for one
+ *     peer, and one holds little); after the response our
  *     side is shut and what the peer still sends is dropped (2 s, 64 KiB
  *     at most) so that it reads the response before the close;
  *   - at most 16 connections at once; the next one is closed at once;
@@ -51,6 +52,10 @@
 #define RESPONSE_TIMEOUT_MS 10000
 #define DRAIN_TIMEOUT_MS 2000
 #define DRAIN_MAX (64 * 1024)
+/* The kernel's send buffer per peer: without a bound it grows to megabytes
+ * on loopback, holding a whole scrape for a peer that never reads; with
+ * it, such a peer holds a little memory until its deadline closes it. */
+#define SEND_BUFFER (16 * 1024)
 
 struct client {
 	int fd;             /* -1: the slot is free */
@@ -262,6 +267,9 @@ static void accept_clients(void)
 			close(fd);
 			continue;
 		}
+		int sndbuf = SEND_BUFFER;
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
 		c->fd = fd;
 		c->req_len = 0;
 		c->resp = NULL;
