@@ -21,12 +21,9 @@ RPC="$LIB_DIR/mgmt_admin_rpc.py"
 
 # Scripts whose configuration cannot be recorded this way, and why.
 declare -A NO_CAPTURE=(
-	[qemu_io.sh]="its daemon serves the demo target"
 	[badinput.sh]="every file it writes is one uscstd must refuse"
 	[man_pages.sh]="it starts no daemon; HANDLER is in its text, not in a file"
 	[unit_sandbox.sh]="it needs the configured uscstd.service to start uscstd under"
-	[linux_initiator.sh]="needs a Linux guest image before it writes its file"
-	[linux_pr_alua.sh]="needs a Linux guest image before it writes its file"
 )
 # Scripts whose configuration depends on a mode argument: each mode.
 # Others that want arguments after USCSTD (the programs they run) get
