@@ -21,8 +21,9 @@
 
 #include "mgmt/rpc.h"
 
-/* The whole tree (mgmt_tree.c); scst_mutex held. */
-json_object *mgmt_tree_build(void);
+/* The whole tree (mgmt_tree.c), with its stats nodes or without;
+ * scst_mutex held. */
+json_object *mgmt_tree_build(bool stats);
 
 int mgmt_tree_get(struct rpc_call *call);
 

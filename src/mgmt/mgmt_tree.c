@@ -13,6 +13,11 @@
 #include "mgmt/rpc.h"
 #include "mgmt/stats_json.h"
 
+/* Whether this build of the tree has its stats nodes (tree.get's
+ * "stats"); management thread only. */
+static bool with_stats = true;
+
+
 static const char *device_type_name(uint8_t type)
 {
 	switch (type) {
@@ -78,12 +83,14 @@ static json_object *session_json(struct scst_session *sess)
 		json_object_object_add(l, "device", json_object_new_string(td->dev->name));
 		json_object_object_add(l, "read_only",
 				       json_object_new_boolean(atomic_load(&td->read_only)));
-		json_object_object_add(l, "stats", stats_json_session_lun(sess, td->lun));
+		if (with_stats)
+			json_object_object_add(l, "stats", stats_json_session_lun(sess, td->lun));
 		snprintf(key, sizeof(key), "%llu", (unsigned long long)td->lun);
 		json_object_object_add(luns, key, l);
 	}
 	json_object_object_add(s, "luns", luns);
-	json_object_object_add(s, "stats", stats_json_session(sess));
+	if (with_stats)
+		json_object_object_add(s, "stats", stats_json_session(sess));
 	return s;
 }
 
@@ -108,8 +115,10 @@ static json_object *target_json(struct scst_tgt *tgt)
 		json_object_object_add(sessions, name, session_json(sess));
 	}
 	json_object_object_add(o, "sessions", sessions);
-	json_object_object_add(o, "stats", stats_json_target(tgt));
-	json_object_object_add(o, "lun_stats", stats_json_target_luns(tgt));
+	if (with_stats) {
+		json_object_object_add(o, "stats", stats_json_target(tgt));
+		json_object_object_add(o, "lun_stats", stats_json_target_luns(tgt));
+	}
 	return o;
 }
 
@@ -188,7 +197,8 @@ static void add_device(struct scst_device *dev, void *arg)
 	json_object_object_add(d, "attributes", mgmt_device_attrs_json(dev));
 	scst_for_each_target(NULL, add_exports, &c);
 	json_object_object_add(d, "exported", c.exported);
-	json_object_object_add(d, "stats", stats_json_device(dev));
+	if (with_stats)
+		json_object_object_add(d, "stats", stats_json_device(dev));
 	json_object_object_add(arg, dev->name, d);
 }
 
@@ -309,11 +319,12 @@ static json_object *device_groups_json(void)
 
 /* ---- the method ---- */
 
-json_object *mgmt_tree_build(void)
+json_object *mgmt_tree_build(bool stats)
 {
 	json_object *root = json_object_new_object();
 	json_object *devices = json_object_new_object();
 
+	with_stats = stats;
 	json_object_object_add(root, "handlers", handlers_json());
 	scst_for_each_device(add_device, devices);
 	json_object_object_add(root, "devices", devices);
@@ -325,7 +336,7 @@ json_object *mgmt_tree_build(void)
 int mgmt_tree_get(struct rpc_call *call)
 {
 	const char *path = rpc_str(call, "path");
-	json_object *root = mgmt_tree_build();
+	json_object *root = mgmt_tree_build(!rpc_has(call, "stats") || rpc_bool(call, "stats"));
 	json_object *node = root;
 	char *copy, *save = NULL;
 

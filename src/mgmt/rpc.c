@@ -283,6 +283,8 @@ json_object *rpc_error_response(json_object *id, int code, const char *message)
 
 	json_object_object_add(err, "code", json_object_new_int(code));
 	json_object_object_add(err, "message", json_object_new_string(message));
+	/* Always there (docs/rpc.md); the method and parameter when known. */
+	json_object_object_add(err, "data", json_object_new_object());
 	json_object_object_add(resp, "jsonrpc", json_object_new_string("2.0"));
 	json_object_object_add(resp, "id", id ? json_object_get(id) : NULL);
 	json_object_object_add(resp, "error", err);
@@ -293,14 +295,14 @@ static json_object *call_error_response(json_object *id, const struct rpc_call *
 					const char *method)
 {
 	json_object *resp = rpc_error_response(id, call->code, call->message);
-	json_object *err, *data = json_object_new_object();
+	json_object *err, *data;
 
 	json_object_object_get_ex(resp, "error", &err);
+	json_object_object_get_ex(err, "data", &data);
 	if (method)
 		json_object_object_add(data, "method", json_object_new_string(method));
 	if (call->bad_param)
 		json_object_object_add(data, "param", json_object_new_string(call->bad_param));
-	json_object_object_add(err, "data", data);
 	return resp;
 }
 
@@ -388,7 +390,7 @@ json_object *rpc_handle_request(json_object *req, const char *peer)
 		log_info("rpc %s: %s refused: %s", peer, m ? m->name : "(unknown method)",
 			 call.message);
 		json_object_put(call.result);
-		return has_id ? call_error_response(id, &call, m ? m->name : NULL) : NULL;
+		return has_id ? call_error_response(id, &call, name) : NULL;
 	}
 	if (!has_id) {
 		json_object_put(call.result);

@@ -26,7 +26,8 @@ static int rpc_methods_list(struct rpc_call *call);
 
 static const struct rpc_param no_params[] = { P_END };
 static const struct rpc_param tree_params[] = {
-	P_STRING_OPT("path", "node to return, e.g. targets/iscsi; the root without it"), P_END
+	P_STRING_OPT("path", "node to return, e.g. targets/iscsi; the root without it"),
+	P_BOOL_OPT("stats", "with the stats nodes (default true); false leaves them out"), P_END
 };
 static const struct rpc_param device_open_params[] = {
 	DEVICE, P_STRING("handler", "device handler, e.g. vdisk_fileio"),

@@ -150,9 +150,19 @@ with phase("errors that keep the connection"):
         check(r is not None, "%s: connection closed" % what)
         if r is None:
             break
-        check(error_code(r) == code and isinstance(r["error"].get("message"), str),
-              "%s: got %s, not error %d" % (what, r, code)) and ok(
+        check(error_code(r) == code and isinstance(r["error"].get("message"), str) and
+              isinstance(r["error"].get("data"), dict),
+              "%s: got %s, not error %d with a message and data" % (what, r, code)) and ok(
                   "%s: %d %s" % (what, code, r["error"]["message"]))
+        if code == -32601:
+            check(r["error"]["data"].get("method") == "no.such",
+                  "unknown method: data %s" % r["error"]["data"])
+    # The tree without its stats nodes, and with them.
+    lean = json.dumps(c.call("tree.get", {"stats": False}))
+    full = json.dumps(c.call("tree.get"))
+    check('"stats"' not in lean and '"stats"' in full,
+          "tree.get stats:false still has stats nodes") and ok(
+              "tree.get without stats: %d bytes, with: %d" % (len(lean), len(full)))
     # A notification is served and not answered: the next response is
     # the next request's.
     c.send({"jsonrpc": "2.0", "method": "tree.get"})
