@@ -258,6 +258,23 @@ int scst_attr_parse(const struct scst_attr_table *t, const struct scst_attr_desc
 	return 0;
 }
 
+void scst_attr_obj_release(const struct scst_attr_table *t, void *obj)
+{
+	if (t->release) {
+		t->release(obj);
+		return;
+	}
+	for (unsigned i = 0; i < t->ndescs; i++) {
+		const struct scst_attr_desc *d = &t->descs[i];
+		char **field = (char **)(void *)((char *)obj + d->offset);
+
+		if (d->type == SCST_ATTR_STRING && !(d->flags & SCST_ATTR_NOT_KEPT)) {
+			free(*field);
+			*field = NULL;
+		}
+	}
+}
+
 int scst_attr_defaults(const struct scst_attr_table *t, void *obj, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < t->ndescs; i++) {
@@ -495,12 +512,7 @@ int scst_attr_table_check(const struct scst_attr_table *t, char *err, size_t err
 			rc = -1;
 		}
 	}
-	if (t->release)
-		t->release(obj);
-	for (unsigned i = 0; i < t->ndescs; i++)
-		if (t->descs[i].type == SCST_ATTR_STRING && !(t->descs[i].flags & SCST_ATTR_NOT_KEPT) &&
-		    !t->release)
-			free(*(char **)(void *)((char *)obj + t->descs[i].offset));
+	scst_attr_obj_release(t, obj);
 	free(obj);
 	return rc;
 }

@@ -176,6 +176,10 @@ int scst_attr_parse_value(const struct scst_attr_table *t, const struct scst_att
 int scst_attr_parse(const struct scst_attr_table *t, const struct scst_attr_desc *d, void *obj,
 		    const char *value, char *err, size_t errlen);
 
+/* Frees what parsing allocated in @obj, a scratch object of @t's: the
+ * table's release when it has one, else each STRING value. */
+void scst_attr_obj_release(const struct scst_attr_table *t, void *obj);
+
 /* Gives every descriptor of @t that has a default its default value. */
 int scst_attr_defaults(const struct scst_attr_table *t, void *obj, char *err, size_t errlen);
 

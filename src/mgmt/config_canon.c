@@ -132,8 +132,8 @@ static void canon_block(struct config_block *b, const struct scst_attr_table *co
 		for (unsigned x = 0; x < 2; x++) {
 			void *o = x ? base : obj;
 
-			if (o && t[k]->release)
-				t[k]->release(o);
+			if (o)
+				scst_attr_obj_release(t[k], o);
 			free(o);
 		}
 	}

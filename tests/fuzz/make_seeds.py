@@ -714,6 +714,16 @@ def rpc_seeds():
                                        "TARGET_DRIVER iscsi { TARGET iqn.2026-11.org.x:u { enabled 1; LUN 0 a } }\n"})
         + req("config.apply", {"text": "HANDLER vdisk_nullio { DEVICE a { size_mb 1; prod_id Z } }\n"})
         + req("config.apply", {"text": "HANDLER { broken", "filename": "x.conf"}),
+        "config_apply_alua": "\0" + req("config.apply", {"text": (
+            "HANDLER vdisk_nullio { DEVICE a { size_mb 1 } }\n"
+            "TARGET_DRIVER iscsi { TARGET iqn.2026-11.org.x:u { enabled 1; LUN 0 a } }\n"
+            "DEVICE_GROUP dg { tpgs both; on_stpg /bin/false\n DEVICE a\n"
+            " TARGET_GROUP tg { group_id 1; state standby\n TARGET iqn.2026-11.org.x:u }\n"
+            " TARGET_GROUP far { group_id 2\n"
+            " TARGET iqn.2026-11.org.y:far { rel_tgt_id 9 } } }\n")})
+        + req("tree.get", {"path": "device_groups"}) + req("config.write")
+        + req("config.apply", {"text": "HANDLER vdisk_nullio { DEVICE a { size_mb 1 } }\n",
+                               "check": True}),
         "pieces_of_one": "\1" + build,
         "pieces_of_seven": "\7" + build + req("tree.get", {"path": "devices/d0/attributes"}),
         "protocol_errors": "\0" + "{\"jsonrpc\":\"2.0\",\"id\":1}\n"
