@@ -62,6 +62,39 @@ static int parse_block_size(void *obj, const struct scst_attr_desc *d, const cha
 	return 0;
 }
 
+/* physical_blocksize 0 (not given) is block_size: shown only when given. */
+static void show_physical_block_size(const void *obj, const struct scst_attr_desc *d,
+				     scst_attr_emit_fn *emit, void *ctx)
+{
+	const struct vdisk_config *cfg = obj;
+	char num[16];
+
+	if (!cfg->physical_block_size)
+		return;
+	snprintf(num, sizeof(num), "%" PRIu32, cfg->physical_block_size);
+	emit(ctx, d->name, num);
+}
+
+/* READ CAPACITY(16) carries the ratio as a 4-bit exponent: at most 2^15
+ * logical blocks per physical one. */
+#define MAX_PHYSICAL_EXPONENT 15
+
+static int check_geometry(const void *obj, char *err, size_t errlen)
+{
+	const struct vdisk_config *cfg = obj;
+	uint32_t p = cfg->physical_block_size, b = cfg->block_size;
+
+	if (!p)
+		return 0;
+	if (p < b || p % b || ((p / b) & (p / b - 1)) ||
+	    (uint64_t)p / b > (1u << MAX_PHYSICAL_EXPONENT)) {
+		snprintf(err, errlen, "physical_blocksize %" PRIu32 " is not blocksize %" PRIu32
+			 " times a power of two up to 2^%d", p, b, MAX_PHYSICAL_EXPONENT);
+		return -1;
+	}
+	return 0;
+}
+
 #define VDISK_FILENAME                                                                 \
 	{ .name = "filename", .type = SCST_ATTR_STRING, .flags = SCST_ATTR_REQUIRED,   \
 	  SCST_ATTR_FIELD(struct vdisk_config, filename),                              \
@@ -82,6 +115,13 @@ static int parse_block_size(void *obj, const struct scst_attr_desc *d, const cha
 	  SCST_ATTR_FIELD(struct vdisk_config, block_size), .min = 512, .max = 4096,   \
 	  .expect = "512 or 4096", .parse = parse_block_size, .def = "512",            \
 	  .help = "Logical block size in bytes: 512 or 4096." }
+#define VDISK_PHYSICAL_BLOCKSIZE                                                       \
+	{ .name = "physical_blocksize", .type = SCST_ATTR_UINT,                        \
+	  SCST_ATTR_FIELD(struct vdisk_config, physical_block_size), .min = 512,       \
+	  .max = 4096u << MAX_PHYSICAL_EXPONENT, .show = show_physical_block_size,     \
+	  .help = "Physical block size in bytes, blocksize times a power of two "       \
+		  "(READ CAPACITY(16)'s exponent, VPD page 0xb0's optimal granularity); " \
+		  "default: blocksize." }
 #define VDISK_FLAG(attr_name, member, default_value, text)                            \
 	{ .name = attr_name, .type = SCST_ATTR_BOOL,                                   \
 	  SCST_ATTR_FIELD(struct vdisk_config, member), .def = default_value, .help = text }
@@ -99,19 +139,19 @@ static int parse_block_size(void *obj, const struct scst_attr_desc *d, const cha
 		   "Report a rotating medium (VPD page 0xb1); 0 reports a solid-state one.")
 
 static const struct scst_attr_desc fileio_attrs[] = {
-	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE,
+	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_O_DIRECT, VDISK_ROTATIONAL,
 };
 
 /* blockio is always O_DIRECT. */
 static const struct scst_attr_desc blockio_attrs[] = {
-	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE,
+	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_ROTATIONAL,
 };
 
 /* nullio stores nothing: no file, nothing to flush. */
 static const struct scst_attr_desc nullio_attrs[] = {
-	VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_ROTATIONAL,
+	VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE, VDISK_ROTATIONAL,
 };
 
 /* A live device's configuration; NULL before attach has finished. */
@@ -136,6 +176,7 @@ static void config_release(void *obj)
 		.ndescs = SCST_ATTR_TABLE_LEN(descs_array),         \
 		.object_size = sizeof(struct vdisk_config),         \
 		.object_of = vdisk_config_of,                       \
+		.check = check_geometry,                            \
 		.release = config_release,                          \
 	}
 

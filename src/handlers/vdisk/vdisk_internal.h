@@ -102,6 +102,10 @@ struct vdisk_config {
 	char *filename;
 	uint64_t size_bytes; /* 0: the store's own size */
 	uint32_t block_size;
+	/* physical_blocksize: bytes per physical block, a power-of-two
+	 * multiple of block_size (READ CAPACITY(16)'s exponent, VPD 0xb0's
+	 * optimal granularity); 0: the same as block_size. */
+	uint32_t physical_block_size;
 	bool write_through;  /* every write is durable: O_DSYNC, WCE=0 */
 	bool nv_cache;       /* the cache is non-volatile: no flush, FUA ignored */
 	bool o_direct;       /* fileio: bypass the page cache */
@@ -116,6 +120,13 @@ struct vdisk_dev {
 	uint64_t store_bytes;  /* the backing store's size, from open */
 	void *backend_priv;
 };
+
+/* Logical blocks per physical block, a power of two (1 unless
+ * physical_blocksize says otherwise). */
+static inline uint32_t vdisk_blocks_per_physical(const struct vdisk_dev *vd)
+{
+	return vd->cfg.physical_block_size ? vd->cfg.physical_block_size / vd->cfg.block_size : 1;
+}
 
 static inline struct vdisk_dev *vdisk_of(const struct scst_cmd *cmd)
 {

@@ -25,7 +25,8 @@ static size_t block_limits(const struct scst_device *dev, uint8_t *d)
 	 * so its limits stay 0. WSNZ (byte 4 bit 0) is 0: a WRITE
 	 * SAME of no blocks writes through the last block. */
 	d[5 - 4] = VDISK_MAX_CAW_BLOCKS;
-	put_be16(d + 6 - 4, 1);           /* optimal transfer length granularity */
+	/* OPTIMAL TRANSFER LENGTH GRANULARITY: a physical block. */
+	put_be16(d + 6 - 4, (uint16_t)vdisk_blocks_per_physical(dev->handler_priv));
 	put_be32(d + 8 - 4, max_blocks);  /* maximum transfer length (PARSE enforces it) */
 	put_be32(d + 12 - 4, max_blocks); /* optimal transfer length */
 	/* MAXIMUM WRITE SAME LENGTH (PARSE enforces it). */
