@@ -258,6 +258,27 @@ int scst_attr_parse(const struct scst_attr_table *t, const struct scst_attr_desc
 	return 0;
 }
 
+void scst_attr_take_first(void *ctx, const char *name, const char *value)
+{
+	struct scst_attr_first *f = ctx;
+
+	(void)name;
+	if (f->n++ == 0)
+		snprintf(f->text, sizeof(f->text), "%s", value);
+}
+
+bool scst_attr_same_value(const struct scst_attr_desc *d, const char *a, const char *b)
+{
+	bool x, y;
+	uint64_t m, n;
+
+	if (d->type == SCST_ATTR_BOOL && scst_attr_bool(a, &x) && scst_attr_bool(b, &y))
+		return x == y;
+	if (d->type == SCST_ATTR_UINT && scst_attr_u64(a, &m) && scst_attr_u64(b, &n))
+		return m == n;
+	return strcmp(a, b) == 0;
+}
+
 void scst_attr_obj_release(const struct scst_attr_table *t, void *obj)
 {
 	if (t->release) {

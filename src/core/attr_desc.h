@@ -176,6 +176,18 @@ int scst_attr_parse_value(const struct scst_attr_table *t, const struct scst_att
 int scst_attr_parse(const struct scst_attr_table *t, const struct scst_attr_desc *d, void *obj,
 		    const char *value, char *err, size_t errlen);
 
+/* An emit function (scst_attr_emit_fn) that keeps the first value shown
+ * and counts them all: ctx is a struct scst_attr_first. */
+struct scst_attr_first {
+	char text[512];
+	unsigned n;
+};
+void scst_attr_take_first(void *ctx, const char *name, const char *value);
+
+/* Whether texts @a and @b are one value of @d's type (1 and yes, 0512 and
+ * 512); other types compare as written. */
+bool scst_attr_same_value(const struct scst_attr_desc *d, const char *a, const char *b);
+
 /* Frees what parsing allocated in @obj, a scratch object of @t's: the
  * table's release when it has one, else each STRING value. */
 void scst_attr_obj_release(const struct scst_attr_table *t, void *obj);

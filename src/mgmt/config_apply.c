@@ -198,38 +198,14 @@ static unsigned blame_line(const struct config_block *b, const char *reason)
 /* ------------------------------------------------------------------ */
 /* HANDLER / DEVICE */
 
-/* Creates the device of block @d, or keeps it when it exists (a reload):
- * its attributes are taken when it is created only. */
-struct shown_value {
-	char text[512];
-	unsigned n;
-};
-
-static void take_shown(void *ctx, const char *name, const char *value)
-{
-	struct shown_value *v = ctx;
-
-	(void)name;
-	if (v->n++ == 0)
-		snprintf(v->text, sizeof(v->text), "%s", value);
-}
-
 /* Whether @value is what @d of @dev holds now. */
 static bool device_value_is(struct scst_device *dev, const struct scst_attr_table *t,
 			    const struct scst_attr_desc *d, const char *value)
 {
-	struct shown_value v = { .n = 0 };
-	bool x, y;
-	uint64_t m, n;
+	struct scst_attr_first v = { .n = 0 };
 
-	scst_attr_show_of(t, d, dev, take_shown, &v);
-	if (v.n != 1)
-		return false;
-	if (d->type == SCST_ATTR_BOOL && scst_attr_bool(value, &x) && scst_attr_bool(v.text, &y))
-		return x == y;
-	if (d->type == SCST_ATTR_UINT && scst_attr_u64(value, &m) && scst_attr_u64(v.text, &n))
-		return m == n;
-	return strcmp(value, v.text) == 0;
+	scst_attr_show_of(t, d, dev, scst_attr_take_first, &v);
+	return v.n == 1 && scst_attr_same_value(d, value, v.text);
 }
 
 /* A device the file keeps (a reload): it keeps the attributes it was
@@ -282,6 +258,8 @@ static int keep_device(struct apply_ctx *ctx, struct scst_device *dev,
 	return 0;
 }
 
+/* Creates the device of block @d, or keeps it when it exists (a reload:
+ * keep_device()). */
 static int apply_device(struct apply_ctx *ctx, const char *handler, const struct config_block *d)
 {
 	unsigned n, line;

@@ -60,20 +60,6 @@ static void canon_add(struct canon *c, const char *name, const char *value)
 	c->n++;
 }
 
-struct first_value {
-	char text[512];
-	unsigned n;
-};
-
-static void take_first(void *ctx, const char *name, const char *value)
-{
-	struct first_value *f = ctx;
-
-	(void)name;
-	if (f->n++ == 0)
-		snprintf(f->text, sizeof(f->text), "%s", value);
-}
-
 static void add_key(void *ctx, const struct mgmt_attr *a)
 {
 	struct canon *c = ctx;
@@ -84,9 +70,9 @@ static void add_key(void *ctx, const struct mgmt_attr *a)
 	if (!a->key && !named)
 		return;
 	if (!a->d->def && !named) {
-		struct first_value base = { .n = 0 };
+		struct scst_attr_first base = { .n = 0 };
 
-		scst_attr_show(a->d, c->baseline, take_first, &base);
+		scst_attr_show(a->d, c->baseline, scst_attr_take_first, &base);
 		if (a->nvalues == base.n && (base.n == 0 || strcmp(base.text, a->values[0]) == 0))
 			return;
 	}

@@ -22,20 +22,6 @@ static void collect_value(void *ctx, const char *name, const char *value)
 		c->a->values[c->a->nvalues] = c->owned[c->a->nvalues], c->a->nvalues++;
 }
 
-/* Whether two texts of @d's type say the same value (1 and yes, 0512 and
- * 512). */
-static bool same_value(const struct scst_attr_desc *d, const char *a, const char *b)
-{
-	bool x, y;
-	uint64_t m, n;
-
-	if (d->type == SCST_ATTR_BOOL && scst_attr_bool(a, &x) && scst_attr_bool(b, &y))
-		return x == y;
-	if (d->type == SCST_ATTR_UINT && scst_attr_u64(a, &m) && scst_attr_u64(b, &n))
-		return m == n;
-	return strcmp(a, b) == 0;
-}
-
 void mgmt_table_attrs(const struct scst_attr_table *t, const void *obj,
 		      const struct scst_device *dev, mgmt_attr_fn *fn,
 		      void *ctx)
@@ -68,7 +54,7 @@ void mgmt_table_attrs(const struct scst_attr_table *t, const void *obj,
 		else if (!a.def)
 			a.key = true;
 		else
-			a.key = a.nvalues != 1 || !same_value(d, a.values[0], a.def);
+			a.key = a.nvalues != 1 || !scst_attr_same_value(d, a.values[0], a.def);
 		fn(ctx, &a);
 		for (unsigned k = 0; k < a.nvalues; k++)
 			free(c.owned[k]);

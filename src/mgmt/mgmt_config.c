@@ -95,14 +95,8 @@ static bool diff_is_secret(const char *name)
 static bool diff_same_value(const char *name, const char *a, const char *b)
 {
 	const struct scst_attr_desc *d = desc_named(name, NULL);
-	bool x, y;
-	uint64_t m, n;
 
-	if (d && d->type == SCST_ATTR_BOOL && scst_attr_bool(a, &x) && scst_attr_bool(b, &y))
-		return x == y;
-	if (d && d->type == SCST_ATTR_UINT && scst_attr_u64(a, &m) && scst_attr_u64(b, &n))
-		return m == n;
-	return strcmp(a, b) == 0;
+	return d ? scst_attr_same_value(d, a, b) : strcmp(a, b) == 0;
 }
 
 static bool diff_kept_when_absent(const char *keyword, const char *name)
