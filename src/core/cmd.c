@@ -397,7 +397,7 @@ void scst_rx_data(struct scst_cmd *cmd, bool success)
  * ends first; ordering comes before the checks that consume state (a
  * unit attention is reported by the command that runs, in task set
  * order); the reservation check goes between order and UA, the ALUA
- * state check right after UA. An
+ * state check right after UA, then whether the unit is ready. An
  * ACA condition comes before the task set's order: a command it refuses
  * must not wait for its turn first. ---- */
 
@@ -494,6 +494,37 @@ static enum pre_exec_rc check_alua_state(struct scst_cmd *cmd)
 	return PRE_EXEC_FAILED;
 }
 
+/* A logical unit that is not ready (no medium, stopped, a SANITIZE or
+ * FORMAT UNIT in progress) answers NOT READY with the handler's sense
+ * (struct scst_dev_type's not_ready), unless the row is served anyway
+ * (SCST_OP_NOT_READY_OK). Where in the list, and why:
+ * - after the reservation check: SPC-4 5.13 makes a conflicting command
+ *   end in RESERVATION CONFLICT whatever the logical unit's state, and a
+ *   reservation holder must be able to keep others off a unit being
+ *   loaded (SCST's __scst_check_local_events too checks reservations
+ *   first, and its vdisk reports a missing medium only in exec);
+ * - after the unit attention check: SAM-5 5.14 reports a pending unit
+ *   attention to any command but INQUIRY, REPORT LUNS and REQUEST SENSE,
+ *   and the one that announces a newly loaded medium (NOT READY TO READY
+ *   CHANGE) or a finished sanitize must be seen before anything else;
+ * - after the ALUA check: a port in standby makes the unit inaccessible
+ *   through it whatever the medium, and 04/0B says so more precisely;
+ * - before the read-only check: without a medium there is nothing to be
+ *   write-protected (libiscsi's NoMedia expects MEDIUM NOT PRESENT for a
+ *   WRITE on any LUN). */
+static enum pre_exec_rc check_not_ready(struct scst_cmd *cmd)
+{
+	struct scsi_sense sense;
+
+	if (!cmd->tgt_dev || !cmd->dev->handler->not_ready ||
+	    (cmd->op_flags & SCST_OP_NOT_READY_OK) ||
+	    !cmd->dev->handler->not_ready(cmd->dev, cmd->op_flags, &sense))
+		return PRE_EXEC_PASS;
+	assert(sense.key == SK_NOT_READY);
+	scst_set_cmd_error(cmd, sense);
+	return PRE_EXEC_FAILED;
+}
+
 static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 {
 	if (!(cmd->op_flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev ||
@@ -521,6 +552,7 @@ static enum pre_exec_rc (*const pre_exec_checks[])(struct scst_cmd *cmd) = {
 	check_reservation,
 	check_unit_attention,
 	check_alua_state,
+	check_not_ready,
 	check_read_only,
 	check_write_range,
 };

@@ -10,26 +10,30 @@ const struct scst_op_desc scst_core_ops[] = {
 	{ .opcode = INQUIRY, .cdb_len = 6, .name = "INQUIRY",
 	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
 		   SCST_OP_ANY_LUN | SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
-		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK |
+		   SCST_OP_NOT_READY_OK,
 	  .cdb_usage = { INQUIRY, 0x01, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = scst_inquiry_parse, .exec = scst_inquiry_exec },
 	{ .opcode = REPORT_LUNS, .cdb_len = 12, .name = "REPORT LUNS",
 	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
 		   SCST_OP_ANY_LUN | SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
-		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK |
+		   SCST_OP_NOT_READY_OK,
 	  .cdb_usage = { REPORT_LUNS, 0x00, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff },
 	  .parse = scst_report_luns_parse, .exec = scst_report_luns_exec },
 	{ .opcode = REQUEST_SENSE, .cdb_len = 6, .name = "REQUEST SENSE",
 	  .flags = SCST_OP_SKIP_UA | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
 		   SCST_OP_ANY_LUN | SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
-		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK,
+		   SCST_OP_ALUA_TRANSITIONING_OK | SCST_OP_ALUA_OFFLINE_OK |
+		   SCST_OP_NOT_READY_OK,
 	  .cdb_usage = { REQUEST_SENSE, 0x01, 0x00, 0x00, 0xff, 0x00 },
 	  .parse = scst_request_sense_parse, .exec = scst_request_sense_exec },
 	{ .opcode = MAINTENANCE_IN, .service_action = MI_REPORT_SUPPORTED_OPCODES, .cdb_len = 12,
 	  .name = "REPORT SUPPORTED OPERATION CODES",
 	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
 		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
-		   SCST_OP_ALUA_TRANSITIONING_OK,
+		   SCST_OP_ALUA_TRANSITIONING_OK |
+		   SCST_OP_NOT_READY_OK,
 	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x87, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
 	  .parse = scst_report_opcodes_parse, .exec = scst_report_opcodes_exec },
@@ -37,7 +41,8 @@ const struct scst_op_desc scst_core_ops[] = {
 	  .name = "REPORT SUPPORTED TASK MANAGEMENT FUNCTIONS",
 	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED |
 		   SCST_OP_ALUA_STANDBY_OK | SCST_OP_ALUA_UNAVAILABLE_OK |
-		   SCST_OP_ALUA_TRANSITIONING_OK,
+		   SCST_OP_ALUA_TRANSITIONING_OK |
+		   SCST_OP_NOT_READY_OK,
 	  .cdb_usage = { MAINTENANCE_IN, 0x1f, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
 			 0x00, 0x00 },
 	  .parse = scst_report_tmfs_parse, .exec = scst_report_tmfs_exec },
@@ -64,29 +69,35 @@ const struct scst_op_desc scst_core_ops[] = {
 	 * 5.6.3); RESERVE and RELEASE decide about persistent reservations
 	 * themselves, and RELEASE from another nexus is a no-op (SPC-2 7.24). */
 	{ .opcode = PERSISTENT_RESERVE_IN, .cdb_len = 10, .name = "PERSISTENT RESERVE IN",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { PERSISTENT_RESERVE_IN, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
 			 0x00 },
 	  .parse = scst_pr_in_parse, .exec = scst_pr_in_exec },
 	{ .opcode = PERSISTENT_RESERVE_OUT, .cdb_len = 10, .name = "PERSISTENT RESERVE OUT",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { PERSISTENT_RESERVE_OUT, 0x1f, 0xff, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
 			 0x00 },
 	  .parse = scst_pr_out_parse, .exec = scst_pr_out_exec },
 	{ .opcode = RESERVE_6, .cdb_len = 6, .name = "RESERVE(6)",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { RESERVE_6, 0x00, 0x00, 0x00, 0x00, 0x00 },
 	  .parse = scst_reserve_parse, .exec = scst_reserve_exec },
 	{ .opcode = RESERVE_10, .cdb_len = 10, .name = "RESERVE(10)",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { RESERVE_10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 },
 	  .parse = scst_reserve_parse, .exec = scst_reserve_exec },
 	{ .opcode = RELEASE_6, .cdb_len = 6, .name = "RELEASE(6)",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { RELEASE_6, 0x00, 0x00, 0x00, 0x00, 0x00 },
 	  .parse = scst_reserve_parse, .exec = scst_release_exec },
 	{ .opcode = RELEASE_10, .cdb_len = 10, .name = "RELEASE(10)",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { RELEASE_10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 },
 	  .parse = scst_reserve_parse, .exec = scst_release_exec },
 	{ .name = NULL },

@@ -157,6 +157,23 @@ enum scst_op_flags {
 	 * other row's command gets LOGICAL UNIT NOT SUPPORTED in PARSE, so
 	 * that no parse or exec meets a command without a device. */
 	SCST_OP_ANY_LUN = 1u << 11,
+	/* Served whatever makes the logical unit not ready (struct
+	 * scst_dev_type's not_ready: no medium, stopped, SANITIZE or FORMAT
+	 * UNIT in progress): INQUIRY, REPORT LUNS, REQUEST SENSE (which
+	 * reports the condition as its data), REPORT SUPPORTED OPERATION
+	 * CODES and TASK MANAGEMENT FUNCTIONS: what SBC-4 lets through
+	 * during a FORMAT UNIT or a SANITIZE. The core does not ask
+	 * not_ready for these.
+	 * TEST UNIT READY has no such flag: the not-ready sense is its
+	 * answer. */
+	SCST_OP_NOT_READY_OK = 1u << 12,
+	/* Served while the medium is absent or the unit stopped, but not
+	 * while a SANITIZE or FORMAT UNIT runs: the commands that need no
+	 * medium (START STOP UNIT, which loads or starts it; PREVENT ALLOW
+	 * MEDIUM REMOVAL; MODE SENSE/SELECT; PERSISTENT RESERVE IN/OUT;
+	 * RESERVE/RELEASE). Not read by the core: a handler's not_ready
+	 * tests it for the conditions it applies to. */
+	SCST_OP_NO_MEDIUM_OK = 1u << 13,
 };
 
 struct scst_op_desc {
@@ -239,6 +256,25 @@ struct scst_dev_type {
 	 * ioctl), never on I/O. Optional: without it the size never
 	 * changes. */
 	int (*resync_size)(struct scst_device *dev, char *err, size_t errlen);
+	/* Whether the logical unit is not ready for a command whose op row
+	 * has the flags @op_flags (enum scst_op_flags): the medium was
+	 * ejected, the unit was stopped, a SANITIZE or FORMAT UNIT is in
+	 * progress. Returns false when the command may go on; true with
+	 * @sense set to what it ends with: NOT READY and MEDIUM NOT PRESENT
+	 * (3A/00, 3A/01 tray closed, 3A/02 tray open), LOGICAL UNIT NOT
+	 * READY, INITIALIZING COMMAND REQUIRED (04/02, stopped), SANITIZE IN
+	 * PROGRESS (04/1B) or FORMAT IN PROGRESS (04/04), the last two with
+	 * the progress indication (scsi_sense.has_progress, SPC-4 4.5.2.4.2);
+	 * @sense is not touched when it returns false.
+	 * Called by PRE_EXEC (core/cmd.c, check_not_ready) for every command
+	 * whose row lacks SCST_OP_NOT_READY_OK, after the reservation, unit
+	 * attention and ALUA checks and before the read-only one; and by
+	 * REQUEST SENSE with @op_flags 0, when no unit attention is pending,
+	 * to report the condition as its data (SPC-4 6.39). Runs on the
+	 * command's reactor, per command: no blocking, no I/O; read the
+	 * state with atomics (or take dev->lock briefly). OPTIONAL: NULL,
+	 * always ready. */
+	bool (*not_ready)(const struct scst_device *dev, uint32_t op_flags, struct scsi_sense *sense);
 };
 
 /* ------------------------------------------------------------------ */

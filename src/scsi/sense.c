@@ -1,6 +1,7 @@
 /* Sense data encoding (SPC-4 4.5.2 descriptor format, 4.5.3 fixed format). */
 #include "scsi/sense.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "base/bytes.h"
@@ -21,6 +22,27 @@ static void encode_field_pointer(const struct scsi_sense *s, uint8_t sks[3])
 	put_be16(sks + 1, s->byte);
 }
 
+/* The three sense-key-specific bytes of a progress indication. */
+static void encode_progress(const struct scsi_sense *s, uint8_t sks[3])
+{
+	sks[0] = SKSV;
+	put_be16(sks + 1, s->progress);
+}
+
+static bool has_sense_key_specific(const struct scsi_sense *s)
+{
+	assert(!(s->has_field_pointer && s->has_progress));
+	return s->has_field_pointer || s->has_progress;
+}
+
+static void encode_sense_key_specific(const struct scsi_sense *s, uint8_t sks[3])
+{
+	if (s->has_field_pointer)
+		encode_field_pointer(s, sks);
+	else
+		encode_progress(s, sks);
+}
+
 static size_t encode_fixed(const struct scsi_sense *s, uint8_t *out)
 {
 	memset(out, 0, FIXED_SENSE_LEN);
@@ -33,8 +55,8 @@ static size_t encode_fixed(const struct scsi_sense *s, uint8_t *out)
 	out[7] = FIXED_SENSE_LEN - 8;
 	out[12] = (uint8_t)(s->asc >> 8);
 	out[13] = (uint8_t)s->asc;
-	if (s->has_field_pointer)
-		encode_field_pointer(s, out + 15);
+	if (has_sense_key_specific(s))
+		encode_sense_key_specific(s, out + 15);
 	return FIXED_SENSE_LEN;
 }
 
@@ -56,12 +78,12 @@ static size_t encode_descriptor(const struct scsi_sense *s, uint8_t *out)
 		put_be64(out + n + 4, s->information);
 		n += 12;
 	}
-	if (s->has_field_pointer) {
+	if (has_sense_key_specific(s)) {
 		/* Sense key specific descriptor (type 0x02). */
 		memset(out + n, 0, 8);
 		out[n] = 0x02;
 		out[n + 1] = 0x06;
-		encode_field_pointer(s, out + n + 4);
+		encode_sense_key_specific(s, out + n + 4);
 		n += 8;
 	}
 	out[7] = (uint8_t)(n - 8);

@@ -18,6 +18,12 @@ struct scsi_sense {
 	bool bit_valid;    /* BPV: @bit is meaningful */
 	uint8_t bit;       /* bit within the byte, 0..7 */
 	uint16_t byte;     /* byte offset of the bad field */
+	/* Sense-key-specific progress indication (SPC-4 4.5.2.4.2; SKSV=1):
+	 * how far an operation that makes the unit not ready has come, in
+	 * 65536ths (NOT READY / FORMAT IN PROGRESS, SANITIZE IN PROGRESS).
+	 * Exclusive with has_field_pointer. */
+	bool has_progress;
+	uint16_t progress;
 	/* INFORMATION field (e.g. the first bad LBA, or a residue). */
 	bool has_information;
 	uint64_t information;

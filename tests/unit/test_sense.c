@@ -89,6 +89,33 @@ static void descriptor_format(void **state)
 	assert_int_equal(buf[26], 2);
 }
 
+/* NOT READY with a progress indication (SANITIZE or FORMAT UNIT in
+ * progress): SKSV set, the fraction done in bytes 16-17 (fixed) or 5-6
+ * of the sense key specific descriptor. */
+static void progress_indication(void **state)
+{
+	struct scsi_sense s = scsi_sense_make(SK_NOT_READY, ASC_LUN_NOT_READY_SANITIZE_IN_PROGRESS);
+	uint8_t buf[96];
+	size_t n;
+
+	s.has_progress = true;
+	s.progress = 0x8001;
+	n = scsi_sense_encode(&s, false, buf, sizeof(buf));
+	assert_int_equal(n, 18);
+	assert_int_equal(buf[2], SK_NOT_READY);
+	assert_int_equal(buf[12], 0x04);
+	assert_int_equal(buf[13], 0x1b);
+	assert_int_equal(buf[15], 0x80);
+	assert_int_equal(buf[16], 0x80);
+	assert_int_equal(buf[17], 0x01);
+	n = scsi_sense_encode(&s, true, buf, sizeof(buf));
+	assert_int_equal(n, 8 + 8);
+	assert_int_equal(buf[8], 0x02);
+	assert_int_equal(buf[12], 0x80);
+	assert_int_equal(buf[13], 0x80);
+	assert_int_equal(buf[14], 0x01);
+}
+
 static void truncated_to_buffer(void **state)
 {
 	struct scsi_sense s = scsi_sense_make(SK_UNIT_ATTENTION, ASC_POWER_ON_RESET);
@@ -125,6 +152,7 @@ int main(void)
 		cmocka_unit_test(param_field_pointer_clears_cd),
 		cmocka_unit_test(fixed_format_information),
 		cmocka_unit_test(descriptor_format),
+		cmocka_unit_test(progress_indication),
 		cmocka_unit_test(truncated_to_buffer),
 		cmocka_unit_test(decode_both_formats),
 	};
