@@ -92,7 +92,7 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 	return STD_INQUIRY_LEN;
 }
 
-static const uint8_t core_vpd_pages[] = { 0x00, 0x80, 0x83 };
+static const uint8_t core_vpd_pages[] = { 0x00, 0x80, 0x83, 0x86 };
 
 static size_t vpd_supported_pages(const struct scst_dev_type *handler, uint8_t *d)
 {
@@ -182,6 +182,36 @@ static size_t vpd_device_identification(const struct scst_cmd *cmd, uint8_t *d)
 	return n;
 }
 
+/* Extended INQUIRY Data (SPC-4 7.8.7), the same for every device type
+ * but for its cache. Only what is true of us is set:
+ *  - no protection information (SPT, GRD_CHK, APP_CHK, REF_CHK 0), as
+ *    PROTECT=0 in standard INQUIRY says;
+ *  - HEADSUP, ORDSUP, SIMPSUP: the task set (order.c) honours HEAD OF
+ *    QUEUE, ORDERED and SIMPLE. ACA is not a task attribute bit here
+ *    (NORMACA in standard INQUIRY). No priorities (PRIOR_SUP), group
+ *    numbers are ignored (GROUP_SUP), no sense-key-specific data in unit
+ *    attentions (UASK_SUP);
+ *  - V_SUP / NV_SUP: the device type's write_cache;
+ *  - LUICLR 0: a REPORTED LUNS DATA HAS CHANGED unit attention reported
+ *    on one logical unit is not cleared on the others of the I_T nexus
+ *    (REPORT LUNS clears them all, ua.c);
+ *  - MAXIMUM SUPPORTED SENSE DATA LENGTH: the sense a command keeps. */
+static size_t vpd_extended_inquiry(const struct scst_device *dev, uint8_t *d)
+{
+	enum scst_write_cache cache = SCST_WRITE_CACHE_NONE;
+
+	if (dev->handler->write_cache)
+		cache = dev->handler->write_cache(dev);
+	memset(d + 4, 0, 60);
+	d[5] = 0x04 | 0x02 | 0x01; /* HEADSUP, ORDSUP, SIMPSUP */
+	if (cache == SCST_WRITE_CACHE_VOLATILE)
+		d[6] |= 0x01; /* V_SUP */
+	else if (cache == SCST_WRITE_CACHE_NON_VOLATILE)
+		d[6] |= 0x02; /* NV_SUP */
+	d[13] = SCSI_SENSE_BUFFERSIZE;
+	return 64;
+}
+
 void scst_inquiry_exec(struct scst_cmd *cmd)
 {
 	uint8_t d[512];
@@ -205,6 +235,9 @@ void scst_inquiry_exec(struct scst_cmd *cmd)
 			break;
 		case 0x83:
 			n = vpd_device_identification(cmd, d);
+			break;
+		case 0x86:
+			n = vpd_extended_inquiry(cmd->dev, d);
 			break;
 		default:
 			if (handler_has_vpd_page(cmd->dev->handler, page)) {

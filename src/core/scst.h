@@ -208,6 +208,14 @@ struct scst_op_desc {
 /* ------------------------------------------------------------------ */
 /* Device handler contract (SCST: struct scst_dev_type). */
 
+/* The cache between a device and its medium, as the Extended INQUIRY Data
+ * VPD page (0x86) reports it in V_SUP / NV_SUP. */
+enum scst_write_cache {
+	SCST_WRITE_CACHE_NONE,
+	SCST_WRITE_CACHE_VOLATILE,     /* lost on power loss: SYNCHRONIZE CACHE flushes it */
+	SCST_WRITE_CACHE_NON_VOLATILE, /* survives power loss */
+};
+
 struct scst_dev_type {
 	const char *name;          /* "vdisk_fileio" */
 	uint8_t type;              /* enum scsi_device_type */
@@ -232,6 +240,9 @@ struct scst_dev_type {
 	const uint8_t *vpd_pages;
 	unsigned nvpd_pages;
 	size_t (*vpd_page)(const struct scst_device *dev, uint8_t page, uint8_t *buf);
+	/* The device's cache, for VPD 0x86 (core/inquiry.c). Any thread, no
+	 * lock, no I/O. OPTIONAL: NULL reports no cache. */
+	enum scst_write_cache (*write_cache)(const struct scst_device *dev);
 
 	/* Called by management (any non-reactor thread, scst_mutex held) to
 	 * create a device. Accepts its attributes (marking them consumed;

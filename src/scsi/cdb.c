@@ -163,6 +163,88 @@ bool scsi_cdb_decode_compare_and_write(const uint8_t *cdb, unsigned cdb_len,
 	return true;
 }
 
+/* What ORWRITE(16) and WRITE ATOMIC(16) share with WRITE(16): byte 1's
+ * protect, DPO and FUA, the LBA at 2, the group at 14. */
+static void decode_write16_like(const uint8_t *cdb, struct scsi_rw_cdb *out)
+{
+	out->protect = cdb[1] >> 5;
+	out->dpo = cdb[1] & 0x10;
+	out->fua = cdb[1] & 0x08;
+	out->lba = get_be64(cdb + 2);
+	out->group = cdb[14] & 0x1f;
+	out->lba_byte = 2;
+	out->flags_byte = 1;
+}
+
+bool scsi_cdb_decode_orwrite16(const uint8_t *cdb, unsigned cdb_len, struct scsi_rw_cdb *out)
+{
+	*out = (struct scsi_rw_cdb){ 0 };
+	if (cdb_len < 16 || cdb[0] != ORWRITE_16)
+		return false;
+	decode_write16_like(cdb, out);
+	out->nblocks = get_be32(cdb + 10);
+	out->len_byte = 10;
+	return true;
+}
+
+bool scsi_cdb_decode_write_atomic16(const uint8_t *cdb, unsigned cdb_len,
+				    struct scsi_rw_cdb *out)
+{
+	*out = (struct scsi_rw_cdb){ 0 };
+	if (cdb_len < 16 || cdb[0] != WRITE_ATOMIC_16)
+		return false;
+	decode_write16_like(cdb, out);
+	out->nblocks = get_be16(cdb + 12);
+	out->len_byte = 12;
+	return true;
+}
+
+bool scsi_cdb_decode_prefetch(const uint8_t *cdb, unsigned cdb_len,
+			      struct scsi_prefetch_cdb *out)
+{
+	*out = (struct scsi_prefetch_cdb){ 0 };
+	if (cdb_len >= 10 && cdb[0] == PRE_FETCH_10) {
+		out->lba = get_be32(cdb + 2);
+		out->group = cdb[6] & 0x1f;
+		out->nblocks = get_be16(cdb + 7);
+		out->len_byte = 7;
+	} else if (cdb_len >= 16 && cdb[0] == PRE_FETCH_16) {
+		out->lba = get_be64(cdb + 2);
+		out->nblocks = get_be32(cdb + 10);
+		out->group = cdb[14] & 0x1f;
+		out->len_byte = 10;
+	} else {
+		return false;
+	}
+	out->immed = cdb[1] & 0x02;
+	out->lba_byte = 2;
+	return true;
+}
+
+bool scsi_cdb_decode_read_defect_data(const uint8_t *cdb, unsigned cdb_len,
+				      struct scsi_read_defect_cdb *out)
+{
+	uint8_t flags;
+
+	*out = (struct scsi_read_defect_cdb){ 0 };
+	if (cdb_len >= 10 && cdb[0] == READ_DEFECT_DATA_10) {
+		out->flags_byte = 2;
+		out->alloc_len = get_be16(cdb + 7);
+	} else if (cdb_len >= 12 && cdb[0] == READ_DEFECT_DATA_12) {
+		out->flags_byte = 1;
+		out->index = get_be32(cdb + 2);
+		out->alloc_len = get_be32(cdb + 6);
+		out->twelve = true;
+	} else {
+		return false;
+	}
+	flags = cdb[out->flags_byte];
+	out->req_plist = flags & 0x10;
+	out->req_glist = flags & 0x08;
+	out->format = flags & 0x07;
+	return true;
+}
+
 bool scsi_cdb_decode_sync_cache(const uint8_t *cdb, unsigned cdb_len,
 				struct scsi_sync_cache_cdb *out)
 {

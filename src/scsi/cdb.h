@@ -84,6 +84,43 @@ struct scsi_caw_cdb {
 bool scsi_cdb_decode_compare_and_write(const uint8_t *cdb, unsigned cdb_len,
 				       struct scsi_caw_cdb *out);
 
+/* ORWRITE(16), SBC-4 5.14, and WRITE ATOMIC(16), SBC-4 5.48: a write CDB
+ * laid out like WRITE(16) (WRITE ATOMIC's TRANSFER LENGTH is two bytes, at
+ * 12), decoded into the READ/WRITE struct. @protect is ORPROTECT or
+ * WRPROTECT; ORWRITE's obsolete byte 1 bit 1 (SBC-3's FUA_NV) is left out.
+ * False for another opcode or a CDB shorter than 16 bytes. */
+bool scsi_cdb_decode_orwrite16(const uint8_t *cdb, unsigned cdb_len, struct scsi_rw_cdb *out);
+bool scsi_cdb_decode_write_atomic16(const uint8_t *cdb, unsigned cdb_len,
+				    struct scsi_rw_cdb *out);
+
+/* PRE-FETCH (10/16), SBC-4 5.15 and 5.16. NUMBER OF LOGICAL BLOCKS 0 means
+ * "through the last block". */
+struct scsi_prefetch_cdb {
+	uint64_t lba;
+	uint32_t nblocks;
+	bool immed;        /* status once the CDB is checked */
+	uint8_t group;
+	uint8_t lba_byte;
+	uint8_t len_byte;
+};
+
+bool scsi_cdb_decode_prefetch(const uint8_t *cdb, unsigned cdb_len,
+			      struct scsi_prefetch_cdb *out);
+
+/* READ DEFECT DATA (10/12), SBC-4 5.19 and 5.20. */
+struct scsi_read_defect_cdb {
+	bool req_plist;     /* the primary (factory) list is asked for */
+	bool req_glist;     /* the grown list is asked for */
+	uint8_t format;     /* DEFECT LIST FORMAT (3 bits, SBC-4 6.2) */
+	uint32_t index;     /* (12): ADDRESS DESCRIPTOR INDEX */
+	uint32_t alloc_len;
+	bool twelve;        /* READ DEFECT DATA(12): 8-byte header */
+	uint8_t flags_byte; /* where REQ_PLIST, REQ_GLIST and the format are */
+};
+
+bool scsi_cdb_decode_read_defect_data(const uint8_t *cdb, unsigned cdb_len,
+				      struct scsi_read_defect_cdb *out);
+
 /* SYNCHRONIZE CACHE (10/16). nblocks 0 means "to the end of the medium". */
 struct scsi_sync_cache_cdb {
 	uint64_t lba;

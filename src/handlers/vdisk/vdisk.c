@@ -120,6 +120,7 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.vpd_pages = vdisk_vpd_pages,                   \
 		.nvpd_pages = VDISK_NVPD_PAGES,                 \
 		.vpd_page = vdisk_vpd_page,                     \
+		.write_cache = vdisk_write_cache,               \
 		.dev_attrs = attrs,                             \
 		.attach = attach_fn,                            \
 		.detach = vdisk_detach,                         \

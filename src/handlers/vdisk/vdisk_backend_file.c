@@ -165,6 +165,9 @@ static void file_submit_step(struct vdisk_io *io)
 	    !aligned(len, fs->align))
 		fd = fs->fd_buffered;
 	switch (io->kind) {
+	case VDISK_IO_PREFETCH:
+		io_uring_prep_fadvise(sqe, fs->fd_buffered, off, len, POSIX_FADV_WILLNEED);
+		break;
 	case VDISK_IO_READ:
 		io_uring_prep_read(sqe, fd, buf, len, off);
 		break;
@@ -189,6 +192,11 @@ static void file_io_done(struct reactor_op *op, int res)
 
 	assert(io->in_ring);
 	io->in_ring = false;
+	/* Advice is given or not, never retried (vdisk_prefetch.c). */
+	if (io->kind == VDISK_IO_PREFETCH) {
+		io->complete(io, res < 0 ? res : 0);
+		return;
+	}
 	if ((res == -EAGAIN || res == -EINTR) && io->retries++ < FILE_IO_MAX_RETRIES) {
 		file_submit_step(io);
 		return;

@@ -45,6 +45,9 @@ enum vdisk_io_kind {
 	VDISK_IO_READ,
 	VDISK_IO_WRITE,
 	VDISK_IO_FLUSH, /* make written data durable (fdatasync) */
+	/* Advise the store's cache to read [off, off + len) in (PRE-FETCH);
+	 * buf is unused. Only for a store with a page cache. */
+	VDISK_IO_PREFETCH,
 };
 
 struct vdisk_io {
@@ -191,6 +194,41 @@ void vdisk_exec_write_verify(struct scst_cmd *cmd);
 uint32_t vdisk_max_write_same_blocks(const struct scst_device *dev);
 int vdisk_parse_write_same(struct scst_cmd *cmd);
 void vdisk_exec_write_same(struct scst_cmd *cmd);
+
+/* ---- cmds: ORWRITE, WRITE ATOMIC, PRE-FETCH, READ DEFECT DATA ---- */
+
+/* No protection information (READ CAPACITY(16) PROT_EN=0, INQUIRY
+ * PROTECT=0): a non-zero RDPROTECT / WRPROTECT / VRPROTECT / ORPROTECT
+ * (the top 3 bits of CDB byte @flags_byte) gets INVALID FIELD IN CDB
+ * pointing at its bit 7 (SBC-4 4.22.2). Returns -1 when refused. */
+static inline int vdisk_refuse_protect(struct scst_cmd *cmd, uint8_t protect, uint8_t flags_byte)
+{
+	if (!protect)
+		return 0;
+	scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(flags_byte, 7));
+	return -1;
+}
+
+/* vdisk_orwrite.c: ORWRITE(16). */
+int vdisk_parse_orwrite(struct scst_cmd *cmd);
+void vdisk_exec_orwrite(struct scst_cmd *cmd);
+
+/* vdisk_write_atomic.c: WRITE ATOMIC(16); Block Limits' MAXIMUM ATOMIC
+ * TRANSFER LENGTH, which its PARSE enforces. */
+uint32_t vdisk_max_atomic_blocks(const struct scst_device *dev);
+int vdisk_parse_write_atomic(struct scst_cmd *cmd);
+void vdisk_exec_write_atomic(struct scst_cmd *cmd);
+
+/* vdisk_prefetch.c: PRE-FETCH (10/16). */
+int vdisk_parse_prefetch(struct scst_cmd *cmd);
+void vdisk_exec_prefetch(struct scst_cmd *cmd);
+
+/* vdisk_defects.c: READ DEFECT DATA (10/12), empty lists. */
+int vdisk_parse_read_defect_data(struct scst_cmd *cmd);
+void vdisk_exec_read_defect_data(struct scst_cmd *cmd);
+
+/* vdisk_vpd.c: the device type's write_cache (VPD 0x86 V_SUP / NV_SUP). */
+enum scst_write_cache vdisk_write_cache(const struct scst_device *dev);
 
 /* vdisk_caw.c: COMPARE AND WRITE. */
 int vdisk_parse_compare_and_write(struct scst_cmd *cmd);

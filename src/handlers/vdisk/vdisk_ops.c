@@ -137,5 +137,44 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .cdb_usage = { MODE_SELECT_10, 0x11, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_mode_select, .exec = vdisk_exec_mode_select },
 
+	/* ORWRITE(16): byte 1 ORPROTECT (refused unless 0), DPO, FUA; byte 1
+	 * bit 1 (SBC-3's FUA_NV) is obsolete and ignored. Reads, ORs and
+	 * writes: atomic against every writer of the device, like COMPARE
+	 * AND WRITE. */
+	{ .opcode = ORWRITE_16, .cdb_len = 16,
+	  .flags = SCST_OP_WRITES_MEDIUM | SCST_OP_EXCLUSIVE_RANGE, .name = "ORWRITE(16)",
+	  .cdb_usage = { ORWRITE_16, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_orwrite, .exec = vdisk_exec_orwrite },
+	/* WRITE ATOMIC(16): byte 1 WRPROTECT (refused unless 0), DPO, FUA;
+	 * TRANSFER LENGTH in bytes 12..13. */
+	{ .opcode = WRITE_ATOMIC_16, .cdb_len = 16,
+	  .flags = SCST_OP_WRITES_MEDIUM | SCST_OP_EXCLUSIVE_RANGE, .name = "WRITE ATOMIC(16)",
+	  .cdb_usage = { WRITE_ATOMIC_16, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0x00, 0x00, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_write_atomic, .exec = vdisk_exec_write_atomic },
+	/* PRE-FETCH: IMMED; SBC-4 table 13 (PR): a read, allowed under the
+	 * Write Exclusive types. */
+	{ .opcode = PRE_FETCH_10, .cdb_len = 10, .flags = SCST_OP_PR_READ, .name = "PRE-FETCH(10)",
+	  .cdb_usage = { PRE_FETCH_10, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
+	  .parse = vdisk_parse_prefetch, .exec = vdisk_exec_prefetch },
+	{ .opcode = PRE_FETCH_16, .cdb_len = 16, .flags = SCST_OP_PR_READ, .name = "PRE-FETCH(16)",
+	  .cdb_usage = { PRE_FETCH_16, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_prefetch, .exec = vdisk_exec_prefetch },
+	/* READ DEFECT DATA: REQ_PLIST, REQ_GLIST, DEFECT LIST FORMAT; (12)'s
+	 * ADDRESS DESCRIPTOR INDEX. SBC-4 table 13: a read (Write Exclusive
+	 * allows it, Exclusive Access does not). */
+	{ .opcode = READ_DEFECT_DATA_10, .cdb_len = 10, .flags = SCST_OP_PR_READ,
+	  .name = "READ DEFECT DATA(10)",
+	  .cdb_usage = { READ_DEFECT_DATA_10, 0x00, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,
+			 0x00 },
+	  .parse = vdisk_parse_read_defect_data, .exec = vdisk_exec_read_defect_data },
+	{ .opcode = READ_DEFECT_DATA_12, .cdb_len = 12, .flags = SCST_OP_PR_READ,
+	  .name = "READ DEFECT DATA(12)",
+	  .cdb_usage = { READ_DEFECT_DATA_12, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_read_defect_data, .exec = vdisk_exec_read_defect_data },
+
 	{ .name = NULL },
 };

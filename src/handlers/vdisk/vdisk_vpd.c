@@ -31,6 +31,10 @@ static size_t block_limits(const struct scst_device *dev, uint8_t *d)
 	put_be32(d + 12 - 4, max_blocks); /* optimal transfer length */
 	/* MAXIMUM WRITE SAME LENGTH (PARSE enforces it). */
 	put_be64(d + 36 - 4, vdisk_max_write_same_blocks(dev));
+	/* MAXIMUM ATOMIC TRANSFER LENGTH (WRITE ATOMIC(16)'s PARSE enforces
+	 * it); ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY 0:
+	 * any whole blocks (vdisk_write_atomic.c). No atomic boundary. */
+	put_be32(d + 44 - 4, vdisk_max_atomic_blocks(dev));
 	return VPD_PAYLOAD_LEN;
 }
 
@@ -43,6 +47,18 @@ static size_t block_device_characteristics(const struct scst_device *dev, uint8_
 	 * reported. Linux sets its rotational flag from this. */
 	put_be16(d + 4 - 4, vd->cfg.rotational ? 0 : 1);
 	return VPD_PAYLOAD_LEN;
+}
+
+enum scst_write_cache vdisk_write_cache(const struct scst_device *dev)
+{
+	const struct vdisk_dev *vd = dev->handler_priv;
+
+	/* nullio keeps nothing, so it caches nothing either. write_through
+	 * still has the page cache, for reads: a volatile cache, which a
+	 * write never leaves anything in (WCE=0). */
+	if (vd->mode->backend->no_medium)
+		return SCST_WRITE_CACHE_NONE;
+	return vd->cfg.nv_cache ? SCST_WRITE_CACHE_NON_VOLATILE : SCST_WRITE_CACHE_VOLATILE;
 }
 
 size_t vdisk_vpd_page(const struct scst_device *dev, uint8_t page, uint8_t *buf)
