@@ -17,6 +17,15 @@ const struct scst_op_index *scst_dev_op_index(const struct scst_device *dev);
 extern const struct scst_op_desc scst_core_ops[];
 const struct scst_op_index *scst_core_op_index(void);
 
+/* The handler drops what @sess's nexus to @dev (NULL: every nexus) set
+ * up in it: struct scst_dev_type's clear_nexus_state, if it has one. */
+static inline void scst_dev_clear_nexus_state(struct scst_device *dev,
+					      const struct scst_session *sess)
+{
+	if (dev->handler->clear_nexus_state)
+		dev->handler->clear_nexus_state(dev, sess);
+}
+
 /* Unit attentions (ua.c; the rules are ua_rules.h's). */
 void scst_tgt_dev_queue_ua(struct scst_tgt_dev *tgt_dev, struct scsi_sense sense);
 /* The same with dev->lock held (inside a walk of the device's commands). */

@@ -66,6 +66,8 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 {
 	memset(d, 0, STD_INQUIRY_LEN);
 	d[0] = peripheral_byte(cmd);
+	if (cmd->dev && cmd->dev->removable)
+		d[1] = 0x80; /* RMB (the handler's removable medium) */
 	d[2] = 0x06;  /* SPC-4 */
 	d[3] = 0x32;  /* NORMACA (ACA, core/tmf.c), HISUP, response data format 2 */
 	d[4] = STD_INQUIRY_LEN - 5;

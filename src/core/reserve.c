@@ -136,8 +136,12 @@ static void release_session_reservations(struct scst_session *sess, const char *
 	const struct scst_lun_table *luns = scst_session_luns(sess);
 
 	assert(reactor_self() == sess->reactor);
-	for (unsigned i = 0; luns && i < luns->n; i++)
+	for (unsigned i = 0; luns && i < luns->n; i++) {
 		scst_spc2_release(luns->tgt_devs[i]->dev, sess, why);
+		/* And what the handler keeps for the nexus (a medium
+		 * removal prevention) goes with it. */
+		scst_dev_clear_nexus_state(luns->tgt_devs[i]->dev, sess);
+	}
 }
 
 void scst_session_logout(struct scst_session *sess)

@@ -286,6 +286,14 @@ struct scst_dev_type {
 	 * state with atomics (or take dev->lock briefly). OPTIONAL: NULL,
 	 * always ready. */
 	bool (*not_ready)(const struct scst_device *dev, uint32_t op_flags, struct scsi_sense *sense);
+	/* What an I_T nexus set up in the handler ends (PREVENT ALLOW MEDIUM
+	 * REMOVAL's prevention, SBC-4 5.14): @sess's nexus to @dev was lost,
+	 * logged out or reset (I_T NEXUS RESET), or, with @sess NULL, every
+	 * nexus's (LOGICAL UNIT RESET, TARGET WARM and COLD RESET). Called on
+	 * the session's reactor (core/tmf.c, core/reserve.c), without
+	 * dev->lock; must not block on I/O. @sess is only compared, never
+	 * dereferenced: it may be on its way out. OPTIONAL. */
+	void (*clear_nexus_state)(struct scst_device *dev, const struct scst_session *sess);
 };
 
 /* ------------------------------------------------------------------ */
@@ -442,6 +450,8 @@ struct scst_device {
 	char usn[64];            /* usn: unit serial number (VPD 0x80) */
 	uint64_t naa_id;         /* NAA IEEE Registered designator (VPD 0x83) */
 	bool read_only;          /* read_only: every LUN of it is read-only */
+	/* The medium is removable: standard INQUIRY's RMB. Set by attach. */
+	bool removable;
 	uint32_t dev_id;         /* small number, unique in the process */
 
 	/* Mode parameters that change the core's behaviour; written by

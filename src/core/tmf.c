@@ -419,6 +419,7 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool 
 	/* A reset releases an SPC-2 reservation (SPC-2 5.5.1); persistent
 	 * reservations stay (SPC-4 5.13.1). */
 	scst_spc2_release(td->dev, NULL, cold ? "target cold reset" : "logical unit reset");
+	scst_dev_clear_nexus_state(td->dev, NULL);
 	/* Every I_T nexus gets the reset's unit attention, the one that
 	 * asked for it too (SAM-5 6.3.3; libiscsi's MultipathIO.Reset looks
 	 * for it on every path). */
@@ -438,6 +439,7 @@ static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_ta
 	for (unsigned i = 0; luns && i < luns->n; i++) {
 		aca_clear(luns->tgt_devs[i]->dev, luns->tgt_devs[i]);
 		scst_spc2_release(luns->tgt_devs[i]->dev, sess, "I_T NEXUS RESET");
+		scst_dev_clear_nexus_state(luns->tgt_devs[i]->dev, sess);
 		scst_tgt_dev_queue_ua(luns->tgt_devs[i],
 				      scsi_sense_make(SK_UNIT_ATTENTION,
 						      ASC_I_T_NEXUS_LOSS_OCCURRED));

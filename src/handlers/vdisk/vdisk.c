@@ -68,6 +68,9 @@ static int vdisk_attach(struct scst_device *dev, const struct vdisk_mode *mode,
 		goto fail_open;
 	/* write_through: every write is durable, so the cache reads as off. */
 	atomic_store(&dev->wce, !vd->cfg.write_through);
+	if (vdisk_medium_init(vd, err, errlen))
+		goto fail_open;
+	dev->removable = vd->cfg.removable;
 	dev->handler_priv = vd;
 	return 0;
 fail_open:
@@ -86,6 +89,7 @@ static void vdisk_detach(struct scst_device *dev)
 	if (!vd)
 		return;
 	vd->mode->backend->close(vd);
+	vdisk_medium_destroy(vd);
 	vdisk_config_free(&vd->cfg);
 	free(vd);
 	dev->handler_priv = NULL;
@@ -125,6 +129,8 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.attach = attach_fn,                            \
 		.detach = vdisk_detach,                         \
 		.resync_size = vdisk_resync_size,               \
+		.not_ready = vdisk_not_ready,                   \
+		.clear_nexus_state = vdisk_clear_nexus_state,   \
 	}
 
 static struct scst_dev_type vdisk_fileio =

@@ -132,6 +132,11 @@ static int check_geometry(const void *obj, char *err, size_t errlen)
 #define VDISK_NV_CACHE                                                                 \
 	VDISK_FLAG("nv_cache", nv_cache, "0",                                          \
 		   "The cache is non-volatile: SYNCHRONIZE CACHE and FUA do not flush.")
+#define VDISK_REMOVABLE                                                                \
+	VDISK_FLAG("removable", removable, "0",                                        \
+		   "A removable medium (INQUIRY RMB=1): START STOP UNIT ejects and "      \
+		   "loads it, PREVENT ALLOW MEDIUM REMOVAL locks it in; while it is out " \
+		   "commands that need it get NOT READY, MEDIUM NOT PRESENT.")
 #define VDISK_O_DIRECT                                                                 \
 	VDISK_FLAG("o_direct", o_direct, "0", "Bypass the page cache (O_DIRECT).")
 #define VDISK_ROTATIONAL                                                               \
@@ -140,18 +145,21 @@ static int check_geometry(const void *obj, char *err, size_t errlen)
 
 static const struct scst_attr_desc fileio_attrs[] = {
 	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
+	VDISK_REMOVABLE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_O_DIRECT, VDISK_ROTATIONAL,
 };
 
 /* blockio is always O_DIRECT. */
 static const struct scst_attr_desc blockio_attrs[] = {
 	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
+	VDISK_REMOVABLE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_ROTATIONAL,
 };
 
 /* nullio stores nothing: no file, nothing to flush. */
 static const struct scst_attr_desc nullio_attrs[] = {
 	VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE, VDISK_ROTATIONAL,
+	VDISK_REMOVABLE,
 };
 
 /* A live device's configuration; NULL before attach has finished. */

@@ -38,6 +38,21 @@
 
 struct vdisk_dev;
 
+/* A removable medium's state (vdisk_unit.c): whether it is in, and which
+ * I_T nexuses prevent its removal (SBC-4 5.14: removal is prevented
+ * while any one does). */
+struct vdisk_medium {
+	/* Ejected (START STOP UNIT with LOEJ): every command that needs the
+	 * medium gets NOT READY, MEDIUM NOT PRESENT. Read lock-free by
+	 * not_ready on every command; written under @lock. */
+	atomic_bool ejected;
+	pthread_mutex_t lock;
+	/* The sessions whose PREVENT ALLOW MEDIUM REMOVAL prevents removal;
+	 * compared, never dereferenced. */
+	const struct scst_session **preventers;
+	unsigned npreventers, cap;
+};
+
 /* One transfer between a buffer and the store, run to completion by the
  * backend: a short transfer is retried for the rest, only an error or a
  * transfer that makes no progress fails it. */
@@ -104,6 +119,7 @@ struct vdisk_mode {
 struct vdisk_config {
 	char *filename;
 	uint64_t size_bytes; /* 0: the store's own size */
+	bool removable;      /* RMB=1: START STOP UNIT ejects and loads */
 	uint32_t block_size;
 	/* physical_blocksize: bytes per physical block, a power-of-two
 	 * multiple of block_size (READ CAPACITY(16)'s exponent, VPD 0xb0's
@@ -118,6 +134,7 @@ struct vdisk_config {
 /* handler_priv of a vdisk device. */
 struct vdisk_dev {
 	struct scst_device *dev;
+	struct vdisk_medium medium;
 	const struct vdisk_mode *mode;
 	struct vdisk_config cfg;
 	uint64_t store_bytes;  /* the backing store's size, from open */
@@ -264,5 +281,12 @@ int vdisk_parse_start_stop(struct scst_cmd *cmd);
 int vdisk_parse_prevent_allow(struct scst_cmd *cmd);
 void vdisk_exec_start_stop(struct scst_cmd *cmd);
 void vdisk_exec_prevent_allow(struct scst_cmd *cmd);
+/* vdisk_unit.c: the removable medium. init at attach (0, or -1 with a
+ * reason), destroy at detach; not_ready and clear_nexus_state of struct
+ * scst_dev_type. */
+int vdisk_medium_init(struct vdisk_dev *vd, char *err, size_t errlen);
+void vdisk_medium_destroy(struct vdisk_dev *vd);
+bool vdisk_not_ready(const struct scst_device *dev, uint32_t op_flags, struct scsi_sense *sense);
+void vdisk_clear_nexus_state(struct scst_device *dev, const struct scst_session *sess);
 
 #endif
