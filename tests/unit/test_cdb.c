@@ -286,6 +286,91 @@ static void test_compare_and_write(void **state)
 	assert_false(scsi_cdb_decode_compare_and_write(cdb, sizeof(cdb), &caw));
 }
 
+static void test_orwrite_and_write_atomic(void **state)
+{
+	/* ORPROTECT 5, DPO, FUA, the obsolete bit 1; LBA 0x0102030405060708;
+	 * 0x00010203 blocks; group 9. */
+	uint8_t orw[16] = { ORWRITE_16, 0xba, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 0x09, 0 };
+	/* WRPROTECT 0, FUA; bytes 10..11 reserved; 0x0304 blocks. */
+	uint8_t wa[16] = { WRITE_ATOMIC_16, 0x08, 0, 0, 0, 0, 0, 0, 0, 0x20, 0xff, 0xff,
+			   3, 4, 0, 0 };
+	struct scsi_rw_cdb rw;
+
+	assert_true(scsi_cdb_decode_orwrite16(orw, sizeof(orw), &rw));
+	assert_true(rw.lba == 0x0102030405060708ull);
+	assert_int_equal(rw.nblocks, 0x00010203);
+	assert_int_equal(rw.protect, 5);
+	assert_true(rw.dpo);
+	assert_true(rw.fua);
+	assert_int_equal(rw.group, 9);
+	assert_int_equal(rw.flags_byte, 1);
+	assert_int_equal(rw.len_byte, 10);
+	assert_false(scsi_cdb_decode_orwrite16(orw, 15, &rw));
+	assert_false(scsi_cdb_decode_orwrite16(wa, sizeof(wa), &rw));
+
+	assert_true(scsi_cdb_decode_write_atomic16(wa, sizeof(wa), &rw));
+	assert_true(rw.lba == 0x20);
+	/* TRANSFER LENGTH is bytes 12..13 only. */
+	assert_int_equal(rw.nblocks, 0x0304);
+	assert_int_equal(rw.protect, 0);
+	assert_false(rw.dpo);
+	assert_true(rw.fua);
+	assert_int_equal(rw.len_byte, 12);
+	assert_false(scsi_cdb_decode_write_atomic16(wa, 15, &rw));
+	assert_false(scsi_cdb_decode_write_atomic16(orw, sizeof(orw), &rw));
+}
+
+static void test_prefetch(void **state)
+{
+	uint8_t p10[10] = { PRE_FETCH_10, 0x02, 0x11, 0x22, 0x33, 0x44, 0x05, 0x01, 0x02, 0 };
+	uint8_t p16[16] = { PRE_FETCH_16, 0x00, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 0, 0x1f, 0 };
+	struct scsi_prefetch_cdb pf;
+
+	assert_true(scsi_cdb_decode_prefetch(p10, sizeof(p10), &pf));
+	assert_true(pf.lba == 0x11223344);
+	assert_int_equal(pf.nblocks, 0x0102);
+	assert_true(pf.immed);
+	assert_int_equal(pf.group, 5);
+	assert_int_equal(pf.len_byte, 7);
+	assert_true(scsi_cdb_decode_prefetch(p16, sizeof(p16), &pf));
+	assert_true(pf.lba == 0x0000000100000002ull);
+	assert_int_equal(pf.nblocks, 0);
+	assert_false(pf.immed);
+	assert_int_equal(pf.group, 0x1f);
+	assert_int_equal(pf.len_byte, 10);
+	assert_false(scsi_cdb_decode_prefetch(p16, 15, &pf));
+	assert_false(scsi_cdb_decode_prefetch(p10, 9, &pf));
+	p10[0] = READ_10;
+	assert_false(scsi_cdb_decode_prefetch(p10, sizeof(p10), &pf));
+}
+
+static void test_read_defect_data(void **state)
+{
+	/* (10): flags in byte 2, ALLOCATION LENGTH bytes 7..8. */
+	uint8_t r10[10] = { READ_DEFECT_DATA_10, 0, 0x1d, 0, 0, 0, 0, 0x01, 0x02, 0 };
+	/* (12): flags in byte 1, INDEX 2..5, ALLOCATION LENGTH 6..9. */
+	uint8_t r12[12] = { READ_DEFECT_DATA_12, 0x0b, 0, 0, 0, 7, 0, 1, 0, 0, 0, 0 };
+	struct scsi_read_defect_cdb rd;
+
+	assert_true(scsi_cdb_decode_read_defect_data(r10, sizeof(r10), &rd));
+	assert_true(rd.req_plist);
+	assert_true(rd.req_glist);
+	assert_int_equal(rd.format, 5);
+	assert_int_equal(rd.alloc_len, 0x0102);
+	assert_false(rd.twelve);
+	assert_int_equal(rd.flags_byte, 2);
+	assert_true(scsi_cdb_decode_read_defect_data(r12, sizeof(r12), &rd));
+	assert_false(rd.req_plist);
+	assert_true(rd.req_glist);
+	assert_int_equal(rd.format, 3);
+	assert_int_equal(rd.index, 7);
+	assert_int_equal(rd.alloc_len, 0x00010000);
+	assert_true(rd.twelve);
+	assert_int_equal(rd.flags_byte, 1);
+	assert_false(scsi_cdb_decode_read_defect_data(r12, 11, &rd));
+	assert_false(scsi_cdb_decode_read_defect_data(r10, 9, &rd));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +388,9 @@ int main(void)
 		cmocka_unit_test(test_write_same10),
 		cmocka_unit_test(test_write_same16),
 		cmocka_unit_test(test_compare_and_write),
+		cmocka_unit_test(test_orwrite_and_write_atomic),
+		cmocka_unit_test(test_prefetch),
+		cmocka_unit_test(test_read_defect_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
