@@ -35,6 +35,7 @@ enum scsi_opcode {
 	UNMAP = 0x42,
 	READ_TOC = 0x43,
 	GET_CONFIGURATION = 0x46,
+	LOG_SENSE = 0x4d,
 	MODE_SELECT_10 = 0x55,
 	RESERVE_10 = 0x56,
 	RELEASE_10 = 0x57,

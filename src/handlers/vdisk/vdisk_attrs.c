@@ -142,24 +142,32 @@ static int check_geometry(const void *obj, char *err, size_t errlen)
 #define VDISK_ROTATIONAL                                                               \
 	VDISK_FLAG("rotational", rotational, "1",                                      \
 		   "Report a rotating medium (VPD page 0xb1); 0 reports a solid-state one.")
+#define VDISK_THIN_PROVISIONED                                                         \
+	VDISK_FLAG("thin_provisioned", thin_provisioned, "0",                          \
+		   "Thin provisioning: UNMAP and WRITE SAME with UNMAP deallocate blocks " \
+		   "(hole punch; a block device discards), which then read as zeros; "   \
+		   "READ CAPACITY(16) reports LBPME and LBPRZ. nullio: every block "     \
+		   "reads as deallocated.")
 
 static const struct scst_attr_desc fileio_attrs[] = {
 	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
 	VDISK_REMOVABLE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_O_DIRECT, VDISK_ROTATIONAL,
+	VDISK_THIN_PROVISIONED,
 };
 
 /* blockio is always O_DIRECT. */
 static const struct scst_attr_desc blockio_attrs[] = {
 	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
 	VDISK_REMOVABLE,
-	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_ROTATIONAL,
+	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_ROTATIONAL, VDISK_THIN_PROVISIONED,
 };
 
 /* nullio stores nothing: no file, nothing to flush. */
 static const struct scst_attr_desc nullio_attrs[] = {
 	VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE, VDISK_ROTATIONAL,
 	VDISK_REMOVABLE,
+	VDISK_THIN_PROVISIONED,
 };
 
 /* A live device's configuration; NULL before attach has finished. */

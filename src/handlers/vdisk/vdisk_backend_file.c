@@ -8,16 +8,30 @@
  * cut short by a small expected length, or a resubmitted short transfer,
  * may end mid-block, so a second descriptor without O_DIRECT carries
  * those. The kernel keeps the two coherent (direct I/O writes back and
- * invalidates the cached range first). */
+ * invalidates the cached range first).
+ *
+ * Deallocation (VDISK_IO_DISCARD, thin provisioning) is one fallocate
+ * through the ring, on either kind of store: PUNCH_HOLE | KEEP_SIZE. On
+ * a file it frees the file system blocks inside the range and zeroes the
+ * partial ones at its edges, so every block of the range reads as zeros
+ * (LBPRZ). On a block device the kernel turns the same call into a
+ * discard that guarantees zeros (write zeroes with unmap, or a discard
+ * the device promises reads back as zeros), the BLKDISCARD that
+ * LBPRZ can be claimed for; a device that offers neither answers
+ * EOPNOTSUPP, and the range is then zeroed with ZERO_RANGE (written, not
+ * freed), so that LBPRZ still holds. No ioctl, so the reactor never
+ * blocks on a discard. */
 #include <assert.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -31,6 +45,11 @@ struct file_store {
 	int fd;          /* the descriptor for aligned I/O (O_DIRECT if direct) */
 	int fd_buffered; /* == fd when not direct */
 	uint32_t align;  /* O_DIRECT alignment; 1 when not direct */
+	bool is_block;   /* a block device: no holes to look for */
+	/* The device cannot deallocate with zeros (PUNCH_HOLE gave
+	 * EOPNOTSUPP once): discards zero the range instead. Set by any
+	 * reactor, only ever from false to true. */
+	atomic_bool punch_unsupported;
 };
 
 static int open_flags(const struct vdisk_dev *vd, bool read_only)
@@ -60,6 +79,8 @@ static int store_size(struct vdisk_dev *vd, int fd, char *err, size_t errlen)
 	}
 	if (S_ISREG(st.st_mode)) {
 		vd->store_bytes = (uint64_t)st.st_size;
+		/* A hole punch frees whole file system blocks. */
+		vd->dealloc_granularity = (uint32_t)st.st_blksize;
 		return 0;
 	}
 	if (!S_ISBLK(st.st_mode)) {
@@ -82,6 +103,13 @@ static int store_size(struct vdisk_dev *vd, int fd, char *err, size_t errlen)
 	return 0;
 }
 
+static bool is_block_device(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
+}
+
 static int file_open(struct vdisk_dev *vd, bool read_only, char *err, size_t errlen)
 {
 	struct file_store *fs = calloc(1, sizeof(*fs));
@@ -101,6 +129,7 @@ static int file_open(struct vdisk_dev *vd, bool read_only, char *err, size_t err
 	}
 	if (store_size(vd, fs->fd_buffered, err, errlen))
 		goto fail;
+	fs->is_block = is_block_device(fs->fd_buffered);
 	fs->fd = fs->fd_buffered;
 	if (store_is_direct(vd)) {
 		fs->fd = open(path, flags | O_DIRECT);
@@ -151,6 +180,13 @@ static bool aligned(uint64_t v, uint32_t align)
 
 static void file_io_done(struct reactor_op *op, int res);
 
+static int discard_mode(struct file_store *fs)
+{
+	bool zero = atomic_load_explicit(&fs->punch_unsupported, memory_order_relaxed);
+
+	return (zero ? FALLOC_FL_ZERO_RANGE : FALLOC_FL_PUNCH_HOLE) | FALLOC_FL_KEEP_SIZE;
+}
+
 /* Queues the next piece of @io: what remains after io->done bytes. */
 static void file_submit_step(struct vdisk_io *io)
 {
@@ -179,6 +215,10 @@ static void file_submit_step(struct vdisk_io *io)
 	case VDISK_IO_FLUSH:
 		io_uring_prep_fsync(sqe, fs->fd_buffered, IORING_FSYNC_DATASYNC);
 		break;
+	case VDISK_IO_DISCARD:
+		io_uring_prep_fallocate(sqe, fs->fd_buffered, discard_mode(fs), (off_t)io->off,
+					(off_t)io->len);
+		break;
 	}
 	assert(!io->in_ring);
 	io->in_ring = true;
@@ -201,11 +241,27 @@ static void file_io_done(struct reactor_op *op, int res)
 		file_submit_step(io);
 		return;
 	}
+	if (res == -EOPNOTSUPP && io->kind == VDISK_IO_DISCARD) {
+		struct file_store *fs = io->vd->backend_priv;
+
+		if (!atomic_exchange_explicit(&fs->punch_unsupported, true,
+					      memory_order_relaxed)) {
+			log_info("device %s: %s cannot deallocate with zeros; UNMAP zeroes "
+				 "the blocks instead", io->vd->dev->name, io->vd->cfg.filename);
+		}
+		/* Another command may have set it first: retry either way,
+		 * unless this very SQE already was the zeroing one. */
+		if (!io->zeroing_retried) {
+			io->zeroing_retried = true;
+			file_submit_step(io);
+			return;
+		}
+	}
 	if (res < 0) {
 		io->complete(io, res);
 		return;
 	}
-	if (io->kind == VDISK_IO_FLUSH) {
+	if (io->kind == VDISK_IO_FLUSH || io->kind == VDISK_IO_DISCARD) {
 		io->complete(io, 0);
 		return;
 	}
@@ -228,10 +284,55 @@ static void file_submit(struct vdisk_io *io)
 	file_submit_step(io);
 }
 
+/* Blocks of a file are mapped where it has data, deallocated in its holes
+ * (SEEK_DATA / SEEK_HOLE, which tmpfs, ext4, xfs and btrfs answer from
+ * their extent maps). A block device shows no holes: all mapped. */
+static uint64_t file_extent(struct vdisk_dev *vd, uint64_t off, uint64_t end, bool *mapped)
+{
+	const struct file_store *fs = vd->backend_priv;
+	off_t data, hole;
+
+	assert(off < end);
+	*mapped = true;
+	if (fs->is_block)
+		return end;
+	data = lseek(fs->fd_buffered, (off_t)off, SEEK_DATA);
+	if (data < 0) {
+		/* ENXIO: no data from here to the end of the file. Anything
+		 * else: the file system cannot tell, so call it mapped. */
+		*mapped = errno != ENXIO;
+		return end;
+	}
+	if ((uint64_t)data > off) {
+		*mapped = false;
+		return (uint64_t)data < end ? (uint64_t)data : end;
+	}
+	hole = lseek(fs->fd_buffered, (off_t)off, SEEK_HOLE);
+	if (hole < 0 || (uint64_t)hole > end)
+		return end;
+	/* SEEK_HOLE never returns off itself when off is in data. */
+	return (uint64_t)hole > off ? (uint64_t)hole : end;
+}
+
+static bool file_space(struct vdisk_dev *vd, uint64_t *used, uint64_t *avail)
+{
+	const struct file_store *fs = vd->backend_priv;
+	struct statvfs sv;
+	struct stat st;
+
+	if (fs->is_block || fstat(fs->fd_buffered, &st) < 0 || fstatvfs(fs->fd_buffered, &sv) < 0)
+		return false;
+	*used = (uint64_t)st.st_blocks * 512; /* st_blocks counts 512-byte units */
+	*avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+	return true;
+}
+
 const struct vdisk_backend vdisk_file_backend = {
 	.name = "file",
 	.open = file_open,
 	.close = file_close,
 	.resize = file_resize,
 	.submit = file_submit,
+	.extent = file_extent,
+	.space = file_space,
 };

@@ -59,9 +59,12 @@ void vdisk_exec_read_capacity16(struct scst_cmd *cmd)
 	put_be32(data + 8, cmd->dev->block_size);
 	/* Byte 12: no protection (P_TYPE 0, PROT_EN 0). Byte 13: LOGICAL
 	 * BLOCKS PER PHYSICAL BLOCK EXPONENT (physical_blocksize). Bytes
-	 * 14-15: LBPME 0 (no UNMAP yet), LBPRZ 0, lowest aligned LBA 0: LBA
+	 * 14-15: LBPME and LBPRZ on a thin LUN (deallocated blocks read as
+	 * zeros on every backend: vdisk_unmap.c), lowest aligned LBA 0: LBA
 	 * 0 starts a physical block. */
 	data[13] = (uint8_t)__builtin_ctz(vdisk_blocks_per_physical(vdisk_of(cmd)));
+	if (vdisk_is_thin(vdisk_of(cmd)))
+		data[14] = 0x80 | 0x40; /* LBPME, LBPRZ */
 	scst_cmd_copy_response(cmd, data, sizeof(data));
 	scst_cmd_done(cmd);
 }

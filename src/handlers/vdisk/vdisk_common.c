@@ -28,12 +28,31 @@ int vdisk_check_range(struct scst_cmd *cmd, uint64_t lba, uint64_t nblocks)
 	return 0;
 }
 
+static const char *io_kind_name(enum vdisk_io_kind kind)
+{
+	switch (kind) {
+	case VDISK_IO_READ:
+		return "read";
+	case VDISK_IO_WRITE:
+		return "write";
+	case VDISK_IO_FLUSH:
+		return "flush";
+	case VDISK_IO_DISCARD:
+		return "deallocation";
+	default:
+		return "I/O";
+	}
+}
+
 void vdisk_set_io_error(struct scst_cmd *cmd, enum vdisk_io_kind kind, int err, uint64_t lba)
 {
 	struct scsi_sense s;
 
 	if (err == -ENOSPC || err == -EDQUOT) {
-		/* A sparse or thin store ran out of room (SBC-4 4.7.3.6). */
+		/* A sparse or thin store ran out of room (SBC-4 4.7.3.6):
+		 * SPACE ALLOCATION FAILED WRITE PROTECT, 27/07. The LUN is
+		 * not made read-only: a write may succeed once space is
+		 * freed (an UNMAP, or room made on the file system). */
 		s = scsi_sense_make(SK_DATA_PROTECT, ASC_SPACE_ALLOCATION_FAILED_WRITE_PROTECT);
 	} else {
 		s = scsi_sense_make(SK_MEDIUM_ERROR, kind == VDISK_IO_READ
@@ -44,8 +63,7 @@ void vdisk_set_io_error(struct scst_cmd *cmd, enum vdisk_io_kind kind, int err, 
 			s.information = lba;
 		}
 	}
-	log_warn("device %s: %s at LBA %llu failed: %s", cmd->dev->name,
-		 kind == VDISK_IO_READ ? "read" : kind == VDISK_IO_WRITE ? "write" : "flush",
+	log_warn("device %s: %s at LBA %llu failed: %s", cmd->dev->name, io_kind_name(kind),
 		 (unsigned long long)lba, strerror(-err));
 	scst_set_cmd_error(cmd, s);
 }

@@ -63,6 +63,9 @@ enum vdisk_io_kind {
 	/* Advise the store's cache to read [off, off + len) in (PRE-FETCH);
 	 * buf is unused. Only for a store with a page cache. */
 	VDISK_IO_PREFETCH,
+	/* Deallocate [off, off + len) so that it reads back as zeros (thin
+	 * provisioning: UNMAP, WRITE SAME with UNMAP); buf is unused. */
+	VDISK_IO_DISCARD,
 };
 
 struct vdisk_io {
@@ -75,6 +78,7 @@ struct vdisk_io {
 	uint32_t done; /* bytes moved so far */
 	bool dsync;    /* WRITE: durable before completion (FUA, WCE=0) */
 	unsigned retries;
+	bool zeroing_retried; /* DISCARD: resubmitted as ZERO_RANGE */
 	/* Runs once, on the command's reactor: err 0 or -errno. */
 	void (*complete)(struct vdisk_io *io, int err);
 	/* A backend that goes through the reactor's io_uring: the SQE's user
@@ -100,6 +104,14 @@ struct vdisk_backend {
 	int (*resize)(struct vdisk_dev *vd, char *err, size_t errlen);
 	/* Starts @io; io->complete runs later or before this returns. */
 	void (*submit)(struct vdisk_io *io);
+	/* Thin provisioning (vdisk_lba_status.c, vdisk_log.c). The run of
+	 * blocks of one provisioning state that starts at byte @off: sets
+	 * *mapped and returns where the run ends, at most @end. Command's
+	 * reactor; a quick metadata look-up (SEEK_DATA/SEEK_HOLE). */
+	uint64_t (*extent)(struct vdisk_dev *vd, uint64_t off, uint64_t end, bool *mapped);
+	/* Bytes the store occupies and bytes its file system still has;
+	 * false when the store cannot tell (a block device). */
+	bool (*space)(struct vdisk_dev *vd, uint64_t *used, uint64_t *avail);
 };
 
 extern const struct vdisk_backend vdisk_file_backend;
@@ -129,6 +141,9 @@ struct vdisk_config {
 	bool nv_cache;       /* the cache is non-volatile: no flush, FUA ignored */
 	bool o_direct;       /* fileio: bypass the page cache */
 	bool rotational;
+	/* thin_provisioned: LBPME, UNMAP and WRITE SAME's UNMAP deallocate
+	 * (vdisk_unmap.c). */
+	bool thin_provisioned;
 };
 
 /* handler_priv of a vdisk device. */
@@ -139,7 +154,59 @@ struct vdisk_dev {
 	struct vdisk_config cfg;
 	uint64_t store_bytes;  /* the backing store's size, from open */
 	void *backend_priv;
+	/* Bytes a deallocation frees whole (the file system's block, set by
+	 * the backend's open); 0: no better than a physical block. */
+	uint32_t dealloc_granularity;
 };
+
+/* ---- thin provisioning (vdisk_unmap.c, vdisk_lba_status.c) ---- */
+
+/* Block Limits' MAXIMUM UNMAP BLOCK DESCRIPTOR COUNT: UNMAP validates the
+ * whole list before it deallocates anything, so it bounds that walk. */
+#define VDISK_MAX_UNMAP_DESCRIPTORS 256u
+/* Block Limits' MAXIMUM UNMAP LBA COUNT is this many blocks, or fewer so
+ * that one descriptor's bytes fit one vdisk_io (1 GiB): libiscsi holds a
+ * limit above 2^20 insane. */
+#define VDISK_MAX_UNMAP_BLOCKS (1u << 20)
+#define VDISK_MAX_UNMAP_BYTES (1u << 30)
+/* VPD 0xb2's THRESHOLD EXPONENT: the log page's resource counts are in
+ * units of 2^this blocks. 1 MiB of 512-byte blocks: a 32-bit count
+ * reaches 4 PiB. */
+#define VDISK_THRESHOLD_BYTES (1u << 20)
+
+static inline bool vdisk_is_thin(const struct vdisk_dev *vd)
+{
+	return vd->cfg.thin_provisioned;
+}
+
+static inline uint32_t vdisk_max_unmap_blocks(const struct scst_device *dev)
+{
+	uint32_t by_bytes = VDISK_MAX_UNMAP_BYTES / dev->block_size;
+
+	return by_bytes < VDISK_MAX_UNMAP_BLOCKS ? by_bytes : VDISK_MAX_UNMAP_BLOCKS;
+}
+
+/* VPD 0xb2's THRESHOLD EXPONENT: log2 of VDISK_THRESHOLD_BYTES in blocks. */
+static inline uint8_t vdisk_threshold_exponent(const struct scst_device *dev)
+{
+	return (uint8_t)__builtin_ctz(VDISK_THRESHOLD_BYTES / dev->block_size);
+}
+
+/* Logical blocks a deallocation frees whole: OPTIMAL UNMAP GRANULARITY. */
+uint32_t vdisk_unmap_granularity(const struct vdisk_dev *vd);
+/* The row's available(): UNMAP and GET LBA STATUS only on a thin LUN. */
+bool vdisk_thin_available(const struct scst_tgt_dev *td);
+int vdisk_parse_unmap(struct scst_cmd *cmd);
+void vdisk_exec_unmap(struct scst_cmd *cmd);
+int vdisk_parse_get_lba_status(struct scst_cmd *cmd);
+void vdisk_exec_get_lba_status(struct scst_cmd *cmd);
+/* Deallocates @nblocks from @lba, then completes @cmd (GOOD, or the
+ * I/O error's sense); WRITE SAME with UNMAP. */
+void vdisk_deallocate_and_finish(struct scst_cmd *cmd, uint64_t lba, uint32_t nblocks);
+
+/* vdisk_log.c: LOG SENSE. */
+int vdisk_parse_log_sense(struct scst_cmd *cmd);
+void vdisk_exec_log_sense(struct scst_cmd *cmd);
 
 /* Logical blocks per physical block, a power of two (1 unless
  * physical_blocksize says otherwise). */
@@ -161,8 +228,9 @@ extern const struct scst_attr_table vdisk_fileio_attr_table;
 extern const struct scst_attr_table vdisk_blockio_attr_table;
 extern const struct scst_attr_table vdisk_nullio_attr_table;
 
-/* vdisk_vpd.c: Block Limits and Block Device Characteristics. */
-#define VDISK_NVPD_PAGES 2
+/* vdisk_vpd.c: Block Limits, Block Device Characteristics and Logical
+ * Block Provisioning. */
+#define VDISK_NVPD_PAGES 3
 extern const uint8_t vdisk_vpd_pages[VDISK_NVPD_PAGES];
 size_t vdisk_vpd_page(const struct scst_device *dev, uint8_t page, uint8_t *buf);
 

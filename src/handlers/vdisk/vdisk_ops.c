@@ -51,8 +51,9 @@ const struct scst_op_desc vdisk_ops[] = {
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_write, .exec = vdisk_exec_write },
 
-	/* Byte 1: WRPROTECT (refused unless 0), ANCHOR and UNMAP (refused
-	 * while no LUN is thin), and for (16) NDOB; PBDATA/LBDATA unused. */
+	/* Byte 1: WRPROTECT (refused unless 0), ANCHOR (refused: ANC_SUP=0),
+	 * UNMAP (served on a thin LUN, refused on others), and for (16) NDOB;
+	 * PBDATA/LBDATA unused. */
 	{ .opcode = WRITE_SAME_10, .cdb_len = 10, .flags = SCST_OP_WRITES_MEDIUM,
 	  .name = "WRITE SAME(10)",
 	  .cdb_usage = { WRITE_SAME_10, 0xf8, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
@@ -175,6 +176,28 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .cdb_usage = { READ_DEFECT_DATA_12, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_read_defect_data, .exec = vdisk_exec_read_defect_data },
+
+	/* Thin provisioning (vdisk_unmap.c, vdisk_lba_status.c): served on
+	 * a thin_provisioned LUN only; elsewhere INVALID COMMAND OPERATION
+	 * CODE (SBC-4 allows it) and absent from REPORT SUPPORTED OPERATION
+	 * CODES. UNMAP byte 1: ANCHOR (refused); group ignored. */
+	{ .opcode = UNMAP, .cdb_len = 10, .flags = SCST_OP_WRITES_MEDIUM, .name = "UNMAP",
+	  .cdb_usage = { UNMAP, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
+	  .parse = vdisk_parse_unmap, .exec = vdisk_exec_unmap,
+	  .available = vdisk_thin_available },
+	{ .opcode = SERVICE_ACTION_IN_16, .service_action = SAI_GET_LBA_STATUS,
+	  .cdb_len = 16, .name = "GET LBA STATUS",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_READ,
+	  .cdb_usage = { SERVICE_ACTION_IN_16, 0x1f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = vdisk_parse_get_lba_status, .exec = vdisk_exec_get_lba_status,
+	  .available = vdisk_thin_available },
+	/* vdisk_log.c. Byte 1: PPC and SP (both refused). Allowed under
+	 * every reservation (SPC-4 table 72, SPC-2's) and in ALUA standby. */
+	{ .opcode = LOG_SENSE, .cdb_len = 10, .name = "LOG SENSE",
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .cdb_usage = { LOG_SENSE, 0x03, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00 },
+	  .parse = vdisk_parse_log_sense, .exec = vdisk_exec_log_sense },
 
 	{ .name = NULL },
 };

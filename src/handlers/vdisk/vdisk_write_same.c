@@ -14,13 +14,18 @@
  * submission holds the ring may grow with it. An abort between chunks
  * ends the command (the core sends no response to an aborted one).
  *
- * Not here yet, and meant to be added (issue 9): on a thin-provisioned
- * LUN, UNMAP=1 deallocates the range instead of writing it (a hole punch
- * on a file, BLKDISCARD on a block device) when the block is all zeros
- * and reads of deallocated blocks return zeros (LBPRZ). That is one more
- * job kind in exec (a single deallocating I/O instead of the chunk walk)
- * and write_same_may_unmap() answering from the LUN's thin_provisioned
- * attribute; PARSE already checks everything else UNMAP needs. */
+ * On a thin-provisioned LUN (thin_provisioned 1), UNMAP=1 deallocates the
+ * range instead of writing it (vdisk_unmap.c: a hole punch on a file, a
+ * zeroing discard on a block device), whatever the block holds, as LIO
+ * does: the range then reads as zeros (LBPRZ=1), which is what libiscsi's
+ * WriteSame*.Unmap* check after sending a block of 0xff with UNMAP. An
+ * initiator sets UNMAP to discard, never to store a pattern. ANCHOR stays
+ * refused: we offer no anchored state (ANC_SUP=0).
+ *
+ * MAXIMUM WRITE SAME LENGTH stays below 2^16 blocks: libiscsi's
+ * WriteSame16.Unmap, given a limit of 65536 or more, first writes 65536
+ * blocks with one WRITE(16), four times our MAXIMUM TRANSFER LENGTH;
+ * below it, it checks that such a WRITE SAME is refused instead. */
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,22 +35,27 @@
 
 #define WRITE_SAME_CHUNK_BYTES (1u << 20)
 
+#define WRITE_SAME_MAX_BLOCKS 0xffffu
+
 uint32_t vdisk_max_write_same_blocks(const struct scst_device *dev)
 {
-	return VDISK_MAX_WRITE_SAME_BYTES / dev->block_size;
+	uint32_t by_bytes = VDISK_MAX_WRITE_SAME_BYTES / dev->block_size;
+
+	return by_bytes < WRITE_SAME_MAX_BLOCKS ? by_bytes : WRITE_SAME_MAX_BLOCKS;
 }
 
 /* Whether UNMAP=1 may deallocate blocks of this LUN: only of a thin one
- * (LBPME in READ CAPACITY(16), LBPWS/LBPWS10 in VPD 0xb2), which vdisk
- * does not offer yet. SBC-4 lets a fully provisioned device either write
- * the data or refuse the bit; writing it would claim the support that
- * LBPWS denies (libiscsi's WriteSame*.UnmapVpd fails a GOOD with LBPME=0),
- * so the bit is refused with INVALID FIELD IN CDB, as LIO does. */
+ * (LBPME in READ CAPACITY(16), LBPWS/LBPWS10 in VPD 0xb2). SBC-4 lets a
+ * fully provisioned device either write the data or refuse the bit;
+ * writing it would claim the support that LBPWS denies (libiscsi's
+ * WriteSame*.UnmapVpd fails a GOOD with LBPME=0), so there the bit is
+ * refused with INVALID FIELD IN CDB, as LIO does. */
 static bool write_same_may_unmap(const struct vdisk_dev *vd)
 {
-	(void)vd;
-	return false;
+	return vdisk_is_thin(vd);
 }
+
+
 
 int vdisk_parse_write_same(struct scst_cmd *cmd)
 {
@@ -135,6 +145,11 @@ void vdisk_exec_write_same(struct scst_cmd *cmd)
 	assert(cmd->nblocks > 0);
 	/* PARSE took exactly one block of Data-Out; the core received it. */
 	assert(ws.ndob || vdisk_write_len(cmd) == bs);
+	if (ws.unmap) {
+		assert(write_same_may_unmap(vd)); /* PARSE refused it otherwise */
+		vdisk_deallocate_and_finish(cmd, cmd->lba, cmd->nblocks);
+		return;
+	}
 	/* nullio: nothing is stored, so there is nothing to write. */
 	if (vd->mode->backend->no_medium) {
 		scst_cmd_done(cmd);
