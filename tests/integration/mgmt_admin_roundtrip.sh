@@ -30,7 +30,7 @@ declare -A NO_CAPTURE=(
 # /bin/true for each, as many as their usage line asks: the test ends
 # before it would run them.
 declare -A VARIANTS=(
-	[conformance.sh]="fileio|blockio|nullio"
+	[conformance.sh]="fileio|blockio|nullio|readonly|removable"
 	[pr.sh]="/bin/true register fileio|/bin/true register blockio|/bin/true register nullio"
 )
 
@@ -45,7 +45,8 @@ if [ -n "$keep" ] && [ -e "$keep/001.conf" ]; then
 	cp -a "$keep/." "$CAP/"
 	scripts=()
 else
-	scripts=("$LIB_DIR"/*.sh)
+	# tests/conformance/conformance.sh sources lib.sh too.
+	scripts=("$LIB_DIR"/*.sh "$LIB_DIR"/../conformance/conformance.sh)
 fi
 for script in "${scripts[@]}"; do
 	name=$(basename "$script")
