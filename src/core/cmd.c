@@ -31,6 +31,7 @@
 #include "core/pr_rules.h"
 #include "core/alua.h"
 #include "core/alua_rules.h"
+#include "core/internal_cmd.h"
 #include "core/range_lock.h"
 #include "core/task_mgmt.h"
 
@@ -113,7 +114,8 @@ void scst_cmd_get(struct scst_cmd *cmd)
 void scst_cmd_put(struct scst_cmd *cmd)
 {
 	if (atomic_fetch_sub(&cmd->refcount, 1) == 1) {
-		buf_pool_free(cmd->buf, cmd->buf_cap);
+		if (!cmd->buf_borrowed)
+			buf_pool_free(cmd->buf, cmd->buf_cap);
 		free(cmd);
 	}
 }
@@ -362,6 +364,44 @@ void scst_cmd_abandon(struct scst_cmd *cmd)
 	cmd_run(cmd);
 }
 
+/* ---- internal commands (internal_cmd.h) ---- */
+
+/* Tags of internal commands have the top bit set: no transport's tag
+ * (iSCSI's are 32 bits) can name one, so ABORT TASK never reaches them
+ * by mistake; ABORT TASK SET, resets and the session's end do. */
+#define SCST_INTERNAL_TAG_BIT (1ull << 63)
+
+bool scst_internal_cmd_start(struct scst_session *sess, uint64_t lun, const uint8_t *cdb,
+			     unsigned cdb_len, enum scst_data_dir dir, void *buf, uint32_t len,
+			     void (*done)(struct scst_cmd *cmd), void *ctx)
+{
+	static _Thread_local uint64_t seq;
+	struct scst_cmd *cmd;
+
+	assert(reactor_self() == sess->reactor && done);
+	if (sess->unregistering)
+		return false;
+	cmd = scst_rx_cmd(sess, lun, cdb, cdb_len, SCST_INTERNAL_TAG_BIT | ++seq,
+			  SCST_TASK_HEAD_OF_QUEUE, dir, len);
+	if (!cmd)
+		return false;
+	cmd->internal_done = done;
+	cmd->internal_ctx = ctx;
+	scst_cmd_prepare(cmd);
+	/* The issuer's buffer is the command's: PREPARE_SPACE allocates
+	 * nothing, and a WRITE has all of its data already. */
+	assert(cmd->bufflen <= len);
+	cmd->buf = buf;
+	cmd->buf_cap = 0;
+	cmd->buf_borrowed = true;
+	cmd->space_ready = true;
+	cmd->state = SCST_CMD_STATE_PREPARE_SPACE;
+	if (dir == SCST_DATA_WRITE)
+		cmd->data_received = cmd->bufflen;
+	scst_cmd_start(cmd); /* may have run done() and freed cmd */
+	return true;
+}
+
 /* ---- RDY_TO_XFER ---- */
 
 static enum cmd_rc cmd_rdy_to_xfer(struct scst_cmd *cmd)
@@ -464,7 +504,7 @@ static enum pre_exec_rc check_unit_attention(struct scst_cmd *cmd)
 {
 	struct scsi_sense ua;
 
-	if (!cmd->tgt_dev || (cmd->op_flags & SCST_OP_SKIP_UA) ||
+	if (!cmd->tgt_dev || (cmd->op_flags & SCST_OP_SKIP_UA) || cmd->internal_done ||
 	    !scst_tgt_dev_ua_check_condition(cmd->tgt_dev, &ua))
 		return PRE_EXEC_PASS;
 	scst_set_cmd_error(cmd, ua);
@@ -642,6 +682,9 @@ static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 			return CMD_CONTINUE;
 		}
 		scst_set_cmd_status(cmd, SAM_STAT_TASK_ABORTED);
+	} else if (cmd->internal_done) {
+		/* An internal command's status goes to its issuer, not to an
+		 * initiator: no QErr, ACA or PREVIOUS ... STATUS condition. */
 	} else if (cmd->status == SAM_STAT_CHECK_CONDITION && cmd->dev) {
 		/* QErr and ACA act before the status leaves: the other tasks
 		 * it aborts never return theirs after this one. */
@@ -660,6 +703,11 @@ static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 
 static enum cmd_rc cmd_xmit(struct scst_cmd *cmd)
 {
+	if (cmd->internal_done) {
+		/* Nothing to send: FINISHED hands the result to the issuer. */
+		cmd->state = SCST_CMD_STATE_FINISHED;
+		return CMD_CONTINUE;
+	}
 	cmd->sess->tgt->tgtt->xmit_response(cmd);
 	return CMD_WAIT;
 }
@@ -698,13 +746,18 @@ static void cmd_finish(struct scst_cmd *cmd)
 		waiters = cmd->tmf_waiters;
 		cmd->tmf_waiters = NULL;
 	}
-	if (sess->tgt->tgtt->on_free_cmd)
+	if (!cmd->internal_done && sess->tgt->tgtt->on_free_cmd)
 		sess->tgt->tgtt->on_free_cmd(cmd);
 	if (cmd->tgt_dev)
 		scst_tgt_dev_put(cmd->tgt_dev);
 	list_del(&cmd->sess_entry);
 	assert(sess->active_cmds > 0);
 	sess->active_cmds--;
+	/* Out of every list, its result final: the issuer may issue the
+	 * next one from here (the session is held by the issuer's own
+	 * command, so it is still there). */
+	if (cmd->internal_done)
+		cmd->internal_done(cmd);
 	scst_tmf_cmd_finished(waiters);
 	scst_cmd_put(cmd);
 	scst_session_cmd_gone(sess);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/alua.h"
+#include "core/copy_mgr.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
 
@@ -100,6 +101,31 @@ const struct scst_op_desc scst_core_ops[] = {
 		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { RELEASE_10, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 },
 	  .parse = scst_reserve_parse, .exec = scst_release_exec },
+	/* The copy manager (copy_job.c, copy_results.c). EXTENDED COPY is
+	 * allowed under every reservation of its own LUN: what it reads and
+	 * writes goes through internal commands, each checked against the
+	 * reservations of the LUN it reaches, on the requesting nexus. */
+	{ .opcode = EXTENDED_COPY, .service_action = COPY_SA_EXTENDED_COPY_LID1, .cdb_len = 16,
+	  .name = "EXTENDED COPY(LID1)",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { EXTENDED_COPY, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = scst_ext_copy_parse, .exec = scst_ext_copy_exec,
+	  .available = scst_copy_available },
+#define RECEIVE_COPY_RESULTS_ROW(sa, label, list_id_mask)                                      \
+	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = (sa), .cdb_len = 16,               \
+	  .name = "RECEIVE COPY RESULTS " label,                                               \
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,  \
+	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, (list_id_mask), 0x00, 0x00, 0x00, 0x00,   \
+			 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },               \
+	  .parse = scst_rcv_copy_results_parse, .exec = scst_rcv_copy_results_exec,            \
+	  .available = scst_copy_available }
+	RECEIVE_COPY_RESULTS_ROW(COPY_SA_COPY_STATUS_LID1, "(COPY STATUS)", 0xff),
+	RECEIVE_COPY_RESULTS_ROW(COPY_SA_RECEIVE_DATA_LID1, "(RECEIVE DATA)", 0xff),
+	RECEIVE_COPY_RESULTS_ROW(COPY_SA_OPERATING_PARAMETERS, "(OPERATING PARAMETERS)", 0x00),
+	RECEIVE_COPY_RESULTS_ROW(COPY_SA_FAILED_SEGMENT_DETAILS_LID1, "(FAILED SEGMENT DETAILS)",
+				 0xff),
+#undef RECEIVE_COPY_RESULTS_ROW
 	{ .name = NULL },
 };
 

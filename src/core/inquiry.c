@@ -5,6 +5,7 @@
 
 #include "base/bytes.h"
 #include "core/alua.h"
+#include "core/copy_mgr.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
 
@@ -107,6 +108,24 @@ static size_t vpd_supported_pages(const struct scst_dev_type *handler, uint8_t *
 	for (unsigned i = 0; i < handler->nvpd_pages; i++)
 		d[n++] = handler->vpd_pages[i];
 	return n;
+}
+
+#define VPD_THIRD_PARTY_COPY 0x8f
+
+/* VPD page 0x8F is the copy manager's (copy_vpd.c), served where it
+ * copies: inserted in page 0x00's list (@n bytes at @d) in ascending
+ * order. */
+static size_t vpd_list_copy_page(const struct scst_cmd *cmd, uint8_t *d, size_t n)
+{
+	size_t at = 4;
+
+	if (!scst_copy_available(cmd->tgt_dev))
+		return n;
+	while (at < n && d[at] < VPD_THIRD_PARTY_COPY)
+		at++;
+	memmove(d + at + 1, d + at, n - at);
+	d[at] = VPD_THIRD_PARTY_COPY;
+	return n + 1;
 }
 
 static bool handler_has_vpd_page(const struct scst_dev_type *handler, uint8_t page)
@@ -231,6 +250,7 @@ void scst_inquiry_exec(struct scst_cmd *cmd)
 		switch (page) {
 		case 0x00:
 			n = vpd_supported_pages(cmd->dev->handler, d);
+			n = vpd_list_copy_page(cmd, d, n);
 			break;
 		case 0x80:
 			n = vpd_unit_serial(cmd->dev, d);
@@ -241,11 +261,17 @@ void scst_inquiry_exec(struct scst_cmd *cmd)
 		case 0x86:
 			n = vpd_extended_inquiry(cmd->dev, d);
 			break;
+		case VPD_THIRD_PARTY_COPY:
+			if (!scst_copy_available(cmd->tgt_dev))
+				goto no_page;
+			n = 4 + scst_copy_vpd_page(d + 4);
+			break;
 		default:
 			if (handler_has_vpd_page(cmd->dev->handler, page)) {
 				n = 4 + cmd->dev->handler->vpd_page(cmd->dev, page, d + 4);
 				break;
 			}
+		no_page:
 			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, -1));
 			scst_cmd_done(cmd);
 			return;

@@ -766,6 +766,16 @@ struct scst_cmd {
 	void *tgt_priv; /* the driver's */
 	void *dev_priv; /* the handler's, for the duration of EXEC */
 
+	/* An internal command (core/internal_cmd.h): one the core issues on
+	 * a session for itself (the copy manager's READs and WRITEs), not a
+	 * driver's. Non-NULL internal_done: no driver callback ever sees the
+	 * command (XMIT goes straight to FINISHED), and internal_done(cmd)
+	 * runs once in FINISHED, status and sense set, before it is freed.
+	 * buf_borrowed: cmd->buf belongs to the issuer, which frees it. */
+	void (*internal_done)(struct scst_cmd *cmd);
+	void *internal_ctx;
+	bool buf_borrowed;
+
 	struct list_head sess_entry; /* sess->cmds */
 	struct list_head dev_entry;  /* dev->cmds */
 

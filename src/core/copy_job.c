@@ -1,0 +1,606 @@
+/* EXTENDED COPY(LID1) (SPC-4 6.4): the copy manager's job.
+ *
+ * The command's parameter list is decoded (copy_params.c), each CSCD
+ * descriptor is resolved to a LUN of the requesting session's own LUN
+ * table (so LUN masking holds: a designator of a device the session does
+ * not see reaches nothing, COPY TARGET DEVICE NOT REACHABLE), every
+ * segment is checked against its devices before anything moves, and
+ * then the segments are copied one after the other, each in chunks of at
+ * most COPY_CHUNK_BYTES through COPY_LANES buffers: a lane READs a chunk
+ * from the source LUN and WRITEs it to the destination LUN, as internal
+ * commands of the same session (internal_cmd.h). They go through the
+ * whole pipeline on the I_T_L nexus they name, so reservations, ALUA,
+ * not-ready, read-only and the write range lock apply to each LUN as
+ * to the initiator's own READ and WRITE.
+ *
+ * Everything runs on the session's reactor, asynchronously: the
+ * EXTENDED COPY stays in EXEC while its job issues internal commands;
+ * their completions only mark the lane and schedule the job's pump
+ * (reactor_defer), which issues what comes next. So a handler that
+ * completes at once (nullio) never makes the pump recurse.
+ *
+ * Abort: task management marks the EXTENDED COPY aborted (ABORT TASK,
+ * ABORT TASK SET, a LUN or target reset, the session's end); the pump
+ * then issues nothing more, and once the internal commands in flight
+ * (at most COPY_LANES) have ended the command completes and the task
+ * management function with it. An internal command a reset of the
+ * other LUN aborts fails the copy.
+ *
+ * Lifetimes:
+ * - struct copy_job: allocated by the exec of its EXTENDED COPY, freed
+ *   by job_finish() right before scst_cmd_done() of that command; the
+ *   command (in EXEC all along) holds the session, and so the session's
+ *   LUN table entries the job refers to stay valid for it.
+ * - the steps' I_T_L nexuses: a reference each (scst_tgt_dev_get()),
+ *   taken at resolution and dropped in job_finish().
+ * - a lane's buffer: from the reactor's buffer pool at the start, back
+ *   in job_finish(); lent to one internal command at a time, which
+ *   never frees it (buf_borrowed). job_finish() runs only once no lane
+ *   is busy, so no internal command still points into a buffer.
+ * - the list identifier's record: copy_results.h. */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/buf_pool.h"
+#include "base/bytes.h"
+#include "base/log.h"
+#include "core/copy_mgr.h"
+#include "core/copy_params.h"
+#include "core/copy_results.h"
+#include "core/core_internal.h"
+#include "core/internal_cmd.h"
+
+#define COPY_CHUNK_BYTES (1u << 20)
+#define COPY_LANES 2
+
+struct copy_job;
+
+/* One buffer and the chunk in it: read from the source, then written to
+ * the destination. */
+struct copy_lane {
+	struct copy_job *job;
+	uint8_t *buf;
+	size_t cap;
+	enum { LANE_IDLE, LANE_READING, LANE_READ_DONE, LANE_WRITING } state;
+	uint64_t src_lba, dst_lba; /* of the chunk, in each device's blocks */
+	uint32_t len;              /* bytes */
+};
+
+/* A segment resolved: which nexuses, which blocks, which way. */
+struct copy_step {
+	struct scst_tgt_dev *src, *dst; /* referenced */
+	uint64_t src_lba, dst_lba;
+	uint64_t len;                   /* bytes, a multiple of both block sizes */
+	/* The same device, the destination above an overlapping source:
+	 * copied from the end down, so no chunk is read after a write has
+	 * overwritten it. */
+	bool backward;
+	uint16_t offset;                /* the segment descriptor's, for sense */
+};
+
+struct copy_job {
+	struct scst_cmd *ec;      /* the EXTENDED COPY, in EXEC until the end */
+	struct scst_session *sess;
+	struct copy_record *rec;  /* NULL under LIST ID USAGE 11b */
+	struct copy_plan plan;
+	unsigned nsteps, cur;
+	struct copy_step steps[COPY_MAX_SEG_DESCS];
+	uint64_t issued;          /* bytes of steps[cur] handed to lanes */
+	uint64_t written;         /* bytes of steps[cur] written */
+	unsigned busy;            /* lanes not idle */
+	bool failed;              /* the EXTENDED COPY's status is set */
+	struct copy_lane lanes[COPY_LANES];
+	struct reactor_deferred pump;
+};
+
+bool scst_copy_available(const struct scst_tgt_dev *td)
+{
+	return td->dev->handler->type == TYPE_DISK;
+}
+
+/* ---- PARSE ---- */
+
+#define EC_CDB_LIST_LEN 10
+
+int scst_ext_copy_parse(struct scst_cmd *cmd)
+{
+	/* Bytes 2-9 and 14 are reserved. */
+	for (unsigned i = 2; i < EC_CDB_LIST_LEN; i++) {
+		if (cmd->cdb[i]) {
+			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field((uint16_t)i, -1));
+			return -1;
+		}
+	}
+	if (cmd->cdb[14]) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(14, -1));
+		return -1;
+	}
+	cmd->data_len = get_be32(cmd->cdb + EC_CDB_LIST_LEN);
+	cmd->data_dir = cmd->data_len ? SCST_DATA_WRITE : SCST_DATA_NONE;
+	/* A list longer than the longest one taken is refused before its
+	 * data moves (SPC-4 6.4.1: PARAMETER LIST LENGTH ERROR). */
+	if (cmd->data_len > COPY_LID1_HEADER_LEN + COPY_MAX_DESC_LIST_LEN) {
+		log_warn_rl("session %s: EXTENDED COPY with a %u-byte parameter list (at most %u): "
+			    "refused", cmd->sess->initiator_name, cmd->data_len,
+			    COPY_LID1_HEADER_LEN + COPY_MAX_DESC_LIST_LEN);
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- results ---- */
+
+/* COPY ABORTED (or ILLEGAL REQUEST) with a pointer to byte @byte of the
+ * parameter list: SD 0, relative to its start (SPC-4 4.5.2.4.5). */
+static struct scsi_sense list_sense(uint8_t key, uint16_t asc, size_t byte)
+{
+	struct scsi_sense s = scsi_sense_invalid_param_field((uint16_t)byte, -1);
+
+	s.key = key;
+	s.asc = asc;
+	return s;
+}
+
+static void job_fail(struct copy_job *job, struct scsi_sense sense, const char *why)
+{
+	if (job->failed)
+		return;
+	job->failed = true;
+	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %u) fails: %s",
+		    job->sess->initiator_name, (unsigned long long)job->ec->tag,
+		    job->plan.list_id, why);
+	scst_set_cmd_error(job->ec, sense);
+}
+
+static void job_fail_status(struct copy_job *job, uint8_t status, const char *why)
+{
+	if (job->failed)
+		return;
+	job->failed = true;
+	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %u) fails: %s",
+		    job->sess->initiator_name, (unsigned long long)job->ec->tag,
+		    job->plan.list_id, why);
+	scst_set_cmd_status(job->ec, status);
+}
+
+/* ---- resolving CSCD descriptors ---- */
+
+#define DESIG_T10_VENDOR 0x1
+#define DESIG_NAA 0x3
+#define CODE_SET_BINARY 0x1
+#define CODE_SET_ASCII 0x2
+
+/* Whether @c names @dev by one of the logical unit designators VPD page
+ * 0x83 reports for it (inquiry.c): the NAA IEEE Registered one, or the
+ * T10 vendor ID one. */
+static bool designates(const struct copy_cscd *c, struct scst_device *dev)
+{
+	uint8_t id[8 + 64];
+	size_t len, n;
+	bool same;
+
+	if (c->association != 0)
+		return false;
+	if (c->designator_type == DESIG_NAA && c->code_set == CODE_SET_BINARY) {
+		put_be64(id, dev->naa_id);
+		return c->designator_len == 8 && !memcmp(c->designator, id, 8);
+	}
+	if (c->designator_type != DESIG_T10_VENDOR || c->code_set != CODE_SET_ASCII)
+		return false;
+	/* The identity strings change at run time under dev->lock. */
+	pthread_mutex_lock(&dev->lock);
+	n = strnlen(dev->t10_vend_id, 8);
+	memcpy(id, dev->t10_vend_id, n);
+	memset(id + n, ' ', 8 - n);
+	len = strlen(dev->t10_dev_id);
+	memcpy(id + 8, dev->t10_dev_id, len);
+	pthread_mutex_unlock(&dev->lock);
+	same = c->designator_len == 8 + len && !memcmp(c->designator, id, 8 + len);
+	return same;
+}
+
+/* The nexus of the session that @c designates, or NULL: only LUNs of the
+ * session's own table are candidates. */
+static struct scst_tgt_dev *resolve_cscd(struct scst_session *sess, const struct copy_cscd *c)
+{
+	struct scst_lun_table *t = scst_session_luns(sess);
+
+	for (unsigned i = 0; t && i < t->n; i++) {
+		if (designates(c, t->tgt_devs[i]->dev))
+			return t->tgt_devs[i];
+	}
+	return NULL;
+}
+
+/* One side of a segment: its CSCD descriptor index at @index_byte of the
+ * list. Returns the nexus, or NULL with the job failed. */
+static struct scst_tgt_dev *segment_side(struct copy_job *job, struct scst_tgt_dev **resolved,
+					 uint16_t index, size_t index_byte)
+{
+	const struct copy_cscd *c;
+	struct scst_tgt_dev *td;
+
+	if (index >= job->plan.ncscds) {
+		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_NO_ADDITIONAL_SENSE, index_byte),
+			 "a segment names a CSCD descriptor the list does not have");
+		return NULL;
+	}
+	c = &job->plan.cscds[index];
+	td = resolved[index];
+	if (!td) {
+		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_COPY_TARGET_DEVICE_NOT_REACHABLE,
+					 c->offset),
+			 "a CSCD descriptor designates no LUN of the session");
+		return NULL;
+	}
+	if (td->dev->handler->type != c->device_type) {
+		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_INCORRECT_COPY_TARGET_DEVICE_TYPE,
+					 c->offset + 1),
+			 "a CSCD descriptor's device type is not its LUN's");
+		return NULL;
+	}
+	if (td->dev->block_size != c->block_len) {
+		job_fail(job, list_sense(SK_ILLEGAL_REQUEST, ASC_INVALID_FIELD_IN_PARAMETER_LIST,
+					 c->offset + 29),
+			 "a CSCD descriptor's DISK BLOCK LENGTH is not its LUN's");
+		return NULL;
+	}
+	return td;
+}
+
+/* Whether @nblocks blocks from @lba are all on @dev. */
+static bool in_range(const struct scst_device *dev, uint64_t lba, uint64_t nblocks)
+{
+	uint64_t end = scst_dev_nblocks(dev);
+
+	return lba <= end && nblocks <= end - lba;
+}
+
+/* Every segment against its devices, before anything is copied: a list
+ * that cannot be done whole writes nothing. */
+static bool resolve_steps(struct copy_job *job)
+{
+	struct scst_tgt_dev *resolved[COPY_MAX_CSCD_DESCS];
+
+	for (unsigned i = 0; i < job->plan.ncscds; i++)
+		resolved[i] = resolve_cscd(job->sess, &job->plan.cscds[i]);
+	for (unsigned i = 0; i < job->plan.nsegments; i++) {
+		const struct copy_segment *s = &job->plan.segments[i];
+		struct copy_step *st = &job->steps[i];
+		size_t len_byte = s->offset + (s->type == COPY_SEG_BLOCK_TO_BLOCK ? 10 : 8);
+		uint32_t sbs, dbs;
+
+		st->src = segment_side(job, resolved, s->src, s->offset + 4);
+		if (!st->src)
+			return false;
+		st->dst = segment_side(job, resolved, s->dst, s->offset + 6);
+		if (!st->dst)
+			return false;
+		sbs = st->src->dev->block_size;
+		dbs = st->dst->dev->block_size;
+		if (s->type == COPY_SEG_BLOCK_TO_BLOCK)
+			st->len = (uint64_t)s->nblocks * (s->dc ? dbs : sbs);
+		else
+			st->len = s->nbytes;
+		if (st->len % sbs || st->len % dbs) {
+			job_fail(job, list_sense(SK_ILLEGAL_REQUEST,
+						 ASC_COPY_SEGMENT_GRANULARITY_VIOLATION, len_byte),
+				 "a segment's length is not a whole number of blocks");
+			return false;
+		}
+		if (st->len > COPY_MAX_SEGMENT_LEN) {
+			job_fail(job, list_sense(SK_ILLEGAL_REQUEST,
+						 ASC_INVALID_FIELD_IN_PARAMETER_LIST, len_byte),
+				 "a segment is longer than the maximum segment length");
+			return false;
+		}
+		/* Beyond the end of a device: COPY ABORTED pointing at the
+		 * LBA (SCST's answer; libiscsi's ValidSegDescr expects COPY
+		 * ABORTED). */
+		if (!in_range(st->src->dev, s->src_lba, st->len / sbs)) {
+			job_fail(job, list_sense(SK_COPY_ABORTED, ASC_NO_ADDITIONAL_SENSE,
+						 s->offset + 12),
+				 "a segment's source blocks are beyond the end of its LUN");
+			return false;
+		}
+		if (!in_range(st->dst->dev, s->dst_lba, st->len / dbs)) {
+			job_fail(job, list_sense(SK_COPY_ABORTED, ASC_NO_ADDITIONAL_SENSE,
+						 s->offset + 20),
+				 "a segment's destination blocks are beyond the end of its LUN");
+			return false;
+		}
+		st->src_lba = s->src_lba;
+		st->dst_lba = s->dst_lba;
+		st->offset = s->offset;
+		st->backward = st->src->dev == st->dst->dev && st->dst_lba > st->src_lba &&
+			       st->dst_lba < st->src_lba + st->len / sbs;
+		scst_tgt_dev_get(st->src);
+		scst_tgt_dev_get(st->dst);
+		job->nsteps++;
+	}
+	return true;
+}
+
+/* ---- the copy ---- */
+
+static void schedule(struct copy_job *job)
+{
+	reactor_defer(job->sess->reactor, &job->pump);
+}
+
+/* Whether an internal command of a lane did what it was asked; if not,
+ * the copy fails with what the standard has the copy manager report: the
+ * status itself when it is not CHECK CONDITION (RESERVATION CONFLICT,
+ * BUSY, TASK SET FULL: the requesting nexus's own state at that LUN),
+ * else COPY ABORTED, THIRD PARTY DEVICE FAILURE pointing at the segment
+ * (the copy target's sense goes to the log). */
+static bool internal_ok(struct copy_lane *l, struct scst_cmd *cmd, const char *what)
+{
+	struct copy_job *job = l->job;
+	const struct copy_step *st = &job->steps[job->cur];
+	uint8_t key = 0;
+	uint16_t asc = 0;
+	char why[128];
+
+	if (atomic_load(&cmd->aborted)) {
+		snprintf(why, sizeof(why), "its %s of LUN %llu was aborted", what,
+			 (unsigned long long)cmd->lun);
+		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
+					 st->offset), why);
+		return false;
+	}
+	if (cmd->status == SAM_STAT_GOOD)
+		return true;
+	if (cmd->status != SAM_STAT_CHECK_CONDITION) {
+		snprintf(why, sizeof(why), "its %s of LUN %llu ended with status %#x", what,
+			 (unsigned long long)cmd->lun, cmd->status);
+		job_fail_status(job, cmd->status, why);
+		return false;
+	}
+	scsi_sense_decode(cmd->sense, cmd->sense_len, &key, &asc);
+	snprintf(why, sizeof(why), "its %s of LUN %llu got sense %x/%02x/%02x", what,
+		 (unsigned long long)cmd->lun, key, asc >> 8, asc & 0xff);
+	job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE, st->offset),
+		 why);
+	return false;
+}
+
+static void lane_read_done(struct scst_cmd *cmd)
+{
+	struct copy_lane *l = cmd->internal_ctx;
+
+	assert(l->state == LANE_READING);
+	if (internal_ok(l, cmd, "READ")) {
+		if (cmd->resp_data_len == l->len) {
+			l->state = LANE_READ_DONE;
+			schedule(l->job);
+			return;
+		}
+		job_fail(l->job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
+					    l->job->steps[l->job->cur].offset),
+			 "a READ returned less than asked");
+	}
+	l->state = LANE_IDLE;
+	l->job->busy--;
+	schedule(l->job);
+}
+
+static void lane_write_done(struct scst_cmd *cmd)
+{
+	struct copy_lane *l = cmd->internal_ctx;
+	struct copy_job *job = l->job;
+
+	assert(l->state == LANE_WRITING);
+	if (internal_ok(l, cmd, "WRITE")) {
+		job->written += l->len;
+		if (job->rec)
+			job->rec->bytes_written += l->len;
+	}
+	l->state = LANE_IDLE;
+	job->busy--;
+	schedule(job);
+}
+
+static void rw16(uint8_t *cdb, uint8_t opcode, uint64_t lba, uint32_t nblocks)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = opcode;
+	put_be64(cdb + 2, lba);
+	put_be32(cdb + 10, nblocks);
+}
+
+/* Starts @l's internal command; false (the lane idle again, the job
+ * failed) when it could not be. */
+static bool lane_issue(struct copy_lane *l, bool write)
+{
+	struct copy_job *job = l->job;
+	const struct copy_step *st = &job->steps[job->cur];
+	const struct scst_tgt_dev *td = write ? st->dst : st->src;
+	uint8_t cdb[16];
+
+	/* The LUN must still be the device the descriptor resolved to: a
+	 * reload may have mapped another one there meanwhile. */
+	if (scst_session_tgt_dev(job->sess, td->lun) != td) {
+		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_COPY_TARGET_DEVICE_NOT_REACHABLE,
+					 st->offset),
+			 "a LUN it copies was unmapped");
+		return false;
+	}
+	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
+	     l->len / td->dev->block_size);
+	l->state = write ? LANE_WRITING : LANE_READING;
+	if (scst_internal_cmd_start(job->sess, td->lun, cdb, sizeof(cdb),
+				    write ? SCST_DATA_WRITE : SCST_DATA_READ, l->buf, l->len,
+				    write ? lane_write_done : lane_read_done, l))
+		return true;
+	l->state = LANE_IDLE;
+	job_fail_status(job, SAM_STAT_BUSY, "no internal command could be issued");
+	return false;
+}
+
+/* The next chunk of the current step, for an idle lane. */
+static void lane_take_chunk(struct copy_lane *l)
+{
+	struct copy_job *job = l->job;
+	const struct copy_step *st = &job->steps[job->cur];
+	uint64_t left = st->len - job->issued;
+	uint64_t at;
+
+	l->len = left < COPY_CHUNK_BYTES ? (uint32_t)left : COPY_CHUNK_BYTES;
+	at = st->backward ? st->len - job->issued - l->len : job->issued;
+	job->issued += l->len;
+	l->src_lba = st->src_lba + at / st->src->dev->block_size;
+	l->dst_lba = st->dst_lba + at / st->dst->dev->block_size;
+}
+
+static void job_finish(struct copy_job *job)
+{
+	struct scst_cmd *ec = job->ec;
+
+	assert(job->busy == 0);
+	for (unsigned i = 0; i < COPY_LANES; i++) {
+		assert(job->lanes[i].state == LANE_IDLE);
+		buf_pool_free(job->lanes[i].buf, job->lanes[i].cap);
+	}
+	for (unsigned i = 0; i < job->nsteps; i++) {
+		scst_tgt_dev_put(job->steps[i].src);
+		scst_tgt_dev_put(job->steps[i].dst);
+	}
+	/* An aborted copy is recorded as ended with errors; the command
+	 * itself ends as task management says (PRE_XMIT). */
+	if (atomic_load(&ec->aborted) && ec->status == SAM_STAT_GOOD)
+		scst_set_cmd_status(ec, SAM_STAT_TASK_ABORTED);
+	if (job->rec)
+		copy_record_end(job->rec, ec);
+	ec->dev_priv = NULL;
+	free(job);
+	scst_cmd_done(ec);
+}
+
+/* Issues what can be issued, and ends the job once nothing is left to
+ * do or it must stop. */
+static void job_pump(struct reactor_deferred *d)
+{
+	struct copy_job *job = container_of(d, struct copy_job, pump);
+	bool stop;
+
+	assert(reactor_self() == job->sess->reactor);
+	for (;;) {
+		stop = job->failed || atomic_load(&job->ec->aborted) || job->sess->unregistering;
+		for (unsigned i = 0; i < COPY_LANES; i++) {
+			struct copy_lane *l = &job->lanes[i];
+
+			if (l->state != LANE_READ_DONE)
+				continue;
+			if (stop || !lane_issue(l, true)) {
+				l->state = LANE_IDLE;
+				job->busy--;
+			}
+		}
+		stop = job->failed || atomic_load(&job->ec->aborted) || job->sess->unregistering;
+		for (unsigned i = 0; !stop && i < COPY_LANES; i++) {
+			struct copy_lane *l = &job->lanes[i];
+
+			if (l->state != LANE_IDLE || job->issued == job->steps[job->cur].len)
+				continue;
+			lane_take_chunk(l);
+			job->busy++;
+			if (!lane_issue(l, false)) {
+				job->busy--;
+				stop = true;
+			}
+		}
+		if (job->busy)
+			return; /* a completion schedules the pump again */
+		if (stop || job->nsteps == 0) {
+			job_finish(job);
+			return;
+		}
+		if (job->written < job->steps[job->cur].len)
+			continue; /* a lane took the rest and failed at once */
+		/* The step is done: the next begins once it is all written, so
+		 * a later segment reads what an earlier one wrote. */
+		if (job->rec)
+			job->rec->segments_processed++;
+		job->cur++;
+		job->issued = job->written = 0;
+		if (job->cur == job->nsteps) {
+			job_finish(job);
+			return;
+		}
+	}
+}
+
+void scst_ext_copy_exec(struct scst_cmd *ec)
+{
+	struct copy_job *job;
+	struct scsi_sense sense;
+
+	/* PARAMETER LIST LENGTH 0: nothing to do, not an error (SPC-4
+	 * 6.4.1). */
+	if (ec->data_len == 0) {
+		scst_cmd_done(ec);
+		return;
+	}
+	job = calloc(1, sizeof(*job));
+	if (!job) {
+		scst_set_cmd_status(ec, SAM_STAT_BUSY);
+		scst_cmd_done(ec);
+		return;
+	}
+	job->ec = ec;
+	job->sess = ec->sess;
+	list_init(&job->pump.entry);
+	job->pump.fn = job_pump;
+	for (unsigned i = 0; i < COPY_LANES; i++)
+		job->lanes[i].job = job;
+	/* The list as the initiator sent it: bufflen is less than the
+	 * PARAMETER LIST LENGTH only when it sent less, and then the list
+	 * is as short as what came. */
+	if (!copy_lid1_parse(ec->buf, ec->bufflen, &job->plan, &sense)) {
+		char at[32] = "";
+
+		if (sense.has_field_pointer)
+			snprintf(at, sizeof(at), " at byte %u", sense.byte);
+		log_warn_rl("session %s: EXTENDED COPY (tag %#llx): bad parameter list (sense "
+			    "%x/%02x/%02x%s): refused",
+			    ec->sess->initiator_name, (unsigned long long)ec->tag, sense.key,
+			    sense.asc >> 8, sense.asc & 0xff, at);
+		scst_set_cmd_error(ec, sense);
+		free(job);
+		scst_cmd_done(ec);
+		return;
+	}
+	if (job->plan.list_id_usage != COPY_LIST_ID_NONE) {
+		job->rec = copy_record_begin(ec->sess, job->plan.list_id,
+					     job->plan.list_id_usage == COPY_LIST_ID_HOLD, &sense);
+		if (!job->rec) {
+			if (sense.key)
+				job_fail(job, sense, "its list identifier is in use");
+			else
+				job_fail_status(job, SAM_STAT_BUSY, "no memory");
+			free(job);
+			scst_cmd_done(ec);
+			return;
+		}
+	}
+	if (!resolve_steps(job)) {
+		job_finish(job);
+		return;
+	}
+	for (unsigned i = 0; i < COPY_LANES && job->nsteps; i++) {
+		struct copy_lane *l = &job->lanes[i];
+
+		l->buf = buf_pool_alloc(COPY_CHUNK_BYTES, &l->cap);
+		if (!l->buf) {
+			job_fail_status(job, SAM_STAT_BUSY, "no memory for its buffers");
+			job_finish(job);
+			return;
+		}
+	}
+	ec->dev_priv = job;
+	schedule(job);
+}

@@ -1,0 +1,49 @@
+/* The copy manager (SPC-4 5.16 / 6.4 / 6.18): EXTENDED COPY and RECEIVE
+ * COPY RESULTS for every LUN of a device type it can copy (block
+ * devices), answered by the core for every handler.
+ *
+ *   copy_params.c   the LID1 parameter list, decoded and checked (pure)
+ *   copy_job.c      EXTENDED COPY: resolves CSCD descriptors to LUNs of
+ *                   the requesting session, then copies each segment with
+ *                   internal READ/WRITE commands (internal_cmd.h)
+ *   copy_results.c  the list identifiers of running and finished copies,
+ *                   RECEIVE COPY RESULTS
+ *   copy_vpd.c      VPD page 0x8F (Third-party Copy)
+ *
+ * docs/copy.md describes the whole. */
+#ifndef USCST_CORE_COPY_MGR_H
+#define USCST_CORE_COPY_MGR_H
+
+#include "core/scst.h"
+
+/* Service actions of EXTENDED COPY (0x83) and RECEIVE COPY RESULTS
+ * (0x84), SPC-4 tables 99 and 100. */
+enum copy_service_action {
+	COPY_SA_EXTENDED_COPY_LID1 = 0x00,
+	COPY_SA_EXTENDED_COPY_LID4 = 0x01,
+	COPY_SA_POPULATE_TOKEN = 0x10,
+	COPY_SA_WRITE_USING_TOKEN = 0x11,
+	COPY_SA_COPY_STATUS_LID1 = 0x00,
+	COPY_SA_RECEIVE_DATA_LID1 = 0x01,
+	COPY_SA_OPERATING_PARAMETERS = 0x03,
+	COPY_SA_FAILED_SEGMENT_DETAILS_LID1 = 0x04,
+	COPY_SA_COPY_STATUS_LID4 = 0x05,
+	COPY_SA_RECEIVE_DATA_LID4 = 0x06,
+	COPY_SA_ROD_TOKEN_INFORMATION = 0x07,
+};
+
+/* Whether the LUN's device is one the copy manager serves (a block
+ * device): the rows' available(), so that PARSE and REPORT SUPPORTED
+ * OPERATION CODES agree, and VPD page 0x00 lists 0x8F only then. */
+bool scst_copy_available(const struct scst_tgt_dev *td);
+
+int scst_ext_copy_parse(struct scst_cmd *cmd);
+void scst_ext_copy_exec(struct scst_cmd *cmd);
+int scst_rcv_copy_results_parse(struct scst_cmd *cmd);
+void scst_rcv_copy_results_exec(struct scst_cmd *cmd);
+
+/* VPD page 0x8F's payload (after the 4-byte header) into @d, which has
+ * room for 508 bytes; returns its length. */
+size_t scst_copy_vpd_page(uint8_t *d);
+
+#endif

@@ -1,0 +1,51 @@
+/* The list identifiers of EXTENDED COPY(LID1) operations (SPC-4 5.16.4.3):
+ * one record per I_T nexus and LIST IDENTIFIER while the copy runs (so
+ * that a second copy with the same identifier is refused, and COPY
+ * STATUS reports progress) and, under LIST ID USAGE 00b, after it has
+ * ended until RECEIVE COPY RESULTS has reported it.
+ *
+ * Lifetime: records live on the reactor of the session they belong to
+ * (a session's commands all run there), in that reactor's own list, with
+ * no lock. A record is created by copy_record_begin() when a copy starts,
+ * updated by its job, and ended by copy_record_end(); an ended record of
+ * a held copy stays until COPY STATUS (success) or FAILED SEGMENT DETAILS
+ * report it, or another copy reuses its identifier, or it is the oldest
+ * ended one of a full list (COPY_HELD_RECORDS_MAX per reactor). A record
+ * names its session by pointer and serial, and is never followed to the
+ * session: one that outlives its session matches no later session (the
+ * serial is never reused) and goes as the oldest. */
+#ifndef USCST_CORE_COPY_RESULTS_H
+#define USCST_CORE_COPY_RESULTS_H
+
+#include "base/list.h"
+#include "core/scst.h"
+
+#define COPY_HELD_RECORDS_MAX 256
+
+struct copy_record {
+	struct list_head entry;          /* the reactor's list, newest last */
+	const struct scst_session *sess; /* compared, never dereferenced */
+	uint64_t sess_serial;
+	uint8_t list_id;
+	bool active;                     /* the copy is running */
+	bool hold;                       /* LIST ID USAGE 00b */
+	uint16_t segments_processed;
+	uint64_t bytes_written;
+	/* The EXTENDED COPY's own result, once ended. */
+	uint8_t status;
+	uint8_t sense_len;
+	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
+};
+
+/* A new copy with @list_id on @sess starts. Returns its record, or NULL
+ * with @sense set: ILLEGAL REQUEST, OPERATION IN PROGRESS when a copy
+ * with that identifier still runs on the nexus, or no memory (then
+ * @sense is zero: the caller answers BUSY). An ended record of the same
+ * identifier is discarded. On the session's reactor. */
+struct copy_record *copy_record_begin(const struct scst_session *sess, uint8_t list_id,
+				      bool hold, struct scsi_sense *sense);
+/* The copy has ended with the EXTENDED COPY's @cmd status and sense: the
+ * record is kept if held, freed if not. */
+void copy_record_end(struct copy_record *rec, const struct scst_cmd *cmd);
+
+#endif
