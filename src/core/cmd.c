@@ -217,6 +217,15 @@ static void cmd_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LUN_NOT_SUPPORTED);
 		return;
 	}
+	/* An operation code the LUN knows, with a service action it does
+	 * not: SPC-4 4.2.5.1 makes that an invalid field, the service
+	 * action (libiscsi's Sanitize.InvalidServiceAction). */
+	if (!cmd->op && cmd->tgt_dev &&
+	    (scst_op_index_has_service_actions(scst_core_op_index(), cmd->cdb[0]) ||
+	     scst_op_index_has_service_actions(scst_dev_op_index(cmd->dev), cmd->cdb[0]))) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(1, 4));
+		return;
+	}
 	if (!cmd->op || (cmd->op->available && !cmd->op->available(cmd->tgt_dev))) {
 		struct scsi_sense sense = scsi_sense_invalid_cdb_field(0, -1);
 
@@ -560,7 +569,10 @@ static enum pre_exec_rc check_not_ready(struct scst_cmd *cmd)
 	    (cmd->op_flags & SCST_OP_NOT_READY_OK) ||
 	    !cmd->dev->handler->not_ready(cmd->dev, cmd->op_flags, &sense))
 		return PRE_EXEC_PASS;
-	assert(sense.key == SK_NOT_READY);
+	/* MEDIUM ERROR: the failure mode a failed SANITIZE or FORMAT UNIT
+	 * leaves the unit in (SBC-4 4.11.3, 5.3), which blocks commands as
+	 * not being ready does. */
+	assert(sense.key == SK_NOT_READY || sense.key == SK_MEDIUM_ERROR);
 	scst_set_cmd_error(cmd, sense);
 	return PRE_EXEC_FAILED;
 }

@@ -10,6 +10,9 @@ struct scst_op_index;
 struct scst_op_index *scst_op_index_build(const struct scst_op_desc *ops);
 const struct scst_op_desc *scst_op_index_lookup(const struct scst_op_index *idx,
 					       const uint8_t *cdb);
+/* Whether @opcode has rows with service actions in the table: a lookup
+ * that found none of them met an unknown service action. */
+bool scst_op_index_has_service_actions(const struct scst_op_index *idx, uint8_t opcode);
 /* The index of a handler's table, built at registration (registry.c). */
 const struct scst_op_index *scst_dev_op_index(const struct scst_device *dev);
 
@@ -125,9 +128,7 @@ void scst_tgt_dev_get(struct scst_tgt_dev *td);
  * management, for a nexus it created and never published). */
 void scst_tgt_dev_put(struct scst_tgt_dev *td);
 
-/* Device references (registry.c): the last put detaches and frees. */
-void scst_device_get(struct scst_device *dev);
-void scst_device_put(struct scst_device *dev);
+/* Device references (registry.c): scst_device_get()/put() in scst.h. */
 
 /* Groups (acg.c); scst_mutex held. */
 /* Whether the group's initiator patterns take @initiator_name. */

@@ -39,3 +39,10 @@ const struct scst_op_desc *scst_op_index_lookup(const struct scst_op_index *idx,
 	}
 	return NULL;
 }
+
+bool scst_op_index_has_service_actions(const struct scst_op_index *idx, uint8_t opcode)
+{
+	const struct scst_op_desc *d = idx->by_opcode[opcode];
+
+	return d && (d->flags & SCST_OP_HAS_SERVICE_ACTION);
+}

@@ -275,7 +275,9 @@ struct scst_dev_type {
 	 * (3A/00, 3A/01 tray closed, 3A/02 tray open), LOGICAL UNIT NOT
 	 * READY, INITIALIZING COMMAND REQUIRED (04/02, stopped), SANITIZE IN
 	 * PROGRESS (04/1B) or FORMAT IN PROGRESS (04/04), the last two with
-	 * the progress indication (scsi_sense.has_progress, SPC-4 4.5.2.4.2);
+	 * the progress indication (scsi_sense.has_progress, SPC-4 4.5.2.4.2),
+	 * or MEDIUM ERROR, SANITIZE COMMAND FAILED (31/03) or MEDIUM FORMAT
+	 * CORRUPTED (31/00) in the failure mode a failed one leaves;
 	 * @sense is not touched when it returns false.
 	 * Called by PRE_EXEC (core/cmd.c, check_not_ready) for every command
 	 * whose row lacks SCST_OP_NOT_READY_OK, after the reservation, unit
@@ -1072,6 +1074,15 @@ void scst_cmd_copy_response(struct scst_cmd *cmd, const void *data, size_t len);
  * NULL). Any thread. */
 void scst_dev_queue_ua(struct scst_device *dev, struct scst_tgt_dev *except,
 		       struct scsi_sense sense);
+
+/* Device references (registry.c): the registry holds one, every I_T_L
+ * nexus one. A handler that works on a device beyond any command (a
+ * SANITIZE that goes on after its command completed) takes one for as
+ * long; the last put detaches and frees the device, on the calling
+ * thread. dev->refs back at 1 under such a reference means the device
+ * has been destroyed and has no nexus left: nobody will see it again. */
+void scst_device_get(struct scst_device *dev);
+void scst_device_put(struct scst_device *dev);
 
 /* The device's size in blocks as a command sees it now: one relaxed
  * load (a resize is atomic, and nothing else is published with it). */

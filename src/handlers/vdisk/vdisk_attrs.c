@@ -142,6 +142,13 @@ static int check_geometry(const void *obj, char *err, size_t errlen)
 #define VDISK_ROTATIONAL                                                               \
 	VDISK_FLAG("rotational", rotational, "1",                                      \
 		   "Report a rotating medium (VPD page 0xb1); 0 reports a solid-state one.")
+#define VDISK_BACKGROUND_RATE_MB                                                       \
+	{ .name = "background_rate_mb", .type = SCST_ATTR_UINT,                        \
+	  SCST_ATTR_FIELD(struct vdisk_config, background_rate_mb), .max = UINT32_MAX, \
+	  .def = "0",                                                                  \
+	  .help = "MiB per second a SANITIZE or FORMAT UNIT writes at most, so that "  \
+		  "one does not take the whole store from the LUNs sharing it; 0: as "   \
+		  "fast as the store takes it." }
 #define VDISK_THIN_PROVISIONED                                                         \
 	VDISK_FLAG("thin_provisioned", thin_provisioned, "0",                          \
 		   "Thin provisioning: UNMAP and WRITE SAME with UNMAP deallocate blocks " \
@@ -153,7 +160,7 @@ static const struct scst_attr_desc fileio_attrs[] = {
 	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
 	VDISK_REMOVABLE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_O_DIRECT, VDISK_ROTATIONAL,
-	VDISK_THIN_PROVISIONED,
+	VDISK_THIN_PROVISIONED, VDISK_BACKGROUND_RATE_MB,
 };
 
 /* blockio is always O_DIRECT. */
@@ -161,6 +168,7 @@ static const struct scst_attr_desc blockio_attrs[] = {
 	VDISK_FILENAME, VDISK_SIZE, VDISK_SIZE_MB, VDISK_BLOCKSIZE, VDISK_PHYSICAL_BLOCKSIZE,
 	VDISK_REMOVABLE,
 	VDISK_WRITE_THROUGH, VDISK_NV_CACHE, VDISK_ROTATIONAL, VDISK_THIN_PROVISIONED,
+	VDISK_BACKGROUND_RATE_MB,
 };
 
 /* nullio stores nothing: no file, nothing to flush. */

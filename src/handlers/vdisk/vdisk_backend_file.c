@@ -191,7 +191,7 @@ static int discard_mode(struct file_store *fs)
 static void file_submit_step(struct vdisk_io *io)
 {
 	struct file_store *fs = io->vd->backend_priv;
-	struct io_uring_sqe *sqe = reactor_get_sqe(io->cmd->reactor);
+	struct io_uring_sqe *sqe = reactor_get_sqe(io->reactor);
 	uint8_t *buf = io->buf + io->done;
 	uint64_t off = io->off + io->done;
 	uint32_t len = io->len - io->done;

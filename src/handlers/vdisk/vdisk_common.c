@@ -75,6 +75,7 @@ void vdisk_io_init(struct vdisk_io *io, struct scst_cmd *cmd, enum vdisk_io_kind
 		.kind = kind,
 		.vd = vdisk_of(cmd),
 		.cmd = cmd,
+		.reactor = cmd->reactor,
 		.buf = buf,
 		.off = off,
 		.len = len,

@@ -53,6 +53,24 @@ struct vdisk_medium {
 	unsigned npreventers, cap;
 };
 
+/* A whole-medium operation (SANITIZE, FORMAT UNIT: vdisk_medium_job.c)
+ * running, or the failure mode one left. Read lock-free by every command
+ * of every session (the not-ready check); written by the reactor that
+ * runs the job, and by SANITIZE's EXIT FAILURE MODE. */
+enum vdisk_medium_op_state {
+	VDISK_OP_IDLE,
+	VDISK_OP_SANITIZING,      /* NOT READY, SANITIZE IN PROGRESS */
+	VDISK_OP_FORMATTING,      /* NOT READY, FORMAT IN PROGRESS */
+	VDISK_OP_SANITIZE_FAILED, /* MEDIUM ERROR, SANITIZE COMMAND FAILED */
+	VDISK_OP_FORMAT_FAILED,   /* MEDIUM ERROR, MEDIUM FORMAT CORRUPTED */
+};
+
+struct vdisk_medium_op {
+	atomic_uint state;        /* enum vdisk_medium_op_state */
+	atomic_uint progress;     /* of the running job, in 65536ths */
+	atomic_bool failed_ause;  /* the failed sanitize had AUSE=1 */
+};
+
 /* One transfer between a buffer and the store, run to completion by the
  * backend: a short transfer is retried for the rest, only an error or a
  * transfer that makes no progress fails it. */
@@ -71,7 +89,8 @@ enum vdisk_io_kind {
 struct vdisk_io {
 	enum vdisk_io_kind kind;
 	struct vdisk_dev *vd;
-	struct scst_cmd *cmd; /* its reactor runs the I/O */
+	struct scst_cmd *cmd; /* the command it is for; NULL for a medium job */
+	struct reactor *reactor; /* whose ring runs it: cmd's, or the job's */
 	uint8_t *buf;
 	uint64_t off;  /* byte offset in the store */
 	uint32_t len;
@@ -141,6 +160,9 @@ struct vdisk_config {
 	bool nv_cache;       /* the cache is non-volatile: no flush, FUA ignored */
 	bool o_direct;       /* fileio: bypass the page cache */
 	bool rotational;
+	/* MiB per second a SANITIZE or FORMAT UNIT writes at most; 0: as
+	 * fast as the store takes (vdisk_medium_job.c). */
+	uint32_t background_rate_mb;
 	/* thin_provisioned: LBPME, UNMAP and WRITE SAME's UNMAP deallocate
 	 * (vdisk_unmap.c). */
 	bool thin_provisioned;
@@ -157,6 +179,8 @@ struct vdisk_dev {
 	/* Bytes a deallocation frees whole (the file system's block, set by
 	 * the backend's open); 0: no better than a physical block. */
 	uint32_t dealloc_granularity;
+	/* A SANITIZE or FORMAT UNIT running, or the failure it left. */
+	struct vdisk_medium_op medium_op;
 };
 
 /* ---- thin provisioning (vdisk_unmap.c, vdisk_lba_status.c) ---- */
@@ -356,5 +380,40 @@ int vdisk_medium_init(struct vdisk_dev *vd, char *err, size_t errlen);
 void vdisk_medium_destroy(struct vdisk_dev *vd);
 bool vdisk_not_ready(const struct scst_device *dev, uint32_t op_flags, struct scsi_sense *sense);
 void vdisk_clear_nexus_state(struct scst_device *dev, const struct scst_session *sess);
+
+/* ---- SANITIZE and FORMAT UNIT (vdisk_sanitize.c, vdisk_format.c, and
+ * the job both run: vdisk_medium_job.c) ---- */
+
+#define SANITIZE_SA_OVERWRITE 0x01
+#define SANITIZE_SA_BLOCK_ERASE 0x02
+#define SANITIZE_SA_CRYPTO_ERASE 0x03
+#define SANITIZE_SA_EXIT_FAILURE_MODE 0x1f
+
+/* What a medium job does, as its command asked. */
+struct vdisk_medium_job_spec {
+	const char *name; /* for log lines: "sanitize (overwrite)" */
+	enum vdisk_medium_op_state running; /* SANITIZING or FORMATTING */
+	enum vdisk_medium_op_state failed;  /* the failure mode it may leave */
+	uint16_t failure_asc;   /* MEDIUM ERROR's ASC for its waiter then */
+	bool immed;             /* GOOD now, not at the end */
+	bool ause;              /* SANITIZE: EXIT FAILURE MODE may end a failure */
+	bool deallocate;        /* deallocate every block (thin) instead of writing */
+	bool invert;            /* OVERWRITE: alternate passes inverted */
+	unsigned passes;        /* writes over the whole medium, 1..31 */
+	uint32_t pattern_len;   /* 0: zeros */
+	uint8_t pattern[4096];  /* at most a block */
+};
+/* Starts the job for @cmd (its checks passed): marks the unit busy, or
+ * refuses @cmd with the sense of the job already running. @cmd completes
+ * now (IMMED, or a refusal) or when the job ends. */
+void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_spec *spec);
+/* The not-ready part of a medium job: true with @sense while one runs
+ * (with its progress) or a failure mode holds; for the device's
+ * not_ready. Lock-free. */
+bool vdisk_medium_op_not_ready(const struct vdisk_dev *vd, struct scsi_sense *sense);
+int vdisk_parse_sanitize(struct scst_cmd *cmd);
+void vdisk_exec_sanitize(struct scst_cmd *cmd);
+int vdisk_parse_format_unit(struct scst_cmd *cmd);
+void vdisk_exec_format_unit(struct scst_cmd *cmd);
 
 #endif

@@ -199,5 +199,36 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .cdb_usage = { LOG_SENSE, 0x03, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_log_sense, .exec = vdisk_exec_log_sense },
 
+	/* SANITIZE (vdisk_sanitize.c): one row per service action, so that
+	 * REPORT SUPPORTED OPERATION CODES lists each one libiscsi looks
+	 * for. Byte 1: IMMED, AUSE and the service action (ZNR is reserved:
+	 * not a zoned device); bytes 7..8 PARAMETER LIST LENGTH. They write
+	 * the medium (refused on a read-only LUN) and conflict with every
+	 * reservation (SBC-4 table 13). SCST_OP_NOT_READY_OK: a SANITIZE is
+	 * what ends a sanitize failure mode, so exec asks the not-ready hook
+	 * itself, for everything else. */
+#define SANITIZE_ROW(sa, row_name, flags_more)                                           \
+	{ .opcode = SANITIZE, .service_action = sa, .cdb_len = 10, .name = row_name,     \
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_NOT_READY_OK | flags_more,       \
+	  .cdb_usage = { SANITIZE, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,  \
+			 0x00 },                                                         \
+	  .parse = vdisk_parse_sanitize, .exec = vdisk_exec_sanitize }
+	SANITIZE_ROW(SANITIZE_SA_OVERWRITE, "SANITIZE OVERWRITE", SCST_OP_WRITES_MEDIUM),
+	SANITIZE_ROW(SANITIZE_SA_BLOCK_ERASE, "SANITIZE BLOCK ERASE", SCST_OP_WRITES_MEDIUM),
+	SANITIZE_ROW(SANITIZE_SA_CRYPTO_ERASE, "SANITIZE CRYPTOGRAPHIC ERASE",
+		     SCST_OP_WRITES_MEDIUM),
+	SANITIZE_ROW(SANITIZE_SA_EXIT_FAILURE_MODE, "SANITIZE EXIT FAILURE MODE", 0),
+#undef SANITIZE_ROW
+	/* FORMAT UNIT (vdisk_format.c). Byte 1: FMTPINFO and RTO_REQ
+	 * (refused), LONGLIST, FMTDATA, CMPLST (no defect list to keep or
+	 * replace: ignored), DEFECT LIST FORMAT; byte 4: FFMT. Writes the
+	 * medium; conflicts with every reservation. SCST_OP_NOT_READY_OK: a
+	 * FORMAT UNIT is what clears a medium format corrupted; exec asks
+	 * the hook for the rest. */
+	{ .opcode = FORMAT_UNIT, .cdb_len = 6, .name = "FORMAT UNIT",
+	  .flags = SCST_OP_WRITES_MEDIUM | SCST_OP_NOT_READY_OK,
+	  .cdb_usage = { FORMAT_UNIT, 0xff, 0x00, 0x00, 0x03, 0x00 },
+	  .parse = vdisk_parse_format_unit, .exec = vdisk_exec_format_unit },
+
 	{ .name = NULL },
 };

@@ -102,6 +102,11 @@ bool vdisk_not_ready(const struct scst_device *dev, uint32_t op_flags, struct sc
 {
 	const struct vdisk_dev *vd = dev->handler_priv;
 
+	/* A SANITIZE or FORMAT UNIT running, or the failure mode one left:
+	 * whatever else holds, every command but those the core lets
+	 * through waits for it (SBC-4 4.11.2, 5.3). */
+	if (vdisk_medium_op_not_ready(vd, sense))
+		return true;
 	if (!atomic_load_explicit(&vd->medium.ejected, memory_order_acquire) ||
 	    (op_flags & SCST_OP_NO_MEDIUM_OK))
 		return false;

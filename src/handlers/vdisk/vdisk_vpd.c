@@ -67,6 +67,10 @@ static size_t block_device_characteristics(const struct scst_device *dev, uint8_
 	/* MEDIUM ROTATION RATE: 1 = non-rotating (solid state), 0 = not
 	 * reported. Linux sets its rotational flag from this. */
 	put_be16(d + 4 - 4, vd->cfg.rotational ? 0 : 1);
+	/* WABEREQ and WACEREQ 01b: a read after a block or cryptographic
+	 * erase SANITIZE succeeds (vdisk_sanitize.c: the blocks read as
+	 * zeros, written or deallocated). */
+	d[7 - 4] = 0x40 | 0x10;
 	return VPD_PAYLOAD_LEN;
 }
 
