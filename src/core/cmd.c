@@ -577,10 +577,12 @@ static enum pre_exec_rc check_not_ready(struct scst_cmd *cmd)
 	return PRE_EXEC_FAILED;
 }
 
+/* A read-only LUN, or a medium write-protected by the control page's SWP
+ * (MODE SELECT). */
 static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
 {
 	if (!(cmd->op_flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev ||
-	    !atomic_load(&cmd->tgt_dev->read_only))
+	    (!atomic_load(&cmd->tgt_dev->read_only) && !atomic_load(&cmd->dev->swp)))
 		return PRE_EXEC_PASS;
 	scst_set_cmd_error_asc(cmd, SK_DATA_PROTECT, ASC_WRITE_PROTECTED);
 	return PRE_EXEC_FAILED;

@@ -950,6 +950,11 @@ void pr_store_save(struct pr_store_req *req, const char *dev_name, const struct 
 	pr_store_submit(req, dev_name, bytes, len, reply_to, done);
 }
 
+const char *pr_store_state_dir(void)
+{
+	return writer.state_dir;
+}
+
 bool pr_store_available(void)
 {
 	bool running;

@@ -113,6 +113,10 @@ int pr_store_write_file(const char *path, const uint8_t *bytes, size_t len, char
  * Called once by the daemon before any device is created. Returns 0, or
  * -1 with @err. */
 int pr_store_start(const char *state_dir, char *err, size_t errlen);
+/* The state directory pr_store_start() was given (other per-device state
+ * files live beside pr/: vdisk's saved mode pages in mode/); NULL before
+ * it and after pr_store_stop(). */
+const char *pr_store_state_dir(void);
 /* Waits until every submitted request has been written and its
  * completion sent, then stops the writer. The daemon calls it once no
  * session is left and before the devices and the reactors go. */

@@ -474,6 +474,10 @@ struct scst_device {
 	atomic_uint tst;
 	atomic_uint qerr;
 	atomic_bool tas;
+	/* Control page SWP (software write protect, SPC-4 7.5.8): every
+	 * command that writes the medium gets DATA PROTECT, WRITE PROTECTED
+	 * (core/cmd.c's read-only check), as on a read-only LUN. */
+	atomic_bool swp;
 	atomic_uint ua_intlck_ctrl;
 
 	pthread_mutex_t lock;    /* the state below */

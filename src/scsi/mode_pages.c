@@ -2,9 +2,10 @@
  *
  * Each page has one encoder that writes the page for a page control value;
  * the CHANGEABLE variant is a mask with a 1 in every bit MODE SELECT may
- * change. MODE SELECT checks a page by encoding the current page and the
- * mask and requiring (sent ^ current) & ~mask == 0, so the rules for what
- * may change live in exactly one place per page. */
+ * change, the others report one of the device's sets of values (struct
+ * mode_values). MODE SELECT checks a page by encoding the current page
+ * and the mask and requiring (sent ^ current) & ~mask == 0, so the rules
+ * for what may change live in exactly one place per page. */
 #include "scsi/mode_pages.h"
 
 #include <assert.h>
@@ -40,10 +41,15 @@
 #define CONTROL_UA_INTLCK_MASK 0x30
 #define CONTROL_TAS_BYTE 5
 #define CONTROL_TAS 0x40
+/* SWP in byte 4 bit 3 (beside UA_INTLCK_CTRL). */
+#define CONTROL_SWP 0x08
+/* PS in byte 0 of a page: the page is savable. */
+#define PAGE_PS 0x80
 
 struct mode_page_desc {
 	uint8_t code;
 	uint8_t len; /* PAGE LENGTH: bytes after the two-byte header */
+	bool savable; /* PS=1: it has saved values (struct mode_values) */
 	void (*encode)(uint8_t *pg, enum mode_page_control pc, const struct mode_disk_params *p);
 };
 
@@ -73,20 +79,27 @@ static void encode_rigid_geometry(uint8_t *pg, enum mode_page_control pc,
 	put_be16(pg + 20, p->rotational ? 0 : 1);
 }
 
+/* The values a page control other than CHANGEABLE reports. */
+static const struct mode_values *values_of(enum mode_page_control pc,
+					   const struct mode_disk_params *p)
+{
+	switch (pc) {
+	case MODE_PC_DEFAULT:
+		return &p->def;
+	case MODE_PC_SAVED:
+		return &p->saved;
+	default:
+		return &p->cur;
+	}
+}
+
 static void encode_caching(uint8_t *pg, enum mode_page_control pc,
 			   const struct mode_disk_params *p)
 {
-	switch (pc) {
-	case MODE_PC_CHANGEABLE:
-		pg[2] = CACHING_WCE;
-		break;
-	case MODE_PC_DEFAULT:
-		pg[2] = p->default_wce ? CACHING_WCE : 0;
-		break;
-	default:
-		pg[2] = p->wce ? CACHING_WCE : 0;
-		break;
-	}
+	if (pc == MODE_PC_CHANGEABLE)
+		pg[2] = p->wce_fixed ? 0 : CACHING_WCE;
+	else
+		pg[2] = values_of(pc, p)->wce ? CACHING_WCE : 0;
 }
 
 static void encode_control(uint8_t *pg, enum mode_page_control pc,
@@ -95,38 +108,39 @@ static void encode_control(uint8_t *pg, enum mode_page_control pc,
 	if (pc == MODE_PC_CHANGEABLE) {
 		pg[2] = CONTROL_TST_MASK | CONTROL_D_SENSE;
 		pg[CONTROL_QAM_BYTE] = CONTROL_QAM_MASK | CONTROL_QERR_MASK;
-		pg[CONTROL_UA_INTLCK_BYTE] = CONTROL_UA_INTLCK_MASK;
+		pg[CONTROL_UA_INTLCK_BYTE] = CONTROL_UA_INTLCK_MASK | CONTROL_SWP;
 		pg[CONTROL_TAS_BYTE] = CONTROL_TAS;
 		return;
 	}
-	bool dflt = pc == MODE_PC_DEFAULT;
-	bool d_sense = dflt ? p->default_d_sense : p->d_sense;
-	uint8_t qam = dflt ? p->default_qam : p->qam;
-	/* The task management fields power on as 0 (SPC-4's defaults: one
-	 * task set, QErr 00b, no TASK ABORTED status, UAs cleared when
-	 * reported). */
-	uint8_t tst = dflt ? MODE_TST_SHARED : p->tst;
-	uint8_t qerr = dflt ? MODE_QERR_CONTINUE : p->qerr;
-	uint8_t ua_intlck = dflt ? 0 : p->ua_intlck_ctrl;
-	bool tas = dflt ? false : p->tas;
+	const struct mode_values *v = values_of(pc, p);
 
-	assert(qam <= MODE_QAM_UNRESTRICTED && tst <= MODE_TST_PER_NEXUS &&
-	       qerr <= MODE_QERR_ABORT_NEXUS && ua_intlck <= 3);
-	pg[2] = (uint8_t)(tst << CONTROL_TST_SHIFT) | (d_sense ? CONTROL_D_SENSE : 0) |
+	assert(mode_values_valid(v));
+	pg[2] = (uint8_t)(v->tst << CONTROL_TST_SHIFT) | (v->d_sense ? CONTROL_D_SENSE : 0) |
 		CONTROL_GLTSD; /* no log parameters are saved */
-	pg[CONTROL_QAM_BYTE] = (uint8_t)(qam << CONTROL_QAM_SHIFT) |
-			       (uint8_t)(qerr << CONTROL_QERR_SHIFT);
-	pg[CONTROL_UA_INTLCK_BYTE] = (uint8_t)(ua_intlck << CONTROL_UA_INTLCK_SHIFT);
-	pg[CONTROL_TAS_BYTE] = tas ? CONTROL_TAS : 0;
+	pg[CONTROL_QAM_BYTE] = (uint8_t)(v->qam << CONTROL_QAM_SHIFT) |
+			       (uint8_t)(v->qerr << CONTROL_QERR_SHIFT);
+	pg[CONTROL_UA_INTLCK_BYTE] = (uint8_t)(v->ua_intlck_ctrl << CONTROL_UA_INTLCK_SHIFT) |
+				     (v->swp ? CONTROL_SWP : 0);
+	pg[CONTROL_TAS_BYTE] = v->tas ? CONTROL_TAS : 0;
 	put_be16(pg + 8, 0xffff); /* busy timeout period: unlimited */
+}
+
+bool mode_values_valid(const struct mode_values *v)
+{
+	/* SPC-4 7.5.8: QAM 2..7 reserved (8..15 vendor specific, none
+	 * here), TST 2..7 reserved, QERR 10b reserved, UA_INTLCK_CTRL 01b
+	 * reserved. */
+	return v->qam <= MODE_QAM_UNRESTRICTED && v->tst <= MODE_TST_PER_NEXUS &&
+	       v->qerr <= MODE_QERR_ABORT_NEXUS && v->qerr != 2 && v->ua_intlck_ctrl <= 3 &&
+	       v->ua_intlck_ctrl != 1;
 }
 
 /* In ascending page code order: the order of the all-pages answer. */
 static const struct mode_page_desc disk_pages[] = {
 	{ .code = MODE_PAGE_FORMAT_DEVICE, .len = 0x16, .encode = encode_format_device },
 	{ .code = MODE_PAGE_RIGID_GEOMETRY, .len = 0x16, .encode = encode_rigid_geometry },
-	{ .code = MODE_PAGE_CACHING, .len = 0x12, .encode = encode_caching },
-	{ .code = MODE_PAGE_CONTROL, .len = 0x0a, .encode = encode_control },
+	{ .code = MODE_PAGE_CACHING, .len = 0x12, .savable = true, .encode = encode_caching },
+	{ .code = MODE_PAGE_CONTROL, .len = 0x0a, .savable = true, .encode = encode_control },
 };
 
 #define NPAGES (sizeof(disk_pages) / sizeof(disk_pages[0]))
@@ -143,7 +157,7 @@ static size_t page_encode(const struct mode_page_desc *d, enum mode_page_control
 			  const struct mode_disk_params *p, uint8_t *pg)
 {
 	memset(pg, 0, 2u + d->len);
-	pg[0] = d->code; /* PS 0: nothing is savable */
+	pg[0] = d->code | (d->savable ? PAGE_PS : 0);
 	pg[1] = d->len;
 	d->encode(pg, pc, p);
 	return 2u + d->len;
@@ -172,12 +186,11 @@ static size_t block_descriptor_encode(bool long_lba, enum mode_page_control pc,
 	return len;
 }
 
+/* PC=saved is answered for every page: the savable ones report their
+ * saved values, the others (format device, rigid geometry, where nothing
+ * can change) their only ones. */
 static bool mode_sense_check(const struct scsi_mode_sense_cdb *req, struct scsi_sense *err)
 {
-	if (req->pc == MODE_PC_SAVED) {
-		*err = scsi_sense_make(SK_ILLEGAL_REQUEST, ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
-		return false;
-	}
 	if (req->page != MODE_PAGE_ALL && !page_find(req->page)) {
 		*err = scsi_sense_invalid_cdb_field(2, 5);
 		return false;
@@ -219,7 +232,10 @@ int mode_sense_build(const struct scsi_mode_sense_cdb *req, const struct mode_di
 			off += page_encode(&disk_pages[i], pc, p, buf + off);
 	}
 
-	uint8_t dev_specific = DEV_SPECIFIC_DPOFUA | (p->read_only ? DEV_SPECIFIC_WP : 0);
+	/* WP: the LUN is read-only, or SWP write-protects the medium
+	 * (SBC-3 6.4.1: the current write protection). */
+	uint8_t dev_specific = DEV_SPECIFIC_DPOFUA |
+			       (p->read_only || p->cur.swp ? DEV_SPECIFIC_WP : 0);
 
 	/* MODE DATA LENGTH counts the bytes after itself. */
 	if (req->ten) {
@@ -319,7 +335,7 @@ static int select_one_page(const uint8_t *data, size_t len, size_t off,
 		}
 	}
 	if (d->code == MODE_PAGE_CACHING) {
-		out->wce = pg[2] & CACHING_WCE;
+		out->v.wce = pg[2] & CACHING_WCE;
 	} else if (d->code == MODE_PAGE_CONTROL) {
 		uint8_t qam = pg[CONTROL_QAM_BYTE] >> CONTROL_QAM_SHIFT;
 		uint8_t tst = pg[2] >> CONTROL_TST_SHIFT;
@@ -348,12 +364,13 @@ static int select_one_page(const uint8_t *data, size_t len, size_t off,
 				(uint16_t)(off + CONTROL_UA_INTLCK_BYTE), 5);
 			return -1;
 		}
-		out->d_sense = pg[2] & CONTROL_D_SENSE;
-		out->qam = qam;
-		out->tst = tst;
-		out->qerr = qerr;
-		out->ua_intlck_ctrl = ua_intlck;
-		out->tas = pg[CONTROL_TAS_BYTE] & CONTROL_TAS;
+		out->v.d_sense = pg[2] & CONTROL_D_SENSE;
+		out->v.swp = pg[CONTROL_UA_INTLCK_BYTE] & CONTROL_SWP;
+		out->v.qam = qam;
+		out->v.tst = tst;
+		out->v.qerr = qerr;
+		out->v.ua_intlck_ctrl = ua_intlck;
+		out->v.tas = pg[CONTROL_TAS_BYTE] & CONTROL_TAS;
 	}
 	return 2 + d->len;
 }
@@ -365,10 +382,6 @@ static bool mode_select_check_cdb(const struct scsi_mode_select_cdb *req,
 		*err = scsi_sense_invalid_cdb_field(1, 4);
 		return false;
 	}
-	if (req->sp) { /* nothing can be saved */
-		*err = scsi_sense_invalid_cdb_field(1, 0);
-		return false;
-	}
 	return true;
 }
 
@@ -376,13 +389,11 @@ int mode_select_parse(const struct scsi_mode_select_cdb *req, const uint8_t *dat
 		      const struct mode_disk_params *p, struct mode_select_result *out,
 		      struct scsi_sense *err)
 {
-	out->wce = p->wce;
-	out->d_sense = p->d_sense;
-	out->qam = p->qam;
-	out->tst = p->tst;
-	out->qerr = p->qerr;
-	out->tas = p->tas;
-	out->ua_intlck_ctrl = p->ua_intlck_ctrl;
+	out->v = p->cur;
+	/* SP=1: the caller saves the values (the caching and control
+	 * pages' are all there is to save; the other pages' fields cannot
+	 * differ from their current values). */
+	out->save = req->sp;
 	if (!mode_select_check_cdb(req, err))
 		return -1;
 	if (len == 0) /* no parameter list: nothing to change (SPC-4 6.9) */

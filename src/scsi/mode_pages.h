@@ -3,13 +3,15 @@
  *
  * Pages served: format device (0x03), rigid disk geometry (0x04), caching
  * (0x08) and control (0x0a). Changeable fields: WCE (caching), and in the
- * control page TST, D_SENSE, QUEUE ALGORITHM MODIFIER, QERR,
- * UA_INTLCK_CTRL and TAS; everything else reads back as fixed. Saved values are not
- * implemented: a request for them gets SAVING PARAMETERS NOT SUPPORTED, as
- * SPC-4 6.11 allows.
+ * control page TST, D_SENSE, QUEUE ALGORITHM MODIFIER, QERR, SWP,
+ * UA_INTLCK_CTRL and TAS; everything else reads back as fixed, and a
+ * MODE SELECT that changes it is refused with the field pointer. The
+ * caching and control pages are savable (PS=1): MODE SENSE reports
+ * current, changeable, default and saved values, and MODE SELECT with
+ * SP=1 asks the caller to save what it sets.
  *
  * Pure: no device, no locking; the caller passes a snapshot of the
- * parameters and applies what MODE SELECT returns. */
+ * parameters and applies (and saves) what MODE SELECT returns. */
 #ifndef USCST_SCSI_MODE_PAGES_H
 #define USCST_SCSI_MODE_PAGES_H
 
@@ -57,48 +59,51 @@ enum mode_page_control {
 	MODE_PC_SAVED = 3,
 };
 
-/* The state MODE SENSE reports; MODE SELECT compares against it. */
-struct mode_disk_params {
-	uint64_t nblocks;
-	uint32_t block_size;
-	bool read_only;      /* WP bit of the device-specific parameter */
-	bool rotational;     /* rigid geometry: medium rotation rate */
-	/* Current values of the changeable fields. */
-	bool wce;
-	bool d_sense;
+/* The values of the changeable fields: one set each for the current,
+ * default and saved values of a device. */
+struct mode_values {
+	bool wce;            /* caching: write-back cache enabled */
+	bool d_sense;        /* control: descriptor format sense data */
+	bool swp;            /* control: software write protect */
 	uint8_t qam;         /* enum mode_qam */
-	/* Their power-on defaults (the DEFAULT page control). */
-	bool default_wce;
-	bool default_d_sense;
-	uint8_t default_qam;
-	/* Control page fields of task management and unit attentions, all
-	 * changeable, all 0 by default. */
 	uint8_t tst;         /* enum mode_tst */
 	uint8_t qerr;        /* enum mode_qerr */
 	bool tas;            /* aborted by another nexus: TASK ABORTED status */
 	uint8_t ua_intlck_ctrl; /* 0, 2 or 3 (SAM-5 5.14) */
 };
 
+/* Whether @v holds only values a device takes (the ones MODE SELECT
+ * accepts): a saved file is checked with it. */
+bool mode_values_valid(const struct mode_values *v);
+
+/* The state MODE SENSE reports; MODE SELECT compares against it. */
+struct mode_disk_params {
+	uint64_t nblocks;
+	uint32_t block_size;
+	bool read_only;      /* WP bit of the device-specific parameter */
+	bool rotational;     /* rigid geometry: medium rotation rate */
+	/* WCE cannot change: every write is durable whatever it says
+	 * (write_through), so it reads as fixed. */
+	bool wce_fixed;
+	struct mode_values cur; /* current */
+	struct mode_values def; /* power-on defaults (the DEFAULT page control) */
+	struct mode_values saved; /* the SAVED page control (def if nothing saved) */
+};
 /* Longest MODE SENSE(10) answer this module can produce. */
 #define MODE_SENSE_MAX_LEN 256
 
 /* Builds the MODE SENSE data that @req asks for into @buf (room for
  * MODE_SENSE_MAX_LEN bytes). Returns its full length (the caller sends at
  * most the allocation length), or -1 with @err set: an unknown page or
- * subpage (INVALID FIELD IN CDB) or saved values (SAVING PARAMETERS NOT
- * SUPPORTED). */
+ * subpage (INVALID FIELD IN CDB). */
 int mode_sense_build(const struct scsi_mode_sense_cdb *req, const struct mode_disk_params *p,
 		     uint8_t *buf, struct scsi_sense *err);
 
-/* What a valid MODE SELECT parameter list asks for. */
+/* What a valid MODE SELECT parameter list asks for: the new current
+ * values, and whether to save them (SP=1). */
 struct mode_select_result {
-	bool wce;
-	bool d_sense;
-	uint8_t qam;
-	uint8_t tst;
-	uint8_t qerr;
-	bool tas;
-	uint8_t ua_intlck_ctrl;
+	struct mode_values v;
+	bool save;
 };
 
 /* Checks the MODE SELECT parameter list @data (@len bytes, as many as the
@@ -107,7 +112,8 @@ struct mode_select_result {
  * field must hold a value this device takes; a block descriptor,
  * if present, must repeat the current block length. On success fills
  * @out (starting from the current values) and returns 0; otherwise
- * returns -1 with @err pointing into the CDB or the parameter list. */
+ * returns -1 with @err pointing into the CDB or the parameter list, and
+ * nothing may be applied. */
 int mode_select_parse(const struct scsi_mode_select_cdb *req, const uint8_t *data, size_t len,
 		      const struct mode_disk_params *p, struct mode_select_result *out,
 		      struct scsi_sense *err);

@@ -15,16 +15,11 @@ static const struct mode_disk_params params = {
 	.nblocks = 0x100000000ull + 5, /* beyond 32 bits: short descriptors saturate */
 	.block_size = 4096,
 	.rotational = false,
-	.wce = true,
-	.d_sense = false,
-	.qam = MODE_QAM_RESTRICTED,
-	.default_wce = true,
-	.default_d_sense = false,
-	.default_qam = MODE_QAM_RESTRICTED,
-	.tst = MODE_TST_SHARED,
-	.qerr = MODE_QERR_CONTINUE,
-	.tas = false,
-	.ua_intlck_ctrl = 0,
+	.cur = { .wce = true, .qam = MODE_QAM_RESTRICTED, .tst = MODE_TST_SHARED,
+		 .qerr = MODE_QERR_CONTINUE },
+	.def = { .wce = true, .qam = MODE_QAM_RESTRICTED, .tst = MODE_TST_SHARED,
+		 .qerr = MODE_QERR_CONTINUE },
+	.saved = { .wce = true },
 };
 
 /* Finds page @code in MODE SENSE data of header length @hdr. */
@@ -80,7 +75,7 @@ static void test_sense10_long_lba_and_dbd(void **state)
 	struct mode_disk_params p = params;
 
 	p.read_only = true;
-	p.d_sense = true;
+	p.cur.d_sense = true;
 	int len = mode_sense_build(&req, &p, buf, &err);
 
 	assert_int_equal(len, 8 + 16 + 12);
@@ -90,7 +85,7 @@ static void test_sense10_long_lba_and_dbd(void **state)
 	assert_int_equal(buf[6] << 8 | buf[7], 16);
 	assert_int_equal(buf[8 + 7], 5);
 	assert_int_equal(buf[8 + 3], 1); /* 0x1_0000_0005 blocks */
-	assert_int_equal(buf[24], MODE_PAGE_CONTROL);
+	assert_int_equal(buf[24], 0x80 | MODE_PAGE_CONTROL);
 	assert_int_equal(buf[26] & 0x04, 0x04);
 
 	req.dbd = true;
@@ -114,18 +109,82 @@ static void test_sense_changeable_and_default(void **state)
 	assert_int_equal(caching[2], 0x04);
 	assert_int_equal(control[2], 0xe4); /* TST, D_SENSE */
 	assert_int_equal(control[3], 0xf6); /* QUEUE ALGORITHM MODIFIER, QERR */
-	assert_int_equal(control[4], 0x30); /* UA_INTLCK_CTRL */
+	assert_int_equal(control[4], 0x38); /* UA_INTLCK_CTRL, SWP */
 	assert_int_equal(control[5], 0x40); /* TAS */
 	for (int i = 6; i < 12; i++)
 		assert_int_equal(control[i], 0);
 	for (int i = 2; i < 24; i++)
 		assert_int_equal(format[i], 0);
 
-	p.wce = false; /* current differs from default */
+	/* write_through: WCE is fixed. */
+	p.wce_fixed = true;
+	len = mode_sense_build(&req, &p, buf, &err);
+	caching = find_page(buf, len, 4, 0, MODE_PAGE_CACHING);
+	assert_int_equal(caching[2], 0);
+
+	p.cur.wce = false; /* current differs from default */
 	req.pc = MODE_PC_DEFAULT;
 	len = mode_sense_build(&req, &p, buf, &err);
 	caching = find_page(buf, len, 4, 0, MODE_PAGE_CACHING);
 	assert_int_equal(caching[2] & 0x04, 0x04);
+}
+
+/* PC=saved reports the saved set, which differs from current and
+ * default here; PS is 1 on the caching and control pages only. */
+static void test_sense_saved(void **state)
+{
+	struct scsi_mode_sense_cdb req = { .dbd = true, .pc = MODE_PC_SAVED,
+					   .page = MODE_PAGE_ALL };
+	uint8_t buf[MODE_SENSE_MAX_LEN];
+	struct scsi_sense err;
+	struct mode_disk_params p = params;
+	int len;
+
+	p.saved.wce = false;
+	p.saved.swp = true;
+	p.saved.d_sense = true;
+	p.saved.tst = MODE_TST_PER_NEXUS;
+	len = mode_sense_build(&req, &p, buf, &err);
+	assert_true(len > 0);
+
+	const uint8_t *caching = find_page(buf, len, 4, 0, MODE_PAGE_CACHING);
+	const uint8_t *control = find_page(buf, len, 4, 0, MODE_PAGE_CONTROL);
+	const uint8_t *format = find_page(buf, len, 4, 0, MODE_PAGE_FORMAT_DEVICE);
+	const uint8_t *geometry = find_page(buf, len, 4, 0, MODE_PAGE_RIGID_GEOMETRY);
+
+	assert_int_equal(caching[0], 0x80 | MODE_PAGE_CACHING);
+	assert_int_equal(control[0], 0x80 | MODE_PAGE_CONTROL);
+	assert_int_equal(format[0], MODE_PAGE_FORMAT_DEVICE);
+	assert_int_equal(geometry[0], MODE_PAGE_RIGID_GEOMETRY);
+	assert_int_equal(caching[2] & 0x04, 0);
+	assert_int_equal(control[2], 0x20 | 0x04 | 0x02); /* TST 1, D_SENSE, GLTSD */
+	assert_int_equal(control[4], 0x08);               /* SWP */
+	/* WP follows the current SWP, not the saved one. */
+	assert_int_equal(buf[2] & 0x80, 0);
+	req.pc = MODE_PC_CURRENT;
+	p.cur.swp = true;
+	len = mode_sense_build(&req, &p, buf, &err);
+	control = find_page(buf, len, 4, 0, MODE_PAGE_CONTROL);
+	assert_int_equal(control[4], 0x08);
+	assert_int_equal(buf[2] & 0x80, 0x80);
+}
+
+static void test_values_valid(void **state)
+{
+	struct mode_values v = params.cur;
+
+	assert_true(mode_values_valid(&v));
+	v.qerr = 2;
+	assert_false(mode_values_valid(&v));
+	v = params.cur;
+	v.ua_intlck_ctrl = 1;
+	assert_false(mode_values_valid(&v));
+	v = params.cur;
+	v.tst = 2;
+	assert_false(mode_values_valid(&v));
+	v = params.cur;
+	v.qam = 2;
+	assert_false(mode_values_valid(&v));
 }
 
 /* QUEUE ALGORITHM MODIFIER, control page byte 3 bits 7..4, for each page
@@ -137,12 +196,12 @@ static void test_sense_qam(void **state)
 	struct scsi_sense err;
 	struct mode_disk_params p = params;
 
-	p.qerr = 1; /* shares the byte: must survive beside QAM */
+	p.cur.qerr = 1; /* shares the byte: must survive beside QAM */
 	assert_int_equal(mode_sense_build(&req, &p, buf, &err), 4 + 12);
-	assert_int_equal(buf[4], MODE_PAGE_CONTROL);
+	assert_int_equal(buf[4], 0x80 | MODE_PAGE_CONTROL); /* PS: savable */
 	assert_int_equal(buf[4 + 3], 0x02);
 
-	p.qam = MODE_QAM_UNRESTRICTED;
+	p.cur.qam = MODE_QAM_UNRESTRICTED;
 	mode_sense_build(&req, &p, buf, &err);
 	assert_int_equal(buf[4 + 3], 0x12);
 
@@ -164,10 +223,10 @@ static void test_sense_task_fields(void **state)
 	struct scsi_sense err;
 	struct mode_disk_params p = params;
 
-	p.tst = MODE_TST_PER_NEXUS;
-	p.qerr = MODE_QERR_ABORT_NEXUS;
-	p.ua_intlck_ctrl = 2;
-	p.tas = true;
+	p.cur.tst = MODE_TST_PER_NEXUS;
+	p.cur.qerr = MODE_QERR_ABORT_NEXUS;
+	p.cur.ua_intlck_ctrl = 2;
+	p.cur.tas = true;
 	assert_int_equal(mode_sense_build(&req, &p, buf, &err), 4 + 12);
 	assert_int_equal(buf[4 + 2], 0x20 | 0x02); /* TST 1, GLTSD */
 	assert_int_equal(buf[4 + 3], 0x06);        /* QERR 11b */
@@ -184,15 +243,10 @@ static void test_sense_task_fields(void **state)
 
 static void test_sense_errors(void **state)
 {
-	struct scsi_mode_sense_cdb req = { .pc = MODE_PC_SAVED, .page = MODE_PAGE_CACHING };
+	struct scsi_mode_sense_cdb req = { .pc = MODE_PC_CURRENT, .page = MODE_PAGE_CACHING };
 	uint8_t buf[MODE_SENSE_MAX_LEN];
 	struct scsi_sense err;
 
-	assert_int_equal(mode_sense_build(&req, &params, buf, &err), -1);
-	assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
-	assert_int_equal(err.asc, ASC_SAVING_PARAMETERS_NOT_SUPPORTED);
-
-	req.pc = MODE_PC_CURRENT;
 	req.page = 0x1c; /* informational exceptions: not served */
 	assert_int_equal(mode_sense_build(&req, &params, buf, &err), -1);
 	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_CDB);
@@ -234,15 +288,15 @@ static void test_select_changes_wce_and_d_sense(void **state)
 
 	list[4 + 2] &= (uint8_t)~0x04; /* WCE off */
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
-	assert_false(r.wce);
-	assert_false(r.d_sense);
+	assert_false(r.v.wce);
+	assert_false(r.v.d_sense);
 
 	len = select6_list(list, MODE_PAGE_CONTROL, &params);
 	list[4 + 2] |= 0x04; /* D_SENSE on */
 	list[4] |= 0x80;     /* PS echoed back from MODE SENSE: ignored */
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
-	assert_true(r.wce);
-	assert_true(r.d_sense);
+	assert_true(r.v.wce);
+	assert_true(r.v.d_sense);
 }
 
 static void test_select_refuses_fixed_field(void **state)
@@ -253,7 +307,7 @@ static void test_select_refuses_fixed_field(void **state)
 	uint8_t list[64];
 	size_t len = select6_list(list, MODE_PAGE_CONTROL, &params);
 
-	list[4 + 4] |= 0x08; /* SWP: not changeable */
+	list[4 + 4] |= 0x40; /* RAC: not changeable */
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
 	assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
 	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
@@ -261,7 +315,49 @@ static void test_select_refuses_fixed_field(void **state)
 	assert_false(err.in_cdb);
 	assert_int_equal(err.byte, 8);
 	assert_true(err.bit_valid);
-	assert_int_equal(err.bit, 3);
+	assert_int_equal(err.bit, 6);
+
+	/* The busy timeout period (bytes 8-9) is fixed too. */
+	len = select6_list(list, MODE_PAGE_CONTROL, &params);
+	list[4 + 9] = 0x10;
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
+	assert_int_equal(err.byte, 4 + 9);
+	assert_int_equal(err.bit, 7); /* 0xff became 0x10 */
+
+	/* WCE under write_through. */
+	struct mode_disk_params p = params;
+
+	p.wce_fixed = true;
+	len = select6_list(list, MODE_PAGE_CACHING, &p);
+	list[4 + 2] &= (uint8_t)~0x04;
+	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), -1);
+	assert_int_equal(err.byte, 4 + 2);
+	assert_int_equal(err.bit, 2);
+}
+
+/* SWP on and off; SP=1 asks for the values to be saved. */
+static void test_select_swp_and_save(void **state)
+{
+	struct scsi_mode_select_cdb req = { .pf = true };
+	struct mode_select_result r;
+	struct scsi_sense err;
+	uint8_t list[64];
+	size_t len = select6_list(list, MODE_PAGE_CONTROL, &params);
+
+	list[4 + 4] |= 0x08;
+	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
+	assert_true(r.v.swp);
+	assert_false(r.save);
+
+	struct mode_disk_params p = params;
+
+	p.cur.swp = true;
+	len = select6_list(list, MODE_PAGE_CONTROL, &p);
+	list[4 + 4] &= (uint8_t)~0x08;
+	req.sp = true;
+	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), 0);
+	assert_false(r.v.swp);
+	assert_true(r.save);
 }
 
 static void test_select_qam(void **state)
@@ -274,19 +370,19 @@ static void test_select_qam(void **state)
 
 	list[4 + 3] = (uint8_t)((list[4 + 3] & 0x0f) | MODE_QAM_UNRESTRICTED << 4);
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
-	assert_int_equal(r.qam, MODE_QAM_UNRESTRICTED);
-	assert_false(r.d_sense);
-	assert_true(r.wce);
+	assert_int_equal(r.v.qam, MODE_QAM_UNRESTRICTED);
+	assert_false(r.v.d_sense);
+	assert_true(r.v.wce);
 
 	/* And back to restricted, from unrestricted. */
 	struct mode_disk_params p = params;
 
-	p.qam = MODE_QAM_UNRESTRICTED;
+	p.cur.qam = MODE_QAM_UNRESTRICTED;
 	len = select6_list(list, MODE_PAGE_CONTROL, &p);
 	assert_int_equal(list[4 + 3] >> 4, MODE_QAM_UNRESTRICTED);
 	list[4 + 3] &= 0x0f;
 	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), 0);
-	assert_int_equal(r.qam, MODE_QAM_RESTRICTED);
+	assert_int_equal(r.v.qam, MODE_QAM_RESTRICTED);
 
 	/* 2 is reserved (and 8..15 vendor specific, none ours): the field
 	 * pointer names the QAM field's first bit, list byte 4 + 3 bit 7. */
@@ -319,30 +415,30 @@ static void test_select_task_fields(void **state)
 	list[4 + 4] |= 0x30; /* UA_INTLCK_CTRL 11b */
 	list[4 + 5] |= 0x40; /* TAS */
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), 0);
-	assert_int_equal(r.tst, MODE_TST_PER_NEXUS);
-	assert_int_equal(r.qerr, MODE_QERR_ABORT_ALL);
-	assert_int_equal(r.ua_intlck_ctrl, 3);
-	assert_true(r.tas);
-	assert_int_equal(r.qam, MODE_QAM_RESTRICTED); /* the rest unchanged */
-	assert_true(r.wce);
+	assert_int_equal(r.v.tst, MODE_TST_PER_NEXUS);
+	assert_int_equal(r.v.qerr, MODE_QERR_ABORT_ALL);
+	assert_int_equal(r.v.ua_intlck_ctrl, 3);
+	assert_true(r.v.tas);
+	assert_int_equal(r.v.qam, MODE_QAM_RESTRICTED); /* the rest unchanged */
+	assert_true(r.v.wce);
 
 	/* And each back to 0 from a page that has them set. */
 	struct mode_disk_params p = params;
 
-	p.tst = MODE_TST_PER_NEXUS;
-	p.qerr = MODE_QERR_ABORT_NEXUS;
-	p.ua_intlck_ctrl = 2;
-	p.tas = true;
+	p.cur.tst = MODE_TST_PER_NEXUS;
+	p.cur.qerr = MODE_QERR_ABORT_NEXUS;
+	p.cur.ua_intlck_ctrl = 2;
+	p.cur.tas = true;
 	len = select6_list(list, MODE_PAGE_CONTROL, &p);
 	list[4 + 2] &= 0x1f;
 	list[4 + 3] &= 0xf9;
 	list[4 + 4] &= 0xcf;
 	list[4 + 5] &= 0xbf;
 	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), 0);
-	assert_int_equal(r.tst, MODE_TST_SHARED);
-	assert_int_equal(r.qerr, MODE_QERR_CONTINUE);
-	assert_int_equal(r.ua_intlck_ctrl, 0);
-	assert_false(r.tas);
+	assert_int_equal(r.v.tst, MODE_TST_SHARED);
+	assert_int_equal(r.v.qerr, MODE_QERR_CONTINUE);
+	assert_int_equal(r.v.ua_intlck_ctrl, 0);
+	assert_false(r.v.tas);
 
 	/* Reserved values: TST 2..7, QERR 10b, UA_INTLCK_CTRL 01b, each
 	 * refused with a pointer at its field's first bit. */
@@ -403,14 +499,9 @@ static void test_select_cdb_bits(void **state)
 	assert_int_equal(err.byte, 1);
 	assert_int_equal(err.bit, 4);
 
-	req.pf = true;
-	req.sp = true;
-	assert_int_equal(mode_select_parse(&req, NULL, 0, &params, &r, &err), -1);
-	assert_int_equal(err.bit, 0);
-
-	req.sp = false; /* an empty list changes nothing */
+	req.pf = true; /* an empty list changes nothing */
 	assert_int_equal(mode_select_parse(&req, NULL, 0, &params, &r, &err), 0);
-	assert_true(r.wce);
+	assert_true(r.v.wce);
 }
 
 static void test_select10_block_descriptor(void **state)
@@ -446,9 +537,12 @@ int main(void)
 		cmocka_unit_test(test_sense_changeable_and_default),
 		cmocka_unit_test(test_sense_qam),
 		cmocka_unit_test(test_sense_task_fields),
+		cmocka_unit_test(test_sense_saved),
+		cmocka_unit_test(test_values_valid),
 		cmocka_unit_test(test_sense_errors),
 		cmocka_unit_test(test_select_changes_wce_and_d_sense),
 		cmocka_unit_test(test_select_refuses_fixed_field),
+		cmocka_unit_test(test_select_swp_and_save),
 		cmocka_unit_test(test_select_qam),
 		cmocka_unit_test(test_select_task_fields),
 		cmocka_unit_test(test_select_page_structure_errors),

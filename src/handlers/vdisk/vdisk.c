@@ -66,8 +66,8 @@ static int vdisk_attach(struct scst_device *dev, const struct vdisk_mode *mode,
 		goto fail_config;
 	if (vdisk_set_geometry(vd, err, errlen))
 		goto fail_open;
-	/* write_through: every write is durable, so the cache reads as off. */
-	atomic_store(&dev->wce, !vd->cfg.write_through);
+	/* The mode parameters: defaults, saved values, current values. */
+	vdisk_mode_attach(vd);
 	if (vdisk_medium_init(vd, err, errlen))
 		goto fail_open;
 	dev->removable = vd->cfg.removable;

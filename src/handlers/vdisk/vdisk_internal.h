@@ -15,6 +15,7 @@
 #include "base/reactor.h"
 #include "core/scst.h"
 #include "scsi/cdb.h"
+#include "scsi/mode_pages.h"
 
 /* Largest data transfer one command may ask for. Larger requests get
  * INVALID FIELD IN CDB on the transfer length, before any buffer exists. */
@@ -172,6 +173,11 @@ struct vdisk_config {
 struct vdisk_dev {
 	struct scst_device *dev;
 	struct vdisk_medium medium;
+	/* Mode parameters (vdisk_mode.c): the power-on defaults and the
+	 * saved values (MODE SELECT with SP=1, kept in the state directory
+	 * by vdisk_mode_store.c); the current ones are the device's
+	 * (dev->wce, dev->d_sense, ...). Under dev->lock. */
+	struct mode_values mode_default, mode_saved;
 	const struct vdisk_mode *mode;
 	struct vdisk_config cfg;
 	uint64_t store_bytes;  /* the backing store's size, from open */
@@ -367,6 +373,33 @@ int vdisk_parse_mode_sense(struct scst_cmd *cmd);
 void vdisk_exec_mode_sense(struct scst_cmd *cmd);
 int vdisk_parse_mode_select(struct scst_cmd *cmd);
 void vdisk_exec_mode_select(struct scst_cmd *cmd);
+/* At attach: the defaults from the attributes, the saved values from
+ * the state directory (a file that does not load is logged and the
+ * defaults are used), and the current values set to the saved ones.
+ * Management thread; reads a file. */
+void vdisk_mode_attach(struct vdisk_dev *vd);
+
+/* vdisk_mode_store.c: saved mode pages, one file per device,
+ * <state_dir>/mode/<device name>. */
+/* Text of @v as the file holds it, into @buf (room for
+ * VDISK_MODE_FILE_MAX bytes); returns its length. Pure. */
+#define VDISK_MODE_FILE_MAX 512
+size_t vdisk_mode_encode(const struct mode_values *v, char *buf);
+/* Parses the file's text: 0 and *@v, or -1 with the reason (naming the
+ * line) in @err and *@v untouched. Pure. */
+int vdisk_mode_decode(const char *text, size_t len, struct mode_values *v, char *err,
+		      size_t errlen);
+/* Loads @dev_name's saved values: 1 and *@v when a file was loaded; 0
+ * when there is none (or no state directory); -1 with @err when it
+ * cannot be read or does not decode. Blocks: management thread. */
+int vdisk_mode_load(const char *dev_name, struct mode_values *v, char *err, size_t errlen);
+/* Queues the saving of @v for @cmd's device on the store's writer thread
+ * (a reactor never waits for a disk); @cmd completes once the file is
+ * durable: GOOD, or HARDWARE ERROR with the failure logged. Never
+ * blocks: call it with dev->lock held, so that the files are written in
+ * the order of the saves. false when memory is short (nothing queued,
+ * @cmd not completed). */
+bool vdisk_mode_save_submit(struct scst_cmd *cmd, const struct mode_values *v);
 
 void vdisk_exec_test_unit_ready(struct scst_cmd *cmd);
 int vdisk_parse_start_stop(struct scst_cmd *cmd);

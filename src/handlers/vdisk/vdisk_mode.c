@@ -1,32 +1,100 @@
 /* MODE SELECT and MODE SENSE (6/10): the device's mode parameters, built
- * and checked by scsi/mode_pages.c. The changeable values live in the
- * device: the write path reads WCE; the core reads D_SENSE to pick the
- * sense format, QAM to decide whether overlapping commands may be
- * reordered, TST, QERR and TAS for task management (core/tmf.c) and
- * UA_INTLCK_CTRL for unit attentions. */
+ * and checked by scsi/mode_pages.c. The current values of the changeable
+ * fields live in the device, where the code they steer reads them: the
+ * write path reads WCE (0: every write is durable before GOOD); the core
+ * reads D_SENSE to pick the sense format, SWP to refuse writes with DATA
+ * PROTECT, QAM to decide whether overlapping commands may be reordered,
+ * TST, QERR and TAS for task management (core/tmf.c) and UA_INTLCK_CTRL
+ * for unit attentions. The defaults (from the attributes) and the saved
+ * values (vdisk_mode_store.c) are the handler's; at attach the current
+ * values start as the saved ones (SPC-4 7.5.1: saved, or default when
+ * nothing was saved). */
+#include "base/log.h"
 #include "handlers/vdisk/vdisk_internal.h"
-#include "scsi/mode_pages.h"
+
+/* The device's current values; dev->lock held or not (each is one
+ * atomic; a MODE SENSE racing a MODE SELECT may see a mix, as it would
+ * on a disk). */
+static struct mode_values current_values(const struct scst_device *dev)
+{
+	return (struct mode_values){
+		.wce = atomic_load(&dev->wce),
+		.d_sense = atomic_load(&dev->d_sense),
+		.swp = atomic_load(&dev->swp),
+		.qam = (uint8_t)atomic_load(&dev->qam),
+		.tst = (uint8_t)atomic_load(&dev->tst),
+		.qerr = (uint8_t)atomic_load(&dev->qerr),
+		.tas = atomic_load(&dev->tas),
+		.ua_intlck_ctrl = (uint8_t)atomic_load(&dev->ua_intlck_ctrl),
+	};
+}
+
+/* dev->lock held. */
+static void set_current_values(struct scst_device *dev, const struct mode_values *v)
+{
+	atomic_store(&dev->wce, v->wce);
+	atomic_store(&dev->d_sense, v->d_sense);
+	atomic_store(&dev->swp, v->swp);
+	atomic_store(&dev->qam, v->qam);
+	atomic_store(&dev->tst, v->tst);
+	atomic_store(&dev->qerr, v->qerr);
+	atomic_store(&dev->tas, v->tas);
+	atomic_store(&dev->ua_intlck_ctrl, v->ua_intlck_ctrl);
+}
+
+static bool values_equal(const struct mode_values *a, const struct mode_values *b)
+{
+	return a->wce == b->wce && a->d_sense == b->d_sense && a->swp == b->swp &&
+	       a->qam == b->qam && a->tst == b->tst && a->qerr == b->qerr && a->tas == b->tas &&
+	       a->ua_intlck_ctrl == b->ua_intlck_ctrl;
+}
+
+void vdisk_mode_attach(struct vdisk_dev *vd)
+{
+	struct scst_device *dev = vd->dev;
+	struct mode_values saved;
+	char err[512];
+	int rc;
+
+	/* write_through: every write is durable, so the cache reads as off
+	 * and cannot be turned on. Everything else powers on as 0 (SPC-4's
+	 * defaults: one task set, QErr 00b, no TASK ABORTED status, unit
+	 * attentions cleared when reported, no write protection) and QAM
+	 * restricted. */
+	vd->mode_default = (struct mode_values){
+		.wce = !vd->cfg.write_through,
+		.qam = MODE_QAM_RESTRICTED,
+	};
+	vd->mode_saved = vd->mode_default;
+	rc = vdisk_mode_load(dev->name, &saved, err, sizeof(err));
+	if (rc < 0) {
+		log_error("vdisk: %s: saved mode pages not used, the defaults are: %s", dev->name,
+			  err);
+	} else if (rc > 0) {
+		if (vd->cfg.write_through)
+			saved.wce = false;
+		vd->mode_saved = saved;
+		log_info("vdisk: %s: mode pages from the saved values", dev->name);
+	}
+	set_current_values(dev, &vd->mode_saved);
+}
 
 static void mode_params_snapshot(struct scst_cmd *cmd, struct mode_disk_params *p)
 {
 	struct vdisk_dev *vd = vdisk_of(cmd);
 
 	*p = (struct mode_disk_params){
-		.nblocks = cmd->dev->nblocks,
+		.nblocks = scst_dev_nblocks(cmd->dev),
 		.block_size = cmd->dev->block_size,
 		.read_only = cmd->tgt_dev ? atomic_load(&cmd->tgt_dev->read_only) : cmd->dev->read_only,
 		.rotational = vd->cfg.rotational,
-		.wce = atomic_load(&cmd->dev->wce),
-		.d_sense = atomic_load(&cmd->dev->d_sense),
-		.qam = (uint8_t)atomic_load(&cmd->dev->qam),
-		.default_wce = !vd->cfg.write_through,
-		.default_d_sense = false,
-		.default_qam = MODE_QAM_RESTRICTED,
-		.tst = (uint8_t)atomic_load(&cmd->dev->tst),
-		.qerr = (uint8_t)atomic_load(&cmd->dev->qerr),
-		.tas = atomic_load(&cmd->dev->tas),
-		.ua_intlck_ctrl = (uint8_t)atomic_load(&cmd->dev->ua_intlck_ctrl),
+		.wce_fixed = vd->cfg.write_through,
+		.cur = current_values(cmd->dev),
 	};
+	pthread_mutex_lock(&cmd->dev->lock);
+	p->def = vd->mode_default;
+	p->saved = vd->mode_saved;
+	pthread_mutex_unlock(&cmd->dev->lock);
 }
 
 int vdisk_parse_mode_sense(struct scst_cmd *cmd)
@@ -73,29 +141,41 @@ int vdisk_parse_mode_select(struct scst_cmd *cmd)
 	return 0;
 }
 
-/* Stores the new values; other nexuses learn of a change through MODE
- * PARAMETERS CHANGED (SPC-4 5.14, the nexus that changed them does not). */
-static void mode_params_apply(struct scst_cmd *cmd, const struct mode_select_result *r)
+/* Stores the new current values (and, with SP=1, the saved ones, whose
+ * file is written before the command completes); other nexuses learn of
+ * a change of the current ones through MODE PARAMETERS CHANGED (SPC-4
+ * 5.14, the nexus that changed them does not). Returns whether @cmd
+ * completes later (the save is under way). */
+static bool mode_params_apply(struct scst_cmd *cmd, const struct mode_select_result *r)
 {
 	struct scst_device *dev = cmd->dev;
-	bool changed;
+	struct vdisk_dev *vd = vdisk_of(cmd);
+	struct mode_values cur;
+	bool changed, saving = false;
 
 	pthread_mutex_lock(&dev->lock);
-	changed = atomic_load(&dev->wce) != r->wce || atomic_load(&dev->d_sense) != r->d_sense ||
-		  atomic_load(&dev->qam) != r->qam || atomic_load(&dev->tst) != r->tst ||
-		  atomic_load(&dev->qerr) != r->qerr || atomic_load(&dev->tas) != r->tas ||
-		  atomic_load(&dev->ua_intlck_ctrl) != r->ua_intlck_ctrl;
-	atomic_store(&dev->wce, r->wce);
-	atomic_store(&dev->d_sense, r->d_sense);
-	atomic_store(&dev->qam, r->qam);
-	atomic_store(&dev->tst, r->tst);
-	atomic_store(&dev->qerr, r->qerr);
-	atomic_store(&dev->tas, r->tas);
-	atomic_store(&dev->ua_intlck_ctrl, r->ua_intlck_ctrl);
+	cur = current_values(dev);
+	changed = !values_equal(&cur, &r->v);
+	set_current_values(dev, &r->v);
+	if (r->save) {
+		/* Submitted under the lock: the files are written in the
+		 * order the values were saved. */
+		saving = vdisk_mode_save_submit(cmd, &r->v);
+		if (saving)
+			vd->mode_saved = r->v;
+	}
 	pthread_mutex_unlock(&dev->lock);
-	if (changed)
+	if (changed) {
+		log_info("vdisk: %s: mode parameters changed: WCE %d D_SENSE %d SWP %d QAM %u "
+			 "TST %u QERR %u TAS %d UA_INTLCK_CTRL %u",
+			 dev->name, r->v.wce, r->v.d_sense, r->v.swp, r->v.qam, r->v.tst, r->v.qerr,
+			 r->v.tas, r->v.ua_intlck_ctrl);
 		scst_dev_queue_ua(dev, cmd->tgt_dev,
 				  scsi_sense_make(SK_UNIT_ATTENTION, ASC_MODE_PARAMETERS_CHANGED));
+	}
+	if (r->save && !saving)
+		scst_set_cmd_status(cmd, SAM_STAT_BUSY); /* no memory for the save */
+	return saving;
 }
 
 void vdisk_exec_mode_select(struct scst_cmd *cmd)
@@ -109,7 +189,7 @@ void vdisk_exec_mode_select(struct scst_cmd *cmd)
 	mode_params_snapshot(cmd, &p);
 	if (mode_select_parse(&sel, cmd->buf, vdisk_write_len(cmd), &p, &r, &err))
 		scst_set_cmd_error(cmd, err);
-	else
-		mode_params_apply(cmd, &r);
+	else if (mode_params_apply(cmd, &r))
+		return;
 	scst_cmd_done(cmd);
 }
