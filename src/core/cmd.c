@@ -594,7 +594,9 @@ static enum pre_exec_rc check_read_only(struct scst_cmd *cmd)
  * another reason never waits here first. */
 static enum pre_exec_rc check_write_range(struct scst_cmd *cmd)
 {
-	if (!(cmd->op_flags & SCST_OP_WRITES_MEDIUM) || !cmd->tgt_dev)
+	/* Readers too (SCST_OP_RANGE_READER): they wait for an exclusive
+	 * command like writers do, and never conflict with each other. */
+	if (!(cmd->op_flags & (SCST_OP_WRITES_MEDIUM | SCST_OP_RANGE_READER)) || !cmd->tgt_dev)
 		return PRE_EXEC_PASS;
 	return scst_range_lock_enter(cmd) ? PRE_EXEC_PASS : PRE_EXEC_PARK;
 }

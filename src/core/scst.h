@@ -174,6 +174,14 @@ enum scst_op_flags {
 	 * RESERVE/RELEASE). Not read by the core: a handler's not_ready
 	 * tests it for the conditions it applies to. */
 	SCST_OP_NO_MEDIUM_OK = 1u << 13,
+	/* Reads the blocks of its range (cmd->lba, cmd->nblocks) from the
+	 * medium: it passes the write range lock (core/range_lock.c) as a
+	 * writer that is not exclusive does, so that it waits while an
+	 * overlapping SCST_OP_EXCLUSIVE_RANGE command executes, and such a
+	 * command waits for it. What keeps a READ from seeing half of a
+	 * WRITE ATOMIC, COMPARE AND WRITE or ORWRITE: the kernel copies a
+	 * file's pages one by one, with no lock against a write (READ). */
+	SCST_OP_RANGE_READER = 1u << 14,
 };
 
 struct scst_op_desc {

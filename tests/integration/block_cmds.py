@@ -203,6 +203,42 @@ def write_atomic_race(t, lun, name, iterations):
               "iterations: %s" % (name, iterations, out), flush=True)
 
 
+def write_atomic_vs_read(t, lun, name, iterations):
+    """A READ from another session while WRITE ATOMIC replaces the range
+    sees all of the old data or all of the new, never some of each."""
+    lba, n = 16384, 2048
+    values = (0xC3, 0x3C)
+    seen = {}
+    s0 = t.login(KEYS, False, False)
+    ready(s0, lun)
+    status, _, sn = cmd(s0, write_atomic_cdb(lba, n), bytes([values[1]]) * (n * BLOCK), lun=lun)
+    check(status == ic.STATUS_GOOD, "%s: WRITE ATOMIC: 0x%02x %s" % (name, status, sn))
+    s0.logout()
+
+    def first(s, i):
+        status, _, sn = cmd(s, write_atomic_cdb(lba, n), bytes([values[i % 2]]) * (n * BLOCK),
+                            lun=lun)
+        check(status == ic.STATUS_GOOD, "%s: racing WRITE ATOMIC: 0x%02x %s" % (name, status, sn))
+
+    def second(s, i):
+        seen[i] = read_big(s, lun, lba, n)
+
+    def settle(s, i):
+        got = seen.pop(i)
+        if got == bytes([values[i % 2]]) * len(got):
+            return "new"
+        if got == bytes([values[(i + 1) % 2]]) * len(got):
+            return "old"
+        check(False, "%s: iteration %d: a READ racing WRITE ATOMIC saw %d byte(s) old and %d "
+              "new" % (name, i, got.count(values[(i + 1) % 2]), got.count(values[i % 2])))
+        return "torn"
+
+    out = race(t, lun, iterations, name + " WRITE ATOMIC vs READ", first, second, settle)
+    if check("torn" not in out, "%s: WRITE ATOMIC vs READ outcomes %s" % (name, out)):
+        print("ok  : %s: READ(16) of 1 MiB racing WRITE ATOMIC from another session, %d "
+              "iterations: %s" % (name, iterations, out), flush=True)
+
+
 def read_big(s, lun, lba, n):
     cdb = struct.pack(">BBQIBB", 0x88, 0, lba, n, 0, 0)
     status, data, sn = cmd(s, cdb, read_len=n * BLOCK, lun=lun)
@@ -403,6 +439,8 @@ def main():
     orwrite_race(t, LUN_BLOCK, "blockio", iterations)
     write_atomic_race(t, LUN_FILE, "fileio", iterations // 4)
     write_atomic_race(t, LUN_BLOCK, "blockio", iterations // 4)
+    write_atomic_vs_read(t, LUN_FILE, "fileio", iterations)
+    write_atomic_vs_read(t, LUN_BLOCK, "blockio", iterations)
     if failures:
         print("%d check(s) failed" % len(failures))
         return 1

@@ -8,18 +8,20 @@
  *    already executing, and holds every later one until our write has
  *    completed, so two overlapping writes never interleave: the blocks
  *    end as all of one or all of the other;
+ *  - against readers: the READ rows carry SCST_OP_RANGE_READER, so a
+ *    READ of overlapping blocks waits for the write to complete (and the
+ *    write for the READs executing before it). Without that, a READ
+ *    racing the write sees some old and some new pages: the kernel
+ *    copies a file's pages one by one with no lock against a writer
+ *    (ext4, buffered and O_DIRECT; block_cmds.py shows it);
  *  - the transfer is one backend write (one io_uring WRITE of the whole
  *    range; the file backend resubmits the rest only after a short
  *    write, which a regular file or block device gives on an error only).
- * What it is not:
- *  - across a crash or power loss: Debian 12's kernel has no RWF_ATOMIC,
- *    so a write cut by a crash may leave the range part old, part new
- *    (at the store's sector granularity). The contract we give is the
- *    one SBC-4 states for concurrent commands, not for power loss;
- *  - against a READ running at the very same time: reads do not take the
- *    range lock, and the kernel copies buffered data page by page, so a
- *    read that overlaps the write in time may see some of each (XFS
- *    serialises buffered reads with writes, ext4 does not).
+ * What it is not: atomic across a crash or power loss. Debian 12's
+ * kernel has no RWF_ATOMIC, so a write cut by a crash may leave the range
+ * part old, part new (at the store's sector granularity). The contract is
+ * the one SBC-4 states for concurrent commands, not for power loss.
+ * VERIFY reads in chunks of its own and is not held.
  * The alignment and granularity are one block: any range of whole blocks
  * is atomic, so Block Limits reports 0 for both (no constraint). */
 #include "handlers/vdisk/vdisk_internal.h"
