@@ -8,6 +8,7 @@ thin_provisioning.sh gives this script:
   LUN 2  vdisk_fileio, fully provisioned
   LUN 3  vdisk_nullio, thin_provisioned 1
   LUN 4  vdisk_blockio, thin_provisioned 1, IMG4 (a file, O_DIRECT)
+  LUN 5  vdisk_blockio, thin_provisioned 1, a loop device over LOOP_FILE
 
 What must hold:
 - LUN 0 and 4 report LBPME and LBPRZ (READ CAPACITY(16)), VPD 0xb2 says
@@ -26,7 +27,12 @@ What must hold:
 - A write the full tmpfs cannot take gets DATA PROTECT, SPACE ALLOCATION
   FAILED WRITE PROTECT (27/07); after an UNMAP frees room it succeeds.
 
+- On the loop device, UNMAP deallocates in the loop's own file (the
+  kernel's discard), the blocks read as zeros, and GET LBA STATUS calls
+  every block mapped (a block device shows no holes).
+
 usage: thin_provisioning.py PORT TARGET_IQN INITIATOR_IQN IMG_SIZE IMG0 SMALL IMG4
+                            LOOP_FILE LOOP_SIZE
 """
 import os
 import struct
@@ -421,14 +427,32 @@ def blockio(s, path, nblocks):
     expect_lba_status(s, 4, 0, [(0, 2048, DEALLOCATED), (2048, 2048, MAPPED)], "blockio")
 
 
+def block_device(s, loop_file, nblocks):
+    data = pattern(8, 2 * MiB)
+    write_lun(s, 5, 0, data)
+    before = st_blocks(loop_file)
+    expect("loop device UNMAP", unmap(s, 5, unmap_list([(0, 2048)])))
+    freed = (before - st_blocks(loop_file)) * 512
+    if check(freed >= MiB, "loop device UNMAP freed %d bytes of the loop's file" % freed):
+        print("ok  : loop device UNMAP freed %d KiB of the loop's file" % (freed // 1024),
+              flush=True)
+    status, got = read_lun(s, 5, 0, 4096)
+    check(status == ic.STATUS_GOOD and got == bytes(MiB) + data[MiB:],
+          "loop device: the unmapped MiB is not zeros, or the next one changed")
+    expect_lba_status(s, 5, 0, [(0, nblocks, MAPPED)], "loop device")
+    status, _, lbp = log_sense(s, 5, 0x0C)
+    check(status == ic.STATUS_GOOD and lbp[2:4] == b"\0\0",
+          "loop device LOG SENSE 0x0c has parameters: %s" % lbp[:16].hex())
+
+
 def main():
-    if len(sys.argv) != 8:
+    if len(sys.argv) != 10:
         print(__doc__)
         return 2
-    port, iqn, ini, size, img0, small, img4 = sys.argv[1:]
+    port, iqn, ini, size, img0, small, img4, loop_file, loop_size = sys.argv[1:]
     nblocks = int(size) // BLOCK
     s = Target(int(port), iqn, ini).login(KEYS, False, False)
-    for lun in (1, 2, 3, 4):
+    for lun in (1, 2, 3, 4, 5):
         for _ in range(3):
             if run_cmd(s, b"\0" * 6, lun=lun)[0] == ic.STATUS_GOOD:
                 break
@@ -441,6 +465,7 @@ def main():
     log_pages(s, img0)
     nullio(s, nblocks)
     blockio(s, img4, nblocks)
+    block_device(s, loop_file, int(loop_size) // BLOCK)
     if small != "-":
         enospc(s, small)
     s.logout()

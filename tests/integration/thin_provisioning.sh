@@ -5,7 +5,8 @@
 # refused with its sense and changes nothing, WRITE SAME with UNMAP, LOG
 # SENSE, and a write to a thin LUN whose file system is full (a 1 MiB
 # tmpfs mounted here: the test needs root) gets SPACE ALLOCATION FAILED
-# WRITE PROTECT. Then the target must still serve everyone.
+# WRITE PROTECT; a thin blockio LUN on a loop device frees space in the
+# loop's file. Then the target must still serve everyone.
 . "$(dirname "$0")/lib.sh" "$@"
 
 [ "$(id -u)" = 0 ] ||
@@ -16,9 +17,15 @@ IMG_SIZE=$((1024 * 1024 * 1024))
 MNT=$WORKDIR/tiny
 mkdir "$MNT"
 mount -t tmpfs -o size=1m tmpfs "$MNT" || fail "cannot mount a 1 MiB tmpfs on $MNT"
-# lib.sh's cleanup removes WORKDIR: the tmpfs must be gone first.
-trap 'rc=$?; umount "$MNT" 2>/dev/null || umount -l "$MNT"; (exit $rc); cleanup' EXIT
 truncate -s "$IMG_SIZE" "$WORKDIR/thin.img" "$WORKDIR/full.img" "$WORKDIR/block.img"
+# A real block device for blockio: a loop device over a sparse file,
+# which the kernel deallocates in when the device is told to discard.
+LOOP_SIZE=$((64 * 1024 * 1024))
+truncate -s "$LOOP_SIZE" "$WORKDIR/loop.img"
+LOOP=$(losetup -f --show "$WORKDIR/loop.img") || fail "losetup: no loop device for $WORKDIR/loop.img"
+# lib.sh's cleanup removes WORKDIR: the tmpfs and the loop device must be
+# gone first.
+trap 'rc=$?; losetup -d "$LOOP"; umount "$MNT" 2>/dev/null || umount -l "$MNT"; (exit $rc); cleanup' EXIT
 truncate -s $((4 * 1024 * 1024)) "$MNT/small.img"
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_fileio {
@@ -45,6 +52,10 @@ HANDLER vdisk_blockio {
 		filename $WORKDIR/block.img
 		thin_provisioned 1
 	}
+	DEVICE loop0 {
+		filename $LOOP
+		thin_provisioned 1
+	}
 }
 
 TARGET_DRIVER iscsi {
@@ -57,6 +68,7 @@ TARGET_DRIVER iscsi {
 		LUN 2 full0
 		LUN 3 null0
 		LUN 4 block0
+		LUN 5 loop0
 	}
 }
 CONF
@@ -66,7 +78,7 @@ start_uscstd -c "$WORKDIR/scst.conf"
 "$USCSTD" --list-attributes | grep -q 'thin_provisioned' ||
 	fail "uscstd --list-attributes does not list thin_provisioned"
 run python3 -B "$(dirname "$0")/thin_provisioning.py" "$PORT" "$TGT_IQN" "$INI1" "$IMG_SIZE" \
-	"$WORKDIR/thin.img" "$MNT/small.img" "$WORKDIR/block.img"
+	"$WORKDIR/thin.img" "$MNT/small.img" "$WORKDIR/block.img" "$WORKDIR/loop.img" "$LOOP_SIZE"
 # du agrees with st_blocks: what is left of the 8 MiB written is less.
 note "du of the thin LUN's file after the test: $(du -k "$WORKDIR/thin.img" | cut -f1) KiB"
 grep -q "device small0: write at LBA .* failed: No space left on device" "$LOG" ||

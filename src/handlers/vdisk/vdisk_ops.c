@@ -197,9 +197,11 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .parse = vdisk_parse_get_lba_status, .exec = vdisk_exec_get_lba_status,
 	  .available = vdisk_thin_available },
 	/* vdisk_log.c. Byte 1: PPC and SP (both refused). Allowed under
-	 * every reservation (SPC-4 table 72, SPC-2's) and in ALUA standby. */
+	 * every reservation (SPC-4 table 72, SPC-2's), in ALUA standby, and
+	 * without a medium (none of its pages reads the medium). */
 	{ .opcode = LOG_SENSE, .cdb_len = 10, .name = "LOG SENSE",
-	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK,
+	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
+		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { LOG_SENSE, 0x03, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_log_sense, .exec = vdisk_exec_log_sense },
 
