@@ -12,9 +12,12 @@ Checked here:
   - atomicity from two sessions on the two reactors, many iterations:
     ORWRITE of B racing a WRITE of Y ends as Y|B or Y, never B (the
     write lost under a read-modify-write); WRITE ATOMIC of X racing a
-    WRITE of Y over 1 MiB ends entirely X or entirely Y;
-  - Block Limits' atomic fields; WRITE ATOMIC above MAXIMUM ATOMIC
-    TRANSFER LENGTH is INVALID FIELD IN CDB on its length;
+    WRITE of Y over 1 MiB ends entirely X or entirely Y, and a READ
+    racing a WRITE ATOMIC sees all of the old data or all of the new;
+  - Block Limits' atomic fields (alignment and granularity 4 KiB);
+    WRITE ATOMIC above MAXIMUM ATOMIC TRANSFER LENGTH, not aligned, or
+    not a multiple of the granularity is INVALID FIELD IN CDB on its
+    LBA or length, and writes nothing;
   - PRE-FETCH (10/16): GOOD (also IMMED, and 0 blocks = to the end) on
     every backend, LBA OUT OF RANGE past the end;
   - READ DEFECT DATA (10/12): empty lists, PLISTV/GLISTV as asked, the
@@ -44,6 +47,8 @@ LBA_OUT_OF_RANGE = (0x21, 0x00)
 DEFECT_LIST_NOT_FOUND = (0x1C, 0x00)
 LUN_FILE, LUN_BLOCK, LUN_NULL, LUN_NV = 0, 1, 2, 3
 MAX_XFER_BLOCKS = (8 << 20) // BLOCK
+# ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY: 4 KiB.
+ATOMIC_GRAN = 4096 // BLOCK
 
 
 def orwrite_cdb(lba, n, flags=0):
@@ -252,27 +257,37 @@ def write_atomic_limits(s):
     bl = vpd(s, 0xB0, alloc=64)
     max_xfer, max_atomic = struct.unpack(">I", bl[8:12])[0], struct.unpack(">I", bl[44:48])[0]
     align, gran = struct.unpack(">I", bl[48:52])[0], struct.unpack(">I", bl[52:56])[0]
-    ok = check(max_atomic == MAX_XFER_BLOCKS and max_atomic <= max_xfer and align == 0 and
-               gran == 0 and bl[56:64] == bytes(8),
+    ok = check(max_atomic == MAX_XFER_BLOCKS and max_atomic <= max_xfer and
+               align == ATOMIC_GRAN and gran == ATOMIC_GRAN and bl[56:64] == bytes(8),
                "Block Limits: MAXIMUM ATOMIC TRANSFER LENGTH %d (max transfer %d), ALIGNMENT %d,"
                " GRANULARITY %d, boundary fields %s" % (max_atomic, max_xfer, align, gran,
                                                         bl[56:64].hex()))
     if ok:
         print("ok  : Block Limits: MAXIMUM ATOMIC TRANSFER LENGTH %d, alignment and granularity"
-              " 0" % max_atomic, flush=True)
-    data = pattern(81, 3 * BLOCK)
-    expect_good("WRITE ATOMIC of 3 blocks at LBA 1", cmd(s, write_atomic_cdb(1, 3), data))
-    check(read(s, 0, 1, 3) == data, "WRITE ATOMIC: the data is not on the medium")
+              " %d" % (max_atomic, gran), flush=True)
+    g = ATOMIC_GRAN
+    data = pattern(81, 3 * g * BLOCK)
+    expect_good("WRITE ATOMIC of %d blocks at LBA %d" % (3 * g, g),
+                cmd(s, write_atomic_cdb(g, 3 * g), data))
+    check(read(s, 0, g, 3 * g) == data, "WRITE ATOMIC: the data is not on the medium")
     expect_good("WRITE ATOMIC with DPO and FUA",
-                cmd(s, write_atomic_cdb(1, 3, 0x18), data[::-1]))
-    check(read(s, 0, 1, 3) == data[::-1], "WRITE ATOMIC FUA: the data is not on the medium")
+                cmd(s, write_atomic_cdb(g, 3 * g, 0x18), data[::-1]))
+    check(read(s, 0, g, 3 * g) == data[::-1], "WRITE ATOMIC FUA: the data is not on the medium")
+    # Not aligned, not a whole number of granules: refused, not written.
+    expect_sense("WRITE ATOMIC at LBA %d (not aligned)" % (g + 1),
+                 cmd(s, write_atomic_cdb(g + 1, g), bytes(g * BLOCK)),
+                 SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(2, None))
+    expect_sense("WRITE ATOMIC of %d blocks (not a multiple of %d)" % (g + 1, g),
+                 cmd(s, write_atomic_cdb(g, g + 1), bytes((g + 1) * BLOCK)),
+                 SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(12, None))
+    check(read(s, 0, g, 3 * g) == data[::-1], "a refused WRITE ATOMIC wrote")
     n = max_atomic + 1
     expect_sense("WRITE ATOMIC of MAXIMUM ATOMIC TRANSFER LENGTH + 1 blocks",
                  cmd(s, write_atomic_cdb(0, n), bytes(n * BLOCK)),
                  SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(12, None))
     last = capacity(s, 0)
-    expect_sense("WRITE ATOMIC past the end", cmd(s, write_atomic_cdb(last - 1, 2),
-                                                  bytes(2 * BLOCK)),
+    expect_sense("WRITE ATOMIC past the end", cmd(s, write_atomic_cdb(last - g, 2 * g),
+                                                  bytes(2 * g * BLOCK)),
                  SK_ILLEGAL_REQUEST, LBA_OUT_OF_RANGE)
     expect_good("WRITE ATOMIC of 0 blocks", cmd(s, write_atomic_cdb(0, 0)))
 

@@ -329,8 +329,10 @@ int vdisk_parse_orwrite(struct scst_cmd *cmd);
 void vdisk_exec_orwrite(struct scst_cmd *cmd);
 
 /* vdisk_write_atomic.c: WRITE ATOMIC(16); Block Limits' MAXIMUM ATOMIC
- * TRANSFER LENGTH, which its PARSE enforces. */
+ * TRANSFER LENGTH and its ATOMIC ALIGNMENT / TRANSFER LENGTH GRANULARITY
+ * (one value), which its PARSE enforces. */
 uint32_t vdisk_max_atomic_blocks(const struct scst_device *dev);
+uint32_t vdisk_atomic_granularity(const struct scst_device *dev);
 int vdisk_parse_write_atomic(struct scst_cmd *cmd);
 void vdisk_exec_write_atomic(struct scst_cmd *cmd);
 

@@ -106,11 +106,15 @@ static void orwrite_read_done(struct vdisk_io *io, int err)
 
 void vdisk_exec_orwrite(struct scst_cmd *cmd)
 {
+	/* What the initiator sent: a Data-Out cut short by its expected
+	 * length ORs (and writes) only that much, like WRITE. */
+	uint32_t len = vdisk_write_len(cmd);
 	struct scsi_rw_cdb rw;
 	struct orwrite_job *j;
 
 	scsi_cdb_decode_orwrite16(cmd->cdb, cmd->cdb_len, &rw); /* PARSE accepted it */
-	if (cmd->nblocks == 0) {
+	assert(len <= cmd->nblocks * cmd->dev->block_size);
+	if (len == 0) {
 		scst_cmd_done(cmd);
 		return;
 	}
@@ -121,17 +125,13 @@ void vdisk_exec_orwrite(struct scst_cmd *cmd)
 		return;
 	}
 	j->cmd = cmd;
-	/* What the initiator sent; a Data-Out cut short by its expected
-	 * length ORs (and writes) only that much. */
-	j->len = vdisk_write_len(cmd);
-	assert(j->len <= cmd->nblocks * cmd->dev->block_size);
+	j->len = len;
 	j->dsync = vdisk_write_needs_sync(cmd, rw.fua);
 	/* From the reactor's pool: 4 KiB aligned (O_DIRECT). */
-	j->medium = j->len ? buf_pool_alloc(j->len, &j->medium_cap) : NULL;
+	j->medium = buf_pool_alloc(len, &j->medium_cap);
 	if (!j->medium) {
 		free(j);
-		if (vdisk_write_len(cmd))
-			scst_set_cmd_status(cmd, SAM_STAT_BUSY);
+		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
 		scst_cmd_done(cmd);
 		return;
 	}

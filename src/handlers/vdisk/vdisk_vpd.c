@@ -52,10 +52,12 @@ static size_t block_limits(const struct scst_device *dev, uint8_t *d)
 	put_be32(d + 12 - 4, max_blocks); /* optimal transfer length */
 	/* MAXIMUM WRITE SAME LENGTH (PARSE enforces it). */
 	put_be64(d + 36 - 4, vdisk_max_write_same_blocks(dev));
-	/* MAXIMUM ATOMIC TRANSFER LENGTH (WRITE ATOMIC(16)'s PARSE enforces
-	 * it); ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY 0:
-	 * any whole blocks (vdisk_write_atomic.c). No atomic boundary. */
+	/* MAXIMUM ATOMIC TRANSFER LENGTH, ATOMIC ALIGNMENT and ATOMIC
+	 * TRANSFER LENGTH GRANULARITY (WRITE ATOMIC(16)'s PARSE enforces
+	 * them; vdisk_write_atomic.c). No atomic boundary. */
 	put_be32(d + 44 - 4, vdisk_max_atomic_blocks(dev));
+	put_be32(d + 48 - 4, vdisk_atomic_granularity(dev));
+	put_be32(d + 52 - 4, vdisk_atomic_granularity(dev));
 	return VPD_PAYLOAD_LEN;
 }
 

@@ -22,16 +22,37 @@
  * part old, part new (at the store's sector granularity). The contract is
  * the one SBC-4 states for concurrent commands, not for power loss.
  * VERIFY reads in chunks of its own and is not held.
- * The alignment and granularity are one block: any range of whole blocks
- * is atomic, so Block Limits reports 0 for both (no constraint). */
+ *
+ * Alignment and granularity: whole pages (4 KiB) or physical blocks,
+ * whichever is larger. Nothing above needs it today (any whole blocks
+ * are atomic under the lock), but it is the unit the page cache and
+ * O_DIRECT move and the unit a kernel's RWF_ATOMIC takes (a power of two,
+ * naturally aligned), so that a later backend can give crash atomicity
+ * without narrowing what initiators were told. Block Limits reports it as
+ * ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY; a WRITE ATOMIC
+ * that is not aligned, or not a multiple, is refused (INVALID FIELD IN
+ * CDB), never written non-atomically. */
 #include "handlers/vdisk/vdisk_internal.h"
+
+#define ATOMIC_UNIT_BYTES 4096u
+
+uint32_t vdisk_atomic_granularity(const struct scst_device *dev)
+{
+	uint32_t page = dev->block_size < ATOMIC_UNIT_BYTES ? ATOMIC_UNIT_BYTES / dev->block_size : 1;
+	uint32_t physical = vdisk_blocks_per_physical(dev->handler_priv);
+
+	return page > physical ? page : physical;
+}
 
 uint32_t vdisk_max_atomic_blocks(const struct scst_device *dev)
 {
 	uint32_t blocks = VDISK_MAX_XFER_BYTES / dev->block_size;
 
-	/* The CDB's TRANSFER LENGTH has two bytes. */
-	return blocks < UINT16_MAX ? blocks : UINT16_MAX;
+	/* The CDB's TRANSFER LENGTH has two bytes; a whole number of
+	 * granules. */
+	if (blocks > UINT16_MAX)
+		blocks = UINT16_MAX;
+	return blocks - blocks % vdisk_atomic_granularity(dev);
 }
 
 int vdisk_parse_write_atomic(struct scst_cmd *cmd)
@@ -49,6 +70,14 @@ int vdisk_parse_write_atomic(struct scst_cmd *cmd)
 	/* SBC-4 5.48: above the maximum atomic transfer length is INVALID
 	 * FIELD IN CDB, never a write that is not atomic. */
 	if (rw.nblocks > vdisk_max_atomic_blocks(cmd->dev)) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw.len_byte, -1));
+		return -1;
+	}
+	if (rw.lba % vdisk_atomic_granularity(cmd->dev)) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw.lba_byte, -1));
+		return -1;
+	}
+	if (rw.nblocks % vdisk_atomic_granularity(cmd->dev)) {
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw.len_byte, -1));
 		return -1;
 	}
