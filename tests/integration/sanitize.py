@@ -34,7 +34,10 @@ Checked here:
     after a failure with AUSE=1, EXIT FAILURE MODE does; a format that runs
     out of space leaves MEDIUM FORMAT CORRUPTED until a format completes.
 
-usage: sanitize.py PORT TARGET_IQN INITIATOR_IQN
+  - (with "leave-running") an IMMED sanitize started and left running, for
+    sanitize.sh to stop uscstd under it.
+
+usage: sanitize.py PORT TARGET_IQN INITIATOR_IQN [leave-running]
 """
 import os
 import struct
@@ -453,11 +456,26 @@ def failure_modes(s, nblocks):
     expect_good("after the format: TEST UNIT READY", tur(s, LUN_TINY_THICK))
 
 
+def start_and_leave(t):
+    """An IMMED sanitize of the big LUN, then logout: uscstd is stopped
+    while it runs (sanitize.sh)."""
+    s = t.login(KEYS, False, False)
+    tur(s, LUN_BIG)
+    expect_good("IMMED OVERWRITE left running",
+                sanitize(s, LUN_BIG, SA_OVERWRITE, overwrite_list(b"\x3c"), flags=IMMED))
+    check(request_sense(s, LUN_BIG)[:3] == (SK_NOT_READY,) + SANITIZE_IN_PROGRESS,
+          "the sanitize left running is not running")
+    s.logout()
+
+
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__)
         return 2
     t = Target(int(sys.argv[1]), sys.argv[2], sys.argv[3])
+    if len(sys.argv) == 5:
+        start_and_leave(t)
+        return 1 if failures else 0
     s = t.login(KEYS, False, False)
     for lun in range(6):
         tur(s, lun)

@@ -72,5 +72,11 @@ grep -q "device tinythin: sanitize (overwrite) failed at LBA [0-9]*: No space le
 grep -q "device tinythick: format (zeros) failed at LBA [0-9]*: No space left on device" "$LOG" ||
 	fail "no log line for the failed format"
 LIVENESS_TARGET=$TGT_IQN check_liveness "sanitize" "$INI1" 800e55000c0a
+# A sanitize still running when uscstd stops (its session gone): the
+# device is released once the job sees it destroyed, and uscstd exits 0.
+timeout 60 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" leave-running ||
+	fail "could not leave a sanitize running"
 stop_uscstd
+grep -q "device big: destroyed during a sanitize (overwrite); the medium is left part-written" \
+	"$LOG" || fail "uscstd stopped without saying the sanitize of big was cut short"
 echo "sanitize: all checks passed"
