@@ -9,6 +9,7 @@ thin_provisioning.sh gives this script:
   LUN 3  vdisk_nullio, thin_provisioned 1
   LUN 4  vdisk_blockio, thin_provisioned 1, IMG4 (a file, O_DIRECT)
   LUN 5  vdisk_blockio, thin_provisioned 1, a loop device over LOOP_FILE
+  LUN 6  vdisk_fileio, thin_provisioned 1, mapped read_only
 
 What must hold:
 - LUN 0 and 4 report LBPME and LBPRZ (READ CAPACITY(16)), VPD 0xb2 says
@@ -21,7 +22,9 @@ What must hold:
   and GET LBA STATUS then reports exactly the unmapped range deallocated.
 - Every malformed UNMAP parameter list gets its exact sense and changes
   nothing: the blocks of its valid descriptors still hold their data.
-- WRITE SAME(10/16) with UNMAP deallocates; ANCHOR is refused.
+- WRITE SAME(10/16) with UNMAP deallocates (also sent without its
+  Data-Out, which it does not need); ANCHOR is refused. On the read-only
+  LUN, UNMAP and WRITE SAME with UNMAP get WRITE PROTECTED.
 - LOG SENSE: the supported pages, the provisioning page's counts against
   the file's own st_blocks and statvfs, and every refused field.
 - A write the full tmpfs cannot take gets DATA PROTECT, SPACE ALLOCATION
@@ -51,6 +54,7 @@ LBA_OUT_OF_RANGE = (0x21, 0x00)
 INVALID_FIELD_IN_CDB = (0x24, 0x00)
 INVALID_FIELD_IN_PARAM_LIST = (0x26, 0x00)
 SPACE_ALLOCATION_FAILED = (0x27, 0x07)
+WRITE_PROTECTED = (0x27, 0x00)
 # What vdisk reports in Block Limits (vdisk_internal.h), for 512-byte blocks.
 MAX_UNMAP_BLOCKS = 1 << 20
 MAX_UNMAP_DESCRIPTORS = 256
@@ -328,6 +332,24 @@ def write_same_unmap(s, image, nblocks):
            run_cmd(s, ws16_cdb(nblocks - 2048, 0, 0x08), bytes(BLOCK), 0))
     status, got = read_lun(s, 0, nblocks - 2048, 2048)
     check(status == ic.STATUS_GOOD and got == bytes(MiB), "the last MiB does not read as zeros")
+    # UNMAP does not need the block: none sent is not an error.
+    write_lun(s, 0, nblocks - 4096, pattern(4, MiB))
+    expect("WRITE SAME(10) UNMAP without Data-Out", run_cmd(s, ws10_cdb(nblocks - 4096, 2048, 0x08),
+                                                             lun=0))
+    status, got = read_lun(s, 0, nblocks - 4096, 2048)
+    check(status == ic.STATUS_GOOD and got == bytes(MiB),
+          "WRITE SAME(10) UNMAP without Data-Out left data")
+    expect_lba_status(s, 0, nblocks - 4096, [(nblocks - 4096, 4096, DEALLOCATED)],
+                      "after WRITE SAME UNMAP without Data-Out")
+
+
+def read_only(s):
+    expect("read-only UNMAP", unmap(s, 6, unmap_list([(0, 8)])), SK_DATA_PROTECT, WRITE_PROTECTED)
+    expect("read-only WRITE SAME(16) UNMAP without Data-Out",
+           run_cmd(s, ws16_cdb(0, 8, 0x08), lun=6), SK_DATA_PROTECT, WRITE_PROTECTED)
+    expect("read-only WRITE SAME(10) UNMAP", run_cmd(s, ws10_cdb(0, 8, 0x08), bytes(BLOCK), 6),
+           SK_DATA_PROTECT, WRITE_PROTECTED)
+    expect_lba_status(s, 6, 0, [(0, 2097152, DEALLOCATED)], "read-only")
 
 
 def lba_status_edges(s, nblocks):
@@ -452,7 +474,7 @@ def main():
     port, iqn, ini, size, img0, small, img4, loop_file, loop_size = sys.argv[1:]
     nblocks = int(size) // BLOCK
     s = Target(int(port), iqn, ini).login(KEYS, False, False)
-    for lun in (1, 2, 3, 4, 5):
+    for lun in (1, 2, 3, 4, 5, 6):
         for _ in range(3):
             if run_cmd(s, b"\0" * 6, lun=lun)[0] == ic.STATUS_GOOD:
                 break
@@ -466,6 +488,7 @@ def main():
     nullio(s, nblocks)
     blockio(s, img4, nblocks)
     block_device(s, loop_file, int(loop_size) // BLOCK)
+    read_only(s)
     if small != "-":
         enospc(s, small)
     s.logout()

@@ -17,7 +17,8 @@ IMG_SIZE=$((1024 * 1024 * 1024))
 MNT=$WORKDIR/tiny
 mkdir "$MNT"
 mount -t tmpfs -o size=1m tmpfs "$MNT" || fail "cannot mount a 1 MiB tmpfs on $MNT"
-truncate -s "$IMG_SIZE" "$WORKDIR/thin.img" "$WORKDIR/full.img" "$WORKDIR/block.img"
+truncate -s "$IMG_SIZE" "$WORKDIR/thin.img" "$WORKDIR/full.img" "$WORKDIR/block.img" \
+	"$WORKDIR/ro.img"
 # A real block device for blockio: a loop device over a sparse file,
 # which the kernel deallocates in when the device is told to discard.
 LOOP_SIZE=$((64 * 1024 * 1024))
@@ -39,6 +40,10 @@ HANDLER vdisk_fileio {
 	}
 	DEVICE full0 {
 		filename $WORKDIR/full.img
+	}
+	DEVICE ro0 {
+		filename $WORKDIR/ro.img
+		thin_provisioned 1
 	}
 }
 HANDLER vdisk_nullio {
@@ -69,6 +74,9 @@ TARGET_DRIVER iscsi {
 		LUN 3 null0
 		LUN 4 block0
 		LUN 5 loop0
+		LUN 6 ro0 {
+			read_only 1
+		}
 	}
 }
 CONF

@@ -102,6 +102,13 @@ int vdisk_parse_write_same(struct scst_cmd *cmd)
 	cmd->nblocks = (uint32_t)nblocks;
 	if (ws.ndob)
 		return vdisk_parse_no_data(cmd);
+	/* With UNMAP the block is not used (the range is deallocated
+	 * whatever it holds), so one sent without any Data-Out loses
+	 * nothing and is served as with NDOB: libiscsi's ReadOnly.ReadOnlySBC
+	 * sends none and expects the read-only LUN's WRITE PROTECTED, which
+	 * PRE_EXEC gives only to a command that passed PARSE. */
+	if (ws.unmap && cmd->expected_dir != SCST_DATA_WRITE && cmd->expected_len == 0)
+		return vdisk_parse_no_data(cmd);
 	/* Exactly one block of Data-Out. Less would leave us a pattern the
 	 * initiator never sent; more means the initiator thinks it sent a
 	 * different command. Either way the fault is the transport's
@@ -143,13 +150,13 @@ void vdisk_exec_write_same(struct scst_cmd *cmd)
 
 	scsi_cdb_decode_write_same(cmd->cdb, cmd->cdb_len, &ws); /* PARSE accepted it */
 	assert(cmd->nblocks > 0);
-	/* PARSE took exactly one block of Data-Out; the core received it. */
-	assert(ws.ndob || vdisk_write_len(cmd) == bs);
 	if (ws.unmap) {
 		assert(write_same_may_unmap(vd)); /* PARSE refused it otherwise */
 		vdisk_deallocate_and_finish(cmd, cmd->lba, cmd->nblocks);
 		return;
 	}
+	/* PARSE took exactly one block of Data-Out; the core received it. */
+	assert(ws.ndob || vdisk_write_len(cmd) == bs);
 	/* nullio: nothing is stored, so there is nothing to write. */
 	if (vd->mode->backend->no_medium) {
 		scst_cmd_done(cmd);
