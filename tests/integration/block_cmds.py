@@ -19,7 +19,8 @@ Checked here:
     not a multiple of the granularity is INVALID FIELD IN CDB on its
     LBA or length, and writes nothing;
   - PRE-FETCH (10/16): GOOD (also IMMED, and 0 blocks = to the end) on
-    every backend, LBA OUT OF RANGE past the end;
+    every backend, LBA OUT OF RANGE past the end; on buffered fileio
+    the range is in the page cache afterwards (fincore of LUN0_FILE);
   - READ DEFECT DATA (10/12): empty lists, PLISTV/GLISTV as asked, the
     standard formats as asked, 110b/111b as RECOVERED ERROR / DEFECT
     LIST NOT FOUND with the short block header; the allocation length;
@@ -28,12 +29,14 @@ Checked here:
     REQUEST / INVALID FIELD IN CDB, field pointer byte 1 bit 7, nothing
     written.
 
-usage: block_cmds.py PORT TARGET_IQN INITIATOR_IQN ITERATIONS
+usage: block_cmds.py PORT TARGET_IQN INITIATOR_IQN ITERATIONS LUN0_FILE
 """
 import os
 import struct
+import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iscsi_client as ic  # noqa: E402
@@ -317,6 +320,42 @@ def prefetch(s):
                          SK_ILLEGAL_REQUEST, LBA_OUT_OF_RANGE)
 
 
+def resident_bytes(path):
+    """Bytes of @path in the page cache (util-linux fincore)."""
+    out = subprocess.run(["fincore", "--bytes", "--noheadings", "--raw", "-o", "RES", path],
+                         capture_output=True, text=True, timeout=30)
+    check(out.returncode == 0, "fincore %s: %s" % (path, out.stderr.strip()))
+    return int(out.stdout.split()[0]) if out.returncode == 0 else 0
+
+
+def prefetch_fills_cache(s, path):
+    """On buffered fileio PRE-FETCH really reads the blocks in: the page
+    cache holds the range afterwards (it was dropped before)."""
+    lba, n = 40960, 2048  # 1 MiB at 20 MiB
+    write(s, LUN_FILE, lba, pattern(5, n * BLOCK))
+    status, _, sn = cmd(s, struct.pack(">BBIBHB", 0x35, 0, 0, 0, 0, 0), lun=LUN_FILE)
+    check(status == ic.STATUS_GOOD, "SYNCHRONIZE CACHE: 0x%02x %s" % (status, sn))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+    before = resident_bytes(path)
+    expect_good("PRE-FETCH(16) of 1 MiB on buffered fileio",
+                cmd(s, struct.pack(">BBQIBB", 0x90, 0, lba, n, 0, 0), lun=LUN_FILE))
+    after = before
+    for _ in range(40):  # the advice starts reads; they complete soon after
+        after = resident_bytes(path)
+        if after - before >= n * BLOCK:
+            break
+        time.sleep(0.05)
+    if check(after - before >= n * BLOCK,
+             "PRE-FETCH left %d byte(s) of %s in the page cache (%d before), expected at "
+             "least %d more" % (after, path, before, n * BLOCK)):
+        print("ok  : PRE-FETCH brought %d KiB into the page cache (%d KiB before)"
+              % (after // 1024, before // 1024), flush=True)
+
+
 # ---- READ DEFECT DATA ----
 
 def read_defect(s, twelve, plist, glist, fmt, alloc, index=0):
@@ -434,7 +473,7 @@ def protect_matrix(s):
 
 
 def main():
-    if len(sys.argv) != 5:
+    if len(sys.argv) != 6:
         print(__doc__)
         return 2
     t = Target(int(sys.argv[1]), sys.argv[2], sys.argv[3])
@@ -446,6 +485,7 @@ def main():
     orwrite_semantics(s, LUN_BLOCK, "blockio")
     write_atomic_limits(s)
     prefetch(s)
+    prefetch_fills_cache(s, sys.argv[5])
     defect_data(s)
     extended_inquiry(s)
     protect_matrix(s)

@@ -44,7 +44,7 @@ CONF
 
 start_uscstd -c "$WORKDIR/scst.conf" --threads 2
 timeout 300 python3 -B "$(dirname "$0")/block_cmds.py" "$PORT" "$TGT_IQN" "$INI1" \
-	"${BLOCK_CMDS_ITERATIONS:-200}" || fail "block_cmds.py failed"
+	"${BLOCK_CMDS_ITERATIONS:-200}" "$WORKDIR/file.img" || fail "block_cmds.py failed"
 LIVENESS_TARGET=$TGT_IQN check_liveness "block_cmds" "$INI1" 800e55000c09
 stop_uscstd
 echo "block_cmds: all checks passed"
