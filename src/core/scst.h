@@ -304,6 +304,13 @@ struct scst_dev_type {
 	 * dev->lock; must not block on I/O. @sess is only compared, never
 	 * dereferenced: it may be on its way out. OPTIONAL. */
 	void (*clear_nexus_state)(struct scst_device *dev, const struct scst_session *sess);
+	/* Management ejects (!@load) or loads the device's removable medium
+	 * (device.eject, device.load): as START STOP UNIT with LOEJ would,
+	 * refused while an initiator prevents removal; a load gives every
+	 * nexus the media-change unit attention. 0, or -1 with a reason in
+	 * @err (not removable, prevented). Management thread, scst_mutex
+	 * held; no I/O. OPTIONAL: NULL, the medium is fixed. */
+	int (*set_medium)(struct scst_device *dev, bool load, char *err, size_t errlen);
 };
 
 /* ------------------------------------------------------------------ */

@@ -31,6 +31,8 @@ int mgmt_device_open(struct rpc_call *call);
 int mgmt_device_close(struct rpc_call *call);
 int mgmt_device_set_attr(struct rpc_call *call);
 int mgmt_device_resync_size(struct rpc_call *call);
+int mgmt_device_eject(struct rpc_call *call);
+int mgmt_device_load(struct rpc_call *call);
 
 int mgmt_driver_set_attr(struct rpc_call *call);
 int mgmt_target_add(struct rpc_call *call);

@@ -159,6 +159,34 @@ out:
 	return call->code ? -1 : 0;
 }
 
+/* device.eject and device.load: the removable medium, as an operator's
+ * button would move it (refused while an initiator prevents removal). */
+static int device_set_medium(struct rpc_call *call, bool load)
+{
+	struct scst_device *dev = mgmt_find_device(call, "device");
+	char err[256];
+
+	if (!dev)
+		return -1;
+	if (!dev->handler->set_medium)
+		return rpc_fail_param(call, "device", RPC_REFUSED,
+				      "handler %s has no removable medium", dev->handler->name);
+	if (dev->handler->set_medium(dev, load, err, sizeof(err)))
+		return rpc_fail(call, RPC_REFUSED, "device '%s': %s", dev->name, err);
+	log_info("mgmt: device.%s %s", load ? "load" : "eject", dev->name);
+	return 0;
+}
+
+int mgmt_device_eject(struct rpc_call *call)
+{
+	return device_set_medium(call, false);
+}
+
+int mgmt_device_load(struct rpc_call *call)
+{
+	return device_set_medium(call, true);
+}
+
 int mgmt_device_resync_size(struct rpc_call *call)
 {
 	struct scst_device *dev = mgmt_find_device(call, "device");

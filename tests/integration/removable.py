@@ -15,11 +15,17 @@ I_T nexuses, A and B) on one LUN, and a fixed disk beside it:
   A's prevention; A's logout does, and B ejects;
 - a prevention ends with a LOGICAL UNIT RESET too;
 - on the fixed disk an eject is INVALID FIELD IN CDB and a load and
-  PREVENT ALLOW are GOOD, with the medium always there.
+  PREVENT ALLOW are GOOD, with the medium always there;
+- with RPC_SOCKET, management's device.eject and device.load: both
+  sessions see the medium go, both get the media-change unit attention
+  when it comes back; refused while a session prevents removal, and for
+  the fixed disk.
 
-usage: removable.py PORT TARGET_IQN INITIATOR_IQN
+usage: removable.py PORT TARGET_IQN INITIATOR_IQN [RPC_SOCKET]
 """
+import json
 import os
+import socket
 import struct
 import sys
 
@@ -160,6 +166,52 @@ def prevention(t, a, b):
     print("ok  : a LOGICAL UNIT RESET cleared C's prevention", flush=True)
 
 
+def rpc(path, method, params):
+    """One request to uscstd's management socket: (result, error)."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(30)
+    s.connect(path)
+    s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": method,
+                          "params": params}).encode() + b"\n")
+    buf, dec = b"", json.JSONDecoder()
+    while True:
+        chunk = s.recv(65536)
+        check(chunk, "%s: the management socket closed" % method)
+        if not chunk:
+            return None, None
+        buf += chunk
+        try:
+            rsp, _ = dec.raw_decode(buf.decode().lstrip())
+            break
+        except ValueError:
+            continue
+    s.close()
+    return rsp.get("result"), rsp.get("error")
+
+
+def management(path, t, a, b):
+    _, err = rpc(path, "device.eject", {"device": "rdisk"})
+    check(err is None, "device.eject: %s" % err)
+    for name, s in (("A", a), ("B", b)):
+        no_medium("TEST UNIT READY on %s after device.eject" % name, tur(s))
+    _, err = rpc(path, "device.load", {"device": "rdisk"})
+    check(err is None, "device.load: %s" % err)
+    for name, s in (("A", a), ("B", b)):
+        expect("%s after device.load" % name, tur(s), ic.STATUS_CHECK_CONDITION, MEDIUM_CHANGED)
+        expect("%s once told" % name, tur(s), ic.STATUS_GOOD)
+    expect("PREVENT from A", prevent(a, True), ic.STATUS_GOOD)
+    _, err = rpc(path, "device.eject", {"device": "rdisk"})
+    check(err is not None and "prevents" in err.get("message", ""),
+          "device.eject while A prevents: %s" % err)
+    expect("the medium is still there", tur(b), ic.STATUS_GOOD)
+    expect("ALLOW from A", prevent(a, False), ic.STATUS_GOOD)
+    _, err = rpc(path, "device.eject", {"device": "fdisk"})
+    check(err is not None and "not removable" in err.get("message", ""),
+          "device.eject of the fixed disk: %s" % err)
+    print("ok  : device.eject and device.load: both sessions told; refused while "
+          "prevented and for the fixed disk", flush=True)
+
+
 def fixed_disk(a):
     status, inq, _ = cmd(a, bytes([0x12, 0, 0, 0, 36, 0]), FIXED_LUN, read_len=36)
     check(status == ic.STATUS_GOOD and inq[1] & 0x80 == 0, "fixed LUN: RMB is set")
@@ -175,7 +227,7 @@ def fixed_disk(a):
 
 
 def main():
-    if len(sys.argv) != 4:
+    if len(sys.argv) not in (4, 5):
         print(__doc__)
         return 2
     t = Target(int(sys.argv[1]), sys.argv[2], sys.argv[3])
@@ -191,6 +243,13 @@ def main():
     fixed_disk(a)
     eject_load_cycle(a, b)
     prevention(t, a, b)
+    if len(sys.argv) == 5:
+        a = t.login(KEYS, False, False)
+        for _ in range(3):
+            if tur(a)[0] == ic.STATUS_GOOD:
+                break
+        management(sys.argv[4], t, a, b)
+        a.logout()
     b.logout()
     if failures:
         print("%d check(s) failed" % len(failures))

@@ -2,8 +2,8 @@
 # A removable medium (removable 1): eject and load with START STOP UNIT,
 # NOT READY / MEDIUM NOT PRESENT while it is out, the media-change unit
 # attention, PREVENT ALLOW per I_T nexus, cleared by logout and LUN
-# reset (removable.py, our python initiator, two and three sessions); a
-# fixed LUN beside it. Then libiscsi's PreventAllow, StartStopUnit,
+# reset (removable.py, our python initiator, two and three sessions), and
+# management's device.eject and device.load; a fixed LUN beside it. Then libiscsi's PreventAllow, StartStopUnit,
 # NoMedia and TestUnitReady suites on the removable LUN and on the fixed
 # one: every test passes, and on the removable LUN none may skip for want
 # of a removable medium (NoMedia's commands of other features, such as
@@ -27,9 +27,11 @@ TARGET_DRIVER iscsi {
 }
 CONF
 start_uscstd -c "$WORKDIR/scst.conf"
-run python3 -B "$(dirname "$0")/removable.py" "$PORT" "$T" "$INI1"
-grep -q "vdisk: rdisk: medium ejected" "$LOG" || fail "no log line for the eject"
-grep -q "vdisk: rdisk: medium loaded" "$LOG" || fail "no log line for the load"
+run python3 -B "$(dirname "$0")/removable.py" "$PORT" "$T" "$INI1" "$RPC_SOCKET"
+grep -q "vdisk: rdisk: medium ejected (START STOP UNIT)" "$LOG" || fail "no log line for the eject"
+grep -q "vdisk: rdisk: medium loaded (START STOP UNIT)" "$LOG" || fail "no log line for the load"
+grep -q "mgmt: device.eject rdisk" "$LOG" || fail "no log line for device.eject"
+grep -q "vdisk: rdisk: medium loaded (management)" "$LOG" || fail "no log line for device.load"
 
 # suites LUN: runs libiscsi's suites on LUN; every test must pass, and
 # with "removable" none may print a skip about the medium.

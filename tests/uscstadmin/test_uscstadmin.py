@@ -213,6 +213,12 @@ class AdminTest(unittest.TestCase):
         self.assert_sends(['-resync_dev', 'disk1'],
                           [('device.resync_size', {'device': 'disk1'})])
 
+    def test_eject_dev(self):
+        self.assert_sends(['-eject_dev', 'disk1'], [('device.eject', {'device': 'disk1'})])
+
+    def test_load_dev(self):
+        self.assert_sends(['-load_dev', 'disk1'], [('device.load', {'device': 'disk1'})])
+
     # Targets.
 
     def test_add_and_remove_target(self):
@@ -557,7 +563,8 @@ class AdminTest(unittest.TestCase):
                  'open_dev', 'close_dev', 'add_target', 'rem_target', 'add_lun', 'rem_lun',
                  'replace_lun', 'clear_luns', 'add_group', 'rem_group', 'add_init', 'rem_init',
                  'move_init', 'clear_inits', 'enable_target', 'disable_target', 'set_dev_attr',
-                 'set_tgt_attr', 'set_grp_attr', 'set_drv_attr', 'resync_dev', 'close_session',
+                 'set_tgt_attr', 'set_grp_attr', 'set_drv_attr', 'resync_dev', 'eject_dev',
+                 'load_dev', 'close_session',
                  'write_config', 'config', 'check_config', 'clear_config', 'nonkey', 'noprompt',
                  'force', 'rpc-socket', 'json']
         for v in verbs:

@@ -131,6 +131,7 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.resync_size = vdisk_resync_size,               \
 		.not_ready = vdisk_not_ready,                   \
 		.clear_nexus_state = vdisk_clear_nexus_state,   \
+		.set_medium = vdisk_set_medium,                 \
 	}
 
 static struct scst_dev_type vdisk_fileio =

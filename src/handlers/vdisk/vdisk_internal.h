@@ -415,6 +415,8 @@ int vdisk_medium_init(struct vdisk_dev *vd, char *err, size_t errlen);
 void vdisk_medium_destroy(struct vdisk_dev *vd);
 bool vdisk_not_ready(const struct scst_device *dev, uint32_t op_flags, struct scsi_sense *sense);
 void vdisk_clear_nexus_state(struct scst_device *dev, const struct scst_session *sess);
+/* set_medium of struct scst_dev_type (management's eject and load). */
+int vdisk_set_medium(struct scst_device *dev, bool load, char *err, size_t errlen);
 
 /* ---- SANITIZE and FORMAT UNIT (vdisk_sanitize.c, vdisk_format.c, and
  * the job both run: vdisk_medium_job.c) ---- */

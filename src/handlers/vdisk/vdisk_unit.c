@@ -177,36 +177,63 @@ int vdisk_parse_prevent_allow(struct scst_cmd *cmd)
 	return vdisk_parse_no_data(cmd);
 }
 
-/* LOEJ=1 on a removable medium: eject (START=0) or load (START=1), unless
- * an I_T nexus prevents removal: then neither, as SBC-4 5.25 has it for
- * the eject and libiscsi's PreventAllow.Eject expects for the load too
- * (a locked tray does not open to take a medium). Returns true when the
- * command is finished (refused, or a load); an eject goes on to flush. */
-static bool load_or_eject(struct scst_cmd *cmd, bool load)
+/* Ejects (!@load) or loads the medium of @vd, unless an I_T nexus
+ * prevents removal: then neither, as SBC-4 5.25 has it for the eject and
+ * libiscsi's PreventAllow.Eject expects for the load too (a locked tray
+ * does not open to take a medium). A load tells every nexus but @except
+ * (the one that loaded it, which knows) NOT READY TO READY CHANGE, MEDIUM
+ * MAY HAVE CHANGED: they may hold data of the old medium. @who names the
+ * requester in the log. false: prevented, nothing changed. */
+static bool medium_change(struct vdisk_dev *vd, bool load, struct scst_tgt_dev *except,
+			  const char *who)
 {
-	struct vdisk_medium *m = &vdisk_of(cmd)->medium;
+	struct vdisk_medium *m = &vd->medium;
 	bool was_ejected;
 
 	pthread_mutex_lock(&m->lock);
 	if (medium_prevented_locked(m)) {
 		pthread_mutex_unlock(&m->lock);
-		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_MEDIUM_REMOVAL_PREVENTED);
-		return true;
+		return false;
 	}
 	was_ejected = atomic_load(&m->ejected);
 	atomic_store_explicit(&m->ejected, !load, memory_order_release);
 	pthread_mutex_unlock(&m->lock);
 	if (load && was_ejected) {
-		log_info("vdisk: %s: medium loaded", cmd->dev->name);
-		/* The other nexuses may hold data of the old medium (SAM-5's
-		 * NOT READY TO READY CHANGE, MEDIUM MAY HAVE CHANGED); the
-		 * loading one knows. */
-		scst_dev_queue_ua(cmd->dev, cmd->tgt_dev,
+		log_info("vdisk: %s: medium loaded (%s)", vd->dev->name, who);
+		scst_dev_queue_ua(vd->dev, except,
 				  scsi_sense_make(SK_UNIT_ATTENTION, ASC_NOT_READY_TO_READY_CHANGE));
 	} else if (!load && !was_ejected) {
-		log_info("vdisk: %s: medium ejected", cmd->dev->name);
+		log_info("vdisk: %s: medium ejected (%s)", vd->dev->name, who);
+	}
+	return true;
+}
+
+/* LOEJ=1 on a removable medium: eject (START=0) or load (START=1).
+ * Returns true when the command is finished (refused, or a load); an
+ * eject goes on to flush. */
+static bool load_or_eject(struct scst_cmd *cmd, bool load)
+{
+	if (!medium_change(vdisk_of(cmd), load, cmd->tgt_dev, "START STOP UNIT")) {
+		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_MEDIUM_REMOVAL_PREVENTED);
+		return true;
 	}
 	return load;
+}
+
+int vdisk_set_medium(struct scst_device *dev, bool load, char *err, size_t errlen)
+{
+	struct vdisk_dev *vd = dev->handler_priv;
+
+	if (!vd->cfg.removable) {
+		snprintf(err, errlen, "its medium is not removable (removable 0)");
+		return -1;
+	}
+	if (!medium_change(vd, load, NULL, "management")) {
+		snprintf(err, errlen, "an initiator prevents medium removal (PREVENT ALLOW MEDIUM "
+			 "REMOVAL)");
+		return -1;
+	}
+	return 0;
 }
 
 void vdisk_exec_start_stop(struct scst_cmd *cmd)
