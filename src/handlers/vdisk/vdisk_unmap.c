@@ -3,27 +3,11 @@
  * WRITE SAME with UNMAP shares.
  *
  * The parameter list is validated whole before a single block is
- * deallocated: a malformed list is refused with its sense and changes
- * nothing. Each fault and what it gets:
- *
- *   ANCHOR=1 (we report ANC_SUP=0)       INVALID FIELD IN CDB (byte 1 bit 0)
- *   PARAMETER LIST LENGTH 0              GOOD, nothing done (SBC-4: no error)
- *   PARAMETER LIST LENGTH 1..7, or less
- *     Data-Out than the 8-byte header    PARAMETER LIST LENGTH ERROR
- *   UNMAP DATA LENGTH or BLOCK DESCRIPTOR
- *     DATA LENGTH past the list's end    PARAMETER LIST LENGTH ERROR (the list
- *                                        truncates what the header announces)
- *   BLOCK DESCRIPTOR DATA LENGTH larger
- *     than UNMAP DATA LENGTH allows      INVALID FIELD IN PARAMETER LIST (byte 2)
- *   more descriptors than MAXIMUM UNMAP
- *     BLOCK DESCRIPTOR COUNT             INVALID FIELD IN PARAMETER LIST (byte 2)
- *   a range past the last block          LOGICAL BLOCK ADDRESS OUT OF RANGE
- *   more blocks in all than MAXIMUM
- *     UNMAP LBA COUNT                    INVALID FIELD IN PARAMETER LIST (the
- *                                        descriptor's NUMBER OF LOGICAL BLOCKS)
- *
- * A BLOCK DESCRIPTOR DATA LENGTH that is not a multiple of 16 is not a
- * fault: SBC-4 says the incomplete last descriptor is ignored.
+ * deallocated (scsi/unmap_list.c, which names each fault's sense): a
+ * malformed list is refused and changes nothing. ANCHOR=1 gets INVALID
+ * FIELD IN CDB (byte 1 bit 0: we report ANC_SUP=0), a PARAMETER LIST
+ * LENGTH of 1 to 7 PARAMETER LIST LENGTH ERROR before any Data-Out is
+ * asked for, and 0 is GOOD with nothing done (SBC-4: not an error).
  *
  * Then each descriptor is one VDISK_IO_DISCARD, one after the other (a
  * file's hole punch is metadata work; running them in parallel would only
@@ -37,9 +21,7 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "handlers/vdisk/vdisk_internal.h"
-
-#define UNMAP_HEADER_LEN 8
-#define UNMAP_DESCRIPTOR_LEN 16
+#include "scsi/unmap_list.h"
 
 bool vdisk_thin_available(const struct scst_tgt_dev *td)
 {
@@ -67,7 +49,7 @@ int vdisk_parse_unmap(struct scst_cmd *cmd)
 	}
 	if (param_len == 0)
 		return vdisk_parse_no_data(cmd);
-	if (param_len < UNMAP_HEADER_LEN) {
+	if (param_len < SCSI_UNMAP_HEADER_LEN) {
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 		return -1;
 	}
@@ -81,55 +63,25 @@ int vdisk_parse_unmap(struct scst_cmd *cmd)
 	return 0;
 }
 
-/* Checks the list (see the top of the file); on a fault sets the sense
+/* Checks the list whole (scsi/unmap_list.c); on a fault sets its sense
  * and returns false. *ndesc is how many descriptors there are. */
 static bool unmap_list_valid(struct scst_cmd *cmd, const uint8_t *list, uint32_t len,
 			     uint32_t *ndesc)
 {
-	uint64_t capacity = scst_dev_nblocks(cmd->dev);
-	uint64_t max_total = vdisk_max_unmap_blocks(cmd->dev), total = 0;
-	uint32_t data_len, bd_len;
+	struct scsi_unmap_limits lim = {
+		.capacity = scst_dev_nblocks(cmd->dev),
+		.max_lba_count = vdisk_max_unmap_blocks(cmd->dev),
+		.max_descriptors = VDISK_MAX_UNMAP_DESCRIPTORS,
+	};
+	struct scsi_sense fault;
 
-	if (len < UNMAP_HEADER_LEN) {
-		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
-		return false;
-	}
-	data_len = get_be16(list);
-	bd_len = get_be16(list + 2);
-	if (data_len + 2 > len || bd_len + UNMAP_HEADER_LEN > len) {
-		log_warn_rl("session %s: UNMAP header announces %u/%u bytes, the list has %u: "
-			    "refused", cmd->sess->initiator_name, data_len, bd_len, len);
-		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
-		return false;
-	}
-	/* UNMAP DATA LENGTH counts the 6 header bytes after itself. */
-	if (bd_len + (UNMAP_HEADER_LEN - 2) > data_len) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_param_field(2, -1));
-		return false;
-	}
-	*ndesc = bd_len / UNMAP_DESCRIPTOR_LEN;
-	if (*ndesc > VDISK_MAX_UNMAP_DESCRIPTORS) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_param_field(2, -1));
-		return false;
-	}
-	for (uint32_t i = 0; i < *ndesc; i++) {
-		const uint8_t *d = list + UNMAP_HEADER_LEN + (size_t)i * UNMAP_DESCRIPTOR_LEN;
-		uint64_t lba = get_be64(d);
-		uint32_t nblocks = get_be32(d + 8);
-
-		/* A range of no blocks may end at the capacity. */
-		if (lba > capacity || nblocks > capacity - lba) {
-			scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
-			return false;
-		}
-		total += nblocks;
-		if (total > max_total) {
-			scst_set_cmd_error(cmd, scsi_sense_invalid_param_field(
-							(uint16_t)(d + 8 - list), -1));
-			return false;
-		}
-	}
-	return true;
+	if (scsi_unmap_list_check(list, len, &lim, ndesc, &fault))
+		return true;
+	log_warn_rl("session %s: UNMAP parameter list refused (ASC %04x, %u byte(s), UNMAP DATA "
+		    "LENGTH %u, BLOCK DESCRIPTOR DATA LENGTH %u)", cmd->sess->initiator_name,
+		    fault.asc, len, len >= 2 ? get_be16(list) : 0, len >= 4 ? get_be16(list + 2) : 0);
+	scst_set_cmd_error(cmd, fault);
+	return false;
 }
 
 /* One UNMAP (or WRITE SAME with UNMAP) in progress: the descriptor whose
@@ -186,12 +138,10 @@ static void unmap_next(struct unmap_job *j)
 	struct scst_cmd *cmd = j->io.cmd;
 
 	while (j->next < j->ndesc && !atomic_load(&cmd->aborted)) {
-		const uint8_t *d = j->list + UNMAP_HEADER_LEN + (size_t)j->next * UNMAP_DESCRIPTOR_LEN;
-		uint32_t nblocks = get_be32(d + 8);
+		struct scsi_unmap_range r = scsi_unmap_descriptor(j->list, j->next++);
 
-		j->next++;
-		if (nblocks) {
-			unmap_submit(j, get_be64(d), nblocks);
+		if (r.nblocks) {
+			unmap_submit(j, r.lba, r.nblocks);
 			return;
 		}
 	}
