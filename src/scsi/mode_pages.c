@@ -392,8 +392,9 @@ int mode_select_parse(const struct scsi_mode_select_cdb *req, const uint8_t *dat
 	out->v = p->cur;
 	/* SP=1: the caller saves the values (the caching and control
 	 * pages' are all there is to save; the other pages' fields cannot
-	 * differ from their current values). */
-	out->save = req->sp;
+	 * differ from their current values). An empty list sends nothing to
+	 * save. */
+	out->save = req->sp && len > 0;
 	if (!mode_select_check_cdb(req, err))
 		return -1;
 	if (len == 0) /* no parameter list: nothing to change (SPC-4 6.9) */
