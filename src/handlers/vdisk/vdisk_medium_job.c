@@ -27,6 +27,12 @@
  * range is deallocated (VDISK_IO_DISCARD) and reads as zeros. Then a
  * flush, so that the result is durable before the unit is ready again.
  *
+ * The start: the unit is not ready from the moment the job exists, so no
+ * command that comes later writes the medium; one already executing (a
+ * WRITE past its checks) could still land behind the first pass. So the
+ * job waits, a second at a time and 10 s at most, until nothing but its
+ * own command is active on the device.
+ *
  * Pacing: background_rate_mb bounds the bytes written per second (the
  * reactor's one-second tick refills the budget), so that a sanitize of a
  * large LUN does not take the whole store from the other LUNs on it; 0
@@ -53,11 +59,15 @@
 /* One write of the walk: large enough that a fast store is kept busy,
  * small enough that an abort or the pacing reacts soon. */
 #define MEDIUM_JOB_CHUNK_BYTES (1u << 20)
+/* Seconds the job waits at most for the commands that were already
+ * executing when it began (a WRITE whose data may still land). */
+#define MEDIUM_JOB_DRAIN_TICKS 10
 /* One deallocation: within what one vdisk_io carries (32-bit length). */
 #define MEDIUM_JOB_DISCARD_BYTES (1u << 30)
 #define PROGRESS_ONE 65536u
 
 enum job_phase {
+	JOB_DRAINING, /* commands from before the job still executing */
 	JOB_WRITING,  /* the passes over the medium */
 	JOB_FLUSHING, /* what was written, made durable */
 	JOB_OVER,
@@ -85,6 +95,7 @@ struct medium_job {
 	uint64_t budget;
 	uint64_t rate;            /* bytes per second; 0: unpaced */
 	bool waiting_tick;
+	unsigned drain_ticks;
 	struct reactor_tick tick;
 };
 
@@ -127,7 +138,9 @@ static uint64_t job_total(const struct medium_job *j)
 
 static void job_publish_progress(struct medium_job *j)
 {
-	uint64_t done = j->phase != JOB_WRITING ? job_total(j) : j->pass * j->end + j->next;
+	uint64_t done = j->phase == JOB_DRAINING ? 0
+			: j->phase != JOB_WRITING ? job_total(j)
+						  : j->pass * j->end + j->next;
 	uint64_t p = job_total(j) ? done * PROGRESS_ONE / job_total(j) : 0;
 
 	atomic_store_explicit(&j->vd->medium_op.progress, p >= PROGRESS_ONE ? PROGRESS_ONE - 1 : p,
@@ -224,8 +237,7 @@ static void job_free(struct medium_job *j)
 	struct scst_device *dev = j->dev;
 
 	assert(!j->in_flight && !j->waiter);
-	if (j->rate)
-		reactor_tick_remove(&j->tick);
+	reactor_tick_remove(&j->tick);
 	if (j->chunk)
 		buf_pool_free(j->chunk, j->chunk_cap);
 	free(j);
@@ -275,6 +287,7 @@ static void job_tick(struct reactor_tick *t)
 	struct medium_job *j = container_of(t, struct medium_job, tick);
 
 	j->budget = j->rate;
+	j->drain_ticks += j->phase == JOB_DRAINING;
 	if (j->waiting_tick) {
 		j->waiting_tick = false;
 		job_run(j);
@@ -285,6 +298,23 @@ static void job_tick(struct reactor_tick *t)
 static bool job_device_gone(const struct medium_job *j)
 {
 	return atomic_load(&j->dev->refs) == 1;
+}
+
+/* Whether the commands that had passed their not-ready check before the
+ * job began are done: nothing is active on the device but the job's own
+ * command. Those that come later are refused (the unit is not ready), but
+ * a WRITE already executing would land behind the job's first pass and
+ * survive it. Commands of any kind count (the lock-free state of another
+ * reactor's command is not ours to read); they end soon, refused or
+ * done. */
+static bool job_device_quiet(const struct medium_job *j)
+{
+	unsigned active;
+
+	pthread_mutex_lock(&j->dev->lock);
+	active = j->dev->active_cmds;
+	pthread_mutex_unlock(&j->dev->lock);
+	return active <= (j->waiter ? 1u : 0u);
 }
 
 /* Submits piece after piece until one is in flight (its completion calls
@@ -310,6 +340,18 @@ static void job_run(struct medium_job *j)
 			continue;
 		}
 		job_publish_progress(j);
+		if (j->phase == JOB_DRAINING) {
+			if (!job_device_quiet(j) && j->drain_ticks < MEDIUM_JOB_DRAIN_TICKS) {
+				/* Look again at the next tick. */
+				j->waiting_tick = true;
+				break;
+			}
+			if (!job_device_quiet(j))
+				log_warn("device %s: commands from before the %s still active after "
+					 "%d s; it starts anyway", j->dev->name, j->spec.name,
+					 MEDIUM_JOB_DRAIN_TICKS);
+			j->phase = JOB_WRITING;
+		}
 		if (j->phase == JOB_WRITING && j->next == j->end) {
 			if (!j->spec.deallocate && ++j->pass < j->spec.passes) {
 				j->next = 0;
@@ -395,13 +437,12 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 	j->reactor = cmd->reactor;
 	j->spec = *spec;
 	j->end = scst_dev_nblocks(cmd->dev) * bs;
-	j->phase = vd->mode->backend->no_medium ? JOB_OVER : JOB_WRITING;
+	j->phase = vd->mode->backend->no_medium ? JOB_OVER : JOB_DRAINING;
 	j->rate = (uint64_t)vd->cfg.background_rate_mb << 20;
 	j->budget = j->rate;
-	if (j->rate) {
-		j->tick.on_tick = job_tick;
-		reactor_tick_add(j->reactor, &j->tick);
-	}
+	/* The pacing's refill and the drain's second look. */
+	j->tick.on_tick = job_tick;
+	reactor_tick_add(j->reactor, &j->tick);
 	if (j->chunk)
 		job_fill_chunk(j);
 	log_info("device %s: %s of %llu blocks started by %s%s", cmd->dev->name, spec->name,
