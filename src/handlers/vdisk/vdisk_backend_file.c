@@ -110,6 +110,20 @@ static bool is_block_device(int fd)
 	return fstat(fd, &st) == 0 && S_ISBLK(st.st_mode);
 }
 
+/* A thin LUN on a file promises that UNMAP frees space and that unmapped
+ * blocks read as zeros: a file system without hole punching (NFSv3, some
+ * FUSE ones) can keep neither, which must show at attach rather than as
+ * a MEDIUM ERROR on the first UNMAP. Punching past the end of the file
+ * (KEEP_SIZE) changes nothing and still asks the file system. */
+static bool can_punch_holes(int fd, uint64_t size, const char *path, char *err, size_t errlen)
+{
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, (off_t)size, 4096) == 0)
+		return true;
+	snprintf(err, errlen, "thin_provisioned: %s cannot deallocate blocks (hole punch: %s)", path,
+		 strerror(errno));
+	return false;
+}
+
 static int file_open(struct vdisk_dev *vd, bool read_only, char *err, size_t errlen)
 {
 	struct file_store *fs = calloc(1, sizeof(*fs));
@@ -130,6 +144,9 @@ static int file_open(struct vdisk_dev *vd, bool read_only, char *err, size_t err
 	if (store_size(vd, fs->fd_buffered, err, errlen))
 		goto fail;
 	fs->is_block = is_block_device(fs->fd_buffered);
+	if (vd->cfg.thin_provisioned && !read_only && !fs->is_block &&
+	    !can_punch_holes(fs->fd_buffered, vd->store_bytes, path, err, errlen))
+		goto fail;
 	fs->fd = fs->fd_buffered;
 	if (store_is_direct(vd)) {
 		fs->fd = open(path, flags | O_DIRECT);
