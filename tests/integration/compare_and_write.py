@@ -310,7 +310,8 @@ def concurrency(t, lun, name, seconds):
 
 # ---- a waiting COMPARE AND WRITE ended by ABORT TASK or its session's end ----
 
-WS_BLOCKS = 64 * 1024 * 1024 // BLOCK  # MAXIMUM WRITE SAME LENGTH
+# MAXIMUM WRITE SAME LENGTH: 64 MiB, below 2^16 blocks (vdisk_write_same.c).
+WS_BLOCKS = min(64 * 1024 * 1024 // BLOCK, 0xFFFF)
 WS_SESSIONS = 8
 
 
