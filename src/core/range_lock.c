@@ -4,7 +4,10 @@
  * overlapping blocks run one after the other; ordinary writes overlapping
  * one wait for it, and it waits for those already executing. The task set
  * (order.c) cannot give this: it orders the commands of one nexus, on its
- * reactor, and a cluster lock (VMware ATS) is contended by many.
+ * reactor, and a cluster lock (VMware ATS) is contended by many. ORWRITE
+ * and WRITE ATOMIC are exclusive the same way. READs (SCST_OP_RANGE_READER)
+ * pass as ordinary writers do, so that none sees half of an exclusive
+ * command's write; below, "writer" and "write" include them.
  *
  * Writers pass here at the end of PRE_EXEC and leave at PRE_XMIT (or when
  * they end without executing). Two paths:

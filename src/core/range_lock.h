@@ -13,7 +13,8 @@ struct scst_device;
 /* Device creation: an empty lock. */
 void scst_range_lock_init(struct scst_device *dev);
 
-/* PRE_EXEC, last check, for a command whose op row writes the medium:
+/* PRE_EXEC, last check, for a command whose op row writes the medium
+ * (or reads it, SCST_OP_RANGE_READER: a reader is an ordinary writer here):
  * true when it may execute now (it then holds its range until
  * scst_range_lock_leave()); false when it must park: it is queued, and is
  * resumed on its reactor once granted. Called again after every wake
