@@ -34,10 +34,14 @@ Checked here:
     after a failure with AUSE=1, EXIT FAILURE MODE does; a format that runs
     out of space leaves MEDIUM FORMAT CORRUPTED until a format completes.
 
-  - (with "leave-running") an IMMED sanitize started and left running, for
-    sanitize.sh to stop uscstd under it.
+  - leave-running: an IMMED sanitize of the big LUN started and left
+    running, for sanitize.sh to stop uscstd under it; after-restart: that
+    LUN comes back in the sanitize failure mode (restricted: EXIT FAILURE
+    MODE refused) while the others are ready, and a BLOCK ERASE gets it
+    out; after-clear: after another restart it is ready.
 
-usage: sanitize.py PORT TARGET_IQN INITIATOR_IQN [leave-running]
+usage: sanitize.py PORT TARGET_IQN INITIATOR_IQN
+                   [leave-running | after-restart | after-clear]
 """
 import os
 import struct
@@ -468,13 +472,45 @@ def start_and_leave(t):
     s.logout()
 
 
+def after_restart(t):
+    """uscstd was stopped under a sanitize of the big LUN and started
+    again: that LUN is in the sanitize failure mode, the others (whose
+    jobs completed, or whose failure mode was left) are ready."""
+    s = t.login(KEYS, False, False)
+    for lun in range(6):
+        tur(s, lun)  # the new nexus's POWER ON unit attention
+    for lun in (LUN_SMALL, LUN_THIN, LUN_TINY_THIN, LUN_TINY_THICK, LUN_NULL):
+        expect_good("after the restart, LUN %d: TEST UNIT READY" % lun, tur(s, lun))
+    expect_sense("after the restart, the cut-short sanitize: READ",
+                 cmd(s, struct.pack(">BBIBHB", 0x28, 0, 0, 0, 1, 0), read_len=BLOCK,
+                     lun=LUN_BIG), SK_MEDIUM_ERROR, SANITIZE_FAILED)
+    check(request_sense(s, LUN_BIG)[:3] == (SK_MEDIUM_ERROR,) + SANITIZE_FAILED,
+          "after the restart: REQUEST SENSE does not report the failure mode")
+    # It was started with AUSE=0: restricted completion mode.
+    expect_sense("after the restart: EXIT FAILURE MODE", sanitize(s, LUN_BIG, SA_EXIT),
+                 SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(1, 4))
+    expect_good("after the restart: BLOCK ERASE", sanitize(s, LUN_BIG, SA_BLOCK_ERASE))
+    expect_good("after the BLOCK ERASE: TEST UNIT READY", tur(s, LUN_BIG))
+    s.logout()
+
+
+def after_clear(t):
+    s = t.login(KEYS, False, False)
+    tur(s, LUN_BIG)
+    expect_good("after a second restart: TEST UNIT READY", tur(s, LUN_BIG))
+    check(read(s, LUN_BIG, 0, 8) == bytes(8 * BLOCK), "after a second restart: LBA 0 not zero")
+    s.logout()
+
+
 def main():
-    if len(sys.argv) not in (4, 5):
+    modes = {"leave-running": start_and_leave, "after-restart": after_restart,
+             "after-clear": after_clear}
+    if len(sys.argv) not in (4, 5) or (len(sys.argv) == 5 and sys.argv[4] not in modes):
         print(__doc__)
         return 2
     t = Target(int(sys.argv[1]), sys.argv[2], sys.argv[3])
     if len(sys.argv) == 5:
-        start_and_leave(t)
+        modes[sys.argv[4]](t)
         return 1 if failures else 0
     s = t.login(KEYS, False, False)
     for lun in range(6):

@@ -6,7 +6,9 @@
 # sanitize going on through ABORT TASK and LUN RESET, and the failure
 # modes of a sanitize and a format that run out of space (two LUNs on a
 # small tmpfs of their own); sanitize.py, our python initiator. Then the
-# daemon must still serve (check_liveness).
+# daemon must still serve (check_liveness), and a sanitize that a stop cuts
+# short leaves its LUN in the failure mode across restarts until another
+# completes.
 . "$(dirname "$0")/lib.sh" "$@"
 
 TGT_IQN=iqn.2026-12.test:sanitize
@@ -79,4 +81,21 @@ timeout 60 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" l
 stop_uscstd
 grep -q "device big: destroyed during a sanitize (overwrite); the medium is left part-written" \
 	"$LOG" || fail "uscstd stopped without saying the sanitize of big was cut short"
+[ -f "$WORKDIR/state/medium/big" ] || fail "no record of the sanitize cut short"
+for dev in small thin tinythin tinythick null0; do
+	[ ! -e "$WORKDIR/state/medium/$dev" ] || fail "a record for $dev, whose jobs all ended"
+done
+# Started again: big is in the sanitize failure mode until a sanitize
+# completes, and comes back ready after that.
+start_uscstd -c "$WORKDIR/scst.conf" --threads 2
+grep -q "device big: a sanitize did not complete before uscstd stopped" "$LOG" ||
+	fail "no log line for the interrupted sanitize found at start-up"
+timeout 120 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" after-restart ||
+	fail "the restart after an interrupted sanitize"
+stop_uscstd
+[ ! -e "$WORKDIR/state/medium/big" ] || fail "the record stayed after the sanitize completed"
+start_uscstd -c "$WORKDIR/scst.conf" --threads 2
+timeout 60 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" after-clear ||
+	fail "the second restart"
+stop_uscstd
 echo "sanitize: all checks passed"

@@ -70,6 +70,8 @@ static int vdisk_attach(struct scst_device *dev, const struct vdisk_mode *mode,
 	vdisk_mode_attach(vd);
 	if (vdisk_medium_init(vd, err, errlen))
 		goto fail_open;
+	/* A SANITIZE or FORMAT UNIT that a stop cut short: its failure mode. */
+	vdisk_medium_store_load(vd);
 	dev->removable = vd->cfg.removable;
 	dev->handler_priv = vd;
 	return 0;

@@ -192,10 +192,9 @@ void vdisk_exec_format_unit(struct scst_cmd *cmd)
 		return;
 	}
 	if ((cmd->cdb[4] & FU_FFMT_MASK) == FFMT_FAST_KEEP) {
-		unsigned failed = VDISK_OP_FORMAT_FAILED;
-
 		/* Nothing to write: the medium is formatted as it is. */
-		atomic_compare_exchange_strong(&vd->medium_op.state, &failed, VDISK_OP_IDLE);
+		vdisk_medium_transition(vd, VDISK_OP_FORMAT_FAILED, VDISK_OP_IDLE,
+					VDISK_RECORD_CLEAR, false, NULL);
 		log_info("device %s: fast format (data kept) by %s", cmd->dev->name,
 			 cmd->sess->initiator_name);
 		scst_cmd_done(cmd);

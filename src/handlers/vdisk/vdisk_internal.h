@@ -444,6 +444,34 @@ struct vdisk_medium_job_spec {
  * refuses @cmd with the sense of the job already running. @cmd completes
  * now (IMMED, or a refusal) or when the job ends. */
 void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_spec *spec);
+/* vdisk_medium_store.c: the record that a job began and has not completed
+ * (<state_dir>/medium/<device>), so that a restart finds the unit in its
+ * failure mode rather than ready with a part-written medium. */
+enum vdisk_medium_record_op {
+	VDISK_RECORD_NONE,  /* the state changes, the record stays as it is */
+	VDISK_RECORD_BEGIN, /* a job begins: written, durable before it writes */
+	VDISK_RECORD_CLEAR, /* the unit is ready again: removed */
+};
+/* Told, on @reactor through @msg, that the record is durable (err 0, or
+ * -errno after a failure the writer logged). */
+struct vdisk_medium_record {
+	struct reactor *reactor;
+	struct reactor_msg msg;
+	int err;
+	void (*done)(struct vdisk_medium_record *r);
+};
+/* Moves vd's medium_op.state from @from to @to (compare and exchange) and,
+ * when it moved, queues @op (BEGIN: for a job of @to's kind with @ause),
+ * both under one lock, so that records are written in the order of the
+ * states. @waiter (or NULL) is told when the record is durable, or at
+ * once, from the reactor's loop, when there is nothing to write. Returns
+ * whether the state moved. Any thread; never blocks on I/O. */
+bool vdisk_medium_transition(struct vdisk_dev *vd, unsigned from, unsigned to,
+			     enum vdisk_medium_record_op op, bool ause,
+			     struct vdisk_medium_record *waiter);
+/* At attach (management thread, may block): a record left by a job that
+ * did not complete puts the unit in that job's failure mode. */
+void vdisk_medium_store_load(struct vdisk_dev *vd);
 /* The not-ready part of a medium job: true with @sense while one runs
  * (with its progress) or a failure mode holds; for the device's
  * not_ready. Lock-free. */

@@ -27,7 +27,9 @@
  * range is deallocated (VDISK_IO_DISCARD) and reads as zeros. Then a
  * flush, so that the result is durable before the unit is ready again.
  *
- * The start: the unit is not ready from the moment the job exists, so no
+ * The start: a record that the job began is made durable first
+ * (vdisk_medium_store.c), so that a restart in the middle finds the unit
+ * in the failure mode. The unit is not ready from the moment the job exists, so no
  * command that comes later writes the medium; one already executing (a
  * WRITE past its checks) could still land behind the first pass. So the
  * job waits, a second at a time and 10 s at most, until nothing but its
@@ -67,6 +69,7 @@
 #define PROGRESS_ONE 65536u
 
 enum job_phase {
+	JOB_RECORDING, /* its record is being made durable (vdisk_medium_store.c) */
 	JOB_DRAINING, /* commands from before the job still executing */
 	JOB_WRITING,  /* the passes over the medium */
 	JOB_FLUSHING, /* what was written, made durable */
@@ -80,6 +83,7 @@ struct medium_job {
 	struct vdisk_medium_job_spec spec;
 	struct scst_cmd *waiter;  /* the command waiting for the end, if any */
 	struct vdisk_io io;       /* the piece in flight */
+	struct vdisk_medium_record record; /* the record of its beginning */
 	uint8_t *chunk;           /* the pattern, repeated; NULL when deallocating */
 	size_t chunk_cap;
 	uint32_t chunk_bytes;     /* bytes per full piece */
@@ -138,7 +142,7 @@ static uint64_t job_total(const struct medium_job *j)
 
 static void job_publish_progress(struct medium_job *j)
 {
-	uint64_t done = j->phase == JOB_DRAINING ? 0
+	uint64_t done = j->phase <= JOB_DRAINING ? 0
 			: j->phase != JOB_WRITING ? job_total(j)
 						  : j->pass * j->end + j->next;
 	uint64_t p = job_total(j) ? done * PROGRESS_ONE / job_total(j) : 0;
@@ -264,14 +268,17 @@ static void job_end(struct medium_job *j)
 			  j->dev->name, j->spec.name, (unsigned long long)j->err_lba,
 			  strerror(-j->err));
 		atomic_store(&m->failed_ause, j->spec.ause);
-		atomic_store_explicit(&m->state, j->spec.failed, memory_order_release);
+		/* Its record stays: after a restart too, the failure mode. */
+		vdisk_medium_transition(j->vd, j->spec.running, j->spec.failed, VDISK_RECORD_NONE,
+					false, NULL);
 		sense = scsi_sense_make(SK_MEDIUM_ERROR, j->spec.failure_asc);
 		job_release_waiter(j, &sense);
 		job_free(j);
 		return;
 	}
 	log_info("device %s: %s done", j->dev->name, j->spec.name);
-	atomic_store_explicit(&m->state, VDISK_OP_IDLE, memory_order_release);
+	vdisk_medium_transition(j->vd, j->spec.running, VDISK_OP_IDLE, VDISK_RECORD_CLEAR, false,
+				NULL);
 	/* The other nexuses saw the unit not ready and find it ready with a
 	 * medium that is not the one they knew. */
 	scst_dev_queue_ua(j->dev, j->waiter ? j->waiter->tgt_dev : NULL,
@@ -324,7 +331,7 @@ static bool job_device_quiet(const struct medium_job *j)
 static void job_run(struct medium_job *j)
 {
 	j->running = true;
-	while (!j->in_flight && !j->waiting_tick) {
+	while (!j->in_flight && !j->waiting_tick && j->phase != JOB_RECORDING) {
 		uint64_t left;
 		uint32_t n;
 
@@ -386,6 +393,17 @@ static void job_run(struct medium_job *j)
 	j->running = false;
 }
 
+/* The record of the job's beginning is durable (or could not be made,
+ * which the writer logged): the job may write. */
+static void job_recorded(struct vdisk_medium_record *r)
+{
+	struct medium_job *j = container_of(r, struct medium_job, record);
+
+	assert(reactor_self() == j->reactor && j->phase == JOB_RECORDING);
+	j->phase = j->vd->mode->backend->no_medium ? JOB_OVER : JOB_DRAINING;
+	job_run(j);
+}
+
 /* ---- the start ---- */
 
 static enum vdisk_medium_op_state medium_state(const struct vdisk_dev *vd)
@@ -396,7 +414,6 @@ static enum vdisk_medium_op_state medium_state(const struct vdisk_dev *vd)
 void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_spec *spec)
 {
 	struct vdisk_dev *vd = vdisk_of(cmd);
-	struct vdisk_medium_op *m = &vd->medium_op;
 	unsigned expected = medium_state(vd);
 	uint32_t bs = cmd->dev->block_size;
 	struct medium_job *j;
@@ -404,19 +421,6 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 	assert(spec->running == VDISK_OP_SANITIZING || spec->running == VDISK_OP_FORMATTING);
 	assert(spec->deallocate || spec->passes > 0);
 	assert(spec->pattern_len <= sizeof(spec->pattern) && spec->pattern_len <= bs);
-	/* The caller saw the unit idle (or in a failure mode it may leave);
-	 * another session's job may have started since: one job at a time. */
-	if (expected == VDISK_OP_SANITIZING || expected == VDISK_OP_FORMATTING ||
-	    !atomic_compare_exchange_strong(&m->state, &expected, spec->running)) {
-		struct scsi_sense sense;
-
-		if (!vdisk_medium_op_not_ready(vd, &sense))
-			sense = scsi_sense_make(SK_NOT_READY, ASC_LUN_NOT_READY_CAUSE_NOT_REPORTABLE);
-		scst_set_cmd_error(cmd, sense);
-		scst_cmd_done(cmd);
-		return;
-	}
-	atomic_store_explicit(&m->progress, 0, memory_order_relaxed);
 	j = calloc(1, sizeof(*j));
 	if (j && !spec->deallocate) {
 		/* Whole blocks, so that every block starts with the pattern. */
@@ -426,18 +430,38 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 	if (!j || (!spec->deallocate && !j->chunk)) {
 		free(j);
 		log_warn("device %s: no memory for a %s", cmd->dev->name, spec->name);
-		atomic_store_explicit(&m->state, expected, memory_order_release);
 		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
 		scst_cmd_done(cmd);
 		return;
 	}
+	j->record.reactor = cmd->reactor;
+	j->record.done = job_recorded;
+	/* The caller saw the unit idle (or in a failure mode it may leave);
+	 * another session's job may have started since: one job at a time. */
+	if (expected == VDISK_OP_SANITIZING || expected == VDISK_OP_FORMATTING ||
+	    !vdisk_medium_transition(vd, expected, spec->running, VDISK_RECORD_BEGIN, spec->ause,
+				     &j->record)) {
+		struct scsi_sense sense;
+
+		if (j->chunk)
+			buf_pool_free(j->chunk, j->chunk_cap);
+		free(j);
+		if (!vdisk_medium_op_not_ready(vd, &sense))
+			sense = scsi_sense_make(SK_NOT_READY, ASC_LUN_NOT_READY_CAUSE_NOT_REPORTABLE);
+		scst_set_cmd_error(cmd, sense);
+		scst_cmd_done(cmd);
+		return;
+	}
+	atomic_store_explicit(&vd->medium_op.progress, 0, memory_order_relaxed);
 	j->vd = vd;
 	j->dev = cmd->dev;
 	scst_device_get(j->dev);
 	j->reactor = cmd->reactor;
 	j->spec = *spec;
 	j->end = scst_dev_nblocks(cmd->dev) * bs;
-	j->phase = vd->mode->backend->no_medium ? JOB_OVER : JOB_DRAINING;
+	/* job_recorded() goes on once the record is durable: not a byte is
+	 * written before a restart would find it. */
+	j->phase = JOB_RECORDING;
 	j->rate = (uint64_t)vd->cfg.background_rate_mb << 20;
 	j->budget = j->rate;
 	/* The pacing's refill and the drain's second look. */
@@ -452,5 +476,4 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 		scst_cmd_done(cmd);
 	else
 		j->waiter = cmd;
-	job_run(j);
 }

@@ -160,15 +160,16 @@ static bool sanitize_allowed(struct scst_cmd *cmd)
 
 static void exec_exit_failure_mode(struct scst_cmd *cmd)
 {
-	struct vdisk_medium_op *m = &vdisk_of(cmd)->medium_op;
-	unsigned failed = VDISK_OP_SANITIZE_FAILED;
+	struct vdisk_dev *vd = vdisk_of(cmd);
+	struct vdisk_medium_op *m = &vd->medium_op;
 
 	if (atomic_load_explicit(&m->state, memory_order_acquire) == VDISK_OP_SANITIZE_FAILED) {
 		if (!atomic_load(&m->failed_ause)) {
 			/* Restricted completion mode: only a sanitize that
 			 * completes gets the unit out. */
 			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(1, 4));
-		} else if (atomic_compare_exchange_strong(&m->state, &failed, VDISK_OP_IDLE)) {
+		} else if (vdisk_medium_transition(vd, VDISK_OP_SANITIZE_FAILED, VDISK_OP_IDLE,
+						   VDISK_RECORD_CLEAR, false, NULL)) {
 			log_info("device %s: sanitize failure mode left by %s (EXIT FAILURE MODE)",
 				 cmd->dev->name, cmd->sess->initiator_name);
 		}
