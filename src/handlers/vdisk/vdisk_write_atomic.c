@@ -32,16 +32,22 @@
  * ATOMIC ALIGNMENT and ATOMIC TRANSFER LENGTH GRANULARITY; a WRITE ATOMIC
  * that is not aligned, or not a multiple, is refused (INVALID FIELD IN
  * CDB), never written non-atomically. */
+#include <assert.h>
+
 #include "handlers/vdisk/vdisk_internal.h"
 
 #define ATOMIC_UNIT_BYTES 4096u
 
 uint32_t vdisk_atomic_granularity(const struct scst_device *dev)
 {
-	uint32_t page = dev->block_size < ATOMIC_UNIT_BYTES ? ATOMIC_UNIT_BYTES / dev->block_size : 1;
+	uint32_t bs = dev->block_size;
+	uint32_t page = bs < ATOMIC_UNIT_BYTES ? ATOMIC_UNIT_BYTES / bs : 1;
 	uint32_t physical = vdisk_blocks_per_physical(dev->handler_priv);
+	uint32_t granule = page > physical ? page : physical;
 
-	return page > physical ? page : physical;
+	/* Both are powers of two (block sizes are), so RWF_ATOMIC could take it. */
+	assert(granule && (granule & (granule - 1)) == 0);
+	return granule;
 }
 
 uint32_t vdisk_max_atomic_blocks(const struct scst_device *dev)
