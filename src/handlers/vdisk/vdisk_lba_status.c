@@ -25,6 +25,12 @@
 #define MAX_DESCRIPTORS 64u
 #define PROVISIONING_MAPPED 0x0
 #define PROVISIONING_DEALLOCATED 0x1
+/* Extent look-ups one command makes at most, each two lseeks on the
+ * reactor: runs of one state merge into one descriptor, so without a
+ * bound a file of holes smaller than a logical block (1 KiB file system
+ * blocks under 4 KiB logical ones) could cost one look-up per block of
+ * the LUN. The answer then ends early; the initiator asks again. */
+#define MAX_LOOKUPS 4096u
 /* One descriptor's NUMBER OF LOGICAL BLOCKS field is 32 bits. */
 #define MAX_DESCRIPTOR_BLOCKS UINT32_MAX
 
@@ -88,7 +94,7 @@ void vdisk_exec_get_lba_status(struct scst_cmd *cmd)
 	uint64_t capacity = scst_dev_nblocks(cmd->dev);
 	uint64_t lba = get_be64(cmd->cdb + 2);
 	/* At least one descriptor, even when the allocation length cuts it. */
-	uint32_t room = 1, n = 0;
+	uint32_t room = 1, n = 0, lookups = 0;
 
 	if (cmd->data_len > LBA_STATUS_HEADER_LEN + LBA_STATUS_DESCRIPTOR_LEN)
 		room = (cmd->data_len - LBA_STATUS_HEADER_LEN) / LBA_STATUS_DESCRIPTOR_LEN;
@@ -101,7 +107,7 @@ void vdisk_exec_get_lba_status(struct scst_cmd *cmd)
 		scst_cmd_done(cmd);
 		return;
 	}
-	while (lba < capacity) {
+	while (lba < capacity && lookups++ < MAX_LOOKUPS) {
 		bool mapped;
 		uint64_t end = block_run(vd, lba, capacity, &mapped);
 		struct lba_run *last = n ? &runs[n - 1] : NULL;
