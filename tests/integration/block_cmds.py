@@ -341,6 +341,11 @@ def prefetch_fills_cache(s, path):
     finally:
         os.close(fd)
     before = resident_bytes(path)
+    if before >= n * BLOCK:
+        # tmpfs, say: its pages are the data and cannot be dropped.
+        print("note: %s keeps %d byte(s) in memory after POSIX_FADV_DONTNEED: PRE-FETCH's "
+              "effect on the page cache cannot be measured here" % (path, before), flush=True)
+        return
     expect_good("PRE-FETCH(16) of 1 MiB on buffered fileio",
                 cmd(s, struct.pack(">BBQIBB", 0x90, 0, lba, n, 0, 0), lun=LUN_FILE))
     after = before
