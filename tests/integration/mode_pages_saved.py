@@ -197,12 +197,40 @@ def phase_change(a, b):
     print("ok  : a field that is not changeable: INVALID FIELD IN PARAMETER LIST, byte 8 bit 6",
           flush=True)
 
+    select10(a, b)
     save_set(a, SAVED)
     check(values(a, PC_SAVED) == SAVED, "saved values after SP=1: %s" % values(a, PC_SAVED))
     check(values(a, PC_CURRENT) == SAVED, "current values after SP=1: %s"
           % values(a, PC_CURRENT))
     check(values(a, PC_DEFAULT) == DEFAULTS, "the defaults moved with SP=1")
     print("ok  : SP=1 saved %s" % SAVED, flush=True)
+
+
+def select10(a, b):
+    """The 10-byte forms: MODE SENSE(10) with a long LBA block descriptor
+    shows the control page after it, MODE SELECT(10) with that descriptor
+    echoed sets D_SENSE and clears it again."""
+    for value in (1, 0):
+        status, data, sense = cmd(a, bytes([0x5A, 0x10, CONTROL, 0, 0, 0, 0, 1, 0, 0]),
+                                  read_len=256)
+        check(status == ic.STATUS_GOOD and data[4] & 1 and data[6:8] == b"\0\x10",
+              "MODE SENSE(10) LLBAA: 0x%02x %s header %s" % (status, key_asc(sense),
+                                                             data[:8].hex()))
+        bd, pg = data[8:24], bytearray(data[24:24 + 2 + data[25]])
+        check(pg and pg[0] & 0x3F == CONTROL, "MODE SENSE(10): no control page after the "
+              "descriptor: %s" % data[:40].hex())
+        pg[0] &= 0x3F
+        pg[2] = (pg[2] & ~0x04 & 0xFF) | (0x04 if value else 0)
+        plist = bytes([0, 0, 0, 0, 1, 0, 0, 16]) + bd + bytes(pg)
+        status, _, sense = cmd(a, bytes([0x55, 0x10, 0, 0, 0, 0, 0, 0, len(plist), 0]),
+                               data=plist)
+        check(status == ic.STATUS_GOOD, "MODE SELECT(10) D_SENSE=%d: 0x%02x %s"
+              % (value, status, key_asc(sense)))
+        check(values(a, PC_CURRENT)["D_SENSE"] == value,
+              "MODE SELECT(10) D_SENSE=%d did not stick" % value)
+        tur(b)
+        cmd(b, bytes([0x03, 0, 0, 0, 18, 0]), read_len=18)
+    print("ok  : MODE SELECT(10) and MODE SENSE(10) with a long LBA descriptor", flush=True)
 
 
 def save_set(s, want):
