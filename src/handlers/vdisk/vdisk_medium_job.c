@@ -108,16 +108,16 @@ static void job_run(struct medium_job *j);
 bool vdisk_medium_op_not_ready(const struct vdisk_dev *vd, struct scsi_sense *sense)
 {
 	const struct vdisk_medium_op *m = &vd->medium_op;
+	unsigned state = atomic_load_explicit(&m->state, memory_order_acquire);
 
-	switch (atomic_load_explicit(&m->state, memory_order_acquire)) {
+	switch (state) {
 	case VDISK_OP_IDLE:
 		return false;
 	case VDISK_OP_SANITIZING:
 	case VDISK_OP_FORMATTING:
-		*sense = scsi_sense_make(SK_NOT_READY,
-					 atomic_load(&m->state) == VDISK_OP_SANITIZING
-						 ? ASC_LUN_NOT_READY_SANITIZE_IN_PROGRESS
-						 : ASC_LUN_NOT_READY_FORMAT_IN_PROGRESS);
+		*sense = scsi_sense_make(SK_NOT_READY, state == VDISK_OP_SANITIZING
+							       ? ASC_LUN_NOT_READY_SANITIZE_IN_PROGRESS
+							       : ASC_LUN_NOT_READY_FORMAT_IN_PROGRESS);
 		sense->has_progress = true;
 		sense->progress = (uint16_t)atomic_load_explicit(&m->progress,
 								 memory_order_relaxed);
