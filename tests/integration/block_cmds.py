@@ -25,6 +25,9 @@ Checked here:
     standard formats as asked, 110b/111b as RECOVERED ERROR / DEFECT
     LIST NOT FOUND with the short block header; the allocation length;
   - VPD 0x86 listed in page 0x00, its fields, V_SUP / NV_SUP per LUN;
+  - under another nexus's persistent reservation: ORWRITE and WRITE
+    ATOMIC conflict, PRE-FETCH and READ DEFECT DATA are allowed under
+    Write Exclusive and conflict under Exclusive Access;
   - every command with a protect field, with each value 1..7: ILLEGAL
     REQUEST / INVALID FIELD IN CDB, field pointer byte 1 bit 7, nothing
     written.
@@ -45,6 +48,7 @@ from compare_and_write import KEYS, cmd, read, write, capacity, ready  # noqa: E
 from compare_and_write import expect_good, expect_sense  # noqa: E402
 
 SK_RECOVERED_ERROR, SK_ILLEGAL_REQUEST = 0x1, 0x5
+RESERVATION_CONFLICT = 0x18
 INVALID_FIELD_IN_CDB = (0x24, 0x00)
 LBA_OUT_OF_RANGE = (0x21, 0x00)
 DEFECT_LIST_NOT_FOUND = (0x1C, 0x00)
@@ -361,6 +365,53 @@ def prefetch_fills_cache(s, path):
               % (after // 1024, before // 1024), flush=True)
 
 
+# ---- reservations (SBC-4 table 13) ----
+
+def pr_out(s, sa, prtype, key, sa_key, lun=LUN_FILE):
+    cdb = struct.pack(">BBBxxIx", 0x5F, sa, prtype & 0x0F, 24)
+    status, _, sn = cmd(s, cdb, struct.pack(">QQ8x", key, sa_key), lun=lun)
+    check(status == ic.STATUS_GOOD, "PERSISTENT RESERVE OUT 0x%02x: 0x%02x %s" % (sa, status, sn))
+
+
+def reservations(t):
+    """Under a persistent reservation another nexus holds, the new rows
+    conflict as their flags say: ORWRITE and WRITE ATOMIC write (conflict
+    under every type), PRE-FETCH and READ DEFECT DATA read (allowed under
+    Write Exclusive, conflict under Exclusive Access)."""
+    holder, other = t.login(KEYS, False, False), t.login(KEYS, False, False)
+    for sess in (holder, other):
+        ready(sess, LUN_FILE)
+    key = 0xC0DE
+    g = ATOMIC_GRAN
+    rows = [
+        ("ORWRITE(16)", lambda: cmd(other, orwrite_cdb(64, 1), bytes(BLOCK)), True),
+        ("WRITE ATOMIC(16)", lambda: cmd(other, write_atomic_cdb(64, g), bytes(g * BLOCK)),
+         True),
+        ("PRE-FETCH(10)", lambda: cmd(other, struct.pack(">BBIBHB", 0x34, 0, 64, 0, 8, 0)),
+         False),
+        ("PRE-FETCH(16)", lambda: cmd(other, struct.pack(">BBQIBB", 0x90, 0, 64, 8, 0, 0)),
+         False),
+        ("READ DEFECT DATA(10)", lambda: read_defect(other, False, True, True, 0, 8), False),
+        ("READ DEFECT DATA(12)", lambda: read_defect(other, True, True, True, 0, 8), False),
+    ]
+    pr_out(holder, 0x00, 0, 0, key)  # REGISTER
+    for prtype, tname in ((1, "Write Exclusive"), (3, "Exclusive Access")):
+        pr_out(holder, 0x01, prtype, key, 0)  # RESERVE
+        for name, send, writes in rows:
+            status = send()[0]
+            want = RESERVATION_CONFLICT if writes or prtype == 3 else ic.STATUS_GOOD
+            if check(status == want, "%s from another nexus under %s: status 0x%02x, expected "
+                     "0x%02x" % (name, tname, status, want)):
+                print("ok  : %s from another nexus under %s: %s" % (
+                    name, tname, "RESERVATION CONFLICT" if want else "GOOD"), flush=True)
+        pr_out(holder, 0x02, prtype, key, 0)  # RELEASE
+    pr_out(holder, 0x03, 0, key, 0)  # CLEAR
+    expect_good("ORWRITE once the reservation is gone",
+                cmd(other, orwrite_cdb(64, 1), bytes(BLOCK)))
+    holder.logout()
+    other.logout()
+
+
 # ---- READ DEFECT DATA ----
 
 def read_defect(s, twelve, plist, glist, fmt, alloc, index=0):
@@ -495,6 +546,7 @@ def main():
     extended_inquiry(s)
     protect_matrix(s)
     s.logout()
+    reservations(t)
     orwrite_race(t, LUN_FILE, "fileio", iterations)
     orwrite_race(t, LUN_BLOCK, "blockio", iterations)
     write_atomic_race(t, LUN_FILE, "fileio", iterations // 4)
