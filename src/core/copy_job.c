@@ -54,6 +54,12 @@
 
 #define COPY_CHUNK_BYTES (1u << 20)
 #define COPY_LANES 2
+/* Chunks the pump starts before it lets the reactor's other work run
+ * (a message to itself): a handler that completes at once (nullio)
+ * would otherwise keep the reactor inside its deferred work for the
+ * whole copy, and nothing else of that reactor, the COPY STATUS or the
+ * ABORT TASK about this very copy included, would be served meanwhile. */
+#define COPY_BURST 8
 
 struct copy_job;
 
@@ -91,6 +97,16 @@ struct copy_job {
 	uint64_t written;         /* bytes of steps[cur] written */
 	unsigned busy;            /* lanes not idle */
 	bool failed;              /* the EXTENDED COPY's status is set */
+	/* job_finish() found the pump queued (a completion inside the pump
+	 * scheduled it) or the yield message on its way: the next run of
+	 * the pump ends the job, so that the reactor never runs a deferred
+	 * entry or a message of a freed job. */
+	bool finish_pending;
+	/* Chunks started since the job last yielded; the message that
+	 * resumes the pump after a yield, and whether it is on its way. */
+	unsigned burst;
+	bool yield_sent;
+	struct reactor_msg yield_msg;
 	struct copy_lane lanes[COPY_LANES];
 	struct reactor_deferred pump;
 };
@@ -461,6 +477,10 @@ static void job_finish(struct copy_job *job)
 	struct scst_cmd *ec = job->ec;
 
 	assert(job->busy == 0);
+	if (job->pump.queued || job->yield_sent) {
+		job->finish_pending = true;
+		return;
+	}
 	for (unsigned i = 0; i < COPY_LANES; i++) {
 		assert(job->lanes[i].state == LANE_IDLE);
 		buf_pool_free(job->lanes[i].buf, job->lanes[i].cap);
@@ -480,6 +500,19 @@ static void job_finish(struct copy_job *job)
 	scst_cmd_done(ec);
 }
 
+static void job_pump(struct reactor_deferred *d);
+
+/* The reactor has served its other work since the pump yielded. */
+static void job_yielded(struct reactor_msg *m)
+{
+	struct copy_job *job = container_of(m, struct copy_job, yield_msg);
+
+	assert(job->yield_sent);
+	job->yield_sent = false;
+	job->burst = 0;
+	job_pump(&job->pump);
+}
+
 /* Issues what can be issued, and ends the job once nothing is left to
  * do or it must stop. */
 static void job_pump(struct reactor_deferred *d)
@@ -488,6 +521,12 @@ static void job_pump(struct reactor_deferred *d)
 	bool stop;
 
 	assert(reactor_self() == job->sess->reactor);
+	if (job->yield_sent)
+		return; /* the yield message runs the pump */
+	if (job->finish_pending) {
+		job_finish(job);
+		return;
+	}
 	for (;;) {
 		stop = job->failed || atomic_load(&job->ec->aborted) || job->sess->unregistering;
 		for (unsigned i = 0; i < COPY_LANES; i++) {
@@ -506,6 +545,11 @@ static void job_pump(struct reactor_deferred *d)
 
 			if (l->state != LANE_IDLE || job->issued == job->steps[job->cur].len)
 				continue;
+			if (++job->burst > COPY_BURST) {
+				job->yield_sent = true;
+				reactor_send(job->sess->reactor, &job->yield_msg, job_yielded);
+				return;
+			}
 			lane_take_chunk(l);
 			job->busy++;
 			if (!lane_issue(l, false)) {

@@ -2,6 +2,7 @@
  * RESULTS (SPC-4 6.18): COPY STATUS, RECEIVE DATA, OPERATING PARAMETERS
  * and FAILED SEGMENT DETAILS. Lifetimes: copy_results.h. */
 #include <assert.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,14 +13,38 @@
 #include "core/copy_results.h"
 #include "core/core_internal.h"
 
-/* Each reactor's records, touched only by that reactor. */
+/* Each reactor's records, touched only by that reactor. What is left
+ * when its thread ends (held results nobody collected) is freed then,
+ * by the thread-specific key's destructor. */
 static _Thread_local struct list_head records;
 static _Thread_local unsigned nrecords;
+static pthread_key_t records_key;
+static pthread_once_t records_once = PTHREAD_ONCE_INIT;
+
+static void free_records(void *list)
+{
+	struct list_head *head = list;
+
+	while (!list_empty(head)) {
+		struct copy_record *rec = list_first_entry(head, struct copy_record, entry);
+
+		list_del(&rec->entry);
+		free(rec);
+	}
+}
+
+static void records_key_create(void)
+{
+	pthread_key_create(&records_key, free_records);
+}
 
 static struct list_head *reactor_records(void)
 {
-	if (!records.next)
+	if (!records.next) {
 		list_init(&records);
+		pthread_once(&records_once, records_key_create);
+		pthread_setspecific(records_key, &records);
+	}
 	return &records;
 }
 

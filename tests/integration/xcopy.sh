@@ -1,0 +1,76 @@
+#!/bin/bash
+# The copy manager (EXTENDED COPY, RECEIVE COPY RESULTS) from libiscsi's
+# C API, one scenario per run (xcopy_client.c says what each checks):
+#   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort
+# Target 1 has the LUNs copied between (fileio, nullio, a read-only one)
+# and a group whose LUN only the viewer initiator sees; target 2 has a
+# LUN of its own. Afterwards uscstd is alive, serves a new login and a LUN
+# reset (check_liveness), and exits 0 on SIGTERM.
+. "$(dirname "$0")/lib.sh" "$@"
+CLIENT=${2:?usage: $0 USCSTD XCOPY_CLIENT SCENARIO}
+SCENARIO=${3:?usage: $0 USCSTD XCOPY_CLIENT SCENARIO}
+T1=iqn.2026-12.test:xcopy-t1
+T2=iqn.2026-12.test:xcopy-t2
+
+for d in src dst ro other hidden; do
+	truncate -s 64M "$WORKDIR/$d.img"
+done
+cat > "$WORKDIR/scst.conf" <<CONF
+HANDLER vdisk_fileio {
+	DEVICE src {
+		filename $WORKDIR/src.img
+	}
+	DEVICE dst {
+		filename $WORKDIR/dst.img
+	}
+	DEVICE ro {
+		filename $WORKDIR/ro.img
+	}
+	DEVICE other {
+		filename $WORKDIR/other.img
+	}
+	DEVICE hidden {
+		filename $WORKDIR/hidden.img
+	}
+}
+HANDLER vdisk_nullio {
+	DEVICE null_a {
+		size_mb 32768
+	}
+	DEVICE null_b {
+		size_mb 32768
+	}
+}
+
+TARGET_DRIVER iscsi {
+	enabled 1
+	TARGET $T1 {
+		enabled 1
+		rel_tgt_id 1
+		LUN 0 src
+		LUN 1 dst
+		LUN 2 null_a
+		LUN 3 null_b
+		LUN 4 ro {
+			read_only 1
+		}
+		GROUP viewers {
+			LUN 0 hidden
+			INITIATOR iqn.2026-12.test:xcopy-viewer
+		}
+	}
+	TARGET $T2 {
+		enabled 1
+		rel_tgt_id 2
+		LUN 0 other
+	}
+}
+CONF
+
+start_uscstd -c "$WORKDIR/scst.conf"
+note "xcopy_client $SCENARIO"
+timeout -k 5 "${XCOPY_TIMEOUT:-240}" "$CLIENT" "127.0.0.1:$PORT" "$T1" "$T2" "$SCENARIO"
+rc=$?
+[ "$rc" = 0 ] || fail "xcopy_client $SCENARIO: exit $rc (the FAIL lines above)"
+LIVENESS_TARGET=$T1 check_liveness "xcopy $SCENARIO" iqn.2026-12.test:xcopy-a 80a0000000ff
+stop_uscstd

@@ -1,0 +1,865 @@
+/* The copy manager from libiscsi's C API (xcopy.sh starts the uscstd and
+ * gives the portal, the targets and one scenario):
+ *
+ *   copy         EXTENDED COPY(LID1) between LUNs of one session:
+ *                fileio -> fileio (0x02 and 0x0A segments, data read back
+ *                and the blocks around left alone), fileio -> nullio,
+ *                nullio -> fileio, an overlapping copy within one LUN,
+ *                the command sent to a LUN that is neither side; COPY
+ *                STATUS of a held list identifier; VPD 0x00 and 0x8F
+ *   masking      a CSCD descriptor that designates another target's LUN,
+ *                or a LUN of a group the session is not in, reaches
+ *                nothing (COPY ABORTED, COPY TARGET DEVICE NOT REACHABLE)
+ *                and that LUN is not written; the T10 vendor ID
+ *                designator resolves as the NAA one does
+ *   reservation  another initiator's Write Exclusive reservation of the
+ *                destination: RESERVATION CONFLICT, nothing written;
+ *                reading the reserved LUN as the source is allowed; the
+ *                holder copies; a read-only destination: COPY ABORTED
+ *   badlist      every kind of malformed parameter list gets its exact
+ *                sense (and field pointer) and writes nothing; FAILED
+ *                SEGMENT DETAILS and OPERATING PARAMETERS
+ *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
+ *                ABORT TASK while it runs: the TMF completes at once, the
+ *                copy ended with errors after a fraction of its segments;
+ *                meanwhile a second copy with its list identifier got
+ *                OPERATION IN PROGRESS
+ *
+ * LUNs of target 1 (xcopy.sh): 0 src (fileio), 1 dst (fileio), 2 and 3
+ * big nullio, 4 a read-only LUN; a named group of target 1 maps another
+ * device for the viewer initiator only; target 2 has a LUN of its own. */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pr_client.h"
+
+#define BS 512
+#define INI1 "iqn.2026-12.test:xcopy-a"
+#define INI2 "iqn.2026-12.test:xcopy-b"
+#define VIEWER "iqn.2026-12.test:xcopy-viewer"
+
+enum { LUN_SRC = 0, LUN_DST = 1, LUN_NULL_A = 2, LUN_NULL_B = 3, LUN_RO = 4 };
+
+static const char *t1, *t2;
+
+/* ---- commands to any LUN ---- */
+
+static void lun_cdb(struct nexus *n, int lun, const uint8_t *cdb, int cdb_len, int dir,
+		    const void *out, int out_len, int in_len, struct result *r)
+{
+	struct scsi_task *t;
+	struct iscsi_data d = { .size = (size_t)out_len, .data = (unsigned char *)out };
+
+	memset(r, 0, offsetof(struct result, data));
+	r->status = -1;
+	if (!n->c)
+		return;
+	t = scsi_create_task(cdb_len, (unsigned char *)cdb, dir,
+			     dir == SCSI_XFER_WRITE ? out_len : dir == SCSI_XFER_READ ? in_len : 0);
+	if (!t)
+		return;
+	if (!iscsi_scsi_command_sync(n->c, lun, t, dir == SCSI_XFER_WRITE ? &d : NULL)) {
+		scsi_free_scsi_task(t);
+		return;
+	}
+	r->status = t->status;
+	if (t->status == SCSI_STATUS_CHECK_CONDITION) {
+		r->sense_key = t->sense.key;
+		r->asc = (t->sense.ascq >> 8) & 0xff;
+		r->ascq = t->sense.ascq & 0xff;
+		r->sks_valid = t->sense.sense_specific;
+		r->cd = t->sense.ill_param_in_cdb;
+		r->bpv = t->sense.bit_pointer_valid;
+		r->bit = t->sense.bit_pointer;
+		r->field = t->sense.field_pointer;
+	}
+	if (t->status == SCSI_STATUS_GOOD && t->datain.size > 0) {
+		r->len = t->datain.size < (int)sizeof(r->data) ? t->datain.size
+							       : (int)sizeof(r->data);
+		memcpy(r->data, t->datain.data, (size_t)r->len);
+	}
+	scsi_free_scsi_task(t);
+}
+
+static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
+static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, (uint16_t)v); }
+static void put64(uint8_t *p, uint64_t v) { put32(p, v >> 32); put32(p + 4, (uint32_t)v); }
+
+/* The byte @i of block @lba in pattern @seed: every block differs. */
+static uint8_t pattern(uint8_t seed, uint64_t lba, unsigned i)
+{
+	return (uint8_t)(seed ^ (lba * 131) ^ (i * 7) ^ (i >> 8));
+}
+
+/* WRITE(16) of @nblocks: @seed's pattern, or @fill everywhere when
+ * @seed is 0. */
+static bool write_blocks(struct nexus *n, int lun, uint64_t lba, uint32_t nblocks, uint8_t seed,
+			 uint8_t fill)
+{
+	size_t len = (size_t)nblocks * BS;
+	uint8_t *buf = malloc(len), cdb[16] = { 0x8a };
+	struct result r;
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = seed ? pattern(seed, lba + i / BS, i % BS) : fill;
+	put64(cdb + 2, lba);
+	put32(cdb + 10, nblocks);
+	lun_cdb(n, lun, cdb, 16, SCSI_XFER_WRITE, buf, (int)len, 0, &r);
+	free(buf);
+	if (r.status != SCSI_STATUS_GOOD)
+		pr_check(false, "%s: WRITE(16) of LUN %d LBA %llu: %s", n->label, lun,
+			 (unsigned long long)lba, describe(&r));
+	return r.status == SCSI_STATUS_GOOD;
+}
+
+/* Whether @nblocks from @lba read back as @seed's pattern taken from
+ * @seed_lba on (or @fill everywhere when @seed is 0), at most 16 blocks
+ * per READ. */
+static bool blocks_are(struct nexus *n, int lun, uint64_t lba, uint32_t nblocks, uint8_t seed,
+		       uint64_t seed_lba, uint8_t fill)
+{
+	struct result r;
+
+	for (uint32_t done = 0; done < nblocks;) {
+		uint32_t k = nblocks - done < 16 ? nblocks - done : 16;
+		uint8_t cdb[16] = { 0x88 };
+
+		put64(cdb + 2, lba + done);
+		put32(cdb + 10, k);
+		lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)k * BS, &r);
+		if (r.status != SCSI_STATUS_GOOD || r.len != (int)k * BS)
+			return false;
+		for (unsigned i = 0; i < k * BS; i++) {
+			uint8_t want = seed ? pattern(seed, seed_lba + done + i / BS, i % BS) : fill;
+
+			if (r.data[i] != want)
+				return false;
+		}
+		done += k;
+	}
+	return true;
+}
+
+/* The LU designators of VPD page 0x83: the NAA one (8 bytes) and the
+ * whole T10 vendor ID designation descriptor (header included). */
+struct lu_ids {
+	uint8_t naa[8];
+	uint8_t t10[4 + 64];
+	int t10_len;
+};
+
+static bool lu_ids(struct nexus *n, int lun, struct lu_ids *ids)
+{
+	uint8_t cdb[6] = { 0x12, 0x01, 0x83, 0x01, 0x00, 0x00 };
+	struct result r;
+	bool naa = false;
+
+	memset(ids, 0, sizeof(*ids));
+	lun_cdb(n, lun, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+	if (r.status != SCSI_STATUS_GOOD || r.len < 4)
+		return false;
+	for (int off = 4; off + 4 <= r.len; off += 4 + r.data[off + 3]) {
+		const uint8_t *d = r.data + off;
+		int assoc = (d[1] >> 4) & 3, type = d[1] & 0xf;
+
+		if (assoc != 0)
+			continue;
+		if (type == 3 && d[3] == 8) {
+			memcpy(ids->naa, d + 4, 8);
+			naa = true;
+		} else if (type == 1 && d[3] <= 20) {
+			ids->t10_len = 4 + d[3];
+			memcpy(ids->t10, d, (size_t)ids->t10_len);
+		}
+	}
+	return naa;
+}
+
+/* ---- parameter lists ---- */
+
+#define HDR 16
+#define CSCD 32
+#define SEG02 28
+#define SEG0A 32
+
+static void header(uint8_t *p, uint8_t list_id, int usage, unsigned cscd_len, unsigned seg_len,
+		   unsigned inline_len)
+{
+	memset(p, 0, HDR);
+	p[0] = list_id;
+	p[1] = (uint8_t)(usage << 3);
+	put16(p + 2, (uint16_t)cscd_len);
+	put32(p + 8, seg_len);
+	put32(p + 12, inline_len);
+}
+
+/* An Identification CSCD descriptor with the NAA designator @naa. */
+static void cscd_naa(uint8_t *d, const uint8_t naa[8], uint32_t block_len)
+{
+	memset(d, 0, CSCD);
+	d[0] = 0xe4;
+	d[4] = 0x01; /* binary */
+	d[5] = 0x03; /* LU, NAA */
+	d[7] = 8;
+	memcpy(d + 8, naa, 8);
+	d[29] = (uint8_t)(block_len >> 16);
+	d[30] = (uint8_t)(block_len >> 8);
+	d[31] = (uint8_t)block_len;
+}
+
+static void cscd_t10(uint8_t *d, const struct lu_ids *ids)
+{
+	memset(d, 0, CSCD);
+	d[0] = 0xe4;
+	memcpy(d + 4, ids->t10, (size_t)ids->t10_len);
+	d[30] = BS >> 8;
+}
+
+static void seg02(uint8_t *d, uint16_t src, uint16_t dst, uint16_t nblocks, uint64_t src_lba,
+		  uint64_t dst_lba)
+{
+	memset(d, 0, SEG02);
+	d[0] = 0x02;
+	put16(d + 2, 0x18);
+	put16(d + 4, src);
+	put16(d + 6, dst);
+	put16(d + 10, nblocks);
+	put64(d + 12, src_lba);
+	put64(d + 20, dst_lba);
+}
+
+static void seg0a(uint8_t *d, uint16_t src, uint16_t dst, uint32_t nbytes, uint64_t src_lba,
+		  uint64_t dst_lba)
+{
+	memset(d, 0, SEG0A);
+	d[0] = 0x0a;
+	put16(d + 2, 0x1c);
+	put16(d + 4, src);
+	put16(d + 6, dst);
+	put32(d + 8, nbytes);
+	put64(d + 12, src_lba);
+	put64(d + 20, dst_lba);
+}
+
+static void ecopy_cdb(uint8_t *cdb, uint32_t pll)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x83;
+	cdb[1] = 0x00; /* LID1 */
+	put32(cdb + 10, pll);
+}
+
+static void ecopy(struct nexus *n, int lun, const uint8_t *list, unsigned len, struct result *r)
+{
+	uint8_t cdb[16];
+
+	ecopy_cdb(cdb, len);
+	lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, list, (int)len, 0, r);
+}
+
+static void rcr_cdb(uint8_t *cdb, int sa, uint8_t list_id)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x84;
+	cdb[1] = (uint8_t)sa;
+	cdb[2] = list_id;
+	put32(cdb + 10, 1024);
+}
+
+static void rcr(struct nexus *n, int lun, int sa, uint8_t list_id, struct result *r)
+{
+	uint8_t cdb[16];
+
+	rcr_cdb(cdb, sa, list_id);
+	lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+}
+
+/* A list with the two CSCD descriptors @a (index 0) and @b (index 1) and
+ * one 0x02 segment; returns its length. */
+static unsigned one_segment(uint8_t *p, uint8_t list_id, int usage, const uint8_t a[8],
+			    const uint8_t b[8], uint16_t nblocks, uint64_t src_lba,
+			    uint64_t dst_lba)
+{
+	header(p, list_id, usage, 2 * CSCD, SEG02, 0);
+	cscd_naa(p + HDR, a, BS);
+	cscd_naa(p + HDR + CSCD, b, BS);
+	seg02(p + HDR + 2 * CSCD, 0, 1, nblocks, src_lba, dst_lba);
+	return HDR + 2 * CSCD + SEG02;
+}
+
+static struct nexus a, b, viewer;
+static struct lu_ids id_src, id_dst, id_null_a, id_null_b, id_ro;
+
+/* TEST UNIT READY on LUNs 0..@nluns-1 until GOOD: a new nexus has a
+ * POWER ON on each (nexus_login() collects LUN 0's only). */
+static void collect_all_uas(struct nexus *n, int nluns)
+{
+	uint8_t cdb[6] = { 0 };
+	struct result r;
+
+	for (int lun = 0; lun < nluns; lun++) {
+		for (int i = 0; i < 16; i++) {
+			lun_cdb(n, lun, cdb, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+			if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
+				break;
+		}
+	}
+}
+
+static bool login_all(void)
+{
+	if (!nexus_login(&a, "A", INI1, t1, 1, 0x11, 1) || !nexus_login(&b, "B", INI2, t1, 1, 0x22, 1))
+		return false;
+	collect_all_uas(&a, 5);
+	collect_all_uas(&b, 5);
+	if (!lu_ids(&a, LUN_SRC, &id_src) || !lu_ids(&a, LUN_DST, &id_dst) ||
+	    !lu_ids(&a, LUN_NULL_A, &id_null_a) || !lu_ids(&a, LUN_NULL_B, &id_null_b) ||
+	    !lu_ids(&a, LUN_RO, &id_ro)) {
+		pr_check(false, "VPD page 0x83 of each LUN has an NAA designator");
+		return false;
+	}
+	return true;
+}
+
+/* ---- scenarios ---- */
+
+static void scenario_copy(void)
+{
+	uint8_t list[512];
+	struct result r;
+	unsigned len;
+
+	/* The source: 4096 patterned blocks; the destination: 0xEE. */
+	write_blocks(&a, LUN_SRC, 0, 4096, 0x5c, 0);
+	write_blocks(&a, LUN_DST, 0, 4400, 0, 0xee);
+
+	/* Two segments, one of each type, 2 MiB in all: held results. */
+	header(list, 7, 0, 2 * CSCD, SEG02 + SEG0A, 0);
+	cscd_naa(list + HDR, id_src.naa, BS);
+	cscd_naa(list + HDR + CSCD, id_dst.naa, BS);
+	seg02(list + HDR + 2 * CSCD, 0, 1, 2048, 0, 100);
+	seg0a(list + HDR + 2 * CSCD + SEG02, 0, 1, 2048 * BS, 2048, 100 + 2048);
+	len = HDR + 2 * CSCD + SEG02 + SEG0A;
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "copy LUN 0 blocks 0-4095 to LUN 1 at 100 (segments 0x02 + 0x0A)");
+	pr_check(blocks_are(&a, LUN_DST, 100, 4096, 0x5c, 0, 0),
+		 "LUN 1 blocks 100-4195 read back as LUN 0's 0-4095");
+	pr_check(blocks_are(&a, LUN_DST, 99, 1, 0, 0, 0xee) &&
+		 blocks_are(&a, LUN_DST, 4196, 1, 0, 0, 0xee),
+		 "LUN 1 blocks 99 and 4196 (around the copy) are untouched");
+
+	rcr(&a, LUN_SRC, 0x00, 7, &r);
+	if (expect(&r, "GOOD", "COPY STATUS of list id 7") && r.len >= 12)
+		pr_check(r.data[4] == 0x01 && be16(r.data + 5) == 2 && r.data[7] == 0x01 &&
+				 be32(r.data + 8) == 2048,
+			 "COPY STATUS: status %02x (01 done), %u segments (2), %u KiB in units %u (2048 KiB)",
+			 r.data[4], be16(r.data + 5), be32(r.data + 8), r.data[7]);
+	rcr(&a, LUN_SRC, 0x00, 7, &r);
+	expect(&r, "CHECK CONDITION 5/24/00",
+	       "COPY STATUS of list id 7 again (reported once: forgotten)");
+
+	/* fileio -> nullio, and nullio (zeros) -> fileio. */
+	len = one_segment(list, 8, 2, id_src.naa, id_null_a.naa, 4096, 0, 1000000);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "copy fileio LUN 0 to nullio LUN 2");
+	write_blocks(&a, LUN_DST, 5000, 10, 0, 0x77);
+	len = one_segment(list, 9, 2, id_null_a.naa, id_dst.naa, 10, 0, 5000);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "copy nullio LUN 2 to fileio LUN 1 at 5000");
+	pr_check(blocks_are(&a, LUN_DST, 5000, 10, 0, 0, 0x00),
+		 "LUN 1 blocks 5000-5009 are nullio's zeros now");
+
+	/* Within one LUN, overlapping, the destination above: 3000 blocks
+	 * (two chunks) from 0 to 1000. */
+	write_blocks(&a, LUN_SRC, 0, 4096, 0x5c, 0);
+	len = one_segment(list, 10, 2, id_src.naa, id_src.naa, 3000, 0, 1000);
+	ecopy(&a, LUN_DST, list, len, &r);
+	expect(&r, "GOOD", "overlapping copy within LUN 0, 0-2999 to 1000 (sent to LUN 1)");
+	pr_check(blocks_are(&a, LUN_SRC, 1000, 3000, 0x5c, 0, 0),
+		 "LUN 0 blocks 1000-3999 read back as the old 0-2999");
+	pr_check(blocks_are(&a, LUN_SRC, 0, 1000, 0x5c, 0, 0),
+		 "LUN 0 blocks 0-999 are unchanged");
+
+	/* Parameter list length 0: nothing to do. */
+	ecopy(&a, LUN_SRC, NULL, 0, &r);
+	expect(&r, "GOOD", "EXTENDED COPY with parameter list length 0");
+
+	/* VPD page 0x00 lists 0x8F; page 0x8F has its descriptors. */
+	{
+		uint8_t cdb[6] = { 0x12, 0x01, 0x00, 0x00, 0xff, 0x00 };
+		bool listed = false, commands = false;
+
+		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 255, &r);
+		for (int i = 4; r.status == SCSI_STATUS_GOOD && i < r.len; i++)
+			listed |= r.data[i] == 0x8f;
+		pr_check(listed, "VPD page 0x00 lists page 0x8F");
+		cdb[2] = 0x8f;
+		cdb[3] = 0x01;
+		cdb[4] = 0x00;
+		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+		for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 4 <= r.len;
+		     off += 4 + be16(r.data + off + 2))
+			commands |= be16(r.data + off) == 0x0001 && r.data[off + 5] == 0x83;
+		pr_check(r.status == SCSI_STATUS_GOOD && r.data[1] == 0x8f && commands,
+			 "VPD page 0x8F has a Supported Commands descriptor with EXTENDED COPY");
+	}
+}
+
+static void scenario_masking(void)
+{
+	struct nexus other;
+	struct lu_ids id_other, id_hidden;
+	uint8_t list[512];
+	struct result r;
+	unsigned len;
+
+	/* Target 2's LUN, seen through a session of the same initiator
+	 * there; and the group's LUN, seen by the viewer only. */
+	if (!nexus_login(&other, "A@t2", INI1, t2, 2, 0x33, 1) ||
+	    !nexus_login(&viewer, "V", VIEWER, t1, 1, 0x44, 1))
+		return;
+	if (!lu_ids(&other, 0, &id_other) || !lu_ids(&viewer, 0, &id_hidden)) {
+		pr_check(false, "the other target's and the group's LUNs have NAA designators");
+		return;
+	}
+	write_blocks(&other, 0, 0, 64, 0, 0x5a);
+	write_blocks(&viewer, 0, 0, 64, 0, 0x5b);
+	write_blocks(&a, LUN_SRC, 0, 64, 0x31, 0);
+
+	len = one_segment(list, 1, 2, id_src.naa, id_other.naa, 64, 0, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "CHECK CONDITION A/0D/02", "copy to target 2's LUN from a target 1 session");
+	expect_pointer(&r, false, HDR + CSCD, -1, "the unreachable CSCD descriptor");
+	pr_check(blocks_are(&other, 0, 0, 64, 0, 0, 0x5a), "target 2's LUN is not written");
+
+	len = one_segment(list, 2, 2, id_src.naa, id_hidden.naa, 64, 0, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "CHECK CONDITION A/0D/02",
+	       "copy to a LUN of a group the session is not in");
+	pr_check(blocks_are(&viewer, 0, 0, 64, 0, 0, 0x5b), "the group's LUN is not written");
+
+	/* The other way round: the hidden LUN as the source. */
+	len = one_segment(list, 3, 2, id_hidden.naa, id_dst.naa, 64, 0, 0);
+	write_blocks(&a, LUN_DST, 0, 64, 0, 0xe1);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "CHECK CONDITION A/0D/02", "copy from a LUN of a group the session is not in");
+	pr_check(blocks_are(&a, LUN_DST, 0, 64, 0, 0, 0xe1), "the destination is not written");
+
+	/* The T10 vendor ID designator names the LUN as well as the NAA. */
+	if (id_dst.t10_len) {
+		header(list, 4, 2, 2 * CSCD, SEG02, 0);
+		cscd_naa(list + HDR, id_src.naa, BS);
+		cscd_t10(list + HDR + CSCD, &id_dst);
+		seg02(list + HDR + 2 * CSCD, 0, 1, 64, 0, 0);
+		ecopy(&a, LUN_SRC, list, HDR + 2 * CSCD + SEG02, &r);
+		expect(&r, "GOOD", "copy to LUN 1 named by its T10 vendor ID designator");
+		pr_check(blocks_are(&a, LUN_DST, 0, 64, 0x31, 0, 0), "LUN 1 has the copy");
+	} else {
+		pr_check(false, "LUN 1 has a T10 vendor ID designator of at most 20 bytes");
+	}
+	nexus_logout(&other);
+	nexus_logout(&viewer);
+}
+
+static void prout_lun(struct nexus *n, int lun, int sa, int type, uint64_t key, uint64_t sark,
+		      struct result *r)
+{
+	uint8_t cdb[10] = { 0x5f, (uint8_t)sa, (uint8_t)type, 0, 0, 0, 0, 0, 24, 0 };
+	uint8_t p[24] = { 0 };
+
+	put64(p, key);
+	put64(p + 8, sark);
+	lun_cdb(n, lun, cdb, 10, SCSI_XFER_WRITE, p, 24, 0, r);
+}
+
+static void scenario_reservation(void)
+{
+	uint8_t list[512];
+	struct result r;
+	unsigned len;
+
+	write_blocks(&a, LUN_SRC, 0, 64, 0x42, 0);
+	write_blocks(&a, LUN_DST, 0, 64, 0, 0xd0);
+	prout_lun(&b, LUN_DST, PRO_REGISTER, 0, 0, 0xb0b, &r);
+	expect(&r, "GOOD", "B registers at LUN 1");
+	prout_lun(&b, LUN_DST, PRO_RESERVE, WE, 0xb0b, 0, &r);
+	expect(&r, "GOOD", "B reserves LUN 1 Write Exclusive");
+
+	len = one_segment(list, 1, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "RESERVATION CONFLICT", "A copies LUN 0 to B's reserved LUN 1");
+	pr_check(blocks_are(&b, LUN_DST, 0, 64, 0, 0, 0xd0), "LUN 1 is not written");
+
+	len = one_segment(list, 2, 2, id_dst.naa, id_src.naa, 64, 0, 100);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "A copies from B's reserved LUN 1 (reads are allowed under WE)");
+	pr_check(blocks_are(&a, LUN_SRC, 100, 64, 0, 0, 0xd0), "LUN 0 at 100 has LUN 1's data");
+
+	len = one_segment(list, 3, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+	ecopy(&b, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "B, the holder, copies LUN 0 to LUN 1");
+	pr_check(blocks_are(&b, LUN_DST, 0, 64, 0x42, 0, 0), "LUN 1 has LUN 0's data");
+
+	prout_lun(&b, LUN_DST, PRO_CLEAR, 0, 0xb0b, 0, &r);
+	expect(&r, "GOOD", "B clears LUN 1's reservation");
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "A copies LUN 0 to LUN 1 once the reservation is gone");
+
+	/* A read-only LUN as the destination: its WRITE gets DATA PROTECT,
+	 * the copy COPY ABORTED / THIRD PARTY DEVICE FAILURE. */
+	len = one_segment(list, 4, 2, id_src.naa, id_ro.naa, 64, 0, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "CHECK CONDITION A/0D/01", "copy to the read-only LUN 4");
+	len = one_segment(list, 5, 2, id_ro.naa, id_dst.naa, 8, 0, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "copy from the read-only LUN 4");
+}
+
+/* One malformed list: @what, the sense it must get and the field
+ * pointer (@field < 0: none checked). */
+static void bad(const char *what, const uint8_t *list, unsigned len, const char *want, int field,
+		int bit)
+{
+	struct result r;
+
+	ecopy(&a, LUN_SRC, list, len, &r);
+	if (expect(&r, want, "%s", what) && field >= 0)
+		expect_pointer(&r, false, (unsigned)field, bit, what);
+}
+
+static void scenario_badlist(void)
+{
+	uint8_t base[HDR + 2 * CSCD + SEG0A], l[HDR + 17 * CSCD + 129 * SEG02 + 64];
+	uint8_t cdb[16], junk[8] = { 0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0 };
+	const unsigned seg = HDR + 2 * CSCD, n = HDR + 2 * CSCD + SEG02;
+	struct result r;
+
+	write_blocks(&a, LUN_DST, 0, 64, 0, 0xc3);
+	one_segment(base, 0x20, 0, id_src.naa, id_dst.naa, 32, 0, 0);
+
+#define FROM_BASE() memcpy(l, base, sizeof(base))
+	FROM_BASE();
+	bad("parameter list length 8", l, 8, "CHECK CONDITION 5/1A/00", -1, -1);
+	bad("lists longer than the parameter list", l, HDR + CSCD, "CHECK CONDITION 5/1A/00", -1,
+	    -1);
+	FROM_BASE();
+	l[1] = 0x08;
+	bad("LIST ID USAGE 01b", l, n, "CHECK CONDITION 5/26/00", 1, 4);
+	FROM_BASE();
+	l[1] = 0x18;
+	bad("LIST ID USAGE 11b with a list identifier", l, n, "CHECK CONDITION 5/26/00", 0, -1);
+	FROM_BASE();
+	l[1] = 0x40;
+	bad("reserved bit in header byte 1", l, n, "CHECK CONDITION 5/26/00", 1, 7);
+	FROM_BASE();
+	l[5] = 1;
+	bad("reserved header byte 5", l, n, "CHECK CONDITION 5/26/00", 4, -1);
+	FROM_BASE();
+	put32(l + 12, 8);
+	memcpy(l + n, junk, 8);
+	bad("inline data", l, n + 8, "CHECK CONDITION 5/26/0B", -1, -1);
+	FROM_BASE();
+	header(l, 0x20, 0, 2 * CSCD + 8, SEG02, 0);
+	bad("CSCD list length not a multiple of 32", l, n + 8, "CHECK CONDITION 5/26/00", 2, -1);
+
+	header(l, 0x20, 0, 17 * CSCD, SEG02, 0);
+	for (int i = 0; i < 17; i++)
+		cscd_naa(l + HDR + i * CSCD, id_src.naa, BS);
+	seg02(l + HDR + 17 * CSCD, 0, 1, 32, 0, 0);
+	bad("17 CSCD descriptors", l, HDR + 17 * CSCD + SEG02, "CHECK CONDITION 5/26/06", -1, -1);
+
+	FROM_BASE();
+	l[HDR + CSCD] = 0xe0;
+	bad("CSCD descriptor type 0xE0 (FC N_Port_Name)", l, n, "CHECK CONDITION 5/26/07",
+	    HDR + CSCD, -1);
+	FROM_BASE();
+	l[HDR + 1] = 0x01;
+	bad("CSCD descriptor of a sequential-access device", l, n, "CHECK CONDITION 5/26/00",
+	    HDR + 1, 4);
+	FROM_BASE();
+	l[HDR + 7] = 21;
+	bad("designator length 21", l, n, "CHECK CONDITION 5/26/00", HDR + 7, -1);
+	FROM_BASE();
+	l[HDR + 28] = 0x01;
+	bad("reserved bit in the block device parameters", l, n, "CHECK CONDITION 5/26/00",
+	    HDR + 28, -1);
+	FROM_BASE();
+	l[HDR + CSCD + 30] = 0x10; /* 4096 */
+	bad("DISK BLOCK LENGTH 4096 of a 512-byte LUN", l, n, "CHECK CONDITION 5/26/00",
+	    HDR + CSCD + 29, -1);
+	FROM_BASE();
+	memset(l + HDR + 8, 0x99, 8);
+	bad("a designator no LUN has", l, n, "CHECK CONDITION A/0D/02", HDR, -1);
+
+	header(l, 0x20, 0, 2 * CSCD, 129 * SEG02, 0);
+	cscd_naa(l + HDR, id_src.naa, BS);
+	cscd_naa(l + HDR + CSCD, id_dst.naa, BS);
+	for (int i = 0; i < 129; i++)
+		seg02(l + seg + i * SEG02, 0, 1, 1, 0, 0);
+	bad("129 segment descriptors", l, seg + 129 * SEG02, "CHECK CONDITION 5/26/08", -1, -1);
+
+	FROM_BASE();
+	l[seg] = 0x03;
+	bad("segment type 0x03 (stream to stream)", l, n, "CHECK CONDITION 5/26/09", seg, -1);
+	FROM_BASE();
+	put16(l + seg + 2, 0x10);
+	bad("segment descriptor length 0x10 for type 0x02", l, n, "CHECK CONDITION 5/26/00",
+	    seg + 2, -1);
+	FROM_BASE();
+	l[seg + 1] = 0x80;
+	bad("reserved bit in segment byte 1", l, n, "CHECK CONDITION 5/26/00", seg + 1, -1);
+	FROM_BASE();
+	l[seg + 9] = 1;
+	bad("reserved segment byte 9", l, n, "CHECK CONDITION 5/26/00", seg + 8, -1);
+	FROM_BASE();
+	put32(l + 8, SEG0A);
+	seg0a(l + seg, 0, 1, 8 * BS, 0, 0);
+	put16(l + seg + 28, 1);
+	bad("0x0A segment with a source byte offset", l, seg + SEG0A, "CHECK CONDITION 5/26/00",
+	    seg + 28, -1);
+	FROM_BASE();
+	put32(l + 8, SEG0A);
+	seg0a(l + seg, 0, 1, 1000, 0, 0);
+	bad("0x0A segment of 1000 bytes (not whole blocks)", l, seg + SEG0A,
+	    "CHECK CONDITION 5/26/0D", seg + 8, -1);
+	FROM_BASE();
+	put32(l + 8, SEG0A);
+	seg0a(l + seg, 0, 1, 512u << 20, 0, 0);
+	bad("0x0A segment of 512 MiB (more than the maximum segment length)", l, seg + SEG0A,
+	    "CHECK CONDITION 5/26/00", seg + 8, -1);
+	FROM_BASE();
+	put16(l + seg + 4, 5);
+	bad("source CSCD index 5 of 2", l, n, "CHECK CONDITION A/00/00", seg + 4, -1);
+	FROM_BASE();
+	put16(l + seg + 6, 2);
+	bad("destination CSCD index 2 of 2", l, n, "CHECK CONDITION A/00/00", seg + 6, -1);
+	FROM_BASE();
+	put64(l + seg + 12, (64u << 20) / BS - 16);
+	bad("source blocks past the end of LUN 0", l, n, "CHECK CONDITION A/00/00", seg + 12, -1);
+	FROM_BASE();
+	put64(l + seg + 20, ~0ull - 4);
+	bad("destination LBA near 2^64 (wraps)", l, n, "CHECK CONDITION A/00/00", seg + 20, -1);
+
+	/* The CDB. */
+	FROM_BASE();
+	ecopy_cdb(cdb, n);
+	cdb[2] = 1;
+	lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, l, (int)n, 0, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "EXTENDED COPY CDB reserved byte 2"))
+		expect_pointer(&r, true, 2, -1, "CDB reserved byte 2");
+	ecopy_cdb(cdb, 4200);
+	memset(l, 0, sizeof(l));
+	lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, l, 4200, 0, &r);
+	expect(&r, "CHECK CONDITION 5/1A/00", "parameter list length 4200 (at most 4112)");
+
+	pr_check(blocks_are(&a, LUN_DST, 0, 64, 0, 0, 0xc3),
+		 "LUN 1 is untouched after every malformed list");
+
+	/* A failed copy with held results: FAILED SEGMENT DETAILS has its
+	 * status and sense, once. */
+	FROM_BASE();
+	l[0] = 0x21;
+	put64(l + seg + 12, (64u << 20) / BS - 16);
+	bad("held copy past the end of LUN 0", l, n, "CHECK CONDITION A/00/00", -1, -1);
+	rcr(&a, LUN_SRC, 0x00, 0x21, &r);
+	if (expect(&r, "GOOD", "COPY STATUS of the failed list id 0x21") && r.len >= 12)
+		pr_check(r.data[4] == 0x02, "COPY STATUS: %02x (02, ended with errors)", r.data[4]);
+	rcr(&a, LUN_SRC, 0x04, 0x21, &r);
+	if (expect(&r, "GOOD", "FAILED SEGMENT DETAILS of list id 0x21") && r.len >= 62)
+		pr_check(r.data[56] == 0x02 && be16(r.data + 58) >= 14 &&
+				 (r.data[60] & 0x7f) == 0x70 && (r.data[62] & 0xf) == 0xa,
+			 "FAILED SEGMENT DETAILS: status %02x (02), %u bytes of sense, key %X (A)",
+			 r.data[56], be16(r.data + 58), r.data[62] & 0xf);
+	rcr(&a, LUN_SRC, 0x04, 0x21, &r);
+	expect(&r, "CHECK CONDITION 5/24/00", "FAILED SEGMENT DETAILS again (reported: forgotten)");
+	rcr(&a, LUN_SRC, 0x00, 0x99, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "COPY STATUS of a list id never used"))
+		expect_pointer(&r, true, 2, -1, "COPY STATUS of a list id never used");
+
+	rcr(&a, LUN_SRC, 0x03, 0, &r);
+	if (expect(&r, "GOOD", "OPERATING PARAMETERS") && r.len >= 47)
+		pr_check(be16(r.data + 8) == 16 && be16(r.data + 10) == 128 &&
+				 be32(r.data + 12) == 4096 && be32(r.data + 16) == (256u << 20) &&
+				 be32(r.data + 20) == 0 && r.data[43] == 3 && r.data[44] == 0x02 &&
+				 r.data[45] == 0x0a && r.data[46] == 0xe4,
+			 "OPERATING PARAMETERS: %u CSCD, %u segments, %u list bytes, %u segment bytes, "
+			 "%u inline, codes %02x %02x %02x",
+			 be16(r.data + 8), be16(r.data + 10), be32(r.data + 12), be32(r.data + 16),
+			 be32(r.data + 20), r.data[44], r.data[45], r.data[46]);
+}
+
+/* ---- abort ---- */
+
+struct pending {
+	bool done;
+	int status;
+	uint8_t data[64];
+	int len;
+	int sense_key, asc;
+};
+
+static void task_cb(struct iscsi_context *c, int status, void *command_data, void *private)
+{
+	struct pending *p = private;
+	struct scsi_task *t = command_data;
+
+	(void)c;
+	p->done = true;
+	p->status = status;
+	if (t && status == SCSI_STATUS_GOOD && t->datain.size > 0) {
+		p->len = t->datain.size < (int)sizeof(p->data) ? t->datain.size : (int)sizeof(p->data);
+		memcpy(p->data, t->datain.data, (size_t)p->len);
+	}
+	if (t && status == SCSI_STATUS_CHECK_CONDITION) {
+		p->sense_key = t->sense.key;
+		p->asc = t->sense.ascq;
+	}
+}
+
+static void tmf_cb(struct iscsi_context *c, int status, void *command_data, void *private)
+{
+	struct pending *p = private;
+
+	(void)c;
+	p->done = true;
+	p->status = status;
+	p->len = command_data ? (int)*(uint32_t *)command_data : -1; /* response */
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static bool service(struct iscsi_context *c, int ms)
+{
+	struct pollfd pfd = { .fd = iscsi_get_fd(c), .events = (short)iscsi_which_events(c) };
+
+	if (poll(&pfd, 1, ms) < 0)
+		return false;
+	return iscsi_service(c, pfd.revents) == 0;
+}
+
+static void scenario_abort(void)
+{
+	/* 126 segments: the most 0x0A ones that fit in 4096 bytes. */
+	enum { NSEG = 126 };
+	static uint8_t list[HDR + 2 * CSCD + NSEG * SEG0A];
+	struct pending ec = { 0 }, st = { 0 }, dup = { 0 }, tmf = { 0 };
+	struct scsi_task *ect, *stt = NULL, *dupt = NULL;
+	struct iscsi_data d = { .size = sizeof(list), .data = list };
+	uint8_t cdb[16];
+	unsigned segs = 0;
+	double t0, t_abort = 0;
+	struct result r;
+
+	/* 126 segments of 256 MiB, nullio to nullio: 31.5 GiB. */
+	header(list, 0x44, 0, 2 * CSCD, NSEG * SEG0A, 0);
+	cscd_naa(list + HDR, id_null_a.naa, BS);
+	cscd_naa(list + HDR + CSCD, id_null_b.naa, BS);
+	for (unsigned i = 0; i < NSEG; i++)
+		seg0a(list + HDR + 2 * CSCD + i * SEG0A, 0, 1, 256u << 20,
+		      (uint64_t)i * (256u << 20) / BS, (uint64_t)i * (256u << 20) / BS);
+	ecopy_cdb(cdb, sizeof(list));
+	ect = scsi_create_task(16, cdb, SCSI_XFER_WRITE, sizeof(list));
+	if (!ect || iscsi_scsi_command_async(a.c, LUN_NULL_A, ect, task_cb, &d, &ec)) {
+		pr_check(false, "the long EXTENDED COPY is sent");
+		return;
+	}
+	t0 = now();
+	/* COPY STATUS until two segments are done, then a second copy with
+	 * the same list id, then ABORT TASK. */
+	while (now() - t0 < 60 && !(ec.done && !t_abort)) {
+		if (!stt || st.done) {
+			if (stt && st.status == SCSI_STATUS_GOOD && st.len >= 12) {
+				segs = be16(st.data + 5);
+				if (st.data[4] != 0x00 && !t_abort)
+					break; /* it ended before it could be aborted */
+			}
+			if (stt)
+				scsi_free_scsi_task(stt);
+			if (segs >= 2 && !dupt) {
+				ecopy_cdb(cdb, sizeof(list));
+				dupt = scsi_create_task(16, cdb, SCSI_XFER_WRITE, sizeof(list));
+				iscsi_scsi_command_async(a.c, LUN_NULL_A, dupt, task_cb, &d, &dup);
+			}
+			if (dupt && dup.done && !t_abort) {
+				t_abort = now();
+				iscsi_task_mgmt_abort_task_async(a.c, ect, tmf_cb, &tmf);
+			}
+			memset(&st, 0, sizeof(st));
+			rcr_cdb(cdb, 0x00, 0x44);
+			stt = scsi_create_task(16, cdb, SCSI_XFER_READ, 1024);
+			iscsi_scsi_command_async(a.c, LUN_NULL_A, stt, task_cb, NULL, &st);
+		}
+		if (t_abort && tmf.done)
+			break;
+		if (!service(a.c, 10))
+			break;
+	}
+	while (t_abort && !tmf.done && now() - t_abort < 30 && service(a.c, 10))
+		;
+	while (stt && !st.done && service(a.c, 10))
+		;
+	pr_check(segs >= 2, "the copy ran: COPY STATUS saw %u segments processed", segs);
+	pr_check(dup.done && dup.status == SCSI_STATUS_CHECK_CONDITION && dup.sense_key == 5 &&
+			 dup.asc == 0x0016,
+		 "a second copy with list id 0x44 meanwhile: status %#x sense %X/%04X "
+		 "(5/0016 OPERATION IN PROGRESS)", dup.status, dup.sense_key, dup.asc);
+	pr_check(t_abort && tmf.done && tmf.status == SCSI_STATUS_GOOD && tmf.len == 0,
+		 "ABORT TASK of the copy: FUNCTION COMPLETE (status %#x, response %d) in %.3f s",
+		 tmf.status, tmf.len, t_abort && tmf.done ? now() - t_abort : -1.0);
+	pr_check(!ec.done || ec.status == SCSI_STATUS_CANCELLED,
+		 "the aborted copy got no status (libiscsi: %#x)", ec.status);
+	rcr(&a, LUN_NULL_A, 0x00, 0x44, &r);
+	if (expect(&r, "GOOD", "COPY STATUS of the aborted list id 0x44") && r.len >= 12)
+		pr_check(r.data[4] == 0x02 && be16(r.data + 5) < NSEG,
+			 "the aborted copy ended with errors (%02x, 02) after %u of 126 segments",
+			 r.data[4], be16(r.data + 5));
+	tur(&a, &r);
+	expect(&r, "GOOD", "the session still works after the abort");
+	scsi_free_scsi_task(ect);
+	if (stt)
+		scsi_free_scsi_task(stt);
+	if (dupt)
+		scsi_free_scsi_task(dupt);
+}
+
+int main(int argc, char **argv)
+{
+	const char *scenario;
+
+	if (argc != 5) {
+		fprintf(stderr, "usage: %s PORTAL TARGET1 TARGET2 SCENARIO\n", argv[0]);
+		return 2;
+	}
+	pr_portal = argv[1];
+	t1 = argv[2];
+	t2 = argv[3];
+	scenario = argv[4];
+	if (!login_all())
+		return pr_summary("xcopy_client");
+	if (!strcmp(scenario, "copy"))
+		scenario_copy();
+	else if (!strcmp(scenario, "masking"))
+		scenario_masking();
+	else if (!strcmp(scenario, "reservation"))
+		scenario_reservation();
+	else if (!strcmp(scenario, "badlist"))
+		scenario_badlist();
+	else if (!strcmp(scenario, "abort"))
+		scenario_abort();
+	else {
+		fprintf(stderr, "unknown scenario %s\n", scenario);
+		return 2;
+	}
+	nexus_logout(&a);
+	nexus_logout(&b);
+	return pr_summary("xcopy_client");
+}
