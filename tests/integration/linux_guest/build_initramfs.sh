@@ -1,9 +1,10 @@
 #!/bin/bash
-# Builds the Linux guest of the linux_initiator and linux_pr_alua tests:
-# Debian 12's kernel and an initramfs holding open-iscsi, e2fsprogs,
-# sg3-utils, multipath-tools, a static busybox, the shared libraries they
-# need and the kernel modules of the iSCSI initiator, virtio-net, ext4,
-# dm-multipath and scsi_dh_alua. One image serves both tests (the cache
+# Builds the Linux guest of the linux_initiator, linux_pr_alua and
+# linux_thin tests: Debian 12's kernel and an initramfs holding open-iscsi,
+# e2fsprogs, sg3-utils, multipath-tools, util-linux's fstrim and
+# blkdiscard, a static busybox, the shared libraries they need and the
+# kernel modules of the iSCSI initiator, virtio-net, ext4, dm-multipath
+# and scsi_dh_alua. One image serves all three tests (the cache
 # keeps only the last image built). Everything comes from Debian packages
 # fetched with `apt-get download` into a cache and unpacked with dpkg-deb
 # -x: nothing is installed on the host.
@@ -40,7 +41,7 @@ skip() { say "SKIP: $*"; exit 77; }
 # The guest's programs and, below, the packages of every shared library
 # they load (the closure is checked when the image is built: a library
 # missing from this list is an error naming it).
-PROGRAM_PACKAGES="open-iscsi busybox-static e2fsprogs sg3-utils multipath-tools"
+PROGRAM_PACKAGES="open-iscsi busybox-static e2fsprogs sg3-utils multipath-tools util-linux"
 LIBRARY_PACKAGES="libc6 libisns0 libopeniscsiusr libkmod2 libmount1 libblkid1
 	libuuid1 libssl3 libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1
 	liblzma5 libzstd1 libselinux1 libpcre2-8-0 libcom-err2 libext2fs2
@@ -49,14 +50,18 @@ LIBRARY_PACKAGES="libc6 libisns0 libopeniscsiusr libkmod2 libmount1 libblkid1
 # The programs copied from the packages, by their paths there.
 PROGRAMS="sbin/iscsiadm sbin/iscsid sbin/mke2fs sbin/e2fsck
 	usr/bin/sg_persist usr/bin/sg_rtpg usr/bin/sg_stpg usr/bin/sg_inq
-	usr/bin/sg_turs sbin/multipath"
+	usr/bin/sg_turs sbin/multipath
+	usr/bin/sg_write_same usr/bin/sg_unmap usr/bin/sg_compare_and_write
+	usr/bin/sg_xcopy usr/bin/sg_get_lba_status usr/bin/sg_readcap
+	sbin/fstrim sbin/blkdiscard"
 # Modules the init script loads, in any order (their dependencies are
 # found from each module's own "depends=" field). dm-multipath's path
 # selector is service-time (multipath-tools' default); scsi_dh_alua must be
 # loaded before the login, since the kernel attaches a device handler only
-# when it adds the device and cannot load a module on its own here.
+# when it adds the device and cannot load a module on its own here. sg:
+# sg_xcopy works on SCSI generic devices only.
 MODULES="virtio_pci virtio_net iscsi_tcp sd_mod crc32c_generic ext4
-	scsi_dh_alua dm_multipath dm_service_time"
+	scsi_dh_alua dm_multipath dm_service_time sg"
 
 # The kernel: the image package that linux-image-amd64 points to now.
 kernel_package() {
@@ -168,7 +173,7 @@ KPKG=${KPKG%%_*}
 
 # The image is rebuilt only when a package or a script of this folder
 # changes.
-KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/pr_alua.sh" "$HERE/build_initramfs.sh"; } |
+KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/pr_alua.sh" "$HERE/thin.sh" "$HERE/build_initramfs.sh"; } |
 	sha256sum | cut -c1-16)
 IMAGE=$CACHE/image-$KEY
 if [ -s "$IMAGE/initramfs" ] && [ -s "$IMAGE/vmlinuz" ]; then
@@ -209,6 +214,7 @@ cp "$PKGROOT/etc/mke2fs.conf" "$ROOT/etc/mke2fs.conf"
 cp "$HERE/init" "$ROOT/init"
 chmod 755 "$ROOT/init"
 cp "$HERE/pr_alua.sh" "$ROOT/pr_alua.sh"
+cp "$HERE/thin.sh" "$ROOT/thin.sh"
 
 # Shared libraries: the NEEDED closure of the dynamic programs, each one
 # taken from the unpacked packages (never from the host).
