@@ -511,7 +511,7 @@ static void test_show_of_live_objects(void **state)
 	for (unsigned i = 0; i < dev->handler->dev_attrs->ndescs; i++)
 		scst_attr_show_of(dev->handler->dev_attrs, &dev->handler->dev_attrs->descs[i], dev,
 				  collect, &s);
-	assert_string_equal(s.text, "size=16777216|blocksize=512|rotational=0");
+	assert_string_equal(s.text, "size=16777216|blocksize=512|rotational=0|removable=0|thin_provisioned=0");
 	s.text[0] = '\0';
 	scst_attr_show_of(&scst_device_attr_table, scst_attr_find(&scst_device_attr_table, "prod_id"),
 			  dev, collect, &s);
