@@ -125,6 +125,13 @@ static void encode_control(uint8_t *pg, enum mode_page_control pc,
 	put_be16(pg + 8, 0xffff); /* busy timeout period: unlimited */
 }
 
+bool mode_values_equal(const struct mode_values *a, const struct mode_values *b)
+{
+	return a->wce == b->wce && a->d_sense == b->d_sense && a->swp == b->swp &&
+	       a->qam == b->qam && a->tst == b->tst && a->qerr == b->qerr && a->tas == b->tas &&
+	       a->ua_intlck_ctrl == b->ua_intlck_ctrl;
+}
+
 bool mode_values_valid(const struct mode_values *v)
 {
 	/* SPC-4 7.5.8: QAM 2..7 reserved (8..15 vendor specific, none

@@ -75,6 +75,7 @@ struct mode_values {
 /* Whether @v holds only values a device takes (the ones MODE SELECT
  * accepts): a saved file is checked with it. */
 bool mode_values_valid(const struct mode_values *v);
+bool mode_values_equal(const struct mode_values *a, const struct mode_values *b);
 
 /* The state MODE SENSE reports; MODE SELECT compares against it. */
 struct mode_disk_params {

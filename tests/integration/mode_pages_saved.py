@@ -15,6 +15,9 @@ restarts of uscstd):
   saved    after a restart: current = saved = the SAVED set, and SWP
            still refuses writes; then SP=1 saves the defaults back.
   defaults current = saved = default (no saved file, or a refused one).
+  savefail the file cannot be written: SP=1 gets HARDWARE ERROR /
+           INTERNAL TARGET FAILURE, the saved values stay the defaults
+           (what the file holds), the current ones are applied.
 
 usage: mode_pages_saved.py PORT TARGET_IQN INITIATOR_IQN PHASE
 """
@@ -273,6 +276,19 @@ def phase_defaults(a):
     print("ok  : current = saved = default", flush=True)
 
 
+def phase_savefail(a):
+    status, sense = set_field(a, FIELDS[5], 1, save=True)  # SWP=1, SP=1
+    check(status == ic.STATUS_CHECK_CONDITION and key_asc(sense) == (0x4, 0x44, 0x00),
+          "SP=1 with an unwritable file: 0x%02x %s, expected HARDWARE ERROR 44/00"
+          % (status, key_asc(sense)))
+    check(values(a, PC_SAVED) == DEFAULTS, "a failed save changed the saved values: %s"
+          % values(a, PC_SAVED))
+    check(values(a, PC_CURRENT)["SWP"] == 1, "the current SWP was not applied")
+    status, sense = set_field(a, FIELDS[5], 0)
+    check(status == ic.STATUS_GOOD, "SWP back to 0: 0x%02x %s" % (status, key_asc(sense)))
+    print("ok  : a save that fails: HARDWARE ERROR, the saved values unchanged", flush=True)
+
+
 def main():
     if len(sys.argv) != 5:
         print(__doc__)
@@ -291,6 +307,8 @@ def main():
         phase_saved(a)
     elif phase == "defaults":
         phase_defaults(a)
+    elif phase == "savefail":
+        phase_savefail(a)
     else:
         print(__doc__)
         return 2

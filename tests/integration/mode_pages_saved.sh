@@ -65,6 +65,18 @@ for bad in "garbage" "uscst-mode-pages 1\nwce 1\n" "uscst-mode-pages 1\nwce 1\nd
 	stop_uscstd
 done
 
+# A save that cannot be written (mode/ is a file, not a directory): the
+# command fails, the log says why, nothing else changes.
+rm -f "$FILE"
+rmdir "$WORKDIR/state/mode"
+echo "not a directory" > "$WORKDIR/state/mode"
+start_uscstd -c "$WORKDIR/scst.conf"
+run python3 -B "$PY" "$PORT" "$T" "$INI1" savefail
+line=$(grep "vdisk: mdisk: mode pages not saved: " "$LOG") || fail "no log line for the failed save"
+note "failed save: ${line#*: mode pages not saved: }"
+stop_uscstd
+rm "$WORKDIR/state/mode"
+
 start_uscstd -c "$WORKDIR/scst.conf"
 LIVENESS_TARGET=$T check_liveness "after the saved mode pages" "$INI1" 80023d000078
 stop_uscstd

@@ -397,11 +397,13 @@ int vdisk_mode_decode(const char *text, size_t len, struct mode_values *v, char 
 int vdisk_mode_load(const char *dev_name, struct mode_values *v, char *err, size_t errlen);
 /* Queues the saving of @v for @cmd's device on the store's writer thread
  * (a reactor never waits for a disk); @cmd completes once the file is
- * durable: GOOD, or HARDWARE ERROR with the failure logged. Never
- * blocks: call it with dev->lock held, so that the files are written in
- * the order of the saves. false when memory is short (nothing queued,
- * @cmd not completed). */
-bool vdisk_mode_save_submit(struct scst_cmd *cmd, const struct mode_values *v);
+ * durable: GOOD, or HARDWARE ERROR with the failure logged and the saved
+ * values back to @previous (what the file still holds). Never blocks:
+ * call it with dev->lock held, so that the files are written in the
+ * order of the saves. false when memory is short (nothing queued, @cmd
+ * not completed). */
+bool vdisk_mode_save_submit(struct scst_cmd *cmd, const struct mode_values *v,
+			    const struct mode_values *previous);
 
 void vdisk_exec_test_unit_ready(struct scst_cmd *cmd);
 int vdisk_parse_start_stop(struct scst_cmd *cmd);

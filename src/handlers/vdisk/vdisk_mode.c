@@ -42,13 +42,6 @@ static void set_current_values(struct scst_device *dev, const struct mode_values
 	atomic_store(&dev->ua_intlck_ctrl, v->ua_intlck_ctrl);
 }
 
-static bool values_equal(const struct mode_values *a, const struct mode_values *b)
-{
-	return a->wce == b->wce && a->d_sense == b->d_sense && a->swp == b->swp &&
-	       a->qam == b->qam && a->tst == b->tst && a->qerr == b->qerr && a->tas == b->tas &&
-	       a->ua_intlck_ctrl == b->ua_intlck_ctrl;
-}
-
 void vdisk_mode_attach(struct vdisk_dev *vd)
 {
 	struct scst_device *dev = vd->dev;
@@ -155,12 +148,12 @@ static bool mode_params_apply(struct scst_cmd *cmd, const struct mode_select_res
 
 	pthread_mutex_lock(&dev->lock);
 	cur = current_values(dev);
-	changed = !values_equal(&cur, &r->v);
+	changed = !mode_values_equal(&cur, &r->v);
 	set_current_values(dev, &r->v);
 	if (r->save) {
 		/* Submitted under the lock: the files are written in the
 		 * order the values were saved. */
-		saving = vdisk_mode_save_submit(cmd, &r->v);
+		saving = vdisk_mode_save_submit(cmd, &r->v, &vd->mode_saved);
 		if (saving)
 			vd->mode_saved = r->v;
 	}

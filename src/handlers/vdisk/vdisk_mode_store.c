@@ -299,6 +299,9 @@ static int ensure_mode_dir(const char *path, char *err, size_t errlen)
 struct mode_save_req {
 	struct mode_save_req *next;
 	struct scst_cmd *cmd; /* holds its device: dev->name stays */
+	/* What is saved, and the saved values before: what the file still
+	 * holds if this save fails. */
+	struct mode_values values, previous;
 	char text[VDISK_MODE_FILE_MAX];
 	size_t len;
 	int err;
@@ -341,14 +344,23 @@ static int save(struct mode_save_req *req)
 	return 0;
 }
 
-/* On the command's reactor, once the file is durable (or failed). */
+/* On the command's reactor, once the file is durable (or failed). A
+ * failed save leaves the file as it was: so do the saved values MODE
+ * SENSE reports, unless a later save has replaced them meanwhile. */
 static void save_done(struct reactor_msg *m)
 {
 	struct mode_save_req *req = container_of(m, struct mode_save_req, msg);
 	struct scst_cmd *cmd = req->cmd;
 
-	if (req->err)
+	if (req->err) {
+		struct vdisk_dev *vd = vdisk_of(cmd);
+
+		pthread_mutex_lock(&cmd->dev->lock);
+		if (mode_values_equal(&vd->mode_saved, &req->values))
+			vd->mode_saved = req->previous;
+		pthread_mutex_unlock(&cmd->dev->lock);
 		scst_set_cmd_error_asc(cmd, SK_HARDWARE_ERROR, ASC_INTERNAL_TARGET_FAILURE);
+	}
 	free(req);
 	scst_cmd_done(cmd);
 }
@@ -386,13 +398,16 @@ static void writer_start(void)
 	writer.started = true;
 }
 
-bool vdisk_mode_save_submit(struct scst_cmd *cmd, const struct mode_values *v)
+bool vdisk_mode_save_submit(struct scst_cmd *cmd, const struct mode_values *v,
+			    const struct mode_values *previous)
 {
 	struct mode_save_req *req = calloc(1, sizeof(*req));
 
 	if (!req)
 		return false;
 	req->cmd = cmd;
+	req->values = *v;
+	req->previous = *previous;
 	req->len = vdisk_mode_encode(v, req->text);
 	pthread_once(&writer.once, writer_start);
 	if (!writer.started) {
