@@ -209,7 +209,8 @@ static void file_submit_step(struct vdisk_io *io)
 {
 	struct file_store *fs = io->vd->backend_priv;
 	struct io_uring_sqe *sqe = reactor_get_sqe(io->reactor);
-	uint8_t *buf = io->buf + io->done;
+	/* PRE-FETCH, discards and flushes have no buffer (NULL + 0 is UB). */
+	uint8_t *buf = io->buf ? io->buf + io->done : NULL;
 	uint64_t off = io->off + io->done;
 	uint32_t len = io->len - io->done;
 	int fd = fs->fd;
