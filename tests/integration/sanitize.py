@@ -107,6 +107,22 @@ def request_sense(s, lun):
     return d[2] & 0x0F, d[12], d[13], progress
 
 
+def request_sense_desc(s, lun):
+    """(key, asc, ascq, progress or None) of REQUEST SENSE with DESC=1:
+    descriptor format, the progress in a sense key specific descriptor."""
+    status, d, sn = cmd(s, bytes([0x03, 0x01, 0, 0, 252, 0]), read_len=252, lun=lun)
+    check(status == ic.STATUS_GOOD and d[0] & 0x7F == 0x72,
+          "REQUEST SENSE DESC=1 LUN %d: status 0x%02x, response code 0x%02x %s"
+          % (lun, status, d[0], sn))
+    progress, off = None, 8
+    while off + 2 <= 8 + d[7]:
+        desc = d[off:off + 2 + d[off + 1]]
+        if desc[0] == 0x02 and len(desc) >= 7 and desc[4] & 0x80:
+            progress = struct.unpack(">H", desc[5:7])[0]
+        off += len(desc)
+    return d[1] & 0x0F, d[2], d[3], progress
+
+
 def read_all(s, lun, nblocks):
     out = bytearray()
     for lba in range(0, nblocks, MIB_BLOCKS):
@@ -374,6 +390,12 @@ def big_lun(t, s, nblocks):
                 sanitize(s, LUN_BIG, SA_OVERWRITE, overwrite_list(pat, 2), flags=IMMED))
     check(time.time() - t0 < 2, "IMMED OVERWRITE took %.1f s to answer" % (time.time() - t0))
     blocked_during(s2, LUN_BIG, SANITIZE_IN_PROGRESS, "IMMED OVERWRITE")
+    key, asc, ascq, progress = request_sense_desc(s2, LUN_BIG)
+    if check((key, asc, ascq) == (SK_NOT_READY,) + SANITIZE_IN_PROGRESS and progress is not None,
+             "REQUEST SENSE DESC=1 during the sanitize: %x/%02x/%02x progress %s"
+             % (key, asc, ascq, progress)):
+        print("ok  : REQUEST SENSE DESC=1: descriptor sense 2/04/1b, progress %d" % progress,
+              flush=True)
     watch_progress(s2, LUN_BIG, SANITIZE_IN_PROGRESS, "IMMED OVERWRITE")
     # The issuer answered GOOD before the end: it gets the unit attention too.
     expect_sense("IMMED OVERWRITE: the issuer after the end", tur(s, LUN_BIG),
