@@ -744,6 +744,298 @@ def rpc_seeds():
     return seeds
 
 
+# fuzz_scsi: one record per command (the format is at the top of
+# fuzz_scsi.c). LUN 0 is the fileio device (1024 blocks of 512 bytes, thin,
+# removable), 1 the nullio one, 2 the fileio one read-only, 3 unmapped.
+SCSI_NONE, SCSI_IN, SCSI_OUT, SCSI_OUT_FAILS = 0, 1, 2, 3
+SCSI_NOWAIT = 0x80
+SCSI_BLOCKS = 1024
+
+
+def scsi_rec(cdb, lun=0, direction=SCSI_NONE, exp=0, data=b"", attr=0, nowait=False):
+    flags = lun | direction << 2 | attr << 4 | (SCSI_NOWAIT if nowait else 0)
+    return (bytes([flags, len(cdb)]) + cdb + exp.to_bytes(3, "big")
+            + len(data).to_bytes(2, "big") + data)
+
+
+def scsi_in(cdb, exp, lun=0, **kw):
+    return scsi_rec(cdb, lun=lun, direction=SCSI_IN, exp=exp, **kw)
+
+
+def scsi_out(cdb, data, lun=0, exp=None, **kw):
+    return scsi_rec(cdb, lun=lun, direction=SCSI_OUT,
+                    exp=len(data) if exp is None else exp, data=data, **kw)
+
+
+def scsi_naa(name):
+    """The NAA designator core/registry.c derives from a device's name."""
+    h = 0xcbf29ce484222325
+    for c in name.encode():
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return (0x5 << 60) | (0x0013f5 << 36) | (h & 0xfffffffff)
+
+
+NAA_FILE = scsi_naa("fuzz_file")
+NAA_NULL = scsi_naa("fuzz_null")
+
+
+def write16(lba, blocks):
+    return struct.pack(">BBQIBB", 0x8A, 0, lba, blocks, 0, 0)
+
+
+def pattern_write(lba=0, blocks=64, lun=0):
+    data = bytes((i * 7 + 1) & 0xFF for i in range(512 * blocks))
+    return scsi_out(write10(lba, blocks), data, lun=lun)
+
+
+def unmap_cdb(length, anchor=0):
+    return struct.pack(">BBIBHB", 0x42, anchor, 0, 0, length, 0)
+
+
+def unmap_list(descs, data_len=None, desc_len=None):
+    body = b"".join(struct.pack(">QII", lba, n, 0) for lba, n in descs)
+    dl = len(body) if desc_len is None else desc_len
+    ul = 6 + len(body) if data_len is None else data_len
+    return struct.pack(">HHI", ul, dl, 0) + body
+
+
+def unmap(params, lun=0, length=None, anchor=0):
+    n = len(params) if length is None else length
+    return scsi_out(unmap_cdb(n, anchor), params, lun=lun, exp=n)
+
+
+def get_lba_status(lba, alloc=4096, lun=0):
+    return scsi_in(struct.pack(">BBQIBB", 0x9E, 0x12, lba, alloc, 0, 0), alloc, lun=lun)
+
+
+def log_sense(page, sub=0, pc=1, ppc=0, ptr=0, alloc=1024, lun=0):
+    return scsi_in(struct.pack(">BBBBBHHB", 0x4D, ppc << 1, pc << 6 | page, sub, 0,
+                               ptr, alloc, 0), alloc, lun=lun)
+
+
+def mode_sense10(page=0x3F, pc=0, sub=0, alloc=4096, lun=0, dbd=0):
+    return scsi_in(struct.pack(">BBBBBBBHB", 0x5A, dbd << 3, pc << 6 | page, sub, 0, 0, 0,
+                               alloc, 0), alloc, lun=lun)
+
+
+def mode_select6(pages, sp=0, pf=1, lun=0, length=None, bdesc=b""):
+    params = struct.pack(">BBBB", 0, 0, 0, len(bdesc)) + bdesc + pages
+    n = len(params) if length is None else length
+    return scsi_out(struct.pack(">BBBBBB", 0x15, pf << 4 | sp, 0, 0, n, 0), params,
+                    lun=lun, exp=n)
+
+
+def mode_select10(pages, sp=0, pf=1, lun=0, length=None):
+    params = struct.pack(">HBBHH", 0, 0, 0, 0, 0) + pages
+    n = len(params) if length is None else length
+    return scsi_out(struct.pack(">BBBBBBBHB", 0x55, pf << 4 | sp, 0, 0, 0, 0, 0, n, 0),
+                    params, lun=lun, exp=n)
+
+
+def caching_page(wce=1, rcd=0):
+    return bytes([0x08, 0x12, wce << 2 | rcd]) + b"\0" * 17
+
+
+def control_page(d_sense=0, swp=0, qerr=0, tst=0, tas=0, qam=0):
+    return bytes([0x0A, 0x0A, tst << 5 | d_sense << 2, qam << 4 | qerr << 1,
+                  swp << 3, tas << 7, 0, 0, 0xFF, 0xFF, 0, 0])
+
+
+def sanitize(sa, params=b"", immed=0, ause=0, lun=0, length=None):
+    n = len(params) if length is None else length
+    cdb = struct.pack(">BBBBBBBHB", 0x48, immed << 7 | ause << 5 | sa, 0, 0, 0, 0, 0, n, 0)
+    return scsi_out(cdb, params, lun=lun, exp=n) if n or params else scsi_rec(cdb, lun=lun)
+
+
+def overwrite_params(pattern, count=1, invert=0, test=0, plen=None):
+    pl = len(pattern) if plen is None else plen
+    return bytes([invert << 7 | test << 5 | count, 0]) + struct.pack(">H", pl) + pattern
+
+
+def format_unit(byte1=0, params=b"", lun=0):
+    cdb = bytes([0x04, byte1, 0, 0, 0, 0])
+    if params:
+        return scsi_out(cdb, params, lun=lun)
+    return scsi_rec(cdb, lun=lun)
+
+
+def xcopy_cdb(length, sa=0):
+    return struct.pack(">BBBBBBBBBBIBB", 0x83, sa, 0, 0, 0, 0, 0, 0, 0, 0, length, 0, 0)
+
+
+def cscd_naa(naa, block_len=512, dtype=0, code_set=1, dtype_desig=3, desig_len=8):
+    desig = struct.pack(">Q", naa).ljust(20, b"\0")
+    return (bytes([0xE4, 0, dtype, 0, code_set, dtype_desig, 0, desig_len]) + desig
+            + b"\0" + block_len.to_bytes(3, "big"))
+
+
+def seg_b2b(src, dst, blocks, src_lba, dst_lba, dc=0, cat=0, kind=0x02, dlen=0x18):
+    return (bytes([kind, dc << 1 | cat]) + struct.pack(">HHHHH", dlen, src, dst, 0, blocks)
+            + struct.pack(">QQ", src_lba, dst_lba))
+
+
+def xcopy_list(cscds, segs, list_id=1, usage=0, inline=b"", cscd_len=None, seg_len=None,
+               prio=0):
+    c = b"".join(cscds)
+    g = b"".join(segs)
+    return (bytes([list_id, usage << 3 | prio])
+            + struct.pack(">HIII", len(c) if cscd_len is None else cscd_len, 0,
+                          len(g) if seg_len is None else seg_len, len(inline))
+            + c + g + inline)
+
+
+def xcopy(params, lun=0, length=None, sa=0):
+    n = len(params) if length is None else length
+    return scsi_out(xcopy_cdb(n, sa), params, lun=lun, exp=n)
+
+
+def rcv_copy_results(sa, list_id=1, alloc=1024, lun=0):
+    return scsi_in(struct.pack(">BBBBBBBBBBIBB", 0x84, sa, list_id, 0, 0, 0, 0, 0, 0, 0,
+                               alloc, 0, 0), alloc, lun=lun)
+
+
+def scsi_seeds():
+    inq = scsi_in(inquiry(), 255)
+    rc16 = scsi_in(struct.pack(">BBQIBB", 0x9E, 0x10, 0, 32, 0, 0), 32)
+    read_back = scsi_in(read10(0, 64), 512 * 64)
+    file_cscds = [cscd_naa(NAA_FILE), cscd_naa(NAA_NULL)]
+    good_unmap = unmap_list([(8, 8)])
+    seeds = {
+        "basics": inq + scsi_in(inquiry(255, 1, 0xB0), 255) + scsi_in(inquiry(255, 1, 0xB2), 255)
+        + scsi_in(inquiry(255, 1, 0x8F), 255) + scsi_in(inquiry(255, 1, 0x86), 255)
+        + rc16 + scsi_in(REPORT_LUNS, 256, lun=3) + scsi_in(inq[2:12], 255, lun=3)
+        + scsi_in(struct.pack(">BBBBBBIBB", 0xA3, 0x0C, 0, 0, 0, 0, 65536, 0, 0), 65536)
+        + scsi_in(REQUEST_SENSE, 252) + scsi_rec(TEST_UNIT_READY, lun=1),
+        "read_write": pattern_write() + read_back
+        + scsi_out(write16(1020, 8), block(8, 0xAA)) + scsi_out(write10(0, 1), block(1, 1), lun=2)
+        + scsi_in(read16(0, 8), 4096, lun=1) + scsi_rec(SYNC_CACHE10)
+        + scsi_rec(write10(0, 8), direction=SCSI_OUT_FAILS, exp=4096, data=block(2, 5))
+        + scsi_out(write10(0, 8), block(8, 3), exp=1024),
+        "overlap": b"".join(scsi_out(write10(i * 4, 8), block(8, i), nowait=True, attr=i % 3)
+                            for i in range(6)) + read_back,
+        "unmap_valid": pattern_write() + unmap(good_unmap) + get_lba_status(0) + read_back
+        + unmap(unmap_list([(0, 1), (2, 3), (1000, 24)])) + unmap(unmap_list([]))
+        + unmap(good_unmap, lun=1) + get_lba_status(0, lun=1) + unmap(b"", length=0),
+        # Each malformed list after a pattern: the store must stay as it was.
+        "unmap_bad_lengths": pattern_write() + unmap(unmap_list([(8, 8)], data_len=30))
+        + unmap(unmap_list([(8, 8)], desc_len=15)) + unmap(unmap_list([(8, 8)], desc_len=32))
+        + unmap(good_unmap[:7]) + unmap(good_unmap, length=40)
+        + unmap(good_unmap, length=12) + read_back,
+        "unmap_bad_range": pattern_write()
+        + unmap(unmap_list([(8, 8), (1020, 8)])) + unmap(unmap_list([(8, 8), (2 ** 64 - 4, 8)]))
+        + unmap(unmap_list([(0, 1), (SCSI_BLOCKS, 0)])) + unmap(unmap_list([(0, 0xFFFFFFFF)]))
+        + unmap(unmap_list([(i, 1) for i in range(257)])) + unmap(good_unmap, anchor=1)
+        + unmap(good_unmap, lun=2) + read_back,
+        "write_same": pattern_write()
+        + scsi_out(struct.pack(">BBQIBB", 0x93, 0x08, 4, 8, 0, 0), block(1, 0))
+        + scsi_rec(struct.pack(">BBQIBB", 0x93, 0x09, 16, 8, 0, 0))
+        + scsi_out(struct.pack(">BBIBHB", 0x41, 0x08, 30, 0, 4, 0), block(1, 0))
+        + scsi_out(struct.pack(">BBQIBB", 0x93, 0x18, 0, 8, 0, 0), block(1, 0))
+        + scsi_out(struct.pack(">BBQIBB", 0x93, 0x08, 1020, 8, 0, 0), block(1, 0))
+        + get_lba_status(0) + get_lba_status(SCSI_BLOCKS) + get_lba_status(0, alloc=8),
+        "log_sense": log_sense(0) + log_sense(0, 0xFF) + log_sense(0x0C) + log_sense(0x0D)
+        + log_sense(0x2F) + log_sense(0x0C, pc=0) + log_sense(0x0C, pc=3, ppc=1, ptr=3)
+        + log_sense(0x3E) + log_sense(0x0C, alloc=4) + log_sense(0x0C, lun=1),
+        "orwrite": pattern_write() + scsi_out(struct.pack(">BBQIBB", 0x8B, 0, 0, 2, 0, 0), block(2, 0x81))
+        + scsi_out(struct.pack(">BBQIBB", 0x8B, 0, 1023, 2, 0, 0), block(2, 0x81))
+        + scsi_out(struct.pack(">BBQIBB", 0x8B, 0x20, 0, 2, 0, 0), block(2, 0x81))
+        + scsi_out(bytes([0x7F, 0, 0, 0, 0, 0, 0, 0x18, 0, 0x0E, 0, 0]) + struct.pack(">QIII", 4, 0, 0, 2),
+                   block(2, 0x18)) + read_back,
+        "write_atomic": scsi_out(struct.pack(">BBQHHBB", 0x9C, 0, 0, 0, 8, 0, 0), block(8, 9))
+        + scsi_out(struct.pack(">BBQHHBB", 0x9C, 0, 3, 0, 8, 0, 0), block(8, 9))
+        + scsi_out(struct.pack(">BBQHHBB", 0x9C, 0, 0, 8, 16, 0, 0), block(16, 9))
+        + scsi_out(struct.pack(">BBQHHBB", 0x9C, 0, 1020, 0, 8, 0, 0), block(8, 9))
+        + scsi_in(inquiry(255, 1, 0xB0), 255) + read_back,
+        "prefetch": scsi_rec(struct.pack(">BBIBHB", 0x34, 0, 0, 0, 64, 0))
+        + scsi_rec(struct.pack(">BBIBHB", 0x34, 2, 1000, 0, 64, 0))
+        + scsi_rec(struct.pack(">BBQIBB", 0x90, 2, 0, 1024, 0, 0))
+        + scsi_rec(struct.pack(">BBQIBB", 0x90, 0, 0, 0, 0, 0), lun=1),
+        "defects": scsi_in(struct.pack(">BBBBBBBHB", 0x37, 0, 0x18 | 4, 0, 0, 0, 0, 512, 0), 512)
+        + scsi_in(struct.pack(">BBBBBBBHB", 0x37, 0, 0x10 | 5, 0, 0, 0, 0, 4, 0), 4)
+        + scsi_in(struct.pack(">BBBBBBBHB", 0x37, 0, 0x08 | 7, 0, 0, 0, 0, 512, 0), 512)
+        + scsi_in(struct.pack(">BBIIBB", 0xB7, 0x18 | 3, 0, 512, 0, 0), 512)
+        + scsi_in(struct.pack(">BBIIBB", 0xB7, 0x10 | 6, 7, 512, 0, 0), 512),
+        "sanitize_overwrite": pattern_write()
+        + sanitize(1, overwrite_params(b"\xde\xad\xbe\xef")) + read_back
+        + sanitize(1, overwrite_params(b"\x11" * 4, count=2, invert=1), immed=1)
+        + scsi_rec(TEST_UNIT_READY) + scsi_in(REQUEST_SENSE, 252) + read_back,
+        "sanitize_bad": pattern_write()
+        + sanitize(1, overwrite_params(b"", plen=0)) + sanitize(1, overwrite_params(b"\1" * 4, plen=8))
+        + sanitize(1, overwrite_params(b"\1" * 600)) + sanitize(1, overwrite_params(b"\1" * 4, count=0))
+        + sanitize(1, overwrite_params(b"\1" * 4), length=3) + sanitize(1)
+        + sanitize(1, overwrite_params(b"\1" * 4), lun=2) + sanitize(1, overwrite_params(b"\1" * 4, test=1))
+        + sanitize(4) + sanitize(0x1F) + sanitize(2, overwrite_params(b"\1" * 4)) + read_back,
+        "sanitize_other": pattern_write() + sanitize(2) + sanitize(3, ause=1) + sanitize(0x1F)
+        + sanitize(2, lun=1) + sanitize(3, immed=1, lun=1) + read_back,
+        "format_unit": pattern_write() + format_unit() + read_back
+        + format_unit(0x10, bytes([0, 0x02, 0, 0])) + scsi_rec(TEST_UNIT_READY)
+        + format_unit(0x10, bytes([0, 0, 0, 8]) + b"\0" * 8) + format_unit(0x50)
+        + format_unit(0x30, bytes([0, 0, 0, 0, 0, 0, 0, 0])) + format_unit(0x10, bytes([0, 0x80, 0, 0]))
+        + format_unit(0x18, bytes([0, 0, 0, 0])) + format_unit(0x10, bytes([0, 0, 0, 0]), lun=2)
+        + format_unit(0, lun=1) + read_back,
+        "mode_select": mode_select6(caching_page(wce=0)) + mode_sense10(0x08)
+        + mode_select10(caching_page(wce=1), sp=1) + mode_sense10(0x08, pc=3)
+        + mode_select6(control_page(d_sense=1, qerr=1, tas=1), sp=1) + scsi_in(read10(SCSI_BLOCKS, 1), 512)
+        + mode_sense10(0x0A, pc=3) + mode_sense10(0x3F, pc=1) + mode_sense10(0x3F, pc=2, dbd=1)
+        + mode_select6(control_page(swp=1)) + pattern_write() + mode_select6(control_page())
+        + mode_select10(caching_page(), sp=1, lun=1),
+        "mode_select_bad": mode_select6(caching_page()[:-4]) + mode_select6(caching_page(), length=10)
+        + mode_select6(bytes([0x08, 0x13]) + b"\0" * 19) + mode_select6(bytes([0x3E, 2, 0, 0]))
+        + mode_select6(caching_page(), bdesc=b"\0" * 7) + mode_select6(caching_page(), bdesc=struct.pack(">II", 0, 4096))
+        + mode_select6(caching_page(), pf=0) + mode_select6(control_page(tst=3))
+        + mode_select6(bytes([0x8A, 0x0A]) + control_page()[2:], sp=1) + mode_sense10(0x3F, pc=3),
+        "removable": scsi_rec(bytes([0x1E, 0, 0, 0, 1, 0])) + scsi_rec(bytes([0x1B, 0, 0, 0, 2, 0]))
+        + scsi_rec(bytes([0x1E, 0, 0, 0, 0, 0])) + scsi_rec(bytes([0x1B, 0, 0, 0, 2, 0]))
+        + scsi_rec(TEST_UNIT_READY) + scsi_in(read10(0, 1), 512) + pattern_write()
+        + unmap(good_unmap) + scsi_rec(bytes([0x1B, 0, 0, 0, 3, 0])) + scsi_rec(TEST_UNIT_READY)
+        + scsi_in(read10(0, 1), 512) + scsi_rec(bytes([0x1B, 1, 0, 0, 0, 0])) + scsi_rec(TEST_UNIT_READY)
+        + scsi_rec(bytes([0x1B, 0, 0, 0, 1, 0])),
+        "xcopy_valid": pattern_write()
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100), seg_b2b(0, 1, 16, 0, 0),
+                                        seg_b2b(1, 0, 4, 0, 200)]))
+        + rcv_copy_results(0) + rcv_copy_results(3) + rcv_copy_results(4)
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 300, dc=1)], list_id=2, usage=2))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 1, 0, 400)], list_id=0, usage=3))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 1, 8, 0, 0)]), lun=1)
+        + xcopy(xcopy_list(file_cscds, [], list_id=1)) + rcv_copy_results(0, list_id=9)
+        + scsi_in(read10(100, 8), 4096) + scsi_in(read10(200, 4), 2048),
+        "xcopy_bad_lists": pattern_write()
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], cscd_len=33))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], seg_len=27))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 5, 8, 0, 100)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], inline=b"\0" * 4))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], list_id=3, usage=3))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100, kind=0x07)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100, dlen=0x14)]))
+        + xcopy(xcopy_list([cscd_naa(NAA_FILE + 1)], [seg_b2b(0, 0, 8, 0, 100)]))
+        + xcopy(xcopy_list([cscd_naa(NAA_FILE, block_len=4096)], [seg_b2b(0, 0, 8, 0, 100)]))
+        + xcopy(xcopy_list([cscd_naa(NAA_FILE, desig_len=4)], [seg_b2b(0, 0, 8, 0, 100)]))
+        + xcopy(xcopy_list(file_cscds * 9, [seg_b2b(0, 0, 8, 0, 100)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 1, 0, 100)] * 129))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)])[:20], length=60)
+        + xcopy(b"\0" * 8) + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)]), sa=1)
+        + read_back + scsi_in(read10(100, 8), 4096),
+        "xcopy_bad_range": pattern_write()
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100), seg_b2b(0, 0, 8, 0, 1020)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 200), seg_b2b(0, 0, 8, 2 ** 64 - 2, 0)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 0, 0, 300), seg_b2b(1, 0, 8, 1020, 0)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)]), lun=2)
+        + xcopy(xcopy_list([cscd_naa(NAA_FILE)] * 2, [seg_b2b(0, 1, 8, 0, 400)]), lun=2)
+        + rcv_copy_results(0) + rcv_copy_results(4) + read_back + scsi_in(read10(100, 8), 4096),
+        "misc": pattern_write()
+        + scsi_out(struct.pack(">BBQBBBBBB", 0x89, 0, 0, 0, 0, 0, 1, 0, 0), block(2, 0))
+        + scsi_rec(struct.pack(">BBIBHB", 0x2F, 0, 0, 0, 8, 0))
+        + scsi_out(struct.pack(">BBIBHB", 0x2F, 2, 0, 0, 1, 0), block(1, 0))
+        + scsi_out(bytes([0x5F, 0, 0, 0, 0, 0, 0, 0, 24, 0]), struct.pack(">QQ", 0, 0x1234) + b"\0" * 8)
+        + scsi_out(bytes([0x5F, 1, 1, 0, 0, 0, 0, 0, 24, 0]), struct.pack(">QQ", 0x1234, 0) + b"\0" * 8)
+        + scsi_out(write10(0, 1), block(1, 2)) + scsi_rec(bytes([0x16, 0, 0, 0, 0, 0]), lun=1)
+        + scsi_rec(bytes([0x17, 0, 0, 0, 0, 0]), lun=1)
+        + scsi_in(bytes([0x5E, 0, 0, 0, 0, 0, 0, 1, 0, 0]), 256)
+        + scsi_rec(bytes([0x7F, 0, 0, 0, 0, 0, 0, 0x18, 0, 0x09]) + b"\0" * 22),
+    }
+    return seeds
+
+
 def write_corpus(root, name, seeds):
     d = os.path.join(root, name)
     os.makedirs(d, exist_ok=True)
@@ -763,6 +1055,7 @@ def main():
     write_corpus(root, "config", config_seeds())
     write_corpus(root, "chap", chap_seeds())
     write_corpus(root, "rpc", rpc_seeds())
+    write_corpus(root, "scsi", scsi_seeds())
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 #
 # Environment:
 #   FUZZ_SECONDS   time per harness (default 60)
-#   FUZZ_HARNESSES which ones (default: connection login_keys config chap)
+#   FUZZ_HARNESSES which ones (default: connection login_keys config chap scsi)
 #   FUZZ_WORK      scratch directory (default BUILD_DIR/fuzz-work): new
 #                  interesting inputs go to FUZZ_WORK/corpus/<harness>,
 #                  crashes to FUZZ_WORK/crashes/<harness>-*; the repo's
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/../.." || exit 1
 
 BUILD_DIR=${1:?usage: $0 BUILD_DIR}
 FUZZ_SECONDS=${FUZZ_SECONDS:-60}
-FUZZ_HARNESSES=${FUZZ_HARNESSES:-"connection login_keys config chap"}
+FUZZ_HARNESSES=${FUZZ_HARNESSES:-"connection login_keys config chap scsi"}
 FUZZ_WORK=${FUZZ_WORK:-$BUILD_DIR/fuzz-work}
 # A sanitizer report is a crash for libFuzzer to save.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
@@ -61,7 +61,7 @@ for h in $FUZZ_HARNESSES; do
 		failed=1
 		artifact=$(sed -n 's/.*Test unit written to //p' "$log" | tail -1)
 		result="FAILED (exit $rc): ${artifact:-see $log}"
-		grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|check failed|fuzz_connection:' \
+		grep -m1 -E 'ERROR: (AddressSanitizer|libFuzzer|LeakSanitizer)|runtime error|check failed|fuzz_connection:|fuzz_scsi:' \
 			"$log" >&2
 	fi
 	line="fuzz_$h: ${execs:-?} executions, corpus $size inputs ($(ls "$seeds" | wc -l) in the repo), $result"
