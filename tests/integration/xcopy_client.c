@@ -387,6 +387,27 @@ static void scenario_copy(void)
 	ecopy(&a, LUN_SRC, NULL, 0, &r);
 	expect(&r, "GOOD", "EXTENDED COPY with parameter list length 0");
 
+	/* REPORT SUPPORTED OPERATION CODES, one command with its service
+	 * action (reporting options 010b): SUPPORT 011b for the LID1 forms
+	 * served, 001b for LID4, not yet. */
+	{
+		static const struct { uint8_t op, sa, support; } rows[] = {
+			{ 0x83, 0x00, 3 }, { 0x84, 0x00, 3 }, { 0x84, 0x03, 3 },
+			{ 0x84, 0x04, 3 }, { 0x83, 0x01, 1 }, { 0x83, 0x10, 1 },
+		};
+
+		for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+			uint8_t cdb[12] = { 0xa3, 0x0c, 0x02, rows[i].op, 0, rows[i].sa, 0, 0, 1, 0 };
+
+			lun_cdb(&a, LUN_SRC, cdb, 12, SCSI_XFER_READ, NULL, 0, 256, &r);
+			pr_check(r.status == SCSI_STATUS_GOOD && r.len >= 2 &&
+					 (r.data[1] & 7) == rows[i].support,
+				 "REPORT SUPPORTED OPERATION CODES %02x/%02x: %s, SUPPORT %d (%d)",
+				 rows[i].op, rows[i].sa, describe(&r), r.len >= 2 ? r.data[1] & 7 : -1,
+				 rows[i].support);
+		}
+	}
+
 	/* VPD page 0x00 lists 0x8F; page 0x8F has its descriptors. */
 	{
 		uint8_t cdb[6] = { 0x12, 0x01, 0x00, 0x00, 0xff, 0x00 };
