@@ -38,10 +38,12 @@ Checked here:
     running, for sanitize.sh to stop uscstd under it; after-restart: that
     LUN comes back in the sanitize failure mode (restricted: EXIT FAILURE
     MODE refused) while the others are ready, and a BLOCK ERASE gets it
-    out; after-clear: after another restart it is ready.
+    out; after-clear: after another restart it is ready; garbage-record:
+    LUN 0, whose record does not parse, is in the failure mode all the
+    same.
 
 usage: sanitize.py PORT TARGET_IQN INITIATOR_IQN
-                   [leave-running | after-restart | after-clear]
+                   [leave-running | after-restart | after-clear | garbage-record]
 """
 import os
 import struct
@@ -524,9 +526,22 @@ def after_clear(t):
     s.logout()
 
 
+def garbage_record(t):
+    """sanitize.sh left a record that is not one for LUN 0: the unit is in
+    the sanitize failure mode all the same, and a sanitize gets it out."""
+    s = t.login(KEYS, False, False)
+    tur(s, LUN_SMALL)
+    expect_sense("a record that does not parse: READ",
+                 cmd(s, struct.pack(">BBIBHB", 0x28, 0, 0, 0, 1, 0), read_len=BLOCK,
+                     lun=LUN_SMALL), SK_MEDIUM_ERROR, SANITIZE_FAILED)
+    expect_good("a record that does not parse: BLOCK ERASE", sanitize(s, LUN_SMALL, SA_BLOCK_ERASE))
+    expect_good("after the BLOCK ERASE: TEST UNIT READY", tur(s, LUN_SMALL))
+    s.logout()
+
+
 def main():
     modes = {"leave-running": start_and_leave, "after-restart": after_restart,
-             "after-clear": after_clear}
+             "after-clear": after_clear, "garbage-record": garbage_record}
     if len(sys.argv) not in (4, 5) or (len(sys.argv) == 5 and sys.argv[4] not in modes):
         print(__doc__)
         return 2

@@ -98,4 +98,13 @@ start_uscstd -c "$WORKDIR/scst.conf" --threads 2
 timeout 60 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" after-clear ||
 	fail "the second restart"
 stop_uscstd
+# A record that does not parse still means a job that did not complete.
+echo "not a record" > "$WORKDIR/state/medium/small"
+start_uscstd -c "$WORKDIR/scst.conf" --threads 2
+grep -q "device small: .*/medium/small is not a medium job record; taken as an interrupted sanitize" \
+	"$LOG" || fail "no log line for the record that does not parse"
+timeout 60 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" garbage-record ||
+	fail "a record that does not parse"
+stop_uscstd
+[ ! -e "$WORKDIR/state/medium/small" ] || fail "the record of small stayed after its sanitize"
 echo "sanitize: all checks passed"
