@@ -1,5 +1,6 @@
-/* Helpers the vdisk command files share: responses, range checks, the
- * mapping of I/O errors to sense data, and the per-command I/O request. */
+/* Helpers the vdisk command files share: responses, range and block CDB
+ * checks, the mapping of I/O errors to sense data, and the per-command
+ * I/O request. */
 #include <assert.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -25,6 +26,36 @@ int vdisk_check_range(struct scst_cmd *cmd, uint64_t lba, uint64_t nblocks)
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
 		return -1;
 	}
+	return 0;
+}
+
+int vdisk_decode_block_cdb(struct scst_cmd *cmd, vdisk_block_cdb_decoder *decode,
+			   uint32_t max_blocks, struct scsi_rw_cdb *rw)
+{
+	if (!decode(cmd->cdb, cmd->cdb_len, rw)) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
+		return -1;
+	}
+	if (vdisk_refuse_protect(cmd, rw->protect, rw->flags_byte))
+		return -1;
+	if (vdisk_check_range(cmd, rw->lba, rw->nblocks))
+		return -1;
+	if (rw->nblocks > max_blocks) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw->len_byte, -1));
+		return -1;
+	}
+	return 0;
+}
+
+int vdisk_parse_data_out_blocks(struct scst_cmd *cmd, const struct scsi_rw_cdb *rw)
+{
+	cmd->lba = rw->lba;
+	cmd->nblocks = rw->nblocks;
+	/* TRANSFER LENGTH 0: nothing is read or written, not an error. */
+	if (rw->nblocks == 0)
+		return vdisk_parse_no_data(cmd);
+	cmd->data_dir = SCST_DATA_WRITE;
+	cmd->data_len = rw->nblocks * cmd->dev->block_size;
 	return 0;
 }
 

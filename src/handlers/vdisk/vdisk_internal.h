@@ -351,6 +351,21 @@ enum scst_write_cache vdisk_write_cache(const struct scst_device *dev);
 int vdisk_parse_compare_and_write(struct scst_cmd *cmd);
 void vdisk_exec_compare_and_write(struct scst_cmd *cmd);
 
+/* vdisk_rmw.c: the read-modify-write of COMPARE AND WRITE and ORWRITE,
+ * atomic through their rows' SCST_OP_EXCLUSIVE_RANGE.
+ * A modify step: runs once, on the command's reactor, after @len bytes
+ * from cmd->lba have been read into @medium (which it may change).
+ * Returns the @len bytes to write in their place (@medium, or a part of
+ * cmd->buf), or NULL to write nothing, the command's status set as it
+ * should end (MISCOMPARE) or left GOOD. */
+typedef uint8_t *vdisk_rmw_modify(struct scst_cmd *cmd, uint8_t *medium, uint32_t len);
+/* EXEC of such a command, on its reactor: reads @len bytes (at most
+ * cmd->nblocks blocks) from cmd->lba, calls @modify, writes what it
+ * returns (durable before GOOD when @dsync, unless the command was
+ * aborted meanwhile) and completes the command. @len 0 does nothing;
+ * no memory is BUSY. */
+void vdisk_rmw_start(struct scst_cmd *cmd, uint32_t len, bool dsync, vdisk_rmw_modify *modify);
+
 int vdisk_parse_sync_cache(struct scst_cmd *cmd);
 void vdisk_exec_sync_cache(struct scst_cmd *cmd);
 /* Makes written data durable (unless the cache is non-volatile), then
@@ -360,6 +375,18 @@ void vdisk_flush_and_finish(struct scst_cmd *cmd);
  * them must satisfy (no protection information, a sane transfer length
  * when data moves, the range on the medium) and sets cmd->lba/nblocks. */
 int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool moves_data);
+/* What vdisk_parse_block_cdb() checks, for a block CDB of another
+ * decoder (ORWRITE(16), WRITE ATOMIC(16)): decodes @cmd's CDB into @rw
+ * with @decode, refuses protection information, a range off the medium
+ * and more than @max_blocks blocks (each its own sense, in that order);
+ * sets nothing in @cmd but the sense. -1 when refused. */
+typedef bool vdisk_block_cdb_decoder(const uint8_t *cdb, unsigned cdb_len,
+				     struct scsi_rw_cdb *out);
+int vdisk_decode_block_cdb(struct scst_cmd *cmd, vdisk_block_cdb_decoder *decode,
+			   uint32_t max_blocks, struct scsi_rw_cdb *rw);
+/* The end of such a PARSE: cmd->lba / nblocks from @rw, and Data-Out of
+ * nblocks blocks (none for zero, which SBC-4 makes no error). Returns 0. */
+int vdisk_parse_data_out_blocks(struct scst_cmd *cmd, const struct scsi_rw_cdb *rw);
 /* Writes cmd->buf at cmd->lba (vdisk_write_len() bytes), with O_DSYNC-like
  * durability when @dsync, and completes the command. */
 void vdisk_submit_write(struct scst_cmd *cmd, bool dsync);

@@ -7,24 +7,11 @@
 
 int vdisk_parse_block_cdb(struct scst_cmd *cmd, struct scsi_rw_cdb *rw, bool moves_data)
 {
-	uint32_t bs = cmd->dev->block_size;
+	uint32_t max_blocks = moves_data ? VDISK_MAX_XFER_BYTES / cmd->dev->block_size
+					 : UINT32_MAX;
 
-	if (!scsi_cdb_decode_rw(cmd->cdb, cmd->cdb_len, rw)) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
+	if (vdisk_decode_block_cdb(cmd, scsi_cdb_decode_rw, max_blocks, rw))
 		return -1;
-	}
-	/* We report no protection information (READ CAPACITY(16) PROT_EN=0),
-	 * so any RDPROTECT/WRPROTECT/VRPROTECT value is invalid (SBC-3 4.22). */
-	if (rw->protect) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw->flags_byte, 7));
-		return -1;
-	}
-	if (vdisk_check_range(cmd, rw->lba, rw->nblocks))
-		return -1;
-	if (moves_data && rw->nblocks > VDISK_MAX_XFER_BYTES / bs) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw->len_byte, -1));
-		return -1;
-	}
 	cmd->lba = rw->lba;
 	cmd->nblocks = rw->nblocks;
 	return 0;

@@ -63,37 +63,23 @@ uint32_t vdisk_max_atomic_blocks(const struct scst_device *dev)
 
 int vdisk_parse_write_atomic(struct scst_cmd *cmd)
 {
+	uint32_t granule = vdisk_atomic_granularity(cmd->dev);
 	struct scsi_rw_cdb rw;
 
-	if (!scsi_cdb_decode_write_atomic16(cmd->cdb, cmd->cdb_len, &rw)) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
-		return -1;
-	}
-	if (vdisk_refuse_protect(cmd, rw.protect, rw.flags_byte))
-		return -1;
-	if (vdisk_check_range(cmd, rw.lba, rw.nblocks))
-		return -1;
 	/* SBC-4 5.48: above the maximum atomic transfer length is INVALID
 	 * FIELD IN CDB, never a write that is not atomic. */
-	if (rw.nblocks > vdisk_max_atomic_blocks(cmd->dev)) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw.len_byte, -1));
+	if (vdisk_decode_block_cdb(cmd, scsi_cdb_decode_write_atomic16,
+				   vdisk_max_atomic_blocks(cmd->dev), &rw))
 		return -1;
-	}
-	if (rw.lba % vdisk_atomic_granularity(cmd->dev)) {
+	if (rw.lba % granule) {
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw.lba_byte, -1));
 		return -1;
 	}
-	if (rw.nblocks % vdisk_atomic_granularity(cmd->dev)) {
+	if (rw.nblocks % granule) {
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(rw.len_byte, -1));
 		return -1;
 	}
-	cmd->lba = rw.lba;
-	cmd->nblocks = rw.nblocks;
-	if (rw.nblocks == 0)
-		return vdisk_parse_no_data(cmd);
-	cmd->data_dir = SCST_DATA_WRITE;
-	cmd->data_len = rw.nblocks * cmd->dev->block_size;
-	return 0;
+	return vdisk_parse_data_out_blocks(cmd, &rw);
 }
 
 void vdisk_exec_write_atomic(struct scst_cmd *cmd)

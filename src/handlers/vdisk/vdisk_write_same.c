@@ -67,11 +67,8 @@ int vdisk_parse_write_same(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(0, -1));
 		return -1;
 	}
-	/* No protection information (READ CAPACITY(16) PROT_EN=0). */
-	if (ws.protect) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(ws.flags_byte, 7));
+	if (vdisk_refuse_protect(cmd, ws.protect, ws.flags_byte))
 		return -1;
-	}
 	/* SBC-3's PBDATA/LBDATA (stamp each block with its address): we
 	 * have no such blocks to offer. Bit 2 is PBDATA, bit 1 LBDATA. */
 	if (ws.lbdata_pbdata) {
