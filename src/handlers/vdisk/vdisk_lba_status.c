@@ -44,10 +44,9 @@ int vdisk_parse_get_lba_status(struct scst_cmd *cmd)
 		return -1;
 	}
 	lba = get_be64(cmd->cdb + 2);
-	if (lba >= scst_dev_nblocks(cmd->dev)) {
-		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_LBA_OUT_OF_RANGE);
+	/* The STARTING LOGICAL BLOCK ADDRESS must be on the medium. */
+	if (vdisk_check_range(cmd, lba, 0))
 		return -1;
-	}
 	/* A length beyond what we could ever build asks for no buffer
 	 * larger than that. */
 	if (alloc_len > LBA_STATUS_HEADER_LEN + MAX_DESCRIPTORS * LBA_STATUS_DESCRIPTOR_LEN)
