@@ -1,4 +1,4 @@
-/* EXTENDED COPY(LID1) (SPC-4 6.4): the copy manager's job.
+/* EXTENDED COPY(LID1) and (LID4) (SPC-4 6.4): the copy manager's job.
  *
  * The command's parameter list is decoded (copy_params.c), each CSCD
  * descriptor is resolved to a LUN of the requesting session's own LUN
@@ -39,6 +39,7 @@
  *   is busy, so no internal command still points into a buffer.
  * - the list identifier's record: copy_results.h. */
 #include <assert.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,14 +134,17 @@ int scst_ext_copy_parse(struct scst_cmd *cmd)
 		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(14, -1));
 		return -1;
 	}
+	unsigned max = ((cmd->cdb[1] & 0x1f) == COPY_SA_EXTENDED_COPY_LID4 ? COPY_LID4_HEADER_LEN
+									   : COPY_LID1_HEADER_LEN) +
+		       COPY_MAX_DESC_LIST_LEN;
+
 	cmd->data_len = get_be32(cmd->cdb + EC_CDB_LIST_LEN);
 	cmd->data_dir = cmd->data_len ? SCST_DATA_WRITE : SCST_DATA_NONE;
 	/* A list longer than the longest one taken is refused before its
 	 * data moves (SPC-4 6.4.1: PARAMETER LIST LENGTH ERROR). */
-	if (cmd->data_len > COPY_LID1_HEADER_LEN + COPY_MAX_DESC_LIST_LEN) {
+	if (cmd->data_len > max) {
 		log_warn_rl("session %s: EXTENDED COPY with a %u-byte parameter list (at most %u): "
-			    "refused", cmd->sess->initiator_name, cmd->data_len,
-			    COPY_LID1_HEADER_LEN + COPY_MAX_DESC_LIST_LEN);
+			    "refused", cmd->sess->initiator_name, cmd->data_len, max);
 		scst_set_cmd_error_asc(cmd, SK_ILLEGAL_REQUEST, ASC_PARAMETER_LIST_LENGTH_ERROR);
 		return -1;
 	}
@@ -165,7 +169,7 @@ static void job_fail(struct copy_job *job, struct scsi_sense sense, const char *
 	if (job->failed)
 		return;
 	job->failed = true;
-	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %u) fails: %s",
+	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %" PRIu32 ") fails: %s",
 		    job->sess->initiator_name, (unsigned long long)job->ec->tag,
 		    job->plan.list_id, why);
 	scst_set_cmd_error(job->ec, sense);
@@ -176,7 +180,7 @@ static void job_fail_status(struct copy_job *job, uint8_t status, const char *wh
 	if (job->failed)
 		return;
 	job->failed = true;
-	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %u) fails: %s",
+	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %" PRIu32 ") fails: %s",
 		    job->sess->initiator_name, (unsigned long long)job->ec->tag,
 		    job->plan.list_id, why);
 	scst_set_cmd_status(job->ec, status);
@@ -604,7 +608,9 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 	/* The list as the initiator sent it: bufflen is less than the
 	 * PARAMETER LIST LENGTH only when it sent less, and then the list
 	 * is as short as what came. */
-	if (!copy_lid1_parse(ec->buf, ec->bufflen, &job->plan, &sense)) {
+	if (!((ec->cdb[1] & 0x1f) == COPY_SA_EXTENDED_COPY_LID4
+		      ? copy_lid4_parse(ec->buf, ec->bufflen, &job->plan, &sense)
+		      : copy_lid1_parse(ec->buf, ec->bufflen, &job->plan, &sense))) {
 		char at[32] = "";
 
 		if (sense.has_field_pointer)
@@ -619,7 +625,7 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		return;
 	}
 	if (job->plan.list_id_usage != COPY_LIST_ID_NONE) {
-		job->rec = copy_record_begin(ec->sess, job->plan.list_id,
+		job->rec = copy_record_begin(ec->sess, job->plan.list_id, job->plan.lid4,
 					     job->plan.list_id_usage == COPY_LIST_ID_HOLD, &sense);
 		if (!job->rec) {
 			if (sense.key)

@@ -147,18 +147,13 @@ static size_t parse_segment(const uint8_t *p, size_t off, size_t avail,
 	return SEG_HEADER_LEN + desc_len;
 }
 
-bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
-		     struct scsi_sense *sense)
+/* Byte 1 of either header: reserved (7..6), STR (5, a hint about
+ * striped sources, ignored), LIST ID USAGE (4..3), PRIORITY (2..0, every
+ * priority is served alike). @id_byte is where the LIST IDENTIFIER is,
+ * for the pointer when usage 11b comes with one. */
+static bool parse_flags(const uint8_t *p, struct copy_plan *plan, size_t id_byte,
+			struct scsi_sense *sense)
 {
-	size_t cscd_len, seg_len, inline_len, off, end;
-
-	memset(plan, 0, sizeof(*plan));
-	if (len < COPY_LID1_HEADER_LEN)
-		return fail(sense, ASC_PARAMETER_LIST_LENGTH_ERROR);
-	plan->list_id = p[0];
-	/* Byte 1: reserved (7..6), STR (5, a hint about striped sources,
-	 * ignored), LIST ID USAGE (4..3), PRIORITY (2..0, every priority
-	 * is served alike). */
 	if (p[1] & 0xc0)
 		return bad_field(sense, 1, 7);
 	switch ((p[1] >> 3) & 0x03) {
@@ -171,17 +166,23 @@ bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 	case 3:
 		plan->list_id_usage = COPY_LIST_ID_NONE;
 		if (plan->list_id)
-			return bad_field(sense, 0, -1);
+			return bad_field(sense, id_byte, -1);
 		break;
 	default:
 		return bad_field(sense, 1, 4);
 	}
-	cscd_len = get_be16(p + 2);
-	if (get_be32(p + 4))
-		return bad_field(sense, 4, -1);
-	seg_len = get_be32(p + 8);
-	inline_len = get_be32(p + 12);
-	if (COPY_LID1_HEADER_LEN + cscd_len + seg_len + inline_len > len)
+	return true;
+}
+
+/* The CSCD and segment descriptor lists and the inline data after a
+ * header of @hdr bytes, the same for LID1 and LID4. */
+static bool parse_lists(const uint8_t *p, size_t len, size_t hdr, size_t cscd_len,
+			size_t seg_len, size_t inline_len, struct copy_plan *plan,
+			struct scsi_sense *sense)
+{
+	size_t off, end;
+
+	if (hdr + cscd_len + seg_len + inline_len > len)
 		return fail(sense, ASC_PARAMETER_LIST_LENGTH_ERROR);
 	if (cscd_len + seg_len > COPY_MAX_DESC_LIST_LEN)
 		return fail(sense, ASC_PARAMETER_LIST_LENGTH_ERROR);
@@ -191,10 +192,10 @@ bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		return fail(sense, ASC_INLINE_DATA_LENGTH_EXCEEDED);
 	/* Every supported CSCD descriptor is 32 bytes. */
 	if (cscd_len % CSCD_DESC_LEN)
-		return bad_field(sense, 2, -1);
+		return bad_field(sense, hdr == COPY_LID1_HEADER_LEN ? 2 : 42, -1);
 	if (cscd_len / CSCD_DESC_LEN > COPY_MAX_CSCD_DESCS)
 		return fail(sense, ASC_TOO_MANY_TARGET_DESCRIPTORS);
-	off = COPY_LID1_HEADER_LEN;
+	off = hdr;
 	end = off + cscd_len;
 	for (; off < end; off += CSCD_DESC_LEN) {
 		if (!parse_cscd(p, off, &plan->cscds[plan->ncscds], sense))
@@ -214,4 +215,60 @@ bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		off += n;
 	}
 	return true;
+}
+
+bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
+		     struct scsi_sense *sense)
+{
+	memset(plan, 0, sizeof(*plan));
+	if (len < COPY_LID1_HEADER_LEN)
+		return fail(sense, ASC_PARAMETER_LIST_LENGTH_ERROR);
+	plan->list_id = p[0];
+	if (!parse_flags(p, plan, 0, sense))
+		return false;
+	if (get_be32(p + 4))
+		return bad_field(sense, 4, -1);
+	return parse_lists(p, len, COPY_LID1_HEADER_LEN, get_be16(p + 2), get_be32(p + 8),
+			   get_be32(p + 12), plan, sense);
+}
+
+/* EXTENDED COPY(LID4) (SPC-4 6.4.4): a 48-byte header. */
+bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
+		     struct scsi_sense *sense)
+{
+	memset(plan, 0, sizeof(*plan));
+	plan->lid4 = true;
+	if (len < COPY_LID4_HEADER_LEN)
+		return fail(sense, ASC_PARAMETER_LIST_LENGTH_ERROR);
+	if (p[0] != 0x01) /* LIST FORMAT */
+		return bad_field(sense, 0, -1);
+	plan->list_id = get_be32(p + 20);
+	if (!parse_flags(p, plan, 20, sense))
+		return false;
+	/* Header CSCD descriptors (for the ROD CSCD of a token copy) are
+	 * not taken yet. */
+	if (get_be16(p + 2))
+		return bad_field(sense, 2, -1);
+	for (size_t i = 4; i < 15; i++) {
+		if (p[i])
+			return bad_field(sense, i, -1);
+	}
+	/* Byte 15: IMMED (bit 0) would have the command complete before
+	 * the copy, which is not done yet; G_SENSE (bit 1) asks for the
+	 * copy targets' sense data, which RECEIVE COPY STATUS(LID4) has
+	 * anyway. */
+	if (p[15] & 0x01)
+		return bad_field(sense, 15, 0);
+	if (p[15] & ~0x03)
+		return bad_field(sense, 15, -1);
+	for (size_t i = 16; i < 20; i++) {
+		if (p[i])
+			return bad_field(sense, i, -1);
+	}
+	for (size_t i = 24; i < 42; i++) {
+		if (p[i])
+			return bad_field(sense, i, -1);
+	}
+	return parse_lists(p, len, COPY_LID4_HEADER_LEN, get_be16(p + 42), get_be16(p + 44),
+			   get_be16(p + 46), plan, sense);
 }

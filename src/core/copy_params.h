@@ -28,6 +28,7 @@
  * COPY SEGMENT GRANULARITY VIOLATION. */
 #define COPY_DATA_SEGMENT_GRANULARITY 9
 #define COPY_LID1_HEADER_LEN 16
+#define COPY_LID4_HEADER_LEN 48
 
 /* Descriptor type codes (SPC-4 tables 108 and 109). */
 #define COPY_SEG_BLOCK_TO_BLOCK 0x02
@@ -69,7 +70,8 @@ struct copy_segment {
 };
 
 struct copy_plan {
-	uint8_t list_id;
+	bool lid4;          /* from EXTENDED COPY(LID4) */
+	uint32_t list_id;   /* LID1: 0..255 */
 	enum copy_list_id_usage list_id_usage;
 	unsigned ncscds, nsegments;
 	struct copy_cscd cscds[COPY_MAX_CSCD_DESCS];
@@ -84,6 +86,13 @@ struct copy_plan {
  * UNSUPPORTED TARGET / SEGMENT DESCRIPTOR TYPE CODE or INLINE DATA
  * LENGTH EXCEEDED. */
 bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
+		     struct scsi_sense *sense);
+/* The same for EXTENDED COPY(LID4) (SPC-4 6.4.4): a 48-byte header
+ * (LIST FORMAT 01h, a 4-byte LIST IDENTIFIER at 20, the lists' lengths
+ * at 42, 44 and 46), then the same descriptors. Header CSCD descriptors
+ * and IMMED are refused (INVALID FIELD IN PARAMETER LIST), not yet
+ * done. */
+bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		     struct scsi_sense *sense);
 
 #endif

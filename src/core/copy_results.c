@@ -48,7 +48,7 @@ static struct list_head *reactor_records(void)
 	return &records;
 }
 
-static struct copy_record *find(const struct scst_session *sess, uint8_t list_id)
+static struct copy_record *find(const struct scst_session *sess, uint32_t list_id)
 {
 	struct copy_record *rec;
 
@@ -85,8 +85,8 @@ static void make_room(void)
 	}
 }
 
-struct copy_record *copy_record_begin(const struct scst_session *sess, uint8_t list_id,
-				      bool hold, struct scsi_sense *sense)
+struct copy_record *copy_record_begin(const struct scst_session *sess, uint32_t list_id,
+				      bool lid4, bool hold, struct scsi_sense *sense)
 {
 	struct copy_record *rec;
 
@@ -107,6 +107,7 @@ struct copy_record *copy_record_begin(const struct scst_session *sess, uint8_t l
 	rec->sess = sess;
 	rec->sess_serial = sess->serial;
 	rec->list_id = list_id;
+	rec->lid4 = lid4;
 	rec->hold = hold;
 	rec->active = true;
 	list_add_tail(&rec->entry, reactor_records());
@@ -136,6 +137,7 @@ int scst_rcv_copy_results_parse(struct scst_cmd *cmd)
 	case COPY_SA_COPY_STATUS_LID1:
 	case COPY_SA_RECEIVE_DATA_LID1:
 	case COPY_SA_FAILED_SEGMENT_DETAILS_LID1:
+	case COPY_SA_COPY_STATUS_LID4:
 		break;
 	case COPY_SA_OPERATING_PARAMETERS:
 		/* No list identifier: the field is reserved. */
@@ -198,6 +200,41 @@ static size_t copy_status(struct copy_record *rec, uint8_t *d)
 	return 12;
 }
 
+/* RECEIVE COPY STATUS(LID4) (SPC-4 6.18.3), of a copy of either kind:
+ * COPY OPERATION STATUS 11h while it runs (in the foreground: the
+ * command is still executing), then 01h / 02h (60h: terminated by task
+ * management), with the EXTENDED COPY's status and sense data; TRANSFER
+ * COUNT in bytes (units 00h). Forgotten once it has reported an ended
+ * copy whole (there is no FAILED SEGMENT DETAILS for LID4). */
+static size_t copy_status_lid4(struct copy_record *rec, uint8_t *d, uint32_t room)
+{
+	size_t n = 32 + rec->sense_len;
+
+	memset(d, 0, n);
+	put_be32(d, (uint32_t)(n - 4));
+	d[4] = rec->lid4 ? COPY_SA_EXTENDED_COPY_LID4 : COPY_SA_EXTENDED_COPY_LID1;
+	if (rec->active)
+		d[5] = 0x11;
+	else if (rec->status == SAM_STAT_GOOD)
+		d[5] = 0x01;
+	else if (rec->status == SAM_STAT_TASK_ABORTED)
+		d[5] = 0x60;
+	else
+		d[5] = 0x02;
+	if (!rec->active) {
+		d[12] = rec->status;
+		d[13] = rec->sense_len;
+		d[14] = rec->sense_len;
+		memcpy(d + 32, rec->sense, rec->sense_len);
+	}
+	d[15] = 0x00;
+	put_be64(d + 16, rec->bytes_written);
+	put_be16(d + 24, rec->segments_processed);
+	if (!rec->active && room >= n)
+		discard(rec);
+	return n;
+}
+
 /* SPC-4 6.18.5: the EXTENDED COPY's status and sense data; forgotten
  * once reported whole. */
 static size_t failed_segment_details(struct copy_record *rec, uint8_t *d, uint32_t room)
@@ -222,10 +259,15 @@ void scst_rcv_copy_results_exec(struct scst_cmd *cmd)
 	size_t n;
 
 	if (sa != COPY_SA_OPERATING_PARAMETERS) {
-		rec = find(cmd->sess, cmd->cdb[RCR_CDB_LIST_ID]);
+		/* LID4 forms: a 4-byte LIST IDENTIFIER at byte 2. */
+		uint32_t id = sa == COPY_SA_COPY_STATUS_LID4 ? get_be32(cmd->cdb + RCR_CDB_LIST_ID)
+							       : cmd->cdb[RCR_CDB_LIST_ID];
+
+		rec = find(cmd->sess, id);
 		/* No such copy, or (FAILED SEGMENT DETAILS, RECEIVE DATA) one
 		 * that has not ended: the list identifier is what is wrong. */
-		if (!rec || (rec->active && sa != COPY_SA_COPY_STATUS_LID1)) {
+		if (!rec || (rec->active && sa != COPY_SA_COPY_STATUS_LID1 &&
+			     sa != COPY_SA_COPY_STATUS_LID4)) {
 			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(RCR_CDB_LIST_ID, -1));
 			scst_cmd_done(cmd);
 			return;
@@ -237,6 +279,9 @@ void scst_rcv_copy_results_exec(struct scst_cmd *cmd)
 		break;
 	case COPY_SA_COPY_STATUS_LID1:
 		n = copy_status(rec, d);
+		break;
+	case COPY_SA_COPY_STATUS_LID4:
+		n = copy_status_lid4(rec, d, cmd->bufflen);
 		break;
 	case COPY_SA_RECEIVE_DATA_LID1:
 		/* No segment type the copy manager takes holds data: the

@@ -1,5 +1,6 @@
-/* The list identifiers of EXTENDED COPY(LID1) operations (SPC-4 5.16.4.3):
- * one record per I_T nexus and LIST IDENTIFIER while the copy runs (so
+/* The list identifiers of EXTENDED COPY(LID1) operations (SPC-4 5.16.4.3)
+ * and LID4: one record per I_T nexus and LIST IDENTIFIER (one name space
+ * for both: a LID1 identifier is a LID4 one below 256) while the copy runs (so
  * that a second copy with the same identifier is refused, and COPY
  * STATUS reports progress) and, under LIST ID USAGE 00b, after it has
  * ended until RECEIVE COPY RESULTS has reported it.
@@ -26,7 +27,8 @@ struct copy_record {
 	struct list_head entry;          /* the reactor's list, newest last */
 	const struct scst_session *sess; /* compared, never dereferenced */
 	uint64_t sess_serial;
-	uint8_t list_id;
+	uint32_t list_id;                /* LID1's are 0..255 */
+	bool lid4;                       /* made by EXTENDED COPY(LID4) */
 	bool active;                     /* the copy is running */
 	bool hold;                       /* LIST ID USAGE 00b */
 	uint16_t segments_processed;
@@ -42,8 +44,8 @@ struct copy_record {
  * with that identifier still runs on the nexus, or no memory (then
  * @sense is zero: the caller answers BUSY). An ended record of the same
  * identifier is discarded. On the session's reactor. */
-struct copy_record *copy_record_begin(const struct scst_session *sess, uint8_t list_id,
-				      bool hold, struct scsi_sense *sense);
+struct copy_record *copy_record_begin(const struct scst_session *sess, uint32_t list_id,
+				      bool lid4, bool hold, struct scsi_sense *sense);
 /* The copy has ended with the EXTENDED COPY's @cmd status and sense: the
  * record is kept if held, freed if not. */
 void copy_record_end(struct copy_record *rec, const struct scst_cmd *cmd);

@@ -34,8 +34,8 @@ static size_t finish_desc(uint8_t *d, uint16_t type, size_t len)
 static size_t supported_commands(uint8_t *d)
 {
 	static const uint8_t list[] = {
-		EXTENDED_COPY, 1, 0x00 /* LID1 */,
-		RECEIVE_COPY_RESULTS, 4, 0x00, 0x01, 0x03, 0x04,
+		EXTENDED_COPY, 2, 0x00 /* LID1 */, 0x01 /* LID4 */,
+		RECEIVE_COPY_RESULTS, 5, 0x00, 0x01, 0x03, 0x04, 0x05,
 	};
 
 	memset(d, 0, pad4(4 + 1 + sizeof(list)));

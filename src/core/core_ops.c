@@ -112,6 +112,13 @@ const struct scst_op_desc scst_core_ops[] = {
 			 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = scst_ext_copy_parse, .exec = scst_ext_copy_exec,
 	  .available = scst_copy_available },
+	{ .opcode = EXTENDED_COPY, .service_action = COPY_SA_EXTENDED_COPY_LID4, .cdb_len = 16,
+	  .name = "EXTENDED COPY(LID4)",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { EXTENDED_COPY, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+			 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = scst_ext_copy_parse, .exec = scst_ext_copy_exec,
+	  .available = scst_copy_available },
 #define RECEIVE_COPY_RESULTS_ROW(sa, label, list_id_mask)                                      \
 	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = (sa), .cdb_len = 16,               \
 	  .name = "RECEIVE COPY RESULTS " label,                                               \
@@ -126,6 +133,13 @@ const struct scst_op_desc scst_core_ops[] = {
 	RECEIVE_COPY_RESULTS_ROW(COPY_SA_FAILED_SEGMENT_DETAILS_LID1, "(FAILED SEGMENT DETAILS)",
 				 0xff),
 #undef RECEIVE_COPY_RESULTS_ROW
+	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_COPY_STATUS_LID4,
+	  .cdb_len = 16, .name = "RECEIVE COPY STATUS(LID4)",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
+			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = scst_rcv_copy_results_parse, .exec = scst_rcv_copy_results_exec,
+	  .available = scst_copy_available },
 	{ .name = NULL },
 };
 

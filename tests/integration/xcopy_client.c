@@ -19,6 +19,8 @@
  *   badlist      every kind of malformed parameter list gets its exact
  *                sense (and field pointer) and writes nothing; FAILED
  *                SEGMENT DETAILS and OPERATING PARAMETERS
+ *   lid4         EXTENDED COPY(LID4) read back, RECEIVE COPY STATUS(LID4)
+ *                of a good and a failed copy, malformed LID4 headers
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -388,12 +390,13 @@ static void scenario_copy(void)
 	expect(&r, "GOOD", "EXTENDED COPY with parameter list length 0");
 
 	/* REPORT SUPPORTED OPERATION CODES, one command with its service
-	 * action (reporting options 010b): SUPPORT 011b for the LID1 forms
-	 * served, 001b for LID4, not yet. */
+	 * action (reporting options 010b): SUPPORT 011b for the LID1 and
+	 * LID4 forms served, 001b for the ROD token ones, not yet. */
 	{
 		static const struct { uint8_t op, sa, support; } rows[] = {
 			{ 0x83, 0x00, 3 }, { 0x84, 0x00, 3 }, { 0x84, 0x03, 3 },
-			{ 0x84, 0x04, 3 }, { 0x83, 0x01, 1 }, { 0x83, 0x10, 1 },
+			{ 0x84, 0x04, 3 }, { 0x83, 0x01, 3 }, { 0x84, 0x05, 3 },
+			{ 0x83, 0x10, 1 }, { 0x84, 0x07, 1 },
 		};
 
 		for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -712,6 +715,117 @@ static void scenario_badlist(void)
 			 be32(r.data + 20), r.data[44], r.data[45], r.data[46]);
 }
 
+/* ---- LID4 ---- */
+
+#define HDR4 48
+
+/* A LID4 list with the two CSCD descriptors and one 0x02 segment. */
+static unsigned lid4_list(uint8_t *p, uint32_t list_id, int usage, const uint8_t a_naa[8],
+			  const uint8_t b_naa[8], uint16_t nblocks, uint64_t src_lba,
+			  uint64_t dst_lba)
+{
+	memset(p, 0, HDR4);
+	p[0] = 0x01; /* LIST FORMAT */
+	p[1] = (uint8_t)(usage << 3);
+	put32(p + 20, list_id);
+	put16(p + 42, 2 * CSCD);
+	put16(p + 44, SEG02);
+	cscd_naa(p + HDR4, a_naa, BS);
+	cscd_naa(p + HDR4 + CSCD, b_naa, BS);
+	seg02(p + HDR4 + 2 * CSCD, 0, 1, nblocks, src_lba, dst_lba);
+	return HDR4 + 2 * CSCD + SEG02;
+}
+
+static void ecopy4(struct nexus *n, int lun, const uint8_t *list, unsigned len, struct result *r)
+{
+	uint8_t cdb[16];
+
+	ecopy_cdb(cdb, len);
+	cdb[1] = 0x01; /* LID4 */
+	lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, list, (int)len, 0, r);
+}
+
+static void rcs4(struct nexus *n, int lun, uint32_t list_id, struct result *r)
+{
+	uint8_t cdb[16];
+
+	rcr_cdb(cdb, 0x05, 0);
+	put32(cdb + 2, list_id);
+	lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+}
+
+static void scenario_lid4(void)
+{
+	uint8_t list[512];
+	struct result r;
+	unsigned len;
+
+	write_blocks(&a, LUN_SRC, 0, 3000, 0x6d, 0);
+	write_blocks(&a, LUN_DST, 0, 3200, 0, 0xab);
+	len = lid4_list(list, 0x01020304, 0, id_src.naa, id_dst.naa, 3000, 0, 100);
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "EXTENDED COPY(LID4) of LUN 0 blocks 0-2999 to LUN 1 at 100");
+	pr_check(blocks_are(&a, LUN_DST, 100, 3000, 0x6d, 0, 0),
+		 "LUN 1 blocks 100-3099 read back as LUN 0's 0-2999");
+	pr_check(blocks_are(&a, LUN_DST, 99, 1, 0, 0, 0xab) &&
+			 blocks_are(&a, LUN_DST, 3100, 1, 0, 0, 0xab),
+		 "LUN 1 blocks 99 and 3100 are untouched");
+	rcs4(&a, LUN_SRC, 0x01020304, &r);
+	if (expect(&r, "GOOD", "RECEIVE COPY STATUS(LID4) of list id 0x01020304") && r.len >= 32)
+		pr_check(r.data[4] == 0x01 && r.data[5] == 0x01 && r.data[12] == 0 &&
+				 r.data[15] == 0 && be64(r.data + 16) == 3000u * BS &&
+				 be16(r.data + 24) == 1,
+			 "RECEIVE COPY STATUS(LID4): for SA %02x (01), status %02x (01), "
+			 "%llu bytes (%u), %u segments (1)",
+			 r.data[4], r.data[5], (unsigned long long)be64(r.data + 16), 3000u * BS,
+			 be16(r.data + 24));
+	rcs4(&a, LUN_SRC, 0x01020304, &r);
+	expect(&r, "CHECK CONDITION 5/24/00", "RECEIVE COPY STATUS(LID4) again (forgotten)");
+
+	/* A failed LID4 copy: its status and sense come with the status. */
+	len = lid4_list(list, 0x0a0b0c0d, 0, id_src.naa, id_dst.naa, 64, (64u << 20) / BS - 8, 0);
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	expect(&r, "CHECK CONDITION A/00/00", "EXTENDED COPY(LID4) past the end of LUN 0");
+	expect_pointer(&r, false, HDR4 + 2 * CSCD + 12, -1, "the source LBA of the segment");
+	rcs4(&a, LUN_SRC, 0x0a0b0c0d, &r);
+	if (expect(&r, "GOOD", "RECEIVE COPY STATUS(LID4) of the failed copy") && r.len >= 34)
+		pr_check(r.data[5] == 0x02 && r.data[12] == 0x02 && r.data[14] >= 8 &&
+				 (r.data[32 + 2] & 0x0f) == 0x0a,
+			 "RECEIVE COPY STATUS(LID4): status %02x (02), command status %02x (02), "
+			 "%u bytes of sense, key %X (A)",
+			 r.data[5], r.data[12], r.data[14], r.data[32 + 2] & 0x0f);
+
+	/* Malformed LID4 headers; LUN 1 is not written by any. */
+	write_blocks(&a, LUN_DST, 0, 64, 0, 0x3c);
+	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+	list[0] = 0x02;
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 LIST FORMAT 02h"))
+		expect_pointer(&r, false, 0, -1, "LIST FORMAT");
+	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+	list[15] = 0x01;
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 with IMMED (not done yet)"))
+		expect_pointer(&r, false, 15, 0, "IMMED");
+	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+	put16(list + 2, 32);
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 with a header CSCD descriptor list"))
+		expect_pointer(&r, false, 2, -1, "HEADER CSCD DESCRIPTOR LIST LENGTH");
+	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+	ecopy4(&a, LUN_SRC, list, len - 1, &r);
+	expect(&r, "CHECK CONDITION 5/1A/00", "LID4 list cut short by one byte");
+	len = lid4_list(list, 5, 3, id_src.naa, id_dst.naa, 64, 0, 0);
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 LIST ID USAGE 11b with a list identifier"))
+		expect_pointer(&r, false, 20, -1, "LIST IDENTIFIER");
+	pr_check(blocks_are(&a, LUN_DST, 0, 64, 0, 0, 0x3c),
+		 "LUN 1 is untouched after the malformed LID4 lists");
+	rcs4(&a, LUN_SRC, 0x7fffffff, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "RECEIVE COPY STATUS(LID4) of an unknown list id"))
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+}
+
 /* ---- abort ---- */
 
 struct pending {
@@ -876,6 +990,8 @@ int main(int argc, char **argv)
 		scenario_badlist();
 	else if (!strcmp(scenario, "abort"))
 		scenario_abort();
+	else if (!strcmp(scenario, "lid4"))
+		scenario_lid4();
 	else {
 		fprintf(stderr, "unknown scenario %s\n", scenario);
 		return 2;

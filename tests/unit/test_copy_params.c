@@ -250,6 +250,65 @@ static void test_accepted(void **state)
 	assert_int_equal(plan.nsegments, 128);
 }
 
+/* The same lists behind a LID4 header (48 bytes). */
+static size_t good_lid4(uint8_t *l)
+{
+	size_t n = good_list();
+
+	memset(l, 0, 48);
+	l[0] = 0x01;
+	put_be32(l + 20, 0x12345678);
+	put_be16(l + 42, 2 * CSCD);
+	put_be16(l + 44, SEG + 32);
+	memcpy(l + 48, list + HDR, n - HDR);
+	return 48 + n - HDR;
+}
+
+static void test_lid4(void **state)
+{
+	static uint8_t l[sizeof(list) + 48];
+	static const struct { size_t byte; uint8_t value; int bit; } bad[] = {
+		{ 0, 0x02, -1 },  /* LIST FORMAT */
+		{ 3, 0x20, -1 },  /* header CSCD descriptors */
+		{ 9, 0x01, -1 },  /* reserved */
+		{ 15, 0x01, 0 },  /* IMMED */
+		{ 15, 0x04, -1 }, /* reserved bit */
+		{ 17, 0x01, -1 }, /* reserved */
+		{ 30, 0x01, -1 }, /* reserved */
+	};
+	struct copy_plan plan;
+	struct scsi_sense sense;
+	size_t n = good_lid4(l);
+
+	(void)state;
+	assert_true(copy_lid4_parse(l, n, &plan, &sense));
+	assert_true(plan.lid4);
+	assert_int_equal(plan.list_id, 0x12345678);
+	assert_int_equal(plan.ncscds, 2);
+	assert_int_equal(plan.nsegments, 2);
+	assert_int_equal(plan.cscds[1].offset, 48 + CSCD);
+	assert_int_equal(plan.segments[1].offset, 48 + 2 * CSCD + SEG);
+	l[15] = 0x02; /* G_SENSE: taken */
+	assert_true(copy_lid4_parse(l, n, &plan, &sense));
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		n = good_lid4(l);
+		l[bad[i].byte] |= bad[i].value;
+		assert_false(copy_lid4_parse(l, n, &plan, &sense));
+		assert_int_equal(sense.asc, BAD);
+		assert_int_equal(sense.byte, bad[i].byte == 3 ? 2 : bad[i].byte);
+		assert_int_equal(sense.bit_valid, bad[i].bit >= 0);
+	}
+	n = good_lid4(l);
+	assert_false(copy_lid4_parse(l, 47, &plan, &sense));
+	assert_int_equal(sense.asc, PLL_ERR);
+	assert_false(copy_lid4_parse(l, n - 1, &plan, &sense));
+	assert_int_equal(sense.asc, PLL_ERR);
+	/* LIST ID USAGE 11b wants LIST IDENTIFIER 0, pointed at byte 20. */
+	l[1] = 0x18;
+	assert_false(copy_lid4_parse(l, n, &plan, &sense));
+	assert_int_equal(sense.byte, 20);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_faults),
 		cmocka_unit_test(test_lengths),
 		cmocka_unit_test(test_accepted),
+		cmocka_unit_test(test_lid4),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
