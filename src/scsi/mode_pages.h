@@ -5,7 +5,10 @@
  * (0x08) and control (0x0a). Changeable fields: WCE (caching), and in the
  * control page TST, D_SENSE, QUEUE ALGORITHM MODIFIER, QERR, SWP,
  * UA_INTLCK_CTRL and TAS; everything else reads back as fixed, and a
- * MODE SELECT that changes it is refused with the field pointer. The
+ * MODE SELECT that changes it is refused with the field pointer. RCD
+ * stays 0: a changeable field must change what the device does, and a
+ * file's reads cannot be kept from the page cache one command at a time
+ * (WCE=0, by contrast, makes every write durable before GOOD). The
  * caching and control pages are savable (PS=1): MODE SENSE reports
  * current, changeable, default and saved values, and MODE SELECT with
  * SP=1 asks the caller to save what it sets.
