@@ -6,14 +6,17 @@
 #              but the ones below that need another LUN, and the iSCSI ones
 #   blockio    thin vdisk_blockio: the suites the medium decides (reads,
 #              writes, verifies, WRITE SAME, COMPARE AND WRITE, reservations)
+#              and the iSCSI ones
 #   nullio     thin vdisk_nullio: the same less those that read back data,
 #              and the iSCSI suites
 #   readonly   a read-only thin fileio LUN: SCSI.ReadOnly
 #   removable  a removable thin fileio LUN: SCSI.PreventAllow, NoMedia,
 #              StartStopUnit
 #
-# Every suite runs with --dataloss and --allow-sanitize, under its own
-# timeout. Each test of the suite's listing (iscsi-test-cu --list) must
+# Every suite runs with --dataloss and --allow-sanitize, and -V: libiscsi
+# prints some of its "[SKIPPED]" lines (a LUN too small, not removable, no
+# alignment restrictions) only at its verbose level. Each suite runs under
+# its own timeout. Each test of the suite's listing (iscsi-test-cu --list) must
 # pass: a FAIL, a SKIP ("[SKIPPED]" printed), a hang, a crash of
 # iscsi-test-cu, a test that never ran, a uscstd that died, or one that
 # fails check_liveness at the end (a leaked session or command, its RSS)
@@ -155,7 +158,7 @@ fileio)
 	;;
 blockio)
 	want_attr $handler thin_provisioned 1
-	SUITES="$MEDIUM_BASIC_SUITES $READBACK_SUITES"
+	SUITES="$MEDIUM_BASIC_SUITES $READBACK_SUITES $ISCSI_SUITES"
 	;;
 nullio)
 	want_attr $handler thin_provisioned 1
