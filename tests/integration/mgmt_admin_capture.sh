@@ -83,5 +83,14 @@ mkdir -p "$CAP/$n.files"
 # The backing files (sparse), hooks and whatever else the file names,
 # in their subdirectories too; not the logs (tar leaves sockets out).
 tar -C "$workdir" --sparse --exclude='*.log' -cf - . 2>/dev/null | tar -C "$CAP/$n.files" -xf -
+# A loop device the test made over a file of its work directory (a real
+# block device for blockio) goes with the test: record which file it was,
+# for the round trip to make a loop device of its own over the copy.
+for dev in $(sed -n 's|^[[:space:]]*filename[[:space:]]\{1,\}\(/dev/loop[0-9]\{1,\}\)[[:space:]]*$|\1|p' "$conf"); do
+	back=$(losetup -n -O BACK-FILE "$dev" 2>/dev/null | sed 's/[[:space:]]*$//')
+	case "$back" in
+	"$workdir"/*) printf 'loop %s %s\n' "$dev" "${back#"$workdir"/}" >> "$CAP/$n.info" ;;
+	esac
+done
 echo "mgmt_admin_capture: recorded $conf as $CAP/$n.conf; ending the test here" >&2
 exit 1

@@ -35,6 +35,12 @@ declare -A VARIANTS=(
 )
 
 CAP=$WORKDIR/capture
+# lib.sh's cleanup removes WORKDIR; the loop devices made below go first.
+detach_loops() {
+	[ -f "$WORKDIR/loops" ] || return 0
+	while read -r loop; do losetup -d "$loop" 2>/dev/null; done < "$WORKDIR/loops"
+}
+trap 'rc=$?; detach_loops; (exit $rc); cleanup' EXIT
 mkdir -p "$CAP"
 missing=
 note "recording the configurations the integration tests start uscstd with"
@@ -142,6 +148,13 @@ for conf in "$CAP"/*.conf; do
 	# The file names the test's work directory, gone now: point it at
 	# the copy of that directory's files.
 	sed "s|$old|$d|g" "$conf" > "$d/in.conf"
+	# Loop devices over the work directory's files (the capture's "loop"
+	# lines): a new one over each copy, detached when the test ends.
+	while read -r _ dev file; do
+		loop=$(losetup -f --show "$d/$file") || fail "$n: losetup over $d/$file failed"
+		echo "$loop" >> "$WORKDIR/loops"
+		sed -i "s|$dev\$|$loop|" "$d/in.conf"
+	done < <(grep '^loop ' "$d/info")
 	round_trip "$d" "$d/in.conf"
 	round_trip "$d" "$d/in.conf" -nonkey
 done
