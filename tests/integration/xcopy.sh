@@ -2,7 +2,8 @@
 # The copy manager (EXTENDED COPY, RECEIVE COPY RESULTS) from libiscsi's
 # C API, one scenario per run (xcopy_client.c says what each checks):
 #   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort|lid4
-# Target 1 has the LUNs copied between (fileio, nullio, a read-only one)
+# Target 1 has the LUNs copied between (fileio with 512- and 4096-byte
+# blocks, nullio, a read-only one)
 # and a group whose LUN only the viewer initiator sees; target 2 has a
 # LUN of its own. Afterwards uscstd is alive, serves a new login and a LUN
 # reset (check_liveness), and exits 0 on SIGTERM.
@@ -12,7 +13,7 @@ SCENARIO=${3:?usage: $0 USCSTD XCOPY_CLIENT SCENARIO}
 T1=iqn.2026-12.test:xcopy-t1
 T2=iqn.2026-12.test:xcopy-t2
 
-for d in src dst ro other hidden; do
+for d in src dst ro other hidden big; do
 	truncate -s 64M "$WORKDIR/$d.img"
 done
 cat > "$WORKDIR/scst.conf" <<CONF
@@ -31,6 +32,10 @@ HANDLER vdisk_fileio {
 	}
 	DEVICE hidden {
 		filename $WORKDIR/hidden.img
+	}
+	DEVICE big {
+		filename $WORKDIR/big.img
+		blocksize 4096
 	}
 }
 HANDLER vdisk_nullio {
@@ -54,6 +59,7 @@ TARGET_DRIVER iscsi {
 		LUN 4 ro {
 			read_only 1
 		}
+		LUN 5 big
 		GROUP viewers {
 			LUN 0 hidden
 			INITIATOR iqn.2026-12.test:xcopy-viewer

@@ -43,7 +43,7 @@
 #define INI2 "iqn.2026-12.test:xcopy-b"
 #define VIEWER "iqn.2026-12.test:xcopy-viewer"
 
-enum { LUN_SRC = 0, LUN_DST = 1, LUN_NULL_A = 2, LUN_NULL_B = 3, LUN_RO = 4 };
+enum { LUN_SRC = 0, LUN_DST = 1, LUN_NULL_A = 2, LUN_NULL_B = 3, LUN_RO = 4, LUN_BIG = 5 };
 
 static const char *t1, *t2;
 
@@ -293,7 +293,7 @@ static unsigned one_segment(uint8_t *p, uint8_t list_id, int usage, const uint8_
 }
 
 static struct nexus a, b, viewer;
-static struct lu_ids id_src, id_dst, id_null_a, id_null_b, id_ro;
+static struct lu_ids id_src, id_dst, id_null_a, id_null_b, id_ro, id_big;
 
 /* TEST UNIT READY on LUNs 0..@nluns-1 until GOOD: a new nexus has a
  * POWER ON on each (nexus_login() collects LUN 0's only). */
@@ -315,11 +315,11 @@ static bool login_all(void)
 {
 	if (!nexus_login(&a, "A", INI1, t1, 1, 0x11, 1) || !nexus_login(&b, "B", INI2, t1, 1, 0x22, 1))
 		return false;
-	collect_all_uas(&a, 5);
-	collect_all_uas(&b, 5);
+	collect_all_uas(&a, 6);
+	collect_all_uas(&b, 6);
 	if (!lu_ids(&a, LUN_SRC, &id_src) || !lu_ids(&a, LUN_DST, &id_dst) ||
 	    !lu_ids(&a, LUN_NULL_A, &id_null_a) || !lu_ids(&a, LUN_NULL_B, &id_null_b) ||
-	    !lu_ids(&a, LUN_RO, &id_ro)) {
+	    !lu_ids(&a, LUN_RO, &id_ro) || !lu_ids(&a, LUN_BIG, &id_big)) {
 		pr_check(false, "VPD page 0x83 of each LUN has an NAA designator");
 		return false;
 	}
@@ -384,6 +384,47 @@ static void scenario_copy(void)
 		 "LUN 0 blocks 1000-3999 read back as the old 0-2999");
 	pr_check(blocks_are(&a, LUN_SRC, 0, 1000, 0x5c, 0, 0),
 		 "LUN 0 blocks 0-999 are unchanged");
+
+	/* Between block sizes: 8 blocks of the 4096-byte LUN 5 (DC 1: the
+	 * count is in destination blocks) are 64 of LUN 0's; 3 source
+	 * blocks are not a whole destination block. */
+	write_blocks(&a, LUN_SRC, 0, 64, 0x27, 0);
+	header(list, 11, 2, 2 * CSCD, SEG02, 0);
+	cscd_naa(list + HDR, id_src.naa, BS);
+	cscd_naa(list + HDR + CSCD, id_big.naa, 4096);
+	seg02(list + HDR + 2 * CSCD, 0, 1, 8, 0, 10);
+	list[HDR + 2 * CSCD + 1] = 0x02; /* DC */
+	ecopy(&a, LUN_SRC, list, HDR + 2 * CSCD + SEG02, &r);
+	expect(&r, "GOOD", "copy 64 512-byte blocks of LUN 0 to 8 4096-byte blocks of LUN 5 at 10");
+	{
+		bool same = true;
+
+		/* Four 4096-byte blocks per READ: what a result holds. */
+		for (int half = 0; same && half < 2; half++) {
+			uint8_t cdb[16] = { 0x88 };
+
+			put64(cdb + 2, 10 + 4 * (uint64_t)half);
+			put32(cdb + 10, 4);
+			lun_cdb(&a, LUN_BIG, cdb, 16, SCSI_XFER_READ, NULL, 0, 4 * 4096, &r);
+			same = r.status == SCSI_STATUS_GOOD && r.len == 4 * 4096;
+			for (int i = 0; same && i < 4 * 4096; i++) {
+				int at = half * 4 * 4096 + i;
+
+				same = r.data[i] == pattern(0x27, (uint64_t)at / BS, at % BS);
+			}
+		}
+		pr_check(same, "LUN 5 blocks 10-17 read back as LUN 0's 0-63");
+	}
+	seg02(list + HDR + 2 * CSCD, 0, 1, 3, 0, 10);
+	ecopy(&a, LUN_SRC, list, HDR + 2 * CSCD + SEG02, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/0D",
+		   "3 blocks of 512 bytes to a 4096-byte LUN (COPY SEGMENT GRANULARITY VIOLATION)"))
+		expect_pointer(&r, false, HDR + 2 * CSCD + 10, -1, "the number of blocks");
+	cscd_naa(list + HDR + CSCD, id_big.naa, BS);
+	seg02(list + HDR + 2 * CSCD, 0, 1, 8, 0, 10);
+	ecopy(&a, LUN_SRC, list, HDR + 2 * CSCD + SEG02, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "DISK BLOCK LENGTH 512 for the 4096-byte LUN 5"))
+		expect_pointer(&r, false, HDR + CSCD + 29, -1, "DISK BLOCK LENGTH");
 
 	/* Parameter list length 0: nothing to do. */
 	ecopy(&a, LUN_SRC, NULL, 0, &r);
