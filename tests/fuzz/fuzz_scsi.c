@@ -12,8 +12,13 @@
  *                        3 Data-Out whose transfer fails (the initiator
  *                        gives up mid-way: scst_rx_data(cmd, false))
  *              bits 4-5  task attribute: SIMPLE, ORDERED, HEAD OF QUEUE, ACA
+ *              bit 6     a task management function instead: the record
+ *                        is 3 bytes, this one, the function (enum scst_tmf,
+ *                        modulo its size) and the number of the command of
+ *                        this input it names (ABORT TASK, QUERY TASK)
  *              bit 7     do not wait for the response before the next
- *                        record (commands then overlap in the task set)
+ *                        record (commands then overlap in the task set, and
+ *                        a task management function meets them)
  *   byte 1     CDB length, 1..32 (0 counts as 6, more than 32 wraps)
  *   CDB        that many bytes
  *   3 bytes    expected transfer length, big-endian (iSCSI's EDTL; more
@@ -37,7 +42,10 @@
  * command of each LUN is not spent on them.
  *
  * What aborts (and makes libFuzzer report the input):
- *   - a command gets no response within RESPONSE_TIMEOUT_MS, or two;
+ *   - a command does not end within RESPONSE_TIMEOUT_MS, gets two
+ *     responses, or none without a task management function in the input
+ *     that could have aborted it; a task management function that does
+ *     not complete;
  *   - a response is malformed: a status SAM does not define, sense with a
  *     status other than CHECK CONDITION or none with it, sense whose
  *     response code is not 70h/72h (current error, fixed or descriptor
@@ -79,7 +87,10 @@
 #define REC_LUN_MASK 0x03
 #define REC_DIR_SHIFT 2
 #define REC_ATTR_SHIFT 4
+#define REC_TMF 0x40
 #define REC_NOWAIT 0x80
+#define REC_TMF_LEN 3
+#define NTMFS (SCST_TMF_QUERY_ASYNC_EVENT + 1)
 #define REC_DIR_FAILED_OUT 3
 
 #define UNMAPPED_LUN 9
@@ -119,13 +130,17 @@ static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static unsigned issued;     /* commands handed to the core */
 static unsigned responded;  /* responses (xmit_response calls) */
-static unsigned freed;      /* on_free_cmd calls */
+static unsigned freed;      /* on_free_cmd calls: commands that ended */
 static bool session_gone;   /* unreg_done has run */
-static unsigned tmf_done;
+static unsigned tmf_sent, tmf_done;
+/* Task management functions the input asked for (the harness sends its
+ * own CLEAR ACAs at the end): only these may have aborted a command. */
+static unsigned input_tmfs;
 
 /* One command as the initiator knows it. */
 struct fuzz_cmd {
 	struct reactor_msg msg;
+	uint64_t tag;
 	uint8_t cdb[SCSI_MAX_CDB_LEN];
 	unsigned cdb_len;
 	uint64_t lun;
@@ -137,6 +152,7 @@ struct fuzz_cmd {
 	size_t data_out_len;
 	/* The response, written on the reactor. */
 	bool answered;
+	bool ended;
 	uint8_t status;
 	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
 	uint8_t sense_len;
@@ -306,8 +322,14 @@ static void fuzz_on_abort_cmd(struct scst_cmd *cmd)
 
 static void fuzz_on_free_cmd(struct scst_cmd *cmd)
 {
-	(void)cmd;
+	struct fuzz_cmd *fc = cmd->tgt_priv;
+
 	pthread_mutex_lock(&lock);
+	if (fc->ended) {
+		pthread_mutex_unlock(&lock);
+		bad_response(fc, "freed twice");
+	}
+	fc->ended = true;
 	freed++;
 	pthread_cond_broadcast(&cond);
 	pthread_mutex_unlock(&lock);
@@ -347,7 +369,7 @@ static struct scst_tgt_template fuzz_tgtt = {
 static void send_cmd_here(struct reactor_msg *m)
 {
 	struct fuzz_cmd *fc = container_of(m, struct fuzz_cmd, msg);
-	struct scst_cmd *cmd = scst_rx_cmd(session, fc->lun, fc->cdb, fc->cdb_len, next_tag++,
+	struct scst_cmd *cmd = scst_rx_cmd(session, fc->lun, fc->cdb, fc->cdb_len, fc->tag,
 					   fc->attr, fc->dir, fc->expected_len);
 
 	if (!cmd)
@@ -364,6 +386,21 @@ static void send_cmd_here(struct reactor_msg *m)
 		cmd->data_received = (uint32_t)n;
 	}
 	scst_cmd_start(cmd);
+}
+
+struct fuzz_tmf {
+	struct reactor_msg msg;
+	enum scst_tmf fn;
+	uint64_t lun;
+	uint64_t tag;
+};
+
+static void send_tmf_here(struct reactor_msg *m)
+{
+	struct fuzz_tmf *t = container_of(m, struct fuzz_tmf, msg);
+
+	if (!scst_rx_mgmt_fn(session, t->fn, t->lun, t->tag, NULL))
+		die("%s", "scst_rx_mgmt_fn: out of memory");
 }
 
 static void session_unreg_done(struct scst_session *sess)
@@ -524,7 +561,7 @@ static void setup_input(void)
 	if (!session)
 		die("%s", "scst_register_session failed");
 	session_gone = false;
-	issued = responded = freed = tmf_done = 0;
+	issued = responded = freed = tmf_sent = tmf_done = input_tmfs = 0;
 	ncmds = 0;
 }
 
@@ -594,22 +631,55 @@ static void quiesce(void)
 	}
 }
 
-static void wait_responses(void)
+/* Where each command still active is (on the reactor: the lists are
+ * reactor-local), for a command that never ends. */
+static void dump_stuck_here(void *arg)
+{
+	struct scst_cmd *c;
+
+	(void)arg;
+	list_for_each_entry(c, &session->cmds, sess_entry)
+		fprintf(stderr,
+			"fuzz_scsi: active: tag %llu op 0x%02x attr %d state %s lba %llu+%u"
+			" in_task_set %d parked %d range_state %d started %d aborted %d\n",
+			(unsigned long long)c->tag, c->cdb[0], c->task_attr,
+			scst_cmd_state_name(c->state), (unsigned long long)c->lba, c->nblocks,
+			c->in_task_set, c->parked, (int)c->range_state, c->started,
+			(int)atomic_load(&c->aborted));
+}
+
+/* Until every command sent has ended and every task management function
+ * has completed; then each command must have had its response, unless a
+ * task management function may have aborted it. */
+static void wait_quiet(void)
 {
 	pthread_mutex_lock(&lock);
-	if (!WAIT_UNTIL(responded == issued, RESPONSE_TIMEOUT_MS)) {
+	if (!WAIT_UNTIL(freed == issued && tmf_done == tmf_sent, RESPONSE_TIMEOUT_MS)) {
 		for (unsigned i = 0; i < ncmds; i++)
-			if (!cmds[i].answered)
+			if (!cmds[i].ended)
 				dump_cmd(&cmds[i]);
 		pthread_mutex_unlock(&lock);
-		die("%s", "a command got no response in time");
+		reactor_run_on_all(dump_stuck_here, NULL);
+		die("%s", freed == issued ? "a task management function did not complete in time"
+					  : "a command did not end in time");
 	}
 	pthread_mutex_unlock(&lock);
+	for (unsigned i = 0; i < ncmds; i++) {
+		if (!cmds[i].answered && !input_tmfs)
+			bad_response(&cmds[i], "no response, and nothing aborted it");
+		if (cmds[i].answered)
+			check_response(&cmds[i]);
+	}
 }
 
 static void run_cmd(struct fuzz_cmd *fc, bool wait)
 {
-	bool alone = wait && responded == issued;
+	bool alone;
+
+	pthread_mutex_lock(&lock);
+	alone = wait && freed == issued && tmf_done == tmf_sent;
+	pthread_mutex_unlock(&lock);
+	fc->tag = next_tag++;
 
 	if (alone)
 		read_store(shadow);
@@ -619,10 +689,21 @@ static void run_cmd(struct fuzz_cmd *fc, bool wait)
 	reactor_send(reactor, &fc->msg, send_cmd_here);
 	if (!wait)
 		return;
-	wait_responses();
+	/* This command only: an earlier one may be blocked by an ACA
+	 * condition until the input clears it (or the end of the input). */
+	pthread_mutex_lock(&lock);
+	if (!WAIT_UNTIL(fc->ended, RESPONSE_TIMEOUT_MS)) {
+		pthread_mutex_unlock(&lock);
+		reactor_run_on_all(dump_stuck_here, NULL);
+		dump_cmd(fc);
+		die("%s", "a command did not end in time");
+	}
+	pthread_mutex_unlock(&lock);
+	if (!fc->answered && !input_tmfs)
+		bad_response(fc, "no response, and nothing aborted it");
+	if (fc->answered)
+		check_response(fc);
 	quiesce();
-	for (unsigned i = 0; i < ncmds; i++)
-		check_response(&cmds[i]);
 	if (trace)
 		dump_cmd(fc);
 	uint8_t key = sense_key(fc);
@@ -643,12 +724,47 @@ static void run_cmd(struct fuzz_cmd *fc, bool wait)
 	}
 }
 
+static const uint64_t luns[4] = { 0, 1, 2, UNMAPPED_LUN };
+
+static void send_tmf(enum scst_tmf fn, uint64_t lun, uint64_t tag)
+{
+	static struct fuzz_tmf tmfs[MAX_CMDS + 3];
+
+	assert(tmf_sent < sizeof(tmfs) / sizeof(tmfs[0]));
+	struct fuzz_tmf *t = &tmfs[tmf_sent];
+	*t = (struct fuzz_tmf){ .fn = fn, .lun = lun, .tag = tag };
+	pthread_mutex_lock(&lock);
+	tmf_sent++;
+	pthread_mutex_unlock(&lock);
+	reactor_send(reactor, &t->msg, send_tmf_here);
+}
+
+static void run_tmf(uint8_t flags, uint8_t fn, uint8_t ref)
+{
+	if (input_tmfs == MAX_CMDS)
+		return;
+	input_tmfs++;
+	/* The tag of an earlier command, or one never used. */
+	send_tmf((enum scst_tmf)(fn % NTMFS), luns[flags & REC_LUN_MASK],
+		 ref < ncmds ? cmds[ref].tag : next_tag + ref);
+	if (flags & REC_NOWAIT)
+		return;
+	/* The function only: commands it did not end may be blocked by an
+	 * ACA condition. */
+	pthread_mutex_lock(&lock);
+	if (!WAIT_UNTIL(tmf_done == tmf_sent, RESPONSE_TIMEOUT_MS)) {
+		pthread_mutex_unlock(&lock);
+		reactor_run_on_all(dump_stuck_here, NULL);
+		die("%s", "a task management function did not complete in time");
+	}
+	pthread_mutex_unlock(&lock);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint8_t tur[6] = { 0 };
-	static const uint64_t luns[4] = { 0, 1, 2, UNMAPPED_LUN };
 
 	setup_once();
 	setup_input();
@@ -664,6 +780,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	while (size >= 2 && ncmds < MAX_CMDS) {
 		struct fuzz_cmd *fc = &cmds[ncmds];
 		uint8_t flags = data[0];
+		if (flags & REC_TMF) {
+			if (size < REC_TMF_LEN)
+				break;
+			run_tmf(flags, data[1], data[2]);
+			data += REC_TMF_LEN;
+			size -= REC_TMF_LEN;
+			continue;
+		}
 		unsigned cdb_len = data[1] ? (data[1] - 1u) % SCSI_MAX_CDB_LEN + 1 : 6;
 		if (size < 2 + cdb_len + 5)
 			break;
@@ -700,10 +824,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ncmds++;
 		run_cmd(fc, !(flags & REC_NOWAIT));
 	}
-	wait_responses();
+	/* What an initiator does before it logs out: an ACA condition the
+	 * input left (a CHECK CONDITION with NACA=1) would hold the commands
+	 * it blocks until the session goes. */
+	for (unsigned l = 0; l < 3; l++)
+		send_tmf(SCST_TMF_CLEAR_ACA, l, 0);
+	wait_quiet();
 	quiesce();
-	for (unsigned i = 0; i < ncmds; i++)
-		check_response(&cmds[i]);
 	teardown_input();
 	return 0;
 }

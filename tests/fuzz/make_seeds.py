@@ -758,6 +758,18 @@ def scsi_rec(cdb, lun=0, direction=SCSI_NONE, exp=0, data=b"", attr=0, nowait=Fa
             + len(data).to_bytes(2, "big") + data)
 
 
+(TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET, TMF_TARGET_RESET,
+ TMF_I_T_NEXUS_RESET, TMF_CLEAR_ACA, TMF_QUERY_TASK, TMF_TARGET_COLD_RESET,
+ TMF_QUERY_TASK_SET, TMF_QUERY_ASYNC_EVENT) = range(11)
+# The harness's own TEST UNIT READYs are commands 0..2: a seed's first
+# record is command 3.
+SCSI_FIRST = 3
+
+
+def scsi_tmf(fn, ref=0, lun=0, nowait=False):
+    return bytes([lun | 0x40 | (SCSI_NOWAIT if nowait else 0), fn, ref])
+
+
 def scsi_in(cdb, exp, lun=0, **kw):
     return scsi_rec(cdb, lun=lun, direction=SCSI_IN, exp=exp, **kw)
 
@@ -841,10 +853,12 @@ def control_page(d_sense=0, swp=0, qerr=0, tst=0, tas=0, qam=0):
                   swp << 3, tas << 7, 0, 0, 0xFF, 0xFF, 0, 0])
 
 
-def sanitize(sa, params=b"", immed=0, ause=0, lun=0, length=None):
+def sanitize(sa, params=b"", immed=0, ause=0, lun=0, length=None, nowait=False):
     n = len(params) if length is None else length
     cdb = struct.pack(">BBBBBBBHB", 0x48, immed << 7 | ause << 5 | sa, 0, 0, 0, 0, 0, n, 0)
-    return scsi_out(cdb, params, lun=lun, exp=n) if n or params else scsi_rec(cdb, lun=lun)
+    if n or params:
+        return scsi_out(cdb, params, lun=lun, exp=n, nowait=nowait)
+    return scsi_rec(cdb, lun=lun, nowait=nowait)
 
 
 def overwrite_params(pattern, count=1, invert=0, test=0, plen=None):
@@ -884,9 +898,9 @@ def xcopy_list(cscds, segs, list_id=1, usage=0, inline=b"", cscd_len=None, seg_l
             + c + g + inline)
 
 
-def xcopy(params, lun=0, length=None, sa=0):
+def xcopy(params, lun=0, length=None, sa=0, nowait=False):
     n = len(params) if length is None else length
-    return scsi_out(xcopy_cdb(n, sa), params, lun=lun, exp=n)
+    return scsi_out(xcopy_cdb(n, sa), params, lun=lun, exp=n, nowait=nowait)
 
 
 def rcv_copy_results(sa, list_id=1, alloc=1024, lun=0):
@@ -1022,6 +1036,31 @@ def scsi_seeds():
         + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)]), lun=2)
         + xcopy(xcopy_list([cscd_naa(NAA_FILE)] * 2, [seg_b2b(0, 1, 8, 0, 400)]), lun=2)
         + rcv_copy_results(0) + rcv_copy_results(4) + read_back + scsi_in(read10(100, 8), 4096),
+        "tmf_abort": b"".join(scsi_out(write10(i * 8, 8), block(8, i + 1), nowait=True)
+                              for i in range(4))
+        + scsi_tmf(TMF_ABORT_TASK, SCSI_FIRST + 2, nowait=True)
+        + scsi_tmf(TMF_QUERY_TASK, SCSI_FIRST + 3, nowait=True)
+        + scsi_out(write10(64, 8), block(8, 7), nowait=True, lun=1)
+        + scsi_tmf(TMF_ABORT_TASK_SET, lun=1) + scsi_tmf(TMF_LUN_RESET)
+        + scsi_rec(TEST_UNIT_READY) + scsi_tmf(TMF_QUERY_ASYNC_EVENT) + scsi_tmf(TMF_QUERY_TASK_SET)
+        + scsi_tmf(TMF_ABORT_TASK, 200) + scsi_tmf(TMF_LUN_RESET, lun=3) + read_back,
+        "tmf_sanitize": pattern_write()
+        + sanitize(1, overwrite_params(b"\x5a" * 4), immed=1, nowait=True)
+        + scsi_tmf(TMF_LUN_RESET, nowait=True) + scsi_rec(TEST_UNIT_READY)
+        + scsi_in(REQUEST_SENSE, 252) + format_unit(0x10, bytes([0, 0x02, 0, 0]))
+        + scsi_tmf(TMF_TARGET_COLD_RESET) + scsi_tmf(TMF_I_T_NEXUS_RESET) + scsi_rec(TEST_UNIT_READY)
+        + read_back,
+        "tmf_xcopy": pattern_write()
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 64, 0, 512), seg_b2b(0, 1, 512, 0, 0)]),
+                nowait=True)
+        + scsi_tmf(TMF_ABORT_TASK, SCSI_FIRST + 1, nowait=True) + rcv_copy_results(0)
+        + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 64, 0, 512)], list_id=2), nowait=True)
+        + scsi_tmf(TMF_TARGET_RESET) + rcv_copy_results(0, list_id=2) + rcv_copy_results(4, list_id=2),
+        "aca": scsi_in(bytes([0x28, 0, 0, 0, 0x10, 0, 0, 0, 1, 0x04]), 512)
+        + scsi_in(read10(0, 1), 512) + scsi_in(bytes([0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0]), 512, attr=3)
+        + scsi_in(REQUEST_SENSE, 252, attr=3) + scsi_tmf(TMF_CLEAR_ACA) + scsi_in(read10(0, 1), 512)
+        + mode_select6(control_page(qerr=1)) + scsi_in(read10(SCSI_BLOCKS, 1), 512, nowait=True)
+        + scsi_in(read10(0, 1), 512),
         "misc": pattern_write()
         + scsi_out(struct.pack(">BBQBBBBBB", 0x89, 0, 0, 0, 0, 0, 1, 0, 0), block(2, 0))
         + scsi_rec(struct.pack(">BBIBHB", 0x2F, 0, 0, 0, 8, 0))
