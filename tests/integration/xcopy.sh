@@ -1,7 +1,7 @@
 #!/bin/bash
 # The copy manager (EXTENDED COPY, RECEIVE COPY RESULTS) from libiscsi's
 # C API, one scenario per run (xcopy_client.c says what each checks):
-#   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort|lid4
+#   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort|reset|lid4
 # Target 1 has the LUNs copied between (fileio with 512- and 4096-byte
 # blocks, nullio, a read-only one)
 # and a group whose LUN only the viewer initiator sees; target 2 has a

@@ -19,6 +19,10 @@
  *   badlist      every kind of malformed parameter list gets its exact
  *                sense (and field pointer) and writes nothing; FAILED
  *                SEGMENT DETAILS and OPERATING PARAMETERS
+ *   reset        a LUN RESET of the (fileio) destination by another
+ *                initiator ends
+ *                a running copy with COPY ABORTED; a copying session's
+ *                connection dropped mid-copy; a new login works
  *   lid4         EXTENDED COPY(LID4) read back, RECEIVE COPY STATUS(LID4)
  *                of a good and a failed copy, malformed LID4 headers
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
@@ -1007,6 +1011,122 @@ static void scenario_abort(void)
 		scsi_free_scsi_task(dupt);
 }
 
+/* Sends a long copy on @n asynchronously, to LUN @lun: 126 segments of
+ * @seg_bytes from nullio LUN 2 to the LUN @dst names, each to its block
+ * 0 (list id @list_id, held); waits until COPY STATUS shows it running
+ * (at least one segment done). Returns the task, or NULL. */
+static struct scsi_task *start_long_copy(struct nexus *n, int lun, uint8_t list_id,
+					 const uint8_t dst[8], uint32_t seg_bytes,
+					 struct pending *ec, uint8_t *list, size_t list_len)
+{
+	static struct iscsi_data d;
+	struct scsi_task *t, *st;
+	uint8_t cdb[16];
+	double t0 = now();
+
+	header(list, list_id, 0, 2 * CSCD, 126 * SEG0A, 0);
+	cscd_naa(list + HDR, id_null_a.naa, BS);
+	cscd_naa(list + HDR + CSCD, dst, BS);
+	for (unsigned i = 0; i < 126; i++)
+		seg0a(list + HDR + 2 * CSCD + i * SEG0A, 0, 1, seg_bytes,
+		      (uint64_t)i * seg_bytes / BS, 0);
+	d.size = list_len;
+	d.data = list;
+	ecopy_cdb(cdb, (uint32_t)list_len);
+	t = scsi_create_task(16, cdb, SCSI_XFER_WRITE, (int)list_len);
+	if (!t || iscsi_scsi_command_async(n->c, lun, t, task_cb, &d, ec))
+		return NULL;
+	while (now() - t0 < 30 && !ec->done) {
+		struct pending p = { 0 };
+
+		rcr_cdb(cdb, 0x00, list_id);
+		st = scsi_create_task(16, cdb, SCSI_XFER_READ, 1024);
+		iscsi_scsi_command_async(n->c, lun, st, task_cb, NULL, &p);
+		while (!p.done && service(n->c, 10))
+			;
+		scsi_free_scsi_task(st);
+		if (p.status == SCSI_STATUS_GOOD && p.len >= 12 && p.data[4] == 0x00 &&
+		    be16(p.data + 5) >= 1)
+			return t;
+	}
+	return ec->done ? NULL : t;
+}
+
+/* A LUN reset of the copy's destination by another initiator, and the
+ * loss of the copying session's connection, while a long copy runs. */
+static void scenario_reset(void)
+{
+	static uint8_t list[HDR + 2 * CSCD + 126 * SEG0A];
+	struct pending ec = { 0 }, tmf = { 0 };
+	struct scsi_task *t;
+	struct result r;
+	double t0, t_tmf = 0;
+
+	/* 126 times 32 MiB from nullio to the fileio LUN 1, whose WRITEs
+	 * (through io_uring) are in flight nearly all the time: the reset
+	 * aborts the ones in flight, and the copy fails with them. A reset
+	 * that falls between two WRITEs aborts nothing (the copy is not a
+	 * task of LUN 1): then it is tried again, eight times at most (a
+	 * ThreadSanitizer build missed twice in a row once). */
+	for (int attempt = 1; attempt <= 8; attempt++) {
+		uint8_t id = (uint8_t)(0x50 + attempt);
+
+		memset(&ec, 0, sizeof(ec));
+		memset(&tmf, 0, sizeof(tmf));
+		t_tmf = 0;
+		t = start_long_copy(&a, LUN_SRC, id, id_dst.naa, 32u << 20, &ec, list,
+				    sizeof(list));
+		pr_check(t != NULL, "a long copy (to LUN 1) is running (attempt %d)", attempt);
+		if (!t)
+			return;
+		iscsi_task_mgmt_lun_reset_async(b.c, LUN_DST, tmf_cb, &tmf);
+		t0 = now();
+		while ((!tmf.done || !ec.done) && now() - t0 < 30) {
+			if (!service(b.c, 5) || !service(a.c, 5))
+				break;
+			if (tmf.done && !t_tmf)
+				t_tmf = now();
+		}
+		scsi_free_scsi_task(t);
+		collect_all_uas(&a, 6);
+		if (ec.done && ec.status == SCSI_STATUS_GOOD && attempt < 8) {
+			printf("note: the reset fell between two WRITEs; again\n");
+			continue;
+		}
+		pr_check(tmf.done && tmf.status == SCSI_STATUS_GOOD && tmf.len == 0,
+			 "B's LUN RESET of LUN 1: FUNCTION COMPLETE in %.3f s", t_tmf - t0);
+		pr_check(ec.done && ec.status == SCSI_STATUS_CHECK_CONDITION &&
+				 ec.sense_key == 0xa && ec.asc == 0x0d01,
+			 "the copy (sent to LUN 0) ends with status %#x sense %X/%04X "
+			 "(A/0D01 COPY ABORTED, THIRD PARTY DEVICE FAILURE)", ec.status,
+			 ec.sense_key, ec.asc);
+		rcr(&a, LUN_SRC, 0x00, id, &r);
+		if (expect(&r, "GOOD", "COPY STATUS of the copy the reset cut") && r.len >= 12)
+			pr_check(r.data[4] == 0x02 && be16(r.data + 5) < 126,
+				 "it ended with errors (%02x) after %u of 126 segments", r.data[4],
+				 be16(r.data + 5));
+		break;
+	}
+
+	/* The copying session's connection goes while a copy runs: the
+	 * session ends once the copy has stopped, and a new one works. */
+	memset(&ec, 0, sizeof(ec));
+	t = start_long_copy(&a, LUN_NULL_A, 0x60, id_null_b.naa, 256u << 20, &ec, list,
+			    sizeof(list));
+	pr_check(t != NULL, "another long copy is running");
+	nexus_drop(&a);
+	if (t)
+		scsi_free_scsi_task(t);
+	if (!nexus_login(&a, "A", INI1, t1, 1, 0x11, 1))
+		return;
+	collect_all_uas(&a, 6);
+	tur(&a, &r);
+	expect(&r, "GOOD", "A logs in again after dropping its connection mid-copy");
+	rcr(&a, LUN_SRC, 0x00, 0x60, &r);
+	expect(&r, "CHECK CONDITION 5/24/00",
+	       "the new session does not see the old session's list id 0x60");
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -1033,6 +1153,8 @@ int main(int argc, char **argv)
 		scenario_abort();
 	else if (!strcmp(scenario, "lid4"))
 		scenario_lid4();
+	else if (!strcmp(scenario, "reset"))
+		scenario_reset();
 	else {
 		fprintf(stderr, "unknown scenario %s\n", scenario);
 		return 2;
