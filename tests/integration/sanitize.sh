@@ -101,7 +101,7 @@ stop_uscstd
 # A record that does not parse still means a job that did not complete.
 echo "not a record" > "$WORKDIR/state/medium/small"
 start_uscstd -c "$WORKDIR/scst.conf" --threads 2
-grep -q "device small: .*/medium/small is not a medium job record; taken as an interrupted sanitize" \
+grep -q "device small: .*/medium/small is not a medium job record; taken as an interrupted sanitize (line 1: not \"uscst-medium-job 1\")" \
 	"$LOG" || fail "no log line for the record that does not parse"
 timeout 60 python3 -B "$(dirname "$0")/sanitize.py" "$PORT" "$TGT_IQN" "$INI1" garbage-record ||
 	fail "a record that does not parse"

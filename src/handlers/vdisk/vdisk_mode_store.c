@@ -23,21 +23,18 @@
  * defaults (vdisk_mode.c logs it) and the file stays until the next save
  * replaces it.
  *
- * Saving never makes a reactor wait: MODE SELECT queues the text for one
- * writer thread (started with the first save) and completes when the
+ * Saving never makes a reactor wait: MODE SELECT queues the text for the
+ * state files' writer thread (core/state_file.h) and completes when the
  * writer has made it durable. */
 #include <assert.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/log.h"
-#include "core/pr_store.h"
+#include "core/state_file.h"
 #include "handlers/vdisk/vdisk_internal.h"
 
 #define MODE_FILE_MAGIC "uscst-mode-pages"
@@ -115,86 +112,45 @@ static int field_index(const char *name)
 	return -1;
 }
 
-/* One "name value" line (NUL-terminated, no newline) into @name (room
- * for 32 bytes) and @value; false unless it is exactly that. */
-static bool split_line(const char *line, char *name, unsigned *value)
-{
-	char *end;
-	const char *sp = strchr(line, ' ');
-	unsigned long v;
-
-	if (!sp || sp == line || (size_t)(sp - line) >= 32 || sp[1] < '0' || sp[1] > '9')
-		return false;
-	memcpy(name, line, (size_t)(sp - line));
-	name[sp - line] = '\0';
-	errno = 0;
-	v = strtoul(sp + 1, &end, 10);
-	if (errno || *end != '\0' || v > UINT_MAX)
-		return false;
-	*value = (unsigned)v;
-	return true;
-}
-
 int vdisk_mode_decode(const char *text, size_t len, struct mode_values *v, char *err,
 		      size_t errlen)
 {
+	struct state_file_lines it;
 	unsigned a[NFIELDS];
 	bool seen[NFIELDS] = { false };
 	char line[128], name[32];
-	size_t pos = 0;
-	unsigned lineno = 0, value;
+	unsigned value;
+	int rc;
 
-	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t n;
+	state_file_lines_init(&it, text, len);
+	if (state_file_header(&it, MODE_FILE_MAGIC, MODE_FILE_VERSION, err, errlen))
+		return -1;
+	while ((rc = state_file_next_line(&it, line, sizeof(line), err, errlen)) > 0) {
 		int i;
 
-		lineno++;
-		if (!nl) {
-			snprintf(err, errlen, "line %u: no newline at the end (cut short?)", lineno);
+		if (!state_file_split(line, name, sizeof(name), &value)) {
+			snprintf(err, errlen, "line %u: not a \"name value\" line", it.lineno);
 			return -1;
-		}
-		n = (size_t)(nl - (text + pos));
-		if (n >= sizeof(line) || memchr(text + pos, '\0', n)) {
-			snprintf(err, errlen, "line %u: not a \"name value\" line", lineno);
-			return -1;
-		}
-		memcpy(line, text + pos, n);
-		line[n] = '\0';
-		pos += n + 1;
-		if (!split_line(line, name, &value)) {
-			snprintf(err, errlen, "line %u: not a \"name value\" line", lineno);
-			return -1;
-		}
-		if (lineno == 1) {
-			if (strcmp(name, MODE_FILE_MAGIC) || value != MODE_FILE_VERSION) {
-				snprintf(err, errlen, "line 1: not \"%s %d\"", MODE_FILE_MAGIC,
-					 MODE_FILE_VERSION);
-				return -1;
-			}
-			continue;
 		}
 		i = field_index(name);
 		if (i < 0) {
-			snprintf(err, errlen, "line %u: unknown field '%s'", lineno, name);
+			snprintf(err, errlen, "line %u: unknown field '%s'", it.lineno, name);
 			return -1;
 		}
 		if (seen[i]) {
-			snprintf(err, errlen, "line %u: %s given twice", lineno, name);
+			snprintf(err, errlen, "line %u: %s given twice", it.lineno, name);
 			return -1;
 		}
 		if (value > fields[i].max) {
-			snprintf(err, errlen, "line %u: %s %u is above %u", lineno, name, value,
+			snprintf(err, errlen, "line %u: %s %u is above %u", it.lineno, name, value,
 				 fields[i].max);
 			return -1;
 		}
 		seen[i] = true;
 		a[i] = value;
 	}
-	if (lineno == 0) {
-		snprintf(err, errlen, "empty");
+	if (rc < 0)
 		return -1;
-	}
 	for (unsigned i = 0; i < NFIELDS; i++) {
 		if (!seen[i]) {
 			snprintf(err, errlen, "%s is missing", fields[i].name);
@@ -214,135 +170,34 @@ int vdisk_mode_decode(const char *text, size_t len, struct mode_values *v, char 
 
 /* ---- the file ---- */
 
-/* <state_dir>/mode/<dev_name>: 0, 1 when there is no state directory, or
- * -1 with @err. */
-static int mode_file_path(const char *dev_name, char *buf, size_t buflen, char *err,
-			  size_t errlen)
-{
-	const char *dir = pr_store_state_dir();
-
-	if (!dir)
-		return 1;
-	if (pr_store_check_name(dev_name, err, errlen))
-		return -1;
-	if (snprintf(buf, buflen, "%s/%s/%s", dir, MODE_DIR, dev_name) >= (int)buflen) {
-		snprintf(err, errlen, "%s/%s/%s: path too long", dir, MODE_DIR, dev_name);
-		return -1;
-	}
-	return 0;
-}
-
 int vdisk_mode_load(const char *dev_name, struct mode_values *v, char *err, size_t errlen)
 {
 	char path[PATH_MAX], text[VDISK_MODE_FILE_MAX + 1], why[256];
-	ssize_t n;
-	int fd, rc = mode_file_path(dev_name, path, sizeof(path), err, errlen);
+	size_t len;
+	int rc = state_file_read(MODE_DIR, dev_name, text, VDISK_MODE_FILE_MAX, &len, path, err,
+				 errlen);
 
-	if (rc)
-		return rc > 0 ? 0 : -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	/* One read: the file is far smaller than a page; one larger than
-	 * VDISK_MODE_FILE_MAX is not ours. */
-	n = read(fd, text, sizeof(text));
-	close(fd);
-	if (n < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
-	}
-	if ((size_t)n > VDISK_MODE_FILE_MAX) {
-		snprintf(err, errlen, "%s: larger than %d bytes", path, VDISK_MODE_FILE_MAX);
-		return -1;
-	}
-	if (vdisk_mode_decode(text, (size_t)n, v, why, sizeof(why))) {
+	if (rc <= 0)
+		return rc;
+	if (vdisk_mode_decode(text, len, v, why, sizeof(why))) {
 		snprintf(err, errlen, "%s: %s", path, why);
 		return -1;
 	}
 	return 1;
 }
 
-/* <state_dir>/mode, made (0700) and its parent fsync()ed when missing, so
- * that the directory entry of a new file's directory is durable too. */
-static int ensure_mode_dir(const char *path, char *err, size_t errlen)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	assert(slash);
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	if (mkdir(dir, 0700) == 0) {
-		char parent[PATH_MAX];
-		const char *ps = strrchr(dir, '/');
-
-		snprintf(parent, sizeof(parent), "%.*s", (int)(ps - dir), dir);
-		fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (fd >= 0) {
-			fsync(fd);
-			close(fd);
-		}
-		return 0;
-	}
-	if (errno == EEXIST)
-		return 0;
-	snprintf(err, errlen, "%s: %s", dir, strerror(errno));
-	return -1;
-}
-
 /* ---- the writer ---- */
 
 struct mode_save_req {
-	struct mode_save_req *next;
+	struct state_file_write write;
 	struct scst_cmd *cmd; /* holds its device: dev->name stays */
 	/* What is saved, and the saved values before: what the file still
 	 * holds if this save fails. */
 	struct mode_values values, previous;
 	char text[VDISK_MODE_FILE_MAX];
-	size_t len;
 	int err;
 	struct reactor_msg msg;
 };
-
-static struct {
-	pthread_once_t once;
-	pthread_mutex_t lock;
-	pthread_cond_t work;
-	struct mode_save_req *head, **tail;
-	bool started;
-} writer = {
-	.once = PTHREAD_ONCE_INIT,
-	.lock = PTHREAD_MUTEX_INITIALIZER,
-	.work = PTHREAD_COND_INITIALIZER,
-	.tail = &writer.head,
-};
-
-static int save(struct mode_save_req *req)
-{
-	const char *dev_name = req->cmd->dev->name;
-	char path[PATH_MAX], err[PATH_MAX + 256];
-	int rc = mode_file_path(dev_name, path, sizeof(path), err, sizeof(err));
-
-	if (rc > 0) {
-		log_error("vdisk: %s: mode pages not saved: no state directory", dev_name);
-		return -ENOENT;
-	}
-	if (rc == 0)
-		rc = ensure_mode_dir(path, err, sizeof(err));
-	if (rc == 0)
-		rc = pr_store_write_file(path, (const uint8_t *)req->text, req->len, err,
-					 sizeof(err));
-	if (rc) {
-		log_error("vdisk: %s: mode pages not saved: %s", dev_name, err);
-		return rc < 0 ? rc : -EIO;
-	}
-	log_info("vdisk: %s: mode pages saved to %s", dev_name, path);
-	return 0;
-}
 
 /* On the command's reactor, once the file is durable (or failed). A
  * failed save leaves the file as it was: so do the saved values MODE
@@ -365,59 +220,41 @@ static void save_done(struct reactor_msg *m)
 	scst_cmd_done(cmd);
 }
 
-static void *writer_main(void *arg)
+/* On the state files' writer thread. */
+static void save_written(struct state_file_write *w, int err, const char *why)
 {
-	(void)arg;
-	for (;;) {
-		struct mode_save_req *req;
+	struct mode_save_req *req = container_of(w, struct mode_save_req, write);
+	const char *dev_name = req->cmd->dev->name;
 
-		pthread_mutex_lock(&writer.lock);
-		while (!writer.head)
-			pthread_cond_wait(&writer.work, &writer.lock);
-		req = writer.head;
-		writer.head = req->next;
-		if (!writer.head)
-			writer.tail = &writer.head;
-		pthread_mutex_unlock(&writer.lock);
-		req->err = save(req);
-		reactor_send(req->cmd->reactor, &req->msg, save_done);
-	}
-	return NULL;
-}
-
-static void writer_start(void)
-{
-	pthread_t t;
-	int rc = pthread_create(&t, NULL, writer_main, NULL);
-
-	if (rc) {
-		log_error("vdisk: mode page writer: %s", strerror(rc));
-		return;
-	}
-	pthread_detach(t);
-	writer.started = true;
+	if (err)
+		log_error("vdisk: %s: mode pages not saved: %s", dev_name, why);
+	else
+		log_info("vdisk: %s: mode pages saved to %s", dev_name, w->path);
+	req->err = err;
+	reactor_send(req->cmd->reactor, &req->msg, save_done);
 }
 
 bool vdisk_mode_save_submit(struct scst_cmd *cmd, const struct mode_values *v,
 			    const struct mode_values *previous)
 {
 	struct mode_save_req *req = calloc(1, sizeof(*req));
+	char err[PATH_MAX + 256];
+	size_t len;
+	int rc;
 
 	if (!req)
 		return false;
 	req->cmd = cmd;
 	req->values = *v;
 	req->previous = *previous;
-	req->len = vdisk_mode_encode(v, req->text);
-	pthread_once(&writer.once, writer_start);
-	if (!writer.started) {
-		free(req);
-		return false;
-	}
-	pthread_mutex_lock(&writer.lock);
-	*writer.tail = req;
-	writer.tail = &req->next;
-	pthread_cond_signal(&writer.work);
-	pthread_mutex_unlock(&writer.lock);
+	len = vdisk_mode_encode(v, req->text);
+	rc = state_file_submit(&req->write, MODE_DIR, cmd->dev->name, req->text, len,
+			       save_written, err, sizeof(err));
+	/* A save that cannot even be queued fails as one the writer could
+	 * not write: logged, HARDWARE ERROR from the reactor's loop. */
+	if (rc > 0)
+		save_written(&req->write, -ENOENT, "no state directory");
+	else if (rc < 0)
+		save_written(&req->write, -EINVAL, err);
 	return true;
 }
