@@ -23,6 +23,7 @@
 #include "base/log.h"
 #include "core/pr_rules.h"
 #include "core/scst.h"
+#include "core/state_file.h"
 
 /* Offsets of the header (docs/pr_state_file.md). SCST's version 1 ends
  * its header at PR_OFF_V1_END; version 2 adds the generation and the
@@ -725,18 +726,12 @@ static struct {
 
 int pr_store_path(const char *dev_name, char *buf, size_t buflen, char *err, size_t errlen)
 {
-	if (pr_store_check_name(dev_name, err, errlen))
-		return -1;
-	if (!writer.state_dir) {
+	int rc = state_file_path("pr", dev_name, buf, buflen, err, errlen);
+
+	if (rc > 0)
 		snprintf(err, errlen, "no state directory for the PR state of device '%s'",
 			 dev_name);
-		return -1;
-	}
-	if (snprintf(buf, buflen, "%s/pr/%s", writer.state_dir, dev_name) >= (int)buflen) {
-		snprintf(err, errlen, "PR state file path of device '%s' is too long", dev_name);
-		return -1;
-	}
-	return 0;
+	return rc ? -1 : 0;
 }
 
 int pr_store_load(const char *dev_name, struct scst_pr *pr, char *err, size_t errlen)
@@ -762,44 +757,18 @@ int pr_store_load(const char *dev_name, struct scst_pr *pr, char *err, size_t er
 	return ret;
 }
 
-/* @dir, made if missing (0700: reservation keys are the cluster's
- * secrets). Returns 1 if it was made, 0 if it was there, or -errno. */
-static int make_dir(const char *dir)
+/* <state_dir>/pr (0700: reservation keys are the cluster's secrets),
+ * the first time a file is written. */
+static int ensure_pr_dir(const char *path, char *err, size_t errlen)
 {
-	if (mkdir(dir, 0700) == 0)
-		return 1;
-	return errno == EEXIST ? 0 : -errno;
-}
-
-/* <state_dir>/pr, the first time a file is written. A directory made
- * here gets its own entry synced in its parent. */
-static int ensure_pr_dir(char *err, size_t errlen)
-{
-	char dir[PATH_MAX];
 	int rc;
 
 	if (writer.pr_dir_ready)
 		return 0;
-	rc = make_dir(writer.state_dir);
-	if (rc < 0) {
-		snprintf(err, errlen, "state directory %s: %s", writer.state_dir, strerror(-rc));
-		return rc;
-	}
-	snprintf(dir, sizeof(dir), "%s/pr", writer.state_dir);
-	rc = make_dir(dir);
-	if (rc < 0) {
-		snprintf(err, errlen, "%s: %s", dir, strerror(-rc));
-		return rc;
-	}
-	if (rc == 1) {
-		rc = fsync_dir(writer.state_dir);
-		if (rc) {
-			snprintf(err, errlen, "%s: fsync: %s", writer.state_dir, strerror(-rc));
-			return rc;
-		}
-	}
-	writer.pr_dir_ready = true;
-	return 0;
+	rc = state_file_make_dirs(path, err, errlen);
+	if (!rc)
+		writer.pr_dir_ready = true;
+	return rc;
 }
 
 static int save(struct pr_store_req *req)
@@ -812,7 +781,7 @@ static int save(struct pr_store_req *req)
 		return -EINVAL;
 	}
 	pthread_mutex_lock(&writer.io_lock);
-	rc = req->bytes ? ensure_pr_dir(err, sizeof(err)) : 0;
+	rc = req->bytes ? ensure_pr_dir(path, err, sizeof(err)) : 0;
 	if (!rc)
 		rc = pr_store_write_file(path, req->bytes, req->len, err, sizeof(err));
 	pthread_mutex_unlock(&writer.io_lock);

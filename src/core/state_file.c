@@ -188,19 +188,14 @@ static int make_dir(const char *dir)
 	return errno == EEXIST ? 0 : -errno;
 }
 
-/* The directory of @w's file (and the state directory above it) made
- * when missing; a directory made here gets its entry synced in its
- * parent, so that a new file survives a crash with its directory. Both
- * come from @w's path, not from the state directory's global, which
- * pr_store_stop() frees. Writer thread. */
-static int ensure_dirs(const struct state_file_write *w, char *err, size_t errlen)
+int state_file_make_dirs(const char *path, char *err, size_t errlen)
 {
 	char dir[PATH_MAX], state_dir[PATH_MAX];
-	const char *slash = strrchr(w->path, '/');
+	const char *slash = strrchr(path, '/');
 	int rc;
 
-	assert(slash && slash > w->path);
-	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - w->path), w->path);
+	assert(slash && slash > path);
+	snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	slash = strrchr(dir, '/');
 	assert(slash);
 	snprintf(state_dir, sizeof(state_dir), "%.*s", slash == dir ? 1 : (int)(slash - dir), dir);
@@ -217,9 +212,12 @@ static int ensure_dirs(const struct state_file_write *w, char *err, size_t errle
 	if (rc == 1) {
 		int fd = open(state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-		if (fd >= 0) {
-			fsync(fd);
+		rc = fd < 0 || fsync(fd) ? -errno : 0;
+		if (fd >= 0)
 			close(fd);
+		if (rc) {
+			snprintf(err, errlen, "%s: fsync: %s", state_dir, strerror(-rc));
+			return rc;
 		}
 	}
 	return 0;
@@ -241,7 +239,7 @@ static void *writer_main(void *arg)
 		if (!writer.head)
 			writer.tail = &writer.head;
 		pthread_mutex_unlock(&writer.lock);
-		rc = w->text ? ensure_dirs(w, err, sizeof(err)) : 0;
+		rc = w->text ? state_file_make_dirs(w->path, err, sizeof(err)) : 0;
 		if (!rc)
 			rc = pr_store_write_file(w->path, (const uint8_t *)w->text, w->len, err,
 						 sizeof(err));

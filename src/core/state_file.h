@@ -16,7 +16,11 @@
  *    of the directory), or the file removed.
  *
  * Without a state directory (no --state-dir: unit tests, tools) there is
- * no file: paths, reads and writes say so (return 1) and touch nothing. */
+ * no file: paths, reads and writes say so (return 1) and touch nothing.
+ *
+ * The persistent reservations' pr/<device> (pr_store.c) is a binary file
+ * with its own writer (it waits for a load, and drains at stop); it takes
+ * its path and its directory from here. */
 #ifndef USCST_CORE_STATE_FILE_H
 #define USCST_CORE_STATE_FILE_H
 
@@ -32,6 +36,14 @@
  * (pr_store_check_name()'s rules) or the path is too long. */
 int state_file_path(const char *subdir, const char *dev_name, char *buf, size_t buflen,
 		    char *err, size_t errlen);
+
+/* The directory of the file at @path (<state_dir>/<subdir>/<name>) and
+ * the state directory above it made (0700) when missing; a directory made
+ * here gets its entry fsync()ed in its parent, so that a new file
+ * survives a crash with its directory. Works from @path alone, not from
+ * the state directory's global (pr_store_stop() frees it). 0, or -errno
+ * with @err. Blocks: the writer threads (this one's, pr_store's). */
+int state_file_make_dirs(const char *path, char *err, size_t errlen);
 
 /* ------------------------------------------------------------------ */
 /* Reading. Blocks on the file: management threads (attach) only, never a

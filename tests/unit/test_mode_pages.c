@@ -263,6 +263,19 @@ static void test_sense_errors(void **state)
 	assert_true(mode_sense_build(&req, &params, buf, &err) > 0);
 }
 
+/* MODE SELECT's refusal of a parameter list field: ILLEGAL REQUEST,
+ * INVALID FIELD IN PARAMETER LIST, pointing at list byte @byte, bit @bit. */
+static void assert_list_field(const struct scsi_sense *err, unsigned byte, unsigned bit)
+{
+	assert_int_equal(err->key, SK_ILLEGAL_REQUEST);
+	assert_int_equal(err->asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
+	assert_true(err->has_field_pointer);
+	assert_false(err->in_cdb);
+	assert_int_equal(err->byte, byte);
+	assert_true(err->bit_valid);
+	assert_int_equal(err->bit, bit);
+}
+
 /* A MODE SELECT(6) list: header, no descriptor, then the current page
  * @code as MODE SENSE reports it (so an unchanged list is valid). */
 static size_t select6_list(uint8_t *list, uint8_t code, const struct mode_disk_params *p)
@@ -309,20 +322,13 @@ static void test_select_refuses_fixed_field(void **state)
 
 	list[4 + 4] |= 0x40; /* RAC: not changeable */
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
-	assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
-	assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
-	assert_true(err.has_field_pointer);
-	assert_false(err.in_cdb);
-	assert_int_equal(err.byte, 8);
-	assert_true(err.bit_valid);
-	assert_int_equal(err.bit, 6);
+	assert_list_field(&err, 8, 6);
 
 	/* The busy timeout period (bytes 8-9) is fixed too. */
 	len = select6_list(list, MODE_PAGE_CONTROL, &params);
 	list[4 + 9] = 0x10;
 	assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
-	assert_int_equal(err.byte, 4 + 9);
-	assert_int_equal(err.bit, 7); /* 0xff became 0x10 */
+	assert_list_field(&err, 4 + 9, 7); /* 0xff became 0x10 */
 
 	/* WCE under write_through. */
 	struct mode_disk_params p = params;
@@ -331,8 +337,7 @@ static void test_select_refuses_fixed_field(void **state)
 	len = select6_list(list, MODE_PAGE_CACHING, &p);
 	list[4 + 2] &= (uint8_t)~0x04;
 	assert_int_equal(mode_select_parse(&req, list, len, &p, &r, &err), -1);
-	assert_int_equal(err.byte, 4 + 2);
-	assert_int_equal(err.bit, 2);
+	assert_list_field(&err, 4 + 2, 2);
 }
 
 /* SWP on and off; SP=1 asks for the values to be saved. */
@@ -392,13 +397,7 @@ static void test_select_qam(void **state)
 		len = select6_list(list, MODE_PAGE_CONTROL, &params);
 		list[4 + 3] = (uint8_t)((list[4 + 3] & 0x0f) | refused[i] << 4);
 		assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
-		assert_int_equal(err.key, SK_ILLEGAL_REQUEST);
-		assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
-		assert_true(err.has_field_pointer);
-		assert_false(err.in_cdb);
-		assert_int_equal(err.byte, 4 + 3);
-		assert_true(err.bit_valid);
-		assert_int_equal(err.bit, 7);
+		assert_list_field(&err, 4 + 3, 7);
 	}
 }
 
@@ -452,10 +451,7 @@ static void test_select_task_fields(void **state)
 		len = select6_list(list, MODE_PAGE_CONTROL, &params);
 		list[4 + refused[i].byte] |= refused[i].set;
 		assert_int_equal(mode_select_parse(&req, list, len, &params, &r, &err), -1);
-		assert_int_equal(err.asc, ASC_INVALID_FIELD_IN_PARAMETER_LIST);
-		assert_int_equal(err.byte, 4 + refused[i].byte);
-		assert_true(err.bit_valid);
-		assert_int_equal(err.bit, refused[i].bit);
+		assert_list_field(&err, 4 + refused[i].byte, refused[i].bit);
 	}
 }
 
