@@ -15,7 +15,13 @@
  *              bit 6     a task management function instead: the record
  *                        is 3 bytes, this one, the function (enum scst_tmf,
  *                        modulo its size) and the number of the command of
- *                        this input it names (ABORT TASK, QUERY TASK)
+ *                        this input it names (ABORT TASK, QUERY TASK);
+ *                        function 0xff is a restart instead: the session,
+ *                        the target and the devices go and come back, with
+ *                        the store and the state directory as they are
+ *                        (saved mode pages, persistent reservations, a
+ *                        failed SANITIZE's state), as across a daemon
+ *                        restart
  *              bit 7     do not wait for the response before the next
  *                        record (commands then overlap in the task set, and
  *                        a task management function meets them)
@@ -38,7 +44,7 @@
  * state directory (saved mode pages, persistent reservations) is emptied
  * and the file zeroed before each input, so that an input does the same
  * whatever ran before it. The harness clears the session's power-on unit
- * attentions itself (a TEST UNIT READY per LUN) so that the fuzzer's first
+ * attentions itself (a REQUEST SENSE per LUN) so that the fuzzer's first
  * command of each LUN is not spent on them.
  *
  * What aborts (and makes libFuzzer report the input):
@@ -90,6 +96,8 @@
 #define REC_TMF 0x40
 #define REC_NOWAIT 0x80
 #define REC_TMF_LEN 3
+#define REC_RESTART 0xff
+#define MAX_RESTARTS 4
 #define NTMFS (SCST_TMF_QUERY_ASYNC_EVENT + 1)
 #define REC_DIR_FAILED_OUT 3
 
@@ -531,14 +539,18 @@ static struct scst_device *make_device(const char *handler, const char *name, bo
 	return dev;
 }
 
-static void setup_input(void)
+/* @fresh: a new input, with an empty state directory and a zeroed store;
+ * else a restart within one, which keeps both. */
+static void setup_target(bool fresh)
 {
 	char err[256];
 
-	empty_dir(state_dir);
-	if (ftruncate(store_fd, 0) || ftruncate(store_fd, FILE_SIZE))
-		die("cannot reset %s", store_path);
-	memset(shadow, 0, FILE_SIZE);
+	if (fresh) {
+		empty_dir(state_dir);
+		if (ftruncate(store_fd, 0) || ftruncate(store_fd, FILE_SIZE))
+			die("cannot reset %s", store_path);
+		memset(shadow, 0, FILE_SIZE);
+	}
 	pthread_mutex_lock(&scst_mutex);
 	file_dev = make_device("vdisk_fileio", file_dev_name, true);
 	null_dev = make_device("vdisk_nullio", null_dev_name, false);
@@ -565,7 +577,7 @@ static void setup_input(void)
 	ncmds = 0;
 }
 
-static void teardown_input(void)
+static void teardown_target(void)
 {
 	char err[256];
 
@@ -760,22 +772,43 @@ static void run_tmf(uint8_t flags, uint8_t fn, uint8_t ref)
 	pthread_mutex_unlock(&lock);
 }
 
+/* The session's POWER ON, RESET OR BUS DEVICE RESET unit attentions,
+ * which would take the first command of each LUN: a REQUEST SENSE reports
+ * and clears one whatever UA_INTLCK_CTRL a restart brought back (under
+ * 10b a CHECK CONDITION leaves it pending, SPC-4 7.5.8). */
+static void clear_power_on_uas(void)
+{
+	static const uint8_t request_sense[6] = { 0x03, 0, 0, 0, 252, 0 };
+
+	for (unsigned l = 0; l < 3; l++) {
+		struct fuzz_cmd *fc = &cmds[ncmds++];
+		*fc = (struct fuzz_cmd){ .cdb_len = 6, .lun = l, .dir = SCST_DATA_READ,
+					 .expected_len = 252 };
+		memcpy(fc->cdb, request_sense, sizeof(request_sense));
+		run_cmd(fc, true);
+	}
+}
+
+/* What an initiator does before it logs out: an ACA condition the input
+ * left (a CHECK CONDITION with NACA=1) would hold the commands it blocks
+ * until the session goes. Then every command must have ended. */
+static void end_session(void)
+{
+	for (unsigned l = 0; l < 3; l++)
+		send_tmf(SCST_TMF_CLEAR_ACA, l, 0);
+	wait_quiet();
+	quiesce();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint8_t tur[6] = { 0 };
+	unsigned restarts = 0;
 
 	setup_once();
-	setup_input();
-
-	/* The power-on unit attentions. */
-	for (unsigned l = 0; l < 3; l++) {
-		struct fuzz_cmd *fc = &cmds[ncmds++];
-		*fc = (struct fuzz_cmd){ .cdb_len = 6, .lun = l, .dir = SCST_DATA_NONE };
-		memcpy(fc->cdb, tur, sizeof(tur));
-		run_cmd(fc, true);
-	}
+	setup_target(true);
+	clear_power_on_uas();
 
 	while (size >= 2 && ncmds < MAX_CMDS) {
 		struct fuzz_cmd *fc = &cmds[ncmds];
@@ -783,7 +816,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (flags & REC_TMF) {
 			if (size < REC_TMF_LEN)
 				break;
-			run_tmf(flags, data[1], data[2]);
+			if (data[1] != REC_RESTART) {
+				run_tmf(flags, data[1], data[2]);
+			} else if (restarts < MAX_RESTARTS) {
+				restarts++;
+				end_session();
+				teardown_target();
+				setup_target(false);
+				clear_power_on_uas();
+			}
 			data += REC_TMF_LEN;
 			size -= REC_TMF_LEN;
 			continue;
@@ -824,13 +865,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		ncmds++;
 		run_cmd(fc, !(flags & REC_NOWAIT));
 	}
-	/* What an initiator does before it logs out: an ACA condition the
-	 * input left (a CHECK CONDITION with NACA=1) would hold the commands
-	 * it blocks until the session goes. */
-	for (unsigned l = 0; l < 3; l++)
-		send_tmf(SCST_TMF_CLEAR_ACA, l, 0);
-	wait_quiet();
-	quiesce();
-	teardown_input();
+	end_session();
+	teardown_target();
 	return 0;
 }

@@ -761,13 +761,27 @@ def scsi_rec(cdb, lun=0, direction=SCSI_NONE, exp=0, data=b"", attr=0, nowait=Fa
 (TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET, TMF_TARGET_RESET,
  TMF_I_T_NEXUS_RESET, TMF_CLEAR_ACA, TMF_QUERY_TASK, TMF_TARGET_COLD_RESET,
  TMF_QUERY_TASK_SET, TMF_QUERY_ASYNC_EVENT) = range(11)
-# The harness's own TEST UNIT READYs are commands 0..2: a seed's first
+# The harness's own REQUEST SENSEs are commands 0..2: a seed's first
 # record is command 3.
 SCSI_FIRST = 3
 
 
 def scsi_tmf(fn, ref=0, lun=0, nowait=False):
     return bytes([lun | 0x40 | (SCSI_NOWAIT if nowait else 0), fn, ref])
+
+
+# A restart record (fuzz_scsi.c): the target and its devices come back
+# with the store and the state directory kept.
+SCSI_RESTART = bytes([0x40, 0xFF, 0])
+
+
+def pr_out(sa, key=0, sa_key=0, prtype=0, flags=0, lun=0):
+    params = struct.pack(">QQIBBH", key, sa_key, 0, flags, 0, 0)
+    return scsi_out(bytes([0x5F, sa, prtype, 0, 0, 0, 0, 0, len(params), 0]), params, lun=lun)
+
+
+def pr_in(sa, lun=0):
+    return scsi_in(bytes([0x5E, sa, 0, 0, 0, 0, 0, 4, 0, 0]), 1024, lun=lun)
 
 
 def scsi_in(cdb, exp, lun=0, **kw):
@@ -848,9 +862,10 @@ def caching_page(wce=1, rcd=0):
     return bytes([0x08, 0x12, wce << 2 | rcd]) + b"\0" * 17
 
 
-def control_page(d_sense=0, swp=0, qerr=0, tst=0, tas=0, qam=0):
-    return bytes([0x0A, 0x0A, tst << 5 | d_sense << 2, qam << 4 | qerr << 1,
-                  swp << 3, tas << 7, 0, 0, 0xFF, 0xFF, 0, 0])
+def control_page(d_sense=0, swp=0, qerr=0, tst=0, tas=0, qam=0, ua_intlck=0):
+    # GLTSD is always set (no log parameters are saved), not changeable.
+    return bytes([0x0A, 0x0A, tst << 5 | d_sense << 2 | 0x02, qam << 4 | qerr << 1,
+                  ua_intlck << 4 | swp << 3, tas << 6, 0, 0, 0xFF, 0xFF, 0, 0])
 
 
 def sanitize(sa, params=b"", immed=0, ause=0, lun=0, length=None, nowait=False):
@@ -1061,6 +1076,30 @@ def scsi_seeds():
         + scsi_in(REQUEST_SENSE, 252, attr=3) + scsi_tmf(TMF_CLEAR_ACA) + scsi_in(read10(0, 1), 512)
         + mode_select6(control_page(qerr=1)) + scsi_in(read10(SCSI_BLOCKS, 1), 512, nowait=True)
         + scsi_in(read10(0, 1), 512),
+        "restart_mode_pages": mode_select10(caching_page(wce=0), sp=1)
+        + mode_select6(control_page(d_sense=1, tas=1, qam=1, ua_intlck=2), sp=1) + SCSI_RESTART
+        + mode_sense10(0x3F) + mode_sense10(0x3F, pc=3) + scsi_in(read10(SCSI_BLOCKS, 1), 512)
+        + mode_select6(caching_page(), sp=1) + mode_select6(control_page()) + SCSI_RESTART
+        + mode_sense10(0x08) + mode_sense10(0x0A),
+        "restart_pr": pr_out(0, sa_key=0x1234, flags=1) + pr_out(1, key=0x1234, prtype=1)
+        + SCSI_RESTART + pr_in(0) + pr_in(1) + pr_in(3) + pattern_write()
+        + pr_out(2, key=0x1234, prtype=1) + pr_out(0, key=0x1234, sa_key=0, flags=1)
+        + SCSI_RESTART + pr_in(0),
+        "restart_media": pattern_write() + sanitize(1, overwrite_params(b"\x77" * 4), immed=1)
+        + SCSI_RESTART + scsi_rec(TEST_UNIT_READY) + read_back
+        + scsi_rec(bytes([0x1B, 0, 0, 0, 2, 0])) + SCSI_RESTART + scsi_rec(TEST_UNIT_READY)
+        + scsi_in(read10(0, 1), 512) + format_unit() + SCSI_RESTART + read_back,
+        "more_block_cmds": scsi_in(READ_CAPACITY10, 8) + scsi_in(READ_CAPACITY10, 8, lun=1)
+        + scsi_out(struct.pack(">BBQIBB", 0x93, 0, 16, 8, 0, 0), block(1, 0x42))
+        + scsi_out(struct.pack(">BBIBHB", 0x41, 0, 40, 0, 8, 0), block(1, 0x43))
+        + scsi_out(struct.pack(">BBQIBB", 0x93, 0, 1020, 8, 0, 0), block(1, 0x44))
+        + scsi_out(struct.pack(">BBIBHB", 0x2E, 0, 0, 0, 4, 0), block(4, 0x45))
+        + scsi_out(struct.pack(">BBIBHB", 0x2E, 2, 8, 0, 4, 0), block(4, 0x46))
+        + scsi_out(struct.pack(">BBQIBB", 0x8E, 0, 12, 4, 0, 0), block(4, 0x47))
+        + scsi_out(struct.pack(">BBIBHB", 0x2F, 2, 0, 0, 4, 0), block(4, 0x45))
+        + scsi_out(struct.pack(">BBIBHB", 0x2F, 2, 0, 0, 4, 0), block(4, 0x00))
+        + scsi_rec(struct.pack(">BBQIBB", 0x91, 2, 0, 64, 0, 0))
+        + scsi_in(read16(0, 48), 512 * 48),
         "misc": pattern_write()
         + scsi_out(struct.pack(">BBQBBBBBB", 0x89, 0, 0, 0, 0, 0, 1, 0, 0), block(2, 0))
         + scsi_rec(struct.pack(">BBIBHB", 0x2F, 0, 0, 0, 8, 0))
