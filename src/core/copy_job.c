@@ -26,6 +26,15 @@
  * management function with it. An internal command a reset of the
  * other LUN aborts fails the copy.
  *
+ * Task management of a device the copy reads or writes (a LUN reset, a
+ * task set cleared, by any nexus) must stop it even when none of its
+ * internal commands is on that device at the moment: the job is listed
+ * on each device it touches (struct scst_copy_link, dev->copy_links),
+ * and tmf.c, on whichever reactor it runs, posts a notice to the job's
+ * reactor (scst_copy_link_fail_locked()); only that reactor touches the
+ * job. The notice fails the copy (COPY ABORTED, THIRD PARTY DEVICE
+ * FAILURE) and holds the function until the copy has stopped.
+ *
  * Lifetimes:
  * - struct copy_job: allocated by the exec of its EXTENDED COPY, freed
  *   by job_finish() right before scst_cmd_done() of that command; the
@@ -37,9 +46,14 @@
  *   in job_finish(); lent to one internal command at a time, which
  *   never frees it (buf_borrowed). job_finish() runs only once no lane
  *   is busy, so no internal command still points into a buffer.
- * - the list identifier's record: copy_results.h. */
+ * - the list identifier's record: copy_results.h.
+ * - the device links: linked (under each dev->lock) when the copy
+ *   starts, unlinked by job_finish() before the nexuses go; a notice
+ *   posted meanwhile may arrive after job_finish(): the job's memory
+ *   then stays (job->ended) until the last notice is delivered. */
 #include <assert.h>
 #include <inttypes.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +77,16 @@
 #define COPY_BURST 8
 
 struct copy_job;
+
+/* Task management reached a device of the copy: from the reactor that
+ * ran the function to the job's. */
+struct copy_notice {
+	struct reactor_msg msg;
+	struct copy_job *job;
+	struct scst_mgmt_cmd *mcmd; /* held (scst_tmf_hold()); NULL: none waits */
+	struct copy_notice *next;   /* job->held */
+	char why[64];
+};
 
 /* One buffer and the chunk in it: read from the source, then written to
  * the destination. */
@@ -110,6 +134,19 @@ struct copy_job {
 	struct reactor_msg yield_msg;
 	struct copy_lane lanes[COPY_LANES];
 	struct reactor_deferred pump;
+	/* The session's reactor, the only one that touches the job; kept
+	 * here because a notice may come after the session has gone. */
+	struct reactor *reactor;
+	/* One per distinct device of the steps; linked while the copy runs. */
+	unsigned nlinks;
+	struct scst_copy_link links[COPY_MAX_CSCD_DESCS];
+	/* Notices posted and not yet delivered: added under a device's lock
+	 * on any reactor (only while linked), taken on the job's. */
+	atomic_uint notices;
+	/* Delivered notices whose function waits for the copy to stop. */
+	struct copy_notice *held;
+	/* job_finish() is done; the memory stays for undelivered notices. */
+	bool ended;
 };
 
 bool scst_copy_available(const struct scst_tgt_dev *td)
@@ -476,15 +513,116 @@ static void lane_take_chunk(struct copy_lane *l)
 	l->dst_lba = st->dst_lba + at / st->dst->dev->block_size;
 }
 
+/* ---- task management of a device the copy touches ---- */
+
+/* Lists the job on each device its steps read or write. */
+static void job_link_devices(struct copy_job *job)
+{
+	for (unsigned i = 0; i < job->nsteps; i++) {
+		struct scst_device *devs[2] = { job->steps[i].src->dev, job->steps[i].dst->dev };
+
+		for (unsigned k = 0; k < 2; k++) {
+			struct scst_copy_link *l;
+			bool listed = false;
+
+			for (unsigned j = 0; j < job->nlinks; j++)
+				listed |= job->links[j].dev == devs[k];
+			if (listed)
+				continue;
+			/* Every device is a resolved CSCD descriptor's. */
+			assert(job->nlinks < COPY_MAX_CSCD_DESCS);
+			l = &job->links[job->nlinks++];
+			l->dev = devs[k];
+			l->sess = job->sess;
+			l->job = job;
+			pthread_mutex_lock(&l->dev->lock);
+			list_add_tail(&l->dev_entry, &l->dev->copy_links);
+			pthread_mutex_unlock(&l->dev->lock);
+		}
+	}
+}
+
+/* After this no notice can be posted any more. */
+static void job_unlink_devices(struct copy_job *job)
+{
+	assert(reactor_self() == job->reactor);
+	for (unsigned i = 0; i < job->nlinks; i++) {
+		struct scst_copy_link *l = &job->links[i];
+
+		pthread_mutex_lock(&l->dev->lock);
+		list_del(&l->dev_entry);
+		pthread_mutex_unlock(&l->dev->lock);
+	}
+	job->nlinks = 0;
+}
+
+static void notice_free(struct copy_notice *n)
+{
+	if (n->mcmd)
+		scst_tmf_release(n->mcmd);
+	free(n);
+}
+
+/* On the job's reactor: the copy stops (its lanes' commands in flight
+ * end first), and the function that sent this completes after it. */
+static void job_notice(struct reactor_msg *m)
+{
+	struct copy_notice *n = container_of(m, struct copy_notice, msg);
+	struct copy_job *job = n->job;
+
+	assert(reactor_self() == job->reactor && atomic_load(&job->notices) > 0);
+	atomic_fetch_sub(&job->notices, 1);
+	if (job->ended) {
+		/* It stopped before the notice came. */
+		notice_free(n);
+		if (atomic_load(&job->notices) == 0)
+			free(job);
+		return;
+	}
+	n->next = job->held;
+	job->held = n;
+	/* Aborted itself (the same function reached the EXTENDED COPY):
+	 * it ends as task management says. */
+	if (!atomic_load(&job->ec->aborted)) {
+		assert(job->cur < job->nsteps);
+		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
+					 job->steps[job->cur].offset),
+			 n->why);
+	}
+	schedule(job);
+}
+
+void scst_copy_link_fail_locked(struct scst_copy_link *link, struct scst_mgmt_cmd *mcmd,
+				const char *why)
+{
+	struct copy_job *job = link->job;
+	struct copy_notice *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		log_error("out of memory: %s of %s does not stop a copy running on it", why,
+			  link->dev->name);
+		return;
+	}
+	n->job = job;
+	n->mcmd = mcmd;
+	if (mcmd)
+		scst_tmf_hold(mcmd);
+	snprintf(n->why, sizeof(n->why), "%s of %s", why, link->dev->name);
+	atomic_fetch_add(&job->notices, 1);
+	reactor_send(job->reactor, &n->msg, job_notice);
+}
+
 static void job_finish(struct copy_job *job)
 {
 	struct scst_cmd *ec = job->ec;
+	struct copy_notice *held;
 
 	assert(job->busy == 0);
 	if (job->pump.queued || job->yield_sent) {
 		job->finish_pending = true;
 		return;
 	}
+	job_unlink_devices(job);
 	for (unsigned i = 0; i < COPY_LANES; i++) {
 		assert(job->lanes[i].state == LANE_IDLE);
 		buf_pool_free(job->lanes[i].buf, job->lanes[i].cap);
@@ -500,8 +638,21 @@ static void job_finish(struct copy_job *job)
 	if (job->rec)
 		copy_record_end(job->rec, ec);
 	ec->dev_priv = NULL;
-	free(job);
+	held = job->held;
+	job->held = NULL;
+	if (atomic_load(&job->notices) == 0)
+		free(job);
+	else
+		job->ended = true; /* the last notice frees it */
 	scst_cmd_done(ec);
+	/* Nothing of the copy is in flight any more: the functions that
+	 * reached it may complete. */
+	while (held) {
+		struct copy_notice *next = held->next;
+
+		notice_free(held);
+		held = next;
+	}
 }
 
 static void job_pump(struct reactor_deferred *d);
@@ -601,6 +752,7 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 	}
 	job->ec = ec;
 	job->sess = ec->sess;
+	job->reactor = ec->sess->reactor;
 	list_init(&job->pump.entry);
 	job->pump.fn = job_pump;
 	for (unsigned i = 0; i < COPY_LANES; i++)
@@ -652,5 +804,6 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		}
 	}
 	ec->dev_priv = job;
+	job_link_devices(job);
 	schedule(job);
 }

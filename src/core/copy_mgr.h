@@ -37,6 +37,29 @@ enum copy_service_action {
  * OPERATION CODES agree, and VPD page 0x00 lists 0x8F only then. */
 bool scst_copy_available(const struct scst_tgt_dev *td);
 
+/* A running copy job's entry in the list of a device it reads or writes
+ * (dev->copy_links, under dev->lock), one per distinct device. Owned by
+ * the job (copy_job.c), which links it when the copy starts and unlinks
+ * it before it ends, both on the job's reactor; task management
+ * (tmf.c), on any reactor, reads @sess under dev->lock to decide whether
+ * what it does to the device's task set reaches the copy (as if it were
+ * a task of that nexus on the device), and if so calls
+ * scst_copy_link_fail_locked(). */
+struct copy_job;
+struct scst_copy_link {
+	struct list_head dev_entry;
+	struct scst_device *dev;
+	const struct scst_session *sess; /* the copy's nexus: compared only */
+	struct copy_job *job;            /* touched only on its reactor */
+};
+
+/* dev->lock held, any reactor: the copy of @link fails with COPY ABORTED,
+ * THIRD PARTY DEVICE FAILURE (@why is logged, e.g. "LOGICAL UNIT RESET"),
+ * delivered to its reactor by a message; @mcmd (may be NULL) completes
+ * only once the copy has stopped. */
+void scst_copy_link_fail_locked(struct scst_copy_link *link, struct scst_mgmt_cmd *mcmd,
+				const char *why);
+
 int scst_ext_copy_parse(struct scst_cmd *cmd);
 void scst_ext_copy_exec(struct scst_cmd *cmd);
 int scst_rcv_copy_results_parse(struct scst_cmd *cmd);

@@ -126,6 +126,27 @@ void copy_record_end(struct copy_record *rec, const struct scst_cmd *cmd)
 		discard(rec);
 }
 
+void copy_records_session_gone(const struct scst_session *sess)
+{
+	struct copy_record *rec, *tmp;
+	unsigned n = 0;
+
+	assert(reactor_self() == sess->reactor);
+	if (!records.next)
+		return; /* this reactor never had one */
+	list_for_each_entry_safe(rec, tmp, &records, entry) {
+		if (rec->sess != sess || rec->sess_serial != sess->serial)
+			continue;
+		/* Its copy was a command of the session: it has ended. */
+		assert(!rec->active);
+		discard(rec);
+		n++;
+	}
+	if (n)
+		log_info("session %s: %u list identifier record(s) of its copies dropped",
+			 sess->initiator_name, n);
+}
+
 /* ---- RECEIVE COPY RESULTS ---- */
 
 #define RCR_CDB_LIST_ID 2

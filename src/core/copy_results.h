@@ -13,8 +13,8 @@
  * report it, or another copy reuses its identifier, or it is the oldest
  * ended one of a full list (COPY_HELD_RECORDS_MAX per reactor). A record
  * names its session by pointer and serial, and is never followed to the
- * session: one that outlives its session matches no later session (the
- * serial is never reused) and goes as the oldest. */
+ * session; when the session ends its records go with it
+ * (copy_records_session_gone()). */
 #ifndef USCST_CORE_COPY_RESULTS_H
 #define USCST_CORE_COPY_RESULTS_H
 
@@ -49,5 +49,8 @@ struct copy_record *copy_record_begin(const struct scst_session *sess, uint32_t 
 /* The copy has ended with the EXTENDED COPY's @cmd status and sense: the
  * record is kept if held, freed if not. */
 void copy_record_end(struct copy_record *rec, const struct scst_cmd *cmd);
+/* @sess has ended (session.c, on its reactor, once no command of it is
+ * left): its records, held results nobody collected, are dropped. */
+void copy_records_session_gone(const struct scst_session *sess);
 
 #endif

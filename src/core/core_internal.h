@@ -101,6 +101,11 @@ void scst_aca_nexus_gone_locked(struct scst_tgt_dev *td);
 
 /* Task management (tmf.c): the command is finishing; wake whoever waits. */
 void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters);
+/* Something other than a command (a copy job, copy_job.c) makes @mcmd
+ * wait until it has stopped: hold under the lock the function scans with,
+ * release on any reactor once it has stopped. */
+void scst_tmf_hold(struct scst_mgmt_cmd *mcmd);
+void scst_tmf_release(struct scst_mgmt_cmd *mcmd);
 /* Marks @cmd aborted on behalf of @mcmd (may be NULL); dev->lock or, for
  * commands without a device, reactor-local. */
 void scst_abort_cmd_locked(struct scst_cmd *cmd, struct scst_mgmt_cmd *mcmd);

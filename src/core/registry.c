@@ -286,7 +286,7 @@ void scst_device_put(struct scst_device *dev)
 		return;
 	/* Out of the registry, unmapped, no nexus left: nothing can reach
 	 * it any more. */
-	assert(list_empty(&dev->tgt_devs) && list_empty(&dev->cmds));
+	assert(list_empty(&dev->tgt_devs) && list_empty(&dev->cmds) && list_empty(&dev->copy_links));
 	log_info("device %s: released", dev->name);
 	dev->handler->detach(dev);
 	device_free(dev);
@@ -341,6 +341,7 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	atomic_init(&dev->refs, 1); /* the registry's */
 	list_init(&dev->tgt_devs);
 	list_init(&dev->cmds);
+	list_init(&dev->copy_links);
 	scst_range_lock_init(dev);
 	scst_pr_init(dev);
 	atomic_init(&dev->wce, true);

@@ -499,6 +499,11 @@ struct scst_device {
 	struct list_head tgt_devs;  /* every I_T_L nexus to this device */
 	struct list_head cmds;      /* active commands, for task management */
 	unsigned active_cmds;
+	/* Running EXTENDED COPY jobs that read or write this device (struct
+	 * scst_copy_link, core/copy_mgr.h): a copy is not a task of every
+	 * device it touches, so task management finds it here even when
+	 * none of its internal commands is on the device at the moment. */
+	struct list_head copy_links;
 
 	/* Lifetime. The registry holds one reference from
 	 * scst_device_create() to scst_device_destroy(), and every I_T_L

@@ -29,6 +29,7 @@
 
 #include "base/log.h"
 #include "core/alua.h"
+#include "core/copy_results.h"
 #include "core/core_internal.h"
 #include "core/pr_internal.h"
 
@@ -403,6 +404,9 @@ static void session_detach(struct reactor_msg *m)
 
 	assert(reactor_self() == sess->reactor && sess->unregistering && !sess->detached);
 	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
+	/* The copy manager's list identifiers are per I_T nexus: the held
+	 * results of its copies go with it (records are reactor-local). */
+	copy_records_session_gone(sess);
 	pthread_mutex_lock(&scst_mutex);
 	list_del(&sess->tgt_entry);
 	/* Off the list readers sum: its counters go to the target's. */

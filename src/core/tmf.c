@@ -6,7 +6,11 @@
  *
  * Which tasks a function reaches, and whether each ends silently or with
  * TASK ABORTED, is tmf_scope.c's decision from the control page's TST and
- * TAS; this file applies it. The same machinery serves QErr (a CHECK
+ * TAS; this file applies it. A running EXTENDED COPY is reached on every
+ * device it reads or writes as if it were a task of its nexus there
+ * (dev->copy_links): what would abort such a task fails the copy, through
+ * a notice to the copy's reactor (copy_job.c owns the job), and the
+ * function completes once the copy has stopped. The same machinery serves QErr (a CHECK
  * CONDITION aborting other tasks) and ACA (SAM-5 5.9; the rules are
  * aca_rules.c's): ACA is state on the faulted I_T_L nexus, checked in
  * PRE_EXEC, and cleared by CLEAR ACA or a reset.
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 
 #include "base/log.h"
+#include "core/copy_mgr.h"
 #include "core/pr_internal.h"
 #include "core/task_mgmt.h"
 #include "core/tmf_scope.h"
@@ -55,6 +60,19 @@ static void tmf_put(struct scst_mgmt_cmd *mcmd)
 {
 	if (atomic_fetch_sub(&mcmd->pending, 1) == 1)
 		reactor_send(mcmd->sess->reactor, &mcmd->done_msg, tmf_complete);
+}
+
+void scst_tmf_hold(struct scst_mgmt_cmd *mcmd)
+{
+	/* Only while the function still holds its scan's reference: it
+	 * cannot have completed. */
+	assert(atomic_load(&mcmd->pending) > 0);
+	atomic_fetch_add(&mcmd->pending, 1);
+}
+
+void scst_tmf_release(struct scst_mgmt_cmd *mcmd)
+{
+	tmf_put(mcmd);
 }
 
 void scst_tmf_cmd_finished(struct scst_tmf_waiter *waiters)
@@ -146,15 +164,40 @@ static enum scst_abort_fate fate_of(enum tmf_fate f)
 	}
 }
 
+static const char *scope_name(enum tmf_scope_action action)
+{
+	switch (action) {
+	case TMF_SCOPE_ABORT_TASK:
+		return "ABORT TASK";
+	case TMF_SCOPE_ABORT_TASK_SET:
+		return "ABORT TASK SET";
+	case TMF_SCOPE_CLEAR_TASK_SET:
+		return "CLEAR TASK SET";
+	case TMF_SCOPE_CLEAR_ACA:
+		return "CLEAR ACA";
+	case TMF_SCOPE_LUN_RESET:
+		return "a reset";
+	case TMF_SCOPE_I_T_NEXUS_RESET:
+		return "I_T NEXUS RESET";
+	case TMF_SCOPE_QERR_ABORT_ALL:
+	case TMF_SCOPE_QERR_ABORT_NEXUS:
+		return "a CHECK CONDITION under QErr";
+	}
+	return "task management";
+}
+
 /* Aborts what @action reaches among the device's commands, as seen from
  * @sess (the acting I_T nexus), sparing @except (the command whose CHECK
- * CONDITION triggered QErr); returns how many it aborted. */
+ * CONDITION triggered QErr), and fails the copies running on the device
+ * that a task of their nexus there would be aborted by; returns how many
+ * commands it aborted. */
 static unsigned abort_in_scope(struct scst_mgmt_cmd *mcmd, struct scst_device *dev,
 			       struct scst_session *sess, enum tmf_scope_action action,
 			       uint64_t tag, const struct scst_cmd *except)
 {
 	unsigned tst = atomic_load(&dev->tst);
 	bool tas = atomic_load(&dev->tas);
+	struct scst_copy_link *link;
 	struct scst_cmd *cmd;
 	unsigned n = 0;
 
@@ -178,6 +221,13 @@ static unsigned abort_in_scope(struct scst_mgmt_cmd *mcmd, struct scst_device *d
 		if (f == TMF_FATE_ABORT_CLEARED_UA)
 			scst_ua_commands_cleared_locked(cmd->tgt_dev);
 		n++;
+	}
+	list_for_each_entry(link, &dev->copy_links, dev_entry) {
+		struct tmf_task_view v = { .same_nexus = link->sess == sess };
+
+		assert(link->dev == dev);
+		if (tmf_scope_fate(action, tst, tas, &v) != TMF_FATE_UNTOUCHED)
+			scst_copy_link_fail_locked(link, mcmd, scope_name(action));
 	}
 	pthread_mutex_unlock(&dev->lock);
 	return n;

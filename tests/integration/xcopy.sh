@@ -6,7 +6,8 @@
 # blocks, nullio, a read-only one)
 # and a group whose LUN only the viewer initiator sees; target 2 has a
 # LUN of its own. Afterwards uscstd is alive, serves a new login and a LUN
-# reset (check_liveness), and exits 0 on SIGTERM.
+# reset (check_liveness), and exits 0 on SIGTERM; for reset, the held
+# results of A's ended sessions were dropped with them (the log).
 . "$(dirname "$0")/lib.sh" "$@"
 CLIENT=${2:?usage: $0 USCSTD XCOPY_CLIENT SCENARIO}
 SCENARIO=${3:?usage: $0 USCSTD XCOPY_CLIENT SCENARIO}
@@ -79,4 +80,13 @@ timeout -k 5 "${XCOPY_TIMEOUT:-240}" "$CLIENT" "127.0.0.1:$PORT" "$T1" "$T2" "$S
 rc=$?
 [ "$rc" = 0 ] || fail "xcopy_client $SCENARIO: exit $rc (the FAIL lines above)"
 LIVENESS_TARGET=$T1 check_liveness "xcopy $SCENARIO" iqn.2026-12.test:xcopy-a 80a0000000ff
+# reset: A's first session ended (its connection dropped) with four held
+# records (three cut copies, the one aborted by the drop), its second
+# (logged out) with one; each goes with its session.
+if [ "$SCENARIO" = reset ]; then
+	for n in 4 1; do
+		grep -q "session iqn.2026-12.test:xcopy-a: $n list identifier record(s) of its copies dropped" "$LOG" ||
+			fail "no log line: $n held list identifier record(s) dropped with A's session"
+	done
+fi
 stop_uscstd

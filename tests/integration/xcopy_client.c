@@ -19,12 +19,20 @@
  *   badlist      every kind of malformed parameter list gets its exact
  *                sense (and field pointer) and writes nothing; FAILED
  *                SEGMENT DETAILS and OPERATING PARAMETERS
- *   reset        a LUN RESET of the (fileio) destination by another
- *                initiator ends
- *                a running copy with COPY ABORTED; a copying session's
- *                connection dropped mid-copy; a new login works
+ *   reset        a LUN RESET of the destination (fileio, nullio) or a
+ *                CLEAR TASK SET by another initiator ends a running copy
+ *                with COPY ABORTED every time; a copying session's
+ *                connection dropped mid-copy; a new login works; a held
+ *                result goes with its session (logout, login: no such
+ *                list)
  *   lid4         EXTENDED COPY(LID4) read back, RECEIVE COPY STATUS(LID4)
  *                of a good and a failed copy, malformed LID4 headers
+ *   odx          POPULATE TOKEN / WRITE USING TOKEN / RECEIVE ROD TOKEN
+ *                INFORMATION (copy_odx.c): round trips read back (two
+ *                LUNs, one LUN, OFFSET INTO ROD, a partial transfer),
+ *                the zero ROD token, revocation by another session's
+ *                overlapping WRITE (not by a non-overlapping one), an
+ *                expired token, DEL_TKN, masking, malformed lists
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -435,13 +443,13 @@ static void scenario_copy(void)
 	expect(&r, "GOOD", "EXTENDED COPY with parameter list length 0");
 
 	/* REPORT SUPPORTED OPERATION CODES, one command with its service
-	 * action (reporting options 010b): SUPPORT 011b for the LID1 and
-	 * LID4 forms served, 001b for the ROD token ones, not yet. */
+	 * action (reporting options 010b): SUPPORT 011b for the LID1,
+	 * LID4 and ROD token forms served. */
 	{
 		static const struct { uint8_t op, sa, support; } rows[] = {
 			{ 0x83, 0x00, 3 }, { 0x84, 0x00, 3 }, { 0x84, 0x03, 3 },
 			{ 0x84, 0x04, 3 }, { 0x83, 0x01, 3 }, { 0x84, 0x05, 3 },
-			{ 0x83, 0x10, 1 }, { 0x84, 0x07, 1 },
+			{ 0x83, 0x10, 3 }, { 0x83, 0x11, 3 }, { 0x84, 0x07, 3 },
 		};
 
 		for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -1052,9 +1060,16 @@ static struct scsi_task *start_long_copy(struct nexus *n, int lun, uint8_t list_
 	return ec->done ? NULL : t;
 }
 
-/* A LUN reset of the copy's destination by another initiator, and the
- * loss of the copying session's connection, while a long copy runs. */
-static void scenario_reset(void)
+/* Another initiator's task management function @fn (LOGICAL UNIT RESET,
+ * CLEAR TASK SET) of LUN @dst_lun while A copies 126 segments of
+ * @seg_bytes from nullio LUN 2 to it, the EXTENDED COPY sent to LUN 0
+ * (so it is no task of the LUN reset): the function completes, and the
+ * copy ends with COPY ABORTED, THIRD PARTY DEVICE FAILURE, whether or
+ * not one of its internal commands was on that LUN at the moment (to a
+ * nullio LUN they complete at once, so there hardly ever is one). No
+ * retry: every run must see it. */
+static void cut_mid_copy(const char *what, int fn, int dst_lun, const uint8_t dst[8],
+			 uint32_t seg_bytes, uint8_t list_id)
 {
 	static uint8_t list[HDR + 2 * CSCD + 126 * SEG0A];
 	struct pending ec = { 0 }, tmf = { 0 };
@@ -1062,54 +1077,61 @@ static void scenario_reset(void)
 	struct result r;
 	double t0, t_tmf = 0;
 
-	/* 126 times 32 MiB from nullio to the fileio LUN 1, whose WRITEs
-	 * (through io_uring) are in flight nearly all the time: the reset
-	 * aborts the ones in flight, and the copy fails with them. A reset
-	 * that falls between two WRITEs aborts nothing (the copy is not a
-	 * task of LUN 1): then it is tried again, eight times at most (a
-	 * ThreadSanitizer build missed twice in a row once). */
-	for (int attempt = 1; attempt <= 8; attempt++) {
-		uint8_t id = (uint8_t)(0x50 + attempt);
-
-		memset(&ec, 0, sizeof(ec));
-		memset(&tmf, 0, sizeof(tmf));
-		t_tmf = 0;
-		t = start_long_copy(&a, LUN_SRC, id, id_dst.naa, 32u << 20, &ec, list,
-				    sizeof(list));
-		pr_check(t != NULL, "a long copy (to LUN 1) is running (attempt %d)", attempt);
-		if (!t)
-			return;
-		iscsi_task_mgmt_lun_reset_async(b.c, LUN_DST, tmf_cb, &tmf);
-		t0 = now();
-		while ((!tmf.done || !ec.done) && now() - t0 < 30) {
-			if (!service(b.c, 5) || !service(a.c, 5))
-				break;
-			if (tmf.done && !t_tmf)
-				t_tmf = now();
-		}
-		scsi_free_scsi_task(t);
-		collect_all_uas(&a, 6);
-		if (ec.done && ec.status == SCSI_STATUS_GOOD && attempt < 8) {
-			printf("note: the reset fell between two WRITEs; again\n");
-			continue;
-		}
-		pr_check(tmf.done && tmf.status == SCSI_STATUS_GOOD && tmf.len == 0,
-			 "B's LUN RESET of LUN 1: FUNCTION COMPLETE in %.3f s", t_tmf - t0);
-		pr_check(ec.done && ec.status == SCSI_STATUS_CHECK_CONDITION &&
-				 ec.sense_key == 0xa && ec.asc == 0x0d01,
-			 "the copy (sent to LUN 0) ends with status %#x sense %X/%04X "
-			 "(A/0D01 COPY ABORTED, THIRD PARTY DEVICE FAILURE)", ec.status,
-			 ec.sense_key, ec.asc);
-		rcr(&a, LUN_SRC, 0x00, id, &r);
-		if (expect(&r, "GOOD", "COPY STATUS of the copy the reset cut") && r.len >= 12)
-			pr_check(r.data[4] == 0x02 && be16(r.data + 5) < 126,
-				 "it ended with errors (%02x) after %u of 126 segments", r.data[4],
-				 be16(r.data + 5));
-		break;
+	t = start_long_copy(&a, LUN_SRC, list_id, dst, seg_bytes, &ec, list, sizeof(list));
+	pr_check(t != NULL, "a long copy to LUN %d is running (list id %#x)", dst_lun, list_id);
+	if (!t)
+		return;
+	if (iscsi_task_mgmt_async(b.c, dst_lun, (enum iscsi_task_mgmt_funcs)fn, 0xffffffff, 0,
+				  tmf_cb, &tmf)) {
+		pr_check(false, "B's %s of LUN %d is sent", what, dst_lun);
+		return;
 	}
+	t0 = now();
+	while ((!tmf.done || !ec.done) && now() - t0 < 30) {
+		if (!service(b.c, 5) || !service(a.c, 5))
+			break;
+		if (tmf.done && !t_tmf)
+			t_tmf = now();
+	}
+	scsi_free_scsi_task(t);
+	collect_all_uas(&a, 6);
+	pr_check(tmf.done && tmf.status == SCSI_STATUS_GOOD && tmf.len == 0,
+		 "B's %s of LUN %d: FUNCTION COMPLETE (status %#x, response %d) in %.3f s", what,
+		 dst_lun, tmf.status, tmf.len, t_tmf ? t_tmf - t0 : -1.0);
+	pr_check(ec.done && ec.status == SCSI_STATUS_CHECK_CONDITION && ec.sense_key == 0xa &&
+			 ec.asc == 0x0d01,
+		 "the copy (sent to LUN 0) cut by the %s ends with status %#x sense %X/%04X "
+		 "(A/0D01 COPY ABORTED, THIRD PARTY DEVICE FAILURE)", what, ec.status,
+		 ec.sense_key, ec.asc);
+	rcr(&a, LUN_SRC, 0x00, list_id, &r);
+	if (expect(&r, "GOOD", "COPY STATUS of the copy the function cut") && r.len >= 12)
+		pr_check(r.data[4] == 0x02 && be16(r.data + 5) < 126,
+			 "it ended with errors (%02x, 02) after %u of 126 segments", r.data[4],
+			 be16(r.data + 5));
+}
+
+/* Task management of the copy's destination by another initiator, and
+ * the loss of the copying session's connection, while a long copy runs;
+ * then a held result goes with its session. */
+static void scenario_reset(void)
+{
+	static uint8_t list[HDR + 2 * CSCD + 126 * SEG0A];
+	struct pending ec = { 0 };
+	struct scsi_task *t;
+	struct result r;
+	unsigned len;
+
+	/* To the fileio LUN 1 (its WRITEs go through io_uring: often in
+	 * flight), then to the nullio LUN 3 (never in flight between two
+	 * pump runs), and a CLEAR TASK SET (TST 0: B's clears A's tasks). */
+	cut_mid_copy("LUN RESET", ISCSI_TM_LUN_RESET, LUN_DST, id_dst.naa, 32u << 20, 0x51);
+	cut_mid_copy("LUN RESET", ISCSI_TM_LUN_RESET, LUN_NULL_B, id_null_b.naa, 256u << 20, 0x52);
+	cut_mid_copy("CLEAR TASK SET", ISCSI_TM_CLEAR_TASK_SET, LUN_NULL_B, id_null_b.naa,
+		     256u << 20, 0x53);
 
 	/* The copying session's connection goes while a copy runs: the
-	 * session ends once the copy has stopped, and a new one works. */
+	 * session ends once the copy has stopped, and a new one works. The
+	 * session's four held records go with it (xcopy.sh reads the log). */
 	memset(&ec, 0, sizeof(ec));
 	t = start_long_copy(&a, LUN_NULL_A, 0x60, id_null_b.naa, 256u << 20, &ec, list,
 			    sizeof(list));
@@ -1125,6 +1147,345 @@ static void scenario_reset(void)
 	rcr(&a, LUN_SRC, 0x00, 0x60, &r);
 	expect(&r, "CHECK CONDITION 5/24/00",
 	       "the new session does not see the old session's list id 0x60");
+
+	/* A held result nobody asked for: a good copy with list id 0x70,
+	 * then A logs out and in again with the same initiator name and
+	 * ISID (the same I_T nexus name): the list id is unknown. */
+	len = one_segment(list, 0x70, 0, id_src.naa, id_dst.naa, 8, 0, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "a copy with held list id 0x70");
+	nexus_logout(&a);
+	if (!nexus_login(&a, "A", INI1, t1, 1, 0x11, 1))
+		return;
+	collect_all_uas(&a, 6);
+	rcr(&a, LUN_SRC, 0x00, 0x70, &r);
+	expect(&r, "CHECK CONDITION 5/24/00",
+	       "after a logout, the same initiator and ISID ask COPY STATUS of list id 0x70: "
+	       "no such list");
+	if (r.status == SCSI_STATUS_CHECK_CONDITION)
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+}
+
+/* ---- ODX ---- */
+
+#define PT_HDR 16
+#define WUT_HDR 536
+#define TOKEN_LEN 512
+
+static void odx_cdb(uint8_t *cdb, int sa, uint32_t list_id, uint32_t pll)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x83;
+	cdb[1] = (uint8_t)sa;
+	put32(cdb + 6, list_id);
+	put32(cdb + 10, pll);
+}
+
+struct range { uint64_t lba; uint32_t nblocks; };
+
+/* A POPULATE TOKEN list of @n ranges; returns its length. */
+static unsigned pt_list(uint8_t *p, uint32_t timeout, const struct range *r, unsigned n)
+{
+	unsigned len = PT_HDR + 16 * n;
+
+	memset(p, 0, len);
+	put16(p, (uint16_t)(len - 2));
+	put32(p + 4, timeout);
+	put16(p + 14, (uint16_t)(16 * n));
+	for (unsigned i = 0; i < n; i++) {
+		put64(p + PT_HDR + 16 * i, r[i].lba);
+		put32(p + PT_HDR + 16 * i + 8, r[i].nblocks);
+	}
+	return len;
+}
+
+static unsigned wut_list(uint8_t *p, const uint8_t *token, uint64_t offset, bool del,
+			 const struct range *r, unsigned n)
+{
+	unsigned len = WUT_HDR + 16 * n;
+
+	memset(p, 0, len);
+	put16(p, (uint16_t)(len - 2));
+	p[2] = del ? 0x02 : 0;
+	put64(p + 8, offset);
+	memcpy(p + 16, token, TOKEN_LEN);
+	put16(p + 534, (uint16_t)(16 * n));
+	for (unsigned i = 0; i < n; i++) {
+		put64(p + WUT_HDR + 16 * i, r[i].lba);
+		put32(p + WUT_HDR + 16 * i + 8, r[i].nblocks);
+	}
+	return len;
+}
+
+static void odx_send(struct nexus *n, int lun, int sa, uint32_t list_id, const uint8_t *p,
+		     unsigned len, struct result *r)
+{
+	uint8_t cdb[16];
+
+	odx_cdb(cdb, sa, list_id, len);
+	lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, p, (int)len, 0, r);
+}
+
+static void rrti(struct nexus *n, int lun, uint32_t list_id, struct result *r)
+{
+	uint8_t cdb[16] = { 0x84, 0x07 };
+
+	put32(cdb + 2, list_id);
+	put32(cdb + 10, 1024);
+	lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+}
+
+/* POPULATE TOKEN with @list_id, then RECEIVE ROD TOKEN INFORMATION for
+ * it: the token into @token. */
+static bool populate(struct nexus *n, int lun, uint32_t list_id, uint32_t timeout,
+		     const struct range *rg, unsigned nr, uint8_t *token)
+{
+	uint8_t list[PT_HDR + 16 * 16];
+	struct result r;
+	uint64_t blocks = 0;
+	bool ok;
+
+	for (unsigned i = 0; i < nr; i++)
+		blocks += rg[i].nblocks;
+	odx_send(n, lun, 0x10, list_id, list, pt_list(list, timeout, rg, nr), &r);
+	if (!expect(&r, "GOOD", "POPULATE TOKEN list id %u", list_id))
+		return false;
+	rrti(n, lun, list_id, &r);
+	if (!expect(&r, "GOOD", "RECEIVE ROD TOKEN INFORMATION of list id %u", list_id))
+		return false;
+	ok = r.len >= 32 + 4 + 2 + TOKEN_LEN && r.data[4] == 0x10 && r.data[5] == 0x01 &&
+	     r.data[12] == 0 && r.data[13] == 0 && r.data[15] == 0xf1 &&
+	     be32(r.data + 16 + 4) == blocks && be32(r.data + 32) == 2 + TOKEN_LEN;
+	pr_check(ok,
+		      "RRTI of a POPULATE TOKEN: %d bytes, SA %02x, status %02x, units %02x, "
+		      "transfer count %u (%llu), token descriptors length %u",
+		      r.len, r.data[4], r.data[5], r.data[15], be32(r.data + 20),
+		      (unsigned long long)blocks, be32(r.data + 32));
+	if (!ok)
+		return false;
+	memcpy(token, r.data + 38, TOKEN_LEN);
+	ok = be32(token) == 0x00800001 && be16(token + 6) == 0x1f8;
+	pr_check(ok, "the token's ROD TYPE is 00800001h (%08x), its length 01F8h (%04x)",
+		 be32(token), be16(token + 6));
+	return ok;
+}
+
+static void wut(struct nexus *n, int lun, uint32_t list_id, const uint8_t *token,
+		uint64_t offset, bool del, const struct range *rg, unsigned nr, struct result *r)
+{
+	uint8_t list[WUT_HDR + 16 * 16];
+
+	odx_send(n, lun, 0x11, list_id, list, wut_list(list, token, offset, del, rg, nr), r);
+}
+
+/* RRTI of a WRITE USING TOKEN: status @st, TRANSFER COUNT @blocks. */
+static void expect_wut_info(struct nexus *n, int lun, uint32_t list_id, int st,
+			    uint64_t blocks)
+{
+	struct result r;
+
+	rrti(n, lun, list_id, &r);
+	pr_check(r.status == SCSI_STATUS_GOOD && r.data[4] == 0x11 && r.data[5] == st &&
+			 r.data[15] == 0xf1 && be32(r.data + 20) == blocks,
+		 "RRTI of WRITE USING TOKEN list id %u: %s, SA %02x, status %02x (%02x), "
+		 "transfer count %u (%llu)",
+		 list_id, describe(&r), r.data[4], r.data[5], st, be32(r.data + 20),
+		 (unsigned long long)blocks);
+}
+
+static void bad_odx(const char *what, int sa, const uint8_t *list, unsigned len,
+		    const char *want, int field, int bit)
+{
+	struct result r;
+
+	odx_send(&a, LUN_DST, sa, 0x99, list, len, &r);
+	if (expect(&r, want, "%s", what) && field >= 0)
+		expect_pointer(&r, false, (unsigned)field, bit, what);
+}
+
+static void scenario_odx(void)
+{
+	static const struct range src2[] = { { 0, 64 }, { 100, 28 } };
+	uint8_t tok[TOKEN_LEN], tok2[TOKEN_LEN], zero[TOKEN_LEN] = { 0 };
+	uint8_t list[WUT_HDR + 16 * 17];
+	struct result r;
+	unsigned len;
+
+	write_blocks(&a, LUN_SRC, 0, 128, 0x41, 0);
+	write_blocks(&a, LUN_DST, 0, 600, 0, 0xee);
+
+	/* fileio -> fileio, two source ranges onto one destination range. */
+	if (!populate(&a, LUN_SRC, 1, 0, src2, 2, tok))
+		return;
+	wut(&a, LUN_DST, 2, tok, 0, false, (struct range[]){ { 10, 92 } }, 1, &r);
+	expect(&r, "GOOD", "WRITE USING TOKEN of 92 blocks to LUN 1 LBA 10");
+	pr_check(blocks_are(&a, LUN_DST, 10, 64, 0x41, 0, 0) &&
+			 blocks_are(&a, LUN_DST, 74, 28, 0x41, 100, 0),
+		 "LUN 1 LBA 10-101 has source LBA 0-63 and 100-127");
+	pr_check(blocks_are(&a, LUN_DST, 9, 1, 0, 0, 0xee) &&
+			 blocks_are(&a, LUN_DST, 102, 1, 0, 0, 0xee),
+		 "the blocks around are left alone");
+	expect_wut_info(&a, LUN_DST, 2, 0x01, 92);
+
+	/* OFFSET INTO ROD 60, two destination ranges across the token's
+	 * range boundary. */
+	wut(&a, LUN_DST, 3, tok, 60, false, (struct range[]){ { 200, 2 }, { 210, 6 } }, 2, &r);
+	expect(&r, "GOOD", "WRITE USING TOKEN from OFFSET INTO ROD 60");
+	pr_check(blocks_are(&a, LUN_DST, 200, 2, 0x41, 60, 0) &&
+			 blocks_are(&a, LUN_DST, 210, 2, 0x41, 62, 0) &&
+			 blocks_are(&a, LUN_DST, 212, 4, 0x41, 100, 0) &&
+			 blocks_are(&a, LUN_DST, 202, 8, 0, 0, 0xee),
+		 "LUN 1 LBA 200-201, 210-215 have source LBA 60-63, 100-103");
+
+	/* A partial transfer: 200 blocks asked of a 92-block ROD. */
+	wut(&a, LUN_DST, 4, tok, 0, false, (struct range[]){ { 300, 200 } }, 1, &r);
+	expect(&r, "GOOD", "WRITE USING TOKEN of 200 blocks from a 92-block token");
+	pr_check(blocks_are(&a, LUN_DST, 300, 64, 0x41, 0, 0) &&
+			 blocks_are(&a, LUN_DST, 364, 28, 0x41, 100, 0) &&
+			 blocks_are(&a, LUN_DST, 392, 108, 0, 0, 0xee),
+		 "92 blocks copied, the rest of the range left alone");
+	expect_wut_info(&a, LUN_DST, 4, 0x01, 92);
+
+	/* The same LUN, another range; and another session (B) uses A's
+	 * token. */
+	wut(&b, LUN_SRC, 5, tok, 0, false, (struct range[]){ { 1000, 16 } }, 1, &r);
+	expect(&r, "GOOD", "B's WRITE USING TOKEN with A's token to LUN 0 LBA 1000");
+	pr_check(blocks_are(&a, LUN_SRC, 1000, 16, 0x41, 0, 0), "LUN 0 LBA 1000 has LBA 0-15");
+
+	/* The block device zero ROD token. */
+	write_blocks(&a, LUN_DST, 500, 20, 0x42, 0);
+	put32(zero, 0xffff0001);
+	put16(zero + 6, 0x1f8);
+	wut(&a, LUN_DST, 6, zero, 0, false, (struct range[]){ { 502, 16 } }, 1, &r);
+	expect(&r, "GOOD", "WRITE USING TOKEN with the block device zero ROD token");
+	pr_check(blocks_are(&a, LUN_DST, 502, 16, 0, 0, 0) &&
+			 blocks_are(&a, LUN_DST, 500, 2, 0x42, 500, 0) &&
+			 blocks_are(&a, LUN_DST, 518, 2, 0x42, 518, 0),
+		 "LUN 1 LBA 502-517 are zeros, 500-501 and 518-519 untouched");
+	expect_wut_info(&a, LUN_DST, 6, 0x01, 16);
+
+	/* Revocation: B writes LUN 0 next to the token's range (no harm),
+	 * then into it. */
+	if (!populate(&a, LUN_SRC, 7, 0, (struct range[]){ { 0, 32 } }, 1, tok2))
+		return;
+	write_blocks(&b, LUN_SRC, 40, 4, 0x43, 0);
+	wut(&a, LUN_DST, 8, tok2, 0, false, (struct range[]){ { 600, 8 } }, 1, &r);
+	expect(&r, "GOOD", "a token after B wrote LBA 40-43, outside its range");
+	write_blocks(&a, LUN_DST, 600, 32, 0, 0xee);
+	write_blocks(&b, LUN_SRC, 10, 1, 0x44, 0);
+	wut(&a, LUN_DST, 9, tok2, 0, false, (struct range[]){ { 600, 32 } }, 1, &r);
+	expect(&r, "CHECK CONDITION A/23/06", "a token after B wrote LBA 10, in its range");
+	pr_check(blocks_are(&a, LUN_DST, 600, 32, 0, 0, 0xee), "nothing written");
+	expect_wut_info(&a, LUN_DST, 9, 0x02, 0);
+	write_blocks(&a, LUN_SRC, 10, 1, 0x41, 0);
+
+	/* DEL_TKN: used once more, then gone. */
+	wut(&a, LUN_DST, 10, tok, 0, true, (struct range[]){ { 700, 4 } }, 1, &r);
+	expect(&r, "GOOD", "WRITE USING TOKEN with DEL_TKN");
+	wut(&a, LUN_DST, 11, tok, 0, false, (struct range[]){ { 700, 4 } }, 1, &r);
+	expect(&r, "CHECK CONDITION A/23/04", "the token after DEL_TKN");
+
+	/* Expiry: an inactivity timeout of 1 s. */
+	if (populate(&a, LUN_SRC, 12, 1, (struct range[]){ { 0, 8 } }, 1, tok2)) {
+		struct timespec ts = { 2, 200000000 };
+
+		nanosleep(&ts, NULL);
+		wut(&a, LUN_DST, 13, tok2, 0, false, (struct range[]){ { 800, 8 } }, 1, &r);
+		expect(&r, "CHECK CONDITION A/23/04", "a token 2.2 s after its 1 s timeout");
+	}
+
+	/* Masking: the viewer sees only the group's LUN, not the source. */
+	if (populate(&a, LUN_SRC, 14, 0, (struct range[]){ { 0, 8 } }, 1, tok2) &&
+	    nexus_login(&viewer, "V", VIEWER, t1, 1, 0x44, 1)) {
+		collect_all_uas(&viewer, 1);
+		write_blocks(&viewer, 0, 0, 8, 0, 0x5b);
+		wut(&viewer, 0, 15, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1, &r);
+		expect(&r, "CHECK CONDITION A/0D/02",
+		       "the viewer (no LUN of the source) uses A's token");
+		pr_check(blocks_are(&viewer, 0, 0, 8, 0, 0, 0x5b), "the group's LUN is not written");
+		nexus_logout(&viewer);
+	}
+	/* A read-only destination. */
+	wut(&a, LUN_RO, 16, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1, &r);
+	expect(&r, "CHECK CONDITION 7/27/00", "WRITE USING TOKEN to the read-only LUN");
+
+	/* Malformed lists: exact sense, nothing written (LUN 1 LBA 0-31). */
+	write_blocks(&a, LUN_DST, 0, 32, 0, 0xee);
+	len = pt_list(list, 0, (struct range[]){ { 0, 8 } }, 1);
+	bad_odx("POPULATE TOKEN list of 10 bytes", 0x10, list, 10, "CHECK CONDITION 5/1A/00", -1, -1);
+	put16(list + 14, 8);
+	bad_odx("range descriptor list length 8", 0x10, list, len, "CHECK CONDITION 5/26/00", 14, -1);
+	pt_list(list, 0, (struct range[]){ { 0, 8 } }, 1);
+	list[2] = 0x01;
+	bad_odx("POPULATE TOKEN with IMMED", 0x10, list, len, "CHECK CONDITION 5/26/00", 2, 0);
+	pt_list(list, 0, (struct range[]){ { 0, 8 } }, 1);
+	list[2] = 0x02;
+	put32(list + 8, 0xffff0001);
+	bad_odx("POPULATE TOKEN of ROD type FFFF0001h", 0x10, list, len, "CHECK CONDITION 5/26/00",
+		8, -1);
+	pt_list(list, 100000, (struct range[]){ { 0, 8 } }, 1);
+	bad_odx("inactivity timeout 100000 s", 0x10, list, len, "CHECK CONDITION 5/26/00", 4, -1);
+	pt_list(list, 0, (struct range[]){ { 131072 - 4, 8 } }, 1);
+	bad_odx("a range beyond the end", 0x10, list, len, "CHECK CONDITION 5/21/00", -1, -1);
+	len = pt_list(list, 0, (struct range[]){ { 0, 8 }, { 4, 8 } }, 2);
+	bad_odx("overlapping ranges", 0x10, list, len, "CHECK CONDITION 5/26/00", 32, -1);
+	len = pt_list(list, 0, (struct range[16]){ { 0, 1 } }, 16);
+	put16(list, (uint16_t)(len + 16 - 2));
+	put16(list + 14, 17 * 16);
+	bad_odx("17 range descriptors", 0x10, list, len + 16, "CHECK CONDITION 5/1A/00", -1, -1);
+	pt_list(list, 0, (struct range[]){ { 0, 8 } }, 1);
+	put16(list, 10);
+	bad_odx("DATA LENGTH shorter than the descriptors", 0x10, list, PT_HDR + 16,
+		"CHECK CONDITION 5/1A/00", -1, -1);
+
+	if (!populate(&a, LUN_SRC, 17, 0, (struct range[]){ { 0, 8 } }, 1, tok2))
+		return;
+	len = wut_list(list, tok2, 8, false, (struct range[]){ { 0, 8 } }, 1);
+	bad_odx("OFFSET INTO ROD 8 of an 8-block token", 0x11, list, len, "CHECK CONDITION 5/26/00",
+		8, -1);
+	wut_list(list, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1);
+	list[16 + 200] ^= 1;
+	bad_odx("a token with one byte changed", 0x11, list, len, "CHECK CONDITION A/23/04", -1, -1);
+	wut_list(list, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1);
+	put16(list + 16 + 6, 0x100);
+	bad_odx("ROD TOKEN LENGTH 0100h", 0x11, list, len, "CHECK CONDITION A/23/05", -1, -1);
+	wut_list(list, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1);
+	put16(list + 534, 0);
+	bad_odx("no range descriptors", 0x11, list, len, "CHECK CONDITION 5/26/00", 534, -1);
+	wut_list(list, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1);
+	list[530] = 1;
+	bad_odx("reserved byte 530", 0x11, list, len, "CHECK CONDITION 5/26/00", 530, -1);
+	len = wut_list(list, tok2, 0, false, (struct range[]){ { 0, 4 }, { 2, 4 } }, 2);
+	bad_odx("overlapping destination ranges", 0x11, list, len, "CHECK CONDITION 5/26/00",
+		WUT_HDR + 16, -1);
+	len = wut_list(list, tok2, 0, false, (struct range[]){ { 131072 - 4, 8 } }, 1);
+	bad_odx("a destination range beyond the end", 0x11, list, len, "CHECK CONDITION 5/21/00",
+		-1, -1);
+	bad_odx("WRITE USING TOKEN list of 100 bytes", 0x11, list, 100, "CHECK CONDITION 5/1A/00",
+		-1, -1);
+	pr_check(blocks_are(&a, LUN_DST, 0, 32, 0, 0, 0xee), "no malformed list wrote LUN 1");
+	rrti(&a, LUN_DST, 0x12345, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "RRTI of an unknown list identifier"))
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+
+	/* VPD 0x8F: Block Device ROD Token Limits and the ROD types. */
+	{
+		uint8_t cdb[6] = { 0x12, 0x01, 0x8f, 0x01, 0x00, 0x00 };
+		bool limits = false, types = false;
+
+		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+		for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 4 <= r.len;
+		     off += 4 + be16(r.data + off + 2)) {
+			limits |= be16(r.data + off) == 0x0000 && be16(r.data + off + 10) == 16 &&
+				  be32(r.data + off + 16) == 30;
+			types |= be16(r.data + off) == 0x0108 &&
+				 be32(r.data + off + 8) == 0x00800001 &&
+				 be32(r.data + off + 16) == 0xffff0001;
+		}
+		pr_check(limits && types,
+			 "VPD 0x8F: ROD token limits (16 ranges, 30 s) %d, ROD types %d", limits,
+			 types);
+	}
 }
 
 int main(int argc, char **argv)
@@ -1153,6 +1514,8 @@ int main(int argc, char **argv)
 		scenario_abort();
 	else if (!strcmp(scenario, "lid4"))
 		scenario_lid4();
+	else if (!strcmp(scenario, "odx"))
+		scenario_odx();
 	else if (!strcmp(scenario, "reset"))
 		scenario_reset();
 	else {
