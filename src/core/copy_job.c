@@ -581,14 +581,13 @@ static void job_notice(struct reactor_msg *m)
 	}
 	n->next = job->held;
 	job->held = n;
-	/* Aborted itself (the same function reached the EXTENDED COPY):
-	 * it ends as task management says. */
-	if (!atomic_load(&job->ec->aborted)) {
-		assert(job->cur < job->nsteps);
+	/* Aborted itself (the same function reached the EXTENDED COPY), it
+	 * ends as task management says; all written (job_finish() waits
+	 * for the pump's next run), it has succeeded. */
+	if (!atomic_load(&job->ec->aborted) && job->cur < job->nsteps)
 		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
 					 job->steps[job->cur].offset),
 			 n->why);
-	}
 	schedule(job);
 }
 
