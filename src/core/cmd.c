@@ -32,6 +32,7 @@
 #include "core/alua.h"
 #include "core/alua_rules.h"
 #include "core/internal_cmd.h"
+#include "core/copy_token.h"
 #include "core/range_lock.h"
 #include "core/task_mgmt.h"
 
@@ -598,6 +599,11 @@ static enum pre_exec_rc check_write_range(struct scst_cmd *cmd)
 	 * command like writers do, and never conflict with each other. */
 	if (!(cmd->op_flags & (SCST_OP_WRITES_MEDIUM | SCST_OP_RANGE_READER)) || !cmd->tgt_dev)
 		return PRE_EXEC_PASS;
+	/* A ROD token of these blocks no longer stands for what they held
+	 * at POPULATE TOKEN (copy_token.h): one relaxed load while there
+	 * is no token. Once per command: a parked writer comes back here. */
+	if ((cmd->op_flags & SCST_OP_WRITES_MEDIUM) && cmd->range_state == SCST_RANGE_NONE)
+		copy_token_note_write(cmd->dev, cmd->lba, cmd->nblocks);
 	return scst_range_lock_enter(cmd) ? PRE_EXEC_PASS : PRE_EXEC_PARK;
 }
 

@@ -62,8 +62,10 @@
 #include "base/bytes.h"
 #include "base/log.h"
 #include "core/copy_mgr.h"
+#include "core/copy_odx.h"
 #include "core/copy_params.h"
 #include "core/copy_results.h"
+#include "core/copy_token.h"
 #include "core/core_internal.h"
 #include "core/internal_cmd.h"
 
@@ -109,6 +111,9 @@ struct copy_step {
 	 * overwritten it. */
 	bool backward;
 	uint16_t offset;                /* the segment descriptor's, for sense */
+	/* WRITE USING TOKEN with the zero ROD token: nothing is read, the
+	 * lane writes zeros (src is dst then). */
+	bool zeros;
 };
 
 struct copy_job {
@@ -134,6 +139,13 @@ struct copy_job {
 	struct reactor_msg yield_msg;
 	struct copy_lane lanes[COPY_LANES];
 	struct reactor_deferred pump;
+	/* WRITE USING TOKEN (copy_odx.c): the token read from (referenced;
+	 * checked for revocation after each read), the bytes written, and
+	 * who hears of the end. */
+	struct copy_token *token;
+	uint64_t total_written;
+	copy_job_ended_fn on_end;
+	void *on_end_ctx;
 	/* The session's reactor, the only one that touches the job; kept
 	 * here because a notice may come after the session has gone. */
 	struct reactor *reactor;
@@ -431,7 +443,12 @@ static void lane_read_done(struct scst_cmd *cmd)
 
 	assert(l->state == LANE_READING);
 	if (internal_ok(l, cmd, "READ")) {
-		if (cmd->resp_data_len == l->len) {
+		/* Written since POPULATE TOKEN: what was read is not the
+		 * point-in-time copy the token stands for. */
+		if (l->job->token && atomic_load(&l->job->token->revoked))
+			job_fail(l->job, scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_REVOKED),
+				 "its ROD token was revoked by a write to its source");
+		else if (cmd->resp_data_len == l->len) {
 			l->state = LANE_READ_DONE;
 			schedule(l->job);
 			return;
@@ -453,6 +470,7 @@ static void lane_write_done(struct scst_cmd *cmd)
 	assert(l->state == LANE_WRITING);
 	if (internal_ok(l, cmd, "WRITE")) {
 		job->written += l->len;
+		job->total_written += l->len;
 		if (job->rec)
 			job->rec->bytes_written += l->len;
 	}
@@ -485,6 +503,12 @@ static bool lane_issue(struct copy_lane *l, bool write)
 					 st->offset),
 			 "a LUN it copies was unmapped");
 		return false;
+	}
+	if (!write && st->zeros) {
+		memset(l->buf, 0, l->len);
+		l->state = LANE_READ_DONE;
+		schedule(job);
+		return true;
 	}
 	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
 	     l->len / td->dev->block_size);
@@ -636,6 +660,10 @@ static void job_finish(struct copy_job *job)
 		scst_set_cmd_status(ec, SAM_STAT_TASK_ABORTED);
 	if (job->rec)
 		copy_record_end(job->rec, ec);
+	if (job->token)
+		copy_token_put(job->token);
+	if (job->on_end)
+		job->on_end(ec, job->total_written, job->on_end_ctx);
 	ec->dev_priv = NULL;
 	held = job->held;
 	job->held = NULL;
@@ -803,6 +831,63 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		}
 	}
 	ec->dev_priv = job;
+	job_link_devices(job);
+	schedule(job);
+}
+
+void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsigned n,
+			 struct copy_token *token, copy_job_ended_fn ended, void *ctx)
+{
+	struct copy_job *job = calloc(1, sizeof(*job));
+
+	assert(n > 0 && n <= COPY_MAX_SEG_DESCS);
+	if (!job) {
+		if (token)
+			copy_token_put(token);
+		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
+		ended(cmd, 0, ctx);
+		scst_cmd_done(cmd);
+		return;
+	}
+	job->ec = cmd;
+	job->sess = cmd->sess;
+	job->reactor = cmd->sess->reactor;
+	job->token = token;
+	job->on_end = ended;
+	job->on_end_ctx = ctx;
+	list_init(&job->pump.entry);
+	job->pump.fn = job_pump;
+	for (unsigned i = 0; i < COPY_LANES; i++)
+		job->lanes[i].job = job;
+	for (unsigned i = 0; i < n; i++) {
+		struct copy_step *st = &job->steps[i];
+
+		st->dst = p[i].dst;
+		st->src = p[i].zeros ? p[i].dst : p[i].src;
+		st->zeros = p[i].zeros;
+		st->src_lba = p[i].zeros ? p[i].dst_lba : p[i].src_lba;
+		st->dst_lba = p[i].dst_lba;
+		st->len = p[i].len;
+		assert(st->len % st->src->dev->block_size == 0 &&
+		       st->len % st->dst->dev->block_size == 0);
+		st->backward = !st->zeros && st->src->dev == st->dst->dev &&
+			       st->dst_lba > st->src_lba &&
+			       st->dst_lba < st->src_lba + st->len / st->src->dev->block_size;
+		scst_tgt_dev_get(st->src);
+		scst_tgt_dev_get(st->dst);
+		job->nsteps++;
+	}
+	for (unsigned i = 0; i < COPY_LANES; i++) {
+		struct copy_lane *l = &job->lanes[i];
+
+		l->buf = buf_pool_alloc(COPY_CHUNK_BYTES, &l->cap);
+		if (!l->buf) {
+			job_fail_status(job, SAM_STAT_BUSY, "no memory for its buffers");
+			job_finish(job);
+			return;
+		}
+	}
+	cmd->dev_priv = job;
 	job_link_devices(job);
 	schedule(job);
 }

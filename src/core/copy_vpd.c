@@ -7,12 +7,15 @@
 #include "base/bytes.h"
 #include "core/copy_mgr.h"
 #include "core/copy_params.h"
+#include "core/copy_token.h"
 #include "scsi/scsi.h"
 
 #define TPC_DESC_SUPPORTED_COMMANDS 0x0001
 #define TPC_DESC_PARAMETER_DATA 0x0004
 #define TPC_DESC_SUPPORTED_DESCRIPTORS 0x0008
 #define TPC_DESC_GENERAL_COPY_OPERATIONS 0x8001
+#define TPC_DESC_BLOCK_ROD_TOKEN_LIMITS 0x0000
+#define TPC_DESC_SUPPORTED_ROD_TYPES 0x0108
 
 static size_t pad4(size_t n)
 {
@@ -34,8 +37,10 @@ static size_t finish_desc(uint8_t *d, uint16_t type, size_t len)
 static size_t supported_commands(uint8_t *d)
 {
 	static const uint8_t list[] = {
-		EXTENDED_COPY, 2, 0x00 /* LID1 */, 0x01 /* LID4 */,
-		RECEIVE_COPY_RESULTS, 5, 0x00, 0x01, 0x03, 0x04, 0x05,
+		EXTENDED_COPY, 4, 0x00 /* LID1 */, 0x01 /* LID4 */, 0x10 /* POPULATE TOKEN */,
+		0x11 /* WRITE USING TOKEN */,
+		RECEIVE_COPY_RESULTS, 6, 0x00, 0x01, 0x03, 0x04, 0x05,
+		0x07 /* RECEIVE ROD TOKEN INFORMATION */,
 	};
 
 	memset(d, 0, pad4(4 + 1 + sizeof(list)));
@@ -80,6 +85,44 @@ static size_t general_copy_operations(uint8_t *d)
 	return finish_desc(d, TPC_DESC_GENERAL_COPY_OPERATIONS, 28);
 }
 
+/* SBC-4 6.6.7.2, Block Device ROD Token Limits (copy_token.h): the
+ * limits POPULATE TOKEN and WRITE USING TOKEN check. */
+static size_t block_rod_token_limits(uint8_t *d)
+{
+	memset(d, 0, 36);
+	put_be16(d + 10, COPY_TOKEN_MAX_RANGES);
+	put_be32(d + 12, COPY_TOKEN_MAX_TIMEOUT);
+	put_be32(d + 16, COPY_TOKEN_DEFAULT_TIMEOUT);
+	/* MAXIMUM TOKEN TRANSFER SIZE and OPTIMAL TRANSFER COUNT, in
+	 * logical blocks. */
+	put_be64(d + 20, COPY_TOKEN_MAX_BLOCKS);
+	put_be64(d + 28, COPY_TOKEN_MAX_BLOCKS);
+	return finish_desc(d, TPC_DESC_BLOCK_ROD_TOKEN_LIMITS, 32);
+}
+
+/* SPC-4 7.8.17.11: the ROD types tokens are made (TOKEN_OUT) and taken
+ * (TOKEN_IN) of: the change vulnerable point-in-time copy, and the block
+ * device zero ROD, which is only taken. */
+static size_t supported_rod_types(uint8_t *d)
+{
+	static const struct {
+		uint32_t type;
+		uint8_t flags;
+	} types[] = {
+		{ COPY_ROD_TYPE_PIT_CHANGE_VULNERABLE, 0x03 },
+		{ COPY_ROD_TYPE_BLOCK_ZERO, 0x02 },
+	};
+	size_t len = 4 + 8 * (sizeof(types) / sizeof(types[0]));
+
+	memset(d, 0, 4 + len);
+	put_be16(d + 6, (uint16_t)(len - 4));
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		put_be32(d + 8 + 8 * i, types[i].type);
+		d[8 + 8 * i + 4] = types[i].flags;
+	}
+	return finish_desc(d, TPC_DESC_SUPPORTED_ROD_TYPES, len);
+}
+
 size_t scst_copy_vpd_page(uint8_t *d)
 {
 	size_t n = 0;
@@ -88,5 +131,7 @@ size_t scst_copy_vpd_page(uint8_t *d)
 	n += parameter_data(d + n);
 	n += supported_descriptors(d + n);
 	n += general_copy_operations(d + n);
+	n += block_rod_token_limits(d + n);
+	n += supported_rod_types(d + n);
 	return n;
 }

@@ -4,6 +4,7 @@
 
 #include "core/alua.h"
 #include "core/copy_mgr.h"
+#include "core/copy_odx.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
 
@@ -118,6 +119,25 @@ const struct scst_op_desc scst_core_ops[] = {
 	  .cdb_usage = { EXTENDED_COPY, 0x1f, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 			 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = scst_ext_copy_parse, .exec = scst_ext_copy_exec,
+	  .available = scst_copy_available },
+	/* Windows ODX (copy_odx.c): allowed under reservations as EXTENDED
+	 * COPY is; WRITE USING TOKEN's reads and writes are internal
+	 * commands, each checked at the LUN it reaches. */
+#define ODX_ROW(sa, label)                                                                     \
+	{ .opcode = EXTENDED_COPY, .service_action = (sa), .cdb_len = 16, .name = label,       \
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,  \
+	  .cdb_usage = { EXTENDED_COPY, 0x1f, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,   \
+			 0xff, 0xff, 0xff, 0xff, 0x1f, 0x00 },                                 \
+	  .parse = scst_odx_parse, .exec = scst_odx_exec, .available = scst_copy_available }
+	ODX_ROW(COPY_SA_POPULATE_TOKEN, "POPULATE TOKEN"),
+	ODX_ROW(COPY_SA_WRITE_USING_TOKEN, "WRITE USING TOKEN"),
+#undef ODX_ROW
+	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_ROD_TOKEN_INFORMATION,
+	  .cdb_len = 16, .name = "RECEIVE ROD TOKEN INFORMATION",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
+			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = scst_rrti_parse, .exec = scst_rrti_exec,
 	  .available = scst_copy_available },
 #define RECEIVE_COPY_RESULTS_ROW(sa, label, list_id_mask)                                      \
 	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = (sa), .cdb_len = 16,               \

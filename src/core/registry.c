@@ -11,6 +11,7 @@
 #include "core/attr_desc.h"
 #include "core/alua.h"
 #include "core/core_internal.h"
+#include "core/copy_token.h"
 #include "core/pr_internal.h"
 #include "core/range_lock.h"
 
@@ -380,6 +381,8 @@ int scst_device_destroy(struct scst_device *dev, char *err, size_t errlen)
 		return -1;
 	}
 	list_del(&dev->registry_entry);
+	/* Its ROD tokens hold it: they go with it. */
+	copy_token_forget_device(dev);
 	pthread_mutex_lock(&release_lock);
 	ndevices_releasing++;
 	pthread_mutex_unlock(&release_lock);

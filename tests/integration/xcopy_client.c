@@ -1379,7 +1379,13 @@ static void scenario_odx(void)
 	expect_wut_info(&a, LUN_DST, 9, 0x02, 0);
 	write_blocks(&a, LUN_SRC, 10, 1, 0x41, 0);
 
+	/* Those writes revoked the first token too (its range 0-63). */
+	wut(&a, LUN_DST, 18, tok, 0, false, (struct range[]){ { 700, 4 } }, 1, &r);
+	expect(&r, "CHECK CONDITION A/23/06", "the first token, after the writes to LBA 10, 40");
+
 	/* DEL_TKN: used once more, then gone. */
+	if (!populate(&a, LUN_SRC, 19, 0, src2, 2, tok))
+		return;
 	wut(&a, LUN_DST, 10, tok, 0, true, (struct range[]){ { 700, 4 } }, 1, &r);
 	expect(&r, "GOOD", "WRITE USING TOKEN with DEL_TKN");
 	wut(&a, LUN_DST, 11, tok, 0, false, (struct range[]){ { 700, 4 } }, 1, &r);

@@ -1,0 +1,194 @@
+/* The ROD token store (copy_token.h says what a token is and how it
+ * lives). One list under one mutex: a handful of live tokens per device
+ * at most (COPY_TOKEN_MAX_PER_DEVICE), and the write path enters here
+ * only while some token exists. */
+#include <assert.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/rand.h>
+
+#include "base/bytes.h"
+#include "base/log.h"
+#include "core/copy_params.h"
+#include "core/copy_token.h"
+
+atomic_uint copy_tokens_live;
+
+static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct list_head store = LIST_HEAD_INIT(store);
+static uint64_t next_id = 1;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void release_locked(struct copy_token *t)
+{
+	assert(t->refs > 0);
+	if (--t->refs == 0) {
+		scst_device_put(t->dev);
+		free(t);
+	}
+}
+
+/* Out of the store; the store's reference goes. */
+static void remove_locked(struct copy_token *t)
+{
+	if (list_empty(&t->entry))
+		return;
+	list_del(&t->entry);
+	list_init(&t->entry);
+	atomic_fetch_sub(&copy_tokens_live, 1);
+	release_locked(t);
+}
+
+static void expire_locked(uint64_t now)
+{
+	struct copy_token *t, *n;
+
+	list_for_each_entry_safe(t, n, &store, entry) {
+		if (now - t->last_use_ns > (uint64_t)t->timeout_s * 1000000000u)
+			remove_locked(t);
+	}
+}
+
+/* The token's 512 bytes (SPC-4 5.16.6.2): ROD TYPE, ROD TOKEN LENGTH
+ * 01F8h, then what the copy manager likes: an 8-byte identifier, the
+ * creator logical unit descriptor (an Identification CSCD descriptor
+ * with the NAA designator), NUMBER OF BYTES REPRESENTED, and random
+ * bytes so that a token cannot be guessed from another. */
+static bool make_bytes(struct copy_token *t, uint64_t id)
+{
+	uint8_t *b = t->bytes;
+
+	memset(b, 0, COPY_TOKEN_LEN);
+	put_be32(b, COPY_ROD_TYPE_PIT_CHANGE_VULNERABLE);
+	put_be16(b + 6, COPY_TOKEN_LEN - 8);
+	put_be64(b + 8, id);
+	b[16] = COPY_CSCD_IDENTIFICATION;
+	b[17] = TYPE_DISK;
+	b[20] = 0x01; /* code set binary */
+	b[21] = 0x03; /* association LU, NAA */
+	b[23] = 8;
+	put_be64(b + 24, t->dev->naa_id);
+	put_be32(b + 16 + 28, t->dev->block_size); /* DISK BLOCK LENGTH at 29 (3 bytes) */
+	b[16 + 28] = 0;
+	put_be64(b + 56, t->nblocks * t->dev->block_size);
+	return RAND_bytes(b + 128, COPY_TOKEN_LEN - 128) == 1;
+}
+
+struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_token_range *r,
+				     unsigned nranges, uint32_t timeout_s, bool *too_many)
+{
+	struct copy_token *t, *o;
+	unsigned n = 0;
+	uint64_t now = now_ns();
+
+	assert(nranges <= COPY_TOKEN_MAX_RANGES);
+	*too_many = false;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	list_init(&t->entry);
+	t->refs = 1;
+	t->dev = dev;
+	t->nranges = nranges;
+	memcpy(t->ranges, r, nranges * sizeof(*r));
+	for (unsigned i = 0; i < nranges; i++)
+		t->nblocks += r[i].nblocks;
+	t->timeout_s = timeout_s;
+	t->last_use_ns = now;
+	pthread_mutex_lock(&store_lock);
+	expire_locked(now);
+	list_for_each_entry(o, &store, entry)
+		n += o->dev == dev;
+	if (n >= COPY_TOKEN_MAX_PER_DEVICE) {
+		pthread_mutex_unlock(&store_lock);
+		free(t);
+		*too_many = true;
+		return NULL;
+	}
+	if (!make_bytes(t, next_id++)) {
+		pthread_mutex_unlock(&store_lock);
+		log_error("copy manager: RAND_bytes failed: no ROD token made");
+		free(t);
+		return NULL;
+	}
+	scst_device_get(dev);
+	list_add_tail(&t->entry, &store);
+	atomic_fetch_add(&copy_tokens_live, 1);
+	pthread_mutex_unlock(&store_lock);
+	return t;
+}
+
+struct copy_token *copy_token_get(const uint8_t *bytes)
+{
+	struct copy_token *t, *found = NULL;
+	uint64_t now = now_ns();
+
+	pthread_mutex_lock(&store_lock);
+	expire_locked(now);
+	list_for_each_entry(t, &store, entry) {
+		if (!memcmp(t->bytes, bytes, COPY_TOKEN_LEN)) {
+			found = t;
+			t->refs++;
+			t->last_use_ns = now;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&store_lock);
+	return found;
+}
+
+void copy_token_put(struct copy_token *t)
+{
+	pthread_mutex_lock(&store_lock);
+	release_locked(t);
+	pthread_mutex_unlock(&store_lock);
+}
+
+void copy_token_delete(struct copy_token *t)
+{
+	pthread_mutex_lock(&store_lock);
+	remove_locked(t);
+	pthread_mutex_unlock(&store_lock);
+}
+
+void copy_token_forget_device(struct scst_device *dev)
+{
+	struct copy_token *t, *n;
+
+	pthread_mutex_lock(&store_lock);
+	list_for_each_entry_safe(t, n, &store, entry) {
+		if (t->dev == dev)
+			remove_locked(t);
+	}
+	pthread_mutex_unlock(&store_lock);
+}
+
+void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks)
+{
+	struct copy_token *t;
+
+	pthread_mutex_lock(&store_lock);
+	list_for_each_entry(t, &store, entry) {
+		if (t->dev != dev || atomic_load(&t->revoked))
+			continue;
+		for (unsigned i = 0; i < t->nranges; i++) {
+			const struct copy_token_range *r = &t->ranges[i];
+
+			if (nblocks == 0 || (lba < r->lba + r->nblocks && r->lba < lba + nblocks)) {
+				atomic_store(&t->revoked, true);
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&store_lock);
+}

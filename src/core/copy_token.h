@@ -1,0 +1,121 @@
+/* ROD tokens (SPC-4 5.16.6, SBC-4 4.31): the store of the tokens POPULATE
+ * TOKEN creates and WRITE USING TOKEN uses (copy_odx.c).
+ *
+ * A token is the device's, not the nexus's: WRITE USING TOKEN may come
+ * from any session, through any target, that has a LUN of the token's
+ * source device (copy_odx.c checks that against the session's own LUN
+ * table, as CSCD resolution does). So the store is global, under its own
+ * mutex (tokens cross reactors).
+ *
+ * Point in time: a token is "change vulnerable" (ROD type 00800001h):
+ * it is revoked when any block of its ranges is written, by any nexus
+ * and any command that writes the medium, before WRITE USING TOKEN has
+ * read it. The hook is copy_token_note_write(), called from the write
+ * range check in PRE_EXEC (cmd.c): with no token anywhere it costs one
+ * relaxed load (copy_tokens_live), else an overlap check under the
+ * store's mutex.
+ *
+ * Lifetime: a token is created by copy_token_create(), found (and its
+ * inactivity timer restarted) by copy_token_get(), which takes a
+ * reference for the WRITE USING TOKEN that uses it, released by
+ * copy_token_put(). It leaves the store when it expires (its inactivity
+ * timeout passed with no use: checked lazily, at every lookup and
+ * creation) or is deleted (DEL_TKN); its memory goes with the last
+ * reference. It holds a reference to its source device, so the pointer
+ * compared with a LUN's device is never one of a later device. */
+#ifndef USCST_CORE_COPY_TOKEN_H
+#define USCST_CORE_COPY_TOKEN_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/list.h"
+#include "core/scst.h"
+
+#define COPY_TOKEN_LEN 512
+/* ROD TYPE (SPC-4 table 126). */
+#define COPY_ROD_TYPE_PIT_DEFAULT 0x00800000u
+#define COPY_ROD_TYPE_PIT_CHANGE_VULNERABLE 0x00800001u
+#define COPY_ROD_TYPE_BLOCK_ZERO 0xffff0001u
+/* Block device range descriptors one POPULATE TOKEN or WRITE USING
+ * TOKEN takes (VPD 0x8F, Block Device ROD Token Limits). */
+#define COPY_TOKEN_MAX_RANGES 16
+/* Blocks one token may represent (MAXIMUM BYTES IN BLOCK ROD in VPD
+ * 0x8F is this times the block size). */
+#define COPY_TOKEN_MAX_BLOCKS (1u << 21)
+/* Inactivity timeouts, seconds. */
+#define COPY_TOKEN_DEFAULT_TIMEOUT 30
+#define COPY_TOKEN_MAX_TIMEOUT 3600
+/* Live tokens per device. */
+#define COPY_TOKEN_MAX_PER_DEVICE 64
+
+/* INVALID TOKEN OPERATION (SPC-4 table 52, ASC 23h) and the resource
+ * shortages of POPULATE TOKEN (55h). */
+enum copy_token_asc {
+	ASC_INVALID_TOKEN_OPERATION = 0x2300,
+	ASC_TOKEN_UNSUPPORTED_TYPE = 0x2301,
+	ASC_TOKEN_UNKNOWN = 0x2304,
+	ASC_TOKEN_CORRUPT = 0x2305,
+	ASC_TOKEN_REVOKED = 0x2306,
+	ASC_TOKEN_EXPIRED = 0x2307,
+	ASC_TOKEN_DELETED = 0x2309,
+	ASC_INSUFFICIENT_RESOURCES_TO_CREATE_ROD_TOKEN = 0x550d,
+};
+
+struct copy_token_range {
+	uint64_t lba;
+	uint32_t nblocks;
+};
+
+struct copy_token {
+	struct list_head entry;      /* the store's list; empty once out of it */
+	int refs;                    /* under the store's mutex */
+	struct scst_device *dev;     /* referenced */
+	uint8_t bytes[COPY_TOKEN_LEN];
+	unsigned nranges;
+	struct copy_token_range ranges[COPY_TOKEN_MAX_RANGES];
+	uint64_t nblocks;            /* sum of the ranges */
+	uint32_t timeout_s;
+	uint64_t last_use_ns;        /* CLOCK_MONOTONIC */
+	/* A block of the ranges was written since POPULATE TOKEN. */
+	atomic_bool revoked;
+};
+
+/* Tokens in the store, all devices: the write path's fast test. */
+extern atomic_uint copy_tokens_live;
+
+/* A new token of @dev for @ranges (checked by the caller), its 512 bytes
+ * made: ROD type, length, an identifier, the creator's designator, the
+ * bytes represented and RAND_bytes(). NULL with *too_many set when the
+ * device has COPY_TOKEN_MAX_PER_DEVICE live tokens, or with it clear when
+ * there is no memory or no randomness. The store holds it; the caller
+ * gets no reference. */
+struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_token_range *r,
+				     unsigned nranges, uint32_t timeout_s, bool *too_many);
+/* The token whose 512 bytes are @bytes, referenced, its inactivity timer
+ * restarted; NULL when there is none (unknown, expired or deleted). */
+struct copy_token *copy_token_get(const uint8_t *bytes);
+void copy_token_put(struct copy_token *t);
+/* Takes @t out of the store (DEL_TKN). */
+void copy_token_delete(struct copy_token *t);
+
+/* @dev is being destroyed: its tokens leave the store (the references
+ * they hold go once no WRITE USING TOKEN uses them). */
+void copy_token_forget_device(struct scst_device *dev);
+
+void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks);
+
+/* @cmd (in PRE_EXEC, writing the medium) writes @cmd->nblocks from
+ * @cmd->lba of its device: every token with a block there is revoked.
+ * A command without a block range (nblocks 0: UNMAP, FORMAT UNIT,
+ * SANITIZE, WRITE SAME to the end) revokes all of the device's. */
+static inline void copy_token_note_write(struct scst_device *dev, uint64_t lba,
+					 uint64_t nblocks)
+{
+	if (atomic_load_explicit(&copy_tokens_live, memory_order_relaxed) == 0)
+		return;
+	copy_token_note_write_slow(dev, lba, nblocks);
+}
+
+#endif
