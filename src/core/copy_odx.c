@@ -397,6 +397,7 @@ static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
 	uint64_t total, offset, skip;
 	unsigned npieces = 0, ti = 0;
 	bool zero;
+	uint16_t why;
 	int n;
 
 	if (!check_header(p, cmd->bufflen, WUT_HEADER_LEN, 534, 0x03, &sense)) {
@@ -424,16 +425,17 @@ static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
 	zero = get_be32(tok) == COPY_ROD_TYPE_BLOCK_ZERO;
 	if (get_be16(tok + 6) != COPY_TOKEN_LEN - 8) {
 		refuse(cmd, "WRITE USING TOKEN",
-		       scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_CORRUPT),
+		       scsi_sense_make(SK_COPY_ABORTED, ASC_INVALID_TOKEN_LENGTH),
 		       "ROD TOKEN LENGTH is not 01F8h");
 		return true;
 	}
 	if (!zero) {
-		t = copy_token_get(tok);
+		t = copy_token_get(tok, &why);
 		if (!t) {
-			refuse(cmd, "WRITE USING TOKEN",
-			       scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_UNKNOWN),
-			       "no such ROD token (never made, expired or deleted)");
+			refuse(cmd, "WRITE USING TOKEN", scsi_sense_make(SK_COPY_ABORTED, why),
+			       why == ASC_TOKEN_EXPIRED   ? "its ROD token has expired"
+			       : why == ASC_TOKEN_DELETED ? "its ROD token was deleted"
+							  : "no such ROD token");
 			return true;
 		}
 		if (atomic_load(&t->revoked)) {
@@ -512,7 +514,7 @@ static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
 	}
 	if (t && (p[2] & 0x02)) {
 		/* DEL_TKN: a second reference, dropped by wut_ended(). */
-		w->del = copy_token_get(tok);
+		w->del = copy_token_get(tok, &why);
 	}
 	copy_job_run_pieces(cmd, pieces, npieces, t, wut_ended, w);
 	return false;

@@ -20,6 +20,12 @@ atomic_uint copy_tokens_live;
 static pthread_mutex_t store_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct list_head store = LIST_HEAD_INIT(store);
 static uint64_t next_id = 1;
+/* The last tokens that expired or were deleted, oldest overwritten. */
+static struct {
+	uint8_t bytes[COPY_TOKEN_LEN];
+	uint16_t asc;
+} tombstones[COPY_TOKEN_TOMBSTONES];
+static unsigned next_tombstone;
 
 static uint64_t now_ns(void)
 {
@@ -38,11 +44,18 @@ static void release_locked(struct copy_token *t)
 	}
 }
 
-/* Out of the store; the store's reference goes. */
-static void remove_locked(struct copy_token *t)
+/* Out of the store, remembered as @asc (0: not); the store's reference
+ * goes. */
+static void remove_locked(struct copy_token *t, uint16_t asc)
 {
 	if (list_empty(&t->entry))
 		return;
+	if (asc) {
+		unsigned i = next_tombstone++ % COPY_TOKEN_TOMBSTONES;
+
+		memcpy(tombstones[i].bytes, t->bytes, COPY_TOKEN_LEN);
+		tombstones[i].asc = asc;
+	}
 	list_del(&t->entry);
 	list_init(&t->entry);
 	atomic_fetch_sub(&copy_tokens_live, 1);
@@ -55,7 +68,7 @@ static void expire_locked(uint64_t now)
 
 	list_for_each_entry_safe(t, n, &store, entry) {
 		if (now - t->last_use_ns > (uint64_t)t->timeout_s * 1000000000u)
-			remove_locked(t);
+			remove_locked(t, ASC_TOKEN_EXPIRED);
 	}
 }
 
@@ -128,7 +141,7 @@ struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_
 	return t;
 }
 
-struct copy_token *copy_token_get(const uint8_t *bytes)
+struct copy_token *copy_token_get(const uint8_t *bytes, uint16_t *why)
 {
 	struct copy_token *t, *found = NULL;
 	uint64_t now = now_ns();
@@ -142,6 +155,11 @@ struct copy_token *copy_token_get(const uint8_t *bytes)
 			t->last_use_ns = now;
 			break;
 		}
+	}
+	*why = ASC_TOKEN_UNKNOWN;
+	for (unsigned i = 0; !found && i < COPY_TOKEN_TOMBSTONES; i++) {
+		if (tombstones[i].asc && !memcmp(tombstones[i].bytes, bytes, COPY_TOKEN_LEN))
+			*why = tombstones[i].asc;
 	}
 	pthread_mutex_unlock(&store_lock);
 	return found;
@@ -157,7 +175,7 @@ void copy_token_put(struct copy_token *t)
 void copy_token_delete(struct copy_token *t)
 {
 	pthread_mutex_lock(&store_lock);
-	remove_locked(t);
+	remove_locked(t, ASC_TOKEN_DELETED);
 	pthread_mutex_unlock(&store_lock);
 }
 
@@ -168,7 +186,7 @@ void copy_token_forget_device(struct scst_device *dev)
 	pthread_mutex_lock(&store_lock);
 	list_for_each_entry_safe(t, n, &store, entry) {
 		if (t->dev == dev)
-			remove_locked(t);
+			remove_locked(t, 0);
 	}
 	pthread_mutex_unlock(&store_lock);
 }

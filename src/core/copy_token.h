@@ -49,6 +49,8 @@
 #define COPY_TOKEN_MAX_TIMEOUT 3600
 /* Live tokens per device. */
 #define COPY_TOKEN_MAX_PER_DEVICE 64
+/* Tokens remembered after they expired or were deleted, to say so. */
+#define COPY_TOKEN_TOMBSTONES 64
 
 /* INVALID TOKEN OPERATION (SPC-4 table 52, ASC 23h) and the resource
  * shortages of POPULATE TOKEN (55h). */
@@ -60,6 +62,7 @@ enum copy_token_asc {
 	ASC_TOKEN_REVOKED = 0x2306,
 	ASC_TOKEN_EXPIRED = 0x2307,
 	ASC_TOKEN_DELETED = 0x2309,
+	ASC_INVALID_TOKEN_LENGTH = 0x230a,
 	ASC_INSUFFICIENT_RESOURCES_TO_CREATE_ROD_TOKEN = 0x550d,
 };
 
@@ -94,8 +97,10 @@ extern atomic_uint copy_tokens_live;
 struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_token_range *r,
 				     unsigned nranges, uint32_t timeout_s, bool *too_many);
 /* The token whose 512 bytes are @bytes, referenced, its inactivity timer
- * restarted; NULL when there is none (unknown, expired or deleted). */
-struct copy_token *copy_token_get(const uint8_t *bytes);
+ * restarted; NULL when there is none, with *why set to TOKEN EXPIRED or
+ * TOKEN DELETED for one of the last COPY_TOKEN_TOMBSTONES tokens that
+ * left the store so, else TOKEN UNKNOWN. */
+struct copy_token *copy_token_get(const uint8_t *bytes, uint16_t *why);
 void copy_token_put(struct copy_token *t);
 /* Takes @t out of the store (DEL_TKN). */
 void copy_token_delete(struct copy_token *t);

@@ -1389,7 +1389,7 @@ static void scenario_odx(void)
 	wut(&a, LUN_DST, 10, tok, 0, true, (struct range[]){ { 700, 4 } }, 1, &r);
 	expect(&r, "GOOD", "WRITE USING TOKEN with DEL_TKN");
 	wut(&a, LUN_DST, 11, tok, 0, false, (struct range[]){ { 700, 4 } }, 1, &r);
-	expect(&r, "CHECK CONDITION A/23/04", "the token after DEL_TKN");
+	expect(&r, "CHECK CONDITION A/23/09", "the token after DEL_TKN (TOKEN DELETED)");
 
 	/* Expiry: an inactivity timeout of 1 s. */
 	if (populate(&a, LUN_SRC, 12, 1, (struct range[]){ { 0, 8 } }, 1, tok2)) {
@@ -1397,7 +1397,8 @@ static void scenario_odx(void)
 
 		nanosleep(&ts, NULL);
 		wut(&a, LUN_DST, 13, tok2, 0, false, (struct range[]){ { 800, 8 } }, 1, &r);
-		expect(&r, "CHECK CONDITION A/23/04", "a token 2.2 s after its 1 s timeout");
+		expect(&r, "CHECK CONDITION A/23/07",
+		       "a token 2.2 s after its 1 s timeout (TOKEN EXPIRED)");
 	}
 
 	/* Masking: the viewer sees only the group's LUN, not the source. */
@@ -1454,7 +1455,7 @@ static void scenario_odx(void)
 	bad_odx("a token with one byte changed", 0x11, list, len, "CHECK CONDITION A/23/04", -1, -1);
 	wut_list(list, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1);
 	put16(list + 16 + 6, 0x100);
-	bad_odx("ROD TOKEN LENGTH 0100h", 0x11, list, len, "CHECK CONDITION A/23/05", -1, -1);
+	bad_odx("ROD TOKEN LENGTH 0100h", 0x11, list, len, "CHECK CONDITION A/23/0A", -1, -1);
 	wut_list(list, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1);
 	put16(list + 534, 0);
 	bad_odx("no range descriptors", 0x11, list, len, "CHECK CONDITION 5/26/00", 534, -1);
