@@ -70,6 +70,8 @@ TARGET_DRIVER iscsi {
 		enabled 1
 		rel_tgt_id 2
 		LUN 0 other
+		# odx: a ROD token of src used through another target
+		LUN 1 src
 	}
 }
 CONF

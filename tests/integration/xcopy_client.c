@@ -1377,7 +1377,9 @@ static void scenario_odx(void)
 	expect(&r, "CHECK CONDITION A/23/06", "a token after B wrote LBA 10, in its range");
 	pr_check(blocks_are(&a, LUN_DST, 600, 32, 0, 0, 0xee), "nothing written");
 	expect_wut_info(&a, LUN_DST, 9, 0x02, 0);
+	/* The source as it was (these writes revoke the tokens of it). */
 	write_blocks(&a, LUN_SRC, 10, 1, 0x41, 0);
+	write_blocks(&a, LUN_SRC, 40, 4, 0x41, 0);
 
 	/* Those writes revoked the first token too (its range 0-63). */
 	wut(&a, LUN_DST, 18, tok, 0, false, (struct range[]){ { 700, 4 } }, 1, &r);
@@ -1399,6 +1401,26 @@ static void scenario_odx(void)
 		wut(&a, LUN_DST, 13, tok2, 0, false, (struct range[]){ { 800, 8 } }, 1, &r);
 		expect(&r, "CHECK CONDITION A/23/07",
 		       "a token 2.2 s after its 1 s timeout (TOKEN EXPIRED)");
+	}
+
+	/* Another target that maps the source too: A's token used by A's
+	 * session there, onto target 2's own LUN. */
+	{
+		struct nexus other;
+
+		if (populate(&a, LUN_SRC, 20, 0, src2, 2, tok) &&
+		    nexus_login(&other, "A@t2", INI1, t2, 2, 0x33, 1)) {
+			collect_all_uas(&other, 2);
+			write_blocks(&other, 0, 0, 100, 0, 0x5a);
+			wut(&other, 0, 21, tok, 0, false, (struct range[]){ { 4, 92 } }, 1, &r);
+			expect(&r, "GOOD", "a token of target 1's LUN 0 used through target 2");
+			pr_check(blocks_are(&other, 0, 4, 64, 0x41, 0, 0) &&
+					 blocks_are(&other, 0, 68, 28, 0x41, 100, 0) &&
+					 blocks_are(&other, 0, 0, 4, 0, 0, 0x5a) &&
+					 blocks_are(&other, 0, 96, 4, 0, 0, 0x5a),
+				 "target 2's LUN 0 LBA 4-95 has the source's LBA 0-63, 100-127");
+			nexus_logout(&other);
+		}
 	}
 
 	/* Masking: the viewer sees only the group's LUN, not the source. */
