@@ -1,0 +1,171 @@
+/* copy_token.c alone: the ROD token store (copy_token.h). Which writes
+ * revoke a token and which do not, lookup by all 512 bytes, the token's
+ * own bytes, expiry and deletion remembered, the per-device limit, and
+ * a device's tokens going with it. The device reference is stubbed: a
+ * counter. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "base/bytes.h"
+#include "core/copy_token.h"
+
+static int dev_refs;
+
+void scst_device_get(struct scst_device *dev)
+{
+	(void)dev;
+	dev_refs++;
+}
+
+void scst_device_put(struct scst_device *dev)
+{
+	(void)dev;
+	dev_refs--;
+}
+
+static struct scst_device dev_a, dev_b;
+
+static int setup(void **state)
+{
+	(void)state;
+	dev_a.naa_id = 0x6001405123456789ull;
+	dev_a.block_size = 512;
+	dev_b.naa_id = 0x600140500000000bull;
+	dev_b.block_size = 512;
+	return 0;
+}
+
+static struct copy_token *make(struct scst_device *dev, uint32_t timeout)
+{
+	static const struct copy_token_range r[] = { { 10, 5 }, { 100, 1 } };
+	bool too_many;
+	struct copy_token *t = copy_token_create(dev, r, 2, timeout, &too_many);
+
+	assert_non_null(t);
+	assert_false(too_many);
+	return t;
+}
+
+static void test_revocation(void **state)
+{
+	struct copy_token *t;
+
+	(void)state;
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	t = make(&dev_a, 30);
+	assert_int_equal(atomic_load(&copy_tokens_live), 1);
+	assert_int_equal(dev_refs, 1);
+	/* Next to the ranges, on either side; another device. */
+	copy_token_note_write(&dev_a, 0, 10);
+	copy_token_note_write(&dev_a, 15, 85);
+	copy_token_note_write(&dev_a, 101, 1000);
+	copy_token_note_write(&dev_b, 0, 1000);
+	assert_false(atomic_load(&t->revoked));
+	/* The last block of the first range. */
+	copy_token_note_write(&dev_a, 14, 1);
+	assert_true(atomic_load(&t->revoked));
+	copy_token_forget_device(&dev_a);
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(dev_refs, 0);
+
+	/* A write spanning a range whole; a write with no range (UNMAP,
+	 * FORMAT UNIT) revokes everything of the device. */
+	t = make(&dev_a, 30);
+	copy_token_note_write(&dev_a, 99, 3);
+	assert_true(atomic_load(&t->revoked));
+	t = make(&dev_a, 30);
+	copy_token_note_write(&dev_a, 5000, 0);
+	assert_true(atomic_load(&t->revoked));
+	copy_token_forget_device(&dev_a);
+	assert_int_equal(dev_refs, 0);
+}
+
+static void test_bytes_and_lookup(void **state)
+{
+	struct copy_token *t, *u, *g;
+	uint8_t b[COPY_TOKEN_LEN];
+	uint16_t why;
+
+	(void)state;
+	t = make(&dev_a, 30);
+	u = make(&dev_a, 30);
+	assert_int_equal(get_be32(t->bytes), COPY_ROD_TYPE_PIT_CHANGE_VULNERABLE);
+	assert_int_equal(get_be16(t->bytes + 6), 0x1f8);
+	assert_int_equal(t->bytes[16], 0xe4);
+	assert_true(get_be64(t->bytes + 24) == dev_a.naa_id);
+	assert_true(get_be64(t->bytes + 56) == 6 * 512);
+	/* Two tokens of the same ranges differ (identifier, random part). */
+	assert_memory_not_equal(t->bytes + 128, u->bytes + 128, COPY_TOKEN_LEN - 128);
+	g = copy_token_get(t->bytes, &why);
+	assert_ptr_equal(g, t);
+	copy_token_put(g);
+	memcpy(b, t->bytes, sizeof(b));
+	b[511] ^= 1;
+	assert_null(copy_token_get(b, &why));
+	assert_int_equal(why, ASC_TOKEN_UNKNOWN);
+	/* Deleted: gone, and remembered as deleted; a reference taken
+	 * before keeps the memory (and the device) until it is put. */
+	g = copy_token_get(u->bytes, &why);
+	copy_token_delete(u);
+	assert_int_equal(dev_refs, 2);
+	memcpy(b, g->bytes, sizeof(b));
+	copy_token_put(g);
+	assert_int_equal(dev_refs, 1);
+	assert_null(copy_token_get(b, &why));
+	assert_int_equal(why, ASC_TOKEN_DELETED);
+	copy_token_forget_device(&dev_a);
+	assert_int_equal(dev_refs, 0);
+}
+
+static void test_expiry(void **state)
+{
+	struct timespec ts = { 1, 100000000 };
+	struct copy_token *t;
+	uint8_t b[COPY_TOKEN_LEN];
+	uint16_t why;
+
+	(void)state;
+	t = make(&dev_a, 1);
+	memcpy(b, t->bytes, sizeof(b));
+	nanosleep(&ts, NULL);
+	assert_null(copy_token_get(b, &why));
+	assert_int_equal(why, ASC_TOKEN_EXPIRED);
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(dev_refs, 0);
+}
+
+static void test_limit(void **state)
+{
+	static const struct copy_token_range r[] = { { 0, 1 } };
+	bool too_many;
+
+	(void)state;
+	for (unsigned i = 0; i < COPY_TOKEN_MAX_PER_DEVICE; i++)
+		assert_non_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
+	assert_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
+	assert_true(too_many);
+	/* Another device has its own count. */
+	assert_non_null(copy_token_create(&dev_b, r, 1, 30, &too_many));
+	copy_token_forget_device(&dev_a);
+	copy_token_forget_device(&dev_b);
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(dev_refs, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_revocation),
+		cmocka_unit_test(test_bytes_and_lookup),
+		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_limit),
+	};
+
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
