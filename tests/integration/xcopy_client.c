@@ -1403,6 +1403,24 @@ static void scenario_odx(void)
 		       "a token 2.2 s after its 1 s timeout (TOKEN EXPIRED)");
 	}
 
+	/* Revoked while the copy runs: a WRITE USING TOKEN onto its own
+	 * token's blocks (LUN 0, 4 MiB from LBA 0 to LBA 2048: copied from
+	 * the end down, 1 MiB chunks) revokes the token with its second
+	 * chunk's write; a chunk read after that stops the copy, with the
+	 * chunks written so far in TRANSFER COUNT. */
+	if (populate(&a, LUN_SRC, 22, 0, (struct range[]){ { 0, 8192 } }, 1, tok2)) {
+		wut(&a, LUN_SRC, 23, tok2, 0, false, (struct range[]){ { 2048, 8192 } }, 1, &r);
+		expect(&r, "CHECK CONDITION A/23/06",
+		       "WRITE USING TOKEN overwriting its own token's blocks");
+		rrti(&a, LUN_SRC, 23, &r);
+		pr_check(r.status == SCSI_STATUS_GOOD && r.data[5] == 0x02 &&
+				 be32(r.data + 20) >= 4096 && be32(r.data + 20) < 8192 &&
+				 be32(r.data + 20) % 2048 == 0,
+			 "RRTI: completed with errors (%02x) after %u of 8192 blocks, whole chunks",
+			 r.data[5], be32(r.data + 20));
+		write_blocks(&a, LUN_SRC, 0, 128, 0x41, 0);
+	}
+
 	/* Another target that maps the source too: A's token used by A's
 	 * session there, onto target 2's own LUN. */
 	{
