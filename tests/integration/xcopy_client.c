@@ -1452,6 +1452,24 @@ static void scenario_odx(void)
 		pr_check(blocks_are(&viewer, 0, 0, 8, 0, 0, 0x5b), "the group's LUN is not written");
 		nexus_logout(&viewer);
 	}
+	/* Reservations: B's Write Exclusive of LUN 1 refuses A's WRITE
+	 * USING TOKEN there (its internal WRITEs are A's), not B's. */
+	if (populate(&a, LUN_SRC, 24, 0, (struct range[]){ { 0, 16 } }, 1, tok2)) {
+		write_blocks(&a, LUN_DST, 900, 16, 0, 0xd0);
+		prout_lun(&b, LUN_DST, PRO_REGISTER, 0, 0, 0xb0b, &r);
+		expect(&r, "GOOD", "B registers at LUN 1");
+		prout_lun(&b, LUN_DST, PRO_RESERVE, WE, 0xb0b, 0, &r);
+		expect(&r, "GOOD", "B reserves LUN 1 Write Exclusive");
+		wut(&a, LUN_DST, 25, tok2, 0, false, (struct range[]){ { 900, 16 } }, 1, &r);
+		expect(&r, "RESERVATION CONFLICT", "A's WRITE USING TOKEN to B's reserved LUN 1");
+		pr_check(blocks_are(&b, LUN_DST, 900, 16, 0, 0, 0xd0), "LUN 1 is not written");
+		wut(&b, LUN_DST, 26, tok2, 0, false, (struct range[]){ { 900, 16 } }, 1, &r);
+		expect(&r, "GOOD", "B, the holder, writes LUN 1 with A's token");
+		pr_check(blocks_are(&b, LUN_DST, 900, 16, 0x41, 0, 0), "LUN 1 has LUN 0's data");
+		prout_lun(&b, LUN_DST, PRO_CLEAR, 0, 0xb0b, 0, &r);
+		expect(&r, "GOOD", "B clears LUN 1's reservation");
+	}
+
 	/* A read-only destination. */
 	wut(&a, LUN_RO, 16, tok2, 0, false, (struct range[]){ { 0, 8 } }, 1, &r);
 	expect(&r, "CHECK CONDITION 7/27/00", "WRITE USING TOKEN to the read-only LUN");
