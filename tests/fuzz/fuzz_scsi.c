@@ -798,6 +798,15 @@ static void end_session(void)
 		send_tmf(SCST_TMF_CLEAR_ACA, l, 0);
 	wait_quiet();
 	quiesce();
+	/* The copy manager's internal commands included. */
+	struct scst_device *devs[] = { file_dev, null_dev };
+	for (unsigned i = 0; i < 2; i++) {
+		pthread_mutex_lock(&devs[i]->lock);
+		unsigned n = devs[i]->active_cmds;
+		pthread_mutex_unlock(&devs[i]->lock);
+		if (n)
+			die("%s has active commands after every command ended", devs[i]->name);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
