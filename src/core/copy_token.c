@@ -59,6 +59,7 @@ static void remove_locked(struct copy_token *t, uint16_t asc)
 	list_del(&t->entry);
 	list_init(&t->entry);
 	atomic_fetch_sub(&copy_tokens_live, 1);
+	atomic_fetch_sub(&t->dev->rod_tokens, 1);
 	release_locked(t);
 }
 
@@ -137,6 +138,7 @@ struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_
 	scst_device_get(dev);
 	list_add_tail(&t->entry, &store);
 	atomic_fetch_add(&copy_tokens_live, 1);
+	atomic_fetch_add(&dev->rod_tokens, 1);
 	pthread_mutex_unlock(&store_lock);
 	return t;
 }

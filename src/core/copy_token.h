@@ -12,7 +12,7 @@
  * and any command that writes the medium, before WRITE USING TOKEN has
  * read it. The hook is copy_token_note_write(), called from the write
  * range check in PRE_EXEC (cmd.c): with no token anywhere it costs one
- * relaxed load (copy_tokens_live), else an overlap check under the
+ * relaxed load (dev->rod_tokens), else an overlap check under the
  * store's mutex.
  *
  * Lifetime: a token is created by copy_token_create(), found (and its
@@ -85,7 +85,8 @@ struct copy_token {
 	atomic_bool revoked;
 };
 
-/* Tokens in the store, all devices: the write path's fast test. */
+/* Tokens in the store, all devices (each device counts its own in
+ * dev->rod_tokens: the write path's fast test). */
 extern atomic_uint copy_tokens_live;
 
 /* A new token of @dev for @ranges (checked by the caller), its 512 bytes
@@ -118,7 +119,7 @@ void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t 
 static inline void copy_token_note_write(struct scst_device *dev, uint64_t lba,
 					 uint64_t nblocks)
 {
-	if (atomic_load_explicit(&copy_tokens_live, memory_order_relaxed) == 0)
+	if (atomic_load_explicit(&dev->rod_tokens, memory_order_relaxed) == 0)
 		return;
 	copy_token_note_write_slow(dev, lba, nblocks);
 }

@@ -527,6 +527,9 @@ struct scst_device {
 	 * lock by every writer. */
 	struct range_queue write_ranges;
 	atomic_uint range_exclusive;
+	/* Live ROD tokens of the device (copy_token.c, under its store's
+	 * mutex), read without a lock by every writer: 0, nothing to revoke. */
+	atomic_uint rod_tokens;
 
 	/* Reservations, under @lock: the persistent ones (core/pr.c) and
 	 * the SPC-2 one (core/reserve.c), whose holder is an I_T nexus

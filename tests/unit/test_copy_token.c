@@ -60,6 +60,8 @@ static void test_revocation(void **state)
 	assert_int_equal(atomic_load(&copy_tokens_live), 0);
 	t = make(&dev_a, 30);
 	assert_int_equal(atomic_load(&copy_tokens_live), 1);
+	assert_int_equal(atomic_load(&dev_a.rod_tokens), 1);
+	assert_int_equal(atomic_load(&dev_b.rod_tokens), 0);
 	assert_int_equal(dev_refs, 1);
 	/* Next to the ranges, on either side; another device. */
 	copy_token_note_write(&dev_a, 0, 10);
@@ -155,6 +157,8 @@ static void test_limit(void **state)
 	copy_token_forget_device(&dev_a);
 	copy_token_forget_device(&dev_b);
 	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(atomic_load(&dev_a.rod_tokens), 0);
+	assert_int_equal(atomic_load(&dev_b.rod_tokens), 0);
 	assert_int_equal(dev_refs, 0);
 }
 
