@@ -758,9 +758,10 @@ def scsi_rec(cdb, lun=0, direction=SCSI_NONE, exp=0, data=b"", attr=0, nowait=Fa
             + len(data).to_bytes(2, "big") + data)
 
 
-(TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET, TMF_LUN_RESET, TMF_TARGET_RESET,
- TMF_I_T_NEXUS_RESET, TMF_CLEAR_ACA, TMF_QUERY_TASK, TMF_TARGET_COLD_RESET,
- TMF_QUERY_TASK_SET, TMF_QUERY_ASYNC_EVENT) = range(11)
+# The core's enum scst_tmf (fuzz_scsi's TMF records), not iSCSI's codes above.
+(CORE_TMF_ABORT_TASK, CORE_TMF_ABORT_TASK_SET, CORE_TMF_CLEAR_TASK_SET, CORE_TMF_LUN_RESET,
+ CORE_TMF_TARGET_RESET, CORE_TMF_I_T_NEXUS_RESET, CORE_TMF_CLEAR_ACA, CORE_TMF_QUERY_TASK,
+ CORE_TMF_TARGET_COLD_RESET, CORE_TMF_QUERY_TASK_SET, CORE_TMF_QUERY_ASYNC_EVENT) = range(11)
 # The harness's own REQUEST SENSEs are commands 0..2: a seed's first
 # record is command 3.
 SCSI_FIRST = 3
@@ -1053,27 +1054,27 @@ def scsi_seeds():
         + rcv_copy_results(0) + rcv_copy_results(4) + read_back + scsi_in(read10(100, 8), 4096),
         "tmf_abort": b"".join(scsi_out(write10(i * 8, 8), block(8, i + 1), nowait=True)
                               for i in range(4))
-        + scsi_tmf(TMF_ABORT_TASK, SCSI_FIRST + 2, nowait=True)
-        + scsi_tmf(TMF_QUERY_TASK, SCSI_FIRST + 3, nowait=True)
+        + scsi_tmf(CORE_TMF_ABORT_TASK, SCSI_FIRST + 2, nowait=True)
+        + scsi_tmf(CORE_TMF_QUERY_TASK, SCSI_FIRST + 3, nowait=True)
         + scsi_out(write10(64, 8), block(8, 7), nowait=True, lun=1)
-        + scsi_tmf(TMF_ABORT_TASK_SET, lun=1) + scsi_tmf(TMF_LUN_RESET)
-        + scsi_rec(TEST_UNIT_READY) + scsi_tmf(TMF_QUERY_ASYNC_EVENT) + scsi_tmf(TMF_QUERY_TASK_SET)
-        + scsi_tmf(TMF_ABORT_TASK, 200) + scsi_tmf(TMF_LUN_RESET, lun=3) + read_back,
+        + scsi_tmf(CORE_TMF_ABORT_TASK_SET, lun=1) + scsi_tmf(CORE_TMF_LUN_RESET)
+        + scsi_rec(TEST_UNIT_READY) + scsi_tmf(CORE_TMF_QUERY_ASYNC_EVENT) + scsi_tmf(CORE_TMF_QUERY_TASK_SET)
+        + scsi_tmf(CORE_TMF_ABORT_TASK, 200) + scsi_tmf(CORE_TMF_LUN_RESET, lun=3) + read_back,
         "tmf_sanitize": pattern_write()
         + sanitize(1, overwrite_params(b"\x5a" * 4), immed=1, nowait=True)
-        + scsi_tmf(TMF_LUN_RESET, nowait=True) + scsi_rec(TEST_UNIT_READY)
+        + scsi_tmf(CORE_TMF_LUN_RESET, nowait=True) + scsi_rec(TEST_UNIT_READY)
         + scsi_in(REQUEST_SENSE, 252) + format_unit(0x10, bytes([0, 0x02, 0, 0]))
-        + scsi_tmf(TMF_TARGET_COLD_RESET) + scsi_tmf(TMF_I_T_NEXUS_RESET) + scsi_rec(TEST_UNIT_READY)
+        + scsi_tmf(CORE_TMF_TARGET_COLD_RESET) + scsi_tmf(CORE_TMF_I_T_NEXUS_RESET) + scsi_rec(TEST_UNIT_READY)
         + read_back,
         "tmf_xcopy": pattern_write()
         + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 64, 0, 512), seg_b2b(0, 1, 512, 0, 0)]),
                 nowait=True)
-        + scsi_tmf(TMF_ABORT_TASK, SCSI_FIRST + 1, nowait=True) + rcv_copy_results(0)
+        + scsi_tmf(CORE_TMF_ABORT_TASK, SCSI_FIRST + 1, nowait=True) + rcv_copy_results(0)
         + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 64, 0, 512)], list_id=2), nowait=True)
-        + scsi_tmf(TMF_TARGET_RESET) + rcv_copy_results(0, list_id=2) + rcv_copy_results(4, list_id=2),
+        + scsi_tmf(CORE_TMF_TARGET_RESET) + rcv_copy_results(0, list_id=2) + rcv_copy_results(4, list_id=2),
         "aca": scsi_in(bytes([0x28, 0, 0, 0, 0x10, 0, 0, 0, 1, 0x04]), 512)
         + scsi_in(read10(0, 1), 512) + scsi_in(bytes([0x28, 0, 0, 0, 0, 0, 0, 0, 1, 0]), 512, attr=3)
-        + scsi_in(REQUEST_SENSE, 252, attr=3) + scsi_tmf(TMF_CLEAR_ACA) + scsi_in(read10(0, 1), 512)
+        + scsi_in(REQUEST_SENSE, 252, attr=3) + scsi_tmf(CORE_TMF_CLEAR_ACA) + scsi_in(read10(0, 1), 512)
         + mode_select6(control_page(qerr=1)) + scsi_in(read10(SCSI_BLOCKS, 1), 512, nowait=True)
         + scsi_in(read10(0, 1), 512),
         "restart_mode_pages": mode_select10(caching_page(wce=0), sp=1)
