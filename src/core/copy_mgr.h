@@ -65,8 +65,8 @@ void scst_ext_copy_exec(struct scst_cmd *cmd);
 int scst_rcv_copy_results_parse(struct scst_cmd *cmd);
 void scst_rcv_copy_results_exec(struct scst_cmd *cmd);
 
-/* VPD page 0x8F's payload (after the 4-byte header) into @d, which has
+/* VPD page 0x8F's payload for @dev's LUN (after the 4-byte header) into @d, which has
  * room for 508 bytes; returns its length. */
-size_t scst_copy_vpd_page(uint8_t *d);
+size_t scst_copy_vpd_page(const struct scst_device *dev, uint8_t *d);
 
 #endif

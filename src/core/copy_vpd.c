@@ -15,6 +15,7 @@
 #define TPC_DESC_SUPPORTED_DESCRIPTORS 0x0008
 #define TPC_DESC_GENERAL_COPY_OPERATIONS 0x8001
 #define TPC_DESC_BLOCK_ROD_TOKEN_LIMITS 0x0000
+#define TPC_DESC_ROD_TOKEN_FEATURES 0x0106
 #define TPC_DESC_SUPPORTED_ROD_TYPES 0x0108
 
 static size_t pad4(size_t n)
@@ -102,7 +103,10 @@ static size_t block_rod_token_limits(uint8_t *d)
 
 /* SPC-4 7.8.17.11: the ROD types tokens are made (TOKEN_OUT) and taken
  * (TOKEN_IN) of: the change vulnerable point-in-time copy, and the block
- * device zero ROD, which is only taken. */
+ * device zero ROD, which is only taken. Each ROD type descriptor is 64
+ * bytes (type, flags, preference indication, 56 reserved): a reader
+ * steps by 64, so a shorter one would be read as garbage. */
+#define ROD_TYPE_DESC_LEN 64
 static size_t supported_rod_types(uint8_t *d)
 {
 	static const struct {
@@ -112,18 +116,48 @@ static size_t supported_rod_types(uint8_t *d)
 		{ COPY_ROD_TYPE_PIT_CHANGE_VULNERABLE, 0x03 },
 		{ COPY_ROD_TYPE_BLOCK_ZERO, 0x02 },
 	};
-	size_t len = 4 + 8 * (sizeof(types) / sizeof(types[0]));
+	size_t n = sizeof(types) / sizeof(types[0]);
+	size_t len = 4 + ROD_TYPE_DESC_LEN * n;
 
 	memset(d, 0, 4 + len);
 	put_be16(d + 6, (uint16_t)(len - 4));
-	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
-		put_be32(d + 8 + 8 * i, types[i].type);
-		d[8 + 8 * i + 4] = types[i].flags;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t *t = d + 8 + ROD_TYPE_DESC_LEN * i;
+
+		put_be32(t, types[i].type);
+		t[4] = types[i].flags;
 	}
 	return finish_desc(d, TPC_DESC_SUPPORTED_ROD_TYPES, len);
 }
 
-size_t scst_copy_vpd_page(uint8_t *d)
+/* SPC-4 7.8.17.10, ROD Token Features, with SBC-4's block ROD device type
+ * specific features descriptor: what Windows reads before it offloads a
+ * copy (ODX). No remote tokens (REMOTE TOKENS 0: a token is used only
+ * within this uscstd); lifetimes in seconds are the inactivity timeouts
+ * copy_token.h enforces; the byte limits are COPY_TOKEN_MAX_BLOCKS of the
+ * LUN's blocks, in one segment. */
+#define BLOCK_ROD_FEATURES_LEN 48
+static size_t rod_token_features(const struct scst_device *dev, uint8_t *d)
+{
+	uint64_t max_bytes = (uint64_t)COPY_TOKEN_MAX_BLOCKS * dev->block_size;
+	uint8_t *b = d + 48;
+
+	memset(d, 0, 48 + BLOCK_ROD_FEATURES_LEN);
+	put_be32(d + 16, 1);                          /* MINIMUM TOKEN LIFETIME */
+	put_be32(d + 20, COPY_TOKEN_MAX_TIMEOUT);     /* MAXIMUM TOKEN LIFETIME */
+	put_be32(d + 24, COPY_TOKEN_MAX_TIMEOUT);     /* MAXIMUM TOKEN INACTIVITY TIMEOUT */
+	put_be16(d + 46, BLOCK_ROD_FEATURES_LEN);
+	b[0] = TYPE_DISK;                             /* PERIPHERAL DEVICE TYPE */
+	put_be16(b + 2, BLOCK_ROD_FEATURES_LEN - 4);
+	put_be16(b + 6, 1);                           /* OPTIMAL BLOCK ROD LENGTH GRANULARITY */
+	put_be64(b + 8, max_bytes);                   /* MAXIMUM BYTES IN BLOCK ROD */
+	put_be64(b + 16, max_bytes);                  /* OPTIMAL BYTES IN BLOCK ROD TRANSFER */
+	put_be64(b + 24, max_bytes);                  /* OPTIMAL BYTES TO TOKEN PER SEGMENT */
+	put_be64(b + 32, max_bytes);                  /* OPTIMAL BYTES FROM TOKEN PER SEGMENT */
+	return finish_desc(d, TPC_DESC_ROD_TOKEN_FEATURES, 44 + BLOCK_ROD_FEATURES_LEN);
+}
+
+size_t scst_copy_vpd_page(const struct scst_device *dev, uint8_t *d)
 {
 	size_t n = 0;
 
@@ -132,6 +166,7 @@ size_t scst_copy_vpd_page(uint8_t *d)
 	n += supported_descriptors(d + n);
 	n += general_copy_operations(d + n);
 	n += block_rod_token_limits(d + n);
+	n += rod_token_features(dev, d + n);
 	n += supported_rod_types(d + n);
 	return n;
 }

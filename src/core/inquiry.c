@@ -264,7 +264,7 @@ void scst_inquiry_exec(struct scst_cmd *cmd)
 		case VPD_THIRD_PARTY_COPY:
 			if (!scst_copy_available(cmd->tgt_dev))
 				goto no_page;
-			n = 4 + scst_copy_vpd_page(d + 4);
+			n = 4 + scst_copy_vpd_page(cmd->dev, d + 4);
 			break;
 		default:
 			if (handler_has_vpd_page(cmd->dev->handler, page)) {

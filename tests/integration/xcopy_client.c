@@ -1535,21 +1535,28 @@ static void scenario_odx(void)
 
 	/* VPD 0x8F: Block Device ROD Token Limits and the ROD types. */
 	{
-		uint8_t cdb[6] = { 0x12, 0x01, 0x8f, 0x01, 0x00, 0x00 };
-		bool limits = false, types = false;
+		uint8_t cdb[6] = { 0x12, 0x01, 0x8f, 0x02, 0x00, 0x00 };
+		bool limits = false, types = false, features = false;
 
-		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 512, &r);
 		for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 4 <= r.len;
 		     off += 4 + be16(r.data + off + 2)) {
 			limits |= be16(r.data + off) == 0x0000 && be16(r.data + off + 10) == 16 &&
 				  be32(r.data + off + 16) == 30;
-			types |= be16(r.data + off) == 0x0108 &&
-				 be32(r.data + off + 8) == 0x00800001 &&
-				 be32(r.data + off + 16) == 0xffff0001;
+			/* ROD type descriptors are 64 bytes each (SPC-4 7.8.17.11). */
+			types |= be16(r.data + off) == 0x0108 && be16(r.data + off + 2) == 4 + 128 &&
+				 be32(r.data + off + 8) == 0x00800001 && r.data[off + 12] == 0x03 &&
+				 be32(r.data + off + 72) == 0xffff0001 && r.data[off + 76] == 0x02;
+			/* ROD Token Features with the block device's features
+			 * descriptor (SBC-4): Windows reads it before offloading. */
+			features |= be16(r.data + off) == 0x0106 && be16(r.data + off + 2) == 92 &&
+				    be32(r.data + off + 24) == 3600 && be16(r.data + off + 46) == 48 &&
+				    r.data[off + 48] == 0x00 && be16(r.data + off + 50) == 44 &&
+				    be64(r.data + off + 56) == (2u << 20) * 512ull;
 		}
-		pr_check(limits && types,
-			 "VPD 0x8F: ROD token limits (16 ranges, 30 s) %d, ROD types %d", limits,
-			 types);
+		pr_check(limits && types && features,
+			 "VPD 0x8F: ROD token limits (16 ranges, 30 s) %d, ROD types %d, "
+			 "ROD token features %d", limits, types, features);
 	}
 }
 
