@@ -207,8 +207,11 @@ def wait_tmf(s, itt, others):
 def settle(sessions, held):
     """Statuses before the data, then the data of every held WRITE that
     has none, then statuses after: every held task has its fate."""
+    # Each session's PDUs against its own tasks only: ITTs are the
+    # session's, and A's and B's counters may meet (A1 once took B1's
+    # TASK ABORTED for its own when their ITTs were equal).
     for s in sessions:
-        note_statuses(held, ping(s), "early")
+        note_statuses([h for h in held if h.s is s], ping(s), "early")
     for h in held:
         if h.early is None:
             h.release()
