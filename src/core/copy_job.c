@@ -330,6 +330,15 @@ static bool in_range(const struct scst_device *dev, uint64_t lba, uint64_t nbloc
 
 /* Every segment against its devices, before anything is copied: a list
  * that cannot be done whole writes nothing. */
+/* A copy within one device whose destination starts inside its source,
+ * above it, runs from the end down (copy_step.backward); @st has its
+ * devices, LBAs and length. */
+static bool step_overlaps_from_above(const struct copy_step *st)
+{
+	return st->src->dev == st->dst->dev && st->dst_lba > st->src_lba &&
+	       st->dst_lba < st->src_lba + st->len / st->src->dev->block_size;
+}
+
 static bool resolve_steps(struct copy_job *job)
 {
 	struct scst_tgt_dev *resolved[COPY_MAX_CSCD_DESCS];
@@ -384,8 +393,7 @@ static bool resolve_steps(struct copy_job *job)
 		st->src_lba = s->src_lba;
 		st->dst_lba = s->dst_lba;
 		st->offset = s->offset;
-		st->backward = st->src->dev == st->dst->dev && st->dst_lba > st->src_lba &&
-			       st->dst_lba < st->src_lba + st->len / sbs;
+		st->backward = step_overlaps_from_above(st);
 		scst_tgt_dev_get(st->src);
 		scst_tgt_dev_get(st->dst);
 		job->nsteps++;
@@ -760,6 +768,44 @@ static void job_pump(struct reactor_deferred *d)
 	}
 }
 
+/* A job for @cmd (EXTENDED COPY or WRITE USING TOKEN), on its session's
+ * reactor, with nothing to do yet; NULL when memory is short. */
+static struct copy_job *job_new(struct scst_cmd *cmd)
+{
+	struct copy_job *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	job->ec = cmd;
+	job->sess = cmd->sess;
+	job->reactor = cmd->sess->reactor;
+	list_init(&job->pump.entry);
+	job->pump.fn = job_pump;
+	for (unsigned i = 0; i < COPY_LANES; i++)
+		job->lanes[i].job = job;
+	return job;
+}
+
+/* Starts a job whose steps are set: the lanes' buffers (none when there
+ * is nothing to copy), the devices' links for task management, then the
+ * pump. On no memory the job ends at once with BUSY. */
+static void job_start(struct copy_job *job)
+{
+	for (unsigned i = 0; i < COPY_LANES && job->nsteps; i++) {
+		struct copy_lane *l = &job->lanes[i];
+
+		l->buf = buf_pool_alloc(COPY_CHUNK_BYTES, &l->cap);
+		if (!l->buf) {
+			job_fail_status(job, SAM_STAT_BUSY, "no memory for its buffers");
+			job_finish(job);
+			return;
+		}
+	}
+	job->ec->dev_priv = job;
+	job_link_devices(job);
+	schedule(job);
+}
+
 void scst_ext_copy_exec(struct scst_cmd *ec)
 {
 	struct copy_job *job;
@@ -771,19 +817,12 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		scst_cmd_done(ec);
 		return;
 	}
-	job = calloc(1, sizeof(*job));
+	job = job_new(ec);
 	if (!job) {
 		scst_set_cmd_status(ec, SAM_STAT_BUSY);
 		scst_cmd_done(ec);
 		return;
 	}
-	job->ec = ec;
-	job->sess = ec->sess;
-	job->reactor = ec->sess->reactor;
-	list_init(&job->pump.entry);
-	job->pump.fn = job_pump;
-	for (unsigned i = 0; i < COPY_LANES; i++)
-		job->lanes[i].job = job;
 	/* The list as the initiator sent it: bufflen is less than the
 	 * PARAMETER LIST LENGTH only when it sent less, and then the list
 	 * is as short as what came. */
@@ -820,25 +859,13 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		job_finish(job);
 		return;
 	}
-	for (unsigned i = 0; i < COPY_LANES && job->nsteps; i++) {
-		struct copy_lane *l = &job->lanes[i];
-
-		l->buf = buf_pool_alloc(COPY_CHUNK_BYTES, &l->cap);
-		if (!l->buf) {
-			job_fail_status(job, SAM_STAT_BUSY, "no memory for its buffers");
-			job_finish(job);
-			return;
-		}
-	}
-	ec->dev_priv = job;
-	job_link_devices(job);
-	schedule(job);
+	job_start(job);
 }
 
 void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsigned n,
 			 struct copy_token *token, copy_job_ended_fn ended, void *ctx)
 {
-	struct copy_job *job = calloc(1, sizeof(*job));
+	struct copy_job *job = job_new(cmd);
 
 	assert(n > 0 && n <= COPY_MAX_SEG_DESCS);
 	if (!job) {
@@ -849,16 +876,9 @@ void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsig
 		scst_cmd_done(cmd);
 		return;
 	}
-	job->ec = cmd;
-	job->sess = cmd->sess;
-	job->reactor = cmd->sess->reactor;
 	job->token = token;
 	job->on_end = ended;
 	job->on_end_ctx = ctx;
-	list_init(&job->pump.entry);
-	job->pump.fn = job_pump;
-	for (unsigned i = 0; i < COPY_LANES; i++)
-		job->lanes[i].job = job;
 	for (unsigned i = 0; i < n; i++) {
 		struct copy_step *st = &job->steps[i];
 
@@ -870,24 +890,10 @@ void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsig
 		st->len = p[i].len;
 		assert(st->len % st->src->dev->block_size == 0 &&
 		       st->len % st->dst->dev->block_size == 0);
-		st->backward = !st->zeros && st->src->dev == st->dst->dev &&
-			       st->dst_lba > st->src_lba &&
-			       st->dst_lba < st->src_lba + st->len / st->src->dev->block_size;
+		st->backward = !st->zeros && step_overlaps_from_above(st);
 		scst_tgt_dev_get(st->src);
 		scst_tgt_dev_get(st->dst);
 		job->nsteps++;
 	}
-	for (unsigned i = 0; i < COPY_LANES; i++) {
-		struct copy_lane *l = &job->lanes[i];
-
-		l->buf = buf_pool_alloc(COPY_CHUNK_BYTES, &l->cap);
-		if (!l->buf) {
-			job_fail_status(job, SAM_STAT_BUSY, "no memory for its buffers");
-			job_finish(job);
-			return;
-		}
-	}
-	cmd->dev_priv = job;
-	job_link_devices(job);
-	schedule(job);
+	job_start(job);
 }
