@@ -89,6 +89,12 @@ void nexus_drop(struct nexus *n)
 void send_cdb(struct nexus *n, const uint8_t *cdb, int cdb_len, int dir, const void *out,
 	      int out_len, int in_len, struct result *r)
 {
+	send_lun_cdb(n, 0, cdb, cdb_len, dir, out, out_len, in_len, r);
+}
+
+void send_lun_cdb(struct nexus *n, int lun, const uint8_t *cdb, int cdb_len, int dir,
+		  const void *out, int out_len, int in_len, struct result *r)
+{
 	struct scsi_task *t;
 	struct iscsi_data d = { .size = (size_t)out_len, .data = (unsigned char *)out };
 
@@ -101,7 +107,7 @@ void send_cdb(struct nexus *n, const uint8_t *cdb, int cdb_len, int dir, const v
 			     dir == SCSI_XFER_WRITE ? out_len : dir == SCSI_XFER_READ ? in_len : 0);
 	if (!t)
 		return;
-	if (!iscsi_scsi_command_sync(n->c, 0, t, dir == SCSI_XFER_WRITE ? &d : NULL)) {
+	if (!iscsi_scsi_command_sync(n->c, lun, t, dir == SCSI_XFER_WRITE ? &d : NULL)) {
 		scsi_free_scsi_task(t);
 		return;
 	}

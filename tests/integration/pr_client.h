@@ -61,6 +61,9 @@ void nexus_drop(struct nexus *n);
  * bytes asked) or _WRITE (out, out_len). Always fills @r. */
 void send_cdb(struct nexus *n, const uint8_t *cdb, int cdb_len, int dir, const void *out,
 	      int out_len, int in_len, struct result *r);
+/* The same to LUN @lun (send_cdb: LUN 0). */
+void send_lun_cdb(struct nexus *n, int lun, const uint8_t *cdb, int cdb_len, int dir,
+		  const void *out, int out_len, int in_len, struct result *r);
 
 /* "GOOD", "RESERVATION CONFLICT", "CHECK CONDITION 5/24/00",
  * "TASK ABORTED", "no response", ... into a static buffer. */

@@ -59,44 +59,7 @@ enum { LUN_SRC = 0, LUN_DST = 1, LUN_NULL_A = 2, LUN_NULL_B = 3, LUN_RO = 4, LUN
 
 static const char *t1, *t2;
 
-/* ---- commands to any LUN ---- */
-
-static void lun_cdb(struct nexus *n, int lun, const uint8_t *cdb, int cdb_len, int dir,
-		    const void *out, int out_len, int in_len, struct result *r)
-{
-	struct scsi_task *t;
-	struct iscsi_data d = { .size = (size_t)out_len, .data = (unsigned char *)out };
-
-	memset(r, 0, offsetof(struct result, data));
-	r->status = -1;
-	if (!n->c)
-		return;
-	t = scsi_create_task(cdb_len, (unsigned char *)cdb, dir,
-			     dir == SCSI_XFER_WRITE ? out_len : dir == SCSI_XFER_READ ? in_len : 0);
-	if (!t)
-		return;
-	if (!iscsi_scsi_command_sync(n->c, lun, t, dir == SCSI_XFER_WRITE ? &d : NULL)) {
-		scsi_free_scsi_task(t);
-		return;
-	}
-	r->status = t->status;
-	if (t->status == SCSI_STATUS_CHECK_CONDITION) {
-		r->sense_key = t->sense.key;
-		r->asc = (t->sense.ascq >> 8) & 0xff;
-		r->ascq = t->sense.ascq & 0xff;
-		r->sks_valid = t->sense.sense_specific;
-		r->cd = t->sense.ill_param_in_cdb;
-		r->bpv = t->sense.bit_pointer_valid;
-		r->bit = t->sense.bit_pointer;
-		r->field = t->sense.field_pointer;
-	}
-	if (t->status == SCSI_STATUS_GOOD && t->datain.size > 0) {
-		r->len = t->datain.size < (int)sizeof(r->data) ? t->datain.size
-							       : (int)sizeof(r->data);
-		memcpy(r->data, t->datain.data, (size_t)r->len);
-	}
-	scsi_free_scsi_task(t);
-}
+/* ---- commands to any LUN (send_lun_cdb, pr_client.c) ---- */
 
 static void put16(uint8_t *p, uint16_t v) { p[0] = v >> 8; p[1] = (uint8_t)v; }
 static void put32(uint8_t *p, uint32_t v) { put16(p, v >> 16); put16(p + 2, (uint16_t)v); }
@@ -121,7 +84,7 @@ static bool write_blocks(struct nexus *n, int lun, uint64_t lba, uint32_t nblock
 		buf[i] = seed ? pattern(seed, lba + i / BS, i % BS) : fill;
 	put64(cdb + 2, lba);
 	put32(cdb + 10, nblocks);
-	lun_cdb(n, lun, cdb, 16, SCSI_XFER_WRITE, buf, (int)len, 0, &r);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_WRITE, buf, (int)len, 0, &r);
 	free(buf);
 	if (r.status != SCSI_STATUS_GOOD)
 		pr_check(false, "%s: WRITE(16) of LUN %d LBA %llu: %s", n->label, lun,
@@ -143,7 +106,7 @@ static bool blocks_are(struct nexus *n, int lun, uint64_t lba, uint32_t nblocks,
 
 		put64(cdb + 2, lba + done);
 		put32(cdb + 10, k);
-		lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)k * BS, &r);
+		send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)k * BS, &r);
 		if (r.status != SCSI_STATUS_GOOD || r.len != (int)k * BS)
 			return false;
 		for (unsigned i = 0; i < k * BS; i++) {
@@ -172,7 +135,7 @@ static bool lu_ids(struct nexus *n, int lun, struct lu_ids *ids)
 	bool naa = false;
 
 	memset(ids, 0, sizeof(*ids));
-	lun_cdb(n, lun, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+	send_lun_cdb(n, lun, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
 	if (r.status != SCSI_STATUS_GOOD || r.len < 4)
 		return false;
 	for (int off = 4; off + 4 <= r.len; off += 4 + r.data[off + 3]) {
@@ -271,7 +234,7 @@ static void ecopy(struct nexus *n, int lun, const uint8_t *list, unsigned len, s
 	uint8_t cdb[16];
 
 	ecopy_cdb(cdb, len);
-	lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, list, (int)len, 0, r);
+	send_lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, list, (int)len, 0, r);
 }
 
 static void rcr_cdb(uint8_t *cdb, int sa, uint8_t list_id)
@@ -288,7 +251,7 @@ static void rcr(struct nexus *n, int lun, int sa, uint8_t list_id, struct result
 	uint8_t cdb[16];
 
 	rcr_cdb(cdb, sa, list_id);
-	lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
 }
 
 /* A list with the two CSCD descriptors @a (index 0) and @b (index 1) and
@@ -316,7 +279,7 @@ static void collect_all_uas(struct nexus *n, int nluns)
 
 	for (int lun = 0; lun < nluns; lun++) {
 		for (int i = 0; i < 16; i++) {
-			lun_cdb(n, lun, cdb, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+			send_lun_cdb(n, lun, cdb, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
 			if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
 				break;
 		}
@@ -417,7 +380,7 @@ static void scenario_copy(void)
 
 			put64(cdb + 2, 10 + 4 * (uint64_t)half);
 			put32(cdb + 10, 4);
-			lun_cdb(&a, LUN_BIG, cdb, 16, SCSI_XFER_READ, NULL, 0, 4 * 4096, &r);
+			send_lun_cdb(&a, LUN_BIG, cdb, 16, SCSI_XFER_READ, NULL, 0, 4 * 4096, &r);
 			same = r.status == SCSI_STATUS_GOOD && r.len == 4 * 4096;
 			for (int i = 0; same && i < 4 * 4096; i++) {
 				int at = half * 4 * 4096 + i;
@@ -455,7 +418,7 @@ static void scenario_copy(void)
 		for (unsigned i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 			uint8_t cdb[12] = { 0xa3, 0x0c, 0x02, rows[i].op, 0, rows[i].sa, 0, 0, 1, 0 };
 
-			lun_cdb(&a, LUN_SRC, cdb, 12, SCSI_XFER_READ, NULL, 0, 256, &r);
+			send_lun_cdb(&a, LUN_SRC, cdb, 12, SCSI_XFER_READ, NULL, 0, 256, &r);
 			pr_check(r.status == SCSI_STATUS_GOOD && r.len >= 2 &&
 					 (r.data[1] & 7) == rows[i].support,
 				 "REPORT SUPPORTED OPERATION CODES %02x/%02x: %s, SUPPORT %d (%d)",
@@ -469,14 +432,14 @@ static void scenario_copy(void)
 		uint8_t cdb[6] = { 0x12, 0x01, 0x00, 0x00, 0xff, 0x00 };
 		bool listed = false, commands = false;
 
-		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 255, &r);
+		send_lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 255, &r);
 		for (int i = 4; r.status == SCSI_STATUS_GOOD && i < r.len; i++)
 			listed |= r.data[i] == 0x8f;
 		pr_check(listed, "VPD page 0x00 lists page 0x8F");
 		cdb[2] = 0x8f;
 		cdb[3] = 0x01;
 		cdb[4] = 0x00;
-		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+		send_lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
 		for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 4 <= r.len;
 		     off += 4 + be16(r.data + off + 2))
 			commands |= be16(r.data + off) == 0x0001 && r.data[off + 5] == 0x83;
@@ -549,7 +512,7 @@ static void prout_lun(struct nexus *n, int lun, int sa, int type, uint64_t key, 
 
 	put64(p, key);
 	put64(p + 8, sark);
-	lun_cdb(n, lun, cdb, 10, SCSI_XFER_WRITE, p, 24, 0, r);
+	send_lun_cdb(n, lun, cdb, 10, SCSI_XFER_WRITE, p, 24, 0, r);
 }
 
 static void scenario_reservation(void)
@@ -724,12 +687,12 @@ static void scenario_badlist(void)
 	FROM_BASE();
 	ecopy_cdb(cdb, n);
 	cdb[2] = 1;
-	lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, l, (int)n, 0, &r);
+	send_lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, l, (int)n, 0, &r);
 	if (expect(&r, "CHECK CONDITION 5/24/00", "EXTENDED COPY CDB reserved byte 2"))
 		expect_pointer(&r, true, 2, -1, "CDB reserved byte 2");
 	ecopy_cdb(cdb, 4200);
 	memset(l, 0, sizeof(l));
-	lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, l, 4200, 0, &r);
+	send_lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, l, 4200, 0, &r);
 	expect(&r, "CHECK CONDITION 5/1A/00", "parameter list length 4200 (at most 4112)");
 
 	pr_check(blocks_are(&a, LUN_DST, 0, 64, 0, 0, 0xc3),
@@ -795,7 +758,7 @@ static void ecopy4(struct nexus *n, int lun, const uint8_t *list, unsigned len, 
 
 	ecopy_cdb(cdb, len);
 	cdb[1] = 0x01; /* LID4 */
-	lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, list, (int)len, 0, r);
+	send_lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, list, (int)len, 0, r);
 }
 
 static void rcs4(struct nexus *n, int lun, uint32_t list_id, struct result *r)
@@ -804,7 +767,7 @@ static void rcs4(struct nexus *n, int lun, uint32_t list_id, struct result *r)
 
 	rcr_cdb(cdb, 0x05, 0);
 	put32(cdb + 2, list_id);
-	lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
 }
 
 static void scenario_lid4(void)
@@ -1223,7 +1186,7 @@ static void odx_send(struct nexus *n, int lun, int sa, uint32_t list_id, const u
 	uint8_t cdb[16];
 
 	odx_cdb(cdb, sa, list_id, len);
-	lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, p, (int)len, 0, r);
+	send_lun_cdb(n, lun, cdb, 16, len ? SCSI_XFER_WRITE : SCSI_XFER_NONE, p, (int)len, 0, r);
 }
 
 static void rrti(struct nexus *n, int lun, uint32_t list_id, struct result *r)
@@ -1232,7 +1195,7 @@ static void rrti(struct nexus *n, int lun, uint32_t list_id, struct result *r)
 
 	put32(cdb + 2, list_id);
 	put32(cdb + 10, 1024);
-	lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
 }
 
 /* POPULATE TOKEN with @list_id, then RECEIVE ROD TOKEN INFORMATION for
@@ -1538,7 +1501,7 @@ static void scenario_odx(void)
 		uint8_t cdb[6] = { 0x12, 0x01, 0x8f, 0x02, 0x00, 0x00 };
 		bool limits = false, types = false, features = false;
 
-		lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 512, &r);
+		send_lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 512, &r);
 		for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 4 <= r.len;
 		     off += 4 + be16(r.data + off + 2)) {
 			limits |= be16(r.data + off) == 0x0000 && be16(r.data + off + 10) == 16 &&
