@@ -35,6 +35,7 @@
 #include "core/copy_token.h"
 #include "core/range_lock.h"
 #include "core/task_mgmt.h"
+#include "scsi/cdb.h"
 
 /* Largest data buffer one command may ask for. Larger transfers are
  * refused in PARSE rather than failing an allocation later. */
@@ -224,7 +225,9 @@ static void cmd_parse(struct scst_cmd *cmd)
 	if (!cmd->op && cmd->tgt_dev &&
 	    (scst_op_index_has_service_actions(scst_core_op_index(), cmd->cdb[0]) ||
 	     scst_op_index_has_service_actions(scst_dev_op_index(cmd->dev), cmd->cdb[0]))) {
-		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(1, 4));
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(
+						scsi_cdb_service_action_byte(cmd->cdb[0]),
+						cmd->cdb[0] == VARIABLE_LENGTH_CMD ? 7 : 4));
 		return;
 	}
 	if (!cmd->op || (cmd->op->available && !cmd->op->available(cmd->tgt_dev))) {
@@ -334,12 +337,9 @@ static enum scst_cmd_state end_aborted(const struct scst_cmd *cmd)
 
 uint8_t scst_cdb_control(const struct scst_cmd *cmd)
 {
-	static const uint8_t group_len[8] = { 6, 10, 10, 0, 16, 12, 0, 0 };
-	unsigned len = group_len[cmd->cdb[0] >> 5];
-
-	if (len == 0 || len > cmd->cdb_len)
-		len = cmd->cdb_len; /* variable length or vendor specific */
-	return len ? cmd->cdb[len - 1] : 0;
+	/* A variable-length CDB has it at byte 1, not at its end (where
+	 * ORWRITE(32) has its TRANSFER LENGTH). */
+	return cmd->cdb_len ? cmd->cdb[scsi_cdb_control_byte(cmd->cdb[0], cmd->cdb_len)] : 0;
 }
 
 /* ---- start ---- */

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "core/core_internal.h"
+#include "scsi/cdb.h"
 
 struct scst_op_index {
 	const struct scst_op_desc *ops;
@@ -29,12 +30,16 @@ const struct scst_op_desc *scst_op_index_lookup(const struct scst_op_index *idx,
 					       const uint8_t *cdb)
 {
 	const struct scst_op_desc *d = idx->by_opcode[cdb[0]];
+	uint16_t sa;
 
 	if (!d || !(d->flags & SCST_OP_HAS_SERVICE_ACTION))
 		return d;
+	/* The command's buffer is SCSI_MAX_CDB_LEN bytes, zero past its
+	 * CDB (scst_rx_cmd). */
+	sa = scsi_cdb_service_action(cdb, SCSI_MAX_CDB_LEN);
 	for (; d->name; d++) {
 		if (d->opcode == cdb[0] && (d->flags & SCST_OP_HAS_SERVICE_ACTION) &&
-		    d->service_action == (cdb[1] & 0x1f))
+		    d->service_action == sa)
 			return d;
 	}
 	return NULL;

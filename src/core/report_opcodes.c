@@ -1,11 +1,16 @@
-/* REPORT SUPPORTED OPERATION CODES (SPC-4 6.35), answered from the same
- * operation tables PARSE uses: the core's, then the device handler's. */
+/* REPORT SUPPORTED OPERATION CODES (SPC-4 6.35, SPC-5 6.36), answered
+ * from the same operation tables PARSE uses: the core's, then the device
+ * handler's; with RCTD=1 each command's timeouts descriptor, from its
+ * row (struct scst_op_timeouts) or, where the row gives none, from what
+ * its flags say it does. */
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bytes.h"
 #include "core/core_internal.h"
 #include "core/emulated.h"
+#include "scsi/cdb.h"
 
 enum reporting_options {
 	REPORT_ALL = 0,
@@ -22,12 +27,40 @@ enum reporting_options {
 #define CTDP 0x80
 #define SERVACTV 0x01
 
-/* Commands carry no particular timeout: we report "not specified" (0),
- * which SPC-4 allows. */
-static void put_timeouts_descriptor(uint8_t *d)
+/* The timeouts of a row that gives none, by what its command does. A
+ * command that reads or writes blocks moves at most the maximum transfer
+ * length (8 MiB) through the page cache or the device: milliseconds
+ * usually, but a store under load can take seconds, and 30 s is what
+ * Linux's sd and most initiators wait by default. One that touches no
+ * block (INQUIRY, MODE SENSE, PERSISTENT RESERVE ...) answers from
+ * memory, or writes one small state file (MODE SELECT with SP=1, PR
+ * with APTPL=1). */
+static const struct scst_op_timeouts media_access_timeouts = { .nominal = 1, .recommended = 30 };
+static const struct scst_op_timeouts no_media_timeouts = { .nominal = 1, .recommended = 10 };
+
+#define MEDIA_ACCESS_FLAGS (SCST_OP_WRITES_MEDIUM | SCST_OP_PR_READ | SCST_OP_RANGE_READER)
+
+static struct scst_op_timeouts scst_op_timeouts_of(const struct scst_op_desc *op)
 {
+	if (op->timeouts.nominal || op->timeouts.recommended) {
+		/* SPC-5 6.36.4: the recommended timeout should not be less
+		 * than the nominal one; a row that says so is a typo. */
+		assert(op->timeouts.recommended >= op->timeouts.nominal);
+		return op->timeouts;
+	}
+	return op->flags & MEDIA_ACCESS_FLAGS ? media_access_timeouts : no_media_timeouts;
+}
+
+/* COMMAND SPECIFIC is 0: SPC-5 defines it for WRITE BUFFER's microcode
+ * modes only, and SBC-4 for none of the commands we serve. */
+static void put_timeouts_descriptor(const struct scst_op_desc *op, uint8_t *d)
+{
+	struct scst_op_timeouts t = scst_op_timeouts_of(op);
+
 	memset(d, 0, TIMEOUTS_DESCRIPTOR_LEN);
 	put_be16(d, TIMEOUTS_DESCRIPTOR_LEN - 2);
+	put_be32(d + 4, t.nominal);
+	put_be32(d + 8, t.recommended);
 }
 
 int scst_report_opcodes_parse(struct scst_cmd *cmd)
@@ -84,18 +117,20 @@ static const struct scst_op_desc *find_op(const struct scst_cmd *cmd, uint8_t op
 
 static void fill_usage(const struct scst_op_desc *d, uint8_t *usage)
 {
+	unsigned control = scsi_cdb_control_byte(d->opcode, d->cdb_len);
 	bool given = false;
 
+	assert(d->cdb_len <= sizeof(d->cdb_usage));
 	for (unsigned i = 1; i < sizeof(d->cdb_usage); i++)
 		given |= d->cdb_usage[i] != 0;
 	if (given) {
 		memcpy(usage, d->cdb_usage, d->cdb_len);
 	} else {
-		memset(usage + 1, 0xff, d->cdb_len - 2u);
-		usage[d->cdb_len - 1] = 0x00;
+		memset(usage + 1, 0xff, d->cdb_len - 1u);
+		usage[control] = 0x00;
 	}
 	usage[0] = d->opcode;
-	usage[d->cdb_len - 1] |= USAGE_CONTROL_NACA;
+	usage[control] |= USAGE_CONTROL_NACA;
 }
 
 static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
@@ -126,7 +161,7 @@ static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
 			d[n + 5] = (has_sa ? SERVACTV : 0) | (rctd ? 0x02 : 0);
 			put_be16(d + n + 6, op->cdb_len);
 			if (rctd)
-				put_timeouts_descriptor(d + n + ALL_DESCRIPTOR_LEN);
+				put_timeouts_descriptor(op, d + n + ALL_DESCRIPTOR_LEN);
 			n += desc_len;
 		}
 	}
@@ -149,7 +184,7 @@ static size_t report_one(const struct scst_op_desc *op, bool rctd, uint8_t *d)
 	fill_usage(op, d + 4);
 	n = 4 + op->cdb_len;
 	if (rctd) {
-		put_timeouts_descriptor(d + n);
+		put_timeouts_descriptor(op, d + n);
 		n += TIMEOUTS_DESCRIPTOR_LEN;
 	}
 	return n;
@@ -175,7 +210,7 @@ void scst_report_opcodes_exec(struct scst_cmd *cmd)
 	uint16_t sa = get_be16(cmd->cdb + 4);
 	bool rctd = cmd->cdb[2] & RSOC_RCTD;
 	bool has_sa = opcode_has_service_actions(cmd, opcode);
-	uint8_t one[4 + 16 + TIMEOUTS_DESCRIPTOR_LEN], *all = NULL;
+	uint8_t one[4 + SCSI_MAX_CDB_LEN + TIMEOUTS_DESCRIPTOR_LEN], *all = NULL;
 	size_t n;
 
 	switch (options) {

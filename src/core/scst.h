@@ -184,9 +184,24 @@ enum scst_op_flags {
 	SCST_OP_RANGE_READER = 1u << 14,
 };
 
+/* How long a command takes, in seconds, for the command timeouts
+ * descriptor of REPORT SUPPORTED OPERATION CODES (SPC-5 6.36.4): as the
+ * device server processes it, without the time it waits in the task set
+ * or for its Data-Out. */
+struct scst_op_timeouts {
+	/* NOMINAL COMMAND PROCESSING TIMEOUT: what the command takes
+	 * usually; before that, no point asking how far it has come. */
+	uint32_t nominal;
+	/* RECOMMENDED COMMAND TIMEOUT: after that, the initiator may take
+	 * it as lost (at least nominal). */
+	uint32_t recommended;
+};
+
 struct scst_op_desc {
 	uint8_t opcode;
-	uint8_t service_action; /* valid with SCST_OP_HAS_SERVICE_ACTION */
+	/* Valid with SCST_OP_HAS_SERVICE_ACTION: byte 1's five bits, or a
+	 * variable-length CDB's (opcode 0x7f) 16-bit field at bytes 8..9. */
+	uint16_t service_action;
 	uint8_t cdb_len;
 	uint32_t flags; /* enum scst_op_flags */
 	const char *name;
@@ -195,7 +210,14 @@ struct scst_op_desc {
 	 * Byte 0 is the opcode. Left all zero, the core reports every bit of
 	 * bytes 1..cdb_len-2 as used (and the service action field); the
 	 * CONTROL byte's NACA is reported used in every row (ACA, tmf.c). */
-	uint8_t cdb_usage[16];
+	uint8_t cdb_usage[SCSI_MAX_CDB_LEN];
+	/* The command's timeouts (REPORT SUPPORTED OPERATION CODES with
+	 * RCTD=1). Left zero, the core derives them from the flags: a
+	 * command that reads or writes the medium, or one that does not
+	 * (core/report_opcodes.c). Rows whose command may walk much of the
+	 * medium (SANITIZE, FORMAT UNIT, WRITE SAME, UNMAP, EXTENDED COPY)
+	 * give their own. */
+	struct scst_op_timeouts timeouts;
 	/* PARSE. Sets cmd->data_dir and cmd->data_len (and, for block
 	 * commands, cmd->lba / cmd->nblocks). On a bad CDB calls
 	 * scst_set_cmd_error() and returns -1. Pure: no I/O, no blocking. */

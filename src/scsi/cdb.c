@@ -187,6 +187,52 @@ bool scsi_cdb_decode_orwrite16(const uint8_t *cdb, unsigned cdb_len, struct scsi
 	return true;
 }
 
+bool scsi_cdb_decode_orwrite32(const uint8_t *cdb, unsigned cdb_len,
+			       struct scsi_orwrite32_cdb *out)
+{
+	*out = (struct scsi_orwrite32_cdb){ 0 };
+	if (cdb_len < 32 || cdb[0] != VARIABLE_LENGTH_CMD || get_be16(cdb + 8) != VLC_ORWRITE_32)
+		return false;
+	out->bmop = cdb[2] & 0x07;
+	out->pgp = cdb[3] & 0x0f;
+	out->additional_len = cdb[7];
+	out->expected_generation = get_be32(cdb + 20);
+	out->new_generation = get_be32(cdb + 24);
+	out->rw.protect = cdb[10] >> 5;
+	out->rw.dpo = cdb[10] & 0x10;
+	out->rw.fua = cdb[10] & 0x08;
+	out->rw.group = cdb[6] & 0x1f;
+	out->rw.lba = get_be64(cdb + 12);
+	out->rw.nblocks = get_be32(cdb + 28);
+	out->rw.lba_byte = 12;
+	out->rw.len_byte = 28;
+	out->rw.flags_byte = 10;
+	return true;
+}
+
+uint16_t scsi_cdb_service_action(const uint8_t *cdb, unsigned cdb_len)
+{
+	if (cdb[0] == VARIABLE_LENGTH_CMD)
+		return cdb_len >= 10 ? get_be16(cdb + 8) : 0;
+	return cdb_len >= 2 ? cdb[1] & 0x1f : 0;
+}
+
+unsigned scsi_cdb_service_action_byte(uint8_t opcode)
+{
+	return opcode == VARIABLE_LENGTH_CMD ? 8 : 1;
+}
+
+unsigned scsi_cdb_control_byte(uint8_t opcode, unsigned cdb_len)
+{
+	unsigned len = scsi_cdb_group_len(opcode);
+
+	if (opcode == VARIABLE_LENGTH_CMD)
+		return 1;
+	if (len == 0 || len > cdb_len)
+		len = cdb_len; /* vendor specific */
+	return len ? len - 1 : 0;
+}
+
 bool scsi_cdb_decode_write_atomic16(const uint8_t *cdb, unsigned cdb_len,
 				    struct scsi_rw_cdb *out)
 {

@@ -93,6 +93,35 @@ bool scsi_cdb_decode_orwrite16(const uint8_t *cdb, unsigned cdb_len, struct scsi
 bool scsi_cdb_decode_write_atomic16(const uint8_t *cdb, unsigned cdb_len,
 				    struct scsi_rw_cdb *out);
 
+/* ORWRITE(32), SBC-4 5.14 (a variable-length CDB, service action 000Eh):
+ * ORWRITE(16)'s fields at other places (flags at byte 10, LBA at 12,
+ * TRANSFER LENGTH at 28) and the bitmap operation with its ORWgeneration
+ * numbers. False for another command or a CDB shorter than 32 bytes. */
+struct scsi_orwrite32_cdb {
+	struct scsi_rw_cdb rw;
+	uint8_t bmop;            /* byte 2, bits 2..0: 000b is ORWRITE(16)'s OR */
+	uint8_t pgp;             /* byte 3, bits 3..0: PREVIOUS GENERATION PROCESSING */
+	uint8_t additional_len;  /* byte 7: ADDITIONAL CDB LENGTH, 18h */
+	uint32_t expected_generation;
+	uint32_t new_generation;
+};
+
+bool scsi_cdb_decode_orwrite32(const uint8_t *cdb, unsigned cdb_len,
+			       struct scsi_orwrite32_cdb *out);
+
+/* The service action of @cdb, for an opcode that has them: byte 1's
+ * low five bits, or a variable-length CDB's 16 bits at 8..9 (0 when
+ * @cdb_len is too short to hold them). */
+uint16_t scsi_cdb_service_action(const uint8_t *cdb, unsigned cdb_len);
+/* The byte of the SERVICE ACTION field in a CDB with opcode @opcode
+ * (for field pointers): 8 for variable-length CDBs, else 1. */
+unsigned scsi_cdb_service_action_byte(uint8_t opcode);
+/* The byte of the CONTROL field in a CDB of @cdb_len bytes with opcode
+ * @opcode (SPC-4 4.2.2, 4.2.3): 1 for a variable-length CDB, else the
+ * last byte of the length its group code gives (or of @cdb_len where
+ * the group has none). */
+unsigned scsi_cdb_control_byte(uint8_t opcode, unsigned cdb_len);
+
 /* PRE-FETCH (10/16), SBC-4 5.15 and 5.16. NUMBER OF LOGICAL BLOCKS 0 means
  * "through the last block". */
 struct scsi_prefetch_cdb {

@@ -36,6 +36,7 @@ enum scsi_opcode {
 	READ_TOC = 0x43,
 	GET_CONFIGURATION = 0x46,
 	SANITIZE = 0x48,
+	LOG_SELECT = 0x4c,
 	LOG_SENSE = 0x4d,
 	MODE_SELECT_10 = 0x55,
 	RESERVE_10 = 0x56,
@@ -43,6 +44,9 @@ enum scsi_opcode {
 	MODE_SENSE_10 = 0x5a,
 	PERSISTENT_RESERVE_IN = 0x5e,
 	PERSISTENT_RESERVE_OUT = 0x5f,
+	/* Variable-length CDBs (SPC-4 4.2.3): the service action at bytes
+	 * 8..9 says which command; CONTROL is byte 1. */
+	VARIABLE_LENGTH_CMD = 0x7f,
 	EXTENDED_COPY = 0x83,
 	RECEIVE_COPY_RESULTS = 0x84,
 	COMPARE_AND_WRITE = 0x89,
@@ -69,6 +73,7 @@ enum scsi_opcode {
 /* Service actions. */
 #define SAI_READ_CAPACITY_16 0x10
 #define SAI_GET_LBA_STATUS 0x12
+#define VLC_ORWRITE_32 0x000e
 #define MI_REPORT_TARGET_PGS 0x0a
 #define MO_SET_TARGET_PGS 0x0a
 #define MI_REPORT_SUPPORTED_OPCODES 0x0c

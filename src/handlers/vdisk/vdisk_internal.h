@@ -324,9 +324,11 @@ static inline int vdisk_refuse_protect(struct scst_cmd *cmd, uint8_t protect, ui
 	return -1;
 }
 
-/* vdisk_orwrite.c: ORWRITE(16). */
+/* vdisk_orwrite.c: ORWRITE(16) and ORWRITE(32). */
 int vdisk_parse_orwrite(struct scst_cmd *cmd);
 void vdisk_exec_orwrite(struct scst_cmd *cmd);
+int vdisk_parse_orwrite32(struct scst_cmd *cmd);
+void vdisk_exec_orwrite32(struct scst_cmd *cmd);
 
 /* vdisk_write_atomic.c: WRITE ATOMIC(16); Block Limits' MAXIMUM ATOMIC
  * TRANSFER LENGTH and its ATOMIC ALIGNMENT / TRANSFER LENGTH GRANULARITY

@@ -9,6 +9,24 @@
  * REPORT SUPPORTED OPERATION CODES are the core's. */
 #include "handlers/vdisk/vdisk_internal.h"
 
+/* Command timeouts (REPORT SUPPORTED OPERATION CODES, RCTD=1) of the
+ * rows whose command does more than one transfer's worth; the others
+ * take the core's defaults from their flags (core/report_opcodes.c:
+ * 1 s nominal, 30 s recommended for block reads and writes, 10 s for the
+ * rest). In seconds. */
+/* WRITE SAME writes up to 64 MiB (MAXIMUM WRITE SAME LENGTH), UNMAP
+ * deallocates up to 256 ranges: eight times a WRITE's data, or a hole
+ * punch the filesystem may take its time over. */
+#define RANGE_TIMEOUTS { .nominal = 2, .recommended = 60 }
+/* SYNCHRONIZE CACHE and a stop (START STOP UNIT) write back whatever the
+ * page cache holds of the device: gigabytes on a large host. */
+#define FLUSH_TIMEOUTS { .nominal = 1, .recommended = 120 }
+/* SANITIZE and FORMAT UNIT with IMMED=0 answer when the whole medium is
+ * written: a terabyte at 100 MB/s is 3 hours (background_rate_mb slows
+ * it further). An initiator should send them with IMMED=1 and poll
+ * REQUEST SENSE's progress, no sooner than the nominal minute. */
+#define WHOLE_MEDIUM_TIMEOUTS { .nominal = 60, .recommended = 10800 }
+
 const struct scst_op_desc vdisk_ops[] = {
 	{ .opcode = TEST_UNIT_READY, .cdb_len = 6, .name = "TEST UNIT READY",
 	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
@@ -16,6 +34,7 @@ const struct scst_op_desc vdisk_ops[] = {
 	{ .opcode = START_STOP_UNIT, .cdb_len = 6, .name = "START STOP UNIT",
 	  .flags = SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { START_STOP_UNIT, 0x01, 0x00, 0x0f, 0xf7, 0x00 },
+	  .timeouts = FLUSH_TIMEOUTS,
 	  .parse = vdisk_parse_start_stop, .exec = vdisk_exec_start_stop },
 	{ .opcode = PREVENT_ALLOW_MEDIUM_REMOVAL, .cdb_len = 6,
 	  .name = "PREVENT ALLOW MEDIUM REMOVAL", .flags = SCST_OP_NO_MEDIUM_OK,
@@ -61,11 +80,13 @@ const struct scst_op_desc vdisk_ops[] = {
 	{ .opcode = WRITE_SAME_10, .cdb_len = 10, .flags = SCST_OP_WRITES_MEDIUM,
 	  .name = "WRITE SAME(10)",
 	  .cdb_usage = { WRITE_SAME_10, 0xf8, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff, 0xff, 0x00 },
+	  .timeouts = RANGE_TIMEOUTS,
 	  .parse = vdisk_parse_write_same, .exec = vdisk_exec_write_same },
 	{ .opcode = WRITE_SAME_16, .cdb_len = 16, .flags = SCST_OP_WRITES_MEDIUM,
 	  .name = "WRITE SAME(16)",
 	  .cdb_usage = { WRITE_SAME_16, 0xf9, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .timeouts = RANGE_TIMEOUTS,
 	  .parse = vdisk_parse_write_same, .exec = vdisk_exec_write_same },
 
 	/* Byte 1: WRPROTECT (refused unless 0), DPO, FUA; byte 13 NUMBER
@@ -106,10 +127,12 @@ const struct scst_op_desc vdisk_ops[] = {
 	{ .opcode = SYNCHRONIZE_CACHE_10, .cdb_len = 10, .name = "SYNCHRONIZE CACHE(10)",
 	  .cdb_usage = { SYNCHRONIZE_CACHE_10, 0x02, 0xff, 0xff, 0xff, 0xff, 0x00, 0xff,
 			 0xff, 0x00 },
+	  .timeouts = FLUSH_TIMEOUTS,
 	  .parse = vdisk_parse_sync_cache, .exec = vdisk_exec_sync_cache },
 	{ .opcode = SYNCHRONIZE_CACHE_16, .cdb_len = 16, .name = "SYNCHRONIZE CACHE(16)",
 	  .cdb_usage = { SYNCHRONIZE_CACHE_16, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .timeouts = FLUSH_TIMEOUTS,
 	  .parse = vdisk_parse_sync_cache, .exec = vdisk_exec_sync_cache },
 
 	{ .opcode = READ_CAPACITY_10, .cdb_len = 10, .name = "READ CAPACITY(10)",
@@ -151,6 +174,18 @@ const struct scst_op_desc vdisk_ops[] = {
 	  .cdb_usage = { ORWRITE_16, 0xf8, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_orwrite, .exec = vdisk_exec_orwrite },
+	/* ORWRITE(32), the same with a variable-length CDB: byte 1 CONTROL,
+	 * byte 2 BMOP (000b only), 7 ADDITIONAL CDB LENGTH, 8..9 the service
+	 * action, byte 10 ORPROTECT, DPO, FUA; the ORWgeneration fields
+	 * (PREVIOUS GENERATION PROCESSING, bytes 20..27) are not used. */
+	{ .opcode = VARIABLE_LENGTH_CMD, .service_action = VLC_ORWRITE_32, .cdb_len = 32,
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_WRITES_MEDIUM | SCST_OP_EXCLUSIVE_RANGE,
+	  .name = "ORWRITE(32)",
+	  .cdb_usage = { VARIABLE_LENGTH_CMD, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0xff,
+			 0xff, 0xff, 0xf8, 0x00, 0xff, 0xff, 0xff, 0xff,
+			 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+			 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff },
+	  .parse = vdisk_parse_orwrite32, .exec = vdisk_exec_orwrite32 },
 	/* WRITE ATOMIC(16): byte 1 WRPROTECT (refused unless 0), DPO, FUA;
 	 * TRANSFER LENGTH in bytes 12..13. */
 	{ .opcode = WRITE_ATOMIC_16, .cdb_len = 16,
@@ -187,6 +222,7 @@ const struct scst_op_desc vdisk_ops[] = {
 	 * CODES. UNMAP byte 1: ANCHOR (refused); group ignored. */
 	{ .opcode = UNMAP, .cdb_len = 10, .flags = SCST_OP_WRITES_MEDIUM, .name = "UNMAP",
 	  .cdb_usage = { UNMAP, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
+	  .timeouts = RANGE_TIMEOUTS,
 	  .parse = vdisk_parse_unmap, .exec = vdisk_exec_unmap,
 	  .available = vdisk_thin_available },
 	{ .opcode = SERVICE_ACTION_IN_16, .service_action = SAI_GET_LBA_STATUS,
@@ -213,17 +249,21 @@ const struct scst_op_desc vdisk_ops[] = {
 	 * reservation (SBC-4 table 13). SCST_OP_NOT_READY_OK: a SANITIZE is
 	 * what ends a sanitize failure mode, so exec asks the not-ready hook
 	 * itself, for everything else. */
-#define SANITIZE_ROW(sa, row_name, flags_more)                                           \
+#define SANITIZE_ROW(sa, row_name, flags_more, row_timeouts)                             \
 	{ .opcode = SANITIZE, .service_action = sa, .cdb_len = 10, .name = row_name,     \
 	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_NOT_READY_OK | flags_more,       \
 	  .cdb_usage = { SANITIZE, 0xbf, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff,  \
 			 0x00 },                                                         \
+	  .timeouts = row_timeouts,                                                      \
 	  .parse = vdisk_parse_sanitize, .exec = vdisk_exec_sanitize }
-	SANITIZE_ROW(SANITIZE_SA_OVERWRITE, "SANITIZE OVERWRITE", SCST_OP_WRITES_MEDIUM),
-	SANITIZE_ROW(SANITIZE_SA_BLOCK_ERASE, "SANITIZE BLOCK ERASE", SCST_OP_WRITES_MEDIUM),
+	SANITIZE_ROW(SANITIZE_SA_OVERWRITE, "SANITIZE OVERWRITE", SCST_OP_WRITES_MEDIUM,
+		     WHOLE_MEDIUM_TIMEOUTS),
+	SANITIZE_ROW(SANITIZE_SA_BLOCK_ERASE, "SANITIZE BLOCK ERASE", SCST_OP_WRITES_MEDIUM,
+		     WHOLE_MEDIUM_TIMEOUTS),
 	SANITIZE_ROW(SANITIZE_SA_CRYPTO_ERASE, "SANITIZE CRYPTOGRAPHIC ERASE",
-		     SCST_OP_WRITES_MEDIUM),
-	SANITIZE_ROW(SANITIZE_SA_EXIT_FAILURE_MODE, "SANITIZE EXIT FAILURE MODE", 0),
+		     SCST_OP_WRITES_MEDIUM, WHOLE_MEDIUM_TIMEOUTS),
+	/* Leaves a failure mode: no medium access, the default timeouts. */
+	SANITIZE_ROW(SANITIZE_SA_EXIT_FAILURE_MODE, "SANITIZE EXIT FAILURE MODE", 0, {}),
 #undef SANITIZE_ROW
 	/* FORMAT UNIT (vdisk_format.c). Byte 1: FMTPINFO and RTO_REQ
 	 * (refused), LONGLIST, FMTDATA, CMPLST (no defect list to keep or
@@ -234,6 +274,7 @@ const struct scst_op_desc vdisk_ops[] = {
 	{ .opcode = FORMAT_UNIT, .cdb_len = 6, .name = "FORMAT UNIT",
 	  .flags = SCST_OP_WRITES_MEDIUM | SCST_OP_NOT_READY_OK,
 	  .cdb_usage = { FORMAT_UNIT, 0xff, 0x00, 0x00, 0x03, 0x00 },
+	  .timeouts = WHOLE_MEDIUM_TIMEOUTS,
 	  .parse = vdisk_parse_format_unit, .exec = vdisk_exec_format_unit },
 
 	{ .name = NULL },

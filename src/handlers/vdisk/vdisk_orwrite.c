@@ -1,7 +1,12 @@
-/* ORWRITE(16), SBC-4 5.14: read the blocks, OR the Data-Out into what was
- * read, write the result back. ORWRITE(16) always does the OR (SBC-4
- * gives it no BMOP field, which is ORWRITE(32)'s, a variable-length CDB
- * we do not serve).
+/* ORWRITE(16) and ORWRITE(32), SBC-4 5.14: read the blocks, OR the
+ * Data-Out into what was read, write the result back. ORWRITE(16) always
+ * does the OR; ORWRITE(32) (a variable-length CDB, service action 000Eh)
+ * does it for BMOP 000b, the same command with its fields elsewhere. Its
+ * other bitmap operations change or check the logical unit's
+ * ORWgeneration, a counter for bitmaps kept by an application client
+ * that we do not keep: they are refused, INVALID FIELD IN CDB on BMOP,
+ * and with BMOP 000b the generation fields and PREVIOUS GENERATION
+ * PROCESSING are not looked at.
  *
  * A read-modify-write needs what COMPARE AND WRITE needs: no other writer
  * may change the blocks between our read and our write, or its data would
@@ -45,4 +50,55 @@ void vdisk_exec_orwrite(struct scst_cmd *cmd)
 	scsi_cdb_decode_orwrite16(cmd->cdb, cmd->cdb_len, &rw); /* PARSE accepted it */
 	assert(len <= cmd->nblocks * cmd->dev->block_size);
 	vdisk_rmw_start(cmd, len, vdisk_write_needs_sync(cmd, rw.fua), orwrite_modify);
+}
+
+/* ORWRITE(32)'s decoder in the shape vdisk_decode_block_cdb() takes. */
+static bool decode_orwrite32_rw(const uint8_t *cdb, unsigned cdb_len, struct scsi_rw_cdb *rw)
+{
+	struct scsi_orwrite32_cdb o;
+
+	if (!scsi_cdb_decode_orwrite32(cdb, cdb_len, &o))
+		return false;
+	*rw = o.rw;
+	return true;
+}
+
+/* The ADDITIONAL CDB LENGTH of ORWRITE(32): 32 bytes, less the 8 of the
+ * variable-length header. */
+#define ORWRITE32_ADDITIONAL_LEN 0x18
+#define BMOP_OR 0
+
+int vdisk_parse_orwrite32(struct scst_cmd *cmd)
+{
+	struct scsi_orwrite32_cdb o;
+	struct scsi_rw_cdb rw;
+
+	if (!scsi_cdb_decode_orwrite32(cmd->cdb, cmd->cdb_len, &o)) {
+		/* A 0x7f CDB the iSCSI driver cut short (no Extended CDB
+		 * AHS): not the 32 bytes the command is. */
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(7, -1));
+		return -1;
+	}
+	if (o.additional_len != ORWRITE32_ADDITIONAL_LEN) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(7, -1));
+		return -1;
+	}
+	if (o.bmop != BMOP_OR) {
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(2, 2));
+		return -1;
+	}
+	if (vdisk_decode_block_cdb(cmd, decode_orwrite32_rw,
+				   VDISK_MAX_XFER_BYTES / cmd->dev->block_size, &rw))
+		return -1;
+	return vdisk_parse_data_out_blocks(cmd, &rw);
+}
+
+void vdisk_exec_orwrite32(struct scst_cmd *cmd)
+{
+	uint32_t len = vdisk_write_len(cmd);
+	struct scsi_orwrite32_cdb o;
+
+	scsi_cdb_decode_orwrite32(cmd->cdb, cmd->cdb_len, &o); /* PARSE accepted it */
+	assert(len <= cmd->nblocks * cmd->dev->block_size);
+	vdisk_rmw_start(cmd, len, vdisk_write_needs_sync(cmd, o.rw.fua), orwrite_modify);
 }
