@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""REPORT SUPPORTED OPERATION CODES' timeouts descriptors and ORWRITE(32)
-on vdisk, with our python initiator (32-byte CDBs go in the Extended CDB
-AHS, RFC 7143 11.2.1.3).
+"""REPORT SUPPORTED OPERATION CODES' timeouts descriptors, ORWRITE(32),
+LOG SENSE's page control and PPC and LOG SELECT on vdisk, with our python
+initiator (32-byte CDBs go in the Extended CDB AHS, RFC 7143 11.2.1.3).
 
 disk_cmds.sh gives this script:
   LUN 0  vdisk_fileio, 64 MiB           LUN 1  vdisk_fileio thin, 64 MiB
@@ -17,7 +17,15 @@ Checked here:
     the blocks (data read back), FUA too, on fileio and nullio; the
     refusals: BMOP other than 000b, ADDITIONAL CDB LENGTH, ORPROTECT, a
     range past the end, a length past the maximum, a 0x7f CDB of 16 bytes,
-    an unknown variable-length service action; 0 blocks writes nothing.
+    an unknown variable-length service action; 0 blocks writes nothing;
+  - LOG SENSE: the four PAGE CONTROL values give the same (list)
+    parameters; the PARAMETER POINTER; PPC=1 refused on the supported-pages
+    page, and on the provisioning page of the thin LUN reports what changed
+    since the last LOG SENSE (the used count after a 2 MiB write, not
+    again after), or since a LOG SELECT; LOG SELECT: PCR=1 / defaults with
+    no list GOOD, SP=1, PCR with a list, a page in the CDB with a list, an
+    unknown page, a parameter (not changeable), a page longer than the
+    list refused with their fields.
 
 usage: disk_cmds.py PORT TARGET_IQN INITIATOR_IQN
 """
@@ -249,6 +257,112 @@ def orwrite32_checks(s):
     check(read(s, LUN_FILE, 10, 4) == snapshot, "a refused ORWRITE(32) changed the blocks")
 
 
+# ---- LOG SENSE / LOG SELECT ----
+
+PARAM_LIST_LENGTH_ERROR = (0x1A, 0x00)
+
+
+def log_sense(s, lun, page, subpage=0, pc=1, ppc=False, sp=False, pointer=0, alloc=512):
+    cdb = struct.pack(">BBBBBHHB", 0x4D, (0x02 if ppc else 0) | (0x01 if sp else 0),
+                      (pc << 6) | page, subpage, 0, pointer, alloc, 0)
+    return cmd(s, cdb, read_len=alloc, lun=lun)
+
+
+def log_params(what, result):
+    """{parameter code: value bytes} of a LOG SENSE answer, or None."""
+    status, data, sn = result
+    if not check(status == ic.STATUS_GOOD, "%s: status 0x%02x %s" % (what, status, sn)):
+        return None
+    n = struct.unpack(">H", data[2:4])[0]
+    out, off = {}, 4
+    while off + 4 <= 4 + n:
+        code, plen = struct.unpack(">H", data[off:off + 2])[0], data[off + 3]
+        out[code] = bytes(data[off + 4:off + 4 + plen])
+        off += 4 + plen
+    return out
+
+
+def log_select(s, lun, data=b"", pcr=False, sp=False, pc=1, page=0, subpage=0, plen=None):
+    cdb = struct.pack(">BBBBBHHB", 0x4C, (0x02 if pcr else 0) | (0x01 if sp else 0),
+                      (pc << 6) | page, subpage, 0, 0, len(data) if plen is None else plen, 0)
+    return cmd(s, cdb, data, lun=lun)
+
+
+def log_sense_checks(s):
+    for page in (0x0D, 0x2F):
+        values = [log_params("LOG SENSE 0x%02x PC %d" % (page, pc), log_sense(s, LUN_FILE, page, pc=pc))
+                  for pc in range(4)]
+        check(values[0] and all(v == values[0] for v in values),
+              "page 0x%02x: PAGE CONTROL changes list parameters: %s" % (page, values))
+    print("ok  : pages 0x0d and 0x2f: the same list parameters under PC 00b..11b", flush=True)
+    check(log_params("pointer 1", log_sense(s, LUN_FILE, 0x0D, pointer=1)) == {1: b"\x00\xff"},
+          "page 0x0d from parameter 0001h")
+    expect_sense("LOG SENSE 0x0d pointer past the last parameter",
+                 log_sense(s, LUN_FILE, 0x0D, pointer=2), SK_ILLEGAL_REQUEST,
+                 INVALID_FIELD_IN_CDB, fp=(5, None))
+    check(log_params("PPC, pointer 1", log_sense(s, LUN_FILE, 0x0D, ppc=True, pointer=1)) == {},
+          "page 0x0d with PPC=1: a temperature that never changes reported as changed")
+    expect_sense("LOG SENSE 0x0d PPC=1 pointer past the last parameter",
+                 log_sense(s, LUN_FILE, 0x0D, ppc=True, pointer=2), SK_ILLEGAL_REQUEST,
+                 INVALID_FIELD_IN_CDB, fp=(5, None))
+    expect_sense("LOG SENSE 0x00 PPC=1", log_sense(s, LUN_FILE, 0x00, ppc=True),
+                 SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(1, 1))
+    expect_sense("LOG SENSE SP=1", log_sense(s, LUN_FILE, 0x0D, sp=True),
+                 SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(1, 0))
+    # The thin LUN's provisioning page: USED (0002h) in 1 MiB units.
+    first = log_params("LBP page", log_sense(s, LUN_THIN, 0x0C))
+    again = log_params("LBP page PPC=1", log_sense(s, LUN_THIN, 0x0C, ppc=True))
+    check(first and 2 in first and again is not None and 2 not in again,
+          "LBP page: USED reported as changed with nothing written: %s then %s" % (first, again))
+    for i in range(2):
+        write(s, LUN_THIN, 8192 + i * 2048, pattern(40 + i, 2048 * BLOCK))
+    changed = log_params("LBP page PPC=1 after a write", log_sense(s, LUN_THIN, 0x0C, ppc=True))
+    now = log_params("LBP page after a write", log_sense(s, LUN_THIN, 0x0C))
+    used = lambda p: struct.unpack(">I", p[2][:4])[0] if p and 2 in p else None  # noqa: E731
+    check(changed and used(changed) is not None and used(changed) >= used(first) + 2
+          and used(changed) == used(now),
+          "LBP page PPC=1 after 2 MiB written: USED %s (before %s, now %s)"
+          % (used(changed), used(first), used(now)))
+    again = log_params("LBP page PPC=1 again", log_sense(s, LUN_THIN, 0x0C, ppc=True))
+    check(again is not None and 2 not in again, "LBP page PPC=1 again: USED %s" % again)
+    print("ok  : LBP page PPC=1: USED %d -> %d reported once as changed" % (used(first), used(now)),
+          flush=True)
+    # LOG SELECT makes the current values the reference.
+    write(s, LUN_THIN, 16384, pattern(42, 2048 * BLOCK))
+    expect_good("LOG SELECT page 0x0c, no list", log_select(s, LUN_THIN, page=0x0C))
+    after = log_params("LBP page PPC=1 after LOG SELECT", log_sense(s, LUN_THIN, 0x0C, ppc=True))
+    check(after is not None and 2 not in after, "PPC=1 after LOG SELECT: USED %s" % after)
+    write(s, LUN_THIN, 20480, pattern(43, 2048 * BLOCK))
+    expect_good("LOG SELECT PCR=1", log_select(s, LUN_THIN, pcr=True))
+    after = log_params("LBP page PPC=1 after PCR", log_sense(s, LUN_THIN, 0x0C, ppc=True))
+    check(after is not None and 2 not in after, "PPC=1 after PCR=1: USED %s" % after)
+    for pc in range(4):
+        expect_good("LOG SELECT PC %d, no list" % pc, log_select(s, LUN_FILE, pc=pc))
+    empty = struct.pack(">BBH", 0x0D, 0, 0)
+    expect_good("LOG SELECT a page with no parameters", log_select(s, LUN_FILE, empty))
+    for what, result, sense, fp in (
+            ("SP=1", log_select(s, LUN_FILE, sp=True), INVALID_FIELD_IN_CDB, (1, 0)),
+            ("PCR=1 with a list", log_select(s, LUN_FILE, empty, pcr=True),
+             INVALID_FIELD_IN_CDB, (1, 1)),
+            ("a list with the page in the CDB", log_select(s, LUN_FILE, empty, page=0x0D),
+             INVALID_FIELD_IN_CDB, (2, None)),
+            ("an unknown subpage, no list", log_select(s, LUN_FILE, page=0x0D, subpage=5),
+             INVALID_FIELD_IN_CDB, (3, None)),
+            ("an unknown page", log_select(s, LUN_FILE, struct.pack(">BBH", 0x33, 0, 0)),
+             INVALID_FIELD_IN_PARAM_LIST, (0, 5)),
+            ("the supported pages page", log_select(s, LUN_FILE, struct.pack(">BBH", 0, 0, 0)),
+             INVALID_FIELD_IN_PARAM_LIST, (0, 5)),
+            ("a temperature parameter",
+             log_select(s, LUN_FILE, struct.pack(">BBHHBBH", 0x0D, 0, 6, 0, 3, 2, 0x0020)),
+             INVALID_FIELD_IN_PARAM_LIST, (4, None)),
+            ("a page longer than the list",
+             log_select(s, LUN_FILE, struct.pack(">BBHI", 0x0D, 0, 8, 0)),
+             PARAM_LIST_LENGTH_ERROR, None)):
+        expect_sense("LOG SELECT " + what, result, SK_ILLEGAL_REQUEST, sense, fp=fp)
+    check(log_params("page 0x0d after the refusals", log_sense(s, LUN_FILE, 0x0D)) ==
+          {0: b"\x00\xff", 1: b"\x00\xff"}, "a refused LOG SELECT changed the temperature page")
+
+
 def capacity16(s, lun):
     status, data, _ = cmd(s, struct.pack(">BB8xIBB", 0x9E, 0x10, 32, 0, 0), read_len=32, lun=lun)
     check(status == ic.STATUS_GOOD, "READ CAPACITY(16) LUN %d: 0x%02x" % (lun, status))
@@ -264,6 +378,7 @@ def main():
         cmd(s, b"\0" * 6, lun=lun)  # the POWER ON unit attention
     rsoc_checks(s)
     orwrite32_checks(s)
+    log_sense_checks(s)
     s.logout()
     if failures:
         print("%d check(s) failed" % len(failures))

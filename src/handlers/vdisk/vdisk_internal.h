@@ -169,6 +169,18 @@ struct vdisk_config {
 	bool thin_provisioned;
 };
 
+/* LOG SENSE with PPC=1 reports the parameters that changed since the
+ * last LOG SENSE or LOG SELECT of their page (SPC-4 6.6): what each page
+ * with parameters reported last, its whole parameter list, by the index
+ * of the page in vdisk_log.c's table. Under vdisk_log.c's lock. */
+#define VDISK_LOG_MEMORY_PAGES 8
+#define VDISK_LOG_PARAMS_MAX 252
+struct vdisk_log_memory {
+	bool valid[VDISK_LOG_MEMORY_PAGES]; /* false: nothing reported since start-up */
+	uint16_t len[VDISK_LOG_MEMORY_PAGES];
+	uint8_t params[VDISK_LOG_MEMORY_PAGES][VDISK_LOG_PARAMS_MAX];
+};
+
 /* handler_priv of a vdisk device. */
 struct vdisk_dev {
 	struct scst_device *dev;
@@ -187,6 +199,8 @@ struct vdisk_dev {
 	uint32_t dealloc_granularity;
 	/* A SANITIZE or FORMAT UNIT running, or the failure it left. */
 	struct vdisk_medium_op medium_op;
+	/* What each log page last reported (vdisk_log.c). */
+	struct vdisk_log_memory log_memory;
 };
 
 /* ---- thin provisioning (vdisk_unmap.c, vdisk_lba_status.c) ---- */
@@ -234,9 +248,11 @@ void vdisk_exec_get_lba_status(struct scst_cmd *cmd);
  * I/O error's sense); WRITE SAME with UNMAP. */
 void vdisk_deallocate_and_finish(struct scst_cmd *cmd, uint64_t lba, uint32_t nblocks);
 
-/* vdisk_log.c: LOG SENSE. */
+/* vdisk_log.c: LOG SENSE and LOG SELECT. */
 int vdisk_parse_log_sense(struct scst_cmd *cmd);
 void vdisk_exec_log_sense(struct scst_cmd *cmd);
+int vdisk_parse_log_select(struct scst_cmd *cmd);
+void vdisk_exec_log_select(struct scst_cmd *cmd);
 
 /* Logical blocks per physical block, a power of two (1 unless
  * physical_blocksize says otherwise). */

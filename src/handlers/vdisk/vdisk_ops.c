@@ -232,14 +232,23 @@ const struct scst_op_desc vdisk_ops[] = {
 			 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
 	  .parse = vdisk_parse_get_lba_status, .exec = vdisk_exec_get_lba_status,
 	  .available = vdisk_thin_available },
-	/* vdisk_log.c. Byte 1: PPC and SP (both refused). Allowed under
-	 * every reservation (SPC-4 table 72, SPC-2's), in ALUA standby, and
-	 * without a medium (none of its pages reads the medium). */
+	/* vdisk_log.c. Byte 1: PPC (served on pages with parameters) and SP
+	 * (refused). Allowed under every reservation (SPC-4 table 72,
+	 * SPC-2's), in ALUA standby, and without a medium (none of its pages
+	 * reads the medium). */
 	{ .opcode = LOG_SENSE, .cdb_len = 10, .name = "LOG SENSE",
 	  .flags = SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED | SCST_OP_ALUA_STANDBY_OK |
 		   SCST_OP_NO_MEDIUM_OK,
 	  .cdb_usage = { LOG_SENSE, 0x03, 0xff, 0xff, 0x00, 0xff, 0xff, 0xff, 0xff, 0x00 },
 	  .parse = vdisk_parse_log_sense, .exec = vdisk_exec_log_sense },
+	/* LOG SELECT: byte 1 PCR and SP (refused), byte 2 PC and PAGE CODE,
+	 * 3 SUBPAGE CODE, 7..8 PARAMETER LIST LENGTH. It changes what the
+	 * device reports, as MODE SELECT does: it conflicts with a
+	 * reservation the nexus has no access under (SPC-4 table 72). */
+	{ .opcode = LOG_SELECT, .cdb_len = 10, .name = "LOG SELECT",
+	  .flags = SCST_OP_ALUA_STANDBY_OK | SCST_OP_NO_MEDIUM_OK,
+	  .cdb_usage = { LOG_SELECT, 0x03, 0xff, 0xff, 0x00, 0x00, 0x00, 0xff, 0xff, 0x00 },
+	  .parse = vdisk_parse_log_select, .exec = vdisk_exec_log_select },
 
 	/* SANITIZE (vdisk_sanitize.c): one row per service action, so that
 	 * REPORT SUPPORTED OPERATION CODES lists each one libiscsi looks
