@@ -503,6 +503,7 @@ static bool lane_issue(struct copy_lane *l, bool write)
 	const struct copy_step *st = &job->steps[job->cur];
 	const struct scst_tgt_dev *td = write ? st->dst : st->src;
 	uint8_t cdb[16];
+	bool unmap;
 
 	/* The LUN must still be the device the descriptor resolved to: a
 	 * reload may have mapped another one there meanwhile. */
@@ -512,17 +513,33 @@ static bool lane_issue(struct copy_lane *l, bool write)
 			 "a LUN it copies was unmapped");
 		return false;
 	}
+	/* The block device zero ROD token: nothing to read. A thin LUN
+	 * whose deallocated blocks read as zeros (LBPRZ) deallocates them,
+	 * so that zeroing by token frees space as WRITE SAME UNMAP does,
+	 * through the same row (reservations, read-only, the range lock);
+	 * any other LUN gets a chunk of zeros written. */
+	unmap = write && st->zeros && st->dst->dev->unmap_reads_zeros;
 	if (!write && st->zeros) {
-		memset(l->buf, 0, l->len);
+		if (!st->dst->dev->unmap_reads_zeros)
+			memset(l->buf, 0, l->len);
 		l->state = LANE_READ_DONE;
 		schedule(job);
 		return true;
 	}
 	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
 	     l->len / td->dev->block_size);
+	if (unmap) {
+		/* WRITE SAME(16), UNMAP and NDOB: no Data-Out. A chunk is far
+		 * below any MAXIMUM WRITE SAME LENGTH. */
+		cdb[0] = WRITE_SAME_16;
+		cdb[1] = 0x08 | 0x01;
+	}
 	l->state = write ? LANE_WRITING : LANE_READING;
 	if (scst_internal_cmd_start(job->sess, td->lun, cdb, sizeof(cdb),
-				    write ? SCST_DATA_WRITE : SCST_DATA_READ, l->buf, l->len,
+				    unmap   ? SCST_DATA_NONE
+				    : write ? SCST_DATA_WRITE
+					    : SCST_DATA_READ,
+				    l->buf, unmap ? 0 : l->len,
 				    write ? lane_write_done : lane_read_done, l))
 		return true;
 	l->state = LANE_IDLE;

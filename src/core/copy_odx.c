@@ -18,11 +18,13 @@
  * Both record their result under their LIST IDENTIFIER per I_T nexus
  * (struct odx_record below) for RECEIVE ROD TOKEN INFORMATION: the token
  * of a POPULATE TOKEN, the status and TRANSFER COUNT of a WRITE USING
- * TOKEN. Records are global under their own mutex (a nexus's commands all
- * run on one reactor, but keeping them with the tokens' lock is simpler
- * and they are few), at most ODX_RECORDS_MAX, the oldest ended one going
- * first; a record names its session by pointer and serial and is never
- * followed to it. */
+ * TOKEN. Records are kept per nexus (struct odx_nexus) in one global list
+ * under their own mutex (a nexus's commands all run on one reactor, but
+ * a mutex is simpler and they are few), at most ODX_RECORDS_MAX per
+ * nexus, the oldest ended one going first; they go with their session
+ * (copy_odx_session_gone(), from session.c). The tokens do not: they
+ * are the device's (copy_token.h), and Windows uses a token made through
+ * one host from another host of its cluster. */
 #include <assert.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -49,10 +51,20 @@
 #define RRTI_CDB_LIST_ID 2
 #define RRTI_CDB_ALLOC_LEN 10
 
-struct odx_record {
-	struct list_head entry;          /* newest last */
-	const struct scst_session *sess; /* compared, never dereferenced */
+/* The records of one I_T nexus: a session's, named by pointer and
+ * serial (compared, never dereferenced). Made with its first record,
+ * freed with its last; copy_odx_session_gone() drops it whole. */
+struct odx_nexus {
+	struct list_head entry;          /* nexuses */
+	const struct scst_session *sess;
 	uint64_t sess_serial;
+	struct list_head records;        /* newest last */
+	unsigned nrecords;               /* at most ODX_RECORDS_MAX */
+};
+
+struct odx_record {
+	struct list_head entry;          /* its nexus's records */
+	struct odx_nexus *nexus;
 	uint32_t list_id;
 	uint8_t sa;                      /* POPULATE TOKEN or WRITE USING TOKEN */
 	bool active;
@@ -65,34 +77,58 @@ struct odx_record {
 };
 
 static pthread_mutex_t records_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct list_head records = LIST_HEAD_INIT(records);
-static unsigned nrecords;
+static struct list_head nexuses = LIST_HEAD_INIT(nexuses);
+
+static struct odx_nexus *nexus_find_locked(const struct scst_session *sess)
+{
+	struct odx_nexus *nx;
+
+	list_for_each_entry(nx, &nexuses, entry) {
+		if (nx->sess == sess && nx->sess_serial == sess->serial)
+			return nx;
+	}
+	return NULL;
+}
 
 static struct odx_record *find_locked(const struct scst_session *sess, uint32_t list_id)
 {
+	struct odx_nexus *nx = nexus_find_locked(sess);
 	struct odx_record *r;
 
-	list_for_each_entry(r, &records, entry) {
-		if (r->sess == sess && r->sess_serial == sess->serial && r->list_id == list_id)
+	if (!nx)
+		return NULL;
+	list_for_each_entry(r, &nx->records, entry) {
+		if (r->list_id == list_id)
 			return r;
 	}
 	return NULL;
 }
 
+/* The record goes, and its nexus with its last one. */
 static void drop_locked(struct odx_record *r)
 {
+	struct odx_nexus *nx = r->nexus;
+
+	assert(nx->nrecords > 0);
 	list_del(&r->entry);
-	nrecords--;
 	free(r);
+	if (--nx->nrecords == 0) {
+		list_del(&nx->entry);
+		free(nx);
+	}
 }
 
 /* A record for a new operation; NULL with @busy set when one with that
  * identifier still runs on the nexus (OPERATION IN PROGRESS), clear when
- * there is no memory. */
+ * there is no memory. A full nexus (ODX_RECORDS_MAX) loses its oldest
+ * ended record: an initiator that never asks for its results (a
+ * thousand POPULATE TOKENs and no RECEIVE ROD TOKEN INFORMATION) costs
+ * at most that many. */
 static struct odx_record *record_begin(struct scst_cmd *cmd, bool *busy)
 {
 	uint32_t id = get_be32(cmd->cdb + ODX_CDB_LIST_ID);
 	struct odx_record *r, *old;
+	struct odx_nexus *nx;
 
 	*busy = false;
 	pthread_mutex_lock(&records_lock);
@@ -104,26 +140,63 @@ static struct odx_record *record_begin(struct scst_cmd *cmd, bool *busy)
 	}
 	if (old)
 		drop_locked(old);
-	if (nrecords >= ODX_RECORDS_MAX) {
-		list_for_each_entry(old, &records, entry) {
+	nx = nexus_find_locked(cmd->sess);
+	if (nx && nx->nrecords >= ODX_RECORDS_MAX) {
+		list_for_each_entry(old, &nx->records, entry) {
 			if (!old->active) {
 				drop_locked(old);
 				break;
 			}
 		}
+		/* The nexus stays: a full one has a record left. */
 	}
-	r = nrecords < ODX_RECORDS_MAX ? calloc(1, sizeof(*r)) : NULL;
+	if (!nx) {
+		nx = calloc(1, sizeof(*nx));
+		if (!nx) {
+			pthread_mutex_unlock(&records_lock);
+			return NULL;
+		}
+		nx->sess = cmd->sess;
+		nx->sess_serial = cmd->sess->serial;
+		list_init(&nx->records);
+		list_add_tail(&nx->entry, &nexuses);
+	}
+	/* Every one active: a nexus runs at most as many commands as it
+	 * may queue, far fewer than ODX_RECORDS_MAX. */
+	r = nx->nrecords < ODX_RECORDS_MAX ? calloc(1, sizeof(*r)) : NULL;
 	if (r) {
-		r->sess = cmd->sess;
-		r->sess_serial = cmd->sess->serial;
+		r->nexus = nx;
 		r->list_id = id;
 		r->sa = cmd->cdb[1] & 0x1f;
 		r->active = true;
-		list_add_tail(&r->entry, &records);
-		nrecords++;
+		list_add_tail(&r->entry, &nx->records);
+		nx->nrecords++;
+	} else if (nx->nrecords == 0) {
+		list_del(&nx->entry);
+		free(nx);
 	}
 	pthread_mutex_unlock(&records_lock);
 	return r;
+}
+
+void copy_odx_session_gone(const struct scst_session *sess)
+{
+	struct odx_nexus *nx;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&records_lock);
+	nx = nexus_find_locked(sess);
+	for (unsigned left = nx ? nx->nrecords : 0; left; left--, n++) {
+		struct odx_record *r = list_first_entry(&nx->records, struct odx_record, entry);
+
+		/* Its operation was a command of the session: ended. */
+		assert(!r->active);
+		drop_locked(r); /* the last one frees nx */
+	}
+	pthread_mutex_unlock(&records_lock);
+	if (n)
+		log_info("session %s: %u ODX record(s) (RECEIVE ROD TOKEN INFORMATION) dropped",
+			 sess->initiator_name, n);
 }
 
 static void record_end(struct odx_record *r, const struct scst_cmd *cmd, uint64_t blocks)
@@ -435,6 +508,7 @@ static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
 			refuse(cmd, "WRITE USING TOKEN", scsi_sense_make(SK_COPY_ABORTED, why),
 			       why == ASC_TOKEN_EXPIRED   ? "its ROD token has expired"
 			       : why == ASC_TOKEN_DELETED ? "its ROD token was deleted"
+			       : why == ASC_TOKEN_REVOKED ? "its ROD token was revoked"
 							  : "no such ROD token");
 			return true;
 		}

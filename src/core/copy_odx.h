@@ -38,6 +38,11 @@ typedef void (*copy_job_ended_fn)(struct scst_cmd *cmd, uint64_t bytes_written, 
 void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsigned n,
 			 struct copy_token *token, copy_job_ended_fn ended, void *ctx);
 
+/* @sess has ended (session.c, on its reactor, once no command of it is
+ * left): its RECEIVE ROD TOKEN INFORMATION records go. The tokens its
+ * POPULATE TOKENs made stay: they are their device's. */
+void copy_odx_session_gone(const struct scst_session *sess);
+
 int scst_odx_parse(struct scst_cmd *cmd);
 void scst_odx_exec(struct scst_cmd *cmd);
 int scst_rrti_parse(struct scst_cmd *cmd);

@@ -193,22 +193,75 @@ void copy_token_forget_device(struct scst_device *dev)
 	pthread_mutex_unlock(&store_lock);
 }
 
+/* @t no longer stands for its blocks: it leaves the store at once, so
+ * that it holds none of its device's COPY_TOKEN_MAX_PER_DEVICE places,
+ * remembered as revoked (a WRITE USING TOKEN naming it gets TOKEN
+ * REVOKED); one that a WRITE USING TOKEN holds sees the flag after its
+ * next chunk read. */
+static void revoke_locked(struct copy_token *t)
+{
+	atomic_store(&t->revoked, true);
+	remove_locked(t, ASC_TOKEN_REVOKED);
+}
+
 void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks)
 {
-	struct copy_token *t;
+	struct copy_token *t, *n;
 
 	pthread_mutex_lock(&store_lock);
-	list_for_each_entry(t, &store, entry) {
-		if (t->dev != dev || atomic_load(&t->revoked))
+	list_for_each_entry_safe(t, n, &store, entry) {
+		if (t->dev != dev)
 			continue;
 		for (unsigned i = 0; i < t->nranges; i++) {
 			const struct copy_token_range *r = &t->ranges[i];
 
 			if (nblocks == 0 || (lba < r->lba + r->nblocks && r->lba < lba + nblocks)) {
-				atomic_store(&t->revoked, true);
+				revoke_locked(t);
 				break;
 			}
 		}
 	}
 	pthread_mutex_unlock(&store_lock);
+}
+
+void copy_token_device_resized(struct scst_device *dev, uint64_t nblocks)
+{
+	struct copy_token *t, *n;
+	unsigned revoked = 0;
+
+	pthread_mutex_lock(&store_lock);
+	list_for_each_entry_safe(t, n, &store, entry) {
+		if (t->dev != dev)
+			continue;
+		for (unsigned i = 0; i < t->nranges; i++) {
+			if (t->ranges[i].lba + t->ranges[i].nblocks > nblocks) {
+				revoke_locked(t);
+				revoked++;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&store_lock);
+	if (revoked)
+		log_info("device %s: %u ROD token(s) revoked: their blocks are beyond its new "
+			 "end (%llu blocks)", dev->name, revoked, (unsigned long long)nblocks);
+}
+
+void scst_dev_revoke_rod_tokens(struct scst_device *dev, const char *why)
+{
+	struct copy_token *t, *n;
+	unsigned revoked = 0;
+
+	if (atomic_load(&dev->rod_tokens) == 0)
+		return;
+	pthread_mutex_lock(&store_lock);
+	list_for_each_entry_safe(t, n, &store, entry) {
+		if (t->dev == dev) {
+			revoke_locked(t);
+			revoked++;
+		}
+	}
+	pthread_mutex_unlock(&store_lock);
+	if (revoked)
+		log_info("device %s: %u ROD token(s) revoked: %s", dev->name, revoked, why);
 }

@@ -20,8 +20,13 @@
  * reference for the WRITE USING TOKEN that uses it, released by
  * copy_token_put(). It leaves the store when it expires (its inactivity
  * timeout passed with no use: checked lazily, at every lookup and
- * creation) or is deleted (DEL_TKN); its memory goes with the last
- * reference. It holds a reference to its source device, so the pointer
+ * creation), is deleted (DEL_TKN), is revoked (a write to its blocks;
+ * its device shrank below them, copy_token_device_resized(); the medium
+ * was ejected, scst_dev_revoke_rod_tokens()) or its device is destroyed;
+ * its memory goes with the last reference. The session that made it may
+ * end long before: a token is not the session's (Windows hands a token
+ * to another host of its cluster), so nothing of a session's end
+ * touches the store. It holds a reference to its source device, so the pointer
  * compared with a LUN's device is never one of a later device. */
 #ifndef USCST_CORE_COPY_TOKEN_H
 #define USCST_CORE_COPY_TOKEN_H
@@ -81,7 +86,8 @@ struct copy_token {
 	uint64_t nblocks;            /* sum of the ranges */
 	uint32_t timeout_s;
 	uint64_t last_use_ns;        /* CLOCK_MONOTONIC */
-	/* A block of the ranges was written since POPULATE TOKEN. */
+	/* Revoked (a block of the ranges written since POPULATE TOKEN, the
+	 * device shrunk or its medium ejected): out of the store too. */
 	atomic_bool revoked;
 };
 
@@ -98,9 +104,10 @@ extern atomic_uint copy_tokens_live;
 struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_token_range *r,
 				     unsigned nranges, uint32_t timeout_s, bool *too_many);
 /* The token whose 512 bytes are @bytes, referenced, its inactivity timer
- * restarted; NULL when there is none, with *why set to TOKEN EXPIRED or
- * TOKEN DELETED for one of the last COPY_TOKEN_TOMBSTONES tokens that
- * left the store so, else TOKEN UNKNOWN. */
+ * restarted; NULL when there is none, with *why set to TOKEN EXPIRED,
+ * TOKEN DELETED or TOKEN REVOKED for one of the last
+ * COPY_TOKEN_TOMBSTONES tokens that left the store so, else TOKEN
+ * UNKNOWN. */
 struct copy_token *copy_token_get(const uint8_t *bytes, uint16_t *why);
 void copy_token_put(struct copy_token *t);
 /* Takes @t out of the store (DEL_TKN). */
@@ -109,6 +116,11 @@ void copy_token_delete(struct copy_token *t);
 /* @dev is being destroyed: its tokens leave the store (the references
  * they hold go once no WRITE USING TOKEN uses them). */
 void copy_token_forget_device(struct scst_device *dev);
+
+/* @dev's capacity changed to @nblocks (scst_device_resync_size()): every
+ * token with a block at or beyond the new end is revoked; the others
+ * still stand for what their blocks hold. */
+void copy_token_device_resized(struct scst_device *dev, uint64_t nblocks);
 
 void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks);
 

@@ -491,6 +491,11 @@ struct scst_device {
 	bool read_only;          /* read_only: every LUN of it is read-only */
 	/* The medium is removable: standard INQUIRY's RMB. Set by attach. */
 	bool removable;
+	/* Thin provisioned with LBPRZ (READ CAPACITY(16)): a WRITE SAME(16)
+	 * with UNMAP and NDOB deallocates its blocks, which then read as
+	 * zeros. The copy manager zeroes so for the block device zero ROD
+	 * token (core/copy_job.c). Set by attach. */
+	bool unmap_reads_zeros;
 	uint32_t dev_id;         /* small number, unique in the process */
 
 	/* Mode parameters that change the core's behaviour; written by
@@ -1123,6 +1128,13 @@ void scst_cmd_copy_response(struct scst_cmd *cmd, const void *data, size_t len);
  * NULL). Any thread. */
 void scst_dev_queue_ua(struct scst_device *dev, struct scst_tgt_dev *except,
 		       struct scsi_sense sense);
+
+/* The blocks of @dev no longer hold what they held (a removable medium
+ * was ejected, @why says what): every ROD token of it is revoked, and a
+ * WRITE USING TOKEN naming one gets TOKEN REVOKED (core/copy_token.c).
+ * Writes, capacity changes, SANITIZE and FORMAT UNIT revoke them
+ * already. Any thread, no lock of the device held. */
+void scst_dev_revoke_rod_tokens(struct scst_device *dev, const char *why);
 
 /* Device references (registry.c): the registry holds one, every I_T_L
  * nexus one. A handler that works on a device beyond any command (a

@@ -29,6 +29,7 @@
 
 #include "base/log.h"
 #include "core/alua.h"
+#include "core/copy_odx.h"
 #include "core/copy_results.h"
 #include "core/core_internal.h"
 #include "core/pr_internal.h"
@@ -405,8 +406,10 @@ static void session_detach(struct reactor_msg *m)
 	assert(reactor_self() == sess->reactor && sess->unregistering && !sess->detached);
 	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
 	/* The copy manager's list identifiers are per I_T nexus: the held
-	 * results of its copies go with it (records are reactor-local). */
+	 * results of its copies (records are reactor-local) and of its ODX
+	 * commands go with it; ROD tokens are the devices' and stay. */
 	copy_records_session_gone(sess);
+	copy_odx_session_gone(sess);
 	pthread_mutex_lock(&scst_mutex);
 	list_del(&sess->tgt_entry);
 	/* Off the list readers sum: its counters go to the target's. */

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 
 #include "base/log.h"
+#include "core/copy_token.h"
 #include "core/core_internal.h"
 #include "core/ua_rules.h"
 
@@ -220,6 +221,9 @@ int scst_device_resync_size(struct scst_device *dev)
 	log_info("device %s: capacity changed from %llu to %llu blocks of %u bytes", dev->name,
 		 (unsigned long long)before, (unsigned long long)scst_dev_nblocks(dev),
 		 dev->block_size);
+	/* A ROD token of blocks past the new end stands for data that is
+	 * gone (copy_token.h). */
+	copy_token_device_resized(dev, scst_dev_nblocks(dev));
 	/* Every nexus, none excepted: no initiator asked for it. */
 	scst_dev_queue_ua(dev, NULL,
 			  scsi_sense_make(SK_UNIT_ATTENTION, ASC_CAPACITY_DATA_HAS_CHANGED));

@@ -1,7 +1,8 @@
 #!/bin/bash
 # The copy manager (EXTENDED COPY, RECEIVE COPY RESULTS) from libiscsi's
 # C API, one scenario per run (xcopy_client.c says what each checks):
-#   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort|reset|lid4
+#   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort|reset|lid4|
+#            odx|odx_life|odx_zero_thin|odx_resize
 # Target 1 has the LUNs copied between (fileio with 512- and 4096-byte
 # blocks, nullio, a read-only one)
 # and a group whose LUN only the viewer initiator sees; target 2 has a
@@ -14,9 +15,12 @@ SCENARIO=${3:?usage: $0 USCSTD XCOPY_CLIENT SCENARIO}
 T1=iqn.2026-12.test:xcopy-t1
 T2=iqn.2026-12.test:xcopy-t2
 
-for d in src dst ro other hidden big; do
+for d in src dst ro other hidden big thin; do
 	truncate -s 64M "$WORKDIR/$d.img"
 done
+# odx_resize shrinks this one, and ejects rem.
+truncate -s 8M "$WORKDIR/shrink.img"
+truncate -s 8M "$WORKDIR/rem.img"
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_fileio {
 	DEVICE src {
@@ -37,6 +41,17 @@ HANDLER vdisk_fileio {
 	DEVICE big {
 		filename $WORKDIR/big.img
 		blocksize 4096
+	}
+	DEVICE thin {
+		filename $WORKDIR/thin.img
+		thin_provisioned 1
+	}
+	DEVICE shrink {
+		filename $WORKDIR/shrink.img
+	}
+	DEVICE rem {
+		filename $WORKDIR/rem.img
+		removable 1
 	}
 }
 HANDLER vdisk_nullio {
@@ -72,13 +87,18 @@ TARGET_DRIVER iscsi {
 		LUN 0 other
 		# odx: a ROD token of src used through another target
 		LUN 1 src
+		# odx_zero_thin, odx_resize
+		LUN 2 thin
+		LUN 3 shrink
+		LUN 4 rem
 	}
 }
 CONF
 
 start_uscstd -c "$WORKDIR/scst.conf"
 note "xcopy_client $SCENARIO"
-timeout -k 5 "${XCOPY_TIMEOUT:-240}" "$CLIENT" "127.0.0.1:$PORT" "$T1" "$T2" "$SCENARIO"
+XCOPY_WORKDIR=$WORKDIR XCOPY_RPC_SOCKET=$RPC_SOCKET \
+	timeout -k 5 "${XCOPY_TIMEOUT:-240}" "$CLIENT" "127.0.0.1:$PORT" "$T1" "$T2" "$SCENARIO"
 rc=$?
 [ "$rc" = 0 ] || fail "xcopy_client $SCENARIO: exit $rc (the FAIL lines above)"
 LIVENESS_TARGET=$T1 check_liveness "xcopy $SCENARIO" iqn.2026-12.test:xcopy-a 80a0000000ff
@@ -90,5 +110,21 @@ if [ "$SCENARIO" = reset ]; then
 		grep -q "session iqn.2026-12.test:xcopy-a: $n list identifier record(s) of its copies dropped" "$LOG" ||
 			fail "no log line: $n held list identifier record(s) dropped with A's session"
 	done
+fi
+# odx_life: each of C's sessions took its records with it (the logout
+# 254 of the 1000, the dropped connection 1, the reinstated session 1).
+if [ "$SCENARIO" = odx_life ]; then
+	for n in 254 1; do
+		grep -q "session iqn.2026-12.test:xcopy-c: $n ODX record(s)" "$LOG" ||
+			fail "no log line: $n ODX record(s) dropped with C's session"
+	done
+	[ "$(grep -c "session iqn.2026-12.test:xcopy-c: 1 ODX record(s)" "$LOG")" = 2 ] ||
+		fail "not two sessions of C (dropped, reinstated) that dropped 1 ODX record each"
+fi
+if [ "$SCENARIO" = odx_resize ]; then
+	grep -q "device shrink: 1 ROD token(s) revoked: their blocks are beyond its new end" "$LOG" ||
+		fail "no log line: the shrink revoked one ROD token"
+	[ "$(grep -c "device rem: 1 ROD token(s) revoked: its medium was ejected" "$LOG")" = 2 ] ||
+		fail "not two log lines: an eject revoked rem's ROD token"
 fi
 stop_uscstd

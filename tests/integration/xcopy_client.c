@@ -33,6 +33,19 @@
  *                the zero ROD token, revocation by another session's
  *                overlapping WRITE (not by a non-overlapping one), an
  *                expired token, DEL_TKN, masking, malformed lists
+ *   odx_life     a token outlives the session that made it (logout,
+ *                connection dropped, reinstatement) and works from
+ *                another; the session's RECEIVE ROD TOKEN INFORMATION
+ *                records go with it; 1000 POPULATE TOKENs of one session
+ *                keep its 256 newest records and leave another's alone;
+ *                revoked tokens free their device's places (64)
+ *   odx_zero_thin the block device zero ROD token deallocates on a thin
+ *                LUN (the backing file's st_blocks drop) and writes
+ *                zeros on a thick one (st_blocks stay); both read zeros
+ *   odx_resize   tokens revoked (TOKEN REVOKED) by a shrink beyond their
+ *                blocks (device.resync_size; one within the new end
+ *                still works), an eject (device.eject, START STOP UNIT)
+ *                and FORMAT UNIT
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -41,12 +54,19 @@
  *
  * LUNs of target 1 (xcopy.sh): 0 src (fileio), 1 dst (fileio), 2 and 3
  * big nullio, 4 a read-only LUN; a named group of target 1 maps another
- * device for the viewer initiator only; target 2 has a LUN of its own. */
+ * device for the viewer initiator only; target 2 has a LUN of its own,
+ * src again, and for the odx_ scenarios a thin LUN, one to shrink and a
+ * removable one (LUN2_* below). The odx_ scenarios read the backing
+ * files in $XCOPY_WORKDIR and call management on $XCOPY_RPC_SOCKET. */
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "pr_client.h"
 
@@ -1523,6 +1543,343 @@ static void scenario_odx(void)
 	}
 }
 
+/* ---- ODX token life (odx_life, odx_zero_thin, odx_resize) ---- */
+
+#define INI3 "iqn.2026-12.test:xcopy-c"
+
+/* Target 2's LUNs (xcopy.sh). */
+enum { LUN2_OTHER = 0, LUN2_SRC = 1, LUN2_THIN = 2, LUN2_SHRINK = 3, LUN2_REM = 4 };
+
+/* POPULATE TOKEN alone (its record stays for RRTI). */
+static void populate_raw(struct nexus *n, int lun, uint32_t list_id, const struct range *rg,
+			 unsigned nr, struct result *r)
+{
+	uint8_t list[PT_HDR + 16 * 16];
+
+	odx_send(n, lun, 0x10, list_id, list, pt_list(list, 0, rg, nr), r);
+}
+
+/* RRTI of @list_id must say INVALID FIELD IN CDB at byte 2: no record. */
+static void expect_no_record(struct nexus *n, int lun, uint32_t list_id, const char *why)
+{
+	struct result r;
+
+	rrti(n, lun, list_id, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "RRTI of list id %u: %s", list_id, why))
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+}
+
+/* One request to uscstd's management socket ($XCOPY_RPC_SOCKET), a
+ * newline-terminated JSON-RPC reply: whether it had a result (the reply
+ * into @reply). */
+static bool mgmt_rpc(const char *method, const char *device, char *reply, size_t cap)
+{
+	const char *path = getenv("XCOPY_RPC_SOCKET");
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char req[256];
+	size_t got = 0;
+	int fd;
+
+	reply[0] = 0;
+	if (!path || strlen(path) >= sizeof(sa.sun_path))
+		return false;
+	strcpy(sa.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	snprintf(req, sizeof(req),
+		 "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"%s\",\"params\":{\"device\":\"%s\"}}\n",
+		 method, device);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		close(fd);
+		return false;
+	}
+	while (got + 1 < cap && !memchr(reply, '\n', got)) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t k;
+
+		if (poll(&p, 1, 30000) <= 0)
+			break;
+		k = read(fd, reply + got, cap - 1 - got);
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+		reply[got] = 0;
+	}
+	close(fd);
+	return strstr(reply, "\"result\"") && !strstr(reply, "\"error\"");
+}
+
+/* The 512-byte sectors the backing file $XCOPY_WORKDIR/@name occupies. */
+static long long file_sectors(const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", getenv("XCOPY_WORKDIR") ? getenv("XCOPY_WORKDIR") : ".",
+		 name);
+	return stat(path, &st) ? -1 : (long long)st.st_blocks;
+}
+
+/* TEST UNIT READY on @lun until GOOD: the unit attentions, "2A/09 ..." */
+static void lun_uas(struct nexus *n, int lun, char *out, size_t cap)
+{
+	uint8_t cdb[6] = { 0 };
+	struct result r;
+	size_t at = 0;
+
+	out[0] = 0;
+	for (int i = 0; i < 16; i++) {
+		send_lun_cdb(n, lun, cdb, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+		if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
+			break;
+		at += (size_t)snprintf(out + at, cap - at, "%s%02X/%02X", at ? " " : "", r.asc,
+				       r.ascq);
+	}
+}
+
+/* @nblocks of @seed's pattern from @lba, 2048 blocks per WRITE. */
+static bool write_many(struct nexus *n, int lun, uint64_t lba, uint32_t nblocks, uint8_t seed)
+{
+	for (uint32_t done = 0; done < nblocks; done += 2048) {
+		uint32_t k = nblocks - done < 2048 ? nblocks - done : 2048;
+
+		if (!write_blocks(n, lun, lba + done, k, seed, 0))
+			return false;
+	}
+	return true;
+}
+
+/* A session's end takes its records, not its tokens; one session's
+ * records do not crowd out another's. */
+static void scenario_odx_life(void)
+{
+	uint8_t tok_c[TOKEN_LEN], tok_d[TOKEN_LEN], tok_e[TOKEN_LEN];
+	struct nexus c, c2;
+	struct result r;
+	unsigned good = 0, first_bad = 0;
+
+	write_blocks(&a, LUN_SRC, 0, 128, 0x41, 0);
+	write_blocks(&a, LUN_DST, 0, 300, 0, 0xee);
+	if (!nexus_login(&c, "C", INI3, t1, 1, 0x55, 1))
+		return;
+	collect_all_uas(&c, 2);
+	/* A's record before C's thousand. */
+	populate_raw(&a, LUN_SRC, 7, (struct range[]){ { 0, 8 } }, 1, &r);
+	expect(&r, "GOOD", "A's POPULATE TOKEN list id 7");
+	if (!populate(&c, LUN_SRC, 1, 0, (struct range[]){ { 0, 64 } }, 1, tok_c))
+		return;
+
+	/* 1000 POPULATE TOKENs of LBA 200-207, no RRTI: every 32nd is
+	 * followed by a write there, which revokes them and frees their
+	 * places (at most 64 live tokens per device: without that, the 64th
+	 * would get INSUFFICIENT RESOURCES). */
+	for (unsigned i = 0; i < 1000; i++) {
+		populate_raw(&c, LUN_SRC, 100 + i, (struct range[]){ { 200, 8 } }, 1, &r);
+		if (r.status == SCSI_STATUS_GOOD)
+			good++;
+		else if (!first_bad)
+			first_bad = 100 + i;
+		if (i % 32 == 31)
+			write_blocks(&c, LUN_SRC, 200, 1, 0x41, 0);
+	}
+	pr_check(good == 1000, "C's 1000 POPULATE TOKENs with revoking writes between: %u GOOD "
+		 "(first refused: list id %u, %s)", good, first_bad, first_bad ? describe(&r) : "-");
+	/* The 256 newest are kept: 844..1099. */
+	expect_no_record(&c, LUN_SRC, 843, "the 257th newest of C's records is gone");
+	rrti(&c, LUN_SRC, 844, &r);
+	pr_check(r.status == SCSI_STATUS_GOOD && r.data[4] == 0x10 && r.data[5] == 0x01,
+		 "RRTI of C's 256th newest record (list id 844): %s, SA %02x, status %02x",
+		 describe(&r), r.data[4], r.data[5]);
+	rrti(&c, LUN_SRC, 1099, &r);
+	pr_check(r.status == SCSI_STATUS_GOOD && r.data[5] == 0x01 && r.len >= 38 + TOKEN_LEN &&
+			 be32(r.data + 38) == 0x00800001,
+		 "RRTI of C's newest record (list id 1099): %s, a token", describe(&r));
+	rrti(&a, LUN_SRC, 7, &r);
+	pr_check(r.status == SCSI_STATUS_GOOD && r.data[5] == 0x01,
+		 "A's record (list id 7) outlived C's thousand: %s", describe(&r));
+
+	/* Logout: C's 254 records go (xcopy.sh reads the log line), its
+	 * token stays. */
+	nexus_logout(&c);
+	if (!nexus_login(&c, "C'", INI3, t1, 1, 0x55, 1))
+		return;
+	collect_all_uas(&c, 2);
+	expect_no_record(&c, LUN_SRC, 1098, "C's record after its session logged out");
+	wut(&a, LUN_DST, 2, tok_c, 0, false, (struct range[]){ { 10, 64 } }, 1, &r);
+	expect(&r, "GOOD", "A's WRITE USING TOKEN with C's token, C's session gone");
+	pr_check(blocks_are(&a, LUN_DST, 10, 64, 0x41, 0, 0), "LUN 1 LBA 10-73 has LBA 0-63");
+
+	/* Nexus loss: C' made a token and left a record, then its
+	 * connection drops. */
+	if (!populate(&c, LUN_SRC, 3, 0, (struct range[]){ { 64, 32 } }, 1, tok_d))
+		return;
+	populate_raw(&c, LUN_SRC, 4, (struct range[]){ { 0, 8 } }, 1, &r);
+	expect(&r, "GOOD", "C' POPULATE TOKEN list id 4, not collected");
+	nexus_drop(&c);
+	if (!nexus_login(&c, "C''", INI3, t1, 1, 0x55, 1))
+		return;
+	collect_all_uas(&c, 2);
+	expect_no_record(&c, LUN_SRC, 4, "C's record after its connection dropped");
+	wut(&c, LUN_DST, 5, tok_d, 0, false, (struct range[]){ { 100, 32 } }, 1, &r);
+	expect(&r, "GOOD", "the token of the dropped session used by the next one");
+	pr_check(blocks_are(&a, LUN_DST, 100, 32, 0x41, 64, 0), "LUN 1 LBA 100-131 has LBA 64-95");
+
+	/* Reinstatement: a login with C''s ISID replaces its session. */
+	if (!populate(&c, LUN_SRC, 6, 0, (struct range[]){ { 96, 32 } }, 1, tok_e))
+		return;
+	populate_raw(&c, LUN_SRC, 8, (struct range[]){ { 0, 8 } }, 1, &r);
+	expect(&r, "GOOD", "C'' POPULATE TOKEN list id 8, not collected");
+	if (!nexus_login(&c2, "C3", INI3, t1, 1, 0x55, 1))
+		return;
+	collect_all_uas(&c2, 2);
+	expect_no_record(&c2, LUN_SRC, 8, "C's record after its session was reinstated");
+	wut(&b, LUN_DST, 9, tok_e, 0, false, (struct range[]){ { 200, 32 } }, 1, &r);
+	expect(&r, "GOOD", "B uses the token of the reinstated session");
+	pr_check(blocks_are(&a, LUN_DST, 200, 32, 0x41, 96, 0), "LUN 1 LBA 200-231 has LBA 96-127");
+	nexus_drop(&c);
+	/* Left alive for the daemon's exit (ASan's leak check): C3's and
+	 * A's records, tokens of src. */
+	populate_raw(&c2, LUN_SRC, 10, (struct range[]){ { 0, 16 } }, 1, &r);
+	expect(&r, "GOOD", "C3's POPULATE TOKEN, left for the exit");
+	populate_raw(&a, LUN_SRC, 11, (struct range[]){ { 16, 16 } }, 1, &r);
+	expect(&r, "GOOD", "A's POPULATE TOKEN, left for the exit");
+	nexus_logout(&c2);
+}
+
+/* The zero ROD token on a thin LUN deallocates; on a thick one it
+ * writes zeros. 8 MiB of data each, all but the first and last block
+ * zeroed. */
+static void scenario_odx_zero_thin(void)
+{
+	static const struct { int lun; const char *file; bool thin; } luns[] = {
+		{ LUN2_THIN, "thin.img", true },
+		{ LUN2_OTHER, "other.img", false },
+	};
+	uint8_t zero[TOKEN_LEN] = { 0 };
+	struct nexus t;
+	struct result r;
+
+	put32(zero, 0xffff0001);
+	put16(zero + 6, 0x1f8);
+	if (!nexus_login(&t, "T@t2", INI1, t2, 2, 0x66, 1))
+		return;
+	collect_all_uas(&t, 5);
+	for (unsigned i = 0; i < 2; i++) {
+		int lun = luns[i].lun;
+		long long before, after;
+		uint8_t rc16[16] = { 0x9e, 0x10, [13] = 32 };
+
+		send_lun_cdb(&t, lun, rc16, 16, SCSI_XFER_READ, NULL, 0, 32, &r);
+		pr_check(r.status == SCSI_STATUS_GOOD && (r.data[14] & 0xc0) == (luns[i].thin ? 0xc0 : 0),
+			 "READ CAPACITY(16) of %s: LBPME/LBPRZ %02x", luns[i].file, r.data[14] & 0xc0);
+		if (!write_many(&t, lun, 0, 16384, 0x51))
+			return;
+		before = file_sectors(luns[i].file);
+		wut(&t, lun, 30 + i, zero, 0, false, (struct range[]){ { 1, 16382 } }, 1, &r);
+		expect(&r, "GOOD", "WRITE USING TOKEN, the zero ROD token, onto %s LBA 1-16382",
+		       luns[i].file);
+		expect_wut_info(&t, lun, 30 + i, 0x01, 16382);
+		after = file_sectors(luns[i].file);
+		if (luns[i].thin)
+			pr_check(before >= 16384 && after <= before - 16000,
+				 "%s: %lld sectors before, %lld after: the zeroed blocks were "
+				 "deallocated", luns[i].file, before, after);
+		else
+			pr_check(before >= 16384 && after >= before,
+				 "%s: %lld sectors before, %lld after: zeros were written, nothing "
+				 "deallocated", luns[i].file, before, after);
+		pr_check(blocks_are(&t, lun, 1, 16382, 0, 0, 0) &&
+				 blocks_are(&t, lun, 0, 1, 0x51, 0, 0) &&
+				 blocks_are(&t, lun, 16383, 1, 0x51, 16383, 0),
+			 "%s: LBA 1-16382 read zeros, LBA 0 and 16383 keep their data", luns[i].file);
+	}
+	nexus_logout(&t);
+}
+
+/* Tokens revoked by what changes a device under them: a shrink past
+ * their blocks, an eject, FORMAT UNIT. */
+static void scenario_odx_resize(void)
+{
+	uint8_t tok_end[TOKEN_LEN], tok_low[TOKEN_LEN], tok[TOKEN_LEN];
+	char reply[1024], uas[128];
+	char path[512];
+	struct nexus t;
+	struct result r;
+
+	if (!nexus_login(&t, "R@t2", INI1, t2, 2, 0x77, 1))
+		return;
+	collect_all_uas(&t, 5);
+	write_blocks(&t, LUN2_OTHER, 0, 128, 0, 0xee);
+
+	/* The shrink: 16384 blocks to 8192. */
+	write_blocks(&t, LUN2_SHRINK, 0, 128, 0x61, 0);
+	write_blocks(&t, LUN2_SHRINK, 12000, 32, 0x62, 0);
+	if (!populate(&t, LUN2_SHRINK, 40, 0, (struct range[]){ { 12000, 32 } }, 1, tok_end) ||
+	    !populate(&t, LUN2_SHRINK, 41, 0, (struct range[]){ { 0, 64 } }, 1, tok_low))
+		return;
+	snprintf(path, sizeof(path), "%s/shrink.img", getenv("XCOPY_WORKDIR"));
+	pr_check(truncate(path, 4 << 20) == 0, "shrink.img truncated to 4 MiB");
+	pr_check(mgmt_rpc("device.resync_size", "shrink", reply, sizeof(reply)) &&
+			 strstr(reply, "\"changed\":true") && strstr(reply, "\"nblocks\":8192"),
+		 "device.resync_size shrink: %s", reply);
+	lun_uas(&t, LUN2_SHRINK, uas, sizeof(uas));
+	pr_check(!strcmp(uas, "2A/09"), "LUN 3's unit attentions: '%s' (2A/09)", uas);
+	wut(&t, LUN2_OTHER, 42, tok_end, 0, false, (struct range[]){ { 0, 32 } }, 1, &r);
+	expect(&r, "CHECK CONDITION A/23/06", "a token of blocks beyond the new end (TOKEN REVOKED)");
+	pr_check(blocks_are(&t, LUN2_OTHER, 0, 32, 0, 0, 0xee), "LUN 0 of target 2 not written");
+	wut(&t, LUN2_OTHER, 43, tok_low, 0, false, (struct range[]){ { 0, 64 } }, 1, &r);
+	expect(&r, "GOOD", "a token of blocks within the new end");
+	pr_check(blocks_are(&t, LUN2_OTHER, 0, 64, 0x61, 0, 0), "LUN 0 of target 2 has its data");
+
+	/* FORMAT UNIT (no parameter list): the medium is rewritten. */
+	if (populate(&t, LUN2_SHRINK, 44, 0, (struct range[]){ { 0, 64 } }, 1, tok)) {
+		uint8_t fmt[6] = { 0x04 };
+
+		send_lun_cdb(&t, LUN2_SHRINK, fmt, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+		expect(&r, "GOOD", "FORMAT UNIT of LUN 3");
+		wut(&t, LUN2_OTHER, 45, tok, 0, false, (struct range[]){ { 0, 64 } }, 1, &r);
+		expect(&r, "CHECK CONDITION A/23/06", "a token after FORMAT UNIT (TOKEN REVOKED)");
+	}
+
+	/* An eject by management, then a load. */
+	write_blocks(&t, LUN2_REM, 0, 64, 0x63, 0);
+	if (populate(&t, LUN2_REM, 46, 0, (struct range[]){ { 0, 64 } }, 1, tok)) {
+		pr_check(mgmt_rpc("device.eject", "rem", reply, sizeof(reply)), "device.eject rem: %s",
+			 reply);
+		pr_check(mgmt_rpc("device.load", "rem", reply, sizeof(reply)), "device.load rem: %s",
+			 reply);
+		lun_uas(&t, LUN2_REM, uas, sizeof(uas));
+		pr_check(!strcmp(uas, "28/00"), "LUN 4's unit attentions: '%s' (28/00)", uas);
+		wut(&t, LUN2_OTHER, 47, tok, 0, false, (struct range[]){ { 0, 64 } }, 1, &r);
+		expect(&r, "CHECK CONDITION A/23/06", "a token after device.eject (TOKEN REVOKED)");
+	}
+	/* An eject by START STOP UNIT (LOEJ), then a load. */
+	if (populate(&t, LUN2_REM, 48, 0, (struct range[]){ { 0, 64 } }, 1, tok)) {
+		uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x02, 0 };
+
+		send_lun_cdb(&t, LUN2_REM, ssu, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+		expect(&r, "GOOD", "START STOP UNIT LOEJ=1 START=0 (eject) of LUN 4");
+		ssu[4] = 0x03;
+		send_lun_cdb(&t, LUN2_REM, ssu, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+		expect(&r, "GOOD", "START STOP UNIT LOEJ=1 START=1 (load) of LUN 4");
+		wut(&t, LUN2_OTHER, 49, tok, 0, false, (struct range[]){ { 64, 64 } }, 1, &r);
+		expect(&r, "CHECK CONDITION A/23/06",
+		       "a token after START STOP UNIT ejected the medium (TOKEN REVOKED)");
+		pr_check(blocks_are(&t, LUN2_OTHER, 64, 64, 0, 0, 0xee), "LUN 0 LBA 64-127 not written");
+	}
+	/* A token made after all that works. */
+	if (populate(&t, LUN2_REM, 50, 0, (struct range[]){ { 0, 64 } }, 1, tok)) {
+		wut(&t, LUN2_OTHER, 51, tok, 0, false, (struct range[]){ { 64, 64 } }, 1, &r);
+		expect(&r, "GOOD", "a token of the loaded medium");
+		pr_check(blocks_are(&t, LUN2_OTHER, 64, 64, 0x63, 0, 0), "LUN 0 LBA 64-127 has it");
+	}
+	nexus_logout(&t);
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -1551,6 +1908,12 @@ int main(int argc, char **argv)
 		scenario_lid4();
 	else if (!strcmp(scenario, "odx"))
 		scenario_odx();
+	else if (!strcmp(scenario, "odx_life"))
+		scenario_odx_life();
+	else if (!strcmp(scenario, "odx_zero_thin"))
+		scenario_odx_zero_thin();
+	else if (!strcmp(scenario, "odx_resize"))
+		scenario_odx_resize();
 	else if (!strcmp(scenario, "reset"))
 		scenario_reset();
 	else {

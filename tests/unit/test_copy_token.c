@@ -1,7 +1,8 @@
 /* copy_token.c alone: the ROD token store (copy_token.h). Which writes
- * revoke a token and which do not, lookup by all 512 bytes, the token's
- * own bytes, expiry and deletion remembered, the per-device limit, and
- * a device's tokens going with it. The device reference is stubbed: a
+ * revoke a token and which do not, that a revoked one leaves the store
+ * (and is remembered so), revocation by a capacity change and an eject,
+ * lookup by all 512 bytes, the token's own bytes, expiry and deletion
+ * remembered, the per-device limit, and a device's tokens going with it. The device reference is stubbed: a
  * counter. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +35,8 @@ static struct scst_device dev_a, dev_b;
 static int setup(void **state)
 {
 	(void)state;
+	dev_a.name = "a";
+	dev_b.name = "b";
 	dev_a.naa_id = 0x6001405123456789ull;
 	dev_a.block_size = 512;
 	dev_b.naa_id = 0x600140500000000bull;
@@ -52,13 +55,35 @@ static struct copy_token *make(struct scst_device *dev, uint32_t timeout)
 	return t;
 }
 
+/* Whether @t is out of the store, remembered as revoked (the caller
+ * holds a reference: @t's memory is still there). */
+static void assert_revoked(struct copy_token *t)
+{
+	uint16_t why;
+
+	assert_true(atomic_load(&t->revoked));
+	assert_null(copy_token_get(t->bytes, &why));
+	assert_int_equal(why, ASC_TOKEN_REVOKED);
+}
+
+/* The store's reference and one of our own, as a WRITE USING TOKEN
+ * holds one: a revoked token leaves the store, ours keeps the memory. */
+static struct copy_token *make_held(struct scst_device *dev, uint32_t timeout)
+{
+	struct copy_token *t = make(dev, timeout);
+	uint16_t why;
+
+	assert_ptr_equal(copy_token_get(t->bytes, &why), t);
+	return t;
+}
+
 static void test_revocation(void **state)
 {
 	struct copy_token *t;
 
 	(void)state;
 	assert_int_equal(atomic_load(&copy_tokens_live), 0);
-	t = make(&dev_a, 30);
+	t = make_held(&dev_a, 30);
 	assert_int_equal(atomic_load(&copy_tokens_live), 1);
 	assert_int_equal(atomic_load(&dev_a.rod_tokens), 1);
 	assert_int_equal(atomic_load(&dev_b.rod_tokens), 0);
@@ -69,22 +94,62 @@ static void test_revocation(void **state)
 	copy_token_note_write(&dev_a, 101, 1000);
 	copy_token_note_write(&dev_b, 0, 1000);
 	assert_false(atomic_load(&t->revoked));
-	/* The last block of the first range. */
+	/* The last block of the first range: out of the store at once (its
+	 * place free), the device's count back to 0 (the write path's fast
+	 * test), the memory and the device reference ours until put. */
 	copy_token_note_write(&dev_a, 14, 1);
-	assert_true(atomic_load(&t->revoked));
-	copy_token_forget_device(&dev_a);
+	assert_revoked(t);
 	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(atomic_load(&dev_a.rod_tokens), 0);
+	assert_int_equal(dev_refs, 1);
+	copy_token_put(t);
 	assert_int_equal(dev_refs, 0);
 
 	/* A write spanning a range whole; a write with no range (UNMAP,
 	 * FORMAT UNIT) revokes everything of the device. */
-	t = make(&dev_a, 30);
+	t = make_held(&dev_a, 30);
 	copy_token_note_write(&dev_a, 99, 3);
-	assert_true(atomic_load(&t->revoked));
-	t = make(&dev_a, 30);
+	assert_revoked(t);
+	copy_token_put(t);
+	t = make_held(&dev_a, 30);
 	copy_token_note_write(&dev_a, 5000, 0);
-	assert_true(atomic_load(&t->revoked));
-	copy_token_forget_device(&dev_a);
+	assert_revoked(t);
+	copy_token_put(t);
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(dev_refs, 0);
+}
+
+/* A capacity change revokes the tokens with a block at or past the new
+ * end only; an eject (scst_dev_revoke_rod_tokens()) all of the device's. */
+static void test_resize_and_eject(void **state)
+{
+	struct copy_token *t, *u, *other;
+
+	(void)state;
+	t = make_held(&dev_a, 30);  /* blocks 10-14 and 100 */
+	other = make_held(&dev_b, 30);
+	copy_token_device_resized(&dev_a, 101); /* 100 is the last block */
+	assert_false(atomic_load(&t->revoked));
+	copy_token_device_resized(&dev_a, 1000); /* grown */
+	assert_false(atomic_load(&t->revoked));
+	copy_token_device_resized(&dev_a, 100);
+	assert_revoked(t);
+	assert_false(atomic_load(&other->revoked));
+	copy_token_put(t);
+
+	t = make_held(&dev_a, 30);
+	u = make_held(&dev_a, 30);
+	scst_dev_revoke_rod_tokens(&dev_a, "a test");
+	assert_revoked(t);
+	assert_revoked(u);
+	assert_false(atomic_load(&other->revoked));
+	assert_int_equal(atomic_load(&dev_a.rod_tokens), 0);
+	assert_int_equal(atomic_load(&dev_b.rod_tokens), 1);
+	copy_token_put(t);
+	copy_token_put(u);
+	copy_token_put(other);
+	copy_token_forget_device(&dev_b);
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
 	assert_int_equal(dev_refs, 0);
 }
 
@@ -152,6 +217,12 @@ static void test_limit(void **state)
 		assert_non_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
 	assert_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
 	assert_true(too_many);
+	/* A revoked token leaves its place: one more may be made. */
+	copy_token_note_write(&dev_a, 0, 1);
+	assert_int_equal(atomic_load(&dev_a.rod_tokens), 0);
+	for (unsigned i = 0; i < COPY_TOKEN_MAX_PER_DEVICE; i++)
+		assert_non_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
+	assert_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
 	/* Another device has its own count. */
 	assert_non_null(copy_token_create(&dev_b, r, 1, 30, &too_many));
 	copy_token_forget_device(&dev_a);
@@ -166,6 +237,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_revocation),
+		cmocka_unit_test(test_resize_and_eject),
 		cmocka_unit_test(test_bytes_and_lookup),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_limit),

@@ -73,6 +73,8 @@ static int vdisk_attach(struct scst_device *dev, const struct vdisk_mode *mode,
 	/* A SANITIZE or FORMAT UNIT that a stop cut short: its failure mode. */
 	vdisk_medium_store_load(vd);
 	dev->removable = vd->cfg.removable;
+	/* A thin LUN always reports LBPRZ (vdisk_capacity.c). */
+	dev->unmap_reads_zeros = vdisk_is_thin(vd);
 	dev->handler_priv = vd;
 	return 0;
 fail_open:

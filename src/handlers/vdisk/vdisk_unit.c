@@ -204,6 +204,9 @@ static bool medium_change(struct vdisk_dev *vd, bool load, struct scst_tgt_dev *
 				  scsi_sense_make(SK_UNIT_ATTENTION, ASC_NOT_READY_TO_READY_CHANGE));
 	} else if (!load && !was_ejected) {
 		log_info("vdisk: %s: medium ejected (%s)", vd->dev->name, who);
+		/* Another medium may come: a token of this one stands for
+		 * nothing then. */
+		scst_dev_revoke_rod_tokens(vd->dev, "its medium was ejected");
 	}
 	return true;
 }
