@@ -23,13 +23,16 @@ STATE_DIR ?= $(CURDIR)/state
 # the metrics endpoint's text; systemd: systemd-analyze, which checks the
 # unit; strace: what uscstd calls, against the unit's sandbox; man-db,
 # groff-base: the man pages rendered; sg3-utils: the SCSI commands the
-# Linux guest sends, also at hand for a look at a LUN from the host).
+# Linux guest sends, also at hand for a look at a LUN from the host;
+# open-isns-server, open-isns-utils: isnsd and isnsadm, the iSNS test's
+# server and its view of what uscstd registered).
 BUILD_PACKAGES := build-essential meson ninja-build pkg-config \
 	liburing-dev libisal-dev libssl-dev libjson-c-dev libcmocka-dev \
 	libiscsi-dev libiscsi-bin libsystemd-dev
 TEST_PACKAGES := $(BUILD_PACKAGES) qemu-utils qemu-block-extra \
 	iproute2 procps python3 coreutils util-linux qemu-system-x86 socat cpio \
-	systemd man-db groff-base strace prometheus sg3-utils
+	systemd man-db groff-base strace prometheus sg3-utils \
+	open-isns-server open-isns-utils
 BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 # `make fuzz` only: Debian's clang with libFuzzer and the sanitizer runtimes.
 FUZZ_PACKAGES := $(BUILD_PACKAGES) clang libclang-rt-14-dev llvm

@@ -207,6 +207,9 @@ bool scst_tgt_initiator_allowed(struct scst_tgt *tgt, const char *initiator_name
 			 initiator_name, acg_label(acg));
 		return false;
 	}
+	if (tgt->tgtt->initiator_allowed &&
+	    !tgt->tgtt->initiator_allowed(tgt, initiator_name, err, errlen))
+		return false;
 	return true;
 }
 

@@ -462,6 +462,14 @@ struct scst_tgt_template {
 	 * every target when NULL). Called on each reactor in turn
 	 * (reactor_run_on_all); the driver closes what lives there. */
 	void (*close_sessions)(struct scst_tgt *tgt);
+	/* Whether the driver lets @initiator_name use @tgt, beyond the LUN
+	 * maps (iSCSI: iSNS discovery domains under isns_access_control);
+	 * writes why not into @why. Asked by scst_tgt_initiator_allowed(),
+	 * so wherever the maps refuse an initiator this refuses it too (the
+	 * login, SendTargets). Any thread, scst_mutex held; must not block.
+	 * OPTIONAL: without it the maps alone decide. */
+	bool (*initiator_allowed)(struct scst_tgt *tgt, const char *initiator_name, char *why,
+				  size_t whylen);
 };
 
 /* ------------------------------------------------------------------ */
@@ -991,9 +999,10 @@ bool scst_acg_clash(const struct scst_acg *a, const struct scst_acg *b, const ch
  * rather than shown either map. */
 struct scst_acg *scst_acg_for_initiator(struct scst_tgt *tgt, const char *initiator_name,
 					char *err, size_t errlen);
-/* Whether @initiator_name may use @tgt: it belongs to exactly one group and
+/* Whether @initiator_name may use @tgt: it belongs to exactly one group,
  * that group maps at least one LUN (the login of an initiator with nothing
- * to see is refused). Writes why not into @err. */
+ * to see is refused), and the driver's initiator_allowed, if any, agrees.
+ * Writes why not into @err. */
 bool scst_tgt_initiator_allowed(struct scst_tgt *tgt, const char *initiator_name, char *err,
 				size_t errlen);
 /* Brings every session of @tgt in line with the groups: each is bound to

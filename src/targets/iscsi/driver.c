@@ -7,6 +7,7 @@
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
 #include "targets/iscsi/iscsi_name.h"
+#include "targets/iscsi/isns.h"
 #include "targets/iscsi/login.h"
 
 void *iscsi_target_params_of(void *owner)
@@ -76,6 +77,7 @@ static int iscsi_target_attach(struct scst_tgt *tgt, struct scst_attr *attrs, un
 		return -1;
 	tgt->tgt_priv = it;
 	iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
+	iscsi_isns_kick();
 	return 0;
 }
 
@@ -83,6 +85,7 @@ static void iscsi_target_detach(struct scst_tgt *tgt)
 {
 	iscsi_tgt_free(tgt->tgt_priv);
 	tgt->tgt_priv = NULL;
+	iscsi_isns_kick();
 }
 
 /* Discovery sessions' credentials; scst_mutex's. */
@@ -95,7 +98,13 @@ void *iscsi_discovery_chap_of(void *unused)
 
 /* The TARGET_DRIVER iscsi section's attributes besides the core's. */
 static const struct scst_attr_table *const iscsi_tgtt_attrs[] = {
-	&iscsi_discovery_chap_table, NULL,
+	&iscsi_discovery_chap_table, &iscsi_isns_attr_table, NULL,
+};
+
+/* The section's settings while a load is checked (driver_attrs_prepare). */
+struct iscsi_driver_settings {
+	struct chap_credentials chap;
+	struct iscsi_isns_settings isns;
 };
 
 /* Every configuration load hands the whole section again, so what it
@@ -104,13 +113,15 @@ static const struct scst_attr_table *const iscsi_tgtt_attrs[] = {
 static void *iscsi_driver_attrs_prepare(struct scst_attr *attrs, unsigned nattrs, char *err,
 					size_t errlen)
 {
-	struct chap_credentials *fresh = calloc(1, sizeof(*fresh));
+	struct iscsi_driver_settings *fresh = calloc(1, sizeof(*fresh));
 	if (!fresh) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	if (scst_attrs_take(&iscsi_discovery_chap_table, fresh, attrs, nattrs, err, errlen) < 0) {
-		chap_credentials_clear(fresh);
+	if (scst_attrs_take(&iscsi_discovery_chap_table, &fresh->chap, attrs, nattrs, err,
+			    errlen) < 0 ||
+	    scst_attrs_take(&iscsi_isns_attr_table, &fresh->isns, attrs, nattrs, err, errlen) < 0) {
+		chap_credentials_clear(&fresh->chap);
 		free(fresh);
 		return NULL;
 	}
@@ -119,12 +130,13 @@ static void *iscsi_driver_attrs_prepare(struct scst_attr *attrs, unsigned nattrs
 
 static void iscsi_driver_attrs_finish(void *prepared, bool apply)
 {
-	struct chap_credentials *fresh = prepared;
+	struct iscsi_driver_settings *fresh = prepared;
 	if (apply) {
 		chap_credentials_clear(&discovery_chap);
-		discovery_chap = *fresh;
+		discovery_chap = fresh->chap;
+		iscsi_isns_settings_apply(&fresh->isns);
 	} else {
-		chap_credentials_clear(fresh);
+		chap_credentials_clear(&fresh->chap);
 	}
 	free(fresh);
 }
@@ -146,6 +158,7 @@ static void iscsi_target_attrs_finish(struct scst_tgt *tgt, void *prepared, bool
 		tgt->tgt_priv = it;
 		iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
 		it = old;
+		iscsi_isns_kick();
 	}
 	iscsi_tgt_free(it);
 }
@@ -157,6 +170,12 @@ int iscsi_discovery_chap_copy(struct chap_credentials *dst)
 
 static void iscsi_close_sessions(struct scst_tgt *tgt)
 {
+	/* A disabled target leaves the iSNS registration; at shutdown
+	 * (NULL) the whole entity does. */
+	if (tgt)
+		iscsi_isns_kick();
+	else
+		iscsi_isns_shutdown();
 	iscsi_conns_close_on_this_reactor(tgt, tgt ? "target disabled" : "shutting down");
 }
 
@@ -201,6 +220,39 @@ static unsigned iscsi_get_transport_id(const struct scst_session *scst, uint8_t 
 	return len;
 }
 
+struct isns_each {
+	void (*fn)(const struct iscsi_isns_target *t, void *ctx);
+	void *ctx;
+};
+
+static void isns_one_target(struct scst_tgt *tgt, void *arg)
+{
+	struct isns_each *e = arg;
+	struct iscsi_tgt *it = tgt->tgt_priv;
+
+	if (!tgt->enabled || !it)
+		return;
+	e->fn(&(struct iscsi_isns_target){ .name = tgt->name, .alias = it->tp.alias,
+					   .tpgt = iscsi_tpgt(tgt), .portals = &it->portals },
+	      e->ctx);
+}
+
+void iscsi_isns_each_target(void (*fn)(const struct iscsi_isns_target *t, void *ctx),
+			    void *ctx)
+{
+	struct isns_each e = { fn, ctx };
+
+	pthread_mutex_lock(&scst_mutex);
+	scst_for_each_target(&iscsi_template, isns_one_target, &e);
+	pthread_mutex_unlock(&scst_mutex);
+}
+
+static bool iscsi_initiator_allowed(struct scst_tgt *tgt, const char *initiator_name,
+				    char *why, size_t whylen)
+{
+	return iscsi_isns_initiator_allowed(tgt->name, initiator_name, why, whylen);
+}
+
 uint16_t iscsi_tpgt(const struct scst_tgt *tgt)
 {
 	/* Tag 0 is legal but confuses some initiators; 1 is the usual one. */
@@ -231,6 +283,7 @@ struct scst_tgt_template iscsi_template = {
 	.close_sessions = iscsi_close_sessions,
 	.close_session = iscsi_close_session,
 	.target_name_valid = iscsi_target_name_valid,
+	.initiator_allowed = iscsi_initiator_allowed,
 };
 
 int iscsi_driver_register(void)

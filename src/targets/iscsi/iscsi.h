@@ -24,6 +24,11 @@ int iscsi_listen(const char *addr_port, char *err, size_t errlen);
 #define ISCSI_DEFAULT_MAX_LOGINS_PER_ADDRESS 32
 void iscsi_set_connection_limits(unsigned max_conns, unsigned max_logins);
 
+/* The addresses the listening portals are bound to (at most @max of
+ * them), for the iSNS registration; any thread. */
+struct sockaddr_storage;
+unsigned iscsi_portal_addrs(struct sockaddr_storage *out, unsigned max);
+
 /* Closes every listening portal (shutdown). Not from a reactor thread. */
 void iscsi_stop_listening(void);
 

@@ -288,6 +288,21 @@ int iscsi_listen(const char *addr_port, char *err, size_t errlen)
 	return 0;
 }
 
+unsigned iscsi_portal_addrs(struct sockaddr_storage *out, unsigned max)
+{
+	struct portal *p;
+	unsigned n = 0;
+
+	pthread_mutex_lock(&portals_lock);
+	list_for_each_entry(p, &portals, entry) {
+		socklen_t sl = sizeof(out[n]);
+		if (n < max && getsockname(p->fd, (struct sockaddr *)&out[n], &sl) == 0)
+			n++;
+	}
+	pthread_mutex_unlock(&portals_lock);
+	return n;
+}
+
 static void close_portals(void *arg)
 {
 	if (reactor_self() != reactor_by_index(0))
