@@ -370,6 +370,8 @@ struct scst_device *scst_device_create(const char *handler_name, const char *nam
 	log_info("device %s: handler %s, %llu blocks of %u bytes%s", dev->name, handler->name,
 		 (unsigned long long)dev->nblocks, dev->block_size,
 		 dev->read_only ? ", read-only" : "");
+	if (handler->attached)
+		handler->attached(dev);
 	return dev;
 }
 

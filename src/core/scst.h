@@ -282,6 +282,12 @@ struct scst_dev_type {
 	 * -1; the device is then discarded. */
 	int (*attach)(struct scst_device *dev, struct scst_attr *attrs, unsigned nattrs,
 		      char *err, size_t errlen);
+	/* Called once the device is in the registry, after attach
+	 * succeeded and its attributes were all taken (management thread,
+	 * scst_mutex held): where a handler starts work of its own on the
+	 * device (vdisk resumes a SANITIZE a stop cut short), holding a
+	 * reference (scst_device_get()) for as long as it runs. OPTIONAL. */
+	void (*attached)(struct scst_device *dev);
 	/* Called when the device goes away (no commands left): flush and
 	 * close the backing store, free handler_priv. Any thread. */
 	void (*detach)(struct scst_device *dev);

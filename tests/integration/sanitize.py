@@ -36,9 +36,9 @@ Checked here:
 
   - leave-running: an IMMED sanitize of the big LUN started and left
     running, for sanitize.sh to stop uscstd under it; after-restart: that
-    LUN comes back in the sanitize failure mode (restricted: EXIT FAILURE
-    MODE refused) while the others are ready, and a BLOCK ERASE gets it
-    out; after-clear: after another restart it is ready; garbage-record:
+    sanitize runs again (SANITIZE IN PROGRESS, its progress, then the
+    pattern on the medium) while the others are ready; after-clear: after
+    another restart it is ready with the pattern; garbage-record:
     LUN 0, whose record does not parse, is in the failure mode all the
     same.
 
@@ -498,23 +498,24 @@ def start_and_leave(t):
 
 def after_restart(t):
     """uscstd was stopped under a sanitize of the big LUN and started
-    again: that LUN is in the sanitize failure mode, the others (whose
-    jobs completed, or whose failure mode was left) are ready."""
+    again: that sanitize runs again (SBC-4 4.11.2: it resumes after a power
+    on), SANITIZE IN PROGRESS with its progress until it completes, then
+    NOT READY TO READY CHANGE and the pattern on the medium; the others
+    (whose jobs completed, or whose failure mode was left) are ready."""
     s = t.login(KEYS, False, False)
     for lun in range(6):
         tur(s, lun)  # the new nexus's POWER ON unit attention
     for lun in (LUN_SMALL, LUN_THIN, LUN_TINY_THIN, LUN_TINY_THICK, LUN_NULL):
         expect_good("after the restart, LUN %d: TEST UNIT READY" % lun, tur(s, lun))
-    expect_sense("after the restart, the cut-short sanitize: READ",
+    expect_sense("after the restart, the resumed sanitize: READ",
                  cmd(s, struct.pack(">BBIBHB", 0x28, 0, 0, 0, 1, 0), read_len=BLOCK,
-                     lun=LUN_BIG), SK_MEDIUM_ERROR, SANITIZE_FAILED)
-    check(request_sense(s, LUN_BIG)[:3] == (SK_MEDIUM_ERROR,) + SANITIZE_FAILED,
-          "after the restart: REQUEST SENSE does not report the failure mode")
-    # It was started with AUSE=0: restricted completion mode.
-    expect_sense("after the restart: EXIT FAILURE MODE", sanitize(s, LUN_BIG, SA_EXIT),
-                 SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(1, 4))
-    expect_good("after the restart: BLOCK ERASE", sanitize(s, LUN_BIG, SA_BLOCK_ERASE))
-    expect_good("after the BLOCK ERASE: TEST UNIT READY", tur(s, LUN_BIG))
+                     lun=LUN_BIG), SK_NOT_READY, SANITIZE_IN_PROGRESS)
+    watch_progress(s, LUN_BIG, SANITIZE_IN_PROGRESS, "the sanitize resumed after a restart")
+    expect_good("after the resumed sanitize: TEST UNIT READY", tur(s, LUN_BIG))
+    nblocks = capacity(s, LUN_BIG)
+    check(read_samples(s, LUN_BIG, nblocks) == per_block(b"\x3c") * MIB_BLOCKS * 16,
+          "after the resumed sanitize: not the pattern everywhere")
+    print("ok  : the resumed sanitize left its pattern at 16 places", flush=True)
     s.logout()
 
 
@@ -522,7 +523,8 @@ def after_clear(t):
     s = t.login(KEYS, False, False)
     tur(s, LUN_BIG)
     expect_good("after a second restart: TEST UNIT READY", tur(s, LUN_BIG))
-    check(read(s, LUN_BIG, 0, 8) == bytes(8 * BLOCK), "after a second restart: LBA 0 not zero")
+    check(read(s, LUN_BIG, 0, 8) == per_block(b"\x3c") * 8,
+          "after a second restart: LBA 0 not the pattern")
     s.logout()
 
 

@@ -86,12 +86,20 @@ fail:
 	return -1;
 }
 
+/* Once in the registry: a sanitize a stop cut short runs again. */
+void vdisk_attached(struct scst_device *dev)
+{
+	vdisk_medium_job_resume(dev->handler_priv);
+}
+
 static void vdisk_detach(struct scst_device *dev)
 {
 	struct vdisk_dev *vd = dev->handler_priv;
 
 	if (!vd)
 		return;
+	/* A sanitize to resume, if the device went before it could. */
+	free(vd->medium_op.resume);
 	vd->mode->backend->close(vd);
 	vdisk_medium_destroy(vd);
 	vdisk_config_free(&vd->cfg);
@@ -131,6 +139,7 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.write_cache = vdisk_write_cache,               \
 		.dev_attrs = attrs,                             \
 		.attach = attach_fn,                            \
+		.attached = vdisk_attached,                     \
 		.detach = vdisk_detach,                         \
 		.resync_size = vdisk_resync_size,               \
 		.not_ready = vdisk_not_ready,                   \

@@ -162,18 +162,8 @@ static bool format_params(struct scst_cmd *cmd, bool *immed)
 /* Whether the unit may be formatted now; false with the sense set. */
 static bool format_allowed(struct scst_cmd *cmd)
 {
-	struct vdisk_dev *vd = vdisk_of(cmd);
-	unsigned state = atomic_load_explicit(&vd->medium_op.state, memory_order_acquire);
-	struct scsi_sense sense;
-
-	if (state == VDISK_OP_FORMAT_FAILED)
-		return true; /* what a format is for */
-	if (cmd->dev->handler->not_ready &&
-	    cmd->dev->handler->not_ready(cmd->dev, cmd->op_flags, &sense)) {
-		scst_set_cmd_error(cmd, sense);
-		return false;
-	}
-	return true;
+	/* A format corrupted is what a format is for. */
+	return vdisk_medium_job_unit_ready(cmd, VDISK_OP_FORMAT_FAILED);
 }
 
 void vdisk_exec_format_unit(struct scst_cmd *cmd)
@@ -194,7 +184,7 @@ void vdisk_exec_format_unit(struct scst_cmd *cmd)
 	if ((cmd->cdb[4] & FU_FFMT_MASK) == FFMT_FAST_KEEP) {
 		/* Nothing to write: the medium is formatted as it is. */
 		vdisk_medium_transition(vd, VDISK_OP_FORMAT_FAILED, VDISK_OP_IDLE,
-					VDISK_RECORD_CLEAR, false, NULL);
+					VDISK_RECORD_CLEAR, NULL, NULL);
 		log_info("device %s: fast format (data kept) by %s", cmd->dev->name,
 			 cmd->sess->initiator_name);
 		scst_cmd_done(cmd);

@@ -70,6 +70,10 @@ struct vdisk_medium_op {
 	atomic_uint state;        /* enum vdisk_medium_op_state */
 	atomic_uint progress;     /* of the running job, in 65536ths */
 	atomic_bool failed_ause;  /* the failed sanitize had AUSE=1 */
+	/* A sanitize a stop cut short, found at attach (state SANITIZING):
+	 * what vdisk_medium_job_resume() runs again once the device is in
+	 * the registry. Management thread only; NULL once taken. */
+	struct vdisk_medium_job_spec *resume;
 };
 
 /* One transfer between a buffer and the store, run to completion by the
@@ -486,11 +490,23 @@ struct vdisk_medium_job_spec {
 	unsigned passes;        /* writes over the whole medium, 1..31 */
 	uint32_t pattern_len;   /* 0: zeros */
 	uint8_t pattern[4096];  /* at most a block */
+	uint8_t service_action; /* SANITIZE's (for the record); 0 for FORMAT UNIT */
 };
 /* Starts the job for @cmd (its checks passed): marks the unit busy, or
  * refuses @cmd with the sense of the job already running. @cmd completes
  * now (IMMED, or a refusal) or when the job ends. */
 void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_spec *spec);
+/* Runs again the sanitize vdisk_medium_store_load() found cut short
+ * (medium_op.resume), if any: SBC-4 4.11 has a sanitize resume after a
+ * power on. Management thread, once the device is in the registry. */
+void vdisk_medium_job_resume(struct vdisk_dev *vd);
+/* Whether @cmd may start a job now: false with the sense set while the
+ * unit is not ready (a job running, no medium, a failure mode), except
+ * in the failure mode @may_leave, which the job is a way out of. */
+bool vdisk_medium_job_unit_ready(struct scst_cmd *cmd, unsigned may_leave);
+/* vdisk_sanitize.c: the log name of a sanitize job of service action
+ * @sa ("sanitize (overwrite)" ...). */
+const char *vdisk_sanitize_job_name(uint8_t sa, bool deallocate);
 /* vdisk_medium_store.c: the record that a job began and has not completed
  * (<state_dir>/medium/<device>), so that a restart finds the unit in its
  * failure mode rather than ready with a part-written medium. */
@@ -498,6 +514,7 @@ enum vdisk_medium_record_op {
 	VDISK_RECORD_NONE,  /* the state changes, the record stays as it is */
 	VDISK_RECORD_BEGIN, /* a job begins: written, durable before it writes */
 	VDISK_RECORD_CLEAR, /* the unit is ready again: removed */
+	VDISK_RECORD_FAILED, /* the job failed: its failure mode, not to resume */
 };
 /* Told, on @reactor through @msg, that the record is durable (err 0, or
  * -errno after a failure the writer logged). */
@@ -508,17 +525,23 @@ struct vdisk_medium_record {
 	void (*done)(struct vdisk_medium_record *r);
 };
 /* Moves vd's medium_op.state from @from to @to (compare and exchange) and,
- * when it moved, queues @op (BEGIN: for a job of @to's kind with @ause),
- * both under one lock, so that records are written in the order of the
- * states. @waiter (or NULL) is told when the record is durable, or at
- * once, from the reactor's loop, when there is nothing to write. Returns
- * whether the state moved. Any thread; never blocks on I/O. */
+ * when it moved, queues @op (BEGIN: for the job @spec, recorded whole so
+ * that a restart can run it again), both under one lock, so that records
+ * are written in the order of the states. @waiter (or NULL) is told when
+ * the record is durable, or at once, from the reactor's loop, when there
+ * is nothing to write. Returns whether the state moved. Any thread; never
+ * blocks on I/O. */
 bool vdisk_medium_transition(struct vdisk_dev *vd, unsigned from, unsigned to,
-			     enum vdisk_medium_record_op op, bool ause,
+			     enum vdisk_medium_record_op op,
+			     const struct vdisk_medium_job_spec *spec,
 			     struct vdisk_medium_record *waiter);
 /* At attach (management thread, may block): a record left by a job that
- * did not complete puts the unit in that job's failure mode. */
+ * did not complete: a sanitize is to be resumed (medium_op.resume, the
+ * unit SANITIZING), a format leaves the unit in its failure mode, and so
+ * does a record that does not decode. */
 void vdisk_medium_store_load(struct vdisk_dev *vd);
+/* attached of struct scst_dev_type (vdisk.c). */
+void vdisk_attached(struct scst_device *dev);
 /* The not-ready part of a medium job: true with @sense while one runs
  * (with its progress) or a failure mode holds; for the device's
  * not_ready. Lock-free. */

@@ -27,13 +27,20 @@
  * range is deallocated (VDISK_IO_DISCARD) and reads as zeros. Then a
  * flush, so that the result is durable before the unit is ready again.
  *
- * The start: a record that the job began is made durable first
- * (vdisk_medium_store.c), so that a restart in the middle finds the unit
- * in the failure mode. The unit is not ready from the moment the job exists, so no
+ * The start: a record of the job (what it writes) is made durable first
+ * (vdisk_medium_store.c), so that a restart in the middle finds it: a
+ * sanitize then runs again from its first pass (SBC-4 4.11.2 resumes a
+ * sanitize after a power on; vdisk_medium_job_resume(), on a reactor of
+ * its choosing, with no waiter), a format leaves the unit in its failure
+ * mode. The unit is not ready from the moment the job exists, so no
  * command that comes later writes the medium; one already executing (a
  * WRITE past its checks) could still land behind the first pass. So the
  * job waits, a second at a time and 10 s at most, until nothing but its
- * own command is active on the device.
+ * own command is active on the device. Every command of the device
+ * counts, also one the not-ready check has not met yet (a WRITE waiting
+ * for its Data-Out, which will be refused once it comes): only such a
+ * command, held by its initiator, makes the job wait the whole 10 s
+ * (tests/integration/sanitize_resume.sh shows it).
  *
  * Pacing: background_rate_mb bounds the bytes written per second (the
  * reactor's one-second tick refills the budget), so that a sanitize of a
@@ -101,6 +108,7 @@ struct medium_job {
 	bool waiting_tick;
 	unsigned drain_ticks;
 	struct reactor_tick tick;
+	struct reactor_msg resume_msg; /* a resumed job's start on its reactor */
 };
 
 static void job_run(struct medium_job *j);
@@ -268,16 +276,17 @@ static void job_end(struct medium_job *j)
 			  j->dev->name, j->spec.name, (unsigned long long)j->err_lba,
 			  strerror(-j->err));
 		atomic_store(&m->failed_ause, j->spec.ause);
-		/* Its record stays: after a restart too, the failure mode. */
-		vdisk_medium_transition(j->vd, j->spec.running, j->spec.failed, VDISK_RECORD_NONE,
-					false, NULL);
+		/* Its record says so: after a restart too, the failure mode
+		 * (SBC-4 4.11.3), not the job again. */
+		vdisk_medium_transition(j->vd, j->spec.running, j->spec.failed, VDISK_RECORD_FAILED,
+					&j->spec, NULL);
 		sense = scsi_sense_make(SK_MEDIUM_ERROR, j->spec.failure_asc);
 		job_release_waiter(j, &sense);
 		job_free(j);
 		return;
 	}
 	log_info("device %s: %s done", j->dev->name, j->spec.name);
-	vdisk_medium_transition(j->vd, j->spec.running, VDISK_OP_IDLE, VDISK_RECORD_CLEAR, false,
+	vdisk_medium_transition(j->vd, j->spec.running, VDISK_OP_IDLE, VDISK_RECORD_CLEAR, NULL,
 				NULL);
 	/* The other nexuses saw the unit not ready and find it ready with a
 	 * medium that is not the one they knew. */
@@ -411,11 +420,24 @@ static enum vdisk_medium_op_state medium_state(const struct vdisk_dev *vd)
 	return atomic_load_explicit(&vd->medium_op.state, memory_order_acquire);
 }
 
-void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_spec *spec)
+bool vdisk_medium_job_unit_ready(struct scst_cmd *cmd, unsigned may_leave)
 {
-	struct vdisk_dev *vd = vdisk_of(cmd);
-	unsigned expected = medium_state(vd);
-	uint32_t bs = cmd->dev->block_size;
+	struct scsi_sense sense;
+
+	if (medium_state(vdisk_of(cmd)) == may_leave)
+		return true;
+	if (cmd->dev->handler->not_ready &&
+	    cmd->dev->handler->not_ready(cmd->dev, cmd->op_flags, &sense)) {
+		scst_set_cmd_error(cmd, sense);
+		return false;
+	}
+	return true;
+}
+
+/* A job for @spec on a medium of @bs-byte blocks, with its chunk buffer
+ * (none when it deallocates); NULL when out of memory. */
+static struct medium_job *job_alloc(const struct vdisk_medium_job_spec *spec, uint32_t bs)
+{
 	struct medium_job *j;
 
 	assert(spec->running == VDISK_OP_SANITIZING || spec->running == VDISK_OP_FORMATTING);
@@ -426,9 +448,48 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 		/* Whole blocks, so that every block starts with the pattern. */
 		j->chunk_bytes = MEDIUM_JOB_CHUNK_BYTES / bs * bs;
 		j->chunk = buf_pool_alloc(j->chunk_bytes, &j->chunk_cap);
+		if (!j->chunk) {
+			free(j);
+			j = NULL;
+		}
 	}
-	if (!j || (!spec->deallocate && !j->chunk)) {
-		free(j);
+	return j;
+}
+
+static void job_discard(struct medium_job *j)
+{
+	if (j->chunk)
+		buf_pool_free(j->chunk, j->chunk_cap);
+	free(j);
+}
+
+/* What every job sets up before its record (or, resumed, its first
+ * piece): the device reference, the medium's end, the pacing. */
+static void job_setup(struct medium_job *j, struct vdisk_dev *vd, struct reactor *r,
+		      const struct vdisk_medium_job_spec *spec)
+{
+	atomic_store_explicit(&vd->medium_op.progress, 0, memory_order_relaxed);
+	j->vd = vd;
+	j->dev = vd->dev;
+	scst_device_get(j->dev);
+	j->reactor = r;
+	j->spec = *spec;
+	j->end = scst_dev_nblocks(vd->dev) * vd->dev->block_size;
+	j->rate = (uint64_t)vd->cfg.background_rate_mb << 20;
+	j->budget = j->rate;
+	/* The pacing's refill and the drain's second look. */
+	j->tick.on_tick = job_tick;
+	if (j->chunk)
+		job_fill_chunk(j);
+}
+
+void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_spec *spec)
+{
+	struct vdisk_dev *vd = vdisk_of(cmd);
+	unsigned expected = medium_state(vd);
+	struct medium_job *j = job_alloc(spec, cmd->dev->block_size);
+
+	if (!j) {
 		log_warn("device %s: no memory for a %s", cmd->dev->name, spec->name);
 		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
 		scst_cmd_done(cmd);
@@ -439,36 +500,22 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 	/* The caller saw the unit idle (or in a failure mode it may leave);
 	 * another session's job may have started since: one job at a time. */
 	if (expected == VDISK_OP_SANITIZING || expected == VDISK_OP_FORMATTING ||
-	    !vdisk_medium_transition(vd, expected, spec->running, VDISK_RECORD_BEGIN, spec->ause,
+	    !vdisk_medium_transition(vd, expected, spec->running, VDISK_RECORD_BEGIN, spec,
 				     &j->record)) {
 		struct scsi_sense sense;
 
-		if (j->chunk)
-			buf_pool_free(j->chunk, j->chunk_cap);
-		free(j);
+		job_discard(j);
 		if (!vdisk_medium_op_not_ready(vd, &sense))
 			sense = scsi_sense_make(SK_NOT_READY, ASC_LUN_NOT_READY_CAUSE_NOT_REPORTABLE);
 		scst_set_cmd_error(cmd, sense);
 		scst_cmd_done(cmd);
 		return;
 	}
-	atomic_store_explicit(&vd->medium_op.progress, 0, memory_order_relaxed);
-	j->vd = vd;
-	j->dev = cmd->dev;
-	scst_device_get(j->dev);
-	j->reactor = cmd->reactor;
-	j->spec = *spec;
-	j->end = scst_dev_nblocks(cmd->dev) * bs;
+	job_setup(j, vd, cmd->reactor, spec);
 	/* job_recorded() goes on once the record is durable: not a byte is
 	 * written before a restart would find it. */
 	j->phase = JOB_RECORDING;
-	j->rate = (uint64_t)vd->cfg.background_rate_mb << 20;
-	j->budget = j->rate;
-	/* The pacing's refill and the drain's second look. */
-	j->tick.on_tick = job_tick;
 	reactor_tick_add(j->reactor, &j->tick);
-	if (j->chunk)
-		job_fill_chunk(j);
 	log_info("device %s: %s of %llu blocks started by %s%s", cmd->dev->name, spec->name,
 		 (unsigned long long)scst_dev_nblocks(cmd->dev), cmd->sess->initiator_name,
 		 spec->immed ? " (IMMED)" : "");
@@ -476,4 +523,47 @@ void vdisk_medium_job_start(struct scst_cmd *cmd, const struct vdisk_medium_job_
 		scst_cmd_done(cmd);
 	else
 		j->waiter = cmd;
+}
+
+/* ---- a sanitize resumed after a restart ---- */
+
+static void job_resume_here(struct reactor_msg *m)
+{
+	struct medium_job *j = container_of(m, struct medium_job, resume_msg);
+
+	assert(reactor_self() == j->reactor && j->phase == JOB_RECORDING);
+	reactor_tick_add(j->reactor, &j->tick);
+	/* Its record is there already: it was found at attach. */
+	j->phase = j->vd->mode->backend->no_medium ? JOB_OVER : JOB_DRAINING;
+	job_run(j);
+}
+
+void vdisk_medium_job_resume(struct vdisk_dev *vd)
+{
+	struct vdisk_medium_job_spec *spec = vd->medium_op.resume;
+	struct medium_job *j;
+
+	if (!spec)
+		return;
+	vd->medium_op.resume = NULL;
+	/* vdisk_medium_store_load() made it SANITIZING: no command has
+	 * touched the medium since the start. */
+	assert(medium_state(vd) == VDISK_OP_SANITIZING && spec->running == VDISK_OP_SANITIZING);
+	j = job_alloc(spec, vd->dev->block_size);
+	if (!j) {
+		/* Its record stays: the next start tries again. */
+		log_error("device %s: no memory to resume the %s; the unit is in its failure mode",
+			  vd->dev->name, spec->name);
+		atomic_store(&vd->medium_op.failed_ause, spec->ause);
+		vdisk_medium_transition(vd, VDISK_OP_SANITIZING, VDISK_OP_SANITIZE_FAILED,
+					VDISK_RECORD_NONE, NULL, NULL);
+		free(spec);
+		return;
+	}
+	job_setup(j, vd, reactor_pick(), spec);
+	j->phase = JOB_RECORDING;
+	log_info("device %s: %s of %llu blocks resumed from its first pass", vd->dev->name,
+		 spec->name, (unsigned long long)scst_dev_nblocks(vd->dev));
+	free(spec);
+	reactor_send(j->reactor, &j->resume_msg, job_resume_here);
 }

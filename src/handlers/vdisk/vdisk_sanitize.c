@@ -137,7 +137,6 @@ static bool overwrite_params(struct scst_cmd *cmd, struct vdisk_medium_job_spec 
 static bool sanitize_allowed(struct scst_cmd *cmd)
 {
 	struct vdisk_dev *vd = vdisk_of(cmd);
-	struct scsi_sense sense;
 	unsigned state = atomic_load_explicit(&vd->medium_op.state, memory_order_acquire);
 	bool ause = cmd->cdb[1] & SANITIZE_AUSE;
 
@@ -150,12 +149,24 @@ static bool sanitize_allowed(struct scst_cmd *cmd)
 	}
 	/* A job running, no medium, ...: whatever the device says (a format
 	 * failure is left by a sanitize as well as by a format). */
-	if (state != VDISK_OP_FORMAT_FAILED && cmd->dev->handler->not_ready &&
-	    cmd->dev->handler->not_ready(cmd->dev, cmd->op_flags, &sense)) {
-		scst_set_cmd_error(cmd, sense);
-		return false;
+	return vdisk_medium_job_unit_ready(cmd, VDISK_OP_FORMAT_FAILED);
+}
+
+const char *vdisk_sanitize_job_name(uint8_t sa, bool deallocate)
+{
+	switch (sa) {
+	case SANITIZE_SA_OVERWRITE:
+		return "sanitize (overwrite)";
+	case SANITIZE_SA_BLOCK_ERASE:
+		return deallocate ? "sanitize (block erase: deallocate)"
+				  : "sanitize (block erase: zeros)";
+	case SANITIZE_SA_CRYPTO_ERASE:
+		/* No key to change: both erase the blocks. */
+		return deallocate ? "sanitize (crypto erase, no key: deallocate)"
+				  : "sanitize (crypto erase, no key: zeros)";
+	default:
+		return "sanitize";
 	}
-	return true;
 }
 
 static void exec_exit_failure_mode(struct scst_cmd *cmd)
@@ -169,7 +180,7 @@ static void exec_exit_failure_mode(struct scst_cmd *cmd)
 			 * completes gets the unit out. */
 			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(1, 4));
 		} else if (vdisk_medium_transition(vd, VDISK_OP_SANITIZE_FAILED, VDISK_OP_IDLE,
-						   VDISK_RECORD_CLEAR, false, NULL)) {
+						   VDISK_RECORD_CLEAR, NULL, NULL)) {
 			log_info("device %s: sanitize failure mode left by %s (EXIT FAILURE MODE)",
 				 cmd->dev->name, cmd->sess->initiator_name);
 		}
@@ -187,6 +198,7 @@ void vdisk_exec_sanitize(struct scst_cmd *cmd)
 		.failure_asc = ASC_SANITIZE_COMMAND_FAILED,
 		.immed = cmd->cdb[1] & SANITIZE_IMMED,
 		.ause = cmd->cdb[1] & SANITIZE_AUSE,
+		.service_action = sa,
 	};
 
 	if (!sanitize_allowed(cmd)) {
@@ -195,7 +207,7 @@ void vdisk_exec_sanitize(struct scst_cmd *cmd)
 	}
 	switch (sa) {
 	case SANITIZE_SA_OVERWRITE:
-		spec.name = "sanitize (overwrite)";
+		spec.name = vdisk_sanitize_job_name(sa, false);
 		if (!overwrite_params(cmd, &spec)) {
 			scst_cmd_done(cmd);
 			return;
@@ -207,11 +219,7 @@ void vdisk_exec_sanitize(struct scst_cmd *cmd)
 		 * blocks, deallocating them on a thin LUN. */
 		spec.deallocate = vdisk_is_thin(vd);
 		spec.passes = 1;
-		spec.name = sa == SANITIZE_SA_BLOCK_ERASE
-				    ? (spec.deallocate ? "sanitize (block erase: deallocate)"
-						       : "sanitize (block erase: zeros)")
-				    : (spec.deallocate ? "sanitize (crypto erase, no key: deallocate)"
-						       : "sanitize (crypto erase, no key: zeros)");
+		spec.name = vdisk_sanitize_job_name(sa, spec.deallocate);
 		break;
 	case SANITIZE_SA_EXIT_FAILURE_MODE:
 		exec_exit_failure_mode(cmd);
