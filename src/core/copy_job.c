@@ -35,11 +35,35 @@
  * job. The notice fails the copy (COPY ABORTED, THIRD PARTY DEVICE
  * FAILURE) and holds the function until the copy has stopped.
  *
+ * IMMED (EXTENDED COPY(LID4)): once the list is checked, every CSCD
+ * descriptor resolved, every segment checked and the lanes' buffers are
+ * there, the command completes GOOD and the job goes on alone, "in the
+ * background": job->ec is NULL from then on, its result is kept in the
+ * job (status, sense) and goes to its list identifier's record for
+ * RECEIVE COPY STATUS(LID4). Task management reaches it only through
+ * its device links (there is no task to abort: ABORT TASK cannot name
+ * it), I_T NEXUS RESET and PREEMPT AND ABORT through the links too
+ * (tmf.c), COPY OPERATION ABORT through its list identifier
+ * (scst_copy_op_abort_exec()); each of these, and the session's end,
+ * terminates it (COPY OPERATION STATUS 60h).
+ *
  * Lifetimes:
  * - struct copy_job: allocated by the exec of its EXTENDED COPY, freed
- *   by job_finish() right before scst_cmd_done() of that command; the
- *   command (in EXEC all along) holds the session, and so the session's
- *   LUN table entries the job refers to stay valid for it.
+ *   by job_finish(). A foreground job ends right before scst_cmd_done()
+ *   of that command; the command (in EXEC all along) holds the session,
+ *   and so the session's LUN table entries the job refers to stay valid
+ *   for it. A background job holds the session itself
+ *   (sess->background_copies, from the moment its command completes to
+ *   job_finish()): the session is not detached while it runs; when the
+ *   session ends first (sess->unregistering: logout, connection loss,
+ *   daemon shutdown) the pump issues nothing more, the lanes' commands
+ *   in flight are aborted with the session's, and job_finish() frees
+ *   the job and lets the session go (scst_session_cmd_gone()).
+ * - the reactor's list of live jobs (live_jobs, reactor-local like the
+ *   records): every job from job_start() to job_finish(), for COPY
+ *   OPERATION ABORT to find by list identifier; the COPY OPERATION ABORT
+ *   commands waiting for a job to stop are on job->abort_waiters and
+ *   complete in job_finish().
  * - the steps' I_T_L nexuses: a reference each (scst_tgt_dev_get()),
  *   taken at resolution and dropped in job_finish().
  * - a lane's buffer: from the reactor's buffer pool at the start, back
@@ -99,6 +123,7 @@ struct copy_lane {
 	enum { LANE_IDLE, LANE_READING, LANE_READ_DONE, LANE_WRITING } state;
 	uint64_t src_lba, dst_lba; /* of the chunk, in each device's blocks */
 	uint32_t len;              /* bytes */
+	uint64_t seq;              /* where the chunk starts in the step's issue order */
 };
 
 /* A segment resolved: which nexuses, which blocks, which way. */
@@ -125,6 +150,11 @@ struct copy_job {
 	struct copy_step steps[COPY_MAX_SEG_DESCS];
 	uint64_t issued;          /* bytes of steps[cur] handed to lanes */
 	uint64_t written;         /* bytes of steps[cur] written */
+	/* TRANSFER COUNT (job_progress()): the bytes of the steps before
+	 * cur, and where in steps[cur]'s issue order the first chunk that
+	 * will never be written starts (UINT64_MAX: none). */
+	uint64_t done_before;
+	uint64_t hole;
 	unsigned busy;            /* lanes not idle */
 	bool failed;              /* the EXTENDED COPY's status is set */
 	/* job_finish() found the pump queued (a completion inside the pump
@@ -146,6 +176,10 @@ struct copy_job {
 	uint64_t total_written;
 	copy_job_ended_fn on_end;
 	void *on_end_ctx;
+	/* Who hears of the end of a job put in the background by
+	 * copy_job_background() (on_end is NULL then). */
+	copy_job_bg_ended_fn bg_end;
+	void *bg_end_ctx;
 	/* The session's reactor, the only one that touches the job; kept
 	 * here because a notice may come after the session has gone. */
 	struct reactor *reactor;
@@ -159,7 +193,52 @@ struct copy_job {
 	struct copy_notice *held;
 	/* job_finish() is done; the memory stays for undelivered notices. */
 	bool ended;
+	/* IMMED: the command has completed (ec is NULL) and the job holds
+	 * the session; its result, what the command would have ended with,
+	 * is kept here for its record. descriptor_sense is the command's
+	 * LUN's D_SENSE when it completed. */
+	bool background;
+	bool descriptor_sense;
+	uint8_t status;
+	uint8_t sense_len;
+	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
+	/* Stopped by COPY OPERATION ABORT, or (background) by task
+	 * management, PREEMPT AND ABORT or the session's end: its record says
+	 * 60h (status TASK ABORTED). */
+	bool terminated;
+	/* The copy operation's LIST IDENTIFIER on its nexus (EXTENDED COPY's
+	 * unless LIST ID USAGE 11b, WRITE USING TOKEN's), for COPY OPERATION
+	 * ABORT; its place on the reactor's live_jobs from job_start() to
+	 * job_finish(). */
+	bool has_list_id;
+	uint32_t list_id;
+	struct list_head live_entry;
+	struct copy_abort_waiter *abort_waiters;
 };
+
+/* A COPY OPERATION ABORT waiting for the jobs it stopped to end (one
+ * waiter on each job; the command completes with the last). */
+struct copy_abort_req {
+	struct scst_cmd *cmd;
+	unsigned pending;
+};
+
+struct copy_abort_waiter {
+	struct copy_abort_req *req;
+	struct copy_abort_waiter *next;
+};
+
+/* Every job between job_start() and job_finish() on this reactor: a
+ * job lives on its session's reactor, and so does a COPY OPERATION
+ * ABORT of that session. */
+static _Thread_local struct list_head live_jobs;
+
+static struct list_head *reactor_live_jobs(void)
+{
+	if (!live_jobs.next)
+		list_init(&live_jobs);
+	return &live_jobs;
+}
 
 bool scst_copy_available(const struct scst_tgt_dev *td)
 {
@@ -213,15 +292,30 @@ static struct scsi_sense list_sense(uint8_t key, uint16_t asc, size_t byte)
 	return s;
 }
 
+static void job_log_end(const struct copy_job *job, const char *how, const char *why)
+{
+	if (job->ec)
+		log_info_rl("session %s: copy (tag %#llx, list id %" PRIu32 ") %s: %s",
+			    job->sess->initiator_name, (unsigned long long)job->ec->tag,
+			    job->list_id, how, why);
+	else
+		log_info_rl("session %s: background copy (list id %" PRIu32 ") %s: %s",
+			    job->sess->initiator_name, job->list_id, how, why);
+}
+
 static void job_fail(struct copy_job *job, struct scsi_sense sense, const char *why)
 {
 	if (job->failed)
 		return;
 	job->failed = true;
-	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %" PRIu32 ") fails: %s",
-		    job->sess->initiator_name, (unsigned long long)job->ec->tag,
-		    job->plan.list_id, why);
-	scst_set_cmd_error(job->ec, sense);
+	job_log_end(job, "fails", why);
+	if (job->ec) {
+		scst_set_cmd_error(job->ec, sense);
+		return;
+	}
+	job->status = SAM_STAT_CHECK_CONDITION;
+	job->sense_len = (uint8_t)scsi_sense_encode(&sense, job->descriptor_sense, job->sense,
+						     sizeof(job->sense));
 }
 
 static void job_fail_status(struct copy_job *job, uint8_t status, const char *why)
@@ -229,10 +323,42 @@ static void job_fail_status(struct copy_job *job, uint8_t status, const char *wh
 	if (job->failed)
 		return;
 	job->failed = true;
-	log_info_rl("session %s: EXTENDED COPY (tag %#llx, list id %" PRIu32 ") fails: %s",
-		    job->sess->initiator_name, (unsigned long long)job->ec->tag,
-		    job->plan.list_id, why);
-	scst_set_cmd_status(job->ec, status);
+	job_log_end(job, "fails", why);
+	if (job->ec) {
+		scst_set_cmd_status(job->ec, status);
+		return;
+	}
+	job->status = status;
+	job->sense_len = 0;
+}
+
+/* The copy operation stops as ABORT TASK would stop it (SPC-5 6.3):
+ * COPY OPERATION ABORT, or for a background copy, task management, PREEMPT
+ * AND ABORT or the session's end. Its record says 60h; a foreground
+ * command ends with TASK ABORTED status (not silently: the initiator did
+ * not abort the task itself and waits for its status). A copy already
+ * failed, or all written (job_finish() waits for the pump's next run),
+ * keeps its result. */
+static void job_terminate(struct copy_job *job, const char *why)
+{
+	if (job->failed || job->cur >= job->nsteps)
+		return;
+	job->failed = true;
+	job->terminated = true;
+	job_log_end(job, "terminated", why);
+	if (job->ec)
+		scst_set_cmd_status(job->ec, SAM_STAT_TASK_ABORTED);
+	else {
+		job->status = SAM_STAT_TASK_ABORTED;
+		job->sense_len = 0;
+	}
+}
+
+/* Whether the pump must issue nothing more. */
+static bool job_stopping(const struct copy_job *job)
+{
+	return job->failed || (job->ec && atomic_load(&job->ec->aborted)) ||
+	       job->sess->unregistering;
 }
 
 /* ---- resolving CSCD descriptors ---- */
@@ -425,8 +551,14 @@ static bool internal_ok(struct copy_lane *l, struct scst_cmd *cmd, const char *w
 	if (atomic_load(&cmd->aborted)) {
 		snprintf(why, sizeof(why), "its %s of LUN %llu was aborted", what,
 			 (unsigned long long)cmd->lun);
-		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
-					 st->offset), why);
+		/* In the background it is the copy's nexus or device that
+		 * task management (or the session's end) reached: the copy
+		 * is terminated as its task would have been. */
+		if (job->background)
+			job_terminate(job, why);
+		else
+			job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
+						 st->offset), why);
 		return false;
 	}
 	if (cmd->status == SAM_STAT_GOOD)
@@ -443,6 +575,47 @@ static bool internal_ok(struct copy_lane *l, struct scst_cmd *cmd, const char *w
 	job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE, st->offset),
 		 why);
 	return false;
+}
+
+/* @l's chunk will not be written (its READ or WRITE failed, or the copy
+ * stopped before its WRITE): the copy's progress ends before it. */
+static void lane_lost(struct copy_lane *l)
+{
+	if (l->seq < l->job->hole)
+		l->job->hole = l->seq;
+	l->state = LANE_IDLE;
+}
+
+/* The TRANSFER COUNT: the finished steps, and the current step's prefix
+ * (in issue order) whose every chunk is written. A lane's chunk written
+ * while the other lane's earlier one is still on its way, or was lost,
+ * does not count: everything below the count is on the destination,
+ * and beyond it at most the COPY_LANES chunks that were on their way
+ * when the copy stopped (an aborted WRITE may or may not have reached
+ * the medium), so an initiator that resumes a stopped copy from the
+ * count loses nothing. */
+static uint64_t job_progress(const struct copy_job *job)
+{
+	uint64_t p = job->issued;
+
+	if (job->cur >= job->nsteps)
+		return job->done_before;
+	for (unsigned i = 0; i < COPY_LANES; i++) {
+		const struct copy_lane *l = &job->lanes[i];
+
+		if (l->state != LANE_IDLE && l->seq < p)
+			p = l->seq;
+	}
+	if (job->hole < p)
+		p = job->hole;
+	return job->done_before + p;
+}
+
+static void job_note_progress(struct copy_job *job)
+{
+	job->total_written = job_progress(job);
+	if (job->rec)
+		job->rec->bytes_written = job->total_written;
 }
 
 static void lane_read_done(struct scst_cmd *cmd)
@@ -465,7 +638,7 @@ static void lane_read_done(struct scst_cmd *cmd)
 					    l->job->steps[l->job->cur].offset),
 			 "a READ returned less than asked");
 	}
-	l->state = LANE_IDLE;
+	lane_lost(l);
 	l->job->busy--;
 	schedule(l->job);
 }
@@ -478,11 +651,11 @@ static void lane_write_done(struct scst_cmd *cmd)
 	assert(l->state == LANE_WRITING);
 	if (internal_ok(l, cmd, "WRITE")) {
 		job->written += l->len;
-		job->total_written += l->len;
-		if (job->rec)
-			job->rec->bytes_written += l->len;
+		l->state = LANE_IDLE;
+	} else {
+		lane_lost(l);
 	}
-	l->state = LANE_IDLE;
+	job_note_progress(job);
 	job->busy--;
 	schedule(job);
 }
@@ -557,6 +730,7 @@ static void lane_take_chunk(struct copy_lane *l)
 
 	l->len = left < COPY_CHUNK_BYTES ? (uint32_t)left : COPY_CHUNK_BYTES;
 	at = st->backward ? st->len - job->issued - l->len : job->issued;
+	l->seq = job->issued;
 	job->issued += l->len;
 	l->src_lba = st->src_lba + at / st->src->dev->block_size;
 	l->dst_lba = st->dst_lba + at / st->dst->dev->block_size;
@@ -632,8 +806,11 @@ static void job_notice(struct reactor_msg *m)
 	job->held = n;
 	/* Aborted itself (the same function reached the EXTENDED COPY), it
 	 * ends as task management says; all written (job_finish() waits
-	 * for the pump's next run), it has succeeded. */
-	if (!atomic_load(&job->ec->aborted) && job->cur < job->nsteps)
+	 * for the pump's next run), it has succeeded; in the background
+	 * there is no command, and the copy is terminated. */
+	if (job->background)
+		job_terminate(job, n->why);
+	else if (!atomic_load(&job->ec->aborted) && job->cur < job->nsteps)
 		job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
 					 job->steps[job->cur].offset),
 			 n->why);
@@ -663,6 +840,9 @@ void scst_copy_link_fail_locked(struct scst_copy_link *link, struct scst_mgmt_cm
 static void job_finish(struct copy_job *job)
 {
 	struct scst_cmd *ec = job->ec;
+	struct scst_session *sess = job->sess;
+	struct copy_abort_waiter *waiters = job->abort_waiters;
+	bool background = job->background;
 	struct copy_notice *held;
 
 	assert(job->busy == 0);
@@ -679,24 +859,65 @@ static void job_finish(struct copy_job *job)
 		scst_tgt_dev_put(job->steps[i].src);
 		scst_tgt_dev_put(job->steps[i].dst);
 	}
-	/* An aborted copy is recorded as ended with errors; the command
-	 * itself ends as task management says (PRE_XMIT). */
-	if (atomic_load(&ec->aborted) && ec->status == SAM_STAT_GOOD)
-		scst_set_cmd_status(ec, SAM_STAT_TASK_ABORTED);
-	if (job->rec)
-		copy_record_end(job->rec, ec);
+	list_del(&job->live_entry);
+	job->abort_waiters = NULL;
+	job_note_progress(job);
+	if (ec) {
+		/* An aborted copy is recorded as terminated; the command
+		 * itself ends as task management says (PRE_XMIT). */
+		if (atomic_load(&ec->aborted) && ec->status == SAM_STAT_GOOD)
+			scst_set_cmd_status(ec, SAM_STAT_TASK_ABORTED);
+		if (job->rec)
+			copy_record_end(job->rec, ec->status, ec->sense, ec->sense_len);
+	} else if (job->rec) {
+		copy_record_end(job->rec, job->status, job->sense, job->sense_len);
+	}
 	if (job->token)
 		copy_token_put(job->token);
-	if (job->on_end)
+	if (job->on_end) {
+		assert(ec);
 		job->on_end(ec, job->total_written, job->on_end_ctx);
-	ec->dev_priv = NULL;
+	}
+	if (job->bg_end) {
+		struct copy_job_result res = {
+			.status = job->status,
+			.sense_len = job->sense_len,
+			.sense = job->sense,
+			.bytes_written = job->total_written,
+		};
+
+		assert(!ec);
+		job->bg_end(&res, job->bg_end_ctx);
+	}
+	if (ec)
+		ec->dev_priv = NULL;
 	held = job->held;
 	job->held = NULL;
 	if (atomic_load(&job->notices) == 0)
 		free(job);
 	else
 		job->ended = true; /* the last notice frees it */
-	scst_cmd_done(ec);
+	if (ec)
+		scst_cmd_done(ec);
+	/* The COPY OPERATION ABORTs that stopped it: the copy has stopped. */
+	while (waiters) {
+		struct copy_abort_waiter *next = waiters->next;
+		struct copy_abort_req *req = waiters->req;
+
+		assert(req->pending > 0);
+		if (--req->pending == 0) {
+			scst_cmd_done(req->cmd);
+			free(req);
+		}
+		free(waiters);
+		waiters = next;
+	}
+	if (background) {
+		/* The session may end now (it may have been waiting). */
+		assert(sess->background_copies > 0);
+		sess->background_copies--;
+		scst_session_cmd_gone(sess);
+	}
 	/* Nothing of the copy is in flight any more: the functions that
 	 * reached it may complete. */
 	while (held) {
@@ -735,18 +956,21 @@ static void job_pump(struct reactor_deferred *d)
 		return;
 	}
 	for (;;) {
-		stop = job->failed || atomic_load(&job->ec->aborted) || job->sess->unregistering;
+		/* Nobody is left to ask about it: it ends as terminated. */
+		if (job->background && job->sess->unregistering)
+			job_terminate(job, "its session ended");
+		stop = job_stopping(job);
 		for (unsigned i = 0; i < COPY_LANES; i++) {
 			struct copy_lane *l = &job->lanes[i];
 
 			if (l->state != LANE_READ_DONE)
 				continue;
 			if (stop || !lane_issue(l, true)) {
-				l->state = LANE_IDLE;
+				lane_lost(l);
 				job->busy--;
 			}
 		}
-		stop = job->failed || atomic_load(&job->ec->aborted) || job->sess->unregistering;
+		stop = job_stopping(job);
 		for (unsigned i = 0; !stop && i < COPY_LANES; i++) {
 			struct copy_lane *l = &job->lanes[i];
 
@@ -760,6 +984,7 @@ static void job_pump(struct reactor_deferred *d)
 			lane_take_chunk(l);
 			job->busy++;
 			if (!lane_issue(l, false)) {
+				lane_lost(l);
 				job->busy--;
 				stop = true;
 			}
@@ -776,8 +1001,10 @@ static void job_pump(struct reactor_deferred *d)
 		 * a later segment reads what an earlier one wrote. */
 		if (job->rec)
 			job->rec->segments_processed++;
+		job->done_before += job->steps[job->cur].len;
 		job->cur++;
 		job->issued = job->written = 0;
+		job->hole = UINT64_MAX;
 		if (job->cur == job->nsteps) {
 			job_finish(job);
 			return;
@@ -797,6 +1024,8 @@ static struct copy_job *job_new(struct scst_cmd *cmd)
 	job->sess = cmd->sess;
 	job->reactor = cmd->sess->reactor;
 	list_init(&job->pump.entry);
+	list_init(&job->live_entry);
+	job->hole = UINT64_MAX;
 	job->pump.fn = job_pump;
 	for (unsigned i = 0; i < COPY_LANES; i++)
 		job->lanes[i].job = job;
@@ -804,9 +1033,10 @@ static struct copy_job *job_new(struct scst_cmd *cmd)
 }
 
 /* Starts a job whose steps are set: the lanes' buffers (none when there
- * is nothing to copy), the devices' links for task management, then the
- * pump. On no memory the job ends at once with BUSY. */
-static void job_start(struct copy_job *job)
+ * is nothing to copy), the devices' links for task management, its place
+ * on the live list, then the pump. On no memory the job ends at once
+ * with BUSY (and false is returned: it is gone). */
+static bool job_start(struct copy_job *job)
 {
 	for (unsigned i = 0; i < COPY_LANES && job->nsteps; i++) {
 		struct copy_lane *l = &job->lanes[i];
@@ -815,12 +1045,50 @@ static void job_start(struct copy_job *job)
 		if (!l->buf) {
 			job_fail_status(job, SAM_STAT_BUSY, "no memory for its buffers");
 			job_finish(job);
-			return;
+			return false;
 		}
 	}
 	job->ec->dev_priv = job;
 	job_link_devices(job);
+	list_add_tail(&job->live_entry, reactor_live_jobs());
 	schedule(job);
+	return true;
+}
+
+/* IMMED: the command completes GOOD now (its checks are done) and the
+ * job goes on without it, holding the session (copy_job.c's header). */
+static void job_to_background(struct copy_job *job)
+{
+	struct scst_cmd *ec = job->ec;
+
+	assert(ec && !job->background && reactor_self() == job->reactor);
+	job->background = true;
+	job->descriptor_sense = scst_cmd_wants_descriptor_sense(ec);
+	if (job->rec)
+		job->rec->background = true;
+	job->sess->background_copies++;
+	ec->dev_priv = NULL;
+	job->ec = NULL;
+	log_info_rl("session %s: copy (tag %#llx, list id %" PRIu32 ") with IMMED: "
+		    "%u segment(s) go on in the background", job->sess->initiator_name,
+		    (unsigned long long)ec->tag, job->list_id, job->nsteps);
+	scst_cmd_done(ec);
+}
+
+bool copy_job_background(struct scst_cmd *cmd, copy_job_bg_ended_fn ended, void *ctx)
+{
+	struct copy_job *job = cmd->dev_priv;
+
+	assert(reactor_self() == cmd->sess->reactor && ended);
+	/* Ended already (no memory, or nothing could be issued): its ended
+	 * function has run and the command is done, as without IMMED. */
+	if (!job || job->ec != cmd)
+		return false;
+	job->on_end = NULL;
+	job->bg_end = ended;
+	job->bg_end_ctx = ctx;
+	job_to_background(job);
+	return true;
 }
 
 void scst_ext_copy_exec(struct scst_cmd *ec)
@@ -859,7 +1127,9 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		scst_cmd_done(ec);
 		return;
 	}
+	job->list_id = job->plan.list_id;
 	if (job->plan.list_id_usage != COPY_LIST_ID_NONE) {
+		job->has_list_id = true;
 		job->rec = copy_record_begin(ec->sess, job->plan.list_id, job->plan.lid4,
 					     job->plan.list_id_usage == COPY_LIST_ID_HOLD, &sense);
 		if (!job->rec) {
@@ -876,7 +1146,8 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 		job_finish(job);
 		return;
 	}
-	job_start(job);
+	if (job_start(job) && job->plan.immed)
+		job_to_background(job);
 }
 
 void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsigned n,
@@ -896,6 +1167,10 @@ void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsig
 	job->token = token;
 	job->on_end = ended;
 	job->on_end_ctx = ctx;
+	/* WRITE USING TOKEN's LIST IDENTIFIER (CDB 6-9), for COPY OPERATION
+	 * ABORT. */
+	job->has_list_id = true;
+	job->list_id = get_be32(cmd->cdb + 6);
 	for (unsigned i = 0; i < n; i++) {
 		struct copy_step *st = &job->steps[i];
 
@@ -913,4 +1188,81 @@ void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsig
 		job->nsteps++;
 	}
 	job_start(job);
+}
+
+/* ---- COPY OPERATION ABORT (SPC-5 6.3) ---- */
+
+#define COA_CDB_LIST_ID 2
+
+int scst_copy_op_abort_parse(struct scst_cmd *cmd)
+{
+	/* Bytes 6-14 are reserved. */
+	for (unsigned i = 6; i < 15; i++) {
+		if (cmd->cdb[i]) {
+			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field((uint16_t)i, -1));
+			return -1;
+		}
+	}
+	cmd->data_dir = SCST_DATA_NONE;
+	cmd->data_len = 0;
+	return 0;
+}
+
+/* Stops the copy operations of the nexus with the LIST IDENTIFIER (CDB
+ * 2-5) "as ABORT TASK would" (SPC-5 6.3): an EXTENDED COPY's (LID1 and
+ * LID4, foreground or background) and a WRITE USING TOKEN's alike, for
+ * the standard names one copy operation by its list identifier on the
+ * I_T nexus; ODX's records keep their own name space (copy_odx.c), so
+ * an EXTENDED COPY and a WRITE USING TOKEN with the same identifier
+ * running at once are both stopped. The command completes once each has
+ * stopped (its lanes' commands in flight have ended): after GOOD,
+ * nothing more is written. A list identifier of no running copy (never
+ * used, or ended) gets INVALID FIELD IN CDB at 2, as the standard has
+ * it for "not processing a copy operation with the specified list
+ * identifier". */
+void scst_copy_op_abort_exec(struct scst_cmd *cmd)
+{
+	uint32_t id = get_be32(cmd->cdb + COA_CDB_LIST_ID);
+	struct copy_abort_req *req = calloc(1, sizeof(*req));
+	struct copy_job *job;
+	unsigned n = 0;
+
+	assert(reactor_self() == cmd->sess->reactor);
+	if (!req) {
+		scst_set_cmd_status(cmd, SAM_STAT_BUSY);
+		scst_cmd_done(cmd);
+		return;
+	}
+	req->cmd = cmd;
+	list_for_each_entry(job, reactor_live_jobs(), live_entry) {
+		struct copy_abort_waiter *w;
+
+		if (job->sess != cmd->sess || !job->has_list_id || job->list_id != id)
+			continue;
+		w = malloc(sizeof(*w));
+		if (w) {
+			w->req = req;
+			w->next = job->abort_waiters;
+			job->abort_waiters = w;
+			req->pending++;
+		} else {
+			log_error("out of memory: COPY OPERATION ABORT of list id %" PRIu32
+				  " will not wait for a copy it stops", id);
+		}
+		job_terminate(job, "COPY OPERATION ABORT");
+		/* The pump runs later (deferred): no job can end, and so no
+		 * waiter complete the command, before this loop is over. */
+		schedule(job);
+		n++;
+	}
+	if (n == 0) {
+		log_info_rl("session %s: COPY OPERATION ABORT (tag %#llx): no copy with list id %"
+			    PRIu32 " is running", cmd->sess->initiator_name,
+			    (unsigned long long)cmd->tag, id);
+		scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(COA_CDB_LIST_ID, -1));
+	}
+	if (req->pending == 0) {
+		free(req);
+		scst_cmd_done(cmd);
+	}
 }

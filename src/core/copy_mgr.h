@@ -5,7 +5,9 @@
  *   copy_params.c   the LID1 parameter list, decoded and checked (pure)
  *   copy_job.c      EXTENDED COPY: resolves CSCD descriptors to LUNs of
  *                   the requesting session, then copies each segment with
- *                   internal READ/WRITE commands (internal_cmd.h)
+ *                   internal READ/WRITE commands (internal_cmd.h), in the
+ *                   foreground or (IMMED) the background; COPY OPERATION
+ *                   ABORT
  *   copy_results.c  the list identifiers of running and finished copies,
  *                   RECEIVE COPY RESULTS
  *   copy_vpd.c      VPD page 0x8F (Third-party Copy)
@@ -23,6 +25,7 @@ enum copy_service_action {
 	COPY_SA_EXTENDED_COPY_LID4 = 0x01,
 	COPY_SA_POPULATE_TOKEN = 0x10,
 	COPY_SA_WRITE_USING_TOKEN = 0x11,
+	COPY_SA_COPY_OPERATION_ABORT = 0x1c,
 	COPY_SA_COPY_STATUS_LID1 = 0x00,
 	COPY_SA_RECEIVE_DATA_LID1 = 0x01,
 	COPY_SA_OPERATING_PARAMETERS = 0x03,
@@ -62,6 +65,34 @@ void scst_copy_link_fail_locked(struct scst_copy_link *link, struct scst_mgmt_cm
 
 int scst_ext_copy_parse(struct scst_cmd *cmd);
 void scst_ext_copy_exec(struct scst_cmd *cmd);
+/* How a copy job put in the background ended: the status and sense
+ * its command would have ended with (SAM_STAT_TASK_ABORTED: terminated)
+ * and the TRANSFER COUNT, in bytes (the prefix all written). */
+struct copy_job_result {
+	uint8_t status;
+	uint8_t sense_len;
+	const uint8_t *sense; /* valid during the call only */
+	uint64_t bytes_written;
+};
+typedef void (*copy_job_bg_ended_fn)(const struct copy_job_result *res, void *ctx);
+
+/* IMMED of WRITE USING TOKEN (copy_odx.c), the job's side: called right
+ * after copy_job_run_pieces() returned for @cmd (still in its exec). If
+ * the job still runs, @cmd completes GOOD now, the job goes on in the
+ * background holding the session, as an EXTENDED COPY(LID4) with IMMED
+ * does (copy_job.c), COPY OPERATION ABORT and task management stop it
+ * (status TASK ABORTED), and when it ends @ended gets its result instead
+ * of the ended function given to copy_job_run_pieces(). Returns false
+ * when the job has ended already: its ended function has run and @cmd
+ * is done, as without IMMED. On the session's reactor. */
+struct scst_cmd;
+bool copy_job_background(struct scst_cmd *cmd, copy_job_bg_ended_fn ended, void *ctx);
+
+/* COPY OPERATION ABORT (0x83/0x1C, copy_job.c): stops the nexus's
+ * running copy operations with the CDB's LIST IDENTIFIER, and completes
+ * once they have stopped. */
+int scst_copy_op_abort_parse(struct scst_cmd *cmd);
+void scst_copy_op_abort_exec(struct scst_cmd *cmd);
 int scst_rcv_copy_results_parse(struct scst_cmd *cmd);
 void scst_rcv_copy_results_exec(struct scst_cmd *cmd);
 

@@ -253,14 +253,18 @@ bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		if (p[i])
 			return bad_field(sense, i, -1);
 	}
-	/* Byte 15: IMMED (bit 0) would have the command complete before
-	 * the copy, which is not done yet; G_SENSE (bit 1) asks for the
-	 * copy targets' sense data, which RECEIVE COPY STATUS(LID4) has
-	 * anyway. */
-	if (p[15] & 0x01)
-		return bad_field(sense, 15, 0);
+	/* Byte 15: IMMED (bit 0) has the command complete once the list
+	 * is checked, the copy going on in the background (copy_job.c);
+	 * G_SENSE (bit 1) asks for the copy targets' sense data, which
+	 * RECEIVE COPY STATUS(LID4) has anyway. */
+	plan->immed = p[15] & 0x01;
 	if (p[15] & ~0x03)
 		return bad_field(sense, 15, -1);
+	/* A background copy without a list identifier could never be asked
+	 * about (RECEIVE COPY STATUS(LID4)) nor stopped (COPY OPERATION
+	 * ABORT). */
+	if (plan->immed && plan->list_id_usage == COPY_LIST_ID_NONE)
+		return bad_field(sense, 15, 0);
 	for (size_t i = 16; i < 20; i++) {
 		if (p[i])
 			return bad_field(sense, i, -1);

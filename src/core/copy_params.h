@@ -71,6 +71,7 @@ struct copy_segment {
 
 struct copy_plan {
 	bool lid4;          /* from EXTENDED COPY(LID4) */
+	bool immed;         /* LID4's IMMED: GOOD at once, the copy in the background */
 	uint32_t list_id;   /* LID1: 0..255 */
 	enum copy_list_id_usage list_id_usage;
 	unsigned ncscds, nsegments;
@@ -89,9 +90,9 @@ bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		     struct scsi_sense *sense);
 /* The same for EXTENDED COPY(LID4) (SPC-4 6.4.4): a 48-byte header
  * (LIST FORMAT 01h, a 4-byte LIST IDENTIFIER at 20, the lists' lengths
- * at 42, 44 and 46), then the same descriptors. Header CSCD descriptors
- * and IMMED are refused (INVALID FIELD IN PARAMETER LIST), not yet
- * done. */
+ * at 42, 44 and 46), then the same descriptors; IMMED (byte 15 bit 0)
+ * sets plan->immed. Header CSCD descriptors are refused (INVALID FIELD
+ * IN PARAMETER LIST at 2), not yet done. */
 bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		     struct scsi_sense *sense);
 

@@ -115,15 +115,22 @@ struct copy_record *copy_record_begin(const struct scst_session *sess, uint32_t 
 	return rec;
 }
 
-void copy_record_end(struct copy_record *rec, const struct scst_cmd *cmd)
+void copy_record_end(struct copy_record *rec, uint8_t status, const uint8_t *sense,
+		     uint8_t sense_len)
 {
-	assert(rec->active);
+	assert(rec->active && sense_len <= sizeof(rec->sense));
 	rec->active = false;
-	rec->status = cmd->status;
-	rec->sense_len = cmd->sense_len;
-	memcpy(rec->sense, cmd->sense, cmd->sense_len);
+	rec->status = status;
+	rec->sense_len = sense_len;
+	memcpy(rec->sense, sense, sense_len);
 	if (!rec->hold)
 		discard(rec);
+}
+
+bool copy_record_known(const struct scst_session *sess, uint32_t list_id)
+{
+	assert(reactor_self() == sess->reactor);
+	return find(sess, list_id) != NULL;
 }
 
 void copy_records_session_gone(const struct scst_session *sess)
@@ -159,6 +166,7 @@ int scst_rcv_copy_results_parse(struct scst_cmd *cmd)
 	case COPY_SA_RECEIVE_DATA_LID1:
 	case COPY_SA_FAILED_SEGMENT_DETAILS_LID1:
 	case COPY_SA_COPY_STATUS_LID4:
+	case COPY_SA_RECEIVE_DATA_LID4:
 		break;
 	case COPY_SA_OPERATING_PARAMETERS:
 		/* No list identifier: the field is reserved. */
@@ -221,22 +229,30 @@ static size_t copy_status(struct copy_record *rec, uint8_t *d)
 	return 12;
 }
 
-/* RECEIVE COPY STATUS(LID4) (SPC-4 6.18.3), of a copy of either kind:
- * COPY OPERATION STATUS 11h while it runs (in the foreground: the
- * command is still executing), then 01h / 02h (60h: terminated by task
- * management), with the EXTENDED COPY's status and sense data; TRANSFER
- * COUNT in bytes (units 00h). Forgotten once it has reported an ended
- * copy whole (there is no FAILED SEGMENT DETAILS for LID4). */
-static size_t copy_status_lid4(struct copy_record *rec, uint8_t *d, uint32_t room)
-{
-	size_t n = 32 + rec->sense_len;
+/* How often a copy's status may change noticeably, for ESTIMATED STATUS
+ * UPDATE DELAY (milliseconds): a 1 MiB chunk of a fileio LUN takes a
+ * few; an initiator polling a background copy need not ask faster. */
+#define COPY_STATUS_UPDATE_DELAY_MS 100
 
+/* RECEIVE COPY STATUS(LID4) (SPC-4 6.18.3), of a copy of either kind:
+ * COPY OPERATION STATUS 11h while it runs in the foreground (the
+ * command is still executing), 12h in the background (IMMED), then 01h
+ * / 02h (60h: terminated by task management or COPY OPERATION ABORT),
+ * with the EXTENDED COPY's status and sense data (a background copy's:
+ * what the command would have ended with); TRANSFER COUNT in bytes
+ * (units 00h). Forgotten once it has reported an ended copy whole
+ * (there is no FAILED SEGMENT DETAILS for LID4). */
+/* The fields RECEIVE COPY STATUS(LID4) and RECEIVE COPY DATA(LID4)
+ * share (SPC-5 tables 240 and 248): @n bytes, the sense data's end. */
+static void status_lid4_fields(const struct copy_record *rec, uint8_t *d, size_t n)
+{
 	memset(d, 0, n);
 	put_be32(d, (uint32_t)(n - 4));
 	d[4] = rec->lid4 ? COPY_SA_EXTENDED_COPY_LID4 : COPY_SA_EXTENDED_COPY_LID1;
-	if (rec->active)
-		d[5] = 0x11;
-	else if (rec->status == SAM_STAT_GOOD)
+	if (rec->active) {
+		d[5] = rec->background ? 0x12 : 0x11;
+		put_be32(d + 8, COPY_STATUS_UPDATE_DELAY_MS);
+	} else if (rec->status == SAM_STAT_GOOD)
 		d[5] = 0x01;
 	else if (rec->status == SAM_STAT_TASK_ABORTED)
 		d[5] = 0x60;
@@ -251,8 +267,29 @@ static size_t copy_status_lid4(struct copy_record *rec, uint8_t *d, uint32_t roo
 	d[15] = 0x00;
 	put_be64(d + 16, rec->bytes_written);
 	put_be16(d + 24, rec->segments_processed);
+}
+
+static size_t copy_status_lid4(struct copy_record *rec, uint8_t *d, uint32_t room)
+{
+	size_t n = 32 + rec->sense_len;
+
+	status_lid4_fields(rec, d, n);
 	if (!rec->active && room >= n)
 		discard(rec);
+	return n;
+}
+
+/* RECEIVE COPY DATA(LID4) (SPC-5 6.20): the status fields as RECEIVE
+ * COPY STATUS(LID4) has them (RESPONSE TO SERVICE ACTION: the command
+ * that made the copy), then HELD DATA LENGTH and the held data. No
+ * segment type the copy manager takes holds data: HELD DATA LENGTH is
+ * always 0 (and HDD 0: nothing was discarded). The record stays: held
+ * data read is not the status RECEIVE COPY STATUS(LID4) reports. */
+static size_t receive_data_lid4(const struct copy_record *rec, uint8_t *d)
+{
+	size_t n = 32 + rec->sense_len + 4;
+
+	status_lid4_fields(rec, d, n);
 	return n;
 }
 
@@ -281,14 +318,17 @@ void scst_rcv_copy_results_exec(struct scst_cmd *cmd)
 
 	if (sa != COPY_SA_OPERATING_PARAMETERS) {
 		/* LID4 forms: a 4-byte LIST IDENTIFIER at byte 2. */
-		uint32_t id = sa == COPY_SA_COPY_STATUS_LID4 ? get_be32(cmd->cdb + RCR_CDB_LIST_ID)
-							       : cmd->cdb[RCR_CDB_LIST_ID];
+		uint32_t id = sa == COPY_SA_COPY_STATUS_LID4 || sa == COPY_SA_RECEIVE_DATA_LID4
+				      ? get_be32(cmd->cdb + RCR_CDB_LIST_ID)
+				      : cmd->cdb[RCR_CDB_LIST_ID];
 
 		rec = find(cmd->sess, id);
-		/* No such copy, or (FAILED SEGMENT DETAILS, RECEIVE DATA) one
-		 * that has not ended: the list identifier is what is wrong. */
+		/* No such copy, or (FAILED SEGMENT DETAILS, RECEIVE DATA(LID1))
+		 * one that has not ended: the list identifier is what is
+		 * wrong. RECEIVE COPY DATA(LID4) may ask while a copy runs:
+		 * what it has held so far (nothing, ever). */
 		if (!rec || (rec->active && sa != COPY_SA_COPY_STATUS_LID1 &&
-			     sa != COPY_SA_COPY_STATUS_LID4)) {
+			     sa != COPY_SA_COPY_STATUS_LID4 && sa != COPY_SA_RECEIVE_DATA_LID4)) {
 			scst_set_cmd_error(cmd, scsi_sense_invalid_cdb_field(RCR_CDB_LIST_ID, -1));
 			scst_cmd_done(cmd);
 			return;
@@ -309,6 +349,9 @@ void scst_rcv_copy_results_exec(struct scst_cmd *cmd)
 		 * held data is empty (AVAILABLE DATA 0). */
 		memset(d, 0, 4);
 		n = 4;
+		break;
+	case COPY_SA_RECEIVE_DATA_LID4:
+		n = receive_data_lid4(rec, d);
 		break;
 	default:
 		assert(sa == COPY_SA_FAILED_SEGMENT_DETAILS_LID1);

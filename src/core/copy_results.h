@@ -31,6 +31,9 @@ struct copy_record {
 	bool lid4;                       /* made by EXTENDED COPY(LID4) */
 	bool active;                     /* the copy is running */
 	bool hold;                       /* LIST ID USAGE 00b */
+	/* IMMED: the EXTENDED COPY completed at once and the copy runs in
+	 * the background (COPY OPERATION STATUS 12h while it does). */
+	bool background;
 	uint16_t segments_processed;
 	uint64_t bytes_written;
 	/* The EXTENDED COPY's own result, once ended. */
@@ -46,9 +49,15 @@ struct copy_record {
  * identifier is discarded. On the session's reactor. */
 struct copy_record *copy_record_begin(const struct scst_session *sess, uint32_t list_id,
 				      bool lid4, bool hold, struct scsi_sense *sense);
-/* The copy has ended with the EXTENDED COPY's @cmd status and sense: the
- * record is kept if held, freed if not. */
-void copy_record_end(struct copy_record *rec, const struct scst_cmd *cmd);
+/* The copy has ended with @status and @sense_len bytes of @sense (the
+ * EXTENDED COPY's, or for a background copy what it would have ended
+ * with; SAM_STAT_TASK_ABORTED: terminated, COPY OPERATION STATUS 60h):
+ * the record is kept if held, freed if not. */
+void copy_record_end(struct copy_record *rec, uint8_t status, const uint8_t *sense,
+		     uint8_t sense_len);
+/* Whether @sess has a record of @list_id, running or ended (RECEIVE COPY
+ * DATA(LID4) and COPY OPERATION ABORT ask). On the session's reactor. */
+bool copy_record_known(const struct scst_session *sess, uint32_t list_id);
 /* @sess has ended (session.c, on its reactor, once no command of it is
  * left): its records, held results nobody collected, are dropped. */
 void copy_records_session_gone(const struct scst_session *sess);

@@ -38,10 +38,10 @@ static size_t finish_desc(uint8_t *d, uint16_t type, size_t len)
 static size_t supported_commands(uint8_t *d)
 {
 	static const uint8_t list[] = {
-		EXTENDED_COPY, 4, 0x00 /* LID1 */, 0x01 /* LID4 */, 0x10 /* POPULATE TOKEN */,
-		0x11 /* WRITE USING TOKEN */,
-		RECEIVE_COPY_RESULTS, 6, 0x00, 0x01, 0x03, 0x04, 0x05,
-		0x07 /* RECEIVE ROD TOKEN INFORMATION */,
+		EXTENDED_COPY, 5, 0x00 /* LID1 */, 0x01 /* LID4 */, 0x10 /* POPULATE TOKEN */,
+		0x11 /* WRITE USING TOKEN */, 0x1c /* COPY OPERATION ABORT */,
+		RECEIVE_COPY_RESULTS, 7, 0x00, 0x01, 0x03, 0x04, 0x05,
+		0x06 /* RECEIVE COPY DATA(LID4) */, 0x07 /* RECEIVE ROD TOKEN INFORMATION */,
 	};
 
 	memset(d, 0, pad4(4 + 1 + sizeof(list)));

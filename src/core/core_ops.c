@@ -132,6 +132,15 @@ const struct scst_op_desc scst_core_ops[] = {
 	ODX_ROW(COPY_SA_POPULATE_TOKEN, "POPULATE TOKEN"),
 	ODX_ROW(COPY_SA_WRITE_USING_TOKEN, "WRITE USING TOKEN"),
 #undef ODX_ROW
+	/* COPY OPERATION ABORT (copy_job.c) stops only the requesting
+	 * nexus's own copies: allowed under every reservation. */
+	{ .opcode = EXTENDED_COPY, .service_action = COPY_SA_COPY_OPERATION_ABORT,
+	  .cdb_len = 16, .name = "COPY OPERATION ABORT",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { EXTENDED_COPY, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00,
+			 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 },
+	  .parse = scst_copy_op_abort_parse, .exec = scst_copy_op_abort_exec,
+	  .available = scst_copy_available },
 	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_ROD_TOKEN_INFORMATION,
 	  .cdb_len = 16, .name = "RECEIVE ROD TOKEN INFORMATION",
 	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
@@ -155,6 +164,13 @@ const struct scst_op_desc scst_core_ops[] = {
 #undef RECEIVE_COPY_RESULTS_ROW
 	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_COPY_STATUS_LID4,
 	  .cdb_len = 16, .name = "RECEIVE COPY STATUS(LID4)",
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
+	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
+			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
+	  .parse = scst_rcv_copy_results_parse, .exec = scst_rcv_copy_results_exec,
+	  .available = scst_copy_available },
+	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_RECEIVE_DATA_LID4,
+	  .cdb_len = 16, .name = "RECEIVE COPY DATA(LID4)",
 	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
 	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
 			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },

@@ -738,6 +738,10 @@ struct scst_session {
 	 * completed: each holds the session (tmf.c), which is freed only once
 	 * both counts are zero. Reactor-local. */
 	unsigned tmf_refs;
+	/* Copies running in the background (EXTENDED COPY(LID4) with IMMED,
+	 * core/copy_job.c): each holds the session as a command does, so it
+	 * is not detached until they have stopped. Reactor-local. */
+	unsigned background_copies;
 	bool unregistering;
 	bool detach_sent;  /* detach_msg is on its way (reactor-local) */
 	bool detached;     /* left its target; scst_mutex */

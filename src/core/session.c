@@ -6,8 +6,9 @@
  * functions, the retiring of its old LUN tables) runs there. The driver
  * ends it with scst_unregister_session(): from then on no command or TMF
  * may be added and active commands are aborted. Once the last command has
- * finished and the last TMF completed (active_cmds and tmf_refs zero) the
- * session is detached: it leaves its target (management no longer
+ * finished, the last TMF completed and the last background copy stopped
+ * (active_cmds, tmf_refs and background_copies zero) the session is
+ * detached: it leaves its target (management no longer
  * reaches it) and drops its LUN table. It is freed, on its reactor, right
  * after the driver's unreg_done, when sess->refs reaches zero: one
  * reference is its registration (dropped at detach), one each of its
@@ -404,7 +405,8 @@ static void session_detach(struct reactor_msg *m)
 	struct scst_lun_table *t;
 
 	assert(reactor_self() == sess->reactor && sess->unregistering && !sess->detached);
-	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && list_empty(&sess->cmds));
+	assert(sess->active_cmds == 0 && sess->tmf_refs == 0 && sess->background_copies == 0 &&
+	       list_empty(&sess->cmds));
 	/* The copy manager's list identifiers are per I_T nexus: the held
 	 * results of its copies (records are reactor-local) and of its ODX
 	 * commands go with it; ROD tokens are the devices' and stay. */
@@ -426,7 +428,7 @@ void scst_session_cmd_gone(struct scst_session *sess)
 {
 	assert(reactor_self() == sess->reactor);
 	if (sess->unregistering && sess->active_cmds == 0 && sess->tmf_refs == 0 &&
-	    !sess->detach_sent) {
+	    sess->background_copies == 0 && !sess->detach_sent) {
 		/* Posted, so that the caller (finishing a command) is done
 		 * with the session first; the conditions cannot change back,
 		 * and the flag makes it once. */

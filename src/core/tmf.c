@@ -479,6 +479,22 @@ static void reset_lun(struct scst_mgmt_cmd *mcmd, struct scst_tgt_dev *td, bool 
 					       : ASC_BUS_DEVICE_RESET_FUNCTION_OCCURRED));
 }
 
+/* The copies of @sess listed on @dev stop as its tasks there do: a copy
+ * running in the background (IMMED) is no command of the session, so
+ * the scan of its commands alone would miss it. */
+static void fail_nexus_copies(struct scst_mgmt_cmd *mcmd, struct scst_device *dev,
+			      const struct scst_session *sess, const char *why)
+{
+	struct scst_copy_link *link;
+
+	pthread_mutex_lock(&dev->lock);
+	list_for_each_entry(link, &dev->copy_links, dev_entry) {
+		if (link->sess == sess)
+			scst_copy_link_fail_locked(link, mcmd, why);
+	}
+	pthread_mutex_unlock(&dev->lock);
+}
+
 static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_table *luns)
 {
 	struct scst_session *sess = mcmd->sess;
@@ -486,6 +502,8 @@ static void i_t_nexus_reset(struct scst_mgmt_cmd *mcmd, const struct scst_lun_ta
 
 	list_for_each_entry(cmd, &sess->cmds, sess_entry)
 		scst_abort_cmd(cmd, mcmd);
+	for (unsigned i = 0; luns && i < luns->n; i++)
+		fail_nexus_copies(mcmd, luns->tgt_devs[i]->dev, sess, "I_T NEXUS RESET");
 	for (unsigned i = 0; luns && i < luns->n; i++) {
 		aca_clear(luns->tgt_devs[i]->dev, luns->tgt_devs[i]);
 		scst_spc2_release(luns->tgt_devs[i]->dev, sess, "I_T NEXUS RESET");
@@ -564,6 +582,7 @@ struct scst_mgmt_cmd *scst_abort_preempted_locked(struct scst_cmd *pr_cmd,
 	struct scst_device *dev = pr_cmd->dev;
 	bool tas = atomic_load(&dev->tas);
 	struct scst_mgmt_cmd *mcmd = calloc(1, sizeof(*mcmd));
+	struct scst_copy_link *link;
 	struct scst_tgt_dev *td;
 	struct scst_cmd *cmd;
 	unsigned n = 0;
@@ -585,6 +604,18 @@ struct scst_mgmt_cmd *scst_abort_preempted_locked(struct scst_cmd *pr_cmd,
 		scst_abort_cmd_fate_locked(cmd, mcmd,
 					   tas ? SCST_ABORT_TASK_ABORTED : SCST_ABORT_SILENT);
 		n++;
+	}
+	/* A copy of a preempted nexus reading or writing the device stops
+	 * as that nexus's tasks there do (copy_job.c), and PREEMPT AND ABORT
+	 * completes once it has stopped: nothing of it is written after. */
+	list_for_each_entry(link, &dev->copy_links, dev_entry) {
+		list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
+			if (td->sess != link->sess || !td->pr_preempted)
+				continue;
+			scst_copy_link_fail_locked(link, mcmd, "PREEMPT AND ABORT");
+			n++;
+			break;
+		}
 	}
 	list_for_each_entry(td, &dev->tgt_devs, dev_entry) {
 		if (!td->pr_preempted)

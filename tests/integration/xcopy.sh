@@ -21,6 +21,8 @@ done
 # odx_resize shrinks this one, and ejects rem.
 truncate -s 8M "$WORKDIR/shrink.img"
 truncate -s 8M "$WORKDIR/rem.img"
+# immed, abort_op, preempt: long copies to LUN 10 (sparse until written)
+truncate -s 2G "$WORKDIR/bigdst.img"
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_fileio {
 	DEVICE src {
@@ -53,6 +55,9 @@ HANDLER vdisk_fileio {
 		filename $WORKDIR/rem.img
 		removable 1
 	}
+	DEVICE bigdst {
+		filename $WORKDIR/bigdst.img
+	}
 }
 HANDLER vdisk_nullio {
 	DEVICE null_a {
@@ -76,6 +81,7 @@ TARGET_DRIVER iscsi {
 			read_only 1
 		}
 		LUN 5 big
+		LUN 10 bigdst
 		GROUP viewers {
 			LUN 0 hidden
 			INITIATOR iqn.2026-12.test:xcopy-viewer
@@ -126,5 +132,10 @@ if [ "$SCENARIO" = odx_resize ]; then
 		fail "no log line: the shrink revoked one ROD token"
 	[ "$(grep -c "device rem: 1 ROD token(s) revoked: its medium was ejected" "$LOG")" = 2 ] ||
 		fail "not two log lines: an eject revoked rem's ROD token"
+fi
+# immed: the background copy of A's logged-out session was stopped.
+if [ "$SCENARIO" = immed ]; then
+	grep -q "session iqn.2026-12.test:xcopy-a: background copy (list id 4100) terminated" "$LOG" ||
+		fail "no log line: the background copy (list id 0x1004) terminated with its session"
 fi
 stop_uscstd

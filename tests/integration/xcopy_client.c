@@ -46,6 +46,20 @@
  *                blocks (device.resync_size; one within the new end
  *                still works), an eject (device.eject, START STOP UNIT)
  *                and FORMAT UNIT
+ *   immed        EXTENDED COPY(LID4) with IMMED: GOOD before the copy ends
+ *                (RECEIVE COPY STATUS(LID4) 12h), polled until 01h, the
+ *                data read back; OPERATION IN PROGRESS meanwhile; an IMMED
+ *                list that cannot be done fails at once; RECEIVE COPY
+ *                DATA(LID4); REPORT SUPPORTED OPERATION CODES and VPD 0x8F
+ *                list 83h/1Ch and 84h/06h; the session logs out while a
+ *                background copy runs: it stops
+ *   abort_op     COPY OPERATION ABORT of a background and of a foreground
+ *                copy: 60h, nothing written beyond TRANSFER COUNT; unknown,
+ *                ended and another nexus's list ids
+ *   preempt      another initiator's PREEMPT AND ABORT of the copying
+ *                nexus's key at the destination stops its foreground and
+ *                its background copy, nothing written after
+ *                (these three write target 1's LUN 10, a 2 GiB fileio LUN)
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -839,10 +853,10 @@ static void scenario_lid4(void)
 	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 LIST FORMAT 02h"))
 		expect_pointer(&r, false, 0, -1, "LIST FORMAT");
 	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
-	list[15] = 0x01;
+	list[15] = 0x04;
 	ecopy4(&a, LUN_SRC, list, len, &r);
-	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 with IMMED (not done yet)"))
-		expect_pointer(&r, false, 15, 0, "IMMED");
+	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 with reserved bit 2 of byte 15"))
+		expect_pointer(&r, false, 15, -1, "byte 15");
 	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
 	put16(list + 2, 32);
 	ecopy4(&a, LUN_SRC, list, len, &r);
@@ -1880,6 +1894,531 @@ static void scenario_odx_resize(void)
 	nexus_logout(&t);
 }
 
+/* ---- IMMED, COPY OPERATION ABORT, PREEMPT AND ABORT (copy_job.c) ---- */
+
+/* LUN 10 of target 1: a 2 GiB fileio LUN the long copies write, from
+ * the nullio LUN 2 (zeros), with a marker block (0xab) every 8 MiB, so
+ * that where a stopped copy got to is seen on the medium. */
+enum { LUN_BIGDST = 10 };
+#define BIGDST_BYTES (2048ull << 20)
+#define MARK_EVERY (8u << 20)
+#define SEG_MAX (256u << 20)
+
+static struct lu_ids id_bigdst;
+
+/* LUN 10 on @n: its POWER ON (and whatever else is queued) collected,
+ * its designators read. */
+static bool bigdst_ready(struct nexus *n)
+{
+	uint8_t cdb[6] = { 0 };
+	struct result r;
+
+	for (int i = 0; i < 16; i++) {
+		send_lun_cdb(n, LUN_BIGDST, cdb, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+		if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
+			break;
+	}
+	if (!lu_ids(n, LUN_BIGDST, &id_bigdst)) {
+		pr_check(false, "%s: LUN 10 answers VPD page 0x83 with an NAA designator", n->label);
+		return false;
+	}
+	return true;
+}
+
+static bool mark_bigdst(uint64_t bytes)
+{
+	for (uint64_t at = 0; at < bytes; at += MARK_EVERY) {
+		if (!write_blocks(&a, LUN_BIGDST, at / BS, 1, 0, 0xab))
+			return false;
+	}
+	return true;
+}
+
+/* The markers of LUN 10's first @bytes that are not what a copy of
+ * zeros with TRANSFER COUNT @written leaves: zeros below, 0xab from
+ * there on, but for the two 1 MiB chunks right after it: the count is
+ * the prefix all written (copy_job.c job_progress()), and the copy's
+ * two lanes may have had those on their way when it stopped (an
+ * aborted WRITE may have reached the medium or not). */
+static unsigned markers_wrong(uint64_t bytes, uint64_t written)
+{
+	unsigned bad = 0;
+
+	for (uint64_t at = 0; at < bytes; at += MARK_EVERY) {
+		bool below = at + BS <= written;
+
+		if (!below && at < written + (2u << 20))
+			continue;
+		if (blocks_are(&a, LUN_BIGDST, at / BS, 1, 0, 0, below ? 0 : 0xab))
+			continue;
+		if (bad++ < 4)
+			printf("  LUN 10 byte %llu: not %s\n", (unsigned long long)at,
+			       below ? "zeros (copied)" : "0xab (untouched)");
+	}
+	return bad;
+}
+
+/* A LID4 list: @nseg 0x0A segments of @seg_bytes from nullio LUN 2 to
+ * LUN 10, one after the other from block 0. */
+static unsigned lid4_long_list(uint8_t *p, uint32_t list_id, bool immed, unsigned nseg,
+			       uint32_t seg_bytes)
+{
+	memset(p, 0, HDR4);
+	p[0] = 0x01;
+	put32(p + 20, list_id);
+	if (immed)
+		p[15] = 0x01;
+	put16(p + 42, 2 * CSCD);
+	put16(p + 44, (uint16_t)(nseg * SEG0A));
+	cscd_naa(p + HDR4, id_null_a.naa, BS);
+	cscd_naa(p + HDR4 + CSCD, id_bigdst.naa, BS);
+	for (unsigned i = 0; i < nseg; i++)
+		seg0a(p + HDR4 + 2 * CSCD + i * SEG0A, 0, 1, seg_bytes,
+		      (uint64_t)i * seg_bytes / BS, (uint64_t)i * seg_bytes / BS);
+	return HDR4 + 2 * CSCD + nseg * SEG0A;
+}
+
+/* RECEIVE COPY STATUS(LID4), decoded. */
+struct status4 {
+	bool ok;
+	int op;          /* COPY OPERATION STATUS */
+	uint32_t delay;  /* ESTIMATED STATUS UPDATE DELAY */
+	int cmd_status;  /* EXTENDED COPY COMPLETION STATUS */
+	int key, asc;    /* of its sense data (fixed format) */
+	uint64_t bytes;  /* TRANSFER COUNT (units 00h: bytes) */
+	unsigned segs;
+};
+
+static struct status4 status4(struct nexus *n, int lun, uint32_t id)
+{
+	struct status4 s = { .op = -1 };
+	struct result r;
+
+	rcs4(n, lun, id, &r);
+	if (r.status != SCSI_STATUS_GOOD || r.len < 32)
+		return s;
+	s.ok = r.data[15] == 0x00;
+	s.op = r.data[5] & 0x7f;
+	s.delay = be32(r.data + 8);
+	s.cmd_status = r.data[12];
+	s.bytes = be64(r.data + 16);
+	s.segs = be16(r.data + 24);
+	if (r.data[14] >= 14 && r.len >= 32 + 14) {
+		s.key = r.data[32 + 2] & 0x0f;
+		s.asc = r.data[32 + 12] << 8 | r.data[32 + 13];
+	}
+	return s;
+}
+
+static bool running(const struct status4 *s)
+{
+	return s->op >= 0x10 && s->op <= 0x12;
+}
+
+/* Polls until the copy has ended (or @secs pass). */
+static struct status4 wait_end4(struct nexus *n, int lun, uint32_t id, double secs)
+{
+	double t0 = now();
+	struct status4 s;
+
+	do {
+		s = status4(n, lun, id);
+		if (!running(&s))
+			break;
+		poll(NULL, 0, 20);
+	} while (now() - t0 < secs);
+	return s;
+}
+
+/* Polls until the copy has written at least @bytes; whether it is still
+ * running then. */
+static bool wait_progress4(struct nexus *n, int lun, uint32_t id, uint64_t bytes,
+			   struct pending *fg)
+{
+	double t0 = now();
+
+	while (now() - t0 < 30) {
+		struct status4 s = status4(n, lun, id);
+
+		if (!running(&s))
+			return false;
+		if (s.bytes >= bytes)
+			return true;
+		if (fg && !service(n->c, 5))
+			return false;
+		if (!fg)
+			poll(NULL, 0, 5);
+	}
+	return false;
+}
+
+/* COPY OPERATION ABORT (0x83/0x1C) of @list_id. */
+static void coa_cdb(uint8_t *cdb, uint32_t list_id)
+{
+	memset(cdb, 0, 16);
+	cdb[0] = 0x83;
+	cdb[1] = 0x1c;
+	put32(cdb + 2, list_id);
+}
+
+static void coa(struct nexus *n, int lun, uint32_t list_id, struct result *r)
+{
+	uint8_t cdb[16];
+
+	coa_cdb(cdb, list_id);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_NONE, NULL, 0, 0, r);
+}
+
+/* RECEIVE COPY DATA(LID4) (0x84/0x06). */
+static void rcd4(struct nexus *n, int lun, uint32_t list_id, struct result *r)
+{
+	uint8_t cdb[16];
+
+	rcr_cdb(cdb, 0x06, 0);
+	put32(cdb + 2, list_id);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, 1024, r);
+}
+
+/* Sends a LID4 list without waiting for its status. */
+static struct scsi_task *ecopy4_async(struct nexus *n, int lun, uint8_t *list, unsigned len,
+				      struct pending *p)
+{
+	static struct iscsi_data d;
+	struct scsi_task *t;
+	uint8_t cdb[16];
+
+	d.size = len;
+	d.data = list;
+	ecopy_cdb(cdb, len);
+	cdb[1] = 0x01;
+	t = scsi_create_task(16, cdb, SCSI_XFER_WRITE, (int)len);
+	if (t && iscsi_scsi_command_async(n->c, lun, t, task_cb, &d, p)) {
+		scsi_free_scsi_task(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* REPORT SUPPORTED OPERATION CODES for one opcode and service action:
+ * its SUPPORT field (3: as the standard says). */
+static int rsoc_support(struct nexus *n, int lun, uint8_t opcode, uint16_t sa)
+{
+	uint8_t cdb[12] = { 0xa3, 0x0c, 0x02, opcode };
+	struct result r;
+
+	put16(cdb + 4, sa);
+	put32(cdb + 6, 64);
+	send_lun_cdb(n, lun, cdb, 12, SCSI_XFER_READ, NULL, 0, 64, &r);
+	return r.status == SCSI_STATUS_GOOD && r.len >= 2 ? r.data[1] & 0x07 : -1;
+}
+
+/* Whether VPD page 0x8F's Supported Commands descriptor lists @sa under
+ * @opcode. */
+static bool vpd_8f_lists(struct nexus *n, uint8_t opcode, uint8_t sa)
+{
+	uint8_t cdb[6] = { 0x12, 0x01, 0x8f, 0x02, 0x00, 0x00 };
+	struct result r;
+
+	send_lun_cdb(n, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 512, &r);
+	for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 5 <= r.len;
+	     off += 4 + be16(r.data + off + 2)) {
+		int end;
+
+		if (be16(r.data + off) != 0x0001)
+			continue;
+		end = off + 5 + r.data[off + 4];
+		for (int c = off + 5; c + 2 <= end && c + 2 <= r.len; c += 2 + r.data[c + 1]) {
+			if (r.data[c] != opcode)
+				continue;
+			for (int i = 0; i < r.data[c + 1]; i++)
+				if (r.data[c + 2 + i] == sa)
+					return true;
+		}
+	}
+	return false;
+}
+
+/* EXTENDED COPY(LID4) with IMMED: GOOD before the copy ends, status from
+ * RECEIVE COPY STATUS(LID4) until 01h, the data read back; an IMMED
+ * list that cannot be done fails at once; RECEIVE COPY DATA(LID4); the
+ * two new service actions in REPORT SUPPORTED OPERATION CODES and VPD
+ * 0x8F; the session's end while a background copy runs. */
+static void scenario_immed(void)
+{
+	static uint8_t list[HDR4 + 2 * CSCD + 8 * SEG0A];
+	const uint64_t bytes = 256u << 20;
+	struct status4 s;
+	struct result r;
+	unsigned len;
+	double t0, t_cmd;
+
+	if (!bigdst_ready(&a) || !bigdst_ready(&b) || !mark_bigdst(bytes + (16u << 20)))
+		return;
+	len = lid4_long_list(list, 0x1001, true, 1, (uint32_t)bytes);
+	t0 = now();
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	t_cmd = now() - t0;
+	expect(&r, "GOOD", "EXTENDED COPY(LID4) with IMMED: 256 MiB from nullio LUN 2 to fileio "
+			   "LUN 10 (%.3f s)", t_cmd);
+	s = status4(&a, LUN_NULL_A, 0x1001);
+	pr_check(s.ok && s.op == 0x12 && s.bytes < bytes && s.delay > 0,
+		 "right after its GOOD, RECEIVE COPY STATUS(LID4): %02x (12h, running in the "
+		 "background), %llu of %llu bytes, ESTIMATED STATUS UPDATE DELAY %u ms",
+		 s.op, (unsigned long long)s.bytes, (unsigned long long)bytes, s.delay);
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	expect(&r, "CHECK CONDITION 5/00/16",
+	       "a second copy with list id 0x1001 while it runs: OPERATION IN PROGRESS");
+	rcd4(&a, LUN_NULL_A, 0x1001, &r);
+	if (expect(&r, "GOOD", "RECEIVE COPY DATA(LID4) of the running copy") && r.len >= 36)
+		pr_check(be32(r.data) == 32 && r.data[4] == 0x01 &&
+				 (running(&(struct status4){ .op = r.data[5] & 0x7f })) &&
+				 be32(r.data + 32) == 0,
+			 "RECEIVE COPY DATA(LID4): AVAILABLE DATA %u (32), for SA %02x (01), status "
+			 "%02x (running), HELD DATA LENGTH %u (0)",
+			 be32(r.data), r.data[4], r.data[5], be32(r.data + 32));
+	tur(&b, &r);
+	expect(&r, "GOOD", "another session is served meanwhile");
+	s = wait_end4(&a, LUN_NULL_A, 0x1001, 120);
+	pr_check(s.ok && s.op == 0x01 && s.cmd_status == 0 && s.bytes == bytes && s.segs == 1,
+		 "the background copy ends: status %02x (01), command status %02x (00), %llu bytes "
+		 "(%llu), %u segment(s) (1)", s.op, s.cmd_status, (unsigned long long)s.bytes,
+		 (unsigned long long)bytes, s.segs);
+	pr_check(markers_wrong(bytes + (16u << 20), bytes) == 0,
+		 "LUN 10 holds the copy (zeros) below 256 MiB and its markers beyond");
+	rcs4(&a, LUN_NULL_A, 0x1001, &r);
+	expect(&r, "CHECK CONDITION 5/24/00", "its record is forgotten once reported ended");
+
+	/* An IMMED list that cannot be done whole is refused before GOOD. */
+	len = lid4_long_list(list, 0x1002, true, 1, 1u << 20);
+	put64(list + HDR4 + 2 * CSCD + 20, BIGDST_BYTES / BS - 8);
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	if (expect(&r, "CHECK CONDITION A/00/00", "an IMMED copy beyond the end of LUN 10"))
+		expect_pointer(&r, false, HDR4 + 2 * CSCD + 20, -1, "the destination LBA");
+	s = status4(&a, LUN_NULL_A, 0x1002);
+	pr_check(s.op == 0x02, "its record says completed with errors (%02x, 02)", s.op);
+	len = lid4_long_list(list, 0, true, 1, 1u << 20);
+	list[1] = 3 << 3;
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "IMMED with LIST ID USAGE 11b (no list id)"))
+		expect_pointer(&r, false, 15, 0, "IMMED");
+
+	/* RECEIVE COPY DATA(LID4) of an ended, held copy; the record stays
+	 * for RECEIVE COPY STATUS(LID4). */
+	len = lid4_list(list, 0x1003, 0, id_src.naa, id_dst.naa, 8, 0, 0);
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "a small LID4 copy with held list id 0x1003");
+	rcd4(&a, LUN_SRC, 0x1003, &r);
+	if (expect(&r, "GOOD", "RECEIVE COPY DATA(LID4) of list id 0x1003") && r.len >= 36)
+		pr_check(r.data[4] == 0x01 && r.data[5] == 0x01 && be32(r.data + 32) == 0 &&
+				 be64(r.data + 16) == 8 * BS,
+			 "status %02x (01), %llu bytes (4096), HELD DATA LENGTH %u (0)", r.data[5],
+			 (unsigned long long)be64(r.data + 16), be32(r.data + 32));
+	s = status4(&a, LUN_SRC, 0x1003);
+	pr_check(s.op == 0x01, "RECEIVE COPY STATUS(LID4) still has it afterwards (%02x)", s.op);
+	rcd4(&a, LUN_SRC, 0x7abc, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "RECEIVE COPY DATA(LID4) of an unknown list id"))
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+
+	pr_check(rsoc_support(&a, LUN_SRC, 0x83, 0x1c) == 3,
+		 "REPORT SUPPORTED OPERATION CODES: COPY OPERATION ABORT is supported");
+	pr_check(rsoc_support(&a, LUN_SRC, 0x84, 0x06) == 3,
+		 "REPORT SUPPORTED OPERATION CODES: RECEIVE COPY DATA(LID4) is supported");
+	pr_check(vpd_8f_lists(&a, 0x83, 0x1c) && vpd_8f_lists(&a, 0x84, 0x06),
+		 "VPD 0x8F Supported Commands lists 83h/1Ch and 84h/06h");
+
+	/* The session ends while its background copy runs: the copy stops
+	 * (xcopy.sh finds it terminated in the log), the session goes, a
+	 * new login works and LUN 10 no longer changes. */
+	mark_bigdst(BIGDST_BYTES);
+	len = lid4_long_list(list, 0x1004, true, 8, SEG_MAX);
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	expect(&r, "GOOD", "a 2 GiB background copy, list id 0x1004");
+	pr_check(wait_progress4(&a, LUN_NULL_A, 0x1004, 1u << 20, NULL),
+		 "it is running (at least 1 MiB written)");
+	nexus_logout(&a);
+	if (!nexus_login(&a, "A", INI1, t1, 1, 0x11, 1))
+		return;
+	collect_all_uas(&a, 6);
+	bigdst_ready(&a);
+	rcs4(&a, LUN_NULL_A, 0x1004, &r);
+	expect(&r, "CHECK CONDITION 5/24/00", "the new session does not know list id 0x1004");
+	{
+		uint8_t seen[BIGDST_BYTES / MARK_EVERY];
+		unsigned changed = 0;
+
+		for (unsigned i = 0; i < sizeof(seen); i++)
+			seen[i] = blocks_are(&a, LUN_BIGDST, (uint64_t)i * MARK_EVERY / BS, 1, 0, 0,
+					     0xab);
+		poll(NULL, 0, 300);
+		for (unsigned i = 0; i < sizeof(seen); i++)
+			changed += seen[i] != blocks_are(&a, LUN_BIGDST,
+							 (uint64_t)i * MARK_EVERY / BS, 1, 0, 0,
+							 0xab);
+		pr_check(changed == 0 && !seen[0] && seen[sizeof(seen) - 1],
+			 "LUN 10 no longer changes after the logout (%u marker(s) changed in 300 ms; "
+			 "copied from the start, not to the end)", changed);
+	}
+}
+
+/* COPY OPERATION ABORT of a background copy and of a foreground one:
+ * status 60h, the TRANSFER COUNT reached, nothing written beyond it;
+ * unknown and ended list ids; the list id usable again. */
+static void scenario_abort_op(void)
+{
+	static uint8_t list[HDR4 + 2 * CSCD + 8 * SEG0A];
+	struct pending ec = { 0 }, ab = { 0 };
+	struct scsi_task *t, *at;
+	uint8_t cdb[16];
+	struct status4 s;
+	struct result r;
+	unsigned len, wrong;
+	double t0;
+
+	if (!bigdst_ready(&a) || !bigdst_ready(&b) || !mark_bigdst(BIGDST_BYTES))
+		return;
+	len = lid4_long_list(list, 0x2001, true, 8, SEG_MAX);
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	expect(&r, "GOOD", "a 2 GiB background copy (IMMED), list id 0x2001");
+	pr_check(wait_progress4(&a, LUN_NULL_A, 0x2001, 4u << 20, NULL),
+		 "it is running (at least 4 MiB written)");
+	t0 = now();
+	coa(&a, LUN_NULL_A, 0x2001, &r);
+	expect(&r, "GOOD", "COPY OPERATION ABORT of list id 0x2001 (%.3f s)", now() - t0);
+	s = status4(&a, LUN_NULL_A, 0x2001);
+	pr_check(s.ok && s.op == 0x60 && s.bytes >= (4u << 20) && s.bytes < BIGDST_BYTES,
+		 "RECEIVE COPY STATUS(LID4): %02x (60h, terminated) after %llu bytes (of %llu)",
+		 s.op, (unsigned long long)s.bytes, (unsigned long long)BIGDST_BYTES);
+	wrong = markers_wrong(BIGDST_BYTES, s.bytes);
+	pr_check(wrong == 0, "LUN 10 is copied up to the TRANSFER COUNT, untouched beyond "
+			     "(%u marker(s) wrong)", wrong);
+	poll(NULL, 0, 300);
+	wrong = markers_wrong(BIGDST_BYTES, s.bytes);
+	pr_check(wrong == 0, "and 300 ms later still (%u marker(s) wrong)", wrong);
+	coa(&a, LUN_NULL_A, 0x2001, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "COPY OPERATION ABORT of the ended copy"))
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+	coa(&a, LUN_NULL_A, 0x7777, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "COPY OPERATION ABORT of an unknown list id"))
+		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+	coa(&b, LUN_NULL_A, 0x2001, &r);
+	expect(&r, "CHECK CONDITION 5/24/00", "another nexus's list id names nothing for B");
+	memset(cdb, 0, sizeof(cdb));
+	coa_cdb(cdb, 1);
+	cdb[9] = 1;
+	send_lun_cdb(&a, LUN_NULL_A, cdb, 16, SCSI_XFER_NONE, NULL, 0, 0, &r);
+	if (expect(&r, "CHECK CONDITION 5/24/00", "COPY OPERATION ABORT with reserved byte 9 set"))
+		expect_pointer(&r, true, 9, -1, "byte 9");
+
+	/* A foreground copy (no IMMED) and COPY OPERATION ABORT from the same
+	 * session: the EXTENDED COPY ends with TASK ABORTED. */
+	mark_bigdst(BIGDST_BYTES);
+	len = lid4_long_list(list, 0x2002, false, 8, SEG_MAX);
+	t = ecopy4_async(&a, LUN_NULL_A, list, len, &ec);
+	pr_check(t && wait_progress4(&a, LUN_NULL_A, 0x2002, 4u << 20, &ec),
+		 "a 2 GiB foreground copy, list id 0x2002, is running");
+	coa_cdb(cdb, 0x2002);
+	at = scsi_create_task(16, cdb, SCSI_XFER_NONE, 0);
+	t0 = now();
+	if (at && !iscsi_scsi_command_async(a.c, LUN_NULL_A, at, task_cb, NULL, &ab)) {
+		while ((!ab.done || !ec.done) && now() - t0 < 30 && service(a.c, 10))
+			;
+	}
+	pr_check(ab.done && ab.status == SCSI_STATUS_GOOD,
+		 "COPY OPERATION ABORT of the foreground copy: status %#x (GOOD) in %.3f s",
+		 ab.status, now() - t0);
+	pr_check(ec.done && ec.status == SCSI_STATUS_TASK_ABORTED,
+		 "the foreground EXTENDED COPY ends with status %#x (0x40 TASK ABORTED)", ec.status);
+	s = status4(&a, LUN_NULL_A, 0x2002);
+	pr_check(s.ok && s.op == 0x60 && s.bytes < BIGDST_BYTES,
+		 "RECEIVE COPY STATUS(LID4): %02x (60h) after %llu bytes", s.op,
+		 (unsigned long long)s.bytes);
+	wrong = markers_wrong(BIGDST_BYTES, s.bytes);
+	pr_check(wrong == 0, "LUN 10 untouched beyond the TRANSFER COUNT (%u wrong)", wrong);
+	if (t)
+		scsi_free_scsi_task(t);
+	if (at)
+		scsi_free_scsi_task(at);
+
+	/* The identifier is free again. */
+	len = lid4_list(list, 0x2001, 0, id_src.naa, id_dst.naa, 8, 0, 0);
+	ecopy4(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "a new copy with list id 0x2001");
+}
+
+/* B PREEMPT AND ABORTs A's registration at LUN 10 while A copies to it,
+ * in the foreground (the EXTENDED COPY sent to LUN 2, so the copy is
+ * reached through its device link) and in the background: the copy
+ * stops, PREEMPT AND ABORT completes after it, nothing is written
+ * beyond the TRANSFER COUNT. */
+static void scenario_preempt(void)
+{
+	static uint8_t list[HDR4 + 2 * CSCD + 8 * SEG0A];
+
+	if (!bigdst_ready(&a) || !bigdst_ready(&b))
+		return;
+	for (int immed = 0; immed < 2; immed++) {
+		const char *how = immed ? "background" : "foreground";
+		uint32_t id = 0x3000u + (uint32_t)immed;
+		struct pending ec = { 0 };
+		struct scsi_task *t = NULL;
+		struct status4 s;
+		struct result r;
+		unsigned len, wrong;
+		double t0;
+
+		if (!mark_bigdst(BIGDST_BYTES))
+			return;
+		prout_lun(&a, LUN_BIGDST, PRO_REGISTER, 0, 0, 0xa1, &r);
+		expect(&r, "GOOD", "A registers at LUN 10 (key 0xa1)");
+		prout_lun(&b, LUN_BIGDST, PRO_REGISTER, 0, 0, 0xb2, &r);
+		expect(&r, "GOOD", "B registers at LUN 10 (key 0xb2)");
+		len = lid4_long_list(list, id, immed, 8, SEG_MAX);
+		if (immed) {
+			ecopy4(&a, LUN_NULL_A, list, len, &r);
+			expect(&r, "GOOD", "A's 2 GiB background copy to LUN 10");
+		} else {
+			t = ecopy4_async(&a, LUN_NULL_A, list, len, &ec);
+		}
+		if (!wait_progress4(&a, LUN_NULL_A, id, 4u << 20, immed ? NULL : &ec)) {
+			pr_check(false, "A's %s copy to LUN 10 is running", how);
+			return;
+		}
+		t0 = now();
+		prout_lun(&b, LUN_BIGDST, PRO_PREEMPT_AND_ABORT, WE, 0xb2, 0xa1, &r);
+		expect(&r, "GOOD", "B's PREEMPT AND ABORT of key 0xa1 at LUN 10 (%.3f s)",
+		       now() - t0);
+		if (!immed) {
+			while (!ec.done && now() - t0 < 30 && service(a.c, 10))
+				;
+			pr_check(ec.done && ec.status == SCSI_STATUS_CHECK_CONDITION &&
+					 ec.sense_key == 0xa && ec.asc == 0x0d01,
+				 "A's foreground EXTENDED COPY ends with status %#x sense %X/%04X "
+				 "(A/0D01 COPY ABORTED, THIRD PARTY DEVICE FAILURE)", ec.status,
+				 ec.sense_key, ec.asc);
+		}
+		/* A's REGISTRATIONS PREEMPTED at LUN 10 first: the reads below
+		 * are A's. */
+		bigdst_ready(&a);
+		s = status4(&a, LUN_NULL_A, id);
+		pr_check(s.ok && s.op == (immed ? 0x60 : 0x02) && s.bytes < BIGDST_BYTES,
+			 "%s copy: RECEIVE COPY STATUS(LID4) %02x (%s) after %llu bytes", how, s.op,
+			 immed ? "60h, terminated" : "02h, with the command's COPY ABORTED",
+			 (unsigned long long)s.bytes);
+		wrong = markers_wrong(BIGDST_BYTES, s.bytes);
+		pr_check(wrong == 0, "LUN 10 copied up to the TRANSFER COUNT, untouched beyond "
+				     "(%u marker(s) wrong)", wrong);
+		poll(NULL, 0, 300);
+		wrong = markers_wrong(BIGDST_BYTES, s.bytes);
+		pr_check(wrong == 0, "nothing more written 300 ms later (%u wrong)", wrong);
+		if (t)
+			scsi_free_scsi_task(t);
+		prout_lun(&b, LUN_BIGDST, PRO_CLEAR, 0, 0xb2, 0, &r);
+		expect(&r, "GOOD", "B clears LUN 10's registrations");
+		bigdst_ready(&a);
+		bigdst_ready(&b);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -1916,6 +2455,12 @@ int main(int argc, char **argv)
 		scenario_odx_resize();
 	else if (!strcmp(scenario, "reset"))
 		scenario_reset();
+	else if (!strcmp(scenario, "immed"))
+		scenario_immed();
+	else if (!strcmp(scenario, "abort_op"))
+		scenario_abort_op();
+	else if (!strcmp(scenario, "preempt"))
+		scenario_preempt();
 	else {
 		fprintf(stderr, "unknown scenario %s\n", scenario);
 		return 2;

@@ -271,7 +271,6 @@ static void test_lid4(void **state)
 		{ 0, 0x02, -1 },  /* LIST FORMAT */
 		{ 3, 0x20, -1 },  /* header CSCD descriptors */
 		{ 9, 0x01, -1 },  /* reserved */
-		{ 15, 0x01, 0 },  /* IMMED */
 		{ 15, 0x04, -1 }, /* reserved bit */
 		{ 17, 0x01, -1 }, /* reserved */
 		{ 30, 0x01, -1 }, /* reserved */
@@ -288,7 +287,22 @@ static void test_lid4(void **state)
 	assert_int_equal(plan.nsegments, 2);
 	assert_int_equal(plan.cscds[1].offset, 48 + CSCD);
 	assert_int_equal(plan.segments[1].offset, 48 + 2 * CSCD + SEG);
+	assert_false(plan.immed);
 	l[15] = 0x02; /* G_SENSE: taken */
+	assert_true(copy_lid4_parse(l, n, &plan, &sense));
+	assert_false(plan.immed);
+	l[15] = 0x03; /* IMMED: taken, the copy runs in the background */
+	assert_true(copy_lid4_parse(l, n, &plan, &sense));
+	assert_true(plan.immed);
+	/* IMMED without a list identifier (LIST ID USAGE 11b): refused. */
+	l[1] = 3 << 3;
+	put_be32(l + 20, 0);
+	assert_false(copy_lid4_parse(l, n, &plan, &sense));
+	assert_int_equal(sense.asc, BAD);
+	assert_int_equal(sense.byte, 15);
+	assert_true(sense.bit_valid);
+	assert_int_equal(sense.bit, 0);
+	l[15] = 0x00;
 	assert_true(copy_lid4_parse(l, n, &plan, &sense));
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		n = good_lid4(l);
