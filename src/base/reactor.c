@@ -146,6 +146,16 @@ void reactor_defer(struct reactor *r, struct reactor_deferred *d)
 	list_add_tail(&d->entry, &r->deferred);
 }
 
+void reactor_deferred_cancel(struct reactor_deferred *d)
+{
+	assert(current_reactor);
+	if (!d->queued)
+		return;
+	list_del(&d->entry);
+	list_init(&d->entry);
+	d->queued = false;
+}
+
 static void run_deferred(struct reactor *r)
 {
 	while (!list_empty(&r->deferred)) {

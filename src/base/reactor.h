@@ -105,6 +105,9 @@ void reactor_fd_remove(struct reactor_fd *w);
  * stays queued once); caller on @r's thread. @d must stay valid until its
  * fn has run. */
 void reactor_defer(struct reactor *r, struct reactor_deferred *d);
+/* Takes @d off its reactor's queue if it is queued (its owner is going
+ * away); on the reactor it was deferred on. */
+void reactor_deferred_cancel(struct reactor_deferred *d);
 
 /* Once-a-second callbacks; caller on @r's thread. A tick may remove
  * itself or another tick from its callback; a removed tick is not called

@@ -17,7 +17,7 @@
  *
  * A slot without a connection gets a new one at its next record, so one
  * input can log in, log out, reinstate and log in again. Each connection is
- * a socketpair: one end goes to the iSCSI driver with iscsi_conn_start() on
+ * a socketpair: one end goes to the iSCSI driver with iscsi_accept() on
  * a reactor (slot i on reactor i mod 2), the other stays here; whatever the
  * target sends is read and dropped, so the target is never held up by an
  * unread socket.
@@ -62,7 +62,8 @@
 #include "core/scst.h"
 #include "handlers/vdisk/vdisk.h"
 #include "mgmt/config.h"
-#include "targets/iscsi/conn.h"
+#include "targets/iscsi/dispatch.h"
+#include "targets/iscsi/session.h"
 #include "targets/iscsi/iscsi.h"
 
 #define SLOTS 3
@@ -230,8 +231,8 @@ static void start_conn_here(struct reactor_msg *m)
 {
 	struct wire *w = container_of(m, struct wire, start_msg);
 
-	/* iscsi_conn_start() must run on the reactor the connection lives on. */
-	iscsi_conn_start(w->target_fd, reactor_self());
+	/* iscsi_accept() must run on the reactor the connection lives on. */
+	iscsi_accept(w->target_fd, reactor_self());
 }
 
 static void setup_target_once(void)

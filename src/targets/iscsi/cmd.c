@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/scst.h"
+#include "targets/iscsi/cmd.h"
 #include "targets/iscsi/conn.h"
 
 /* RFC 7143 11.4.7.2: the iSCSI condition "Protocol Service CRC error" is
@@ -19,13 +21,10 @@ static uint32_t min_u32(uint32_t a, uint32_t b)
 	return a < b ? a : b;
 }
 
-struct iscsi_cmd *iscsi_cmd_find(struct iscsi_conn *conn, uint32_t itt)
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_session *sess, uint32_t itt)
 {
-	struct iscsi_cmd *icmd;
-	list_for_each_entry(icmd, &conn->cmds, conn_entry)
-		if (icmd->itt == itt)
-			return icmd;
-	return NULL;
+	struct iscsi_task *t = iscsi_session_find_task(sess, itt);
+	return t ? container_of(t, struct iscsi_cmd, task) : NULL;
 }
 
 static enum scst_task_attr task_attr(uint8_t attr)
@@ -65,13 +64,13 @@ static int read_cdb(const struct iscsi_rx *rx, uint8_t *cdb, unsigned *cdb_len)
 	return 0;
 }
 
-/* Data buffers a connection's commands may hold at once, beyond the first
+/* Data buffers a session's commands may hold at once, beyond the first
  * (which always starts): a peer sending many large READs and never
  * reading the answers makes the rest wait, in order, instead of making the
  * daemon allocate for all of them. 32 MiB holds the default QueuedCommands
  * window (32) of 1 MiB commands, so a well-behaved initiator streaming
  * large transfers is not slowed by it. */
-#define CONN_DATA_BUDGET (32u << 20)
+#define SESSION_DATA_BUDGET (32u << 20)
 
 /* Why a SCSI Command PDU is unacceptable, or 0. */
 static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
@@ -81,8 +80,8 @@ static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
 	bool final = pdu_final(bhs);
 	uint32_t dlen = conn->rx.data_len, edtl = get_be32(bhs + ISCSI_OFF_EDTL);
 	const struct iscsi_session_params *p = &conn->params;
-	if (!conn->sess || conn->sess->discovery)
-		return ISCSI_REJECT_CMD_NOT_SUPPORTED;
+	struct iscsi_session *sess = conn->sess;
+	assert(sess && !sess->discovery); /* dispatch.c rejects it in discovery */
 	if (r && w)
 		return ISCSI_REJECT_CMD_NOT_SUPPORTED; /* bidirectional */
 	if (dlen && (!w || !p->immediate_data || dlen > edtl || dlen > p->first_burst))
@@ -91,31 +90,31 @@ static uint8_t check_cmd_pdu(const struct iscsi_conn *conn)
 	 * InitialR2T=No and only for as much as the command has. */
 	if (!final && (!w || p->initial_r2t || dlen >= min_u32(edtl, p->first_burst)))
 		return ISCSI_REJECT_PROTOCOL_ERROR;
-	if (iscsi_cmd_find((struct iscsi_conn *)conn, pdu_itt(bhs)))
+	if (iscsi_cmd_find(sess, pdu_itt(bhs)))
 		return ISCSI_REJECT_TASK_IN_PROGRESS;
 	/* Immediate commands take no CmdSN slot but room all the same: one
 	 * more than the window holds is refused (RFC 7143 11.17.1). */
-	if (pdu_immediate(bhs) && conn->ncmds >= conn->sess->window)
+	if (pdu_immediate(bhs) && sess->ntasks >= sess->window)
 		return ISCSI_REJECT_IMMEDIATE_CMD;
 	return 0;
 }
 
-static bool budget_fits(const struct iscsi_conn *conn, uint32_t len)
+static bool budget_fits(const struct iscsi_session *sess, uint32_t len)
 {
-	return conn->data_budget_used == 0 || conn->data_budget_used + len <= CONN_DATA_BUDGET;
+	return sess->data_budget_used == 0 || sess->data_budget_used + len <= SESSION_DATA_BUDGET;
 }
 
 /* Whether @icmd, due, may start now: nothing due before it is waiting for
  * budget (commands start in order) and its buffer fits. */
 static bool may_start_now(const struct iscsi_cmd *icmd)
 {
-	const struct iscsi_conn *conn = icmd->conn;
+	const struct iscsi_session *sess = icmd->sess;
 	if (icmd->budget)
 		return true;
-	if (!list_empty(&conn->budget_waiting) &&
-	    list_first_entry(&conn->budget_waiting, struct iscsi_cmd, budget_entry) != icmd)
+	if (!list_empty(&sess->budget_waiting) &&
+	    list_first_entry(&sess->budget_waiting, struct iscsi_cmd, budget_entry) != icmd)
 		return false;
-	return budget_fits(conn, icmd->scst->bufflen);
+	return budget_fits(sess, icmd->scst->bufflen);
 }
 
 static void take_budget(struct iscsi_cmd *icmd)
@@ -125,8 +124,30 @@ static void take_budget(struct iscsi_cmd *icmd)
 	/* At least one byte, so that a command without data still counts
 	 * as holding its place. */
 	icmd->budget = icmd->scst->bufflen ? icmd->scst->bufflen : 1;
-	icmd->conn->data_budget_used += icmd->budget;
+	icmd->sess->data_budget_used += icmd->budget;
 }
+
+static void cmd_due(struct iscsi_cmd *icmd);
+static void abandon_unstarted(struct iscsi_cmd *icmd);
+
+/* The session's ordered queue runs the command: its CmdSN has come (or it
+ * is immediate). One aborted while its PDU was still arriving takes its
+ * number as usual but never runs. */
+static void cmd_cmdsn_due(struct iscsi_pending *p)
+{
+	struct iscsi_cmd *icmd = container_of(p, struct iscsi_cmd, pend);
+	icmd->held = false;
+	if (icmd->abort_pending)
+		abandon_unstarted(icmd);
+	else
+		cmd_due(icmd);
+}
+
+/* A command waiting for its CmdSN ends through its connection's close
+ * (iscsi_cmds_conn_closed), so it has no discard. */
+static const struct iscsi_pending_ops cmd_pending_ops = {
+	.due = cmd_cmdsn_due,
+};
 
 int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 {
@@ -134,26 +155,20 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	const uint8_t *bhs = rx->bhs;
 	struct iscsi_session *sess = conn->sess;
 	uint32_t cmd_sn = get_be32(bhs + ISCSI_OFF_CMDSN);
-	bool immediate = pdu_immediate(bhs);
-	enum iscsi_cmdsn_check sn = sess ? iscsi_session_check_cmdsn(sess, cmd_sn) : CMDSN_DUE;
-	if (sess && !immediate && sn == CMDSN_OUTSIDE) {
-		log_debug("iSCSI: %s: command CmdSN %u outside [%u, %u], dropped", conn->peer,
-			  cmd_sn, sess->exp_cmd_sn, sess->max_cmd_sn);
+	enum iscsi_cmdsn_admit admit = iscsi_session_admit(sess, bhs);
+	bool immediate = admit == CMDSN_IMMEDIATE;
+	if (admit == CMDSN_OUTSIDE || admit == CMDSN_CONSUMED) {
+		/* Outside the window, or a command a task management function
+		 * declared received and aborted before it came (RFC 7143
+		 * 11.5.1 b). */
+		log_debug("iSCSI: %s: command CmdSN %u %s, dropped", conn->peer, cmd_sn,
+			  admit == CMDSN_OUTSIDE ? "outside the window" : "already consumed");
 		rx->drop = true;
 		return 0;
 	}
 	rx->reject = check_cmd_pdu(conn);
-	if (!rx->reject && !immediate && sn == CMDSN_LATER) {
-		struct iscsi_pending *dup = iscsi_session_find_pending(sess, cmd_sn);
-		if (dup && dup->kind == PENDING_VOID) {
-			/* A task management function declared it received
-			 * and aborted before it came (RFC 7143 11.5.1 b). */
-			rx->drop = true;
-			return 0;
-		}
-		if (dup)
-			rx->reject = ISCSI_REJECT_PROTOCOL_ERROR; /* its CmdSN is taken */
-	}
+	if (!rx->reject && admit == CMDSN_TAKEN)
+		rx->reject = ISCSI_REJECT_PROTOCOL_ERROR;
 	uint8_t cdb[SCSI_MAX_CDB_LEN] = { 0 };
 	unsigned cdb_len;
 	if (!rx->reject && read_cdb(rx, cdb, &cdb_len) < 0)
@@ -166,7 +181,7 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 		iscsi_conn_close(conn, "out of memory");
 		return -1;
 	}
-	icmd->itt = pdu_itt(bhs);
+	icmd->task.itt = pdu_itt(bhs);
 	icmd->immediate = immediate;
 	icmd->read = bhs[1] & ISCSI_CMD_FLAG_READ;
 	icmd->write = bhs[1] & ISCSI_CMD_FLAG_WRITE;
@@ -174,7 +189,7 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	enum scst_data_dir dir = icmd->read ? SCST_DATA_READ
 				 : icmd->write ? SCST_DATA_WRITE : SCST_DATA_NONE;
 	struct scst_cmd *cmd = scst_rx_cmd(sess->scst, pdu_lun_decode(bhs + ISCSI_OFF_LUN), cdb,
-					   cdb_len, icmd->itt, task_attr(bhs[1] & ISCSI_CMD_ATTR_MASK),
+					   cdb_len, icmd->task.itt, task_attr(bhs[1] & ISCSI_CMD_ATTR_MASK),
 					   dir, icmd->edtl);
 	if (!cmd) {
 		free(icmd);
@@ -187,10 +202,10 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	iscsi_conn_get(conn);
 	list_init(&icmd->pend.entry);
 	list_init(&icmd->budget_entry);
-	icmd->pend.kind = PENDING_SCSI;
+	icmd->pend.ops = &cmd_pending_ops;
+	icmd->pend.conn = conn;
 	icmd->pend.cmd_sn = cmd_sn;
-	list_add_tail(&icmd->conn_entry, &conn->cmds);
-	conn->ncmds++;
+	iscsi_session_add_task(sess, &icmd->task);
 	cmd->tgt_priv = icmd;
 	scst_cmd_prepare(cmd);
 
@@ -204,7 +219,7 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	 * start as soon as the PDU is in; else (it waits for its CmdSN or
 	 * for budget) into a buffer of its own, no larger than the data
 	 * that may come before it starts (immediate and unsolicited). */
-	if ((immediate || sn == CMDSN_DUE) && may_start_now(icmd)) {
+	if ((immediate || admit == CMDSN_DUE) && may_start_now(icmd)) {
 		take_budget(icmd);
 		scst_cmd_alloc_space(cmd);
 		if (cmd->buf) {
@@ -251,7 +266,7 @@ static void start_if_ready(struct iscsi_cmd *icmd)
 		return;
 	if (!may_start_now(icmd)) {
 		if (list_empty(&icmd->budget_entry))
-			list_add_tail(&icmd->budget_entry, &icmd->conn->budget_waiting);
+			list_add_tail(&icmd->budget_entry, &icmd->sess->budget_waiting);
 		return;
 	}
 	list_del(&icmd->budget_entry); /* a no-op unless it waited */
@@ -262,12 +277,12 @@ static void start_if_ready(struct iscsi_cmd *icmd)
 	scst_cmd_start(icmd->scst);
 }
 
-void iscsi_cmd_due(struct iscsi_cmd *icmd)
+static void cmd_due(struct iscsi_cmd *icmd)
 {
 	assert(!icmd->held && !icmd->started);
 	icmd->cmdsn_ok = true;
 	icmd->in_window = true;
-	icmd->sess->cmds_due++;
+	iscsi_session_window_take(icmd->sess);
 	start_if_ready(icmd);
 }
 
@@ -280,38 +295,41 @@ static void leave_window(struct iscsi_cmd *icmd)
 	if (!icmd->in_window)
 		return;
 	icmd->in_window = false;
-	assert(icmd->sess->cmds_due > 0);
-	icmd->sess->cmds_due--;
+	iscsi_session_window_release(icmd->sess);
 }
 
 /* Runs after the batch in which buffers were released: starts the
  * commands waiting for budget, in order, as far as it goes. */
+/* The session frees nothing while it is deferred (free_session cancels
+ * it), and a command it starts cannot free the session: that only happens
+ * from a message posted after the last connection's close. */
 static void budget_drain(struct reactor_deferred *d)
 {
-	struct iscsi_conn *conn = container_of(d, struct iscsi_conn, budget_drain);
-	while (!conn->closed && !list_empty(&conn->budget_waiting)) {
+	struct iscsi_session *sess = container_of(d, struct iscsi_session, budget_drain);
+	while (!sess->closing && !list_empty(&sess->budget_waiting)) {
 		struct iscsi_cmd *icmd =
-			list_first_entry(&conn->budget_waiting, struct iscsi_cmd, budget_entry);
-		if (!budget_fits(conn, icmd->scst->bufflen))
+			list_first_entry(&sess->budget_waiting, struct iscsi_cmd, budget_entry);
+		if (!budget_fits(sess, icmd->scst->bufflen))
 			break;
+		iscsi_conn_get(icmd->conn);
+		struct iscsi_conn *conn = icmd->conn;
 		start_if_ready(icmd);
+		iscsi_conn_flush_soon(conn);
+		iscsi_conn_put(conn);
 	}
-	iscsi_conn_flush_soon(conn);
-	iscsi_conn_put(conn); /* taken when deferred */
 }
 
 static void release_budget(struct iscsi_cmd *icmd)
 {
-	struct iscsi_conn *conn = icmd->conn;
+	struct iscsi_session *sess = icmd->sess;
 	if (!icmd->budget)
 		return;
-	assert(conn->data_budget_used >= icmd->budget);
-	conn->data_budget_used -= icmd->budget;
+	assert(sess->data_budget_used >= icmd->budget);
+	sess->data_budget_used -= icmd->budget;
 	icmd->budget = 0;
-	if (!list_empty(&conn->budget_waiting) && !conn->budget_drain.queued && !conn->closed) {
-		conn->budget_drain.fn = budget_drain;
-		iscsi_conn_get(conn);
-		reactor_defer(conn->reactor, &conn->budget_drain);
+	if (!list_empty(&sess->budget_waiting) && !sess->budget_drain.queued && !sess->closing) {
+		sess->budget_drain.fn = budget_drain;
+		reactor_defer(sess->reactor, &sess->budget_drain);
 	}
 }
 
@@ -332,9 +350,9 @@ static void abandon_unstarted(struct iscsi_cmd *icmd)
 	struct iscsi_conn *conn = icmd->conn;
 	assert(!icmd->started);
 	if (icmd->held) {
-		list_del(&icmd->pend.entry);
+		iscsi_session_unhold(icmd->sess, &icmd->pend);
 		icmd->held = false;
-		if (!conn->closed && iscsi_session_void_cmdsn(icmd->sess, icmd->pend.cmd_sn) != 0)
+		if (!conn->closed && iscsi_session_consume_cmdsn(icmd->sess, icmd->pend.cmd_sn) != 0)
 			iscsi_conn_close(conn, "out of memory");
 	}
 	list_del(&icmd->budget_entry);
@@ -362,26 +380,9 @@ int iscsi_cmd_rx_done(struct iscsi_conn *conn)
 	 * command may be freed by any of the calls below (it can complete
 	 * at once): nothing touches icmd after them. */
 	bool aborted = icmd->abort_pending;
-	if (icmd->immediate) {
-		if (aborted)
-			abandon_unstarted(icmd);
-		else
-			iscsi_cmd_due(icmd);
-	} else if (iscsi_session_check_cmdsn(sess, icmd->pend.cmd_sn) == CMDSN_DUE) {
-		/* ExpCmdSN moves first: a response sent while the command
-		 * starts must already acknowledge it. */
-		sess->exp_cmd_sn++;
-		if (aborted)
-			abandon_unstarted(icmd);
-		else
-			iscsi_cmd_due(icmd);
-		iscsi_session_run_due(sess);
-	} else {
-		icmd->held = true;
-		iscsi_session_hold(sess, &icmd->pend);
-		if (aborted)
-			abandon_unstarted(icmd);
-	}
+	icmd->held = !icmd->immediate; /* until cmd_cmdsn_due() */
+	if (iscsi_session_order(sess, &icmd->pend, icmd->immediate) && aborted)
+		abandon_unstarted(icmd);
 	return conn->closed ? -1 : 0;
 }
 
@@ -418,7 +419,7 @@ static int data_out_error(struct iscsi_conn *conn, struct iscsi_cmd *icmd, const
 	const uint8_t *bhs = conn->rx.bhs;
 	log_warn_rl("iSCSI: %s (%s): Data-Out for ITT 0x%x: %s (DataSN %u, expected %u; offset %u, "
 		 "expected %u): failing the command",
-		 conn->peer, iscsi_conn_initiator(conn), icmd->itt, what,
+		 conn->peer, iscsi_conn_initiator(conn), icmd->task.itt, what,
 		 get_be32(bhs + ISCSI_OFF_DATASN), icmd->exp_data_sn,
 		 get_be32(bhs + ISCSI_OFF_BUFFER_OFFSET), icmd->recv_off);
 	conn->rx.drop = true;
@@ -442,12 +443,13 @@ int iscsi_data_out_rx_header(struct iscsi_conn *conn)
 	const uint8_t *bhs = rx->bhs;
 	uint32_t ttt = get_be32(bhs + ISCSI_OFF_TTT);
 	uint32_t offset = get_be32(bhs + ISCSI_OFF_BUFFER_OFFSET);
-	struct iscsi_cmd *icmd = iscsi_cmd_find(conn, pdu_itt(bhs));
+	struct iscsi_cmd *icmd = iscsi_cmd_find(conn->sess, pdu_itt(bhs));
 	bool unsolicited = ttt == ISCSI_RESERVED_TAG;
 
 	/* Data for a command that is gone or no longer wants it (aborted,
-	 * failed) is read and dropped. */
-	if (!icmd || (unsolicited ? !icmd->unsol_pending
+	 * failed) is read and dropped; so is data on another connection than
+	 * the command's (connection allegiance, RFC 7143 4.2.3). */
+	if (!icmd || icmd->conn != conn || (unsolicited ? !icmd->unsol_pending
 				  : (!icmd->waiting_data || ttt != icmd->ttt)) ||
 	    icmd->abort_pending) {
 		log_debug("iSCSI: %s: unexpected Data-Out ITT 0x%x TTT 0x%x dropped", conn->peer,
@@ -493,7 +495,7 @@ static void send_r2ts(struct iscsi_cmd *icmd)
 		uint8_t *bhs = pdu->hdr;
 		pdu_init(bhs, ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
 		pdu_lun_encode(bhs + ISCSI_OFF_LUN, icmd->scst->lun);
-		put_be32(bhs + ISCSI_OFF_ITT, icmd->itt);
+		put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
 		put_be32(bhs + ISCSI_OFF_TTT, icmd->ttt);
 		put_be32(bhs + ISCSI_OFF_DATASN, icmd->r2t_sn++);
 		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, icmd->r2t_off);
@@ -583,9 +585,7 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 	}
 	icmd->waiting_data = true;
 	icmd->ticks_waiting = 0;
-	icmd->ttt = conn->next_ttt++;
-	if (icmd->ttt == ISCSI_RESERVED_TAG)
-		icmd->ttt = conn->next_ttt++;
+	icmd->ttt = iscsi_conn_next_ttt(conn);
 	icmd->r2t_start = icmd->r2t_off = icmd->recv_off;
 	icmd->seq_end = min_u32(icmd->r2t_start + conn->params.max_burst, icmd->want_end);
 	icmd->exp_data_sn = 0;
@@ -623,9 +623,7 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
 		conn->rx.drop = true;
 	}
 	assert(!icmd->held && list_empty(&icmd->budget_entry));
-	list_del(&icmd->conn_entry);
-	assert(conn->ncmds > 0);
-	conn->ncmds--;
+	iscsi_session_remove_task(icmd->sess, &icmd->task);
 	/* The session outlives its commands (the core frees its nexus
 	 * after the last one), even once the connection has let go of it. */
 	leave_window(icmd);
@@ -636,7 +634,9 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
 	iscsi_conn_put(conn);
 }
 
-bool iscsi_cmd_conn_closed(struct iscsi_cmd *icmd)
+/* Ends @icmd's part in its closing connection. Returns whether it did
+ * anything (it may have freed it). */
+static bool cmd_conn_closed(struct iscsi_cmd *icmd)
 {
 	if (!icmd->started) {
 		/* Held for its CmdSN or for budget, or its PDU was still
@@ -651,6 +651,43 @@ bool iscsi_cmd_conn_closed(struct iscsi_cmd *icmd)
 	/* Executing, or its response is being sent: it ends by itself
 	 * (xmit_response and tx_drain see the closed connection). */
 	return false;
+}
+
+void iscsi_cmds_conn_closed(struct iscsi_conn *conn)
+{
+	struct iscsi_session *sess = conn->sess;
+	if (!sess)
+		return;
+	/* Each step may free commands, so the walk restarts after every one
+	 * that did something. */
+	for (;;) {
+		struct iscsi_task *t;
+		bool acted = false;
+		list_for_each_entry(t, &sess->tasks, entry) {
+			struct iscsi_cmd *icmd = container_of(t, struct iscsi_cmd, task);
+			if (icmd->conn == conn && cmd_conn_closed(icmd)) {
+				acted = true;
+				break;
+			}
+		}
+		if (!acted)
+			return;
+	}
+}
+
+bool iscsi_cmds_data_timed_out(struct iscsi_conn *conn, unsigned timeout)
+{
+	struct iscsi_session *sess = conn->sess;
+	bool timed_out = false;
+	struct iscsi_task *t;
+	if (!sess)
+		return false;
+	list_for_each_entry(t, &sess->tasks, entry) {
+		struct iscsi_cmd *icmd = container_of(t, struct iscsi_cmd, task);
+		if (icmd->conn == conn && icmd->waiting_data && ++icmd->ticks_waiting > timeout)
+			timed_out = true;
+	}
+	return timed_out;
 }
 
 /* ------------------------------------------------------------------ */
@@ -686,7 +723,7 @@ static bool queue_data_in(struct iscsi_cmd *icmd, uint32_t len, bool with_status
 		uint8_t *bhs = pdu->hdr;
 		pdu_init(bhs, ISCSI_OP_DATA_IN, seq_end ? ISCSI_FLAG_FINAL : 0);
 		pdu_lun_encode(bhs + ISCSI_OFF_LUN, cmd->lun);
-		put_be32(bhs + ISCSI_OFF_ITT, icmd->itt);
+		put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
 		put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
 		put_be32(bhs + ISCSI_OFF_DATASN, icmd->data_sn++);
 		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, off);
@@ -697,7 +734,7 @@ static bool queue_data_in(struct iscsi_cmd *icmd, uint32_t len, bool with_status
 			bhs[1] |= ISCSI_DATA_IN_FLAG_STATUS;
 			bhs[3] = cmd->status;
 			set_residual(bhs, cmd);
-			pdu->finishes_cmd = icmd;
+			pdu->finishes_cmd = icmd->scst;
 			sn = TX_SN_STATUS;
 		}
 		iscsi_conn_queue(conn, pdu, sn);
@@ -718,7 +755,7 @@ static bool queue_scsi_response(struct iscsi_cmd *icmd)
 	pdu_init(bhs, ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL);
 	bhs[2] = 0; /* command completed at target */
 	bhs[3] = cmd->status;
-	put_be32(bhs + ISCSI_OFF_ITT, icmd->itt);
+	put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
 	put_be32(bhs + ISCSI_OFF_DATASN, icmd->data_sn); /* ExpDataSN */
 	set_residual(bhs, cmd);
 	if (cmd->sense_len) {
@@ -734,7 +771,7 @@ static bool queue_scsi_response(struct iscsi_cmd *icmd)
 		pdu->data = pdu->owned;
 		pdu->data_len = 2 + slen;
 	}
-	pdu->finishes_cmd = icmd;
+	pdu->finishes_cmd = icmd->scst;
 	iscsi_conn_queue(icmd->conn, pdu, TX_SN_STATUS);
 	return true;
 }

@@ -4,11 +4,15 @@
 #include <string.h>
 
 #include "core/attr_desc.h"
+#include "targets/iscsi/cmd.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
 #include "targets/iscsi/iscsi_name.h"
 #include "targets/iscsi/isns.h"
 #include "targets/iscsi/login.h"
+#include "targets/iscsi/requests.h"
+#include "targets/iscsi/session.h"
+#include "targets/iscsi/target.h"
 
 void *iscsi_target_params_of(void *owner)
 {
@@ -193,10 +197,7 @@ static bool iscsi_target_name_valid(const char *name, char *why, size_t whylen)
  * initiator vanishes (the initiator may log in again). */
 static void iscsi_close_session(struct scst_session *scst, const char *why)
 {
-	struct iscsi_session *sess = scst->tgt_priv;
-
-	if (sess->conn)
-		iscsi_conn_close(sess->conn, why);
+	iscsi_session_close_conns(scst->tgt_priv, why);
 }
 
 /* SPC-4 7.6.4.6, FORMAT CODE 01b: the initiator port's iSCSI name, then

@@ -16,6 +16,8 @@
 #include "base/log.h"
 #include "targets/iscsi/admission.h"
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/session.h"
+#include "targets/iscsi/target.h"
 
 /* Longest login text we collect over C-bit continuations. */
 #define LOGIN_TEXT_MAX 65536
@@ -85,11 +87,6 @@ unsigned iscsi_login_timeout(const struct iscsi_conn *conn)
 		return conn->tp.rsp_timeout;
 	unsigned longest = atomic_load(&longest_rsp_timeout);
 	return longest ? longest : conn->tp.rsp_timeout;
-}
-
-const char *iscsi_login_initiator(const struct iscsi_login *login)
-{
-	return login->initiator_name;
 }
 
 void iscsi_login_free(struct iscsi_login *login)
@@ -520,6 +517,8 @@ static void finish_full_feature(struct iscsi_conn *conn, struct iscsi_login *l)
 	conn->login = NULL;
 }
 
+static void predecessor_gone(struct iscsi_conn *conn);
+
 /* The initiator asked to move to the full feature phase and we agree; an
  * older session of the same initiator and ISID must be gone first. */
 static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
@@ -527,7 +526,8 @@ static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
 {
 	memcpy(l->final_req, req, ISCSI_BHS_LEN);
 	l->final_flags = flags;
-	int n = iscsi_session_reinstate(conn, l->initiator_name, l->isid, l->discovery);
+	int n = iscsi_session_reinstate(conn, l->initiator_name, l->isid, l->discovery,
+					predecessor_gone);
 	if (n < 0) {
 		/* Another login is already reinstating it: try again later. */
 		fail(l, LOGIN_SERVICE_UNAVAILABLE);
@@ -543,9 +543,10 @@ static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
 	finish_full_feature(conn, l);
 }
 
-void iscsi_login_predecessor_gone(void *arg)
+/* A session this login reinstates has been freed (posted by the
+ * registry, with the reference it took on @conn). */
+static void predecessor_gone(struct iscsi_conn *conn)
 {
-	struct iscsi_conn *conn = arg;
 	struct iscsi_login *l = conn->login;
 	if (!conn->closed && l && l->predecessors && --l->predecessors == 0) {
 		finish_full_feature(conn, l);
@@ -670,6 +671,8 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 	if (!l->identified) {
 		if (iscsi_text_for_each(l->req.data, l->req.len, identity_key, l) < 0)
 			fail(l, LOGIN_INITIATOR_ERROR);
+		if (l->initiator_name)
+			iscsi_conn_set_initiator(conn, l->initiator_name);
 		if (l->status == LOGIN_OK)
 			identify(conn, l);
 		if (l->status == LOGIN_OK)

@@ -49,7 +49,9 @@ unsigned iscsi_login_timeout(const struct iscsi_conn *conn);
 /* A target with RspTimeout @seconds exists (driver.c, at attach). */
 void iscsi_login_note_rsp_timeout(unsigned seconds);
 
-/* The initiator name the login has announced, or NULL. */
-const char *iscsi_login_initiator(const struct iscsi_login *login);
+/* Login phase: a Login Request PDU has arrived whole (header in
+ * conn->rx.bhs, data in conn->rx.heap). */
+void iscsi_login_rx(struct iscsi_conn *conn);
+void iscsi_login_free(struct iscsi_login *login);
 
 #endif

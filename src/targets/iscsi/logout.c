@@ -1,7 +1,10 @@
 /* Logout (RFC 7143 11.14, 11.15). One connection per session, so closing
  * the connection closes the session; connection recovery needs
  * ErrorRecoveryLevel 2, which we do not offer. */
+#include "core/scst.h"
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/requests.h"
+#include "targets/iscsi/session.h"
 
 enum logout_reason {
 	LOGOUT_CLOSE_SESSION = 0,
@@ -42,8 +45,14 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	/* Time2Wait and Time2Retain (bytes 40, 42): nothing to wait for or
 	 * retain at ErrorRecoveryLevel 0. */
 	if (response == LOGOUT_SUCCESS) {
-		if (conn->sess && conn->sess->scst)
-			scst_session_logout(conn->sess->scst);
+		/* Closing the session, or its last connection, ends the I_T
+		 * nexus in order. */
+		struct iscsi_session *sess = conn->sess;
+		if (reason == LOGOUT_CLOSE_SESSION || sess->nconns == 1) {
+			sess->logged_out = true;
+			if (sess->scst)
+				scst_session_logout(sess->scst);
+		}
 		conn->phase = CONN_LOGGED_OUT;
 		pdu->close_after = true;
 	}

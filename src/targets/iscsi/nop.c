@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/requests.h"
 
 void iscsi_nop_out_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
@@ -46,9 +47,7 @@ static void send_ping(struct iscsi_conn *conn)
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu)
 		return; /* try again on the next tick */
-	conn->ping_ttt = conn->next_ttt++;
-	if (conn->ping_ttt == ISCSI_RESERVED_TAG)
-		conn->ping_ttt = conn->next_ttt++;
+	conn->ping_ttt = iscsi_conn_next_ttt(conn);
 	uint8_t *bhs = pdu->hdr;
 	pdu_init(bhs, ISCSI_OP_NOP_IN, ISCSI_FLAG_FINAL);
 	put_be32(bhs + ISCSI_OFF_ITT, ISCSI_RESERVED_TAG);

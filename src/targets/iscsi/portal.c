@@ -21,7 +21,7 @@
 
 #include "base/log.h"
 #include "targets/iscsi/admission.h"
-#include "targets/iscsi/conn.h"
+#include "targets/iscsi/dispatch.h"
 #include "targets/iscsi/iscsi.h"
 
 /* Pauses of a portal whose accept() found no free descriptor: the first
@@ -101,7 +101,7 @@ static bool valid_port(const char *port)
 }
 
 /* An accepted socket on its way to the reactor it will live on:
- * iscsi_conn_start() must run there. */
+ * iscsi_accept() must run there. */
 struct new_conn {
 	struct reactor_msg msg;
 	int fd;
@@ -110,7 +110,7 @@ struct new_conn {
 static void start_conn(struct reactor_msg *m)
 {
 	struct new_conn *nc = container_of(m, struct new_conn, msg);
-	iscsi_conn_start(nc->fd, reactor_self());
+	iscsi_accept(nc->fd, reactor_self());
 	free(nc);
 }
 

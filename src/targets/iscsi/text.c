@@ -7,6 +7,9 @@
 #include <string.h>
 
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/requests.h"
+#include "targets/iscsi/session.h"
+#include "targets/iscsi/target.h"
 
 struct send_targets {
 	struct iscsi_conn *conn;
@@ -129,9 +132,9 @@ static void send_piece(struct iscsi_conn *conn, uint32_t itt, const uint8_t *lun
 		conn->text_sent = 0;
 		conn->text_ttt = 0;
 	} else {
-		conn->text_ttt = conn->next_ttt++;
-		if (conn->text_ttt == ISCSI_RESERVED_TAG || conn->text_ttt == 0)
-			conn->text_ttt = conn->next_ttt++;
+		conn->text_ttt = iscsi_conn_next_ttt(conn);
+		if (conn->text_ttt == 0)
+			conn->text_ttt = iscsi_conn_next_ttt(conn);
 		put_be32(bhs + ISCSI_OFF_TTT, conn->text_ttt);
 	}
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);

@@ -5,7 +5,11 @@
 #include <string.h>
 
 #include "base/log.h"
+#include "core/scst.h"
+#include "targets/iscsi/cmd.h"
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/requests.h"
+#include "targets/iscsi/session.h"
 
 /* iSCSI function codes: RFC 7143 11.5.1 (1..8) and RFC 7144 4.1.2, which
  * maps SAM-5's newer functions (9..12). */
@@ -131,9 +135,9 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	}
 	tr->conn = conn;
 	tr->itt = itt;
+	struct iscsi_session *sess = conn->sess;
 	uint32_t ref_cmd_sn = get_be32(req + 32), cmd_sn = get_be32(req + 24);
-	tr->ref_cmd_sn_in_window = sn_le(conn->sess->exp_cmd_sn, ref_cmd_sn) &&
-				   sn_le(ref_cmd_sn, conn->sess->max_cmd_sn) &&
+	tr->ref_cmd_sn_in_window = iscsi_session_cmdsn_in_window(sess, ref_cmd_sn) &&
 				   sn_lt(ref_cmd_sn, cmd_sn);
 	uint64_t lun = pdu_lun_decode(req + ISCSI_OFF_LUN);
 	uint32_t rtt = get_be32(req + ISCSI_OFF_TTT); /* Referenced Task Tag */
@@ -145,32 +149,23 @@ void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	if (tmf != SCST_TMF_ABORT_TASK && tmf != SCST_TMF_QUERY_TASK)
 		tr->ref_cmd_sn_in_window = false;
 	bool consume = tmf == SCST_TMF_ABORT_TASK && tr->ref_cmd_sn_in_window &&
-		       !iscsi_cmd_find(conn, rtt) &&
-		       !iscsi_session_find_pending(conn->sess, ref_cmd_sn);
-	bool consume_now = consume && ref_cmd_sn == conn->sess->exp_cmd_sn;
-	if (consume && !consume_now && iscsi_session_void_cmdsn(conn->sess, ref_cmd_sn) != 0) {
-		free(tr);
-		iscsi_conn_close(conn, "out of memory");
-		return;
-	}
+		       !iscsi_cmd_find(sess, rtt) && !iscsi_session_cmdsn_held(sess, ref_cmd_sn);
 	iscsi_conn_get(conn);
 	/* The core's "tmf:" line names the function, initiator, target and
 	 * LUN for the administrator; this is the wire's view. */
 	log_debug("iSCSI: %s (%s): task management function %u, LUN %llu, task 0x%x", conn->peer,
 		  iscsi_conn_initiator(conn), fn, (unsigned long long)lun, rtt);
-	if (!scst_rx_mgmt_fn(conn->sess->scst, tmf, lun, rtt, tr)) {
+	if (!scst_rx_mgmt_fn(sess->scst, tmf, lun, rtt, tr)) {
 		iscsi_conn_put(conn);
 		free(tr);
 		iscsi_conn_close(conn, "out of memory");
 		return;
 	}
-	if (consume_now) {
-		/* The number never-arrived command would have had is the
-		 * one due: taking it moves ExpCmdSN, and whatever waited
-		 * behind it runs. */
-		conn->sess->exp_cmd_sn++;
-		iscsi_session_run_due(conn->sess);
-	}
+	/* Once the core has the function: the number the never-arrived
+	 * command would have had is used up; if it is the one due, ExpCmdSN
+	 * moves and whatever waited behind it runs. */
+	if (consume && !conn->closed && iscsi_session_consume_cmdsn(sess, ref_cmd_sn) != 0)
+		iscsi_conn_close(conn, "out of memory");
 }
 
 static uint8_t map_status(const struct tmf_req *tr, enum scst_tmf_status status)

@@ -1,0 +1,100 @@
+/* SCSI commands over iSCSI (cmd.c): the SCSI Command PDU, Data-Out and
+ * R2T, Data-In and SCSI Response, and the core's callbacks for them.
+ *
+ * Each SCSI command has a struct iscsi_cmd in cmd->tgt_priv. It is a task
+ * of its session (struct iscsi_task: ITT, connection allegiance) and, while
+ * it waits for its CmdSN, an entry in the session's ordered queue.
+ *
+ * Lifetime: created when its SCSI Command header arrives, on the
+ * connection's reactor (which is the session's), and freed by the core's
+ * on_free_cmd there. It holds a reference on its connection. Whatever
+ * state it is in when the connection closes, iscsi_cmd_conn_closed() ends
+ * it: not started (waiting for its CmdSN, for data budget, or still being
+ * received) through scst_cmd_abandon(), waiting for Data-Out through
+ * scst_rx_data(false), with its response queued through
+ * scst_tgt_cmd_done() (the transmit queue's drain); executing ones end
+ * when the handler is done. */
+#ifndef USCST_TARGETS_ISCSI_CMD_H
+#define USCST_TARGETS_ISCSI_CMD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/list.h"
+#include "targets/iscsi/session.h"
+
+struct iscsi_conn;
+struct scst_cmd;
+
+struct iscsi_cmd {
+	struct scst_cmd *scst;
+	struct iscsi_conn *conn;    /* allegiance: Data-Out, R2T and status go here */
+	struct iscsi_session *sess; /* outlives the command */
+	struct iscsi_task task;     /* in sess->tasks */
+	struct iscsi_pending pend;  /* its CmdSN; in sess->pending while held */
+	uint32_t itt;
+	bool immediate;
+	bool read;               /* R bit: Data-In expected */
+	bool write;              /* W bit */
+	bool cmdsn_ok;           /* its CmdSN has come (or it is immediate) */
+	bool in_window;          /* counted in sess->cmds_due */
+	uint32_t edtl;
+	/* Write data, offsets into the initiator's data (in order). */
+	uint32_t recv_off;       /* next byte expected */
+	uint32_t want_end;       /* bytes we collect in all */
+	uint32_t unsol_end;      /* end of unsolicited data */
+	bool unsol_pending;      /* unsolicited Data-Out still to come */
+	uint32_t seq_end;        /* end of the sequence being received */
+	uint32_t exp_data_sn;    /* within the current sequence */
+	uint32_t r2t_start;      /* first solicited offset */
+	uint32_t r2t_off;        /* next offset to solicit */
+	unsigned r2t_outstanding;
+	uint32_t r2t_sn;
+	uint32_t ttt;
+	bool waiting_data;       /* in RDY_TO_XFER */
+	bool abort_pending;      /* aborted while a Data-Out was landing */
+	bool data_failed;        /* a Data-Out was out of sequence */
+	bool digest_failed;      /* a Data-Out's data digest did not match */
+	bool discarded;          /* its PDU was discarded: ends without response */
+	bool held;               /* waiting for its CmdSN (in sess->pending) */
+	bool started;            /* handed to the core (or abandoned) */
+	uint32_t budget;         /* bytes of sess->data_budget_used it holds */
+	/* Data that arrived before the command had its buffer (it was not
+	 * due yet): copied in when it starts. */
+	uint8_t *stash;
+	uint32_t stash_cap;
+	unsigned ticks_waiting;
+	uint32_t data_sn;        /* Data-In PDUs (or R2Ts) sent */
+	struct list_head budget_entry; /* sess->budget_waiting while due and
+					* waiting for data budget, else empty */
+};
+
+/* Header of a SCSI Command / Data-Out has arrived (in conn->rx): set where
+ * the data goes. Returns -1 when the connection must close. */
+int iscsi_cmd_rx_header(struct iscsi_conn *conn);
+int iscsi_data_out_rx_header(struct iscsi_conn *conn);
+/* Their data segment has arrived. */
+int iscsi_cmd_rx_done(struct iscsi_conn *conn);
+int iscsi_data_out_rx_done(struct iscsi_conn *conn);
+/* Their data segment has arrived with a wrong data digest (RFC 7143 7.8;
+ * the Reject is already queued): the SCSI Command is discarded as if
+ * never received, so the initiator may retry it; the Data-Out's command
+ * fails with a CRC error once its outstanding data has arrived. */
+int iscsi_cmd_rx_digest_error(struct iscsi_conn *conn);
+int iscsi_data_out_rx_digest_error(struct iscsi_conn *conn);
+/* The command with Initiator Task Tag @itt in @sess, or NULL. */
+struct iscsi_cmd *iscsi_cmd_find(struct iscsi_session *sess, uint32_t itt);
+/* @conn is closing: every command with allegiance to it ends its part
+ * in it (see the lifetime note above). */
+void iscsi_cmds_conn_closed(struct iscsi_conn *conn);
+/* Once a second: has a command on @conn waited for Data-Out longer than
+ * @timeout seconds? */
+bool iscsi_cmds_data_timed_out(struct iscsi_conn *conn, unsigned timeout);
+
+/* The core's callbacks (scst_tgt_template). */
+void iscsi_rdy_to_xfer(struct scst_cmd *cmd);
+void iscsi_xmit_response(struct scst_cmd *cmd);
+void iscsi_on_abort_cmd(struct scst_cmd *cmd);
+void iscsi_on_free_cmd(struct scst_cmd *cmd);
+
+#endif
