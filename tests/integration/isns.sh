@@ -73,7 +73,7 @@ ISNSADM=(isnsadm -c "$ISNS_DIR/isnsadm.conf" --local)
 start_isnsd() {
 	rm -rf "$ISNS_DIR/db" && mkdir -p "$ISNS_DIR/db"
 	python3 "$LIB_DIR/isnsd_launch.py" "$ISNS_PORT" "$ISNS_DIR/isnsctl" \
-		isnsd -f -c "$ISNS_DIR/isnsd.conf" >> "$ISNS_DIR/isnsd.log" 2>&1 &
+		isnsd -f -d scn -c "$ISNS_DIR/isnsd.conf" >> "$ISNS_DIR/isnsd.log" 2>&1 &
 	ISNSD_PID=$!
 	for _ in $(seq 50); do
 		port_open "$ISNS_PORT" && break
@@ -106,6 +106,14 @@ wait_for() {
 
 node_listed() { list nodes | grep -qF "iSCSI name = \"$1\""; }
 node_gone() { ! node_listed "$1"; }
+node_index() {
+	list nodes | grep -A3 -F "iSCSI name = \"$1\"" | sed -n 's/.*iSCSI node index = //p'
+}
+# scn_events KIND: how many SCNs isnsd has sent out about a storage node
+# being KIND (added, removed) so far (its "-d scn" log).
+scn_events() {
+	grep -c "SCN multicast <iSCSI Storage Node [0-9]*,.*$1" "$ISNS_DIR/isnsd.log"
+}
 # ls_sees INITIATOR "TARGETS...": SendTargets lists exactly these.
 ls_sees() {
 	local got
@@ -149,6 +157,8 @@ start_isnsd
 write_conf "127.0.0.1:$ISNS_PORT" > "$WORKDIR/scst.conf"
 EXTRA_PORTAL_HOSTS="[::1]" start_uscstd -c "$WORKDIR/scst.conf"
 wait_for "both targets registered" 10 eval 'node_listed $T1 && node_listed $T2'
+# The first registration already has the portals (they open after the
+# configuration is loaded: the client waits for them).
 out=$(list entities)
 grep -q 'Entity identifier = "uscst:' <<< "$out" || fail "no uscst entity: $out"
 out=$(list nodes)
@@ -170,13 +180,25 @@ for t in $T1 $T2; do
 done
 note "registered: entity, portals 127.0.0.1 and ::1:$PORT, $T1 (alias) and $T2, 4 portal groups"
 
-# ---- 2. disable / enable
+# ---- 2. disable / enable: only that target goes and comes back (the
+# other keeps its node index: it was not re-registered), and isnsd sends
+# the state change notifications for it.
+t1_index=$(node_index "$T1")
+[ -n "$t1_index" ] || fail "no node index for $T1"
+removed=$(scn_events removed) added=$(scn_events added)
 admin -disable_target "$T2" -driver iscsi
 wait_for "$T2 gone after disable" 10 node_gone "$T2"
-node_listed "$T1" || fail "$T1 went with $T2"
+wait_for "an SCN for $T2's removal" 5 eval '[ "$(scn_events removed)" -gt "$removed" ]'
 admin -enable_target "$T2" -driver iscsi
 wait_for "$T2 back after enable" 10 node_listed "$T2"
-note "disabled $T2: gone from isnsd; enabled: back"
+wait_for "an SCN for $T2's return" 5 eval '[ "$(scn_events added)" -gt "$added" ]'
+[ "$(list portal-groups | grep -cF "Portal group name = \"$T2\"")" = 2 ] ||
+	fail "$T2 back without its 2 portal groups"
+[ "$(node_index "$T1")" = "$t1_index" ] ||
+	fail "$T1 was registered again (index $t1_index -> $(node_index "$T1")) for $T2's change"
+grep -q "iSNS: updated entity .* 1 target(s) deregistered, 0 registered, 1 in all" "$LOG" ||
+	fail "the disable was not an update of one target"
+note "disabled $T2: gone from isnsd (SCN removed); enabled: back (SCN added); $T1 untouched"
 
 # ---- 3. access control by discovery domains
 run "${ISNSADM[@]}" --register entity=isns-host1 initiator=$I1 > /dev/null

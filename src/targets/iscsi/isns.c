@@ -534,8 +534,8 @@ static int call(struct isns_client *c, uint32_t *status)
 		goto bad;
 	return 0;
 bad:
-	problem(c, "%s from %s: bad answer to %s (%s); dropping the connection",
-		c->host, c->cfg.server, function_name(func), why);
+	problem(c, "%s: bad answer to %s (%s); dropping the connection", c->cfg.server,
+		function_name(func), why);
 	disconnect(c);
 	return -1;
 }
@@ -664,61 +664,63 @@ static void scn_listen(struct isns_client *c, const struct isns_view *v)
 /* ------------------------------------------------------------------ */
 /* The exchanges. */
 
-/* DevAttrReg of everything, replacing what the server holds of our
- * entity (RFC 4171 5.6.5.1: the Replace flag), then SCNReg per target. */
-static int register_all(struct isns_client *c, const struct isns_view *v)
-{
-	uint32_t status;
-	struct sockaddr_storage addrs[MAX_PORTALS];
-	unsigned naddrs = 0;
+/* The portal addresses as registered (two wildcards may become one), and
+ * which of them each of the view's portals is. */
+struct reg_addrs {
+	struct sockaddr_storage a[MAX_PORTALS];
+	unsigned n;
+	unsigned index_of[MAX_PORTALS];
+};
 
-	assert(v->nnodes > 0);
-	scn_listen(c, v);
-	/* Portal addresses as registered; two wildcards may become one. */
-	uint32_t index_of[MAX_PORTALS];
+static void reg_addrs_of(const struct isns_client *c, const struct isns_view *v,
+			 struct reg_addrs *ra)
+{
+	ra->n = 0;
 	for (unsigned i = 0; i < v->nportals; i++) {
 		struct sockaddr_storage a = portal_addr(c, &v->portals[i]);
 		unsigned k;
-		for (k = 0; k < naddrs; k++)
-			if (same_ip(&addrs[k], &a) && get_port(&addrs[k]) == get_port(&a))
+		for (k = 0; k < ra->n; k++)
+			if (same_ip(&ra->a[k], &a) && get_port(&ra->a[k]) == get_port(&a))
 				break;
-		if (k == naddrs)
-			addrs[naddrs++] = a;
-		index_of[i] = k;
+		if (k == ra->n)
+			ra->a[ra->n++] = a;
+		ra->index_of[i] = k;
 	}
-	msg_start(c, ISNS_DEV_ATTR_REG, ISNS_F_REPLACE, v->nodes[0].name);
-	isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
-	isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
-	isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
-	isns_put_u32(&c->msg, ISNS_TAG_ENTITY_PROTOCOL, ISNS_ENTITY_PROTOCOL_ISCSI);
-	isns_put_u32(&c->msg, ISNS_TAG_REGISTRATION_PERIOD, REGISTRATION_PERIOD_S);
-	for (unsigned k = 0; k < naddrs; k++) {
-		isns_put_ip(&c->msg, ISNS_TAG_PORTAL_IP, &addrs[k]);
-		isns_put_port(&c->msg, ISNS_TAG_PORTAL_PORT, &addrs[k]);
-		if (c->scn_listen >= 0 && same_ip(&addrs[k], &c->scn_addr))
-			isns_put_port(&c->msg, ISNS_TAG_SCN_PORT, &c->scn_addr);
+}
+
+/* A Storage Node, and a Portal Group per portal it is offered on: its tag
+ * is the one SendTargets and the login report (iscsi_tpgt()). */
+static void put_node(struct isns_client *c, const struct isns_view *v,
+		     const struct reg_addrs *ra, unsigned i)
+{
+	const struct isns_node *n = &v->nodes[i];
+	uint32_t done = 0;
+
+	isns_put_str(&c->msg, ISNS_TAG_ISCSI_NAME, n->name);
+	isns_put_u32(&c->msg, ISNS_TAG_NODE_TYPE, ISNS_NODE_TARGET);
+	if (n->alias[0])
+		isns_put_str(&c->msg, ISNS_TAG_ALIAS, n->alias);
+	for (unsigned p = 0; p < v->nportals; p++) {
+		unsigned k = ra->index_of[p];
+		if (!(n->portal_mask & (1u << p)) || (done & (1u << k)))
+			continue;
+		done |= 1u << k;
+		isns_put_str(&c->msg, ISNS_TAG_PG_ISCSI_NAME, n->name);
+		isns_put_ip(&c->msg, ISNS_TAG_PG_PORTAL_IP, &ra->a[k]);
+		isns_put_port(&c->msg, ISNS_TAG_PG_PORTAL_PORT, &ra->a[k]);
+		isns_put_u32(&c->msg, ISNS_TAG_PGT, n->tpgt);
 	}
-	for (unsigned i = 0; i < v->nnodes; i++) {
-		isns_put_str(&c->msg, ISNS_TAG_ISCSI_NAME, v->nodes[i].name);
-		isns_put_u32(&c->msg, ISNS_TAG_NODE_TYPE, ISNS_NODE_TARGET);
-		if (v->nodes[i].alias[0])
-			isns_put_str(&c->msg, ISNS_TAG_ALIAS, v->nodes[i].alias);
-	}
-	/* A Portal Group per target and portal it is offered on: its tag is
-	 * the one SendTargets and the login report (iscsi_tpgt()). */
-	for (unsigned i = 0; i < v->nnodes; i++) {
-		uint32_t done = 0;
-		for (unsigned p = 0; p < v->nportals; p++) {
-			unsigned k = index_of[p];
-			if (!(v->nodes[i].portal_mask & (1u << p)) || (done & (1u << k)))
-				continue;
-			done |= 1u << k;
-			isns_put_str(&c->msg, ISNS_TAG_PG_ISCSI_NAME, v->nodes[i].name);
-			isns_put_ip(&c->msg, ISNS_TAG_PG_PORTAL_IP, &addrs[k]);
-			isns_put_port(&c->msg, ISNS_TAG_PG_PORTAL_PORT, &addrs[k]);
-			isns_put_u32(&c->msg, ISNS_TAG_PGT, v->nodes[i].tpgt);
-		}
-	}
+}
+
+/* Sends the DevAttrReg in c->msg: 0 when the server took it, else -1
+ * (the connection dropped). Takes the Registration Period the server
+ * granted, if it says (else ours), and schedules the refresh by it. */
+static int dev_attr_reg(struct isns_client *c)
+{
+	uint32_t status, granted;
+	unsigned period = REGISTRATION_PERIOD_S;
+	char why[160];
+
 	if (call(c, &status) < 0)
 		return -1;
 	c->ever_registered = true;
@@ -728,43 +730,164 @@ static int register_all(struct isns_client *c, const struct isns_view *v)
 		disconnect(c);
 		return -1;
 	}
-	/* The period the server granted, if it says (else ours). */
-	unsigned period = REGISTRATION_PERIOD_S;
-	uint32_t granted;
-	char why[160];
 	int rc = isns_find_u32(c->rx + ISNS_HDR_LEN + 4, c->rx_len - 4,
 			       ISNS_TAG_REGISTRATION_PERIOD, &granted, why, sizeof(why));
 	if (rc < 0)
 		problem(c, "%s: ignoring a malformed Registration Period (%s)", c->cfg.server, why);
 	else if (rc == 1 && granted)
 		period = granted < 15 ? 15 : granted; /* 0: no expiry */
-	snprintf(c->source, sizeof(c->source), "%s", v->nodes[0].name);
 	c->next_refresh = now_s() + period * 2 / 3;
 	c->next_check = now_s() + CHECK_INTERVAL_S;
+	return 0;
+}
 
-	/* SCNReg per target: what changes in its Discovery Domains. */
-	for (unsigned i = 0; i < v->nnodes; i++) {
-		msg_start(c, ISNS_SCN_REG, 0, v->nodes[i].name);
-		isns_put_str(&c->msg, ISNS_TAG_ISCSI_NAME, v->nodes[i].name);
-		isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
-		isns_put_u32(&c->msg, ISNS_TAG_SCN_BITMAP, SCN_BITMAP);
-		if (call(c, &status) < 0)
-			return -1;
-		if (status != ISNS_STATUS_SUCCESS)
-			problem(c, "%s refused SCNReg for %s (status %u)", c->cfg.server,
-				v->nodes[i].name, status);
-	}
+/* SCNReg: the server tells @name what changes in its Discovery Domains. */
+static int scn_reg(struct isns_client *c, const char *name)
+{
+	uint32_t status;
+
+	msg_start(c, ISNS_SCN_REG, 0, name);
+	isns_put_str(&c->msg, ISNS_TAG_ISCSI_NAME, name);
+	isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
+	isns_put_u32(&c->msg, ISNS_TAG_SCN_BITMAP, SCN_BITMAP);
+	if (call(c, &status) < 0)
+		return -1;
+	if (status != ISNS_STATUS_SUCCESS)
+		problem(c, "%s refused SCNReg for %s (status %u)", c->cfg.server, name, status);
+	return 0;
+}
+
+/* What the server now holds is @v. */
+static int registered_is(struct isns_client *c, const struct isns_view *v)
+{
 	if (view_copy(&c->registered, v) < 0) {
 		disconnect(c);
 		return -1;
 	}
+	snprintf(c->source, sizeof(c->source), "%s", v->nodes[0].name);
 	c->is_registered = true;
 	c->acl_dirty = true;
 	c->backoff_s = 0;
 	c->last_problem[0] = '\0';
-	log_info("iSNS: registered entity %s with %s: %u target(s), %u portal(s)%s", c->eid,
-		 c->cfg.server, v->nnodes, naddrs, c->scn_listen >= 0 ? ", SCN port" : "");
 	return 0;
+}
+
+/* DevAttrReg of everything, replacing what the server holds of our
+ * entity (RFC 4171 5.6.5.1: the Replace flag), then SCNReg per target:
+ * on every new connection (the server may have restarted empty) and
+ * when the portals change. */
+static int register_all(struct isns_client *c, const struct isns_view *v)
+{
+	struct reg_addrs ra;
+
+	assert(v->nnodes > 0);
+	scn_listen(c, v);
+	reg_addrs_of(c, v, &ra);
+	msg_start(c, ISNS_DEV_ATTR_REG, ISNS_F_REPLACE, v->nodes[0].name);
+	isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
+	isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
+	isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
+	isns_put_u32(&c->msg, ISNS_TAG_ENTITY_PROTOCOL, ISNS_ENTITY_PROTOCOL_ISCSI);
+	isns_put_u32(&c->msg, ISNS_TAG_REGISTRATION_PERIOD, REGISTRATION_PERIOD_S);
+	for (unsigned k = 0; k < ra.n; k++) {
+		isns_put_ip(&c->msg, ISNS_TAG_PORTAL_IP, &ra.a[k]);
+		isns_put_port(&c->msg, ISNS_TAG_PORTAL_PORT, &ra.a[k]);
+		if (c->scn_listen >= 0 && same_ip(&ra.a[k], &c->scn_addr))
+			isns_put_port(&c->msg, ISNS_TAG_SCN_PORT, &c->scn_addr);
+	}
+	for (unsigned i = 0; i < v->nnodes; i++)
+		put_node(c, v, &ra, i);
+	if (dev_attr_reg(c) < 0)
+		return -1;
+	for (unsigned i = 0; i < v->nnodes; i++)
+		if (scn_reg(c, v->nodes[i].name) < 0)
+			return -1;
+	if (registered_is(c, v) < 0)
+		return -1;
+	log_info("iSNS: registered entity %s with %s: %u target(s), %u portal(s)%s", c->eid,
+		 c->cfg.server, v->nnodes, ra.n, c->scn_listen >= 0 ? ", SCN port" : "");
+	return 0;
+}
+
+static const struct isns_node *view_find(const struct isns_view *v, const char *name)
+{
+	for (unsigned i = 0; i < v->nnodes; i++)
+		if (strcmp(v->nodes[i].name, name) == 0)
+			return &v->nodes[i];
+	return NULL;
+}
+
+/* Same portals, other targets: only the targets that went or changed
+ * are deregistered (DevDereg by iSCSI Name) and only the new or changed
+ * ones registered (DevAttrReg without Replace), so that the others'
+ * initiators see no state change for them. */
+static int register_changes(struct isns_client *c, const struct isns_view *v)
+{
+	const struct isns_view *old = &c->registered;
+	struct reg_addrs ra;
+	unsigned gone = 0, added = 0;
+	uint32_t status;
+
+	if (v->nportals != old->nportals ||
+	    memcmp(v->portals, old->portals, v->nportals * sizeof(v->portals[0])) != 0)
+		return register_all(c, v);
+	for (unsigned i = 0; i < old->nnodes; i++) {
+		const struct isns_node *now = view_find(v, old->nodes[i].name);
+		if (!now || memcmp(now, &old->nodes[i], sizeof(*now)) != 0) {
+			if (!gone++) {
+				/* A node may deregister itself (the source). */
+				msg_start(c, ISNS_DEV_DEREG, 0, old->nodes[i].name);
+				isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
+			}
+			isns_put_str(&c->msg, ISNS_TAG_ISCSI_NAME, old->nodes[i].name);
+		}
+	}
+	if (gone) {
+		if (call(c, &status) < 0)
+			return -1;
+		if (status != ISNS_STATUS_SUCCESS && status != ISNS_STATUS_NO_SUCH_ENTRY) {
+			problem(c, "%s refused DevDereg of %u target(s) (status %u); registering "
+				"everything again", c->cfg.server, gone, status);
+			return register_all(c, v);
+		}
+	}
+	reg_addrs_of(c, v, &ra);
+	for (unsigned i = 0; i < v->nnodes; i++) {
+		const struct isns_node *was = view_find(old, v->nodes[i].name);
+		if (was && memcmp(was, &v->nodes[i], sizeof(*was)) == 0)
+			continue;
+		if (!added++) {
+			msg_start(c, ISNS_DEV_ATTR_REG, 0, v->nodes[i].name);
+			isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
+			isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
+		}
+		put_node(c, v, &ra, i);
+	}
+	if (added && dev_attr_reg(c) < 0)
+		return -1;
+	for (unsigned i = 0; added && i < v->nnodes; i++) {
+		const struct isns_node *was = view_find(old, v->nodes[i].name);
+		if ((!was || memcmp(was, &v->nodes[i], sizeof(*was)) != 0) &&
+		    scn_reg(c, v->nodes[i].name) < 0)
+			return -1;
+	}
+	if (registered_is(c, v) < 0)
+		return -1;
+	log_info("iSNS: updated entity %s with %s: %u target(s) deregistered, %u registered, "
+		 "%u in all", c->eid, c->cfg.server, gone, added, v->nnodes);
+	return 0;
+}
+
+/* Before the registration period runs out: the entity's registration
+ * again, without Replace (nothing else changes, nobody is notified). */
+static int refresh(struct isns_client *c)
+{
+	msg_start(c, ISNS_DEV_ATTR_REG, 0, c->source);
+	isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
+	isns_put_nil(&c->msg, ISNS_TAG_DELIMITER);
+	isns_put_str(&c->msg, ISNS_TAG_EID, c->eid);
+	isns_put_u32(&c->msg, ISNS_TAG_REGISTRATION_PERIOD, REGISTRATION_PERIOD_S);
+	return dev_attr_reg(c);
 }
 
 /* DevDereg of our entity, with everything in it. */
@@ -809,8 +932,8 @@ static void check_known(struct isns_client *c)
 		int rc = isns_has_str(c->rx + ISNS_HDR_LEN + 4, c->rx_len - 4, ISNS_TAG_EID, c->eid,
 				      why, sizeof(why));
 		if (rc < 0) {
-			problem(c, "%s from %s: bad answer to DevAttrQry (%s); dropping the "
-				"connection", c->host, c->cfg.server, why);
+			problem(c, "%s: bad answer to DevAttrQry (%s); dropping the connection",
+				c->cfg.server, why);
 			disconnect(c);
 			return;
 		}
@@ -1045,9 +1168,16 @@ static void step(struct isns_client *c)
 		/* Nothing to offer: no entity at all. */
 		if (c->ever_registered)
 			deregister(c);
-	} else if (!c->is_registered || !view_equal(&v, &c->registered) ||
-		   now >= c->next_refresh) {
+	} else if (v.nportals == 0) {
+		/* Not listening yet (the configuration is loaded before the
+		 * portals open) or any more (shutdown): nothing to register
+		 * that an initiator could reach. */
+	} else if (!c->is_registered || c->registered.nnodes == 0) {
 		register_all(c, &v);
+	} else if (!view_equal(&v, &c->registered)) {
+		register_changes(c, &v);
+	} else if (now >= c->next_refresh) {
+		refresh(c);
 	} else if (now >= c->next_check) {
 		check_known(c);
 		if (c->fd >= 0 && !c->is_registered)
