@@ -68,6 +68,7 @@ struct odx_record {
 	uint32_t list_id;
 	uint8_t sa;                      /* POPULATE TOKEN or WRITE USING TOKEN */
 	bool active;
+	bool background;                 /* WRITE USING TOKEN with IMMED, running on */
 	uint8_t status;
 	uint8_t sense_len;
 	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
@@ -199,16 +200,21 @@ void copy_odx_session_gone(const struct scst_session *sess)
 			 sess->initiator_name, n);
 }
 
-static void record_end(struct odx_record *r, const struct scst_cmd *cmd, uint64_t blocks)
+static void record_end_result(struct odx_record *r, uint8_t status, const uint8_t *sense,
+			      uint8_t sense_len, uint64_t blocks)
 {
 	pthread_mutex_lock(&records_lock);
 	r->active = false;
-	r->status = cmd->status;
-	r->sense_len = (uint8_t)(cmd->sense_len < sizeof(r->sense) ? cmd->sense_len
-								  : sizeof(r->sense));
-	memcpy(r->sense, cmd->sense, r->sense_len);
+	r->status = status;
+	r->sense_len = (uint8_t)(sense_len < sizeof(r->sense) ? sense_len : sizeof(r->sense));
+	memcpy(r->sense, sense, r->sense_len);
 	r->transfer_blocks = blocks;
 	pthread_mutex_unlock(&records_lock);
+}
+
+static void record_end(struct odx_record *r, const struct scst_cmd *cmd, uint64_t blocks)
+{
+	record_end_result(r, cmd->status, cmd->sense, cmd->sense_len, blocks);
 }
 
 /* ---- PARSE ---- */
@@ -289,9 +295,11 @@ static int decode_ranges(const uint8_t *p, size_t at, size_t list_len,
 	return n;
 }
 
-/* The checks both lists share: DATA LENGTH, the flags byte (IMMED is not
- * taken: Windows does not send it), the range descriptor list length at
- * @rdl_at. Returns the list's length, or 0 with @sense set. */
+/* The checks both lists share: DATA LENGTH, the flags byte (IMMED is
+ * taken: POPULATE TOKEN completes at once anyway, WRITE USING TOKEN goes
+ * on in the background, copy_job_background()), the range descriptor
+ * list length at @rdl_at. Returns the list's length, or 0 with @sense
+ * set. */
 static size_t check_header(const uint8_t *p, size_t len, size_t header, size_t rdl_at,
 			   size_t flags_mask, struct scsi_sense *sense)
 {
@@ -309,10 +317,6 @@ static size_t check_header(const uint8_t *p, size_t len, size_t header, size_t r
 	}
 	if (p[2] & ~flags_mask) {
 		*sense = param_field(2, 7);
-		return 0;
-	}
-	if (p[2] & 0x01) {
-		*sense = param_field(2, 0);
 		return 0;
 	}
 	if (rdl % RANGE_DESC_LEN || rdl == 0) {
@@ -456,6 +460,23 @@ static void wut_ended(struct scst_cmd *cmd, uint64_t bytes, void *ctx)
 	free(w);
 }
 
+/* The same for a WRITE USING TOKEN with IMMED, whose command completed
+ * when its copy went to the background. */
+static void wut_bg_ended(const struct copy_job_result *res, void *ctx)
+{
+	struct wut_ctx *w = ctx;
+
+	if (w->del) {
+		if (res->status == SAM_STAT_GOOD)
+			copy_token_delete(w->del);
+		copy_token_put(w->del);
+	}
+	if (w->rec)
+		record_end_result(w->rec, res->status, res->sense, res->sense_len,
+				  res->bytes_written / w->block_size);
+	free(w);
+}
+
 /* Returns true when the command is to be ended by the caller (@w still
  * the caller's), false when the job has it (and @w). */
 static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
@@ -591,6 +612,13 @@ static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
 		w->del = copy_token_get(tok, &why);
 	}
 	copy_job_run_pieces(cmd, pieces, npieces, t, wut_ended, w);
+	/* IMMED: GOOD now, RECEIVE ROD TOKEN INFORMATION says 12h until the
+	 * job ends (unless it has ended already: then @w is gone). */
+	if ((p[2] & 0x01) && copy_job_background(cmd, wut_bg_ended, w)) {
+		pthread_mutex_lock(&records_lock);
+		w->rec->background = true;
+		pthread_mutex_unlock(&records_lock);
+	}
 	return false;
 }
 
@@ -665,9 +693,10 @@ void scst_rrti_exec(struct scst_cmd *cmd)
 	memset(d, 0, n);
 	put_be32(d, (uint32_t)(n - 4));
 	d[4] = r->sa;
-	if (r->active)
-		d[5] = 0x11;
-	else if (r->status == SAM_STAT_GOOD)
+	if (r->active) {
+		d[5] = r->background ? 0x12 : 0x11;
+		put_be32(d + 8, 100); /* ESTIMATED STATUS UPDATE DELAY, ms */
+	} else if (r->status == SAM_STAT_GOOD)
 		d[5] = 0x01;
 	else if (r->status == SAM_STAT_TASK_ABORTED)
 		d[5] = 0x60;

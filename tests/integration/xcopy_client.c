@@ -59,7 +59,10 @@
  *   preempt      another initiator's PREEMPT AND ABORT of the copying
  *                nexus's key at the destination stops its foreground and
  *                its background copy, nothing written after
- *                (these three write target 1's LUN 10, a 2 GiB fileio LUN)
+ *   odx_immed    WRITE USING TOKEN with IMMED: RRTI 12h, then 01h, the data
+ *                read back; stopped by COPY OPERATION ABORT: 60h, nothing
+ *                beyond its TRANSFER COUNT; POPULATE TOKEN with IMMED
+ *                (these four write target 1's LUN 10, a 2 GiB fileio LUN)
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -1478,9 +1481,6 @@ static void scenario_odx(void)
 	put16(list + 14, 8);
 	bad_odx("range descriptor list length 8", 0x10, list, len, "CHECK CONDITION 5/26/00", 14, -1);
 	pt_list(list, 0, (struct range[]){ { 0, 8 } }, 1);
-	list[2] = 0x01;
-	bad_odx("POPULATE TOKEN with IMMED", 0x10, list, len, "CHECK CONDITION 5/26/00", 2, 0);
-	pt_list(list, 0, (struct range[]){ { 0, 8 } }, 1);
 	list[2] = 0x02;
 	put32(list + 8, 0xffff0001);
 	bad_odx("POPULATE TOKEN of ROD type FFFF0001h", 0x10, list, len, "CHECK CONDITION 5/26/00",
@@ -2419,6 +2419,88 @@ static void scenario_preempt(void)
 	}
 }
 
+/* WRITE USING TOKEN with IMMED (the block device zero ROD token to LUN
+ * 10, 256 MiB): GOOD before the copy ends, RRTI 12h while it runs, then
+ * 01h with its TRANSFER COUNT, the zeros read back; a 2 GiB one stopped
+ * by COPY OPERATION ABORT: 60h, nothing written beyond the count (but
+ * the chunks on their way); POPULATE TOKEN with IMMED works as
+ * without. */
+static void scenario_odx_immed(void)
+{
+	uint8_t list[WUT_HDR + 16 * 16], zero[TOKEN_LEN] = { 0 };
+	const uint64_t bytes = 256u << 20;
+	struct result r;
+	unsigned len, wrong;
+	double t0;
+	uint64_t blocks;
+	int st;
+
+	if (!bigdst_ready(&a) || !mark_bigdst(BIGDST_BYTES))
+		return;
+	put32(zero, 0xffff0001);
+	put16(zero + 6, 0x1f8);
+	len = wut_list(list, zero, 0, false, (struct range[]){ { 0, (uint32_t)(bytes / BS) } }, 1);
+	list[2] |= 0x01; /* IMMED */
+	t0 = now();
+	odx_send(&a, LUN_BIGDST, 0x11, 0x4001, list, len, &r);
+	expect(&r, "GOOD", "WRITE USING TOKEN with IMMED: 256 MiB of zeros to LUN 10 (%.3f s)",
+	       now() - t0);
+	rrti(&a, LUN_BIGDST, 0x4001, &r);
+	pr_check(r.status == SCSI_STATUS_GOOD && r.len >= 32 && r.data[5] == 0x12 &&
+			 be32(r.data + 8) > 0 && be64(r.data + 16) < bytes / BS,
+		 "right after its GOOD, RRTI: status %02x (12h, running in the background), %llu "
+		 "of %llu blocks", r.len >= 32 ? r.data[5] : 0,
+		 (unsigned long long)(r.len >= 32 ? be64(r.data + 16) : 0),
+		 (unsigned long long)(bytes / BS));
+	do {
+		poll(NULL, 0, 20);
+		rrti(&a, LUN_BIGDST, 0x4001, &r);
+		st = r.status == SCSI_STATUS_GOOD && r.len >= 32 ? r.data[5] : -1;
+	} while ((st == 0x11 || st == 0x12) && now() - t0 < 120);
+	pr_check(st == 0x01 && be64(r.data + 16) == bytes / BS,
+		 "it ends: RRTI status %02x (01), TRANSFER COUNT %llu (%llu)", st,
+		 (unsigned long long)be64(r.data + 16), (unsigned long long)(bytes / BS));
+	wrong = markers_wrong(bytes + (16u << 20), bytes);
+	pr_check(wrong == 0, "LUN 10 has zeros below 256 MiB, its markers beyond (%u wrong)",
+		 wrong);
+
+	/* Stopped by COPY OPERATION ABORT. */
+	mark_bigdst(BIGDST_BYTES);
+	len = wut_list(list, zero, 0, false,
+		       (struct range[]){ { 0, (uint32_t)(BIGDST_BYTES / BS) } }, 1);
+	list[2] |= 0x01;
+	odx_send(&a, LUN_BIGDST, 0x11, 0x4002, list, len, &r);
+	expect(&r, "GOOD", "a 2 GiB WRITE USING TOKEN with IMMED, list id 0x4002");
+	/* RRTI's TRANSFER COUNT of a running WRITE USING TOKEN stays 0 (the
+	 * record gets it at the end): let it run for 100 ms. */
+	poll(NULL, 0, 100);
+	coa(&a, LUN_BIGDST, 0x4002, &r);
+	expect(&r, "GOOD", "COPY OPERATION ABORT of the WRITE USING TOKEN's list id 0x4002");
+	rrti(&a, LUN_BIGDST, 0x4002, &r);
+	blocks = r.len >= 32 ? be64(r.data + 16) : 0;
+	pr_check(r.status == SCSI_STATUS_GOOD && r.len >= 32 && r.data[5] == 0x60 &&
+			 blocks < BIGDST_BYTES / BS,
+		 "RRTI: status %02x (60h, terminated) after %llu blocks", r.len >= 32 ? r.data[5] : 0,
+		 (unsigned long long)blocks);
+	wrong = markers_wrong(BIGDST_BYTES, blocks * BS);
+	pr_check(wrong == 0, "LUN 10 zeros up to the TRANSFER COUNT, untouched beyond (%u wrong)",
+		 wrong);
+
+	/* POPULATE TOKEN with IMMED: as without (nothing runs on). */
+	{
+		uint8_t pt[PT_HDR + 16];
+		unsigned n = pt_list(pt, 0, (struct range[]){ { 0, 8 } }, 1);
+
+		pt[2] |= 0x01;
+		odx_send(&a, LUN_SRC, 0x10, 0x4003, pt, n, &r);
+		expect(&r, "GOOD", "POPULATE TOKEN with IMMED");
+		rrti(&a, LUN_SRC, 0x4003, &r);
+		pr_check(r.status == SCSI_STATUS_GOOD && r.len >= 32 + 4 + 2 + TOKEN_LEN &&
+				 r.data[5] == 0x01,
+			 "its RRTI: status %02x (01) with the token", r.len >= 32 ? r.data[5] : 0);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -2461,6 +2543,8 @@ int main(int argc, char **argv)
 		scenario_abort_op();
 	else if (!strcmp(scenario, "preempt"))
 		scenario_preempt();
+	else if (!strcmp(scenario, "odx_immed"))
+		scenario_odx_immed();
 	else {
 		fprintf(stderr, "unknown scenario %s\n", scenario);
 		return 2;
