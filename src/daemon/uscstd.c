@@ -19,6 +19,7 @@
 #include "mgmt/config.h"
 #include "mgmt/metrics_http.h"
 #include "mgmt/rpc_server.h"
+#include "targets/iscsi/async.h"
 #include "targets/iscsi/iscsi.h"
 
 #define DEFAULT_STATE_DIR "/var/lib/uscst"
@@ -285,7 +286,10 @@ static void shutdown_gracefully(void)
 
 	iscsi_stop_listening();
 	reactor_run_on_all(close_sessions_here, iscsi);
+	/* Sessions were asked to log out within the driver's
+	 * logout_timeout (at most 8 s), then dropped. */
 	sessions_gone = scst_wait_sessions_gone(SHUTDOWN_GRACE_SECONDS);
+	reactor_run_on_all(iscsi_async_close_rest_here, NULL);
 	if (!sessions_gone)
 		log_warn("%u session(s) still closing after %d s; stopping anyway",
 			 scst_session_count(), SHUTDOWN_GRACE_SECONDS);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/attr_desc.h"
+#include "targets/iscsi/async.h"
 #include "targets/iscsi/cmd.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/iscsi.h"
@@ -102,13 +103,14 @@ void *iscsi_discovery_chap_of(void *unused)
 
 /* The TARGET_DRIVER iscsi section's attributes besides the core's. */
 static const struct scst_attr_table *const iscsi_tgtt_attrs[] = {
-	&iscsi_discovery_chap_table, &iscsi_isns_attr_table, NULL,
+	&iscsi_discovery_chap_table, &iscsi_isns_attr_table, &iscsi_async_attr_table, NULL,
 };
 
 /* The section's settings while a load is checked (driver_attrs_prepare). */
 struct iscsi_driver_settings {
 	struct chap_credentials chap;
 	struct iscsi_isns_settings isns;
+	struct iscsi_async_settings async;
 };
 
 /* Every configuration load hands the whole section again, so what it
@@ -124,7 +126,10 @@ static void *iscsi_driver_attrs_prepare(struct scst_attr *attrs, unsigned nattrs
 	}
 	if (scst_attrs_take(&iscsi_discovery_chap_table, &fresh->chap, attrs, nattrs, err,
 			    errlen) < 0 ||
-	    scst_attrs_take(&iscsi_isns_attr_table, &fresh->isns, attrs, nattrs, err, errlen) < 0) {
+	    scst_attrs_take(&iscsi_isns_attr_table, &fresh->isns, attrs, nattrs, err, errlen) < 0 ||
+	    iscsi_async_settings_default(&fresh->async, err, errlen) < 0 ||
+	    scst_attrs_take(&iscsi_async_attr_table, &fresh->async, attrs, nattrs, err, errlen) <
+		    0) {
 		chap_credentials_clear(&fresh->chap);
 		free(fresh);
 		return NULL;
@@ -139,6 +144,7 @@ static void iscsi_driver_attrs_finish(void *prepared, bool apply)
 		chap_credentials_clear(&discovery_chap);
 		discovery_chap = fresh->chap;
 		iscsi_isns_settings_apply(&fresh->isns);
+		iscsi_async_settings_apply(&fresh->async);
 	} else {
 		chap_credentials_clear(&fresh->chap);
 	}
@@ -180,7 +186,8 @@ static void iscsi_close_sessions(struct scst_tgt *tgt)
 		iscsi_isns_kick();
 	else
 		iscsi_isns_shutdown();
-	iscsi_conns_close_on_this_reactor(tgt, tgt ? "target disabled" : "shutting down");
+	/* Each session is asked to log out first (async.c). */
+	iscsi_async_request_logout(tgt, tgt ? "target disabled" : "shutting down");
 }
 
 static bool iscsi_target_name_valid(const char *name, char *why, size_t whylen)
@@ -193,11 +200,12 @@ static bool iscsi_target_name_valid(const char *name, char *why, size_t whylen)
 	return false;
 }
 
-/* Management closes one session: its connection goes, as when the
- * initiator vanishes (the initiator may log in again). */
+/* Management closes one session: its connections go, as when the
+ * initiator vanishes (the initiator may log in again), each told first
+ * with an Asynchronous Message (async.c). */
 static void iscsi_close_session(struct scst_session *scst, const char *why)
 {
-	iscsi_session_close_conns(scst->tgt_priv, why);
+	iscsi_async_drop_session(scst->tgt_priv, why);
 }
 
 /* SPC-4 7.6.4.6, FORMAT CODE 01b: the initiator port's iSCSI name, then
