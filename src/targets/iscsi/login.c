@@ -16,6 +16,7 @@
 #include "base/log.h"
 #include "targets/iscsi/admission.h"
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/redirect.h"
 #include "targets/iscsi/session.h"
 #include "targets/iscsi/target.h"
 
@@ -678,6 +679,9 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 		if (l->status == LOGIN_OK)
 			take_credentials(conn, l);
 	}
+	if (l->status == LOGIN_OK && !l->discovery &&
+	    iscsi_redirect_login(conn, req, l->cmd_sn, l->initiator_name, l->target_name))
+		return; /* redirect.c answered; the connection closes */
 	struct key_ctx kc = { .conn = conn, .l = l };
 	if (l->status == LOGIN_OK &&
 	    iscsi_text_for_each(l->req.data, l->req.len, negotiate_key, &kc) < 0)

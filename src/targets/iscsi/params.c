@@ -252,6 +252,16 @@ static const struct scst_attr_desc target_param_descs[] = {
 	       "Sessions one initiator name may hold on the target; 0: no limit."),
 	{ .name = "TargetAlias", .type = SCST_ATTR_CHARS, TP_FIELD(alias),
 	  .help = "A human-readable name declared at login (RFC 7143 13.6); none by default." },
+	{ .name = "redirect", .type = SCST_ATTR_CUSTOM, TP_FIELD(redirect),
+	  .type_name = "ADDRESS[:PORT][,TPGT]", .parse = iscsi_redirect_parse,
+	  .show = iscsi_redirect_show,
+	  .help = "Where normal-session logins are redirected (status 0x0101/0x0102, "
+		  "docs/redirect.md): an IPv4 address, [IPv6 address] or DNS name, port 3260 "
+		  "by default; empty: none (the default)." },
+	{ .name = "redirect_type", .type = SCST_ATTR_ENUM, TP_FIELD(redirect.type),
+	  .choices = iscsi_redirect_types, .def = "temporary",
+	  .help = "temporary: status 0x0101, SendTargets still lists this portal; permanent: "
+		  "0x0102, SendTargets lists the redirect address." },
 };
 
 const struct scst_attr_table iscsi_target_param_table = {

@@ -14,6 +14,7 @@
 
 #include "core/attr_desc.h"
 #include "core/scst.h"
+#include "targets/iscsi/redirect.h"
 
 /* A growing buffer of "key=value\0" pairs (a Login or Text data segment). */
 struct iscsi_text {
@@ -73,6 +74,9 @@ struct iscsi_target_params {
 	/* TargetAlias: a human-readable name declared at login (RFC 7143
 	 * 13.6); empty = not declared. */
 	char alias[ISCSI_ALIAS_MAX + 1];
+	/* redirect / redirect_type: where normal-session logins are sent
+	 * instead (redirect.h). */
+	struct iscsi_redirect redirect;
 };
 
 /* The attributes above as descriptors (core/attr_desc.h), with their

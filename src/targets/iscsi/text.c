@@ -32,8 +32,10 @@ static void add_target(struct scst_tgt *tgt, void *ctx)
 		return;
 	if (!scst_tgt_initiator_allowed(tgt, st->conn->sess->initiator_name, why, sizeof(why)))
 		return;
-	char addr[112];
-	snprintf(addr, sizeof(addr), "%s,%u", st->conn->local, iscsi_tpgt(tgt));
+	/* Here, or where a permanent redirect says (redirect.h). */
+	char addr[ISCSI_REDIRECT_HOST_MAX + 16];
+	iscsi_redirect_send_targets_address(&((struct iscsi_tgt *)tgt->tgt_priv)->tp.redirect,
+					    st->conn->local, iscsi_tpgt(tgt), addr, sizeof(addr));
 	iscsi_text_add(st->out, "TargetName", tgt->name);
 	iscsi_text_add(st->out, "TargetAddress", addr);
 }
