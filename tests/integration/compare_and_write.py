@@ -74,15 +74,22 @@ def parse_sense(s):
 
 
 def cmd(s, cdb, data=b"", read_len=0, lun=0, edtl=None):
-    """One command; Data-Out as the target solicits it. Returns (status,
-    data read, sense tuple or None)."""
+    """One command; Data-Out as the target solicits it. A CDB longer than
+    16 bytes sends the rest in an Extended CDB AHS (type 1, its length
+    counting the reserved byte: RFC 7143 11.2.1.3). Returns (status, data
+    read, sense tuple or None)."""
     itt = s.next_itt()
     flags = ic.FINAL | ic.ATTR_SIMPLE | (0x20 if data else 0) | (0x40 if read_len else 0)
     b = ic.bhs(ic.OP_SCSI_CMD, flags, itt, lun=lun,
                word20=edtl if edtl is not None else (len(data) or read_len),
-               word24=s.cmd_sn, word28=s.exp_stat_sn, rest=cdb + b"\0" * (16 - len(cdb)))
+               word24=s.cmd_sn, word28=s.exp_stat_sn, rest=cdb[:16] + b"\0" * (16 - len(cdb[:16])))
+    ahs = b""
+    if len(cdb) > 16:
+        ahs = struct.pack(">HBB", len(cdb) - 16 + 1, 0x01, 0) + cdb[16:]
+        ahs += b"\0" * ((4 - len(ahs) % 4) % 4)
+        b[4] = len(ahs) // 4
     s.cmd_sn = (s.cmd_sn + 1) & 0xFFFFFFFF
-    s.send_pdu(b)
+    s.send_pdu(bytes(b) + ahs)
     buf = bytearray(read_len)
 
     def on_r2t(r2t):

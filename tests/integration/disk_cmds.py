@@ -36,7 +36,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iscsi_client as ic  # noqa: E402
 from digests import BLOCK, Target, check, failures, pattern  # noqa: E402
-from compare_and_write import KEYS, cmd, read, write, parse_sense  # noqa: E402
+from compare_and_write import KEYS, cmd, read, write  # noqa: E402
 from compare_and_write import expect_good, expect_sense  # noqa: E402
 
 SK_ILLEGAL_REQUEST = 0x5
@@ -46,12 +46,13 @@ LBA_OUT_OF_RANGE = (0x21, 0x00)
 LUN_FILE, LUN_THIN, LUN_NULL = 0, 1, 2
 
 # The timeouts (nominal, recommended) the tables give, in seconds:
-# vdisk_ops.c's RANGE_, FLUSH_ and WHOLE_MEDIUM_TIMEOUTS, and the
+# vdisk_ops.c's RANGE_, FLUSH_ and WHOLE_MEDIUM_TIMEOUTS, core_ops.c's
+# COPY_TIMEOUTS, and the
 # defaults of core/report_opcodes.c for rows without their own (1/30 for
 # a block read or write, 1/10 for the rest). Keyed (opcode, service
 # action or None).
 MEDIA, NO_MEDIA = (1, 30), (1, 10)
-RANGE, FLUSH, WHOLE = (2, 60), (1, 120), (60, 10800)
+RANGE, FLUSH, WHOLE, COPY = (2, 60), (1, 120), (60, 10800), (5, 600)
 EXPECTED = {
     (0x00, None): NO_MEDIA,      # TEST UNIT READY
     (0x12, None): NO_MEDIA,      # INQUIRY (the core's)
@@ -77,6 +78,8 @@ EXPECTED = {
     (0x48, 0x1F): NO_MEDIA,      # SANITIZE EXIT FAILURE MODE
     (0x04, None): WHOLE,         # FORMAT UNIT
     (0x9E, 0x10): NO_MEDIA,      # READ CAPACITY(16)
+    (0x83, 0x00): COPY,          # EXTENDED COPY(LID1) (the core's)
+    (0x83, 0x01): COPY,          # EXTENDED COPY(LID4)
 }
 # Thin LUNs only (UNMAP and GET LBA STATUS are served there alone).
 EXPECTED_THIN = {
@@ -85,35 +88,7 @@ EXPECTED_THIN = {
 }
 
 
-# ---- 32-byte CDBs ----
-
-def cmd32(s, cdb, data=b"", read_len=0, lun=0, edtl=None):
-    """compare_and_write.cmd() for a CDB longer than 16 bytes: the rest
-    goes in an Extended CDB AHS (type 1; its length counts the reserved
-    byte)."""
-    assert 16 < len(cdb) <= 32
-    rest = cdb[16:]
-    ahs = struct.pack(">HBB", len(rest) + 1, 0x01, 0) + rest
-    ahs += b"\0" * ((4 - len(ahs) % 4) % 4)
-    itt = s.next_itt()
-    flags = ic.FINAL | ic.ATTR_SIMPLE | (0x20 if data else 0) | (0x40 if read_len else 0)
-    b = ic.bhs(ic.OP_SCSI_CMD, flags, itt, lun=lun,
-               word20=edtl if edtl is not None else (len(data) or read_len),
-               word24=s.cmd_sn, word28=s.exp_stat_sn, rest=cdb[:16])
-    b[4] = len(ahs) // 4
-    s.cmd_sn = (s.cmd_sn + 1) & 0xFFFFFFFF
-    s.send_pdu(bytes(b) + ahs)
-    buf = bytearray(read_len)
-
-    def on_r2t(r2t):
-        s._send_data_out(itt, r2t.u32(20), data, r2t.u32(40), r2t.u32(44), None, [0])
-    status, rsp = s.wait_response(itt, read_buf=buf if read_len else None, on_r2t=on_r2t)
-    sense = None
-    if status == ic.STATUS_CHECK_CONDITION:
-        slen = struct.unpack(">H", rsp[:2])[0] if len(rsp) >= 2 else 0
-        sense = parse_sense(rsp[2:2 + slen])
-    return status, bytes(buf), sense
-
+# ---- 32-byte CDBs (compare_and_write.cmd() sends them with an AHS) ----
 
 def orwrite32_cdb(lba, nblocks, flags=0, bmop=0, pgp=0, addl=0x18, sa=0x000E,
                   expected_gen=0, new_gen=0):
@@ -220,7 +195,7 @@ def orwrite32_checks(s):
     for lun in (LUN_FILE, LUN_NULL):
         write(s, lun, 10, old)
         expect_good("LUN %d ORWRITE(32) 4 blocks" % lun,
-                    cmd32(s, orwrite32_cdb(10, 4), new, lun=lun))
+                    cmd(s, orwrite32_cdb(10, 4), new, lun=lun))
         want = bytes(a | b for a, b in zip(old, new)) if lun == LUN_FILE else bytes(4 * BLOCK)
         check(read(s, lun, 10, 4) == want, "LUN %d: ORWRITE(32) did not leave old | new" % lun)
     # FUA, the generation fields (not used with BMOP 000b) and a different
@@ -228,7 +203,7 @@ def orwrite32_checks(s):
     third = pattern(33, 2 * BLOCK)
     before = read(s, LUN_FILE, 100, 2)
     expect_good("ORWRITE(32) FUA, generation fields set",
-                cmd32(s, orwrite32_cdb(100, 2, flags=0x08, pgp=5, expected_gen=7, new_gen=9),
+                cmd(s, orwrite32_cdb(100, 2, flags=0x08, pgp=5, expected_gen=7, new_gen=9),
                       third, lun=LUN_FILE))
     check(read(s, LUN_FILE, 100, 2) == bytes(a | b for a, b in zip(before, third)),
           "ORWRITE(32) FUA: not the OR")
@@ -241,19 +216,19 @@ def orwrite32_checks(s):
             ("ORPROTECT 001b", orwrite32_cdb(10, 4, flags=0x20), (10, 7)),
             ("TRANSFER LENGTH past the maximum", orwrite32_cdb(10, (8 << 20) // BLOCK + 1),
              (28, None))):
-        expect_sense("ORWRITE(32) " + what, cmd32(s, cdb, new, lun=LUN_FILE),
+        expect_sense("ORWRITE(32) " + what, cmd(s, cdb, new, lun=LUN_FILE),
                      SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=fp)
     expect_sense("ORWRITE(32) past the end",
-                 cmd32(s, orwrite32_cdb(nblocks_dev - 2, 4), new, lun=LUN_FILE),
+                 cmd(s, orwrite32_cdb(nblocks_dev - 2, 4), new, lun=LUN_FILE),
                  SK_ILLEGAL_REQUEST, LBA_OUT_OF_RANGE)
     # A 0x7f CDB in the BHS alone: 16 bytes of a 32-byte command.
     expect_sense("ORWRITE(32) cut to 16 bytes",
                  cmd(s, orwrite32_cdb(10, 4)[:16], new, lun=LUN_FILE),
                  SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(7, None))
     expect_sense("variable-length service action 0009h",
-                 cmd32(s, orwrite32_cdb(10, 0, sa=0x0009), lun=LUN_FILE),
+                 cmd(s, orwrite32_cdb(10, 0, sa=0x0009), lun=LUN_FILE),
                  SK_ILLEGAL_REQUEST, INVALID_FIELD_IN_CDB, fp=(8, 7))
-    expect_good("ORWRITE(32) 0 blocks", cmd32(s, orwrite32_cdb(10, 0), lun=LUN_FILE))
+    expect_good("ORWRITE(32) 0 blocks", cmd(s, orwrite32_cdb(10, 0), lun=LUN_FILE))
     check(read(s, LUN_FILE, 10, 4) == snapshot, "a refused ORWRITE(32) changed the blocks")
 
 
