@@ -62,7 +62,10 @@
  *   odx_immed    WRITE USING TOKEN with IMMED: RRTI 12h, then 01h, the data
  *                read back; stopped by COPY OPERATION ABORT: 60h, nothing
  *                beyond its TRANSFER COUNT; POPULATE TOKEN with IMMED
- *                (these four write target 1's LUN 10, a 2 GiB fileio LUN)
+ *   immed_tmf    a background copy stopped (60h, nothing beyond its
+ *                TRANSFER COUNT) by another's LUN RESET, its own ABORT
+ *                TASK SET and I_T NEXUS RESET; its connection dropped
+ *                (these five write target 1's LUN 10, a 2 GiB fileio LUN)
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -2501,6 +2504,98 @@ static void scenario_odx_immed(void)
 	}
 }
 
+/* Starts a 2 GiB background copy to LUN 10 with @id and waits until it
+ * has written 4 MiB. */
+static bool bg_copy_running(uint32_t id)
+{
+	static uint8_t list[HDR4 + 2 * CSCD + 8 * SEG0A];
+	unsigned len = lid4_long_list(list, id, true, 8, SEG_MAX);
+	struct result r;
+
+	if (!mark_bigdst(BIGDST_BYTES))
+		return false;
+	ecopy4(&a, LUN_NULL_A, list, len, &r);
+	return expect(&r, "GOOD", "a 2 GiB background copy, list id %#x", id) &&
+	       wait_progress4(&a, LUN_NULL_A, id, 4u << 20, NULL);
+}
+
+/* A's task management function @fn (on @n, to @lun) stops the
+ * background copy @id: FUNCTION COMPLETE, then 60h and nothing written
+ * beyond its TRANSFER COUNT. */
+static void tmf_stops_bg_copy(const char *what, struct nexus *n, int lun, int fn, uint32_t id)
+{
+	struct pending tmf = { 0 };
+	struct status4 s;
+	unsigned wrong;
+	double t0;
+
+	if (!bg_copy_running(id)) {
+		pr_check(false, "the background copy %#x is running before the %s", id, what);
+		return;
+	}
+	t0 = now();
+	if (iscsi_task_mgmt_async(n->c, lun, (enum iscsi_task_mgmt_funcs)fn, 0xffffffff, 0, tmf_cb,
+				  &tmf)) {
+		pr_check(false, "%s is sent", what);
+		return;
+	}
+	while (!tmf.done && now() - t0 < 30 && service(n->c, 10))
+		;
+	pr_check(tmf.done && tmf.status == SCSI_STATUS_GOOD && tmf.len == 0,
+		 "%s: FUNCTION COMPLETE (status %#x, response %d) in %.3f s", what, tmf.status,
+		 tmf.len, now() - t0);
+	collect_all_uas(&a, 6);
+	bigdst_ready(&a);
+	s = status4(&a, LUN_NULL_A, id);
+	pr_check(s.ok && s.op == 0x60 && s.bytes < BIGDST_BYTES,
+		 "the background copy stopped by %s: %02x (60h) after %llu bytes", what, s.op,
+		 (unsigned long long)s.bytes);
+	wrong = markers_wrong(BIGDST_BYTES, s.bytes);
+	pr_check(wrong == 0, "LUN 10 untouched beyond its TRANSFER COUNT (%u wrong)", wrong);
+}
+
+/* Task management reaches a background copy: another initiator's LUN
+ * RESET of its destination, its own nexus's ABORT TASK SET of the
+ * destination and I_T NEXUS RESET; the loss of its connection. */
+static void scenario_immed_tmf(void)
+{
+	if (!bigdst_ready(&a) || !bigdst_ready(&b))
+		return;
+	tmf_stops_bg_copy("B's LUN RESET of LUN 10", &b, LUN_BIGDST, ISCSI_TM_LUN_RESET, 0x5001);
+	bigdst_ready(&b);
+	tmf_stops_bg_copy("A's ABORT TASK SET of LUN 10", &a, LUN_BIGDST, ISCSI_TM_ABORT_TASK_SET,
+			  0x5002);
+	/* RFC 7144's I_T NEXUS RESET (function 11): libiscsi has no name. */
+	tmf_stops_bg_copy("A's I_T NEXUS RESET", &a, LUN_NULL_A, 11, 0x5003);
+
+	/* The connection goes while a background copy runs: the session
+	 * ends once the copy has stopped, a new login works, LUN 10 no
+	 * longer changes. */
+	if (!bg_copy_running(0x5004))
+		return;
+	nexus_drop(&a);
+	if (!nexus_login(&a, "A", INI1, t1, 1, 0x11, 1))
+		return;
+	collect_all_uas(&a, 6);
+	bigdst_ready(&a);
+	{
+		uint8_t seen[BIGDST_BYTES / MARK_EVERY];
+		unsigned changed = 0;
+
+		for (unsigned i = 0; i < sizeof(seen); i++)
+			seen[i] = blocks_are(&a, LUN_BIGDST, (uint64_t)i * MARK_EVERY / BS, 1, 0, 0,
+					     0xab);
+		poll(NULL, 0, 300);
+		for (unsigned i = 0; i < sizeof(seen); i++)
+			changed += seen[i] != blocks_are(&a, LUN_BIGDST,
+							 (uint64_t)i * MARK_EVERY / BS, 1, 0, 0,
+							 0xab);
+		pr_check(changed == 0 && seen[sizeof(seen) - 1],
+			 "LUN 10 no longer changes after the connection dropped (%u marker(s) "
+			 "changed in 300 ms; not copied to the end)", changed);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -2545,6 +2640,8 @@ int main(int argc, char **argv)
 		scenario_preempt();
 	else if (!strcmp(scenario, "odx_immed"))
 		scenario_odx_immed();
+	else if (!strcmp(scenario, "immed_tmf"))
+		scenario_immed_tmf();
 	else {
 		fprintf(stderr, "unknown scenario %s\n", scenario);
 		return 2;
