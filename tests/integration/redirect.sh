@@ -14,7 +14,8 @@
 #     of 1;
 #  3. a bad value is refused with a reason and changes nothing;
 #  4. redirect cleared: the login is served on portal 1;
-#  5. liveness.
+#  5. liveness. Before all that, a bad redirect in scst.conf stops uscstd
+#     with the file, line and reason.
 #
 #   redirect.sh USCSTD USCSTADMIN
 . "$(dirname "$0")/lib.sh" "$1"
@@ -48,6 +49,17 @@ TARGET_DRIVER iscsi {
 	}
 }
 CONF
+# A bad redirect in scst.conf: uscstd says where and why, and does not start.
+sed "s|redirect 127.0.0.1:$P2|redirect 127.0.0.1:99999|" "$WORKDIR/scst.conf" > "$WORKDIR/bad.conf"
+mkdir -p "$WORKDIR/bad-state"
+if timeout -k 5 20 "$USCSTD" -c "$WORKDIR/bad.conf" --listen "127.0.0.1:$P2" \
+	--state-dir "$WORKDIR/bad-state" --rpc-socket "$WORKDIR/bad.sock" > "$WORKDIR/bad.log" 2>&1; then
+	fail "uscstd started with redirect 127.0.0.1:99999"
+fi
+grep -q "bad.conf:[0-9]*: target '$A': bad value '127.0.0.1:99999' for iSCSI target attribute redirect" \
+	"$WORKDIR/bad.log" || fail "no file:line and reason for the bad redirect: $(tail -n 3 "$WORKDIR/bad.log")"
+note "a bad redirect in scst.conf: refused with file, line and reason"
+
 start_uscstd -c "$WORKDIR/scst.conf" --listen "127.0.0.1:$P2" --listen "[::1]:$P2"
 
 admin() {
