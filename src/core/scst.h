@@ -464,6 +464,12 @@ struct scst_tgt_template {
 	 * registered. OPTIONAL: without it sessions are closed only by
 	 * target (close_sessions). */
 	void (*close_session)(struct scst_session *sess, const char *why);
+	/* Management: ask session @sess to end itself (iSCSI: an
+	 * Asynchronous Message requesting a logout within the driver's
+	 * logout_timeout, after which it is closed as by close_session).
+	 * Same thread and state as close_session. OPTIONAL: without it
+	 * scst_session_request_logout() refuses. */
+	void (*request_logout)(struct scst_session *sess, const char *why);
 	/* Shutdown or target disable: close every session of @tgt (or of
 	 * every target when NULL). Called on each reactor in turn
 	 * (reactor_run_on_all); the driver closes what lives there. */
@@ -1197,6 +1203,10 @@ void scst_session_name(const struct scst_session *sess, char *buf, size_t len);
  * reactor); returns at once. scst_mutex held. Returns -1 with a reason
  * when the driver cannot close single sessions. */
 int scst_session_close(struct scst_session *sess, const char *why, char *err, size_t errlen);
+/* The same through tgtt->request_logout: the initiator is asked to end
+ * the session itself (and is closed if it does not in time). */
+int scst_session_request_logout(struct scst_session *sess, const char *why, char *err,
+				size_t errlen);
 
 /* Core initialisation (registers the core's own tables). */
 void scst_core_init(void);

@@ -496,6 +496,7 @@ void scst_session_name(const struct scst_session *sess, char *buf, size_t len)
 struct session_close_msg {
 	struct reactor_msg msg;
 	struct scst_session *sess;
+	bool logout;  /* ask it to log out (request_logout) rather than close it */
 	char why[128];
 };
 
@@ -505,21 +506,26 @@ static void session_close_here(struct reactor_msg *m)
 	struct scst_session *sess = c->sess;
 
 	assert(reactor_self() == sess->reactor);
-	if (!sess->unregistering)
-		sess->tgt->tgtt->close_session(sess, c->why);
-	/* The reference taken by scst_session_close(): the session may be
+	if (!sess->unregistering) {
+		if (c->logout)
+			sess->tgt->tgtt->request_logout(sess, c->why);
+		else
+			sess->tgt->tgtt->close_session(sess, c->why);
+	}
+	/* The reference taken by session_end_send(): the session may be
 	 * freed here, on its own reactor, as session_free() wants. */
 	session_put(sess);
 	free(c);
 }
 
-int scst_session_close(struct scst_session *sess, const char *why, char *err, size_t errlen)
+static int session_end_send(struct scst_session *sess, bool logout, const char *why, char *err,
+			    size_t errlen)
 {
 	struct session_close_msg *c;
 
-	if (!sess->tgt->tgtt->close_session) {
-		snprintf(err, errlen, "driver %s cannot close a single session",
-			 sess->tgt->tgtt->name);
+	if (logout ? !sess->tgt->tgtt->request_logout : !sess->tgt->tgtt->close_session) {
+		snprintf(err, errlen, "driver %s cannot %s a single session", sess->tgt->tgtt->name,
+			 logout ? "ask for the logout of" : "close");
 		return -1;
 	}
 	c = calloc(1, sizeof(*c));
@@ -528,6 +534,7 @@ int scst_session_close(struct scst_session *sess, const char *why, char *err, si
 		return -1;
 	}
 	c->sess = sess;
+	c->logout = logout;
 	snprintf(c->why, sizeof(c->why), "%s", why);
 	/* Under scst_mutex the session is still on its target's list, so
 	 * its registration reference is alive: ours keeps it past that. */
@@ -535,4 +542,15 @@ int scst_session_close(struct scst_session *sess, const char *why, char *err, si
 	session_get(sess);
 	reactor_send(sess->reactor, &c->msg, session_close_here);
 	return 0;
+}
+
+int scst_session_close(struct scst_session *sess, const char *why, char *err, size_t errlen)
+{
+	return session_end_send(sess, false, why, err, errlen);
+}
+
+int scst_session_request_logout(struct scst_session *sess, const char *why, char *err,
+				size_t errlen)
+{
+	return session_end_send(sess, true, why, err, errlen);
 }

@@ -345,7 +345,9 @@ static struct scst_session *find_session(struct scst_tgt *tgt, const char *name)
 	return NULL;
 }
 
-int mgmt_session_close(struct rpc_call *call)
+/* session.close and session.logout: the session is found under
+ * scst_mutex and told on its reactor; then we wait for it to go. */
+static int session_end(struct rpc_call *call, bool logout)
 {
 	const char *name = rpc_str(call, "session");
 	struct scst_session *sess = NULL;
@@ -361,10 +363,14 @@ int mgmt_session_close(struct rpc_call *call)
 		if (!sess)
 			rpc_fail_param(call, "session", RPC_NOT_FOUND,
 				       "target '%s' has no session '%s'", tgt->name, name);
-		else if (scst_session_close(sess, "closed by management", err, sizeof(err)) < 0)
+		else if ((logout ? scst_session_request_logout(sess, "logout requested by management",
+							       err, sizeof(err))
+				 : scst_session_close(sess, "closed by management", err,
+						      sizeof(err))) < 0)
 			rpc_fail(call, RPC_REFUSED, "%s", err);
 		else
-			log_info("mgmt: session.close %s/%s %s", tgt->tgtt->name, tgt->name, name);
+			log_info("mgmt: session.%s %s/%s %s", logout ? "logout" : "close",
+				 tgt->tgtt->name, tgt->name, name);
 		if (sess)
 			serial = sess->serial;
 	}
@@ -390,4 +396,16 @@ int mgmt_session_close(struct rpc_call *call)
 		return rpc_fail(call, RPC_FAILED, "session '%s' is still closing after %d s", name,
 				SESSION_CLOSE_WAIT_SECONDS);
 	return 0;
+}
+
+int mgmt_session_close(struct rpc_call *call)
+{
+	return session_end(call, false);
+}
+
+/* The initiator logs out within the driver's logout_timeout (at most
+ * 8 s for iSCSI), or is closed then: both within the wait. */
+int mgmt_session_logout(struct rpc_call *call)
+{
+	return session_end(call, true);
 }

@@ -8,7 +8,8 @@
 #     dropped after logout_timeout; uscstd still exits 0, in time;
 #  3. target.disable: the sessions of that target are asked to log out,
 #     those of another target get nothing and go on (check_liveness);
-#  4. session.close: AsyncEvent 3 before the close; the daemon serves on;
+#  4. session.close: AsyncEvent 3 before the close; session.logout:
+#     AsyncEvent 1 to that session only; the daemon serves on;
 #  5. logout_timeout 0: SIGTERM closes at once, without a message.
 . "$(dirname "$0")/lib.sh" "$@"
 
@@ -175,8 +176,23 @@ initiator_done "$P4" "$WORKDIR/i4.out" "session.close"
 [ "$(sessions_of "$T2")" = 0 ] || fail "the closed session remains"
 LIVENESS_TARGET=$T2 check_liveness "after session.close" "$I2" "$ISID2" ||
 	fail "liveness after session.close"
-stop_and_time 4
 note "4: session.close sent AsyncEvent 3, then closed; uscstd served on"
+
+# ---- 4b. session.logout: AsyncEvent 1 to that session only
+initiator "$WORKDIR/i4b.out" "$T2" "$I1" "$ISID1" answer 3
+P4B=$INI_PID
+initiator "$WORKDIR/i4c.out" "$T2" "$I2" "$ISID2" quiet "$GO.4b"
+P4C=$INI_PID
+rpc session.logout "{\"driver\":\"iscsi\",\"target\":\"$T2\",\"session\":\"$I1,i,0x$ISID1\"}" \
+	> /dev/null
+initiator_done "$P4B" "$WORKDIR/i4b.out" "session.logout"
+touch "$GO.4b"
+initiator_done "$P4C" "$WORKDIR/i4c.out" "session.logout, the other session untouched"
+[ "$(sessions_of "$T2")" = 0 ] || fail "a session remains after session.logout and a logout"
+LIVENESS_TARGET=$T2 check_liveness "after session.logout" "$I2" "$ISID2" ||
+	fail "liveness after session.logout"
+stop_and_time 4
+note "4b: session.logout asked that session only; it logged out; uscstd served on"
 
 # ---- 5. logout_timeout 0: the old way
 mark

@@ -144,6 +144,9 @@ struct logout_deadline {
 	struct reactor *reactor;
 	struct reactor_tick tick;
 	struct scst_tgt *tgt;       /* NULL: every target (shutdown) */
+	/* Management asked this one session of tgt only (compared, never
+	 * followed once its connections are gone). */
+	const struct iscsi_session *only;
 	char why[96];
 	unsigned seconds_left;
 	struct iscsi_conn **conns;  /* asked; each referenced */
@@ -235,7 +238,7 @@ static bool ask_new_ones(struct logout_deadline *d, unsigned seconds)
 		struct iscsi_session *sess = h.v[i];
 		struct iscsi_conn *conn;
 
-		if (sess->closing)
+		if (sess->closing || (d->only && sess != d->only))
 			continue;
 		list_for_each_entry(conn, &sess->conns, sess_entry) {
 			if (conn->closed || conn->phase != CONN_FULL_FEATURE ||
@@ -282,7 +285,8 @@ static void deadline_end(struct logout_deadline *d, bool expired)
 	/* Logins under way and discovery sessions were not asked: they end
 	 * now, as everything did before logout requests. (Only pointers are
 	 * compared: a target disabled may be gone by now.) */
-	iscsi_conns_close_on_this_reactor(d->tgt, d->why);
+	if (!d->only)
+		iscsi_conns_close_on_this_reactor(d->tgt, d->why);
 	deadline_free(d);
 }
 
@@ -307,38 +311,55 @@ static void deadline_tick(struct reactor_tick *t)
 		log_warn("iSCSI: out of memory asking a new session to log out: %s", d->why);
 }
 
-void iscsi_async_request_logout(struct scst_tgt *tgt, const char *why)
+/* A deadline for the sessions of @tgt here (or @only), with each of
+ * their full-feature connections asked; false if there was nobody to ask
+ * (or no memory to wait for them), and nothing is left then. */
+static bool deadline_start(struct scst_tgt *tgt, const struct iscsi_session *only,
+			   unsigned seconds, const char *why)
 {
-	unsigned seconds = logout_timeout_now();
-	struct logout_deadline *d;
+	struct logout_deadline *d = calloc(1, sizeof(*d));
 
-	if (seconds == 0) {
-		iscsi_conns_close_on_this_reactor(tgt, why);
-		return;
-	}
-	d = calloc(1, sizeof(*d));
 	if (!d) {
 		log_warn("iSCSI: out of memory for logout requests; closing at once: %s", why);
-		iscsi_conns_close_on_this_reactor(tgt, why);
-		return;
+		return false;
 	}
 	d->reactor = reactor_self();
 	d->tgt = tgt;
+	d->only = only;
 	/* A tick comes within the first second: one more than asked, so
 	 * that no initiator gets less than Parameter3 seconds. */
 	d->seconds_left = seconds + 1;
 	snprintf(d->why, sizeof(d->why), "%s", why);
 	if (!ask_new_ones(d, seconds) || d->nconns == 0) {
-		/* Nobody to wait for here (or no memory to wait for them). */
-		iscsi_conns_close_on_this_reactor(tgt, why);
 		deadline_free(d);
-		return;
+		return false;
 	}
 	d->tick.on_tick = deadline_tick;
 	pthread_mutex_lock(&deadlines_lock);
 	list_add_tail(&d->entry, &all_deadlines);
 	pthread_mutex_unlock(&deadlines_lock);
 	reactor_tick_add(d->reactor, &d->tick);
+	return true;
+}
+
+void iscsi_async_request_logout(struct scst_tgt *tgt, const char *why)
+{
+	unsigned seconds = logout_timeout_now();
+
+	/* With nobody to wait for here, the rest closes at once. */
+	if (seconds == 0 || !deadline_start(tgt, NULL, seconds, why))
+		iscsi_conns_close_on_this_reactor(tgt, why);
+}
+
+void iscsi_async_request_session_logout(struct iscsi_session *sess, const char *why)
+{
+	unsigned seconds = logout_timeout_now();
+
+	assert(reactor_self() == sess->reactor);
+	if (sess->closing)
+		return;
+	if (seconds == 0 || !deadline_start(sess->tgt, sess, seconds, why))
+		iscsi_async_drop_session(sess, why);
 }
 
 void iscsi_async_close_rest_here(void *unused)

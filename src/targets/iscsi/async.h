@@ -62,6 +62,11 @@ void iscsi_async_settings_apply(const struct iscsi_async_settings *s);
  * closes at once, as does all of it with logout_timeout 0. */
 void iscsi_async_request_logout(struct scst_tgt *tgt, const char *why);
 
+/* Management asks @sess to log out: its full-feature connections are
+ * asked as above, and dropped (AsyncEvent 2) if still there after
+ * logout_timeout; with logout_timeout 0, as iscsi_async_drop_session(). */
+void iscsi_async_request_session_logout(struct iscsi_session *sess, const char *why);
+
 /* Management closes @sess: AsyncEvent 3 on each of its connections, then
  * each closes with @why (once the message has gone, or at once if the
  * socket does not take it now). */

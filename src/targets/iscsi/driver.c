@@ -208,6 +208,12 @@ static void iscsi_close_session(struct scst_session *scst, const char *why)
 	iscsi_async_drop_session(scst->tgt_priv, why);
 }
 
+/* Management asks one session to log out (session.logout). */
+static void iscsi_request_logout(struct scst_session *scst, const char *why)
+{
+	iscsi_async_request_session_logout(scst->tgt_priv, why);
+}
+
 /* SPC-4 7.6.4.6, FORMAT CODE 01b: the initiator port's iSCSI name, then
  * ",i,0x" and the ISID in hex, NUL-terminated and padded to a multiple of
  * four; ADDITIONAL LENGTH counts the bytes after the 4-byte header. */
@@ -291,6 +297,7 @@ struct scst_tgt_template iscsi_template = {
 	.target_detach = iscsi_target_detach,
 	.close_sessions = iscsi_close_sessions,
 	.close_session = iscsi_close_session,
+	.request_logout = iscsi_request_logout,
 	.target_name_valid = iscsi_target_name_valid,
 	.initiator_allowed = iscsi_initiator_allowed,
 };
