@@ -152,6 +152,18 @@ admin() {
 }
 export LIVENESS_TARGET=$T1
 
+# ---- 0. a bad iSNSServer is refused, naming the file, line and attribute
+for v in "bad:port:x" "127.0.0.1:0" "127.0.0.1:65536" "[::1" "[::1]x" "host_name" "1.2.3.4:"; do
+	printf 'TARGET_DRIVER iscsi {\n\tiSNSServer %s\n}\n' "$v" > "$WORKDIR/bad.conf"
+	out=$(timeout 10 "$USCSTD" -c "$WORKDIR/bad.conf" --listen "127.0.0.1:$(free_port)" \
+		--rpc-socket none --state-dir "$WORKDIR" 2>&1)
+	rc=$?
+	[ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "iSNSServer '$v' was accepted (status $rc)"
+	grep -qF "bad.conf:2: target driver iscsi: iSNSServer: '$v' is not ADDR" <<< "$out" ||
+		fail "iSNSServer '$v': refused without the reason: $out"
+done
+note "bad iSNSServer values refused with file, line and reason"
+
 # ---- 1. registration
 start_isnsd
 write_conf "127.0.0.1:$ISNS_PORT" > "$WORKDIR/scst.conf"

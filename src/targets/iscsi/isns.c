@@ -110,6 +110,16 @@ static int split_server(const char *s, char *host, size_t hostlen, char *port, s
 		return -1;
 	memcpy(host, s, hl);
 	host[hl] = '\0';
+	/* An address with colons is IPv6 and must be one; anything else is
+	 * an IPv4 address or a host name (letters, digits, '-', '.'). */
+	struct in6_addr a6;
+	if (strchr(host, ':')) {
+		if (inet_pton(AF_INET6, host, &a6) != 1)
+			return -1;
+	} else if (host[strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789-.")] != '\0') {
+		return -1;
+	}
 	char *end;
 	unsigned long p = strtoul(port, &end, 10);
 	if (!*port || *end || p == 0 || p > 65535)
@@ -341,6 +351,11 @@ struct isns_client {
 
 	char eid[ISNS_NAME_MAX];
 	struct isns_view registered;
+	/* The view of the last comparison: one is registered only once it
+	 * is the same two comparisons in a row, so that a burst of changes
+	 * (the portals opening one by one at start-up, a reload changing
+	 * many targets) is one registration, not one per step. */
+	struct isns_view seen;
 	bool is_registered;             /* this connection registered registered */
 	bool ever_registered;           /* the server may hold our entity */
 	char source[ISNS_NAME_MAX];     /* a node of ours the server knows */
@@ -1153,6 +1168,12 @@ static void step(struct isns_client *c)
 		problem(c, "out of memory building the registration");
 		return;
 	}
+	if (!view_equal(&v, &c->seen)) {
+		if (view_copy(&c->seen, &v) < 0)
+			problem(c, "out of memory building the registration");
+		view_clear(&v);
+		return;
+	}
 	if (c->fd < 0) {
 		if ((v.nnodes == 0 && !c->ever_registered) || now < c->next_connect) {
 			view_clear(&v);
@@ -1263,5 +1284,6 @@ static void *client_main(void *arg)
 	c->fd = -1;
 	scn_close_all(c);
 	view_clear(&c->registered);
+	view_clear(&c->seen);
 	return NULL;
 }
