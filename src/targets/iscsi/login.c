@@ -679,7 +679,8 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 		if (l->status == LOGIN_OK)
 			take_credentials(conn, l);
 	}
-	if (l->status == LOGIN_OK && !l->discovery &&
+	/* A new session only: a connection joining one (TSIH) belongs here. */
+	if (l->status == LOGIN_OK && !l->discovery && l->tsih == 0 &&
 	    iscsi_redirect_login(conn, req, l->cmd_sn, l->initiator_name, l->target_name))
 		return; /* redirect.c answered; the connection closes */
 	struct key_ctx kc = { .conn = conn, .l = l };

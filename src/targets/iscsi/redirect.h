@@ -70,7 +70,8 @@ void iscsi_redirect_send_targets_address(const struct iscsi_redirect *r, const c
 
 struct iscsi_conn;
 
-/* Called by login.c for every Login Request of a normal session once its
+/* Called by login.c for every Login Request of a new normal session
+ * (TSIH 0: a connection joining a session here stays here) once its
  * target is known (conn->tp holds the target's parameters): where the
  * target redirects, and the connection did not come in at the very
  * address it redirects to, queues the redirecting Login Response
