@@ -6,7 +6,8 @@
 #  1. temporary redirect to 127.0.0.1:$P2: a login on portal 1 gets 0x0101
 #     with TargetAddress=127.0.0.1:$P2 and the connection closed (PDU
 #     level, redirect.py); libiscsi (qemu-io) follows it and writes and
-#     reads data; SendTargets on portal 1 still lists portal 1;
+#     reads data; SendTargets on portal 1 still lists portal 1; a target
+#     with CHAP redirects before security (no CHAP offered, still 0x0101);
 #  2. changed at run time (uscstadmin) to permanent, [::1]:$P2 with tag 7:
 #     the next login gets 0x0102 and TargetAddress=[::1]:$P2 (no tag: RFC
 #     7143 13.8); SendTargets lists [::1]:$P2,7; made temporary again,
@@ -25,6 +26,7 @@ command -v qemu-io > /dev/null || fail "qemu-io is missing (qemu-utils)"
 
 A=iqn.2026-12.test:redirect-a
 B=iqn.2026-12.test:redirect-b
+C=iqn.2026-12.test:redirect-chap
 PY=(python3 -B "$(dirname "$0")/redirect.py")
 P2=$(free_port)
 truncate -s 16M "$WORKDIR/a.img" "$WORKDIR/b.img"
@@ -45,6 +47,12 @@ TARGET_DRIVER iscsi {
 	}
 	TARGET $B {
 		enabled 1
+		LUN 0 db
+	}
+	TARGET $C {
+		enabled 1
+		IncomingUser "joe verysecretpassword"
+		redirect 127.0.0.1:$P2
 		LUN 0 db
 	}
 }
@@ -99,6 +107,9 @@ note "libiscsi followed the redirect twice ($before -> $after redirects) and rea
 	fail "the 64 KiB libiscsi wrote are not on $A's disk"
 run "${PY[@]}" sendtargets 127.0.0.1 "$PORT" "$INI1" "$A" "127.0.0.1:$PORT,1"
 run "${PY[@]}" login 127.0.0.1 "$PORT" "$B" "$INI1" 0
+# Before security: a CHAP target redirects a login that offers no CHAP.
+run "${PY[@]}" login 127.0.0.1 "$PORT" "$C" "$INI1" 0x0101 "127.0.0.1:$P2"
+grep -q "login: refused.*$C" "$LOG" && fail "the login to $C was refused rather than redirected"
 
 note "2. at run time: permanent, to [::1]:$P2 with tag 7"
 admin -set_tgt_attr "$A" -driver iscsi -attributes "redirect=[::1]:$P2\\,7,redirect_type=permanent"
