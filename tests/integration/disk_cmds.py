@@ -12,8 +12,9 @@ Checked here:
     >= nominal > 0, equal to what the one-command form reports for it;
     the values are the op tables' (EXPECTED below, the same numbers as
     vdisk_ops.c and core/report_opcodes.c); with RCTD=0 none;
-  - ORWRITE(32) is listed under 7Fh with service action 000Eh, 32 bytes,
-    its usage data 32 bytes with NACA in byte 1; it ORs the Data-Out into
+  - ORWRITE(32) is reported under 7Fh with service action 000Eh in the
+    one-command form (32 bytes of usage data, NACA in byte 1, its
+    timeouts), and left out of the all-commands list; it ORs the Data-Out into
     the blocks (data read back), FUA too, on fileio and nullio; the
     refusals: BMOP other than 000b, ADDITIONAL CDB LENGTH, ORPROTECT, a
     range past the end, a length past the maximum, a 0x7f CDB of 16 bytes,
@@ -69,7 +70,6 @@ EXPECTED = {
     (0x2F, None): MEDIA,         # VERIFY(10)
     (0x89, None): MEDIA,         # COMPARE AND WRITE
     (0x8B, None): MEDIA,         # ORWRITE(16)
-    (0x7F, 0x000E): MEDIA,       # ORWRITE(32)
     (0x41, None): RANGE,         # WRITE SAME(10)
     (0x93, None): RANGE,         # WRITE SAME(16)
     (0x48, 0x01): WHOLE,         # SANITIZE OVERWRITE
@@ -172,8 +172,16 @@ def rsoc_checks(s):
                   "against the table)" % (lun, len(listed), len(expected)), flush=True)
         if lun != LUN_THIN:
             check((0x42, None) not in listed, "LUN %d: UNMAP listed on a thick LUN" % lun)
-    # ORWRITE(32) in the one-command form: 32 bytes of usage data, NACA in
-    # CONTROL (byte 1), the service action's bytes.
+    # ORWRITE(32): not in the all-commands list (libiscsi's suite asks
+    # for each listed command alone and cannot take more than 16 bytes of
+    # usage data), in the one-command form with 32 bytes of usage data,
+    # NACA in CONTROL (byte 1), the service action's bytes, and the
+    # timeouts of a block write.
+    check((0x7F, 0x000E) not in all_commands(s, LUN_FILE, True),
+          "ORWRITE(32) in the all-commands list")
+    one = one_command(s, LUN_FILE, 0x7F, 0x000E, True)
+    check(one and timeouts_of("ORWRITE(32)", one[3]) == MEDIA,
+          "ORWRITE(32) one-command timeouts: %s" % (one and one[3] and one[3].hex()))
     one = one_command(s, LUN_FILE, 0x7F, 0x000E, False)
     if one and check(one[0] == 3 and one[1] == 32 and len(one[2]) == 32,
                      "ORWRITE(32) one-command: %s" % (one[:2],)):

@@ -320,6 +320,50 @@ static void test_orwrite_and_write_atomic(void **state)
 	assert_false(scsi_cdb_decode_write_atomic16(orw, sizeof(orw), &rw));
 }
 
+/* ORWRITE(32) as sg_write_x --or --32 builds it (BMOP 3, PGP 5, the
+ * generations 7 and 9, FUA, LBA 5, 2 blocks); the service action and
+ * CONTROL byte of a variable-length CDB. */
+static void test_orwrite32_and_variable_length(void **state)
+{
+	uint8_t c[32] = { 0x7f, 0x00, 0x03, 0x05, 0, 0, 0x1f, 0x18, 0x00, 0x0e, 0xb8, 0,
+			  0, 0, 0, 0, 0, 0, 0, 0x05, 0, 0, 0, 0x07, 0, 0, 0, 0x09,
+			  0, 0, 0, 0x02 };
+	uint8_t rsoc[12] = { MAINTENANCE_IN, 0x0c, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 };
+	struct scsi_orwrite32_cdb o;
+
+	(void)state;
+	assert_true(scsi_cdb_decode_orwrite32(c, sizeof(c), &o));
+	assert_int_equal(o.bmop, 3);
+	assert_int_equal(o.pgp, 5);
+	assert_int_equal(o.additional_len, 0x18);
+	assert_int_equal(o.expected_generation, 7);
+	assert_int_equal(o.new_generation, 9);
+	assert_true(o.rw.lba == 5);
+	assert_int_equal(o.rw.nblocks, 2);
+	assert_int_equal(o.rw.protect, 5);
+	assert_true(o.rw.dpo);
+	assert_true(o.rw.fua);
+	assert_int_equal(o.rw.group, 0x1f);
+	assert_int_equal(o.rw.flags_byte, 10);
+	assert_int_equal(o.rw.lba_byte, 12);
+	assert_int_equal(o.rw.len_byte, 28);
+	assert_false(scsi_cdb_decode_orwrite32(c, 31, &o));
+	c[9] = 0x0d; /* another variable-length command */
+	assert_false(scsi_cdb_decode_orwrite32(c, sizeof(c), &o));
+	assert_int_equal(scsi_cdb_service_action(c, sizeof(c)), 0x000d);
+	assert_int_equal(scsi_cdb_service_action(c, 9), 0);
+	assert_int_equal(scsi_cdb_service_action(rsoc, sizeof(rsoc)), 0x0c);
+	assert_int_equal(scsi_cdb_service_action_byte(VARIABLE_LENGTH_CMD), 8);
+	assert_int_equal(scsi_cdb_service_action_byte(MAINTENANCE_IN), 1);
+	/* CONTROL: byte 1 of a variable-length CDB, not its last (where
+	 * ORWRITE(32) has TRANSFER LENGTH). */
+	assert_int_equal(scsi_cdb_control_byte(VARIABLE_LENGTH_CMD, 32), 1);
+	assert_int_equal(scsi_cdb_control_byte(MAINTENANCE_IN, 12), 11);
+	assert_int_equal(scsi_cdb_control_byte(READ_10, 10), 9);
+	assert_int_equal(scsi_cdb_control_byte(READ_16, 16), 15);
+	assert_int_equal(scsi_cdb_control_byte(TEST_UNIT_READY, 6), 5);
+}
+
 static void test_prefetch(void **state)
 {
 	uint8_t p10[10] = { PRE_FETCH_10, 0x02, 0x11, 0x22, 0x33, 0x44, 0x05, 0x01, 0x02, 0 };
@@ -389,6 +433,7 @@ int main(void)
 		cmocka_unit_test(test_write_same16),
 		cmocka_unit_test(test_compare_and_write),
 		cmocka_unit_test(test_orwrite_and_write_atomic),
+		cmocka_unit_test(test_orwrite32_and_variable_length),
 		cmocka_unit_test(test_prefetch),
 		cmocka_unit_test(test_read_defect_data),
 	};

@@ -302,7 +302,12 @@ void vdisk_medium_store_load(struct vdisk_dev *vd)
 		ause = 0;
 		has_job = false;
 	}
-	if (strcmp(kind, "sanitize") == 0 && has_job && plan_resume(vd, &spec, ause == 1)) {
+	/* A LUN made read-only since cannot be written: the failure mode
+	 * says the sanitize is not done, until a writable start resumes it. */
+	if (strcmp(kind, "sanitize") == 0 && has_job && vd->dev->read_only)
+		log_warn("device %s: the sanitize cut short is not resumed: the LUN is read-only "
+			 "now", vd->dev->name);
+	else if (strcmp(kind, "sanitize") == 0 && has_job && plan_resume(vd, &spec, ause == 1)) {
 		log_warn("device %s: a %s did not complete before uscstd stopped (%s): it starts "
 			 "again (SBC-4 4.11.2: a sanitize resumes after a power on)", vd->dev->name,
 			 vd->medium_op.resume->name, path);

@@ -177,9 +177,12 @@ const struct scst_op_desc vdisk_ops[] = {
 	/* ORWRITE(32), the same with a variable-length CDB: byte 1 CONTROL,
 	 * byte 2 BMOP (000b only), 7 ADDITIONAL CDB LENGTH, 8..9 the service
 	 * action, byte 10 ORPROTECT, DPO, FUA; the ORWgeneration fields
-	 * (PREVIOUS GENERATION PROCESSING, bytes 20..27) are not used. */
+	 * (PREVIOUS GENERATION PROCESSING, bytes 20..27) are not used.
+	 * Reported by REPORT SUPPORTED OPERATION CODES in its one-command
+	 * forms only: libiscsi's suite cannot take 32 bytes of usage data. */
 	{ .opcode = VARIABLE_LENGTH_CMD, .service_action = VLC_ORWRITE_32, .cdb_len = 32,
-	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_WRITES_MEDIUM | SCST_OP_EXCLUSIVE_RANGE,
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_WRITES_MEDIUM | SCST_OP_EXCLUSIVE_RANGE |
+		   SCST_OP_RSOC_ONE_COMMAND_ONLY,
 	  .name = "ORWRITE(32)",
 	  .cdb_usage = { VARIABLE_LENGTH_CMD, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, 0xff,
 			 0xff, 0xff, 0xf8, 0x00, 0xff, 0xff, 0xff, 0xff,
