@@ -119,10 +119,15 @@ sessions_of() {
 mark
 write_conf 5 > "$WORKDIR/scst.conf"
 start_uscstd --threads 2 -c "$WORKDIR/scst.conf"
+# Two sessions, one per reactor as connections are placed round-robin:
+# each reactor asks its own.
 initiator "$WORKDIR/i1.out" "$T1" "$I1" "$ISID1" answer 5
 P1=$INI_PID
+initiator "$WORKDIR/i1b.out" "$T2" "$I2" "$ISID2" answer 5
+P1B=$INI_PID
 stop_and_time 4
-initiator_done "$P1" "$WORKDIR/i1.out" "SIGTERM, answered"
+initiator_done "$P1" "$WORKDIR/i1.out" "SIGTERM, answered ($T1)"
+initiator_done "$P1B" "$WORKDIR/i1b.out" "SIGTERM, answered ($T2)"
 # The logout, not the timeout, let it go: well under logout_timeout.
 awk -v s="$STOP_SECONDS" 'BEGIN { exit !(s < 2.5) }' ||
 	fail "uscstd took $STOP_SECONDS s to stop though the initiator logged out at once"
@@ -146,9 +151,12 @@ logged "closed: did not log out within logout_timeout" ||
 note "2: AsyncEvent 1 ignored, AsyncEvent 2 and the drop; uscstd exited 0 in $STOP_SECONDS s"
 
 # ---- 3. target.disable: only that target's sessions are asked
+# One reactor for 3 and 4: the sessions share it, so only the choice of
+# sessions keeps the others out (on two reactors the other session might
+# just live on the other one).
 mark
 write_conf 3 > "$WORKDIR/scst.conf"
-start_uscstd --threads 2 -c "$WORKDIR/scst.conf"
+start_uscstd --threads 1 -c "$WORKDIR/scst.conf"
 GO=$WORKDIR/go
 initiator "$WORKDIR/i3a.out" "$T1" "$I1" "$ISID1" answer 3
 P3A=$INI_PID
