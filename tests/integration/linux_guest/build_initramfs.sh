@@ -173,7 +173,7 @@ KPKG=${KPKG%%_*}
 
 # The image is rebuilt only when a package or a script of this folder
 # changes.
-KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/pr_alua.sh" "$HERE/thin.sh" "$HERE/build_initramfs.sh"; } |
+KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/pr_alua.sh" "$HERE/thin.sh" "$HERE/async.sh" "$HERE/build_initramfs.sh"; } |
 	sha256sum | cut -c1-16)
 IMAGE=$CACHE/image-$KEY
 if [ -s "$IMAGE/initramfs" ] && [ -s "$IMAGE/vmlinuz" ]; then
@@ -215,6 +215,7 @@ cp "$HERE/init" "$ROOT/init"
 chmod 755 "$ROOT/init"
 cp "$HERE/pr_alua.sh" "$ROOT/pr_alua.sh"
 cp "$HERE/thin.sh" "$ROOT/thin.sh"
+cp "$HERE/async.sh" "$ROOT/async.sh"
 
 # Shared libraries: the NEEDED closure of the dynamic programs, each one
 # taken from the unpacked packages (never from the host).
