@@ -5,7 +5,7 @@
  * to date, and, with isns_access_control 1, lets an initiator see and log
  * in to only the targets that share a Discovery Domain with it.
  *
- * It all runs on one thread of its own (isns.c), which talks to the server
+ * It all runs on one thread of its own (isns_client.c), which talks to the server
  * with a bounded wait for every answer: a slow, absent or garbage-speaking
  * server delays nothing but that thread. docs/isns.md has the whole
  * behaviour. */
