@@ -138,7 +138,8 @@ void iscsi_async_drop_session(struct iscsi_session *sess, const char *why)
 /* One close_sessions call on one reactor that asked connections to log
  * out: it holds a reference on each until it has closed, and closes
  * those still open when the time is up. Listed in all_deadlines so that
- * shutdown can forget them once every session is gone. */
+ * shutdown can end those still running once it stops waiting
+ * (iscsi_async_close_rest_here): the reactors stop without ticks. */
 struct logout_deadline {
 	struct list_head entry;     /* all_deadlines */
 	struct reactor *reactor;
