@@ -269,9 +269,10 @@ class Session:
 
     # ---- login
 
-    def login(self, initiator, target, isid, keys, tsih=0):
+    def login(self, initiator, target, isid, keys, tsih=0, cid=0):
         """Logs in straight into the operational stage offering @keys
-        (ordered list of (key, value)); returns the target's answers."""
+        (ordered list of (key, value)); returns the target's answers. A
+        TSIH other than 0 adds this connection (CID @cid) to that session."""
         offered = [("InitiatorName", initiator), ("TargetName", target),
                    ("SessionType", "Normal")] + list(keys)
         text = b"".join(("%s=%s" % kv).encode() + b"\0" for kv in offered)
@@ -283,7 +284,7 @@ class Session:
                     word20=0, word24=self.cmd_sn, word28=self.exp_stat_sn)
             b[8:14] = isid
             b[14:16] = struct.pack(">H", tsih)
-            b[20:22] = struct.pack(">H", 0)  # CID
+            b[20:22] = struct.pack(">H", cid)
             self.send_pdu(b, text)
             rsp = self.recv_pdu()
             if rsp.opcode != OP_LOGIN_RSP:

@@ -88,8 +88,9 @@ static void test_numbers_min_and_max(void **state)
 	assert_string_equal(answer(&f->out, "DefaultTime2Retain"), "0");
 	nego(f, "ErrorRecoveryLevel", "2");
 	assert_string_equal(answer(&f->out, "ErrorRecoveryLevel"), "0");
-	nego(f, "MaxConnections", "8");
-	assert_string_equal(answer(&f->out, "MaxConnections"), "1");
+	/* MaxConnections: the target's attribute (8 by default) bounds it. */
+	nego(f, "MaxConnections", "16");
+	assert_string_equal(answer(&f->out, "MaxConnections"), "8");
 	nego(f, "MaxOutstandingR2T", "1");
 	assert_string_equal(answer(&f->out, "MaxOutstandingR2T"), "1");
 }
@@ -195,6 +196,37 @@ static void test_discovery_irrelevant(void **state)
 	assert_string_equal(answer(&f->out, "InitialR2T"), "Irrelevant");
 	nego(f, "HeaderDigest", "None");
 	assert_string_equal(answer(&f->out, "HeaderDigest"), "None");
+}
+
+/* A further connection of a session (MC/S): the session-wide keys are the
+ * leading connection's, the connection's own are negotiated. */
+static void test_joining_connection(void **state)
+{
+	struct fixture *f = *state;
+	f->n.joining = true;
+	nego(f, "MaxBurstLength", "8192");
+	assert_string_equal(answer(&f->out, "MaxBurstLength"), "Irrelevant");
+	nego(f, "MaxConnections", "4");
+	assert_string_equal(answer(&f->out, "MaxConnections"), "Irrelevant");
+	nego(f, "ErrorRecoveryLevel", "0");
+	assert_string_equal(answer(&f->out, "ErrorRecoveryLevel"), "Irrelevant");
+	f->tp.header_digest = ISCSI_DIGEST_ALLOW_CRC32C;
+	nego(f, "HeaderDigest", "CRC32C,None");
+	assert_string_equal(answer(&f->out, "HeaderDigest"), "CRC32C");
+	nego(f, "MaxRecvDataSegmentLength", "16384");
+	assert_int_equal(f->n.sp.max_xmit_dsl, 16384);
+
+	struct iscsi_session_params sess = f->n.sp;
+	sess.max_burst = 65536;
+	sess.max_connections = 4;
+	sess.header_digest = false;
+	sess.max_xmit_dsl = 4096;
+	struct iscsi_session_params conn = f->n.sp;
+	iscsi_session_params_join(&conn, &sess);
+	assert_int_equal(conn.max_burst, 65536);
+	assert_int_equal(conn.max_connections, 4);
+	assert_true(conn.header_digest);
+	assert_int_equal(conn.max_xmit_dsl, 16384);
 }
 
 static void test_auth_method(void **state)
@@ -305,6 +337,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_first_burst_bounded_by_max_burst, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_and_repeated, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_discovery_irrelevant, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_joining_connection, setup, teardown),
 		cmocka_unit_test(test_auth_method),
 		cmocka_unit_test(test_text_walk),
 		cmocka_unit_test(test_target_attrs),

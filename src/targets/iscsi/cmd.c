@@ -352,7 +352,10 @@ static void abandon_unstarted(struct iscsi_cmd *icmd)
 	if (icmd->held) {
 		iscsi_session_unhold(icmd->sess, &icmd->pend);
 		icmd->held = false;
-		if (!conn->closed && iscsi_session_consume_cmdsn(icmd->sess, icmd->pend.cmd_sn) != 0)
+		/* Even when its connection is closing: the number did arrive,
+		 * and the session's other connections go on behind it. */
+		if (!icmd->sess->closing &&
+		    iscsi_session_consume_cmdsn(icmd->sess, icmd->pend.cmd_sn) != 0 && !conn->closed)
 			iscsi_conn_close(conn, "out of memory");
 	}
 	list_del(&icmd->budget_entry);
@@ -381,8 +384,22 @@ int iscsi_cmd_rx_done(struct iscsi_conn *conn)
 	 * at once): nothing touches icmd after them. */
 	bool aborted = icmd->abort_pending;
 	icmd->held = !icmd->immediate; /* until cmd_cmdsn_due() */
-	if (iscsi_session_order(sess, &icmd->pend, icmd->immediate) && aborted)
+	switch (iscsi_session_order(sess, &icmd->pend, icmd->immediate)) {
+	case ORDER_RAN:
+		break;
+	case ORDER_HELD:
+		if (aborted)
+			abandon_unstarted(icmd);
+		break;
+	case ORDER_REFUSED:
+		/* Its CmdSN went to another PDU meanwhile: a protocol error,
+		 * answered as a duplicate number is at its header. */
+		icmd->held = false;
+		icmd->discarded = true;
 		abandon_unstarted(icmd);
+		iscsi_conn_reject(conn, ISCSI_REJECT_PROTOCOL_ERROR);
+		break;
+	}
 	return conn->closed ? -1 : 0;
 }
 

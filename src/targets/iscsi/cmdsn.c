@@ -119,12 +119,13 @@ static void run_due(struct iscsi_session *sess)
 	}
 }
 
-bool iscsi_session_order(struct iscsi_session *sess, struct iscsi_pending *p, bool immediate)
+enum iscsi_order iscsi_session_order(struct iscsi_session *sess, struct iscsi_pending *p,
+				     bool immediate)
 {
 	assert(reactor_self() == sess->reactor && p->ops);
 	if (immediate) {
 		p->ops->due(p);
-		return false;
+		return ORDER_RAN;
 	}
 	if (p->cmd_sn == sess->exp_cmd_sn) {
 		/* ExpCmdSN moves first: a response sent while it runs must
@@ -132,12 +133,17 @@ bool iscsi_session_order(struct iscsi_session *sess, struct iscsi_pending *p, bo
 		sess->exp_cmd_sn++;
 		p->ops->due(p);
 		run_due(sess);
-		return false;
+		return ORDER_RAN;
 	}
+	/* Judged again: with several connections, another's PDU may have
+	 * taken the number while this one's data segment arrived. */
+	if (!sn_lt(sess->exp_cmd_sn, p->cmd_sn) || !sn_le(p->cmd_sn, sess->max_cmd_sn) ||
+	    find_held(sess, p->cmd_sn))
+		return ORDER_REFUSED;
 	hold(sess, p);
 	log_debug("iSCSI: session %u: CmdSN %u waits for %u", sess->tsih, p->cmd_sn,
 		  sess->exp_cmd_sn);
-	return true;
+	return ORDER_HELD;
 }
 
 int iscsi_session_consume_cmdsn(struct iscsi_session *sess, uint32_t cmd_sn)
@@ -176,17 +182,35 @@ unsigned iscsi_session_pending_tick(struct iscsi_session *sess)
 void iscsi_session_drop_pending(struct iscsi_session *sess, const struct iscsi_conn *conn)
 {
 	/* With the last connection gone nothing will come to fill a gap:
-	 * the consumed numbers go too. */
+	 * the consumed numbers go too. Otherwise the discarded requests'
+	 * numbers stay taken, as consumed ones: they did arrive, and the
+	 * other connections' commands behind them must not wait for them. */
 	bool last = sess->nconns == 0;
 	struct iscsi_pending *p, *tmp;
 	list_for_each_entry_safe(p, tmp, &sess->pending, entry) {
 		if (p->conn == conn && p->ops && p->ops->discard) {
 			list_del(&p->entry);
 			list_init(&p->entry);
+			if (last) {
+				p->ops->discard(p);
+				continue;
+			}
+			/* Its place, as a consumed number: the entry itself is
+			 * reused neither way, so a new one is linked where it was
+			 * (no allocation failure can open a gap: on failure the
+			 * gap timeout ends the session). */
+			struct iscsi_pending *num = calloc(1, sizeof(*num));
+			uint32_t sn = p->cmd_sn;
 			p->ops->discard(p);
+			if (num) {
+				num->cmd_sn = sn;
+				list_add_tail(&num->entry, &tmp->entry);
+			}
 		} else if (!p->ops && last) {
 			list_del(&p->entry);
 			free(p);
 		}
 	}
+	if (!last)
+		run_due(sess);
 }

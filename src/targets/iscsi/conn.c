@@ -5,6 +5,7 @@
 #include "targets/iscsi/conn.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <stdio.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -141,10 +142,92 @@ void iscsi_conn_start(int fd, struct reactor *r, const struct iscsi_conn_ops *op
 
 void iscsi_conn_watch_update(struct iscsi_conn *conn)
 {
-	if (conn->closed)
+	if (conn->closed || conn->in_transit)
 		return;
-	uint32_t events = (conn->rx_paused ? 0 : EPOLLIN) | (conn->want_out ? EPOLLOUT : 0);
+	bool in = !conn->rx_paused && !conn->migrating;
+	uint32_t events = (in ? EPOLLIN : 0) | (conn->want_out ? EPOLLOUT : 0);
 	reactor_fd_modify(&conn->watch, events);
+}
+
+/* ------------------------------------------------------------------ */
+/* Moving to another reactor. */
+
+/* On the new reactor: watched again, and the layer above goes on. */
+static void migrate_in(struct reactor_msg *m)
+{
+	struct iscsi_conn *conn = container_of(m, struct iscsi_conn, migrate_msg);
+	assert(conn->reactor == reactor_self());
+	if (!conn->closed) {
+		conn->in_transit = false;
+		conn->migrating = false;
+		if (reactor_fd_add(conn->reactor, &conn->watch, conn->fd, EPOLLIN) != 0) {
+			/* Not watched: nothing to remove at the close. */
+			conn->in_transit = true;
+			iscsi_conn_close(conn, "cannot watch the connection on its session's reactor");
+		} else {
+			reactor_tick_add(conn->reactor, &conn->tick);
+			log_info_rl("iSCSI: %s (%s): connection moved to reactor %u, its session's",
+				    conn->peer, iscsi_conn_initiator(conn),
+				    reactor_index(conn->reactor));
+			conn->migrated(conn);
+			iscsi_conn_watch_update(conn);
+			if (!conn->closed && conn->stage_tail != conn->stage_head)
+				iscsi_conn_rx_yield(conn);
+			if (!conn->closed)
+				iscsi_conn_flush_soon(conn);
+		}
+	}
+	iscsi_conn_put(conn); /* taken by iscsi_conn_migrate() */
+}
+
+/* On the old reactor, after the batch that asked: the socket and tick
+ * leave it. A receive still posted here runs first (it finds the
+ * connection migrating and reads nothing). */
+static void migrate_out(struct reactor_msg *m)
+{
+	struct iscsi_conn *conn = container_of(m, struct iscsi_conn, migrate_msg);
+	struct reactor *to = conn->migrate_to;
+	if (conn->closed) {
+		iscsi_conn_put(conn);
+		return;
+	}
+	if (conn->rx_resume_posted) {
+		reactor_send(conn->reactor, &conn->migrate_msg, migrate_out);
+		return;
+	}
+	if (conn->flush_later.queued) {
+		reactor_deferred_cancel(&conn->flush_later);
+		iscsi_conn_put(conn); /* the deferred flush's */
+	}
+	iscsi_conn_flush_now(conn);
+	if (!conn->closed && !list_empty(&conn->txq))
+		iscsi_conn_close(conn, "could not send before moving to the session's reactor");
+	if (conn->closed) {
+		iscsi_conn_put(conn);
+		return;
+	}
+	reactor_fd_remove(&conn->watch);
+	reactor_tick_remove(&conn->tick);
+	conn->want_out = false;
+	/* From here the connection is the new reactor's: management's walk
+	 * of the connections (under conns_lock) sees it there. */
+	pthread_mutex_lock(&conns_lock);
+	conn->in_transit = true;
+	conn->reactor = to;
+	pthread_mutex_unlock(&conns_lock);
+	reactor_send(to, &conn->migrate_msg, migrate_in);
+}
+
+void iscsi_conn_migrate(struct iscsi_conn *conn, struct reactor *to,
+			void (*arrived)(struct iscsi_conn *conn))
+{
+	assert(reactor_self() == conn->reactor && !conn->migrating && to != conn->reactor);
+	conn->migrating = true;
+	conn->migrate_to = to;
+	conn->migrated = arrived;
+	iscsi_conn_watch_update(conn);
+	iscsi_conn_get(conn);
+	reactor_send(conn->reactor, &conn->migrate_msg, migrate_out);
 }
 
 /* ------------------------------------------------------------------ */
@@ -162,8 +245,10 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 	else
 		log_warn_rl("iSCSI: connection from %s (%s) closed: %s", conn->peer,
 			 iscsi_conn_initiator(conn), why);
-	reactor_fd_remove(&conn->watch);
-	reactor_tick_remove(&conn->tick);
+	if (!conn->in_transit) {
+		reactor_fd_remove(&conn->watch);
+		reactor_tick_remove(&conn->tick);
+	}
 	iscsi_admission_release(conn->fd);
 	close(conn->fd);
 	conn->fd = -1;

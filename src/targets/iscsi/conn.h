@@ -172,6 +172,14 @@ struct iscsi_conn {
 	/* Responses queued outside it (completions of backing I/O, posted
 	 * work) are sent once the reactor's current batch is over. */
 	struct reactor_deferred flush_later;
+	/* Moving to another reactor (iscsi_conn_migrate): not read from
+	 * meanwhile; in_transit once its socket and tick have left the old
+	 * reactor and until they are on the new one. */
+	bool migrating;
+	bool in_transit;
+	struct reactor *migrate_to;
+	struct reactor_msg migrate_msg;
+	void (*migrated)(struct iscsi_conn *conn);
 
 	/* StatSN is the connection's (RFC 7143 4.2.2.2), stamped on every
 	 * PDU queued after login. */
@@ -225,6 +233,14 @@ void iscsi_conns_close_on_this_reactor(struct scst_tgt *tgt, const char *why);
 /* The same but for @except (which closes itself later). */
 void iscsi_conns_close_on_this_reactor_except(struct scst_tgt *tgt,
 					      const struct iscsi_conn *except, const char *why);
+/* Moves @conn to reactor @to (MC/S: a connection joins its session's
+ * reactor). It is read no more here; once the current batch is over its
+ * socket and tick leave this reactor, and on @to they are watched again
+ * and @arrived(conn) runs, then reading goes on (bytes already staged
+ * included). Closing it meanwhile is allowed, from either side of the
+ * move. On the connection's reactor, with nothing queued to send. */
+void iscsi_conn_migrate(struct iscsi_conn *conn, struct reactor *to,
+			void (*arrived)(struct iscsi_conn *conn));
 /* A fresh target transfer tag for this connection (never 0xffffffff). */
 uint32_t iscsi_conn_next_ttt(struct iscsi_conn *conn);
 /* The readiness handler, for input (a receive batch resumed). */

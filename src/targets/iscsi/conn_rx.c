@@ -255,7 +255,7 @@ void iscsi_conn_on_readable(struct iscsi_conn *conn)
 	unsigned pdus = 0;
 	uint32_t bytes = 0;
 	bool drained = false;
-	while (!conn->closed && !conn->rx_paused) {
+	while (!conn->closed && !conn->rx_paused && !conn->migrating) {
 		uint8_t *p;
 		uint32_t want;
 		rx_piece(conn, &p, &want);

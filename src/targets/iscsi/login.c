@@ -68,6 +68,13 @@ struct iscsi_login {
 	bool answering;
 	size_t rsp_sent;
 	uint8_t answer_flags;
+	/* A further connection of a session (TSIH not 0) is served on the
+	 * session's reactor: its first Login PDU waits here while the
+	 * connection moves (conn.c), and is taken up again there. */
+	bool moved;
+	uint8_t moved_bhs[ISCSI_BHS_LEN];
+	uint8_t *moved_data;
+	uint32_t moved_len;
 };
 
 /* The longest RspTimeout of the targets attached so far (0: none yet). It
@@ -97,6 +104,7 @@ void iscsi_login_free(struct iscsi_login *login)
 	iscsi_text_free(&login->req);
 	iscsi_text_free(&login->rsp);
 	chap_credentials_clear(&login->creds);
+	free(login->moved_data);
 	free(login->initiator_name);
 	free(login->target_name);
 	free(login);
@@ -163,6 +171,40 @@ static int identity_key(void *ctx, const char *key, const char *value)
 	return 0;
 }
 
+/* The session a further connection (TSIH not 0) joins, or NULL with the
+ * login failed: it must be this initiator's, with this ISID, to this
+ * target, not ending, and have room besides a connection with the same
+ * CID (which the join replaces: connection reinstatement). */
+static struct iscsi_session *joined_session(struct iscsi_conn *conn, struct iscsi_login *l)
+{
+	struct iscsi_session *sess = iscsi_session_find_here(l->tsih);
+	const char *why = NULL;
+	if (!sess || sess->closing || memcmp(sess->isid, l->isid, 6) != 0 ||
+	    strcmp(sess->initiator_name, l->initiator_name) != 0) {
+		fail(l, LOGIN_SESSION_DOES_NOT_EXIST);
+		why = "no such session of this initiator and ISID";
+	} else if (sess->discovery || l->discovery) {
+		fail(l, LOGIN_TOO_MANY_CONNECTIONS);
+		why = "a discovery session has one connection";
+	} else if (sess->tgt != l->tgt) {
+		fail(l, LOGIN_INITIATOR_ERROR);
+		why = "its TargetName is not the session's target";
+	} else {
+		struct iscsi_conn *same_cid = iscsi_session_conn_by_cid(sess, l->cid);
+		unsigned others = sess->nconns - (same_cid ? 1 : 0);
+		if (others >= sess->params.max_connections) {
+			fail(l, LOGIN_TOO_MANY_CONNECTIONS);
+			snprintf(l->why, sizeof(l->why),
+				 "session %u has %u connections (MaxConnections %u)", sess->tsih,
+				 sess->nconns, sess->params.max_connections);
+			return NULL;
+		}
+		return sess;
+	}
+	snprintf(l->why, sizeof(l->why), "joining session %u: %s", l->tsih, why);
+	return NULL;
+}
+
 /* Finds the target and sets up negotiation with its parameters. */
 static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 {
@@ -170,8 +212,7 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		fail(l, LOGIN_MISSING_PARAMETER);
 		return;
 	}
-	if (l->tsih != 0) {
-		/* Adding a connection to a session: MaxConnections is 1. */
+	if (l->tsih != 0 && l->discovery) {
 		fail(l, iscsi_session_tsih_exists(l->tsih) ? LOGIN_TOO_MANY_CONNECTIONS
 							    : LOGIN_SESSION_DOES_NOT_EXIST);
 		return;
@@ -225,8 +266,11 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 			return;
 		}
 	}
+	if (l->tsih != 0 && !joined_session(conn, l))
+		return;
 	iscsi_negotiation_init(&l->neg, &conn->tp);
 	l->neg.discovery = l->discovery;
+	l->neg.joining = l->tsih != 0;
 	l->identified = true;
 }
 
@@ -449,8 +493,14 @@ static void send_response(struct iscsi_conn *conn, struct iscsi_login *l, const 
 	put_be16(bhs + 14, tsih);
 	put_be32(bhs + ISCSI_OFF_ITT, pdu_itt(req));
 	put_be32(bhs + ISCSI_OFF_STATSN, conn->stat_sn);
-	put_be32(bhs + ISCSI_OFF_EXPCMDSN, l->cmd_sn);
-	put_be32(bhs + ISCSI_OFF_MAXCMDSN, l->cmd_sn + conn->tp.queued_cmds - 1);
+	if (conn->sess) {
+		/* The final response of a login that made or joined a
+		 * session: the session's window. */
+		iscsi_session_stamp_cmdsn(conn->sess, bhs);
+	} else {
+		put_be32(bhs + ISCSI_OFF_EXPCMDSN, l->cmd_sn);
+		put_be32(bhs + ISCSI_OFF_MAXCMDSN, l->cmd_sn + conn->tp.queued_cmds - 1);
+	}
 	bhs[36] = (uint8_t)(l->status >> 8);
 	bhs[37] = (uint8_t)l->status;
 	if (with_text && l->rsp.len > l->rsp_sent) {
@@ -489,15 +539,47 @@ static void send_failure(struct iscsi_conn *conn, struct iscsi_login *l, const u
 	send_response(conn, l, req, 0, 0, false);
 }
 
+/* A further connection's login is over: it joins its session, replacing
+ * a connection with the same CID (RFC 7143 6.3.4; at ErrorRecoveryLevel 0
+ * the old one's tasks end with it). NULL: the login failed. */
+static struct iscsi_session *join_session(struct iscsi_conn *conn, struct iscsi_login *l)
+{
+	/* Looked up again: the session may have ended while we talked. */
+	struct iscsi_session *sess = joined_session(conn, l);
+	struct iscsi_conn *old = sess ? iscsi_session_conn_by_cid(sess, l->cid) : NULL;
+	if (old) {
+		log_info_rl("iSCSI: %s (%s): reinstating connection %u of session %u", conn->peer,
+			    l->initiator_name, l->cid, sess->tsih);
+		iscsi_conn_close(old, "connection reinstated by a new login with the same CID");
+		if (sess->closing) {
+			/* It was the last one: the session ended with it. */
+			fail(l, LOGIN_SESSION_DOES_NOT_EXIST);
+			snprintf(l->why, sizeof(l->why), "session %u ended with its connection %u",
+				 l->tsih, l->cid);
+			return NULL;
+		}
+	}
+	if (!sess)
+		return NULL;
+	iscsi_session_params_join(&conn->params, &sess->params);
+	iscsi_session_add_conn(sess, conn);
+	return sess;
+}
+
 /* The login is over: the session exists from here on. */
 static void finish_full_feature(struct iscsi_conn *conn, struct iscsi_login *l)
 {
 	const uint8_t *req = l->final_req;
 	conn->params = l->neg.sp;
-	struct iscsi_session *sess = iscsi_session_create(conn, l->initiator_name, l->isid,
-							  l->discovery, l->cmd_sn);
+	struct iscsi_session *sess;
+	if (l->tsih)
+		sess = join_session(conn, l);
+	else
+		sess = iscsi_session_create(conn, l->initiator_name, l->isid, l->discovery,
+					    l->cmd_sn);
 	if (!sess) {
-		fail(l, LOGIN_OUT_OF_RESOURCES);
+		if (l->status == LOGIN_OK)
+			fail(l, LOGIN_OUT_OF_RESOURCES);
 		send_failure(conn, l, req);
 		return;
 	}
@@ -507,18 +589,56 @@ static void finish_full_feature(struct iscsi_conn *conn, struct iscsi_login *l)
 	conn->idle_ticks = 0;
 	iscsi_admission_login_done(conn->fd);
 	const struct iscsi_session_params *p = &conn->params;
-	log_info_rl("iSCSI: %s (%s): %s session %u logged in%s%s (digests %s/%s, send %u, burst %u/%u,"
-		 " InitialR2T %s, ImmediateData %s, R2Ts %u)",
+	log_info_rl("iSCSI: %s (%s): %s session %u %s%s%s (digests %s/%s, send %u, burst %u/%u,"
+		 " InitialR2T %s, ImmediateData %s, R2Ts %u, connection %u of %u)",
 		 conn->peer, l->initiator_name, l->discovery ? "discovery" : "normal", sess->tsih,
+		 l->tsih ? "joined by a connection" : "logged in",
 		 l->discovery ? "" : " to ", l->discovery ? "" : l->target_name,
 		 p->header_digest ? "CRC32C" : "None", p->data_digest ? "CRC32C" : "None",
 		 p->max_xmit_dsl, p->first_burst, p->max_burst, p->initial_r2t ? "Yes" : "No",
-		 p->immediate_data ? "Yes" : "No", p->max_outstanding_r2t);
+		 p->immediate_data ? "Yes" : "No", p->max_outstanding_r2t, sess->nconns,
+		 sess->params.max_connections);
 	iscsi_login_free(l);
 	conn->login = NULL;
 }
 
 static void predecessor_gone(struct iscsi_conn *conn);
+
+/* On the session's reactor: the first Login PDU goes on from here. */
+static void moved_to_session(struct iscsi_conn *conn)
+{
+	struct iscsi_login *l = conn->login;
+	struct iscsi_rx *rx = &conn->rx;
+	if (!l)
+		return;
+	assert(rx->state == RX_BHS && rx->got == 0 && !rx->heap);
+	memcpy(rx->bhs, l->moved_bhs, ISCSI_BHS_LEN);
+	rx->heap = l->moved_data;
+	rx->data_len = l->moved_len;
+	l->moved_data = NULL;
+	iscsi_login_rx(conn);
+	iscsi_conn_rx_free(conn);
+	rx->data_len = 0;
+}
+
+/* A further connection of a session (TSIH not 0) is served where the
+ * session lives (docs/architecture.md): its first Login PDU is kept and
+ * the connection moves. Returns true if it is moving. */
+static bool move_to_session(struct iscsi_conn *conn, struct iscsi_login *l)
+{
+	const uint8_t *req = conn->rx.bhs;
+	uint16_t tsih = get_be16(req + 14);
+	struct reactor *home = tsih ? iscsi_session_reactor_of(tsih) : NULL;
+	if (l->moved || !home || home == conn->reactor)
+		return false;
+	l->moved = true;
+	memcpy(l->moved_bhs, req, ISCSI_BHS_LEN);
+	l->moved_data = conn->rx.heap;
+	l->moved_len = conn->rx.data_len;
+	conn->rx.heap = NULL;
+	iscsi_conn_migrate(conn, home, moved_to_session);
+	return true;
+}
 
 /* The initiator asked to move to the full feature phase and we agree; an
  * older session of the same initiator and ISID must be gone first. */
@@ -527,6 +647,11 @@ static void enter_full_feature(struct iscsi_conn *conn, struct iscsi_login *l,
 {
 	memcpy(l->final_req, req, ISCSI_BHS_LEN);
 	l->final_flags = flags;
+	if (l->tsih) {
+		/* A further connection reinstates no session. */
+		finish_full_feature(conn, l);
+		return;
+	}
 	int n = iscsi_session_reinstate(conn, l->initiator_name, l->isid, l->discovery,
 					predecessor_gone);
 	if (n < 0) {
@@ -644,6 +769,8 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 			return;
 		}
 		conn->login = l;
+		if (move_to_session(conn, l))
+			return;
 	}
 	if (!check_header(conn, l, req)) {
 		send_failure(conn, l, req);

@@ -1,6 +1,9 @@
-/* Logout (RFC 7143 11.14, 11.15). One connection per session, so closing
- * the connection closes the session; connection recovery needs
- * ErrorRecoveryLevel 2, which we do not offer. */
+/* Logout (RFC 7143 11.14, 11.15): of the whole session, or of one of its
+ * connections (this one or another, by CID); closing the last connection
+ * closes the session. Removing a connection for recovery needs
+ * ErrorRecoveryLevel 2, which we do not offer yet. */
+#include <stdio.h>
+
 #include "core/scst.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/requests.h"
@@ -23,12 +26,18 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	const uint8_t *req = r->bhs;
 	uint8_t reason = req[1] & 0x7f;
 	uint16_t cid = get_be16(req + 20);
+	struct iscsi_session *sess = conn->sess;
 	if (reason > LOGOUT_REMOVE_FOR_RECOVERY) {
 		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_INVALID_PDU_FIELD);
 		return;
 	}
+	/* Closing a connection names it by CID: this one or another of the
+	 * session (RFC 7143 11.14.3). */
+	struct iscsi_conn *closing = conn;
+	if (reason != LOGOUT_CLOSE_SESSION)
+		closing = iscsi_session_conn_by_cid(sess, cid);
 	uint8_t response = LOGOUT_SUCCESS;
-	if (reason != LOGOUT_CLOSE_SESSION && cid != conn->cid)
+	if (!closing)
 		response = LOGOUT_CID_NOT_FOUND;
 	else if (reason == LOGOUT_REMOVE_FOR_RECOVERY)
 		response = LOGOUT_RECOVERY_NOT_SUPPORTED;
@@ -44,17 +53,32 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	put_be32(bhs + ISCSI_OFF_ITT, pdu_itt(req));
 	/* Time2Wait and Time2Retain (bytes 40, 42): nothing to wait for or
 	 * retain at ErrorRecoveryLevel 0. */
-	if (response == LOGOUT_SUCCESS) {
+	bool whole = response == LOGOUT_SUCCESS &&
+		     (reason == LOGOUT_CLOSE_SESSION || sess->nconns == 1);
+	if (whole) {
 		/* Closing the session, or its last connection, ends the I_T
 		 * nexus in order. */
-		struct iscsi_session *sess = conn->sess;
-		if (reason == LOGOUT_CLOSE_SESSION || sess->nconns == 1) {
-			sess->logged_out = true;
-			if (sess->scst)
-				scst_session_logout(sess->scst);
-		}
+		sess->logged_out = true;
+		if (sess->scst)
+			scst_session_logout(sess->scst);
+	}
+	if (response == LOGOUT_SUCCESS && (closing == conn || whole)) {
 		conn->phase = CONN_LOGGED_OUT;
 		pdu->close_after = true;
 	}
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
+	if (response != LOGOUT_SUCCESS)
+		return;
+	if (reason == LOGOUT_CLOSE_SESSION) {
+		/* The session's other connections go now, this one once the
+		 * response has left. */
+		struct iscsi_conn *c, *next;
+		list_for_each_entry_safe(c, next, &sess->conns, sess_entry)
+			if (c != conn)
+				iscsi_conn_close(c, "the session logged out");
+	} else if (closing != conn) {
+		char why[64];
+		snprintf(why, sizeof(why), "logged out by a Logout on connection %u", conn->cid);
+		iscsi_conn_close(closing, why);
+	}
 }

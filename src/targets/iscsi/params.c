@@ -250,6 +250,8 @@ static const struct scst_attr_desc target_param_descs[] = {
 	TP_U32("MaxSessionsPerInitiator", max_sessions_per_initiator, 0, 65535,
 	       DECIMAL(ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR),
 	       "Sessions one initiator name may hold on the target; 0: no limit."),
+	TP_U32("MaxConnections", max_connections, 1, 65535, "8",
+	       "Connections one session may have (MC/S); the initiator may ask for fewer."),
 	{ .name = "TargetAlias", .type = SCST_ATTR_CHARS, TP_FIELD(alias),
 	  .help = "A human-readable name declared at login (RFC 7143 13.6); none by default." },
 	{ .name = "redirect", .type = SCST_ATTR_CUSTOM, TP_FIELD(redirect),
@@ -335,6 +337,18 @@ void iscsi_negotiation_init(struct iscsi_negotiation *n, const struct iscsi_targ
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+void iscsi_session_params_join(struct iscsi_session_params *conn_sp,
+			       const struct iscsi_session_params *sess_sp)
+{
+	/* Per connection: the digests and both data segment limits. */
+	struct iscsi_session_params joined = *sess_sp;
+	joined.header_digest = conn_sp->header_digest;
+	joined.data_digest = conn_sp->data_digest;
+	joined.max_recv_dsl = conn_sp->max_recv_dsl;
+	joined.max_xmit_dsl = conn_sp->max_xmit_dsl;
+	*conn_sp = joined;
+}
+
 /* How a key's result is computed (RFC 7143 6.2). */
 enum key_kind {
 	KEY_DIGEST,   /* list: first of the initiator's we accept */
@@ -350,6 +364,9 @@ struct key_desc {
 	enum key_kind kind;
 	uint32_t lo, hi;            /* valid range of a numerical value */
 	bool irrelevant_in_discovery;
+	/* Session-wide (RFC 7143 "LO", leading only): negotiated on the
+	 * session's first connection only. */
+	bool leading_only;
 	size_t sp_off;              /* result field in iscsi_session_params */
 	/* Our side: a field of iscsi_target_params, or a constant. */
 	bool from_target;
@@ -366,30 +383,34 @@ static const struct key_desc keys[] = {
 	{ .name = "MaxRecvDataSegmentLength", .kind = KEY_DECLARE, .lo = 512,
 	  .hi = ISCSI_MAX_DSL, SP(max_xmit_dsl), TP(max_xmit_dsl) },
 	{ .name = "MaxBurstLength", .kind = KEY_MIN, .lo = 512, .hi = ISCSI_MAX_DSL,
-	  .irrelevant_in_discovery = true, SP(max_burst), TP(max_burst) },
+	  .irrelevant_in_discovery = true, .leading_only = true, SP(max_burst), TP(max_burst) },
 	{ .name = "FirstBurstLength", .kind = KEY_MIN, .lo = 512, .hi = ISCSI_MAX_DSL,
-	  .irrelevant_in_discovery = true, SP(first_burst), TP(first_burst) },
+	  .irrelevant_in_discovery = true, .leading_only = true, SP(first_burst),
+	  TP(first_burst) },
 	{ .name = "InitialR2T", .kind = KEY_OR, .irrelevant_in_discovery = true,
-	  SP(initial_r2t), TP(initial_r2t) },
+	  .leading_only = true, SP(initial_r2t), TP(initial_r2t) },
 	{ .name = "ImmediateData", .kind = KEY_AND, .irrelevant_in_discovery = true,
-	  SP(immediate_data), TP(immediate_data) },
+	  .leading_only = true, SP(immediate_data), TP(immediate_data) },
 	{ .name = "MaxOutstandingR2T", .kind = KEY_MIN, .lo = 1, .hi = 65535,
-	  .irrelevant_in_discovery = true, SP(max_outstanding_r2t), TP(max_outstanding_r2t) },
+	  .irrelevant_in_discovery = true, .leading_only = true, SP(max_outstanding_r2t),
+	  TP(max_outstanding_r2t) },
 	/* We check Data-Out offsets and sequences in order, so we insist. */
 	{ .name = "DataPDUInOrder", .kind = KEY_OR, .irrelevant_in_discovery = true,
-	  SP(data_pdu_in_order), .fixed = 1 },
+	  .leading_only = true, SP(data_pdu_in_order), .fixed = 1 },
 	{ .name = "DataSequenceInOrder", .kind = KEY_OR, .irrelevant_in_discovery = true,
-	  SP(data_sequence_in_order), .fixed = 1 },
+	  .leading_only = true, SP(data_sequence_in_order), .fixed = 1 },
 	/* No connection or session recovery at ErrorRecoveryLevel 0: the
 	 * initiator may wait as little as it likes and we retain nothing. */
-	{ .name = "DefaultTime2Wait", .kind = KEY_MAX, .lo = 0, .hi = 3600,
+	{ .name = "DefaultTime2Wait", .kind = KEY_MAX, .lo = 0, .hi = 3600, .leading_only = true,
 	  SP(default_time2wait), .fixed = 0 },
 	{ .name = "DefaultTime2Retain", .kind = KEY_MIN, .lo = 0, .hi = 3600,
-	  SP(default_time2retain), .fixed = 0 },
-	{ .name = "ErrorRecoveryLevel", .kind = KEY_MIN, .lo = 0, .hi = 2,
+	  .leading_only = true, SP(default_time2retain), .fixed = 0 },
+	{ .name = "ErrorRecoveryLevel", .kind = KEY_MIN, .lo = 0, .hi = 2, .leading_only = true,
 	  SP(error_recovery_level), .fixed = 0 },
+	/* Discovery sessions have one connection (irrelevant there). */
 	{ .name = "MaxConnections", .kind = KEY_MIN, .lo = 1, .hi = 65535,
-	  SP(max_connections), .fixed = 1 },
+	  .irrelevant_in_discovery = true, .leading_only = true, SP(max_connections),
+	  TP(max_connections) },
 };
 
 /* Keys the login code handles itself (declarations, security). */
@@ -508,7 +529,7 @@ enum iscsi_key_result iscsi_negotiate_key(struct iscsi_negotiation *n, const cha
 	if (n->seen & (1u << idx))
 		return ISCSI_KEY_REPEATED;
 	n->seen |= 1u << idx;
-	if (n->discovery && d->irrelevant_in_discovery) {
+	if ((n->discovery && d->irrelevant_in_discovery) || (n->joining && d->leading_only)) {
 		iscsi_text_add(out, key, "Irrelevant");
 		return ISCSI_KEY_OK;
 	}

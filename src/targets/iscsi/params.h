@@ -71,6 +71,8 @@ struct iscsi_target_params {
 	 * why the defaults are what they are. */
 	uint32_t max_sessions;
 	uint32_t max_sessions_per_initiator;
+	/* MaxConnections: connections one session may have (MC/S). */
+	uint32_t max_connections;
 	/* TargetAlias: a human-readable name declared at login (RFC 7143
 	 * 13.6); empty = not declared. */
 	char alias[ISCSI_ALIAS_MAX + 1];
@@ -128,6 +130,10 @@ struct iscsi_negotiation {
 	const struct iscsi_target_params *tp;
 	struct iscsi_session_params sp;
 	bool discovery;          /* SessionType=Discovery */
+	/* The login of a further connection of an existing session: the
+	 * session-wide (leading only) keys are the session's, answered
+	 * Irrelevant here. */
+	bool joining;
 	uint32_t seen;           /* keys already received (bit per key) */
 	bool declared_mrdsl;     /* our MaxRecvDataSegmentLength was sent */
 	/* AuthMethod the security stage settled on (NULL before). */
@@ -135,6 +141,11 @@ struct iscsi_negotiation {
 };
 
 void iscsi_negotiation_init(struct iscsi_negotiation *n, const struct iscsi_target_params *tp);
+/* A further connection of a session runs with what its own login
+ * negotiated for the connection (digests, data segment lengths) and the
+ * session's values of everything session-wide. */
+void iscsi_session_params_join(struct iscsi_session_params *conn_sp,
+			       const struct iscsi_session_params *sess_sp);
 
 enum iscsi_key_result {
 	ISCSI_KEY_OK,             /* answered (or nothing to answer) */

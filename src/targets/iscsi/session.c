@@ -44,6 +44,7 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 	sess->reactor = conn->reactor;
 	sess->rsp_timeout = conn->tp.rsp_timeout;
 	iscsi_session_window_init(sess, exp_cmd_sn, conn->tp.queued_cmds);
+	sess->params = conn->params;
 	list_init(&sess->conns);
 	list_init(&sess->tasks);
 	list_init(&sess->budget_waiting);
@@ -66,10 +67,7 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 	}
 	sess->tick.on_tick = session_tick;
 	reactor_tick_add(sess->reactor, &sess->tick);
-	iscsi_conn_get(conn);
-	list_add_tail(&conn->sess_entry, &sess->conns);
-	sess->nconns++;
-	conn->sess = sess;
+	iscsi_session_add_conn(sess, conn);
 	return sess;
 }
 
@@ -89,6 +87,25 @@ static void session_unregister(struct reactor_msg *m)
 	} else {
 		free_session(sess);
 	}
+}
+
+void iscsi_session_add_conn(struct iscsi_session *sess, struct iscsi_conn *conn)
+{
+	assert(reactor_self() == sess->reactor && conn->reactor == sess->reactor);
+	assert(!sess->closing && !conn->sess && sess->nconns < sess->params.max_connections);
+	iscsi_conn_get(conn);
+	list_add_tail(&conn->sess_entry, &sess->conns);
+	sess->nconns++;
+	conn->sess = sess;
+}
+
+struct iscsi_conn *iscsi_session_conn_by_cid(struct iscsi_session *sess, uint16_t cid)
+{
+	struct iscsi_conn *c;
+	list_for_each_entry(c, &sess->conns, sess_entry)
+		if (c->cid == cid)
+			return c;
+	return NULL;
 }
 
 void iscsi_session_conn_closed(struct iscsi_session *sess, struct iscsi_conn *conn)

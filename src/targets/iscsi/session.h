@@ -29,10 +29,10 @@
 
 #include "base/list.h"
 #include "base/reactor.h"
+#include "targets/iscsi/params.h"
 
 struct iscsi_conn;
 struct iscsi_pending;
-struct iscsi_target_params;
 struct scst_session;
 struct scst_tgt;
 struct successor_note;
@@ -92,10 +92,14 @@ struct iscsi_session {
 	struct reactor_tick tick;   /* ages what waits in the CmdSN queue */
 	unsigned rsp_timeout;       /* RspTimeout of its target, seconds */
 
-	/* Connections (conn->sess_entry), each referenced while listed.
-	 * MaxConnections is 1 today; the list is the shape MC/S fills. */
+	/* Connections (conn->sess_entry), each referenced while listed; at
+	 * most params.max_connections (MC/S). All live on the session's
+	 * reactor: a further one is moved there at its first Login PDU. */
 	struct list_head conns;
 	unsigned nconns;
+	/* What the leading connection negotiated: the session-wide values
+	 * every further connection runs with. */
+	struct iscsi_session_params params;
 
 	/* The CmdSN window (cmdsn.c). */
 	uint32_t exp_cmd_sn;
@@ -140,6 +144,11 @@ struct iscsi_session {
 struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *initiator,
 					   const uint8_t *isid, bool discovery,
 					   uint32_t exp_cmd_sn);
+/* A further connection's login is over: @conn joins @sess (which is not
+ * closing and has room). On the session's reactor. */
+void iscsi_session_add_conn(struct iscsi_session *sess, struct iscsi_conn *conn);
+/* The session's connection with CID @cid, or NULL. */
+struct iscsi_conn *iscsi_session_conn_by_cid(struct iscsi_session *sess, uint16_t cid);
 /* @conn has closed: it leaves the session, its requests still waiting
  * for their CmdSN are dropped; with it the last, the session ends (its
  * nexus is unregistered, and it is freed once the core is done). */
@@ -164,6 +173,12 @@ int iscsi_registry_add(struct iscsi_session *sess, const struct iscsi_target_par
 void iscsi_registry_remove(struct iscsi_session *sess);
 /* Does a session with TSIH @tsih exist? */
 bool iscsi_session_tsih_exists(uint16_t tsih);
+/* The reactor of the session with TSIH @tsih, or NULL. */
+struct reactor *iscsi_session_reactor_of(uint16_t tsih);
+/* The session with TSIH @tsih if it lives on the calling reactor, else
+ * NULL. Good until the caller returns to its reactor (sessions are freed
+ * only from a message on their own reactor). */
+struct iscsi_session *iscsi_session_find_here(uint16_t tsih);
 /* Session reinstatement (RFC 7143 6.3.5): closes every older session of
  * @initiator with @isid on @conn's target and makes @conn's login wait
  * until each is freed, that is until all of its commands have finished,
@@ -199,8 +214,17 @@ enum iscsi_cmdsn_admit iscsi_session_admit(const struct iscsi_session *sess,
 /* @p's PDU (admitted, and now whole) takes its place: an immediate one or
  * one whose number has come runs now (ExpCmdSN moves first), and then
  * whatever became due behind it; one ahead waits. @p->cmd_sn, ops and
- * conn are set. Returns true if @p waits (else it may be freed). */
-bool iscsi_session_order(struct iscsi_session *sess, struct iscsi_pending *p, bool immediate);
+ * conn are set. */
+enum iscsi_order {
+	ORDER_RAN,      /* its due op ran: @p may be freed */
+	ORDER_HELD,     /* it waits in the queue */
+	/* Its number is no longer free (another connection's PDU took it
+	 * while this one's data arrived, or it left the window): nothing
+	 * ran, the caller ends it as a protocol error. */
+	ORDER_REFUSED,
+};
+enum iscsi_order iscsi_session_order(struct iscsi_session *sess, struct iscsi_pending *p,
+				     bool immediate);
 /* A number is used up with nothing to run: a held command leaving its
  * place (aborted), or a command a TMF declared received (RFC 7143 11.5.1
  * b). If it is the one due, ExpCmdSN moves and what waited behind runs.

@@ -24,6 +24,25 @@ static struct iscsi_session *find_by_tsih_locked(uint16_t tsih)
 	return NULL;
 }
 
+struct reactor *iscsi_session_reactor_of(uint16_t tsih)
+{
+	pthread_mutex_lock(&sessions_lock);
+	struct iscsi_session *s = find_by_tsih_locked(tsih);
+	struct reactor *r = s ? s->reactor : NULL;
+	pthread_mutex_unlock(&sessions_lock);
+	return r;
+}
+
+struct iscsi_session *iscsi_session_find_here(uint16_t tsih)
+{
+	pthread_mutex_lock(&sessions_lock);
+	struct iscsi_session *s = find_by_tsih_locked(tsih);
+	if (s && s->reactor != reactor_self())
+		s = NULL;
+	pthread_mutex_unlock(&sessions_lock);
+	return s;
+}
+
 bool iscsi_session_tsih_exists(uint16_t tsih)
 {
 	pthread_mutex_lock(&sessions_lock);
