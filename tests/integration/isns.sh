@@ -220,6 +220,10 @@ run "${ISNSADM[@]}" --dd-register dd-name=dd-one member-name=$T1 member-name=$I1
 run "${ISNSADM[@]}" --dd-register dd-name=dd-two member-name=$T2 member-name=$I2 > /dev/null 2>&1
 ls_sees "$I1" "$T1 $T2" || fail "access control off: $I1 does not see both targets"
 admin -set_drv_attr iscsi -attributes isns_access_control=1
+out=$(run "$USCSTADMIN" --rpc-socket "$RPC_SOCKET" -list_drv_attr iscsi)
+grep -Eq "^[[:space:]]*iSNSServer[[:space:]]+127\.0\.0\.1:$ISNS_PORT[[:space:]]" <<< "$out" &&
+	grep -Eq '^[[:space:]]*isns_access_control[[:space:]]+1[[:space:]]' <<< "$out" ||
+	fail "uscstadmin -list_drv_attr iscsi does not show the iSNS attributes: $out"
 wait_for "$I1 sees only $T1" 10 ls_sees "$I1" "$T1"
 ls_sees "$I2" "$T2" || fail "$I2 does not see exactly $T2"
 ls_sees "$I3" "" || fail "$I3, in no discovery domain, sees a target"
