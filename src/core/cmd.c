@@ -385,6 +385,15 @@ bool scst_internal_cmd_start(struct scst_session *sess, uint64_t lun, const uint
 			     unsigned cdb_len, enum scst_data_dir dir, void *buf, uint32_t len,
 			     void (*done)(struct scst_cmd *cmd), void *ctx)
 {
+	return scst_internal_cmd_start_opts(sess, lun, cdb, cdb_len, dir, buf, len, NULL, done,
+					    ctx);
+}
+
+bool scst_internal_cmd_start_opts(struct scst_session *sess, uint64_t lun, const uint8_t *cdb,
+				  unsigned cdb_len, enum scst_data_dir dir, void *buf, uint32_t len,
+				  const struct scst_internal_opts *opts,
+				  void (*done)(struct scst_cmd *cmd), void *ctx)
+{
 	static _Thread_local uint64_t seq;
 	struct scst_cmd *cmd;
 
@@ -397,6 +406,14 @@ bool scst_internal_cmd_start(struct scst_session *sess, uint64_t lun, const uint
 		return false;
 	cmd->internal_done = done;
 	cmd->internal_ctx = ctx;
+	if (opts) {
+		/* A probe moves no data; a copy_range WRITE is a WRITE. */
+		assert(!(opts->flags & SCST_INTERNAL_PROBE) || dir == SCST_DATA_READ);
+		assert(!opts->copy_src || dir == SCST_DATA_WRITE);
+		cmd->internal_probe = opts->flags & SCST_INTERNAL_PROBE;
+		cmd->copy_src = opts->copy_src;
+		cmd->copy_src_lba = opts->copy_src_lba;
+	}
 	scst_cmd_prepare(cmd);
 	/* The issuer's buffer is the command's: PREPARE_SPACE allocates
 	 * nothing, and a WRITE has all of its data already. */
@@ -648,6 +665,25 @@ static enum cmd_rc cmd_pre_exec(struct scst_cmd *cmd)
 
 static enum cmd_rc cmd_exec(struct scst_cmd *cmd)
 {
+	/* The copy manager's check-only READ: the checks are behind it, and
+	 * the bytes will be moved by the handler's copy_range() (its WRITE
+	 * below). */
+	if (cmd->internal_probe) {
+		scst_set_resp_data_len(cmd, cmd->bufflen);
+		scst_cmd_done(cmd);
+		return CMD_WAIT;
+	}
+	if (cmd->copy_src) {
+		const struct scst_dev_type *h = cmd->dev->handler;
+
+		/* copy_job.c asks only for a pair of one handler with one. */
+		assert(h->copy_range && cmd->copy_src->handler == h);
+		if (!h->copy_range(cmd, cmd->copy_src, cmd->copy_src_lba)) {
+			cmd->copy_range_refused = true;
+			scst_cmd_done(cmd);
+		}
+		return CMD_WAIT;
+	}
 	cmd->op->exec(cmd);
 	return CMD_WAIT;
 }

@@ -13,6 +13,13 @@
  * not-ready, read-only and the write range lock apply to each LUN as
  * to the initiator's own READ and WRITE.
  *
+ * In-kernel chunks (lane_offloads(), docs/copy.md "In-kernel copies"):
+ * when both devices are of one handler with a copy_range() (vdisk_fileio:
+ * copy_file_range), the lane's READ is a probe that only passes the
+ * source's checks, and its WRITE has the handler copy the chunk from the
+ * source; a refusal (another file system, O_DIRECT) reads and writes
+ * that chunk, and the destination device remembers it.
+ *
  * Everything runs on the session's reactor, asynchronously: the
  * EXTENDED COPY stays in EXEC while its job issues internal commands;
  * their completions only mark the lane and schedule the job's pump
@@ -124,6 +131,9 @@ struct copy_lane {
 	uint64_t src_lba, dst_lba; /* of the chunk, in each device's blocks */
 	uint32_t len;              /* bytes */
 	uint64_t seq;              /* where the chunk starts in the step's issue order */
+	/* The chunk is copied inside the kernel (lane_offloads()): its READ
+	 * is a probe, its WRITE the destination handler's copy_range(). */
+	bool offload;
 };
 
 /* A segment resolved: which nexuses, which blocks, which way. */
@@ -618,6 +628,42 @@ static void job_note_progress(struct copy_job *job)
 		job->rec->bytes_written = job->total_written;
 }
 
+static bool lane_issue(struct copy_lane *l, bool write);
+
+/* Whether @l's chunk may be copied by the handler's copy_range() (the
+ * in-kernel copy, docs/copy.md): both devices of one handler that has
+ * one, the destination has not refused it, and the chunk does not
+ * overlap itself (copy_file_range refuses overlapping ranges of one
+ * file, and the destination would be overwritten as it is read). */
+static bool lane_offloads(const struct copy_lane *l, const struct copy_step *st)
+{
+	const struct scst_device *src = st->src->dev, *dst = st->dst->dev;
+	uint64_t n = l->len / dst->block_size;
+
+	if (st->zeros || src->handler != dst->handler || !dst->handler->copy_range ||
+	    atomic_load(&dst->copy_range_refused))
+		return false;
+	return src != dst || l->src_lba >= l->dst_lba + n || l->dst_lba >= l->src_lba + n;
+}
+
+/* The chunk of @cmd, a copy_range() WRITE, was written by nobody: the
+ * destination remembers it (every later chunk reads and writes), and
+ * this one is read and written now. */
+static void lane_offload_refused(struct copy_lane *l, struct scst_cmd *cmd)
+{
+	struct copy_job *job = l->job;
+
+	if (!atomic_exchange(&cmd->dev->copy_range_refused, true))
+		log_info("device %s: copy offload refused: copies to it read and write from now on",
+			 cmd->dev->name);
+	l->offload = false;
+	if (job_stopping(job) || !lane_issue(l, false)) {
+		lane_lost(l);
+		job->busy--;
+		schedule(job);
+	}
+}
+
 static void lane_read_done(struct scst_cmd *cmd)
 {
 	struct copy_lane *l = cmd->internal_ctx;
@@ -650,8 +696,21 @@ static void lane_write_done(struct scst_cmd *cmd)
 
 	assert(l->state == LANE_WRITING);
 	if (internal_ok(l, cmd, "WRITE")) {
+		if (cmd->copy_range_refused) {
+			lane_offload_refused(l, cmd);
+			return;
+		}
+		atomic_fetch_add(l->offload ? &cmd->dev->copy_range_chunks
+					    : &cmd->dev->copy_rw_chunks, 1);
 		job->written += l->len;
 		l->state = LANE_IDLE;
+		/* An in-kernel copy reads the source as of its WRITE, not of
+		 * its probe: a write to the token's blocks meanwhile is found
+		 * here, the chunk written staying written (as one revoked
+		 * after lane_read_done() would have). */
+		if (l->offload && job->token && atomic_load(&job->token->revoked))
+			job_fail(job, scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_REVOKED),
+				 "its ROD token was revoked by a write to its source");
 	} else {
 		lane_lost(l);
 	}
@@ -701,6 +760,23 @@ static bool lane_issue(struct copy_lane *l, bool write)
 	}
 	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
 	     l->len / td->dev->block_size);
+	if (l->offload) {
+		struct scst_internal_opts opts = {
+			.flags = write ? 0 : SCST_INTERNAL_PROBE,
+			.copy_src = write ? st->src->dev : NULL,
+			.copy_src_lba = l->src_lba,
+		};
+
+		l->state = write ? LANE_WRITING : LANE_READING;
+		if (scst_internal_cmd_start_opts(job->sess, td->lun, cdb, sizeof(cdb),
+						 write ? SCST_DATA_WRITE : SCST_DATA_READ, l->buf,
+						 l->len, &opts,
+						 write ? lane_write_done : lane_read_done, l))
+			return true;
+		l->state = LANE_IDLE;
+		job_fail_status(job, SAM_STAT_BUSY, "no internal command could be issued");
+		return false;
+	}
 	if (unmap) {
 		/* WRITE SAME(16), UNMAP and NDOB: no Data-Out. A chunk is far
 		 * below any MAXIMUM WRITE SAME LENGTH. */
@@ -734,6 +810,7 @@ static void lane_take_chunk(struct copy_lane *l)
 	job->issued += l->len;
 	l->src_lba = st->src_lba + at / st->src->dev->block_size;
 	l->dst_lba = st->dst_lba + at / st->dst->dev->block_size;
+	l->offload = lane_offloads(l, st);
 }
 
 /* ---- task management of a device the copy touches ---- */

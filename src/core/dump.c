@@ -94,6 +94,21 @@ static void dump_reservations(struct scst_device *dev)
 	pthread_mutex_unlock(&dev->lock);
 }
 
+/* The copy manager's chunks written to @dev, by which path (copy_job.c):
+ * only for a device a copy wrote. */
+static void dump_copies(const struct scst_device *dev)
+{
+	uint64_t by_kernel = atomic_load(&dev->copy_range_chunks);
+	uint64_t by_rw = atomic_load(&dev->copy_rw_chunks);
+	bool refused = atomic_load(&dev->copy_range_refused);
+
+	if (by_kernel || by_rw || refused)
+		log_info("dump: copies to device %s: %llu chunk(s) by copy_range "
+			 "(copy_file_range), %llu by READ/WRITE%s",
+			 dev->name, (unsigned long long)by_kernel, (unsigned long long)by_rw,
+			 refused ? "; copy_range refused" : "");
+}
+
 static void dump_device(struct scst_device *dev, void *arg)
 {
 	unsigned n;
@@ -103,6 +118,7 @@ static void dump_device(struct scst_device *dev, void *arg)
 	n = dev->active_cmds;
 	pthread_mutex_unlock(&dev->lock);
 	log_info("dump: device %s: %u active command(s)", dev->name, n);
+	dump_copies(dev);
 	dump_reservations(dev);
 }
 

@@ -41,4 +41,29 @@ bool scst_internal_cmd_start(struct scst_session *sess, uint64_t lun, const uint
 			     unsigned cdb_len, enum scst_data_dir dir, void *buf, uint32_t len,
 			     void (*done)(struct scst_cmd *cmd), void *ctx);
 
+/* What an internal command is besides its CDB (copy_job.c's in-kernel
+ * copies, docs/copy.md):
+ * - SCST_INTERNAL_PROBE: a READ that only checks: PARSE and PRE_EXEC run
+ *   as for a READ (masking, reservations, ALUA, not ready, the range
+ *   lock as a reader), and EXEC ends it GOOD with cmd->resp_data_len the
+ *   whole length, reading nothing; so the source's checks are made when
+ *   the chunk's READ would have read it;
+ * - copy_src: a WRITE whose EXEC calls the handler's copy_range(cmd,
+ *   copy_src, copy_src_lba) instead of the row's exec (the device's
+ *   handler must be copy_src's and have one); done() sees
+ *   cmd->copy_range_refused when nothing was written. */
+#define SCST_INTERNAL_PROBE 0x1u
+
+struct scst_internal_opts {
+	unsigned flags;
+	struct scst_device *copy_src; /* held by the issuer until done() */
+	uint64_t copy_src_lba;
+};
+
+/* scst_internal_cmd_start() with @opts (NULL: none). */
+bool scst_internal_cmd_start_opts(struct scst_session *sess, uint64_t lun, const uint8_t *cdb,
+				  unsigned cdb_len, enum scst_data_dir dir, void *buf, uint32_t len,
+				  const struct scst_internal_opts *opts,
+				  void (*done)(struct scst_cmd *cmd), void *ctx);
+
 #endif

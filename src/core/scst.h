@@ -347,6 +347,19 @@ struct scst_dev_type {
 	 * @err (not removable, prevented). Management thread, scst_mutex
 	 * held; no I/O. OPTIONAL: NULL, the medium is fixed. */
 	int (*set_medium)(struct scst_device *dev, bool load, char *err, size_t errlen);
+	/* The copy manager's in-kernel copy (docs/copy.md, "copy_file_range"):
+	 * write @cmd's blocks (an internal WRITE(16) whose PRE_EXEC passed on
+	 * the destination; cmd->buf holds no data) with @src's blocks from
+	 * @src_lba. @src is a device of this same handler, referenced by the
+	 * copy for as long as @cmd runs. Called by EXEC (core/cmd.c) instead
+	 * of the row's exec, on the command's reactor; must not block.
+	 * Returns false at once when it cannot (nothing done, nothing
+	 * completed); else true, and completes with scst_cmd_done() on the
+	 * command's reactor, later or before it returns, with
+	 * cmd->copy_range_refused set when it found it cannot after all
+	 * (nothing written: the core reads and writes the chunk itself).
+	 * OPTIONAL: NULL, the copy manager always reads and writes. */
+	bool (*copy_range)(struct scst_cmd *cmd, struct scst_device *src, uint64_t src_lba);
 };
 
 /* ------------------------------------------------------------------ */
@@ -524,6 +537,13 @@ struct scst_device {
 	 * zeros. The copy manager zeroes so for the block device zero ROD
 	 * token (core/copy_job.c). Set by attach. */
 	bool unmap_reads_zeros;
+	/* The copy manager's chunks written to this device by the handler's
+	 * copy_range() and by a READ and a WRITE (copy_job.c; shown by the
+	 * state dump), and whether copy_range() refused once: from then on
+	 * the copies to it read and write (any reactor; false to true only). */
+	atomic_uint_fast64_t copy_range_chunks;
+	atomic_uint_fast64_t copy_rw_chunks;
+	atomic_bool copy_range_refused;
 	uint32_t dev_id;         /* small number, unique in the process */
 
 	/* Mode parameters that change the core's behaviour; written by
@@ -863,6 +883,16 @@ struct scst_cmd {
 	void (*internal_done)(struct scst_cmd *cmd);
 	void *internal_ctx;
 	bool buf_borrowed;
+	/* Internal commands of the copy manager (internal_cmd.h): a probe
+	 * (SCST_INTERNAL_PROBE) goes through PARSE and PRE_EXEC and ends GOOD
+	 * at EXEC without reading; a WRITE with copy_src is executed by the
+	 * handler's copy_range() from (copy_src, copy_src_lba), which sets
+	 * copy_range_refused when it wrote nothing and the issuer must read
+	 * and write the chunk itself. */
+	bool internal_probe;
+	bool copy_range_refused;
+	struct scst_device *copy_src;
+	uint64_t copy_src_lba;
 
 	struct list_head sess_entry; /* sess->cmds */
 	struct list_head dev_entry;  /* dev->cmds */

@@ -298,6 +298,9 @@ static void shutdown_gracefully(void)
 	 * ones (their completions need the reactors, still running) before
 	 * the devices go. */
 	pr_store_stop();
+	/* No session is left to start an in-kernel copy; one still on its
+	 * way completes to its reactor, which still runs. */
+	vdisk_copy_workers_stop();
 	if (sessions_gone)
 		teardown_objects();
 	reactors_stop();

@@ -2,7 +2,7 @@
 # The copy manager (EXTENDED COPY, RECEIVE COPY RESULTS) from libiscsi's
 # C API, one scenario per run (xcopy_client.c says what each checks):
 #   xcopy.sh USCSTD XCOPY_CLIENT copy|masking|reservation|badlist|abort|reset|lid4|
-#            odx|odx_life|odx_zero_thin|odx_resize
+#            odx|odx_life|odx_zero_thin|odx_resize|cfr|...
 # Target 1 has the LUNs copied between (fileio with 512- and 4096-byte
 # blocks, nullio, a read-only one)
 # and a group whose LUN only the viewer initiator sees; target 2 has a
@@ -23,6 +23,52 @@ truncate -s 8M "$WORKDIR/shrink.img"
 truncate -s 8M "$WORKDIR/rem.img"
 # immed, abort_op, preempt: long copies to LUN 10 (sparse until written)
 truncate -s 2G "$WORKDIR/bigdst.img"
+# cfr: fileio LUNs 20-25 of target 1, only in that scenario (the others'
+# LUN tables stay as they are): a 64 MiB source of random bytes, the
+# destinations of an EXTENDED COPY and of a WRITE USING TOKEN, a
+# write-through one and an O_DIRECT one, and one on tmpfs (/dev/shm),
+# another file system than $WORKDIR's, where copy_file_range gives EXDEV.
+CFR_DEVICES=
+CFR_LUNS=
+if [ "$SCENARIO" = cfr ]; then
+	[ "$(stat -f -c %T "$WORKDIR")" != tmpfs ] || fail "cfr: $WORKDIR is on tmpfs itself"
+	[ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ] || fail "cfr: /dev/shm is not a tmpfs"
+	CFR_SHM=$(mktemp -d /dev/shm/uscst-cfr.XXXXXX) || fail "cfr: mktemp in /dev/shm"
+	trap 'rc=$?; rm -rf "$CFR_SHM"; (exit $rc); cleanup' EXIT
+	head -c 64M /dev/urandom > "$WORKDIR/cfrsrc.img" || fail "cfr: 64 MiB of /dev/urandom"
+	for d in cfrxc cfrwut cfrwt cfrdio; do
+		truncate -s 64M "$WORKDIR/$d.img"
+	done
+	truncate -s 64M "$CFR_SHM/cfrshm.img"
+	CFR_DEVICES="
+	DEVICE cfrsrc {
+		filename $WORKDIR/cfrsrc.img
+	}
+	DEVICE cfrxc {
+		filename $WORKDIR/cfrxc.img
+	}
+	DEVICE cfrwut {
+		filename $WORKDIR/cfrwut.img
+	}
+	DEVICE cfrwt {
+		filename $WORKDIR/cfrwt.img
+		write_through 1
+	}
+	DEVICE cfrdio {
+		filename $WORKDIR/cfrdio.img
+		o_direct 1
+	}
+	DEVICE cfrshm {
+		filename $CFR_SHM/cfrshm.img
+	}"
+	CFR_LUNS="
+		LUN 20 cfrsrc
+		LUN 21 cfrxc
+		LUN 22 cfrwut
+		LUN 23 cfrwt
+		LUN 24 cfrdio
+		LUN 25 cfrshm"
+fi
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_fileio {
 	DEVICE src {
@@ -57,7 +103,7 @@ HANDLER vdisk_fileio {
 	}
 	DEVICE bigdst {
 		filename $WORKDIR/bigdst.img
-	}
+	}$CFR_DEVICES
 }
 HANDLER vdisk_nullio {
 	DEVICE null_a {
@@ -81,7 +127,7 @@ TARGET_DRIVER iscsi {
 			read_only 1
 		}
 		LUN 5 big
-		LUN 10 bigdst
+		LUN 10 bigdst$CFR_LUNS
 		GROUP viewers {
 			LUN 0 hidden
 			INITIATOR iqn.2026-12.test:xcopy-viewer
@@ -103,7 +149,7 @@ CONF
 
 start_uscstd -c "$WORKDIR/scst.conf"
 note "xcopy_client $SCENARIO"
-XCOPY_WORKDIR=$WORKDIR XCOPY_RPC_SOCKET=$RPC_SOCKET \
+XCOPY_WORKDIR=$WORKDIR XCOPY_RPC_SOCKET=$RPC_SOCKET XCOPY_CFR_SHM=${CFR_SHM:-} \
 	timeout -k 5 "${XCOPY_TIMEOUT:-240}" "$CLIENT" "127.0.0.1:$PORT" "$T1" "$T2" "$SCENARIO"
 rc=$?
 [ "$rc" = 0 ] || fail "xcopy_client $SCENARIO: exit $rc (the FAIL lines above)"
@@ -137,5 +183,28 @@ fi
 if [ "$SCENARIO" = immed ]; then
 	grep -q "session iqn.2026-12.test:xcopy-a: background copy (list id 4100) terminated" "$LOG" ||
 		fail "no log line: the background copy (list id 0x1004) terminated with its session"
+fi
+# cfr: which path wrote each destination's chunks of 1 MiB (the state
+# dump's counters, copy_job.c), and the handler's log lines once per
+# device: copy_file_range for the 64 MiB EXTENDED COPY and WRITE USING
+# TOKEN and the write-through LUN's 8 MiB; READ/WRITE for the O_DIRECT
+# LUN (refused at once) and the tmpfs one (EXDEV on the first call), all
+# of the chunks, the refusal remembered for the later copies.
+if [ "$SCENARIO" = cfr ]; then
+	dump=$(dump_state "cfr")
+	for want in "cfrxc: 64 chunk(s) by copy_range (copy_file_range), 0 by READ/WRITE" \
+		"cfrwut: 64 chunk(s) by copy_range (copy_file_range), 0 by READ/WRITE" \
+		"cfrwt: 8 chunk(s) by copy_range (copy_file_range), 0 by READ/WRITE" \
+		"cfrdio: 0 chunk(s) by copy_range (copy_file_range), 8 by READ/WRITE; copy_range refused" \
+		"cfrshm: 0 chunk(s) by copy_range (copy_file_range), 17 by READ/WRITE; copy_range refused"; do
+		grep -qxF "dump: copies to device $want" <<< "$dump" ||
+			fail "cfr: no dump line \"copies to device $want\" (dump above: $(grep 'copies to' <<< "$dump"))"
+	done
+	for want in "device cfrxc: copy offload: copy_file_range (first chunk from cfrsrc)" \
+		"device cfrwut: copy offload: copy_file_range (first chunk from cfrsrc)" \
+		"device cfrdio: copy offload: no copy_file_range (o_direct)" \
+		"device cfrshm: copy offload: copy_file_range from cfrsrc refused (Invalid cross-device link)"; do
+		[ "$(grep -cF "$want" "$LOG")" = 1 ] || fail "cfr: not one log line \"$want\""
+	done
 fi
 stop_uscstd

@@ -66,6 +66,13 @@
  *                TRANSFER COUNT) by another's LUN RESET, its own ABORT
  *                TASK SET and I_T NEXUS RESET; its connection dropped
  *                (these five write target 1's LUN 10, a 2 GiB fileio LUN)
+ *   cfr          fileio -> fileio copies inside the kernel (copy_file_range):
+ *                64 MiB by EXTENDED COPY and by WRITE USING TOKEN, 8 MiB to
+ *                a write-through LUN, each destination file equal to the
+ *                source's bytes and the blocks around left alone; 8 MiB
+ *                to an O_DIRECT LUN and 16 MiB + 1 MiB to one on tmpfs
+ *                (EXDEV): the same data by READ and WRITE (xcopy.sh checks
+ *                which path wrote what in the state dump and the log)
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -2596,6 +2603,153 @@ static void scenario_immed_tmf(void)
 	}
 }
 
+/* ---- copy_file_range between fileio LUNs (scenario cfr) ---- */
+
+enum { LUN_CFR_SRC = 20, LUN_CFR_XC, LUN_CFR_WUT, LUN_CFR_WT, LUN_CFR_DIO, LUN_CFR_SHM };
+
+#define CFR_BYTES (64u << 20)
+
+/* The whole of file @dir/@name (CFR_BYTES), or NULL. */
+static uint8_t *cfr_file(const char *dir, const char *name)
+{
+	char path[512];
+	uint8_t *buf = malloc(CFR_BYTES);
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : ".", name);
+	f = fopen(path, "rb");
+	if (buf && f)
+		n = fread(buf, 1, CFR_BYTES, f);
+	if (f)
+		fclose(f);
+	if (n != CFR_BYTES) {
+		pr_check(false, "%s: %zu of %u bytes read", path, n, CFR_BYTES);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* Whether @dst (a file's bytes) has @src's bytes [@src_off, + @len) at
+ * @dst_off, and zeros (never written: sparse) everywhere else. */
+static bool cfr_same(const uint8_t *src, const uint8_t *dst, size_t src_off, size_t dst_off,
+		     size_t len)
+{
+	if (memcmp(src + src_off, dst + dst_off, len))
+		return false;
+	for (size_t i = 0; i < CFR_BYTES; i++) {
+		if ((i < dst_off || i >= dst_off + len) && dst[i])
+			return false;
+	}
+	return true;
+}
+
+/* EXTENDED COPY(LID1) of one 0x0A segment: @nbytes from @src_lba of
+ * @src to @dst_lba of @dst, sent to the source LUN. */
+static void cfr_ecopy(const struct lu_ids *src, const struct lu_ids *dst, uint32_t nbytes,
+		      uint64_t src_lba, uint64_t dst_lba, struct result *r)
+{
+	uint8_t list[HDR + 2 * CSCD + SEG0A];
+
+	header(list, 0x40, 2, 2 * CSCD, SEG0A, 0); /* LIST ID USAGE 10b */
+	cscd_naa(list + HDR, src->naa, BS);
+	cscd_naa(list + HDR + CSCD, dst->naa, BS);
+	seg0a(list + HDR + 2 * CSCD, 0, 1, nbytes, src_lba, dst_lba);
+	ecopy(&a, LUN_CFR_SRC, list, sizeof(list), r);
+}
+
+/* The copy from LUN 20 to the LUN of @name (file @file in @dir) of @what
+ * left its file as @src at @dst_off for @len bytes from @src_off. */
+static void cfr_check_file(const uint8_t *src, const char *dir, const char *file,
+			   size_t src_off, size_t dst_off, size_t len, const char *what)
+{
+	uint8_t *dst = cfr_file(dir, file);
+
+	if (!dst)
+		return;
+	pr_check(cfr_same(src, dst, src_off, dst_off, len),
+		 "%s: %s holds the source's %zu bytes from %zu at %zu, zeros elsewhere", what,
+		 file, len, src_off, dst_off);
+	free(dst);
+}
+
+static void scenario_cfr(void)
+{
+	const char *work = getenv("XCOPY_WORKDIR"), *shm = getenv("XCOPY_CFR_SHM");
+	struct lu_ids src, xc, wt, dio, shmid;
+	struct range whole = { 0, CFR_BYTES / BS };
+	uint8_t token[TOKEN_LEN];
+	uint8_t *data;
+	struct result r;
+
+	for (int lun = LUN_CFR_SRC; lun <= LUN_CFR_SHM; lun++) {
+		uint8_t tur[6] = { 0 };
+
+		for (int i = 0; i < 16; i++) {
+			send_lun_cdb(&a, lun, tur, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+			if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
+				break;
+		}
+	}
+	if (!lu_ids(&a, LUN_CFR_SRC, &src) || !lu_ids(&a, LUN_CFR_XC, &xc) ||
+	    !lu_ids(&a, LUN_CFR_WT, &wt) || !lu_ids(&a, LUN_CFR_DIO, &dio) ||
+	    !lu_ids(&a, LUN_CFR_SHM, &shmid)) {
+		pr_check(false, "VPD page 0x83 of LUNs 20-25 has an NAA designator");
+		return;
+	}
+	data = cfr_file(work, "cfrsrc.img");
+	if (!data || !shm || !*shm) {
+		pr_check(false, "the source's bytes and XCOPY_CFR_SHM (%s)", shm ? shm : "unset");
+		free(data);
+		return;
+	}
+
+	/* 64 MiB by EXTENDED COPY, the whole LUN. */
+	cfr_ecopy(&src, &xc, CFR_BYTES, 0, 0, &r);
+	if (expect(&r, "GOOD", "EXTENDED COPY of 64 MiB fileio -> fileio"))
+		cfr_check_file(data, work, "cfrxc.img", 0, 0, CFR_BYTES, "EXTENDED COPY");
+
+	/* 64 MiB by POPULATE TOKEN and WRITE USING TOKEN. */
+	if (populate(&a, LUN_CFR_SRC, 0x41, 0, &whole, 1, token)) {
+		wut(&a, LUN_CFR_WUT, 0x42, token, 0, false, &whole, 1, &r);
+		if (expect(&r, "GOOD", "WRITE USING TOKEN of 64 MiB fileio -> fileio")) {
+			expect_wut_info(&a, LUN_CFR_WUT, 0x42, 0x01, CFR_BYTES / BS);
+			cfr_check_file(data, work, "cfrwut.img", 0, 0, CFR_BYTES, "WRITE USING TOKEN");
+		}
+	}
+
+	/* 8 MiB to a write-through LUN (copy_file_range, then fdatasync), 8
+	 * MiB to an O_DIRECT one (READ and WRITE), from an odd place to an
+	 * odd place: the blocks around stay zeros. */
+	cfr_ecopy(&src, &wt, 8u << 20, 3333, 777, &r);
+	if (expect(&r, "GOOD", "EXTENDED COPY of 8 MiB to a write-through LUN"))
+		cfr_check_file(data, work, "cfrwt.img", 3333 * BS, 777 * BS, 8u << 20,
+			       "write-through");
+	cfr_ecopy(&src, &dio, 8u << 20, 3333, 777, &r);
+	if (expect(&r, "GOOD", "EXTENDED COPY of 8 MiB to an O_DIRECT LUN"))
+		cfr_check_file(data, work, "cfrdio.img", 3333 * BS, 777 * BS, 8u << 20,
+			       "O_DIRECT");
+
+	/* To tmpfs: copy_file_range says EXDEV, the chunks are read and
+	 * written; the second copy does not ask again (xcopy.sh counts). */
+	cfr_ecopy(&src, &shmid, 16u << 20, 0, 0, &r);
+	if (expect(&r, "GOOD", "EXTENDED COPY of 16 MiB to a LUN on tmpfs"))
+		cfr_check_file(data, shm, "cfrshm.img", 0, 0, 16u << 20, "tmpfs (EXDEV)");
+	cfr_ecopy(&src, &shmid, 1u << 20, 65536, 65536, &r);
+	if (expect(&r, "GOOD", "EXTENDED COPY of 1 MiB more to the LUN on tmpfs")) {
+		uint8_t *dst = cfr_file(shm, "cfrshm.img");
+
+		if (dst) {
+			pr_check(!memcmp(data, dst, 16u << 20) &&
+					 !memcmp(data + (32u << 20), dst + (32u << 20), 1u << 20),
+				 "tmpfs (EXDEV): both copies are in cfrshm.img");
+			free(dst);
+		}
+	}
+	free(data);
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -2642,6 +2796,8 @@ int main(int argc, char **argv)
 		scenario_odx_immed();
 	else if (!strcmp(scenario, "immed_tmf"))
 		scenario_immed_tmf();
+	else if (!strcmp(scenario, "cfr"))
+		scenario_cfr();
 	else {
 		fprintf(stderr, "unknown scenario %s\n", scenario);
 		return 2;

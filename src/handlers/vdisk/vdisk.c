@@ -126,8 +126,10 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 }
 
 /* The three handlers are one device type; they differ in name, in the
- * attributes they take and in the mode their attach sets up. */
-#define VDISK_DEV_TYPE(handler_name, attrs, attach_fn)          \
+ * attributes they take and in the mode their attach sets up; only fileio
+ * copies between its LUNs inside the kernel (blockio's O_DIRECT must not
+ * meet the page cache; nullio has nothing to copy). */
+#define VDISK_DEV_TYPE(handler_name, attrs, attach_fn, copy_range_fn) \
 	{                                                       \
 		.name = handler_name,                           \
 		.type = TYPE_DISK,                              \
@@ -145,14 +147,15 @@ static int nullio_attach(struct scst_device *dev, struct scst_attr *attrs, unsig
 		.not_ready = vdisk_not_ready,                   \
 		.clear_nexus_state = vdisk_clear_nexus_state,   \
 		.set_medium = vdisk_set_medium,                 \
+		.copy_range = copy_range_fn,                    \
 	}
 
 static struct scst_dev_type vdisk_fileio =
-	VDISK_DEV_TYPE("vdisk_fileio", &vdisk_fileio_attr_table, fileio_attach);
+	VDISK_DEV_TYPE("vdisk_fileio", &vdisk_fileio_attr_table, fileio_attach, vdisk_copy_range);
 static struct scst_dev_type vdisk_blockio =
-	VDISK_DEV_TYPE("vdisk_blockio", &vdisk_blockio_attr_table, blockio_attach);
+	VDISK_DEV_TYPE("vdisk_blockio", &vdisk_blockio_attr_table, blockio_attach, NULL);
 static struct scst_dev_type vdisk_nullio =
-	VDISK_DEV_TYPE("vdisk_nullio", &vdisk_nullio_attr_table, nullio_attach);
+	VDISK_DEV_TYPE("vdisk_nullio", &vdisk_nullio_attr_table, nullio_attach, NULL);
 
 int vdisk_register_nullio_only(void)
 {

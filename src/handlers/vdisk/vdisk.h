@@ -14,5 +14,10 @@ int vdisk_register(void);
 /* vdisk_nullio alone: for harnesses whose input names devices (the fuzzed
  * management RPC), which must not open or write files. */
 int vdisk_register_nullio_only(void);
+/* Joins the threads of vdisk_fileio's in-kernel copies (copy_file_range,
+ * started at the first one), once no session is left to start another:
+ * the daemon's shutdown, while the reactors still run (a copy in flight
+ * posts its completion to one). */
+void vdisk_copy_workers_stop(void);
 
 #endif

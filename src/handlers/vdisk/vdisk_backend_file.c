@@ -354,3 +354,12 @@ const struct vdisk_backend vdisk_file_backend = {
 	.extent = file_extent,
 	.space = file_space,
 };
+
+int vdisk_file_copy_fd(const struct vdisk_dev *vd)
+{
+	const struct file_store *fs = vd->backend_priv;
+
+	if (vd->mode->backend != &vdisk_file_backend || !fs || fs->is_block)
+		return -1;
+	return fs->fd_buffered;
+}

@@ -139,6 +139,15 @@ struct vdisk_backend {
 };
 
 extern const struct vdisk_backend vdisk_file_backend;
+/* The descriptor of @vd's regular file that goes through the page cache
+ * (the in-kernel copy's, vdisk_copy_range.c); -1 when @vd is no file
+ * backend's regular file. */
+int vdisk_file_copy_fd(const struct vdisk_dev *vd);
+
+/* vdisk_copy_range.c: the handler's copy_range() (scst.h), with
+ * copy_file_range(2) on a worker thread; vdisk_copy_workers_stop() joins
+ * the workers (the daemon's shutdown, before the reactors stop). */
+bool vdisk_copy_range(struct scst_cmd *cmd, struct scst_device *src, uint64_t src_lba);
 extern const struct vdisk_backend vdisk_null_backend;
 
 /* What distinguishes fileio, blockio and nullio. */
@@ -205,6 +214,10 @@ struct vdisk_dev {
 	struct vdisk_medium_op medium_op;
 	/* What each log page last reported (vdisk_log.c). */
 	struct vdisk_log_memory log_memory;
+	/* The in-kernel copy to this device was logged once, and its
+	 * refusal (vdisk_copy_range.c; any thread). */
+	atomic_bool copy_range_logged;
+	atomic_bool copy_range_refusal_logged;
 };
 
 /* ---- thin provisioning (vdisk_unmap.c, vdisk_lba_status.c) ---- */
