@@ -69,7 +69,10 @@
  *   cfr          fileio -> fileio copies inside the kernel (copy_file_range):
  *                64 MiB by EXTENDED COPY and by WRITE USING TOKEN, 8 MiB to
  *                a write-through LUN, each destination file equal to the
- *                source's bytes and the blocks around left alone; 8 MiB
+ *                source's bytes and the blocks around left alone; under
+ *                another's Exclusive Access reservation of the source the
+ *                copy gets RESERVATION CONFLICT (its probe READ) and
+ *                writes nothing; 8 MiB
  *                to an O_DIRECT LUN and 16 MiB + 1 MiB to one on tmpfs
  *                (EXDEV): the same data by READ and WRITE (xcopy.sh checks
  *                which path wrote what in the state dump and the log)
@@ -2691,6 +2694,11 @@ static void scenario_cfr(void)
 			if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
 				break;
 		}
+		for (int i = 0; i < 16; i++) {
+			send_lun_cdb(&b, lun, tur, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+			if (r.status != SCSI_STATUS_CHECK_CONDITION || r.sense_key != 6)
+				break;
+		}
 	}
 	if (!lu_ids(&a, LUN_CFR_SRC, &src) || !lu_ids(&a, LUN_CFR_XC, &xc) ||
 	    !lu_ids(&a, LUN_CFR_WT, &wt) || !lu_ids(&a, LUN_CFR_DIO, &dio) ||
@@ -2718,6 +2726,20 @@ static void scenario_cfr(void)
 			cfr_check_file(data, work, "cfrwut.img", 0, 0, CFR_BYTES, "WRITE USING TOKEN");
 		}
 	}
+
+	/* The source's checks are its probe's: under B's Exclusive Access
+	 * reservation of the source, A's in-kernel copy gets RESERVATION
+	 * CONFLICT (the EXTENDED COPY itself is allowed under every
+	 * reservation) and writes nothing; the holder's copy works. */
+	prout_lun(&b, LUN_CFR_SRC, PRO_REGISTER, 0, 0, 0xc0c, &r);
+	expect(&r, "GOOD", "B registers at LUN 20");
+	prout_lun(&b, LUN_CFR_SRC, PRO_RESERVE, EA, 0xc0c, 0, &r);
+	expect(&r, "GOOD", "B reserves LUN 20 Exclusive Access");
+	cfr_ecopy(&src, &xc, 1u << 20, 4096, 0, &r);
+	expect(&r, "RESERVATION CONFLICT", "A copies from B's Exclusive Access LUN 20");
+	cfr_check_file(data, work, "cfrxc.img", 0, 0, CFR_BYTES, "nothing written under EA");
+	prout_lun(&b, LUN_CFR_SRC, PRO_CLEAR, 0, 0xc0c, 0, &r);
+	expect(&r, "GOOD", "B clears LUN 20's reservation");
 
 	/* 8 MiB to a write-through LUN (copy_file_range, then fdatasync), 8
 	 * MiB to an O_DIRECT one (READ and WRITE), from an odd place to an
