@@ -36,11 +36,22 @@ port=$(python3 -c 'import socket
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])')
+# Only the first portal is kept, on that port: further --listen portals
+# (a test's second port, ::1) are not part of the configuration, and on
+# one port they would collide.
+kept=() seen_listen=
 for ((i = 0; i < ${#args[@]}; i++)); do
 	case "${args[i]}" in
-	-l|--listen) args[i + 1]=${args[i + 1]%:*}:$port ;;
+	-l|--listen)
+		if [ -z "$seen_listen" ]; then
+			kept+=("${args[i]}" "${args[i + 1]%:*}:$port")
+			seen_listen=1
+		fi
+		i=$((i + 1)) ;;
+	*) kept+=("${args[i]}") ;;
 	esac
 done
+args=("${kept[@]}")
 out=$(mktemp "$CAP/run.XXXXXX")
 "$REAL" "${args[@]}" > "$out" 2>&1 &
 pid=$!
