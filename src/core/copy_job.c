@@ -734,6 +734,7 @@ static bool lane_issue(struct copy_lane *l, bool write)
 	struct copy_job *job = l->job;
 	const struct copy_step *st = &job->steps[job->cur];
 	const struct scst_tgt_dev *td = write ? st->dst : st->src;
+	struct scst_internal_opts opts = { 0 };
 	uint8_t cdb[16];
 	bool unmap;
 
@@ -760,22 +761,12 @@ static bool lane_issue(struct copy_lane *l, bool write)
 	}
 	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
 	     l->len / td->dev->block_size);
+	/* In-kernel: the READ only checks, the WRITE copies from the
+	 * source (never with unmap: the zero ROD token does not offload). */
 	if (l->offload) {
-		struct scst_internal_opts opts = {
-			.flags = write ? 0 : SCST_INTERNAL_PROBE,
-			.copy_src = write ? st->src->dev : NULL,
-			.copy_src_lba = l->src_lba,
-		};
-
-		l->state = write ? LANE_WRITING : LANE_READING;
-		if (scst_internal_cmd_start_opts(job->sess, td->lun, cdb, sizeof(cdb),
-						 write ? SCST_DATA_WRITE : SCST_DATA_READ, l->buf,
-						 l->len, &opts,
-						 write ? lane_write_done : lane_read_done, l))
-			return true;
-		l->state = LANE_IDLE;
-		job_fail_status(job, SAM_STAT_BUSY, "no internal command could be issued");
-		return false;
+		opts.flags = write ? 0 : SCST_INTERNAL_PROBE;
+		opts.copy_src = write ? st->src->dev : NULL;
+		opts.copy_src_lba = l->src_lba;
 	}
 	if (unmap) {
 		/* WRITE SAME(16), UNMAP and NDOB: no Data-Out. A chunk is far
@@ -784,12 +775,12 @@ static bool lane_issue(struct copy_lane *l, bool write)
 		cdb[1] = 0x08 | 0x01;
 	}
 	l->state = write ? LANE_WRITING : LANE_READING;
-	if (scst_internal_cmd_start(job->sess, td->lun, cdb, sizeof(cdb),
-				    unmap   ? SCST_DATA_NONE
-				    : write ? SCST_DATA_WRITE
-					    : SCST_DATA_READ,
-				    l->buf, unmap ? 0 : l->len,
-				    write ? lane_write_done : lane_read_done, l))
+	if (scst_internal_cmd_start_opts(job->sess, td->lun, cdb, sizeof(cdb),
+					 unmap   ? SCST_DATA_NONE
+					 : write ? SCST_DATA_WRITE
+						 : SCST_DATA_READ,
+					 l->buf, unmap ? 0 : l->len, &opts,
+					 write ? lane_write_done : lane_read_done, l))
 		return true;
 	l->state = LANE_IDLE;
 	job_fail_status(job, SAM_STAT_BUSY, "no internal command could be issued");
