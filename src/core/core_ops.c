@@ -169,20 +169,17 @@ const struct scst_op_desc scst_core_ops[] = {
 	RECEIVE_COPY_RESULTS_ROW(COPY_SA_FAILED_SEGMENT_DETAILS_LID1, "(FAILED SEGMENT DETAILS)",
 				 0xff),
 #undef RECEIVE_COPY_RESULTS_ROW
-	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_COPY_STATUS_LID4,
-	  .cdb_len = 16, .name = "RECEIVE COPY STATUS(LID4)",
-	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
-	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
-			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
-	  .parse = scst_rcv_copy_results_parse, .exec = scst_rcv_copy_results_exec,
-	  .available = scst_copy_available },
-	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = COPY_SA_RECEIVE_DATA_LID4,
-	  .cdb_len = 16, .name = "RECEIVE COPY DATA(LID4)",
-	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,
-	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,
-			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },
-	  .parse = scst_rcv_copy_results_parse, .exec = scst_rcv_copy_results_exec,
-	  .available = scst_copy_available },
+	/* LID4 forms: a 4-byte LIST IDENTIFIER at bytes 2-5. */
+#define RECEIVE_COPY_RESULTS_LID4_ROW(sa, label)                                               \
+	{ .opcode = RECEIVE_COPY_RESULTS, .service_action = (sa), .cdb_len = 16, .name = label, \
+	  .flags = SCST_OP_HAS_SERVICE_ACTION | SCST_OP_PR_ALLOWED | SCST_OP_RESERVE_ALLOWED,  \
+	  .cdb_usage = { RECEIVE_COPY_RESULTS, 0x1f, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00,  \
+			 0x00, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00 },                           \
+	  .parse = scst_rcv_copy_results_parse, .exec = scst_rcv_copy_results_exec,            \
+	  .available = scst_copy_available }
+	RECEIVE_COPY_RESULTS_LID4_ROW(COPY_SA_COPY_STATUS_LID4, "RECEIVE COPY STATUS(LID4)"),
+	RECEIVE_COPY_RESULTS_LID4_ROW(COPY_SA_RECEIVE_DATA_LID4, "RECEIVE COPY DATA(LID4)"),
+#undef RECEIVE_COPY_RESULTS_LID4_ROW
 	{ .name = NULL },
 };
 

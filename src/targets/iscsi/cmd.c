@@ -299,10 +299,9 @@ static void leave_window(struct iscsi_cmd *icmd)
 }
 
 /* Runs after the batch in which buffers were released: starts the
- * commands waiting for budget, in order, as far as it goes. */
-/* The session frees nothing while it is deferred (free_session cancels
- * it), and a command it starts cannot free the session: that only happens
- * from a message posted after the last connection's close. */
+ * commands waiting for budget, in order, as far as it goes. The session
+ * cannot go away under it: free_session() cancels it, and a session is
+ * freed only from a message posted after its last connection's close. */
 static void budget_drain(struct reactor_deferred *d)
 {
 	struct iscsi_session *sess = container_of(d, struct iscsi_session, budget_drain);
