@@ -145,6 +145,12 @@ struct copy_step {
 	 * copied from the end down, so no chunk is read after a write has
 	 * overwritten it. */
 	bool backward;
+	/* The same device, the source and destination overlapping: one
+	 * chunk at a time, each written before the next is read. The task
+	 * set's order is not enough: an in-kernel chunk reads its source at
+	 * its WRITE, after the probe READ a later chunk's WRITE waited for,
+	 * and QUEUE ALGORITHM MODIFIER 1 lets overlapping commands pass. */
+	bool serial;
 	uint16_t offset;                /* the segment descriptor's, for sense */
 	/* WRITE USING TOKEN with the zero ROD token: nothing is read, the
 	 * lane writes zeros (src is dst then). */
@@ -475,6 +481,16 @@ static bool step_overlaps_from_above(const struct copy_step *st)
 	       st->dst_lba < st->src_lba + st->len / st->src->dev->block_size;
 }
 
+/* Whether a copy within one device writes blocks it also reads
+ * (copy_step.serial). */
+static bool step_overlaps(const struct copy_step *st)
+{
+	uint64_t n = st->len / st->src->dev->block_size;
+
+	return st->src->dev == st->dst->dev && st->dst_lba < st->src_lba + n &&
+	       st->src_lba < st->dst_lba + n;
+}
+
 static bool resolve_steps(struct copy_job *job)
 {
 	struct scst_tgt_dev *resolved[COPY_MAX_CSCD_DESCS];
@@ -530,6 +546,7 @@ static bool resolve_steps(struct copy_job *job)
 		st->dst_lba = s->dst_lba;
 		st->offset = s->offset;
 		st->backward = step_overlaps_from_above(st);
+		st->serial = step_overlaps(st);
 		scst_tgt_dev_get(st->src);
 		scst_tgt_dev_get(st->dst);
 		job->nsteps++;
@@ -1044,6 +1061,8 @@ static void job_pump(struct reactor_deferred *d)
 
 			if (l->state != LANE_IDLE || job->issued == job->steps[job->cur].len)
 				continue;
+			if (job->steps[job->cur].serial && job->busy)
+				break;
 			if (++job->burst > COPY_BURST) {
 				job->yield_sent = true;
 				reactor_send(job->sess->reactor, &job->yield_msg, job_yielded);
@@ -1251,6 +1270,7 @@ void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsig
 		assert(st->len % st->src->dev->block_size == 0 &&
 		       st->len % st->dst->dev->block_size == 0);
 		st->backward = !st->zeros && step_overlaps_from_above(st);
+		st->serial = !st->zeros && step_overlaps(st);
 		scst_tgt_dev_get(st->src);
 		scst_tgt_dev_get(st->dst);
 		job->nsteps++;

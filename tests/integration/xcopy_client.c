@@ -410,6 +410,18 @@ static void scenario_copy(void)
 	pr_check(blocks_are(&a, LUN_SRC, 0, 1000, 0x5c, 0, 0),
 		 "LUN 0 blocks 0-999 are unchanged");
 
+	/* The other way, the destination below: 3000 blocks from 1000 to 0.
+	 * Both directions are copied one chunk at a time: in parallel, a
+	 * later chunk's write could overtake an earlier chunk's read. */
+	write_blocks(&a, LUN_SRC, 0, 4096, 0x3a, 0);
+	len = one_segment(list, 12, 2, id_src.naa, id_src.naa, 3000, 1000, 0);
+	ecopy(&a, LUN_SRC, list, len, &r);
+	expect(&r, "GOOD", "overlapping copy within LUN 0, 1000-3999 to 0");
+	pr_check(blocks_are(&a, LUN_SRC, 0, 3000, 0x3a, 1000, 0),
+		 "LUN 0 blocks 0-2999 read back as the old 1000-3999");
+	pr_check(blocks_are(&a, LUN_SRC, 3000, 1096, 0x3a, 3000, 0),
+		 "LUN 0 blocks 3000-4095 are unchanged");
+
 	/* Between block sizes: 8 blocks of the 4096-byte LUN 5 (DC 1: the
 	 * count is in destination blocks) are 64 of LUN 0's; 3 source
 	 * blocks are not a whole destination block. */
