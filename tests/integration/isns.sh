@@ -247,10 +247,10 @@ PY
 }
 export LIB_DIR
 refused=$(login_status "$I1" "$T2")
-# Class 2, initiator error: authorization failure (0x0202) or, as the
-# driver answers every masking refusal today, authentication (0x0201).
+# Class 2, initiator error: authorization failure (0x0202), not
+# authentication failure (0x0201): the initiator is who it says it is.
 case $refused in
-0x0201 | 0x0202) ;;
+0x0202) ;;
 *) fail "login of $I1 to $T2 (not in its discovery domain): status $refused, want 0x0202" ;;
 esac
 grep -q "login to target $T2 refused: isns_access_control: initiator $I1 shares no iSNS" "$LOG" ||

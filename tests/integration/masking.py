@@ -9,7 +9,8 @@ wire, with several initiator names on one target:
  - one device read-write for one group and read-only for another: WRITE
    gets DATA PROTECT / WRITE PROTECTED and MODE SENSE shows WP;
  - a target that maps nothing for an initiator refuses its login with
-   0x0201;
+   0x0202 (authorization failure: RFC 7143 11.13.5, not 0x0201, which
+   says the credentials were wrong);
  - SIGHUP with a changed file while two sessions write and read: sessions
    stay logged in, get REPORTED LUNS DATA HAS CHANGED, see their new maps
    (a LUN added, one removed under I/O, read-only lifted, an initiator
@@ -180,7 +181,7 @@ try:
     login(B1, PRIVATE)
     check(False, "b1's login to the private target was accepted")
 except ic.ProtocolError as e:
-    check(login_status(e) == 0x0201, "b1's login to the private target: %s" % e)
+    check(login_status(e) == 0x0202, "b1's login to the private target: %s" % e)
 priv = login(A1, PRIVATE)
 drain_uas(priv, 0)
 check(report_luns(priv) == [0], "a1 may log in to the private target and sees its LUN")

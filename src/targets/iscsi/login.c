@@ -231,8 +231,10 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 		bool on_portal = usable && iscsi_portal_allowed(
 			&((struct iscsi_tgt *)tgt->tgt_priv)->portals, conn->local_ip);
 		char why[320];
-		/* LUN masking: an initiator with nothing to see at the target
-		 * is refused here, as unauthorised (RFC 7143 11.13.5). */
+		/* LUN masking, initiator ACLs and iSNS discovery domains: an
+		 * initiator with nothing to see at the target is refused
+		 * here. It is known (no CHAP failed): it is not authorised
+		 * to this target, 0x0202 (RFC 7143 11.13.5, SCST's answer). */
 		bool allowed = on_portal && scst_tgt_initiator_allowed(tgt, l->initiator_name, why,
 								    sizeof(why));
 		if (allowed) {
@@ -262,7 +264,7 @@ static void identify(struct iscsi_conn *conn, struct iscsi_login *l)
 			log_warn_rl("iSCSI: %s (%s): login to target %s refused: %s", conn->peer,
 				 l->initiator_name, l->target_name, why);
 			snprintf(l->why, sizeof(l->why), "%s", why);
-			fail(l, LOGIN_AUTH_FAILED);
+			fail(l, LOGIN_AUTHORIZATION_FAILED);
 			return;
 		}
 	}
