@@ -1,6 +1,6 @@
 #!/bin/bash
 # libiscsi's iscsi-test-cu over one configuration of a LUN (issue 9):
-#   conformance.sh USCSTD fileio|blockio|nullio|readonly|removable
+#   conformance.sh USCSTD fileio|blockio|nullio|readonly|removable|chap|chap_mutual
 #
 #   fileio     a read-write thin-provisioned fileio LUN: every SCSI suite
 #              but the ones below that need another LUN, and the iSCSI ones
@@ -12,6 +12,11 @@
 #   readonly   a read-only thin fileio LUN: SCSI.ReadOnly
 #   removable  a removable thin fileio LUN: SCSI.PreventAllow, NoMedia,
 #              StartStopUnit
+#   chap       fileio behind a target that requires CHAP (IncomingUser):
+#              the iSCSI suites and the quick SCSI ones that log in more
+#              than once (CHAP_SUITES), every login with MD5 CHAP
+#   chap_mutual the same with mutual CHAP (OutgoingUser): libiscsi checks
+#              the target's answer (LIBISCSI_CHAP_TARGET_USERNAME/PASSWORD)
 #
 # Every suite runs with --dataloss and --allow-sanitize, and -V: libiscsi
 # prints some of its "[SKIPPED]" lines (a LUN too small, not removable, no
@@ -31,7 +36,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 shopt -s extglob
 . "$HERE/../integration/lib.sh" "$@"
 
-CONFIG=${2:?usage: $0 USCSTD fileio|blockio|nullio|readonly|removable}
+CONFIG=${2:?usage: $0 USCSTD fileio|blockio|nullio|readonly|removable|chap|chap_mutual}
 SUITE_TIMEOUT=${SUITE_TIMEOUT:-240}
 NOT_YET=${NOT_YET:-$HERE/not_yet.txt}
 TGT_IQN=iqn.2026-11.test:conformance
@@ -60,6 +65,22 @@ READBACK_SUITES="SCSI.CompareAndWrite SCSI.MultipathIO"
 # ProutPreempt act from two initiators: given the second URL, that nexus
 # (-I $INI2) is logged in by the suite's set-up rather than by each test.
 MPATH_SUITES="SCSI.MultipathIO SCSI.Reserve6 SCSI.ProutReserve SCSI.ProutPreempt"
+# Through CHAP: the iSCSI suites (iSCSITMF logs in a second session,
+# iSCSIcmdsn and iSCSIdatasn reconnect after the errors they provoke), and
+# the SCSI suites that take little time, among them those that log in
+# from two initiators (MultipathIO, Reserve6) or reconnect.
+CHAP_SUITES="SCSI.Inquiry SCSI.TestUnitReady SCSI.ReadCapacity10 SCSI.ReadCapacity16
+	SCSI.Read10 SCSI.Write10 SCSI.Mandatory SCSI.Reserve6 SCSI.MultipathIO"
+# The CHAP configurations' credentials. Secrets are at least 12 bytes
+# (RFC 7143 12.1.3's 96 bits), and the target's differs from the
+# initiator's, as uscstd demands.
+CHAP_USER=confuzz-ini
+CHAP_SECRET=initiator-secret-12
+CHAP_TARGET_USER=confuzz-tgt
+CHAP_TARGET_SECRET=target-secret-1234
+# A target without CHAP on the same LUN, for check_liveness (liveness.py
+# speaks no CHAP).
+OPEN_IQN=$TGT_IQN-open
 
 iscsi-test-cu --list > "$WORKDIR/list" 2>/dev/null || fail "iscsi-test-cu --list failed"
 # For docs/conformance.md (gen_doc.py).
@@ -131,7 +152,7 @@ want_attr() {
 
 lun_attrs=()
 case "$CONFIG" in
-fileio|readonly|removable)
+fileio|readonly|removable|chap|chap_mutual)
 	handler=vdisk_fileio
 	dev_attrs=("filename $WORKDIR/disk0.img")
 	;;
@@ -143,7 +164,7 @@ nullio)
 	handler=vdisk_nullio
 	dev_attrs=("size_mb 1024")
 	;;
-*) fail "unknown configuration '$CONFIG' (fileio, blockio, nullio, readonly or removable)" ;;
+*) fail "unknown configuration '$CONFIG' (fileio, blockio, nullio, readonly, removable, chap or chap_mutual)" ;;
 esac
 # 512-byte logical blocks in 4 KiB physical ones: WRITE SAME's unaligned
 # UNMAP and InvalidDataOutSize tests skip unless LOGICAL BLOCKS PER
@@ -180,7 +201,13 @@ removable)
 	want_attr $handler removable 1
 	SUITES=$REMOVABLE_SUITES
 	;;
+chap|chap_mutual)
+	want_attr $handler thin_provisioned 1
+	SUITES="$ISCSI_SUITES $CHAP_SUITES"
+	;;
 esac
+chap=0
+case "$CONFIG" in chap|chap_mutual) chap=1 ;; esac
 # Every suite named must exist in this iscsi-test-cu; the tests of them
 # all, one a line.
 : > "$WORKDIR/tests_here"
@@ -227,12 +254,55 @@ twin=0
 		echo "		LUN 0 disk0"
 	fi
 	[ "$twin" = 1 ] && echo "		LUN 1 disk1"
+	if [ "$chap" = 1 ]; then
+		echo "		IncomingUser \"$CHAP_USER $CHAP_SECRET\""
+		[ "$CONFIG" = chap_mutual ] &&
+			echo "		OutgoingUser \"$CHAP_TARGET_USER $CHAP_TARGET_SECRET\""
+	fi
 	echo "	}"
+	if [ "$chap" = 1 ]; then
+		echo "	TARGET $OPEN_IQN {"
+		echo "		enabled 1"
+		echo "		LUN 0 disk0"
+		echo "	}"
+	fi
 	echo "}"
 } > "$WORKDIR/scst.conf"
 
+# target_url USER%SECRET@ or '': the LUN 0 URL of the target under test.
+target_url() {
+	echo "iscsi://${1}127.0.0.1:$PORT/$TGT_IQN/0"
+}
+
 start_uscstd -c "$WORKDIR/scst.conf"
-URL=iscsi://127.0.0.1:$PORT/$TGT_IQN/0
+URL=$(target_url "")
+if [ "$chap" = 1 ]; then
+	URL=$(target_url "$CHAP_USER%$CHAP_SECRET@")
+	# The target really requires CHAP, and libiscsi really checks the
+	# target's answer: otherwise every suite below could pass without
+	# authenticating anyone.
+	# refused WHAT URL [ENV...]: iscsi-inq must fail to log in.
+	refused() {
+		local what=$1 url=$2 out
+		shift 2
+		out=$(env "$@" timeout -k 5 "$CMD_TIMEOUT" iscsi-inq -i "$INI1" "$url" 2>&1) &&
+			fail "$CONFIG: a login $what succeeded: $out"
+		echo "info: $CONFIG: refused as it must be, a login $what:" \
+			"$(head -n 1 <<< "$out" | cut -c 1-160)"
+	}
+	refused "without credentials" "$(target_url "")"
+	refused "with a wrong secret" "$(target_url "$CHAP_USER%wrong-secret-123@")"
+	refused "as an unknown user" "$(target_url "nobody%$CHAP_SECRET@")"
+	if [ "$CONFIG" = chap_mutual ]; then
+		# libiscsi compares the target's CHAP_R with the one it computed
+		# from the secret it was given: a wrong one must end the login.
+		refused "expecting another target secret" "$URL" \
+			LIBISCSI_CHAP_TARGET_USERNAME="$CHAP_TARGET_USER" \
+			LIBISCSI_CHAP_TARGET_PASSWORD=not-the-target-secret
+		export LIBISCSI_CHAP_TARGET_USERNAME=$CHAP_TARGET_USER
+		export LIBISCSI_CHAP_TARGET_PASSWORD=$CHAP_TARGET_SECRET
+	fi
+fi
 run iscsi-inq -i "$INI1" "$URL" > /dev/null
 
 # iscsi-test-cu runs unbuffered (stdbuf) so that a test's own messages
@@ -425,7 +495,8 @@ for suite in $SUITES; do
 		echo "uscstd died during $suite; restarting it for the remaining suites"
 		wait "$USCSTD_PID"
 		start_uscstd -c "$WORKDIR/scst.conf"
-		URL=iscsi://127.0.0.1:$PORT/$TGT_IQN/0
+		URL=$(target_url "")
+		[ "$chap" = 1 ] && URL=$(target_url "$CHAP_USER%$CHAP_SECRET@")
 	fi
 done
 
@@ -453,7 +524,18 @@ done < <(not_yet_lines)
 
 # After the whole family: no session or command left behind, RSS bounded,
 # uscstd still serving.
-LIVENESS_TARGET=$TGT_IQN check_liveness "after the $CONFIG suites" "$INI1" 400000000001
+# Under CHAP, every login of the suites authenticated: uscstd logs each
+# success (rate-limited, so at least one).
+if [ "$chap" = 1 ]; then
+	want="CHAP MD5$([ "$CONFIG" = chap_mutual ] && echo ' (mutual)') authenticated user '$CHAP_USER'"
+	n=$(grep -cF "$want" "$LOG")
+	[ "$n" -gt 0 ] || bad+=("log:no-'$want'")
+	echo "info: $CONFIG: the log has $n lines \"$want\""
+fi
+
+liveness_tgt=$TGT_IQN
+[ "$chap" = 1 ] && liveness_tgt=$OPEN_IQN
+LIVENESS_TARGET=$liveness_tgt check_liveness "after the $CONFIG suites" "$INI1" 400000000001
 
 stop_uscstd
 echo "conformance $CONFIG: $total tests in $((SECONDS - started)) s: $passed passed," \

@@ -17,7 +17,8 @@ import sys
 
 RESULT = re.compile(r"^result: (\S+) (\S+) (\S+)(?: (.*))?$")
 INFO = re.compile(r"^info: (.*)$")
-CONFIG_ORDER = ["fileio", "blockio", "nullio", "readonly", "removable"]
+CONFIG_ORDER = ["fileio", "blockio", "nullio", "readonly", "removable", "chap",
+                "chap_mutual"]
 CONFIG_TEXT = {
     "fileio": "a read-write thin fileio LUN with 4 KiB physical blocks; "
               "GetLBAStatus on its twin with 512-byte ones",
@@ -26,6 +27,9 @@ CONFIG_TEXT = {
               "tests pass when they fail exactly their read-back checks",
     "readonly": "a read-only thin fileio LUN",
     "removable": "a removable thin fileio LUN",
+    "chap": "a thin fileio LUN behind a target that requires CHAP (MD5, one-way): "
+            "the iSCSI suites and the quick SCSI ones",
+    "chap_mutual": "the same with mutual CHAP (the initiator checks the target's answer)",
 }
 FAILED = ("FAIL", "HANG", "CRASH", "NOTRUN")
 
