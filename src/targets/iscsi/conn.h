@@ -212,6 +212,16 @@ struct iscsi_conn {
 	size_t text_sent;
 	uint32_t text_ttt;
 	struct iscsi_text text_req;  /* request split with the C bit */
+	/* The Text exchange under way (text.c): its ITT, whether the
+	 * request being answered had the F bit, and what it negotiated,
+	 * put into params only once it is over (RFC 7143 11.10). */
+	bool text_active;
+	bool text_req_final;
+	uint32_t text_itt;
+	struct iscsi_negotiation text_neg;
+	/* AsyncEvent 4 sent (renegotiate.c): seconds (ticks) left for the
+	 * initiator to start a Text exchange; 0: nothing asked. */
+	unsigned reneg_wait;
 };
 
 /* ------------------------------------------------------------------ */

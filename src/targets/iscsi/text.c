@@ -1,15 +1,25 @@
-/* Text requests (RFC 7143 11.10, 11.11) and SendTargets (appendix C):
- * in discovery sessions and in the full feature phase of normal ones.
- * Responses longer than the initiator's MaxRecvDataSegmentLength go out
- * in pieces, each asked for by an empty Text Request carrying our TTT. */
+/* Text requests (RFC 7143 11.10, 11.11): SendTargets (appendix C) and
+ * the renegotiation of MaxRecvDataSegmentLength, in discovery sessions
+ * and in the full feature phase of normal ones.
+ *
+ * One exchange at a time per connection, named by its ITT. A request
+ * with TTT 0xffffffff starts one (and ends any other, RFC 7143 11.10.4);
+ * every further request carries the TTT of our last response. A request
+ * split with the C bit is answered empty (F=0, a TTT) until its last
+ * piece; a response longer than the initiator's MaxRecvDataSegmentLength
+ * goes out in pieces with the C bit, each asked for by an empty request.
+ * Our last response has F=1 only when the request had it: that ends the
+ * exchange, and only then do the values it negotiated take effect. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/requests.h"
 #include "targets/iscsi/session.h"
 #include "targets/iscsi/target.h"
+#include "targets/iscsi/text_keys.h"
 
 struct send_targets {
 	struct iscsi_conn *conn;
@@ -66,42 +76,103 @@ static void send_targets(struct iscsi_conn *conn, const char *value, struct iscs
 	pthread_mutex_unlock(&scst_mutex);
 }
 
-static bool is_login_only_key(const char *key)
-{
-	static const char *const keys[] = {
-		"HeaderDigest", "DataDigest", "MaxRecvDataSegmentLength", "MaxBurstLength",
-		"FirstBurstLength", "InitialR2T", "ImmediateData", "MaxOutstandingR2T",
-		"DataPDUInOrder", "DataSequenceInOrder", "DefaultTime2Wait",
-		"DefaultTime2Retain", "ErrorRecoveryLevel", "MaxConnections", "InitiatorName",
-		"TargetName", "SessionType", "AuthMethod", "TargetAlias", "InitiatorAlias",
-		"TargetPortalGroupTag", "TargetAddress",
-	};
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (strcmp(key, keys[i]) == 0)
-			return true;
-	return false;
-}
-
 struct text_ctx {
 	struct iscsi_conn *conn;
 	struct iscsi_text *out;
 };
 
+/* Returns 1 for a key negotiated twice in one exchange (the request is
+ * rejected), else 0. */
 static int answer_key(void *ctx, const char *key, const char *value)
 {
 	struct text_ctx *tc = ctx;
-	if (strcmp(key, "SendTargets") == 0)
+
+	switch (iscsi_ffp_key_use(key)) {
+	case ISCSI_FFP_SEND_TARGETS:
 		send_targets(tc->conn, value, tc->out);
-	else if (is_login_only_key(key))
-		/* Renegotiation in the full feature phase is not offered. */
+		break;
+	case ISCSI_FFP_NEGOTIATE:
+		if (iscsi_negotiate_key(&tc->conn->text_neg, key, value, tc->out) ==
+		    ISCSI_KEY_REPEATED)
+			return 1;
+		break;
+	case ISCSI_FFP_DECLARED:
+		break;
+	case ISCSI_FFP_LOGIN_ONLY:
+		/* RFC 7143 13: an "IO" or "LO" key has no meaning once the
+		 * login is over; the session keeps what it negotiated. */
 		iscsi_text_add(tc->out, key, "Reject");
-	else
+		break;
+	case ISCSI_FFP_UNKNOWN:
 		iscsi_text_add(tc->out, key, "NotUnderstood");
+		break;
+	}
 	return 0;
 }
 
-/* Sends the next piece of conn->text_rsp. */
-static void send_piece(struct iscsi_conn *conn, uint32_t itt, const uint8_t *lun)
+/* Forgets the exchange under way, and what it negotiated. */
+static void exchange_reset(struct iscsi_conn *conn)
+{
+	iscsi_text_free(&conn->text_rsp);
+	iscsi_text_free(&conn->text_req);
+	conn->text_sent = 0;
+	conn->text_ttt = 0;
+	conn->text_active = false;
+}
+
+static void exchange_begin(struct iscsi_conn *conn, uint32_t itt)
+{
+	exchange_reset(conn);
+	conn->text_active = true;
+	conn->text_itt = itt;
+	iscsi_negotiation_init(&conn->text_neg, &conn->tp);
+	conn->text_neg.sp = conn->params;
+	conn->text_neg.discovery = conn->sess && conn->sess->discovery;
+	/* Nothing to declare unless our limit changes (declare_ours). */
+	conn->text_neg.declared_mrdsl = true;
+}
+
+/* Our receive limit changed since it was last declared (renegotiate.c):
+ * the next response of the exchange declares the new one. */
+static void declare_ours(struct iscsi_conn *conn)
+{
+	struct iscsi_negotiation *n = &conn->text_neg;
+
+	if (conn->tp.max_recv_dsl != n->sp.max_recv_dsl) {
+		n->sp.max_recv_dsl = conn->tp.max_recv_dsl;
+		n->declared_mrdsl = false;
+	}
+	iscsi_negotiation_declare(n, &conn->text_rsp);
+}
+
+/* The last response had F=1: the values take effect now. */
+static void exchange_done(struct iscsi_conn *conn)
+{
+	const struct iscsi_session_params *now = &conn->text_neg.sp;
+
+	if (now->max_xmit_dsl != conn->params.max_xmit_dsl ||
+	    now->max_recv_dsl != conn->params.max_recv_dsl)
+		log_info("iSCSI: %s (%s): renegotiated: MaxRecvDataSegmentLength %u (ours %u), "
+			 "was %u (ours %u)",
+			 conn->peer, iscsi_conn_initiator(conn), now->max_xmit_dsl,
+			 now->max_recv_dsl, conn->params.max_xmit_dsl, conn->params.max_recv_dsl);
+	/* Both are per connection (13.12); nothing else changes in FFP. */
+	conn->params.max_xmit_dsl = now->max_xmit_dsl;
+	conn->params.max_recv_dsl = now->max_recv_dsl;
+	exchange_reset(conn);
+}
+
+static void reject_and_reset(struct iscsi_conn *conn, const uint8_t *req,
+			     enum iscsi_reject_reason reason, const char *why)
+{
+	log_warn_rl("iSCSI: %s (%s): Text Request ITT 0x%x rejected: %s", conn->peer,
+		    iscsi_conn_initiator(conn), pdu_itt(req), why);
+	exchange_reset(conn);
+	iscsi_conn_reject_bhs(conn, req, reason);
+}
+
+/* Sends the next piece of conn->text_rsp (none: an empty response). */
+static void send_piece(struct iscsi_conn *conn, const uint8_t *lun)
 {
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu) {
@@ -112,10 +183,13 @@ static void send_piece(struct iscsi_conn *conn, uint32_t itt, const uint8_t *lun
 	uint32_t len = left > conn->params.max_xmit_dsl ? conn->params.max_xmit_dsl
 							: (uint32_t)left;
 	bool last = len == left;
+	/* RFC 7143 11.11.1: F=1 only in answer to F=1, and never while
+	 * text is left (that piece has C=1 instead). */
+	bool final = last && conn->text_req_final;
 	uint8_t *bhs = pdu->hdr;
-	pdu_init(bhs, ISCSI_OP_TEXT_RSP, last ? ISCSI_FLAG_FINAL : ISCSI_FLAG_CONTINUE);
+	pdu_init(bhs, ISCSI_OP_TEXT_RSP, final ? ISCSI_FLAG_FINAL : last ? 0 : ISCSI_FLAG_CONTINUE);
 	memcpy(bhs + ISCSI_OFF_LUN, lun, 8);
-	put_be32(bhs + ISCSI_OFF_ITT, itt);
+	put_be32(bhs + ISCSI_OFF_ITT, conn->text_itt);
 	if (len) {
 		pdu->owned = malloc(len);
 		if (!pdu->owned) {
@@ -129,11 +203,14 @@ static void send_piece(struct iscsi_conn *conn, uint32_t itt, const uint8_t *lun
 	}
 	conn->text_sent += len;
 	if (last) {
-		put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
 		iscsi_text_free(&conn->text_rsp);
 		conn->text_sent = 0;
-		conn->text_ttt = 0;
+	}
+	if (final) {
+		put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
+		exchange_done(conn);
 	} else {
+		/* The initiator goes on with this TTT (11.11.4). */
 		conn->text_ttt = iscsi_conn_next_ttt(conn);
 		if (conn->text_ttt == 0)
 			conn->text_ttt = iscsi_conn_next_ttt(conn);
@@ -145,37 +222,59 @@ static void send_piece(struct iscsi_conn *conn, uint32_t itt, const uint8_t *lun
 void iscsi_text_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
 	const uint8_t *req = r->bhs;
+	uint32_t itt = pdu_itt(req);
 	uint32_t ttt = get_be32(req + ISCSI_OFF_TTT);
-	if (ttt != ISCSI_RESERVED_TAG) {
+	bool final = req[1] & ISCSI_FLAG_FINAL;
+	bool more = req[1] & ISCSI_FLAG_CONTINUE;
+
+	if (final && more) {
+		reject_and_reset(conn, req, ISCSI_REJECT_PROTOCOL_ERROR, "both F and C bits");
+		return;
+	}
+	if (ttt == ISCSI_RESERVED_TAG) {
+		/* A new exchange; one still under way is abandoned with what
+		 * it negotiated (RFC 7143 11.10.4). */
+		exchange_begin(conn, itt);
+	} else if (!conn->text_active || ttt != conn->text_ttt || itt != conn->text_itt) {
+		log_warn_rl("iSCSI: %s (%s): Text Request ITT 0x%x TTT 0x%x continues no exchange",
+			    conn->peer, iscsi_conn_initiator(conn), itt, ttt);
+		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_INVALID_PDU_FIELD);
+		return;
+	}
+	/* The initiator has answered a renegotiation request (AsyncEvent 4). */
+	conn->reneg_wait = 0;
+	conn->text_req_final = final;
+	if (conn->text_rsp.data) {
 		/* The initiator asks for the rest of a long answer. */
-		if (ttt != conn->text_ttt || !conn->text_rsp.data) {
-			iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_INVALID_PDU_FIELD);
+		if (r->data_len) {
+			reject_and_reset(conn, req, ISCSI_REJECT_PROTOCOL_ERROR,
+					 "text sent while our response is incomplete");
 			return;
 		}
-		send_piece(conn, pdu_itt(req), req + ISCSI_OFF_LUN);
+		send_piece(conn, req + ISCSI_OFF_LUN);
 		return;
 	}
-	/* A new request ends whatever answer was left unfetched. */
-	iscsi_text_free(&conn->text_rsp);
-	conn->text_sent = 0;
 	iscsi_text_append(&conn->text_req, r->data, r->data_len);
 	if (conn->text_req.len > 65536 || conn->text_req.oom) {
-		iscsi_text_free(&conn->text_req);
-		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_PROTOCOL_ERROR);
+		reject_and_reset(conn, req, ISCSI_REJECT_PROTOCOL_ERROR,
+				 "request text over 64 KiB");
 		return;
 	}
-	if (req[1] & ISCSI_FLAG_CONTINUE) {
+	if (more) {
 		/* More request text follows: answer empty, keep collecting. */
-		send_piece(conn, pdu_itt(req), req + ISCSI_OFF_LUN);
+		send_piece(conn, req + ISCSI_OFF_LUN);
 		return;
 	}
 	struct text_ctx tc = { .conn = conn, .out = &conn->text_rsp };
 	int rc = iscsi_text_for_each(conn->text_req.data, conn->text_req.len, answer_key, &tc);
 	iscsi_text_free(&conn->text_req);
-	if (rc < 0 || conn->text_rsp.oom) {
-		iscsi_text_free(&conn->text_rsp);
-		iscsi_conn_reject_bhs(conn, req, ISCSI_REJECT_PROTOCOL_ERROR);
+	if (rc == 0)
+		declare_ours(conn);
+	if (rc != 0 || conn->text_rsp.oom) {
+		reject_and_reset(conn, req, ISCSI_REJECT_PROTOCOL_ERROR,
+				 rc > 0 ? "a key negotiated twice in one exchange"
+				 : rc < 0 ? "malformed text" : "out of memory");
 		return;
 	}
-	send_piece(conn, pdu_itt(req), req + ISCSI_OFF_LUN);
+	send_piece(conn, req + ISCSI_OFF_LUN);
 }
