@@ -61,7 +61,11 @@ static void dump_sessions_here(void *arg)
 
 	assert(ctx.self);
 	pthread_mutex_lock(&scst_mutex);
+	unsigned before = ctx.totals->sessions;
 	scst_for_each_target(NULL, dump_target_sessions, &ctx);
+	/* How sessions are spread over the reactors (docs/scale.md). */
+	log_info("dump: reactor %u: %u session(s)", reactor_index(ctx.self),
+		 ctx.totals->sessions - before);
 	pthread_mutex_unlock(&scst_mutex);
 }
 
