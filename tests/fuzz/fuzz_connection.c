@@ -8,12 +8,31 @@
  *                        byte written so far on every connection and gone
  *                        quiet, so that what this record does comes after
  *                        what earlier records did on other connections
+ *              bit 3     join (sync first): bytes 14-15 of the payload, the
+ *                        TSIH of a Login Request, become the TSIH of the
+ *                        session this input logged in to last, so that a
+ *                        new connection can join it (MC/S) whatever TSIH
+ *                        the target gave
+ *              bit 4     echo TTT (sync first): bytes 20-23 become the last
+ *                        Target Transfer Tag the target sent on this
+ *                        connection (R2T, Text Response with C, Data-In
+ *                        with A, NOP-In ping), for the PDU that answers it
+ *              bit 5     acknowledge (sync first): bytes 28-31, ExpStatSN,
+ *                        become the StatSN after the last one the target
+ *                        sent on this connection
  *              bit 6     after writing, close our end at once (an initiator
  *                        that vanishes)
  *              bit 7     after writing, shut our end down for writing and
  *                        expect the target to close its end (orderly)
  *   bytes 1-2  payload length, big-endian (cut to what the input holds)
  *   payload    bytes for the connection: PDUs, or pieces of them
+ *
+ * Bits 3 to 5 patch the first PDU of the payload (cut short: what it
+ * holds of those bytes) and mean nothing before something was seen (the
+ * field is then left as written); seeds write the value they predict, so
+ * the patch only matters where the prediction is wrong. Header digests
+ * are not recomputed: a patched PDU on a connection with HeaderDigest
+ * CRC32C is a digest error.
  *
  * A slot without a connection gets a new one at its next record, so one
  * input can log in, log out, reinstate and log in again. Each connection is
@@ -72,6 +91,10 @@
 #define MAX_CONNS 8
 #define REC_SLOT_MASK 0x03
 #define REC_SYNC 0x04
+#define REC_JOIN 0x08
+#define REC_ECHO_TTT 0x10
+#define REC_ACK_STATSN 0x20
+#define REC_PATCHES (REC_JOIN | REC_ECHO_TTT | REC_ACK_STATSN)
 #define REC_VANISH 0x40
 #define REC_CLOSE 0x80
 #define REC_HEADER_LEN 3
@@ -134,11 +157,28 @@ struct wire {
 	enum wire_state state;
 	bool peer_closed;   /* EOF seen: writes are pointless */
 	bool stalled;       /* the target stopped reading; records dropped */
-	/* Where the target's PDUs begin (parse_target_bytes()). */
+	/* Where the target's PDUs begin (parse_target_bytes()): the header
+	 * being collected, then what is left of that PDU after it, of which
+	 * the data segment starts at data_at and is data_len long. */
 	uint8_t bhs[48];
 	size_t bhs_got;
 	size_t skip;
+	size_t data_at;
+	size_t data_len;
 	bool logged_in;     /* its final Login Response has come */
+	/* What the Login Responses said, to know which digests the PDUs after
+	 * the final one carry. */
+	char login_text[4096];
+	size_t login_text_len;
+	bool digests_known; /* the final Login Response has ended */
+	bool header_digest;
+	bool data_digest;
+	/* For the patches of bits 4 and 5: the last TTT the target sent that
+	 * asks for an answer, and the StatSN after its last status. */
+	uint32_t last_ttt;
+	bool have_ttt;
+	uint32_t next_statsn;
+	bool have_statsn;
 };
 
 static struct wire wires[MAX_CONNS];
@@ -156,6 +196,9 @@ static int quiet_ms = 2;
  * nexuses; the driver keeps a closed session until its commands end). */
 static uint16_t tsihs[MAX_CONNS];
 static unsigned ntsihs;
+/* The TSIH of the last final Login Response (the record's join bit). */
+static uint16_t last_tsih;
+static bool have_tsih;
 
 static uint32_t be32_at(const uint8_t *p)
 {
@@ -174,6 +217,42 @@ static void on_target_pdu(struct wire *w, const uint8_t *h)
 			(unsigned)(w - wires), op, h[1], h[2], h[3], be32_at(h + 16),
 			be32_at(h + 20), be32_at(h + 24), be32_at(h + 28), be32_at(h + 32),
 			be32_at(h + 4) & 0xffffff);
+	uint32_t ttt = be32_at(h + 20);
+	bool asks = false;  /* the TTT is one the initiator must answer with */
+	bool status = false; /* the PDU takes a StatSN */
+	switch (op) {
+	case 0x20: /* NOP-In: a ping when it has a TTT, an answer when an ITT */
+		asks = ttt != 0xffffffffu;
+		status = be32_at(h + 16) != 0xffffffffu;
+		break;
+	case 0x21: /* SCSI Response */
+	case 0x22: /* Task Management Function Response */
+	case 0x23: /* Login Response */
+	case 0x26: /* Logout Response */
+	case 0x32: /* Asynchronous Message */
+	case 0x3f: /* Reject */
+		status = true;
+		break;
+	case 0x24: /* Text Response: more to fetch when C is set */
+		asks = ttt != 0xffffffffu;
+		status = true;
+		break;
+	case 0x25: /* Data-In: A asks for a DataACK; S carries status */
+		asks = (h[1] & 0x40) && ttt != 0xffffffffu;
+		status = h[1] & 0x01;
+		break;
+	case 0x31: /* R2T */
+		asks = true;
+		break;
+	}
+	if (asks) {
+		w->last_ttt = ttt;
+		w->have_ttt = true;
+	}
+	if (status) {
+		w->next_statsn = be32_at(h + 24) + 1;
+		w->have_statsn = true;
+	}
 	/* The final Login Response: T=1, NSG=full feature, status 0. */
 	if (op == 0x23 && (h[1] & 0x80) && (h[1] & 3) == 3 && !h[36] && !h[37] &&
 	    !w->logged_in) {
@@ -181,23 +260,62 @@ static void on_target_pdu(struct wire *w, const uint8_t *h)
 		uint16_t tsih = (uint16_t)(h[14] << 8 | h[15]);
 		if (ntsihs < MAX_CONNS)
 			tsihs[ntsihs++] = tsih;
+		last_tsih = tsih;
+		have_tsih = true;
 		if (trace)
 			fprintf(stderr, "trace: conn %u logged in, TSIH %u\n",
 				(unsigned)(w - wires), tsih);
 	}
 }
 
-/* Follows the PDU boundaries of what the target sent on @w, up to its
- * final Login Response (digests may start after it; FUZZ_TRACE goes on
- * regardless and then assumes there are none). */
+/* Whether the Login Responses of @w agreed to @key=CRC32C. */
+static bool login_agreed_crc(const struct wire *w, const char *key)
+{
+	char want[64];
+	int n = snprintf(want, sizeof(want), "%s=CRC32C", key);
+	size_t len = (size_t)n;
+
+	for (size_t at = 0; at + len <= w->login_text_len; at++)
+		if ((at == 0 || w->login_text[at - 1] == '\0') &&
+		    memcmp(w->login_text + at, want, len) == 0 &&
+		    (at + len == w->login_text_len || w->login_text[at + len] == '\0'))
+			return true;
+	return false;
+}
+
+/* The end of a PDU from the target: after the final Login Response, the
+ * digests its login agreed to start (RFC 7143 13.1). */
+static void target_pdu_done(struct wire *w)
+{
+	if (w->logged_in && !w->digests_known) {
+		w->digests_known = true;
+		w->header_digest = login_agreed_crc(w, "HeaderDigest");
+		w->data_digest = login_agreed_crc(w, "DataDigest");
+	}
+}
+
+/* Follows the PDU boundaries of what the target sent on @w, digests
+ * included; Login Responses' data is kept to know which. */
 static void parse_target_bytes(struct wire *w, const uint8_t *p, size_t n)
 {
-	while (n && (!w->logged_in || trace)) {
+	while (n) {
 		if (w->skip) {
 			size_t k = n < w->skip ? n : w->skip;
+			for (size_t i = 0; i < k && w->data_len; i++) {
+				if (w->data_at) {
+					w->data_at--;
+					continue;
+				}
+				w->data_len--;
+				if ((w->bhs[0] & 0x3f) == 0x23 &&
+				    w->login_text_len < sizeof(w->login_text))
+					w->login_text[w->login_text_len++] = (char)p[i];
+			}
 			p += k;
 			n -= k;
 			w->skip -= k;
+			if (!w->skip)
+				target_pdu_done(w);
 			continue;
 		}
 		size_t k = sizeof(w->bhs) - w->bhs_got;
@@ -210,9 +328,15 @@ static void parse_target_bytes(struct wire *w, const uint8_t *p, size_t n)
 		if (w->bhs_got < sizeof(w->bhs))
 			return;
 		w->bhs_got = 0;
+		bool hd = w->digests_known && w->header_digest;
+		bool dd = w->digests_known && w->data_digest;
 		on_target_pdu(w, w->bhs);
 		size_t dlen = be32_at(w->bhs + 4) & 0xffffff;
-		w->skip = w->bhs[4] * 4u + ((dlen + 3) & ~(size_t)3);
+		w->data_at = w->bhs[4] * 4u + (hd ? 4 : 0);
+		w->data_len = dlen;
+		w->skip = w->data_at + ((dlen + 3) & ~(size_t)3) + (dd && dlen ? 4 : 0);
+		if (!w->skip)
+			target_pdu_done(w);
 	}
 }
 
@@ -507,6 +631,27 @@ static void finish(void)
 	}
 }
 
+/* Puts @n bytes of @v, big-endian, at @off of the header @h, of which
+ * @len bytes are there. */
+static void patch_be(uint8_t *h, size_t len, size_t off, uint32_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (off + i < len)
+			h[off + i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+/* The patches a record's bits 3 to 5 ask for, on the first @len (at most
+ * 48) bytes of its payload. */
+static void patch_header(const struct wire *w, uint8_t flags, uint8_t *h, size_t len)
+{
+	if ((flags & REC_JOIN) && have_tsih)
+		patch_be(h, len, 14, last_tsih, 2);
+	if ((flags & REC_ECHO_TTT) && w->have_ttt)
+		patch_be(h, len, 20, w->last_ttt, 4);
+	if ((flags & REC_ACK_STATSN) && w->have_statsn)
+		patch_be(h, len, 28, w->next_statsn, 4);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -519,6 +664,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	nwires = 0;
 	ntsihs = 0;
+	have_tsih = false;
 	for (unsigned s = 0; s < SLOTS; s++)
 		slot_wire[s] = -1;
 
@@ -531,11 +677,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len > size)
 			len = size;
 
-		if (flags & REC_SYNC)
+		/* A patch takes what the target said before: it must be in. */
+		if (flags & (REC_SYNC | REC_PATCHES))
 			sync_point();
 		struct wire *w = slot_wire[slot] >= 0 ? &wires[slot_wire[slot]] : open_wire(slot);
-		if (w) {
+		if (w && (flags & REC_PATCHES)) {
+			uint8_t head[48];
+			size_t hlen = len < sizeof(head) ? len : sizeof(head);
+			memcpy(head, data, hlen);
+			patch_header(w, flags, head, hlen);
+			write_wire(w, head, hlen);
+			write_wire(w, data + hlen, len - hlen);
+		} else if (w) {
 			write_wire(w, data, len);
+		}
+		if (w) {
 			pump(0, NULL);
 			if (flags & (REC_VANISH | REC_CLOSE)) {
 				close_wire(w, flags & REC_VANISH);

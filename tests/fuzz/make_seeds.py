@@ -11,10 +11,14 @@ are left alone.
 connection/  record scripts for fuzz_connection.c: one record is
              [flags][length, 2 bytes big-endian][bytes for the connection];
              flags bits 0-1 = connection slot, 0x04 = sync first (the
-             target has read everything before), 0x40 = vanish after
+             target has read everything before), 0x08 = join (the first
+             PDU's TSIH becomes the last session's: MC/S), 0x10 = echo
+             the connection's last TTT into the first PDU, 0x20 = put
+             the next StatSN into its ExpStatSN, 0x40 = vanish after
              (close at once), 0x80 = close after (orderly shutdown).
              The initiator side is scripted blind: CmdSNs, ITTs and the
-             R2T TTTs (1, 2, ... per connection) are predicted.
+             R2T TTTs (1, 2, ... per connection) are predicted, and the
+             patch bits correct what cannot be.
 login_keys/  [mode byte][key=value\\0...] for fuzz_login_keys.c.
 config/      scst.conf texts for fuzz_config.c.
 rpc/         [piece size byte][JSON-RPC byte stream] for fuzz_rpc.c.
@@ -33,12 +37,18 @@ from iscsi_client import (FINAL, IMMEDIATE, OP_DATA_OUT, OP_LOGIN_REQ,  # noqa: 
 TARGET = "iqn.2026-11.org.uscst:fuzz"
 TARGET_R2T = "iqn.2026-11.org.uscst:fuzz-r2t"
 INITIATOR = "iqn.2026-11.org.uscst:fuzz-initiator"
-OP_TMF_REQ, OP_TEXT_REQ = 0x02, 0x04
+OP_TMF_REQ, OP_TEXT_REQ, OP_SNACK_REQ = 0x02, 0x04, 0x10
 TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET = 1, 2, 4
 TMF_LUN_RESET, TMF_TARGET_WARM_RESET = 5, 6
+TMF_TASK_REASSIGN = 14
 READ, WRITE, SIMPLE = 0x40, 0x20, 0x01
+# SNACK types (RFC 7143 11.16): Data/R2T, Status, DataACK, R-Data.
+SNACK_DATA_R2T, SNACK_STATUS, SNACK_DATA_ACK, SNACK_RDATA = 0, 1, 2, 3
+# Logout reasons: close the session, close a connection, remove a
+# connection for recovery.
+LOGOUT_SESSION, LOGOUT_CONNECTION, LOGOUT_RECOVERY = 0, 1, 2
 
-SYNC, VANISH, CLOSE = 0x04, 0x40, 0x80
+SYNC, JOIN, ECHO_TTT, ACK, VANISH, CLOSE = 0x04, 0x08, 0x10, 0x20, 0x40, 0x80
 
 OPERATIONAL_KEYS = [
     ("HeaderDigest", "None"), ("DataDigest", "None"),
@@ -55,16 +65,55 @@ def text(pairs):
     return b"".join(("%s=%s" % kv).encode() + b"\0" for kv in pairs)
 
 
+def keys_with(**values):
+    """OPERATIONAL_KEYS with some values changed."""
+    out = [(k, str(values.pop(k, v))) for k, v in OPERATIONAL_KEYS]
+    assert not values, values
+    return out
+
+
+# What a connection joining a session negotiates (its own keys; the
+# session's are the leading connection's).
+JOIN_KEYS = [("HeaderDigest", "None"), ("DataDigest", "None"),
+             ("MaxRecvDataSegmentLength", "262144")]
+
+
 class Initiator:
     """One connection's PDUs, built without seeing the target's answers."""
 
-    def __init__(self, isid=b"\x80\x00\x00\x00\x00\x01", name=INITIATOR, target=TARGET):
+    def __init__(self, isid=b"\x80\x00\x00\x00\x00\x01", name=INITIATOR, target=TARGET,
+                 lead=None, cid=0):
         self.isid = isid
         self.name = name
         self.target = target
-        self.cmd_sn = 1
-        self.itt = 0x100
+        # A connection joining @lead's session shares its CmdSN and ITT
+        # sequences (both are session-wide, RFC 7143 4.2).
+        self.lead = lead
+        self.cid = cid
+        if lead is None:
+            self._cmd_sn = 1
+            self._itt = 0x100
         self.digests = False
+
+    def joined(self, cid):
+        """Another connection of this session, with CID @cid."""
+        return Initiator(self.isid, self.name, self.target, lead=self.lead or self, cid=cid)
+
+    @property
+    def cmd_sn(self):
+        return (self.lead or self)._cmd_sn
+
+    @cmd_sn.setter
+    def cmd_sn(self, v):
+        (self.lead or self)._cmd_sn = v
+
+    @property
+    def itt(self):
+        return (self.lead or self)._itt
+
+    @itt.setter
+    def itt(self, v):
+        (self.lead or self)._itt = v
 
     def next_itt(self):
         self.itt += 1
@@ -102,7 +151,8 @@ class Initiator:
         itt = self.next_itt()
 
         def req(flags, data):
-            b = bhs(OP_LOGIN_REQ | IMMEDIATE, flags, itt, word20=0, word24=self.cmd_sn)
+            b = bhs(OP_LOGIN_REQ | IMMEDIATE, flags, itt, word20=self.cid << 16,
+                    word24=self.cmd_sn)
             b[8:14] = self.isid
             b[14:16] = struct.pack(">H", tsih)
             return self.pdu(b, data)
@@ -115,6 +165,11 @@ class Initiator:
         if absorb_ua and not discovery:
             out += self.scsi(TEST_UNIT_READY, FINAL)
         return out
+
+    def join_login(self, keys=JOIN_KEYS, predicted_tsih=1):
+        """The Login Request of a connection joining the session: sent
+        with the JOIN record flag, which puts the session's TSIH in."""
+        return self.login(keys=keys, tsih=predicted_tsih, absorb_ua=False)
 
     def scsi(self, cdb, flags, edtl=0, data=b"", lun=0, itt=None, cmd_sn=None,
              immediate=False):
@@ -140,16 +195,27 @@ class Initiator:
                             word20=ref_itt, word24=self.cmd_sn,
                             rest=struct.pack(">I", ref_cmd_sn)))
 
-    def text_req(self, pairs, immediate=True, ttt=RESERVED_TAG, cont=False):
+    def text_req(self, pairs, immediate=True, ttt=RESERVED_TAG, cont=False, itt=None,
+                 raw=None):
         sn = self.cmd_sn if immediate else self.take_cmd_sn()
         op = OP_TEXT_REQ | (IMMEDIATE if immediate else 0)
         flags = 0x40 if cont else FINAL
-        return self.pdu(bhs(op, flags, self.next_itt(), word20=ttt, word24=sn), text(pairs))
+        itt = itt if itt is not None else self.next_itt()
+        data = raw if raw is not None else text(pairs)
+        return self.pdu(bhs(op, flags, itt, word20=ttt, word24=sn), data)
 
-    def logout(self, reason=0, immediate=True):
+    def logout(self, reason=0, immediate=True, cid=None):
         sn = self.cmd_sn if immediate else self.take_cmd_sn()
         op = OP_LOGOUT_REQ | (IMMEDIATE if immediate else 0)
-        return self.pdu(bhs(op, FINAL | reason, self.next_itt(), word24=sn))
+        cid = self.cid if cid is None else cid
+        return self.pdu(bhs(op, FINAL | reason, self.next_itt(), word20=cid << 16, word24=sn))
+
+    def snack(self, kind, itt=RESERVED_TAG, beg_run=0, run_length=0, ttt=RESERVED_TAG, lun=0,
+              exp_stat_sn=0):
+        """A SNACK Request (opcode 0x10): no CmdSN; BegRun and RunLength
+        count DataSNs, R2TSNs or StatSNs by @kind."""
+        return self.pdu(bhs(OP_SNACK_REQ, FINAL | kind, itt, lun=lun, word20=ttt,
+                            word28=exp_stat_sn, rest=struct.pack(">QII", 0, beg_run, run_length)))
 
 
 # CDBs.
@@ -494,7 +560,326 @@ def connection_seeds():
     s.rec(1, b.logout(), CLOSE | SYNC)
     seeds["reservations_two_nexuses"] = s
 
+    seeds.update(mcs_seeds())
+    seeds.update(text_ffp_seeds())
+    seeds.update(snack_seeds())
     return {name: bytes(sc.out) for name, sc in seeds.items()}
+
+
+def mcs_seeds():
+    """Several connections in one session (issue 10, section 2): joins by
+    TSIH (the JOIN record flag puts the session's in), one CmdSN sequence
+    across connections, logout of one connection (reason 1) and for
+    recovery (reason 2), connection loss, TASK REASSIGN."""
+    seeds = {}
+    mcs_keys = keys_with(MaxConnections=4)
+
+    # Two connections: commands on both, CmdSN n+1 on connection 1 before
+    # n on connection 0 (same blocks), NOP-Outs; connection 0 logs out
+    # connection 1 by its CID, then a CID nobody has; then the session.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x21")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=mcs_keys))
+    s.rec(1, b.join_login(), JOIN)
+    s.rec(1, b.scsi(write10(0, 2), WRITE | FINAL, 1024, block(2, 0x11)), SYNC)
+    s.rec(0, a.scsi(read10(0, 2), READ | FINAL, 1024) + a.nop(b"zero"))
+    first, second = a.take_cmd_sn(), a.take_cmd_sn()
+    s.rec(1, b.scsi(write10(4, 2), WRITE | FINAL, 1024, block(2, 0x22), cmd_sn=second), SYNC)
+    s.rec(0, a.scsi(write10(4, 2), WRITE | FINAL, 1024, block(2, 0x21), cmd_sn=first))
+    s.rec(1, b.scsi(read10(4, 2), READ | FINAL, 1024) + b.nop(b"one", immediate=False), SYNC)
+    s.rec(0, a.logout(LOGOUT_CONNECTION, cid=1), SYNC)
+    s.rec(1, b.nop(b"after my logout"), SYNC)
+    s.rec(0, a.logout(LOGOUT_CONNECTION, cid=7), SYNC)
+    s.rec(0, a.scsi(TEST_UNIT_READY, FINAL) + a.logout(), CLOSE | SYNC)
+    seeds["mcs_two_connections_logout_by_cid"] = s
+
+    # A connection logs itself out (reason 1); its CID joins again; a
+    # third connection takes the same CID while it is live (connection
+    # reinstatement); the session's logout on the last one closes all.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x22")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=mcs_keys))
+    s.rec(1, b.join_login(), JOIN)
+    s.rec(1, b.scsi(inquiry(), READ | FINAL, 255), SYNC)
+    s.rec(1, b.logout(LOGOUT_CONNECTION), CLOSE | SYNC)
+    s.rec(1, b.join_login(), JOIN)
+    s.rec(1, b.scsi(read10(0, 8), READ | FINAL, 4096), SYNC)
+    c = a.joined(1)
+    s.rec(2, c.join_login(), JOIN)
+    s.rec(2, c.scsi(TEST_UNIT_READY, FINAL) + c.scsi(read10(8, 2), READ | FINAL, 1024), SYNC)
+    s.rec(0, a.nop(b"lead"), SYNC)
+    s.rec(2, c.logout(LOGOUT_SESSION), CLOSE | SYNC)
+    s.rec(0, a.nop(b"closed?"), SYNC)
+    seeds["mcs_self_logout_rejoin_reinstate"] = s
+
+    # Connection loss with the other alive (ErrorRecoveryLevel 0): a
+    # command held behind a CmdSN gap and a WRITE waiting for its Data-Out
+    # on connection 1, which vanishes; connection 0 fills the gap and goes
+    # on.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x23")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=mcs_keys))
+    s.rec(1, b.join_login(), JOIN)
+    gap = a.take_cmd_sn()
+    witt = b.next_itt()
+    s.rec(1, b.scsi(read10(0, 2), READ | FINAL, 1024)
+          + b.scsi(write10(8, 4), WRITE, 2048, block(2, 5), itt=witt), SYNC)
+    s.rec(1, b.nop(), VANISH | SYNC)
+    s.rec(0, a.scsi(TEST_UNIT_READY, FINAL, cmd_sn=gap) + a.scsi(read10(8, 4), READ | FINAL, 2048),
+          SYNC)
+    s.rec(0, a.data_out(witt, 1024, block(2, 5)) + a.logout(), CLOSE | SYNC)
+    seeds["mcs_connection_lost_erl0"] = s
+
+    # ErrorRecoveryLevel 2: connection 1 has a WRITE waiting for its
+    # Data-Out and a READ; connection 0 removes it for recovery (logout
+    # reason 2) and it vanishes; a new connection takes CID 1 again and
+    # reassigns both tasks (TASK REASSIGN), answers the WRITE's R2T (echo
+    # TTT); then connection 0 logs out the session.
+    erl2 = keys_with(MaxConnections=4, ErrorRecoveryLevel=2, DefaultTime2Wait=0,
+                     DefaultTime2Retain=20)
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x24")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=erl2))
+    s.rec(1, b.join_login(), JOIN)
+    witt, wsn = b.next_itt(), a.cmd_sn
+    ritt, rsn = b.next_itt() + 1, a.cmd_sn + 1
+    s.rec(1, b.scsi(write10(16, 4), WRITE, 2048, block(2, 7), itt=witt)
+          + b.scsi(read10(16, 4), READ | FINAL, 2048, itt=ritt), SYNC)
+    b.itt = ritt
+    s.rec(0, a.logout(LOGOUT_RECOVERY, cid=1), SYNC)
+    s.rec(1, b"", VANISH | SYNC)
+    c = a.joined(1)
+    s.rec(1, c.join_login(), JOIN)
+    s.rec(1, c.tmf(TMF_TASK_REASSIGN, ref_itt=witt, ref_cmd_sn=wsn)
+          + c.tmf(TMF_TASK_REASSIGN, ref_itt=ritt, ref_cmd_sn=rsn), SYNC)
+    s.rec(1, c.data_out(witt, 0, block(4, 7), ttt=1), ECHO_TTT)
+    s.rec(1, c.nop(b"acked", immediate=True), ACK | SYNC)
+    s.rec(0, a.scsi(read10(16, 4), READ | FINAL, 2048) + a.logout(), CLOSE | SYNC)
+    seeds["mcs_erl2_remove_for_recovery_reassign"] = s
+
+    # The same tasks reassigned on the surviving connection, after its
+    # peer vanished without a logout; and TASK REASSIGN at ErrorRecovery
+    # Level 0 and of a task that does not exist.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x25")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=erl2))
+    s.rec(1, b.join_login(), JOIN)
+    witt, wsn = b.next_itt(), a.cmd_sn
+    s.rec(1, b.scsi(write10(0, 4), WRITE, 2048, block(2, 3), itt=witt), SYNC | VANISH)
+    s.rec(0, a.tmf(TMF_TASK_REASSIGN, ref_itt=witt, ref_cmd_sn=wsn), SYNC)
+    s.rec(0, a.data_out(witt, 1024, block(2, 3), ttt=1), ECHO_TTT)
+    s.rec(0, a.tmf(TMF_TASK_REASSIGN, ref_itt=0x5555, ref_cmd_sn=1), SYNC)
+    s.rec(0, a.logout(), CLOSE | SYNC)
+    e = Initiator(isid=b"\x80\x00\x00\x00\x00\x26")
+    s.rec(2, e.login(), SYNC)
+    s.rec(2, e.tmf(TMF_TASK_REASSIGN, ref_itt=0x101, ref_cmd_sn=1) + e.logout(), CLOSE | SYNC)
+    seeds["mcs_reassign_after_loss"] = s
+
+    # Joins the target must refuse: a TSIH no session has, another ISID,
+    # another target, more connections than the session's MaxConnections
+    # (2), a discovery login with a TSIH; after them the session works.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x27")
+    s = Script().rec(0, a.login(keys=keys_with(MaxConnections=2)))
+    s.rec(1, a.joined(3).join_login(predicted_tsih=0x7777), CLOSE | SYNC)
+    other = Initiator(isid=b"\x80\x00\x00\x00\x00\x28")
+    s.rec(1, other.login(keys=JOIN_KEYS, tsih=1, absorb_ua=False), JOIN | CLOSE)
+    t = Initiator(isid=a.isid, target=TARGET_R2T)
+    s.rec(1, t.login(keys=JOIN_KEYS, tsih=1, absorb_ua=False), JOIN | CLOSE)
+    s.rec(1, a.joined(1).join_login(), JOIN)
+    s.rec(2, a.joined(2).join_login(), JOIN | CLOSE)
+    d = Initiator(isid=a.isid)
+    s.rec(2, d.login(keys=[("HeaderDigest", "None")], discovery=True, tsih=1), JOIN | CLOSE)
+    s.rec(0, a.scsi(TEST_UNIT_READY, FINAL) + a.logout(), CLOSE | SYNC)
+    seeds["mcs_joins_refused"] = s
+
+    # Three connections, commands striped with shuffled CmdSNs, a TMF on
+    # one naming a task of another; the lead vanishes first.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x29")
+    conns = [a, a.joined(1), a.joined(2)]
+    s = Script().rec(0, a.login(keys=mcs_keys))
+    s.rec(1, conns[1].join_login(), JOIN).rec(2, conns[2].join_login(), JOIN)
+    sns = [a.take_cmd_sn() for _ in range(9)]
+    for n in (4, 0, 8, 2, 6, 1, 5, 3, 7):
+        conn = conns[n % 3]
+        if n % 2:
+            s.rec(n % 3, conn.scsi(read10(n * 8, 8), READ | FINAL, 4096, cmd_sn=sns[n]))
+        else:
+            s.rec(n % 3, conn.scsi(write10(n * 8, 8), WRITE | FINAL, 4096, block(8, n),
+                                   cmd_sn=sns[n]))
+    itt = conns[2].next_itt()
+    s.rec(2, conns[2].scsi(write10(0, 4), WRITE, 2048, block(2, 9), itt=itt), SYNC)
+    s.rec(1, conns[1].tmf(TMF_ABORT_TASK, ref_itt=itt, ref_cmd_sn=a.cmd_sn - 1), SYNC)
+    s.rec(0, b"", VANISH | SYNC)
+    s.rec(2, conns[2].scsi(read10(0, 4), READ | FINAL, 2048), SYNC)
+    s.rec(1, conns[1].logout(LOGOUT_SESSION), CLOSE | SYNC)
+    seeds["mcs_three_connections_striped"] = s
+    return seeds
+
+
+def text_ffp_seeds():
+    """Text negotiation in the full feature phase (RFC 7143 6.4): keys
+    renegotiated, requests in several PDUs with C and the target's TTT,
+    answers longer than MaxRecvDataSegmentLength fetched piece by piece
+    (the ECHO_TTT record flag answers the TTT the target gave)."""
+    seeds = {}
+
+    # MaxRecvDataSegmentLength renegotiated down, then a 64 KiB READ
+    # (Data-In in 4 KiB PDUs) and a NOP-Out with data; then up again;
+    # keys that cannot change in the full feature phase and bad values.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x31")
+    s = Script().rec(0, i.login())
+    s.rec(0, i.text_req([("MaxRecvDataSegmentLength", "4096")], immediate=False), SYNC)
+    s.rec(0, i.scsi(read10(0, 128), READ | FINAL, 65536) + i.nop(b"y" * 3000), SYNC)
+    s.rec(0, i.text_req([("MaxRecvDataSegmentLength", "65536"), ("X-org.uscst.k", "v")]), SYNC)
+    s.rec(0, i.text_req([("MaxBurstLength", "4096"), ("HeaderDigest", "CRC32C"),
+                         ("ErrorRecoveryLevel", "1"), ("InitialR2T", "Yes"),
+                         ("MaxConnections", "2"), ("DefaultTime2Retain", "5")]), SYNC)
+    s.rec(0, i.text_req([("MaxRecvDataSegmentLength", "100")])
+          + i.text_req([("MaxRecvDataSegmentLength", "0x1000000")])
+          + i.text_req([("MaxRecvDataSegmentLength", "4096"), ("MaxRecvDataSegmentLength", "8192")])
+          + i.text_req([("MaxRecvDataSegmentLength", "")]), SYNC)
+    s.rec(0, i.scsi(read10(0, 32), READ | FINAL, 16384), SYNC)
+    s.rec(0, i.logout(), CLOSE | SYNC)
+    seeds["text_ffp_renegotiate"] = s
+
+    # One request in three PDUs (C set on the first two), a key split
+    # across them; each continuation carries the TTT of the target's empty
+    # answer and the first PDU's ITT. Once immediate, once numbered.
+    for immediate in (True, False):
+        i = Initiator(isid=b"\x80\x00\x00\x00\x00\x32")
+        s = Script().rec(0, i.login())
+        whole = text([("MaxRecvDataSegmentLength", "8192"), ("X-org.uscst.split", "yes"),
+                      ("SendTargets", "All")])
+        parts = [whole[:14], whole[14:40], whole[40:]]
+        itt = i.next_itt()
+        s.rec(0, i.text_req(None, immediate=immediate, cont=True, itt=itt, raw=parts[0]), SYNC)
+        s.rec(0, i.text_req(None, immediate=immediate, cont=True, itt=itt, raw=parts[1], ttt=1),
+              ECHO_TTT)
+        s.rec(0, i.text_req(None, immediate=immediate, itt=itt, raw=parts[2], ttt=2), ECHO_TTT)
+        s.rec(0, i.scsi(read10(0, 32), READ | FINAL, 16384) + i.logout(), CLOSE | SYNC)
+        seeds["text_ffp_continued_request_%s" % ("immediate" if immediate else "numbered")] = s
+
+    # An answer longer than MaxRecvDataSegmentLength (512, from the login):
+    # 40 keys answered NotUnderstood, fetched piece by piece with empty
+    # requests carrying the target's TTT; then a fetch with a TTT the
+    # target never gave, a new request abandoning an unfetched answer, a
+    # fetch after the answer ended.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x33")
+    s = Script().rec(0, i.login(keys=keys_with(MaxRecvDataSegmentLength=512)))
+    many = [("X-org.uscst.fuzz-key-%02d" % n, "value-%02d" % n) for n in range(40)]
+    itt = i.next_itt()
+    s.rec(0, i.text_req(many, itt=itt), SYNC)
+    for ttt in (1, 2, 3, 4):
+        s.rec(0, i.text_req(None, itt=itt, raw=b"", ttt=ttt), ECHO_TTT)
+    s.rec(0, i.text_req(None, itt=itt, raw=b"", ttt=0x12345678), SYNC)
+    itt = i.next_itt()
+    s.rec(0, i.text_req(many, itt=itt), SYNC)
+    s.rec(0, i.text_req(None, itt=itt, raw=b"", ttt=5), ECHO_TTT)
+    s.rec(0, i.text_req([("SendTargets", "All")]), SYNC)
+    s.rec(0, i.text_req(None, itt=itt, raw=b"", ttt=6), ECHO_TTT)
+    s.rec(0, i.logout(), CLOSE | SYNC)
+    seeds["text_ffp_long_answer_fetched"] = s
+
+    # Malformed text in the full feature phase: no NUL at the end, a pair
+    # without '=', an empty request, a TTT out of the blue, a request that
+    # grows past 64 KiB through C, then a good one.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x34")
+    s = Script().rec(0, i.login())
+    s.rec(0, i.text_req(None, raw=b"MaxRecvDataSegmentLength=8192")
+          + i.text_req(None, raw=b"NoEquals\0") + i.text_req(None, raw=b"")
+          + i.text_req([("SendTargets", "All")], ttt=0x77), SYNC)
+    itt = i.next_itt()
+    chunk = b"X-org.uscst.pad=" + b"p" * 8000 + b"\0"
+    for n in range(9):
+        s.rec(0, i.text_req(None, cont=True, itt=itt, raw=chunk,
+                            ttt=n if n else RESERVED_TAG), ECHO_TTT if n else SYNC)
+    s.rec(0, i.text_req([("MaxRecvDataSegmentLength", "16384")]), SYNC)
+    s.rec(0, i.logout(), CLOSE | SYNC)
+    seeds["text_ffp_malformed"] = s
+
+    # Text on two connections of one session at once: each connection
+    # has its own negotiation (MaxRecvDataSegmentLength is per connection).
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x35")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=keys_with(MaxConnections=2)))
+    s.rec(1, b.join_login(), JOIN)
+    s.rec(0, a.text_req([("MaxRecvDataSegmentLength", "4096")]))
+    s.rec(1, b.text_req([("MaxRecvDataSegmentLength", "8192")], immediate=False))
+    s.rec(0, a.scsi(read10(0, 64), READ | FINAL, 32768), SYNC)
+    s.rec(1, b.scsi(read10(0, 64), READ | FINAL, 32768), SYNC)
+    s.rec(0, a.logout(), CLOSE | SYNC)
+    seeds["text_ffp_two_connections"] = s
+    return seeds
+
+
+def snack_seeds():
+    """SNACK (opcode 0x10, RFC 7143 11.16) of every type with
+    ErrorRecoveryLevel=1 asked for (the target may agree to 0, and then
+    rejects them), DataACK answering the A bit (echo TTT), ExpStatSN
+    acknowledgements (the ACK record flag); and SNACKs at level 0."""
+    seeds = {}
+    erl1 = keys_with(ErrorRecoveryLevel=1, MaxRecvDataSegmentLength=8192)
+
+    # A 64 KiB READ in 8 Data-In PDUs (DataSN 0-7); Data SNACKs for a
+    # run, for everything, past the end; a status SNACK; DataACK; R-Data
+    # SNACK; SNACKs for a task that does not exist and of types 4 and 15;
+    # a SNACK for the READ after its status went.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x41")
+    s = Script().rec(0, i.login(keys=erl1))
+    itt = i.next_itt()
+    s.rec(0, i.scsi(read10(0, 128), READ | FINAL, 65536, itt=itt), SYNC)
+    s.rec(0, i.snack(SNACK_DATA_R2T, itt, beg_run=2, run_length=3), SYNC)
+    s.rec(0, i.snack(SNACK_DATA_R2T, itt, beg_run=0, run_length=0), SYNC)
+    s.rec(0, i.snack(SNACK_DATA_R2T, itt, beg_run=7, run_length=5), SYNC)
+    s.rec(0, i.snack(SNACK_STATUS, beg_run=1, run_length=1), SYNC)
+    s.rec(0, i.snack(SNACK_DATA_ACK, beg_run=8, ttt=1), ECHO_TTT)
+    s.rec(0, i.snack(SNACK_RDATA, itt, ttt=0x1234), SYNC)
+    s.rec(0, i.snack(SNACK_DATA_R2T, 0x9999, beg_run=0, run_length=1)
+          + i.snack(4, itt) + i.snack(15, itt), SYNC)
+    s.rec(0, i.nop(b"ack"), ACK)
+    s.rec(0, i.snack(SNACK_STATUS, beg_run=0, run_length=0), SYNC)
+    s.rec(0, i.logout(), CLOSE | SYNC)
+    seeds["snack_erl1_read"] = s
+
+    # A WRITE the target solicits (R2T TTT 1, R2TSN 0): an R2T SNACK asks
+    # for it again, the Data-Out answers the last TTT; then a status
+    # SNACK for the WRITE's response, acknowledged after.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x42", target=TARGET_R2T)
+    s = Script().rec(0, i.login(keys=[k for k in erl1 if k[0] != "InitialR2T"]))
+    itt = i.next_itt()
+    s.rec(0, i.scsi(write10(0, 4), WRITE | FINAL, 2048, block(2, 8), itt=itt), SYNC)
+    s.rec(0, i.snack(SNACK_DATA_R2T, itt, beg_run=0, run_length=1), SYNC)
+    s.rec(0, i.data_out(itt, 1024, block(2, 8), ttt=2), ECHO_TTT)
+    s.rec(0, i.snack(SNACK_STATUS, beg_run=2, run_length=1), SYNC)
+    s.rec(0, i.nop(), ACK | SYNC)
+    s.rec(0, i.scsi(read10(0, 4), READ | FINAL, 2048) + i.logout(), CLOSE | SYNC)
+    seeds["snack_erl1_r2t_write"] = s
+
+    # SNACKs at ErrorRecoveryLevel 0 (Reject), in the middle of a READ's
+    # Data-In; and a SNACK as the first PDU of a connection, before login.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x43")
+    s = Script().rec(0, i.login())
+    itt = i.next_itt()
+    s.rec(0, i.scsi(read10(0, 256), READ | FINAL, 131072, itt=itt)
+          + i.snack(SNACK_DATA_R2T, itt, beg_run=1, run_length=2)
+          + i.snack(SNACK_STATUS, beg_run=0) + i.snack(SNACK_DATA_ACK, ttt=5, beg_run=3))
+    s.rec(0, i.logout(), CLOSE | SYNC)
+    s.rec(1, Initiator().snack(SNACK_DATA_R2T, 0x101), CLOSE)
+    seeds["snack_erl0_and_before_login"] = s
+
+    # Under MC/S: a SNACK on one connection for a task with allegiance to
+    # the other.
+    a = Initiator(isid=b"\x80\x00\x00\x00\x00\x44")
+    b = a.joined(1)
+    s = Script().rec(0, a.login(keys=keys_with(ErrorRecoveryLevel=1, MaxConnections=2)))
+    s.rec(1, b.join_login(), JOIN)
+    itt = a.next_itt()
+    s.rec(0, a.scsi(read10(0, 64), READ | FINAL, 32768, itt=itt), SYNC)
+    s.rec(1, b.snack(SNACK_DATA_R2T, itt, beg_run=0, run_length=0), SYNC)
+    s.rec(0, a.snack(SNACK_DATA_R2T, itt, beg_run=0, run_length=1), SYNC)
+    s.rec(0, a.logout(), CLOSE | SYNC)
+    seeds["snack_erl1_other_connection"] = s
+    return seeds
 
 
 def login_keys_seeds():
