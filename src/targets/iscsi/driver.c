@@ -1,4 +1,5 @@
 /* The "iscsi" target template: the core's view of this driver. */
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,8 +271,13 @@ static bool iscsi_initiator_allowed(struct scst_tgt *tgt, const char *initiator_
 
 uint16_t iscsi_tpgt(const struct scst_tgt *tgt)
 {
-	/* Tag 0 is legal but confuses some initiators; 1 is the usual one. */
-	return tgt && tgt->tpg_id ? tgt->tpg_id : 1;
+	const struct iscsi_tgt *it = tgt ? tgt->tgt_priv : NULL;
+
+	/* The attribute's range keeps it a 16-bit tag other than 0. */
+	if (!it)
+		return 1;
+	assert(it->tp.tpgt >= 1 && it->tp.tpgt <= 65535);
+	return (uint16_t)it->tp.tpgt;
 }
 
 /* SPC-4 table 49: iSCSI (no version claimed). */

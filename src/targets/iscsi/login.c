@@ -823,7 +823,7 @@ void iscsi_login_rx(struct iscsi_conn *conn)
 	authenticate(conn, l, &flags);
 	transit = flags & ISCSI_FLAG_TRANSIT;
 	if (l->status == LOGIN_OK && !l->discovery && !l->tpgt_sent) {
-		iscsi_text_add_u32(&l->rsp, "TargetPortalGroupTag", iscsi_tpgt(l->tgt));
+		iscsi_text_add_u32(&l->rsp, "TargetPortalGroupTag", conn->tp.tpgt);
 		if (conn->tp.alias[0])
 			iscsi_text_add(&l->rsp, "TargetAlias", conn->tp.alias);
 		l->tpgt_sent = true;

@@ -264,6 +264,11 @@ static const struct scst_attr_desc target_param_descs[] = {
 	  .choices = iscsi_redirect_types, .def = "temporary",
 	  .help = "temporary: status 0x0101, SendTargets still lists this portal; permanent: "
 		  "0x0102, SendTargets lists the redirect address." },
+	/* RFC 7143 13.9: 0 is a legal tag, but open-iscsi and SCST treat it
+	 * as "none"; SCST's own range for it starts at 1 too. */
+	TP_U32("TargetPortalGroupTag", tpgt, 1, 65535, "1",
+	       "The target's portal group tag, declared at login and listed by SendTargets and "
+	       "iSNS (docs/redirect.md)."),
 };
 
 const struct scst_attr_table iscsi_target_param_table = {

@@ -79,6 +79,10 @@ struct iscsi_target_params {
 	/* redirect / redirect_type: where normal-session logins are sent
 	 * instead (redirect.h). */
 	struct iscsi_redirect redirect;
+	/* TargetPortalGroupTag: the tag of the target's one portal group
+	 * (the portals its allowed_portal lines leave it), 1..65535;
+	 * declared at login, listed by SendTargets and iSNS. */
+	uint32_t tpgt;
 };
 
 /* The attributes above as descriptors (core/attr_desc.h), with their

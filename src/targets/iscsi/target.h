@@ -24,7 +24,10 @@ struct iscsi_tgt {
  * scst_mutex, under which management replaces them. Returns 0 or -1. */
 int iscsi_discovery_chap_copy(struct chap_credentials *dst);
 
-/* The Target Portal Group Tag we report for @tgt. */
+/* The Target Portal Group Tag we report for @tgt (its
+ * TargetPortalGroupTag attribute). Reads the target's parameters: call
+ * under scst_mutex, which guards their change. login.c reports the copy
+ * it took at identify() instead. */
 uint16_t iscsi_tpgt(const struct scst_tgt *tgt);
 
 #endif
