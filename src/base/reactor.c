@@ -23,6 +23,9 @@ struct run_on_all;
 
 struct reactor {
 	unsigned index;
+	/* Connections placed here: counted by reactor_pick(), moved by
+	 * reactor_load_move(), dropped by reactor_load_drop(); any thread. */
+	atomic_int load;
 	pthread_t thread;
 	struct io_uring ring;
 	int epfd;
@@ -84,9 +87,45 @@ struct reactor *reactor_self(void)
 	return current_reactor;
 }
 
+/* The least loaded reactor, so that connections that left (logged out, or
+ * moved to their session's reactor) leave room that the next ones fill;
+ * plain round-robin put every session on one reactor when an initiator
+ * brought up two-connection sessions one after the other (the second
+ * connection's turn was always the other reactor's, and it moved back).
+ * The scan starts one reactor further each time, so ties go round-robin. */
 struct reactor *reactor_pick(void)
 {
-	return &reactors[atomic_fetch_add(&next_pick, 1) % nreactors];
+	unsigned start = atomic_fetch_add(&next_pick, 1) % nreactors;
+	struct reactor *best = &reactors[start];
+	int best_load = atomic_load_explicit(&best->load, memory_order_relaxed);
+
+	for (unsigned i = 1; i < nreactors; i++) {
+		struct reactor *r = &reactors[(start + i) % nreactors];
+		int load = atomic_load_explicit(&r->load, memory_order_relaxed);
+
+		if (load < best_load) {
+			best = r;
+			best_load = load;
+		}
+	}
+	atomic_fetch_add_explicit(&best->load, 1, memory_order_relaxed);
+	return best;
+}
+
+void reactor_load_move(struct reactor *from, struct reactor *to)
+{
+	atomic_fetch_sub_explicit(&from->load, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&to->load, 1, memory_order_relaxed);
+}
+
+void reactor_load_drop(struct reactor *r)
+{
+	atomic_fetch_sub_explicit(&r->load, 1, memory_order_relaxed);
+}
+
+int reactor_load(const struct reactor *r)
+{
+	return atomic_load_explicit(&r->load, memory_order_relaxed);
 }
 
 struct io_uring_sqe *reactor_get_sqe(struct reactor *r)

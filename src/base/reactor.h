@@ -66,8 +66,17 @@ struct reactor *reactor_by_index(unsigned i);
 unsigned reactor_index(const struct reactor *r);
 /* The reactor the calling thread is, or NULL on a non-reactor thread. */
 struct reactor *reactor_self(void);
-/* Round-robin choice, for placing a new connection. */
+/* Where a new connection goes: the reactor with the fewest connections
+ * placed on it, ties taken in turn; counts the connection there. Its owner
+ * tells the count when it moves (reactor_load_move()) and when it closes
+ * (reactor_load_drop()). A connection placed without reactor_pick() (the
+ * fuzz harness's) makes its reactor's count go below the others', which
+ * only the differences matter for. docs/scale.md. */
 struct reactor *reactor_pick(void);
+void reactor_load_move(struct reactor *from, struct reactor *to);
+void reactor_load_drop(struct reactor *r);
+/* The count, for the state dump. */
+int reactor_load(const struct reactor *r);
 
 /* A message to a reactor that cannot fail to be sent: the node lives in
  * the object it is about (SPDK-style embedded message), so sending needs

@@ -64,8 +64,8 @@ static void dump_sessions_here(void *arg)
 	unsigned before = ctx.totals->sessions;
 	scst_for_each_target(NULL, dump_target_sessions, &ctx);
 	/* How sessions are spread over the reactors (docs/scale.md). */
-	log_info("dump: reactor %u: %u session(s)", reactor_index(ctx.self),
-		 ctx.totals->sessions - before);
+	log_info("dump: reactor %u: %u session(s), %d connection(s) placed",
+		 reactor_index(ctx.self), ctx.totals->sessions - before, reactor_load(ctx.self));
 	pthread_mutex_unlock(&scst_mutex);
 }
 

@@ -94,6 +94,7 @@ void iscsi_conn_start(int fd, struct reactor *r, const struct iscsi_conn_ops *op
 		free(conn);
 		free(stage);
 		close(fd);
+		reactor_load_drop(r);
 		return;
 	}
 	conn->stage = stage;
@@ -130,6 +131,7 @@ void iscsi_conn_start(int fd, struct reactor *r, const struct iscsi_conn_ops *op
 		close(fd);
 		free(conn->stage);
 		free(conn);
+		reactor_load_drop(r);
 		return;
 	}
 	conn->tick.on_tick = conn_on_tick;
@@ -213,6 +215,7 @@ static void migrate_out(struct reactor_msg *m)
 	 * of the connections (under conns_lock) sees it there. */
 	pthread_mutex_lock(&conns_lock);
 	conn->in_transit = true;
+	reactor_load_move(conn->reactor, to);
 	conn->reactor = to;
 	pthread_mutex_unlock(&conns_lock);
 	reactor_send(to, &conn->migrate_msg, migrate_in);
@@ -252,6 +255,7 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 	iscsi_admission_release(conn->fd);
 	close(conn->fd);
 	conn->fd = -1;
+	reactor_load_drop(conn->reactor);
 	pthread_mutex_lock(&conns_lock);
 	list_del(&conn->all_entry);
 	pthread_mutex_unlock(&conns_lock);
