@@ -491,6 +491,15 @@ struct scst_tgt_template {
 	 * Same thread and state as close_session. OPTIONAL: without it
 	 * scst_session_request_logout() refuses. */
 	void (*request_logout)(struct scst_session *sess, const char *why);
+	/* A unit attention was queued on nexus @td (core/ua.c): @sense is
+	 * its fixed-format sense data, @len bytes, valid during the call.
+	 * For the driver to announce it unasked (iSCSI: AsyncEvent 0); the
+	 * condition stays queued and is reported to the next command as
+	 * ever. Not called for the POWER ON / RESET / I_T NEXUS LOSS
+	 * conditions (ASC 29h), which a new nexus or a reset brings. Called
+	 * on the session's reactor, some time after the queuing, holding a
+	 * reference on @td. OPTIONAL. */
+	void (*ua_queued)(struct scst_tgt_dev *td, const uint8_t *sense, unsigned len);
 	/* Shutdown or target disable: close every session of @tgt (or of
 	 * every target when NULL). Called on each reactor in turn
 	 * (reactor_run_on_all); the driver closes what lives there. */

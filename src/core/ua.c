@@ -25,10 +25,16 @@
  *       device's identity at run time; issue 8's -set_dev_attr will
  *       queue it on every nexus with scst_dev_queue_ua()
  *
+ * The driver may announce each condition as it is queued (the OPTIONAL
+ * ua_queued op, iSCSI's AsyncEvent 0): told on the session's reactor,
+ * for everything but the ASC 29h family (a new nexus's POWER ON or I_T
+ * NEXUS LOSS, resets), which the initiator learns of otherwise.
+ *
  * Storage: td->uas (a list head the session initialises) holds at most
  * one node, the nexus's whole queue, allocated with the nexus's first
  * condition: a fixed array, so that establishing a condition never
  * allocates again and cannot fail half-way through a fan-out. */
+#include <assert.h>
 #include <stdlib.h>
 
 #include "base/log.h"
@@ -56,6 +62,62 @@ static void publish(struct scst_tgt_dev *td, const struct scst_ua_queue *q)
 	atomic_store_explicit(&td->ua_pending, q && q->n > 0, memory_order_release);
 }
 
+/* A condition on its way to the driver's ua_queued. */
+struct ua_notice {
+	struct reactor_msg msg;
+	struct scst_tgt_dev *td; /* referenced */
+	unsigned len;
+	uint8_t sense[SCSI_SENSE_BUFFERSIZE];
+};
+
+static void ua_notice_run(struct reactor_msg *m)
+{
+	struct ua_notice *n = container_of(m, struct ua_notice, msg);
+
+	assert(reactor_self() == n->td->reactor);
+	n->td->sess->tgt->tgtt->ua_queued(n->td, n->sense, n->len);
+	scst_tgt_dev_put(n->td);
+	free(n);
+}
+
+/* A reference on @td unless its last one is already being dropped (a
+ * nexus stays in dev->tgt_devs until its final put takes dev->lock). */
+static bool tgt_dev_get_live(struct scst_tgt_dev *td)
+{
+	unsigned refs = atomic_load(&td->refs);
+
+	do {
+		if (refs == 0)
+			return false;
+	} while (!atomic_compare_exchange_weak(&td->refs, &refs, refs + 1));
+	return true;
+}
+
+/* Tells the driver of @td about @sense, just queued; dev->lock. An
+ * allocation failure loses the announcement only: the condition is
+ * queued and reported as ever. */
+static void announce(struct scst_tgt_dev *td, struct scsi_sense sense)
+{
+	struct ua_notice *n;
+
+	if (!td->sess->tgt->tgtt->ua_queued || sense.asc >> 8 == 0x29)
+		return;
+	n = calloc(1, sizeof(*n));
+	if (!n) {
+		log_warn_rl("out of memory: unit attention %02x/%04x of LUN %llu not announced to "
+			    "session %s", sense.key, sense.asc, (unsigned long long)td->lun,
+			    td->sess->initiator_name);
+		return;
+	}
+	if (!tgt_dev_get_live(td)) {
+		free(n);
+		return;
+	}
+	n->td = td;
+	n->len = (unsigned)scsi_sense_encode(&sense, false, n->sense, sizeof(n->sense));
+	reactor_send(td->reactor, &n->msg, ua_notice_run);
+}
+
 void scst_tgt_dev_queue_ua_locked(struct scst_tgt_dev *td, struct scsi_sense sense)
 {
 	struct scst_ua_queue *q = queue_of(td);
@@ -72,12 +134,15 @@ void scst_tgt_dev_queue_ua_locked(struct scst_tgt_dev *td, struct scsi_sense sen
 		list_add_tail(&node->entry, &td->uas);
 		q = &node->q;
 	}
-	if (scst_ua_queue_add(q, sense) == SCST_UA_OVERFLOW)
+	enum scst_ua_add_result added = scst_ua_queue_add(q, sense);
+	if (added == SCST_UA_OVERFLOW)
 		log_warn_rl("session %s, LUN %llu: %u unit attentions not collected; they become "
 			    "one POWER ON, RESET, OR BUS DEVICE RESET OCCURRED",
 			    td->sess->initiator_name, (unsigned long long)td->lun,
 			    SCST_UA_QUEUE_MAX);
 	publish(td, q);
+	if (added == SCST_UA_ADDED)
+		announce(td, sense);
 }
 
 void scst_tgt_dev_queue_ua(struct scst_tgt_dev *td, struct scsi_sense sense)

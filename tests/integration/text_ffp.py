@@ -21,7 +21,7 @@ MODE:
   reneg-answer target.set_attr MaxRecvDataSegmentLength=ARG: AsyncEvent 4
                arrives, the initiator starts an empty Text exchange, the
                target declares ARG, and afterwards accepts a data segment
-               of ARG bytes;
+               of ARG bytes and closes the connection on a longer one;
   reneg-ignore the same, unanswered: AsyncEvent 2, then the close, after
                Parameter3 seconds;
   aen-on DEV   lun.add (REPORTED LUNS DATA HAS CHANGED) and
@@ -346,7 +346,10 @@ def mode_reneg(port, rpc_sock, value, answer):
     pdu = next_any(s, p3 + 2)
     check(pdu == "timeout", "answered: no drop after Parameter3 (%r)" % (pdu,))
     s.nop()
-    s.logout()
+    # One byte more than the new limit is a framing error now: the target
+    # closes the connection (its log names the limit).
+    s.send_nop(data=b"\0" * (value + 4))
+    check(next_any(s, 5) is None, "a NOP-Out of %d bytes closes the connection" % (value + 4))
 
 
 def sense_of(data):

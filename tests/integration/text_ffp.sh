@@ -44,6 +44,7 @@ check() {
 	local out=$WORKDIR/text_ffp.$1.out
 	timeout -k 5 60 python3 -B "$LIB_DIR/text_ffp.py" "$PORT" "$RPC_SOCKET" "$T" "$@" \
 		> "$out" 2>&1 || { cat "$out"; fail "text_ffp.py $*"; }
+	sed -n "s/^text_ffp: ok: /  $1: /p" "$out"
 	grep -c '^text_ffp: ok:' "$out" | sed "s/^/text_ffp $1: checks passed: /"
 }
 
@@ -65,6 +66,7 @@ check_alive
 mark
 check reneg-answer 16384
 logged "asked to renegotiate within 2 s" || fail "no log line for the AsyncEvent 4"
+logged "data segment, beyond the 16384-byte limit" || fail "the new limit was not in force"
 check reneg-ignore 32768
 logged "did not renegotiate within" || fail "no log line for the drop"
 check_alive

@@ -58,7 +58,7 @@ void iscsi_async_settings_apply(const struct iscsi_async_settings *s)
 	in_force = *s;
 }
 
-static unsigned logout_timeout_now(void)
+unsigned iscsi_async_answer_timeout(void)
 {
 	pthread_mutex_lock(&scst_mutex);
 	unsigned t = in_force.logout_timeout;
@@ -69,19 +69,34 @@ static unsigned logout_timeout_now(void)
 /* ------------------------------------------------------------------ */
 /* The PDU. */
 
-/* Queues an Asynchronous Message on @conn; false if there is no memory
- * for it. It takes a StatSN, as every PDU with status does (RFC 7143
- * 11.9: the initiator's ExpStatSN moves past it). With @close_why the
- * connection closes once the message has left. */
-static bool queue_async(struct iscsi_conn *conn, enum iscsi_async_event event, uint16_t p1,
-			uint16_t p2, uint16_t p3, const char *close_why)
+bool iscsi_async_queue(struct iscsi_conn *conn, enum iscsi_async_event event, uint16_t p1,
+		       uint16_t p2, uint16_t p3, const char *close_why)
+{
+	return iscsi_async_queue_scsi(conn, event, NULL, NULL, 0, p1, p2, p3, close_why);
+}
+
+bool iscsi_async_queue_scsi(struct iscsi_conn *conn, enum iscsi_async_event event,
+			    const uint8_t *lun8, const uint8_t *data, uint32_t len, uint16_t p1,
+			    uint16_t p2, uint16_t p3, const char *close_why)
 {
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu)
 		return false;
+	if (len) {
+		pdu->owned = malloc(len);
+		if (!pdu->owned) {
+			free(pdu);
+			return false;
+		}
+		memcpy(pdu->owned, data, len);
+		pdu->data = pdu->owned;
+		pdu->data_len = len;
+	}
 	uint8_t *bhs = pdu->hdr;
 	pdu_init(bhs, ISCSI_OP_ASYNC, ISCSI_FLAG_FINAL);
-	/* The LUN is meaningful for a SCSI event only; none is sent here. */
+	/* The LUN is meaningful for a SCSI event only. */
+	if (lun8)
+		memcpy(bhs + ISCSI_OFF_LUN, lun8, 8);
 	put_be32(bhs + ISCSI_OFF_ITT, ISCSI_RESERVED_TAG);
 	bhs[36] = (uint8_t)event;
 	bhs[37] = 0; /* AsyncVCode: no vendor code */
@@ -116,11 +131,16 @@ static void drop_with_notice(struct iscsi_conn *conn, enum iscsi_async_event eve
 		return;
 	iscsi_conn_get(conn);
 	if (conn->phase == CONN_FULL_FEATURE &&
-	    queue_async(conn, event, p1, clamp16(sp->default_time2wait),
+	    iscsi_async_queue(conn, event, p1, clamp16(sp->default_time2wait),
 			clamp16(sp->default_time2retain), why))
 		iscsi_conn_flush_now(conn);
 	iscsi_conn_close(conn, why); /* nothing if the message has already closed it */
 	iscsi_conn_put(conn);
+}
+
+void iscsi_async_drop_connection(struct iscsi_conn *conn, const char *why)
+{
+	drop_with_notice(conn, ISCSI_ASYNC_DROP_CONNECTION, why);
 }
 
 void iscsi_async_drop_session(struct iscsi_session *sess, const char *why)
@@ -180,34 +200,37 @@ static bool deadline_add(struct logout_deadline *d, struct iscsi_conn *conn)
 	return true;
 }
 
-/* The sessions of @tgt (every iSCSI target when NULL) on this reactor. */
-struct sessions_here {
-	struct reactor *self;
-	struct iscsi_session **v;
-	unsigned n, cap;
-	bool oom;
-};
+static bool sessions_add(struct iscsi_sessions_here *h, struct iscsi_session *sess)
+{
+	if (h->n == h->cap) {
+		unsigned cap = h->cap ? h->cap * 2 : 16;
+		struct iscsi_session **v = realloc(h->v, cap * sizeof(*v));
+		if (!v) {
+			h->oom = true;
+			return false;
+		}
+		h->v = v;
+		h->cap = cap;
+	}
+	h->v[h->n++] = sess;
+	return true;
+}
 
 static void collect_target(struct scst_tgt *tgt, void *ctx)
 {
-	struct sessions_here *h = ctx;
+	struct iscsi_sessions_here *h = ctx;
 	struct scst_session *s;
 
+	/* Only a target still registered is looked at: a message that
+	 * names one may arrive after it was removed. */
+	if (h->only_tgt && tgt != h->only_tgt)
+		return;
 	list_for_each_entry(s, &tgt->sessions, tgt_entry) {
 		/* Only this reactor touches these sessions, and it is here. */
 		if (s->reactor != h->self || s->unregistering || !s->tgt_priv)
 			continue;
-		if (h->n == h->cap) {
-			unsigned cap = h->cap ? h->cap * 2 : 16;
-			struct iscsi_session **v = realloc(h->v, cap * sizeof(*v));
-			if (!v) {
-				h->oom = true;
-				return;
-			}
-			h->v = v;
-			h->cap = cap;
-		}
-		h->v[h->n++] = s->tgt_priv;
+		if (!sessions_add(h, s->tgt_priv))
+			return;
 	}
 }
 
@@ -215,9 +238,9 @@ static void collect_target(struct scst_tgt *tgt, void *ctx)
  * close may unregister a session, which takes the lock. A session here
  * cannot be freed meanwhile, since only this reactor frees it. Returns
  * false on allocation failure. */
-static bool sessions_on_this_reactor(struct scst_tgt *tgt, struct sessions_here *h)
+static bool sessions_on_this_reactor(struct scst_tgt *tgt, struct iscsi_sessions_here *h)
 {
-	*h = (struct sessions_here){ .self = reactor_self() };
+	*h = (struct iscsi_sessions_here){ .self = reactor_self() };
 	pthread_mutex_lock(&scst_mutex);
 	if (tgt)
 		collect_target(tgt, h);
@@ -227,12 +250,21 @@ static bool sessions_on_this_reactor(struct scst_tgt *tgt, struct sessions_here 
 	return !h->oom;
 }
 
+bool iscsi_async_sessions_here(const struct scst_tgt *tgt, struct iscsi_sessions_here *h)
+{
+	*h = (struct iscsi_sessions_here){ .self = reactor_self(), .only_tgt = tgt };
+	pthread_mutex_lock(&scst_mutex);
+	scst_for_each_target(&iscsi_template, collect_target, h);
+	pthread_mutex_unlock(&scst_mutex);
+	return !h->oom;
+}
+
 /* Asks every full-feature connection of the sessions of d->tgt on this
  * reactor that has not been asked yet (a login may have finished since
  * the last time). False if memory ran out. */
 static bool ask_new_ones(struct logout_deadline *d, unsigned seconds)
 {
-	struct sessions_here h;
+	struct iscsi_sessions_here h;
 	bool ok = sessions_on_this_reactor(d->tgt, &h);
 
 	for (unsigned i = 0; i < h.n; i++) {
@@ -246,7 +278,7 @@ static bool ask_new_ones(struct logout_deadline *d, unsigned seconds)
 			    deadline_has(d, conn))
 				continue;
 			if (!deadline_add(d, conn) ||
-			    !queue_async(conn, ISCSI_ASYNC_LOGOUT_REQUEST, 0, 0, clamp16(seconds),
+			    !iscsi_async_queue(conn, ISCSI_ASYNC_LOGOUT_REQUEST, 0, 0, clamp16(seconds),
 					 NULL)) {
 				ok = false;
 				continue;
@@ -345,7 +377,7 @@ static bool deadline_start(struct scst_tgt *tgt, const struct iscsi_session *onl
 
 void iscsi_async_request_logout(struct scst_tgt *tgt, const char *why)
 {
-	unsigned seconds = logout_timeout_now();
+	unsigned seconds = iscsi_async_answer_timeout();
 
 	/* With nobody to wait for here, the rest closes at once. */
 	if (seconds == 0 || !deadline_start(tgt, NULL, seconds, why))
@@ -354,7 +386,7 @@ void iscsi_async_request_logout(struct scst_tgt *tgt, const char *why)
 
 void iscsi_async_request_session_logout(struct iscsi_session *sess, const char *why)
 {
-	unsigned seconds = logout_timeout_now();
+	unsigned seconds = iscsi_async_answer_timeout();
 
 	assert(reactor_self() == sess->reactor);
 	if (sess->closing)

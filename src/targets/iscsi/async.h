@@ -10,19 +10,23 @@
  *     "all connections of the session will be dropped", then the close;
  *   - a connection closed for the logout it did not do: AsyncEvent 2,
  *     "this connection will be dropped", then the close.
- * AsyncEvent 0 (a SCSI asynchronous event report of a unit attention)
- * is not sent: docs/iscsi_async.md says why and what it would take.
+ * Two more have their own files: AsyncEvent 4 (renegotiate.h), when a
+ * target's MaxRecvDataSegmentLength changes under a live session, and
+ * AsyncEvent 0 (aen.h), a unit attention reported as it is queued, on
+ * targets with the aen attribute.
  *
  * Everything here runs on the reactor of the connections it touches; the
  * settings are scst_mutex's, read under it. */
 #ifndef USCST_TARGETS_ISCSI_ASYNC_H
 #define USCST_TARGETS_ISCSI_ASYNC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 struct iscsi_conn;
 struct iscsi_session;
+struct reactor;
 struct scst_attr_table;
 struct scst_tgt;
 
@@ -54,6 +58,40 @@ void *iscsi_async_settings_of(void *unused);
 int iscsi_async_settings_default(struct iscsi_async_settings *s, char *err, size_t errlen);
 /* Puts @s in force (driver_attrs_finish, scst_mutex held). */
 void iscsi_async_settings_apply(const struct iscsi_async_settings *s);
+
+/* The logout_timeout in force: also the seconds an initiator has to
+ * answer a renegotiation request (renegotiate.c). Takes scst_mutex. */
+unsigned iscsi_async_answer_timeout(void);
+
+/* Queues an Asynchronous Message on @conn with Parameter1..3 (RFC 7143
+ * 11.9.1); false if there is no memory for it. It takes a StatSN, as
+ * every PDU with status does (the initiator's ExpStatSN moves past it).
+ * With @close_why the connection closes once the message has left. */
+bool iscsi_async_queue(struct iscsi_conn *conn, enum iscsi_async_event event, uint16_t p1,
+		       uint16_t p2, uint16_t p3, const char *close_why);
+/* The same with the LUN field (@lun8, 8 bytes, or NULL) and a data
+ * segment of @len bytes copied from @data (AsyncEvent 0's sense). */
+bool iscsi_async_queue_scsi(struct iscsi_conn *conn, enum iscsi_async_event event,
+			    const uint8_t *lun8, const uint8_t *data, uint32_t len, uint16_t p1,
+			    uint16_t p2, uint16_t p3, const char *close_why);
+
+/* Drops @conn with notice: AsyncEvent 2 (its CID, the Time2Wait and
+ * Time2Retain it negotiated) if the socket takes it now, then the close
+ * with @why. On the connection's reactor. */
+void iscsi_async_drop_connection(struct iscsi_conn *conn, const char *why);
+
+/* The iSCSI sessions of @tgt living on this reactor, found under
+ * scst_mutex among the targets registered now (so @tgt may be a target
+ * already removed: none is found then). The caller frees h->v. False if
+ * memory ran out (h holds those found before). */
+struct iscsi_sessions_here {
+	struct reactor *self;
+	const struct scst_tgt *only_tgt; /* NULL: every target */
+	struct iscsi_session **v;
+	unsigned n, cap;
+	bool oom;
+};
+bool iscsi_async_sessions_here(const struct scst_tgt *tgt, struct iscsi_sessions_here *h);
 
 /* close_sessions on this reactor: every full-feature connection of the
  * sessions of @tgt (every target when NULL) living here is asked to log

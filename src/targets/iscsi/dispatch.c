@@ -13,6 +13,7 @@
 #include "base/log.h"
 #include "targets/iscsi/cmd.h"
 #include "targets/iscsi/login.h"
+#include "targets/iscsi/renegotiate.h"
 #include "targets/iscsi/requests.h"
 #include "targets/iscsi/session.h"
 
@@ -245,6 +246,8 @@ static void conn_tick(struct iscsi_conn *conn)
 		iscsi_conn_close(conn, "timed out waiting for Data-Out (RspTimeout)");
 	else
 		iscsi_nop_tick(conn);
+	if (!conn->closed)
+		iscsi_renegotiate_tick(conn);
 }
 
 static void conn_closed(struct iscsi_conn *conn)

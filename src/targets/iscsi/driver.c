@@ -12,6 +12,7 @@
 #include "targets/iscsi/iscsi_name.h"
 #include "targets/iscsi/isns.h"
 #include "targets/iscsi/login.h"
+#include "targets/iscsi/renegotiate.h"
 #include "targets/iscsi/requests.h"
 #include "targets/iscsi/session.h"
 #include "targets/iscsi/target.h"
@@ -40,7 +41,8 @@ void *iscsi_target_portals_of(void *owner)
 /* A TARGET's attributes besides the core's, each table into its part of
  * struct iscsi_tgt. */
 static const struct scst_attr_table *const iscsi_tgt_attrs[] = {
-	&iscsi_target_param_table, &iscsi_target_chap_table, &iscsi_portal_attr_table, NULL,
+	&iscsi_target_param_table, &iscsi_target_chap_table, &iscsi_portal_attr_table,
+	&iscsi_aen_attr_table, NULL,
 };
 
 static void iscsi_tgt_free(struct iscsi_tgt *it)
@@ -68,7 +70,8 @@ static struct iscsi_tgt *iscsi_tgt_from_attrs(struct scst_attr *attrs, unsigned 
 	if (scst_attrs_take(&iscsi_target_param_table, &it->tp, attrs, nattrs, err, errlen) < 0 ||
 	    scst_attrs_take(&iscsi_target_chap_table, &it->chap, attrs, nattrs, err, errlen) < 0 ||
 	    scst_attrs_take(&iscsi_portal_attr_table, &it->portals, attrs, nattrs, err, errlen) <
-		    0) {
+		    0 ||
+	    scst_attrs_take(&iscsi_aen_attr_table, &it->aen, attrs, nattrs, err, errlen) < 0) {
 		iscsi_tgt_free(it);
 		return NULL;
 	}
@@ -168,6 +171,11 @@ static void iscsi_target_attrs_finish(struct scst_tgt *tgt, void *prepared, bool
 		struct iscsi_tgt *old = tgt->tgt_priv;
 		tgt->tgt_priv = it;
 		iscsi_login_note_rsp_timeout(it->tp.rsp_timeout);
+		/* Live connections follow new data segment limits
+		 * (renegotiate.h: AsyncEvent 4). */
+		if (old && (old->tp.max_recv_dsl != it->tp.max_recv_dsl ||
+			    old->tp.max_xmit_dsl != it->tp.max_xmit_dsl))
+			iscsi_renegotiate_target(tgt, it->tp.max_recv_dsl, it->tp.max_xmit_dsl);
 		it = old;
 		iscsi_isns_kick();
 	}
@@ -304,6 +312,7 @@ struct scst_tgt_template iscsi_template = {
 	.close_sessions = iscsi_close_sessions,
 	.close_session = iscsi_close_session,
 	.request_logout = iscsi_request_logout,
+	.ua_queued = iscsi_ua_queued,
 	.target_name_valid = iscsi_target_name_valid,
 	.initiator_allowed = iscsi_initiator_allowed,
 };

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "core/scst.h"
+#include "targets/iscsi/aen.h"
 #include "targets/iscsi/chap.h"
 #include "targets/iscsi/params.h"
 #include "targets/iscsi/portal_access.h"
@@ -17,6 +18,7 @@ struct iscsi_tgt {
 	struct iscsi_target_params tp;
 	struct chap_credentials chap;   /* IncomingUser / OutgoingUser */
 	struct iscsi_allowed_portals portals; /* allowed_portal */
+	struct iscsi_aen_settings aen;  /* aen: AsyncEvent 0 (aen.h) */
 };
 
 /* Copies the discovery sessions' CHAP credentials (the TARGET_DRIVER
