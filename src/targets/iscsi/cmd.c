@@ -497,6 +497,19 @@ int iscsi_data_out_rx_header(struct iscsi_conn *conn)
 	return 0;
 }
 
+void iscsi_cmd_fill_r2t(const struct iscsi_cmd *icmd, struct iscsi_tx_pdu *pdu, uint32_t r2t_sn,
+			uint32_t off, uint32_t len)
+{
+	uint8_t *bhs = pdu->hdr;
+	pdu_init(bhs, ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
+	pdu_lun_encode(bhs + ISCSI_OFF_LUN, icmd->scst->lun);
+	put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
+	put_be32(bhs + ISCSI_OFF_TTT, icmd->ttt);
+	put_be32(bhs + ISCSI_OFF_DATASN, r2t_sn);
+	put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, off);
+	put_be32(bhs + ISCSI_OFF_DESIRED_LEN, len);
+}
+
 static void send_r2ts(struct iscsi_cmd *icmd)
 {
 	struct iscsi_conn *conn = icmd->conn;
@@ -508,19 +521,53 @@ static void send_r2ts(struct iscsi_cmd *icmd)
 			return;
 		}
 		uint32_t len = min_u32(p->max_burst, icmd->want_end - icmd->r2t_off);
-		uint8_t *bhs = pdu->hdr;
-		pdu_init(bhs, ISCSI_OP_R2T, ISCSI_FLAG_FINAL);
-		pdu_lun_encode(bhs + ISCSI_OFF_LUN, icmd->scst->lun);
-		put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
-		put_be32(bhs + ISCSI_OFF_TTT, icmd->ttt);
-		put_be32(bhs + ISCSI_OFF_DATASN, icmd->r2t_sn++);
-		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, icmd->r2t_off);
-		put_be32(bhs + ISCSI_OFF_DESIRED_LEN, len);
+		iscsi_cmd_fill_r2t(icmd, pdu, icmd->r2t_sn++, icmd->r2t_off, len);
 		iscsi_conn_queue(conn, pdu, TX_SN_NONE);
 		icmd->r2t_off += len;
 		icmd->r2t_outstanding++;
 		icmd->data_sn++;
 	}
+}
+
+/* The burst that just ended (its F bit is in) lost a Data-Out to a data
+ * digest error at ERL 1 and up (RFC 7143 7.8, 11.8): the data from the
+ * first lost PDU on is asked for again. Unsolicited data becomes the
+ * first R2T's; a solicited burst gets a recovery R2T, with a new R2TSN,
+ * when it is the last one asked for (DataSequenceInOrder: only the last
+ * R2T may be retried). Otherwise the command fails with a CRC error as
+ * at ERL 0. Returns whether the burst's end was handled here. */
+static bool recover_burst(struct iscsi_cmd *icmd)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	struct cmd_recovery *r = &icmd->rec;
+	r->recovering = false;
+	if (get_be32(conn->rx.bhs + ISCSI_OFF_TTT) == ISCSI_RESERVED_TAG) {
+		icmd->recv_off = r->recover_off;
+		note_received(icmd);
+		icmd->unsol_pending = false;
+		log_info_rl("iSCSI: %s (%s): unsolicited data of ITT 0x%x lost from offset %u: "
+			    "asking for it by R2T", conn->peer, iscsi_conn_initiator(conn),
+			    icmd->task.itt, r->recover_off);
+		start_if_ready(icmd);
+		return true;
+	}
+	if (icmd->r2t_outstanding == 1 && icmd->r2t_off == icmd->seq_end) {
+		icmd->r2t_outstanding = 0;
+		icmd->recv_off = icmd->r2t_off = r->recover_off;
+		note_received(icmd);
+		icmd->seq_end = min_u32(icmd->recv_off + conn->params.max_burst, icmd->want_end);
+		r->r2t_base_sn = icmd->r2t_sn;
+		r->r2t_base_off = icmd->r2t_off;
+		log_info_rl("iSCSI: %s (%s): Data-Out of ITT 0x%x lost from offset %u: recovery R2T "
+			    "(R2TSN %u)", conn->peer, iscsi_conn_initiator(conn), icmd->task.itt,
+			    r->recover_off, icmd->r2t_sn);
+		send_r2ts(icmd);
+		iscsi_conn_flush_soon(conn);
+		return true;
+	}
+	icmd->digest_failed = true;
+	icmd->scst->data_received = 0;
+	return false;
 }
 
 int iscsi_data_out_rx_done(struct iscsi_conn *conn)
@@ -542,6 +589,8 @@ int iscsi_data_out_rx_done(struct iscsi_conn *conn)
 	if (!pdu_final(rx->bhs))
 		return 0;
 	icmd->exp_data_sn = 0;
+	if (icmd->rec.recovering && recover_burst(icmd))
+		return conn->closed ? -1 : 0;
 	if (get_be32(rx->bhs + ISCSI_OFF_TTT) == ISCSI_RESERVED_TAG) {
 		icmd->unsol_pending = false;
 		/* A failed command goes straight to its response. */
@@ -574,6 +623,15 @@ int iscsi_data_out_rx_done(struct iscsi_conn *conn)
 int iscsi_data_out_rx_digest_error(struct iscsi_conn *conn)
 {
 	struct iscsi_cmd *icmd = conn->rx.cmd;
+	/* ERL 1 and up: the burst goes on, and is asked for again from here
+	 * once it is over (cmd_recovery.c). */
+	if (iscsi_conn_keeps_status(conn) && !icmd->digest_failed && !icmd->data_failed) {
+		if (!icmd->rec.recovering) {
+			icmd->rec.recovering = true;
+			icmd->rec.recover_off = get_be32(conn->rx.bhs + ISCSI_OFF_BUFFER_OFFSET);
+		}
+		return iscsi_data_out_rx_done(conn);
+	}
 	icmd->digest_failed = true;
 	/* Nothing counts as received, so the core, if it still has to start
 	 * the command, asks us for the data and we answer with the failure. */
@@ -605,6 +663,8 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 	icmd->r2t_start = icmd->r2t_off = icmd->recv_off;
 	icmd->seq_end = min_u32(icmd->r2t_start + conn->params.max_burst, icmd->want_end);
 	icmd->exp_data_sn = 0;
+	icmd->rec.r2t_base_sn = icmd->r2t_sn;
+	icmd->rec.r2t_base_off = icmd->r2t_off;
 	send_r2ts(icmd);
 	iscsi_conn_flush_soon(conn);
 }
@@ -639,7 +699,10 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
 		conn->rx.drop = true;
 	}
 	assert(!icmd->held && list_empty(&icmd->budget_entry));
-	iscsi_session_remove_task(icmd->sess, &icmd->task);
+	if (icmd->rec.answered)
+		list_del(&icmd->rec.answered_entry);
+	else
+		iscsi_session_remove_task(icmd->sess, &icmd->task);
 	/* The session outlives its commands (the core frees its nexus
 	 * after the last one), even once the connection has let go of it. */
 	leave_window(icmd);
@@ -720,58 +783,73 @@ static void set_residual(uint8_t *bhs, const struct scst_cmd *cmd)
 	put_be32(bhs + ISCSI_OFF_RESIDUAL, cmd->resid);
 }
 
-/* Queues Data-In PDUs for @len bytes; the last carries the status when
- * @with_status. Returns false on allocation failure. */
-static bool queue_data_in(struct iscsi_cmd *icmd, uint32_t len, bool with_status)
+int iscsi_cmd_queue_data_in(struct iscsi_cmd *icmd, uint32_t first, uint32_t count, bool resend)
 {
 	struct iscsi_conn *conn = icmd->conn;
 	struct scst_cmd *cmd = icmd->scst;
-	const struct iscsi_session_params *p = &conn->params;
-	uint32_t off = 0, seq_start = 0;
-	while (off < len) {
-		uint32_t seg = min_u32(p->max_xmit_dsl, len - off);
-		seg = min_u32(seg, seq_start + p->max_burst - off);
-		bool last = off + seg == len;
-		bool seq_end = last || off + seg - seq_start == p->max_burst;
-		struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
-		if (!pdu)
-			return false;
-		uint8_t *bhs = pdu->hdr;
-		pdu_init(bhs, ISCSI_OP_DATA_IN, seq_end ? ISCSI_FLAG_FINAL : 0);
-		pdu_lun_encode(bhs + ISCSI_OFF_LUN, cmd->lun);
-		put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
-		put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
-		put_be32(bhs + ISCSI_OFF_DATASN, icmd->data_sn++);
-		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, off);
-		pdu->data = cmd->buf + off;
-		pdu->data_len = seg;
-		enum iscsi_tx_sn sn = TX_SN_NONE;
-		if (last && with_status) {
-			bhs[1] |= ISCSI_DATA_IN_FLAG_STATUS;
-			bhs[3] = cmd->status;
-			set_residual(bhs, cmd);
-			pdu->finishes_cmd = icmd->scst;
-			sn = TX_SN_STATUS;
+	const struct cmd_recovery *r = &icmd->rec;
+	bool erl = iscsi_conn_keeps_status(conn);
+	uint32_t off = r->base_off, seq_start = r->base_off, sn = r->base_sn;
+	while (off < r->len && sn - first != count) {
+		uint32_t seg = min_u32(r->dsl, r->len - off);
+		seg = min_u32(seg, seq_start + r->burst - off);
+		bool last = off + seg == r->len;
+		bool seq_end = last || off + seg - seq_start == r->burst;
+		bool status = last && r->collapsed;
+		if (sn - first < count) { /* from @first on (serial numbers) */
+			struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+			if (!pdu)
+				return -1;
+			uint8_t *bhs = pdu->hdr;
+			pdu_init(bhs, ISCSI_OP_DATA_IN, seq_end ? ISCSI_FLAG_FINAL : 0);
+			pdu_lun_encode(bhs + ISCSI_OFF_LUN, cmd->lun);
+			put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
+			put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
+			/* ERL 1 and up: each burst not ended by the status asks
+			 * for a DataACK (RFC 7143 11.7.2: at most once a burst). */
+			if (erl && seq_end && !status) {
+				bhs[1] |= ISCSI_DATA_IN_FLAG_ACK;
+				put_be32(bhs + ISCSI_OFF_TTT, r->ack_ttt);
+			}
+			put_be32(bhs + ISCSI_OFF_DATASN, sn);
+			put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, off);
+			pdu->data = cmd->buf + off;
+			pdu->data_len = seg;
+			enum iscsi_tx_sn how = TX_SN_NONE;
+			if (status) {
+				bhs[1] |= ISCSI_DATA_IN_FLAG_STATUS;
+				bhs[3] = cmd->status;
+				set_residual(bhs, cmd);
+				if (resend) {
+					put_be32(bhs + ISCSI_OFF_STATSN, r->status_sn);
+					how = TX_SN_RESEND;
+				} else {
+					pdu->finishes_cmd = icmd->scst;
+					how = TX_SN_STATUS;
+				}
+			}
+			iscsi_conn_queue(conn, pdu, how);
 		}
-		iscsi_conn_queue(conn, pdu, sn);
 		off += seg;
+		sn++;
 		if (seq_end)
 			seq_start = off;
 	}
-	return true;
+	return (int)(sn - r->base_sn);
 }
 
-static bool queue_scsi_response(struct iscsi_cmd *icmd)
+struct iscsi_tx_pdu *iscsi_cmd_build_response(struct iscsi_cmd *icmd, uint32_t snack_tag)
 {
 	struct scst_cmd *cmd = icmd->scst;
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu)
-		return false;
+		return NULL;
 	uint8_t *bhs = pdu->hdr;
 	pdu_init(bhs, ISCSI_OP_SCSI_RSP, ISCSI_FLAG_FINAL);
 	bhs[2] = 0; /* command completed at target */
 	bhs[3] = cmd->status;
 	put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
+	put_be32(bhs + ISCSI_OFF_TTT, snack_tag); /* SNACK Tag: 0 unless an R-Data SNACK's */
 	put_be32(bhs + ISCSI_OFF_DATASN, icmd->data_sn); /* ExpDataSN */
 	set_residual(bhs, cmd);
 	if (cmd->sense_len) {
@@ -780,13 +858,21 @@ static bool queue_scsi_response(struct iscsi_cmd *icmd)
 		pdu->owned = malloc(2 + slen);
 		if (!pdu->owned) {
 			free(pdu);
-			return false;
+			return NULL;
 		}
 		put_be16(pdu->owned, (uint16_t)slen);
 		memcpy(pdu->owned + 2, cmd->sense, slen);
 		pdu->data = pdu->owned;
 		pdu->data_len = 2 + slen;
 	}
+	return pdu;
+}
+
+static bool queue_scsi_response(struct iscsi_cmd *icmd)
+{
+	struct iscsi_tx_pdu *pdu = iscsi_cmd_build_response(icmd, 0);
+	if (!pdu)
+		return false;
 	pdu->finishes_cmd = icmd->scst;
 	iscsi_conn_queue(icmd->conn, pdu, TX_SN_STATUS);
 	return true;
@@ -804,12 +890,24 @@ void iscsi_xmit_response(struct scst_cmd *cmd)
 		scst_tgt_cmd_done(cmd);
 		return;
 	}
-	uint32_t len = 0;
+	struct cmd_recovery *r = &icmd->rec;
+	r->len = 0;
 	if (icmd->read && cmd->buf)
-		len = min_u32(min_u32(cmd->resp_data_len, icmd->edtl), cmd->bufflen);
-	bool collapse = len > 0 && cmd->sense_len == 0;
-	bool ok = queue_data_in(icmd, len, collapse);
-	if (ok && !collapse)
+		r->len = min_u32(min_u32(cmd->resp_data_len, icmd->edtl), cmd->bufflen);
+	r->collapsed = r->len > 0 && cmd->sense_len == 0;
+	r->base_sn = icmd->data_sn;
+	r->base_off = 0;
+	r->dsl = conn->params.max_xmit_dsl;
+	r->burst = conn->params.max_burst;
+	if (iscsi_conn_keeps_status(conn))
+		iscsi_cmd_answered(icmd);
+	/* Data-In without status takes no StatSN: the status gets this. */
+	r->status_sn = conn->stat_sn;
+	int n = iscsi_cmd_queue_data_in(icmd, r->base_sn, UINT32_MAX, false);
+	bool ok = n >= 0;
+	if (ok)
+		icmd->data_sn = r->base_sn + (uint32_t)n;
+	if (ok && !r->collapsed)
 		ok = queue_scsi_response(icmd);
 	if (!ok) {
 		iscsi_conn_close(conn, "out of memory");

@@ -65,6 +65,31 @@ struct iscsi_cmd {
 	uint32_t stash_cap;
 	unsigned ticks_waiting;
 	uint32_t data_sn;        /* Data-In PDUs (or R2Ts) sent */
+	/* ErrorRecoveryLevel 1 and up (cmd_recovery.c). */
+	struct cmd_recovery {
+		/* The command's status is queued: it has left the task set
+		 * (the initiator may reuse its ITT once it has the status) and
+		 * is in conn->answered until the core frees it, which is when
+		 * its status is acknowledged (conn_statlog.c). */
+		bool answered;
+		struct list_head answered_entry;
+		uint32_t status_sn;      /* the StatSN of its status */
+		/* How its Data-In went out, to send any of it again: PDUs
+		 * from DataSN base_sn on cover the bytes from base_off to
+		 * len, cut at dsl and at every burst; the last carries the
+		 * status when collapsed. Below base_sn all is acknowledged. */
+		uint32_t base_sn, base_off, len, dsl, burst;
+		bool collapsed;
+		uint32_t ack_ttt;        /* the TTT of its A-bit Data-In, 0: none yet */
+		/* R2Ts from R2TSN r2t_base_sn on ask for max_burst bytes each
+		 * from r2t_base_off (the first R2T, or the recovery R2T). */
+		uint32_t r2t_base_sn, r2t_base_off;
+		/* A solicited Data-Out of the current burst failed its data
+		 * digest: from recover_off on the burst is asked for again
+		 * once it is over (a recovery R2T). */
+		bool recovering;
+		uint32_t recover_off;
+	} rec;
 	struct list_head budget_entry; /* sess->budget_waiting while due and
 					* waiting for data budget, else empty */
 };
@@ -90,6 +115,27 @@ void iscsi_cmds_conn_closed(struct iscsi_conn *conn);
 /* Once a second: has a command on @conn waited for Data-Out longer than
  * @timeout seconds? */
 bool iscsi_cmds_data_timed_out(struct iscsi_conn *conn, unsigned timeout);
+
+/* ErrorRecoveryLevel 1 and up (cmd_recovery.c). SNACK services return 0
+ * or the reason to Reject the SNACK with; a Data/R2T SNACK's Reject
+ * carries *next_sn (RFC 7143 11.17: the next DataSN or R2TSN). */
+void iscsi_cmd_answered(struct iscsi_cmd *icmd);
+uint8_t iscsi_cmd_snack_data(struct iscsi_conn *conn, uint32_t itt, uint32_t beg, uint32_t run,
+			     uint32_t *next_sn);
+uint8_t iscsi_cmd_data_ack(struct iscsi_conn *conn, uint32_t ttt, uint32_t beg);
+uint8_t iscsi_cmd_snack_rdata(struct iscsi_conn *conn, uint32_t itt, uint32_t tag);
+
+/* Within cmd*.c: building the PDUs. */
+struct iscsi_tx_pdu;
+/* Queues the Data-In PDUs of @icmd->rec's cut from DataSN @first on,
+ * @count of them (UINT32_MAX: to the end); @resend: replicas (the status
+ * keeps its StatSN and finishes nothing). Returns how many PDUs the cut
+ * has from rec.base_sn up to where it stopped, or -1 on no memory. */
+int iscsi_cmd_queue_data_in(struct iscsi_cmd *icmd, uint32_t first, uint32_t count, bool resend);
+/* A SCSI Response for @icmd (SNACK Tag @snack_tag), not queued. */
+struct iscsi_tx_pdu *iscsi_cmd_build_response(struct iscsi_cmd *icmd, uint32_t snack_tag);
+void iscsi_cmd_fill_r2t(const struct iscsi_cmd *icmd, struct iscsi_tx_pdu *pdu, uint32_t r2t_sn,
+			uint32_t off, uint32_t len);
 
 /* The core's callbacks (scst_tgt_template). */
 void iscsi_rdy_to_xfer(struct scst_cmd *cmd);

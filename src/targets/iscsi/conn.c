@@ -105,6 +105,8 @@ void iscsi_conn_start(int fd, struct reactor *r, const struct iscsi_conn_ops *op
 	conn->refs = 1;
 	conn->phase = CONN_LOGIN;
 	list_init(&conn->txq);
+	list_init(&conn->status_log);
+	list_init(&conn->answered);
 	list_init(&conn->all_entry);
 	list_init(&conn->sess_entry);
 	conn->next_ttt = 1;
@@ -261,6 +263,7 @@ void iscsi_conn_close(struct iscsi_conn *conn, const char *why)
 	pthread_mutex_unlock(&conns_lock);
 
 	iscsi_conn_tx_drain(conn);
+	iscsi_conn_status_log_drain(conn);
 	/* The layers above end what the connection carried: its commands in
 	 * every state (including one whose data segment was still arriving
 	 * when the socket died), its login, its place in the session. */

@@ -59,12 +59,21 @@ struct iscsi_tx_pdu {
 	struct scst_cmd *finishes_cmd;
 	bool close_after;         /* Logout Response, failed login, TARGET COLD RESET */
 	const char *close_why;    /* close_after's reason; NULL: logout or login */
+	/* ErrorRecoveryLevel 1 and up: a numbered response is kept once sent,
+	 * in conn->status_log, until the initiator acknowledges its StatSN
+	 * (conn_statlog.c); only then is finishes_cmd told. */
+	bool keep;
+	uint32_t stat_sn;         /* the StatSN it carries, when kept */
 };
 
 /* How a PDU moves the sequence numbers when it is queued. */
 enum iscsi_tx_sn {
 	TX_SN_STATUS,   /* carries status: takes a StatSN */
 	TX_SN_NONE,     /* R2T, Data-In without status, NOP-In ping: StatSN not advanced */
+	/* A numbered response sent again (SNACK, conn_statlog.c): the StatSN
+	 * in its header is kept, nothing advances, and it is not kept
+	 * again. */
+	TX_SN_RESEND,
 };
 
 /* ------------------------------------------------------------------ */
@@ -184,6 +193,14 @@ struct iscsi_conn {
 	/* StatSN is the connection's (RFC 7143 4.2.2.2), stamped on every
 	 * PDU queued after login. */
 	uint32_t stat_sn;
+	/* ErrorRecoveryLevel 1 and up (conn_statlog.c): the numbered
+	 * responses sent and not yet acknowledged by the initiator's
+	 * ExpStatSN, oldest first, each a struct iscsi_tx_pdu with keep set.
+	 * An initiator that never acknowledges has its connection closed
+	 * once status_log_len passes iscsi_conn_status_log_max(). */
+	struct list_head status_log;
+	unsigned status_log_len;
+	uint32_t exp_stat_sn;     /* the initiator's latest acknowledgement */
 	/* Parameters in force: framing reads the digests and
 	 * MaxRecvDataSegmentLength; login sets them. */
 	struct iscsi_target_params tp;
@@ -199,6 +216,9 @@ struct iscsi_conn {
 	unsigned login_ticks;
 	struct iscsi_session *sess; /* after login (session.c) */
 	struct list_head sess_entry; /* sess->conns */
+	/* ERL 1 and up: commands whose status is queued, until freed
+	 * (struct iscsi_cmd rec.answered_entry, cmd_recovery.c). */
+	struct list_head answered;
 	uint32_t next_ttt;
 
 	/* Target-initiated NOP-In (nop.c). */
@@ -264,6 +284,8 @@ void iscsi_conn_watch_update(struct iscsi_conn *conn);
 
 /* Allocates a PDU to queue; NULL on allocation failure. */
 struct iscsi_tx_pdu *iscsi_tx_alloc(void);
+/* Frees a PDU that is on no list, with what it owns (not its command). */
+void iscsi_tx_free(struct iscsi_tx_pdu *pdu);
 /* Stamps sequence numbers and digests and appends @pdu to the queue. */
 void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum iscsi_tx_sn sn);
 /* Has what the queue holds sent before the reactor waits again: at the end
@@ -278,6 +300,10 @@ void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
 /* The same for the header @bhs (a request that waited for its CmdSN). */
 void iscsi_conn_reject_bhs(struct iscsi_conn *conn, const uint8_t *bhs,
 			   enum iscsi_reject_reason reason);
+/* The same with DataSN/R2TSN @next_sn (RFC 7143 11.17.1: a Data/R2T
+ * SNACK refused as a protocol error says what the target sends next). */
+void iscsi_conn_reject_sn(struct iscsi_conn *conn, const uint8_t *bhs,
+			  enum iscsi_reject_reason reason, uint32_t next_sn);
 /* Reading paused for a full transmit queue may resume (called as the
  * queue drains, and when a command's buffer is released). */
 void iscsi_conn_rx_maybe_resume(struct iscsi_conn *conn);
@@ -287,6 +313,25 @@ void iscsi_conn_tx_drain(struct iscsi_conn *conn);
 /* A PDU has been received: stop reading from a peer whose answers pile
  * up unread (the queue is over its bound). */
 void iscsi_conn_rx_pause_if_needed(struct iscsi_conn *conn);
+
+/* ------------------------------------------------------------------ */
+/* conn_statlog.c: numbered responses kept for Status SNACK (ERL >= 1). */
+
+/* Whether numbered responses queued on @conn are kept once sent. */
+bool iscsi_conn_keeps_status(const struct iscsi_conn *conn);
+/* A sent PDU with keep set joins the log (from the transmit queue). */
+void iscsi_conn_status_log_add(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu);
+/* The initiator's ExpStatSN @exp (from any PDU it sent): every kept
+ * response below it is released (its command told it is done). */
+void iscsi_conn_status_acked(struct iscsi_conn *conn, uint32_t exp);
+/* The kept response with StatSN @sn, or NULL (acknowledged, not sent yet
+ * or never). */
+struct iscsi_tx_pdu *iscsi_conn_status_log_find(struct iscsi_conn *conn, uint32_t sn);
+/* Queues a replica of the kept @kept (RFC 7143 11.16: ExpCmdSN and
+ * MaxCmdSN current, the rest as first sent). False on no memory. */
+bool iscsi_conn_resend(struct iscsi_conn *conn, const struct iscsi_tx_pdu *kept);
+/* The connection has closed: every kept response is released. */
+void iscsi_conn_status_log_drain(struct iscsi_conn *conn);
 
 /* ------------------------------------------------------------------ */
 /* conn_rx.c */

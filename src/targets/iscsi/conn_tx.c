@@ -38,7 +38,7 @@ struct iscsi_tx_pdu *iscsi_tx_alloc(void)
 	return pdu;
 }
 
-static void tx_free(struct iscsi_tx_pdu *pdu)
+void iscsi_tx_free(struct iscsi_tx_pdu *pdu)
 {
 	free(pdu->owned);
 	free(pdu);
@@ -56,11 +56,17 @@ void iscsi_conn_queue(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, enum is
 	/* Login responses carry their own ExpCmdSN; everything else gets the
 	 * session's window. */
 	if (op != ISCSI_OP_LOGIN_RSP) {
-		put_be32(bhs + ISCSI_OFF_STATSN, conn->stat_sn);
+		if (sn != TX_SN_RESEND)
+			put_be32(bhs + ISCSI_OFF_STATSN, conn->stat_sn);
 		conn->ops->stamp_cmdsn(conn, bhs);
 	}
-	if (sn == TX_SN_STATUS)
+	if (sn == TX_SN_STATUS) {
+		if (iscsi_conn_keeps_status(conn)) {
+			pdu->keep = true;
+			pdu->stat_sn = conn->stat_sn;
+		}
 		conn->stat_sn++;
+	}
 	pdu_set_data_len(bhs, pdu->data_len);
 	pdu->hdr_len = ISCSI_BHS_LEN;
 	if (conn->params.header_digest && conn->phase != CONN_LOGIN) {
@@ -145,7 +151,13 @@ static void tx_done(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, bool sent
 	struct scst_cmd *cmd = pdu->finishes_cmd;
 	bool close_after = pdu->close_after && sent;
 	const char *why = pdu->close_why;
-	tx_free(pdu);
+	/* Kept for a Status SNACK until acknowledged; one that closes the
+	 * connection is not asked for again. */
+	if (sent && pdu->keep && !pdu->close_after) {
+		iscsi_conn_status_log_add(conn, pdu);
+		return;
+	}
+	iscsi_tx_free(pdu);
 	if (cmd)
 		scst_tgt_cmd_done(cmd);
 	if (close_after)
@@ -267,6 +279,12 @@ void iscsi_conn_reject(struct iscsi_conn *conn, enum iscsi_reject_reason reason)
 void iscsi_conn_reject_bhs(struct iscsi_conn *conn, const uint8_t *bhs,
 			   enum iscsi_reject_reason reason)
 {
+	iscsi_conn_reject_sn(conn, bhs, reason, 0);
+}
+
+void iscsi_conn_reject_sn(struct iscsi_conn *conn, const uint8_t *bhs,
+			  enum iscsi_reject_reason reason, uint32_t next_sn)
+{
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	uint8_t *copy = malloc(ISCSI_BHS_LEN);
 	if (!pdu || !copy) {
@@ -282,6 +300,7 @@ void iscsi_conn_reject_bhs(struct iscsi_conn *conn, const uint8_t *bhs,
 	pdu_init(pdu->hdr, ISCSI_OP_REJECT, ISCSI_FLAG_FINAL);
 	pdu->hdr[2] = reason;
 	put_be32(pdu->hdr + ISCSI_OFF_ITT, ISCSI_RESERVED_TAG);
+	put_be32(pdu->hdr + ISCSI_OFF_DATASN, next_sn);
 	pdu->owned = copy;
 	pdu->data = copy;
 	pdu->data_len = ISCSI_BHS_LEN;

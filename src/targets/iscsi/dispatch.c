@@ -28,6 +28,8 @@ struct pdu_kind {
 	/* A request: its data segment is collected, and it runs when its
 	 * CmdSN comes (or at once, immediate). */
 	void (*run)(struct iscsi_conn *conn, struct iscsi_req *req);
+	/* Served as soon as it is in, with no CmdSN (SNACK). */
+	void (*now)(struct iscsi_conn *conn);
 	/* A SCSI Command or Data-Out: cmd.c places its data itself. */
 	int (*rx_header)(struct iscsi_conn *conn);
 	int (*rx_done)(struct iscsi_conn *conn);
@@ -55,14 +57,14 @@ static const struct pdu_kind pdu_kinds[ISCSI_OPCODE_MASK + 1] = {
 	},
 	[ISCSI_OP_LOGOUT_REQ] = { .discovery = true, .run = iscsi_logout_rx },
 	[ISCSI_OP_LOGIN_REQ] = { .discovery = true, .reject = ISCSI_REJECT_PROTOCOL_ERROR },
-	[ISCSI_OP_SNACK] = { .discovery = true, .reject = ISCSI_REJECT_SNACK },
+	[ISCSI_OP_SNACK] = { .discovery = true, .now = iscsi_snack_rx },
 };
 
 /* NULL for an opcode no initiator sends. */
 static const struct pdu_kind *kind_of(uint8_t op)
 {
 	const struct pdu_kind *k = &pdu_kinds[op & ISCSI_OPCODE_MASK];
-	return k->reject || k->run || k->rx_header ? k : NULL;
+	return k->reject || k->run || k->now || k->rx_header ? k : NULL;
 }
 
 /* A TMF runs after what is queued has been sent: a task whose response
@@ -179,6 +181,10 @@ static int pdu_header(struct iscsi_conn *conn)
 	const struct pdu_kind *k = kind_of(op);
 	if (!k || k->reject)
 		return 0; /* its data is read and dropped; the Reject follows */
+	/* ERL 1 and up: every request acknowledges the numbered responses
+	 * below its ExpStatSN (conn_statlog.c). */
+	if (iscsi_conn_keeps_status(conn))
+		iscsi_conn_status_acked(conn, get_be32(rx->bhs + ISCSI_OFF_EXPSTATSN));
 	if (conn->sess->discovery && !k->discovery) {
 		rx->reject = ISCSI_REJECT_CMD_NOT_SUPPORTED;
 		return 0;
@@ -227,6 +233,8 @@ static int pdu_whole(struct iscsi_conn *conn)
 		iscsi_conn_reject(conn, k->reject);
 	else if (k->rx_done)
 		return k->rx_done(conn);
+	else if (k->now)
+		k->now(conn);
 	else
 		request_arrived(conn, k);
 	return conn->closed ? -1 : 0;

@@ -728,6 +728,7 @@ static bool check_header(struct iscsi_conn *conn, struct iscsi_login *l, const u
 		l->stage = csg;
 		conn->cid = l->cid;
 		conn->stat_sn = get_be32(req + ISCSI_OFF_EXPSTATSN);
+		conn->exp_stat_sn = conn->stat_sn;
 	} else if (memcmp(l->isid, req + 8, 6) != 0 || l->tsih != get_be16(req + 14)) {
 		fail(l, LOGIN_INITIATOR_ERROR);
 		return false;

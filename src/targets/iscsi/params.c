@@ -250,6 +250,9 @@ static const struct scst_attr_desc target_param_descs[] = {
 	TP_U32("MaxSessionsPerInitiator", max_sessions_per_initiator, 0, 65535,
 	       DECIMAL(ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR),
 	       "Sessions one initiator name may hold on the target; 0: no limit."),
+	TP_U32("ErrorRecoveryLevel", error_recovery_level, 0, 1, "0",
+	       "Highest ErrorRecoveryLevel the target offers: 1 adds SNACK, DataACK and "
+	       "recovery R2T."),
 	TP_U32("MaxConnections", max_connections, 1, 65535, "8",
 	       "Connections one session may have (MC/S); the initiator may ask for fewer."),
 	{ .name = "TargetAlias", .type = SCST_ATTR_CHARS, TP_FIELD(alias),
@@ -411,7 +414,7 @@ static const struct key_desc keys[] = {
 	{ .name = "DefaultTime2Retain", .kind = KEY_MIN, .lo = 0, .hi = 3600,
 	  .leading_only = true, SP(default_time2retain), .fixed = 0 },
 	{ .name = "ErrorRecoveryLevel", .kind = KEY_MIN, .lo = 0, .hi = 2, .leading_only = true,
-	  SP(error_recovery_level), .fixed = 0 },
+	  SP(error_recovery_level), TP(error_recovery_level) },
 	/* Discovery sessions have one connection (irrelevant there). */
 	{ .name = "MaxConnections", .kind = KEY_MIN, .lo = 1, .hi = 65535,
 	  .irrelevant_in_discovery = true, .leading_only = true, SP(max_connections),

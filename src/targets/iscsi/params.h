@@ -73,6 +73,9 @@ struct iscsi_target_params {
 	uint32_t max_sessions_per_initiator;
 	/* MaxConnections: connections one session may have (MC/S). */
 	uint32_t max_connections;
+	/* ErrorRecoveryLevel offered: 0 (the default, as LIO's), or 1:
+	 * SNACK, DataACK and recovery R2T (docs/iscsi_erl.md). */
+	uint32_t error_recovery_level;
 	/* TargetAlias: a human-readable name declared at login (RFC 7143
 	 * 13.6); empty = not declared. */
 	char alias[ISCSI_ALIAS_MAX + 1];

@@ -24,6 +24,8 @@ void iscsi_nop_out_rx(struct iscsi_conn *conn, struct iscsi_req *req);
 void iscsi_nop_tick(struct iscsi_conn *conn);
 /* logout.c */
 void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *req);
+/* snack.c: a SNACK, served as soon as it is in (it has no CmdSN). */
+void iscsi_snack_rx(struct iscsi_conn *conn);
 /* text.c */
 void iscsi_text_rx(struct iscsi_conn *conn, struct iscsi_req *req);
 /* tmf.c: Task Management Function Request, and the core's answer. */
