@@ -18,7 +18,7 @@
 #include "targets/iscsi/session.h"
 
 /* What an initiator opcode is in the full feature phase. Exactly one of
- * reject, run, or the rx_* trio is set. */
+ * reject, run, now, or the rx_* trio is set. */
 struct pdu_kind {
 	/* Served in discovery sessions too (else: Reject, Command not
 	 * supported). */
