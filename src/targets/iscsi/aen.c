@@ -49,13 +49,14 @@ static bool aen_on(struct scst_tgt *tgt)
 	return on;
 }
 
-/* One connection to send it on: the first in full feature phase. */
+/* One connection to send it on: the first in full feature phase (one
+ * moving to this reactor takes nothing to send until it has arrived). */
 static struct iscsi_conn *conn_for(struct iscsi_session *sess)
 {
 	struct iscsi_conn *conn;
 
 	list_for_each_entry(conn, &sess->conns, sess_entry)
-		if (!conn->closed && conn->phase == CONN_FULL_FEATURE)
+		if (!conn->closed && !conn->migrating && conn->phase == CONN_FULL_FEATURE)
 			return conn;
 	return NULL;
 }

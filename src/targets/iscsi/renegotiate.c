@@ -68,7 +68,9 @@ static void limits_changed_here(struct reactor_msg *m)
 		if (sess->closing)
 			continue;
 		list_for_each_entry(conn, &sess->conns, sess_entry)
-			if (!conn->closed && conn->phase == CONN_FULL_FEATURE)
+			/* One still moving here is left out: it keeps what
+			 * its login gave it. */
+			if (!conn->closed && !conn->migrating && conn->phase == CONN_FULL_FEATURE)
 				update_conn(conn, lc, seconds);
 	}
 	free(h.v);
