@@ -30,9 +30,10 @@
  * Bits 3 to 5 patch the first PDU of the payload (cut short: what it
  * holds of those bytes) and mean nothing before something was seen (the
  * field is then left as written); seeds write the value they predict, so
- * the patch only matters where the prediction is wrong. Header digests
- * are not recomputed: a patched PDU on a connection with HeaderDigest
- * CRC32C is a digest error.
+ * the patch only matters where the prediction is wrong. On a connection
+ * whose login agreed to HeaderDigest CRC32C the digest right behind the
+ * BHS is computed again for the patched header (when the PDU has no AHS;
+ * with one, the patched PDU is a digest error).
  *
  * A slot without a connection gets a new one at its next record, so one
  * input can log in, log out, reinstate and log in again. Each connection is
@@ -76,6 +77,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/crc32c.h"
 #include "base/log.h"
 #include "base/reactor.h"
 #include "core/scst.h"
@@ -682,10 +684,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sync_point();
 		struct wire *w = slot_wire[slot] >= 0 ? &wires[slot_wire[slot]] : open_wire(slot);
 		if (w && (flags & REC_PATCHES)) {
-			uint8_t head[48];
+			/* The BHS and its header digest, if it has one there. */
+			uint8_t head[52];
 			size_t hlen = len < sizeof(head) ? len : sizeof(head);
 			memcpy(head, data, hlen);
-			patch_header(w, flags, head, hlen);
+			patch_header(w, flags, head, hlen < 48 ? hlen : 48);
+			if (hlen == sizeof(head) && w->digests_known && w->header_digest &&
+			    head[4] == 0) {
+				/* Least significant byte first, as on the wire. */
+				uint32_t crc = crc32c(head, 48);
+				for (unsigned i = 0; i < 4; i++)
+					head[48 + i] = (uint8_t)(crc >> (8 * i));
+			}
 			write_wire(w, head, hlen);
 			write_wire(w, data + hlen, len - hlen);
 		} else if (w) {

@@ -879,6 +879,22 @@ def snack_seeds():
     s.rec(0, a.snack(SNACK_DATA_R2T, itt, beg_run=0, run_length=1), SYNC)
     s.rec(0, a.logout(), CLOSE | SYNC)
     seeds["snack_erl1_other_connection"] = s
+
+    # With header and data digests: the patched headers (the R2T's TTT,
+    # the ExpStatSN) get their digest computed again by the harness.
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x45", target=TARGET_R2T)
+    keys = [("HeaderDigest", "CRC32C"), ("DataDigest", "CRC32C")] + [
+        k for k in erl1[2:] if k[0] != "InitialR2T"]
+    s = Script().rec(0, i.login(keys=keys, absorb_ua=False))
+    i.digests = True
+    s.rec(0, i.scsi(TEST_UNIT_READY, FINAL), SYNC)
+    itt = i.next_itt()
+    s.rec(0, i.scsi(write10(0, 4), WRITE | FINAL, 2048, block(2, 6), itt=itt), SYNC)
+    s.rec(0, i.data_out(itt, 1024, block(2, 6), ttt=0x7777), ECHO_TTT)
+    s.rec(0, i.nop(b"acked", immediate=True), ACK | SYNC)
+    s.rec(0, i.snack(SNACK_STATUS, beg_run=2, run_length=1), SYNC)
+    s.rec(0, i.scsi(read10(0, 4), READ | FINAL, 2048) + i.logout(), CLOSE | SYNC)
+    seeds["snack_digests_patched_headers"] = s
     return seeds
 
 
