@@ -6,6 +6,10 @@
 #   make test    unit, integration and fuzz-corpus tests on a normal and an
 #                ASan+UBSan build, the multi-session ones on a TSan build
 #   make bench   uscstd against tgtd, side by side (bench/README.md)
+#   make soak    logins and logouts at a steady rate for SOAK_SECONDS (default
+#                600) against one uscstd, failing if its RSS or descriptors
+#                grow (tests/integration/soak.sh, docs/scale.md); not in
+#                make test
 #   make fuzz    each libFuzzer harness for FUZZ_SECONDS (default 60) on a
 #                clang ASan+UBSan build in build-fuzz/ (tests/fuzz/run_fuzz.sh;
 #                FUZZ_MERGE=1 merges new coverage into tests/fuzz/corpus/)
@@ -38,7 +42,7 @@ BENCH_PACKAGES := $(TEST_PACKAGES) tgt
 FUZZ_PACKAGES := $(BUILD_PACKAGES) clang libclang-rt-14-dev llvm
 FUZZ_BUILD_DIR ?= build-fuzz
 
-.PHONY: all deps deps-test deps-bench deps-fuzz build run test bench fuzz clean
+.PHONY: all deps deps-test deps-bench deps-fuzz build run test bench soak fuzz clean
 
 all: build
 
@@ -101,6 +105,14 @@ test: deps-test
 bench: deps-bench
 	@$(MAKE) --no-print-directory build
 	bench/run.sh
+
+# The initiator is the scale test's (tests/integration/scale_client.c),
+# built with everything else.
+SOAK_SECONDS ?= 600
+soak: deps-test
+	@$(MAKE) --no-print-directory build
+	SOAK_SECONDS=$(SOAK_SECONDS) tests/integration/soak.sh $(BUILD_DIR)/src/daemon/uscstd \
+		$(BUILD_DIR)/tests/integration/scale_client
 
 # The whole tree is instrumented for coverage (fuzzer-no-link); only the
 # harnesses link libFuzzer's main (tests/fuzz/meson.build).

@@ -36,8 +36,8 @@
  * S/R seconds (logs in, does its I/O on one LUN, idles, logs out) and is
  * then replaced by a new session, with a new ISID, so that R logins and R
  * logouts happen every second. A line "soak T LOGINS LOGOUTS COMMANDS"
- * every 10 s; at the end every session logs out and "soak_done ..." is
- * printed.
+ * (sessions, so far) every 10 s; at the end every session logs out and
+ * "soak_done ..." is printed.
  *
  * Any protocol error, failed command, wrong data or phase not finished
  * within --phase-timeout seconds prints "FAIL: ..." naming the session and
@@ -149,7 +149,10 @@ static struct {
 static int epfd;
 static struct session *sessions;
 static unsigned logins_active;  /* connections between connect() and full feature */
-static unsigned long commands_done, verified_done, logins_done, logouts_done, ua_retries;
+/* logins_done counts sessions (their leading connection in full feature),
+ * joins_done the second connections. */
+static unsigned long commands_done, verified_done, logins_done, joins_done, logouts_done,
+	ua_retries;
 static unsigned long *lun_target_covered;   /* bit per (target, LUN) */
 static double phase_started;
 
@@ -375,7 +378,10 @@ static void login_response(struct conn *c, const uint8_t *bhs, const uint8_t *da
 		s->cmd_sn = s->exp_cmd_sn;
 	c->state = C_FFP;
 	logins_active--;
-	logins_done++;
+	if (c->cid == 0)
+		logins_done++;
+	else
+		joins_done++;
 	if (c->cid == 0 && s->nconns > 1) {
 		/* The join waits until every lead is in (scale mode), so that the
 		 * leads alone decide the placement of sessions. */
@@ -901,8 +907,9 @@ static void run_soak(void)
 		}
 		if (ending && count_state_at_least(S_DONE) == opt.sessions)
 			break;
-		if (logins_done + commands_done + logouts_done != last_progress) {
-			last_progress = logins_done + commands_done + logouts_done;
+		unsigned long progress = logins_done + joins_done + commands_done + logouts_done;
+		if (progress != last_progress) {
+			last_progress = progress;
 			progress_at = t;
 		} else if (t - progress_at > opt.phase_timeout) {
 			for (unsigned i = 0; i < opt.sessions; i++)
@@ -918,8 +925,9 @@ static void run_soak(void)
 		}
 		poll_once(20);
 	}
-	printf("soak_done %.0f s: %lu logins, %lu logouts, %lu commands, %lu verified\n",
-	       now() - start, logins_done, logouts_done, commands_done, verified_done);
+	printf("soak_done %.0f s: %lu sessions logged in (%lu with a second connection), "
+	       "%lu logged out, %lu commands, %lu read-backs verified\n",
+	       now() - start, logins_done, joins_done, logouts_done, commands_done, verified_done);
 }
 
 static void usage(void)
