@@ -60,7 +60,9 @@
  * without reading R2Ts) and LUN 0 on nullio plus a read-only LUN 1, and
  * iqn.2026-11.org.uscst:fuzz-r2t with the defaults (InitialR2T=Yes): its
  * R2Ts carry TTTs 1, 2, ... per connection, so seeds can answer them
- * blind. Seeds: tests/fuzz/make_seeds.py. */
+ * blind. Both offer ErrorRecoveryLevel 1 (SNACK, DataACK, recovery R2T),
+ * which a login gets by asking for it (the seeds that do not ask get 0).
+ * Seeds: tests/fuzz/make_seeds.py. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -127,6 +129,7 @@ static const char target_conf[] =
 	"		enabled 1\n"
 	"		InitialR2T No\n"
 	"		ImmediateData Yes\n"
+	"		ErrorRecoveryLevel 1\n"
 	"		LUN 0 fuzz0\n"
 	"		LUN 1 fuzz1 {\n"
 	"			read_only 1\n"
@@ -134,6 +137,7 @@ static const char target_conf[] =
 	"	}\n"
 	"	TARGET iqn.2026-11.org.uscst:fuzz-r2t {\n"
 	"		enabled 1\n"
+	"		ErrorRecoveryLevel 1\n"
 	"		LUN 0 fuzz0\n"
 	"	}\n"
 	"}\n";
