@@ -15,7 +15,11 @@
 #     of 1;
 #  3. a bad value is refused with a reason and changes nothing;
 #  4. redirect cleared: the login is served on portal 1;
-#  5. liveness. Before all that, a bad redirect in scst.conf stops uscstd
+#  5. a portal reached through a NAT (--listen 127.0.0.1:$P3=192.0.2.7:3260):
+#     with the redirect naming 192.0.2.7:3260, a login on portal 1 is
+#     redirected there and one on $P3 served; a bad advertised address
+#     stops uscstd with the reason;
+#  6. liveness. Before all that, a bad redirect in scst.conf stops uscstd
 #     with the file, line and reason.
 #
 #   redirect.sh USCSTD USCSTADMIN
@@ -29,6 +33,7 @@ B=iqn.2026-12.test:redirect-b
 C=iqn.2026-12.test:redirect-chap
 PY=(python3 -B "$(dirname "$0")/redirect.py")
 P2=$(free_port)
+P3=$(free_port)
 truncate -s 16M "$WORKDIR/a.img" "$WORKDIR/b.img"
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_fileio {
@@ -68,7 +73,8 @@ grep -q "bad.conf:[0-9]*: target '$A': bad value '127.0.0.1:99999' for iSCSI tar
 	"$WORKDIR/bad.log" || fail "no file:line and reason for the bad redirect: $(tail -n 3 "$WORKDIR/bad.log")"
 note "a bad redirect in scst.conf: refused with file, line and reason"
 
-start_uscstd -c "$WORKDIR/scst.conf" --listen "127.0.0.1:$P2" --listen "[::1]:$P2"
+start_uscstd -c "$WORKDIR/scst.conf" --listen "127.0.0.1:$P2" --listen "[::1]:$P2" \
+	--listen "127.0.0.1:$P3=192.0.2.7:3260"
 
 admin() {
 	run "$USCSTADMIN" --rpc-socket "$RPC_SOCKET" "$@" -noprompt > /dev/null
@@ -154,6 +160,25 @@ run "${PY[@]}" sendtargets 127.0.0.1 "$PORT" "$INI1" "$A" "127.0.0.1:$PORT,1"
 before=$(redirects)
 qemu_io "iscsi://127.0.0.1:$PORT/$A/0" "read -P 0x5a 0 64k"
 [ "$(redirects)" = "$before" ] || fail "a login was redirected after the redirect was cleared"
+
+note "5. a portal behind a NAT: 127.0.0.1:$P3, reached at 192.0.2.7:3260"
+grep -q "iSCSI: listening on 127.0.0.1:$P3, reached by initiators at 192.0.2.7:3260" "$LOG" ||
+	fail "uscstd did not log where portal 127.0.0.1:$P3 is reached"
+admin -set_tgt_attr "$A" -driver iscsi -attributes "redirect=192.0.2.7:3260"
+run "${PY[@]}" login 127.0.0.1 "$PORT" "$A" "$INI1" 0x0101 "192.0.2.7:3260"
+run "${PY[@]}" login 127.0.0.1 "$P3" "$A" "$INI1" 0
+# Only that portal: the same address on another port is still redirected.
+run "${PY[@]}" login 127.0.0.1 "$P2" "$A" "$INI1" 0x0101 "192.0.2.7:3260"
+admin -set_tgt_attr "$A" -driver iscsi -attributes "redirect="
+for bad in "127.0.0.1:$P3=host.example:3260" "127.0.0.1:$P3=192.0.2.7:0" "127.0.0.1:$P3=::1:3260"; do
+	if timeout -k 5 20 "$USCSTD" -c "$WORKDIR/scst.conf" --listen "$bad" \
+		--state-dir "$WORKDIR/bad-state" --rpc-socket "$WORKDIR/bad.sock" > "$WORKDIR/bad.log" 2>&1; then
+		fail "uscstd started with --listen $bad"
+	fi
+	grep -q "bad listen address '$bad': the address after '=' must be" "$WORKDIR/bad.log" ||
+		fail "--listen $bad refused without the reason: $(tail -n 3 "$WORKDIR/bad.log")"
+done
+note "a login on the NAT'd portal is served, on the others redirected; bad advertised addresses refused"
 
 LIVENESS_TARGET=$B check_liveness "redirect" "$INI1" 400000000001
 stop_uscstd

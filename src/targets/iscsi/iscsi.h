@@ -2,6 +2,7 @@
 #ifndef USCST_TARGETS_ISCSI_ISCSI_H
 #define USCST_TARGETS_ISCSI_ISCSI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define ISCSI_DEFAULT_PORT 3260
@@ -15,6 +16,15 @@ int iscsi_driver_register(void);
  * reactor_pick(). Reactors must be running. Returns 0, or -1 with the
  * reason in err. */
 int iscsi_listen(const char *addr_port, char *err, size_t errlen);
+/* @addr_port may end in "=ADVERTISED" (IPV4[:PORT] or [IPV6][:PORT]): the
+ * address initiators reach the portal at through a NAT or a port
+ * forward, which a redirect may name (docs/redirect.md). */
+
+/* Whether the portal a connection came in on (its local address @local,
+ * as conn->local writes it) is the one initiators reach at @addr
+ * ("HOST:PORT" as iscsi_redirect_format() writes it) by its "=ADVERTISED"
+ * address. Any thread. */
+bool iscsi_portal_reached_at(const char *local, const char *addr);
 
 /* Daemon-wide caps on TCP connections (0 = no limit): @max_conns in all,
  * @max_logins of them still logging in from one peer address. A

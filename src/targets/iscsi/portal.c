@@ -32,7 +32,14 @@
 
 struct portal {
 	int fd;
-	char name[96];
+	char name[96];            /* as given to --listen */
+	/* Where it is bound, written as conn.c writes a connection's local
+	 * address ("127.0.0.1:3260", "[::1]:3260"), and the address
+	 * initiators reach it at through a NAT or port forward ("" when
+	 * they reach it where it is bound): --listen LOCAL=ADVERTISED. */
+	char local[96];
+	char advertised[96];
+	bool wildcard;            /* bound to 0.0.0.0 or ::: any local address */
 	struct reactor_fd watch;
 	/* Sent to reactor 0 once, to start watching (portal_watch()). */
 	struct reactor_msg watch_msg;
@@ -250,9 +257,69 @@ static int open_socket(const struct addrinfo *ai, char *err, size_t errlen, cons
 	return fd;
 }
 
-int iscsi_listen(const char *addr_port, char *err, size_t errlen)
+/* Writes @ss as "HOST:PORT" ("[HOST]:PORT" for IPv6), the form of
+ * conn->local and of a redirect's address; false for another family. */
+static bool format_sockaddr(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *in = (const void *)ss;
+		inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+		snprintf(buf, len, "%s:%u", host, ntohs(in->sin_port));
+		return true;
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 = (const void *)ss;
+		inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+		snprintf(buf, len, "[%s]:%u", host, ntohs(in6->sin6_port));
+		return true;
+	}
+	return false;
+}
+
+/* The ADVERTISED of "LOCAL=ADVERTISED": an IPv4 or bracketed IPv6
+ * literal, with a port (3260 when not given), written canonically into
+ * @out. A DNS name is
+ * refused: a redirect naming one is never taken for a local portal
+ * (docs/redirect.md), so it could never match. */
+static int parse_advertised(const char *text, char *out, size_t outlen)
 {
 	char host[80], port[16];
+	struct sockaddr_storage ss = { 0 };
+	if (split_addr(text, host, sizeof(host), port, sizeof(port)) < 0 || !valid_port(port))
+		return -1;
+	struct sockaddr_in *in = (void *)&ss;
+	struct sockaddr_in6 *in6 = (void *)&ss;
+	if (text[0] != '[' && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		ss.ss_family = AF_INET;
+		in->sin_port = htons((uint16_t)atoi(port));
+	} else if (text[0] == '[' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		ss.ss_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)atoi(port));
+	} else {
+		return -1;
+	}
+	return format_sockaddr(&ss, out, outlen) ? 0 : -1;
+}
+
+int iscsi_listen(const char *spec, char *err, size_t errlen)
+{
+	char host[80], port[16], addr_port[96], advertised[96] = "";
+	/* LOCAL=ADVERTISED: bound at LOCAL, reached at ADVERTISED. */
+	const char *eq = strchr(spec, '=');
+	size_t local_len = eq ? (size_t)(eq - spec) : strlen(spec);
+	if (local_len >= sizeof(addr_port)) {
+		snprintf(err, errlen, "bad listen address '%s': too long", spec);
+		return -1;
+	}
+	memcpy(addr_port, spec, local_len);
+	addr_port[local_len] = '\0';
+	if (eq && parse_advertised(eq + 1, advertised, sizeof(advertised)) < 0) {
+		snprintf(err, errlen, "bad listen address '%s': the address after '=' must be "
+			 "IPV4:PORT or [IPV6]:PORT with PORT in 1..65535 (where initiators reach "
+			 "the portal)", spec);
+		return -1;
+	}
 	if (split_addr(addr_port, host, sizeof(host), port, sizeof(port)) < 0 || !valid_port(port)) {
 		snprintf(err, errlen, "bad listen address '%s': expected ADDR, ADDR:PORT or [IPV6]:PORT "
 			 "with PORT in 1..65535", addr_port);
@@ -280,12 +347,55 @@ int iscsi_listen(const char *addr_port, char *err, size_t errlen)
 	}
 	p->fd = fd;
 	snprintf(p->name, sizeof(p->name), "%s", addr_port);
+	snprintf(p->advertised, sizeof(p->advertised), "%s", advertised);
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    format_sockaddr(&ss, p->local, sizeof(p->local))) {
+		static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+		p->wildcard = ss.ss_family == AF_INET
+				      ? ((struct sockaddr_in *)&ss)->sin_addr.s_addr == htonl(INADDR_ANY)
+				      : memcmp(&((struct sockaddr_in6 *)&ss)->sin6_addr, &any6,
+					       sizeof(any6)) == 0;
+	}
 	pthread_mutex_lock(&portals_lock);
 	list_add_tail(&p->entry, &portals);
 	pthread_mutex_unlock(&portals_lock);
 	reactor_send(reactor_by_index(0), &p->watch_msg, portal_watch);
-	log_info("iSCSI: listening on %s", addr_port);
+	if (advertised[0])
+		log_info("iSCSI: listening on %s, reached by initiators at %s", addr_port,
+			 advertised);
+	else
+		log_info("iSCSI: listening on %s", addr_port);
 	return 0;
+}
+
+/* The port of "HOST:PORT" / "[HOST]:PORT". */
+static const char *port_of(const char *addr)
+{
+	const char *colon = strrchr(addr, ':');
+	return colon ? colon + 1 : "";
+}
+
+bool iscsi_portal_reached_at(const char *local, const char *addr)
+{
+	struct portal *p;
+	bool found = false;
+
+	pthread_mutex_lock(&portals_lock);
+	list_for_each_entry(p, &portals, entry) {
+		if (!p->advertised[0] || strcmp(p->advertised, addr) != 0)
+			continue;
+		/* A wildcard portal's connections have a specific local
+		 * address: the port tells which portal took them. */
+		if (strcmp(p->local, local) == 0 ||
+		    (p->wildcard && strcmp(port_of(p->local), port_of(local)) == 0)) {
+			found = true;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&portals_lock);
+	return found;
 }
 
 unsigned iscsi_portal_addrs(struct sockaddr_storage *out, unsigned max)

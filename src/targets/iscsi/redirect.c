@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/iscsi.h"
 #include "targets/iscsi/pdu.h"
 
 const char *const iscsi_redirect_types[] = { "temporary", "permanent", NULL };
@@ -179,9 +180,10 @@ bool iscsi_redirect_login(struct iscsi_conn *conn, const uint8_t *req, uint32_t 
 	 * carries no portal group tag. */
 	iscsi_redirect_format(r, 0, addr, sizeof(addr));
 	/* The portal the redirect points at serves the login: one daemon
-	 * may listen there too (a second address of this node), and
+	 * may listen there too (a second address of this node, or one
+	 * initiators reach through a NAT: --listen LOCAL=ADVERTISED), and
 	 * redirecting again would send the initiator round in a loop. */
-	if (strcmp(addr, conn->local) == 0)
+	if (strcmp(addr, conn->local) == 0 || iscsi_portal_reached_at(conn->local, addr))
 		return false;
 
 	struct iscsi_text text = { 0 };
