@@ -24,6 +24,8 @@ MODE:
                of ARG bytes and closes the connection on a longer one;
   reneg-ignore the same, unanswered: AsyncEvent 2, then the close, after
                Parameter3 seconds;
+  reneg-mcs    two connections of one session, both asked (AsyncEvent 4);
+               the one that answers goes on, the other is dropped;
   aen-on DEV   lun.add (REPORTED LUNS DATA HAS CHANGED) and
                device.resync_size of file DEV grown (CAPACITY DATA HAS
                CHANGED): an AsyncEvent 0 each, with the LUN and the sense;
@@ -352,6 +354,43 @@ def mode_reneg(port, rpc_sock, value, answer):
     check(next_any(s, 5) is None, "a NOP-Out of %d bytes closes the connection" % (value + 4))
 
 
+def mode_reneg_mcs(port, rpc_sock, value):
+    """Two connections of one session: AsyncEvent 4 comes on each (the
+    key is per connection); the one that answers keeps going with the
+    new value, the one that does not is dropped, and the session lives
+    on."""
+    isid = bytes.fromhex("80000000f0c5")
+    keys = [("ErrorRecoveryLevel", "0"), ("MaxRecvDataSegmentLength", "65536"),
+            ("MaxConnections", "2")]
+    a = ic.Session(port)
+    answers = a.login(INITIATOR, TARGET, isid, keys)
+    check(answers.get("MaxConnections") == "2", "MaxConnections=2 agreed")
+    a.ready()
+    b = ic.Session(port)
+    b.login(INITIATOR, TARGET, isid, keys[:2], tsih=a.tsih, cid=1)
+    # Both connections share the session's CmdSN.
+    b.cmd_sn = a.cmd_sn
+    set_target_mrdsl(rpc_sock, value)
+    pa = wait_async(a, 4, 10)
+    wait_async(b, 4, 10)
+    p3 = struct.unpack(">H", pa.bhs[42:44])[0]
+    t = Text(a)
+    _, text, _ = t.whole(b"")
+    check(ic.parse_text(text).get("MaxRecvDataSegmentLength") == str(value),
+          "connection 0 renegotiates: MaxRecvDataSegmentLength=%d declared" % value)
+    pdu = next_any(b, p3 + 5)
+    check(pdu not in (None, "timeout") and pdu.opcode == ic.OP_ASYNC and pdu.bhs[36] == 2 and
+          struct.unpack(">H", pdu.bhs[38:40])[0] == 1,
+          "connection 1, silent: AsyncEvent 2 naming CID 1")
+    check(next_any(b, 5) is None, "connection 1 closed")
+    a.cmd_sn = max(a.cmd_sn, b.cmd_sn)
+    a.target_mrdsl = value
+    status, _ = a.write10(0, b"\x3c" * value)
+    check(status == 0, "the session goes on over connection 0 (a WRITE of %d bytes of "
+          "immediate data)" % value)
+    a.logout()
+
+
 def sense_of(data):
     slen = struct.unpack(">H", data[:2])[0]
     return data[2:2 + slen]
@@ -427,6 +466,8 @@ def main():
         mode_reneg(port, rpc_sock, int(arg), True)
     elif mode == "reneg-ignore":
         mode_reneg(port, rpc_sock, int(arg), False)
+    elif mode == "reneg-mcs":
+        mode_reneg_mcs(port, rpc_sock, int(arg))
     elif mode in ("aen-on", "aen-off"):
         mode_aen(port, rpc_sock, arg, mode == "aen-on")
     else:

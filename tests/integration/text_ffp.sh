@@ -9,7 +9,8 @@
 #  4. login-only keys refused; 5. SendTargets=All in FFP;
 #  6. target.set_attr MaxRecvDataSegmentLength: AsyncEvent 4, answered
 #     (the target declares the new value) and not answered (dropped
-#     after Parameter3 seconds with AsyncEvent 2);
+#     after Parameter3 seconds with AsyncEvent 2), on each connection of
+#     a session with two;
 #  7. AsyncEvent 0 (AEN) for a LUN map change and a capacity change with
 #     the target's aen attribute on, none with it off.
 . "$(dirname "$0")/lib.sh" "$@"
@@ -69,6 +70,7 @@ logged "asked to renegotiate within 2 s" || fail "no log line for the AsyncEvent
 logged "data segment, beyond the 16384-byte limit" || fail "the new limit was not in force"
 check reneg-ignore 32768
 logged "did not renegotiate within" || fail "no log line for the drop"
+check reneg-mcs 8192
 check_alive
 
 # AEN: off by default, then on.
