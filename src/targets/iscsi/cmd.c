@@ -646,13 +646,19 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 {
 	struct iscsi_cmd *icmd = cmd->tgt_priv;
 	struct iscsi_conn *conn = icmd->conn;
+	/* We collect what the command has room for, but never more than the
+	 * initiator said it would send. */
+	icmd->want_end = min_u32(cmd->bufflen, icmd->edtl);
+	if (conn->closed && conn->retained && !icmd->data_failed && !icmd->digest_failed &&
+	    icmd->recv_off < icmd->want_end) {
+		/* ERL 2: the connection that takes the task over asks. */
+		icmd->waiting_data = true;
+		return;
+	}
 	if (conn->closed || icmd->data_failed || icmd->digest_failed) {
 		scst_rx_data(cmd, false);
 		return;
 	}
-	/* We collect what the command has room for, but never more than the
-	 * initiator said it would send. */
-	icmd->want_end = min_u32(cmd->bufflen, icmd->edtl);
 	if (icmd->recv_off >= icmd->want_end) {
 		scst_rx_data(cmd, true);
 		return;
@@ -717,6 +723,11 @@ void iscsi_on_free_cmd(struct scst_cmd *cmd)
  * anything (it may have freed it). */
 static bool cmd_conn_closed(struct iscsi_cmd *icmd)
 {
+	if (icmd->rec.held_rsp) {
+		icmd->rec.held_rsp = false;
+		scst_tgt_cmd_done(icmd->scst);
+		return true;
+	}
 	if (!icmd->started) {
 		/* Held for its CmdSN or for budget, or its PDU was still
 		 * arriving: it never runs. */
@@ -737,6 +748,18 @@ void iscsi_cmds_conn_closed(struct iscsi_conn *conn)
 	struct iscsi_session *sess = conn->sess;
 	if (!sess)
 		return;
+	/* Answered ones whose status was held (ERL 2). */
+	for (;;) {
+		struct iscsi_cmd *icmd, *held = NULL;
+		list_for_each_entry(icmd, &conn->answered, rec.answered_entry)
+			if (icmd->rec.held_rsp) {
+				held = icmd;
+				break;
+			}
+		if (!held)
+			break;
+		cmd_conn_closed(held);
+	}
 	/* Each step may free commands, so the walk restarts after every one
 	 * that did something. */
 	for (;;) {
@@ -752,6 +775,92 @@ void iscsi_cmds_conn_closed(struct iscsi_conn *conn)
 		if (!acted)
 			return;
 	}
+}
+
+void iscsi_cmds_conn_failed(struct iscsi_conn *conn)
+{
+	struct iscsi_session *sess = conn->sess;
+	for (;;) {
+		struct iscsi_task *t;
+		bool acted = false;
+		list_for_each_entry(t, &sess->tasks, entry) {
+			struct iscsi_cmd *icmd = container_of(t, struct iscsi_cmd, task);
+			if (icmd->conn != conn)
+				continue;
+			/* Its PDU had not all arrived: it never was a command.
+			 * One aborted while data was landing ends as aborted. */
+			if ((!icmd->started && !icmd->cmdsn_ok && !icmd->held) ||
+			    icmd->abort_pending) {
+				acted = cmd_conn_closed(icmd);
+				if (acted)
+					break;
+			}
+		}
+		if (!acted)
+			return;
+	}
+}
+
+unsigned iscsi_cmds_of_conn(struct iscsi_conn *conn)
+{
+	unsigned n = 0;
+	struct iscsi_task *t;
+	struct iscsi_cmd *icmd;
+	list_for_each_entry(t, &conn->sess->tasks, entry)
+		n += container_of(t, struct iscsi_cmd, task)->conn == conn;
+	list_for_each_entry(icmd, &conn->answered, rec.answered_entry)
+		n++;
+	return n;
+}
+
+void iscsi_cmd_response_lost(struct iscsi_conn *conn, struct scst_cmd *cmd)
+{
+	struct iscsi_cmd *icmd = cmd->tgt_priv;
+	if (iscsi_session_keeps_tasks(conn) && !scst_cmd_aborted_silently(cmd))
+		icmd->rec.held_rsp = true;
+	else
+		scst_tgt_cmd_done(cmd);
+}
+
+void iscsi_cmd_resume_reassigned(struct iscsi_cmd *icmd, uint32_t exp_data_sn)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	struct cmd_recovery *r = &icmd->rec;
+	if (r->held_rsp) {
+		/* From what the initiator says it has, if that is a Data-In
+		 * of the cut it was sent (and not below its DataACK). */
+		uint32_t sn = icmd->data_sn, off = 0;
+		bool burst_start;
+		if (r->answered) {
+			sn = r->base_sn;
+			off = r->base_off;
+			if (sn_lt(sn, exp_data_sn) &&
+			    iscsi_cmd_locate_data_in(icmd, exp_data_sn, &off, &burst_start))
+				sn = exp_data_sn;
+			else if (sn_lt(sn, exp_data_sn) && exp_data_sn == icmd->data_sn)
+				sn = exp_data_sn, off = r->len;
+		}
+		r->held_rsp = false;
+		iscsi_cmd_send_response(icmd, sn, off);
+	} else if (icmd->waiting_data) {
+		/* What is missing, asked for on the new connection with a new
+		 * TTT: the old one's R2Ts and data are void. */
+		icmd->ttt = iscsi_conn_next_ttt(conn);
+		icmd->r2t_outstanding = 0;
+		icmd->r2t_start = icmd->r2t_off = icmd->recv_off;
+		icmd->seq_end = min_u32(icmd->recv_off + conn->params.max_burst, icmd->want_end);
+		icmd->exp_data_sn = 0;
+		icmd->ticks_waiting = 0;
+		r->recovering = false;
+		r->r2t_base_sn = icmd->r2t_sn;
+		r->r2t_base_off = icmd->r2t_off;
+		send_r2ts(icmd);
+	} else if (!icmd->started && icmd->unsol_pending) {
+		/* Its unsolicited data will not come: asked for by R2T. */
+		icmd->unsol_pending = false;
+		start_if_ready(icmd);
+	}
+	iscsi_conn_flush_soon(conn);
 }
 
 bool iscsi_cmds_data_timed_out(struct iscsi_conn *conn, unsigned timeout)
@@ -886,20 +995,37 @@ void iscsi_xmit_response(struct scst_cmd *cmd)
 	 * (unless the core ends it with TASK ABORTED status, SAM-5 5.6); nor
 	 * does a discarded command (the initiator retries it). */
 	leave_window(icmd);
-	if (conn->closed || scst_cmd_aborted_silently(cmd) || icmd->discarded) {
+	if (scst_cmd_aborted_silently(cmd) || icmd->discarded) {
 		scst_tgt_cmd_done(cmd);
 		return;
 	}
+	if (conn->closed) {
+		/* ERL 2: kept for the connection that takes the task over. */
+		if (conn->retained)
+			icmd->rec.held_rsp = true;
+		else
+			scst_tgt_cmd_done(cmd);
+		return;
+	}
+	iscsi_cmd_send_response(icmd, icmd->data_sn, 0);
+}
+
+void iscsi_cmd_send_response(struct iscsi_cmd *icmd, uint32_t base_sn, uint32_t base_off)
+{
+	struct iscsi_conn *conn = icmd->conn;
+	struct scst_cmd *cmd = icmd->scst;
 	struct cmd_recovery *r = &icmd->rec;
 	r->len = 0;
 	if (icmd->read && cmd->buf)
 		r->len = min_u32(min_u32(cmd->resp_data_len, icmd->edtl), cmd->bufflen);
-	r->collapsed = r->len > 0 && cmd->sense_len == 0;
-	r->base_sn = icmd->data_sn;
-	r->base_off = 0;
+	if (base_off > r->len)
+		base_off = r->len;
+	r->collapsed = r->len > base_off && cmd->sense_len == 0;
+	r->base_sn = base_sn;
+	r->base_off = base_off;
 	r->dsl = conn->params.max_xmit_dsl;
 	r->burst = conn->params.max_burst;
-	if (iscsi_conn_keeps_status(conn))
+	if (iscsi_conn_keeps_status(conn) && !r->answered)
 		iscsi_cmd_answered(icmd);
 	/* Data-In without status takes no StatSN: the status gets this. */
 	r->status_sn = conn->stat_sn;

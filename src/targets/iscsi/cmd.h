@@ -89,6 +89,10 @@ struct iscsi_cmd {
 		 * once it is over (a recovery R2T). */
 		bool recovering;
 		uint32_t recover_off;
+		/* ERL 2: its connection is gone and kept for recovery; its
+		 * response is ready and waits for TASK REASSIGN (or for the
+		 * connection's time to run out). */
+		bool held_rsp;
 	} rec;
 	struct list_head budget_entry; /* sess->budget_waiting while due and
 					* waiting for data budget, else empty */
@@ -116,6 +120,22 @@ void iscsi_cmds_conn_closed(struct iscsi_conn *conn);
  * @timeout seconds? */
 bool iscsi_cmds_data_timed_out(struct iscsi_conn *conn, unsigned timeout);
 
+/* ErrorRecoveryLevel 2. @conn has closed and keeps its tasks: only a
+ * command whose PDU had not all arrived ends. */
+void iscsi_cmds_conn_failed(struct iscsi_conn *conn);
+/* How many commands have allegiance to @conn. */
+unsigned iscsi_cmds_of_conn(struct iscsi_conn *conn);
+/* The connection layer's response_lost: ended, or held (ERL 2). */
+void iscsi_cmd_response_lost(struct iscsi_conn *conn, struct scst_cmd *cmd);
+/* TASK REASSIGN of task @itt to @conn (RFC 7143 11.5.1, 7.2.2): 0 with
+ * the task now @conn's, or the TMF response code refusing it. The caller
+ * queues the TMF Response, then calls iscsi_cmd_resume_reassigned(). */
+uint8_t iscsi_cmd_reassign(struct iscsi_conn *conn, uint32_t itt, struct iscsi_cmd **out);
+/* A reassigned task goes on: its held response is sent from @exp_data_sn
+ * (cut for the new connection, a new StatSN), the Data-Out it still
+ * needs is asked for, or it just runs on. */
+void iscsi_cmd_resume_reassigned(struct iscsi_cmd *icmd, uint32_t exp_data_sn);
+
 /* ErrorRecoveryLevel 1 and up (cmd_recovery.c). SNACK services return 0
  * or the reason to Reject the SNACK with; a Data/R2T SNACK's Reject
  * carries *next_sn (RFC 7143 11.17: the next DataSN or R2TSN). */
@@ -134,6 +154,13 @@ struct iscsi_tx_pdu;
 int iscsi_cmd_queue_data_in(struct iscsi_cmd *icmd, uint32_t first, uint32_t count, bool resend);
 /* A SCSI Response for @icmd (SNACK Tag @snack_tag), not queued. */
 struct iscsi_tx_pdu *iscsi_cmd_build_response(struct iscsi_cmd *icmd, uint32_t snack_tag);
+/* Sends @icmd's response on its connection: its Data-In from DataSN
+ * @base_sn at byte @base_off (the rest is acknowledged), then the
+ * status. */
+void iscsi_cmd_send_response(struct iscsi_cmd *icmd, uint32_t base_sn, uint32_t base_off);
+/* Where Data-In DataSN @sn starts in @icmd's cut; false if none. */
+bool iscsi_cmd_locate_data_in(const struct iscsi_cmd *icmd, uint32_t sn, uint32_t *off,
+			      bool *burst_start);
 void iscsi_cmd_fill_r2t(const struct iscsi_cmd *icmd, struct iscsi_tx_pdu *pdu, uint32_t r2t_sn,
 			uint32_t off, uint32_t len);
 

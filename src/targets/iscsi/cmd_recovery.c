@@ -43,11 +43,10 @@ static struct iscsi_cmd *find_answered(struct iscsi_conn *conn, uint32_t itt)
 	return found;
 }
 
-/* Where the Data-In PDU with DataSN @sn starts in @r's cut, and whether
- * a burst starts there too; false if no PDU has that DataSN. */
-static bool locate_data_in(const struct cmd_recovery *r, uint32_t sn, uint32_t *off,
-			   bool *burst_start)
+bool iscsi_cmd_locate_data_in(const struct iscsi_cmd *icmd, uint32_t sn, uint32_t *off,
+			      bool *burst_start)
 {
+	const struct cmd_recovery *r = &icmd->rec;
 	uint32_t o = r->base_off, seq_start = r->base_off;
 
 	for (uint32_t k = r->base_sn; o < r->len; k++) {
@@ -149,7 +148,7 @@ uint8_t iscsi_cmd_data_ack(struct iscsi_conn *conn, uint32_t ttt, uint32_t beg)
 			return ISCSI_REJECT_INVALID_DATA_ACK;
 		if (beg == icmd->data_sn) {
 			off = r->len;
-		} else if (!locate_data_in(r, beg, &off, &burst_start) || !burst_start) {
+		} else if (!iscsi_cmd_locate_data_in(icmd, beg, &off, &burst_start) || !burst_start) {
 			return ISCSI_REJECT_INVALID_DATA_ACK;
 		}
 		/* Nothing below it is sent again (nor freed: the buffer is
@@ -200,5 +199,37 @@ uint8_t iscsi_cmd_snack_rdata(struct iscsi_conn *conn, uint32_t itt, uint32_t ta
 		memcpy(copy, rsp->data, rsp->data_len);
 	kept->data = copy;
 	kept->data_len = rsp->data_len;
+	return 0;
+}
+
+uint8_t iscsi_cmd_reassign(struct iscsi_conn *conn, uint32_t itt, struct iscsi_cmd **out)
+{
+	struct iscsi_session *sess = conn->sess;
+	struct iscsi_cmd *icmd = iscsi_cmd_find(sess, itt);
+	struct iscsi_conn *c;
+
+	/* Answered tasks are on their connection's list, not in the task
+	 * set: those of kept connections may be taken over too. */
+	list_for_each_entry(c, &sess->failed_conns, sess_entry)
+		if (!icmd)
+			icmd = find_answered(c, itt);
+	if (!icmd)
+		return 1;         /* Task does not exist */
+	if (!icmd->conn->retained)
+		return 3;         /* Task still allegiant */
+	struct iscsi_conn *old = icmd->conn;
+	log_info_rl("iSCSI: %s (%s): task 0x%x reassigned from connection %u to %u", conn->peer,
+		    iscsi_conn_initiator(conn), itt, old->cid, conn->cid);
+	if (icmd->rec.answered) {
+		list_del(&icmd->rec.answered_entry);
+		list_add_tail(&icmd->rec.answered_entry, &conn->answered);
+	}
+	icmd->conn = conn;
+	if (icmd->pend.conn == old)
+		icmd->pend.conn = conn;
+	iscsi_conn_get(conn);
+	iscsi_session_recovery_done_if_empty(sess, old);
+	iscsi_conn_put(old);
+	*out = icmd;
 	return 0;
 }

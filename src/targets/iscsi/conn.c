@@ -293,6 +293,7 @@ void iscsi_conns_close_on_this_reactor_except(struct scst_tgt *tgt,
 		pthread_mutex_unlock(&conns_lock);
 		if (!found)
 			return;
+		found->no_recovery = true;
 		iscsi_conn_close(found, why);
 	}
 }

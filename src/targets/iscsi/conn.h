@@ -136,6 +136,12 @@ struct iscsi_conn_ops {
 	void (*closed)(struct iscsi_conn *conn);
 	/* Fills ExpCmdSN and MaxCmdSN of a PDU being queued. */
 	void (*stamp_cmdsn)(struct iscsi_conn *conn, uint8_t *bhs);
+	/* The response of @cmd will not reach the initiator: the connection
+	 * closed before it was sent, or before it was acknowledged (ERL 1
+	 * and up). The layers above end the command (scst_tgt_cmd_done)
+	 * or keep it for another connection (ERL 2). Called while the
+	 * connection closes, before closed(). */
+	void (*response_lost)(struct iscsi_conn *conn, struct scst_cmd *cmd);
 };
 
 struct iscsi_conn {
@@ -151,6 +157,10 @@ struct iscsi_conn {
 	char *initiator;          /* for log lines, once login has seen InitiatorName */
 	int refs;
 	bool closed;
+	/* Closed for good by the target (its end, the target's, a cold
+	 * reset; or a Logout or reinstatement above): nothing it carried is
+	 * kept for recovery, even at ErrorRecoveryLevel 2. */
+	bool no_recovery;
 	enum iscsi_conn_phase phase;
 
 	struct iscsi_rx rx;
@@ -219,6 +229,12 @@ struct iscsi_conn {
 	/* ERL 1 and up: commands whose status is queued, until freed
 	 * (struct iscsi_cmd rec.answered_entry, cmd_recovery.c). */
 	struct list_head answered;
+	/* ERL 2 (session_recovery.c): closed, and kept in sess->failed_conns
+	 * with its tasks, for another connection's TASK REASSIGN, for
+	 * retain_ticks more seconds (DefaultTime2Wait + DefaultTime2Retain).
+	 * sess stays set while it is. */
+	bool retained;
+	unsigned retain_ticks;
 	uint32_t next_ttt;
 
 	/* Target-initiated NOP-In (nop.c). */
@@ -330,7 +346,8 @@ struct iscsi_tx_pdu *iscsi_conn_status_log_find(struct iscsi_conn *conn, uint32_
 /* Queues a replica of the kept @kept (RFC 7143 11.16: ExpCmdSN and
  * MaxCmdSN current, the rest as first sent). False on no memory. */
 bool iscsi_conn_resend(struct iscsi_conn *conn, const struct iscsi_tx_pdu *kept);
-/* The connection has closed: every kept response is released. */
+/* The connection has closed: every kept response is released, its
+ * command's response lost (struct iscsi_conn_ops). */
 void iscsi_conn_status_log_drain(struct iscsi_conn *conn);
 
 /* ------------------------------------------------------------------ */

@@ -117,9 +117,13 @@ void iscsi_conn_status_log_drain(struct iscsi_conn *conn)
 	while (!list_empty(&conn->status_log)) {
 		struct iscsi_tx_pdu *pdu =
 			list_first_entry(&conn->status_log, struct iscsi_tx_pdu, entry);
+		struct scst_cmd *cmd = pdu->finishes_cmd;
 
+		/* Sent but not acknowledged: as good as lost. */
 		list_del(&pdu->entry);
-		release(pdu);
+		iscsi_tx_free(pdu);
+		if (cmd)
+			conn->ops->response_lost(conn, cmd);
 	}
 	conn->status_log_len = 0;
 }

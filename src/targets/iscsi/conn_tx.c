@@ -158,8 +158,10 @@ static void tx_done(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu, bool sent
 		return;
 	}
 	iscsi_tx_free(pdu);
-	if (cmd)
+	if (cmd && sent)
 		scst_tgt_cmd_done(cmd);
+	else if (cmd)
+		conn->ops->response_lost(conn, cmd);
 	if (close_after)
 		iscsi_conn_close(conn, why ? why
 					   : conn->phase == CONN_LOGGED_OUT ? "logged out"

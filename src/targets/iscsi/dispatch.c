@@ -260,9 +260,14 @@ static void conn_tick(struct iscsi_conn *conn)
 
 static void conn_closed(struct iscsi_conn *conn)
 {
+	/* ERL 2: a failed connection keeps its tasks for another one. */
+	bool keep = iscsi_session_keeps_tasks(conn);
 	/* Commands in every state, including one whose data segment was
-	 * still arriving when the socket died. */
-	iscsi_cmds_conn_closed(conn);
+	 * still arriving when the socket died (at ERL 2 only that one). */
+	if (keep)
+		iscsi_cmds_conn_failed(conn);
+	else
+		iscsi_cmds_conn_closed(conn);
 	if (conn->login) {
 		/* A login waiting for a reinstated session gives up its
 		 * place: the next login of that initiator and ISID may try. */
@@ -270,7 +275,9 @@ static void conn_closed(struct iscsi_conn *conn)
 		iscsi_login_free(conn->login);
 		conn->login = NULL;
 	}
-	if (conn->sess)
+	if (conn->sess && keep)
+		iscsi_session_conn_failed(conn->sess, conn);
+	else if (conn->sess)
 		iscsi_session_conn_closed(conn->sess, conn);
 }
 
@@ -286,6 +293,7 @@ const struct iscsi_conn_ops iscsi_pdu_ops = {
 	.tick = conn_tick,
 	.closed = conn_closed,
 	.stamp_cmdsn = stamp_cmdsn,
+	.response_lost = iscsi_cmd_response_lost,
 };
 
 void iscsi_accept(int fd, struct reactor *r)

@@ -191,10 +191,13 @@ static void iscsi_close_sessions(struct scst_tgt *tgt)
 {
 	/* A disabled target leaves the iSNS registration; at shutdown
 	 * (NULL) the whole entity does. */
-	if (tgt)
+	if (tgt) {
 		iscsi_isns_kick();
-	else
+	} else {
 		iscsi_isns_shutdown();
+		/* Tasks kept for a reconnection (ERL 2) end within a second. */
+		iscsi_session_recovery_stop_all();
+	}
 	/* Each session is asked to log out first (async.c). */
 	iscsi_async_request_logout(tgt, tgt ? "target disabled" : "shutting down");
 }

@@ -1,9 +1,11 @@
 /* Logout (RFC 7143 11.14, 11.15): of the whole session, or of one of its
  * connections (this one or another, by CID); closing the last connection
- * closes the session. Removing a connection for recovery needs
- * ErrorRecoveryLevel 2, which we do not offer yet. */
+ * closes the session. Removing a connection for recovery (ErrorRecoveryLevel
+ * 2) closes it but keeps its tasks for another connection's TASK REASSIGN
+ * (session_recovery.c). */
 #include <stdio.h>
 
+#include "base/bytes.h"
 #include "core/scst.h"
 #include "targets/iscsi/conn.h"
 #include "targets/iscsi/requests.h"
@@ -39,8 +41,9 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	uint8_t response = LOGOUT_SUCCESS;
 	if (!closing)
 		response = LOGOUT_CID_NOT_FOUND;
-	else if (reason == LOGOUT_REMOVE_FOR_RECOVERY)
+	else if (reason == LOGOUT_REMOVE_FOR_RECOVERY && conn->params.error_recovery_level < 2)
 		response = LOGOUT_RECOVERY_NOT_SUPPORTED;
+	bool recovery = reason == LOGOUT_REMOVE_FOR_RECOVERY && response == LOGOUT_SUCCESS;
 
 	struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
 	if (!pdu) {
@@ -51,9 +54,13 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	pdu_init(bhs, ISCSI_OP_LOGOUT_RSP, ISCSI_FLAG_FINAL);
 	bhs[2] = response;
 	put_be32(bhs + ISCSI_OFF_ITT, pdu_itt(req));
-	/* Time2Wait and Time2Retain (bytes 40, 42): nothing to wait for or
-	 * retain at ErrorRecoveryLevel 0. */
-	bool whole = response == LOGOUT_SUCCESS &&
+	/* Time2Wait and Time2Retain (bytes 40, 42): how long the tasks of a
+	 * connection removed for recovery are kept; nothing otherwise. */
+	if (recovery) {
+		put_be16(bhs + 40, (uint16_t)sess->params.default_time2wait);
+		put_be16(bhs + 42, (uint16_t)sess->params.default_time2retain);
+	}
+	bool whole = response == LOGOUT_SUCCESS && !recovery &&
 		     (reason == LOGOUT_CLOSE_SESSION || sess->nconns == 1);
 	if (whole) {
 		/* Closing the session, or its last connection, ends the I_T
@@ -69,6 +76,13 @@ void iscsi_logout_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 	iscsi_conn_queue(conn, pdu, TX_SN_STATUS);
 	if (response != LOGOUT_SUCCESS)
 		return;
+	/* Closing (not removing for recovery) ends the tasks it carries. */
+	if (!recovery) {
+		struct iscsi_conn *c;
+		list_for_each_entry(c, &sess->conns, sess_entry)
+			if (reason == LOGOUT_CLOSE_SESSION || c == closing)
+				c->no_recovery = true;
+	}
 	if (reason == LOGOUT_CLOSE_SESSION) {
 		/* The session's other connections go now, this one once the
 		 * response has left. */

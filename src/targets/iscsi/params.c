@@ -250,9 +250,14 @@ static const struct scst_attr_desc target_param_descs[] = {
 	TP_U32("MaxSessionsPerInitiator", max_sessions_per_initiator, 0, 65535,
 	       DECIMAL(ISCSI_DEFAULT_MAX_SESSIONS_PER_INITIATOR),
 	       "Sessions one initiator name may hold on the target; 0: no limit."),
-	TP_U32("ErrorRecoveryLevel", error_recovery_level, 0, 1, "0",
+	TP_U32("ErrorRecoveryLevel", error_recovery_level, 0, 2, "0",
 	       "Highest ErrorRecoveryLevel the target offers: 1 adds SNACK, DataACK and "
-	       "recovery R2T."),
+	       "recovery R2T, 2 connection recovery and TASK REASSIGN."),
+	TP_U32("DefaultTime2Wait", default_time2wait, 0, 3600, "2",
+	       "Seconds an initiator waits before reconnecting after a connection fails."),
+	TP_U32("DefaultTime2Retain", default_time2retain, 0, 3600, "20",
+	       "Seconds after DefaultTime2Wait a failed connection's tasks are kept for "
+	       "TASK REASSIGN (ErrorRecoveryLevel 2)."),
 	TP_U32("MaxConnections", max_connections, 1, 65535, "8",
 	       "Connections one session may have (MC/S); the initiator may ask for fewer."),
 	{ .name = "TargetAlias", .type = SCST_ATTR_CHARS, TP_FIELD(alias),
@@ -407,12 +412,12 @@ static const struct key_desc keys[] = {
 	  .leading_only = true, SP(data_pdu_in_order), .fixed = 1 },
 	{ .name = "DataSequenceInOrder", .kind = KEY_OR, .irrelevant_in_discovery = true,
 	  .leading_only = true, SP(data_sequence_in_order), .fixed = 1 },
-	/* No connection or session recovery at ErrorRecoveryLevel 0: the
-	 * initiator may wait as little as it likes and we retain nothing. */
+	/* How long a failed connection's tasks are kept at
+	 * ErrorRecoveryLevel 2 (session_recovery.c). */
 	{ .name = "DefaultTime2Wait", .kind = KEY_MAX, .lo = 0, .hi = 3600, .leading_only = true,
-	  SP(default_time2wait), .fixed = 0 },
+	  SP(default_time2wait), TP(default_time2wait) },
 	{ .name = "DefaultTime2Retain", .kind = KEY_MIN, .lo = 0, .hi = 3600,
-	  .leading_only = true, SP(default_time2retain), .fixed = 0 },
+	  .leading_only = true, SP(default_time2retain), TP(default_time2retain) },
 	{ .name = "ErrorRecoveryLevel", .kind = KEY_MIN, .lo = 0, .hi = 2, .leading_only = true,
 	  SP(error_recovery_level), TP(error_recovery_level) },
 	/* Discovery sessions have one connection (irrelevant there). */

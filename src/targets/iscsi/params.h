@@ -76,6 +76,11 @@ struct iscsi_target_params {
 	/* ErrorRecoveryLevel offered: 0 (the default, as LIO's), or 1:
 	 * SNACK, DataACK and recovery R2T (docs/iscsi_erl.md). */
 	uint32_t error_recovery_level;
+	/* DefaultTime2Wait and DefaultTime2Retain offered (LIO's defaults,
+	 * 2 and 20 s): how long a failed connection's tasks are kept at
+	 * ErrorRecoveryLevel 2. */
+	uint32_t default_time2wait;
+	uint32_t default_time2retain;
 	/* TargetAlias: a human-readable name declared at login (RFC 7143
 	 * 13.6); empty = not declared. */
 	char alias[ISCSI_ALIAS_MAX + 1];

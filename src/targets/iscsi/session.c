@@ -18,6 +18,7 @@ static void free_session(struct iscsi_session *sess)
 {
 	assert(reactor_self() == sess->reactor);
 	assert(list_empty(&sess->conns) && list_empty(&sess->tasks) && list_empty(&sess->pending));
+	assert(list_empty(&sess->failed_conns));
 	assert(list_empty(&sess->budget_waiting));
 	reactor_deferred_cancel(&sess->budget_drain);
 	iscsi_registry_remove(sess);
@@ -46,6 +47,7 @@ struct iscsi_session *iscsi_session_create(struct iscsi_conn *conn, const char *
 	iscsi_session_window_init(sess, exp_cmd_sn, conn->tp.queued_cmds);
 	sess->params = conn->params;
 	list_init(&sess->conns);
+	list_init(&sess->failed_conns);
 	list_init(&sess->tasks);
 	list_init(&sess->budget_waiting);
 	list_init(&sess->budget_drain.entry);
@@ -119,7 +121,22 @@ void iscsi_session_conn_closed(struct iscsi_session *sess, struct iscsi_conn *co
 	iscsi_conn_put(conn); /* the session's reference */
 	if (sess->nconns > 0)
 		return;
-	/* The last connection: the session ends with it. */
+	/* The last live connection, closed for good: the tasks kept for
+	 * recovery end with the session. */
+	while (!list_empty(&sess->failed_conns))
+		iscsi_session_recovery_expire(
+			sess, list_first_entry(&sess->failed_conns, struct iscsi_conn, sess_entry),
+			"the session's last connection closed");
+	iscsi_session_end_if_unused(sess);
+}
+
+void iscsi_session_end_if_unused(struct iscsi_session *sess)
+{
+	assert(reactor_self() == sess->reactor);
+	if (sess->closing || sess->nconns > 0 || !list_empty(&sess->failed_conns))
+		return;
+	/* Nothing will come to fill a gap: consumed numbers go too. */
+	iscsi_session_drop_pending(sess, NULL);
 	assert(list_empty(&sess->pending));
 	sess->closing = true;
 	reactor_tick_remove(&sess->tick);
@@ -129,9 +146,13 @@ void iscsi_session_conn_closed(struct iscsi_session *sess, struct iscsi_conn *co
 void iscsi_session_close_conns(struct iscsi_session *sess, const char *why)
 {
 	assert(reactor_self() == sess->reactor);
+	sess->ending = true;
 	/* Each close takes its connection out of the list. */
 	while (!list_empty(&sess->conns))
 		iscsi_conn_close(list_first_entry(&sess->conns, struct iscsi_conn, sess_entry), why);
+	while (!list_empty(&sess->failed_conns))
+		iscsi_session_recovery_expire(
+			sess, list_first_entry(&sess->failed_conns, struct iscsi_conn, sess_entry), why);
 }
 
 /* Requests held behind a CmdSN gap wait no longer than data does: at
@@ -139,6 +160,9 @@ void iscsi_session_close_conns(struct iscsi_session *sess, const char *why)
 static void session_tick(struct reactor_tick *t)
 {
 	struct iscsi_session *sess = container_of(t, struct iscsi_session, tick);
+	iscsi_session_recovery_tick(sess);
+	if (sess->closing)
+		return;
 	if (iscsi_session_pending_tick(sess) > sess->rsp_timeout)
 		iscsi_session_close_conns(sess, "a gap in the CmdSN sequence was not filled within "
 						"RspTimeout");

@@ -97,6 +97,14 @@ struct iscsi_session {
 	 * reactor: a further one is moved there at its first Login PDU. */
 	struct list_head conns;
 	unsigned nconns;
+	/* ErrorRecoveryLevel 2 (session_recovery.c): connections that
+	 * failed or were logged out for recovery, closed, each referenced
+	 * while listed, their tasks waiting for TASK REASSIGN; the session
+	 * lives on while any is here, even with no connection left. */
+	struct list_head failed_conns;
+	/* Closed for good (reinstatement, management): nothing is kept for
+	 * recovery any more. */
+	bool ending;
 	/* What the leading connection negotiated: the session-wide values
 	 * every further connection runs with. */
 	struct iscsi_session_params params;
@@ -153,8 +161,31 @@ struct iscsi_conn *iscsi_session_conn_by_cid(struct iscsi_session *sess, uint16_
  * for their CmdSN are dropped; with it the last, the session ends (its
  * nexus is unregistered, and it is freed once the core is done). */
 void iscsi_session_conn_closed(struct iscsi_session *sess, struct iscsi_conn *conn);
-/* Closes every connection of the session (reinstatement, management). */
+/* Closes every connection of the session (reinstatement, management),
+ * and ends the tasks kept for recovery. */
 void iscsi_session_close_conns(struct iscsi_session *sess, const char *why);
+/* Ends the session if it has no connection left, live or kept for
+ * recovery (its nexus is unregistered, and it is freed once the core is
+ * done). */
+void iscsi_session_end_if_unused(struct iscsi_session *sess);
+
+/* ------------------------------------------------------------------ */
+/* session_recovery.c: ErrorRecoveryLevel 2 (docs/iscsi_erl.md). */
+
+/* Whether @conn, closing now, keeps its tasks for another connection. */
+bool iscsi_session_keeps_tasks(const struct iscsi_conn *conn);
+/* @conn has closed and keeps its tasks: it moves to failed_conns. */
+void iscsi_session_conn_failed(struct iscsi_session *sess, struct iscsi_conn *conn);
+/* Once a second: kept connections whose time is up (or whose target is
+ * disabled, or the daemon ends) end their tasks and go. */
+void iscsi_session_recovery_tick(struct iscsi_session *sess);
+/* @conn (kept) ends its tasks and leaves; the session may end with it. */
+void iscsi_session_recovery_expire(struct iscsi_session *sess, struct iscsi_conn *conn,
+				   const char *why);
+/* @conn (kept) goes if no task of it is left (all reassigned). */
+void iscsi_session_recovery_done_if_empty(struct iscsi_session *sess, struct iscsi_conn *conn);
+/* The daemon ends: nothing is kept for recovery any more. */
+void iscsi_session_recovery_stop_all(void);
 
 void iscsi_session_add_task(struct iscsi_session *sess, struct iscsi_task *t);
 void iscsi_session_remove_task(struct iscsi_session *sess, struct iscsi_task *t);

@@ -114,18 +114,33 @@ static bool map_fn(uint8_t fn, enum scst_tmf *out)
 	}
 }
 
+/* TASK REASSIGN (RFC 7143 11.5.1, 7.2.2): the task of a connection kept
+ * for recovery goes on here; at ErrorRecoveryLevel below 2 it is refused
+ * with 4 (allegiance reassignment not supported). The response goes out
+ * before anything the task sends on its new connection. */
+static void task_reassign(struct iscsi_conn *conn, const uint8_t *req)
+{
+	struct iscsi_cmd *icmd = NULL;
+	uint8_t rsp = TMF_RSP_NO_REASSIGN;
+	if (conn->params.error_recovery_level >= 2)
+		rsp = iscsi_cmd_reassign(conn, get_be32(req + ISCSI_OFF_TTT), &icmd);
+	send_tmf_rsp(conn, pdu_itt(req), rsp, NULL, NULL);
+	if (icmd && !conn->closed)
+		iscsi_cmd_resume_reassigned(icmd, get_be32(req + 36) /* ExpDataSN */);
+}
+
 void iscsi_tmf_rx(struct iscsi_conn *conn, struct iscsi_req *r)
 {
 	const uint8_t *req = r->bhs;
 	uint8_t fn = req[1] & 0x7f;
 	uint32_t itt = pdu_itt(req);
 	enum scst_tmf tmf;
+	if (fn == ISCSI_TMF_TASK_REASSIGN) {
+		task_reassign(conn, req);
+		return;
+	}
 	if (!map_fn(fn, &tmf)) {
-		/* TASK REASSIGN needs ErrorRecoveryLevel 2, which this target
-		 * never negotiates: RFC 7143 11.6.1 answers 4 for it. */
-		send_tmf_rsp(conn, itt,
-			     fn == ISCSI_TMF_TASK_REASSIGN ? TMF_RSP_NO_REASSIGN : TMF_RSP_NOT_SUPPORTED,
-			     NULL, NULL);
+		send_tmf_rsp(conn, itt, TMF_RSP_NOT_SUPPORTED, NULL, NULL);
 		return;
 	}
 	struct tmf_req *tr = calloc(1, sizeof(*tr));
