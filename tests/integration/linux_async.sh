@@ -34,25 +34,6 @@ TARGET_DRIVER iscsi {
 CONF
 start_uscstd -c "$WORKDIR/scst.conf"
 
-rpc() {
-	timeout -k 5 30 python3 -B - "$RPC_SOCKET" "$1" "$2" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2],
-                      "params": json.loads(sys.argv[3])}).encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-r = json.loads(buf)
-if "error" in r:
-    print(r["error"]); sys.exit(1)
-print(json.dumps(r["result"]))
-PY
-}
-
 logins() { grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $DEMO_IQN" "$LOG"; }
 
 CONSOLE=$WORKDIR/console.log
@@ -65,12 +46,10 @@ QEMU_PID=$!
 asked= relogin=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if [ -z "$asked" ] && grep -q '^guest: ASYNC-READY' "$CONSOLE"; then
-		name=$(rpc tree.get '{"path":"targets/iscsi/targets"}' | python3 -c '
-import json, sys
-t = json.load(sys.stdin)[sys.argv[1]]["sessions"]
-print(next(iter(t)))' "$DEMO_IQN") || fail "no session of the guest in the tree"
+		name=$(guest_sessions "$DEMO_IQN" | head -n 1)
+		[ -n "$name" ] || fail "no session of the guest in the tree"
 		note "session.logout $name"
-		rpc session.logout "{\"driver\":\"iscsi\",\"target\":\"$DEMO_IQN\",\"session\":\"$name\"}" ||
+		guest_rpc session.logout "{\"driver\":\"iscsi\",\"target\":\"$DEMO_IQN\",\"session\":\"$name\"}" ||
 			fail "session.logout failed"
 		asked=$(($(date +%s) - start))
 	fi
@@ -83,14 +62,8 @@ done
 wait "$QEMU_PID"
 qemu_rc=$?
 secs=$(($(date +%s) - start))
-sed 's/\r$//' "$CONSOLE"
-cat "$WORKDIR/qemu.out"
 note "the guest ran ${secs} s, qemu exited with status $qemu_rc; asked at ${asked:-never} s, logged in again at ${relogin:-never} s"
-[ "$qemu_rc" = 124 ] && fail "the guest did not finish within $GUEST_TIMEOUT s"
-verdict=$(sed -n 's/\r$//; s/^LINUX-INITIATOR: //p' "$CONSOLE" | tail -n 1)
-[ -n "$verdict" ] || fail "the guest printed no LINUX-INITIATOR verdict"
-[ "$verdict" = PASS ] || fail "the guest says: $verdict"
-[ "$qemu_rc" = 0 ] || fail "qemu exited with status $qemu_rc"
+guest_verdict "$qemu_rc"
 [ -n "$asked" ] && [ -n "$relogin" ] || fail "the guest passed without the logout request and re-login"
 
 grep -F "($GUEST_INI)" "$LOG"

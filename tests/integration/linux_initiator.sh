@@ -56,15 +56,8 @@ start=$(date +%s)
 guest_qemu "uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI $GUEST_CHAP"
 qemu_rc=$?
 secs=$(($(date +%s) - start))
-sed 's/\r$//' "$CONSOLE"
-cat "$WORKDIR/qemu.out"
 note "the guest ran ${secs} s, qemu exited with status $qemu_rc"
-[ "$qemu_rc" = 124 ] && fail "the guest did not finish within $GUEST_TIMEOUT s"
-
-verdict=$(sed -n 's/\r$//; s/^LINUX-INITIATOR: //p' "$CONSOLE" | tail -n 1)
-[ -n "$verdict" ] || fail "the guest printed no LINUX-INITIATOR verdict"
-[ "$verdict" = PASS ] || fail "the guest says: $verdict"
-[ "$qemu_rc" = 0 ] || fail "qemu exited with status $qemu_rc"
+guest_verdict "$qemu_rc"
 
 note "uscstd saw the guest's sessions"
 grep -F "($GUEST_INI)" "$LOG"

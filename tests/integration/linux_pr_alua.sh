@@ -123,15 +123,8 @@ done
 wait "$QEMU_PID"
 qemu_rc=$?
 secs=$(($(date +%s) - start))
-sed 's/\r$//' "$CONSOLE"
-cat "$WORKDIR/qemu.out"
 note "the guest ran ${secs} s, qemu exited with status $qemu_rc${swapped:+; the states were swapped at ${swapped} s}"
-[ "$qemu_rc" = 124 ] && fail "the guest did not finish within $GUEST_TIMEOUT s"
-
-verdict=$(sed -n 's/\r$//; s/^LINUX-INITIATOR: //p' "$CONSOLE" | tail -n 1)
-[ -n "$verdict" ] || fail "the guest printed no LINUX-INITIATOR verdict"
-[ "$verdict" = PASS ] || fail "the guest says: $verdict"
-[ "$qemu_rc" = 0 ] || fail "qemu exited with status $qemu_rc"
+guest_verdict "$qemu_rc"
 [ -n "$swapped" ] || fail "the guest passed without asking for the swap"
 
 note "uscstd saw the guest's two sessions, one per target, both logged out"

@@ -84,15 +84,8 @@ done
 wait "$QEMU_PID"
 qemu_rc=$?
 secs=$(($(date +%s) - start))
-sed 's/\r$//' "$CONSOLE"
-cat "$WORKDIR/qemu.out"
 note "the guest ran ${secs} s, qemu exited with status $qemu_rc"
-[ "$qemu_rc" = 124 ] && fail "the guest did not finish within $GUEST_TIMEOUT s"
-
-verdict=$(sed -n 's/\r$//; s/^LINUX-INITIATOR: //p' "$CONSOLE" | tail -n 1)
-[ -n "$verdict" ] || fail "the guest printed no LINUX-INITIATOR verdict"
-[ "$verdict" = PASS ] || fail "the guest says: $verdict"
-[ "$qemu_rc" = 0 ] || fail "qemu exited with status $qemu_rc"
+guest_verdict "$qemu_rc"
 
 note "fstrim: LUN 0's backing file had $empty KiB allocated before the guest," \
 	"${filled:-?} KiB with 32 MiB written, ${trimmed:-?} KiB after fstrim"

@@ -1,6 +1,6 @@
 # The linux_async test inside the guest (sourced by init when the kernel
-# command line says uscst.scenario=async), with init's say, fail, step and
-# finish. One session to the target; then:
+# command line says uscst.scenario=async), with init's say, fail, step,
+# finish, discover_node and find_disk. One session to the target; then:
 #   1. 1 MiB of a pattern is written at the start of the LUN, synced, and
 #      its SHA-256 kept; "ASYNC-READY" tells the host, which asks the
 #      session to log out (session.logout: an Asynchronous Message,
@@ -11,20 +11,10 @@
 #      through the re-login;
 #   3. the first 1 MiB reads back the same through the new session.
 
-say "discovery (SendTargets) at $PORTAL"
-step 60 iscsiadm -m discovery -t sendtargets -p "$PORTAL" -o nonpersistent > /dev/null
-step 30 iscsiadm -m node -o new -T "$TARGET" -p "$PORTAL" > /dev/null
+discover_node
 say "login"
 step 60 iscsiadm -m node -T "$TARGET" -p "$PORTAL" --login
-DISK=
-for _ in $(seq 150); do
-	DISK=$(iscsiadm -m session -P 3 2>/dev/null |
-		sed -n 's/.*Attached scsi disk \(sd[a-z]*\).*/\1/p' | head -n 1)
-	[ -n "$DISK" ] && [ -b "/dev/$DISK" ] && break
-	DISK=
-	sleep 0.2
-done
-[ -n "$DISK" ] || fail "no disk attached 30 s after login"
+find_disk "first session"
 
 step 30 dd if=/dev/urandom of=/tmp/pattern bs=1M count=1 2> /dev/null
 step 60 dd if=/tmp/pattern of="/dev/$DISK" bs=1M count=1 conv=fsync 2> /dev/null

@@ -173,7 +173,10 @@ KPKG=${KPKG%%_*}
 
 # The image is rebuilt only when a package or a script of this folder
 # changes.
-KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/pr_alua.sh" "$HERE/thin.sh" "$HERE/async.sh" "$HERE/build_initramfs.sh"; } |
+# The scenarios init sources (uscst.scenario=NAME runs /NAME.sh).
+SCENARIOS="pr_alua thin async nopin redirect"
+KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/build_initramfs.sh"
+	for s in $SCENARIOS; do cat "$HERE/$s.sh"; done; } |
 	sha256sum | cut -c1-16)
 IMAGE=$CACHE/image-$KEY
 if [ -s "$IMAGE/initramfs" ] && [ -s "$IMAGE/vmlinuz" ]; then
@@ -213,9 +216,9 @@ ln -s mke2fs "$ROOT/sbin/mkfs.ext4"
 cp "$PKGROOT/etc/mke2fs.conf" "$ROOT/etc/mke2fs.conf"
 cp "$HERE/init" "$ROOT/init"
 chmod 755 "$ROOT/init"
-cp "$HERE/pr_alua.sh" "$ROOT/pr_alua.sh"
-cp "$HERE/thin.sh" "$ROOT/thin.sh"
-cp "$HERE/async.sh" "$ROOT/async.sh"
+for s in $SCENARIOS; do
+	cp "$HERE/$s.sh" "$ROOT/$s.sh"
+done
 
 # Shared libraries: the NEEDED closure of the dynamic programs, each one
 # taken from the unpacked packages (never from the host).

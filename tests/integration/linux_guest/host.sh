@@ -7,7 +7,17 @@
 #                        console in $CONSOLE, qemu's own output in
 #                        $WORKDIR/qemu.out; its network reaches nothing but
 #                        $GUEST_PORTAL, each connection to which a socat
-#                        hands to uscstd on 127.0.0.1:$PORT.
+#                        hands to uscstd on 127.0.0.1:$PORT; and, when
+#                        $GUEST_PORTAL2 is set, $GUEST_PORTAL2 likewise to
+#                        127.0.0.1:$GUEST_PORT2 (a second portal). With
+#                        $GUEST_EVENTS set, pdu_relay.py stands in for
+#                        socat and logs the NOP PDUs it relays there.
+#   guest_verdict        after qemu exited with status $1: fails unless the
+#                        guest printed "LINUX-INITIATOR: PASS" and powered
+#                        off in time (prints its console first)
+#   guest_rpc METHOD JSON  one JSON-RPC call on uscstd's management socket;
+#                        prints the result, fails on an error
+#   guest_sessions IQN   the names of target IQN's sessions, one a line
 # linux_guest/README.md has the why.
 
 guest_build() {
@@ -29,13 +39,61 @@ guest_build() {
 	[ "$rc" = 0 ] || fail "building the guest failed (status $rc)"
 }
 
+# guest_forward GUEST_ADDR HOST_PORT: a -netdev guestfwd rule.
+guest_forward() {
+	local cmd="socat - TCP:127.0.0.1:$2"
+	[ -n "${GUEST_EVENTS:-}" ] &&
+		cmd="python3 -B $(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/pdu_relay.py $2 $GUEST_EVENTS"
+	printf ',guestfwd=tcp:%s-cmd:%s' "$1" "$cmd"
+}
+
 guest_qemu() {
+	local net="user,id=net0,restrict=on$(guest_forward "$GUEST_PORTAL" "$PORT")"
+	[ -n "${GUEST_PORTAL2:-}" ] && net="$net$(guest_forward "$GUEST_PORTAL2" "$GUEST_PORT2")"
 	timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
 		-nodefaults -no-user-config -machine pc -accel tcg -cpu max -smp 1 -m 512 \
 		-display none -monitor none -serial "file:$CONSOLE" -no-reboot \
 		-kernel "$WORKDIR/guest/vmlinuz" -initrd "$WORKDIR/guest/initramfs" \
 		-append "console=ttyS0 panic=-1 quiet mitigations=off $1" \
-		-netdev "user,id=net0,restrict=on,guestfwd=tcp:$GUEST_PORTAL-cmd:socat - TCP:127.0.0.1:$PORT" \
+		-netdev "$net" \
 		-device virtio-net-pci,netdev=net0 \
 		> "$WORKDIR/qemu.out" 2>&1
+}
+
+guest_verdict() {
+	local qemu_rc=$1 verdict
+
+	sed 's/\r$//' "$CONSOLE"
+	cat "$WORKDIR/qemu.out"
+	[ "$qemu_rc" = 124 ] && fail "the guest did not finish within $GUEST_TIMEOUT s"
+	verdict=$(sed -n 's/\r$//; s/^LINUX-INITIATOR: //p' "$CONSOLE" | tail -n 1)
+	[ -n "$verdict" ] || fail "the guest printed no LINUX-INITIATOR verdict"
+	[ "$verdict" = PASS ] || fail "the guest says: $verdict"
+	[ "$qemu_rc" = 0 ] || fail "qemu exited with status $qemu_rc"
+}
+
+guest_rpc() {
+	timeout -k 5 30 python3 -B - "$RPC_SOCKET" "$1" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2],
+                      "params": json.loads(sys.argv[3])}).encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+r = json.loads(buf)
+if "error" in r:
+    print(r["error"]); sys.exit(1)
+print(json.dumps(r["result"]))
+PY
+}
+
+guest_sessions() {
+	guest_rpc tree.get '{"path":"targets/iscsi/targets"}' | python3 -c '
+import json, sys
+for name in json.load(sys.stdin)[sys.argv[1]].get("sessions", {}):
+    print(name)' "$1"
 }

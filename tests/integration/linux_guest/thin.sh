@@ -1,6 +1,6 @@
 # The linux_thin test inside the guest (sourced by init when the kernel
-# command line says uscst.scenario=thin), with init's say, fail, step and
-# finish. One session to the target, whose LUN 0 is a thin 512 MiB LUN and
+# command line says uscst.scenario=thin), with init's say, fail, step,
+# finish and discover_node. One session to the target, whose LUN 0 is a thin 512 MiB LUN and
 # LUN 1 a thin 64 MiB one, the destination of the copy:
 #
 #   1. the kernel sees a thin disk: provisioning_mode unmap, discard and
@@ -52,11 +52,7 @@ fill() {
 		fail "writing $3 blocks at $2 of /dev/$1"
 }
 
-say "discovery (SendTargets) at $PORTAL"
-out=$(step 60 iscsiadm -m discovery -t sendtargets -p "$PORTAL" -o nonpersistent)
-echo "$out"
-echo "$out" | grep -q " $TARGET\$" || fail "discovery does not list $TARGET"
-step 30 iscsiadm -m node -o new -T "$TARGET" -p "$PORTAL" > /dev/null
+discover_node
 say "login"
 step 60 iscsiadm -m node -T "$TARGET" -p "$PORTAL" --login
 # The disks of LUN 0 and 1, from the session's "Lun: N" and "Attached scsi

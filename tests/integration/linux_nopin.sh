@@ -1,0 +1,120 @@
+#!/bin/bash
+# NOP-In keepalive with the Linux initiator (issue 10: "NOP-In keepalive
+# with NopInInterval and NopInTimeout ... an initiator that stops
+# answering has its connection closed and its tasks cleaned up as nexus
+# loss"). The target pings every 2 idle seconds and gives an answer 2 s;
+# the guest (linux_guest/nopin.sh) switches open-iscsi's own pings off.
+# The guest's connections go through pdu_relay.py, which logs every NOP
+# it relays, so the pings and the answers are counted on the wire:
+#  1. idle for 12 s: at least 4 pings, each answered with its TTT, the
+#     session the same, the data reads back;
+#  2. eth0 down in the guest: the ping that follows goes unanswered, the
+#     target closes the connection within NopInInterval + NopInTimeout
+#     (plus a tick), its session is gone from the daemon's tree (nexus
+#     loss: "session: close", nothing active left) while the guest is
+#     still down;
+#  3. eth0 up: iscsid logs in again by itself (a new session of the same
+#     initiator) and the data reads back through it.
+. "$(dirname "$0")/lib.sh" "$@"
+. "$(dirname "$0")/linux_guest/host.sh"
+
+GUEST_INI=iqn.2026-12.test:linux-nopin
+GUEST_PORTAL=10.0.2.100:3260
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
+INTERVAL=2 TIMEOUT=2
+
+guest_build
+
+mkdir -p "$WORKDIR/state"
+IMG=$WORKDIR/state/nopin-lun0.img
+truncate -s 64M "$IMG"
+cat > "$WORKDIR/scst.conf" <<CONF
+HANDLER vdisk_fileio {
+	DEVICE nopin0 {
+		filename $IMG
+	}
+}
+TARGET_DRIVER iscsi {
+	TARGET $DEMO_IQN {
+		enabled 1
+		NopInInterval $INTERVAL
+		NopInTimeout $TIMEOUT
+		LUN 0 nopin0
+	}
+}
+CONF
+start_uscstd -c "$WORKDIR/scst.conf"
+
+GUEST_EVENTS=$WORKDIR/nop-events.log
+: > "$GUEST_EVENTS"
+CONSOLE=$WORKDIR/console.log
+: > "$CONSOLE"
+logins() { grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $DEMO_IQN" "$LOG"; }
+closed_by_ping() { grep -c "($GUEST_INI) closed: no answer to NOP-In ping (NopInTimeout)" "$LOG"; }
+
+note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
+start=$(date +%s.%N)
+guest_qemu "uscst.scenario=nopin uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
+QEMU_PID=$!
+
+idle_at= idle_done_at= down_at= closed_at= gone_at= up_at= down_dump=
+while kill -0 "$QEMU_PID" 2>/dev/null; do
+	now=$(date +%s.%N)
+	[ -z "$idle_at" ] && grep -q '^guest: NOPIN-IDLE:' "$CONSOLE" && idle_at=$now
+	[ -z "$idle_done_at" ] && grep -q '^guest: NOPIN-IDLE-DONE' "$CONSOLE" && idle_done_at=$now
+	[ -z "$down_at" ] && grep -q '^guest: NOPIN-DOWN' "$CONSOLE" && down_at=$now
+	[ -z "$up_at" ] && grep -q '^guest: NOPIN-UP' "$CONSOLE" && up_at=$now
+	if [ -n "$down_at" ] && [ -z "$closed_at" ] && [ "$(closed_by_ping)" -ge 1 ]; then
+		closed_at=$now
+	fi
+	# While the guest is still down, its session must be gone.
+	if [ -n "$closed_at" ] && [ -z "$gone_at" ] && [ -z "$up_at" ] &&
+		[ -z "$(guest_sessions "$DEMO_IQN")" ]; then
+		gone_at=$now
+		# Nexus loss: nothing of the session is left in the core.
+		down_dump=$(dump_state "the guest down" | tail -n 1)
+	fi
+	sleep 0.2
+done
+wait "$QEMU_PID"
+qemu_rc=$?
+guest_verdict "$qemu_rc"
+since() { [ -n "$1" ] && awk -v a="$1" -v b="$start" 'BEGIN { printf "%.1f", a - b }'; }
+note "guest marks (s): idle $(since "$idle_at"), idle done $(since "$idle_done_at"), down $(since "$down_at"), up $(since "$up_at"); target closed at $(since "$closed_at"), session gone at $(since "$gone_at")"
+
+note "the NOPs on the wire (pdu_relay.py)"
+cat "$GUEST_EVENTS"
+[ -n "$idle_at" ] && [ -n "$idle_done_at" ] && [ -n "$down_at" ] && [ -n "$up_at" ] ||
+	fail "the guest passed without going through every step"
+grep -q 'NOP-OUT-PING' "$GUEST_EVENTS" && fail "the initiator sent pings of its own (noop_out_interval 0 ignored?)"
+# Pings in the idle window, and their answers, by TTT.
+window() { awk -v a="$1" -v b="$2" -v what="$3" '$1 >= a && $1 <= b && $3 == what { print $4 }' "$GUEST_EVENTS"; }
+pings=$(window "$idle_at" "$idle_done_at" NOP-IN-PING | sort -u)
+answers=$(window "$idle_at" "$idle_done_at" NOP-OUT-ANSWER | sort -u)
+npings=$(grep -c . <<< "$pings")
+[ "$npings" -ge 4 ] || fail "$npings pings of the target in the guest's 12 s idle, expected at least 4 (every $INTERVAL s)"
+# An answer may follow its ping by a moment, past the window's end.
+unanswered=$(comm -23 <(echo "$pings") <(window "$idle_at" "$(awk -v a="$idle_done_at" 'BEGIN { printf "%.3f", a + 5 }')" NOP-OUT-ANSWER | sort -u))
+[ -z "$unanswered" ] || fail "pings not answered while the guest was up: $unanswered"
+note "idle: $npings pings by the target, every one answered with its TTT ($(grep -c . <<< "$answers") answers)"
+
+[ -n "$closed_at" ] || fail "the target never closed the connection for an unanswered ping"
+# The last ping before the close went out after the guest went down, and
+# the close came within NopInInterval + NopInTimeout (+ a tick each) of it.
+last_ping=$(awk -v a="$down_at" '$1 <= a + 30 && $1 >= a - 1 && $3 == "NOP-IN-PING" { t = $1 } END { print t }' "$GUEST_EVENTS")
+[ -n "$last_ping" ] || fail "no ping by the target after the guest went down"
+delay=$(awk -v a="$closed_at" -v b="$down_at" 'BEGIN { printf "%.1f", a - b }')
+awk -v d="$delay" -v lim=$((INTERVAL + TIMEOUT + 3)) 'BEGIN { exit !(d <= lim) }' ||
+	fail "the target closed the connection $delay s after the guest went down, more than NopInInterval + NopInTimeout + 3"
+[ -n "$gone_at" ] || fail "the guest's session was still in the daemon's tree while the guest was down"
+grep -q "session: close $GUEST_INI -> $DEMO_IQN" "$LOG" || fail "no 'session: close' of the guest's session"
+[ "$down_dump" = "dump: end: 0 session(s), 0 active command(s)" ] ||
+	fail "the state dump while the guest was down ends '$down_dump', expected no session and no command"
+note "down: the target closed the connection $delay s after eth0 went down, the session left the tree at $(since "$gone_at") s"
+
+n=$(logins)
+[ "$n" -ge 2 ] || fail "$n normal sessions of $GUEST_INI logged in, expected 2 (the first, and iscsid's again)"
+[ -n "$(guest_sessions "$DEMO_IQN")" ] && fail "a session of the guest left after its logout"
+grep -F "($GUEST_INI)" "$LOG"
+stop_uscstd
+echo "PASS: the Linux initiator answered $npings NOP-In pings; unanswered, the connection closed in $delay s and the initiator logged in again"
