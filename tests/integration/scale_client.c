@@ -22,7 +22,9 @@
  * and started by a line on stdin, so that the script can look at the
  * daemon in between:
  *   "logged_in SESSIONS CONNECTIONS"   every connection in full feature
- *   "io_done COMMANDS VERIFIED LUNS"   every session wrote and read back
+ *   "io_done COMMANDS VERIFIED LUNS P50 P99 MAX"
+ *                                      every session wrote and read back
+ *                                      (command latencies in ms)
  *   "logged_out SESSIONS"              every session logged out
  * I/O: a session writes 4 KiB at an LBA of its own, reads it back and
  * compares, on each LUN it is given: the verify LUNs (fileio, compared
@@ -127,6 +129,7 @@ struct session {
 	bool ua_seen;           /* this LUN's POWER ON unit attention came */
 	unsigned conn_rr;       /* which connection the next command takes */
 	uint32_t cmd_itt;       /* the command in flight */
+	double cmd_sent;        /* when it was sent */
 	uint8_t wdata[XFER];
 	uint8_t rdata[XFER];
 	uint32_t rgot;
@@ -155,6 +158,12 @@ static unsigned long commands_done, verified_done, logins_done, joins_done, logo
 	ua_retries;
 static unsigned long *lun_target_covered;   /* bit per (target, LUN) */
 static double phase_started;
+/* Command latencies in milliseconds, a bucket each up to LAT_BUCKETS - 1
+ * (the last one takes everything longer): the I/O phase reports the
+ * median, the 99th percentile and the longest. */
+#define LAT_BUCKETS 10001
+static unsigned long latency_ms[LAT_BUCKETS];
+static double latency_max;
 
 static double now(void)
 {
@@ -418,6 +427,7 @@ static void send_scsi(struct session *s, bool write)
 		fail(s, "CmdSN %u beyond MaxCmdSN %u with one command at a time", s->cmd_sn,
 		     s->max_cmd_sn);
 	s->cmd_itt = s->next_itt++;
+	s->cmd_sent = now();
 	s->rgot = 0;
 	bhs[0] = OP_SCSI_CMD;
 	bhs[1] = FLAG_FINAL | (write ? 0x20 : 0x40) | 1; /* SIMPLE */
@@ -463,9 +473,33 @@ static void start_io(struct session *s)
 }
 
 /* A command ended with STATUS (and, for a READ, s->rgot bytes in). */
+static void note_latency(const struct session *s)
+{
+	double ms = (now() - s->cmd_sent) * 1000;
+	unsigned b = ms < LAT_BUCKETS - 1 ? (unsigned)ms : LAT_BUCKETS - 1;
+	latency_ms[b]++;
+	if (ms > latency_max)
+		latency_max = ms;
+}
+
+/* The smallest latency (ms) that at least @fraction of the commands kept. */
+static unsigned latency_percentile(double fraction)
+{
+	unsigned long total = 0, seen = 0;
+	for (unsigned b = 0; b < LAT_BUCKETS; b++)
+		total += latency_ms[b];
+	for (unsigned b = 0; b < LAT_BUCKETS; b++) {
+		seen += latency_ms[b];
+		if (seen && seen >= fraction * total)
+			return b + 1;
+	}
+	return LAT_BUCKETS;
+}
+
 static void command_done(struct session *s, uint8_t status, const uint8_t *sense, uint32_t slen)
 {
 	uint16_t lun = s->luns[s->lun_pos];
+	note_latency(s);
 	if (status == 0x02 && !s->ua_seen && slen >= 3) {
 		/* sense data after the 2-byte length: fixed or descriptor */
 		unsigned key = (sense[0] & 0x7f) >= 0x72 ? sense[1] & 0x0f : sense[2] & 0x0f;
@@ -838,8 +872,10 @@ static void run_io(void)
 	unsigned luns = 0;
 	for (unsigned long b = 0; b < (unsigned long)opt.targets * opt.luns; b++)
 		luns += (lun_target_covered[b / 64] >> (b % 64)) & 1;
-	printf("io_done %lu %lu %u (%.1f s, %lu unit attention retries)\n", commands_done,
-	       verified_done, luns, now() - phase_started, ua_retries);
+	printf("io_done %lu %lu %u %u %u %.0f (%.1f s, %lu unit attention retries; latency ms:"
+	       " median, 99th percentile, longest)\n", commands_done, verified_done, luns,
+	       latency_percentile(0.5), latency_percentile(0.99), latency_max,
+	       now() - phase_started, ua_retries);
 }
 
 static void run_logouts(void)

@@ -13,7 +13,7 @@
 #
 # SOAK_SECONDS (600), SOAK_SESSIONS (200 kept alive, the first half with a
 # second connection), SOAK_RATE (20 logins and 20 logouts a second),
-# SOAK_SAMPLE (30), SOAK_WARMUP (60), SOAK_RSS_GROWTH_MIB (8).
+# SOAK_SAMPLE (30), SOAK_WARMUP (120), SOAK_RSS_GROWTH_MIB (8).
 . "$(dirname "$0")/lib.sh" "$1"
 CLIENT=${2:?usage: $0 USCSTD SCALE_CLIENT}
 [ -x "$CLIENT" ] || fail "$CLIENT is not an executable"
@@ -24,7 +24,7 @@ SESSIONS=${SOAK_SESSIONS:-200}
 MCS=$((SESSIONS / 2))
 RATE=${SOAK_RATE:-20}
 SAMPLE=${SOAK_SAMPLE:-30}
-WARMUP=${SOAK_WARMUP:-60}
+WARMUP=${SOAK_WARMUP:-120}
 # 8 MiB over ten minutes of 20 logins a second (12000 sessions with 64
 # LUNs each) is about 700 bytes per session: a leak of one nexus (1.5 KiB)
 # per session, or of a connection's staging buffer, fails it many times over.
