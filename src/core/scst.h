@@ -414,9 +414,12 @@ struct scst_tgt_template {
 	 * it: in RDY_TO_XFER, stop waiting for its data and call
 	 * scst_rx_data(cmd, false) once no more data will land in cmd->buf;
 	 * before scst_cmd_start() (waiting to be due), end it with
-	 * scst_cmd_abandon() once no more data will land in it, so that the
-	 * task management function does not wait for the initiator. Runs on
-	 * the command's reactor. REQUIRED. */
+	 * scst_cmd_abandon() once no more data will land in it; in XMIT, if
+	 * it holds the response for a connection that is not there yet
+	 * (iSCSI ErrorRecoveryLevel 2), call scst_tgt_cmd_done() without
+	 * sending it (a response already on its way is left to finish): so
+	 * that the task management function does not wait for the initiator.
+	 * Runs on the command's reactor. REQUIRED. */
 	void (*on_abort_cmd)(struct scst_cmd *cmd);
 
 	/* The command is about to be freed: release cmd->tgt_priv. Runs on the

@@ -97,7 +97,8 @@ static void notify_abort(struct reactor_msg *m)
 
 	assert(reactor_self() == cmd->reactor);
 	if (cmd->state != SCST_CMD_STATE_FINISHED) {
-		if (!cmd->started || cmd->state == SCST_CMD_STATE_RDY_TO_XFER)
+		if (!cmd->started || cmd->state == SCST_CMD_STATE_RDY_TO_XFER ||
+		    (cmd->state == SCST_CMD_STATE_XMIT && !cmd->internal_done))
 			cmd->sess->tgt->tgtt->on_abort_cmd(cmd);
 		else if (cmd->parked)
 			scst_order_unpark_aborted(cmd);

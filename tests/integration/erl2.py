@@ -12,7 +12,9 @@ with TASK REASSIGN:
    connection (a new TTT, from the first byte not received), the WRITE
    ends GOOD there and the blocks read back whole;
 2. a READ whose connection died before the initiator read anything: its
-   Data-In and status come on the new connection, the data right;
+   Data-In and status come on the new connection, the data right; one
+   such task is aborted (ABORT TASK from another connection) at once,
+   and is gone for TASK REASSIGN;
 3. Logout reason 2 (remove the connection for recovery) of another
    connection by CID: Logout Response with Time2Wait 1 and Time2Retain
    3, the connection closed, its WRITE reassigned and done;
@@ -163,6 +165,25 @@ with phase("2. a READ whose answer was lost, reassigned"):
     check(st == 0 and bytes(buf) == data,
           "its Data-In and status on the new connection, the data right (%d)" % st)
     ok("READ reassigned")
+
+with phase("2b. ABORT TASK of a held task"):
+    m.join(2)
+    sn = m.take()
+    ritt, _ = m.conns[2].send_read10(0, SIZE, cmd_sn=sn)
+    m.conns[0].send_nop(immediate=False, cmd_sn=m.take())
+    m.conns[0].recv_pdu()
+    m.conns[2].close()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    s0 = m.conns[0]
+    titt = s0.send_tmf(1, ref_itt=ritt, ref_cmd_sn=sn, cmd_sn=m.cmd_sn)
+    rsp = s0.wait_tmf(titt)
+    took = time.monotonic() - t0
+    check(rsp == 0 and took < 1.0, "ABORT TASK of a task held for reassignment: %s (0) in "
+          "%.2f s" % (rsp, took))
+    rsp = m.reassign(0, ritt)
+    check(rsp == 1, "then TASK REASSIGN of it: %s (1, gone)" % rsp)
+    ok("held task aborted")
 
 with phase("3. Logout reason 2 of another connection"):
     s3 = m.join(3)

@@ -129,6 +129,9 @@ static void drop_with_notice(struct iscsi_conn *conn, enum iscsi_async_event eve
 	assert(reactor_self() == conn->reactor);
 	if (conn->closed)
 		return;
+	/* Management or the daemon's end drops it: at ErrorRecoveryLevel 2
+	 * its tasks are not kept for a reconnection (docs/iscsi_erl.md). */
+	conn->no_recovery = true;
 	iscsi_conn_get(conn);
 	if (conn->phase == CONN_FULL_FEATURE &&
 	    iscsi_async_queue(conn, event, p1, clamp16(sp->default_time2wait),

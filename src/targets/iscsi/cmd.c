@@ -678,6 +678,13 @@ void iscsi_rdy_to_xfer(struct scst_cmd *cmd)
 void iscsi_on_abort_cmd(struct scst_cmd *cmd)
 {
 	struct iscsi_cmd *icmd = cmd->tgt_priv;
+	if (icmd && icmd->rec.held_rsp) {
+		/* ERL 2: its response waited for a TASK REASSIGN that will
+		 * not come now; the task management function speaks for it. */
+		icmd->rec.held_rsp = false;
+		scst_tgt_cmd_done(cmd);
+		return;
+	}
 	if (!icmd || (icmd->started && !icmd->waiting_data))
 		return;
 	/* A PDU whose data is landing for it right now finishes first. */
