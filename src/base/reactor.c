@@ -108,8 +108,17 @@ struct reactor *reactor_pick(void)
 			best_load = load;
 		}
 	}
-	atomic_fetch_add_explicit(&best->load, 1, memory_order_relaxed);
 	return best;
+}
+
+/* Counted at once, not when the connection starts there: a burst of
+ * accepts would otherwise all see the same counts and go to one reactor. */
+struct reactor *reactor_place(void)
+{
+	struct reactor *r = reactor_pick();
+
+	atomic_fetch_add_explicit(&r->load, 1, memory_order_relaxed);
+	return r;
 }
 
 void reactor_load_move(struct reactor *from, struct reactor *to)

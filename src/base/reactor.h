@@ -66,13 +66,15 @@ struct reactor *reactor_by_index(unsigned i);
 unsigned reactor_index(const struct reactor *r);
 /* The reactor the calling thread is, or NULL on a non-reactor thread. */
 struct reactor *reactor_self(void);
-/* Where a new connection goes: the reactor with the fewest connections
- * placed on it, ties taken in turn; counts the connection there. Its owner
- * tells the count when it moves (reactor_load_move()) and when it closes
- * (reactor_load_drop()). A connection placed without reactor_pick() (the
- * fuzz harness's) makes its reactor's count go below the others', which
- * only the differences matter for. docs/scale.md. */
+/* The reactor with the fewest connections placed on it, ties taken in
+ * turn: where to put new work that should spread. */
 struct reactor *reactor_pick(void);
+/* Where a new connection goes: reactor_pick(), and the connection counted
+ * there. Its owner tells the count when it moves (reactor_load_move()) and
+ * when it closes (reactor_load_drop()). A connection started without
+ * reactor_place() (the fuzz harness's) makes its reactor's count go below
+ * the others', which only the differences matter for. docs/scale.md. */
+struct reactor *reactor_place(void);
 void reactor_load_move(struct reactor *from, struct reactor *to);
 void reactor_load_drop(struct reactor *r);
 /* The count, for the state dump. */

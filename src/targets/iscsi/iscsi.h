@@ -13,7 +13,7 @@ int iscsi_driver_register(void);
 /* Opens a listening portal on @addr_port: "127.0.0.1:3260", "[::1]:3260",
  * "0.0.0.0" (port 3260 when omitted). May be called several times. The
  * socket is watched on reactor 0; accepted connections go to
- * reactor_pick(). Reactors must be running. Returns 0, or -1 with the
+ * reactor_place(). Reactors must be running. Returns 0, or -1 with the
  * reason in err. */
 int iscsi_listen(const char *addr_port, char *err, size_t errlen);
 /* @addr_port may end in "=ADVERTISED" (IPV4[:PORT] or [IPV6][:PORT]): the

@@ -1,7 +1,8 @@
 /* Listening portals: sockets bound to the addresses given with --listen,
  * watched on reactor 0; each accepted connection passes admission (the
- * daemon-wide caps, admission.c) and is handed to a reactor chosen
- * round-robin, where it lives until it closes. When accept() runs out of
+ * daemon-wide caps, admission.c) and is handed to the reactor with the
+ * fewest connections (reactor_place(); docs/scale.md), where it lives
+ * until it closes or moves to its session's. When accept() runs out of
  * descriptors the portal stops being watched for a while (a level-
  * triggered watch would otherwise fire again at once, for ever). */
 #include <arpa/inet.h>
@@ -225,7 +226,7 @@ static void portal_on_ready(struct reactor_fd *w, uint32_t events)
 			continue;
 		}
 		nc->fd = fd;
-		reactor_send(reactor_pick(), &nc->msg, start_conn);
+		reactor_send(reactor_place(), &nc->msg, start_conn);
 	}
 }
 
