@@ -4,7 +4,8 @@
 # with isnsadm (open-isns-utils):
 #  1. registration: the entity, both portals (127.0.0.1 and ::1), both
 #     targets with the alias, a portal group per target and portal with
-#     the tag SendTargets reports;
+#     the tag SendTargets reports (the default 1, and $T2's
+#     TargetPortalGroupTag 5);
 #  2. a target disabled is gone from the server and back when enabled;
 #  3. isns_access_control 1 with two discovery domains: SendTargets
 #     (libiscsi's iscsi-ls) lists only the initiator's domain's target, a
@@ -141,6 +142,7 @@ TARGET_DRIVER iscsi {
 	}
 	TARGET $T2 {
 		enabled 1
+		TargetPortalGroupTag 5
 		LUN 0 isns2
 	}
 }
@@ -183,14 +185,15 @@ for a in 127.0.0.1 ::1; do
 		fail "portal $a:$PORT not registered: $out"
 done
 out=$(list portal-groups)
-for t in $T1 $T2; do
+for tt in "$T1 1" "$T2 5"; do
+	read -r t tag <<< "$tt"
 	for a in 127.0.0.1 ::1; do
 		grep -A3 -F "Portal group name = \"$t\"" <<< "$out" |
-			grep -A2 "address = $a\$" | grep -q 'Portal group tag = 1' ||
-			fail "no portal group $t / $a with tag 1: $out"
+			grep -A2 "address = $a\$" | grep -q "Portal group tag = $tag\$" ||
+			fail "no portal group $t / $a with tag $tag: $out"
 	done
 done
-note "registered: entity, portals 127.0.0.1 and ::1:$PORT, $T1 (alias) and $T2, 4 portal groups"
+note "registered: entity, portals 127.0.0.1 and ::1:$PORT, $T1 (alias) and $T2, 4 portal groups ($T2's TargetPortalGroupTag 5)"
 
 # ---- 2. disable / enable: only that target goes and comes back (the
 # other keeps its node index: it was not re-registered), and isnsd sends
