@@ -224,6 +224,10 @@ uint8_t iscsi_cmd_reassign(struct iscsi_conn *conn, uint32_t itt, struct iscsi_c
 		list_del(&icmd->rec.answered_entry);
 		list_add_tail(&icmd->rec.answered_entry, &conn->answered);
 	}
+	/* A Data-Out of it that was arriving when the old connection died
+	 * is void (its bytes are asked for again). */
+	if (old->rx.cmd == icmd)
+		old->rx.cmd = NULL;
 	icmd->conn = conn;
 	if (icmd->pend.conn == old)
 		icmd->pend.conn = conn;
