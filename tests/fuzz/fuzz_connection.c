@@ -60,8 +60,15 @@
  * without reading R2Ts) and LUN 0 on nullio plus a read-only LUN 1, and
  * iqn.2026-11.org.uscst:fuzz-r2t with the defaults (InitialR2T=Yes): its
  * R2Ts carry TTTs 1, 2, ... per connection, so seeds can answer them
- * blind. Both offer ErrorRecoveryLevel 1 (SNACK, DataACK, recovery R2T),
- * which a login gets by asking for it (the seeds that do not ask get 0).
+ * blind. Both offer ErrorRecoveryLevel 2 (SNACK, DataACK, recovery R2T;
+ * connection recovery, TASK REASSIGN), which a login gets by asking for
+ * it (the seeds that do not ask get 0), with DefaultTime2Wait 0 and
+ * DefaultTime2Retain 1: a failed connection of an ERL 2 session, and so
+ * every ERL 2 session once its initiator is gone, is kept Time2Wait +
+ * Time2Retain + 1 seconds. An initiator may raise Time2Wait (the larger
+ * wins) to an hour; so when an input's ERL 2 sessions outlive the bound,
+ * the harness disables the targets, which ends kept connections within a
+ * second, and they must then go (then it enables them again).
  * Seeds: tests/fuzz/make_seeds.py. */
 #include <errno.h>
 #include <fcntl.h>
@@ -129,7 +136,9 @@ static const char target_conf[] =
 	"		enabled 1\n"
 	"		InitialR2T No\n"
 	"		ImmediateData Yes\n"
-	"		ErrorRecoveryLevel 1\n"
+	"		ErrorRecoveryLevel 2\n"
+	"		DefaultTime2Wait 0\n"
+	"		DefaultTime2Retain 1\n"
 	"		LUN 0 fuzz0\n"
 	"		LUN 1 fuzz1 {\n"
 	"			read_only 1\n"
@@ -137,7 +146,9 @@ static const char target_conf[] =
 	"	}\n"
 	"	TARGET iqn.2026-11.org.uscst:fuzz-r2t {\n"
 	"		enabled 1\n"
-	"		ErrorRecoveryLevel 1\n"
+	"		ErrorRecoveryLevel 2\n"
+	"		DefaultTime2Wait 0\n"
+	"		DefaultTime2Retain 1\n"
 	"		LUN 0 fuzz0\n"
 	"	}\n"
 	"}\n";
@@ -205,6 +216,9 @@ static unsigned ntsihs;
 /* The TSIH of the last final Login Response (the record's join bit). */
 static uint16_t last_tsih;
 static bool have_tsih;
+/* A login of this input agreed to ErrorRecoveryLevel 2: its session may
+ * be kept after its connections are gone. */
+static bool erl2_seen;
 
 static uint32_t be32_at(const uint8_t *p)
 {
@@ -274,11 +288,11 @@ static void on_target_pdu(struct wire *w, const uint8_t *h)
 	}
 }
 
-/* Whether the Login Responses of @w agreed to @key=CRC32C. */
-static bool login_agreed_crc(const struct wire *w, const char *key)
+/* Whether the Login Responses of @w answered @key=@value. */
+static bool login_agreed(const struct wire *w, const char *key, const char *value)
 {
 	char want[64];
-	int n = snprintf(want, sizeof(want), "%s=CRC32C", key);
+	int n = snprintf(want, sizeof(want), "%s=%s", key, value);
 	size_t len = (size_t)n;
 
 	for (size_t at = 0; at + len <= w->login_text_len; at++)
@@ -295,8 +309,9 @@ static void target_pdu_done(struct wire *w)
 {
 	if (w->logged_in && !w->digests_known) {
 		w->digests_known = true;
-		w->header_digest = login_agreed_crc(w, "HeaderDigest");
-		w->data_digest = login_agreed_crc(w, "DataDigest");
+		w->header_digest = login_agreed(w, "HeaderDigest", "CRC32C");
+		w->data_digest = login_agreed(w, "DataDigest", "CRC32C");
+		erl2_seen |= login_agreed(w, "ErrorRecoveryLevel", "2");
 	}
 }
 
@@ -574,6 +589,27 @@ static void close_wire(struct wire *w, bool abrupt)
 	w->state = WIRE_CLOSING;
 }
 
+/* Whether every session of this input is gone by @deadline: the core's
+ * nexuses and the driver's sessions (draining ones, by TSIH). */
+static bool sessions_gone_by(uint64_t deadline)
+{
+	for (;;) {
+		bool alive = scst_session_count() > 0;
+		for (unsigned i = 0; i < ntsihs && !alive; i++)
+			alive = iscsi_session_tsih_exists(tsihs[i]);
+		if (!alive)
+			return true;
+		if (now_ms() > deadline)
+			return false;
+		usleep(500);
+	}
+}
+
+static void set_target_enabled(struct scst_tgt *tgt, void *ctx)
+{
+	scst_target_set_enabled(tgt, *(bool *)ctx);
+}
+
 /* Every connection shut down; the target must close all and free every
  * session in time. */
 static void finish(void)
@@ -612,29 +648,34 @@ static void finish(void)
 	for (unsigned i = 0; i < nwires; i++)
 		if (wires[i].fd >= 0)
 			close(wires[i].fd);
-	deadline = now_ms() + CLOSE_TIMEOUT_MS;
-	while (scst_session_count()) {
-		if (now_ms() > deadline) {
+	if (sessions_gone_by(now_ms() + CLOSE_TIMEOUT_MS))
+		return;
+	if (erl2_seen) {
+		/* Kept for recovery, perhaps for an hour: a disabled target
+		 * ends kept connections at its session's next tick. */
+		pthread_mutex_lock(&scst_mutex);
+		scst_for_each_target(NULL, set_target_enabled, &(bool){ false });
+		pthread_mutex_unlock(&scst_mutex);
+		bool gone = sessions_gone_by(now_ms() + CLOSE_TIMEOUT_MS);
+		pthread_mutex_lock(&scst_mutex);
+		scst_for_each_target(NULL, set_target_enabled, &(bool){ true });
+		pthread_mutex_unlock(&scst_mutex);
+		if (gone)
+			return;
+	}
+	if (scst_session_count())
+		fprintf(stderr,
+			"fuzz_connection: %u session(s) still alive %d ms after every"
+			" connection closed%s\n",
+			scst_session_count(), CLOSE_TIMEOUT_MS,
+			erl2_seen ? " (and as long after their targets were disabled)" : "");
+	for (unsigned i = 0; i < ntsihs; i++)
+		if (iscsi_session_tsih_exists(tsihs[i]))
 			fprintf(stderr,
-				"fuzz_connection: %u session(s) still alive %d ms after every"
-				" connection closed\n",
-				scst_session_count(), CLOSE_TIMEOUT_MS);
-			abort();
-		}
-		usleep(500);
-	}
-	for (unsigned i = 0; i < ntsihs; i++) {
-		while (iscsi_session_tsih_exists(tsihs[i])) {
-			if (now_ms() > deadline) {
-				fprintf(stderr,
-					"fuzz_connection: iSCSI session TSIH %u still exists %d ms"
-					" after every connection closed\n",
-					tsihs[i], CLOSE_TIMEOUT_MS);
-				abort();
-			}
-			usleep(500);
-		}
-	}
+				"fuzz_connection: iSCSI session TSIH %u still exists %d ms"
+				" after every connection closed\n",
+				tsihs[i], CLOSE_TIMEOUT_MS);
+	abort();
 }
 
 /* Puts @n bytes of @v, big-endian, at @off of the header @h, of which
@@ -671,6 +712,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	nwires = 0;
 	ntsihs = 0;
 	have_tsih = false;
+	erl2_seen = false;
 	for (unsigned s = 0; s < SLOTS; s++)
 		slot_wire[s] = -1;
 

@@ -40,7 +40,7 @@ INITIATOR = "iqn.2026-11.org.uscst:fuzz-initiator"
 OP_TMF_REQ, OP_TEXT_REQ, OP_SNACK_REQ = 0x02, 0x04, 0x10
 TMF_ABORT_TASK, TMF_ABORT_TASK_SET, TMF_CLEAR_TASK_SET = 1, 2, 4
 TMF_LUN_RESET, TMF_TARGET_WARM_RESET = 5, 6
-TMF_TASK_REASSIGN = 14
+TMF_TASK_REASSIGN = 8  # RFC 7143 11.5.1
 READ, WRITE, SIMPLE = 0x40, 0x20, 0x01
 # SNACK types (RFC 7143 11.16): Data/R2T, Status, DataACK, R-Data.
 SNACK_DATA_R2T, SNACK_STATUS, SNACK_DATA_ACK, SNACK_RDATA = 0, 1, 2, 3
@@ -652,7 +652,8 @@ def mcs_seeds():
     s.rec(1, c.join_login(), JOIN)
     s.rec(1, c.tmf(TMF_TASK_REASSIGN, ref_itt=witt, ref_cmd_sn=wsn)
           + c.tmf(TMF_TASK_REASSIGN, ref_itt=ritt, ref_cmd_sn=rsn), SYNC)
-    s.rec(1, c.data_out(witt, 0, block(4, 7), ttt=1), ECHO_TTT)
+    # The R2T asks for what the immediate data did not bring.
+    s.rec(1, c.data_out(witt, 1024, block(2, 7), ttt=1), ECHO_TTT)
     s.rec(1, c.nop(b"acked", immediate=True), ACK | SYNC)
     s.rec(0, a.scsi(read10(16, 4), READ | FINAL, 2048) + a.logout(), CLOSE | SYNC)
     seeds["mcs_erl2_remove_for_recovery_reassign"] = s
