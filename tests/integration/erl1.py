@@ -16,9 +16,11 @@ usage: erl1.py PORT ERL1_TARGET ERL0_TARGET INITIATOR
      (Reject, protocol error, DataSN field 32); a DataACK inside a burst
      is refused (Reject, invalid DataACK);
    - Status SNACK for the status: the final Data-In again;
-   - R-Data SNACK: DataSN 16..31 again (no S bit), then a SCSI Response
-     with the SNACK Tag, the same StatSN and ExpDataSN 32; a Status SNACK
-     now gets that response;
+   - MaxRecvDataSegmentLength renegotiated down to 4096 (Text), then an
+     R-Data SNACK: the 128 KiB after the DataACK again in 4096-byte PDUs,
+     DataSN 16..47 (no S bit), then a SCSI Response with the SNACK Tag,
+     the same StatSN and ExpDataSN 48; a Status SNACK now gets that
+     response;
    - acknowledged (a NOP-Out with ExpStatSN past it): a Data SNACK or a
      Status SNACK for it is refused.
 3. R2T SNACK: a WRITE's unanswered R2T sent again, identical; once its
@@ -158,6 +160,17 @@ p = recv(s)
 check(p.opcode == ic.OP_DATA_IN and same(p, din[31], True),
       "Status SNACK: the final Data-In again (%r)" % p)
 
+# What R-Data SNACK is for: our MaxRecvDataSegmentLength goes down to
+# 4096 (Text in the full feature phase), so the rest is cut anew.
+tsn = s.cmd_sn
+s.send_pdu(ic.bhs(ic.OP_TEXT_REQ, ic.FINAL, 0x7000, word20=ic.RESERVED_TAG, word24=tsn,
+                  word28=acked), b"MaxRecvDataSegmentLength=4096\0")
+s.cmd_sn += 1
+p = recv(s)
+check(p.opcode == ic.OP_TEXT_RSP and p.flags & ic.FINAL,
+      "Text in the full feature phase: MaxRecvDataSegmentLength=4096 answered (%r %r)" %
+      (p, p.data))
+s.my_mrdsl = 4096
 snack(s, 3, itt=itt, ttt=0x1234, exp_stat_sn=acked)
 again = {}
 while True:
@@ -165,12 +178,15 @@ while True:
     if p.opcode != ic.OP_DATA_IN:
         break
     again[p.u32(36)] = p
-check(sorted(again) == list(range(16, 32)) and
-      all(again[k].data == din[k].data and not again[k].flags & 0x01 for k in again),
-      "R-Data SNACK: DataSN 16..31 again, no status in them (%s)" % sorted(again))
+check(sorted(again) == list(range(16, 48)) and
+      all(len(again[k].data) == 4096 and not again[k].flags & 0x01 and
+          again[k].data == data[128 * KIB + (k - 16) * 4096:128 * KIB + (k - 15) * 4096]
+          for k in again),
+      "R-Data SNACK: the 128 KiB after the DataACK again in 4096-byte PDUs, DataSN 16..47, "
+      "no status in them (%d PDUs)" % len(again))
 check(p.opcode == ic.OP_SCSI_RSP and p.bhs[3] == 0 and p.u32(20) == 0x1234 and
-      p.u32(24) == status_sn and p.u32(36) == 32,
-      "R-Data SNACK: SCSI Response, SNACK Tag 0x%x, StatSN %d (%d), ExpDataSN %d (32)" %
+      p.u32(24) == status_sn and p.u32(36) == 48,
+      "R-Data SNACK: SCSI Response, SNACK Tag 0x%x, StatSN %d (%d), ExpDataSN %d (48)" %
       (p.u32(20), p.u32(24), status_sn, p.u32(36)))
 rsp = p
 snack(s, 1, beg=status_sn, run=1, exp_stat_sn=acked)
