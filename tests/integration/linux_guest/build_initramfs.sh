@@ -174,7 +174,7 @@ KPKG=${KPKG%%_*}
 # The image is rebuilt only when a package or a script of this folder
 # changes.
 # The scenarios init sources (uscst.scenario=NAME runs /NAME.sh).
-SCENARIOS="pr_alua thin async nopin redirect aen"
+SCENARIOS="pr_alua thin async nopin redirect aen reneg"
 KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/build_initramfs.sh"
 	for s in $SCENARIOS; do cat "$HERE/$s.sh"; done; } |
 	sha256sum | cut -c1-16)
