@@ -225,31 +225,31 @@ s._send_data_out(witt, r2t1.u32(20), wdata, 65536, 65536, None, counter)
 st, _ = s.wait_response(witt)
 check(st == 0, "WRITE after the R2T SNACK: status %d" % st)
 
-# ---- 4: recovery R2T, solicited (the 3rd Data-Out of burst 0 is bad:
-# command PDU = 1, Data-Outs 2.. -> 4)
-rejects = []
-st, sense = s.write10(2048, wdata, bad_pdu=4, others=rejects)
-check(st == 0, "WRITE with a bad solicited Data-Out: status %d %s (recovered)" %
-      (st, ic.sense_key_asc(sense) if st else ""))
-check([(p.opcode, p.bhs[2]) for p in rejects] == [(ic.OP_REJECT, 0x02)],
-      "one Reject, Data Digest Error (%s)" % rejects)
-st, back, _ = s.read10(2048, len(wdata))
-check(st == 0 and back == wdata, "read back whole after the recovery R2T")
-s.logout()
-s.close()
+# ---- 4: recovery R2T
 
+
+def write_recovered(s, lba, bad_pdu, what):
+    """A 128 KiB WRITE whose PDU number @bad_pdu (the command is 1) has a
+    wrong data digest: one Reject (Data Digest Error), GOOD, and the
+    blocks read back whole."""
+    rejects = []
+    st, sense = s.write10(lba, wdata, bad_pdu=bad_pdu, others=rejects)
+    check(st == 0, "WRITE with a bad %s Data-Out: status %d %s (recovered)" %
+          (what, st, ic.sense_key_asc(sense) if st else ""))
+    check([(p.opcode, p.bhs[2]) for p in rejects] == [(ic.OP_REJECT, 0x02)],
+          "one Reject, Data Digest Error (%s)" % rejects)
+    st, back, _ = s.read10(lba, len(wdata))
+    check(st == 0 and back == wdata, "read back whole after the %s data was asked for again" %
+          what)
+    s.logout()
+    s.close()
+
+
+# solicited: the 3rd Data-Out of burst 0 (Data-Outs are PDUs 2..)
+write_recovered(s, 2048, 4, "solicited")
 # unsolicited: InitialR2T=No, no immediate data; the 2nd Data-Out is bad
 s, a = login(T1, "400000000003", [("InitialR2T", "No"), ("ImmediateData", "No")])
-rejects = []
-st, sense = s.write10(4096, wdata, bad_pdu=3, others=rejects)
-check(st == 0, "WRITE with a bad unsolicited Data-Out: status %d %s (recovered)" %
-      (st, ic.sense_key_asc(sense) if st else ""))
-check([(p.opcode, p.bhs[2]) for p in rejects] == [(ic.OP_REJECT, 0x02)],
-      "one Reject, Data Digest Error (%s)" % rejects)
-st, back, _ = s.read10(4096, len(wdata))
-check(st == 0 and back == wdata, "read back whole after the unsolicited data was asked for")
-s.logout()
-s.close()
+write_recovered(s, 4096, 3, "unsolicited")
 
 # ---- 6: never acknowledged
 s, a = login(T1, "400000000004")

@@ -116,6 +116,17 @@ def finish_write(s, itt, data):
     return st
 
 
+def reassign_write(m, cid, witt, lba, data, what):
+    """TASK REASSIGN of the WRITE @witt to connection @cid, its data sent
+    there: GOOD, and the blocks read back."""
+    rsp = m.reassign(cid, witt)
+    check(rsp == 0, "TASK REASSIGN %s: response %s (0)" % (what, rsp))
+    st = finish_write(m.conns[cid], witt, data)
+    check(st == 0, "its WRITE ends GOOD (%d)" % st)
+    st, back = m.read(cid, lba, len(data))
+    check(st == 0 and back == data, "and reads back")
+
+
 def expect_r2t(s, itt):
     p = s.recv_pdu()
     if p.opcode != ic.OP_R2T or p.itt != itt:
@@ -200,12 +211,7 @@ with phase("3. Logout reason 2 of another connection"):
           "Logout Response 0, Time2Wait/Time2Retain %s (1, 3)" %
           (struct.unpack(">HH", p.bhs[40:44]),))
     check(wait_closed(s3), "connection 3 closed by the target")
-    rsp = m.reassign(0, witt)
-    check(rsp == 0, "TASK REASSIGN after Logout reason 2: response %s (0)" % rsp)
-    st = finish_write(s0, witt, d3)
-    check(st == 0, "its WRITE ends GOOD (%d)" % st)
-    st, back = m.read(0, 1024, 64 * KiB)
-    check(st == 0 and back == d3, "and reads back")
+    reassign_write(m, 0, witt, 1024, d3, "after Logout reason 2")
     ok("Logout reason 2")
 
 with phase("4. still allegiant; time ran out"):
@@ -228,13 +234,8 @@ with phase("5. session continuation"):
     c.conns[0].close()
     del c.conns[0]
     time.sleep(0.3)
-    s = c.join(0)
-    rsp = c.reassign(0, witt)
-    check(rsp == 0, "TASK REASSIGN on the connection that continued the session: %s" % rsp)
-    st = finish_write(s, witt, d5)
-    check(st == 0, "its WRITE ends GOOD (%d)" % st)
-    st, back = c.read(0, 4096, 64 * KiB)
-    check(st == 0 and back == d5, "and reads back")
+    c.join(0)
+    reassign_write(c, 0, witt, 4096, d5, "on the connection that continued the session")
     ok("session continued")
 
 with phase("6. ErrorRecoveryLevel 0"):
