@@ -30,12 +30,15 @@ usage: erl1.py PORT ERL1_TARGET ERL0_TARGET INITIATOR
    (a new R2TSN, from its offset); an unsolicited one is asked for by the
    first R2T. Both WRITEs end GOOD and read back whole.
 5. At ERL 0 a SNACK gets Reject, SNACK Reject (0x03).
+   A LOGICAL UNIT RESET while a READ's status is unacknowledged is
+   answered at once (the reset does not wait for the acknowledgement).
 6. An initiator that acknowledges no status (ExpStatSN never moves) has
    its connection closed once 2 x QueuedCommands + 256 responses wait.
 """
 import os
 import struct
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import iscsi_client as ic  # noqa: E402
@@ -250,6 +253,25 @@ write_recovered(s, 2048, 4, "solicited")
 # unsolicited: InitialR2T=No, no immediate data; the 2nd Data-Out is bad
 s, a = login(T1, "400000000003", [("InitialR2T", "No"), ("ImmediateData", "No")])
 write_recovered(s, 4096, 3, "unsolicited")
+
+# ---- 5b: task management does not wait for acknowledgements
+s, a = login(T1, "400000000005")
+acked = s.exp_stat_sn
+ritt, _ = s.send_read10(0, 8192)
+while True:
+    p = recv(s)
+    if p.opcode == ic.OP_DATA_IN and p.flags & 0x01:
+        break
+t0 = time.monotonic()
+titt = s.send_tmf(5)  # LOGICAL UNIT RESET, ExpStatSN still before the READ's status
+p = recv(s)
+took = time.monotonic() - t0
+check(p.opcode == ic.OP_TMF_RSP and p.itt == titt and p.bhs[2] == 0 and took < 2,
+      "LOGICAL UNIT RESET with the READ's status unacknowledged: response %d in %.2f s "
+      "(not waiting for the acknowledgement)" % (p.bhs[2], took))
+s.exp_stat_sn = (p.u32(24) + 1) & 0xFFFFFFFF
+s.logout()
+s.close()
 
 # ---- 6: never acknowledged
 s, a = login(T1, "400000000004")

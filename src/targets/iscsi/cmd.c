@@ -685,6 +685,12 @@ void iscsi_on_abort_cmd(struct scst_cmd *cmd)
 		scst_tgt_cmd_done(cmd);
 		return;
 	}
+	/* ERL 1 and up: its status is out and only waits to be
+	 * acknowledged, which an initiator waiting for the task management
+	 * response may not do: it is let go (no longer asked for again). */
+	if (icmd && icmd->rec.answered && !icmd->conn->closed &&
+	    iscsi_conn_status_log_drop(icmd->conn, cmd))
+		return;
 	if (!icmd || (icmd->started && !icmd->waiting_data))
 		return;
 	/* A PDU whose data is landing for it right now finishes first. */

@@ -340,6 +340,10 @@ void iscsi_conn_status_log_add(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu
 /* The initiator's ExpStatSN @exp (from any PDU it sent): every kept
  * response below it is released (its command told it is done). */
 void iscsi_conn_status_acked(struct iscsi_conn *conn, uint32_t exp);
+/* The kept status of @cmd, if there is one, is released now (@cmd is
+ * told it is done): task management does not wait for an initiator's
+ * acknowledgement of a task that has completed. True if it was kept. */
+bool iscsi_conn_status_log_drop(struct iscsi_conn *conn, const struct scst_cmd *cmd);
 /* The kept response with StatSN @sn, or NULL (acknowledged, not sent yet
  * or never). */
 struct iscsi_tx_pdu *iscsi_conn_status_log_find(struct iscsi_conn *conn, uint32_t sn);

@@ -10,6 +10,7 @@
  * queue adds to it (conn_tx.c), the initiator's ExpStatSN and the close
  * take from it. */
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,9 +45,11 @@ void iscsi_conn_status_log_add(struct iscsi_conn *conn, struct iscsi_tx_pdu *pdu
 {
 	assert(pdu->keep && reactor_self() == conn->reactor);
 	/* Acknowledged before it had even left (an initiator's ExpStatSN
-	 * ahead of what it was sent): nobody will ask for it. */
-	if (sn_lt(pdu->stat_sn, conn->exp_stat_sn) &&
-	    sn_le(conn->exp_stat_sn, conn->stat_sn)) {
+	 * ahead of what it was sent): nobody will ask for it. Nor is the
+	 * status of an aborted command kept: the task management function
+	 * would wait for the acknowledgement (iscsi_conn_status_log_drop()). */
+	if (sn_lt(pdu->stat_sn, conn->exp_stat_sn) ||
+	    (pdu->finishes_cmd && atomic_load(&pdu->finishes_cmd->aborted))) {
 		release(pdu);
 		return;
 	}
@@ -77,6 +80,21 @@ void iscsi_conn_status_acked(struct iscsi_conn *conn, uint32_t exp)
 		conn->status_log_len--;
 		release(pdu);
 	}
+}
+
+bool iscsi_conn_status_log_drop(struct iscsi_conn *conn, const struct scst_cmd *cmd)
+{
+	struct iscsi_tx_pdu *pdu;
+
+	list_for_each_entry(pdu, &conn->status_log, entry) {
+		if (pdu->finishes_cmd != cmd)
+			continue;
+		list_del(&pdu->entry);
+		conn->status_log_len--;
+		release(pdu);
+		return true;
+	}
+	return false;
 }
 
 struct iscsi_tx_pdu *iscsi_conn_status_log_find(struct iscsi_conn *conn, uint32_t sn)
