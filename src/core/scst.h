@@ -494,6 +494,12 @@ struct scst_tgt_template {
 	 * Same thread and state as close_session. OPTIONAL: without it
 	 * scst_session_request_logout() refuses. */
 	void (*request_logout)(struct scst_session *sess, const char *why);
+	/* Management: ask session @sess to negotiate its parameters again
+	 * (iSCSI: AsyncEvent 4 on each connection; one that does not start
+	 * a Text exchange in time is dropped). Same thread and state as
+	 * close_session. OPTIONAL: without it
+	 * scst_session_request_renegotiation() refuses. */
+	void (*request_renegotiation)(struct scst_session *sess, const char *why);
 	/* A unit attention was queued on nexus @td (core/ua.c): @sense is
 	 * its fixed-format sense data, @len bytes, valid during the call.
 	 * For the driver to announce it unasked (iSCSI: AsyncEvent 0); the
@@ -1257,6 +1263,10 @@ int scst_session_close(struct scst_session *sess, const char *why, char *err, si
  * the session itself (and is closed if it does not in time). */
 int scst_session_request_logout(struct scst_session *sess, const char *why, char *err,
 				size_t errlen);
+/* The same through tgtt->request_renegotiation: the initiator is asked
+ * to negotiate its parameters again; the session goes on. */
+int scst_session_request_renegotiation(struct scst_session *sess, const char *why, char *err,
+				       size_t errlen);
 
 /* Core initialisation (registers the core's own tables). */
 void scst_core_init(void);

@@ -493,39 +493,59 @@ void scst_session_name(const struct scst_session *sess, char *buf, size_t len)
 		n += (size_t)snprintf(buf + n, len - n, "%02x", tid[i]);
 }
 
-struct session_close_msg {
+/* What management asks of one session's driver. */
+enum session_request {
+	SESSION_CLOSE,       /* close_session */
+	SESSION_LOGOUT,      /* request_logout: ask it to log out */
+	SESSION_RENEGOTIATE, /* request_renegotiation */
+};
+
+struct session_request_msg {
 	struct reactor_msg msg;
 	struct scst_session *sess;
-	bool logout;  /* ask it to log out (request_logout) rather than close it */
+	enum session_request what;
 	char why[128];
 };
 
-static void session_close_here(struct reactor_msg *m)
+static void session_request_here(struct reactor_msg *m)
 {
-	struct session_close_msg *c = container_of(m, struct session_close_msg, msg);
+	struct session_request_msg *c = container_of(m, struct session_request_msg, msg);
 	struct scst_session *sess = c->sess;
 
 	assert(reactor_self() == sess->reactor);
 	if (!sess->unregistering) {
-		if (c->logout)
-			sess->tgt->tgtt->request_logout(sess, c->why);
-		else
+		switch (c->what) {
+		case SESSION_CLOSE:
 			sess->tgt->tgtt->close_session(sess, c->why);
+			break;
+		case SESSION_LOGOUT:
+			sess->tgt->tgtt->request_logout(sess, c->why);
+			break;
+		case SESSION_RENEGOTIATE:
+			sess->tgt->tgtt->request_renegotiation(sess, c->why);
+			break;
+		}
 	}
-	/* The reference taken by session_end_send(): the session may be
+	/* The reference taken by session_request_send(): the session may be
 	 * freed here, on its own reactor, as session_free() wants. */
 	session_put(sess);
 	free(c);
 }
 
-static int session_end_send(struct scst_session *sess, bool logout, const char *why, char *err,
-			    size_t errlen)
+static int session_request_send(struct scst_session *sess, enum session_request what,
+				const char *why, char *err, size_t errlen)
 {
-	struct session_close_msg *c;
+	const struct scst_tgt_template *tgtt = sess->tgt->tgtt;
+	struct session_request_msg *c;
+	bool can = what == SESSION_CLOSE    ? tgtt->close_session != NULL
+		   : what == SESSION_LOGOUT ? tgtt->request_logout != NULL
+					    : tgtt->request_renegotiation != NULL;
 
-	if (logout ? !sess->tgt->tgtt->request_logout : !sess->tgt->tgtt->close_session) {
-		snprintf(err, errlen, "driver %s cannot %s a single session", sess->tgt->tgtt->name,
-			 logout ? "ask for the logout of" : "close");
+	if (!can) {
+		snprintf(err, errlen, "driver %s cannot %s a single session", tgtt->name,
+			 what == SESSION_CLOSE    ? "close"
+			 : what == SESSION_LOGOUT ? "ask for the logout of"
+						  : "ask for the renegotiation of");
 		return -1;
 	}
 	c = calloc(1, sizeof(*c));
@@ -534,23 +554,29 @@ static int session_end_send(struct scst_session *sess, bool logout, const char *
 		return -1;
 	}
 	c->sess = sess;
-	c->logout = logout;
+	c->what = what;
 	snprintf(c->why, sizeof(c->why), "%s", why);
 	/* Under scst_mutex the session is still on its target's list, so
 	 * its registration reference is alive: ours keeps it past that. */
 	assert(!sess->detached);
 	session_get(sess);
-	reactor_send(sess->reactor, &c->msg, session_close_here);
+	reactor_send(sess->reactor, &c->msg, session_request_here);
 	return 0;
 }
 
 int scst_session_close(struct scst_session *sess, const char *why, char *err, size_t errlen)
 {
-	return session_end_send(sess, false, why, err, errlen);
+	return session_request_send(sess, SESSION_CLOSE, why, err, errlen);
 }
 
 int scst_session_request_logout(struct scst_session *sess, const char *why, char *err,
 				size_t errlen)
 {
-	return session_end_send(sess, true, why, err, errlen);
+	return session_request_send(sess, SESSION_LOGOUT, why, err, errlen);
+}
+
+int scst_session_request_renegotiation(struct scst_session *sess, const char *why, char *err,
+				       size_t errlen)
+{
+	return session_request_send(sess, SESSION_RENEGOTIATE, why, err, errlen);
 }

@@ -42,6 +42,7 @@ int mgmt_target_disable(struct rpc_call *call);  /* unlocked */
 int mgmt_target_set_attr(struct rpc_call *call);
 int mgmt_session_close(struct rpc_call *call);   /* unlocked */
 int mgmt_session_logout(struct rpc_call *call);  /* unlocked */
+int mgmt_session_renegotiate(struct rpc_call *call);
 
 int mgmt_lun_add(struct rpc_call *call);
 int mgmt_lun_remove(struct rpc_call *call);

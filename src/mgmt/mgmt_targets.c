@@ -398,6 +398,29 @@ static int session_end(struct rpc_call *call, bool logout)
 	return 0;
 }
 
+/* session.renegotiate: the session is asked on its reactor and goes on;
+ * nothing to wait for. */
+int mgmt_session_renegotiate(struct rpc_call *call)
+{
+	const char *name = rpc_str(call, "session");
+	struct scst_session *sess;
+	struct scst_tgt *tgt;
+	char err[256];
+
+	tgt = mgmt_find_target(call);
+	if (!tgt)
+		return -1;
+	sess = find_session(tgt, name);
+	if (!sess)
+		return rpc_fail_param(call, "session", RPC_NOT_FOUND,
+				      "target '%s' has no session '%s'", tgt->name, name);
+	if (scst_session_request_renegotiation(sess, "renegotiation requested by management",
+					       err, sizeof(err)) < 0)
+		return rpc_fail(call, RPC_REFUSED, "%s", err);
+	log_info("mgmt: session.renegotiate %s/%s %s", tgt->tgtt->name, tgt->name, name);
+	return 0;
+}
+
 int mgmt_session_close(struct rpc_call *call)
 {
 	return session_end(call, false);

@@ -129,6 +129,10 @@ const struct rpc_method rpc_methods[] = {
 	METHOD("session.logout",
 	  "Asks a session's initiator to log out (closed if it does not in time).",
 	  session_params, mgmt_session_logout, .unlocked = true),
+	METHOD("session.renegotiate",
+	  "Asks a session's initiator to negotiate its parameters again (dropped if it does "
+	  "not in time).",
+	  session_params, mgmt_session_renegotiate),
 	METHOD("config.write", "The running state as scst.conf text.", config_write_params,
 	  mgmt_config_write),
 	METHOD("config.apply",

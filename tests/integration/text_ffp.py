@@ -24,6 +24,8 @@ MODE:
                of ARG bytes and closes the connection on a longer one;
   reneg-ignore the same, unanswered: AsyncEvent 2, then the close, after
                Parameter3 seconds;
+  reneg-rpc ARG session.renegotiate: AsyncEvent 4 with nothing changed;
+               the exchange that answers it declares ARG again;
   reneg-mcs    two connections of one session, both asked (AsyncEvent 4);
                the one that answers goes on, the other is dropped;
   aen-on DEV   lun.add (REPORTED LUNS DATA HAS CHANGED) and
@@ -354,6 +356,30 @@ def mode_reneg(port, rpc_sock, value, answer):
     check(next_any(s, 5) is None, "a NOP-Out of %d bytes closes the connection" % (value + 4))
 
 
+def mode_reneg_rpc(port, rpc_sock, value):
+    """session.renegotiate: AsyncEvent 4 with nothing changed; the empty
+    exchange that answers it declares the target's value again, and the
+    session goes on."""
+    isid = "80000000f0d1"
+    s = login(port, isid=bytes.fromhex(isid))
+    rpc(rpc_sock, "session.renegotiate", {"driver": "iscsi", "target": TARGET,
+                                          "session": "%s,i,0x%s" % (INITIATOR, isid)})
+    pdu = wait_async(s, 4, 10)
+    p3 = struct.unpack(">H", pdu.bhs[42:44])[0]
+    t = Text(s)
+    _, text, _ = t.whole(b"")
+    answers = ic.parse_text(text)
+    check(answers.get("MaxRecvDataSegmentLength") == str(value),
+          "the exchange declares MaxRecvDataSegmentLength=%d again (%r)" % (value, answers))
+    pdu = next_any(s, p3 + 2)
+    check(pdu == "timeout", "answered: no drop after Parameter3 %d (%r)" % (p3, pdu))
+    # An exchange the initiator starts on its own declares nothing.
+    _, text, _ = Text(s).whole(b"")
+    check(text == b"", "a later exchange of its own: nothing declared (%r)" % text)
+    s.nop()
+    s.logout()
+
+
 def mode_reneg_mcs(port, rpc_sock, value):
     """Two connections of one session: AsyncEvent 4 comes on each (the
     key is per connection); the one that answers keeps going with the
@@ -466,6 +492,8 @@ def main():
         mode_reneg(port, rpc_sock, int(arg), True)
     elif mode == "reneg-ignore":
         mode_reneg(port, rpc_sock, int(arg), False)
+    elif mode == "reneg-rpc":
+        mode_reneg_rpc(port, rpc_sock, int(arg))
     elif mode == "reneg-mcs":
         mode_reneg_mcs(port, rpc_sock, int(arg))
     elif mode in ("aen-on", "aen-off"):

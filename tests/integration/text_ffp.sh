@@ -10,7 +10,7 @@
 #  6. target.set_attr MaxRecvDataSegmentLength: AsyncEvent 4, answered
 #     (the target declares the new value) and not answered (dropped
 #     after Parameter3 seconds with AsyncEvent 2), on each connection of
-#     a session with two;
+#     a session with two; and asked by session.renegotiate;
 #  7. AsyncEvent 0 (AEN) for a LUN map change and a capacity change with
 #     the target's aen attribute on, none with it off.
 . "$(dirname "$0")/lib.sh" "$@"
@@ -71,6 +71,11 @@ logged "data segment, beyond the 16384-byte limit" || fail "the new limit was no
 check reneg-ignore 32768
 logged "did not renegotiate within" || fail "no log line for the drop"
 check reneg-mcs 8192
+mark
+check reneg-rpc 8192
+logged "mgmt: session.renegotiate" || fail "no log line for session.renegotiate"
+logged "asked to renegotiate within 2 s: renegotiation requested by management" ||
+	fail "no log line for the request"
 check_alive
 
 # AEN: off by default, then on.

@@ -226,6 +226,12 @@ static void iscsi_request_logout(struct scst_session *scst, const char *why)
 	iscsi_async_request_session_logout(scst->tgt_priv, why);
 }
 
+/* Management asks one session to renegotiate (session.renegotiate). */
+static void iscsi_request_renegotiation(struct scst_session *scst, const char *why)
+{
+	iscsi_renegotiate_session(scst->tgt_priv, why);
+}
+
 /* SPC-4 7.6.4.6, FORMAT CODE 01b: the initiator port's iSCSI name, then
  * ",i,0x" and the ISID in hex, NUL-terminated and padded to a multiple of
  * four; ADDITIONAL LENGTH counts the bytes after the 4-byte header. */
@@ -316,6 +322,7 @@ struct scst_tgt_template iscsi_template = {
 	.close_session = iscsi_close_session,
 	.request_logout = iscsi_request_logout,
 	.ua_queued = iscsi_ua_queued,
+	.request_renegotiation = iscsi_request_renegotiation,
 	.target_name_valid = iscsi_target_name_valid,
 	.initiator_allowed = iscsi_initiator_allowed,
 };

@@ -19,7 +19,11 @@ struct limits_changed {
 	uint32_t max_recv_dsl, max_xmit_dsl;
 };
 
-static void ask(struct iscsi_conn *conn, unsigned seconds)
+/* Parameter3 of a request management makes itself: it asked, so the
+ * initiator gets time even where logout_timeout 0 closes at once. */
+#define RENEGOTIATE_DEFAULT_SECONDS 5
+
+static void ask(struct iscsi_conn *conn, unsigned seconds, const char *why)
 {
 	if (conn->reneg_wait)
 		return; /* asked already; the first deadline holds */
@@ -32,9 +36,9 @@ static void ask(struct iscsi_conn *conn, unsigned seconds)
 	/* A tick comes within the first second: one more than asked, so
 	 * that no initiator gets less than Parameter3 seconds. */
 	conn->reneg_wait = seconds + 1;
-	log_info_rl("iSCSI: %s (%s): asked to renegotiate within %u s: "
+	log_info_rl("iSCSI: %s (%s): asked to renegotiate within %u s: %s: "
 		    "MaxRecvDataSegmentLength %u (was %u)",
-		    conn->peer, iscsi_conn_initiator(conn), seconds, conn->tp.max_recv_dsl,
+		    conn->peer, iscsi_conn_initiator(conn), seconds, why, conn->tp.max_recv_dsl,
 		    conn->params.max_recv_dsl);
 	iscsi_conn_flush_soon(conn);
 }
@@ -49,7 +53,7 @@ static void update_conn(struct iscsi_conn *conn, const struct limits_changed *lc
 	if (conn->params.max_xmit_dsl > lc->max_xmit_dsl)
 		conn->params.max_xmit_dsl = lc->max_xmit_dsl;
 	if (conn->tp.max_recv_dsl != conn->params.max_recv_dsl && seconds)
-		ask(conn, seconds);
+		ask(conn, seconds, "the target's MaxRecvDataSegmentLength changed");
 }
 
 static void limits_changed_here(struct reactor_msg *m)
@@ -93,6 +97,21 @@ void iscsi_renegotiate_target(struct scst_tgt *tgt, uint32_t max_recv_dsl,
 		lc->max_xmit_dsl = max_xmit_dsl;
 		reactor_send(reactor_by_index(i), &lc->msg, limits_changed_here);
 	}
+}
+
+void iscsi_renegotiate_session(struct iscsi_session *sess, const char *why)
+{
+	unsigned seconds = iscsi_async_answer_timeout();
+	struct iscsi_conn *conn;
+
+	assert(reactor_self() == sess->reactor);
+	if (sess->closing)
+		return;
+	if (seconds == 0)
+		seconds = RENEGOTIATE_DEFAULT_SECONDS;
+	list_for_each_entry(conn, &sess->conns, sess_entry)
+		if (!conn->closed && !conn->migrating && conn->phase == CONN_FULL_FEATURE)
+			ask(conn, seconds, why);
 }
 
 void iscsi_renegotiate_tick(struct iscsi_conn *conn)

@@ -128,8 +128,9 @@ static void exchange_begin(struct iscsi_conn *conn, uint32_t itt)
 	iscsi_negotiation_init(&conn->text_neg, &conn->tp);
 	conn->text_neg.sp = conn->params;
 	conn->text_neg.discovery = conn->sess && conn->sess->discovery;
-	/* Nothing to declare unless our limit changes (declare_ours). */
-	conn->text_neg.declared_mrdsl = true;
+	/* Nothing to declare unless we asked for the exchange (AsyncEvent
+	 * 4) or our limit changes (declare_ours). */
+	conn->text_neg.declared_mrdsl = conn->reneg_wait == 0;
 }
 
 /* Our receive limit changed since it was last declared (renegotiate.c):
