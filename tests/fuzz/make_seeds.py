@@ -896,6 +896,35 @@ def snack_seeds():
     s.rec(0, i.snack(SNACK_STATUS, beg_run=2, run_length=1), SYNC)
     s.rec(0, i.scsi(read10(0, 4), READ | FINAL, 2048) + i.logout(), CLOSE | SYNC)
     seeds["snack_digests_patched_headers"] = s
+
+    # ERL 1's recovery R2T: a Data-Out whose data digest is wrong is
+    # rejected and its data asked for again by R2T (echo TTT answers it);
+    # unsolicited on the first target, solicited on the R2T target.
+    def bad_data_digest(wire):
+        return wire[:-4] + bytes(b ^ 0xFF for b in wire[-4:])
+    for target, name in ((TARGET, "unsolicited"), (TARGET_R2T, "solicited")):
+        i = Initiator(isid=b"\x80\x00\x00\x00\x00\x46", target=target)
+        keys = [("HeaderDigest", "CRC32C"), ("DataDigest", "CRC32C")] + [
+            k for k in erl1[2:] if target == TARGET or k[0] != "InitialR2T"]
+        s = Script().rec(0, i.login(keys=keys, absorb_ua=False))
+        i.digests = True
+        s.rec(0, i.scsi(TEST_UNIT_READY, FINAL), SYNC)
+        itt = i.next_itt()
+        if target == TARGET:
+            s.rec(0, i.scsi(write10(0, 6), WRITE, 3072, block(2, 1), itt=itt)
+                  + bad_data_digest(i.data_out(itt, 1024, block(2, 2), final=False))
+                  + i.data_out(itt, 2048, block(2, 3), data_sn=1), SYNC)
+        else:
+            # The R2T's TTT (echoed) on both PDUs of its burst.
+            s.rec(0, i.scsi(write10(0, 6), WRITE | FINAL, 3072, block(2, 1), itt=itt), SYNC)
+            s.rec(0, bad_data_digest(i.data_out(itt, 1024, block(2, 2), ttt=1, final=False)),
+                  ECHO_TTT)
+            s.rec(0, i.data_out(itt, 2048, block(2, 3), ttt=1, data_sn=1), ECHO_TTT)
+        # The recovery R2T asks for everything from the lost offset on.
+        s.rec(0, i.data_out(itt, 1024, block(4, 2), ttt=2), ECHO_TTT)
+        s.rec(0, i.nop(b"acked"), ACK | SYNC)
+        s.rec(0, i.scsi(read10(0, 6), READ | FINAL, 3072) + i.logout(), CLOSE | SYNC)
+        seeds["erl1_data_digest_error_%s" % name] = s
     return seeds
 
 
