@@ -8,13 +8,19 @@
 # it relays, so the pings and the answers are counted on the wire:
 #  1. idle for 12 s: at least 4 pings, each answered with its TTT, the
 #     session the same, the data reads back;
-#  2. eth0 down in the guest: the ping that follows goes unanswered, the
-#     target closes the connection within NopInInterval + NopInTimeout
-#     (plus a tick), its session is gone from the daemon's tree (nexus
-#     loss: "session: close", nothing active left) while the guest is
+#  2. eth0 down in the guest while four 48 MiB reads are in flight, and the
+#     relay stops draining the target (as a dead peer's TCP window
+#     closes; qemu's network would buffer everything): the ping
+#     that follows goes unanswered, the target closes the connection
+#     within NopInInterval + NopInTimeout (plus a tick) with commands
+#     still held (a state dump before counts them; the relay counts those
+#     without status), its session is gone from
+#     the daemon's tree and the state dump shows no session and no
+#     command (nexus loss: "session: close"), all while the guest is
 #     still down;
 #  3. eth0 up: iscsid logs in again by itself (a new session of the same
-#     initiator) and the data reads back through it.
+#     initiator), the kernel's retried reads complete and the data reads
+#     back through it.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/linux_guest/host.sh"
 
@@ -27,7 +33,7 @@ guest_build
 
 mkdir -p "$WORKDIR/state"
 IMG=$WORKDIR/state/nopin-lun0.img
-truncate -s 64M "$IMG"
+truncate -s 256M "$IMG"
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_fileio {
 	DEVICE nopin0 {
@@ -57,13 +63,25 @@ start=$(date +%s.%N)
 guest_qemu "uscst.scenario=nopin uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
 QEMU_PID=$!
 
-idle_at= idle_done_at= down_at= closed_at= gone_at= up_at= down_dump=
+idle_at= idle_done_at= down_at= closed_at= gone_at= up_at= down_dump= held_dump=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	now=$(date +%s.%N)
 	[ -z "$idle_at" ] && grep -q '^guest: NOPIN-IDLE:' "$CONSOLE" && idle_at=$now
 	[ -z "$idle_done_at" ] && grep -q '^guest: NOPIN-IDLE-DONE' "$CONSOLE" && idle_done_at=$now
-	[ -z "$down_at" ] && grep -q '^guest: NOPIN-DOWN' "$CONSOLE" && down_at=$now
+	# A guest that is gone takes nothing: its TCP window closes and the
+	# target's Data-In backs up into the target (pdu_relay.py's freeze).
+	if [ -z "$down_at" ] && grep -q '^guest: NOPIN-DOWN' "$CONSOLE"; then
+		down_at=$now
+		: > "$GUEST_EVENTS.freeze"
+	fi
 	[ -z "$up_at" ] && grep -q '^guest: NOPIN-UP' "$CONSOLE" && up_at=$now
+	# The reads have started (1 s after the mark), the ping not yet
+	# timed out (NopInInterval + NopInTimeout after the last command):
+	# the target holds them.
+	if [ -n "$down_at" ] && [ -z "$held_dump" ] && [ "$(closed_by_ping)" = 0 ] &&
+		awk -v n="$now" -v d="$down_at" 'BEGIN { exit !(n >= d + 2.5) }'; then
+		held_dump=$(dump_state "reads held" | grep "device nopin0:")
+	fi
 	if [ -n "$down_at" ] && [ -z "$closed_at" ] && [ "$(closed_by_ping)" -ge 1 ]; then
 		closed_at=$now
 	fi
@@ -73,11 +91,13 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 		gone_at=$now
 		# Nexus loss: nothing of the session is left in the core.
 		down_dump=$(dump_state "the guest down" | tail -n 1)
+		rm -f "$GUEST_EVENTS.freeze"
 	fi
 	sleep 0.2
 done
 wait "$QEMU_PID"
 qemu_rc=$?
+rm -f "$GUEST_EVENTS.freeze"
 guest_verdict "$qemu_rc"
 since() { [ -n "$1" ] && awk -v a="$1" -v b="$start" 'BEGIN { printf "%.1f", a - b }'; }
 note "guest marks (s): idle $(since "$idle_at"), idle done $(since "$idle_done_at"), down $(since "$down_at"), up $(since "$up_at"); target closed at $(since "$closed_at"), session gone at $(since "$gone_at")"
@@ -99,18 +119,26 @@ unanswered=$(comm -23 <(echo "$pings") <(window "$idle_at" "$(awk -v a="$idle_do
 note "idle: $npings pings by the target, every one answered with its TTT ($(grep -c . <<< "$answers") answers)"
 
 [ -n "$closed_at" ] || fail "the target never closed the connection for an unanswered ping"
-# The last ping before the close went out after the guest went down, and
-# the close came within NopInInterval + NopInTimeout (+ a tick each) of it.
-last_ping=$(awk -v a="$down_at" '$1 <= a + 30 && $1 >= a - 1 && $3 == "NOP-IN-PING" { t = $1 } END { print t }' "$GUEST_EVENTS")
-[ -n "$last_ping" ] || fail "no ping by the target after the guest went down"
+# The close came within NopInInterval + NopInTimeout (+ a tick each) of
+# the guest going down. (The ping itself the relay does not see: frozen,
+# it reads nothing from the target; the close line names it.)
 delay=$(awk -v a="$closed_at" -v b="$down_at" 'BEGIN { printf "%.1f", a - b }')
-awk -v d="$delay" -v lim=$((INTERVAL + TIMEOUT + 3)) 'BEGIN { exit !(d <= lim) }' ||
-	fail "the target closed the connection $delay s after the guest went down, more than NopInInterval + NopInTimeout + 3"
+# (The guest takes eth0 down 1.5 s after the mark, the reads started.)
+awk -v d="$delay" -v lim=$((INTERVAL + TIMEOUT + 5)) 'BEGIN { exit !(d <= lim) }' ||
+	fail "the target closed the connection $delay s after the guest went down, more than NopInInterval + NopInTimeout + 5"
+# The connection the target closed had commands whose status never came
+# back: reads the target held (or had sent into a connection nobody
+# drained) when the ping went unanswered.
+held=$(awk -v a="$down_at" '$1 >= a && $3 == "CLOSED" { sub("unanswered-commands=", "", $4); print $4; exit }' "$GUEST_EVENTS")
+[ "${held:-0}" -ge 1 ] || fail "no command was in flight when the target closed the connection (relay: '${held}')"
+# And the target had them: the dump before the close counts them active.
+active=$(sed -n 's/.*device nopin0: \([0-9]*\) active command.*/\1/p' <<< "$held_dump")
+[ "${active:-0}" -ge 1 ] || fail "the state dump before the close shows no command held by the target: '$held_dump'"
 [ -n "$gone_at" ] || fail "the guest's session was still in the daemon's tree while the guest was down"
 grep -q "session: close $GUEST_INI -> $DEMO_IQN" "$LOG" || fail "no 'session: close' of the guest's session"
 [ "$down_dump" = "dump: end: 0 session(s), 0 active command(s)" ] ||
 	fail "the state dump while the guest was down ends '$down_dump', expected no session and no command"
-note "down: the target closed the connection $delay s after eth0 went down, the session left the tree at $(since "$gone_at") s"
+note "down: the target closed the connection $delay s after eth0 went down ($active command(s) active before, $held unanswered at the close), the session left the tree at $(since "$gone_at") s with nothing left in the core"
 
 n=$(logins)
 [ "$n" -ge 2 ] || fail "$n normal sessions of $GUEST_INI logged in, expected 2 (the first, and iscsid's again)"

@@ -8,12 +8,14 @@
 #      session sits idle for IDLE seconds: the kernel answers each ping,
 #      the session stays up (same SID, still LOGGED IN) and reads the
 #      pattern back;
-#   2. "NOPIN-DOWN": eth0 goes down for DOWN seconds, so nothing answers
-#      the target's next ping: the host checks that the target closes the
-#      connection after NopInTimeout and drops the session meanwhile;
+#   2. "NOPIN-DOWN": four 48 MiB O_DIRECT reads start and eth0 goes down for
+#      DOWN seconds, so nothing answers the target's next ping (nor takes
+#      the Data-In): the host checks that the target closes the
+#      connection after NopInTimeout and drops the session, its commands
+#      ended, meanwhile;
 #   3. the connection the target closed is found dead, iscsid logs in
-#      again (a new session of the same initiator), and the pattern reads
-#      back through it.
+#      again (a new session of the same initiator), the kernel's retried
+#      reads complete, and the pattern reads back through it.
 IDLE=12 DOWN=14
 
 discover_node
@@ -45,7 +47,18 @@ sleep "$IDLE"
 readback "after $IDLE s idle"
 say "NOPIN-IDLE-DONE: session $first_sid still logged in, the pattern reads back"
 
-say "NOPIN-DOWN: eth0 down for $DOWN s"
+# Reads in flight as the guest goes down: on NOPIN-DOWN the host stops
+# draining the connection (a dead peer's TCP window closes), so the target
+# holds their Data-In, and must end them as nexus loss; the kernel retries
+# them through the new login. The second lets the host's poll see it.
+say "NOPIN-DOWN: eth0 down for $DOWN s, reads in flight"
+sleep 1
+readers=
+for i in 0 1 2 3; do
+	dd if="/dev/$DISK" of=/dev/null bs=4M count=12 skip=$((i * 12)) iflag=direct 2> "/tmp/dd$i.err" &
+	readers="$readers $!"
+done
+sleep 0.5
 ip link set eth0 down || fail "ip link set eth0 down"
 sleep "$DOWN"
 ip link set eth0 up || fail "ip link set eth0 up"
@@ -63,6 +76,10 @@ dmesg | grep -q 'detected conn error' || fail "the kernel never saw the closed c
 say "logged in again: session $(sid), connection $(state)"
 find_disk "after the re-login"
 readback "after the re-login"
+for r in $readers; do
+	wait "$r" || fail "the reads in flight at the loss failed: $(cat /tmp/dd*.err)"
+done
+say "the reads in flight at the loss completed through the new login: $(tail -q -n 1 /tmp/dd*.err | tr '\n' ' ')"
 say "NOPIN-RELOGIN: the pattern reads back through the new login"
 step 60 iscsiadm -m node -T "$TARGET" -p "$PORTAL" --logout
 finish PASS

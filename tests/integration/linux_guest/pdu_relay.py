@@ -7,12 +7,15 @@
 #   <unix time> <conn id> NOP-IN-PING ttt=...     the target pings (TTT set)
 #   <unix time> <conn id> NOP-OUT-ANSWER ttt=...  the initiator answers one
 #   <unix time> <conn id> NOP-OUT-PING itt=...    the initiator pings itself
-#   <unix time> <conn id> OPEN port=PORT / CLOSED   (PORT: uscstd's portal)
+#   <unix time> <conn id> OPEN port=PORT          (PORT: uscstd's portal)
+#   <unix time> <conn id> CLOSED unanswered-commands=N  (SCSI Commands
+#                         relayed whose status never came back)
 # PDUs are framed from their BHS (AHS length, data segment length with
 # padding). Digests must be off: open-iscsi's default, and the guest tests
 # that use the relay negotiate none (a CRC32C digest would shift the
 # framing, and the counts would come out wrong rather than the relay
-# guessing).
+# guessing). While the file EVENTS.freeze exists the relay reads nothing
+# from the target, as a peer that is gone takes nothing (see frozen()).
 #
 #   pdu_relay.py PORT EVENTS
 import os
@@ -32,10 +35,22 @@ def log(what):
             f.write("%.3f %s %s\n" % (time.time(), conn_id, what))
 
 
+# ITTs of the SCSI Commands that went to the target and whose status has
+# not come back through the relay (a SCSI Response, or a Data-In with the
+# S bit): at CLOSED, what the target still held, or had not yet sent.
+pending = set()
+pending_lock = threading.Lock()
+
+
 def note_pdu(bhs, from_guest):
     opcode = bhs[0] & 0x3F
     itt = int.from_bytes(bhs[16:20], "big")
     ttt = int.from_bytes(bhs[20:24], "big")
+    with pending_lock:
+        if opcode == 0x01 and from_guest:
+            pending.add(itt)
+        elif not from_guest and (opcode == 0x21 or (opcode == 0x25 and bhs[1] & 0x01)):
+            pending.discard(itt)
     if opcode == 0x20 and not from_guest and itt == 0xFFFFFFFF and ttt != 0xFFFFFFFF:
         log("NOP-IN-PING ttt=0x%08x" % ttt)
     elif opcode == 0x00 and from_guest:
@@ -45,11 +60,21 @@ def note_pdu(bhs, from_guest):
             log("NOP-OUT-PING itt=0x%08x" % itt)
 
 
+def frozen():
+    """While EVENTS.freeze exists nothing is read from the target: a dead
+    peer's TCP window closes, and the target's sends back up into its own
+    queue. (qemu's user network would otherwise take everything the
+    target sends, however long the guest is gone.)"""
+    return os.path.exists(events + ".freeze")
+
+
 def pump(read, write, from_guest, done):
     buf = b""
     want = 48  # bytes of the PDU being framed; its BHS first
     try:
         while True:
+            while not from_guest and frozen():
+                time.sleep(0.05)
             chunk = read()
             if not chunk:
                 break
@@ -95,7 +120,8 @@ def main():
                      daemon=True).start()
     # Either side closing ends the relay, as socat does.
     done.wait()
-    log("CLOSED")
+    with pending_lock:
+        log("CLOSED unanswered-commands=%d" % len(pending))
     try:
         target.shutdown(socket.SHUT_RDWR)
     except OSError:
