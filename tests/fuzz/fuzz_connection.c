@@ -66,9 +66,11 @@
  * DefaultTime2Retain 1: a failed connection of an ERL 2 session, and so
  * every ERL 2 session once its initiator is gone, is kept Time2Wait +
  * Time2Retain + 1 seconds. An initiator may raise Time2Wait (the larger
- * wins) to an hour; so when an input's ERL 2 sessions outlive the bound,
- * the harness disables the targets, which ends kept connections within a
- * second, and they must then go (then it enables them again).
+ * wins) to an hour; so when an input's ERL 2 sessions (or those of a
+ * connection that vanished before we read its login's answer, whose level
+ * we do not know) outlive the bound, the harness disables the targets,
+ * which ends kept connections within a second, and they must then go
+ * (then it enables them again).
  * Seeds: tests/fuzz/make_seeds.py. */
 #include <errno.h>
 #include <fcntl.h>
@@ -217,8 +219,10 @@ static unsigned ntsihs;
 static uint16_t last_tsih;
 static bool have_tsih;
 /* A login of this input agreed to ErrorRecoveryLevel 2: its session may
- * be kept after its connections are gone. */
+ * be kept after its connections are gone. Or it may have: a connection
+ * vanished before we read its final Login Response. */
 static bool erl2_seen;
+static bool erl_unknown;
 
 static uint32_t be32_at(const uint8_t *p)
 {
@@ -579,6 +583,8 @@ static bool target_end_closed(const struct wire *w)
 
 static void close_wire(struct wire *w, bool abrupt)
 {
+	if (abrupt && !w->logged_in)
+		erl_unknown = true;
 	if (abrupt || w->peer_closed) {
 		close(w->fd);
 		w->fd = -1;
@@ -650,7 +656,7 @@ static void finish(void)
 			close(wires[i].fd);
 	if (sessions_gone_by(now_ms() + CLOSE_TIMEOUT_MS))
 		return;
-	if (erl2_seen) {
+	if (erl2_seen || erl_unknown) {
 		/* Kept for recovery, perhaps for an hour: a disabled target
 		 * ends kept connections at its session's next tick. */
 		pthread_mutex_lock(&scst_mutex);
@@ -668,7 +674,8 @@ static void finish(void)
 			"fuzz_connection: %u session(s) still alive %d ms after every"
 			" connection closed%s\n",
 			scst_session_count(), CLOSE_TIMEOUT_MS,
-			erl2_seen ? " (and as long after their targets were disabled)" : "");
+			erl2_seen || erl_unknown ? " (and as long after their targets were disabled)"
+						 : "");
 	for (unsigned i = 0; i < ntsihs; i++)
 		if (iscsi_session_tsih_exists(tsihs[i]))
 			fprintf(stderr,
@@ -713,6 +720,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ntsihs = 0;
 	have_tsih = false;
 	erl2_seen = false;
+	erl_unknown = false;
 	for (unsigned s = 0; s < SLOTS; s++)
 		slot_wire[s] = -1;
 

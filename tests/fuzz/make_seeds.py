@@ -676,6 +676,15 @@ def mcs_seeds():
     s.rec(2, e.tmf(TMF_TASK_REASSIGN, ref_itt=0x101, ref_cmd_sn=1) + e.logout(), CLOSE | SYNC)
     seeds["mcs_reassign_after_loss"] = s
 
+    # ERL 2 with DefaultTime2Wait 3600 (the larger value wins), the
+    # initiator gone before its login's answer is read, a WRITE waiting
+    # for data: the connection is kept for an hour, until the harness
+    # disables the targets at the end (4 s).
+    i = Initiator(isid=b"\x80\x00\x00\x00\x00\x2a")
+    s = Script().rec(0, i.login(keys=keys_with(ErrorRecoveryLevel=2, DefaultTime2Wait=3600))
+                     + i.scsi(write10(0, 4), WRITE, 2048, block(2, 1)), VANISH)
+    seeds["mcs_erl2_kept_an_hour_vanished"] = s
+
     # Joins the target must refuse: a TSIH no session has, another ISID,
     # another target, more connections than the session's MaxConnections
     # (2), a discovery login with a TSIH; after them the session works.
