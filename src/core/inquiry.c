@@ -192,8 +192,8 @@ static size_t vpd_device_identification(const struct scst_cmd *cmd, uint8_t *d)
 	n += put_designator(d + n, CODE_SET_BINARY, ASSOC_TARGET_PORT | DESIG_REL_TGT_PORT, id, 4);
 
 	/* The ALUA target port group of this port for this device; a device
-	 * in no device group has none (SCST omits it too). Not tgt->tpg_id,
-	 * the transport's portal group. */
+	 * in no device group has none (SCST omits it too). Not the
+	 * transport's portal group (iSCSI's TargetPortalGroupTag). */
 	group = scst_alua_word_group(atomic_load(&cmd->tgt_dev->alua));
 	if (group) {
 		memset(id, 0, 4);

@@ -470,7 +470,6 @@ struct scst_tgt *scst_target_create(struct scst_tgt_template *tgtt, const char *
 		return NULL;
 	}
 	tgt->tgtt = tgtt;
-	tgt->tpg_id = 1;
 	list_init(&tgt->acgs);
 	list_init(&tgt->sessions);
 	tgt->default_acg = scst_acg_new(tgt, NULL);

@@ -674,11 +674,6 @@ struct scst_tgt {
 	void *tgt_priv;
 	bool enabled;
 	uint16_t rel_tgt_id;   /* relative target port identifier (VPD 0x83) */
-	/* The transport's own portal group number (iSCSI: the Target Portal
-	 * Group Tag of the login and SendTargets), fixed at 1. Not SCSI's
-	 * target port group: that is ALUA's, per device (core/alua.c,
-	 * td->alua), which VPD page 0x83 and RTPG report. */
-	uint16_t tpg_id;
 	struct scst_acg *default_acg; /* never NULL; scst_mutex */
 	struct list_head acgs;        /* named groups, config order; scst_mutex */
 	struct list_head sessions; /* scst_mutex */
