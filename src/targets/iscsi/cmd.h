@@ -1,5 +1,6 @@
 /* SCSI commands over iSCSI (cmd.c): the SCSI Command PDU, Data-Out and
- * R2T, Data-In and SCSI Response, and the core's callbacks for them.
+ * R2T, Data-In and SCSI Response (cmd_response.c), error recovery
+ * (cmd_recovery.c), and the core's callbacks for them.
  *
  * Each SCSI command has a struct iscsi_cmd in cmd->tgt_priv. It is a task
  * of its session (struct iscsi_task: ITT, connection allegiance) and, while
