@@ -82,10 +82,13 @@ static void test_numbers_min_and_max(void **state)
 	assert_int_equal(f->n.sp.max_burst, 65536);
 	nego(f, "FirstBurstLength", "0x4000");
 	assert_string_equal(answer(&f->out, "FirstBurstLength"), "16384");
-	nego(f, "DefaultTime2Wait", "5");
-	assert_string_equal(answer(&f->out, "DefaultTime2Wait"), "5");
-	nego(f, "DefaultTime2Retain", "20");
-	assert_string_equal(answer(&f->out, "DefaultTime2Retain"), "0");
+	/* The target's DefaultTime2Wait (2) and DefaultTime2Retain (20) and
+	 * ErrorRecoveryLevel (0) by default: the larger wait, the smaller
+	 * retention and level win. */
+	nego(f, "DefaultTime2Wait", "0");
+	assert_string_equal(answer(&f->out, "DefaultTime2Wait"), "2");
+	nego(f, "DefaultTime2Retain", "30");
+	assert_string_equal(answer(&f->out, "DefaultTime2Retain"), "20");
 	nego(f, "ErrorRecoveryLevel", "2");
 	assert_string_equal(answer(&f->out, "ErrorRecoveryLevel"), "0");
 	/* MaxConnections: the target's attribute (8 by default) bounds it. */
