@@ -134,7 +134,9 @@ sys.exit(0 if s.connect_ex(("127.0.0.1", int(sys.argv[1]))) == 0 else 1)' "$1"
 # -c it serves the demo target; URL is then the demo LUN 0.
 start_uscstd() {
 	local extra=() h
-	PORT=$(free_port)
+	# USCSTD_SAME_PORT=1: the port of the uscstd before (a restart that
+	# initiators, or a guest's forwarded portal, find where it was).
+	[ -n "${USCSTD_SAME_PORT:-}" ] && [ -n "${PORT:-}" ] || PORT=$(free_port)
 	mkdir -p "$WORKDIR/state"
 	# EXTRA_PORTAL_HOSTS: more loopback addresses (127.0.0.2, ...) to
 	# listen on, with the same port.

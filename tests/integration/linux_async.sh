@@ -5,7 +5,10 @@
 # logs in and writes; the host asks its session to log out
 # (session.logout, AsyncEvent 1); iscsid must answer with a Logout (not
 # be dropped at logout_timeout) and log in again by itself, and the data
-# read back through the new session must be what it wrote.
+# read back through the new session must be what it wrote. Then the same
+# through a daemon restart: SIGTERM (AsyncEvent 1 to the guest: iscsid
+# logs out, uscstd exits 0), a new uscstd on the same port and state, and
+# iscsid logs in again by itself; the data reads back through it.
 . "$(dirname "$0")/lib.sh" "$@"
 . "$(dirname "$0")/linux_guest/host.sh"
 
@@ -43,8 +46,21 @@ start=$(date +%s)
 guest_qemu "uscst.scenario=async uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
 QEMU_PID=$!
 
-asked= relogin=
+asked= relogin= restarted= relogin2=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
+	if [ -n "$relogin" ] && [ -z "$restarted" ] && grep -q '^guest: ASYNC-READY2' "$CONSOLE"; then
+		note "SIGTERM: the daemon asks the guest to log out and ends"
+		stop_uscstd
+		grep -q "($GUEST_INI) closed: did not log out" "$LOG" &&
+			fail "at shutdown the Linux initiator was dropped instead of logging out"
+		USCSTD_SAME_PORT=1 start_uscstd -c "$WORKDIR/scst.conf"
+		restarted=$(($(date +%s) - start))
+		before_restart=$(logins)
+	fi
+	if [ -n "$restarted" ] && [ -z "$relogin2" ] && [ "$(logins)" -gt "$before_restart" ]; then
+		relogin2=$(($(date +%s) - start))
+		printf 'ASYNC-GO2' | dd of="$IMG" bs=512 seek=4096 conv=notrunc 2> /dev/null
+	fi
 	if [ -z "$asked" ] && grep -q '^guest: ASYNC-READY' "$CONSOLE"; then
 		name=$(guest_sessions "$DEMO_IQN" | head -n 1)
 		[ -n "$name" ] || fail "no session of the guest in the tree"
@@ -62,18 +78,22 @@ done
 wait "$QEMU_PID"
 qemu_rc=$?
 secs=$(($(date +%s) - start))
-note "the guest ran ${secs} s, qemu exited with status $qemu_rc; asked at ${asked:-never} s, logged in again at ${relogin:-never} s"
+note "the guest ran ${secs} s, qemu exited with status $qemu_rc; asked at ${asked:-never} s, logged in again at ${relogin:-never} s; daemon restarted at ${restarted:-never} s, logged in again at ${relogin2:-never} s"
 guest_verdict "$qemu_rc"
 [ -n "$asked" ] && [ -n "$relogin" ] || fail "the guest passed without the logout request and re-login"
+[ -n "$restarted" ] && [ -n "$relogin2" ] ||
+	fail "the guest passed without the daemon's restart and its re-login"
 
 grep -F "($GUEST_INI)" "$LOG"
 grep -q "($GUEST_INI): asked to log out within 5 s: logout requested by management" "$LOG" ||
 	fail "no logout request in uscstd's log"
 grep -q "($GUEST_INI) closed: did not log out" "$LOG" &&
 	fail "the Linux initiator was dropped at logout_timeout instead of logging out"
+grep -q "($GUEST_INI): asked to log out within 5 s: shutting down" "$LOG" ||
+	fail "no logout request at shutdown in uscstd's log"
 logouts=$(grep -Fc "($GUEST_INI) closed: logged out" "$LOG")
-[ "$logouts" = 2 ] || fail "$logouts connections of $GUEST_INI closed after a Logout, expected 2 (the requested one, the last)"
+[ "$logouts" = 3 ] || fail "$logouts connections of $GUEST_INI closed after a Logout, expected 3 (the requested one, the one at shutdown, the last)"
 grep -q "Target requests logout within 5 seconds" "$CONSOLE" ||
 	fail "iscsid did not report the target's logout request"
 stop_uscstd
-echo "PASS: the Linux initiator logged out on AsyncEvent 1 and logged in again by itself"
+echo "PASS: the Linux initiator logged out on AsyncEvent 1 (management, then shutdown) and logged in again by itself"
