@@ -85,27 +85,6 @@ stop_and_time() {
 	note "uscstd exited 0, $STOP_SECONDS s after SIGTERM"
 }
 
-# rpc METHOD JSON_PARAMS: one call on the management socket; prints the
-# result, fails on an error.
-rpc() {
-	timeout -k 5 30 python3 -B - "$RPC_SOCKET" "$1" "$2" <<'PY' || fail "rpc $1 $2 failed"
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2],
-                      "params": json.loads(sys.argv[3])}).encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-r = json.loads(buf)
-if "error" in r:
-    print(r["error"]); sys.exit(1)
-print(json.dumps(r["result"]))
-PY
-}
-
 # mark: what the log has so far; logged PATTERN: the log has it since.
 mark() { MARK=$(wc -l < "$LOG"); }
 logged() { tail -n +$((MARK + 1)) "$LOG" | grep -q "$1"; }

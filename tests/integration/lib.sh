@@ -240,6 +240,33 @@ dump_state() {
 	END { printf "%s", buf }' "$LOG"
 }
 
+# rpc_try METHOD JSON_PARAMS: one JSON-RPC call on uscstd's management
+# socket ($RPC_SOCKET); prints the result as JSON (or the error) and
+# returns 1 on an error.
+rpc_try() {
+	timeout -k 5 30 python3 -B - "$RPC_SOCKET" "$1" "$2" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2],
+                      "params": json.loads(sys.argv[3])}).encode() + b"\n")
+buf = b""
+while not buf.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk:
+        break
+    buf += chunk
+r = json.loads(buf)
+if "error" in r:
+    print(r["error"]); sys.exit(1)
+print(json.dumps(r["result"]))
+PY
+}
+
+# rpc METHOD JSON_PARAMS: the same; an error fails the test.
+rpc() {
+	rpc_try "$@" || fail "rpc $1 $2 failed"
+}
+
 # check_liveness CONTEXT INITIATOR ISID_HEX [RSS_LIMIT_MIB]: after a test's
 # hostile part, fails the test unless
 #  a. INITIATOR with ISID_HEX (12 hex digits) logs in again to $DEMO_IQN

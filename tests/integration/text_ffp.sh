@@ -80,25 +80,8 @@ check_alive
 
 # AEN: off by default, then on.
 check aen-off "$DISK"
-rpc_call() {
-	timeout -k 5 30 python3 -B - "$RPC_SOCKET" "$1" "$2" <<'PY' || fail "rpc $1 $2 failed"
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2],
-                      "params": json.loads(sys.argv[3])}).encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-r = json.loads(buf)
-if "error" in r:
-    print(r["error"]); sys.exit(1)
-PY
-}
-rpc_call lun.remove "{\"driver\":\"iscsi\",\"target\":\"$T\",\"lun\":1}"
-rpc_call target.set_attr "{\"driver\":\"iscsi\",\"target\":\"$T\",\"attributes\":{\"aen\":\"1\"}}"
+rpc lun.remove "{\"driver\":\"iscsi\",\"target\":\"$T\",\"lun\":1}" > /dev/null
+rpc target.set_attr "{\"driver\":\"iscsi\",\"target\":\"$T\",\"attributes\":{\"aen\":\"1\"}}" > /dev/null
 check aen-on "$DISK"
 check_alive
 stop_uscstd

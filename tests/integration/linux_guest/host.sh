@@ -73,22 +73,7 @@ guest_verdict() {
 }
 
 guest_rpc() {
-	timeout -k 5 30 python3 -B - "$RPC_SOCKET" "$1" "$2" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
-s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2],
-                      "params": json.loads(sys.argv[3])}).encode() + b"\n")
-buf = b""
-while not buf.endswith(b"\n"):
-    chunk = s.recv(65536)
-    if not chunk:
-        break
-    buf += chunk
-r = json.loads(buf)
-if "error" in r:
-    print(r["error"]); sys.exit(1)
-print(json.dumps(r["result"]))
-PY
+	rpc_try "$@"
 }
 
 guest_sessions() {
