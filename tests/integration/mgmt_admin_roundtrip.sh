@@ -24,6 +24,7 @@ declare -A NO_CAPTURE=(
 	[badinput.sh]="every file it writes is one uscstd must refuse"
 	[man_pages.sh]="it starts no daemon; HANDLER is in its text, not in a file"
 	[unit_sandbox.sh]="it needs the configured uscstd.service to start uscstd under"
+	[scale_conf.sh]="no test: scale.sh and soak.sh write their configuration with it, and scale.sh is recorded"
 )
 # Scripts whose configuration depends on a mode argument: each mode.
 # Others that want arguments after USCSTD (the programs they run) get
