@@ -17,8 +17,8 @@
 #  4. redirect cleared: the login is served on portal 1;
 #  5. a portal reached through a NAT (--listen 127.0.0.1:$P3=192.0.2.7:3260):
 #     with the redirect naming 192.0.2.7:3260, a login on portal 1 is
-#     redirected there and one on $P3 served; a bad advertised address
-#     stops uscstd with the reason;
+#     redirected there and one on $P3 served; SendTargets on $P3 lists
+#     192.0.2.7:3260; a bad advertised address stops uscstd with the reason;
 #  6. liveness. Before all that, a bad redirect in scst.conf stops uscstd
 #     with the file, line and reason.
 #
@@ -170,6 +170,10 @@ run "${PY[@]}" login 127.0.0.1 "$P3" "$A" "$INI1" 0
 # Only that portal: the same address on another port is still redirected.
 run "${PY[@]}" login 127.0.0.1 "$P2" "$A" "$INI1" 0x0101 "192.0.2.7:3260"
 admin -set_tgt_attr "$A" -driver iscsi -attributes "redirect="
+# SendTargets tells an initiator behind the NAT the address it reaches the
+# portal at; the other portals still list where they are bound.
+run "${PY[@]}" sendtargets 127.0.0.1 "$P3" "$INI1" "$A" "192.0.2.7:3260,1"
+run "${PY[@]}" sendtargets 127.0.0.1 "$PORT" "$INI1" "$A" "127.0.0.1:$PORT,1"
 for bad in "127.0.0.1:$P3=host.example:3260" "127.0.0.1:$P3=192.0.2.7:0" "127.0.0.1:$P3=::1:3260"; do
 	if timeout -k 5 20 "$USCSTD" -c "$WORKDIR/scst.conf" --listen "$bad" \
 		--state-dir "$WORKDIR/bad-state" --rpc-socket "$WORKDIR/bad.sock" > "$WORKDIR/bad.log" 2>&1; then

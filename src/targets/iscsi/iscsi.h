@@ -26,6 +26,11 @@ int iscsi_listen(const char *addr_port, char *err, size_t errlen);
  * address. Any thread. */
 bool iscsi_portal_reached_at(const char *local, const char *addr);
 
+/* The address initiators reach the portal of a connection with local
+ * address @local at: its "=ADVERTISED" address, or @local itself when it
+ * has none. What SendTargets lists as TargetAddress. Any thread. */
+void iscsi_portal_reach_address(const char *local, char *buf, size_t len);
+
 /* Daemon-wide caps on TCP connections (0 = no limit): @max_conns in all,
  * @max_logins of them still logging in from one peer address. A
  * connection beyond either is closed right after accept(). Defaults:

@@ -378,6 +378,15 @@ static const char *port_of(const char *addr)
 	return colon ? colon + 1 : "";
 }
 
+/* Whether @p is the portal that took a connection with local address
+ * @local. A wildcard portal's connections have a specific local address:
+ * the port tells which portal took them. Under portals_lock. */
+static bool portal_took(const struct portal *p, const char *local)
+{
+	return strcmp(p->local, local) == 0 ||
+	       (p->wildcard && strcmp(port_of(p->local), port_of(local)) == 0);
+}
+
 bool iscsi_portal_reached_at(const char *local, const char *addr)
 {
 	struct portal *p;
@@ -385,18 +394,28 @@ bool iscsi_portal_reached_at(const char *local, const char *addr)
 
 	pthread_mutex_lock(&portals_lock);
 	list_for_each_entry(p, &portals, entry) {
-		if (!p->advertised[0] || strcmp(p->advertised, addr) != 0)
-			continue;
-		/* A wildcard portal's connections have a specific local
-		 * address: the port tells which portal took them. */
-		if (strcmp(p->local, local) == 0 ||
-		    (p->wildcard && strcmp(port_of(p->local), port_of(local)) == 0)) {
+		if (p->advertised[0] && strcmp(p->advertised, addr) == 0 && portal_took(p, local)) {
 			found = true;
 			break;
 		}
 	}
 	pthread_mutex_unlock(&portals_lock);
 	return found;
+}
+
+void iscsi_portal_reach_address(const char *local, char *buf, size_t len)
+{
+	struct portal *p;
+
+	snprintf(buf, len, "%s", local);
+	pthread_mutex_lock(&portals_lock);
+	list_for_each_entry(p, &portals, entry) {
+		if (p->advertised[0] && portal_took(p, local)) {
+			snprintf(buf, len, "%s", p->advertised);
+			break;
+		}
+	}
+	pthread_mutex_unlock(&portals_lock);
 }
 
 unsigned iscsi_portal_addrs(struct sockaddr_storage *out, unsigned max)

@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "targets/iscsi/conn.h"
+#include "targets/iscsi/iscsi.h"
 #include "targets/iscsi/requests.h"
 #include "targets/iscsi/session.h"
 #include "targets/iscsi/target.h"
@@ -42,10 +43,13 @@ static void add_target(struct scst_tgt *tgt, void *ctx)
 		return;
 	if (!scst_tgt_initiator_allowed(tgt, st->conn->sess->initiator_name, why, sizeof(why)))
 		return;
-	/* Here, or where a permanent redirect says (redirect.h). */
-	char addr[ISCSI_REDIRECT_HOST_MAX + 16];
+	/* Here (where initiators reach this portal, which behind a NAT is
+	 * its advertised address), or where a permanent redirect says
+	 * (redirect.h). */
+	char here[sizeof(st->conn->local) + 96], addr[ISCSI_REDIRECT_HOST_MAX + 16];
+	iscsi_portal_reach_address(st->conn->local, here, sizeof(here));
 	iscsi_redirect_send_targets_address(&((struct iscsi_tgt *)tgt->tgt_priv)->tp.redirect,
-					    st->conn->local, iscsi_tpgt(tgt), addr, sizeof(addr));
+					    here, iscsi_tpgt(tgt), addr, sizeof(addr));
 	iscsi_text_add(st->out, "TargetName", tgt->name);
 	iscsi_text_add(st->out, "TargetAddress", addr);
 }
