@@ -117,9 +117,15 @@ static uint16_t clamp16(uint32_t v)
 }
 
 /* A notice that @conn is about to be dropped (AsyncEvent 2 or 3, with the
- * Time2Wait and Time2Retain the session negotiated), then the drop. The
- * message goes first if the socket takes it now; a peer that does not
- * read is not waited for. */
+ * Time2Wait the session negotiated and a Time2Retain of 0), then the
+ * drop. The message goes first if the socket takes it now; a peer that
+ * does not read is not waited for.
+ *
+ * Time2Retain is how long after Time2Wait the target keeps the
+ * connection's tasks for TASK REASSIGN (RFC 7143 11.9.1): these drops
+ * keep none (no_recovery below), so the message says 0 rather than the
+ * negotiated value, and an ERL 2 initiator does not try to reassign tasks
+ * that are gone. */
 static void drop_with_notice(struct iscsi_conn *conn, enum iscsi_async_event event,
 			     const char *why)
 {
@@ -134,8 +140,7 @@ static void drop_with_notice(struct iscsi_conn *conn, enum iscsi_async_event eve
 	conn->no_recovery = true;
 	iscsi_conn_get(conn);
 	if (conn->phase == CONN_FULL_FEATURE &&
-	    iscsi_async_queue(conn, event, p1, clamp16(sp->default_time2wait),
-			clamp16(sp->default_time2retain), why))
+	    iscsi_async_queue(conn, event, p1, clamp16(sp->default_time2wait), 0, why))
 		iscsi_conn_flush_now(conn);
 	iscsi_conn_close(conn, why); /* nothing if the message has already closed it */
 	iscsi_conn_put(conn);
