@@ -75,6 +75,11 @@ static size_t standard_inquiry(const struct scst_cmd *cmd, uint8_t *d)
 	/* TPGS: the device group's kind of ALUA (alua.c), 0 without one. */
 	if (cmd->tgt_dev)
 		d[5] = (uint8_t)(scst_alua_word_tpgs(atomic_load(&cmd->tgt_dev->alua)) << 4);
+	/* 3PC: the copy manager (EXTENDED COPY, ODX) is addressable through
+	 * this LUN, as VPD page 0x8F says too. ESXi looks here before it
+	 * offloads a clone (VAAI XCOPY). */
+	if (cmd->tgt_dev && scst_copy_available(cmd->tgt_dev))
+		d[5] |= 0x08;
 	d[7] = 0x02;  /* CMDQUE: tagged command queuing */
 	if (cmd->dev) {
 		identity_lock(cmd->dev);

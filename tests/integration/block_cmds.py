@@ -479,8 +479,14 @@ def extended_inquiry(s):
         if ok:
             print("ok  : %s: VPD 0x86 HEADSUP ORDSUP SIMPSUP, cache bits 0x%02x, sense 96"
                   % (name, cache), flush=True)
-    status, std, _ = cmd(s, bytes([0x12, 0, 0, 0, 96, 0]), read_len=96)
-    check(status == ic.STATUS_GOOD and std[5] & 0x01 == 0, "standard INQUIRY PROTECT is set")
+    for lun, name in ((LUN_FILE, "fileio"), (LUN_BLOCK, "blockio"), (LUN_NULL, "nullio")):
+        status, std, _ = cmd(s, bytes([0x12, 0, 0, 0, 96, 0]), read_len=96, lun=lun)
+        check(status == ic.STATUS_GOOD and std[5] & 0x01 == 0,
+              "%s: standard INQUIRY PROTECT is set" % name)
+        # 3PC: the copy manager answers through every disk LUN (VPD 0x8F).
+        if check(status == ic.STATUS_GOOD and std[5] & 0x08,
+                 "%s: standard INQUIRY 3PC is clear (byte 5 0x%02x)" % (name, std[5])):
+            print("ok  : %s: standard INQUIRY 3PC set, PROTECT clear" % name, flush=True)
 
 
 # ---- protection information refused everywhere ----
