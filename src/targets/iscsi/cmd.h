@@ -18,6 +18,7 @@
 #ifndef USCST_TARGETS_ISCSI_CMD_H
 #define USCST_TARGETS_ISCSI_CMD_H
 
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -148,6 +149,62 @@ uint8_t iscsi_cmd_snack_rdata(struct iscsi_conn *conn, uint32_t itt, uint32_t ta
 
 /* Within cmd*.c: building the PDUs. */
 struct iscsi_tx_pdu;
+
+/* The Data-In cut (RFC 7143 11.7, 7.1): the one rule that decides how
+ * @icmd->rec's bytes go out in PDUs. Sending (cmd_response.c) and the
+ * readers of what was sent (DataACK, a reassigned task's ExpDataSN,
+ * cmd_recovery.c, cmd.c) all walk it with iscsi_data_in_cut_next(), so a
+ * DataSN names the same bytes for each of them. */
+struct iscsi_data_in_cut {
+	uint32_t sn;          /* DataSN of the next piece */
+	uint32_t off;         /* its Buffer Offset */
+	uint32_t burst_off;   /* where its burst began */
+};
+struct iscsi_data_in_piece {
+	uint32_t sn, off, len;
+	bool burst_start;     /* first of its burst: a DataACK may name it */
+	bool burst_end;       /* last of its burst: F bit, and A bit at ERL 1 */
+	bool last;            /* ends the command's data (may carry the status) */
+};
+
+/* The cut from its first PDU not acknowledged: DataSN rec.base_sn at
+ * byte rec.base_off, which begins a burst. */
+static inline struct iscsi_data_in_cut iscsi_data_in_cut_start(const struct cmd_recovery *r)
+{
+	return (struct iscsi_data_in_cut){ .sn = r->base_sn, .off = r->base_off,
+					   .burst_off = r->base_off };
+}
+
+/* The piece at @c into @p, and @c past it; false once rec.len is all cut.
+ * A piece is as long as MaxRecvDataSegmentLength (rec.dsl), the rest of
+ * the data and the rest of its burst (rec.burst) allow. Inline: it runs
+ * once a Data-In PDU on the READ path. */
+static inline bool iscsi_data_in_cut_next(const struct cmd_recovery *r,
+					  struct iscsi_data_in_cut *c,
+					  struct iscsi_data_in_piece *p)
+{
+	if (c->off >= r->len)
+		return false;
+	assert(r->dsl > 0 && r->burst > 0 && c->off - c->burst_off < r->burst);
+	uint32_t len = r->len - c->off;
+	uint32_t burst_rest = c->burst_off + r->burst - c->off;
+	if (len > r->dsl)
+		len = r->dsl;
+	if (len > burst_rest)
+		len = burst_rest;
+	p->sn = c->sn;
+	p->off = c->off;
+	p->len = len;
+	p->burst_start = c->off == c->burst_off;
+	p->last = c->off + len == r->len;
+	p->burst_end = p->last || len == burst_rest;
+	c->sn++;
+	c->off += len;
+	if (p->burst_end)
+		c->burst_off = c->off;
+	return true;
+}
+
 /* Queues the Data-In PDUs of @icmd->rec's cut from DataSN @first on,
  * @count of them (UINT32_MAX: to the end); @resend: replicas (the status
  * keeps its StatSN and finishes nothing). Returns how many PDUs the cut

@@ -46,20 +46,15 @@ static struct iscsi_cmd *find_answered(struct iscsi_conn *conn, uint32_t itt)
 bool iscsi_cmd_locate_data_in(const struct iscsi_cmd *icmd, uint32_t sn, uint32_t *off,
 			      bool *burst_start)
 {
-	const struct cmd_recovery *r = &icmd->rec;
-	uint32_t o = r->base_off, seq_start = r->base_off;
+	struct iscsi_data_in_cut cut = iscsi_data_in_cut_start(&icmd->rec);
+	struct iscsi_data_in_piece p;
 
-	for (uint32_t k = r->base_sn; o < r->len; k++) {
-		if (k == sn) {
-			*off = o;
-			*burst_start = o == seq_start;
+	while (iscsi_data_in_cut_next(&icmd->rec, &cut, &p))
+		if (p.sn == sn) {
+			*off = p.off;
+			*burst_start = p.burst_start;
 			return true;
 		}
-		uint32_t seg = min_u32(min_u32(r->dsl, r->len - o), seq_start + r->burst - o);
-		o += seg;
-		if (o - seq_start == r->burst)
-			seq_start = o;
-	}
 	return false;
 }
 

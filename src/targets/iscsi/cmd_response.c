@@ -3,7 +3,8 @@
  * Data-In when there is no sense, else a SCSI Response, with residuals.
  * The same cut serves a Data SNACK's replicas, an R-Data SNACK's new cut
  * and a reassigned task's response (cmd_recovery.c, cmd.c); struct
- * cmd_recovery (cmd.h) records it. On the command's connection's
+ * cmd_recovery (cmd.h) records it, and iscsi_data_in_cut_next() (cmd.h)
+ * is its rule. On the command's connection's
  * reactor. */
 #include <stdlib.h>
 #include <string.h>
@@ -34,53 +35,46 @@ int iscsi_cmd_queue_data_in(struct iscsi_cmd *icmd, uint32_t first, uint32_t cou
 	struct scst_cmd *cmd = icmd->scst;
 	const struct cmd_recovery *r = &icmd->rec;
 	bool erl = iscsi_conn_keeps_status(conn);
-	uint32_t off = r->base_off, seq_start = r->base_off, sn = r->base_sn;
-	while (off < r->len && sn - first != count) {
-		uint32_t seg = min_u32(r->dsl, r->len - off);
-		seg = min_u32(seg, seq_start + r->burst - off);
-		bool last = off + seg == r->len;
-		bool seq_end = last || off + seg - seq_start == r->burst;
-		bool status = last && r->collapsed;
-		if (sn - first < count) { /* from @first on (serial numbers) */
-			struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
-			if (!pdu)
-				return -1;
-			uint8_t *bhs = pdu->hdr;
-			pdu_init(bhs, ISCSI_OP_DATA_IN, seq_end ? ISCSI_FLAG_FINAL : 0);
-			pdu_lun_encode(bhs + ISCSI_OFF_LUN, cmd->lun);
-			put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
-			put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
-			/* ERL 1 and up: each burst not ended by the status asks
-			 * for a DataACK (RFC 7143 11.7.2: at most once a burst). */
-			if (erl && seq_end && !status) {
-				bhs[1] |= ISCSI_DATA_IN_FLAG_ACK;
-				put_be32(bhs + ISCSI_OFF_TTT, r->ack_ttt);
-			}
-			put_be32(bhs + ISCSI_OFF_DATASN, sn);
-			put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, off);
-			pdu->data = cmd->buf + off;
-			pdu->data_len = seg;
-			enum iscsi_tx_sn how = TX_SN_NONE;
-			if (status) {
-				bhs[1] |= ISCSI_DATA_IN_FLAG_STATUS;
-				bhs[3] = cmd->status;
-				set_residual(bhs, cmd);
-				if (resend) {
-					put_be32(bhs + ISCSI_OFF_STATSN, r->status_sn);
-					how = TX_SN_RESEND;
-				} else {
-					pdu->finishes_cmd = icmd->scst;
-					how = TX_SN_STATUS;
-				}
-			}
-			iscsi_conn_queue(conn, pdu, how);
+	struct iscsi_data_in_cut cut = iscsi_data_in_cut_start(r);
+	struct iscsi_data_in_piece p;
+	while (cut.sn - first != count && iscsi_data_in_cut_next(r, &cut, &p)) {
+		if (p.sn - first >= count) /* before @first (serial numbers) */
+			continue;
+		bool status = p.last && r->collapsed;
+		struct iscsi_tx_pdu *pdu = iscsi_tx_alloc();
+		if (!pdu)
+			return -1;
+		uint8_t *bhs = pdu->hdr;
+		pdu_init(bhs, ISCSI_OP_DATA_IN, p.burst_end ? ISCSI_FLAG_FINAL : 0);
+		pdu_lun_encode(bhs + ISCSI_OFF_LUN, cmd->lun);
+		put_be32(bhs + ISCSI_OFF_ITT, icmd->task.itt);
+		put_be32(bhs + ISCSI_OFF_TTT, ISCSI_RESERVED_TAG);
+		/* ERL 1 and up: each burst not ended by the status asks for a
+		 * DataACK (RFC 7143 11.7.2: at most once a burst). */
+		if (erl && p.burst_end && !status) {
+			bhs[1] |= ISCSI_DATA_IN_FLAG_ACK;
+			put_be32(bhs + ISCSI_OFF_TTT, r->ack_ttt);
 		}
-		off += seg;
-		sn++;
-		if (seq_end)
-			seq_start = off;
+		put_be32(bhs + ISCSI_OFF_DATASN, p.sn);
+		put_be32(bhs + ISCSI_OFF_BUFFER_OFFSET, p.off);
+		pdu->data = cmd->buf + p.off;
+		pdu->data_len = p.len;
+		enum iscsi_tx_sn how = TX_SN_NONE;
+		if (status) {
+			bhs[1] |= ISCSI_DATA_IN_FLAG_STATUS;
+			bhs[3] = cmd->status;
+			set_residual(bhs, cmd);
+			if (resend) {
+				put_be32(bhs + ISCSI_OFF_STATSN, r->status_sn);
+				how = TX_SN_RESEND;
+			} else {
+				pdu->finishes_cmd = icmd->scst;
+				how = TX_SN_STATUS;
+			}
+		}
+		iscsi_conn_queue(conn, pdu, how);
 	}
-	return (int)(sn - r->base_sn);
+	return (int)(cut.sn - r->base_sn);
 }
 
 struct iscsi_tx_pdu *iscsi_cmd_build_response(struct iscsi_cmd *icmd, uint32_t snack_tag)
