@@ -144,10 +144,17 @@ static void cmd_cmdsn_due(struct iscsi_pending *p)
 		cmd_due(icmd);
 }
 
+/* Its allegiance, which TASK REASSIGN may move while it waits. */
+static struct iscsi_conn *cmd_pending_conn(const struct iscsi_pending *p)
+{
+	return container_of(p, const struct iscsi_cmd, pend)->conn;
+}
+
 /* A command waiting for its CmdSN ends through its connection's close
  * (iscsi_cmds_conn_closed), so it has no discard. */
 static const struct iscsi_pending_ops cmd_pending_ops = {
 	.due = cmd_cmdsn_due,
+	.conn = cmd_pending_conn,
 };
 
 int iscsi_cmd_rx_header(struct iscsi_conn *conn)
@@ -204,7 +211,6 @@ int iscsi_cmd_rx_header(struct iscsi_conn *conn)
 	list_init(&icmd->pend.entry);
 	list_init(&icmd->budget_entry);
 	icmd->pend.ops = &cmd_pending_ops;
-	icmd->pend.conn = conn;
 	icmd->pend.cmd_sn = cmd_sn;
 	iscsi_session_add_task(sess, &icmd->task);
 	cmd->tgt_priv = icmd;

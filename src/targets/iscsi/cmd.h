@@ -30,11 +30,15 @@ struct scst_cmd;
 
 struct iscsi_cmd {
 	struct scst_cmd *scst;
-	struct iscsi_conn *conn;    /* allegiance: Data-Out, R2T and status go here */
+	/* Its connection allegiance (RFC 7143): Data-Out, R2T and status
+	 * go here, and the session's CmdSN queue asks for it
+	 * (cmd_pending_ops). The connection its SCSI Command came on,
+	 * referenced; only TASK REASSIGN (iscsi_cmd_reassign(), ERL 2)
+	 * changes it, moving the reference to the connection that asked. */
+	struct iscsi_conn *conn;
 	struct iscsi_session *sess; /* outlives the command */
 	struct iscsi_task task;     /* in sess->tasks */
 	struct iscsi_pending pend;  /* its CmdSN; in sess->pending while held */
-	uint32_t itt;
 	bool immediate;
 	bool read;               /* R bit: Data-In expected */
 	bool write;              /* W bit */

@@ -223,9 +223,7 @@ uint8_t iscsi_cmd_reassign(struct iscsi_conn *conn, uint32_t itt, struct iscsi_c
 	 * is void (its bytes are asked for again). */
 	if (old->rx.cmd == icmd)
 		old->rx.cmd = NULL;
-	icmd->conn = conn;
-	if (icmd->pend.conn == old)
-		icmd->pend.conn = conn;
+	icmd->conn = conn; /* the queue reads it too, if it waits for its CmdSN */
 	iscsi_conn_get(conn);
 	iscsi_session_recovery_done_if_empty(sess, old);
 	iscsi_conn_put(old);

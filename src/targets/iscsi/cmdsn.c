@@ -107,7 +107,8 @@ static void run_due(struct iscsi_session *sess)
 		struct iscsi_pending *p = find_held(sess, sess->exp_cmd_sn);
 		if (!p)
 			return;
-		if (p->conn && (p->conn->closed || p->conn->phase != CONN_FULL_FEATURE))
+		const struct iscsi_conn *conn = p->ops ? p->ops->conn(p) : NULL;
+		if (conn && (conn->closed || conn->phase != CONN_FULL_FEATURE))
 			return;
 		list_del(&p->entry);
 		list_init(&p->entry);
@@ -122,7 +123,7 @@ static void run_due(struct iscsi_session *sess)
 enum iscsi_order iscsi_session_order(struct iscsi_session *sess, struct iscsi_pending *p,
 				     bool immediate)
 {
-	assert(reactor_self() == sess->reactor && p->ops);
+	assert(reactor_self() == sess->reactor && p->ops && p->ops->due && p->ops->conn);
 	if (immediate) {
 		p->ops->due(p);
 		return ORDER_RAN;
@@ -188,7 +189,7 @@ void iscsi_session_drop_pending(struct iscsi_session *sess, const struct iscsi_c
 	bool last = sess->nconns == 0;
 	struct iscsi_pending *p, *tmp;
 	list_for_each_entry_safe(p, tmp, &sess->pending, entry) {
-		if (p->conn == conn && p->ops && p->ops->discard) {
+		if (p->ops && p->ops->discard && p->ops->conn(p) == conn) {
 			list_del(&p->entry);
 			list_init(&p->entry);
 			if (last) {

@@ -82,6 +82,10 @@ static void run_tmf(struct iscsi_conn *conn, struct iscsi_req *req)
 
 struct request_entry {
 	struct iscsi_pending pend;
+	/* It came on this connection, and runs there. Valid while it waits:
+	 * the connection's close discards the entry
+	 * (iscsi_session_drop_pending). */
+	struct iscsi_conn *conn;
 	const struct pdu_kind *kind;
 	struct iscsi_req req;
 };
@@ -95,7 +99,7 @@ static void request_free(struct request_entry *e)
 static void request_due(struct iscsi_pending *p)
 {
 	struct request_entry *e = container_of(p, struct request_entry, pend);
-	e->kind->run(p->conn, &e->req);
+	e->kind->run(e->conn, &e->req);
 	request_free(e);
 }
 
@@ -104,11 +108,15 @@ static void request_discard(struct iscsi_pending *p)
 	request_free(container_of(p, struct request_entry, pend));
 }
 
-/* The entry's connection stays valid while it waits: its close discards
- * the entry (iscsi_session_drop_pending). */
+static struct iscsi_conn *request_conn(const struct iscsi_pending *p)
+{
+	return container_of(p, const struct request_entry, pend)->conn;
+}
+
 static const struct iscsi_pending_ops request_pending_ops = {
 	.due = request_due,
 	.discard = request_discard,
+	.conn = request_conn,
 };
 
 static void request_arrived(struct iscsi_conn *conn, const struct pdu_kind *k)
@@ -139,7 +147,7 @@ static void request_arrived(struct iscsi_conn *conn, const struct pdu_kind *k)
 	}
 	e->kind = k;
 	e->pend.ops = &request_pending_ops;
-	e->pend.conn = conn;
+	e->conn = conn;
 	e->pend.cmd_sn = get_be32(rx->bhs + ISCSI_OFF_CMDSN);
 	list_init(&e->pend.entry);
 	memcpy(e->req.bhs, rx->bhs, ISCSI_BHS_LEN);

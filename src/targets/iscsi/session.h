@@ -49,19 +49,23 @@ struct iscsi_pending_ops {
 	 * free it. NULL: its owner takes it out itself (a SCSI command
 	 * ends through its connection's close, cmd.c). */
 	void (*discard)(struct iscsi_pending *p);
+	/* The connection it belongs to now: the one it came on, or, for a
+	 * SCSI command, the one TASK REASSIGN moved it to. Its owner keeps
+	 * that, so the queue asks rather than holding a copy that could go
+	 * stale. Valid while the entry is queued. */
+	struct iscsi_conn *(*conn)(const struct iscsi_pending *p);
 };
 
 /* Something waiting for its CmdSN: a SCSI command (embedded in struct
  * iscsi_cmd), a non-SCSI request (dispatch.c), or a number consumed
  * without anything to run (ops NULL: an aborted command, or one a TMF
- * declared received; the session's own). At most one per CmdSN; the
- * window bounds how many there are. */
+ * declared received; the session's own, of no connection). At most one
+ * per CmdSN; the window bounds how many there are. */
 struct iscsi_pending {
 	struct list_head entry;   /* sess->pending while held */
 	uint32_t cmd_sn;
 	unsigned ticks;           /* seconds it has waited */
 	const struct iscsi_pending_ops *ops;
-	struct iscsi_conn *conn;  /* it came on this connection (NULL: consumed number) */
 };
 
 /* ------------------------------------------------------------------ */
@@ -244,8 +248,8 @@ enum iscsi_cmdsn_admit iscsi_session_admit(const struct iscsi_session *sess,
 					   const uint8_t *bhs);
 /* @p's PDU (admitted, and now whole) takes its place: an immediate one or
  * one whose number has come runs now (ExpCmdSN moves first), and then
- * whatever became due behind it; one ahead waits. @p->cmd_sn, ops and
- * conn are set. */
+ * whatever became due behind it; one ahead waits. @p->cmd_sn and ops are
+ * set. */
 enum iscsi_order {
 	ORDER_RAN,      /* its due op ran: @p may be freed */
 	ORDER_HELD,     /* it waits in the queue */
