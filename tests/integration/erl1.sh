@@ -7,26 +7,10 @@
 
 T1=iqn.2026-12.test:erl1
 T0=iqn.2026-12.test:erl0
-truncate -s 16M "$WORKDIR/disk.img"
-cat > "$WORKDIR/scst.conf" <<CONF
-HANDLER vdisk_fileio {
-	DEVICE d1 {
-		filename $WORKDIR/disk.img
-	}
-}
-TARGET_DRIVER iscsi {
-	TARGET $T1 {
-		enabled 1
-		ErrorRecoveryLevel 1
-		MaxRecvDataSegmentLength 8192
-		LUN 0 d1
-	}
-	TARGET $T0 {
-		enabled 1
-		LUN 0 d1
-	}
-}
-CONF
+# One disk behind an ERL 1 target and an ERL 0 one (the default).
+fileio_conf 16M d1 -- \
+	target "$T1" d1 "ErrorRecoveryLevel 1" "MaxRecvDataSegmentLength 8192" \
+	target "$T0" d1
 start_uscstd -c "$WORKDIR/scst.conf"
 note "ERL 1: SNACK, DataACK, recovery R2T (python initiator)"
 run python3 -B "$(dirname "$0")/erl1.py" "$PORT" "$T1" "$T0" "$INI1"

@@ -7,29 +7,12 @@
 
 T2=iqn.2026-12.test:erl2
 T0=iqn.2026-12.test:erl2-off
-truncate -s 16M "$WORKDIR/disk.img"
-cat > "$WORKDIR/scst.conf" <<CONF
-HANDLER vdisk_fileio {
-	DEVICE d2 {
-		filename $WORKDIR/disk.img
-	}
-}
-TARGET_DRIVER iscsi {
-	TARGET $T2 {
-		enabled 1
-		ErrorRecoveryLevel 2
-		MaxConnections 4
-		MaxRecvDataSegmentLength 8192
-		DefaultTime2Wait 1
-		DefaultTime2Retain 3
-		LUN 0 d2
-	}
-	TARGET $T0 {
-		enabled 1
-		LUN 0 d2
-	}
-}
-CONF
+# One disk behind an ERL 2 target (erl2.py's times: 1 + 3 s) and an ERL
+# 0 one (the default).
+fileio_conf 16M d2 -- \
+	target "$T2" d2 "ErrorRecoveryLevel 2" "MaxConnections 4" "MaxRecvDataSegmentLength 8192" \
+		"DefaultTime2Wait 1" "DefaultTime2Retain 3" \
+	target "$T0" d2
 start_uscstd -c "$WORKDIR/scst.conf"
 note "ERL 2: connection recovery and TASK REASSIGN (python initiator)"
 run python3 -B "$(dirname "$0")/erl2.py" "$PORT" "$T2" "$USCSTD_PID" "$T0"

@@ -12,6 +12,11 @@
 #                                       # ($LIVENESS_TARGET: the target,
 #                                       # default the demo target)
 #   dump_state "context"                # SIGUSR1; prints the state dump
+#   fileio_conf SIZE DEVICE... -- [driver ATTR...] [target IQN DEVICE [ATTR...]]...
+#                                       # writes $WORKDIR/scst.conf: see below
+#   start_refused PATTERN ARGS...       # uscstd ARGS must refuse to start
+#   use_uscstadmin PATH; admin ARGS...; admin_refused PATTERN ARGS...
+#                                       # uscstadmin on this uscstd's socket
 #   fail "reason"                       # prints the reason and the log, exits 1
 #
 # Every command that talks to the target runs under `timeout`, so that a
@@ -334,4 +339,101 @@ check_liveness() {
 	[ "$rss" -lt $((limit * 1024)) ] ||
 		fail "liveness ($context): uscstd's VmRSS is $(mib "$rss") MiB, limit $limit MiB"
 	check_alive "after the liveness check ($context)"
+}
+
+# fileio_conf SIZE DEVICE... -- [driver ATTR...] [target IQN DEVICE [ATTR...]]...
+# writes $WORKDIR/scst.conf for the usual set-up: each DEVICE a
+# vdisk_fileio device on a new sparse file $WORKDIR/DEVICE.img of SIZE
+# (truncate's sizes), then the iSCSI driver: its own ATTRs after
+# "driver", and each target after "target", enabled, with its ATTRs and
+# DEVICE as LUN 0. An ATTR is one line, "Key value" (so it is never the
+# word driver or target). Every setting a test makes is in its call, and
+# nothing else is in the file.
+fileio_conf() {
+	local size=${1:?usage: fileio_conf SIZE DEVICE... -- [driver ATTR...] [target IQN DEVICE [ATTR...]]...}
+	local dev in= conf=$WORKDIR/scst.conf
+
+	shift
+	{
+		echo "HANDLER vdisk_fileio {"
+		while [ $# -gt 0 ] && [ "$1" != -- ]; do
+			truncate -s "$size" "$WORKDIR/$1.img" || fail "fileio_conf: cannot make $WORKDIR/$1.img"
+			printf '\tDEVICE %s {\n\t\tfilename %s\n\t}\n' "$1" "$WORKDIR/$1.img"
+			shift
+		done
+		echo "}"
+		[ "${1:-}" = -- ] || fail "fileio_conf: no -- after the devices"
+		shift
+		echo "TARGET_DRIVER iscsi {"
+		while [ $# -gt 0 ]; do
+			case $1 in
+			driver)
+				[ -z "$in" ] || fail "fileio_conf: driver attributes after a target"
+				shift
+				;;
+			target)
+				[ $# -ge 3 ] || fail "fileio_conf: target without IQN and DEVICE"
+				[ -z "$in" ] || printf '\t\tLUN 0 %s\n\t}\n' "$dev"
+				in=$2 dev=$3
+				printf '\tTARGET %s {\n\t\tenabled 1\n' "$in"
+				shift 3
+				;;
+			*' '*)
+				printf '\t%s%s\n' "${in:+$'\t'}" "$1"
+				shift
+				;;
+			*)
+				fail "fileio_conf: '$1' is neither driver, target nor 'Key value'"
+				;;
+			esac
+		done
+		[ -z "$in" ] || printf '\t\tLUN 0 %s\n\t}\n' "$dev"
+		echo "}"
+	} > "$conf"
+}
+
+# start_refused PATTERN ARGS...: uscstd ARGS (with a state directory and
+# management socket of its own) must exit with an error by itself within
+# 20 s, and its output must match PATTERN (grep's basic regular
+# expression); prints the matching line. ARGS bring their own --listen.
+start_refused() {
+	local pattern=${1:?usage: start_refused PATTERN ARGS...} out=$WORKDIR/refused.log line
+
+	shift
+	mkdir -p "$WORKDIR/refused-state"
+	if timeout -k 5 20 "$USCSTD" --state-dir "$WORKDIR/refused-state" \
+		--rpc-socket "$WORKDIR/refused.sock" "$@" > "$out" 2>&1; then
+		fail "uscstd started with $*"
+	fi
+	line=$(grep -m1 -- "$pattern" "$out") ||
+		fail "uscstd $* refused without saying '$pattern': $(tail -n 3 "$out")"
+	echo "$line"
+}
+
+# use_uscstadmin PATH: the uscstadmin a test drives (its second argument,
+# from tools/), which must be there.
+use_uscstadmin() {
+	USCSTADMIN=${1:?usage: use_uscstadmin PATH_TO_USCSTADMIN}
+	[ -x "$USCSTADMIN" ] || fail "uscstadmin is not built ($USCSTADMIN): it is in tools/"
+}
+
+# admin ARGS...: uscstadmin ARGS on this uscstd's management socket,
+# without prompting; fails the test when it fails.
+admin() {
+	run "$USCSTADMIN" --rpc-socket "$RPC_SOCKET" "$@" -noprompt > /dev/null
+}
+
+# admin_refused PATTERN ARGS...: uscstadmin ARGS must fail, saying PATTERN
+# (grep's basic regular expression); prints the line that says it.
+admin_refused() {
+	local pattern=${1:?usage: admin_refused PATTERN ARGS...} out line
+
+	shift
+	if out=$(timeout -k 5 "$CMD_TIMEOUT" "$USCSTADMIN" --rpc-socket "$RPC_SOCKET" "$@" \
+		-noprompt 2>&1); then
+		fail "uscstadmin $* was accepted: $out"
+	fi
+	line=$(grep -m1 -- "$pattern" <<< "$out") ||
+		fail "uscstadmin $* refused without saying '$pattern': $out"
+	echo "$line"
 }

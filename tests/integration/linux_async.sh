@@ -13,39 +13,18 @@
 . "$(dirname "$0")/linux_guest/host.sh"
 
 GUEST_INI=iqn.2026-12.test:linux-async
-GUEST_PORTAL=10.0.2.100:3260
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
 
 guest_build
 
-mkdir -p "$WORKDIR/state"
-IMG=$WORKDIR/state/async-lun0.img
-truncate -s 64M "$IMG"
-cat > "$WORKDIR/scst.conf" <<CONF
-HANDLER vdisk_fileio {
-	DEVICE async0 {
-		filename $IMG
-	}
-}
-TARGET_DRIVER iscsi {
-	logout_timeout 5
-	TARGET $DEMO_IQN {
-		enabled 1
-		LUN 0 async0
-	}
-}
-CONF
+# The demo target's name on one disk; logout_timeout 5: the deadline the
+# guest's Logout must beat (and the "within 5 s" of the log lines below).
+fileio_conf 64M async0 -- \
+	driver "logout_timeout 5" \
+	target "$DEMO_IQN" async0
+IMG=$WORKDIR/async0.img
 start_uscstd -c "$WORKDIR/scst.conf"
 
-logins() { grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $DEMO_IQN" "$LOG"; }
-
-CONSOLE=$WORKDIR/console.log
-: > "$CONSOLE"
-note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-start=$(date +%s)
-guest_qemu "uscst.scenario=async uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
-QEMU_PID=$!
-
+guest_boot async
 asked= relogin= restarted= relogin2=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if [ -n "$relogin" ] && [ -z "$restarted" ] && grep -q '^guest: ASYNC-READY2' "$CONSOLE"; then
@@ -54,11 +33,11 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 		grep -q "($GUEST_INI) closed: did not log out" "$LOG" &&
 			fail "at shutdown the Linux initiator was dropped instead of logging out"
 		USCSTD_SAME_PORT=1 start_uscstd -c "$WORKDIR/scst.conf"
-		restarted=$(($(date +%s) - start))
-		before_restart=$(logins)
+		restarted=$(guest_secs)
+		before_restart=$(guest_logins)
 	fi
-	if [ -n "$restarted" ] && [ -z "$relogin2" ] && [ "$(logins)" -gt "$before_restart" ]; then
-		relogin2=$(($(date +%s) - start))
+	if [ -n "$restarted" ] && [ -z "$relogin2" ] && [ "$(guest_logins)" -gt "$before_restart" ]; then
+		relogin2=$(guest_secs)
 		printf 'ASYNC-GO2' | dd of="$IMG" bs=512 seek=4096 conv=notrunc 2> /dev/null
 	fi
 	if [ -z "$asked" ] && grep -q '^guest: ASYNC-READY' "$CONSOLE"; then
@@ -67,19 +46,15 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 		note "session.logout $name"
 		guest_rpc session.logout "{\"driver\":\"iscsi\",\"target\":\"$DEMO_IQN\",\"session\":\"$name\"}" ||
 			fail "session.logout failed"
-		asked=$(($(date +%s) - start))
+		asked=$(guest_secs)
 	fi
-	if [ -n "$asked" ] && [ -z "$relogin" ] && [ "$(logins)" -ge 2 ]; then
-		relogin=$(($(date +%s) - start))
+	if [ -n "$asked" ] && [ -z "$relogin" ] && [ "$(guest_logins)" -ge 2 ]; then
+		relogin=$(guest_secs)
 		printf 'ASYNC-GO' | dd of="$IMG" bs=512 seek=2048 conv=notrunc 2> /dev/null
 	fi
 	sleep 0.2
 done
-wait "$QEMU_PID"
-qemu_rc=$?
-secs=$(($(date +%s) - start))
-note "the guest ran ${secs} s, qemu exited with status $qemu_rc; asked at ${asked:-never} s, logged in again at ${relogin:-never} s; daemon restarted at ${restarted:-never} s, logged in again at ${relogin2:-never} s"
-guest_verdict "$qemu_rc"
+guest_finish "asked at ${asked:-never} s, logged in again at ${relogin:-never} s; daemon restarted at ${restarted:-never} s, logged in again at ${relogin2:-never} s"
 [ -n "$asked" ] && [ -n "$relogin" ] || fail "the guest passed without the logout request and re-login"
 [ -n "$restarted" ] && [ -n "$relogin2" ] ||
 	fail "the guest passed without the daemon's restart and its re-login"

@@ -12,57 +12,32 @@
 . "$(dirname "$0")/linux_guest/host.sh"
 
 GUEST_INI=iqn.2026-12.test:linux-reneg
-GUEST_PORTAL=10.0.2.100:3260
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
 
 guest_build
 
-mkdir -p "$WORKDIR/state"
-IMG=$WORKDIR/state/reneg-lun0.img
-truncate -s 64M "$IMG"
-cat > "$WORKDIR/scst.conf" <<CONF
-HANDLER vdisk_fileio {
-	DEVICE reneg0 {
-		filename $IMG
-	}
-}
-TARGET_DRIVER iscsi {
-	logout_timeout 5
-	TARGET $DEMO_IQN {
-		enabled 1
-		LUN 0 reneg0
-	}
-}
-CONF
+# The demo target's name on one disk; logout_timeout 5: the time the
+# guest is given to renegotiate (the "within 5 s" of the log line below).
+fileio_conf 64M reneg0 -- \
+	driver "logout_timeout 5" \
+	target "$DEMO_IQN" reneg0
+IMG=$WORKDIR/reneg0.img
 start_uscstd -c "$WORKDIR/scst.conf"
 
-logins() { grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $DEMO_IQN" "$LOG"; }
-
-CONSOLE=$WORKDIR/console.log
-: > "$CONSOLE"
-note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-start=$(date +%s)
-guest_qemu "uscst.scenario=reneg uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
-QEMU_PID=$!
-
+guest_boot reneg
 asked= relogin=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if [ -z "$asked" ] && grep -q '^guest: RENEG-READY' "$CONSOLE"; then
 		guest_rpc target.set_attr "{\"driver\":\"iscsi\",\"target\":\"$DEMO_IQN\",\"attributes\":{\"MaxRecvDataSegmentLength\":\"16384\"}}" > /dev/null ||
 			fail "target.set_attr MaxRecvDataSegmentLength failed"
-		asked=$(($(date +%s) - start))
+		asked=$(guest_secs)
 	fi
-	if [ -n "$asked" ] && [ -z "$relogin" ] && [ "$(logins)" -ge 2 ]; then
-		relogin=$(($(date +%s) - start))
+	if [ -n "$asked" ] && [ -z "$relogin" ] && [ "$(guest_logins)" -ge 2 ]; then
+		relogin=$(guest_secs)
 		printf 'RENEG-GO' | dd of="$IMG" bs=512 seek=2048 conv=notrunc 2> /dev/null
 	fi
 	sleep 0.2
 done
-wait "$QEMU_PID"
-qemu_rc=$?
-secs=$(($(date +%s) - start))
-note "the guest ran ${secs} s, qemu exited with status $qemu_rc; asked at ${asked:-never} s, logged in again at ${relogin:-never} s"
-guest_verdict "$qemu_rc"
+guest_finish "asked at ${asked:-never} s, logged in again at ${relogin:-never} s"
 [ -n "$asked" ] && [ -n "$relogin" ] || fail "the guest passed without the request and a new login"
 
 grep -F "($GUEST_INI)" "$LOG"

@@ -18,7 +18,22 @@
 #   guest_rpc METHOD JSON  one JSON-RPC call on uscstd's management socket;
 #                        prints the result, fails on an error
 #   guest_sessions IQN   the names of target IQN's sessions, one a line
+#   guest_boot SCENARIO [APPEND]
+#                        guest_qemu in the background ($QEMU_PID), the
+#                        guest running linux_guest/SCENARIO.sh against
+#                        $GUEST_TARGET (default $DEMO_IQN) as $GUEST_INI
+#                        through $GUEST_PORTAL, APPEND added to its command
+#                        line; $CONSOLE is a new, empty console log
+#   guest_secs           seconds since guest_boot
+#   guest_logins         how many normal sessions $GUEST_INI has logged in
+#                        to $GUEST_TARGET so far (uscstd's log)
+#   guest_finish NOTE    waits for qemu, notes how long the guest ran, how
+#                        qemu exited and NOTE, then guest_verdict
+# Defaults: GUEST_PORTAL 10.0.2.100:3260, GUEST_TIMEOUT 200 (seconds).
 # linux_guest/README.md has the why.
+
+GUEST_PORTAL=${GUEST_PORTAL:-10.0.2.100:3260}
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
 
 guest_build() {
 	local rc
@@ -81,4 +96,33 @@ guest_sessions() {
 import json, sys
 for name in json.load(sys.stdin)[sys.argv[1]].get("sessions", {}):
     print(name)' "$1"
+}
+
+guest_boot() {
+	local scenario=${1:?usage: guest_boot SCENARIO [APPEND]}
+
+	GUEST_TARGET=${GUEST_TARGET:-$DEMO_IQN}
+	CONSOLE=$WORKDIR/console.log
+	: > "$CONSOLE"
+	note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
+	GUEST_START=$(date +%s)
+	guest_qemu "uscst.scenario=$scenario uscst.portal=$GUEST_PORTAL uscst.target=$GUEST_TARGET uscst.initiator=$GUEST_INI${2:+ $2}" &
+	QEMU_PID=$!
+}
+
+guest_secs() {
+	echo $(($(date +%s) - GUEST_START))
+}
+
+guest_logins() {
+	grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $GUEST_TARGET" "$LOG"
+}
+
+guest_finish() {
+	local qemu_rc
+
+	wait "$QEMU_PID"
+	qemu_rc=$?
+	note "the guest ran $(guest_secs) s, qemu exited with status $qemu_rc; $1"
+	guest_verdict "$qemu_rc"
 }
