@@ -94,6 +94,7 @@
 #include "base/log.h"
 #include "core/copy_mgr.h"
 #include "core/copy_odx.h"
+#include "core/copy_offset.h"
 #include "core/copy_params.h"
 #include "core/copy_results.h"
 #include "core/copy_token.h"
@@ -134,6 +135,15 @@ struct copy_lane {
 	/* The chunk is copied inside the kernel (lane_offloads()): its READ
 	 * is a probe, its WRITE the destination handler's copy_range(). */
 	bool offload;
+	/* Bytes the READ and the WRITE move: len for a step of whole
+	 * blocks; for one with byte offsets (copy_step.bytes) the source
+	 * blocks the chunk's bytes are in and the destination blocks it
+	 * writes, whose partial ones (oc.edge_lba) are read first, into the
+	 * buffer's edge area, and merged (copy_offset.h). */
+	uint32_t src_io, dst_io;
+	bool bytes;
+	struct copy_offset_chunk oc;
+	unsigned edges_read;
 };
 
 /* A segment resolved: which nexuses, which blocks, which way. */
@@ -155,6 +165,11 @@ struct copy_step {
 	/* WRITE USING TOKEN with the zero ROD token: nothing is read, the
 	 * lane writes zeros (src is dst then). */
 	bool zeros;
+	/* A 0x0A segment with byte offsets, or whose NUMBER OF BYTES is not
+	 * whole blocks of both devices: len bytes from byte src_off of
+	 * src_lba to byte dst_off of dst_lba, chunked by copy_offset.h. */
+	bool bytes;
+	uint16_t src_off, dst_off;
 };
 
 struct copy_job {
@@ -477,18 +492,23 @@ static bool in_range(const struct scst_device *dev, uint64_t lba, uint64_t nbloc
  * devices, LBAs and length. */
 static bool step_overlaps_from_above(const struct copy_step *st)
 {
-	return st->src->dev == st->dst->dev && st->dst_lba > st->src_lba &&
-	       st->dst_lba < st->src_lba + st->len / st->src->dev->block_size;
+	uint64_t bs = st->src->dev->block_size;
+	uint64_t src = st->src_lba * bs + st->src_off, dst = st->dst_lba * bs + st->dst_off;
+
+	return st->src->dev == st->dst->dev && dst > src && dst < src + st->len;
 }
 
 /* Whether a copy within one device writes blocks it also reads
- * (copy_step.serial). */
+ * (copy_step.serial); in blocks, not bytes: a partial destination block
+ * is read and written whole. */
 static bool step_overlaps(const struct copy_step *st)
 {
-	uint64_t n = st->len / st->src->dev->block_size;
+	uint32_t bs = st->src->dev->block_size;
 
-	return st->src->dev == st->dst->dev && st->dst_lba < st->src_lba + n &&
-	       st->src_lba < st->dst_lba + n;
+	if (st->src->dev != st->dst->dev)
+		return false;
+	return st->dst_lba < st->src_lba + copy_offset_blocks(st->src_off, st->len, bs) &&
+	       st->src_lba < st->dst_lba + copy_offset_blocks(st->dst_off, st->len, bs);
 }
 
 static bool resolve_steps(struct copy_job *job)
@@ -511,11 +531,26 @@ static bool resolve_steps(struct copy_job *job)
 			return false;
 		sbs = st->src->dev->block_size;
 		dbs = st->dst->dev->block_size;
-		if (s->type == COPY_SEG_BLOCK_TO_BLOCK)
+		if (s->type == COPY_SEG_BLOCK_TO_BLOCK) {
 			st->len = (uint64_t)s->nblocks * (s->dc ? dbs : sbs);
-		else
+		} else {
+			/* 0x0A: any NUMBER OF BYTES from any byte of a block;
+			 * the destination's partial blocks are merged, so
+			 * nothing is left over (no residue for CAT to act
+			 * on). */
+			struct scsi_sense sense;
+
+			if (!copy_offset_check(s->src_byte_off, s->dst_byte_off, sbs, dbs, s->offset,
+					       &sense)) {
+				job_fail(job, sense, "a segment's byte offset is beyond its block");
+				return false;
+			}
 			st->len = s->nbytes;
-		if (st->len % sbs || st->len % dbs) {
+			st->src_off = s->src_byte_off;
+			st->dst_off = s->dst_byte_off;
+			st->bytes = st->src_off || st->dst_off || st->len % sbs || st->len % dbs;
+		}
+		if (!st->bytes && (st->len % sbs || st->len % dbs)) {
 			job_fail(job, list_sense(SK_ILLEGAL_REQUEST,
 						 ASC_COPY_SEGMENT_GRANULARITY_VIOLATION, len_byte),
 				 "a segment's length is not a whole number of blocks");
@@ -530,13 +565,13 @@ static bool resolve_steps(struct copy_job *job)
 		/* Beyond the end of a device: COPY ABORTED pointing at the
 		 * LBA (SCST's answer; libiscsi's ValidSegDescr expects COPY
 		 * ABORTED). */
-		if (!in_range(st->src->dev, s->src_lba, st->len / sbs)) {
+		if (!in_range(st->src->dev, s->src_lba, copy_offset_blocks(st->src_off, st->len, sbs))) {
 			job_fail(job, list_sense(SK_COPY_ABORTED, ASC_NO_ADDITIONAL_SENSE,
 						 s->offset + 12),
 				 "a segment's source blocks are beyond the end of its LUN");
 			return false;
 		}
-		if (!in_range(st->dst->dev, s->dst_lba, st->len / dbs)) {
+		if (!in_range(st->dst->dev, s->dst_lba, copy_offset_blocks(st->dst_off, st->len, dbs))) {
 			job_fail(job, list_sense(SK_COPY_ABORTED, ASC_NO_ADDITIONAL_SENSE,
 						 s->offset + 20),
 				 "a segment's destination blocks are beyond the end of its LUN");
@@ -657,7 +692,7 @@ static bool lane_offloads(const struct copy_lane *l, const struct copy_step *st)
 	const struct scst_device *src = st->src->dev, *dst = st->dst->dev;
 	uint64_t n = l->len / dst->block_size;
 
-	if (st->zeros || src->handler != dst->handler || !dst->handler->copy_range ||
+	if (st->zeros || st->bytes || src->handler != dst->handler || !dst->handler->copy_range ||
 	    atomic_load(&dst->copy_range_refused))
 		return false;
 	return src != dst || l->src_lba >= l->dst_lba + n || l->dst_lba >= l->src_lba + n;
@@ -692,7 +727,10 @@ static void lane_read_done(struct scst_cmd *cmd)
 		if (l->job->token && atomic_load(&l->job->token->revoked))
 			job_fail(l->job, scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_REVOKED),
 				 "its ROD token was revoked by a write to its source");
-		else if (cmd->resp_data_len == l->len) {
+		else if (cmd->resp_data_len == l->src_io) {
+			if (l->bytes)
+				copy_offset_merge(&l->oc, l->buf, l->cap,
+						  l->job->steps[l->job->cur].dst->dev->block_size);
 			l->state = LANE_READ_DONE;
 			schedule(l->job);
 			return;
@@ -736,6 +774,31 @@ static void lane_write_done(struct scst_cmd *cmd)
 	schedule(job);
 }
 
+/* A partial destination block of a chunk with byte offsets is read (its
+ * kept bytes): the next one, or the source blocks, follow at once. */
+static void lane_edge_done(struct scst_cmd *cmd)
+{
+	struct copy_lane *l = cmd->internal_ctx;
+	struct copy_job *job = l->job;
+
+	assert(l->state == LANE_READING && l->bytes && l->edges_read < l->oc.nedges);
+	if (internal_ok(l, cmd, "READ of a partial destination block")) {
+		if (cmd->resp_data_len == job->steps[job->cur].dst->dev->block_size) {
+			l->edges_read++;
+			l->state = LANE_IDLE;
+			if (!job_stopping(job) && lane_issue(l, false))
+				return;
+		} else {
+			job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE,
+						 job->steps[job->cur].offset),
+				 "a READ returned less than asked");
+		}
+	}
+	lane_lost(l);
+	job->busy--;
+	schedule(job);
+}
+
 static void rw16(uint8_t *cdb, uint8_t opcode, uint64_t lba, uint32_t nblocks)
 {
 	memset(cdb, 0, 16);
@@ -750,7 +813,10 @@ static bool lane_issue(struct copy_lane *l, bool write)
 {
 	struct copy_job *job = l->job;
 	const struct copy_step *st = &job->steps[job->cur];
-	const struct scst_tgt_dev *td = write ? st->dst : st->src;
+	/* A chunk with byte offsets reads its partial destination blocks
+	 * before its source blocks, each into the buffer's edge area. */
+	bool edge = !write && l->bytes && l->edges_read < l->oc.nedges;
+	const struct scst_tgt_dev *td = write || edge ? st->dst : st->src;
 	struct scst_internal_opts opts = { 0 };
 	uint8_t cdb[16];
 	bool unmap;
@@ -776,8 +842,22 @@ static bool lane_issue(struct copy_lane *l, bool write)
 		schedule(job);
 		return true;
 	}
+	if (edge) {
+		uint32_t dbs = td->dev->block_size;
+		uint8_t *at = l->buf + copy_offset_edge_at(l->cap, dbs) +
+			      l->edges_read * copy_offset_edge_stride(dbs);
+
+		rw16(cdb, READ_16, l->oc.edge_lba[l->edges_read], 1);
+		l->state = LANE_READING;
+		if (scst_internal_cmd_start(job->sess, td->lun, cdb, sizeof(cdb), SCST_DATA_READ,
+					    at, dbs, lane_edge_done, l))
+			return true;
+		l->state = LANE_IDLE;
+		job_fail_status(job, SAM_STAT_BUSY, "no internal command could be issued");
+		return false;
+	}
 	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
-	     l->len / td->dev->block_size);
+	     (write ? l->dst_io : l->src_io) / td->dev->block_size);
 	/* In-kernel: the READ only checks, the WRITE copies from the
 	 * source (never with unmap: the zero ROD token does not offload). */
 	if (l->offload) {
@@ -796,7 +876,7 @@ static bool lane_issue(struct copy_lane *l, bool write)
 					 unmap   ? SCST_DATA_NONE
 					 : write ? SCST_DATA_WRITE
 						 : SCST_DATA_READ,
-					 l->buf, unmap ? 0 : l->len, &opts,
+					 l->buf, unmap ? 0 : write ? l->dst_io : l->src_io, &opts,
 					 write ? lane_write_done : lane_read_done, l))
 		return true;
 	l->state = LANE_IDLE;
@@ -812,12 +892,37 @@ static void lane_take_chunk(struct copy_lane *l)
 	uint64_t left = st->len - job->issued;
 	uint64_t at;
 
+	l->seq = job->issued;
+	l->bytes = st->bytes;
+	if (st->bytes) {
+		uint32_t sbs = st->src->dev->block_size, dbs = st->dst->dev->block_size;
+		struct copy_offset_span span = {
+			.src_byte = st->src_lba * sbs + st->src_off,
+			.dst_byte = st->dst_lba * dbs + st->dst_off,
+			.len = st->len,
+			.sbs = sbs,
+			.dbs = dbs,
+			.backward = st->backward,
+		};
+
+		copy_offset_next_chunk(&span, job->issued, copy_offset_max_span(l->cap, sbs, dbs),
+				       &l->oc);
+		l->len = l->oc.len;
+		l->src_lba = l->oc.src_lba;
+		l->dst_lba = l->oc.dst_lba;
+		l->src_io = l->oc.src_nblocks * sbs;
+		l->dst_io = l->oc.dst_nblocks * dbs;
+		l->edges_read = 0;
+		job->issued += l->len;
+		l->offload = false;
+		return;
+	}
 	l->len = left < COPY_CHUNK_BYTES ? (uint32_t)left : COPY_CHUNK_BYTES;
 	at = st->backward ? st->len - job->issued - l->len : job->issued;
-	l->seq = job->issued;
 	job->issued += l->len;
 	l->src_lba = st->src_lba + at / st->src->dev->block_size;
 	l->dst_lba = st->dst_lba + at / st->dst->dev->block_size;
+	l->src_io = l->dst_io = l->len;
 	l->offload = lane_offloads(l, st);
 }
 

@@ -8,6 +8,8 @@
  *                   internal READ/WRITE commands (internal_cmd.h), in the
  *                   foreground or (IMMED) the background; COPY OPERATION
  *                   ABORT
+ *   copy_offset.c   0x0A segments with byte offsets: chunks, partial
+ *                   destination blocks, the merge (pure)
  *   copy_results.c  the list identifiers of running and finished copies,
  *                   RECEIVE COPY RESULTS
  *   copy_vpd.c      VPD page 0x8F (Third-party Copy)

@@ -113,8 +113,10 @@ static size_t parse_segment(const uint8_t *p, size_t off, size_t avail,
 	s->type = d[0];
 	s->offset = (uint16_t)off;
 	/* Byte 1: DC (bit 1, 0x02 only) and CAT (bit 0). CAT is about
-	 * residues of inexact segments, which block-to-block segments of
-	 * whole blocks never have; the other bits are reserved. */
+	 * residues of inexact segments, which these never leave: 0x02
+	 * moves whole blocks (else COPY SEGMENT GRANULARITY VIOLATION), and
+	 * 0x0A merges the destination's partial blocks; the other bits are
+	 * reserved. */
 	if (d[1] & (d[0] == COPY_SEG_BLOCK_TO_BLOCK ? ~0x03 : ~0x01)) {
 		bad_field(sense, off + 1, -1);
 		return 0;
@@ -131,18 +133,12 @@ static size_t parse_segment(const uint8_t *p, size_t off, size_t avail,
 		}
 		s->nblocks = get_be16(d + 10);
 	} else {
+		/* NUMBER OF BYTES, and where in their first blocks they
+		 * start: checked against the block sizes once the CSCD
+		 * descriptors are resolved (copy_job.c). */
 		s->nbytes = get_be32(d + 8);
-		/* Byte offsets inside a block need a read-modify-write of
-		 * the destination's partial blocks, which is not done yet:
-		 * refused at the field, so that nothing is half-copied. */
-		if (get_be16(d + 28)) {
-			bad_field(sense, off + 28, -1);
-			return 0;
-		}
-		if (get_be16(d + 30)) {
-			bad_field(sense, off + 30, -1);
-			return 0;
-		}
+		s->src_byte_off = get_be16(d + 28);
+		s->dst_byte_off = get_be16(d + 30);
 	}
 	return SEG_HEADER_LEN + desc_len;
 }

@@ -23,10 +23,12 @@
 #define COPY_MAX_DESC_LIST_LEN 4096
 /* Bytes one segment descriptor may move. */
 #define COPY_MAX_SEGMENT_LEN (256u << 20)
-/* log2 of the smallest segment length: 512-byte blocks. A segment whose
- * length is not a multiple of its devices' block sizes is refused with
- * COPY SEGMENT GRANULARITY VIOLATION. */
-#define COPY_DATA_SEGMENT_GRANULARITY 9
+/* log2 of the granularity of a segment's length: one byte, since a 0x0A
+ * segment copies any NUMBER OF BYTES (copy_offset.h). A 0x02 segment's
+ * length is in blocks; one that is not whole blocks of both devices
+ * (DC 0 from 512- to 4096-byte blocks) gets COPY SEGMENT GRANULARITY
+ * VIOLATION. */
+#define COPY_DATA_SEGMENT_GRANULARITY 0
 #define COPY_LID1_HEADER_LEN 16
 #define COPY_LID4_HEADER_LEN 48
 
@@ -56,9 +58,10 @@ struct copy_cscd {
 	uint16_t offset;         /* of the descriptor in the parameter list */
 };
 
-/* A block-to-block segment (0x02 or 0x0A with zero byte offsets). The
+/* A block-to-block segment (0x02, or 0x0A with byte offsets). The
  * length is in bytes: 0x02 gives blocks of the source (DC 0) or the
- * destination (DC 1), resolved once the devices are known. */
+ * destination (DC 1), resolved once the devices are known. The offsets
+ * are checked against the block sizes then too (copy_offset.h). */
 struct copy_segment {
 	uint8_t type;
 	bool dc;
@@ -66,6 +69,8 @@ struct copy_segment {
 	uint32_t nblocks;        /* 0x02: BLOCK DEVICE NUMBER OF BLOCKS */
 	uint32_t nbytes;         /* 0x0A: NUMBER OF BYTES */
 	uint64_t src_lba, dst_lba;
+	uint16_t src_byte_off;   /* 0x0A: SOURCE BYTE OFFSET */
+	uint16_t dst_byte_off;   /* 0x0A: DESTINATION BYTE OFFSET */
 	uint16_t offset;         /* of the descriptor in the parameter list */
 };
 

@@ -27,6 +27,12 @@
  *                list)
  *   lid4         EXTENDED COPY(LID4) read back, RECEIVE COPY STATUS(LID4)
  *                of a good and a failed copy, malformed LID4 headers
+ *   offsets      0x0A segments with byte offsets and byte counts of no
+ *                whole blocks, between the 512- and the 4096-byte LUNs
+ *                and within one LUN (overlapping both ways), one of 3 MiB
+ *                (chunks on both lanes): every byte of the destination
+ *                around and inside the copied range read back; offsets
+ *                at or beyond their block's end refused
  *   odx          POPULATE TOKEN / WRITE USING TOKEN / RECEIVE ROD TOKEN
  *                INFORMATION (copy_odx.c): round trips read back (two
  *                LUNs, one LUN, OFFSET INTO ROD, a partial transfer),
@@ -719,14 +725,21 @@ static void scenario_badlist(void)
 	FROM_BASE();
 	put32(l + 8, SEG0A);
 	seg0a(l + seg, 0, 1, 8 * BS, 0, 0);
-	put16(l + seg + 28, 1);
-	bad("0x0A segment with a source byte offset", l, seg + SEG0A, "CHECK CONDITION 5/26/00",
-	    seg + 28, -1);
+	put16(l + seg + 28, BS);
+	bad("0x0A segment with SOURCE BYTE OFFSET 512 (the block size)", l, seg + SEG0A,
+	    "CHECK CONDITION 5/26/00", seg + 28, -1);
 	FROM_BASE();
 	put32(l + 8, SEG0A);
 	seg0a(l + seg, 0, 1, 1000, 0, 0);
-	bad("0x0A segment of 1000 bytes (not whole blocks)", l, seg + SEG0A,
-	    "CHECK CONDITION 5/26/0D", seg + 8, -1);
+	put16(l + seg + 30, 0xffff);
+	bad("0x0A segment with DESTINATION BYTE OFFSET 65535", l, seg + SEG0A,
+	    "CHECK CONDITION 5/26/00", seg + 30, -1);
+	FROM_BASE();
+	put32(l + 8, SEG0A);
+	seg0a(l + seg, 0, 1, 1000, (64u << 20) / BS - 1, 0);
+	put16(l + seg + 28, 100);
+	bad("0x0A segment of 1000 bytes from byte 100 of LUN 0's last block", l, seg + SEG0A,
+	    "CHECK CONDITION A/00/00", seg + 12, -1);
 	FROM_BASE();
 	put32(l + 8, SEG0A);
 	seg0a(l + seg, 0, 1, 512u << 20, 0, 0);
@@ -902,6 +915,207 @@ static void scenario_lid4(void)
 	rcs4(&a, LUN_SRC, 0x7fffffff, &r);
 	if (expect(&r, "CHECK CONDITION 5/24/00", "RECEIVE COPY STATUS(LID4) of an unknown list id"))
 		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+}
+
+/* ---- 0x0A segments with byte offsets (scenario offsets) ---- */
+
+/* The bytes every LUN of the scenario starts with: byte @at of LUN @lun. */
+static uint8_t offsets_byte(int lun, uint64_t at)
+{
+	uint64_t x = (at + 1) * 0x9e3779b97f4a7c15ull ^ (uint64_t)lun << 56;
+
+	return (uint8_t)(x >> 29 ^ x >> 47);
+}
+
+/* WRITE(16) of @nblocks blocks of @bs bytes from @lba, offsets_byte()'s. */
+static bool offsets_fill(struct nexus *n, int lun, uint32_t bs, uint64_t lba, uint32_t nblocks)
+{
+	size_t len = (size_t)nblocks * bs;
+	uint8_t *buf = malloc(len), cdb[16] = { 0x8a };
+	struct result r;
+
+	for (size_t i = 0; i < len; i++)
+		buf[i] = offsets_byte(lun, lba * bs + i);
+	put64(cdb + 2, lba);
+	put32(cdb + 10, nblocks);
+	send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_WRITE, buf, (int)len, 0, &r);
+	free(buf);
+	return expect(&r, "GOOD", "fill LUN %d blocks %llu-%llu", lun, (unsigned long long)lba,
+		      (unsigned long long)(lba + nblocks - 1));
+}
+
+/* @len bytes from byte @at of LUN @lun (blocks of @bs) into @out, by
+ * READ(16)s of at most 16 KiB. */
+static bool offsets_read(struct nexus *n, int lun, uint32_t bs, uint64_t at, size_t len,
+			 uint8_t *out)
+{
+	uint64_t lba = at / bs, end = (at + len + bs - 1) / bs;
+	size_t done = 0;
+	struct result r;
+
+	while (lba < end) {
+		uint32_t k = (uint32_t)(end - lba < 16384 / bs ? end - lba : 16384 / bs);
+		uint8_t cdb[16] = { 0x88 };
+		uint64_t first = lba * bs;
+
+		put64(cdb + 2, lba);
+		put32(cdb + 10, k);
+		send_lun_cdb(n, lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)(k * bs), &r);
+		if (r.status != SCSI_STATUS_GOOD || r.len != (int)(k * bs)) {
+			pr_check(false, "READ(16) of LUN %d blocks %llu+%u: %s", lun,
+				 (unsigned long long)lba, k, describe(&r));
+			return false;
+		}
+		for (uint32_t i = 0; i < k * bs; i++) {
+			uint64_t o = first + i;
+
+			if (o >= at && o < at + len)
+				out[done++] = r.data[i];
+		}
+		lba += k;
+	}
+	return done == len;
+}
+
+struct offsets_side {
+	int lun;
+	uint32_t bs;
+	const uint8_t *naa;
+	uint64_t lba;
+	uint16_t off;
+};
+
+/* EXTENDED COPY(LID1) of one 0x0A segment of @nbytes from @src to @dst,
+ * sent to LUN 0 (CAT set when @cat); then every byte of the destination
+ * from two blocks before the copied range to two blocks after it must
+ * be what it was with the source's bytes (as they were before the copy)
+ * laid over it. */
+static void offsets_case(const char *what, struct offsets_side src, struct offsets_side dst,
+			 uint32_t nbytes, bool cat)
+{
+	uint64_t s = src.lba * src.bs + src.off, d = dst.lba * dst.bs + dst.off;
+	uint64_t lo = d / dst.bs >= 2 ? (d / dst.bs - 2) * dst.bs : 0;
+	uint64_t hi = ((d + nbytes + dst.bs - 1) / dst.bs + 2) * dst.bs;
+	uint8_t *from = malloc(nbytes + 1), *want = malloc(hi - lo), *got = malloc(hi - lo);
+	uint8_t list[HDR + 2 * CSCD + SEG0A];
+	struct result r;
+
+	if (!offsets_read(&a, src.lun, src.bs, s, nbytes, from) ||
+	    !offsets_read(&a, dst.lun, dst.bs, lo, hi - lo, want))
+		goto out;
+	memcpy(want + (d - lo), from, nbytes);
+	header(list, 0x30, 2, 2 * CSCD, SEG0A, 0);
+	cscd_naa(list + HDR, src.naa, src.bs);
+	cscd_naa(list + HDR + CSCD, dst.naa, dst.bs);
+	seg0a(list + HDR + 2 * CSCD, 0, 1, nbytes, src.lba, dst.lba);
+	put16(list + HDR + 2 * CSCD + 28, src.off);
+	put16(list + HDR + 2 * CSCD + 30, dst.off);
+	if (cat)
+		list[HDR + 2 * CSCD + 1] = 0x01;
+	ecopy(&a, LUN_SRC, list, sizeof(list), &r);
+	if (!expect(&r, "GOOD", "%s: %u bytes from LUN %d block %llu byte %u to LUN %d block %llu "
+		    "byte %u", what, nbytes, src.lun, (unsigned long long)src.lba, src.off, dst.lun,
+		    (unsigned long long)dst.lba, dst.off))
+		goto out;
+	if (!offsets_read(&a, dst.lun, dst.bs, lo, hi - lo, got))
+		goto out;
+	for (uint64_t i = 0; i < hi - lo; i++) {
+		if (got[i] != want[i]) {
+			pr_check(false, "%s: LUN %d byte %llu is %02x, expected %02x (the copy is at "
+				 "%llu-%llu)", what, dst.lun, (unsigned long long)(lo + i), got[i],
+				 want[i], (unsigned long long)d, (unsigned long long)(d + nbytes - 1));
+			goto out;
+		}
+	}
+	pr_check(true, "%s: LUN %d bytes %llu-%llu read back: the copy at %llu-%llu, the rest "
+		 "unchanged", what, dst.lun, (unsigned long long)lo, (unsigned long long)(hi - 1),
+		 (unsigned long long)d, (unsigned long long)(d + nbytes - 1));
+out:
+	free(from);
+	free(want);
+	free(got);
+}
+
+static void scenario_offsets(void)
+{
+	const struct offsets_side l0 = { LUN_SRC, BS, id_src.naa, 0, 0 };
+	const struct offsets_side l1 = { LUN_DST, BS, id_dst.naa, 0, 0 };
+	const struct offsets_side l5 = { LUN_BIG, 4096, id_big.naa, 0, 0 };
+	struct offsets_side s, d;
+	uint8_t list[HDR + 2 * CSCD + SEG0A];
+	struct result r;
+
+	/* LUN 0: 4 MiB, LUN 1: 8 MiB, LUN 5: 4 MiB of offsets_byte()'s. */
+	for (uint32_t b = 0; b < 8192; b += 2048)
+		offsets_fill(&a, LUN_SRC, BS, b, 2048);
+	for (uint32_t b = 0; b < 16384; b += 2048)
+		offsets_fill(&a, LUN_DST, BS, b, 2048);
+	for (uint32_t b = 0; b < 1024; b += 256)
+		offsets_fill(&a, LUN_BIG, 4096, b, 256);
+
+	s = l0, s.lba = 10, s.off = 17;
+	d = l1, d.lba = 20, d.off = 300;
+	offsets_case("512 -> 512, both partial", s, d, 5000, false);
+	s = l0, s.lba = 100, s.off = 100;
+	d = l1, d.lba = 200, d.off = 200;
+	offsets_case("512 -> 512 within one block", s, d, 10, false);
+	s = l0, s.lba = 300;
+	d = l1, d.lba = 400;
+	offsets_case("512 -> 512, no offsets, 1000 bytes (CAT)", s, d, 1000, true);
+	s = l0, s.lba = 3, s.off = 511;
+	d = l5, d.lba = 2, d.off = 4000;
+	offsets_case("512 -> 4096, 3 MiB + 123 (four chunks)", s, d, (3u << 20) + 123, false);
+	s = l5, s.lba = 700, s.off = 1;
+	d = l1, d.lba = 7000, d.off = 0;
+	offsets_case("4096 -> 512, 4097 bytes", s, d, 4097, false);
+	s = l5, s.lba = 800, s.off = 4095;
+	d = l5, d.lba = 900, d.off = 1;
+	offsets_case("4096 -> 4096, last byte of a block to the second", s, d, 8190, false);
+	/* Within LUN 1, overlapping: the destination 700 bytes above the
+	 * source (copied from the end down), then 300 below (from the
+	 * start); 2.5 MiB each, a chunk at a time. */
+	s = l1, s.lba = 9000, s.off = 3;
+	d = l1, d.lba = 9001, d.off = 191;
+	offsets_case("within LUN 1, destination above", s, d, (5u << 19) + 7, false);
+	s = l1, s.lba = 9001, s.off = 400;
+	d = l1, d.lba = 9000, d.off = 100;
+	offsets_case("within LUN 1, destination below", s, d, (5u << 19) + 7, false);
+
+	/* Offsets at or beyond their block's end, bytes beyond the end:
+	 * refused, nothing written (LUN 5's first two and last blocks read
+	 * the same before and after). */
+	uint8_t before[3 * 4096], after[3 * 4096];
+	const uint64_t last = (64u << 20) / 4096 - 1;
+
+	if (!offsets_read(&a, LUN_BIG, 4096, 0, 8192, before) ||
+	    !offsets_read(&a, LUN_BIG, 4096, last * 4096, 4096, before + 8192))
+		return;
+	header(list, 0x31, 2, 2 * CSCD, SEG0A, 0);
+	cscd_naa(list + HDR, id_src.naa, BS);
+	cscd_naa(list + HDR + CSCD, id_big.naa, 4096);
+	seg0a(list + HDR + 2 * CSCD, 0, 1, 100, 0, 0);
+	put16(list + HDR + 2 * CSCD + 28, 512);
+	ecopy(&a, LUN_SRC, list, sizeof(list), &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "SOURCE BYTE OFFSET 512 of a 512-byte LUN"))
+		expect_pointer(&r, false, HDR + 2 * CSCD + 28, -1, "SOURCE BYTE OFFSET");
+	put16(list + HDR + 2 * CSCD + 28, 0);
+	put16(list + HDR + 2 * CSCD + 30, 4096);
+	ecopy(&a, LUN_SRC, list, sizeof(list), &r);
+	if (expect(&r, "CHECK CONDITION 5/26/00", "DESTINATION BYTE OFFSET 4096 of a 4096-byte LUN"))
+		expect_pointer(&r, false, HDR + 2 * CSCD + 30, -1, "DESTINATION BYTE OFFSET");
+	/* One byte past the end of LUN 5: its last block from byte 4095,
+	 * two bytes. */
+	put16(list + HDR + 2 * CSCD + 30, 4095);
+	put32(list + HDR + 2 * CSCD + 8, 2);
+	put64(list + HDR + 2 * CSCD + 20, last);
+	ecopy(&a, LUN_SRC, list, sizeof(list), &r);
+	if (expect(&r, "CHECK CONDITION A/00/00", "2 bytes from the last byte of LUN 5"))
+		expect_pointer(&r, false, HDR + 2 * CSCD + 20, -1, "the destination LBA");
+	if (offsets_read(&a, LUN_BIG, 4096, 0, 8192, after) &&
+	    offsets_read(&a, LUN_BIG, 4096, last * 4096, 4096, after + 8192))
+		pr_check(!memcmp(before, after, sizeof(before)),
+			 "LUN 5 blocks 0-1 and %llu are untouched by the refused lists",
+			 (unsigned long long)last);
 }
 
 /* ---- abort ---- */
@@ -2810,6 +3024,8 @@ int main(int argc, char **argv)
 		scenario_abort();
 	else if (!strcmp(scenario, "lid4"))
 		scenario_lid4();
+	else if (!strcmp(scenario, "offsets"))
+		scenario_offsets();
 	else if (!strcmp(scenario, "odx"))
 		scenario_odx();
 	else if (!strcmp(scenario, "odx_life"))

@@ -116,8 +116,12 @@ static void m_seg_len(void) { put_be16(list + HDR + 2 * CSCD + 2, 0x1c); }
 static void m_seg_b1(void) { list[HDR + 2 * CSCD + 1] = 0x04; }
 static void m_seg_b1_0a(void) { list[HDR + 2 * CSCD + SEG + 1] = 0x02; }
 static void m_seg_b8(void) { list[HDR + 2 * CSCD + 8] = 1; }
-static void m_src_off(void) { put_be16(list + HDR + 2 * CSCD + SEG + 28, 512); }
-static void m_dst_off(void) { put_be16(list + HDR + 2 * CSCD + SEG + 30, 1); }
+static void m_offsets(void)
+{
+	put_be16(list + HDR + 2 * CSCD + SEG + 28, 511);
+	put_be16(list + HDR + 2 * CSCD + SEG + 30, 1);
+	put_be32(list + HDR + 2 * CSCD + SEG + 8, 1001);
+}
 static void m_too_long(void) { put_be32(list + 8, 4096); }
 static void m_seg_cut(void) { put_be32(list + 8, SEG + 30); }
 
@@ -163,8 +167,6 @@ static const struct fault faults[] = {
 	{ "0x02 byte 1 bit 2", m_seg_b1, 0, BAD, HDR + 2 * CSCD + 1, -1 },
 	{ "0x0A byte 1 bit 1 (no DC)", m_seg_b1_0a, 0, BAD, HDR + 2 * CSCD + SEG + 1, -1 },
 	{ "0x02 reserved byte 8", m_seg_b8, 0, BAD, HDR + 2 * CSCD + 8, -1 },
-	{ "0x0A source byte offset", m_src_off, 0, BAD, HDR + 2 * CSCD + SEG + 28, -1 },
-	{ "0x0A destination byte offset", m_dst_off, 0, BAD, HDR + 2 * CSCD + SEG + 30, -1 },
 	{ "17 CSCD descriptors", m_17_cscds, 17 * CSCD, ASC_TOO_MANY_TARGET_DESCRIPTORS, -1, -1 },
 	{ "129 segments", m_129_segs, 129 * SEG, ASC_TOO_MANY_SEGMENT_DESCRIPTORS, -1, -1 },
 	{ "lists longer than 4096", m_too_long, 4096, PLL_ERR, -1, -1 },
@@ -229,6 +231,16 @@ static void test_accepted(void **state)
 	n = good_list();
 	m_pad_ok();
 	assert_true(copy_lid1_parse(list, n, &plan, &sense));
+	/* 0x0A byte offsets and a length of no whole blocks are decoded;
+	 * copy_job.c checks them against the block sizes
+	 * (test_copy_offset.c). */
+	n = good_list();
+	m_offsets();
+	assert_true(copy_lid1_parse(list, n, &plan, &sense));
+	assert_int_equal(plan.segments[1].src_byte_off, 511);
+	assert_int_equal(plan.segments[1].dst_byte_off, 1);
+	assert_int_equal(plan.segments[1].nbytes, 1001);
+	assert_int_equal(plan.segments[0].src_byte_off, 0);
 	/* The longest list taken: 16 CSCD and 128 segments fit. */
 	n = good_list();
 	put_be16(list + 2, 16 * CSCD);
