@@ -100,6 +100,7 @@
 #include "core/copy_token.h"
 #include "core/core_internal.h"
 #include "core/internal_cmd.h"
+#include "scsi/copy_sense.h"
 
 #define COPY_CHUNK_BYTES (1u << 20)
 #define COPY_LANES 2
@@ -170,6 +171,11 @@ struct copy_step {
 	 * src_lba to byte dst_off of dst_lba, chunked by copy_offset.h. */
 	bool bytes;
 	uint16_t src_off, dst_off;
+	/* An EXTENDED COPY's segment: its number and its CSCD descriptors'
+	 * places in the list, for the COPY ABORTED sense data that forwards
+	 * a copy target's sense (scsi/copy_sense.h). */
+	bool forward_sense;
+	uint16_t segment, src_cscd_byte, dst_cscd_byte;
 };
 
 struct copy_job {
@@ -347,6 +353,31 @@ static void job_fail(struct copy_job *job, struct scsi_sense sense, const char *
 	job->status = SAM_STAT_CHECK_CONDITION;
 	job->sense_len = (uint8_t)scsi_sense_encode(&sense, job->descriptor_sense, job->sense,
 						     sizeof(job->sense));
+}
+
+/* A copy target's command failed with CHECK CONDITION: COPY ABORTED with
+ * its status and sense forwarded, in the format of the EXTENDED COPY's
+ * LUN (its D_SENSE; in the background, as it was when the command
+ * completed). */
+static void job_fail_forwarded(struct copy_job *job, const struct copy_target_failure *f,
+			       const char *why)
+{
+	if (job->failed)
+		return;
+	job->failed = true;
+	job_log_end(job, "fails", why);
+	if (job->ec) {
+		struct scst_cmd *ec = job->ec;
+
+		ec->status = SAM_STAT_CHECK_CONDITION;
+		ec->sense_len = (uint8_t)scsi_copy_aborted_sense(
+			f, scst_cmd_wants_descriptor_sense(ec), ec->sense, sizeof(ec->sense));
+		ec->resp_data_len = 0;
+		return;
+	}
+	job->status = SAM_STAT_CHECK_CONDITION;
+	job->sense_len = (uint8_t)scsi_copy_aborted_sense(f, job->descriptor_sense, job->sense,
+							  sizeof(job->sense));
 }
 
 static void job_fail_status(struct copy_job *job, uint8_t status, const char *why)
@@ -580,6 +611,10 @@ static bool resolve_steps(struct copy_job *job)
 		st->src_lba = s->src_lba;
 		st->dst_lba = s->dst_lba;
 		st->offset = s->offset;
+		st->forward_sense = true;
+		st->segment = (uint16_t)i;
+		st->src_cscd_byte = job->plan.cscds[s->src].offset;
+		st->dst_cscd_byte = job->plan.cscds[s->dst].offset;
 		st->backward = step_overlaps_from_above(st);
 		st->serial = step_overlaps(st);
 		scst_tgt_dev_get(st->src);
@@ -600,8 +635,10 @@ static void schedule(struct copy_job *job)
  * the copy fails with what the standard has the copy manager report: the
  * status itself when it is not CHECK CONDITION (RESERVATION CONFLICT,
  * BUSY, TASK SET FULL: the requesting nexus's own state at that LUN),
- * else COPY ABORTED, THIRD PARTY DEVICE FAILURE pointing at the segment
- * (the copy target's sense goes to the log). */
+ * else COPY ABORTED, THIRD PARTY DEVICE FAILURE with the copy target's
+ * status and sense forwarded (an EXTENDED COPY's, job_fail_forwarded();
+ * a WRITE USING TOKEN's points at its segment, the sense in the log). */
+static void lane_read_done(struct scst_cmd *cmd);
 static bool internal_ok(struct copy_lane *l, struct scst_cmd *cmd, const char *what)
 {
 	struct copy_job *job = l->job;
@@ -634,6 +671,23 @@ static bool internal_ok(struct copy_lane *l, struct scst_cmd *cmd, const char *w
 	scsi_sense_decode(cmd->sense, cmd->sense_len, &key, &asc);
 	snprintf(why, sizeof(why), "its %s of LUN %llu got sense %x/%02x/%02x", what,
 		 (unsigned long long)cmd->lun, key, asc >> 8, asc & 0xff);
+	if (st->forward_sense) {
+		/* The source's READ, or the destination's WRITE or the READ
+		 * of its partial blocks (byte offsets). */
+		bool src = cmd->internal_done == lane_read_done;
+		struct copy_target_failure f = {
+			.asc = ASC_THIRD_PARTY_DEVICE_FAILURE,
+			.segment = st->segment,
+			.cscd_byte = src ? st->src_cscd_byte : st->dst_cscd_byte,
+			.side = src ? COPY_SENSE_SOURCE : COPY_SENSE_DESTINATION,
+			.status = cmd->status,
+			.sense = cmd->sense,
+			.sense_len = cmd->sense_len,
+		};
+
+		job_fail_forwarded(job, &f, why);
+		return false;
+	}
 	job_fail(job, list_sense(SK_COPY_ABORTED, ASC_THIRD_PARTY_DEVICE_FAILURE, st->offset),
 		 why);
 	return false;

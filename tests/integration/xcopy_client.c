@@ -27,6 +27,13 @@
  *                list)
  *   lid4         EXTENDED COPY(LID4) read back, RECEIVE COPY STATUS(LID4)
  *                of a good and a failed copy, malformed LID4 headers
+ *   target_sense a copy target's CHECK CONDITION (a read-only destination,
+ *                an ejected source) ends the copy with COPY ABORTED, THIRD
+ *                PARTY DEVICE FAILURE carrying the segment number, a
+ *                segment pointer at the CSCD descriptor and the target's
+ *                status and sense: every byte checked, fixed and
+ *                descriptor format (D_SENSE of either LUN), and as
+ *                FAILED SEGMENT DETAILS has it
  *   offsets      0x0A segments with byte offsets and byte counts of no
  *                whole blocks, between the 512- and the 4096-byte LUNs
  *                and within one LUN (overlapping both ways), one of 3 MiB
@@ -915,6 +922,251 @@ static void scenario_lid4(void)
 	rcs4(&a, LUN_SRC, 0x7fffffff, &r);
 	if (expect(&r, "CHECK CONDITION 5/24/00", "RECEIVE COPY STATUS(LID4) of an unknown list id"))
 		expect_pointer(&r, true, 2, -1, "its LIST IDENTIFIER");
+}
+
+/* ---- a copy target's sense forwarded (scenario target_sense) ---- */
+
+/* EXTENDED COPY(LID1) of @list to @lun: the status, and the raw sense
+ * data into @sense (its length in *@slen; 0 without CHECK CONDITION). */
+static int ecopy_sense(struct nexus *n, int lun, const uint8_t *list, unsigned len,
+		       uint8_t *sense, int cap, int *slen)
+{
+	uint8_t cdb[16];
+	struct iscsi_data d = { .size = len, .data = (unsigned char *)list };
+	struct scsi_task *t;
+	int status;
+
+	*slen = 0;
+	ecopy_cdb(cdb, len);
+	t = scsi_create_task(16, cdb, SCSI_XFER_WRITE, (int)len);
+	if (!t)
+		return -1;
+	if (!iscsi_scsi_command_sync(n->c, lun, t, &d)) {
+		scsi_free_scsi_task(t);
+		return -1;
+	}
+	status = t->status;
+	/* libiscsi keeps the SCSI Response's sense segment as it came: a
+	 * 2-byte SENSE LENGTH, then the sense data. */
+	if (status == SCSI_STATUS_CHECK_CONDITION && t->datain.size >= 2) {
+		int n2 = t->datain.data[0] << 8 | t->datain.data[1];
+
+		if (n2 > t->datain.size - 2)
+			n2 = t->datain.size - 2;
+		*slen = n2 < cap ? n2 : cap;
+		memcpy(sense, t->datain.data + 2, (size_t)*slen);
+	}
+	scsi_free_scsi_task(t);
+	return status;
+}
+
+static void hex(const uint8_t *p, int n, char *out, size_t cap)
+{
+	size_t o = 0;
+
+	out[0] = '\0';
+	for (int i = 0; i < n && o + 4 < cap; i++)
+		o += (size_t)snprintf(out + o, cap - o, "%02x ", p[i]);
+}
+
+/* The sense data must be @want, byte for byte. */
+static void expect_sense_bytes(const char *what, const uint8_t *got, int got_len,
+			       const uint8_t *want, int want_len)
+{
+	bool same = got_len == want_len && !memcmp(got, want, (size_t)want_len);
+	char g[400], w[400];
+
+	hex(got, got_len, g, sizeof(g));
+	hex(want, want_len, w, sizeof(w));
+	if (same)
+		pr_check(true, "%s: sense data [%s]", what, g);
+	else
+		pr_check(false, "%s: sense data [%s], expected [%s]", what, g, w);
+}
+
+/* MODE SELECT(6) of the control page of LUN @lun with D_SENSE @on. */
+static bool set_d_sense(struct nexus *n, int lun, bool on)
+{
+	uint8_t sense6[6] = { 0x1a, 0x08, 0x0a, 0, 255, 0 }, sel[6] = { 0x15, 0x10, 0, 0, 0, 0 };
+	uint8_t plist[4 + 64] = { 0 };
+	struct result r;
+	int plen;
+
+	send_lun_cdb(n, lun, sense6, 6, SCSI_XFER_READ, NULL, 0, 255, &r);
+	if (!expect(&r, "GOOD", "MODE SENSE(6) of LUN %d's control page", lun) || r.len < 6)
+		return false;
+	plen = 2 + r.data[5];
+	if (plen > 64 || 4 + plen > r.len)
+		return false;
+	memcpy(plist + 4, r.data + 4, (size_t)plen);
+	plist[4] &= 0x3f;
+	plist[4 + 2] = (uint8_t)((plist[4 + 2] & ~0x04) | (on ? 0x04 : 0));
+	sel[4] = (uint8_t)(4 + plen);
+	send_lun_cdb(n, lun, sel, 6, SCSI_XFER_WRITE, plist, 4 + plen, 0, &r);
+	return expect(&r, "GOOD", "MODE SELECT(6): LUN %d's D_SENSE %d", lun, on);
+}
+
+/* Three CSCD descriptors (@c0, @c1, @c2) and two 0x02 segments of 8
+ * blocks, 0 -> 1 and 0 -> 2 (the second fails); returns the length. */
+static unsigned two_segments(uint8_t *p, uint8_t list_id, int usage, const uint8_t c0[8],
+			     const uint8_t c1[8], const uint8_t c2[8])
+{
+	header(p, list_id, usage, 3 * CSCD, 2 * SEG02, 0);
+	cscd_naa(p + HDR, c0, BS);
+	cscd_naa(p + HDR + CSCD, c1, BS);
+	cscd_naa(p + HDR + 2 * CSCD, c2, BS);
+	seg02(p + HDR + 3 * CSCD, 0, 1, 8, 0, 0);
+	seg02(p + HDR + 3 * CSCD + SEG02, 0, 2, 8, 0, 0);
+	return HDR + 3 * CSCD + 2 * SEG02;
+}
+
+static void scenario_target_sense(void)
+{
+	/* The copy targets' own sense data: a WRITE to the read-only LUN
+	 * (DATA PROTECT, WRITE PROTECTED) and a READ of the ejected one
+	 * (NOT READY, MEDIUM NOT PRESENT - TRAY OPEN), fixed and
+	 * descriptor. */
+	static const uint8_t ro_fixed[18] = { 0x70, 0, 0x07, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x27, 0x00 };
+	static const uint8_t ro_desc[8] = { 0x72, 0x07, 0x27, 0x00, 0, 0, 0, 0 };
+	static const uint8_t rem_fixed[18] = { 0x70, 0, 0x02, 0, 0, 0, 0, 10, 0, 0, 0, 0, 0x3a, 0x02 };
+	uint8_t list[HDR + 3 * CSCD + 2 * SEG02], got[256], want[128];
+	const unsigned failing_cscd = HDR + 2 * CSCD;
+	struct nexus t2n;
+	struct lu_ids id_rem, id_other, id_src2;
+	struct result r;
+	int n, st;
+
+	write_blocks(&a, LUN_SRC, 0, 8, 0x51, 0);
+	write_blocks(&a, LUN_DST, 0, 8, 0, 0x19);
+
+	/* Fixed format: COMMAND-SPECIFIC INFORMATION is SOURCE SENSE DATA
+	 * OFFSET 0, DESTINATION SENSE DATA OFFSET 18, SEGMENT NUMBER 1;
+	 * the segment pointer (SKSV, SD 0) at the read-only LUN's CSCD
+	 * descriptor; at 18 the WRITE's status (CHECK CONDITION), then its
+	 * sense data. */
+	two_segments(list, 0x40, 0, id_src.naa, id_dst.naa, id_ro.naa);
+	st = ecopy_sense(&a, LUN_SRC, list, sizeof(list), got, sizeof(got), &n);
+	pr_check(st == SCSI_STATUS_CHECK_CONDITION, "copy whose second segment writes the read-only "
+		 "LUN 4: status %#x (CHECK CONDITION)", st);
+	memset(want, 0, sizeof(want));
+	want[0] = 0x70;
+	want[2] = 0x0a;
+	want[7] = 18 + 1 + 18 - 8;
+	want[9] = 18;
+	want[11] = 1;
+	want[12] = 0x0d;
+	want[13] = 0x01;
+	want[15] = 0x80;
+	want[17] = (uint8_t)failing_cscd;
+	want[18] = 0x02;
+	memcpy(want + 19, ro_fixed, 18);
+	expect_sense_bytes("COPY ABORTED, fixed, the destination's sense forwarded", got, n, want,
+			   37);
+	pr_check(blocks_are(&a, LUN_DST, 0, 8, 0x51, 0, 0), "the first segment was copied");
+
+	/* The same as FAILED SEGMENT DETAILS has it (held list id 0x40). */
+	rcr(&a, LUN_SRC, 0x04, 0x40, &r);
+	if (expect(&r, "GOOD", "FAILED SEGMENT DETAILS of list id 0x40") && r.len >= 60)
+		expect_sense_bytes("FAILED SEGMENT DETAILS: the EXTENDED COPY's sense", r.data + 60,
+				   be16(r.data + 58), want, 37);
+
+	/* Descriptor format (D_SENSE of LUN 0, the command's LUN): the
+	 * segment number in a command-specific information descriptor, the
+	 * segment pointer in a sense key specific one, the WRITE's status
+	 * and sense (still fixed: LUN 4's D_SENSE is 0) in a forwarded
+	 * sense data descriptor, SENSE DATA SOURCE 2h (destination). */
+	if (!set_d_sense(&a, LUN_SRC, true))
+		return;
+	two_segments(list, 0x41, 2, id_src.naa, id_dst.naa, id_ro.naa);
+	st = ecopy_sense(&a, LUN_SRC, list, sizeof(list), got, sizeof(got), &n);
+	pr_check(st == SCSI_STATUS_CHECK_CONDITION, "the same with LUN 0's D_SENSE 1: status %#x",
+		 st);
+	{
+		static const uint8_t head[] = {
+			0x72, 0x0a, 0x0d, 0x01, 0, 0, 0, 12 + 8 + 4 + 18,
+			0x01, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+			0x02, 0x06, 0, 0, 0x80, 0, HDR + 2 * CSCD, 0,
+			0x0c, 2 + 18, 0x02, 0x02,
+		};
+
+		memcpy(want, head, sizeof(head));
+		memcpy(want + sizeof(head), ro_fixed, 18);
+		expect_sense_bytes("COPY ABORTED, descriptor, forwarded sense data descriptor", got, n,
+				   want, (int)sizeof(head) + 18);
+	}
+	/* LUN 4's D_SENSE 1 too: its sense comes in descriptor format. */
+	if (!set_d_sense(&a, LUN_RO, true))
+		return;
+	two_segments(list, 0x42, 2, id_src.naa, id_dst.naa, id_ro.naa);
+	st = ecopy_sense(&a, LUN_SRC, list, sizeof(list), got, sizeof(got), &n);
+	{
+		static const uint8_t head[] = {
+			0x72, 0x0a, 0x0d, 0x01, 0, 0, 0, 12 + 8 + 4 + 8,
+			0x01, 0x0a, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+			0x02, 0x06, 0, 0, 0x80, 0, HDR + 2 * CSCD, 0,
+			0x0c, 2 + 8, 0x02, 0x02,
+		};
+
+		memcpy(want, head, sizeof(head));
+		memcpy(want + sizeof(head), ro_desc, 8);
+		expect_sense_bytes("both LUNs' D_SENSE 1: the destination's descriptor sense "
+				   "forwarded", got, n, want, (int)sizeof(head) + 8);
+	}
+	/* Fixed again for the command, descriptor for the target: 18 + 1 + 8. */
+	if (!set_d_sense(&a, LUN_SRC, false))
+		return;
+	two_segments(list, 0x43, 2, id_src.naa, id_dst.naa, id_ro.naa);
+	st = ecopy_sense(&a, LUN_SRC, list, sizeof(list), got, sizeof(got), &n);
+	memset(want, 0, sizeof(want));
+	want[0] = 0x70;
+	want[2] = 0x0a;
+	want[7] = 18 + 1 + 8 - 8;
+	want[9] = 18;
+	want[11] = 1;
+	want[12] = 0x0d;
+	want[13] = 0x01;
+	want[15] = 0x80;
+	want[17] = (uint8_t)failing_cscd;
+	want[18] = 0x02;
+	memcpy(want + 19, ro_desc, 8);
+	expect_sense_bytes("fixed, the destination's descriptor sense forwarded", got, n, want, 27);
+
+	/* The source's failure: target 2's removable LUN 4, ejected, read
+	 * into LUN 0 there (SOURCE SENSE DATA OFFSET 18, the segment
+	 * pointer at its CSCD descriptor, the first). */
+	if (!nexus_login(&t2n, "A@t2", INI1, t2, 2, 0x35, 1))
+		return;
+	collect_all_uas(&t2n, 5);
+	if (!lu_ids(&t2n, 4, &id_rem) || !lu_ids(&t2n, 0, &id_other) || !lu_ids(&t2n, 1, &id_src2)) {
+		pr_check(false, "target 2's LUNs 0, 1 and 4 have NAA designators");
+		return;
+	}
+	{
+		uint8_t ssu[6] = { 0x1b, 0, 0, 0, 0x02, 0 };
+
+		send_lun_cdb(&t2n, 4, ssu, 6, SCSI_XFER_NONE, NULL, 0, 0, &r);
+		expect(&r, "GOOD", "START STOP UNIT (LOEJ) ejects target 2's LUN 4");
+	}
+	header(list, 0x44, 2, 2 * CSCD, SEG02, 0);
+	cscd_naa(list + HDR, id_rem.naa, BS);
+	cscd_naa(list + HDR + CSCD, id_other.naa, BS);
+	seg02(list + HDR + 2 * CSCD, 0, 1, 8, 0, 0);
+	st = ecopy_sense(&t2n, 0, list, HDR + 2 * CSCD + SEG02, got, sizeof(got), &n);
+	pr_check(st == SCSI_STATUS_CHECK_CONDITION, "copy from the ejected LUN 4 of target 2: "
+		 "status %#x", st);
+	memset(want, 0, sizeof(want));
+	want[0] = 0x70;
+	want[2] = 0x0a;
+	want[7] = 18 + 1 + 18 - 8;
+	want[8] = 18;
+	want[12] = 0x0d;
+	want[13] = 0x01;
+	want[15] = 0x80;
+	want[17] = HDR;
+	want[18] = 0x02;
+	memcpy(want + 19, rem_fixed, 18);
+	expect_sense_bytes("COPY ABORTED, fixed, the source's sense forwarded", got, n, want, 37);
+	nexus_logout(&t2n);
 }
 
 /* ---- 0x0A segments with byte offsets (scenario offsets) ---- */
@@ -3026,6 +3278,8 @@ int main(int argc, char **argv)
 		scenario_lid4();
 	else if (!strcmp(scenario, "offsets"))
 		scenario_offsets();
+	else if (!strcmp(scenario, "target_sense"))
+		scenario_target_sense();
 	else if (!strcmp(scenario, "odx"))
 		scenario_odx();
 	else if (!strcmp(scenario, "odx_life"))
