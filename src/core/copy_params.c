@@ -228,6 +228,28 @@ bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 			   get_be32(p + 12), plan, sense);
 }
 
+/* A LID4 header CSCD descriptor list (bytes 2-3, the descriptors from
+ * byte 48 on, before the CSCD descriptor list): what a copy that reads
+ * or writes a ROD names its ROD CSCD descriptors (type FEh) in. The copy
+ * manager has neither ROD CSCD descriptors nor the segment types that
+ * use them (VPD 0x8F's Supported Descriptors lists 02h, 0Ah and E4h), so
+ * no descriptor is taken there: a list that fits in the parameter list
+ * is refused at its first descriptor, UNSUPPORTED TARGET DESCRIPTOR TYPE
+ * CODE, whatever its type (an E4h one there could be named by no
+ * segment). Always false. */
+static bool header_cscds(const uint8_t *p, size_t len, struct scsi_sense *sense)
+{
+	size_t hdr_cscd_len = get_be16(p + 2);
+
+	if (COPY_LID4_HEADER_LEN + hdr_cscd_len + get_be16(p + 42) + get_be16(p + 44) +
+		    get_be16(p + 46) >
+	    len)
+		return fail(sense, ASC_PARAMETER_LIST_LENGTH_ERROR);
+	*sense = scsi_sense_invalid_param_field(COPY_LID4_HEADER_LEN, -1);
+	sense->asc = ASC_UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE;
+	return false;
+}
+
 /* EXTENDED COPY(LID4) (SPC-4 6.4.4): a 48-byte header. */
 bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		     struct scsi_sense *sense)
@@ -241,10 +263,6 @@ bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 	plan->list_id = get_be32(p + 20);
 	if (!parse_flags(p, plan, 20, sense))
 		return false;
-	/* Header CSCD descriptors (for the ROD CSCD of a token copy) are
-	 * not taken yet. */
-	if (get_be16(p + 2))
-		return bad_field(sense, 2, -1);
 	for (size_t i = 4; i < 15; i++) {
 		if (p[i])
 			return bad_field(sense, i, -1);
@@ -269,6 +287,8 @@ bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		if (p[i])
 			return bad_field(sense, i, -1);
 	}
+	if (get_be16(p + 2))
+		return header_cscds(p, len, sense);
 	return parse_lists(p, len, COPY_LID4_HEADER_LEN, get_be16(p + 42), get_be16(p + 44),
 			   get_be16(p + 46), plan, sense);
 }

@@ -96,8 +96,9 @@ bool copy_lid1_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 /* The same for EXTENDED COPY(LID4) (SPC-4 6.4.4): a 48-byte header
  * (LIST FORMAT 01h, a 4-byte LIST IDENTIFIER at 20, the lists' lengths
  * at 42, 44 and 46), then the same descriptors; IMMED (byte 15 bit 0)
- * sets plan->immed. Header CSCD descriptors are refused (INVALID FIELD
- * IN PARAMETER LIST at 2), not yet done. */
+ * sets plan->immed. A header CSCD descriptor list (bytes 2-3) is
+ * refused: UNSUPPORTED TARGET DESCRIPTOR TYPE CODE at byte 48, its first
+ * descriptor (PARAMETER LIST LENGTH ERROR when it does not fit). */
 bool copy_lid4_parse(const uint8_t *p, size_t len, struct copy_plan *plan,
 		     struct scsi_sense *sense);
 

@@ -905,11 +905,28 @@ static void scenario_lid4(void)
 	ecopy4(&a, LUN_SRC, list, len, &r);
 	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 with reserved bit 2 of byte 15"))
 		expect_pointer(&r, false, 15, -1, "byte 15");
-	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
-	put16(list + 2, 32);
-	ecopy4(&a, LUN_SRC, list, len, &r);
-	if (expect(&r, "CHECK CONDITION 5/26/00", "LID4 with a header CSCD descriptor list"))
-		expect_pointer(&r, false, 2, -1, "HEADER CSCD DESCRIPTOR LIST LENGTH");
+	/* A header CSCD descriptor list (an ROD CSCD descriptor, FEh; an
+	 * Identification one, E4h): no descriptor is taken there,
+	 * UNSUPPORTED TARGET DESCRIPTOR TYPE CODE at the first (byte 48);
+	 * one longer than the list is a PARAMETER LIST LENGTH ERROR. */
+	for (int type = 0; type < 2; type++) {
+		len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
+		memmove(list + HDR4 + CSCD, list + HDR4, len - HDR4);
+		if (type)
+			cscd_naa(list + HDR4, id_src.naa, BS);
+		else {
+			memset(list + HDR4, 0, CSCD);
+			list[HDR4] = 0xfe;
+		}
+		put16(list + 2, CSCD);
+		ecopy4(&a, LUN_SRC, list, len + CSCD, &r);
+		if (expect(&r, "CHECK CONDITION 5/26/07",
+			   "LID4 with a header CSCD descriptor of type %02Xh", list[HDR4]))
+			expect_pointer(&r, false, HDR4, -1, "the header CSCD descriptor");
+		ecopy4(&a, LUN_SRC, list, len + CSCD - 1, &r);
+		expect(&r, "CHECK CONDITION 5/1A/00",
+		       "LID4 whose header CSCD descriptor list does not fit in the list");
+	}
 	len = lid4_list(list, 5, 2, id_src.naa, id_dst.naa, 64, 0, 0);
 	ecopy4(&a, LUN_SRC, list, len - 1, &r);
 	expect(&r, "CHECK CONDITION 5/1A/00", "LID4 list cut short by one byte");

@@ -281,7 +281,6 @@ static void test_lid4(void **state)
 	static uint8_t l[sizeof(list) + 48];
 	static const struct { size_t byte; uint8_t value; int bit; } bad[] = {
 		{ 0, 0x02, -1 },  /* LIST FORMAT */
-		{ 3, 0x20, -1 },  /* header CSCD descriptors */
 		{ 9, 0x01, -1 },  /* reserved */
 		{ 15, 0x04, -1 }, /* reserved bit */
 		{ 17, 0x01, -1 }, /* reserved */
@@ -321,7 +320,7 @@ static void test_lid4(void **state)
 		l[bad[i].byte] |= bad[i].value;
 		assert_false(copy_lid4_parse(l, n, &plan, &sense));
 		assert_int_equal(sense.asc, BAD);
-		assert_int_equal(sense.byte, bad[i].byte == 3 ? 2 : bad[i].byte);
+		assert_int_equal(sense.byte, bad[i].byte);
 		assert_int_equal(sense.bit_valid, bad[i].bit >= 0);
 	}
 	n = good_lid4(l);
@@ -333,6 +332,23 @@ static void test_lid4(void **state)
 	l[1] = 0x18;
 	assert_false(copy_lid4_parse(l, n, &plan, &sense));
 	assert_int_equal(sense.byte, 20);
+	/* A header CSCD descriptor list: refused at its first descriptor
+	 * whatever its type (an ROD CSCD descriptor, FEh; E4h), once it
+	 * fits in the list. */
+	for (int type = 0; type < 2; type++) {
+		n = good_lid4(l);
+		memmove(l + 48 + CSCD, l + 48, n - 48);
+		memset(l + 48, 0, CSCD);
+		l[48] = type ? 0xe4 : 0xfe;
+		put_be16(l + 2, CSCD);
+		assert_false(copy_lid4_parse(l, n + CSCD, &plan, &sense));
+		assert_int_equal(sense.key, SK_ILLEGAL_REQUEST);
+		assert_int_equal(sense.asc, ASC_UNSUPPORTED_TARGET_DESCRIPTOR_TYPE_CODE);
+		assert_true(sense.has_field_pointer && !sense.in_cdb && !sense.bit_valid);
+		assert_int_equal(sense.byte, 48);
+		assert_false(copy_lid4_parse(l, n + CSCD - 1, &plan, &sense));
+		assert_int_equal(sense.asc, PLL_ERR);
+	}
 }
 
 int main(void)
