@@ -1385,6 +1385,32 @@ static void scenario_offsets(void)
 		pr_check(!memcmp(before, after, sizeof(before)),
 			 "LUN 5 blocks 0-1 and %llu are untouched by the refused lists",
 			 (unsigned long long)last);
+
+	/* Any byte count is taken: DATA SEGMENT GRANULARITY 0 (2^0 bytes)
+	 * in OPERATING PARAMETERS and in VPD 0x8F's General Copy
+	 * Operations, whose Supported Descriptors list 0Ah. */
+	rcr(&a, LUN_SRC, 0x03, 0, &r);
+	if (expect(&r, "GOOD", "OPERATING PARAMETERS") && r.len >= 38)
+		pr_check(r.data[37] == 0, "OPERATING PARAMETERS: DATA SEGMENT GRANULARITY %u (0)",
+			 r.data[37]);
+	{
+		uint8_t cdb[6] = { 0x12, 0x01, 0x8f, 0x01, 0x00, 0x00 };
+		int gran = -1;
+		bool has_0a = false;
+
+		send_lun_cdb(&a, LUN_SRC, cdb, 6, SCSI_XFER_READ, NULL, 0, 256, &r);
+		for (int off = 4; r.status == SCSI_STATUS_GOOD && off + 4 <= r.len;
+		     off += 4 + be16(r.data + off + 2)) {
+			const uint8_t *d = r.data + off;
+
+			if (be16(d) == 0x8001 && off + 16 < r.len)
+				gran = d[16];
+			for (int i = 0; be16(d) == 0x0008 && i < d[4] && off + 5 + i < r.len; i++)
+				has_0a |= d[5 + i] == 0x0a;
+		}
+		pr_check(gran == 0 && has_0a, "VPD 0x8F: DATA SEGMENT GRANULARITY %d (0), Supported "
+			 "Descriptors %s 0Ah", gran, has_0a ? "list" : "do not list");
+	}
 }
 
 /* ---- abort ---- */
