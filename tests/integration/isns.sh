@@ -20,8 +20,7 @@
 #
 #   isns.sh USCSTD USCSTADMIN
 . "$(dirname "$0")/lib.sh" "$1"
-USCSTADMIN=${2:?usage: $0 USCSTD USCSTADMIN}
-[ -x "$USCSTADMIN" ] || fail "uscstadmin is not built ($USCSTADMIN): it is in tools/"
+use_uscstadmin "${2:?usage: $0 USCSTD USCSTADMIN}"
 
 for tool in isnsd isnsadm iscsi-ls; do
 	command -v "$tool" > /dev/null ||
@@ -174,9 +173,6 @@ TARGET_DRIVER iscsi {
 CONF
 }
 
-admin() {
-	run "$USCSTADMIN" --rpc-socket "$RPC_SOCKET" "$@" -noprompt > /dev/null
-}
 export LIVENESS_TARGET=$T1
 
 # ---- 0. a bad iSNSServer is refused, naming the file, line and attribute

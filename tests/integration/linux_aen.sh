@@ -10,12 +10,10 @@
 . "$(dirname "$0")/linux_guest/host.sh"
 
 GUEST_INI=iqn.2026-12.test:linux-aen
-GUEST_PORTAL=10.0.2.100:3260
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-240}
 
 guest_build
 
-mkdir -p "$WORKDIR/state"
 cat > "$WORKDIR/scst.conf" <<CONF
 HANDLER vdisk_nullio {
 	DEVICE aen0 {
@@ -37,13 +35,7 @@ TARGET_DRIVER iscsi {
 CONF
 start_uscstd -c "$WORKDIR/scst.conf"
 
-CONSOLE=$WORKDIR/console.log
-: > "$CONSOLE"
-note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-start=$(date +%s)
-guest_qemu "uscst.scenario=aen uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
-QEMU_PID=$!
-
+guest_boot aen
 lun() {
 	guest_rpc lun.add "{\"driver\":\"iscsi\",\"target\":\"$DEMO_IQN\",\"lun\":$1,\"device\":\"aen$1\"}" ||
 		fail "lun.add $1 failed"
@@ -52,21 +44,17 @@ mapped1= mapped2=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	if [ -z "$mapped1" ] && grep -q '^guest: AEN-READY-0' "$CONSOLE"; then
 		lun 1
-		mapped1=$(($(date +%s) - start))
+		mapped1=$(guest_secs)
 	fi
 	if [ -z "$mapped2" ] && grep -q '^guest: AEN-READY-1' "$CONSOLE"; then
 		guest_rpc target.set_attr "{\"driver\":\"iscsi\",\"target\":\"$DEMO_IQN\",\"attributes\":{\"aen\":\"1\"}}" ||
 			fail "target.set_attr aen 1 failed"
 		lun 2
-		mapped2=$(($(date +%s) - start))
+		mapped2=$(guest_secs)
 	fi
 	sleep 0.2
 done
-wait "$QEMU_PID"
-qemu_rc=$?
-secs=$(($(date +%s) - start))
-note "the guest ran ${secs} s, qemu exited with status $qemu_rc; LUN 1 at ${mapped1:-never} s, LUN 2 at ${mapped2:-never} s"
-guest_verdict "$qemu_rc"
+guest_finish "LUN 1 at ${mapped1:-never} s, LUN 2 at ${mapped2:-never} s"
 [ -n "$mapped1" ] && [ -n "$mapped2" ] || fail "the guest passed without both LUN map changes"
 grep -F "($GUEST_INI)" "$LOG" | grep "AsyncEvent 0" ||
 	fail "no AsyncEvent 0 in uscstd's log"

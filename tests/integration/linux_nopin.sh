@@ -25,44 +25,21 @@
 . "$(dirname "$0")/linux_guest/host.sh"
 
 GUEST_INI=iqn.2026-12.test:linux-nopin
-GUEST_PORTAL=10.0.2.100:3260
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
 INTERVAL=2 TIMEOUT=2
 
 guest_build
 
-mkdir -p "$WORKDIR/state"
-IMG=$WORKDIR/state/nopin-lun0.img
-truncate -s 256M "$IMG"
-cat > "$WORKDIR/scst.conf" <<CONF
-HANDLER vdisk_fileio {
-	DEVICE nopin0 {
-		filename $IMG
-	}
-}
-TARGET_DRIVER iscsi {
-	TARGET $DEMO_IQN {
-		enabled 1
-		NopInInterval $INTERVAL
-		NopInTimeout $TIMEOUT
-		LUN 0 nopin0
-	}
-}
-CONF
+# The demo target's name on one disk (256M: room for the four 48 MiB
+# reads), pinging every $INTERVAL idle seconds, an answer due in $TIMEOUT.
+fileio_conf 256M nopin0 -- \
+	target "$DEMO_IQN" nopin0 "NopInInterval $INTERVAL" "NopInTimeout $TIMEOUT"
 start_uscstd -c "$WORKDIR/scst.conf"
 
 GUEST_EVENTS=$WORKDIR/nop-events.log
 : > "$GUEST_EVENTS"
-CONSOLE=$WORKDIR/console.log
-: > "$CONSOLE"
-logins() { grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $DEMO_IQN" "$LOG"; }
 closed_by_ping() { grep -c "($GUEST_INI) closed: no answer to NOP-In ping (NopInTimeout)" "$LOG"; }
 
-note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-start=$(date +%s.%N)
-guest_qemu "uscst.scenario=nopin uscst.portal=$GUEST_PORTAL uscst.target=$DEMO_IQN uscst.initiator=$GUEST_INI" &
-QEMU_PID=$!
-
+guest_boot nopin
 idle_at= idle_done_at= down_at= closed_at= gone_at= up_at= down_dump= held_dump=
 while kill -0 "$QEMU_PID" 2>/dev/null; do
 	now=$(date +%s.%N)
@@ -95,12 +72,9 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 	fi
 	sleep 0.2
 done
-wait "$QEMU_PID"
-qemu_rc=$?
 rm -f "$GUEST_EVENTS.freeze"
-guest_verdict "$qemu_rc"
-since() { [ -n "$1" ] && awk -v a="$1" -v b="$start" 'BEGIN { printf "%.1f", a - b }'; }
-note "guest marks (s): idle $(since "$idle_at"), idle done $(since "$idle_done_at"), down $(since "$down_at"), up $(since "$up_at"); target closed at $(since "$closed_at"), session gone at $(since "$gone_at")"
+since() { [ -n "$1" ] && awk -v a="$1" -v b="$GUEST_START" 'BEGIN { printf "%.1f", a - b }'; }
+guest_finish "guest marks (s): idle $(since "$idle_at"), idle done $(since "$idle_done_at"), down $(since "$down_at"), up $(since "$up_at"); target closed at $(since "$closed_at"), session gone at $(since "$gone_at")"
 
 note "the NOPs on the wire (pdu_relay.py)"
 cat "$GUEST_EVENTS"
@@ -140,7 +114,7 @@ grep -q "session: close $GUEST_INI -> $DEMO_IQN" "$LOG" || fail "no 'session: cl
 	fail "the state dump while the guest was down ends '$down_dump', expected no session and no command"
 note "down: the target closed the connection $delay s after eth0 went down ($active command(s) active before, $held unanswered at the close), the session left the tree at $(since "$gone_at") s with nothing left in the core"
 
-n=$(logins)
+n=$(guest_logins)
 [ "$n" -ge 2 ] || fail "$n normal sessions of $GUEST_INI logged in, expected 2 (the first, and iscsid's again)"
 [ -n "$(guest_sessions "$DEMO_IQN")" ] && fail "a session of the guest left after its logout"
 grep -F "($GUEST_INI)" "$LOG"

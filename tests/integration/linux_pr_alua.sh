@@ -33,9 +33,11 @@
 . "$(dirname "$0")/linux_guest/host.sh"
 
 GUEST_INI=iqn.2026-12.test:linux-guest-pr
-GUEST_PORTAL=10.0.2.100:3260
 TA=iqn.2026-12.test:pr-alua-a
 TB=iqn.2026-12.test:pr-alua-b
+# The guest's two targets are its uscst.targets; uscst.target, which its
+# init requires, names the first.
+GUEST_TARGET=$TA
 # The guest's work takes about a minute on TCG; this bounds a hung guest.
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-240}
 
@@ -96,12 +98,7 @@ chmod +x "$WORKDIR/on_stpg"
 write_conf active nonoptimized > "$WORKDIR/scst.conf"
 start_uscstd -c "$WORKDIR/scst.conf"
 
-CONSOLE=$WORKDIR/console.log
-: > "$CONSOLE"
-note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-start=$(date +%s)
-guest_qemu "uscst.scenario=pr_alua uscst.portal=$GUEST_PORTAL uscst.target=$TA uscst.targets=$TA,$TB uscst.initiator=$GUEST_INI" &
-QEMU_PID=$!
+guest_boot pr_alua "uscst.targets=$TA,$TB"
 
 # The swap, once the guest asks for it; the guest itself waits 30 s for it.
 swapped=
@@ -116,21 +113,17 @@ while kill -0 "$QEMU_PID" 2>/dev/null; do
 		done
 		[ "$(grep -c "reload of .* done" "$LOG")" -gt "$reloads" ] ||
 			fail "the reload swapping the groups' states did not complete"
-		swapped=$(($(date +%s) - start))
+		swapped=$(guest_secs)
 	fi
 	sleep 0.5
 done
-wait "$QEMU_PID"
-qemu_rc=$?
-secs=$(($(date +%s) - start))
-note "the guest ran ${secs} s, qemu exited with status $qemu_rc${swapped:+; the states were swapped at ${swapped} s}"
-guest_verdict "$qemu_rc"
+guest_finish "${swapped:+the states were swapped at ${swapped} s}"
 [ -n "$swapped" ] || fail "the guest passed without asking for the swap"
 
 note "uscstd saw the guest's two sessions, one per target, both logged out"
 grep -F "($GUEST_INI)" "$LOG"
 for t in $TA $TB; do
-	n=$(grep -Ec "\($GUEST_INI\): normal session [0-9]+ logged in to $t" "$LOG")
+	n=$(GUEST_TARGET=$t guest_logins)
 	[ "$n" = 1 ] || fail "$n normal sessions of $GUEST_INI logged in to $t, expected 1"
 done
 logouts=$(grep -Fc "($GUEST_INI) closed: logged out" "$LOG")

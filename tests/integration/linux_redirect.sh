@@ -17,55 +17,25 @@
 . "$(dirname "$0")/linux_guest/host.sh"
 
 GUEST_INI=iqn.2026-12.test:linux-redirect
-GUEST_PORTAL=10.0.2.100:3260
 GUEST_PORTAL2=10.0.2.101:3260
 GUEST_PORT2=$(free_port)
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
 T2=iqn.2026-12.test:linux-redirect-permanent
 
 guest_build
 
-mkdir -p "$WORKDIR/state"
-IMG1=$WORKDIR/state/redirect-temp.img IMG2=$WORKDIR/state/redirect-perm.img
-truncate -s 64M "$IMG1" "$IMG2"
-cat > "$WORKDIR/scst.conf" <<CONF
-HANDLER vdisk_fileio {
-	DEVICE temp0 {
-		filename $IMG1
-	}
-	DEVICE perm0 {
-		filename $IMG2
-	}
-}
-TARGET_DRIVER iscsi {
-	TARGET $DEMO_IQN {
-		enabled 1
-		redirect $GUEST_PORTAL2
-		redirect_type temporary
-		LUN 0 temp0
-	}
-	TARGET $T2 {
-		enabled 1
-		redirect $GUEST_PORTAL2
-		redirect_type permanent
-		LUN 0 perm0
-	}
-}
-CONF
+# A disk each; both targets send logins on to the second portal.
+fileio_conf 64M temp0 perm0 -- \
+	target "$DEMO_IQN" temp0 "redirect $GUEST_PORTAL2" "redirect_type temporary" \
+	target "$T2" perm0 "redirect $GUEST_PORTAL2" "redirect_type permanent"
+IMG1=$WORKDIR/temp0.img IMG2=$WORKDIR/perm0.img
 start_uscstd -c "$WORKDIR/scst.conf" --listen "127.0.0.1:$GUEST_PORT2=$GUEST_PORTAL2"
 grep -q "iSCSI: listening on 127.0.0.1:$GUEST_PORT2, reached by initiators at $GUEST_PORTAL2" "$LOG" ||
 	fail "uscstd did not log the second portal's advertised address"
 
 GUEST_EVENTS=$WORKDIR/relay-events.log
 : > "$GUEST_EVENTS"
-CONSOLE=$WORKDIR/console.log
-: > "$CONSOLE"
-note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-start=$(date +%s)
-guest_qemu "uscst.scenario=redirect uscst.portal=$GUEST_PORTAL uscst.portal2=$GUEST_PORTAL2 uscst.target=$DEMO_IQN uscst.target2=$T2 uscst.listed=127.0.0.1:$PORT uscst.initiator=$GUEST_INI"
-qemu_rc=$?
-note "the guest ran $(($(date +%s) - start)) s, qemu exited with status $qemu_rc"
-guest_verdict "$qemu_rc"
+guest_boot redirect "uscst.portal2=$GUEST_PORTAL2 uscst.target2=$T2 uscst.listed=127.0.0.1:$PORT"
+guest_finish
 
 note "uscstd's side"
 grep -F "($GUEST_INI)" "$LOG"

@@ -20,20 +20,27 @@
 #   guest_sessions IQN   the names of target IQN's sessions, one a line
 #   guest_boot SCENARIO [APPEND]
 #                        guest_qemu in the background ($QEMU_PID), the
-#                        guest running linux_guest/SCENARIO.sh against
-#                        $GUEST_TARGET (default $DEMO_IQN) as $GUEST_INI
-#                        through $GUEST_PORTAL, APPEND added to its command
-#                        line; $CONSOLE is a new, empty console log
-#   guest_secs           seconds since guest_boot
+#                        guest running linux_guest/SCENARIO.sh (with
+#                        SCENARIO "", init's own steps: linux_initiator)
+#                        against $GUEST_TARGET (default $DEMO_IQN) as
+#                        $GUEST_INI through $GUEST_PORTAL, APPEND added to
+#                        its command line; $CONSOLE is a new, empty console
+#                        log, $GUEST_START the time it booted (date +%s.%N)
+#   guest_secs           whole seconds since guest_boot
 #   guest_logins         how many normal sessions $GUEST_INI has logged in
 #                        to $GUEST_TARGET so far (uscstd's log)
-#   guest_finish NOTE    waits for qemu, notes how long the guest ran, how
+#   guest_finish [NOTE]  waits for qemu, notes how long the guest ran, how
 #                        qemu exited and NOTE, then guest_verdict
-# Defaults: GUEST_PORTAL 10.0.2.100:3260, GUEST_TIMEOUT 200 (seconds).
+# Defaults: GUEST_PORTAL 10.0.2.100:3260, GUEST_TIMEOUT 200 (seconds),
+# taken when the guest boots, so that a test may set either before or
+# after it sources this file.
 # linux_guest/README.md has the why.
 
-GUEST_PORTAL=${GUEST_PORTAL:-10.0.2.100:3260}
-GUEST_TIMEOUT=${GUEST_TIMEOUT:-200}
+# guest_defaults: GUEST_PORTAL and GUEST_TIMEOUT where the test (or the
+# environment) set neither.
+guest_defaults() {
+	: "${GUEST_PORTAL:=10.0.2.100:3260}" "${GUEST_TIMEOUT:=200}"
+}
 
 guest_build() {
 	local rc
@@ -63,6 +70,7 @@ guest_forward() {
 }
 
 guest_qemu() {
+	guest_defaults
 	local net="user,id=net0,restrict=on$(guest_forward "$GUEST_PORTAL" "$PORT")"
 	[ -n "${GUEST_PORTAL2:-}" ] && net="$net$(guest_forward "$GUEST_PORTAL2" "$GUEST_PORT2")"
 	timeout -k 5 "$GUEST_TIMEOUT" qemu-system-x86_64 \
@@ -99,19 +107,20 @@ for name in json.load(sys.stdin)[sys.argv[1]].get("sessions", {}):
 }
 
 guest_boot() {
-	local scenario=${1:?usage: guest_boot SCENARIO [APPEND]}
+	local scenario=${1?usage: guest_boot SCENARIO [APPEND]}
 
+	guest_defaults
 	GUEST_TARGET=${GUEST_TARGET:-$DEMO_IQN}
 	CONSOLE=$WORKDIR/console.log
 	: > "$CONSOLE"
 	note "booting the guest (TCG, timeout ${GUEST_TIMEOUT} s); its console follows when it is done"
-	GUEST_START=$(date +%s)
-	guest_qemu "uscst.scenario=$scenario uscst.portal=$GUEST_PORTAL uscst.target=$GUEST_TARGET uscst.initiator=$GUEST_INI${2:+ $2}" &
+	GUEST_START=$(date +%s.%N)
+	guest_qemu "${scenario:+uscst.scenario=$scenario }uscst.portal=$GUEST_PORTAL uscst.target=$GUEST_TARGET uscst.initiator=$GUEST_INI${2:+ $2}" &
 	QEMU_PID=$!
 }
 
 guest_secs() {
-	echo $(($(date +%s) - GUEST_START))
+	echo $(($(date +%s) - ${GUEST_START%.*}))
 }
 
 guest_logins() {
@@ -123,6 +132,6 @@ guest_finish() {
 
 	wait "$QEMU_PID"
 	qemu_rc=$?
-	note "the guest ran $(guest_secs) s, qemu exited with status $qemu_rc; $1"
+	note "the guest ran $(guest_secs) s, qemu exited with status $qemu_rc${1:+; $1}"
 	guest_verdict "$qemu_rc"
 }
