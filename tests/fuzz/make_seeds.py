@@ -1344,6 +1344,64 @@ def seg_b2b(src, dst, blocks, src_lba, dst_lba, dc=0, cat=0, kind=0x02, dlen=0x1
             + struct.pack(">QQ", src_lba, dst_lba))
 
 
+def seg_b2b_off(src, dst, nbytes, src_lba, dst_lba, src_off=0, dst_off=0, cat=0, dlen=0x1C):
+    """A 0x0A segment: NUMBER OF BYTES from a byte of the source LBA to a
+    byte of the destination LBA."""
+    return (bytes([0x0A, cat]) + struct.pack(">HHHI", dlen, src, dst, nbytes)
+            + struct.pack(">QQHH", src_lba, dst_lba, src_off, dst_off))
+
+
+def xcopy_lid4_list(cscds, segs, list_id=1, usage=0, immed=0, header_cscds=b""):
+    """EXTENDED COPY(LID4)'s 48-byte header, then the lists."""
+    c = b"".join(cscds)
+    g = b"".join(segs)
+    hdr = bytearray(48)
+    hdr[0] = 0x01
+    hdr[1] = usage << 3
+    hdr[2:4] = struct.pack(">H", len(header_cscds))
+    hdr[15] = immed
+    hdr[20:24] = struct.pack(">I", list_id)
+    hdr[42:44] = struct.pack(">H", len(c))
+    hdr[44:46] = struct.pack(">H", len(g))
+    return bytes(hdr) + header_cscds + c + g
+
+
+def odx_cdb(sa, list_id, length):
+    """POPULATE TOKEN (10h) / WRITE USING TOKEN (11h): LIST IDENTIFIER at
+    bytes 6-9, PARAMETER LIST LENGTH at 10-13."""
+    return struct.pack(">BBBBBBIIBB", 0x83, sa, 0, 0, 0, 0, list_id, length, 0, 0)
+
+
+def block_ranges(ranges):
+    return b"".join(struct.pack(">QII", lba, n, 0) for lba, n in ranges)
+
+
+def populate_token(list_id, ranges, immed=0, timeout=0, rod_type=0, lun=0):
+    d = block_ranges(ranges)
+    params = (struct.pack(">HBBIIHH", 14 + len(d), immed, 0, timeout, rod_type, 0, len(d)) + d)
+    return scsi_out(odx_cdb(0x10, list_id, len(params)), params, lun=lun, exp=len(params))
+
+
+ZERO_ROD_TOKEN = struct.pack(">IHH", 0xFFFF0001, 0, 0x1F8) + b"\0" * 504
+
+
+def write_using_token(list_id, token, ranges, offset=0, immed=0, lun=0):
+    d = block_ranges(ranges)
+    params = (struct.pack(">HBBIQ", 534 + len(d), immed, 0, 0, offset) + token
+              + b"\0" * 6 + struct.pack(">H", len(d)) + d)
+    return scsi_out(odx_cdb(0x11, list_id, len(params)), params, lun=lun, exp=len(params))
+
+
+def rcv_copy_status_lid4(sa, list_id, alloc=1024, lun=0):
+    """RECEIVE COPY STATUS(LID4) (05h) / DATA(LID4) (06h): the LIST
+    IDENTIFIER is four bytes, 2-5."""
+    return scsi_in(struct.pack(">BBIIIBB", 0x84, sa, list_id, 0, alloc, 0, 0), alloc, lun=lun)
+
+
+def rrti(list_id, alloc=1024, lun=0):
+    return scsi_in(struct.pack(">BBIIIBB", 0x84, 0x07, list_id, 0, alloc, 0, 0), alloc, lun=lun)
+
+
 def xcopy_list(cscds, segs, list_id=1, usage=0, inline=b"", cscd_len=None, seg_len=None,
                prio=0):
     c = b"".join(cscds)
@@ -1485,6 +1543,38 @@ def scsi_seeds():
         + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)])[:20], length=60)
         + xcopy(b"\0" * 8) + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)]), sa=1)
         + read_back + scsi_in(read10(100, 8), 4096),
+        "xcopy_offsets": pattern_write()
+        + xcopy(xcopy_list(file_cscds, [seg_b2b_off(0, 0, 1000, 0, 100, 17, 300),
+                                        seg_b2b_off(0, 1, 700, 3, 8, 511, 1),
+                                        seg_b2b_off(1, 0, 5, 0, 200, 0, 510, cat=1),
+                                        seg_b2b_off(0, 0, 4096, 2, 4, 100, 0)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b_off(0, 0, 100, 0, 100, 512, 0)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b_off(0, 0, 100, 0, 100, 0, 600)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b_off(0, 0, 100, 1023, 0, 500, 0)]))
+        + xcopy(xcopy_list(file_cscds, [seg_b2b_off(0, 0, 100, 0, 100, dlen=0x18)]))
+        + scsi_in(read10(100, 8), 4096) + scsi_in(read10(200, 4), 2048) + read_back,
+        "xcopy_lid4": pattern_write()
+        + xcopy(xcopy_lid4_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], list_id=7), sa=1)
+        + rcv_copy_status_lid4(5, 7) + rcv_copy_status_lid4(6, 7)
+        + xcopy(xcopy_lid4_list(file_cscds, [seg_b2b(0, 0, 64, 0, 200)], list_id=8, immed=1),
+                sa=1, nowait=True)
+        + scsi_rec(struct.pack(">BBIIIBB", 0x83, 0x1C, 8, 0, 0, 0, 0))
+        + rcv_copy_status_lid4(5, 8)
+        + xcopy(xcopy_lid4_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], list_id=9,
+                                header_cscds=cscd_naa(NAA_FILE)), sa=1)
+        + xcopy(xcopy_lid4_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100)], list_id=0, usage=3,
+                                immed=1), sa=1)
+        + scsi_in(read10(100, 8), 4096),
+        "odx": pattern_write()
+        + populate_token(1, [(0, 16), (64, 8)]) + rrti(1)
+        + write_using_token(2, ZERO_ROD_TOKEN, [(100, 8)])
+        + write_using_token(3, ZERO_ROD_TOKEN, [(200, 8)], lun=1)
+        + write_using_token(4, b"\x12" * 512, [(300, 8)]) + rrti(4)
+        + populate_token(5, [(0, 8)], immed=1, timeout=1) + rrti(5)
+        + populate_token(6, [(1020, 8)]) + populate_token(7, [(0, 0)])
+        + populate_token(8, [(0, 8)], rod_type=0x12345678)
+        + write_using_token(9, ZERO_ROD_TOKEN, [(100, 8)], immed=1, lun=2) + rrti(9)
+        + scsi_in(read10(100, 8), 4096),
         "xcopy_bad_range": pattern_write()
         + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 100), seg_b2b(0, 0, 8, 0, 1020)]))
         + xcopy(xcopy_list(file_cscds, [seg_b2b(0, 0, 8, 0, 200), seg_b2b(0, 0, 8, 2 ** 64 - 2, 0)]))
