@@ -110,6 +110,10 @@
  * whole copy, and nothing else of that reactor, the COPY STATUS or the
  * ABORT TASK about this very copy included, would be served meanwhile. */
 #define COPY_BURST 8
+/* MISCOMPAREs of a chunk's partial destination blocks (another writer
+ * changed a kept byte between their READ and their COMPARE AND WRITE)
+ * that read and merge the block again; one more fails the copy. */
+#define COPY_EDGE_RETRIES 8
 
 struct copy_job;
 
@@ -145,6 +149,13 @@ struct copy_lane {
 	bool bytes;
 	struct copy_offset_chunk oc;
 	unsigned edges_read;
+	/* The partial blocks are written first, each by a COMPARE AND
+	 * WRITE against the block as read (lane_edge_written()), then the
+	 * whole ones by a WRITE(16): edges_written of them so far, the
+	 * MISCOMPAREs met (each reads that block again: edge_reread, and
+	 * merges its kept bytes again). */
+	unsigned edges_written, miscompares;
+	bool edge_reread;
 };
 
 /* A segment resolved: which nexuses, which blocks, which way. */
@@ -516,6 +527,17 @@ static bool in_range(const struct scst_device *dev, uint64_t lba, uint64_t nbloc
 	return lba <= end && nblocks <= end - lba;
 }
 
+/* Whether @td serves COMPARE AND WRITE, which writes a 0x0A segment's
+ * partial destination blocks (vdisk does, up to its MAXIMUM COMPARE AND
+ * WRITE LENGTH of VDISK_MAX_CAW_BLOCKS; the copy asks for one block). */
+static bool serves_compare_and_write(const struct scst_tgt_dev *td)
+{
+	const uint8_t cdb[16] = { COMPARE_AND_WRITE };
+	const struct scst_op_desc *op = scst_op_index_lookup(scst_dev_op_index(td->dev), cdb);
+
+	return op && (!op->available || op->available(td));
+}
+
 /* Every segment against its devices, before anything is copied: a list
  * that cannot be done whole writes nothing. */
 /* A copy within one device whose destination starts inside its source,
@@ -580,6 +602,18 @@ static bool resolve_steps(struct copy_job *job)
 			st->src_off = s->src_byte_off;
 			st->dst_off = s->dst_byte_off;
 			st->bytes = st->src_off || st->dst_off || st->len % sbs || st->len % dbs;
+			/* Its partial destination blocks are written by COMPARE
+			 * AND WRITE; a LUN without one could only lose another
+			 * writer's update of their kept bytes. */
+			if ((st->dst_off || (st->dst_off + st->len) % dbs) &&
+			    !serves_compare_and_write(st->dst)) {
+				job_fail(job, list_sense(SK_ILLEGAL_REQUEST,
+							 ASC_UNSUPPORTED_SEGMENT_DESCRIPTOR_TYPE_CODE,
+							 s->offset),
+					 "a segment's destination has partial blocks and no COMPARE "
+					 "AND WRITE");
+				return false;
+			}
 		}
 		if (!st->bytes && (st->len % sbs || st->len % dbs)) {
 			job_fail(job, list_sense(SK_ILLEGAL_REQUEST,
@@ -834,10 +868,19 @@ static void lane_edge_done(struct scst_cmd *cmd)
 {
 	struct copy_lane *l = cmd->internal_ctx;
 	struct copy_job *job = l->job;
+	uint32_t dbs = job->steps[job->cur].dst->dev->block_size;
 
-	assert(l->state == LANE_READING && l->bytes && l->edges_read < l->oc.nedges);
+	assert(l->state == LANE_READING && l->bytes &&
+	       (l->edge_reread ? l->edges_written : l->edges_read) < l->oc.nedges);
 	if (internal_ok(l, cmd, "READ of a partial destination block")) {
-		if (cmd->resp_data_len == job->steps[job->cur].dst->dev->block_size) {
+		if (cmd->resp_data_len == dbs && l->edge_reread) {
+			/* After a MISCOMPARE: its kept bytes as they are now
+			 * around the chunk's, and its COMPARE AND WRITE again. */
+			l->edge_reread = false;
+			copy_offset_keep(&l->oc, l->buf, l->cap, dbs, l->edges_written);
+			if (!job_stopping(job) && lane_issue(l, true))
+				return;
+		} else if (cmd->resp_data_len == dbs) {
 			l->edges_read++;
 			l->state = LANE_IDLE;
 			if (!job_stopping(job) && lane_issue(l, false))
@@ -847,6 +890,50 @@ static void lane_edge_done(struct scst_cmd *cmd)
 						 job->steps[job->cur].offset),
 				 "a READ returned less than asked");
 		}
+	}
+	lane_lost(l);
+	job->busy--;
+	schedule(job);
+}
+
+/* The COMPARE AND WRITE of a partial destination block ended. GOOD:
+ * the next partial block, or the whole ones, or (none) the chunk is
+ * written. MISCOMPARE: someone wrote the block since its READ, and
+ * writing the merged block would undo that write's kept bytes; the
+ * block is read and merged again, at most COPY_EDGE_RETRIES times a
+ * chunk. Any other failure, or one more MISCOMPARE, is the copy
+ * target's, as for a WRITE (its sense forwarded). */
+static void lane_edge_written(struct scst_cmd *cmd)
+{
+	struct copy_lane *l = cmd->internal_ctx;
+	struct copy_job *job = l->job;
+	uint8_t key = 0;
+	uint16_t asc = 0;
+
+	assert(l->state == LANE_WRITING && l->bytes && l->edges_written < l->oc.nedges);
+	if (!atomic_load(&cmd->aborted) && cmd->status == SAM_STAT_CHECK_CONDITION)
+		scsi_sense_decode(cmd->sense, cmd->sense_len, &key, &asc);
+	if (key == SK_MISCOMPARE && asc == ASC_MISCOMPARE_DURING_VERIFY &&
+	    l->miscompares < COPY_EDGE_RETRIES) {
+		l->miscompares++;
+		log_info_rl("session %s: copy (list id %" PRIu32 "): LUN %llu block %llu was written "
+			    "between the READ of its kept bytes and their COMPARE AND WRITE: read "
+			    "again (%u of %u)", job->sess->initiator_name, job->list_id,
+			    (unsigned long long)cmd->lun,
+			    (unsigned long long)l->oc.edge_lba[l->edges_written], l->miscompares,
+			    COPY_EDGE_RETRIES);
+		l->edge_reread = true;
+		if (!job_stopping(job) && lane_issue(l, false))
+			return;
+	} else if (internal_ok(l, cmd, "COMPARE AND WRITE of a partial destination block")) {
+		l->edges_written++;
+		/* Every block of the chunk was partial: it is written. */
+		if (l->edges_written == l->oc.nedges && l->oc.whole_nblocks == 0) {
+			lane_write_done(cmd);
+			return;
+		}
+		if (!job_stopping(job) && lane_issue(l, true))
+			return;
 	}
 	lane_lost(l);
 	job->busy--;
@@ -868,10 +955,16 @@ static bool lane_issue(struct copy_lane *l, bool write)
 	struct copy_job *job = l->job;
 	const struct copy_step *st = &job->steps[job->cur];
 	/* A chunk with byte offsets reads its partial destination blocks
-	 * before its source blocks, each into the buffer's edge area. */
-	bool edge = !write && l->bytes && l->edges_read < l->oc.nedges;
+	 * before its source blocks, each into its slot of the buffer's edge
+	 * area (and one again after its COMPARE AND WRITE miscompared);
+	 * it writes them before its whole blocks. */
+	bool edge = !write && l->bytes && (l->edge_reread || l->edges_read < l->oc.nedges);
+	bool edge_write = write && l->bytes && l->edges_written < l->oc.nedges;
 	const struct scst_tgt_dev *td = write || edge ? st->dst : st->src;
 	struct scst_internal_opts opts = { 0 };
+	uint64_t lba = write ? l->dst_lba : l->src_lba;
+	uint32_t io = write ? l->dst_io : l->src_io;
+	uint8_t *at = l->buf;
 	uint8_t cdb[16];
 	bool unmap;
 
@@ -896,22 +989,37 @@ static bool lane_issue(struct copy_lane *l, bool write)
 		schedule(job);
 		return true;
 	}
-	if (edge) {
+	if (edge || edge_write) {
 		uint32_t dbs = td->dev->block_size;
-		uint8_t *at = l->buf + copy_offset_edge_at(l->cap, dbs) +
-			      l->edges_read * copy_offset_edge_stride(dbs);
+		unsigned i = edge_write || l->edge_reread ? l->edges_written : l->edges_read;
+		uint8_t *slot = copy_offset_edge_slot(l->buf, l->cap, dbs, i);
 
-		rw16(cdb, READ_16, l->oc.edge_lba[l->edges_read], 1);
-		l->state = LANE_READING;
-		if (scst_internal_cmd_start(job->sess, td->lun, cdb, sizeof(cdb), SCST_DATA_READ,
-					    at, dbs, lane_edge_done, l))
+		/* COMPARE AND WRITE of one block: the Data-Out is the slot,
+		 * the block as read, then the block to write (SBC-4 5.2). */
+		rw16(cdb, edge_write ? COMPARE_AND_WRITE : READ_16, l->oc.edge_lba[i], 1);
+		if (edge_write) {
+			memset(cdb + 10, 0, 6);
+			cdb[13] = 1;
+		}
+		l->state = edge_write ? LANE_WRITING : LANE_READING;
+		if (scst_internal_cmd_start(job->sess, td->lun, cdb, sizeof(cdb),
+					    edge_write ? SCST_DATA_WRITE : SCST_DATA_READ, slot,
+					    edge_write ? 2 * dbs : dbs,
+					    edge_write ? lane_edge_written : lane_edge_done, l))
 			return true;
 		l->state = LANE_IDLE;
 		job_fail_status(job, SAM_STAT_BUSY, "no internal command could be issued");
 		return false;
 	}
-	rw16(cdb, write ? WRITE_16 : READ_16, write ? l->dst_lba : l->src_lba,
-	     (write ? l->dst_io : l->src_io) / td->dev->block_size);
+	/* The whole destination blocks of a chunk with byte offsets, from
+	 * where they are in its span. */
+	if (write && l->bytes) {
+		assert(l->oc.whole_nblocks > 0);
+		lba = l->oc.whole_lba;
+		io = l->oc.whole_nblocks * td->dev->block_size;
+		at = l->buf + (lba - l->dst_lba) * td->dev->block_size;
+	}
+	rw16(cdb, write ? WRITE_16 : READ_16, lba, io / td->dev->block_size);
 	/* In-kernel: the READ only checks, the WRITE copies from the
 	 * source (never with unmap: the zero ROD token does not offload). */
 	if (l->offload) {
@@ -930,7 +1038,7 @@ static bool lane_issue(struct copy_lane *l, bool write)
 					 unmap   ? SCST_DATA_NONE
 					 : write ? SCST_DATA_WRITE
 						 : SCST_DATA_READ,
-					 l->buf, unmap ? 0 : write ? l->dst_io : l->src_io, &opts,
+					 at, unmap ? 0 : io, &opts,
 					 write ? lane_write_done : lane_read_done, l))
 		return true;
 	l->state = LANE_IDLE;
@@ -966,7 +1074,8 @@ static void lane_take_chunk(struct copy_lane *l)
 		l->dst_lba = l->oc.dst_lba;
 		l->src_io = l->oc.src_nblocks * sbs;
 		l->dst_io = l->oc.dst_nblocks * dbs;
-		l->edges_read = 0;
+		l->edges_read = l->edges_written = l->miscompares = 0;
+		l->edge_reread = false;
 		job->issued += l->len;
 		l->offload = false;
 		return;

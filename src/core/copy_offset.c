@@ -30,7 +30,13 @@ uint64_t copy_offset_blocks(uint32_t off, uint64_t len, uint32_t bs)
 
 size_t copy_offset_edge_stride(uint32_t dbs)
 {
-	return ((size_t)dbs + BUF_POOL_ALIGN - 1) / BUF_POOL_ALIGN * BUF_POOL_ALIGN;
+	return (2 * (size_t)dbs + BUF_POOL_ALIGN - 1) / BUF_POOL_ALIGN * BUF_POOL_ALIGN;
+}
+
+uint8_t *copy_offset_edge_slot(uint8_t *buf, size_t cap, uint32_t dbs, unsigned i)
+{
+	assert(i < 2);
+	return buf + copy_offset_edge_at(cap, dbs) + i * copy_offset_edge_stride(dbs);
 }
 
 size_t copy_offset_edge_at(size_t cap, uint32_t dbs)
@@ -88,22 +94,35 @@ void copy_offset_next_chunk(const struct copy_offset_span *s, uint64_t issued,
 		c->edge_lba[c->nedges++] = c->dst_lba;
 	if (c->tail && !(c->head && c->dst_nblocks == 1))
 		c->edge_lba[c->nedges++] = c->dst_lba + c->dst_nblocks - 1;
+	c->whole_lba = c->dst_lba + c->head;
+	c->whole_nblocks = c->dst_nblocks - c->nedges;
 	assert((uint64_t)c->dst_nblocks * s->dbs <= max_span && c->len > 0);
 }
 
 void copy_offset_merge(const struct copy_offset_chunk *c, uint8_t *buf, size_t cap,
 		       uint32_t dbs)
 {
-	const uint8_t *edge = buf + copy_offset_edge_at(cap, dbs);
-	const uint8_t *tail_blk = edge + (c->nedges == 2 ? copy_offset_edge_stride(dbs) : 0);
-	size_t end = (size_t)c->dst_skip + c->len, span = (size_t)c->dst_nblocks * dbs;
-
 	/* The source bytes to where they land in the span (the ranges may
 	 * overlap either way), then the kept bytes of the partial blocks
 	 * around them. */
 	memmove(buf + c->dst_skip, buf + c->src_skip, c->len);
-	if (c->head)
-		memcpy(buf, edge, c->dst_skip);
-	if (c->tail)
-		memcpy(buf + end, tail_blk + (end - (span - dbs)), span - end);
+	for (unsigned i = 0; i < c->nedges; i++)
+		copy_offset_keep(c, buf, cap, dbs, i);
+}
+
+void copy_offset_keep(const struct copy_offset_chunk *c, uint8_t *buf, size_t cap, uint32_t dbs,
+		      unsigned i)
+{
+	uint8_t *slot = copy_offset_edge_slot(buf, cap, dbs, i);
+	uint64_t k = c->edge_lba[i] - c->dst_lba;
+	uint8_t *blk = buf + k * dbs;
+	/* Where the chunk's bytes end in this block. */
+	size_t end = (size_t)c->dst_skip + c->len - (size_t)(c->dst_nblocks - 1) * dbs;
+
+	assert(i < c->nedges && k < c->dst_nblocks);
+	if (c->head && k == 0)
+		memcpy(blk, slot, c->dst_skip);
+	if (c->tail && k == c->dst_nblocks - 1)
+		memcpy(blk + end, slot + end, dbs - end);
+	memcpy(slot + dbs, blk, dbs);
 }

@@ -3,7 +3,10 @@
  * that every check of PARSE and PRE_EXEC (LUN masking, reservations,
  * ALUA, not ready, read-only, the write range lock) applies to the I_T_L
  * nexus the command names. The copy manager (copy_job.c) reads and
- * writes its source and destination LUNs with them.
+ * writes its source and destination LUNs with them, and writes a 0x0A
+ * segment's partial destination blocks with COMPARE AND WRITE (its
+ * Data-Out, both instances, in the issuer's buffer; a MISCOMPARE is
+ * the issuer's to act on, like any CHECK CONDITION).
  *
  * How one differs from a driver's command:
  * - no driver callback sees it: its data is in the issuer's buffer

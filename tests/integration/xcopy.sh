@@ -184,6 +184,13 @@ if [ "$SCENARIO" = immed ]; then
 	grep -q "session iqn.2026-12.test:xcopy-a: background copy (list id 4100) terminated" "$LOG" ||
 		fail "no log line: the background copy (list id 0x1004) terminated with its session"
 fi
+# offsets_race: B's WRITEs landed between a copy's READ of a partial
+# block and its COMPARE AND WRITE, which miscompared and was redone.
+if [ "$SCENARIO" = offsets_race ]; then
+	n=$(grep -c "was written between the READ of its kept bytes and their COMPARE AND WRITE: read again" "$LOG")
+	[ "$n" -gt 0 ] || fail "offsets_race: no log line: a partial block's COMPARE AND WRITE miscompared and was redone"
+	note "offsets_race: $n log line(s) of a partial block read again after a MISCOMPARE"
+fi
 # cfr: which path wrote each destination's chunks of 1 MiB (the state
 # dump's counters, copy_job.c), and the handler's log lines once per
 # device: copy_file_range for the 64 MiB EXTENDED COPY and WRITE USING

@@ -40,6 +40,13 @@
  *                (chunks on both lanes): every byte of the destination
  *                around and inside the copied range read back; offsets
  *                at or beyond their block's end refused
+ *   offsets_race 200 0x0A copies with partial destination blocks (512- and
+ *                4096-byte LUNs) while B's WRITEs of one of those blocks
+ *                run in a tight loop: after each, the block's kept bytes
+ *                are B's last WRITE (no update lost to the copy's
+ *                read-modify-write), its copied bytes the source's, the
+ *                other partial block as it was (xcopy.sh: some of the
+ *                copy's COMPARE AND WRITEs miscompared and were redone)
  *   odx          POPULATE TOKEN / WRITE USING TOKEN / RECEIVE ROD TOKEN
  *                INFORMATION (copy_odx.c): round trips read back (two
  *                LUNs, one LUN, OFFSET INTO ROD, a partial transfer),
@@ -1466,6 +1473,233 @@ static bool service(struct iscsi_context *c, int ms)
 	if (poll(&pfd, 1, ms) < 0)
 		return false;
 	return iscsi_service(c, pfd.revents) == 0;
+}
+
+/* ---- partial blocks against another writer (scenario offsets_race) ---- */
+
+/* Sends @cdb to @lun of @n without waiting; @d (the Data-Out, if any)
+ * and @p must live until p->done. */
+static struct scsi_task *send_async(struct nexus *n, int lun, uint8_t *cdb, int dir,
+				    struct iscsi_data *d, struct pending *p)
+{
+	struct scsi_task *t = scsi_create_task(16, cdb, dir, d ? (int)d->size : 0);
+
+	memset(p, 0, sizeof(*p));
+	if (t && iscsi_scsi_command_async(n->c, lun, t, task_cb, d, p) == 0)
+		return t;
+	if (t)
+		scsi_free_scsi_task(t);
+	return NULL;
+}
+
+/* Services A's and B's sessions for at most @ms. */
+static bool service_pair(int ms)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = iscsi_get_fd(a.c), .events = (short)iscsi_which_events(a.c) },
+		{ .fd = iscsi_get_fd(b.c), .events = (short)iscsi_which_events(b.c) },
+	};
+
+	if (poll(pfd, 2, ms) < 0)
+		return false;
+	return iscsi_service(a.c, pfd[0].revents) == 0 && iscsi_service(b.c, pfd[1].revents) == 0;
+}
+
+/* One copy of the race: @nbytes from LUN 0 byte @src to byte @dst of
+ * @lun (@bs-byte blocks), one chunk with a partial block at each end. */
+struct race_layout {
+	int lun;
+	uint32_t bs;
+	const uint8_t *naa;
+	uint64_t src, dst;
+	uint32_t nbytes;
+};
+
+/* B's @k-th WRITE of block @lba: in the bytes the copy writes, the
+ * source's (so that B and the copy agree on them whoever comes last);
+ * elsewhere @k, 32 bits in every 4 bytes (so that any older WRITE's
+ * bytes differ from it). */
+static void race_block(const struct race_layout *l, uint64_t lba, uint32_t k, uint8_t *out)
+{
+	for (uint32_t i = 0; i < l->bs; i++) {
+		uint64_t o = lba * l->bs + i;
+
+		out[i] = o >= l->dst && o < l->dst + l->nbytes
+				 ? offsets_byte(LUN_SRC, l->src + (o - l->dst))
+				 : (uint8_t)(k >> (8 * (i % 4)) ^ i / 4 * 29);
+	}
+}
+
+/* What went wrong over the rounds, and B's WRITEs. */
+struct race_totals {
+	unsigned copies_bad, writes, writes_bad, lost, copied_bad, other_bad;
+};
+
+/* Runs the copy of @l once while B writes destination block @lba (its
+ * first or its last) in a tight loop for @b_secs (at least one WRITE;
+ * none for 0), then checks both partial blocks. Returns the copy's
+ * seconds; counts into @t. */
+static double race_round(const struct race_layout *l, uint64_t lba, double b_secs, uint32_t *k,
+			 struct race_totals *t)
+{
+	static uint8_t list[HDR + 2 * CSCD + SEG0A], wbuf[4096], last[4096], other[4096];
+	uint64_t head = l->dst / l->bs, tail = (l->dst + l->nbytes - 1) / l->bs;
+	uint64_t other_lba = lba == head ? tail : head;
+	struct iscsi_data ld = { .size = sizeof(list), .data = list }, wd = { .size = l->bs };
+	struct pending cp, wp;
+	struct scsi_task *ct, *wt = NULL;
+	uint8_t cdb[16] = { 0x88 };
+	double t0, took = -1;
+	bool b_on = b_secs > 0, wrote = false;
+	struct result r;
+
+	/* The other partial block before: it must stay as it is, but for
+	 * the copied bytes. */
+	put64(cdb + 2, other_lba);
+	put32(cdb + 10, 1);
+	send_lun_cdb(&a, l->lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)l->bs, &r);
+	if (r.status != SCSI_STATUS_GOOD || r.len != (int)l->bs) {
+		t->other_bad++;
+		return -1;
+	}
+	memcpy(other, r.data, l->bs);
+	for (uint32_t i = 0; i < l->bs; i++) {
+		uint64_t o = other_lba * l->bs + i;
+
+		if (o >= l->dst && o < l->dst + l->nbytes)
+			other[i] = offsets_byte(LUN_SRC, l->src + (o - l->dst));
+	}
+	header(list, 0x50, 2, 2 * CSCD, SEG0A, 0);
+	cscd_naa(list + HDR, id_src.naa, BS);
+	cscd_naa(list + HDR + CSCD, l->naa, l->bs);
+	seg0a(list + HDR + 2 * CSCD, 0, 1, l->nbytes, l->src / BS, l->dst / l->bs);
+	put16(list + HDR + 2 * CSCD + 28, (uint16_t)(l->src % BS));
+	put16(list + HDR + 2 * CSCD + 30, (uint16_t)(l->dst % l->bs));
+	ecopy_cdb(cdb, sizeof(list));
+	t0 = now();
+	ct = send_async(&a, LUN_SRC, cdb, SCSI_XFER_WRITE, &ld, &cp);
+	if (!ct) {
+		t->copies_bad++;
+		return -1;
+	}
+	wd.data = wbuf;
+	while (now() - t0 < 60) {
+		if (wt && wp.done) {
+			t->writes++;
+			if (wp.status == SCSI_STATUS_GOOD) {
+				memcpy(last, wbuf, l->bs);
+				wrote = true;
+			} else {
+				t->writes_bad++;
+			}
+			scsi_free_scsi_task(wt);
+			wt = NULL;
+		}
+		if (cp.done && took < 0)
+			took = now() - t0;
+		if (b_on && !wt && now() - t0 >= b_secs && (wrote || t->writes_bad))
+			b_on = false;
+		if (b_on && !wt) {
+			race_block(l, lba, ++*k, wbuf);
+			memset(cdb, 0, sizeof(cdb));
+			cdb[0] = 0x8a;
+			put64(cdb + 2, lba);
+			put32(cdb + 10, 1);
+			wt = send_async(&b, l->lun, cdb, SCSI_XFER_WRITE, &wd, &wp);
+			if (!wt) {
+				t->writes_bad++;
+				b_on = false;
+			}
+		}
+		if (cp.done && !wt && !b_on)
+			break;
+		if (!service_pair(5))
+			break;
+	}
+	if (!cp.done || cp.status != SCSI_STATUS_GOOD)
+		t->copies_bad++;
+	scsi_free_scsi_task(ct);
+	if (wt) {
+		t->writes_bad++;
+		scsi_free_scsi_task(wt);
+	}
+	/* B's block: its last WRITE's bytes everywhere (the copied ones are
+	 * the source's in both); the other: as it was, the copy laid in. */
+	memset(cdb, 0, sizeof(cdb));
+	cdb[0] = 0x88;
+	put64(cdb + 2, lba);
+	put32(cdb + 10, 1);
+	send_lun_cdb(&a, l->lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)l->bs, &r);
+	if (r.status != SCSI_STATUS_GOOD || r.len != (int)l->bs) {
+		t->lost++;
+	} else if (wrote) {
+		bool lost = false, copied_bad = false;
+
+		for (uint32_t i = 0; i < l->bs; i++) {
+			uint64_t o = lba * l->bs + i;
+			bool copied = o >= l->dst && o < l->dst + l->nbytes;
+
+			if (r.data[i] != last[i]) {
+				lost |= !copied;
+				copied_bad |= copied;
+			}
+		}
+		t->lost += lost;
+		t->copied_bad += copied_bad;
+	}
+	put64(cdb + 2, other_lba);
+	send_lun_cdb(&a, l->lun, cdb, 16, SCSI_XFER_READ, NULL, 0, (int)l->bs, &r);
+	if (r.status != SCSI_STATUS_GOOD || r.len != (int)l->bs || memcmp(r.data, other, l->bs))
+		t->other_bad++;
+	return took;
+}
+
+static void scenario_offsets_race(void)
+{
+	/* One chunk each (below the lane's span): 512 -> 512, 1000 KiB
+	 * and 333 bytes to byte 300 of LUN 1's block 4000 (its last block
+	 * partial too); 512 -> 4096, 700 KiB and 1234 bytes to byte 4000
+	 * of LUN 5's block 100. */
+	const struct race_layout lay[2] = {
+		{ LUN_DST, BS, id_dst.naa, 100 * BS + 17, 4000 * BS + 300, (1000u << 10) + 333 },
+		{ LUN_BIG, 4096, id_big.naa, 3000 * BS + 5, 100 * 4096 + 4000, (700u << 10) + 1234 },
+	};
+	struct race_totals t = { 0 };
+	double took[2];
+	uint32_t k = 0;
+	unsigned rounds = 0;
+
+	for (uint32_t b = 0; b < 8192; b += 2048)
+		offsets_fill(&a, LUN_SRC, BS, b, 2048);
+	/* How long each copy takes alone: B writes for a random part of
+	 * that, so that its last WRITE falls between the copy's READ of the
+	 * block and its write of it as often as not. */
+	for (int i = 0; i < 2; i++) {
+		took[i] = race_round(&lay[i], lay[i].dst / lay[i].bs, 0, &k, &t);
+		if (took[i] <= 0) {
+			pr_check(false, "the copy to LUN %d alone", lay[i].lun);
+			return;
+		}
+	}
+	srand(42);
+	for (int round = 0; round < 200; round++) {
+		const struct race_layout *l = &lay[round % 2];
+		uint64_t lba = (round / 2) % 2 ? (l->dst + l->nbytes - 1) / l->bs : l->dst / l->bs;
+		double b_secs = took[round % 2] * (0.05 + 0.9 * (double)rand() / RAND_MAX);
+
+		race_round(l, lba, b_secs, &k, &t);
+		rounds++;
+	}
+	pr_check(t.copies_bad == 0, "%u EXTENDED COPYs with partial destination blocks: %u not GOOD",
+		 rounds, t.copies_bad);
+	pr_check(t.writes > rounds && t.writes_bad == 0,
+		 "B's WRITEs of a partial block meanwhile: %u, %u not GOOD", t.writes, t.writes_bad);
+	pr_check(t.lost == 0, "B's last WRITE of the block holds its kept bytes after each copy "
+		 "(%u of %u lost to the copy's merge)", t.lost, rounds);
+	pr_check(t.copied_bad == 0, "the copied bytes are the source's after each copy (%u of %u "
+		 "not)", t.copied_bad, rounds);
+	pr_check(t.other_bad == 0, "the other partial block keeps its bytes (%u of %u not)",
+		 t.other_bad, rounds + 2);
 }
 
 static void scenario_abort(void)
@@ -3321,6 +3555,8 @@ int main(int argc, char **argv)
 		scenario_lid4();
 	else if (!strcmp(scenario, "offsets"))
 		scenario_offsets();
+	else if (!strcmp(scenario, "offsets_race"))
+		scenario_offsets_race();
 	else if (!strcmp(scenario, "target_sense"))
 		scenario_target_sense();
 	else if (!strcmp(scenario, "odx"))
