@@ -413,6 +413,10 @@ bool scst_internal_cmd_start_opts(struct scst_session *sess, uint64_t lun, const
 		cmd->internal_probe = opts->flags & SCST_INTERNAL_PROBE;
 		cmd->copy_src = opts->copy_src;
 		cmd->copy_src_lba = opts->copy_src_lba;
+		cmd->copy_src_nexus = opts->copy_src_nexus;
+		assert(!opts->copy_src || (opts->copy_src_nexus &&
+					   opts->copy_src_nexus->dev == opts->copy_src));
+		cmd->rod_token_claim = opts->rod_token_claim;
 	}
 	scst_cmd_prepare(cmd);
 	/* The issuer's buffer is the command's: PREPARE_SPACE allocates
@@ -618,9 +622,11 @@ static enum pre_exec_rc check_write_range(struct scst_cmd *cmd)
 		return PRE_EXEC_PASS;
 	/* A ROD token of these blocks no longer stands for what they held
 	 * at POPULATE TOKEN (copy_token.h): one relaxed load while there
-	 * is no token. Once per command: a parked writer comes back here. */
+	 * is no token. Once per command: a parked writer comes back here.
+	 * A WRITE USING TOKEN's own WRITE onto its claimed token's blocks
+	 * spares that token (copy_token.h). */
 	if ((cmd->op_flags & SCST_OP_WRITES_MEDIUM) && cmd->range_state == SCST_RANGE_NONE)
-		copy_token_note_write(cmd->dev, cmd->lba, cmd->nblocks);
+		copy_token_note_write(cmd->dev, cmd->lba, cmd->nblocks, cmd->rod_token_claim);
 	return scst_range_lock_enter(cmd) ? PRE_EXEC_PASS : PRE_EXEC_PARK;
 }
 
@@ -678,6 +684,16 @@ static enum cmd_rc cmd_exec(struct scst_cmd *cmd)
 
 		/* copy_job.c asks only for a pair of one handler with one. */
 		assert(h->copy_range && cmd->copy_src->handler == h);
+		/* The kernel reads the source while this executes: its blocks
+		 * are held as a READ would hold them, so that a COMPARE AND
+		 * WRITE on them is seen whole or not at all; with one queued
+		 * there the issuer reads and writes the chunk instead. */
+		if (!scst_range_lock_src_try(cmd->copy_src_nexus)) {
+			cmd->copy_range_busy = true;
+			scst_cmd_done(cmd);
+			return CMD_WAIT;
+		}
+		cmd->copy_src_held = true;
 		if (!h->copy_range(cmd, cmd->copy_src, cmd->copy_src_lba)) {
 			cmd->copy_range_refused = true;
 			scst_cmd_done(cmd);
@@ -732,6 +748,10 @@ static enum cmd_rc cmd_pre_xmit(struct scst_cmd *cmd)
 	/* Execution is over (or never happens): later commands of the task
 	 * set, and writers of other sessions, may go. */
 	scst_range_lock_leave(cmd);
+	if (cmd->copy_src_held) {
+		cmd->copy_src_held = false;
+		scst_range_lock_src_leave(cmd->copy_src_nexus);
+	}
 	if (cmd->in_task_set)
 		scst_order_leave(cmd);
 	if (atomic_load(&cmd->aborted)) {

@@ -221,6 +221,10 @@ struct copy_job {
 	 * checked for revocation after each read), the bytes written, and
 	 * who hears of the end. */
 	struct copy_token *token;
+	/* Its claim of the token when it writes the token's own blocks
+	 * (copy_token_claim(), made by copy_odx.c; 0: none): its WRITEs
+	 * carry it and spare the token. */
+	uint64_t token_claim;
 	uint64_t total_written;
 	copy_job_ended_fn on_end;
 	void *on_end_ctx;
@@ -804,6 +808,23 @@ static void lane_offload_refused(struct copy_lane *l, struct scst_cmd *cmd)
 	}
 }
 
+/* The chunk of @cmd, a copy_range() WRITE, found an exclusive command
+ * (COMPARE AND WRITE) queued on its source and wrote nothing: this one
+ * chunk is read and written, its READ taking its turn behind it; the
+ * next goes in-kernel again. */
+static void lane_offload_busy(struct copy_lane *l)
+{
+	struct copy_job *job = l->job;
+
+	atomic_fetch_add(&job->steps[job->cur].src->dev->copy_range_busy_chunks, 1);
+	l->offload = false;
+	if (job_stopping(job) || !lane_issue(l, false)) {
+		lane_lost(l);
+		job->busy--;
+		schedule(job);
+	}
+}
+
 static void lane_read_done(struct scst_cmd *cmd)
 {
 	struct copy_lane *l = cmd->internal_ctx;
@@ -812,7 +833,7 @@ static void lane_read_done(struct scst_cmd *cmd)
 	if (internal_ok(l, cmd, "READ")) {
 		/* Written since POPULATE TOKEN: what was read is not the
 		 * point-in-time copy the token stands for. */
-		if (l->job->token && atomic_load(&l->job->token->revoked))
+		if (l->job->token && !copy_token_stands(l->job->token, l->job->token_claim))
 			job_fail(l->job, scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_REVOKED),
 				 "its ROD token was revoked by a write to its source");
 		else if (cmd->resp_data_len == l->src_io) {
@@ -843,6 +864,10 @@ static void lane_write_done(struct scst_cmd *cmd)
 			lane_offload_refused(l, cmd);
 			return;
 		}
+		if (cmd->copy_range_busy) {
+			lane_offload_busy(l);
+			return;
+		}
 		atomic_fetch_add(l->offload ? &cmd->dev->copy_range_chunks
 					    : &cmd->dev->copy_rw_chunks, 1);
 		job->written += l->len;
@@ -851,7 +876,7 @@ static void lane_write_done(struct scst_cmd *cmd)
 		 * its probe: a write to the token's blocks meanwhile is found
 		 * here, the chunk written staying written (as one revoked
 		 * after lane_read_done() would have). */
-		if (l->offload && job->token && atomic_load(&job->token->revoked))
+		if (l->offload && job->token && !copy_token_stands(job->token, job->token_claim))
 			job_fail(job, scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_REVOKED),
 				 "its ROD token was revoked by a write to its source");
 	} else {
@@ -1025,8 +1050,11 @@ static bool lane_issue(struct copy_lane *l, bool write)
 	if (l->offload) {
 		opts.flags = write ? 0 : SCST_INTERNAL_PROBE;
 		opts.copy_src = write ? st->src->dev : NULL;
+		opts.copy_src_nexus = write ? st->src : NULL;
 		opts.copy_src_lba = l->src_lba;
 	}
+	if (write)
+		opts.rod_token_claim = job->token_claim;
 	if (unmap) {
 		/* WRITE SAME(16), UNMAP and NDOB: no Data-Out. A chunk is far
 		 * below any MAXIMUM WRITE SAME LENGTH. */
@@ -1506,7 +1534,8 @@ void scst_ext_copy_exec(struct scst_cmd *ec)
 }
 
 void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsigned n,
-			 struct copy_token *token, copy_job_ended_fn ended, void *ctx)
+			 struct copy_token *token, uint64_t token_claim, copy_job_ended_fn ended,
+			 void *ctx)
 {
 	struct copy_job *job = job_new(cmd);
 
@@ -1520,6 +1549,7 @@ void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsig
 		return;
 	}
 	job->token = token;
+	job->token_claim = token_claim;
 	job->on_end = ended;
 	job->on_end_ctx = ctx;
 	/* WRITE USING TOKEN's LIST IDENTIFIER (CDB 6-9), for COPY OPERATION

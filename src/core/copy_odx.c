@@ -15,6 +15,13 @@
  * lock of both LUNs apply; abort is the job's. The block device zero ROD
  * token (ROD type FFFF0001h) needs no store: its pieces write zeros.
  *
+ * A WRITE USING TOKEN whose destination overlaps its own token's blocks
+ * (a copy within one file) claims the token (copy_token.h), so that its
+ * own writes do not revoke it while every other write does, orders its
+ * pieces so that each reads its source before any piece overwrites it
+ * (order_pieces(); within a piece copy_job.c orders the chunks), and
+ * revokes the token when it ends (wut_end_claim()).
+ *
  * Both record their result under their LIST IDENTIFIER per I_T nexus
  * (struct odx_record below) for RECEIVE ROD TOKEN INFORMATION: the token
  * of a POPULATE TOKEN, the status and TRANSFER COUNT of a WRITE USING
@@ -418,6 +425,7 @@ static void populate_token(struct scst_cmd *cmd)
 		record_end(rec, cmd, 0);
 		return;
 	}
+	atomic_fetch_add(&cmd->dev->odx_tokens_made, 1);
 	pthread_mutex_lock(&records_lock);
 	memcpy(rec->token, t->bytes, COPY_TOKEN_LEN);
 	rec->has_token = true;
@@ -443,13 +451,44 @@ static struct scst_tgt_dev *session_lun_of(struct scst_session *sess,
 struct wut_ctx {
 	struct odx_record *rec;
 	struct copy_token *del; /* DEL_TKN: deleted once the copy has ended well */
+	/* Claimed (its pieces write the token's blocks): referenced, and
+	 * revoked when the copy ends, however it ends. */
+	struct copy_token *claimed;
+	uint64_t claim;
 	uint32_t block_size;
+	/* The destination, for its ODX counters (the dump): held by the
+	 * command's nexus, and in the background by the session the job
+	 * holds. */
+	struct scst_device *dst;
 };
+
+/* A WRITE USING TOKEN ended GOOD after @blocks: the destination counts
+ * it (the state dump). */
+static void wut_count(const struct wut_ctx *w, uint8_t status, uint64_t blocks)
+{
+	if (status != SAM_STAT_GOOD)
+		return;
+	atomic_fetch_add(&w->dst->odx_wut_done, 1);
+	atomic_fetch_add(&w->dst->odx_wut_blocks, blocks);
+}
+
+/* The copy of a claimant has ended: its token's blocks are no longer
+ * what POPULATE TOKEN saw (or may not be, for a copy cut short). */
+static void wut_end_claim(struct wut_ctx *w)
+{
+	if (!w->claimed)
+		return;
+	copy_token_claim_end(w->claimed, w->claim);
+	copy_token_put(w->claimed);
+	w->claimed = NULL;
+}
 
 static void wut_ended(struct scst_cmd *cmd, uint64_t bytes, void *ctx)
 {
 	struct wut_ctx *w = ctx;
 
+	wut_end_claim(w);
+	wut_count(w, cmd->status, bytes / w->block_size);
 	if (w->del) {
 		if (cmd->status == SAM_STAT_GOOD)
 			copy_token_delete(w->del);
@@ -466,6 +505,8 @@ static void wut_bg_ended(const struct copy_job_result *res, void *ctx)
 {
 	struct wut_ctx *w = ctx;
 
+	wut_end_claim(w);
+	wut_count(w, res->status, res->bytes_written / w->block_size);
 	if (w->del) {
 		if (res->status == SAM_STAT_GOOD)
 			copy_token_delete(w->del);
@@ -475,6 +516,71 @@ static void wut_bg_ended(const struct copy_job_result *res, void *ctx)
 		record_end_result(w->rec, res->status, res->sense, res->sense_len,
 				  res->bytes_written / w->block_size);
 	free(w);
+}
+
+/* Whether piece @w writes a block piece @r reads. */
+static bool piece_overwrites_source(const struct copy_piece *w, const struct copy_piece *r)
+{
+	uint32_t bs = w->dst->dev->block_size;
+
+	return !r->zeros && w->dst->dev == r->src->dev && w->dst_lba < r->src_lba + r->len / bs &&
+	       r->src_lba < w->dst_lba + w->len / bs;
+}
+
+/* Whether one of the @n pieces writes a block of @t's ranges. */
+static bool pieces_write_token(const struct copy_token *t, const struct copy_piece *p, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t nb = p[i].len / p[i].dst->dev->block_size;
+
+		if (p[i].dst->dev != t->dev)
+			continue;
+		for (unsigned k = 0; k < t->nranges; k++) {
+			if (p[i].dst_lba < t->ranges[k].lba + t->ranges[k].nblocks &&
+			    t->ranges[k].lba < p[i].dst_lba + nb)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* The pieces of a WRITE USING TOKEN onto its own token's blocks, put in
+ * an order where every piece runs before the pieces that overwrite its
+ * source, so that each reads the blocks as POPULATE TOKEN saw them (the
+ * job runs one piece after the other; within one piece whose source and
+ * destination overlap copy_job.c orders the chunks: from the end down
+ * when the destination is above, one at a time). Stable: the pieces
+ * keep the destination's order where they may. False when no order
+ * exists: the pieces overwrite each other's sources in a cycle (a swap
+ * of two extents), which only a copy held in memory could do. */
+static bool order_pieces(struct copy_piece *p, unsigned n)
+{
+	struct copy_piece out[2 * COPY_TOKEN_MAX_RANGES];
+	bool taken[2 * COPY_TOKEN_MAX_RANGES] = { false };
+
+	assert(n <= sizeof(out) / sizeof(out[0]));
+	for (unsigned k = 0; k < n; k++) {
+		unsigned i;
+
+		for (i = 0; i < n; i++) {
+			bool waits = false;
+
+			if (taken[i])
+				continue;
+			/* @i must wait while a piece not yet run reads what
+			 * @i writes. */
+			for (unsigned j = 0; j < n && !waits; j++)
+				waits = j != i && !taken[j] && piece_overwrites_source(&p[i], &p[j]);
+			if (!waits)
+				break;
+		}
+		if (i == n)
+			return false;
+		taken[i] = true;
+		out[k] = p[i];
+	}
+	memcpy(p, out, n * sizeof(*p));
+	return true;
 }
 
 /* Returns true when the command is to be ended by the caller (@w still
@@ -611,7 +717,30 @@ static bool write_using_token(struct scst_cmd *cmd, struct wut_ctx *w)
 		/* DEL_TKN: a second reference, dropped by wut_ended(). */
 		w->del = copy_token_get(tok, &why);
 	}
-	copy_job_run_pieces(cmd, pieces, npieces, t, wut_ended, w);
+	/* Onto its own token's blocks (a copy within one file): the token
+	 * is claimed, so that these writes do not revoke it while every
+	 * other write still does, the pieces are ordered to keep the point
+	 * in time, and the token is revoked at the end (wut_end_claim()). */
+	if (t && pieces_write_token(t, pieces, npieces)) {
+		if (!order_pieces(pieces, npieces)) {
+			copy_token_put(t);
+			refuse(cmd, "WRITE USING TOKEN",
+			       scsi_sense_make(SK_ILLEGAL_REQUEST, ASC_INSUFFICIENT_RESOURCES_TO_ORDER),
+			       "its ranges overwrite each other's sources in a cycle");
+			return true;
+		}
+		w->claim = copy_token_claim(t);
+		if (!w->claim) {
+			copy_token_put(t);
+			refuse(cmd, "WRITE USING TOKEN",
+			       scsi_sense_make(SK_COPY_ABORTED, ASC_TOKEN_REVOKED),
+			       "its ROD token was revoked or is being overwritten by another");
+			return true;
+		}
+		copy_token_hold(t);
+		w->claimed = t;
+	}
+	copy_job_run_pieces(cmd, pieces, npieces, t, w->claim, wut_ended, w);
 	/* IMMED: GOOD now, RECEIVE ROD TOKEN INFORMATION says 12h until the
 	 * job ends (unless it has ended already: then @w is gone). */
 	if ((p[2] & 0x01) && copy_job_background(cmd, wut_bg_ended, w)) {
@@ -646,6 +775,7 @@ void scst_odx_exec(struct scst_cmd *cmd)
 		return;
 	}
 	w->block_size = cmd->dev->block_size;
+	w->dst = cmd->dev;
 	w->rec = record_begin(cmd, &busy);
 	if (!w->rec) {
 		free(w);

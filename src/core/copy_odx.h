@@ -34,9 +34,14 @@ typedef void (*copy_job_ended_fn)(struct scst_cmd *cmd, uint64_t bytes_written, 
  * the nexuses, and takes over the caller's reference to @token (NULL
  * for none): every chunk read is checked against its revocation, and a
  * revoked token ends the copy with COPY ABORTED, INVALID TOKEN
- * OPERATION, TOKEN REVOKED. On the session's reactor. */
+ * OPERATION, TOKEN REVOKED. @token_claim (0: none) is the caller's claim
+ * of @token (copy_token_claim()) when the pieces write its blocks: the
+ * job's WRITEs carry it, and the pieces run in the order given, each
+ * read before it is overwritten (copy_odx.c orders them). On the
+ * session's reactor. */
 void copy_job_run_pieces(struct scst_cmd *cmd, const struct copy_piece *p, unsigned n,
-			 struct copy_token *token, copy_job_ended_fn ended, void *ctx);
+			 struct copy_token *token, uint64_t token_claim, copy_job_ended_fn ended,
+			 void *ctx);
 
 /* @sess has ended (session.c, on its reactor, once no command of it is
  * left): its RECEIVE ROD TOKEN INFORMATION records go. The tokens its

@@ -150,16 +150,23 @@ struct copy_token *copy_token_get(const uint8_t *bytes, uint16_t *why)
 
 	pthread_mutex_lock(&store_lock);
 	expire_locked(now);
+	*why = ASC_TOKEN_UNKNOWN;
 	list_for_each_entry(t, &store, entry) {
 		if (!memcmp(t->bytes, bytes, COPY_TOKEN_LEN)) {
+			/* Claimed: a WRITE USING TOKEN is overwriting its
+			 * blocks, so it stands for nothing any more. */
+			if (atomic_load(&t->claim)) {
+				*why = ASC_TOKEN_REVOKED;
+				break;
+			}
 			found = t;
 			t->refs++;
 			t->last_use_ns = now;
 			break;
 		}
 	}
-	*why = ASC_TOKEN_UNKNOWN;
-	for (unsigned i = 0; !found && i < COPY_TOKEN_TOMBSTONES; i++) {
+	for (unsigned i = 0; !found && *why == ASC_TOKEN_UNKNOWN && i < COPY_TOKEN_TOMBSTONES;
+	     i++) {
 		if (tombstones[i].asc && !memcmp(tombstones[i].bytes, bytes, COPY_TOKEN_LEN))
 			*why = tombstones[i].asc;
 	}
@@ -174,10 +181,43 @@ void copy_token_put(struct copy_token *t)
 	pthread_mutex_unlock(&store_lock);
 }
 
+void copy_token_hold(struct copy_token *t)
+{
+	pthread_mutex_lock(&store_lock);
+	assert(t->refs > 0);
+	t->refs++;
+	pthread_mutex_unlock(&store_lock);
+}
+
 void copy_token_delete(struct copy_token *t)
 {
 	pthread_mutex_lock(&store_lock);
 	remove_locked(t, ASC_TOKEN_DELETED);
+	pthread_mutex_unlock(&store_lock);
+}
+
+uint64_t copy_token_claim(struct copy_token *t)
+{
+	static uint64_t next_claim = 1;
+	uint64_t claim = 0;
+
+	pthread_mutex_lock(&store_lock);
+	assert(t->refs > 0);
+	if (!list_empty(&t->entry) && !atomic_load(&t->revoked) && !atomic_load(&t->claim)) {
+		claim = next_claim++;
+		atomic_store(&t->claim, claim);
+	}
+	pthread_mutex_unlock(&store_lock);
+	return claim;
+}
+
+static void revoke_locked(struct copy_token *t);
+
+void copy_token_claim_end(struct copy_token *t, uint64_t claim)
+{
+	pthread_mutex_lock(&store_lock);
+	assert(claim && atomic_load(&t->claim) == claim);
+	revoke_locked(t);
 	pthread_mutex_unlock(&store_lock);
 }
 
@@ -204,13 +244,16 @@ static void revoke_locked(struct copy_token *t)
 	remove_locked(t, ASC_TOKEN_REVOKED);
 }
 
-void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks)
+void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks,
+				uint64_t claim)
 {
 	struct copy_token *t, *n;
 
 	pthread_mutex_lock(&store_lock);
 	list_for_each_entry_safe(t, n, &store, entry) {
-		if (t->dev != dev)
+		/* The claimant's own writes: it copies in an order that reads
+		 * every block before writing it (copy_odx.c). */
+		if (t->dev != dev || (claim && atomic_load(&t->claim) == claim))
 			continue;
 		for (unsigned i = 0; i < t->nranges; i++) {
 			const struct copy_token_range *r = &t->ranges[i];

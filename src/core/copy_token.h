@@ -27,7 +27,18 @@
  * end long before: a token is not the session's (Windows hands a token
  * to another host of its cluster), so nothing of a session's end
  * touches the store. It holds a reference to its source device, so the pointer
- * compared with a LUN's device is never one of a later device. */
+ * compared with a LUN's device is never one of a later device.
+ *
+ * A WRITE USING TOKEN onto its own token's blocks (a copy within one
+ * file, destination and source on one device, overlapping) claims the
+ * token first (copy_token_claim()): from then on the token stands for
+ * nobody else (copy_token_get() answers TOKEN REVOKED, and a WRITE USING
+ * TOKEN already using it stops at its next chunk), the claimant's own
+ * internal WRITEs (which carry the claim, cmd->rod_token_claim) do not
+ * revoke it while any other write still does, and when the claimant ends
+ * (copy_token_claim_end()) the token is revoked: its blocks no longer
+ * hold what they held at POPULATE TOKEN. The claimant keeps the point in
+ * time by the order it copies in (copy_odx.c, copy_job.c). */
 #ifndef USCST_CORE_COPY_TOKEN_H
 #define USCST_CORE_COPY_TOKEN_H
 
@@ -69,6 +80,9 @@ enum copy_token_asc {
 	ASC_TOKEN_DELETED = 0x2309,
 	ASC_INVALID_TOKEN_LENGTH = 0x230a,
 	ASC_INSUFFICIENT_RESOURCES_TO_CREATE_ROD_TOKEN = 0x550d,
+	/* INSUFFICIENT RESOURCES: a WRITE USING TOKEN whose pieces overwrite
+	 * each other's sources in a cycle would need the blocks held. */
+	ASC_INSUFFICIENT_RESOURCES_TO_ORDER = 0x5503,
 };
 
 struct copy_token_range {
@@ -89,6 +103,9 @@ struct copy_token {
 	/* Revoked (a block of the ranges written since POPULATE TOKEN, the
 	 * device shrunk or its medium ejected): out of the store too. */
 	atomic_bool revoked;
+	/* The claim of the WRITE USING TOKEN writing the token's own blocks
+	 * (0: none); set once, under the store's mutex. */
+	atomic_uint_fast64_t claim;
 };
 
 /* Tokens in the store, all devices (each device counts its own in
@@ -110,8 +127,26 @@ struct copy_token *copy_token_create(struct scst_device *dev, const struct copy_
  * UNKNOWN. */
 struct copy_token *copy_token_get(const uint8_t *bytes, uint16_t *why);
 void copy_token_put(struct copy_token *t);
+/* One more reference to @t, which the caller holds one of. */
+void copy_token_hold(struct copy_token *t);
 /* Takes @t out of the store (DEL_TKN). */
 void copy_token_delete(struct copy_token *t);
+
+/* @t (referenced by the caller) for a WRITE USING TOKEN that writes its
+ * blocks: a claim (never 0), or 0 when @t is revoked, out of the store
+ * or claimed already (the caller answers TOKEN REVOKED). */
+uint64_t copy_token_claim(struct copy_token *t);
+/* The claimant of @claim has ended, however: @t is revoked. */
+void copy_token_claim_end(struct copy_token *t, uint64_t claim);
+/* Whether @t still stands for its blocks' data as of POPULATE TOKEN for
+ * the WRITE USING TOKEN holding @claim (0: none): not revoked, and not
+ * claimed by another. Checked after every chunk the job reads. */
+static inline bool copy_token_stands(const struct copy_token *t, uint64_t claim)
+{
+	uint64_t c = atomic_load(&t->claim);
+
+	return !atomic_load(&t->revoked) && (c == 0 || c == claim);
+}
 
 /* @dev is being destroyed: its tokens leave the store (the references
  * they hold go once no WRITE USING TOKEN uses them). */
@@ -122,18 +157,20 @@ void copy_token_forget_device(struct scst_device *dev);
  * still stand for what their blocks hold. */
 void copy_token_device_resized(struct scst_device *dev, uint64_t nblocks);
 
-void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks);
+void copy_token_note_write_slow(struct scst_device *dev, uint64_t lba, uint64_t nblocks,
+				uint64_t claim);
 
 /* @cmd (in PRE_EXEC, writing the medium) writes @cmd->nblocks from
- * @cmd->lba of its device: every token with a block there is revoked.
+ * @cmd->lba of its device: every token with a block there is revoked,
+ * but the one @claim (cmd->rod_token_claim; 0: none) is the claim of.
  * A command without a block range (nblocks 0: UNMAP, FORMAT UNIT,
  * SANITIZE, WRITE SAME to the end) revokes all of the device's. */
 static inline void copy_token_note_write(struct scst_device *dev, uint64_t lba,
-					 uint64_t nblocks)
+					 uint64_t nblocks, uint64_t claim)
 {
 	if (atomic_load_explicit(&dev->rod_tokens, memory_order_relaxed) == 0)
 		return;
-	copy_token_note_write_slow(dev, lba, nblocks);
+	copy_token_note_write_slow(dev, lba, nblocks, claim);
 }
 
 #endif

@@ -111,6 +111,16 @@ static void dump_copies(const struct scst_device *dev)
 			 "(copy_file_range), %llu by READ/WRITE%s",
 			 dev->name, (unsigned long long)by_kernel, (unsigned long long)by_rw,
 			 refused ? "; copy_range refused" : "");
+	if (atomic_load(&dev->odx_tokens_made) || atomic_load(&dev->odx_wut_done))
+		log_info("dump: ODX of device %s: %llu ROD token(s) made, %llu WRITE USING "
+			 "TOKEN(s) wrote %llu block(s) to it", dev->name,
+			 (unsigned long long)atomic_load(&dev->odx_tokens_made),
+			 (unsigned long long)atomic_load(&dev->odx_wut_done),
+			 (unsigned long long)atomic_load(&dev->odx_wut_blocks));
+	if (atomic_load(&dev->copy_range_busy_chunks))
+		log_info("dump: copies from device %s: %llu in-kernel chunk(s) read and written "
+			 "for a COMPARE AND WRITE queued on it", dev->name,
+			 (unsigned long long)atomic_load(&dev->copy_range_busy_chunks));
 }
 
 static void dump_device(struct scst_device *dev, void *arg)

@@ -54,13 +54,24 @@ bool scst_internal_cmd_start(struct scst_session *sess, uint64_t lun, const uint
  * - copy_src: a WRITE whose EXEC calls the handler's copy_range(cmd,
  *   copy_src, copy_src_lba) instead of the row's exec (the device's
  *   handler must be copy_src's and have one); done() sees
- *   cmd->copy_range_refused when nothing was written. */
+ *   cmd->copy_range_refused when nothing was written, or
+ *   cmd->copy_range_busy when an exclusive command (COMPARE AND WRITE)
+ *   was queued on the source at EXEC: nothing written this time, the
+ *   issuer reads and writes the chunk;
+ * - rod_token_claim: see struct scst_internal_opts. */
 #define SCST_INTERNAL_PROBE 0x1u
 
 struct scst_internal_opts {
 	unsigned flags;
 	struct scst_device *copy_src; /* held by the issuer until done() */
+	/* copy_src's nexus on the same session (copy_src is its device):
+	 * the WRITE holds the source's blocks in its range lock as a
+	 * reader while the kernel copies (range_lock.h). */
+	struct scst_tgt_dev *copy_src_nexus;
 	uint64_t copy_src_lba;
+	/* A WRITE of a WRITE USING TOKEN that claimed its token
+	 * (copy_token_claim()): it does not revoke that token. */
+	uint64_t rod_token_claim;
 };
 
 /* scst_internal_cmd_start() with @opts (NULL: none). */

@@ -39,6 +39,11 @@
  * cannot fail), holding a reference so that a command that ended
  * meanwhile is still there to be looked at.
  *
+ * An in-kernel copy's WRITE (copy_file_range, the copy manager's) reads
+ * its source while it executes, on another device or other blocks of its
+ * own: it holds that source as a lock-free reader of its nexus there for
+ * that time (scst_range_lock_src_try()), and never queues for it.
+ *
  * The range is what PARSE set in cmd->lba / cmd->nblocks; a writer without
  * one (nblocks 0) is not held at all. A writer whose blocks are not one
  * range (UNMAP's descriptors, EXTENDED COPY, WRITE USING TOKEN) must give
@@ -151,6 +156,33 @@ bool scst_range_lock_enter(struct scst_cmd *cmd)
 	pthread_mutex_unlock(&dev->lock);
 	cmd->range_state = SCST_RANGE_QUEUED;
 	return granted;
+}
+
+/* The lock-free writer's path, for a nexus rather than a command: one
+ * more executing on @td that an exclusive command sums, and when it was
+ * the last of the nexus, a queued exclusive one may go. */
+bool scst_range_lock_src_try(struct scst_tgt_dev *td)
+{
+	atomic_fetch_add(&td->untracked_writes, 1);
+	if (atomic_load(&td->dev->range_exclusive) == 0)
+		return true;
+	/* Queued behind one would make this WRITE wait for the source's
+	 * queue while holding its place in the destination's: not taken. */
+	scst_range_lock_src_leave(td);
+	return false;
+}
+
+void scst_range_lock_src_leave(struct scst_tgt_dev *td)
+{
+	struct scst_device *dev = td->dev;
+
+	assert(atomic_load(&td->untracked_writes) > 0);
+	if (atomic_fetch_sub(&td->untracked_writes, 1) == 1 &&
+	    atomic_load(&dev->range_exclusive) > 0) {
+		pthread_mutex_lock(&dev->lock);
+		regrant_locked(dev);
+		pthread_mutex_unlock(&dev->lock);
+	}
 }
 
 void scst_range_lock_leave(struct scst_cmd *cmd)

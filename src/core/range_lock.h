@@ -9,6 +9,7 @@
 
 struct scst_cmd;
 struct scst_device;
+struct scst_tgt_dev;
 
 /* Device creation: an empty lock. */
 void scst_range_lock_init(struct scst_device *dev);
@@ -27,5 +28,17 @@ bool scst_range_lock_enter(struct scst_cmd *cmd);
  * may go. Does nothing for a command that holds nothing. Command's
  * reactor. */
 void scst_range_lock_leave(struct scst_cmd *cmd);
+
+/* The source of an in-kernel copy (a copy_src WRITE's EXEC, cmd.c): the
+ * kernel reads @td's device while the WRITE executes, with no READ of
+ * its own in the lock, so the WRITE counts itself as a lock-free reader
+ * of the source nexus @td for that time, and an exclusive command (a
+ * COMPARE AND WRITE on the source) that comes meanwhile waits for it as
+ * for a READ. Never waits: false when an exclusive command is queued on
+ * the device now (the caller then copies the chunk by READ and WRITE,
+ * whose READ takes its turn in the queue). True: held until
+ * scst_range_lock_src_leave(). @td's reactor. */
+bool scst_range_lock_src_try(struct scst_tgt_dev *td);
+void scst_range_lock_src_leave(struct scst_tgt_dev *td);
 
 #endif

@@ -562,6 +562,16 @@ struct scst_device {
 	atomic_uint_fast64_t copy_range_chunks;
 	atomic_uint_fast64_t copy_rw_chunks;
 	atomic_bool copy_range_refused;
+	/* In-kernel chunks from this device that found an exclusive command
+	 * (COMPARE AND WRITE) queued on it at their EXEC and were read and
+	 * written instead (range_lock.h's scst_range_lock_src_try()). */
+	atomic_uint_fast64_t copy_range_busy_chunks;
+	/* ODX through this device (copy_odx.c; the state dump shows them):
+	 * ROD tokens POPULATE TOKEN made of it, and WRITE USING TOKENs that
+	 * wrote it and ended GOOD, with the blocks they wrote. */
+	atomic_uint_fast64_t odx_tokens_made;
+	atomic_uint_fast64_t odx_wut_done;
+	atomic_uint_fast64_t odx_wut_blocks;
 	uint32_t dev_id;         /* small number, unique in the process */
 
 	/* Mode parameters that change the core's behaviour; written by
@@ -906,6 +916,18 @@ struct scst_cmd {
 	bool copy_range_refused;
 	struct scst_device *copy_src;
 	uint64_t copy_src_lba;
+	/* The in-kernel copy holds the source's blocks as a reader of the
+	 * range lock from its EXEC to PRE_XMIT (copy_src_held), through its
+	 * nexus copy_src_nexus; copy_range_busy: it could not (an exclusive
+	 * command was queued there) and wrote nothing. */
+	struct scst_tgt_dev *copy_src_nexus;
+	bool copy_src_held;
+	bool copy_range_busy;
+	/* The claim (copy_token.h) of the WRITE USING TOKEN this internal
+	 * WRITE belongs to, when that one writes its own token's blocks: its
+	 * write does not revoke that token (0: none, every overlapping
+	 * token is revoked). */
+	uint64_t rod_token_claim;
 
 	struct list_head sess_entry; /* sess->cmds */
 	struct list_head dev_entry;  /* dev->cmds */

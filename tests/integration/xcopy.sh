@@ -214,4 +214,16 @@ if [ "$SCENARIO" = cfr ]; then
 		[ "$(grep -cF "$want" "$LOG")" = 1 ] || fail "cfr: not one log line \"$want\""
 	done
 fi
+# cfr_caw: some in-kernel chunks from src found one of B's COMPARE AND
+# WRITEs queued on it and were read and written instead (the source held
+# as a reader across copy_file_range, range_lock.h).
+if [ "$SCENARIO" = cfr_caw ]; then
+	dump=$(dump_state "cfr_caw")
+	n=$(sed -n 's/^dump: copies from device src: \([0-9]*\) in-kernel chunk(s) read and written for a COMPARE AND WRITE queued on it$/\1/p' <<< "$dump")
+	[ -n "$n" ] && [ "$n" -gt 0 ] ||
+		fail "cfr_caw: no dump line: in-kernel chunks from src that met a queued COMPARE AND WRITE"
+	note "cfr_caw: $n in-kernel chunk(s) from src read and written for a queued COMPARE AND WRITE"
+	grep -q "^dump: copies to device dst: [1-9][0-9]* chunk(s) by copy_range" <<< "$dump" ||
+		fail "cfr_caw: no chunk to dst went by copy_range"
+fi
 stop_uscstd

@@ -79,6 +79,15 @@
  *   preempt      another initiator's PREEMPT AND ABORT of the copying
  *                nexus's key at the destination stops its foreground and
  *                its background copy, nothing written after
+ *   odx_overlap  WRITE USING TOKEN onto its own token's blocks: the
+ *                destination above, below, in place, two pieces that must
+ *                run in reverse; LUN 0's file holds the point-in-time copy
+ *                and the token is revoked after (TOKEN REVOKED); a swap of
+ *                two extents is refused (5/55/03) and writes nothing;
+ *                another command's write into the token's blocks revokes
+ *                a running copy, to another LUN or onto its own blocks
+ *   odx_abort    ABORT TASK of a running WRITE USING TOKEN: answered at
+ *                once, RRTI 60h, the list id, token and LUNs usable after
  *   odx_immed    WRITE USING TOKEN with IMMED: RRTI 12h, then 01h, the data
  *                read back; stopped by COPY OPERATION ABORT: 60h, nothing
  *                beyond its TRANSFER COUNT; POPULATE TOKEN with IMMED
@@ -96,6 +105,10 @@
  *                to an O_DIRECT LUN and 16 MiB + 1 MiB to one on tmpfs
  *                (EXDEV): the same data by READ and WRITE (xcopy.sh checks
  *                which path wrote what in the state dump and the log)
+ *   cfr_caw      20 in-kernel EXTENDED COPYs of 8 MiB while another session's
+ *                COMPARE AND WRITEs flip 32 of the copied blocks: all GOOD,
+ *                no copy with half of one (xcopy.sh: the dump shows chunks
+ *                that met a queued COMPARE AND WRITE read and written)
  *   abort        a long copy (nullio -> nullio, 31.5 GiB) is aborted by
  *                ABORT TASK while it runs: the TMF completes at once, the
  *                copy ended with errors after a fraction of its segments;
@@ -2171,23 +2184,8 @@ static void scenario_odx(void)
 		       "a token 2.2 s after its 1 s timeout (TOKEN EXPIRED)");
 	}
 
-	/* Revoked while the copy runs: a WRITE USING TOKEN onto its own
-	 * token's blocks (LUN 0, 4 MiB from LBA 0 to LBA 2048: copied from
-	 * the end down, 1 MiB chunks) revokes the token with its second
-	 * chunk's write; a chunk read after that stops the copy, with the
-	 * chunks written so far in TRANSFER COUNT. */
-	if (populate(&a, LUN_SRC, 22, 0, (struct range[]){ { 0, 8192 } }, 1, tok2)) {
-		wut(&a, LUN_SRC, 23, tok2, 0, false, (struct range[]){ { 2048, 8192 } }, 1, &r);
-		expect(&r, "CHECK CONDITION A/23/06",
-		       "WRITE USING TOKEN overwriting its own token's blocks");
-		rrti(&a, LUN_SRC, 23, &r);
-		pr_check(r.status == SCSI_STATUS_GOOD && r.data[5] == 0x02 &&
-				 be32(r.data + 20) >= 4096 && be32(r.data + 20) < 8192 &&
-				 be32(r.data + 20) % 2048 == 0,
-			 "RRTI: completed with errors (%02x) after %u of 8192 blocks, whole chunks",
-			 r.data[5], be32(r.data + 20));
-		write_blocks(&a, LUN_SRC, 0, 128, 0x41, 0);
-	}
+	/* Revocation while a copy runs, and a WRITE USING TOKEN onto its
+	 * own token's blocks: scenario odx_overlap. */
 
 	/* Another target that maps the source too: A's token used by A's
 	 * session there, onto target 2's own LUN. */
@@ -3527,6 +3525,486 @@ static void scenario_cfr(void)
 	free(data);
 }
 
+/* ---- WRITE USING TOKEN onto its own token's blocks; ABORT TASK of one
+ * (odx_overlap, odx_abort) ---- */
+
+#define OVL_BYTES (16u << 20) /* of LUN 0 (src.img), read from the file */
+
+/* LUN 0's first OVL_BYTES, from its backing file (the page cache: fileio
+ * writes through it). */
+static uint8_t *lun0_file(void)
+{
+	const char *dir = getenv("XCOPY_WORKDIR");
+	char path[512];
+	uint8_t *buf = malloc(OVL_BYTES);
+	FILE *f;
+	size_t n = 0;
+
+	snprintf(path, sizeof(path), "%s/src.img", dir ? dir : ".");
+	f = fopen(path, "rb");
+	if (buf && f)
+		n = fread(buf, 1, OVL_BYTES, f);
+	if (f)
+		fclose(f);
+	if (n != OVL_BYTES) {
+		pr_check(false, "%s: %zu of %u bytes read", path, n, OVL_BYTES);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* LUN 0's first OVL_BYTES written so that every block differs from
+ * every other (pattern() repeats every 256 blocks, and a move by a
+ * multiple of that would go unseen): its LBA in bytes 0-7, @seed in 8,
+ * pattern() after. */
+static bool ovl_fill(uint8_t seed)
+{
+	const uint32_t per = 2048;
+	uint8_t *buf = malloc((size_t)per * BS), cdb[16];
+	struct result r;
+	bool ok = buf != NULL;
+
+	for (uint64_t lba = 0; ok && lba < OVL_BYTES / BS; lba += per) {
+		for (uint32_t k = 0; k < per; k++) {
+			uint8_t *blk = buf + (size_t)k * BS;
+
+			for (unsigned i = 0; i < BS; i++)
+				blk[i] = pattern(seed, lba + k, i);
+			put64(blk, lba + k);
+			blk[8] = seed;
+		}
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x8a;
+		put64(cdb + 2, lba);
+		put32(cdb + 10, per);
+		send_lun_cdb(&a, LUN_SRC, cdb, 16, SCSI_XFER_WRITE, buf, (int)(per * BS), 0, &r);
+		ok = r.status == SCSI_STATUS_GOOD;
+		if (!ok)
+			pr_check(false, "WRITE(16) of LUN 0 LBA %llu: %s", (unsigned long long)lba,
+				 describe(&r));
+	}
+	free(buf);
+	return ok;
+}
+
+/* Whether @after is @before with each of the @n (src, dst, nblocks)
+ * moves applied as one point-in-time copy: the blocks of every
+ * destination hold what the source held before, all others are as
+ * before. */
+struct ovl_move { uint64_t src, dst; uint32_t nblocks; };
+
+static bool ovl_same(const uint8_t *before, const uint8_t *after, const struct ovl_move *m,
+		     unsigned n, uint64_t *bad_lba)
+{
+	for (uint64_t lba = 0; lba < OVL_BYTES / BS; lba++) {
+		uint64_t from = lba;
+
+		for (unsigned i = 0; i < n; i++) {
+			if (lba >= m[i].dst && lba < m[i].dst + m[i].nblocks)
+				from = m[i].src + (lba - m[i].dst);
+		}
+		if (memcmp(after + lba * BS, before + from * BS, BS)) {
+			*bad_lba = lba;
+			return false;
+		}
+	}
+	return true;
+}
+
+/* One WRITE USING TOKEN of LUN 0 onto LUN 0, its token of @src ranges,
+ * to the @dst ranges: GOOD, the data a point-in-time copy gives, RRTI
+ * 01h with every block, and then the token is revoked (TOKEN REVOKED
+ * for a second WRITE USING TOKEN with it). */
+static void overlap_round(const char *what, uint32_t id, const struct range *src, unsigned ns,
+			  const struct range *dst, unsigned nd, const struct ovl_move *m,
+			  unsigned nm)
+{
+	uint8_t tok[TOKEN_LEN];
+	uint8_t *before, *after;
+	uint64_t blocks = 0, bad = 0;
+	struct result r;
+
+	for (unsigned i = 0; i < nm; i++)
+		blocks += m[i].nblocks;
+	if (!ovl_fill((uint8_t)(0x50 + id)) || !populate(&a, LUN_SRC, id, 0, src, ns, tok))
+		return;
+	before = lun0_file();
+	wut(&a, LUN_SRC, id + 1, tok, 0, false, dst, nd, &r);
+	expect(&r, "GOOD", "%s: WRITE USING TOKEN onto its own token's blocks", what);
+	after = lun0_file();
+	if (before && after) {
+		bool same = ovl_same(before, after, m, nm, &bad);
+
+		pr_check(same, "%s: LUN 0 holds the point-in-time copy of the token's blocks%s%llu",
+			 what, same ? "" : "; first wrong block ", same ? 0ull : (unsigned long long)bad);
+	}
+	free(before);
+	free(after);
+	expect_wut_info(&a, LUN_SRC, id + 1, 0x01, blocks);
+	wut(&a, LUN_DST, id + 2, tok, 0, false, (struct range[]){ { 0, 8 } }, 1, &r);
+	expect(&r, "CHECK CONDITION A/23/06",
+	       "%s: a second WRITE USING TOKEN with the token (revoked by the first)", what);
+}
+
+/* An asynchronous WRITE USING TOKEN of @tok on @n to @lun, @dst. */
+static struct scsi_task *wut_async(struct nexus *n, int lun, uint32_t id, const uint8_t *tok,
+				   const struct range *dst, unsigned nd, struct pending *p,
+				   uint8_t *list, struct iscsi_data *d)
+{
+	uint8_t cdb[16];
+	struct scsi_task *t;
+	unsigned len = wut_list(list, tok, 0, false, dst, nd);
+
+	memset(p, 0, sizeof(*p));
+	d->data = list;
+	d->size = len;
+	odx_cdb(cdb, 0x11, id, len);
+	t = scsi_create_task(16, cdb, SCSI_XFER_WRITE, len);
+	if (!t || iscsi_scsi_command_async(n->c, lun, t, task_cb, d, p)) {
+		pr_check(false, "%s: the WRITE USING TOKEN (list id %#x) is sent", n->label, id);
+		if (t)
+			scsi_free_scsi_task(t);
+		return NULL;
+	}
+	return t;
+}
+
+/* A WRITE USING TOKEN of 1 GiB of nullio LUN 2 (to LUN 3, or onto LUN
+ * 2 itself from 1024 blocks up when @onto_self) that B's WRITEs of LBA
+ * 100 of LUN 2 revoke while it runs: TOKEN REVOKED, RRTI 02h after some
+ * of its blocks and not all. A try where the first write came before
+ * the copy wrote anything is tried again, up to 5. */
+static void revoked_while_running(const char *what, bool onto_self, uint32_t id)
+{
+	const uint32_t nb = 1u << 21;
+	static uint8_t list[WUT_HDR + 16];
+	uint8_t tok[TOKEN_LEN];
+	struct iscsi_data d;
+	struct pending p;
+	struct scsi_task *t;
+	struct result r;
+	uint64_t blocks = 0;
+	double t0;
+
+	for (int attempt = 0; attempt < 5; attempt++, id += 4) {
+		if (!populate(&a, LUN_NULL_A, id, 0, (struct range[]){ { 0, nb } }, 1, tok))
+			return;
+		t = wut_async(&a, onto_self ? LUN_NULL_A : LUN_NULL_B, id + 1, tok,
+			      (struct range[]){ { onto_self ? 1024 : 0, nb } }, 1, &p, list, &d);
+		if (!t)
+			return;
+		/* 1 GiB of nullio takes some 30 ms: B writes again and again
+		 * from 2 ms on, until the copy has ended. */
+		t0 = now();
+		while (!p.done && now() - t0 < 0.002 && service(a.c, 1))
+			;
+		while (!p.done && now() - t0 < 120) {
+			write_blocks(&b, LUN_NULL_A, 100, 1, 0x61, 0);
+			if (!service(a.c, 0))
+				break;
+		}
+		scsi_free_scsi_task(t);
+		rrti(&a, LUN_NULL_A, id + 1, &r);
+		blocks = r.status == SCSI_STATUS_GOOD && r.len >= 32 ? be64(r.data + 16) : 0;
+		if (p.done && p.status == SCSI_STATUS_CHECK_CONDITION && p.sense_key == 0xa &&
+		    p.asc == 0x2306 && r.data[5] == 0x02 && blocks > 0 && blocks < nb) {
+			pr_check(true, "%s: TOKEN REVOKED after %llu of %u blocks (%.3f s, try %d)",
+				 what, (unsigned long long)blocks, nb, now() - t0, attempt + 1);
+			return;
+		}
+		printf("note: %s: try %d: status %#x sense %X/%04X, RRTI %02x after %llu blocks\n",
+		       what, attempt + 1, p.status, p.sense_key, p.asc, r.len >= 32 ? r.data[5] : 0,
+		       (unsigned long long)blocks);
+	}
+	pr_check(false, "%s: B's WRITE into the token's blocks revoked the running copy", what);
+}
+
+static void scenario_odx_overlap(void)
+{
+	struct result r;
+
+	/* The destination above the source, overlapping: 4 MiB from LBA 0
+	 * to LBA 2048 (from the end down, one chunk at a time). */
+	overlap_round("up", 0x500, (struct range[]){ { 0, 8192 } }, 1,
+		      (struct range[]){ { 2048, 8192 } }, 1, (struct ovl_move[]){ { 0, 2048, 8192 } },
+		      1);
+	/* Below it: 4 MiB from LBA 4096 to LBA 1024. */
+	overlap_round("down", 0x510, (struct range[]){ { 4096, 8192 } }, 1,
+		      (struct range[]){ { 1024, 8192 } }, 1,
+		      (struct ovl_move[]){ { 4096, 1024, 8192 } }, 1);
+	/* Two pieces, the first of which overwrites the second's source
+	 * (LBA 0-1023 to 1536-2559 writes 2048-2559, which 2048-3071 to
+	 * 2560-3583 reads): the second runs first. */
+	overlap_round("two pieces", 0x520, (struct range[]){ { 0, 1024 }, { 2048, 1024 } }, 2,
+		      (struct range[]){ { 1536, 2048 } }, 1,
+		      (struct ovl_move[]){ { 0, 1536, 1024 }, { 2048, 2560, 1024 } }, 2);
+	/* Same-place: the destination is the token's range itself. */
+	overlap_round("in place", 0x530, (struct range[]){ { 100, 4096 } }, 1,
+		      (struct range[]){ { 100, 4096 } }, 1, (struct ovl_move[]){ { 100, 100, 4096 } },
+		      1);
+
+	/* A swap of two extents: refused before anything is written, and
+	 * the token (never claimed) still works. */
+	{
+		uint8_t tok[TOKEN_LEN];
+		uint8_t *before, *after;
+		uint64_t bad = 0;
+
+		if (ovl_fill(0x5e) &&
+		    populate(&a, LUN_SRC, 0x540, 0, (struct range[]){ { 0, 1024 }, { 1024, 1024 } },
+			     2, tok)) {
+			before = lun0_file();
+			wut(&a, LUN_SRC, 0x541, tok, 0, false,
+			    (struct range[]){ { 1024, 1024 }, { 0, 1024 } }, 2, &r);
+			expect(&r, "CHECK CONDITION 5/55/03",
+			       "a WRITE USING TOKEN that swaps two extents of its own token");
+			after = lun0_file();
+			if (before && after) {
+				bool same = ovl_same(before, after, NULL, 0, &bad);
+
+				pr_check(same, "the swap wrote nothing%s%llu",
+					 same ? "" : "; first changed block ",
+					 same ? 0ull : (unsigned long long)bad);
+			}
+			free(after);
+			expect_wut_info(&a, LUN_SRC, 0x541, 0x02, 0);
+			wut(&a, LUN_DST, 0x542, tok, 0, false, (struct range[]){ { 0, 2048 } }, 1, &r);
+			expect(&r, "GOOD", "the token after the refused swap, to LUN 1");
+			{
+				uint8_t cdb[16] = { 0x88 };
+				bool same;
+
+				put64(cdb + 2, 2040);
+				put32(cdb + 10, 8);
+				send_lun_cdb(&a, LUN_DST, cdb, 16, SCSI_XFER_READ, NULL, 0, 8 * BS, &r);
+				same = r.status == SCSI_STATUS_GOOD && r.len == 8 * BS && before &&
+				       !memcmp(r.data, before + 2040 * BS, 8 * BS);
+				pr_check(same, "LUN 1 LBA 2040-2047 has LUN 0's");
+			}
+			free(before);
+		}
+	}
+
+	/* Writes of other commands still revoke: B's WRITE into the
+	 * token's blocks while a copy of them runs, to another LUN and onto
+	 * the token's own blocks. */
+	revoked_while_running("to LUN 3", false, 0x550);
+	revoked_while_running("onto its own blocks", true, 0x570);
+	tur(&a, &r);
+	expect(&r, "GOOD", "the session still works");
+}
+
+/* ABORT TASK of a running WRITE USING TOKEN (nullio LUN 2 to 3, 1 GiB):
+ * FUNCTION COMPLETE at once, no status for the task, RRTI 60h after
+ * some of its blocks, its list identifier free again, the token and
+ * both LUNs usable afterwards. */
+static void scenario_odx_abort(void)
+{
+	const uint32_t nb = 1u << 21;
+	static uint8_t list[WUT_HDR + 16];
+	uint8_t tok[TOKEN_LEN];
+	struct iscsi_data d;
+	struct pending p, tmf;
+	struct scsi_task *t = NULL;
+	struct result r;
+	uint64_t blocks;
+	double t0, t_abort = 0, answered = -1;
+	uint32_t id = 0x601;
+	int attempt;
+
+	if (!populate(&a, LUN_NULL_A, 0x600, 0, (struct range[]){ { 0, nb } }, 1, tok))
+		return;
+	/* 1 GiB of nullio takes some 30 ms: ABORT TASK 3 ms after it was
+	 * sent; a try where it ended first is made again, up to 5. */
+	for (attempt = 0; attempt < 5; attempt++, id++) {
+		t = wut_async(&a, LUN_NULL_B, id, tok, (struct range[]){ { 0, nb } }, 1, &p, list,
+			      &d);
+		if (!t)
+			return;
+		t0 = now();
+		while (!p.done && now() - t0 < 0.003 && service(a.c, 1))
+			;
+		if (p.done) {
+			printf("note: try %d: the WRITE USING TOKEN ended before its ABORT TASK\n",
+			       attempt + 1);
+			scsi_free_scsi_task(t);
+			t = NULL;
+			continue;
+		}
+		memset(&tmf, 0, sizeof(tmf));
+		t_abort = now();
+		if (iscsi_task_mgmt_abort_task_async(a.c, t, tmf_cb, &tmf)) {
+			pr_check(false, "ABORT TASK is sent");
+			return;
+		}
+		while (!tmf.done && now() - t_abort < 30 && service(a.c, 10))
+			;
+		answered = now() - t_abort;
+		break;
+	}
+	if (!t) {
+		pr_check(false, "a WRITE USING TOKEN still running 3 ms after it was sent");
+		return;
+	}
+	pr_check(tmf.done && tmf.status == SCSI_STATUS_GOOD && tmf.len == 0,
+		 "ABORT TASK of the WRITE USING TOKEN (list id %#x): FUNCTION COMPLETE (status "
+		 "%#x, response %d) in %.3f s", id, tmf.status, tmf.len, answered);
+	pr_check(answered >= 0 && answered < 1.0, "answered within 1 s (%.3f s)", answered);
+	pr_check(!p.done || p.status == SCSI_STATUS_CANCELLED,
+		 "the aborted WRITE USING TOKEN got no status (libiscsi: %#x)", p.status);
+	scsi_free_scsi_task(t);
+	rrti(&a, LUN_NULL_B, id, &r);
+	blocks = r.status == SCSI_STATUS_GOOD && r.len >= 32 ? be64(r.data + 16) : 0;
+	pr_check(r.status == SCSI_STATUS_GOOD && r.len >= 32 && r.data[5] == 0x60 &&
+			 r.data[12] == 0x40 && blocks < nb,
+		 "RRTI of the aborted one: status %02x (60h, terminated), SCSI status %02x (40h), "
+		 "after %llu of %u blocks", r.len >= 32 ? r.data[5] : 0,
+		 r.len >= 32 ? r.data[12] : 0, (unsigned long long)blocks, nb);
+	/* Stopped: its list identifier is free (no OPERATION IN PROGRESS),
+	 * the token stands (nothing wrote its blocks), both LUNs serve. */
+	wut(&a, LUN_NULL_B, id, tok, 0, false, (struct range[]){ { 0, 2048 } }, 1, &r);
+	expect(&r, "GOOD", "a WRITE USING TOKEN with the same list id and token afterwards");
+	expect_wut_info(&a, LUN_NULL_B, id, 0x01, 2048);
+	tur(&a, &r);
+	expect(&r, "GOOD", "the session still works after the abort");
+	write_blocks(&a, LUN_SRC, 0, 64, 0x62, 0);
+	if (populate(&a, LUN_SRC, 0x610, 0, (struct range[]){ { 0, 64 } }, 1, tok)) {
+		wut(&a, LUN_DST, 0x611, tok, 0, false, (struct range[]){ { 64, 64 } }, 1, &r);
+		expect(&r, "GOOD", "a fileio WRITE USING TOKEN afterwards");
+		pr_check(blocks_are(&a, LUN_DST, 64, 32, 0x62, 0, 0) &&
+				 blocks_are(&a, LUN_DST, 96, 32, 0x62, 32, 0),
+			 "LUN 1 LBA 64-127 has LUN 0's LBA 0-63");
+	}
+}
+
+/* ---- the source's range lock across an in-kernel copy (cfr_caw) ---- */
+
+#define CAW_LBA 4096
+#define CAW_BLOCKS 32 /* 4 pages; one READ of them fits a result */
+
+static uint8_t caw_fill(int k) { return k ? 0x55 : 0xaa; }
+
+/* B's COMPARE AND WRITE of LUN 0's CAW_BLOCKS at CAW_LBA: all @from to
+ * all the other fill, asynchronously. */
+static struct scsi_task *caw_async(int from, struct pending *p, uint8_t *buf,
+				   struct iscsi_data *d)
+{
+	uint8_t cdb[16] = { 0x89 };
+	struct scsi_task *t;
+
+	put64(cdb + 2, CAW_LBA);
+	cdb[13] = CAW_BLOCKS;
+	memset(buf, caw_fill(from), CAW_BLOCKS * BS);
+	memset(buf + CAW_BLOCKS * BS, caw_fill(!from), CAW_BLOCKS * BS);
+	d->data = buf;
+	d->size = 2 * CAW_BLOCKS * BS;
+	memset(p, 0, sizeof(*p));
+	t = scsi_create_task(16, cdb, SCSI_XFER_WRITE, 2 * CAW_BLOCKS * BS);
+	if (t && iscsi_scsi_command_async(b.c, LUN_SRC, t, task_cb, d, p) == 0)
+		return t;
+	if (t)
+		scsi_free_scsi_task(t);
+	return NULL;
+}
+
+/* Services both sessions for at most @ms. */
+static bool service_ab(int ms)
+{
+	struct pollfd pfd[2] = {
+		{ .fd = iscsi_get_fd(a.c), .events = (short)iscsi_which_events(a.c) },
+		{ .fd = iscsi_get_fd(b.c), .events = (short)iscsi_which_events(b.c) },
+	};
+
+	if (poll(pfd, 2, ms) < 0)
+		return false;
+	return iscsi_service(a.c, pfd[0].revents) == 0 && iscsi_service(b.c, pfd[1].revents) == 0;
+}
+
+/* A copies LUN 0's first 8 MiB to LUN 1 by EXTENDED COPY (fileio to
+ * fileio: in-kernel chunks) 20 times while B's COMPARE AND WRITEs flip
+ * 32 blocks of it between two fills, one after the other: every copy
+ * and every COMPARE AND WRITE GOOD (none miscompares), and each copy's
+ * 32 blocks wholly one fill (none sees half of one). xcopy.sh checks in
+ * the state dump that chunks met a queued COMPARE AND WRITE and went by
+ * READ and WRITE. */
+static void scenario_cfr_caw(void)
+{
+	static uint8_t cawbuf[2 * CAW_BLOCKS * BS], list[HDR + 2 * CSCD + SEG02];
+	struct iscsi_data cd, ed;
+	struct pending cp, ep;
+	struct scsi_task *ct = NULL, *et;
+	unsigned len, caws = 0, torn = 0, bad_caws = 0, bad_copies = 0;
+	int cur = 0;
+	uint8_t cdb[16];
+	struct result r;
+
+	if (!write_blocks(&a, LUN_SRC, CAW_LBA, CAW_BLOCKS, 0, caw_fill(0)))
+		return;
+	len = one_segment(list, 0x70, 0, id_src.naa, id_dst.naa, 16384, 0, 0);
+	for (int round = 0; round < 20; round++) {
+		double t0 = now();
+
+		memset(&ep, 0, sizeof(ep));
+		ed.data = list;
+		ed.size = len;
+		ecopy_cdb(cdb, len);
+		et = scsi_create_task(16, cdb, SCSI_XFER_WRITE, len);
+		if (!et || iscsi_scsi_command_async(a.c, LUN_SRC, et, task_cb, &ed, &ep)) {
+			pr_check(false, "EXTENDED COPY round %d is sent", round);
+			return;
+		}
+		while (!ep.done && now() - t0 < 60) {
+			if (ct && cp.done) {
+				if (cp.status == SCSI_STATUS_GOOD)
+					cur = !cur;
+				else
+					bad_caws++;
+				caws++;
+				scsi_free_scsi_task(ct);
+				ct = NULL;
+			}
+			if (!ct)
+				ct = caw_async(cur, &cp, cawbuf, &cd);
+			if (!service_ab(5))
+				break;
+		}
+		if (ep.status != SCSI_STATUS_GOOD)
+			bad_copies++;
+		scsi_free_scsi_task(et);
+		/* LUN 1's copy of the 32 blocks: one fill throughout. */
+		memset(cdb, 0, sizeof(cdb));
+		cdb[0] = 0x88;
+		put64(cdb + 2, CAW_LBA);
+		put32(cdb + 10, CAW_BLOCKS);
+		send_lun_cdb(&a, LUN_DST, cdb, 16, SCSI_XFER_READ, NULL, 0, CAW_BLOCKS * BS, &r);
+		if (r.status != SCSI_STATUS_GOOD || r.len != CAW_BLOCKS * BS) {
+			torn++;
+			continue;
+		}
+		for (int i = 1; i < CAW_BLOCKS * BS; i++) {
+			if (r.data[i] != r.data[0] ||
+			    (r.data[0] != caw_fill(0) && r.data[0] != caw_fill(1))) {
+				torn++;
+				break;
+			}
+		}
+	}
+	while (ct && !cp.done && service_ab(10))
+		;
+	if (ct) {
+		caws++;
+		bad_caws += cp.status != SCSI_STATUS_GOOD;
+		scsi_free_scsi_task(ct);
+	}
+	pr_check(bad_copies == 0, "20 EXTENDED COPYs of 8 MiB from LUN 0 to LUN 1: %u not GOOD",
+		 bad_copies);
+	pr_check(caws > 20 && bad_caws == 0,
+		 "B's COMPARE AND WRITEs on the copied blocks meanwhile: %u, %u not GOOD", caws,
+		 bad_caws);
+	pr_check(torn == 0, "each copy has the 32 blocks wholly in one fill (%u of 20 not)", torn);
+}
+
 int main(int argc, char **argv)
 {
 	const char *scenario;
@@ -3577,6 +4055,12 @@ int main(int argc, char **argv)
 		scenario_preempt();
 	else if (!strcmp(scenario, "odx_immed"))
 		scenario_odx_immed();
+	else if (!strcmp(scenario, "odx_overlap"))
+		scenario_odx_overlap();
+	else if (!strcmp(scenario, "odx_abort"))
+		scenario_odx_abort();
+	else if (!strcmp(scenario, "cfr_caw"))
+		scenario_cfr_caw();
 	else if (!strcmp(scenario, "immed_tmf"))
 		scenario_immed_tmf();
 	else if (!strcmp(scenario, "cfr"))

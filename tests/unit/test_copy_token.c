@@ -2,8 +2,9 @@
  * revoke a token and which do not, that a revoked one leaves the store
  * (and is remembered so), revocation by a capacity change and an eject,
  * lookup by all 512 bytes, the token's own bytes, expiry and deletion
- * remembered, the per-device limit, and a device's tokens going with it. The device reference is stubbed: a
- * counter. */
+ * remembered, the per-device limit, a device's tokens going with it, and
+ * a WRITE USING TOKEN's claim of its own token. The device reference is
+ * stubbed: a counter. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -89,15 +90,15 @@ static void test_revocation(void **state)
 	assert_int_equal(atomic_load(&dev_b.rod_tokens), 0);
 	assert_int_equal(dev_refs, 1);
 	/* Next to the ranges, on either side; another device. */
-	copy_token_note_write(&dev_a, 0, 10);
-	copy_token_note_write(&dev_a, 15, 85);
-	copy_token_note_write(&dev_a, 101, 1000);
-	copy_token_note_write(&dev_b, 0, 1000);
+	copy_token_note_write(&dev_a, 0, 10, 0);
+	copy_token_note_write(&dev_a, 15, 85, 0);
+	copy_token_note_write(&dev_a, 101, 1000, 0);
+	copy_token_note_write(&dev_b, 0, 1000, 0);
 	assert_false(atomic_load(&t->revoked));
 	/* The last block of the first range: out of the store at once (its
 	 * place free), the device's count back to 0 (the write path's fast
 	 * test), the memory and the device reference ours until put. */
-	copy_token_note_write(&dev_a, 14, 1);
+	copy_token_note_write(&dev_a, 14, 1, 0);
 	assert_revoked(t);
 	assert_int_equal(atomic_load(&copy_tokens_live), 0);
 	assert_int_equal(atomic_load(&dev_a.rod_tokens), 0);
@@ -108,11 +109,11 @@ static void test_revocation(void **state)
 	/* A write spanning a range whole; a write with no range (UNMAP,
 	 * FORMAT UNIT) revokes everything of the device. */
 	t = make_held(&dev_a, 30);
-	copy_token_note_write(&dev_a, 99, 3);
+	copy_token_note_write(&dev_a, 99, 3, 0);
 	assert_revoked(t);
 	copy_token_put(t);
 	t = make_held(&dev_a, 30);
-	copy_token_note_write(&dev_a, 5000, 0);
+	copy_token_note_write(&dev_a, 5000, 0, 0);
 	assert_revoked(t);
 	copy_token_put(t);
 	assert_int_equal(atomic_load(&copy_tokens_live), 0);
@@ -218,7 +219,7 @@ static void test_limit(void **state)
 	assert_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
 	assert_true(too_many);
 	/* A revoked token leaves its place: one more may be made. */
-	copy_token_note_write(&dev_a, 0, 1);
+	copy_token_note_write(&dev_a, 0, 1, 0);
 	assert_int_equal(atomic_load(&dev_a.rod_tokens), 0);
 	for (unsigned i = 0; i < COPY_TOKEN_MAX_PER_DEVICE; i++)
 		assert_non_null(copy_token_create(&dev_a, r, 1, 30, &too_many));
@@ -233,6 +234,56 @@ static void test_limit(void **state)
 	assert_int_equal(dev_refs, 0);
 }
 
+/* A claim (a WRITE USING TOKEN onto the token's own blocks): its own
+ * writes spare the token, everybody else's revoke it; meanwhile the
+ * token stands for nobody else (lookup says TOKEN REVOKED, a second
+ * claim fails, a holder without the claim sees it fall); the claim's end
+ * revokes it. */
+static void test_claim(void **state)
+{
+	struct copy_token *t;
+	uint64_t claim;
+	uint16_t why;
+
+	(void)state;
+	t = make_held(&dev_a, 30);
+	assert_true(copy_token_stands(t, 0));
+	claim = copy_token_claim(t);
+	assert_int_not_equal(claim, 0);
+	assert_int_equal(copy_token_claim(t), 0);
+	assert_true(copy_token_stands(t, claim));
+	assert_false(copy_token_stands(t, 0));
+	assert_false(copy_token_stands(t, claim + 1));
+	assert_null(copy_token_get(t->bytes, &why));
+	assert_int_equal(why, ASC_TOKEN_REVOKED);
+	/* Its own writes into the ranges: still there, still its. */
+	copy_token_note_write(&dev_a, 10, 5, claim);
+	copy_token_note_write(&dev_a, 5000, 0, claim);
+	assert_false(atomic_load(&t->revoked));
+	assert_int_equal(atomic_load(&dev_a.rod_tokens), 1);
+	assert_true(copy_token_stands(t, claim));
+	copy_token_claim_end(t, claim);
+	assert_revoked(t);
+	assert_false(copy_token_stands(t, claim));
+	copy_token_put(t);
+
+	/* Another's write revokes a claimed token; a revoked one cannot be
+	 * claimed. */
+	t = make_held(&dev_a, 30);
+	claim = copy_token_claim(t);
+	copy_token_note_write(&dev_a, 100, 1, claim + 1);
+	assert_revoked(t);
+	assert_false(copy_token_stands(t, claim));
+	copy_token_claim_end(t, claim);
+	copy_token_put(t);
+	t = make_held(&dev_a, 30);
+	copy_token_note_write(&dev_a, 100, 1, 0);
+	assert_int_equal(copy_token_claim(t), 0);
+	copy_token_put(t);
+	assert_int_equal(atomic_load(&copy_tokens_live), 0);
+	assert_int_equal(dev_refs, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -241,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_bytes_and_lookup),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_limit),
+		cmocka_unit_test(test_claim),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
