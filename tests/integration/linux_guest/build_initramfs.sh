@@ -2,7 +2,7 @@
 # Builds the Linux guest of the linux_initiator, linux_pr_alua and
 # linux_thin tests: Debian 12's kernel and an initramfs holding open-iscsi,
 # e2fsprogs, sg3-utils, multipath-tools, util-linux's fstrim and
-# blkdiscard, a static busybox, the shared libraries they need and the
+# blkdiscard, ddpt (linux_odx), a static busybox, the shared libraries they need and the
 # kernel modules of the iSCSI initiator, virtio-net, ext4, dm-multipath
 # and scsi_dh_alua. One image serves all three tests (the cache
 # keeps only the last image built). Everything comes from Debian packages
@@ -41,19 +41,19 @@ skip() { say "SKIP: $*"; exit 77; }
 # The guest's programs and, below, the packages of every shared library
 # they load (the closure is checked when the image is built: a library
 # missing from this list is an error naming it).
-PROGRAM_PACKAGES="open-iscsi busybox-static e2fsprogs sg3-utils multipath-tools util-linux"
+PROGRAM_PACKAGES="open-iscsi busybox-static e2fsprogs sg3-utils multipath-tools util-linux ddpt"
 LIBRARY_PACKAGES="libc6 libisns0 libopeniscsiusr libkmod2 libmount1 libblkid1
 	libuuid1 libssl3 libsystemd0 libcap2 libgcrypt20 libgpg-error0 liblz4-1
 	liblzma5 libzstd1 libselinux1 libpcre2-8-0 libcom-err2 libext2fs2
 	libsgutils2-1.46-2 libaio1 libdevmapper1.02.1 libedit2 libbsd0 libmd0
-	libtinfo6 libjson-c5 libudev1 liburcu8"
+	libtinfo6 libjson-c5 libudev1 liburcu8 libstdc++6 libgcc-s1"
 # The programs copied from the packages, by their paths there.
 PROGRAMS="sbin/iscsiadm sbin/iscsid sbin/mke2fs sbin/e2fsck
 	usr/bin/sg_persist usr/bin/sg_rtpg usr/bin/sg_stpg usr/bin/sg_inq
 	usr/bin/sg_turs sbin/multipath
 	usr/bin/sg_write_same usr/bin/sg_unmap usr/bin/sg_compare_and_write
 	usr/bin/sg_xcopy usr/bin/sg_get_lba_status usr/bin/sg_readcap
-	sbin/fstrim sbin/blkdiscard"
+	sbin/fstrim sbin/blkdiscard usr/bin/ddpt usr/bin/sg_raw"
 # Modules the init script loads, in any order (their dependencies are
 # found from each module's own "depends=" field). dm-multipath's path
 # selector is service-time (multipath-tools' default); scsi_dh_alua must be
@@ -174,7 +174,7 @@ KPKG=${KPKG%%_*}
 # The image is rebuilt only when a package or a script of this folder
 # changes.
 # The scenarios init sources (uscst.scenario=NAME runs /NAME.sh).
-SCENARIOS="pr_alua thin async nopin redirect aen reneg"
+SCENARIOS="pr_alua thin async nopin redirect aen reneg odx"
 KEY=$( { printf '%s\n' "${DEB_FILES[@]##*/}"; cat "$HERE/init" "$HERE/build_initramfs.sh"
 	for s in $SCENARIOS; do cat "$HERE/$s.sh"; done; } |
 	sha256sum | cut -c1-16)
