@@ -3891,7 +3891,6 @@ static struct scsi_task *caw_async(int from, struct pending *p, uint8_t *buf,
 				   struct iscsi_data *d)
 {
 	uint8_t cdb[16] = { 0x89 };
-	struct scsi_task *t;
 
 	put64(cdb + 2, CAW_LBA);
 	cdb[13] = CAW_BLOCKS;
@@ -3899,26 +3898,7 @@ static struct scsi_task *caw_async(int from, struct pending *p, uint8_t *buf,
 	memset(buf + CAW_BLOCKS * BS, caw_fill(!from), CAW_BLOCKS * BS);
 	d->data = buf;
 	d->size = 2 * CAW_BLOCKS * BS;
-	memset(p, 0, sizeof(*p));
-	t = scsi_create_task(16, cdb, SCSI_XFER_WRITE, 2 * CAW_BLOCKS * BS);
-	if (t && iscsi_scsi_command_async(b.c, LUN_SRC, t, task_cb, d, p) == 0)
-		return t;
-	if (t)
-		scsi_free_scsi_task(t);
-	return NULL;
-}
-
-/* Services both sessions for at most @ms. */
-static bool service_ab(int ms)
-{
-	struct pollfd pfd[2] = {
-		{ .fd = iscsi_get_fd(a.c), .events = (short)iscsi_which_events(a.c) },
-		{ .fd = iscsi_get_fd(b.c), .events = (short)iscsi_which_events(b.c) },
-	};
-
-	if (poll(pfd, 2, ms) < 0)
-		return false;
-	return iscsi_service(a.c, pfd[0].revents) == 0 && iscsi_service(b.c, pfd[1].revents) == 0;
+	return send_async(&b, LUN_SRC, cdb, SCSI_XFER_WRITE, d, p);
 }
 
 /* A copies LUN 0's first 8 MiB to LUN 1 by EXTENDED COPY (fileio to
@@ -3966,7 +3946,7 @@ static void scenario_cfr_caw(void)
 			}
 			if (!ct)
 				ct = caw_async(cur, &cp, cawbuf, &cd);
-			if (!service_ab(5))
+			if (!service_pair(5))
 				break;
 		}
 		if (ep.status != SCSI_STATUS_GOOD)
@@ -3990,7 +3970,7 @@ static void scenario_cfr_caw(void)
 			}
 		}
 	}
-	while (ct && !cp.done && service_ab(10))
+	while (ct && !cp.done && service_pair(10))
 		;
 	if (ct) {
 		caws++;
