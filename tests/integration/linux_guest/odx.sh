@@ -94,19 +94,7 @@ rrti_says() {
 discover_node
 say "login"
 step 60 iscsiadm -m node -T "$TARGET" -p "$PORTAL" --login
-# The disks of LUN 0 and 1, from the session's "Lun: N" and "Attached scsi
-# disk sdX" lines.
-D0= D1=
-for _ in $(seq 150); do
-	luns=$(iscsiadm -m session -P 3 2>/dev/null |
-		awk '/Lun: [0-9]+/ { lun = $NF } /Attached scsi disk/ { print lun, $4 }')
-	D0=$(echo "$luns" | awk '$1 == 0 { print $2 }')
-	D1=$(echo "$luns" | awk '$1 == 1 { print $2 }')
-	[ -n "$D0" ] && [ -n "$D1" ] && [ -b "/dev/$D0" ] && [ -b "/dev/$D1" ] && break
-	D0= D1=
-	sleep 0.2
-done
-[ -n "$D0" ] && [ -n "$D1" ] || fail "LUN 0 and 1 not both attached 30 s after login ($luns)"
+attach_luns_0_1
 SG0=$(ls "/sys/block/$D0/device/scsi_generic")
 SG1=$(ls "/sys/block/$D1/device/scsi_generic")
 [ -c "/dev/$SG0" ] && [ -c "/dev/$SG1" ] || fail "no SCSI generic devices for $D0 and $D1 ('$SG0', '$SG1')"
